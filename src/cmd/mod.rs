@@ -1,0 +1,16 @@
+//! One function per subcommand; each takes its resolved config and returns the exit code.
+
+pub mod scan;
+pub mod setup;
+
+use crate::cli::{Cli, Command};
+use crate::exit_codes::ExitCode;
+use anyhow::Result;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let globals = crate::config::Globals::resolve(&cli);
+    match cli.command {
+        Command::Scan(args) => scan::run(crate::config::ScanConfig::resolve(args, &globals)?),
+        Command::Setup(args) => setup::run(args, &globals),
+    }
+}

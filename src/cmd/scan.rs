@@ -1,0 +1,58 @@
+//! `unleak scan`: find known tokens everywhere in a repository.
+
+use crate::cli::Format;
+use crate::config::ScanConfig;
+use crate::exit_codes::ExitCode;
+use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use crate::report::{self, human::Style, Warning};
+use crate::scan::{self, repo::Repo, ScanOptions};
+use crate::tokens;
+use anyhow::Result;
+use std::io::Write;
+
+pub fn run(config: ScanConfig) -> Result<ExitCode> {
+    let repo = Repo::open(&config.repo)?;
+    let interactive = TerminalPrompter::available();
+    let mut prompter: Box<dyn Prompter> = if interactive {
+        Box::new(TerminalPrompter)
+    } else {
+        Box::new(NoTerminal)
+    };
+    let collected = tokens::collect(
+        &config.tokens,
+        repo.workdir.as_deref(),
+        &mut std::io::stdin().lock(),
+        prompter.as_mut(),
+        interactive,
+    )?;
+    let options = ScanOptions {
+        threads: config.scope.threads,
+        reachable_only: config.scope.reachable_only,
+        progress: config.globals.progress,
+        command: "scan",
+    };
+    let mut report = scan::scan(&repo, &collected.secrets, &options)?;
+    for warning in collected.warnings {
+        report
+            .warnings
+            .push(Warning::new("env-duplicate-key", warning));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match config.format {
+        Format::Human => report::human::render(
+            &report,
+            Style {
+                color: config.globals.color,
+            },
+            &mut out,
+        )?,
+        Format::Json => report::json::render(&report, &mut out)?,
+    }
+    out.flush()?;
+    Ok(if report.found() {
+        ExitCode::Found
+    } else {
+        ExitCode::Clean
+    })
+}

@@ -1,0 +1,118 @@
+//! What the user typed, resolved once into what the program will do. Commands never look at `cli` types
+//! for decisions; they read these structs, so defaults and environment live in one place.
+
+use crate::cli::{Cli, ColorChoice, Format, ScanArgs, ScopeArgs, TokenArgs};
+use anyhow::{Context, Result};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Settings every command shares.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    /// No progress bars or chatter on stderr.
+    pub quiet: bool,
+    /// Whether human output on stdout gets ANSI colors (terminal, `--color`, `NO_COLOR`).
+    pub color: bool,
+    /// Whether progress bars may be drawn (stderr is a terminal and not quiet).
+    pub progress: bool,
+}
+
+impl Globals {
+    pub fn resolve(cli: &Cli) -> Globals {
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color_env && std::io::stdout().is_terminal(),
+        };
+        Globals {
+            quiet: cli.quiet,
+            color,
+            progress: !cli.quiet && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// Where tokens come from, in the user's terms; `tokens::collect` reads them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenSpec {
+    /// An explicitly named .env file (else `.env` at the work tree's root).
+    pub env_file: Option<PathBuf>,
+    /// Keys to read from it (empty: `HF_TOKEN`).
+    pub keys: Vec<String>,
+    pub token_env: Option<String>,
+    pub stdin: bool,
+    pub all_keys: bool,
+}
+
+impl TokenSpec {
+    pub fn from_args(args: TokenArgs) -> TokenSpec {
+        TokenSpec {
+            env_file: args.env_file,
+            keys: args.keys,
+            token_env: args.token_env,
+            stdin: args.token_stdin,
+            all_keys: args.all_keys,
+        }
+    }
+
+    /// True when the user named no source, so the default chain (.env, $HF_TOKEN, prompt) applies.
+    pub fn is_default(&self) -> bool {
+        self.env_file.is_none()
+            && self.keys.is_empty()
+            && self.token_env.is_none()
+            && !self.stdin
+            && !self.all_keys
+    }
+}
+
+/// Scan scope and resources.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub reachable_only: bool,
+    pub threads: usize,
+}
+
+impl Scope {
+    pub fn from_args(args: ScopeArgs) -> Scope {
+        let threads = args
+            .threads
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Scope {
+            reachable_only: args.reachable_only,
+            threads,
+        }
+    }
+}
+
+/// `unleak scan`, resolved.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub globals: Globals,
+    /// Where to open the repository from (discovery walks up from here).
+    pub repo: PathBuf,
+    pub tokens: TokenSpec,
+    pub scope: Scope,
+    pub format: Format,
+}
+
+impl ScanConfig {
+    pub fn resolve(args: ScanArgs, globals: &Globals) -> Result<ScanConfig> {
+        Ok(ScanConfig {
+            globals: globals.clone(),
+            repo: resolve_repo_path(args.repo)?,
+            tokens: TokenSpec::from_args(args.token),
+            scope: Scope::from_args(args.scope),
+            format: args.output.format,
+        })
+    }
+}
+
+/// The repository argument, or the current directory.
+pub fn resolve_repo_path(arg: Option<PathBuf>) -> Result<PathBuf> {
+    match arg {
+        Some(path) => Ok(path),
+        None => std::env::current_dir().context("cannot read the current directory"),
+    }
+}

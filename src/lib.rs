@@ -1,0 +1,61 @@
+//! unleak: find a leaked API token in all of a git repository's history, then walk through the
+//! leaked-token playbook (revoke, re-create, update `.env`, rewrite history, verify).
+//!
+//! Data flows one way: `cli` (what was typed) -> `config` (what we will do) -> `scan` (object database pass
+//! and provenance) -> `report` (one model, several renderers) -> commands that render or plan.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod dotenv;
+pub mod exit_codes;
+pub mod prompt;
+pub mod providers;
+pub mod report;
+pub mod sanitize;
+pub mod scan;
+pub mod secret;
+pub mod tokens;
+
+use clap::Parser;
+use exit_codes::ExitCode;
+use std::ffi::OsString;
+
+/// Parses arguments and runs the command; errors become exit code 2 with a message on stderr.
+pub fn run_from_args(args: impl IntoIterator<Item = OsString>) -> std::process::ExitCode {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version are not errors; everything else clap rejects is a usage error (2).
+            let code = if err.use_stderr() {
+                ExitCode::Error
+            } else {
+                ExitCode::Clean
+            };
+            let _ = err.print();
+            return code.into();
+        }
+    };
+    match cmd::run(cli) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::Clean.into();
+            }
+            eprintln!(
+                "unleak: error: {}",
+                sanitize::for_terminal(&format!("{err:#}"))
+            );
+            ExitCode::Error.into()
+        }
+    }
+}
+
+/// A closed pipe (`unleak scan | head`) is the reader's choice, not our failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

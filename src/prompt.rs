@@ -1,0 +1,156 @@
+//! Questions to the user go through the [`Prompter`] trait, so tests script the answers and a run without
+//! a terminal fails with the name of the flag that answers the question instead of hanging.
+
+use crate::secret::Secret;
+use anyhow::{bail, Result};
+use std::collections::VecDeque;
+use std::io::IsTerminal;
+
+/// Asks the user things. Every question names the flag that answers it non-interactively.
+pub trait Prompter {
+    /// Reads a secret without echo. With `confirm`, asks twice and insists the two match.
+    fn secret(&mut self, question: &str, confirm: bool, flag: &str) -> Result<Secret>;
+    /// A yes/no question.
+    fn confirm(&mut self, question: &str, default: bool, flag: &str) -> Result<bool>;
+    /// Picks one of `choices`; returns its index.
+    fn select(
+        &mut self,
+        question: &str,
+        choices: &[&str],
+        default: usize,
+        flag: &str,
+    ) -> Result<usize>;
+}
+
+/// The real terminal, through dialoguer; prompts go to stderr.
+pub struct TerminalPrompter;
+
+impl TerminalPrompter {
+    /// Whether interactive questions can be asked at all: stdin and stderr are terminals.
+    pub fn available() -> bool {
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn secret(&mut self, question: &str, confirm: bool, _flag: &str) -> Result<Secret> {
+        let theme = dialoguer::theme::SimpleTheme;
+        let mut prompt = dialoguer::Password::with_theme(&theme).with_prompt(question);
+        if confirm {
+            prompt =
+                prompt.with_confirmation("Again, to confirm", "The two entries differ; try again");
+        }
+        let value = prompt.interact()?;
+        Ok(Secret::new(value.trim().to_string(), "prompt"))
+    }
+
+    fn confirm(&mut self, question: &str, default: bool, _flag: &str) -> Result<bool> {
+        Ok(
+            dialoguer::Confirm::with_theme(&dialoguer::theme::SimpleTheme)
+                .with_prompt(question)
+                .default(default)
+                .interact()?,
+        )
+    }
+
+    fn select(
+        &mut self,
+        question: &str,
+        choices: &[&str],
+        default: usize,
+        _flag: &str,
+    ) -> Result<usize> {
+        Ok(
+            dialoguer::Select::with_theme(&dialoguer::theme::SimpleTheme)
+                .with_prompt(question)
+                .items(choices)
+                .default(default)
+                .interact()?,
+        )
+    }
+}
+
+/// No terminal: every question is an error that names the flag to use instead. Nothing is changed.
+pub struct NoTerminal;
+
+impl Prompter for NoTerminal {
+    fn secret(&mut self, question: &str, _confirm: bool, flag: &str) -> Result<Secret> {
+        bail!("cannot ask \"{question}\": no terminal; use {flag}")
+    }
+    fn confirm(&mut self, question: &str, _default: bool, flag: &str) -> Result<bool> {
+        bail!("cannot ask \"{question}\": no terminal; use {flag}")
+    }
+    fn select(
+        &mut self,
+        question: &str,
+        _choices: &[&str],
+        _default: usize,
+        flag: &str,
+    ) -> Result<usize> {
+        bail!("cannot ask \"{question}\": no terminal; use {flag}")
+    }
+}
+
+/// Answers scripted in advance, for tests that drive a flow in-process.
+#[derive(Default)]
+pub struct ScriptedPrompter {
+    pub answers: VecDeque<Answer>,
+    /// The questions asked, in order, for assertions.
+    pub asked: Vec<String>,
+}
+
+/// One scripted answer.
+pub enum Answer {
+    Secret(String),
+    Yes,
+    No,
+    Choice(usize),
+}
+
+impl ScriptedPrompter {
+    pub fn new(answers: impl IntoIterator<Item = Answer>) -> Self {
+        ScriptedPrompter {
+            answers: answers.into_iter().collect(),
+            asked: Vec::new(),
+        }
+    }
+
+    fn next(&mut self, question: &str) -> Result<Answer> {
+        self.asked.push(question.to_string());
+        match self.answers.pop_front() {
+            Some(answer) => Ok(answer),
+            None => bail!("unscripted question: {question}"),
+        }
+    }
+}
+
+impl Prompter for ScriptedPrompter {
+    fn secret(&mut self, question: &str, _confirm: bool, _flag: &str) -> Result<Secret> {
+        match self.next(question)? {
+            Answer::Secret(value) => Ok(Secret::new(value, "prompt")),
+            _ => bail!("scripted answer to \"{question}\" is not a secret"),
+        }
+    }
+    fn confirm(&mut self, question: &str, _default: bool, _flag: &str) -> Result<bool> {
+        match self.next(question)? {
+            Answer::Yes => Ok(true),
+            Answer::No => Ok(false),
+            _ => bail!("scripted answer to \"{question}\" is not yes/no"),
+        }
+    }
+    fn select(
+        &mut self,
+        question: &str,
+        choices: &[&str],
+        _default: usize,
+        _flag: &str,
+    ) -> Result<usize> {
+        match self.next(question)? {
+            Answer::Choice(i) if i < choices.len() => Ok(i),
+            _ => bail!(
+                "scripted answer to \"{question}\" is not one of {} choices",
+                choices.len()
+            ),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Human rendering: grouped by token, then by introducing commit. Untrusted text (paths, messages, author
+//! names) is escaped; colors only when asked for.
+
+use super::{Finding, Location, Report};
+use crate::sanitize::for_terminal;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// ANSI styling that can be switched off as a whole.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    pub fn red(&self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+    pub fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    pub fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Scanned {} objects ({} commits, {}) in {}{}",
+        report.stats.objects,
+        report.stats.commits,
+        human_bytes(report.stats.bytes),
+        human_ms(report.stats.elapsed_ms),
+        if report.repository.bare {
+            ", bare repository"
+        } else {
+            ""
+        }
+    )?;
+    for summary in &report.secrets {
+        writeln!(out)?;
+        let provider = summary
+            .provider
+            .as_deref()
+            .and_then(|id| crate::providers::all().iter().find(|p| p.id == id))
+            .map(|p| format!(" [{}]", p.name))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}{}  from {}",
+            style.bold("Token"),
+            style.bold(&summary.secret.redacted),
+            provider,
+            for_terminal(&summary.origin)
+        )?;
+        writeln!(out, "  fingerprint {}", summary.secret.fingerprint)?;
+        if !summary.found {
+            writeln!(
+                out,
+                "  {}",
+                style.green("not found anywhere in this repository")
+            )?;
+            continue;
+        }
+        if summary.pushed {
+            writeln!(
+                out,
+                "  {} to {}: assume it is public",
+                style.red("PUSHED"),
+                summary.remotes.join(", ")
+            )?;
+        } else if !summary.introducing_commits.is_empty() {
+            writeln!(
+                out,
+                "  {}",
+                style.yellow("not pushed to any remote this clone knows of")
+            )?;
+        }
+        if let Some(first) = &summary.first_exposure {
+            writeln!(out, "  first exposure {first}")?;
+        }
+        for (label, paths) in [
+            ("still in HEAD", &summary.in_head),
+            ("staged in the index", &summary.in_index),
+            ("in the working tree", &summary.in_worktree),
+        ] {
+            if !paths.is_empty() {
+                let shown: Vec<String> =
+                    paths.iter().map(|p| for_terminal(p).into_owned()).collect();
+                writeln!(out, "  {}: {}", style.yellow(label), shown.join(", "))?;
+            }
+        }
+        let mine: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.secret.fingerprint == summary.secret.fingerprint)
+            .collect();
+        let mut by_commit: BTreeMap<(Option<String>, Option<String>), Vec<&Finding>> =
+            BTreeMap::new();
+        for finding in &mine {
+            by_commit
+                .entry((finding.date.clone(), finding.commit.clone()))
+                .or_default()
+                .push(finding);
+        }
+        for ((_, commit), findings) in by_commit {
+            let first = findings[0];
+            writeln!(out)?;
+            match &commit {
+                Some(commit) => writeln!(
+                    out,
+                    "  {} {}  {}  {}",
+                    style.bold("commit"),
+                    &commit[..12.min(commit.len())],
+                    first.date.as_deref().unwrap_or("?"),
+                    for_terminal(first.author.as_deref().unwrap_or("?"))
+                )?,
+                None => writeln!(
+                    out,
+                    "  {} (held by no commit: dangling or staged)",
+                    style.bold("object only")
+                )?,
+            }
+            if let Some(summary) = &first.summary {
+                writeln!(out, "    {}", style.dim(&for_terminal(summary)))?;
+            }
+            for finding in &findings {
+                writeln!(out, "    {}", describe(finding))?;
+            }
+            writeln!(out, "    {}", carried_by(first, style))?;
+        }
+    }
+    for warning in &report.warnings {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} {}",
+            style.yellow("warning:"),
+            for_terminal(&warning.message)
+        )?;
+    }
+    let found = report.secrets.iter().filter(|s| s.found).count();
+    writeln!(out)?;
+    if found == 0 {
+        writeln!(out, "{}", style.green("No leak found."))?;
+    } else {
+        writeln!(
+            out,
+            "{} {} of {} token(s) found in {} place(s). Next: `unleak respond` walks through revoking and rewriting.",
+            style.red("LEAKED:"),
+            found,
+            report.secrets.len(),
+            report.findings.len()
+        )?;
+    }
+    Ok(())
+}
+
+fn describe(finding: &Finding) -> String {
+    let encoding = match finding.encoding.as_str() {
+        "plain" => String::new(),
+        other => format!(" ({other})"),
+    };
+    let line = match (finding.line, finding.lines.len()) {
+        (Some(line), n) if n > 1 => format!(":{line} (+{} more lines)", n - 1),
+        (Some(line), _) => format!(":{line}"),
+        _ => String::new(),
+    };
+    match finding.location {
+        Location::Blob => match &finding.path {
+            Some(path) => format!("{}{line}{encoding}", for_terminal(path)),
+            None => format!("blob {}{encoding}", finding.object),
+        },
+        Location::Path => format!(
+            "in the file name {}",
+            for_terminal(finding.path.as_deref().unwrap_or("?"))
+        ),
+        Location::CommitMessage => format!("in the commit message{line}{encoding}"),
+        Location::TagMessage => format!(
+            "in the message of tag object {}{line}{encoding}",
+            &finding.object[..12.min(finding.object.len())]
+        ),
+    }
+}
+
+fn carried_by(finding: &Finding, style: Style) -> String {
+    if !finding.refs.is_empty() {
+        let refs: Vec<String> = finding
+            .refs
+            .iter()
+            .map(|r| for_terminal(r).into_owned())
+            .collect();
+        format!("carried by {}", refs.join(", "))
+    } else if !finding.reflogs.is_empty() {
+        let shown: Vec<&str> = finding.reflogs.iter().take(4).map(String::as_str).collect();
+        let more = finding.reflogs.len().saturating_sub(4);
+        format!(
+            "{} only from reflog {}{}",
+            style.yellow("reachable"),
+            shown.join(", "),
+            if more > 0 {
+                format!(" (+{more})")
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        style.yellow("unreachable: only in the object database until `git gc --prune=now`")
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn human_ms(ms: u64) -> String {
+    if ms >= 1000 {
+        format!("{:.2} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
+}

@@ -1,0 +1,176 @@
+//! One report model for every command that finds things (scan, audit, verify). Renderers sit beside it
+//! and only render: `human` for people, `json` for machines. No secret value can reach this model: it
+//! holds redactions and fingerprints only.
+
+pub mod human;
+pub mod json;
+
+use crate::scan::matcher::Encoding;
+use crate::scan::repo::RemoteInfo;
+use serde::Serialize;
+
+/// Bumped when a field changes meaning or disappears (adding fields does not bump it).
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub tool: Tool,
+    /// The command that produced it: `scan`, `audit`, `verify`.
+    pub command: String,
+    pub repository: RepositoryInfo,
+    /// One entry per token searched for, found or not.
+    pub secrets: Vec<SecretSummary>,
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<Warning>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepositoryInfo {
+    pub path: String,
+    pub bare: bool,
+    pub shallow: bool,
+    pub partial: bool,
+    /// The commit HEAD points to (null in an empty repository).
+    pub head: Option<String>,
+    pub remotes: Vec<RemoteInfo>,
+}
+
+/// How a finding's secret is named: never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretRef {
+    pub redacted: String,
+    pub fingerprint: String,
+}
+
+/// One token and everything known about its exposure.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretSummary {
+    pub secret: SecretRef,
+    /// Where the token came from (`.env:HF_TOKEN`), not where it leaked.
+    pub origin: String,
+    /// The issuer, when the value has a known shape (`huggingface`).
+    pub provider: Option<String>,
+    pub found: bool,
+    /// Findings for this token.
+    pub findings: usize,
+    /// Distinct commits that introduced it.
+    pub introducing_commits: Vec<String>,
+    /// Every ref (and stash entry) that still carries it.
+    pub refs: Vec<String>,
+    /// Whether a remote-tracking ref carries it: then assume it is public.
+    pub pushed: bool,
+    /// The remotes it was pushed to.
+    pub remotes: Vec<String>,
+    /// Paths holding it in HEAD's tree.
+    pub in_head: Vec<String>,
+    /// Paths holding it in the index (staged).
+    pub in_index: Vec<String>,
+    /// Files of the working tree (tracked or not ignored) holding it.
+    pub in_worktree: Vec<String>,
+    /// Earliest commit date of an introducing commit that reached a remote, else of any (RFC 3339).
+    pub first_exposure: Option<String>,
+}
+
+/// Where in git a finding sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    /// File contents.
+    Blob,
+    /// A file or directory name.
+    Path,
+    CommitMessage,
+    TagMessage,
+}
+
+impl Location {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Blob => "blob",
+            Location::Path => "path",
+            Location::CommitMessage => "commit-message",
+            Location::TagMessage => "tag-message",
+        }
+    }
+}
+
+/// One place a token was introduced, with what still carries it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub secret: SecretRef,
+    pub location: Location,
+    pub encoding: Encoding,
+    /// The object holding the bytes: a blob, a tree (path), a commit or a tag.
+    pub object: String,
+    /// The commit that introduced it (null for a blob no commit holds).
+    pub commit: Option<String>,
+    pub path: Option<String>,
+    /// 1-based line of the first occurrence (text only).
+    pub line: Option<u32>,
+    /// Every line it occurs on, when more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<u32>,
+    pub author: Option<String>,
+    /// Author date, RFC 3339.
+    pub date: Option<String>,
+    /// First line of the commit or tag message.
+    pub summary: Option<String>,
+    /// Refs whose history holds it, including stash entries (`refs/stash@{1}`).
+    pub refs: Vec<String>,
+    /// Reflog entries that hold it (local only; they expire).
+    pub reflogs: Vec<String>,
+    /// Reachable from a ref (not only from a reflog).
+    pub reachable: bool,
+    pub pushed: bool,
+    pub remotes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    /// Stable id: `shallow`, `partial-clone`, `unreadable-object`, `submodule`, `lfs`, `env-duplicate-key`, …
+    pub kind: String,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(kind: &str, message: impl Into<String>) -> Warning {
+        Warning {
+            kind: kind.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub objects: u64,
+    pub blobs: u64,
+    pub commits: u64,
+    pub bytes: u64,
+    pub unreadable_objects: u64,
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// Whether anything leaked (drives exit code 1).
+    pub fn found(&self) -> bool {
+        !self.findings.is_empty() || self.secrets.iter().any(|s| s.found)
+    }
+}

@@ -1,0 +1,193 @@
+//! One multi-needle matcher for every token in every form a leak takes: plain bytes, base64 (all three
+//! alignments, so a token inside a longer base64 string is found too) and UTF-16LE. All needles are
+//! searched in a single pass over each object.
+
+use crate::secret::Secret;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine;
+use serde::Serialize;
+use std::fmt;
+
+/// The form in which a token was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    Plain,
+    Base64,
+    Utf16le,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Plain => "plain",
+            Encoding::Base64 => "base64",
+            Encoding::Utf16le => "utf16le",
+        }
+    }
+}
+
+/// What a needle stands for; the needle bytes themselves live only inside the automaton.
+#[derive(Clone, Copy, Debug)]
+pub struct NeedleInfo {
+    pub secret: usize,
+    pub encoding: Encoding,
+}
+
+/// A match: which needle, and where in the haystack it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub needle: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The compiled matcher. Its `Debug` never shows needle bytes (they are derived from secrets).
+pub struct Matcher {
+    automaton: Option<AhoCorasick>,
+    needles: Vec<NeedleInfo>,
+}
+
+impl fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Matcher")
+            .field("needles", &self.needles.len())
+            .finish()
+    }
+}
+
+/// Base64 needles shorter than this match too easily by chance to be worth reporting.
+const MIN_BASE64_NEEDLE: usize = 8;
+
+impl Matcher {
+    pub fn new(secrets: &[Secret]) -> Matcher {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut needles = Vec::new();
+        for (index, secret) in secrets.iter().enumerate() {
+            let value = secret.expose().as_bytes();
+            let mut add = |bytes: Vec<u8>, encoding: Encoding| {
+                if !patterns.contains(&bytes) {
+                    patterns.push(bytes);
+                    needles.push(NeedleInfo {
+                        secret: index,
+                        encoding,
+                    });
+                }
+            };
+            add(value.to_vec(), Encoding::Plain);
+            for shift in 0..3 {
+                let needle = base64_needle(value, shift);
+                if needle.len() >= MIN_BASE64_NEEDLE && needle != value {
+                    add(needle, Encoding::Base64);
+                }
+            }
+            add(utf16le(secret.expose()), Encoding::Utf16le);
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .expect("a few literal needles always compile"),
+            )
+        };
+        for p in &mut patterns {
+            zeroize::Zeroize::zeroize(p);
+        }
+        Matcher { automaton, needles }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.automaton.is_none()
+    }
+
+    pub fn needle(&self, id: u32) -> NeedleInfo {
+        self.needles[id as usize]
+    }
+
+    /// Appends every (possibly overlapping) match in `haystack` to `out`.
+    pub fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(haystack) {
+                out.push(Hit {
+                    needle: m.pattern().as_u32(),
+                    start: m.start(),
+                    end: m.end(),
+                });
+            }
+        }
+    }
+
+    /// Whether `haystack` holds any needle (cheaper than collecting them).
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.automaton
+            .as_ref()
+            .is_some_and(|ac| ac.is_match(haystack))
+    }
+}
+
+/// The base64 characters that depend only on `value` when it starts `shift` bytes into a 3-byte group.
+/// Characters that also encode bits of the neighbouring (unknown) bytes are left out.
+fn base64_needle(value: &[u8], shift: usize) -> Vec<u8> {
+    let mut padded = vec![0u8; shift];
+    padded.extend_from_slice(value);
+    let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
+    let lead = (shift * 8).div_ceil(6);
+    let determined = (padded.len() * 8) / 6;
+    zeroize::Zeroize::zeroize(&mut padded);
+    if determined <= lead {
+        return Vec::new();
+    }
+    encoded.as_bytes()[lead..determined].to_vec()
+}
+
+fn utf16le(value: &str) -> Vec<u8> {
+    value.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token() -> Secret {
+        Secret::new("hf_TestTokenAbcdefghijklmnopqrstuvwx", "test")
+    }
+
+    #[test]
+    fn finds_base64_at_every_alignment() {
+        let matcher = Matcher::new(&[token()]);
+        for prefix in ["", "a", "ab", "abc"] {
+            let mut blob = prefix.as_bytes().to_vec();
+            blob.extend_from_slice(token().expose().as_bytes());
+            blob.extend_from_slice(b"\n tail");
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&blob);
+            let mut hits = Vec::new();
+            matcher.find_all(encoded.as_bytes(), &mut hits);
+            assert!(
+                hits.iter()
+                    .any(|h| matcher.needle(h.needle).encoding == Encoding::Base64),
+                "prefix {prefix:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_utf16le_and_plain() {
+        let matcher = Matcher::new(&[token()]);
+        let mut hits = Vec::new();
+        matcher.find_all(&utf16le(&format!("x={}", token().expose())), &mut hits);
+        assert_eq!(matcher.needle(hits[0].needle).encoding, Encoding::Utf16le);
+        hits.clear();
+        matcher.find_all(format!("T={}\n", token().expose()).as_bytes(), &mut hits);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].start, 2);
+    }
+
+    #[test]
+    fn debug_shows_no_needles() {
+        let shown = format!("{:?}", Matcher::new(&[token()]));
+        assert!(!shown.contains("hf_"));
+    }
+}

@@ -1,0 +1,722 @@
+//! The scan engine: one pass over the object database, then provenance for the few objects that matched.
+//! `scan` returns the report model; commands render it or plan from it.
+
+pub mod matcher;
+pub mod objects;
+pub mod provenance;
+pub mod repo;
+
+use crate::report::{
+    Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Stats, Tool, Warning,
+};
+use crate::sanitize::path_bytes;
+use crate::secret::Secret;
+use anyhow::Result;
+use git2::{ObjectType, Oid};
+use matcher::{Encoding, Matcher};
+use objects::{ObjectHits, PassResult};
+use provenance::{Containment, TreeWalker};
+use repo::Repo;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+/// How a scan runs.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub threads: usize,
+    pub reachable_only: bool,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+    /// The command name recorded in the report.
+    pub command: &'static str,
+}
+
+/// Working tree files larger than this are not read (they are not source files anyone edits by hand).
+const MAX_WORKTREE_FILE: u64 = 512 * 1024 * 1024;
+
+/// Scans `repo` for `secrets` and builds the report.
+pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
+    let started = Instant::now();
+    let matcher = Matcher::new(secrets);
+    let order = objects::enumerate(&repo.objects_dirs)?;
+    let bar = progress_bar(options.progress, order.len() as u64);
+    let pass = objects::bulk_pass(&repo.git_dir, &order, &matcher, options.threads, &|done| {
+        bar.set_position(done)
+    })?;
+    bar.finish_and_clear();
+
+    let tips = repo.tips()?;
+    let mut warnings = shape_warnings(repo, &pass);
+    let blob_hits: HashMap<Oid, &ObjectHits> = pass
+        .hits
+        .iter()
+        .filter(|h| h.kind == ObjectType::Blob)
+        .map(|h| (h.oid, h))
+        .collect();
+    let name_trees: HashSet<Oid> = pass
+        .hits
+        .iter()
+        .filter(|h| h.kind == ObjectType::Tree)
+        .map(|h| h.oid)
+        .collect();
+    let mut walker = TreeWalker::new(repo, &matcher, &blob_hits, &name_trees);
+    let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
+    if missing_parents > 0 && !repo.shallow {
+        warnings.push(Warning::new(
+            "missing-object",
+            format!("{missing_parents} parent commit(s) are missing from the object database; commits above them may be reported as introducing a token they inherited"),
+        ));
+    }
+
+    // Commits to locate among the refs: introducing ones, and those whose message holds a token.
+    let mut targets: Vec<Oid> = introductions.iter().map(|i| i.commit).collect();
+    targets.extend(
+        pass.hits
+            .iter()
+            .filter(|h| h.kind == ObjectType::Commit)
+            .map(|h| h.oid),
+    );
+    targets.sort();
+    targets.dedup();
+    let contained = provenance::containment(&pass, &tips, &targets);
+    let remotes: Vec<String> = repo.remotes().into_iter().map(|r| r.name).collect();
+    let reachable = options
+        .reachable_only
+        .then(|| provenance::reachable_commits(&pass, &tips));
+
+    let mut builder = FindingBuilder {
+        repo,
+        matcher: &matcher,
+        secrets,
+        remotes: &remotes,
+        contained: &contained,
+        commit_info: HashMap::new(),
+        findings: Vec::new(),
+    };
+    for intro in &introductions {
+        if reachable
+            .as_ref()
+            .is_some_and(|r| !r.contains(&intro.commit))
+        {
+            continue;
+        }
+        builder.introduction(intro, &blob_hits);
+    }
+    for hits in &pass.hits {
+        match hits.kind {
+            ObjectType::Commit if reachable.as_ref().is_none_or(|r| r.contains(&hits.oid)) => {
+                builder.commit_message(hits)
+            }
+            ObjectType::Tag => builder.tag_message(hits, &tips, &pass),
+            ObjectType::Blob
+                if !walker.seen_blobs.contains(&hits.oid) && !options.reachable_only =>
+            {
+                builder.orphan_blob(hits)
+            }
+            _ => {}
+        }
+    }
+    let mut findings = builder.findings;
+    findings.sort_by(|a, b| {
+        (
+            &a.secret.fingerprint,
+            &a.date,
+            &a.commit,
+            a.location,
+            &a.path,
+            a.line,
+            a.encoding,
+        )
+            .cmp(&(
+                &b.secret.fingerprint,
+                &b.date,
+                &b.commit,
+                b.location,
+                &b.path,
+                b.line,
+                b.encoding,
+            ))
+    });
+
+    let live = live_state(
+        repo,
+        &matcher,
+        &mut walker,
+        &blob_hits,
+        secrets.len(),
+        &mut warnings,
+    );
+    let summaries = summarize(secrets, &findings, &live, &pass, &contained);
+    let commits = pass.commits.len() as u64;
+    Ok(Report {
+        format_version: crate::report::FORMAT_VERSION,
+        tool: Tool::default(),
+        command: options.command.to_string(),
+        repository: RepositoryInfo {
+            path: repo
+                .workdir
+                .as_deref()
+                .unwrap_or(&repo.git_dir)
+                .display()
+                .to_string(),
+            bare: repo.workdir.is_none(),
+            shallow: repo.shallow,
+            partial: repo.partial,
+            head: repo.head_commit().map(|c| c.to_string()),
+            remotes: repo.remotes(),
+        },
+        secrets: summaries,
+        findings,
+        warnings,
+        stats: Stats {
+            objects: pass.objects,
+            blobs: pass.blobs,
+            commits,
+            bytes: pass.bytes,
+            unreadable_objects: pass.unreadable.len() as u64,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        },
+    })
+}
+
+fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
+    if !enabled {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} scanning objects {bar:30} {pos}/{len} ({per_sec}, {eta})",
+        )
+        .expect("valid template"),
+    );
+    bar
+}
+
+/// Warnings about what the scan could not see.
+fn shape_warnings(repo: &Repo, pass: &PassResult) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if repo.shallow {
+        warnings.push(Warning::new(
+            "shallow",
+            "this is a shallow clone: history past the shallow boundary was not searched; run `git fetch --unshallow` and scan again",
+        ));
+    }
+    if repo.partial {
+        let missing = pass.unreadable.len();
+        warnings.push(Warning::new(
+            "partial-clone",
+            format!("this is a partial clone: objects the server did not send were not searched ({missing} object(s) could not be read); a full `git clone --mirror` can be scanned completely"),
+        ));
+    }
+    for bad in pass.unreadable.iter().take(20) {
+        if !repo.partial {
+            warnings.push(Warning::new(
+                "unreadable-object",
+                format!(
+                    "object {} could not be read ({}); it was skipped. `git fsck` shows the damage",
+                    bad.oid, bad.reason
+                ),
+            ));
+        }
+    }
+    if pass.unreadable.len() > 20 && !repo.partial {
+        warnings.push(Warning::new(
+            "unreadable-object",
+            format!(
+                "{} more object(s) could not be read",
+                pass.unreadable.len() - 20
+            ),
+        ));
+    }
+    for path in repo.submodule_paths() {
+        warnings.push(Warning::new(
+            "submodule",
+            format!("submodule {path} was not entered: it has its own history; run `unleak scan {path}` as well"),
+        ));
+    }
+    if pass.lfs_pointers > 0 {
+        warnings.push(Warning::new(
+            "lfs",
+            format!(
+                "{} Git LFS pointer file(s): LFS content lives outside git and was not searched",
+                pass.lfs_pointers
+            ),
+        ));
+    }
+    warnings
+}
+
+/// Turns provenance into findings, reading commit metadata once per commit.
+struct FindingBuilder<'a> {
+    repo: &'a Repo,
+    matcher: &'a Matcher,
+    secrets: &'a [Secret],
+    remotes: &'a [String],
+    contained: &'a HashMap<Oid, Containment>,
+    commit_info: HashMap<Oid, CommitInfo>,
+    findings: Vec<Finding>,
+}
+
+/// Where a finding sits, before provenance is attached.
+struct Site {
+    location: Location,
+    encoding: Encoding,
+    object: Oid,
+    commit: Option<Oid>,
+    path: Option<String>,
+    lines: Vec<u32>,
+}
+
+#[derive(Clone, Default)]
+struct CommitInfo {
+    author: Option<String>,
+    date: Option<String>,
+    summary: Option<String>,
+}
+
+impl FindingBuilder<'_> {
+    fn secret_ref(&self, index: usize) -> SecretRef {
+        SecretRef {
+            redacted: self.secrets[index].redacted(),
+            fingerprint: self.secrets[index].fingerprint(),
+        }
+    }
+
+    fn info(&mut self, commit: Oid) -> CommitInfo {
+        if let Some(info) = self.commit_info.get(&commit) {
+            return info.clone();
+        }
+        let info = self
+            .repo
+            .git
+            .find_commit(commit)
+            .map(|c| CommitInfo {
+                author: Some(format!(
+                    "{} <{}>",
+                    String::from_utf8_lossy(c.author().name_bytes()),
+                    String::from_utf8_lossy(c.author().email_bytes())
+                )),
+                date: Some(rfc3339(c.author().when())),
+                summary: c
+                    .summary_bytes()
+                    .map(|s| String::from_utf8_lossy(s).into_owned()),
+            })
+            .unwrap_or_default();
+        self.commit_info.insert(commit, info.clone());
+        info
+    }
+
+    fn push(&mut self, secret: usize, site: Site) {
+        let Site {
+            location,
+            encoding,
+            object,
+            commit,
+            path,
+            lines,
+        } = site;
+        let info = commit.map(|c| self.info(c)).unwrap_or_default();
+        let containment = commit
+            .and_then(|c| self.contained.get(&c).cloned())
+            .unwrap_or_default();
+        let finding_remotes = remotes_of(&containment.refs, self.remotes);
+        self.findings.push(Finding {
+            secret: self.secret_ref(secret),
+            location,
+            encoding,
+            object: object.to_string(),
+            commit: commit.map(|c| c.to_string()),
+            path,
+            line: lines.first().copied(),
+            lines: if lines.len() > 1 { lines } else { Vec::new() },
+            author: info.author,
+            date: info.date,
+            summary: info.summary,
+            reachable: !containment.refs.is_empty(),
+            pushed: !finding_remotes.is_empty(),
+            remotes: finding_remotes,
+            refs: containment.refs,
+            reflogs: containment.reflogs,
+        });
+    }
+
+    fn introduction(
+        &mut self,
+        intro: &provenance::Introduction,
+        blob_hits: &HashMap<Oid, &ObjectHits>,
+    ) {
+        let path = path_bytes(&intro.hit.path);
+        if intro.hit.name_needle.is_some() {
+            for &secret in &intro.secrets {
+                self.push(
+                    secret,
+                    Site {
+                        location: Location::Path,
+                        encoding: Encoding::Plain,
+                        object: intro.hit.object,
+                        commit: Some(intro.commit),
+                        path: Some(path.clone()),
+                        lines: Vec::new(),
+                    },
+                );
+            }
+            return;
+        }
+        let Some(hits) = blob_hits.get(&intro.hit.object) else {
+            return;
+        };
+        for (secret, encoding, lines) in self.group_blob_hits(hits) {
+            if intro.secrets.contains(&secret) {
+                self.push(
+                    secret,
+                    Site {
+                        location: Location::Blob,
+                        encoding,
+                        object: hits.oid,
+                        commit: Some(intro.commit),
+                        path: Some(path.clone()),
+                        lines,
+                    },
+                );
+            }
+        }
+    }
+
+    fn orphan_blob(&mut self, hits: &ObjectHits) {
+        for (secret, encoding, lines) in self.group_blob_hits(hits) {
+            self.push(
+                secret,
+                Site {
+                    location: Location::Blob,
+                    encoding,
+                    object: hits.oid,
+                    commit: None,
+                    path: None,
+                    lines,
+                },
+            );
+        }
+    }
+
+    /// Groups a blob's hits by (secret, encoding), with line numbers when the blob is text.
+    fn group_blob_hits(&self, hits: &ObjectHits) -> Vec<(usize, Encoding, Vec<u32>)> {
+        let data = self.repo.git.find_blob(hits.oid).ok();
+        let text = data
+            .as_ref()
+            .map(|b| b.content())
+            .filter(|c| !c[..c.len().min(8000)].contains(&0));
+        let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
+        for hit in &hits.hits {
+            let needle = self.matcher.needle(hit.needle);
+            let lines = groups.entry((needle.secret, needle.encoding)).or_default();
+            if let Some(content) = text {
+                lines.push(line_of(content, hit.start));
+            }
+        }
+        groups
+            .into_iter()
+            .map(|((secret, encoding), mut lines)| {
+                lines.sort_unstable();
+                lines.dedup();
+                (secret, encoding, lines)
+            })
+            .collect()
+    }
+
+    fn message_groups(
+        &self,
+        hits: &ObjectHits,
+        data: &[u8],
+    ) -> BTreeMap<(usize, Encoding), Vec<u32>> {
+        let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
+        for hit in &hits.hits {
+            let needle = self.matcher.needle(hit.needle);
+            let lines = groups.entry((needle.secret, needle.encoding)).or_default();
+            if hit.start >= hits.message_start {
+                lines.push(line_of(
+                    &data[hits.message_start..],
+                    hit.start - hits.message_start,
+                ));
+            }
+        }
+        groups
+    }
+
+    fn commit_message(&mut self, hits: &ObjectHits) {
+        let Ok(odb) = self.repo.git.odb() else { return };
+        let Ok(object) = odb.read(hits.oid) else {
+            return;
+        };
+        for ((secret, encoding), lines) in self.message_groups(hits, object.data()) {
+            self.push(
+                secret,
+                Site {
+                    location: Location::CommitMessage,
+                    encoding,
+                    object: hits.oid,
+                    commit: Some(hits.oid),
+                    path: None,
+                    lines,
+                },
+            );
+        }
+    }
+
+    fn tag_message(&mut self, hits: &ObjectHits, tips: &[repo::Tip], pass: &PassResult) {
+        let Ok(odb) = self.repo.git.odb() else { return };
+        let Ok(object) = odb.read(hits.oid) else {
+            return;
+        };
+        let groups = self.message_groups(hits, object.data());
+        let target = pass
+            .tags
+            .iter()
+            .find(|t| t.oid == hits.oid)
+            .map(|t| t.target);
+        let refs: Vec<String> = tips
+            .iter()
+            .filter(|t| t.target == hits.oid)
+            .map(|t| t.name.clone())
+            .collect();
+        let summary =
+            String::from_utf8_lossy(&object.data()[hits.message_start.min(object.data().len())..])
+                .lines()
+                .next()
+                .map(str::to_string);
+        let tagger = self.repo.git.find_tag(hits.oid).ok().and_then(|t| {
+            t.tagger().map(|s| {
+                (
+                    format!(
+                        "{} <{}>",
+                        String::from_utf8_lossy(s.name_bytes()),
+                        String::from_utf8_lossy(s.email_bytes())
+                    ),
+                    rfc3339(s.when()),
+                )
+            })
+        });
+        for ((secret, encoding), lines) in groups {
+            let finding_remotes = remotes_of(&refs, self.remotes);
+            self.findings.push(Finding {
+                secret: self.secret_ref(secret),
+                location: Location::TagMessage,
+                encoding,
+                object: hits.oid.to_string(),
+                commit: target
+                    .and_then(|t| self.repo.peel_to_commit(t))
+                    .map(|c| c.to_string()),
+                path: None,
+                line: lines.first().copied(),
+                lines: if lines.len() > 1 { lines } else { Vec::new() },
+                author: tagger.as_ref().map(|t| t.0.clone()),
+                date: tagger.as_ref().map(|t| t.1.clone()),
+                summary: summary.clone(),
+                refs: refs.clone(),
+                reflogs: Vec::new(),
+                reachable: !refs.is_empty(),
+                pushed: !finding_remotes.is_empty(),
+                remotes: finding_remotes,
+            });
+        }
+    }
+}
+
+/// Remotes whose tracking refs are among `refs` (a ref `refs/remotes/<remote>/<branch>`; remote names may
+/// contain slashes, so the longest configured name wins).
+fn remotes_of(refs: &[String], remotes: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in refs {
+        let Some(rest) = name.strip_prefix("refs/remotes/") else {
+            continue;
+        };
+        let remote = remotes
+            .iter()
+            .filter(|r| rest.starts_with(&format!("{r}/")))
+            .max_by_key(|r| r.len())
+            .cloned()
+            .or_else(|| rest.split('/').next().map(str::to_string));
+        if let Some(remote) = remote {
+            if !out.contains(&remote) {
+                out.push(remote);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn line_of(content: &[u8], offset: usize) -> u32 {
+    memchr::memchr_iter(b'\n', &content[..offset.min(content.len())]).count() as u32 + 1
+}
+
+/// `2024-05-01T12:00:00+02:00`, in the offset the author recorded.
+pub fn rfc3339(time: git2::Time) -> String {
+    let offset = time::UtcOffset::from_whole_seconds(time.offset_minutes() * 60)
+        .unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(time.seconds())
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| time.seconds().to_string())
+}
+
+/// Where each token still lives right now: HEAD's tree, the index, the working tree.
+struct LiveState {
+    in_head: Vec<Vec<String>>,
+    in_index: Vec<Vec<String>>,
+    in_worktree: Vec<Vec<String>>,
+}
+
+fn live_state(
+    repo: &Repo,
+    matcher: &Matcher,
+    walker: &mut TreeWalker<'_>,
+    blob_hits: &HashMap<Oid, &ObjectHits>,
+    count: usize,
+    warnings: &mut Vec<Warning>,
+) -> LiveState {
+    let mut live = LiveState {
+        in_head: vec![Vec::new(); count],
+        in_index: vec![Vec::new(); count],
+        in_worktree: vec![Vec::new(); count],
+    };
+    if let Some(tree) = repo
+        .head_commit()
+        .and_then(|c| repo.git.find_commit(c).ok())
+        .map(|c| c.tree_id())
+    {
+        for hit in walker.hits(tree).iter() {
+            for secret in walker.secrets_of(hit) {
+                live.in_head[secret].push(path_bytes(&hit.path));
+            }
+        }
+    }
+    let mut hits = Vec::new();
+    for (path, oid) in repo.index_entries() {
+        hits.clear();
+        matcher.find_all(&path, &mut hits);
+        if let Some(blob) = blob_hits.get(&oid) {
+            hits.extend_from_slice(&blob.hits);
+        }
+        for hit in &hits {
+            live.in_index[matcher.needle(hit.needle).secret].push(path_bytes(&path));
+        }
+    }
+    if let Some(workdir) = &repo.workdir {
+        for file in repo.worktree_candidates() {
+            let Ok(meta) = std::fs::symlink_metadata(&file) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let shown = file
+                .strip_prefix(workdir)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            if meta.len() > MAX_WORKTREE_FILE {
+                warnings.push(Warning::new(
+                    "large-file",
+                    format!(
+                        "{shown} ({} MiB) in the working tree was not read",
+                        meta.len() >> 20
+                    ),
+                ));
+                continue;
+            }
+            let Ok(content) = std::fs::read(&file) else {
+                continue;
+            };
+            hits.clear();
+            matcher.find_all(&content, &mut hits);
+            for hit in &hits {
+                live.in_worktree[matcher.needle(hit.needle).secret].push(shown.clone());
+            }
+        }
+    }
+    for list in live
+        .in_head
+        .iter_mut()
+        .chain(live.in_index.iter_mut())
+        .chain(live.in_worktree.iter_mut())
+    {
+        list.sort();
+        list.dedup();
+    }
+    live
+}
+
+fn summarize(
+    secrets: &[Secret],
+    findings: &[Finding],
+    live: &LiveState,
+    pass: &PassResult,
+    contained: &HashMap<Oid, Containment>,
+) -> Vec<SecretSummary> {
+    let times: HashMap<String, i64> = pass
+        .commits
+        .iter()
+        .map(|c| (c.oid.to_string(), c.commit_time))
+        .collect();
+    let _ = contained;
+    secrets
+        .iter()
+        .enumerate()
+        .map(|(i, secret)| {
+            let fingerprint = secret.fingerprint();
+            let mine: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.secret.fingerprint == fingerprint)
+                .collect();
+            let mut introducing: Vec<String> =
+                mine.iter().filter_map(|f| f.commit.clone()).collect();
+            introducing.sort();
+            introducing.dedup();
+            let mut refs: Vec<String> = mine.iter().flat_map(|f| f.refs.clone()).collect();
+            refs.sort();
+            refs.dedup();
+            let mut remotes: Vec<String> = mine.iter().flat_map(|f| f.remotes.clone()).collect();
+            remotes.sort();
+            remotes.dedup();
+            let earliest = |pushed_only: bool| {
+                mine.iter()
+                    .filter(|f| !pushed_only || f.pushed)
+                    .filter_map(|f| f.commit.as_ref().and_then(|c| times.get(c)))
+                    .min()
+                    .copied()
+            };
+            let first = earliest(true)
+                .or_else(|| earliest(false))
+                .map(|t| rfc3339(git2::Time::new(t, 0)));
+            SecretSummary {
+                secret: SecretRef {
+                    redacted: secret.redacted(),
+                    fingerprint,
+                },
+                origin: secret.origin().to_string(),
+                provider: crate::providers::identify(secret.expose()).map(|p| p.id.to_string()),
+                found: !mine.is_empty()
+                    || !live.in_head[i].is_empty()
+                    || !live.in_index[i].is_empty()
+                    || !live.in_worktree[i].is_empty(),
+                findings: mine.len(),
+                introducing_commits: introducing,
+                pushed: !remotes.is_empty(),
+                remotes,
+                refs,
+                in_head: live.in_head[i].clone(),
+                in_index: live.in_index[i].clone(),
+                in_worktree: live.in_worktree[i].clone(),
+                first_exposure: first,
+            }
+        })
+        .collect()
+}

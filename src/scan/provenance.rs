@@ -1,0 +1,335 @@
+//! From the few objects that matched to what an incident responder needs: which commit introduced the
+//! token at which path, which refs still carry that commit, and whether it was pushed.
+//!
+//! Trees are walked once each (memoized by tree id), and ref containment is one pass over the commit
+//! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
+
+use super::matcher::Matcher;
+use super::objects::{CommitRecord, ObjectHits, PassResult};
+use super::repo::{Repo, Tip, TipKind};
+use git2::{ObjectType, Oid};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// A place under a tree where a needle sits: a matching blob at a path, or a needle in a name.
+#[derive(Debug, Clone)]
+pub struct TreeHit {
+    pub path: Vec<u8>,
+    pub object: Oid,
+    /// None for a blob (its hits are in the pass result); Some(needle) for a needle inside the name.
+    pub name_needle: Option<u32>,
+}
+
+/// A commit that introduced a token at a path.
+#[derive(Debug, Clone)]
+pub struct Introduction {
+    pub commit: Oid,
+    pub hit: TreeHit,
+    /// The secrets this commit introduced at that path (indices into the searched secrets).
+    pub secrets: Vec<usize>,
+}
+
+/// Which tips (refs, stash entries, reflog entries) contain a commit.
+#[derive(Debug, Clone, Default)]
+pub struct Containment {
+    pub refs: Vec<String>,
+    pub reflogs: Vec<String>,
+}
+
+impl Containment {
+    pub fn reachable(&self) -> bool {
+        self.refs.iter().any(|r| !r.contains("@{"))
+    }
+}
+
+/// Walks trees with a memo so each tree is read once however many commits share it.
+pub struct TreeWalker<'a> {
+    repo: &'a Repo,
+    matcher: &'a Matcher,
+    blob_hits: &'a HashMap<Oid, &'a ObjectHits>,
+    /// Trees whose raw bytes matched: only their entry names need checking.
+    name_trees: &'a HashSet<Oid>,
+    memo: HashMap<Oid, Rc<[TreeHit]>>,
+    empty: Rc<[TreeHit]>,
+    /// Matching blobs seen under some tree (the rest are held by no commit).
+    pub seen_blobs: HashSet<Oid>,
+    pub missing_trees: HashSet<Oid>,
+}
+
+impl<'a> TreeWalker<'a> {
+    pub fn new(
+        repo: &'a Repo,
+        matcher: &'a Matcher,
+        blob_hits: &'a HashMap<Oid, &'a ObjectHits>,
+        name_trees: &'a HashSet<Oid>,
+    ) -> Self {
+        TreeWalker {
+            repo,
+            matcher,
+            blob_hits,
+            name_trees,
+            memo: HashMap::new(),
+            empty: Rc::from(Vec::new()),
+            seen_blobs: HashSet::new(),
+            missing_trees: HashSet::new(),
+        }
+    }
+
+    /// Whether walking can find anything at all (no matching blob and no matching tree: nothing to map).
+    pub fn has_targets(&self) -> bool {
+        !self.blob_hits.is_empty() || !self.name_trees.is_empty()
+    }
+
+    /// Every hit under `tree`, with paths relative to it.
+    pub fn hits(&mut self, tree: Oid) -> Rc<[TreeHit]> {
+        if !self.has_targets() {
+            return self.empty.clone();
+        }
+        if let Some(found) = self.memo.get(&tree) {
+            return found.clone();
+        }
+        let result = self.read(tree);
+        self.memo.insert(tree, result.clone());
+        result
+    }
+
+    fn read(&mut self, tree_id: Oid) -> Rc<[TreeHit]> {
+        let entries: Vec<(Vec<u8>, Oid, Option<ObjectType>)> =
+            match self.repo.git.find_tree(tree_id) {
+                Ok(tree) => tree
+                    .iter()
+                    .map(|e| (e.name_bytes().to_vec(), e.id(), e.kind()))
+                    .collect(),
+                Err(_) => {
+                    self.missing_trees.insert(tree_id);
+                    return self.empty.clone();
+                }
+            };
+        let check_names = self.name_trees.contains(&tree_id);
+        let mut out: Vec<TreeHit> = Vec::new();
+        let mut name_hits = Vec::new();
+        for (name, oid, kind) in entries {
+            if check_names {
+                name_hits.clear();
+                self.matcher.find_all(&name, &mut name_hits);
+                for hit in &name_hits {
+                    out.push(TreeHit {
+                        path: name.clone(),
+                        object: tree_id,
+                        name_needle: Some(hit.needle),
+                    });
+                }
+            }
+            match kind {
+                Some(ObjectType::Blob) if self.blob_hits.contains_key(&oid) => {
+                    self.seen_blobs.insert(oid);
+                    out.push(TreeHit {
+                        path: name,
+                        object: oid,
+                        name_needle: None,
+                    });
+                }
+                Some(ObjectType::Tree) => {
+                    let sub = self.hits(oid);
+                    for hit in sub.iter() {
+                        let mut path = name.clone();
+                        path.push(b'/');
+                        path.extend_from_slice(&hit.path);
+                        out.push(TreeHit {
+                            path,
+                            object: hit.object,
+                            name_needle: hit.name_needle,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if out.is_empty() {
+            self.empty.clone()
+        } else {
+            Rc::from(out)
+        }
+    }
+
+    /// The secrets a tree hit carries.
+    pub fn secrets_of(&self, hit: &TreeHit) -> Vec<usize> {
+        let mut secrets: Vec<usize> = match hit.name_needle {
+            Some(needle) => vec![self.matcher.needle(needle).secret],
+            None => self
+                .blob_hits
+                .get(&hit.object)
+                .map(|h| {
+                    h.hits
+                        .iter()
+                        .map(|x| self.matcher.needle(x.needle).secret)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        secrets.sort_unstable();
+        secrets.dedup();
+        secrets
+    }
+}
+
+/// For every commit whose tree holds a token: the (path, secret) pairs no parent holds.
+pub fn introductions(
+    walker: &mut TreeWalker<'_>,
+    commits: &[CommitRecord],
+) -> (Vec<Introduction>, usize) {
+    let mut out = Vec::new();
+    let mut missing_parents = 0;
+    if !walker.has_targets() {
+        return (out, missing_parents);
+    }
+    let by_id: HashMap<Oid, &CommitRecord> = commits.iter().map(|c| (c.oid, c)).collect();
+    for commit in commits {
+        let hits = walker.hits(commit.tree);
+        if hits.is_empty() {
+            continue;
+        }
+        let mut inherited: HashSet<(Vec<u8>, usize)> = HashSet::new();
+        for parent in &commit.parents {
+            let Some(parent) = by_id.get(parent) else {
+                missing_parents += 1;
+                continue;
+            };
+            for hit in walker.hits(parent.tree).iter() {
+                for secret in walker.secrets_of(hit) {
+                    inherited.insert((hit.path.clone(), secret));
+                }
+            }
+        }
+        for hit in hits.iter() {
+            let new: Vec<usize> = walker
+                .secrets_of(hit)
+                .into_iter()
+                .filter(|s| !inherited.contains(&(hit.path.clone(), *s)))
+                .collect();
+            if !new.is_empty() {
+                out.push(Introduction {
+                    commit: commit.oid,
+                    hit: hit.clone(),
+                    secrets: new,
+                });
+            }
+        }
+    }
+    (out, missing_parents)
+}
+
+/// Which tips contain each target commit, in one topological pass with a bitset per commit.
+pub fn containment(pass: &PassResult, tips: &[Tip], targets: &[Oid]) -> HashMap<Oid, Containment> {
+    let mut result: HashMap<Oid, Containment> = targets
+        .iter()
+        .map(|t| (*t, Containment::default()))
+        .collect();
+    if targets.is_empty() {
+        return result;
+    }
+    let index: HashMap<Oid, u32> = pass
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.oid, i as u32))
+        .collect();
+    let words = targets.len().div_ceil(64);
+    let n = pass.commits.len();
+    let mut bits = vec![0u64; n * words];
+    for (t, target) in targets.iter().enumerate() {
+        if let Some(&i) = index.get(target) {
+            bits[i as usize * words + t / 64] |= 1 << (t % 64);
+        }
+    }
+    // Parents before children: iterative post-order DFS over parent edges.
+    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+    let mut stack: Vec<(u32, usize)> = Vec::new();
+    for root in 0..n as u32 {
+        if state[root as usize] != 0 {
+            continue;
+        }
+        stack.push((root, 0));
+        state[root as usize] = 1;
+        while let Some((node, next_parent)) = stack.last_mut() {
+            let commit = &pass.commits[*node as usize];
+            if let Some(parent) = commit.parents.get(*next_parent) {
+                *next_parent += 1;
+                if let Some(&p) = index.get(parent) {
+                    if state[p as usize] == 0 {
+                        state[p as usize] = 1;
+                        stack.push((p, 0));
+                    }
+                }
+                continue;
+            }
+            let node = *node;
+            stack.pop();
+            state[node as usize] = 2;
+            for parent in &pass.commits[node as usize].parents {
+                if let Some(&p) = index.get(parent) {
+                    for w in 0..words {
+                        let from = bits[p as usize * words + w];
+                        bits[node as usize * words + w] |= from;
+                    }
+                }
+            }
+        }
+    }
+    let tag_targets: HashMap<Oid, Oid> = pass.tags.iter().map(|t| (t.oid, t.target)).collect();
+    for tip in tips {
+        let mut target = tip.target;
+        for _ in 0..8 {
+            match tag_targets.get(&target) {
+                Some(next) => target = *next,
+                None => break,
+            }
+        }
+        let Some(&i) = index.get(&target) else {
+            continue;
+        };
+        let row = &bits[i as usize * words..(i as usize + 1) * words];
+        for (t, oid) in targets.iter().enumerate() {
+            if row[t / 64] & (1 << (t % 64)) != 0 {
+                let entry = result.get_mut(oid).expect("every target has an entry");
+                match tip.kind {
+                    TipKind::Ref | TipKind::Stash => entry.refs.push(tip.name.clone()),
+                    TipKind::Reflog => entry.reflogs.push(tip.name.clone()),
+                }
+            }
+        }
+    }
+    for entry in result.values_mut() {
+        entry.refs.sort();
+        entry.refs.dedup();
+        entry.reflogs.sort();
+        entry.reflogs.dedup();
+    }
+    result
+}
+
+/// The set of commits reachable from any tip (refs, stash and reflog entries), for `--reachable-only`.
+pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> HashSet<Oid> {
+    let by_id: HashMap<Oid, &CommitRecord> = pass.commits.iter().map(|c| (c.oid, c)).collect();
+    let tag_targets: HashMap<Oid, Oid> = pass.tags.iter().map(|t| (t.oid, t.target)).collect();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<Oid> = Vec::new();
+    for tip in tips {
+        let mut target = tip.target;
+        for _ in 0..8 {
+            match tag_targets.get(&target) {
+                Some(next) => target = *next,
+                None => break,
+            }
+        }
+        stack.push(target);
+    }
+    while let Some(oid) = stack.pop() {
+        if let Some(commit) = by_id.get(&oid) {
+            if seen.insert(oid) {
+                stack.extend(commit.parents.iter().copied());
+            }
+        }
+    }
+    seen
+}

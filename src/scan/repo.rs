@@ -1,0 +1,311 @@
+//! The git side of the scan, through git2: opening a repository, its refs, reflogs, stash entries,
+//! remotes, index and working tree. Kept in one module so the rest of unleak sees plain data.
+
+use anyhow::{anyhow, bail, Context, Result};
+use git2::{ObjectType, Oid, Repository};
+use std::path::{Path, PathBuf};
+
+/// An opened repository and what we learned about its shape.
+pub struct Repo {
+    pub git: Repository,
+    /// The `.git` directory (for a linked worktree, its own git dir).
+    pub git_dir: PathBuf,
+    /// The working tree root; None for a bare repository.
+    pub workdir: Option<PathBuf>,
+    /// Object directories: the common one plus any alternates.
+    pub objects_dirs: Vec<PathBuf>,
+    pub shallow: bool,
+    pub partial: bool,
+}
+
+/// A named pointer into history: a ref, a reflog entry, or a stash entry.
+#[derive(Debug, Clone)]
+pub struct Tip {
+    /// Full name: `refs/heads/main`, `HEAD`, `refs/stash@{1}`, `HEAD@{3}`.
+    pub name: String,
+    /// The object it points to (a commit, or an annotated tag for tags).
+    pub target: Oid,
+    pub kind: TipKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TipKind {
+    /// A ref (or HEAD): what keeps objects alive and what a push sends.
+    Ref,
+    /// An older stash entry (`refs/stash@{n}`, n >= 1): kept alive by the stash reflog.
+    Stash,
+    /// Any other reflog entry: local history only, expires with `git reflog expire`.
+    Reflog,
+}
+
+/// A remote and its URL with any credentials masked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RemoteInfo {
+    pub name: String,
+    pub url: Option<String>,
+}
+
+impl Repo {
+    /// Opens the repository at or above `path`, with messages a user can act on.
+    pub fn open(path: &Path) -> Result<Repo> {
+        if !path.exists() {
+            bail!("{} does not exist", path.display());
+        }
+        let git = Repository::discover(path).map_err(|err| {
+            if err.code() == git2::ErrorCode::NotFound {
+                anyhow!(
+                    "{} is not in a git repository (no .git found here or above); pass the repository's path",
+                    path.display()
+                )
+            } else {
+                anyhow!("cannot open the repository at {}: {}", path.display(), err.message())
+            }
+        })?;
+        let format = git
+            .config()
+            .ok()
+            .and_then(|c| c.get_string("extensions.objectformat").ok());
+        if format.is_some_and(|f| !f.eq_ignore_ascii_case("sha1")) {
+            bail!(
+                "{} uses SHA-256 object ids, which unleak cannot read yet",
+                path.display()
+            );
+        }
+        let git_dir = git.path().to_path_buf();
+        let workdir = git.workdir().map(Path::to_path_buf);
+        let objects = git.commondir().join("objects");
+        let objects_dirs = with_alternates(&objects);
+        let shallow = git.is_shallow();
+        let partial = is_partial_clone(&git);
+        Ok(Repo {
+            git,
+            git_dir,
+            workdir,
+            objects_dirs,
+            shallow,
+            partial,
+        })
+    }
+
+    /// Every ref (peeled to what it names directly), HEAD when detached, every stash entry and every
+    /// reflog entry. Reflog entries that equal their ref's tip are left out: the ref already says it.
+    pub fn tips(&self) -> Result<Vec<Tip>> {
+        let mut tips = Vec::new();
+        let mut ref_names = Vec::new();
+        for reference in self.git.references().context("cannot list refs")? {
+            let Ok(reference) = reference else { continue };
+            let Some(name) = reference.name().map(str::to_string) else {
+                continue;
+            };
+            let resolved = match reference.resolve() {
+                Ok(r) => r,
+                Err(_) => continue,
+            };
+            if let Some(target) = resolved.target() {
+                tips.push(Tip {
+                    name: name.clone(),
+                    target,
+                    kind: TipKind::Ref,
+                });
+            }
+            ref_names.push(name);
+        }
+        if let Ok(head) = self.git.head() {
+            if let (Some(target), true) = (head.target(), self.git.head_detached().unwrap_or(false))
+            {
+                tips.push(Tip {
+                    name: "HEAD".into(),
+                    target,
+                    kind: TipKind::Ref,
+                });
+            }
+        }
+        ref_names.push("HEAD".into());
+        for name in ref_names {
+            let Ok(reflog) = self.git.reflog(&name) else {
+                continue;
+            };
+            for (i, entry) in reflog.iter().enumerate() {
+                let target = entry.id_new();
+                if target.is_zero() {
+                    continue;
+                }
+                if name == "refs/stash" {
+                    if i > 0 {
+                        tips.push(Tip {
+                            name: format!("refs/stash@{{{i}}}"),
+                            target,
+                            kind: TipKind::Stash,
+                        });
+                    }
+                    continue;
+                }
+                tips.push(Tip {
+                    name: format!("{name}@{{{i}}}"),
+                    target,
+                    kind: TipKind::Reflog,
+                });
+            }
+        }
+        Ok(tips)
+    }
+
+    pub fn remotes(&self) -> Vec<RemoteInfo> {
+        let Ok(names) = self.git.remotes() else {
+            return Vec::new();
+        };
+        names
+            .iter()
+            .flatten()
+            .map(|name| RemoteInfo {
+                name: name.to_string(),
+                url: self
+                    .git
+                    .find_remote(name)
+                    .ok()
+                    .and_then(|r| r.url().map(mask_url_credentials)),
+            })
+            .collect()
+    }
+
+    /// The commit HEAD points to, if any (an empty repository has none).
+    pub fn head_commit(&self) -> Option<Oid> {
+        self.git.head().ok()?.peel_to_commit().ok().map(|c| c.id())
+    }
+
+    /// Index entries as (path bytes, blob id); empty for a bare repository.
+    pub fn index_entries(&self) -> Vec<(Vec<u8>, Oid)> {
+        if self.workdir.is_none() {
+            return Vec::new();
+        }
+        let Ok(index) = self.git.index() else {
+            return Vec::new();
+        };
+        index.iter().map(|e| (e.path, e.id)).collect()
+    }
+
+    /// Files of the working tree that git would commit: tracked ones and untracked, not ignored ones.
+    pub fn worktree_candidates(&self) -> Vec<PathBuf> {
+        let Some(workdir) = &self.workdir else {
+            return Vec::new();
+        };
+        let mut options = git2::StatusOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_unmodified(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let Ok(statuses) = self.git.statuses(Some(&mut options)) else {
+            return Vec::new();
+        };
+        statuses
+            .iter()
+            .filter(|s| !s.status().contains(git2::Status::WT_DELETED))
+            .filter_map(|s| path_from_bytes(s.path_bytes()).map(|p| workdir.join(p)))
+            .collect()
+    }
+
+    /// Paths of submodules in HEAD's tree (gitlinks), which the scan does not enter.
+    pub fn submodule_paths(&self) -> Vec<String> {
+        self.git
+            .submodules()
+            .map(|subs| {
+                subs.iter()
+                    .map(|s| s.path().display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Peels an object id through annotated tags to the commit it names, if it names one.
+    pub fn peel_to_commit(&self, oid: Oid) -> Option<Oid> {
+        let object = self.git.find_object(oid, None).ok()?;
+        match object.kind() {
+            Some(ObjectType::Commit) => Some(oid),
+            _ => object.peel_to_commit().ok().map(|c| c.id()),
+        }
+    }
+}
+
+/// `https://user:secret@host/x` -> `https://***@host/x`: remote URLs can carry tokens too.
+pub fn mask_url_credentials(url: &str) -> String {
+    if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            return format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]);
+        }
+    }
+    url.to_string()
+}
+
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes).ok().map(PathBuf::from)
+    }
+}
+
+fn is_partial_clone(git: &Repository) -> bool {
+    let Ok(config) = git.config() else {
+        return false;
+    };
+    if config.get_string("extensions.partialclone").is_ok() {
+        return true;
+    }
+    let mut promisor = false;
+    if let Ok(mut entries) = config.entries(Some(r"remote\..*\.promisor")) {
+        while let Some(Ok(entry)) = entries.next() {
+            promisor |= entry.value() == Some("true");
+        }
+    }
+    promisor
+}
+
+/// The objects directory plus every alternate it names (recursively, as git does).
+fn with_alternates(objects: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![objects.to_path_buf()];
+    let mut i = 0;
+    while i < dirs.len() && dirs.len() < 16 {
+        let file = dirs[i].join("info").join("alternates");
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                let path = dirs[i].join(line);
+                let path = path.canonicalize().unwrap_or(path);
+                if !dirs.contains(&path) {
+                    dirs.push(path);
+                }
+            }
+        }
+        i += 1;
+    }
+    dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_credentials_in_urls() {
+        assert_eq!(
+            mask_url_credentials("https://user:hf_abc@huggingface.co/x.git"),
+            "https://***@huggingface.co/x.git"
+        );
+        assert_eq!(
+            mask_url_credentials("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+        assert_eq!(mask_url_credentials("/tmp/origin.git"), "/tmp/origin.git");
+    }
+}
