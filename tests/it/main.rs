@@ -1,0 +1,5 @@
+//! Integration tests: real throwaway git repositories, the real binary, real helper programs.
+
+mod util;
+
+mod scan;

@@ -1,0 +1,213 @@
+//! Test helpers: throwaway repositories with fixed authors and dates, generated fake tokens, and a runner
+//! for the real binary that checks a secret never appears in its output.
+
+#![allow(dead_code)]
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Random letters from the std hasher's random keys (no RNG crate needed; tokens only need to be unique).
+pub fn random_letters(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(n);
+    let mut state = RandomState::new().build_hasher();
+    for i in 0..n {
+        state.write_usize(i);
+        out.push(ALPHABET[(state.finish() % ALPHABET.len() as u64) as usize] as char);
+    }
+    out
+}
+
+/// A fresh fake Hugging Face user token (`hf_` + 34 letters), different on every call.
+pub fn fake_hf_token() -> String {
+    format!("hf_{}", random_letters(34))
+}
+
+/// The environment every git and unleak process in tests runs with: no user or system config, fixed
+/// identities, and no token inherited from the developer's shell.
+pub fn scrub(cmd: &mut Command) -> &mut Command {
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Ada Author")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Author")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("NO_COLOR", "1")
+        .env_remove("HF_TOKEN")
+        .env_remove("HUGGING_FACE_HUB_TOKEN")
+        .env_remove("HF_ENDPOINT")
+}
+
+/// A throwaway repository in a temp dir, removed on drop.
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    clock: AtomicU64,
+}
+
+impl TestRepo {
+    /// `git init -b main` in a new temp dir.
+    pub fn new() -> TestRepo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("repo");
+        std::fs::create_dir(&path).unwrap();
+        let repo = TestRepo {
+            dir,
+            path,
+            clock: AtomicU64::new(1_704_067_200), // 2024-01-01T00:00:00Z
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// A bare repository beside this one (e.g. `origin`), returned as a path.
+    pub fn bare_sibling(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        run_git(self.dir.path(), &["init", "-q", "--bare", path.to_str().unwrap()], 0);
+        path
+    }
+
+    /// Runs git in the repository with the next fixed date (one minute per call); returns stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let when = self.clock.fetch_add(60, Ordering::Relaxed);
+        run_git(&self.path, args, when)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let path = self.path.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// Writes a file, stages it and commits; returns the new commit id.
+    pub fn commit_file(&self, rel: &str, content: impl AsRef<[u8]>, message: &str) -> String {
+        self.write(rel, content);
+        self.git(&["add", "--", rel]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.head()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    pub fn rev(&self, rev: &str) -> String {
+        self.git(&["rev-parse", rev]).trim().to_string()
+    }
+}
+
+/// Runs git in `dir`; `when` (unix seconds, 0 for now) fixes author and committer dates. Panics on failure.
+pub fn run_git(dir: &Path, args: &[&str], when: u64) -> String {
+    let mut cmd = Command::new("git");
+    scrub(&mut cmd).current_dir(dir).args(args);
+    if when > 0 {
+        let date = format!("{when} +0000");
+        cmd.env("GIT_AUTHOR_DATE", &date).env("GIT_COMMITTER_DATE", &date);
+    }
+    let out = cmd.output().expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The result of running the real `unleak` binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Fails the test if `secret` appears in stdout or stderr (every test that runs the binary calls this).
+    pub fn assert_hides(&self, secret: &str) -> &Run {
+        assert!(!self.stdout.contains(secret), "secret in stdout:\n{}", self.stdout);
+        assert!(!self.stderr.contains(secret), "secret in stderr:\n{}", self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// A builder for one run of the binary.
+pub struct Unleak {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Unleak {
+    pub fn new(cwd: &Path) -> Unleak {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+        scrub(&mut cmd).current_dir(cwd);
+        Unleak { cmd, stdin: None }
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Unleak {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Unleak {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Unleak {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("unleak runs");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            if let Some(input) = self.stdin.take() {
+                stdin.write_all(&input).unwrap();
+            }
+        }
+        let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// A snapshot of every file under `dir` (path, mode, bytes, mtime) to prove a command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, Vec<u8>, std::time::SystemTime)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push((
+                    entry.path(),
+                    meta.permissions().mode(),
+                    std::fs::read(entry.path()).unwrap_or_default(),
+                    meta.modified().unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
