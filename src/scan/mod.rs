@@ -141,9 +141,9 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
     let live = live_state(
         repo,
         &matcher,
+        secrets,
         &mut walker,
         &blob_hits,
-        secrets.len(),
         &mut warnings,
     );
     let summaries = summarize(secrets, &findings, &live, &pass, &contained);
@@ -286,6 +286,12 @@ impl FindingBuilder<'_> {
         }
     }
 
+    /// Replaces every token occurrence in untrusted text (a path, a summary) with its redaction: a token
+    /// can sit in a file name or a commit subject, and the report must not repeat it.
+    fn scrub(&self, text: String) -> String {
+        scrub_text(self.matcher, self.secrets, text)
+    }
+
     fn info(&mut self, commit: Oid) -> CommitInfo {
         if let Some(info) = self.commit_info.get(&commit) {
             return info.clone();
@@ -349,7 +355,7 @@ impl FindingBuilder<'_> {
         intro: &provenance::Introduction,
         blob_hits: &HashMap<Oid, &ObjectHits>,
     ) {
-        let path = path_bytes(&intro.hit.path);
+        let path = self.scrub(path_bytes(&intro.hit.path));
         if intro.hit.name_needle.is_some() {
             for &secret in &intro.secrets {
                 self.push(
@@ -549,6 +555,28 @@ fn remotes_of(refs: &[String], remotes: &[String]) -> Vec<String> {
     out
 }
 
+/// See [`FindingBuilder::scrub`].
+pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String {
+    let mut hits = Vec::new();
+    matcher.find_all(text.as_bytes(), &mut hits);
+    if hits.is_empty() {
+        return text;
+    }
+    hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for hit in hits {
+        if hit.start < at || !text.is_char_boundary(hit.start) || !text.is_char_boundary(hit.end) {
+            continue;
+        }
+        out.push_str(&text[at..hit.start]);
+        out.push_str(&secrets[matcher.needle(hit.needle).secret].redacted());
+        at = hit.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 fn line_of(content: &[u8], offset: usize) -> u32 {
     memchr::memchr_iter(b'\n', &content[..offset.min(content.len())]).count() as u32 + 1
 }
@@ -577,11 +605,12 @@ struct LiveState {
 fn live_state(
     repo: &Repo,
     matcher: &Matcher,
+    secrets: &[Secret],
     walker: &mut TreeWalker<'_>,
     blob_hits: &HashMap<Oid, &ObjectHits>,
-    count: usize,
     warnings: &mut Vec<Warning>,
 ) -> LiveState {
+    let count = secrets.len();
     let mut live = LiveState {
         in_head: vec![Vec::new(); count],
         in_index: vec![Vec::new(); count],
@@ -594,7 +623,7 @@ fn live_state(
     {
         for hit in walker.hits(tree).iter() {
             for secret in walker.secrets_of(hit) {
-                live.in_head[secret].push(path_bytes(&hit.path));
+                live.in_head[secret].push(scrub_text(matcher, secrets, path_bytes(&hit.path)));
             }
         }
     }
@@ -606,7 +635,11 @@ fn live_state(
             hits.extend_from_slice(&blob.hits);
         }
         for hit in &hits {
-            live.in_index[matcher.needle(hit.needle).secret].push(path_bytes(&path));
+            live.in_index[matcher.needle(hit.needle).secret].push(scrub_text(
+                matcher,
+                secrets,
+                path_bytes(&path),
+            ));
         }
     }
     if let Some(workdir) = &repo.workdir {

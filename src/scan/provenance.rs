@@ -302,10 +302,21 @@ pub fn containment(pass: &PassResult, tips: &[Tip], targets: &[Oid]) -> HashMap<
     for entry in result.values_mut() {
         entry.refs.sort();
         entry.refs.dedup();
-        entry.reflogs.sort();
+        entry.reflogs.sort_by_key(|name| reflog_order(name));
         entry.reflogs.dedup();
     }
     result
+}
+
+/// `refs/heads/main@{10}` sorts after `refs/heads/main@{9}`.
+fn reflog_order(name: &str) -> (String, u64) {
+    match name.rsplit_once("@{") {
+        Some((base, index)) => (
+            base.to_string(),
+            index.trim_end_matches('}').parse().unwrap_or(u64::MAX),
+        ),
+        None => (name.to_string(), 0),
+    }
 }
 
 /// The set of commits reachable from any tip (refs, stash and reflog entries), for `--reachable-only`.

@@ -1,6 +1,39 @@
 //! `unleak scan`: every hiding place, its provenance, and the rule that the token is never printed.
 
 use crate::util::*;
+use base64::Engine;
+use serde_json::Value;
+
+fn scan_json(repo: &TestRepo, token: &str, extra: &[&str]) -> (Run, Value) {
+    let mut args = vec!["scan", "--format", "json", "--token-stdin"];
+    args.extend_from_slice(extra);
+    let run = Unleak::new(&repo.path)
+        .args(&args)
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(token);
+    let json = run.json();
+    (run, json)
+}
+
+/// Findings whose field `key` equals `value`.
+fn findings_where<'a>(report: &'a Value, key: &str, value: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f[key].as_str() == Some(value))
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
 
 #[test]
 fn clean_repository_exits_zero() {
@@ -14,4 +47,580 @@ fn clean_repository_exits_zero() {
     run.assert_hides(&token);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("No leak found"), "{}", run.stdout);
+}
+
+/// One repository that hides the token in every place the scan knows, checked finding by finding.
+#[test]
+fn finds_every_hiding_place_with_provenance() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+
+    // 1. Pushed branch: .env committed on main and pushed.
+    let pushed = repo.commit_file(
+        ".env",
+        format!("MODEL=gpt2\nHF_TOKEN={token}\n"),
+        "Add config",
+    );
+    repo.git(&["push", "-q", "origin", "main"]);
+    // Removing it later does not remove it from history.
+    repo.git(&["rm", "-q", "--cached", ".env"]);
+    repo.write(".gitignore", ".env\n");
+    repo.git(&["add", ".gitignore"]);
+    repo.git(&["commit", "-q", "-m", "Stop tracking .env"]);
+
+    // 2. A branch never pushed.
+    repo.git(&["checkout", "-q", "-b", "local-only"]);
+    let local = repo.commit_file(
+        "src/settings.py",
+        format!("\n\nTOKEN = '{token}'\n"),
+        "Hardcode token",
+    );
+    repo.git(&["checkout", "-q", "main"]);
+
+    // 3. A commit reachable only from a tag.
+    repo.git(&["checkout", "-q", "--detach"]);
+    let tagged = repo.commit_file("release.cfg", format!("token: {token}\n"), "Release config");
+    repo.git(&["tag", "v1.0"]);
+    repo.git(&["checkout", "-q", "main"]);
+
+    // 4. Merge that brings it in: a side branch adds it, main merges it.
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let side = repo.commit_file("feature.txt", format!("key={token}\n"), "Feature with key");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "Merge feature", "feature"]);
+    repo.git(&["branch", "-q", "-D", "feature"]);
+
+    // 5. A merge that itself adds it (conflict resolution / evil merge).
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.commit_file("other.txt", "other\n", "Other work");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "other"]);
+    repo.write("evil.txt", format!("{token}\n"));
+    repo.git(&["add", "evil.txt"]);
+    repo.git(&["commit", "-q", "-m", "Merge other"]);
+    let evil_merge = repo.head();
+    repo.git(&["rm", "-q", "evil.txt"]);
+    repo.git(&["commit", "-q", "-m", "Remove evil"]);
+
+    // 6. Commit message and annotated tag message.
+    repo.write("notes.txt", "n\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("Rotate\n\nold token was {token}\n"),
+    ]);
+    let message_commit = repo.head();
+    repo.git(&[
+        "tag",
+        "-a",
+        "v2.0",
+        "-m",
+        &format!("Release\n\ntoken {token}"),
+    ]);
+
+    // 7. Binary file, base64 form, UTF-16LE form, notebook output cell.
+    let mut binary = vec![0u8, 1, 2, 3, 255];
+    binary.extend_from_slice(token.as_bytes());
+    binary.extend_from_slice(&[0, 0, 7]);
+    let binary_commit = repo.commit_file("model.bin", &binary, "Add binary");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("x:{token}:y"));
+    let b64_commit = repo.commit_file("secret.b64", format!("data\n{encoded}\n"), "Add encoded");
+    let utf16: Vec<u8> = format!("T={token}")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let utf16_commit = repo.commit_file("win.txt", &utf16, "Add UTF-16 file");
+    let notebook = format!(
+        "{{\n \"cells\": [\n  {{\n   \"cell_type\": \"code\",\n   \"outputs\": [\n    {{\n     \"name\": \"stdout\",\n     \"text\": [\"Logged in with {token}\\n\"]\n    }}\n   ]\n  }}\n ]\n}}\n"
+    );
+    let notebook_commit = repo.commit_file("train.ipynb", notebook, "Add notebook");
+    repo.git(&[
+        "rm",
+        "-q",
+        "model.bin",
+        "secret.b64",
+        "win.txt",
+        "train.ipynb",
+        "notes.txt",
+    ]);
+    repo.git(&["commit", "-q", "-m", "Clean up"]);
+
+    // 8. Stash entries: the token is in the second (older) one.
+    repo.write("stashed.txt", format!("{token}\n"));
+    repo.git(&["add", "stashed.txt"]);
+    repo.git(&["stash", "-q"]);
+    repo.write("README.md", "# demo, edited\n");
+    repo.git(&["stash", "-q"]);
+    let stash_entries = repo.git(&["stash", "list"]);
+    assert_eq!(stash_entries.lines().count(), 2, "{stash_entries}");
+
+    // 9. Reflog-only commit (reset away), and a dangling commit (no reflog: made with commit-tree).
+    let reflog_only = repo.commit_file("oops.txt", format!("{token}\n"), "Oops");
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.write("dangling.txt", format!("{token}\n"));
+    repo.git(&["add", "dangling.txt"]);
+    let tree = repo.git(&["write-tree"]).trim().to_string();
+    let dangling = repo
+        .git(&["commit-tree", &tree, "-p", "HEAD", "-m", "Dangling"])
+        .trim()
+        .to_string();
+    repo.git(&["reset", "-q"]);
+    std::fs::remove_file(repo.path.join("dangling.txt")).unwrap();
+
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    let at = |path: &str| {
+        let found = findings_where(&report, "path", path);
+        assert!(!found.is_empty(), "no finding at {path}: {report:#}");
+        found[0].clone()
+    };
+
+    let env = at(".env");
+    assert_eq!(env["commit"], pushed.as_str());
+    assert_eq!(env["line"], 2);
+    assert_eq!(env["location"], "blob");
+    assert_eq!(env["encoding"], "plain");
+    assert_eq!(env["pushed"], true);
+    assert_eq!(strings(&env["remotes"]), ["origin"]);
+    let env_refs = strings(&env["refs"]);
+    assert!(env_refs.contains(&"refs/heads/main".into()), "{env_refs:?}");
+    assert!(
+        env_refs.contains(&"refs/remotes/origin/main".into()),
+        "{env_refs:?}"
+    );
+    assert_eq!(env["author"], "Ada Author <ada@example.com>");
+    assert_eq!(env["summary"], "Add config");
+    assert!(
+        env["date"].as_str().unwrap().starts_with("2024-01-01T"),
+        "{env}"
+    );
+
+    let settings = at("src/settings.py");
+    assert_eq!(settings["commit"], local.as_str());
+    assert_eq!(settings["line"], 3);
+    assert_eq!(settings["pushed"], false);
+    assert_eq!(strings(&settings["refs"]), ["refs/heads/local-only"]);
+
+    let release = at("release.cfg");
+    assert_eq!(release["commit"], tagged.as_str());
+    assert_eq!(strings(&release["refs"]), ["refs/tags/v1.0"]);
+
+    // The side-branch commit introduced it; the merge that only carried it over did not.
+    let feature = findings_where(&report, "path", "feature.txt");
+    assert_eq!(feature.len(), 1, "{feature:#?}");
+    assert_eq!(feature[0]["commit"], side.as_str());
+    assert!(strings(&feature[0]["refs"]).contains(&"refs/heads/main".into()));
+
+    let evil = at("evil.txt");
+    assert_eq!(evil["commit"], evil_merge.as_str());
+
+    let message = findings_where(&report, "location", "commit-message");
+    assert_eq!(message.len(), 1, "{message:#?}");
+    assert_eq!(message[0]["commit"], message_commit.as_str());
+    assert_eq!(message[0]["line"], 3);
+
+    let tag_message = findings_where(&report, "location", "tag-message");
+    assert_eq!(tag_message.len(), 1, "{tag_message:#?}");
+    assert_eq!(strings(&tag_message[0]["refs"]), ["refs/tags/v2.0"]);
+    assert_eq!(tag_message[0]["commit"], message_commit.as_str());
+
+    let bin = at("model.bin");
+    assert_eq!(bin["commit"], binary_commit.as_str());
+    assert_eq!(
+        bin["line"],
+        Value::Null,
+        "binary files have no line numbers"
+    );
+
+    let b64 = at("secret.b64");
+    assert_eq!(b64["commit"], b64_commit.as_str());
+    assert_eq!(b64["encoding"], "base64");
+    assert_eq!(b64["line"], 2);
+
+    let wide = at("win.txt");
+    assert_eq!(wide["commit"], utf16_commit.as_str());
+    assert_eq!(wide["encoding"], "utf16le");
+
+    let nb = at("train.ipynb");
+    assert_eq!(nb["commit"], notebook_commit.as_str());
+    assert_eq!(nb["line"], 8);
+
+    let stashed = at("stashed.txt");
+    assert!(
+        strings(&stashed["refs"]).contains(&"refs/stash@{1}".into()),
+        "older stash entry must be named: {stashed}"
+    );
+
+    let oops = at("oops.txt");
+    assert_eq!(oops["commit"], reflog_only.as_str());
+    assert_eq!(oops["reachable"], false);
+    assert!(oops["refs"].as_array().unwrap().is_empty());
+    assert!(!oops["reflogs"].as_array().unwrap().is_empty(), "{oops}");
+
+    let lost = at("dangling.txt");
+    assert_eq!(lost["commit"], dangling.as_str());
+    assert_eq!(lost["reachable"], false);
+    assert!(lost["refs"].as_array().unwrap().is_empty());
+    assert!(lost["reflogs"].as_array().unwrap().is_empty());
+
+    let summary = &report["secrets"][0];
+    assert_eq!(summary["found"], true);
+    assert_eq!(summary["pushed"], true);
+    assert_eq!(summary["provider"], "huggingface");
+    assert_eq!(strings(&summary["in_head"]), ["feature.txt"], "{summary}");
+    assert_eq!(summary["first_exposure"], env["date"]);
+    assert!(summary["secret"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+
+    // The human report says the same in words, still without the token.
+    let human = Unleak::new(&repo.path)
+        .args(&["scan", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    human.assert_hides(&token);
+    assert_eq!(human.code, 1);
+    assert!(
+        human.stdout.contains("PUSHED to origin"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("refs/stash@{1}"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains(&token[..5]),
+        "redaction shows the prefix"
+    );
+}
+
+#[test]
+fn reachable_only_leaves_out_dangling_objects() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "Initial");
+    repo.write("lost.txt", format!("{token}\n"));
+    repo.git(&["add", "lost.txt"]);
+    let tree = repo.git(&["write-tree"]).trim().to_string();
+    repo.git(&["commit-tree", &tree, "-m", "Dangling"]);
+    repo.git(&["reset", "-q"]);
+    std::fs::remove_file(repo.path.join("lost.txt")).unwrap();
+
+    let (all, _) = scan_json(&repo, &token, &[]);
+    assert_eq!(all.code, 1);
+    let (narrow, report) = scan_json(&repo, &token, &["--reachable-only"]);
+    assert_eq!(narrow.code, 0, "{report:#}");
+}
+
+#[test]
+fn still_in_head_index_and_worktree() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Add config");
+    repo.write("staged.py", format!("{token}\n"));
+    repo.git(&["add", "staged.py"]);
+    repo.write("untracked.py", format!("{token}\n"));
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1);
+    let summary = &report["secrets"][0];
+    assert_eq!(strings(&summary["in_head"]), ["config.py"]);
+    assert_eq!(strings(&summary["in_index"]), ["config.py", "staged.py"]);
+    assert_eq!(
+        strings(&summary["in_worktree"]),
+        ["config.py", "staged.py", "untracked.py"]
+    );
+    // The staged blob is held by no commit: reported as an object-only finding.
+    let orphan: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["commit"].is_null())
+        .collect();
+    assert_eq!(orphan.len(), 1, "{report:#}");
+    assert_eq!(orphan[0]["reachable"], false);
+}
+
+#[test]
+fn token_in_a_file_name_is_a_path_finding() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "Initial");
+    let commit = repo.commit_file(&format!("keys/{token}.json"), "{}\n", "Add key file");
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1);
+    let paths = findings_where(&report, "location", "path");
+    assert_eq!(paths.len(), 1, "{report:#}");
+    assert_eq!(paths[0]["commit"], commit.as_str());
+    // The path itself holds the token, so it is shown redacted, not verbatim.
+    assert!(!paths[0]["path"].as_str().unwrap().contains(&token));
+}
+
+#[test]
+fn default_source_is_hf_token_in_dot_env_then_environment() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.write(".gitignore", ".env\n");
+    repo.commit_file("app.py", format!("# {token}\n"), "Leak");
+    repo.write(
+        ".env",
+        format!("# local secrets\nexport HF_TOKEN=\"{token}\"\n"),
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--format", "json"])
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.json()["secrets"][0]["origin"]
+        .as_str()
+        .unwrap()
+        .ends_with(".env:HF_TOKEN"));
+
+    std::fs::remove_file(repo.path.join(".env")).unwrap();
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--format", "json"])
+        .env("HF_TOKEN", &token)
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["secrets"][0]["origin"], "$HF_TOKEN");
+
+    // No .env, no variable, no terminal: exit 2 and name the flags.
+    let run = Unleak::new(&repo.path).args(&["scan"]).run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--token-stdin"), "{}", run.stderr);
+}
+
+#[test]
+fn other_keys_all_keys_and_token_env() {
+    let hf = fake_hf_token();
+    let other = format!("sk-{}", random_letters(40));
+    let repo = TestRepo::new();
+    repo.commit_file("a.py", format!("{other}\n"), "Leak other");
+    repo.write(
+        "secrets.env",
+        format!("HF_TOKEN={hf}\nOPENAI_API_KEY={other}\nDEBUG=true\nPLACEHOLDER=your_token_here\n"),
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "scan",
+            "--format",
+            "json",
+            "--env-file",
+            "secrets.env",
+            "--key",
+            "OPENAI_API_KEY",
+        ])
+        .run();
+    run.assert_hides(&hf).assert_hides(&other);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["secrets"].as_array().unwrap().len(), 1);
+
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "scan",
+            "--format",
+            "json",
+            "--env-file",
+            "secrets.env",
+            "--all-keys",
+        ])
+        .run();
+    run.assert_hides(&hf).assert_hides(&other);
+    let origins: Vec<String> = run.json()["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["origin"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        origins,
+        ["secrets.env:HF_TOKEN", "secrets.env:OPENAI_API_KEY"]
+    );
+
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--token-env", "MY_KEY"])
+        .env("MY_KEY", &other)
+        .run();
+    run.assert_hides(&other);
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn refuses_short_tokens() {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "Initial");
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--token-stdin"])
+        .stdin("abc123\n")
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("6 characters"), "{}", run.stderr);
+}
+
+#[test]
+fn not_a_repository_and_empty_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = fake_hf_token();
+    let run = Unleak::new(dir.path())
+        .args(&["scan", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not in a git repository"),
+        "{}",
+        run.stderr
+    );
+
+    let repo = TestRepo::new();
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(report["repository"]["head"], Value::Null);
+}
+
+#[test]
+fn bare_repository_and_linked_worktree() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let commit = repo.commit_file("k.txt", format!("{token}\n"), "Leak");
+    let bare = repo.dir.path().join("mirror.git");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            repo.path.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+        0,
+    );
+    let run = Unleak::new(&bare)
+        .args(&["scan", "--format", "json", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["repository"]["bare"], true);
+    assert_eq!(report["findings"][0]["commit"], commit.as_str());
+
+    let linked = repo.dir.path().join("linked");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        linked.to_str().unwrap(),
+        "-b",
+        "wt",
+    ]);
+    let run = Unleak::new(&linked)
+        .args(&["scan", "--format", "json", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["commit"], commit.as_str());
+}
+
+#[test]
+fn shallow_clone_is_warned_about() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("k.txt", format!("{token}\n"), "Leak");
+    repo.commit_file("a.txt", "a\n", "Later");
+    let shallow = repo.dir.path().join("shallow");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.path.display()),
+            shallow.to_str().unwrap(),
+        ],
+        0,
+    );
+    let run = Unleak::new(&shallow)
+        .args(&["scan", "--format", "json", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(&token);
+    let report = run.json();
+    assert_eq!(report["repository"]["shallow"], true);
+    let kinds: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"shallow"), "{report:#}");
+}
+
+#[test]
+fn corrupt_object_is_reported_and_the_scan_goes_on() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("k.txt", format!("{token}\n"), "Leak");
+    let victim = repo.commit_file("b.txt", "some other content\n", "Other");
+    let blob = repo.rev(&format!("{victim}:b.txt"));
+    let loose = repo
+        .path
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    let mut perms = std::fs::metadata(&loose).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+    std::fs::set_permissions(&loose, perms).unwrap();
+    std::fs::write(&loose, b"this is not zlib").unwrap();
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("unreadable-object") && warnings.contains(&blob),
+        "{warnings}"
+    );
+    assert_eq!(report["stats"]["unreadable_objects"], 1);
+}
+
+#[test]
+fn non_utf8_paths_and_control_characters_are_escaped() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let name = std::ffi::OsStr::from_encoded_bytes_unchecked_safe(b"caf\xe9\x1b[31m.txt");
+    std::fs::write(repo.path.join(name), format!("{token}\n")).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "Weird \x1b[2J name"]);
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1);
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "raw escape reached the terminal: {:?}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("caf\\xe9\\x1b[31m.txt"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `OsStr::from_encoded_bytes_unchecked` is unsafe; on Unix `OsStrExt::from_bytes` is the safe spelling.
+trait FromBytes {
+    fn from_encoded_bytes_unchecked_safe(bytes: &[u8]) -> &std::ffi::OsStr;
+}
+impl FromBytes for std::ffi::OsStr {
+    fn from_encoded_bytes_unchecked_safe(bytes: &[u8]) -> &std::ffi::OsStr {
+        std::os::unix::ffi::OsStrExt::from_bytes(bytes)
+    }
 }

@@ -66,7 +66,11 @@ impl TestRepo {
     /// A bare repository beside this one (e.g. `origin`), returned as a path.
     pub fn bare_sibling(&self, name: &str) -> PathBuf {
         let path = self.dir.path().join(name);
-        run_git(self.dir.path(), &["init", "-q", "--bare", path.to_str().unwrap()], 0);
+        run_git(
+            self.dir.path(),
+            &["init", "-q", "--bare", path.to_str().unwrap()],
+            0,
+        );
         path
     }
 
@@ -107,7 +111,8 @@ pub fn run_git(dir: &Path, args: &[&str], when: u64) -> String {
     scrub(&mut cmd).current_dir(dir).args(args);
     if when > 0 {
         let date = format!("{when} +0000");
-        cmd.env("GIT_AUTHOR_DATE", &date).env("GIT_COMMITTER_DATE", &date);
+        cmd.env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
     }
     let out = cmd.output().expect("git runs");
     assert!(
@@ -129,14 +134,26 @@ pub struct Run {
 impl Run {
     /// Fails the test if `secret` appears in stdout or stderr (every test that runs the binary calls this).
     pub fn assert_hides(&self, secret: &str) -> &Run {
-        assert!(!self.stdout.contains(secret), "secret in stdout:\n{}", self.stdout);
-        assert!(!self.stderr.contains(secret), "secret in stderr:\n{}", self.stderr);
+        assert!(
+            !self.stdout.contains(secret),
+            "secret in stdout:\n{}",
+            self.stdout
+        );
+        assert!(
+            !self.stderr.contains(secret),
+            "secret in stderr:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -169,7 +186,10 @@ impl Unleak {
     }
 
     pub fn run(mut self) -> Run {
-        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
+        self.cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::piped());
         let mut child = self.cmd.spawn().expect("unleak runs");
         {
             use std::io::Write;
@@ -178,7 +198,11 @@ impl Unleak {
                 stdin.write_all(&input).unwrap();
             }
         }
-        let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
         Run {
             code: status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
