@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Find a known token everywhere in a repository: every object, ref, reflog and stash entry.
     Scan(ScanArgs),
+    /// The guided playbook: identify, exposure, revoke, re-create, update .env, rewrite plan, record.
+    Respond(RespondArgs),
     /// Store a token in .env safely: hidden prompt, mode 0600, atomic write, ignored by git.
     Setup(SetupArgs),
 }
@@ -135,4 +137,90 @@ pub struct SetupArgs {
     /// Answer yes to questions (such as untracking a tracked .env).
     #[arg(long, short)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RespondArgs {
+    /// The repository [default: the one around the current directory].
+    pub repo: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    /// Answer yes to every consent question (writing .env, untracking it, the ignore rule).
+    #[arg(long, short, help_heading = "Answers (for scripts and CI)")]
+    pub yes: bool,
+
+    /// Walk the whole flow without prompts, writes or network writes; print the plan.
+    #[arg(long, help_heading = "Answers (for scripts and CI)")]
+    pub dry_run: bool,
+
+    /// How to revoke the old token [default: ask; with --yes: api].
+    #[arg(
+        long,
+        value_enum,
+        value_name = "HOW",
+        help_heading = "Answers (for scripts and CI)"
+    )]
+    pub revoke: Option<crate::playbook::RevokeMethod>,
+
+    /// Read the new token from this environment variable.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Answers (for scripts and CI)"
+    )]
+    pub new_token_env: Option<String>,
+
+    /// Read the new token from stdin (one line).
+    #[arg(
+        long,
+        help_heading = "Answers (for scripts and CI)",
+        conflicts_with = "new_token_env"
+    )]
+    pub new_token_stdin: bool,
+
+    /// Skip every network step (revoke, whoami) and say what was not checked.
+    #[arg(long, help_heading = "Answers (for scripts and CI)")]
+    pub offline: bool,
+
+    /// Write the incident record as Markdown to PATH and JSON to PATH.json.
+    #[arg(long, value_name = "PATH", help_heading = "Outputs")]
+    pub report: Option<PathBuf>,
+
+    /// Also write the rewrite plan as an executable script (0700) that runs unattended.
+    #[arg(long, value_name = "PATH", help_heading = "Outputs")]
+    pub write_script: Option<PathBuf>,
+
+    /// Rewrite with the exact token (kept in a private 0600 file) instead of a pasteable regex.
+    #[arg(long, help_heading = "History rewrite")]
+    pub literal: bool,
+
+    /// Remove .env-like files that held the token from all of history (--invert-paths).
+    #[arg(long, help_heading = "History rewrite")]
+    pub remove_env_files: bool,
+
+    /// The remote whose history is rewritten.
+    #[arg(
+        long,
+        default_value = "origin",
+        value_name = "NAME",
+        help_heading = "History rewrite"
+    )]
+    pub remote: String,
+
+    /// The key to update in .env with the new token [default: the leaked token's key, else HF_TOKEN].
+    #[arg(long = "update-key", value_name = "NAME", help_heading = "Outputs")]
+    pub update_key: Option<String>,
+
+    /// Keep the previous .env as a private (0600) backup.
+    #[arg(long, help_heading = "Outputs")]
+    pub backup: bool,
+
+    /// Output format: human narrative, or the incident record as JSON on stdout (narrative on stderr).
+    #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Outputs")]
+    pub format: Format,
 }

@@ -1,7 +1,8 @@
 //! What the user typed, resolved once into what the program will do. Commands never look at `cli` types
 //! for decisions; they read these structs, so defaults and environment live in one place.
 
-use crate::cli::{Cli, ColorChoice, Format, ScanArgs, ScopeArgs, TokenArgs};
+use crate::cli::{Cli, ColorChoice, Format, RespondArgs, ScanArgs, ScopeArgs, TokenArgs};
+use crate::playbook::{NewTokenSource, RevokeMethod};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -105,6 +106,58 @@ impl ScanConfig {
             tokens: TokenSpec::from_args(args.token),
             scope: Scope::from_args(args.scope),
             format: args.output.format,
+        })
+    }
+}
+
+/// `unleak respond`, resolved.
+#[derive(Debug, Clone)]
+pub struct RespondConfig {
+    pub globals: Globals,
+    pub repo: PathBuf,
+    pub tokens: TokenSpec,
+    pub scope: Scope,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub revoke: Option<RevokeMethod>,
+    pub new_token: NewTokenSource,
+    pub offline: bool,
+    pub report: Option<PathBuf>,
+    pub write_script: Option<PathBuf>,
+    pub literal: bool,
+    pub remove_env_files: bool,
+    pub remote: String,
+    /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
+    pub update_key: Option<String>,
+    pub backup: bool,
+    pub format: Format,
+}
+
+impl RespondConfig {
+    pub fn resolve(args: RespondArgs, globals: &Globals) -> Result<RespondConfig> {
+        let new_token = match (args.new_token_env, args.new_token_stdin) {
+            (Some(name), _) => NewTokenSource::Env(name),
+            (None, true) => NewTokenSource::Stdin,
+            (None, false) => NewTokenSource::Prompt,
+        };
+        Ok(RespondConfig {
+            globals: globals.clone(),
+            repo: resolve_repo_path(args.repo)?,
+            tokens: TokenSpec::from_args(args.token),
+            scope: Scope::from_args(args.scope),
+            yes: args.yes,
+            dry_run: args.dry_run,
+            revoke: args.revoke,
+            new_token,
+            offline: args.offline,
+            report: args.report,
+            write_script: args.write_script,
+            literal: args.literal,
+            remove_env_files: args.remove_env_files,
+            remote: args.remote,
+            update_key: args.update_key,
+            backup: args.backup,
+            format: args.format,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
+pub mod respond;
 pub mod scan;
 pub mod setup;
 
@@ -11,6 +12,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let globals = crate::config::Globals::resolve(&cli);
     match cli.command {
         Command::Scan(args) => scan::run(crate::config::ScanConfig::resolve(args, &globals)?),
+        Command::Respond(args) => {
+            respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
+        }
         Command::Setup(args) => setup::run(args, &globals),
     }
 }

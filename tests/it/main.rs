@@ -1,5 +1,7 @@
 //! Integration tests: real throwaway git repositories, the real binary, real helper programs.
 
+mod hf_stub;
 mod util;
 
+mod respond;
 mod scan;

@@ -1,0 +1,45 @@
+//! `unleak respond`: the guided playbook.
+
+use crate::cli::Format;
+use crate::config::RespondConfig;
+use crate::exit_codes::ExitCode;
+use crate::playbook::{self, Io};
+use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use anyhow::Result;
+use std::io::Write;
+
+pub fn run(config: RespondConfig) -> Result<ExitCode> {
+    let interactive = TerminalPrompter::available() && !config.dry_run;
+    let mut prompter: Box<dyn Prompter> = if interactive {
+        Box::new(TerminalPrompter)
+    } else {
+        Box::new(NoTerminal)
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut narrative: Box<dyn Write> = match config.format {
+        Format::Human => Box::new(stdout.lock()),
+        Format::Json => Box::new(stderr.lock()),
+    };
+    let stdin = std::io::stdin();
+    let mut stdin = stdin.lock();
+    let mut io = Io {
+        prompter: prompter.as_mut(),
+        out: narrative.as_mut(),
+        stdin: &mut stdin,
+        interactive,
+    };
+    let outcome = playbook::respond(&config, &mut io)?;
+    narrative.flush()?;
+    drop(narrative);
+    if config.format == Format::Json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &outcome.record)?;
+        writeln!(out)?;
+    }
+    Ok(if outcome.leaked && outcome.record.open_steps() > 0 {
+        ExitCode::Found
+    } else {
+        ExitCode::Clean
+    })
+}

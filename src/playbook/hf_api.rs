@@ -1,0 +1,165 @@
+//! The Hugging Face API, only the two calls the playbook needs: the no-login revoke endpoint and whoami.
+//!
+//! A token is sent to one host only: `HF_ENDPOINT` when set (huggingface_hub's convention), else
+//! `https://huggingface.co`. Plain `http://` is refused unless the host is loopback (a test stand-in), and
+//! redirects are not followed, so an `Authorization` header can never be forwarded elsewhere.
+
+use crate::secret::Secret;
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::time::Duration;
+
+pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+
+/// A client for one endpoint.
+#[derive(Debug, Clone)]
+pub struct HfApi {
+    endpoint: String,
+    agent: ureq::Agent,
+}
+
+/// What whoami says about a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// 200: the token works. Who it belongs to and what it may do.
+    Valid(TokenOwner),
+    /// 401: invalid or revoked.
+    Invalid,
+    /// 403: an organization policy denied or revoked it.
+    Denied,
+    /// 429: rate limited; the API is strict on purpose, so we do not retry in a loop.
+    RateLimited,
+    /// Any other answer.
+    Unexpected(u16),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct TokenOwner {
+    pub user: String,
+    pub token_name: Option<String>,
+    /// `read`, `write` or `fineGrained`.
+    pub role: Option<String>,
+}
+
+impl HfApi {
+    /// The endpoint from `HF_ENDPOINT` (trailing `/` removed), else the public hub.
+    pub fn from_env() -> Result<HfApi> {
+        let endpoint = std::env::var("HF_ENDPOINT")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        HfApi::new(&endpoint)
+    }
+
+    pub fn new(endpoint: &str) -> Result<HfApi> {
+        let endpoint = endpoint.trim().trim_end_matches('/').to_string();
+        let loopback = [
+            "http://127.",
+            "http://localhost:",
+            "http://localhost/",
+            "http://[::1]",
+        ]
+        .iter()
+        .any(|p| endpoint.starts_with(p));
+        if !endpoint.starts_with("https://") && !loopback {
+            bail!(
+                "HF_ENDPOINT {endpoint} is not https: a token is only sent over TLS (or to a loopback test server)"
+            );
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .redirects(0)
+            .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(HfApi { endpoint, agent })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `POST {endpoint}/api/credentials/revoke`. It answers 202 whether or not the token existed, so the
+    /// caller confirms with [`HfApi::whoami`] afterwards.
+    pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
+        let url = format!("{}/api/credentials/revoke", self.endpoint);
+        let body = serde_json::json!({
+            "credentials": tokens.iter().map(|t| t.expose()).collect::<Vec<_>>()
+        });
+        let status = match self.agent.post(&url).send_json(body) {
+            Ok(response) => response.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(err) => return Err(transport_error(err, &url)),
+        };
+        Ok(status)
+    }
+
+    /// `GET {endpoint}/api/whoami-v2` with the token as bearer.
+    pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
+        let url = format!("{}/api/whoami-v2", self.endpoint);
+        let response = self
+            .agent
+            .get(&url)
+            .set("Authorization", &format!("Bearer {}", token.expose()))
+            .call();
+        match response {
+            Ok(response) if response.status() == 200 => {
+                let body: WhoAmI = response
+                    .into_json()
+                    .with_context(|| format!("unexpected whoami answer from {url}"))?;
+                Ok(TokenStatus::Valid(TokenOwner {
+                    user: body.name.unwrap_or_default(),
+                    token_name: body
+                        .auth
+                        .as_ref()
+                        .and_then(|a| a.access_token.as_ref()?.display_name.clone()),
+                    role: body.auth.and_then(|a| a.access_token?.role),
+                }))
+            }
+            Ok(response) => Ok(TokenStatus::Unexpected(response.status())),
+            Err(ureq::Error::Status(401, _)) => Ok(TokenStatus::Invalid),
+            Err(ureq::Error::Status(403, _)) => Ok(TokenStatus::Denied),
+            Err(ureq::Error::Status(429, _)) => Ok(TokenStatus::RateLimited),
+            Err(ureq::Error::Status(code, _)) => Ok(TokenStatus::Unexpected(code)),
+            Err(err) => Err(transport_error(err, &url)),
+        }
+    }
+}
+
+fn transport_error(err: ureq::Error, url: &str) -> anyhow::Error {
+    // ureq's messages name the URL and the cause, never headers or bodies.
+    anyhow::anyhow!("cannot reach {url}: {err}")
+}
+
+#[derive(Deserialize)]
+struct WhoAmI {
+    name: Option<String>,
+    auth: Option<Auth>,
+}
+
+#[derive(Deserialize)]
+struct Auth {
+    #[serde(rename = "accessToken")]
+    access_token: Option<AccessToken>,
+}
+
+#[derive(Deserialize)]
+struct AccessToken {
+    #[serde(rename = "displayName")]
+    display_name: Option<String>,
+    role: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_plain_http_to_remote_hosts() {
+        assert!(HfApi::new("http://example.com").is_err());
+        assert!(HfApi::new("http://127.0.0.1:8080/").is_ok());
+        assert_eq!(
+            HfApi::new("https://hf.co/").unwrap().endpoint(),
+            "https://hf.co"
+        );
+    }
+}

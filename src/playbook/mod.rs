@@ -1,0 +1,655 @@
+//! The guided leaked-token playbook, as `unleak respond` runs it: identify, exposure, revoke, re-create,
+//! update `.env`, rewrite plan, incident record. Each step shows what it found or will do, asks before it
+//! changes anything (through [`Prompter`], so tests script answers), and records how it ended. A dry run
+//! walks the same code and records "would" instead of acting.
+
+pub mod hf_api;
+pub mod record;
+
+use crate::config::RespondConfig;
+use crate::prompt::Prompter;
+use crate::providers;
+use crate::report::Report;
+use crate::scan::{self, repo::Repo, ScanOptions};
+use crate::secret::Secret;
+use crate::tokens;
+use anyhow::{bail, Context, Result};
+use hf_api::{HfApi, TokenStatus};
+use record::{IncidentRecord, StepStatus};
+use std::io::{BufRead, Write};
+
+/// How the old token gets revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RevokeMethod {
+    /// The no-login revoke API (`POST /api/credentials/revoke`).
+    Api,
+    /// The settings page, by hand.
+    Browser,
+    /// Do not revoke now (the step stays open).
+    Skip,
+}
+
+/// Where the replacement token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewTokenSource {
+    Prompt,
+    Env(String),
+    Stdin,
+}
+
+/// Everything the flow talks to, injected so tests can drive it in-process.
+pub struct Io<'a> {
+    pub prompter: &'a mut dyn Prompter,
+    /// Narrative output (stdout for humans; stderr when stdout carries JSON).
+    pub out: &'a mut dyn Write,
+    pub stdin: &'a mut dyn BufRead,
+    /// Whether questions can be asked at all.
+    pub interactive: bool,
+}
+
+/// The outcome of a run: the record, and whether steps were left undone.
+pub struct Outcome {
+    pub record: IncidentRecord,
+    pub leaked: bool,
+}
+
+/// Runs the whole playbook.
+pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
+    let repo = Repo::open(&config.repo)?;
+    preflight(config, io)?;
+    let now = now_rfc3339();
+    let repo_path = repo
+        .workdir
+        .as_deref()
+        .unwrap_or(&repo.git_dir)
+        .display()
+        .to_string();
+    let mut record = IncidentRecord::new(repo_path, config.dry_run);
+
+    // 1. Identify.
+    heading(io, 1, "Identify the leaked token")?;
+    let collected = tokens::collect(
+        &config.tokens,
+        repo.workdir.as_deref(),
+        io.stdin,
+        io.prompter,
+        io.interactive && !config.dry_run,
+    )?;
+    for warning in &collected.warnings {
+        writeln!(io.out, "  warning: {warning}")?;
+    }
+    for secret in &collected.secrets {
+        let provider = providers::identify(secret.expose()).map_or("unknown issuer", |p| p.name);
+        writeln!(
+            io.out,
+            "  {}  {}  {}  (from {})",
+            secret.redacted(),
+            secret.fingerprint(),
+            provider,
+            secret.origin()
+        )?;
+    }
+
+    // 2. Exposure.
+    heading(io, 2, "Exposure: where it is in history")?;
+    let options = ScanOptions {
+        threads: config.scope.threads,
+        reachable_only: config.scope.reachable_only,
+        progress: config.globals.progress,
+        command: "respond",
+    };
+    let report = scan::scan(&repo, &collected.secrets, &options)?;
+    record.event(now.clone(), "leak detected by unleak respond");
+    record.secrets = report.secrets.clone();
+    record.findings = report.findings.clone();
+    for summary in &report.secrets {
+        if let Some(first) = &summary.first_exposure {
+            record.event(
+                first.clone(),
+                format!("first exposure of {}", summary.secret.redacted),
+            );
+        }
+    }
+    describe_exposure(&report, io)?;
+    let leaked: Vec<Secret> = collected
+        .secrets
+        .iter()
+        .zip(&report.secrets)
+        .filter(|(_, s)| s.found)
+        .map(|(secret, _)| secret.clone())
+        .collect();
+    if leaked.is_empty() {
+        writeln!(
+            io.out,
+            "\n  Nothing leaked into this repository: no step is needed here."
+        )?;
+        record.step(
+            "exposure",
+            StepStatus::NotNeeded("token not found in the repository".into()),
+            vec![],
+        );
+        return Ok(Outcome {
+            record,
+            leaked: false,
+        });
+    }
+    record.step("exposure", StepStatus::Done, vec![]);
+
+    // 3. Revoke.
+    heading(io, 3, "Revoke the old token")?;
+    let api = if config.offline {
+        None
+    } else {
+        Some(HfApi::from_env()?)
+    };
+    for secret in &leaked {
+        revoke(config, io, api.as_ref(), secret, &mut record)?;
+    }
+
+    // 4. Re-create.
+    heading(io, 4, "Create a new token (least privilege)")?;
+    let new_token = recreate(config, io, api.as_ref(), &leaked, &mut record)?;
+
+    // 5. Update .env.
+    heading(io, 5, "Update .env")?;
+    update_env(config, io, &repo, new_token.as_ref(), &mut record)?;
+
+    // 6. Rewrite plan.
+    heading(io, 6, "Rewrite history")?;
+    rewrite_plan(config, io, &repo, &report, &leaked, &mut record)?;
+
+    // 7. Record.
+    if let Some(path) = &config.report {
+        heading(io, 7, "Incident record")?;
+        if config.dry_run {
+            writeln!(
+                io.out,
+                "  dry run: would write {} and {}.json",
+                path.display(),
+                path.display()
+            )?;
+        } else {
+            write_record(&record, path)?;
+            writeln!(
+                io.out,
+                "  wrote {} and {}.json",
+                path.display(),
+                path.display()
+            )?;
+        }
+    }
+    let open = record.open_steps();
+    writeln!(io.out)?;
+    if open == 0 {
+        writeln!(
+            io.out,
+            "All steps done. Run `unleak verify` after the rewrite to confirm."
+        )?;
+    } else {
+        writeln!(io.out, "{open} step(s) left undone: see above.")?;
+    }
+    Ok(Outcome {
+        record,
+        leaked: true,
+    })
+}
+
+/// Without a terminal, every question needs a flag: find out before anything changes.
+fn preflight(config: &RespondConfig, io: &Io<'_>) -> Result<()> {
+    if io.interactive || config.dry_run {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    if config.revoke.is_none() && !config.yes {
+        missing.push("--revoke api|browser|skip (or --yes)");
+    }
+    if config.new_token == NewTokenSource::Prompt {
+        missing.push("--new-token-env NAME or --new-token-stdin");
+    }
+    if !config.yes {
+        missing.push("--yes (to consent to writing .env)");
+    }
+    if config.new_token == NewTokenSource::Stdin && config.tokens.stdin {
+        bail!(
+            "--token-stdin and --new-token-stdin cannot both read stdin; use --new-token-env NAME"
+        );
+    }
+    if !missing.is_empty() {
+        bail!(
+            "no terminal to ask on, and no answer given for: {}. Nothing was changed.",
+            missing.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn heading(io: &mut Io<'_>, n: u32, title: &str) -> Result<()> {
+    writeln!(io.out, "\n[{n}/7] {title}")?;
+    Ok(())
+}
+
+fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
+    for s in &report.secrets {
+        if !s.found {
+            writeln!(
+                io.out,
+                "  {}: not found in this repository",
+                s.secret.redacted
+            )?;
+            continue;
+        }
+        writeln!(
+            io.out,
+            "  {}: introduced by {} commit(s); carried by {}",
+            s.secret.redacted,
+            s.introducing_commits.len(),
+            if s.refs.is_empty() {
+                "no ref (only reflogs or unreachable objects)".to_string()
+            } else {
+                s.refs.join(", ")
+            }
+        )?;
+        if s.pushed {
+            writeln!(
+                io.out,
+                "  PUSHED to {}: assume it is public and was copied. Revoke it first.",
+                s.remotes.join(", ")
+            )?;
+        } else {
+            writeln!(
+                io.out,
+                "  Not pushed to any remote this clone knows: a local rewrite before any push is enough; revoke it anyway."
+            )?;
+        }
+        if !s.in_head.is_empty() {
+            writeln!(io.out, "  still in HEAD: {}", s.in_head.join(", "))?;
+        }
+        if let Some(first) = &s.first_exposure {
+            writeln!(io.out, "  first exposure: {first}")?;
+        }
+    }
+    Ok(())
+}
+
+fn revoke(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    api: Option<&HfApi>,
+    secret: &Secret,
+    record: &mut IncidentRecord,
+) -> Result<()> {
+    let step = format!("revoke {}", secret.redacted());
+    let Some(provider) = providers::identify(secret.expose()) else {
+        writeln!(
+            io.out,
+            "  {}: unknown issuer; revoke it where it was created.",
+            secret.redacted()
+        )?;
+        record.step(
+            &step,
+            StepStatus::Skipped("unknown issuer: revoke by hand".into()),
+            vec![],
+        );
+        return Ok(());
+    };
+    let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
+    if provider.id != providers::HUGGING_FACE.id {
+        writeln!(io.out, "  {}: revoke it at {settings}", secret.redacted())?;
+        record.step(
+            &step,
+            StepStatus::Skipped(format!("revoke by hand at {settings}")),
+            vec![],
+        );
+        return Ok(());
+    }
+    let Some(api) = api else {
+        writeln!(
+            io.out,
+            "  offline: not revoked and not checked. Revoke it at {settings} (Manage > Delete)."
+        )?;
+        record.step(
+            &step,
+            StepStatus::Skipped("offline: revocation not done or checked".into()),
+            vec![],
+        );
+        return Ok(());
+    };
+    // Is it live at all?
+    match api.whoami(secret)? {
+        TokenStatus::Invalid | TokenStatus::Denied => {
+            writeln!(
+                io.out,
+                "  {} is already dead (whoami answers 401/403).",
+                secret.redacted()
+            )?;
+            record.event(
+                now_rfc3339(),
+                format!("{} confirmed dead", secret.redacted()),
+            );
+            record.step(
+                &step,
+                StepStatus::NotNeeded("already revoked".into()),
+                vec![],
+            );
+            return Ok(());
+        }
+        TokenStatus::RateLimited => {
+            writeln!(
+                io.out,
+                "  The API is rate limiting (429); not retrying. Revoke at {settings}."
+            )?;
+            record.step(
+                &step,
+                StepStatus::Skipped("rate limited (429); revoke by hand".into()),
+                vec![],
+            );
+            return Ok(());
+        }
+        TokenStatus::Valid(owner) => {
+            writeln!(
+                io.out,
+                "  It is LIVE: it works for user {} (token \"{}\", role {}).",
+                owner.user,
+                owner.token_name.as_deref().unwrap_or("?"),
+                owner.role.as_deref().unwrap_or("?")
+            )?;
+        }
+        TokenStatus::Unexpected(code) => {
+            writeln!(
+                io.out,
+                "  whoami answered {code}; treating the token as live."
+            )?;
+        }
+    }
+    let method = match config.revoke {
+        Some(method) => method,
+        None if config.yes || config.dry_run => RevokeMethod::Api,
+        None => {
+            let choices = [
+                "Revoke now with the no-login revoke API (recommended)",
+                "Open the settings page and delete it myself",
+                "Skip for now",
+            ];
+            match io.prompter.select(
+                "How do you want to revoke it?",
+                &choices,
+                0,
+                "--revoke api|browser|skip",
+            )? {
+                0 => RevokeMethod::Api,
+                1 => RevokeMethod::Browser,
+                _ => RevokeMethod::Skip,
+            }
+        }
+    };
+    match method {
+        RevokeMethod::Skip => {
+            writeln!(
+                io.out,
+                "  Skipped. The token still works: revoke it at {settings}."
+            )?;
+            record.step(
+                &step,
+                StepStatus::Skipped("skipped by the user".into()),
+                vec![],
+            );
+            return Ok(());
+        }
+        RevokeMethod::Api if config.dry_run => {
+            writeln!(
+                io.out,
+                "  dry run: would POST {}/api/credentials/revoke, then confirm with whoami.",
+                api.endpoint()
+            )?;
+            record.step(
+                &step,
+                StepStatus::WouldDo("revoke through the API".into()),
+                vec![],
+            );
+            return Ok(());
+        }
+        RevokeMethod::Api => {
+            let status = api.revoke(&[secret])?;
+            writeln!(
+                io.out,
+                "  Revoke API answered {status} (it answers 202 whatever the token)."
+            )?;
+        }
+        RevokeMethod::Browser if config.dry_run => {
+            writeln!(io.out, "  dry run: would open {settings} and wait.")?;
+            record.step(
+                &step,
+                StepStatus::WouldDo(format!("revoke by hand at {settings}")),
+                vec![],
+            );
+            return Ok(());
+        }
+        RevokeMethod::Browser => {
+            writeln!(io.out, "  Open {settings}, find the token ending in the characters shown above, Manage > Delete.")?;
+            open_browser(settings);
+            if !config.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
+                record.step(&step, StepStatus::Skipped("not deleted yet".into()), vec![]);
+                return Ok(());
+            }
+        }
+    }
+    // Confirm: the old token must now answer 401.
+    let mut status = api.whoami(secret)?;
+    if matches!(status, TokenStatus::Valid(_)) {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        status = api.whoami(secret)?;
+    }
+    match status {
+        TokenStatus::Invalid | TokenStatus::Denied => {
+            writeln!(
+                io.out,
+                "  Confirmed: the old token is dead (whoami answers 401)."
+            )?;
+            record.event(
+                now_rfc3339(),
+                format!("revocation of {} confirmed", secret.redacted()),
+            );
+            record.step(&step, StepStatus::Done, vec![]);
+        }
+        TokenStatus::RateLimited => {
+            writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
+            record.step(
+                &step,
+                StepStatus::Failed("revocation not confirmed: rate limited".into()),
+                vec![],
+            );
+        }
+        other => {
+            writeln!(
+                io.out,
+                "  NOT confirmed: whoami still answers {other:?}. Revoke it at {settings}."
+            )?;
+            record.step(
+                &step,
+                StepStatus::Failed("the old token still works".into()),
+                vec![],
+            );
+        }
+    }
+    Ok(())
+}
+
+fn open_browser(url: &str) {
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if cfg!(target_os = "macos") || has_display {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
+        let _ = std::process::Command::new(opener)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
+}
+
+fn recreate(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    api: Option<&HfApi>,
+    leaked: &[Secret],
+    record: &mut IncidentRecord,
+) -> Result<Option<Secret>> {
+    let old = &leaked[0];
+    let provider = providers::identify(old.expose());
+    writeln!(
+        io.out,
+        "  Least privilege: a fine-grained token scoped to the repos it needs, or a read token when your \
+scripts only download. Avoid write tokens."
+    )?;
+    if let Some(url) = provider.and_then(|p| p.create_url) {
+        writeln!(io.out, "  Create it at {url}")?;
+    }
+    let new = match &config.new_token {
+        _ if config.dry_run => {
+            writeln!(io.out, "  dry run: would read the new token and check it.")?;
+            record.step(
+                "re-create",
+                StepStatus::WouldDo("take and check a new token".into()),
+                vec![],
+            );
+            return Ok(None);
+        }
+        NewTokenSource::Env(name) => Secret::new(
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .with_context(|| format!("--new-token-env: {name} is not set"))?
+                .trim(),
+            format!("${name}"),
+        ),
+        NewTokenSource::Stdin => {
+            let mut line = String::new();
+            io.stdin
+                .read_line(&mut line)
+                .context("cannot read the new token from stdin")?;
+            let value = Secret::new(line.trim(), "stdin");
+            zeroize::Zeroize::zeroize(&mut line);
+            value
+        }
+        NewTokenSource::Prompt => io.prompter.secret(
+            "New token (input hidden)",
+            true,
+            "--new-token-env NAME or --new-token-stdin",
+        )?,
+    };
+    if leaked.iter().any(|old| old == &new) {
+        bail!("the new token is the leaked one: create a new token first");
+    }
+    if let Some(provider) = provider {
+        let ok = providers::identify(new.expose()).is_some_and(|p| p.id == provider.id);
+        if !ok {
+            bail!(
+                "the new token ({}) does not look like a {} token; check what was pasted",
+                new.redacted(),
+                provider.name
+            );
+        }
+    }
+    let mut notes = vec![format!(
+        "new token {} ({})",
+        new.redacted(),
+        new.fingerprint()
+    )];
+    match api {
+        None => writeln!(io.out, "  offline: the new token was not checked.")?,
+        Some(api) => match api.whoami(&new)? {
+            TokenStatus::Valid(owner) => {
+                writeln!(
+                    io.out,
+                    "  New token {} works: user {}, token \"{}\", role {}.",
+                    new.redacted(),
+                    owner.user,
+                    owner.token_name.as_deref().unwrap_or("?"),
+                    owner.role.as_deref().unwrap_or("?")
+                )?;
+                if owner.role.as_deref() == Some("write") {
+                    writeln!(io.out, "  warning: this is a WRITE token. If your scripts only read, use a read or fine-grained token.")?;
+                    notes.push("warning: the new token has the write role".into());
+                }
+            }
+            TokenStatus::RateLimited => writeln!(
+                io.out,
+                "  Could not check the new token: rate limited (429)."
+            )?,
+            other => bail!(
+                "the new token {} does not work (whoami: {other:?}); nothing was written",
+                new.redacted()
+            ),
+        },
+    }
+    record.event(now_rfc3339(), format!("rotated to {}", new.redacted()));
+    record.step("re-create", StepStatus::Done, notes);
+    Ok(Some(new))
+}
+
+fn update_env(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    new_token: Option<&Secret>,
+    record: &mut IncidentRecord,
+) -> Result<()> {
+    let _ = (config, repo, new_token);
+    writeln!(io.out, "  (not wired yet)")?;
+    record.step(
+        "update .env",
+        StepStatus::Skipped("not implemented yet".into()),
+        vec![],
+    );
+    Ok(())
+}
+
+fn rewrite_plan(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    report: &Report,
+    leaked: &[Secret],
+    record: &mut IncidentRecord,
+) -> Result<()> {
+    let _ = (config, repo, report, leaked);
+    writeln!(io.out, "  (not wired yet)")?;
+    record.step(
+        "rewrite plan",
+        StepStatus::Skipped("not implemented yet".into()),
+        vec![],
+    );
+    Ok(())
+}
+
+/// Writes the record as Markdown and JSON, private (0600): it names the repository and its history.
+pub fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
+    let json_path = std::path::PathBuf::from(format!("{}.json", path.display()));
+    write_private_file(path, record.to_markdown().as_bytes())?;
+    write_private_file(&json_path, serde_json::to_string_pretty(record)?.as_bytes())?;
+    Ok(())
+}
+
+fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

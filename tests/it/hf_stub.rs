@@ -1,0 +1,170 @@
+//! A loopback HTTP server standing in for the Hugging Face API: the revoke endpoint records what it was
+//! sent and kills those tokens; whoami answers 200 for known live tokens and 401 for everything else.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct State {
+    /// token -> (user, token display name, role)
+    live: HashMap<String, (String, String, String)>,
+    requests: Vec<Request>,
+    rate_limited: bool,
+}
+
+pub struct HfStub {
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl HfStub {
+    /// Starts the server on 127.0.0.1 with an ephemeral port; it lives until the test process ends.
+    pub fn start() -> HfStub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let _ = handle(stream, &shared);
+            }
+        });
+        HfStub { endpoint, state }
+    }
+
+    /// Makes `token` valid for whoami, with the given role.
+    pub fn add_live(&self, token: &str, role: &str) {
+        self.state.lock().unwrap().live.insert(
+            token.to_string(),
+            ("ada".into(), format!("{role}-token"), role.into()),
+        );
+    }
+
+    pub fn set_rate_limited(&self, on: bool) {
+        self.state.lock().unwrap().rate_limited = on;
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn revokes(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/credentials/revoke")
+            .collect()
+    }
+
+    pub fn whoamis(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/whoami-v2")
+            .collect()
+    }
+}
+
+fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let path = parts.next().unwrap_or_default().to_string();
+    let mut length = 0usize;
+    let mut authorization = None;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "authorization" => authorization = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let request = Request {
+        method: method.clone(),
+        path: path.clone(),
+        authorization: authorization.clone(),
+        body: body.clone(),
+    };
+    let (status, reply) = {
+        let mut state = state.lock().unwrap();
+        state.requests.push(request);
+        if state.rate_limited {
+            (429, r#"{"error":"rate limited"}"#.to_string())
+        } else {
+            match (method.as_str(), path.as_str()) {
+                ("POST", "/api/credentials/revoke") => {
+                    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) {
+                        for token in json["credentials"].as_array().into_iter().flatten() {
+                            if let Some(token) = token.as_str() {
+                                state.live.remove(token);
+                            }
+                        }
+                    }
+                    (202, String::new())
+                }
+                ("GET", "/api/whoami-v2") => {
+                    let token = authorization
+                        .as_deref()
+                        .and_then(|a| a.strip_prefix("Bearer "))
+                        .unwrap_or_default();
+                    match state.live.get(token) {
+                        Some((user, name, role)) => (
+                            200,
+                            serde_json::json!({
+                                "type": "user",
+                                "name": user,
+                                "fullname": "Ada Lovelace",
+                                "email": "ada@example.com",
+                                "orgs": [],
+                                "auth": {"type": "access_token", "accessToken": {
+                                    "displayName": name, "role": role, "createdAt": "2024-01-01T00:00:00.000Z"
+                                }}
+                            })
+                            .to_string(),
+                        ),
+                        None => (401, r#"{"error":"Invalid credentials in Authorization header"}"#.to_string()),
+                    }
+                }
+                _ => (404, "{}".to_string()),
+            }
+        }
+    };
+    let reason = match status {
+        200 => "OK",
+        202 => "Accepted",
+        401 => "Unauthorized",
+        429 => "Too Many Requests",
+        _ => "Not Found",
+    };
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        reply.len()
+    )?;
+    stream.flush()
+}
