@@ -33,6 +33,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// The guided playbook: identify, exposure, revoke, re-create, update .env, rewrite plan, record.
     Respond(RespondArgs),
+    /// After a rewrite: check that nothing (objects, refs, reflogs, stash, leftovers) still carries the token.
+    Verify(VerifyArgs),
     /// Store a token in .env safely: hidden prompt, mode 0600, atomic write, ignored by git.
     Setup(SetupArgs),
 }
@@ -223,4 +225,35 @@ pub struct RespondArgs {
     /// Output format: human narrative, or the incident record as JSON on stdout (narrative on stderr).
     #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Outputs")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The repository [default: the one around the current directory].
+    pub repo: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    /// Read the tokens' fingerprints and first changed commits from an incident record (`--report` JSON).
+    #[arg(
+        long,
+        value_name = "PATH.json",
+        help_heading = "Token source (never a command-line value)"
+    )]
+    pub record: Option<PathBuf>,
+
+    /// filter-repo's first-changed-commits file [default: .git/filter-repo/first-changed-commits when present].
+    #[arg(long, value_name = "FILE")]
+    pub first_changed: Option<PathBuf>,
+
+    /// Verify what this remote serves: fetch all its refs into a temporary mirror and verify that.
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

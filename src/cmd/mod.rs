@@ -3,6 +3,7 @@
 pub mod respond;
 pub mod scan;
 pub mod setup;
+pub mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::exit_codes::ExitCode;
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Respond(args) => {
             respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
         }
+        Command::Verify(args) => verify::run(args, &globals),
         Command::Setup(args) => setup::run(args, &globals),
     }
 }

@@ -144,6 +144,30 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             writeln!(out, "    {}", carried_by(first, style))?;
         }
     }
+    if let Some(v) = &report.verification {
+        writeln!(out)?;
+        for changed in &v.first_changed {
+            let short = &changed.commit[..12.min(changed.commit.len())];
+            match (changed.exists, changed.refs.is_empty()) {
+                (false, _) => writeln!(out, "first changed commit {short}: gone")?,
+                (true, true) => writeln!(out, "first changed commit {short}: still in the object database, held by no ref (gc removes it)")?,
+                (true, false) => writeln!(
+                    out,
+                    "{} first changed commit {short} is still held by {}",
+                    style.red("NOT CLEAN:"),
+                    changed.refs.join(", ")
+                )?,
+            }
+        }
+        for file in &v.git_dir_files {
+            writeln!(
+                out,
+                "{} {} holds the token",
+                style.red("NOT CLEAN:"),
+                for_terminal(file)
+            )?;
+        }
+    }
     for warning in &report.warnings {
         writeln!(out)?;
         writeln!(
@@ -155,7 +179,17 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     }
     let found = report.secrets.iter().filter(|s| s.found).count();
     writeln!(out)?;
-    if found == 0 {
+    if let Some(v) = &report.verification {
+        if v.clean {
+            writeln!(
+                out,
+                "{}",
+                style.green("Verified clean: nothing here carries the token.")
+            )?;
+        } else {
+            writeln!(out, "{}", style.red("NOT CLEAN: see above."))?;
+        }
+    } else if found == 0 {
         writeln!(out, "{}", style.green("No leak found."))?;
     } else {
         writeln!(

@@ -23,6 +23,9 @@ pub struct Report {
     pub secrets: Vec<SecretSummary>,
     pub findings: Vec<Finding>,
     pub warnings: Vec<Warning>,
+    /// Present for `unleak verify`: the post-rewrite checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::scan::verify::Verification>,
     pub stats: Stats,
 }
 

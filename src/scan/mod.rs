@@ -5,6 +5,7 @@ pub mod matcher;
 pub mod objects;
 pub mod provenance;
 pub mod repo;
+pub mod verify;
 
 use crate::report::{
     Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Stats, Tool, Warning,
@@ -168,6 +169,7 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
         secrets: summaries,
         findings,
         warnings,
+        verification: None,
         stats: Stats {
             objects: pass.objects,
             blobs: pass.blobs,

@@ -5,3 +5,4 @@ mod util;
 
 mod respond;
 mod scan;
+mod verify;

@@ -1,0 +1,155 @@
+//! `unleak verify`: "am I safe now?" after a rewrite. A full scan (every object, reachable or not) plus
+//! the post-rewrite checks; exit 0 only when nothing carries the token.
+
+use crate::cli::{Format, VerifyArgs};
+use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
+use crate::exit_codes::ExitCode;
+use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use crate::report::{self, human::Style, Warning};
+use crate::scan::{self, matcher::Matcher, repo::Repo, verify, ScanOptions};
+use crate::tokens;
+use anyhow::{bail, Context, Result};
+use git2::Oid;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
+    let repo_path = resolve_repo_path(args.repo)?;
+    let local = Repo::open(&repo_path)?;
+    let spec = TokenSpec::from_args(args.token);
+    let scope = Scope::from_args(args.scope);
+
+    // First changed commits: explicit file, the incident record, or filter-repo's own file.
+    let mut first_changed: Vec<Oid> = Vec::new();
+    if let Some(file) = &args.first_changed {
+        first_changed.extend(verify::read_first_changed(file)?);
+    } else {
+        let default = local
+            .git
+            .commondir()
+            .join("filter-repo")
+            .join("first-changed-commits");
+        if default.is_file() {
+            first_changed.extend(verify::read_first_changed(&default)?);
+        }
+    }
+    if let Some(record) = &args.record {
+        first_changed.extend(record_first_changed(record)?);
+    }
+    first_changed.sort();
+    first_changed.dedup();
+
+    let interactive = TerminalPrompter::available();
+    let mut prompter: Box<dyn Prompter> = if interactive {
+        Box::new(TerminalPrompter)
+    } else {
+        Box::new(NoTerminal)
+    };
+    let collected = tokens::collect(
+        &spec,
+        local.workdir.as_deref(),
+        &mut std::io::stdin().lock(),
+        prompter.as_mut(),
+        interactive,
+    )?;
+
+    // With --remote: a temporary mirror of what the server serves, outside the repository.
+    let mirror_dir;
+    let target = match &args.remote {
+        Some(remote) => {
+            mirror_dir = tempfile::Builder::new()
+                .prefix("unleak-verify-")
+                .tempdir()
+                .context("cannot create a temporary directory")?;
+            let mirror = mirror_dir.path().join("mirror.git");
+            fetch_mirror(&local, remote, &mirror)?;
+            Repo::open(&mirror)?
+        }
+        None => local,
+    };
+    let options = ScanOptions {
+        threads: scope.threads,
+        reachable_only: false,
+        progress: globals.progress,
+        command: "verify",
+    };
+    let mut report = scan::scan(&target, &collected.secrets, &options)?;
+    let matcher = Matcher::new(&collected.secrets);
+    let verification = verify::check(&target, &matcher, &first_changed, !report.found())?;
+    for leftover in &verification.leftover_refs {
+        report.warnings.push(Warning::new(
+            "leftover-ref",
+            format!("{leftover} is left over from a rewrite; delete it (`git update-ref -d {leftover}`)"),
+        ));
+    }
+    let clean = verification.clean;
+    report.verification = Some(verification);
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.output.format {
+        Format::Human => report::human::render(
+            &report,
+            Style {
+                color: globals.color,
+            },
+            &mut out,
+        )?,
+        Format::Json => report::json::render(&report, &mut out)?,
+    }
+    out.flush()?;
+    Ok(if clean {
+        ExitCode::Clean
+    } else {
+        ExitCode::Found
+    })
+}
+
+/// `git clone --mirror --no-local`: only what the remote serves (reachable objects), never its
+/// unreachable leftovers, as a local clone's hard links would bring.
+fn fetch_mirror(local: &Repo, remote: &str, mirror: &Path) -> Result<()> {
+    let url = local
+        .git
+        .find_remote(remote)
+        .with_context(|| format!("no remote named {remote}"))?
+        .url()
+        .map(str::to_string)
+        .with_context(|| format!("remote {remote} has no URL"))?;
+    // A relative path URL is relative to the repository.
+    let url = if Path::new(&url).is_relative() && !url.contains("://") && !url.contains(':') {
+        local
+            .workdir
+            .clone()
+            .unwrap_or_else(|| local.git_dir.clone())
+            .join(&url)
+            .display()
+            .to_string()
+    } else {
+        url
+    };
+    let status = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--mirror", "--no-local", "--"])
+        .arg(&url)
+        .arg(mirror)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .context("cannot run git")?;
+    if !status.success() {
+        bail!("git clone --mirror of remote {remote} failed ({status})");
+    }
+    Ok(())
+}
+
+fn record_first_changed(path: &PathBuf) -> Result<Vec<Oid>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
+    json["first_changed_commits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .map(|s| Oid::from_str(s).with_context(|| format!("{}: bad commit id {s}", path.display())))
+        .collect()
+}

@@ -1,0 +1,136 @@
+//! Checks that only matter after a history rewrite: the first changed commits are gone, no ref still
+//! holds them, and no file git keeps beside the object database (filter-repo's own directory, reflogs,
+//! `ORIG_HEAD`, `FETCH_HEAD`, packed refs…) still carries the token.
+
+use super::matcher::Matcher;
+use super::repo::Repo;
+use anyhow::{Context, Result};
+use git2::Oid;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What `unleak verify` adds to a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verification {
+    /// The commits filter-repo reported as first changed, and whether anything still has them.
+    pub first_changed: Vec<FirstChanged>,
+    /// Files under the git directory (outside `objects/`) that hold the token.
+    pub git_dir_files: Vec<String>,
+    /// Refs a rewrite leaves behind (`refs/original/*`, `refs/replace/*`), held or not.
+    pub leftover_refs: Vec<String>,
+    /// True when nothing carries the token and every first changed commit is gone.
+    pub clean: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstChanged {
+    pub commit: String,
+    /// The old commit is still in the object database.
+    pub exists: bool,
+    /// Refs that still contain it (any one means the old history is still served).
+    pub refs: Vec<String>,
+}
+
+/// Files under the git directory larger than this are not read (packs live under `objects/`).
+const MAX_GIT_FILE: u64 = 64 * 1024 * 1024;
+
+pub fn check(
+    repo: &Repo,
+    matcher: &Matcher,
+    first_changed: &[Oid],
+    findings_clean: bool,
+) -> Result<Verification> {
+    let mut verification = Verification::default();
+    for reference in repo.git.references().context("cannot list refs")?.flatten() {
+        if let Some(name) = reference.name() {
+            if name.starts_with("refs/original/") || name.starts_with("refs/replace/") {
+                verification.leftover_refs.push(name.to_string());
+            }
+        }
+    }
+    let tips = repo.tips()?;
+    for oid in first_changed {
+        let exists = repo.git.find_commit(*oid).is_ok();
+        let mut refs = Vec::new();
+        if exists {
+            for tip in &tips {
+                let Some(tip_commit) = repo.peel_to_commit(tip.target) else {
+                    continue;
+                };
+                if tip_commit == *oid
+                    || repo
+                        .git
+                        .graph_descendant_of(tip_commit, *oid)
+                        .unwrap_or(false)
+                {
+                    refs.push(tip.name.clone());
+                }
+            }
+        }
+        refs.sort();
+        refs.dedup();
+        verification.first_changed.push(FirstChanged {
+            commit: oid.to_string(),
+            exists,
+            refs,
+        });
+    }
+    let mut dirs = vec![repo.git_dir.clone()];
+    let common = repo.git.commondir().to_path_buf();
+    if !dirs.contains(&common) {
+        dirs.push(common);
+    }
+    for dir in &dirs {
+        scan_git_dir(dir, dir, matcher, &mut verification.git_dir_files);
+    }
+    verification.git_dir_files.sort();
+    verification.git_dir_files.dedup();
+    verification.clean = findings_clean
+        && verification.git_dir_files.is_empty()
+        && verification.first_changed.iter().all(|c| c.refs.is_empty());
+    Ok(verification)
+}
+
+fn scan_git_dir(root: &Path, dir: &Path, matcher: &Matcher, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            // Objects were scanned object by object; linked worktrees' dirs are their own repositories.
+            if dir == root && (entry.file_name() == "objects" || entry.file_name() == "worktrees") {
+                continue;
+            }
+            scan_git_dir(root, &path, matcher, out);
+        } else if meta.is_file() && meta.len() <= MAX_GIT_FILE {
+            if let Ok(bytes) = std::fs::read(&path) {
+                if matcher.is_match(&bytes) {
+                    out.push(relative(root, &path));
+                }
+            }
+        }
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let name = root.file_name().map(PathBuf::from).unwrap_or_default();
+    name.join(path.strip_prefix(root).unwrap_or(path))
+        .display()
+        .to_string()
+}
+
+/// Reads filter-repo's `first-changed-commits` file: one `OLD NEW` pair a line; the old ids are the
+/// commits that must be gone (a plain list of ids, as in an incident record, works too).
+pub fn read_first_changed(path: &Path) -> Result<Vec<Oid>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(|word| {
+            Oid::from_str(word)
+                .with_context(|| format!("{}: {word} is not a commit id", path.display()))
+        })
+        .collect()
+}

@@ -1,0 +1,138 @@
+//! `unleak verify`: exit 0 only when nothing carries the token after a rewrite.
+
+use crate::util::*;
+use std::path::Path;
+
+fn verify(dir: &Path, token: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["verify", "--format", "json", "--token-stdin"];
+    args.extend_from_slice(extra);
+    let run = Unleak::new(dir)
+        .args(&args)
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(token);
+    run
+}
+
+/// Rewrites `repo` in place with git-filter-repo (as a user who followed the plan would).
+fn filter_repo(dir: &Path, token: &str) {
+    let expressions = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(expressions.path(), format!("{token}==>***REMOVED***\n")).unwrap();
+    run_git(
+        dir,
+        &[
+            "filter-repo",
+            "--force",
+            "--sensitive-data-removal",
+            "--no-fetch",
+            "--replace-text",
+            expressions.path().to_str().unwrap(),
+            "--replace-message",
+            expressions.path().to_str().unwrap(),
+        ],
+        0,
+    );
+}
+
+#[test]
+fn leaked_repository_is_not_clean_and_a_rewritten_one_is() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "keep me\n", "Initial");
+    let leak = repo.commit_file("config.py", format!("T = '{token}'\nX = 1\n"), "Leak");
+    repo.commit_file("b.txt", "later\n", "Later");
+
+    let run = verify(&repo.path, &token, &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.json()["verification"]["clean"], false);
+
+    filter_repo(&repo.path, &token);
+    let run = verify(&repo.path, &token, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let changed = &report["verification"]["first_changed"];
+    assert_eq!(
+        changed[0]["commit"],
+        leak.as_str(),
+        "read from .git/filter-repo/first-changed-commits"
+    );
+    assert_eq!(changed[0]["exists"], false);
+
+    let human = Unleak::new(&repo.path)
+        .args(&["verify", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    human.assert_hides(&token);
+    assert!(human.stdout.contains("Verified clean"), "{}", human.stdout);
+}
+
+#[test]
+fn leftovers_keep_it_unclean() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "keep me\n", "Initial");
+    let leak = repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    // A rewrite that left a ref on the old history (as `git filter-branch` leaves refs/original/) and a
+    // copy of its expressions file inside .git.
+    repo.git(&["update-ref", "refs/original/refs/heads/main", &leak]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.commit_file("config.py", "T = '***REMOVED***'\n", "Leak");
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    std::fs::create_dir_all(repo.path.join(".git/filter-repo")).unwrap();
+    std::fs::write(
+        repo.path.join(".git/filter-repo/first-changed-commits"),
+        format!("{leak} {}\n", repo.head()),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path.join(".git/filter-repo/expressions.txt"),
+        format!("{token}\n"),
+    )
+    .unwrap();
+
+    let run = verify(&repo.path, &token, &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    let v = &report["verification"];
+    assert_eq!(v["clean"], false);
+    assert_eq!(v["leftover_refs"][0], "refs/original/refs/heads/main");
+    assert_eq!(v["git_dir_files"][0], ".git/filter-repo/expressions.txt");
+    let changed = &v["first_changed"][0];
+    assert_eq!(changed["exists"], true);
+    assert_eq!(changed["refs"][0], "refs/original/refs/heads/main");
+}
+
+#[test]
+fn remote_mirror_sees_only_what_the_server_serves() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("a.txt", "keep me\n", "Initial");
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    repo.git(&["push", "-q", "origin", "main"]);
+
+    let run = verify(&repo.path, &token, &["--remote", "origin"]);
+    assert_eq!(run.code, 1, "{run:?}");
+
+    // Rewrite a fresh mirror and force-push it: the server's old objects are unreachable now.
+    let mirror = repo.dir.path().join("work.git");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            origin.to_str().unwrap(),
+            mirror.to_str().unwrap(),
+        ],
+        0,
+    );
+    filter_repo(&mirror, &token);
+    run_git(&mirror, &["push", "-q", "--force", "--mirror", "origin"], 0);
+    let run = verify(&repo.path, &token, &["--remote", "origin"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // The local clone still has the old history: verify says so.
+    let run = verify(&repo.path, &token, &[]);
+    assert_eq!(run.code, 1);
+}
