@@ -903,3 +903,340 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{RepositoryInfo, SecretRef, Stats, Tool};
+
+    /// Built at run time, never a realistic literal in the tree.
+    fn token() -> String {
+        let body: String = (0..34)
+            .map(|i| {
+                let alphabet = b"QwErTyUiOpAsDfGhJkLzXcVbNm";
+                alphabet[(i * 7 + 3) % alphabet.len()] as char
+            })
+            .collect();
+        format!("hf_{body}")
+    }
+
+    fn report(locations: &[(Location, Option<&str>)], secret: &Secret) -> Report {
+        let findings = locations
+            .iter()
+            .map(|(location, path)| Finding {
+                secret: SecretRef {
+                    redacted: secret.redacted(),
+                    fingerprint: secret.fingerprint(),
+                },
+                location: *location,
+                encoding: Encoding::Plain,
+                object: "0".repeat(40),
+                commit: Some("1".repeat(40)),
+                path: path.map(str::to_string),
+                line: None,
+                lines: Vec::new(),
+                author: None,
+                date: None,
+                summary: None,
+                refs: vec!["refs/heads/main".into()],
+                reflogs: Vec::new(),
+                reachable: true,
+                pushed: true,
+                remotes: vec!["origin".into()],
+            })
+            .collect();
+        Report {
+            format_version: 1,
+            tool: Tool::default(),
+            command: "respond".into(),
+            repository: RepositoryInfo {
+                path: "/src/demo".into(),
+                bare: false,
+                shallow: false,
+                partial: false,
+                head: None,
+                remotes: Vec::new(),
+            },
+            secrets: Vec::new(),
+            findings,
+            warnings: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    struct Case {
+        literal: bool,
+        remove_env_files: bool,
+        remote: Option<&'static str>,
+        filter_repo: FilterRepoSupport,
+        locations: Vec<(Location, Option<&'static str>)>,
+    }
+
+    impl Default for Case {
+        fn default() -> Self {
+            Case {
+                literal: false,
+                remove_env_files: false,
+                remote: Some("git@github.com:acme/demo.git"),
+                filter_repo: FilterRepoSupport::Present {
+                    sensitive_data_removal: true,
+                },
+                locations: vec![(Location::Blob, Some("src/app.py"))],
+            }
+        }
+    }
+
+    fn plan_for(case: Case, unique: UniqueCheck) -> (RewritePlan, String) {
+        let secret = Secret::new(token(), "test");
+        let report = report(&case.locations, &secret);
+        let secrets = [secret];
+        let plan = plan(&RewriteInput {
+            secrets: &secrets,
+            report: &report,
+            remote_name: "origin",
+            remote_url: case.remote,
+            repo_path: Path::new("/src/demo"),
+            literal: case.literal,
+            remove_env_files: case.remove_env_files,
+            filter_repo: case.filter_repo,
+            regex_is_unique: unique,
+        });
+        let all = format!("{}\n{}", plan.render_text(), plan.render_script());
+        assert!(!all.contains(&token()), "token in plan or script:\n{all}");
+        (plan, all)
+    }
+
+    fn plan_of(case: Case) -> (RewritePlan, String) {
+        plan_for(case, &|_, _| true)
+    }
+
+    fn filter_command(plan: &RewritePlan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .flat_map(|s| s.commands.iter())
+            .filter(|c| c.contains("filter-repo") && c.contains("--replace-text"))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn regex_expression_hides_the_token_and_shows_its_redaction() {
+        let secret = Secret::new(token(), "test");
+        let expression = regex_expression(&secret).unwrap();
+        assert!(!expression.contains(secret.expose()));
+        let (head, tail) = secret
+            .redacted()
+            .split_once('…')
+            .map(|(h, t)| (h.to_string(), t.to_string()))
+            .unwrap();
+        assert_eq!(
+            expression,
+            format!("regex:{head}[A-Za-z]{{30}}{tail}==>***REMOVED***")
+        );
+        let pattern = regex_pattern(&secret, 0).unwrap();
+        let re = regex::Regex::new(&format!("^{pattern}$")).unwrap();
+        assert!(re.is_match(secret.expose()));
+    }
+
+    #[test]
+    fn character_class_covers_the_hidden_alphabet_and_escapes() {
+        assert_eq!(char_class("abc"), "[a-z]");
+        assert_eq!(char_class("aB3"), "[A-Za-z0-9]");
+        assert_eq!(char_class("a-b_c.d]"), "[a-z\\-\\.\\]_]");
+        let secret = Secret::new(format!("sk-{}", "aZ9-_.+/".repeat(5)), "test");
+        let pattern = regex_pattern(&secret, 0).unwrap();
+        let re = regex::Regex::new(&format!("^{pattern}$")).unwrap();
+        assert!(re.is_match(secret.expose()), "{pattern}");
+    }
+
+    /// filter-repo applies expressions with Python's `re` on bytes: check with the real thing. The token
+    /// goes through stdin, the pattern through argv.
+    #[test]
+    fn python_re_matches_the_token_with_the_expression() {
+        for value in [token(), format!("sk-{}", "aZ9-_.+/=".repeat(5))] {
+            let secret = Secret::new(value, "test");
+            let expression = regex_expression(&secret).unwrap();
+            let pattern = expression
+                .strip_prefix("regex:")
+                .unwrap()
+                .rsplit_once("==>")
+                .unwrap()
+                .0;
+            let mut child = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import re, sys; data = sys.stdin.buffer.read(); sys.exit(0 if re.fullmatch(sys.argv[1].encode(), data) else 1)",
+                    pattern,
+                ])
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .expect("python3 runs");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(secret.expose().as_bytes())
+                .unwrap();
+            assert!(child.wait().unwrap().success(), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn short_or_non_ascii_tokens_have_no_expression() {
+        assert_eq!(regex_expression(&Secret::new("short123", "t")), None);
+        assert_eq!(
+            regex_expression(&Secret::new(format!("hf_{}é", "a".repeat(33)), "t")),
+            None
+        );
+    }
+
+    #[test]
+    fn regex_mode_plan_for_a_pushed_leak() {
+        let (plan, text) = plan_of(Case::default());
+        assert!(plan.blocked.is_none() && plan.pushes);
+        let commands = filter_command(&plan);
+        assert_eq!(commands.len(), 2, "mirror, then this clone");
+        assert!(commands[0]
+            .contains("--sensitive-data-removal --replace-text \"$REPLACE_FILE\" </dev/null"));
+        assert!(!commands[0].contains("--replace-message"));
+        assert!(!commands[0].contains("--force"));
+        assert!(commands[1].contains("--force --no-fetch"));
+        assert!(text.contains("git clone --quiet --mirror --no-local \"$REMOTE_URL\""));
+        assert!(text.contains("push --force --prune origin '+refs/*:refs/*' '^refs/pull/*'"));
+        assert!(text.contains("set -euo pipefail"));
+        assert!(text.contains("git fetch --prune --tags origin"));
+        assert!(text.contains("reflog expire --expire=now --all"));
+        // A forge remote is not pruned by the plan; its support is asked.
+        assert!(!text.contains("Prune the old objects on the remote"));
+        assert!(text.contains("forge's support"));
+        let ReplaceText::Regex(lines) = &plan.replace_text else {
+            panic!()
+        };
+        assert!(text.contains(lines.trim_end()), "regex lines are shown");
+    }
+
+    #[test]
+    fn messages_and_env_files_add_their_options() {
+        let (plan, _) = plan_of(Case {
+            remove_env_files: true,
+            locations: vec![
+                (Location::Blob, Some(".env")),
+                (Location::Blob, Some("deploy/.env.prod")),
+                (Location::Blob, Some("src/app.py")),
+                (Location::CommitMessage, None),
+            ],
+            ..Case::default()
+        });
+        let command = &filter_command(&plan)[0];
+        assert!(command.contains("--replace-message \"$REPLACE_FILE\""));
+        assert!(command.contains("--invert-paths --path .env --path deploy/.env.prod"));
+        assert!(!command.contains("src/app.py"));
+        let (plan, _) = plan_of(Case {
+            locations: vec![(Location::Blob, Some(".env"))],
+            ..Case::default()
+        });
+        assert!(!filter_command(&plan)[0].contains("--invert-paths"));
+    }
+
+    #[test]
+    fn literal_mode_never_shows_the_token() {
+        let (plan, text) = plan_of(Case {
+            literal: true,
+            ..Case::default()
+        });
+        assert!(matches!(plan.replace_text, ReplaceText::Literal(_)));
+        assert!(!format!("{plan:?}").contains(&token()));
+        assert!(text.contains("UNLEAK_REPLACE_FILE"));
+        assert!(text.contains("Delete the private replace file"));
+    }
+
+    #[test]
+    fn local_only_repository_is_rewritten_in_place() {
+        let (plan, text) = plan_of(Case {
+            remote: None,
+            ..Case::default()
+        });
+        assert!(!plan.pushes);
+        assert!(text.contains("nothing needs pushing"));
+        assert!(!text.contains("push --force"));
+        assert!(!text.contains("git clone"));
+        assert_eq!(filter_command(&plan).len(), 1);
+    }
+
+    #[test]
+    fn local_path_remote_is_pruned_too() {
+        let (_, text) = plan_of(Case {
+            remote: Some("/srv/git/demo.git"),
+            ..Case::default()
+        });
+        assert!(text.contains("git -C /srv/git/demo.git gc --quiet --prune=now"));
+    }
+
+    #[test]
+    fn filter_repo_missing_old_and_new() {
+        let (plan, text) = plan_of(Case {
+            filter_repo: FilterRepoSupport::Missing,
+            ..Case::default()
+        });
+        assert!(plan.steps[1].title.starts_with("Install git-filter-repo"));
+        assert_eq!(plan.steps[1].runner, Runner::Prerequisite);
+        assert!(text.contains("pip install --user git-filter-repo"));
+        assert!(filter_command(&plan)[0].contains("--sensitive-data-removal"));
+
+        let (plan, text) = plan_of(Case {
+            filter_repo: FilterRepoSupport::Present {
+                sensitive_data_removal: false,
+            },
+            ..Case::default()
+        });
+        let commands = filter_command(&plan);
+        assert!(commands
+            .iter()
+            .all(|c| !c.contains("--sensitive-data-removal") && !c.contains("--no-fetch")));
+        assert!(plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("predates --sensitive-data-removal")));
+        assert!(
+            text.contains("remote add origin \"$REMOTE_URL\""),
+            "old filter-repo drops origin"
+        );
+        assert!(!text.contains("Install git-filter-repo"));
+    }
+
+    #[test]
+    fn help_text_detection() {
+        assert!(help_lists_sdr("  --sensitive-data-removal, --sdr\n"));
+        assert!(!help_lists_sdr("  --replace-text EXPRESSIONS_FILE\n"));
+    }
+
+    #[test]
+    fn widens_when_needed_and_blocks_when_nothing_is_unique() {
+        let (plan, text) = plan_for(Case::default(), &|_, p: &str| !p.contains("{30}"));
+        assert!(plan.blocked.is_none());
+        assert!(text.contains("[A-Za-z]{26}"), "{text}");
+
+        let (plan, text) = plan_for(Case::default(), &|_, _| false);
+        assert!(plan.blocked.as_deref().unwrap().contains("--literal"));
+        assert!(text.starts_with("BLOCKED"));
+        let dir = tempfile::tempdir().unwrap();
+        let err = plan.write_script(&dir.path().join("x.sh")).unwrap_err();
+        assert!(format!("{err}").contains("--literal"));
+    }
+
+    #[test]
+    fn stash_entries_are_dropped_highest_first() {
+        let secret = Secret::new(token(), "test");
+        let mut report = report(&[(Location::Blob, Some("a"))], &secret);
+        report.findings[0].refs = vec!["refs/stash".into(), "refs/stash@{2}".into()];
+        assert_eq!(stash_entries(&report), vec![2, 0]);
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("deploy/.env"), "deploy/.env");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}
