@@ -4,5 +4,6 @@ mod hf_stub;
 mod util;
 
 mod respond;
+mod rewrite;
 mod scan;
 mod verify;

@@ -195,7 +195,14 @@ impl Unleak {
             use std::io::Write;
             let mut stdin = child.stdin.take().unwrap();
             if let Some(input) = self.stdin.take() {
-                stdin.write_all(&input).unwrap();
+                // The binary may exit before reading stdin (a usage error): a broken pipe is fine here.
+                if let Err(err) = stdin.write_all(&input) {
+                    assert_eq!(
+                        err.kind(),
+                        std::io::ErrorKind::BrokenPipe,
+                        "writing stdin: {err}"
+                    );
+                }
             }
         }
         let Output {

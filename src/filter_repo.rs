@@ -1,0 +1,1243 @@
+//! Findings -> the history-rewrite plan (step 6 of the playbook), and the unattended script that runs it.
+//!
+//! Planning is pure: [`plan`] turns the report into ordered steps that can be shown, pasted into a ticket,
+//! or written as a script. The only thing that ever holds a token outside memory is the `--literal`
+//! replace file, which [`RewritePlan::write_script`] creates 0600 in a private temp dir and the script
+//! deletes on exit. Everything else (steps, script, regex replace file) names tokens by redaction only.
+
+use crate::report::{Finding, Location, Report};
+use crate::scan::matcher::Encoding;
+use crate::secret::Secret;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// What replaces a token in blobs and messages (git-filter-repo's own default, spelled out).
+pub const REPLACEMENT: &str = "***REMOVED***";
+
+/// Ref namespaces forges create for pull/merge requests and refuse to let anyone push to. A push that
+/// includes them fails ("deny updating a hidden ref"), so the plan pushes everything else and the
+/// forge's support purges these.
+const FORGE_READ_ONLY_REFS: &[&str] = &["refs/pull/", "refs/merge-requests/"];
+
+/// How many extra characters each side of the redaction may be shown when the redaction's own
+/// characters are not enough to make the expression match only the token. Each level reveals two more
+/// characters a side; even the widest keeps 22 of a Hugging Face token's 34 random characters hidden.
+const WIDEN_LEVELS: &[usize] = &[0, 2, 4];
+
+/// Whether git-filter-repo is installed, and whether it knows `--sensitive-data-removal` (2.47+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterRepoSupport {
+    Missing,
+    Present { sensitive_data_removal: bool },
+}
+
+impl FilterRepoSupport {
+    fn sdr(self) -> bool {
+        // A missing tool gets installed from PyPI by the plan's first step, which installs a current
+        // release: plan for the flag, and let the script's preflight check it.
+        matches!(
+            self,
+            FilterRepoSupport::Missing
+                | FilterRepoSupport::Present {
+                    sensitive_data_removal: true
+                }
+        )
+    }
+}
+
+/// Asks the installed git-filter-repo (`git filter-repo -h`, no network) what it supports. Its
+/// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
+pub fn detect_filter_repo() -> FilterRepoSupport {
+    let output = std::process::Command::new("git")
+        .args(["filter-repo", "-h"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => FilterRepoSupport::Present {
+            sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
+        },
+        _ => FilterRepoSupport::Missing,
+    }
+}
+
+/// Whether `git filter-repo -h` output lists `--sensitive-data-removal`.
+pub fn help_lists_sdr(help: &str) -> bool {
+    help.contains("--sensitive-data-removal")
+}
+
+/// Tells whether a regex pattern (Python `re` syntax that the `regex` crate also reads) matches nothing
+/// in the repository but the token itself. The caller runs it over the object database.
+pub type UniqueCheck<'a> = &'a dyn Fn(&Secret, &str) -> bool;
+
+/// Everything the plan is computed from.
+pub struct RewriteInput<'a> {
+    /// The leaked tokens.
+    pub secrets: &'a [Secret],
+    /// The scan of the repository for those tokens.
+    pub report: &'a Report,
+    /// The remote to rewrite (e.g. `origin`).
+    pub remote_name: &'a str,
+    /// Its URL, credentials masked or not (it is only shown masked and used to tell a local path);
+    /// None when the repository has no remote: then the local clone is rewritten in place.
+    pub remote_url: Option<&'a str>,
+    /// The repository (working tree root, or the git dir when bare).
+    pub repo_path: &'a Path,
+    /// Put the exact tokens in the replace file instead of a regex (the file is then private).
+    pub literal: bool,
+    /// Remove `.env`-like files that held a token from all history, not only the token in them.
+    pub remove_env_files: bool,
+    pub filter_repo: FilterRepoSupport,
+    /// See [`UniqueCheck`]. Decides how much of each token a regex must show (see [`plan`]).
+    pub regex_is_unique: UniqueCheck<'a>,
+}
+
+/// Who runs a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    /// The script runs its commands, in order, stopping at the first failure.
+    Script,
+    /// Shown only (the script prints it at the end): for people and forges.
+    Manual,
+    /// Must be done before the script runs (installing a tool); the script's preflight checks it.
+    Prerequisite,
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub title: String,
+    /// Why the step exists, for the reader of the plan and of the script.
+    pub why: String,
+    /// Shell commands, quoted and ready to paste (bash; they use the variables the setup step sets).
+    pub commands: Vec<String>,
+    pub runner: Runner,
+}
+
+/// The replace-text file's lines.
+#[derive(Clone)]
+pub enum ReplaceText {
+    /// `regex:` lines that show only the redaction: safe to print and to keep in a ticket.
+    Regex(String),
+    /// `literal:` lines holding the tokens: never printed, written 0600 by [`RewritePlan::write_script`].
+    Literal(Zeroizing<String>),
+}
+
+impl fmt::Debug for ReplaceText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplaceText::Regex(text) => f.debug_tuple("Regex").field(text).finish(),
+            ReplaceText::Literal(text) => {
+                write!(f, "Literal(<{} lines hidden>)", text.lines().count())
+            }
+        }
+    }
+}
+
+/// The history-rewrite plan.
+#[derive(Debug, Clone)]
+pub struct RewritePlan {
+    pub steps: Vec<Step>,
+    pub replace_text: ReplaceText,
+    /// Things the user must know (dropped flags, what the rewrite cannot reach).
+    pub warnings: Vec<String>,
+    /// Set when the plan must not run as is, with what to do instead. Shown first; the script refuses.
+    pub blocked: Option<String>,
+    /// Rewrite a mirror clone and push it (true), or the local clone in place (false: no remote).
+    pub pushes: bool,
+    /// The repository; the literal replace file must be created outside it.
+    pub repo: PathBuf,
+}
+
+/// The variables every command refers to; the setup step (and the script's header) sets them.
+const VAR_REPO: &str = "\"$REPO\"";
+
+/// `regex:<pattern>==>***REMOVED***` for the token, showing only what [`Secret::redacted`] shows. None when
+/// the redaction shows nothing (short tokens) or the token is not ASCII (filter-repo matches bytes).
+pub fn regex_expression(secret: &Secret) -> Option<String> {
+    regex_pattern(secret, 0).map(|p| format!("regex:{p}==>{REPLACEMENT}"))
+}
+
+/// The pattern alone (no `regex:`, no replacement), showing `widen` more characters each side than the
+/// redaction does. It matches the token: visible prefix, a character class of the hidden middle's
+/// alphabet (`[A-Za-z0-9]{30}`), visible suffix. Valid for Python `re` and for the `regex` crate.
+pub fn regex_pattern(secret: &Secret, widen: usize) -> Option<String> {
+    let value = secret.expose();
+    if !value.is_ascii() {
+        return None;
+    }
+    let redacted = secret.redacted();
+    let (head, tail) = redacted.split_once('…')?;
+    if head.is_empty() {
+        return None;
+    }
+    let head_len = head.len() + widen;
+    let tail_len = tail.len() + widen;
+    if head_len + tail_len + 8 > value.len() {
+        return None;
+    }
+    let (visible_head, rest) = value.split_at(head_len);
+    let (middle, visible_tail) = rest.split_at(rest.len() - tail_len);
+    Some(format!(
+        "{}{}{{{}}}{}",
+        escape(visible_head),
+        char_class(middle),
+        middle.len(),
+        escape(visible_tail)
+    ))
+}
+
+/// Escapes the characters special to Python `re` or the `regex` crate. Only those: the `regex` crate
+/// gives `\<` and `\>` a meaning, and letters after a backslash are classes in both.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$-#&~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The smallest class of whole ranges covering `middle`: `[A-Za-z]`, `[A-Za-z0-9]`, plus any other
+/// character escaped (`[A-Za-z0-9\-_]`). Whole ranges, so the class says nothing about the token beyond
+/// its alphabet.
+fn char_class(middle: &str) -> String {
+    let mut upper = false;
+    let mut lower = false;
+    let mut digit = false;
+    let mut other = BTreeSet::new();
+    for c in middle.chars() {
+        match c {
+            'A'..='Z' => upper = true,
+            'a'..='z' => lower = true,
+            '0'..='9' => digit = true,
+            c => {
+                other.insert(c);
+            }
+        }
+    }
+    let mut class = String::from("[");
+    if upper {
+        class.push_str("A-Z");
+    }
+    if lower {
+        class.push_str("a-z");
+    }
+    if digit {
+        class.push_str("0-9");
+    }
+    for c in other {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            class.push(c);
+        } else {
+            class.push('\\');
+            class.push(c);
+        }
+    }
+    class.push(']');
+    class
+}
+
+/// Single-quotes `arg` for a POSIX shell unless it is made only of characters no shell treats specially.
+pub fn shell_quote(arg: &str) -> String {
+    let safe = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
+    if safe {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// A remote URL naming a directory on this machine (`/srv/x.git`, `file:///srv/x.git`): the plan can
+/// prune the old objects there itself. A forge has to be asked.
+fn local_remote_path(url: &str) -> Option<&str> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Some(path);
+    }
+    url.starts_with('/').then_some(url)
+}
+
+/// `.env`, `.env.local`, `prod.env`: files whose whole job is to hold secrets.
+fn is_env_like(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name == ".env" || name.starts_with(".env.") || name.ends_with(".env")
+}
+
+/// Builds the plan. Regex mode: each token gets the narrowest expression the caller's
+/// [`RewriteInput::regex_is_unique`] accepts, widening the visible part two characters a side at a time
+/// (up to four more); when even the widest matches other text, rewriting with it would damage the
+/// repository, so the plan is blocked and asks for `--literal`.
+pub fn plan(input: &RewriteInput) -> RewritePlan {
+    let mut warnings = Vec::new();
+    let mut blocked = None;
+    let findings = &input.report.findings;
+    let pushes = input.remote_url.is_some();
+
+    // Patterns, also used in literal mode for tokens inside file names.
+    let mut patterns: Vec<Option<String>> = Vec::new();
+    for secret in input.secrets {
+        let chosen = WIDEN_LEVELS.iter().find_map(|&widen| {
+            regex_pattern(secret, widen).filter(|p| (input.regex_is_unique)(secret, p))
+        });
+        if chosen.is_none() && !input.literal {
+            blocked = Some(format!(
+                "no expression that hides {} matches only that token in this repository (it is short, not ASCII, or other text looks like it); rewriting with it would change other text. Rerun with --literal: the exact token then goes into a private 0600 file that the script deletes",
+                secret.redacted()
+            ));
+        }
+        patterns.push(chosen);
+    }
+    let replace_text = if input.literal {
+        let mut lines = Zeroizing::new(String::new());
+        for secret in input.secrets {
+            lines.push_str("literal:");
+            lines.push_str(secret.expose());
+            lines.push_str("==>");
+            lines.push_str(REPLACEMENT);
+            lines.push('\n');
+        }
+        ReplaceText::Literal(lines)
+    } else {
+        let mut lines = String::new();
+        for pattern in patterns.iter().flatten() {
+            lines.push_str(&format!("regex:{pattern}==>{REPLACEMENT}\n"));
+        }
+        ReplaceText::Regex(lines)
+    };
+
+    let in_messages = findings
+        .iter()
+        .any(|f| matches!(f.location, Location::CommitMessage | Location::TagMessage));
+    let encoded: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f.encoding != Encoding::Plain)
+        .map(|f| f.encoding.as_str())
+        .collect();
+    if !encoded.is_empty() {
+        warnings.push(format!(
+            "the token is also stored encoded ({}); --replace-text only replaces it as plain text, so those copies stay: remove those files with --invert-paths --path, or re-encode them by hand, then scan again",
+            encoded.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+
+    // Paths to drop entirely: env files when asked, and files whose very name holds the token.
+    let mut drop_paths = BTreeSet::new();
+    if input.remove_env_files {
+        for f in findings.iter().filter(|f| f.location == Location::Blob) {
+            if let Some(path) = f.path.as_deref().filter(|p| is_env_like(p)) {
+                if path.contains("\\x") || path.contains('…') {
+                    warnings.push(format!(
+                        "{path}: the name is not plain UTF-8 or holds a token; remove it with --path-regex by hand"
+                    ));
+                } else {
+                    drop_paths.insert(path.to_string());
+                }
+            }
+        }
+    }
+    let mut drop_regexes = BTreeSet::new();
+    for f in findings.iter().filter(|f| f.location == Location::Path) {
+        match secret_index(input.secrets, f).and_then(|i| patterns[i].clone()) {
+            Some(pattern) => {
+                drop_regexes.insert(pattern);
+            }
+            None => warnings.push(format!(
+                "a file name holds {} ({}); --replace-text does not change names and no safe expression names it: remove it with --invert-paths --path by hand",
+                f.secret.redacted,
+                f.path.as_deref().unwrap_or("?")
+            )),
+        }
+    }
+    if !input.filter_repo.sdr() {
+        warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Upgrade with `python3 -m pip install --user --upgrade git-filter-repo` for both".to_string());
+    }
+    if findings
+        .iter()
+        .any(|f| !f.reflogs.is_empty() || f.refs.iter().any(|r| r.starts_with("refs/stash")))
+    {
+        warnings.push("git-filter-repo expires every reflog of the clone it rewrites, so stash entries below the newest are lost: turn any you need into branches first (`git stash branch NAME stash@{N}`); the script stops if it would lose one".to_string());
+    }
+
+    let filter_args = FilterArgs {
+        sdr: input.filter_repo.sdr(),
+        messages: in_messages,
+        drop_paths: drop_paths.into_iter().collect(),
+        drop_regexes: drop_regexes.into_iter().collect(),
+    };
+    let stash_drops = stash_entries(input.report);
+    let mut steps = Vec::new();
+    steps.push(setup_step(input, &replace_text));
+    if input.filter_repo == FilterRepoSupport::Missing {
+        steps.push(Step {
+            title: "Install git-filter-repo".into(),
+            why: "git-filter-repo rewrites history fast and safely; it is a single Python script. Any of these installs it (the PyPI release is current and knows --sensitive-data-removal)".into(),
+            commands: vec![
+                "python3 -m pip install --user git-filter-repo   # then put ~/.local/bin on PATH".into(),
+                "brew install git-filter-repo   # macOS".into(),
+                "sudo apt-get install git-filter-repo   # Debian/Ubuntu (check the version: 2.47 or newer)".into(),
+            ],
+            runner: Runner::Prerequisite,
+        });
+    }
+    steps.push(preflight_step(input, &filter_args, stash_drops.len()));
+    if pushes {
+        steps.extend(remote_steps(input, &filter_args));
+    }
+    steps.extend(local_steps(input, &filter_args, &stash_drops));
+    steps.extend(people_steps(input, pushes));
+
+    RewritePlan {
+        steps,
+        replace_text,
+        warnings,
+        blocked,
+        pushes,
+        repo: input.repo_path.to_path_buf(),
+    }
+}
+
+fn secret_index(secrets: &[Secret], finding: &Finding) -> Option<usize> {
+    secrets
+        .iter()
+        .position(|s| s.fingerprint() == finding.secret.fingerprint)
+}
+
+/// Stash entry numbers holding a token, highest first so dropping one does not renumber the next.
+fn stash_entries(report: &Report) -> Vec<u32> {
+    let mut entries = BTreeSet::new();
+    let refs = report
+        .findings
+        .iter()
+        .flat_map(|f| f.refs.iter())
+        .chain(report.secrets.iter().flat_map(|s| s.refs.iter()));
+    for name in refs {
+        if name == "refs/stash" {
+            entries.insert(0);
+        } else if let Some(n) = name
+            .strip_prefix("refs/stash@{")
+            .and_then(|r| r.strip_suffix('}'))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            entries.insert(n);
+        }
+    }
+    entries.into_iter().rev().collect()
+}
+
+/// The git-filter-repo options common to the mirror and the in-place rewrite.
+struct FilterArgs {
+    sdr: bool,
+    messages: bool,
+    drop_paths: Vec<String>,
+    drop_regexes: Vec<String>,
+}
+
+impl FilterArgs {
+    /// `git filter-repo ...` with `extra` (`--force`, `--no-fetch`) after the filters. stdin is closed:
+    /// filter-repo asks questions in a few situations, and an unattended run must fail instead of wait.
+    fn command(&self, git_dir: &str, extra: &[&str]) -> String {
+        let mut cmd = format!("git -C {git_dir} filter-repo");
+        if self.sdr {
+            cmd.push_str(" --sensitive-data-removal");
+        }
+        cmd.push_str(" --replace-text \"$REPLACE_FILE\"");
+        if self.messages {
+            cmd.push_str(" --replace-message \"$REPLACE_FILE\"");
+        }
+        if !self.drop_paths.is_empty() || !self.drop_regexes.is_empty() {
+            cmd.push_str(" --invert-paths");
+            for path in &self.drop_paths {
+                cmd.push_str(&format!(" --path {}", shell_quote(path)));
+            }
+            for regex in &self.drop_regexes {
+                cmd.push_str(&format!(" --path-regex {}", shell_quote(regex)));
+            }
+        }
+        for arg in extra {
+            cmd.push(' ');
+            cmd.push_str(arg);
+        }
+        cmd.push_str(" </dev/null");
+        cmd
+    }
+}
+
+fn setup_step(input: &RewriteInput, replace: &ReplaceText) -> Step {
+    let repo = input.repo_path.display().to_string();
+    let mut commands = vec![
+        format!("REPO={}", shell_quote(&repo)),
+        "WORK=$(mktemp -d \"${TMPDIR:-/tmp}/unleak-rewrite.XXXXXX\")".to_string(),
+    ];
+    if input.remote_url.is_some() {
+        commands.push(format!(
+            "REMOTE_URL=$(git -C {VAR_REPO} remote get-url -- {})",
+            shell_quote(input.remote_name)
+        ));
+    }
+    let why = match replace {
+        ReplaceText::Regex(lines) => {
+            commands.push("REPLACE_FILE=\"$WORK/replace-text.txt\"".into());
+            commands.push(format!(
+                "cat > \"$REPLACE_FILE\" <<'UNLEAK_EOF'\n{}UNLEAK_EOF",
+                lines
+            ));
+            "A scratch directory for the mirror, and the replacement expressions: each one shows only the token's redaction and a character class for the hidden middle, so this plan can be pasted into a ticket. The remote URL is read from git, so no credential in it is copied here."
+        }
+        ReplaceText::Literal(_) => {
+            commands.push("REPLACE_FILE=<a 0600 file in a private temp dir outside the repository, written by `unleak respond --write-script`>".into());
+            "A scratch directory for the mirror. With --literal the expressions hold the exact tokens, so they are never printed: `--write-script` writes them into a private file that the script deletes when it exits, whatever happens."
+        }
+    };
+    Step {
+        title: "Set up".into(),
+        why: why.into(),
+        commands,
+        runner: Runner::Script,
+    }
+}
+
+fn preflight_step(input: &RewriteInput, filter: &FilterArgs, drops: usize) -> Step {
+    let mut commands = vec![
+        "command -v git-filter-repo >/dev/null || { echo 'git-filter-repo is not installed: python3 -m pip install --user git-filter-repo (and put ~/.local/bin on PATH)' >&2; exit 1; }".to_string(),
+    ];
+    if filter.sdr {
+        commands.push("git filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): upgrade it, or run unleak again to plan without it' >&2; exit 1; }".into());
+    }
+    if !input.report.repository.bare {
+        commands.push(format!(
+            "test -z \"$(git -C {VAR_REPO} status --porcelain --untracked-files=no)\" || {{ echo \"$REPO has uncommitted changes to tracked files; the in-place rewrite resets them: commit or stash them first\" >&2; exit 1; }}"
+        ));
+    }
+    commands.push(format!(
+        "[ \"$(git -C {VAR_REPO} stash list | wc -l)\" -le {} ] || {{ echo 'the rewrite expires reflogs, which would lose stash entries below the newest: turn them into branches (git stash branch NAME stash@{{N}}) or drop them first' >&2; exit 1; }}",
+        drops + 1
+    ));
+    Step {
+        title: "Check before changing anything".into(),
+        why: "Every check runs before the first change, so a failure leaves the repository and the remote as they were.".into(),
+        commands,
+        runner: Runner::Script,
+    }
+}
+
+fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
+    let mut steps = vec![
+        Step {
+            title: "Mirror-clone the remote".into(),
+            why: format!(
+                "git-filter-repo wants a fresh clone, and a mirror clone holds every ref of {} ({}), not only branches and tags. --no-local makes a clone of a local path a real, freshly packed clone instead of hard links.",
+                input.remote_name,
+                crate::scan::repo::mask_url_credentials(input.remote_url.unwrap_or_default())
+            ),
+            commands: vec!["git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/mirror.git\"".into()],
+            runner: Runner::Script,
+        },
+        Step {
+            title: "Rewrite the mirror's history".into(),
+            why: rewrite_why(filter, "A mirror clone is fresh, so no --force; filter-repo skips its own fetch for mirrors, which already hold every ref."),
+            commands: vec![filter.command("\"$WORK/mirror.git\"", &[])],
+            runner: Runner::Script,
+        },
+        Step {
+            title: "Show what changed".into(),
+            why: "filter-repo records the first changed commits and every ref's old and new commit; forges' support and collaborators need the first changed commits. A copy goes to the repository's git dir (commit ids only).".into(),
+            commands: vec![
+                "META=\"$(git -C \"$REPO\" rev-parse --absolute-git-dir)/unleak-rewrite\"".into(),
+                "mkdir -p \"$META\" && cp \"$WORK/mirror.git/filter-repo/\"{commit-map,ref-map} \"$META/\"".into(),
+                "if [ -e \"$WORK/mirror.git/filter-repo/first-changed-commits\" ]; then cp \"$WORK/mirror.git/filter-repo/first-changed-commits\" \"$META/\"; echo 'first changed commits (old new):'; cat \"$META/first-changed-commits\"; fi".into(),
+                "echo \"changed refs: $(awk 'NR > 1 && $1 != $2' \"$META/ref-map\" | wc -l), rewritten commits: $(awk 'NR > 1 && $1 != $2' \"$META/commit-map\" | wc -l)\"".into(),
+                "PRS=$(awk '$1 != $2 && $3 ~ /^refs\\/(pull|merge-requests)\\/[0-9]+\\// { split($3, p, \"/\"); print p[2] \"/\" p[3] }' \"$META/ref-map\" | sort -u | wc -l)".into(),
+            ],
+            runner: Runner::Script,
+        },
+        Step {
+            title: "Push the rewritten history".into(),
+            why: format!(
+                "This is `git push --force --mirror origin` without the namespaces forges keep read-only ({}): with them the push fails ('deny updating a hidden ref'). Those are tried separately, and a refusal is reported, not fatal: the forge's support must purge them (next steps).",
+                FORGE_READ_ONLY_REFS.join(", ")
+            ),
+            commands: vec![
+                "git -C \"$WORK/mirror.git\" -c remote.origin.mirror=false push --force --prune origin '+refs/*:refs/*' '^refs/pull/*' '^refs/merge-requests/*'".into(),
+                "if [ -n \"$(git -C \"$WORK/mirror.git\" for-each-ref refs/pull refs/merge-requests)\" ]; then git -C \"$WORK/mirror.git\" push --force origin '+refs/pull/*:refs/pull/*' '+refs/merge-requests/*:refs/merge-requests/*' || echo \"the remote refuses to update pull-request refs: $PRS pull/merge request(s) still show the token; contact the forge's support (see below)\"; fi".into(),
+            ],
+            runner: Runner::Script,
+        },
+    ];
+    if let Some(path) = input.remote_url.and_then(local_remote_path) {
+        steps.push(Step {
+            title: "Prune the old objects on the remote".into(),
+            why: "The remote is a directory on this machine: after the push its old objects are unreachable but still on disk, where anyone who can read it finds them.".into(),
+            commands: vec![
+                format!("git -C {} reflog expire --expire=now --all", shell_quote(path)),
+                format!("git -C {} gc --quiet --prune=now", shell_quote(path)),
+            ],
+            runner: Runner::Script,
+        });
+    }
+    steps
+}
+
+fn rewrite_why(filter: &FilterArgs, context: &str) -> String {
+    let mut why = String::from("Replace the token in every file of every commit");
+    if filter.messages {
+        why.push_str(", and in commit and tag messages (the scan found it there)");
+    }
+    if !filter.drop_paths.is_empty() {
+        why.push_str(&format!(
+            "; drop {} from all history",
+            filter.drop_paths.join(", ")
+        ));
+    }
+    if !filter.drop_regexes.is_empty() {
+        why.push_str(
+            "; drop files whose name holds the token (--replace-text does not change names)",
+        );
+    }
+    why.push('.');
+    if filter.sdr {
+        why.push_str(" --sensitive-data-removal makes filter-repo record what other copies need to clean up.");
+    }
+    why.push(' ');
+    why.push_str(context);
+    why
+}
+
+fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -> Vec<Step> {
+    let pushes = input.remote_url.is_some();
+    let mut steps = Vec::new();
+    if !stash_drops.is_empty() {
+        steps.push(Step {
+            title: "Drop the stash entries that hold the token".into(),
+            why: "Stash entries live in a reflog, which no push reaches; these hold the token (highest first, so the numbers do not shift).".into(),
+            commands: stash_drops
+                .iter()
+                .map(|n| format!("git -C {VAR_REPO} stash drop --quiet 'stash@{{{n}}}'"))
+                .collect(),
+            runner: Runner::Script,
+        });
+    }
+    let mut extra = vec!["--force"];
+    if filter.sdr {
+        extra.push("--no-fetch");
+    }
+    let mut commands = vec![
+        // A previous run's metadata would make filter-repo treat this as a continuation, and ask about it.
+        format!("GITDIR=$(git -C {VAR_REPO} rev-parse --absolute-git-dir)"),
+        "if [ -e \"$GITDIR/filter-repo\" ]; then mv \"$GITDIR/filter-repo\" \"$GITDIR/filter-repo.before-$(date +%Y%m%d%H%M%S)\"; fi".into(),
+    ];
+    commands.push(filter.command(VAR_REPO, &extra));
+    if pushes && !filter.sdr && input.remote_name == "origin" {
+        commands.push(format!(
+            "git -C {VAR_REPO} remote get-url origin >/dev/null 2>&1 || {{ git -C {VAR_REPO} remote add origin \"$REMOTE_URL\" && git -C {VAR_REPO} fetch --quiet origin; }}"
+        ));
+    }
+    commands.push(format!(
+        "git -C {VAR_REPO} reflog expire --expire=now --all"
+    ));
+    commands.push(format!("git -C {VAR_REPO} gc --quiet --prune=now"));
+    let why = if pushes {
+        "The same filter in place gives the same new commits as the mirror (filter-repo is deterministic), and also rewrites what only this clone has: unpushed branches, remote-tracking refs, the newest stash entry. --force because this is not a fresh clone; --no-fetch so it keeps local work instead of fetching over it. Then reflogs expire and gc prunes the old objects."
+    } else {
+        "There is no remote, so this clone is the only copy to rewrite and no push is needed. --force because it is not a fresh clone; --no-fetch so filter-repo fetches nothing. Then reflogs expire and gc prunes the old objects."
+    };
+    steps.push(Step {
+        title: if pushes {
+            "Rewrite this clone the same way".into()
+        } else {
+            "Rewrite this clone in place".into()
+        },
+        why: why.into(),
+        commands,
+        runner: Runner::Script,
+    });
+    let first_changed = if filter.sdr {
+        "\"$GITDIR/filter-repo/first-changed-commits\""
+    } else {
+        "<(awk 'NR > 1 && $1 != $2 { print $1 }' \"$GITDIR/filter-repo/commit-map\")"
+    };
+    steps.push(Step {
+        title: "Check that the old commits are gone from this clone".into(),
+        why: "`git cat-file -t <first changed>` must fail now; if it does not, the refs listed still hold the old history.".into(),
+        commands: vec![format!(
+            "while read -r old _; do if git -C {VAR_REPO} cat-file -e \"$old^{{commit}}\" 2>/dev/null; then echo \"old commit $old is still here, held by:\" >&2; git -C {VAR_REPO} for-each-ref --contains \"$old\" >&2; exit 1; fi; done < {first_changed}"
+        )],
+        runner: Runner::Script,
+    });
+    steps
+}
+
+fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
+    if !pushes {
+        return Vec::new();
+    }
+    vec![
+        Step {
+            title: "Ask the forge to purge what a push cannot reach".into(),
+            why: format!(
+                "Pull-request refs ({}) are read-only and forges cache views of old commits. Send the forge's support the first changed commits ($META/first-changed-commits, printed above) and the number of affected pull requests ($PRS, printed above) and ask them to purge the old objects, the pull-request refs and cached views. (GitHub: https://support.github.com/contact, topic 'Removing sensitive data'.)",
+                FORGE_READ_ONLY_REFS.join(", ")
+            ),
+            commands: Vec::new(),
+            runner: Runner::Manual,
+        },
+        Step {
+            title: "Tell every collaborator to clean their clone".into(),
+            why: "Any clone made before the push still holds the token, and a push from it brings the old history back. Simplest: delete the clone and clone again. Otherwise, in their clone:".into(),
+            commands: vec![
+                "git tag -l | xargs -r git tag -d".into(),
+                format!("git fetch --prune --tags {}", shell_quote(input.remote_name)),
+                format!(
+                    "git rebase --onto {}/BRANCH OLD_TIP BRANCH   # for each branch with local work",
+                    shell_quote(input.remote_name)
+                ),
+                "git reflog expire --expire=now --all".into(),
+                "git gc --prune=now".into(),
+                "git cat-file -t FIRST_CHANGED_COMMIT   # must fail; `git for-each-ref --contains FIRST_CHANGED_COMMIT` shows what still holds it".into(),
+            ],
+            runner: Runner::Manual,
+        },
+    ]
+}
+
+impl RewritePlan {
+    /// The plan for people: steps in order, why each exists, the commands.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(reason) = &self.blocked {
+            out.push_str(&format!("BLOCKED: {reason}\n\n"));
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        if !self.warnings.is_empty() {
+            out.push('\n');
+        }
+        if !self.pushes {
+            out.push_str(
+                "No remote: the plan rewrites this clone in place; nothing needs pushing.\n\n",
+            );
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let who = match step.runner {
+                Runner::Script => "",
+                Runner::Manual => " (by hand)",
+                Runner::Prerequisite => " (before running the script)",
+            };
+            out.push_str(&format!("{}. {}{}\n", i + 1, step.title, who));
+            out.push_str(&format!("   {}\n", step.why));
+            for command in &step.commands {
+                for line in command.lines() {
+                    out.push_str(&format!("     {line}\n"));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The bash script for the unattended run: `set -euo pipefail`, each step announced, no prompts.
+    /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`RewritePlan::write_script`]).
+    pub fn render_script(&self) -> String {
+        self.script(None)
+    }
+
+    fn script(&self, literal_file: Option<&Path>) -> String {
+        let mut out = String::from(
+            "#!/usr/bin/env bash\n# History rewrite planned by unleak: removes a leaked token from every commit, message and\n# ref, then cleans this clone. Runs unattended and stops at the first failing command.\nset -euo pipefail\n\n",
+        );
+        match (&self.replace_text, literal_file) {
+            (ReplaceText::Literal(_), Some(file)) => {
+                let file = file.display().to_string();
+                out.push_str(&format!("UNLEAK_REPLACE_FILE={}\n", shell_quote(&file)));
+            }
+            (ReplaceText::Literal(_), None) => {
+                out.push_str(": \"${UNLEAK_REPLACE_FILE:?set it to the private replace file (unleak respond --write-script writes one)}\"\n");
+            }
+            (ReplaceText::Regex(_), _) => {}
+        }
+        let literal = matches!(self.replace_text, ReplaceText::Literal(_));
+        // The scratch dir (and the private replace file) go whatever happens: a failed run must not leave
+        // a copy of the token or of the old history behind.
+        out.push_str("cleanup() { if [ -n \"${WORK:-}\" ]; then rm -rf -- \"$WORK\"; fi");
+        if literal {
+            out.push_str("; rm -rf -- \"$(dirname -- \"$UNLEAK_REPLACE_FILE\")\"");
+        }
+        out.push_str("; }\ntrap cleanup EXIT\n");
+        out.push_str("step() { printf '\\n==> %s\\n' \"$1\"; }\n");
+
+        let manual: Vec<&Step> = self
+            .steps
+            .iter()
+            .filter(|s| s.runner == Runner::Manual)
+            .collect();
+        for step in self.steps.iter().filter(|s| s.runner == Runner::Script) {
+            out.push_str(&format!(
+                "\nstep {}\n",
+                shell_quote(&format!("{}: {}", step.title, step.why))
+            ));
+            for command in &step.commands {
+                if command.starts_with("REPLACE_FILE=<") {
+                    out.push_str("REPLACE_FILE=\"$UNLEAK_REPLACE_FILE\"\n");
+                } else {
+                    out.push_str(command);
+                    out.push('\n');
+                }
+            }
+        }
+        if literal {
+            out.push_str("\nstep 'Delete the private replace file (it held the token)'\nrm -rf -- \"$(dirname -- \"$UNLEAK_REPLACE_FILE\")\"\n");
+        }
+        out.push_str("\nstep 'Done. Next steps, by hand:'\ncat <<UNLEAK_NEXT\n");
+        for step in manual {
+            out.push_str(&format!(
+                "* {}\n  {}\n",
+                step.title,
+                heredoc_safe(&step.why)
+            ));
+            for command in &step.commands {
+                out.push_str(&format!("    {}\n", heredoc_safe(command)));
+            }
+        }
+        out.push_str("UNLEAK_NEXT\n");
+        out
+    }
+
+    /// Writes the script at `path`, mode 0700, atomically (temp file + rename). In literal mode it first
+    /// writes the tokens into a 0600 file in a new private temp dir outside the repository; the script
+    /// deletes that dir when it exits.
+    pub fn write_script(&self, path: &Path) -> Result<()> {
+        if let Some(reason) = &self.blocked {
+            bail!("the rewrite plan cannot be written as a script: {reason}");
+        }
+        let literal_file = match &self.replace_text {
+            ReplaceText::Literal(lines) => Some(write_private_replace_file(lines, &self.repo)?),
+            ReplaceText::Regex(_) => None,
+        };
+        let script = self.script(literal_file.as_deref());
+        let result = write_atomic(path, script.as_bytes(), 0o700);
+        if result.is_err() {
+            if let Some(dir) = literal_file.as_deref().and_then(Path::parent) {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        result
+    }
+}
+
+/// In a heredoc with expansion on, `$META` and `$PRS` print their values; backquotes and backslashes
+/// must stay literal.
+fn heredoc_safe(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('`', "\\`")
+}
+
+/// Creates `<tmp>/unleak-replace-XXXX/replace-text.txt` (dir 0700, file 0600) and returns its path.
+fn write_private_replace_file(lines: &str, repo: &Path) -> Result<PathBuf> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("unleak-replace-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Private from the moment it exists, not after a chmod.
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    let dir = builder
+        .tempdir()
+        .context("cannot create a private temp dir for the replace file")?;
+    let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
+    let canonical = dir.path().canonicalize()?;
+    if canonical.starts_with(&repo) {
+        bail!(
+            "the temp dir {} is inside the repository; set TMPDIR to a directory outside it",
+            dir.path().display()
+        );
+    }
+    let file = dir.path().join("replace-text.txt");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut handle = options
+        .open(&file)
+        .with_context(|| format!("cannot create {}", file.display()))?;
+    handle
+        .write_all(lines.as_bytes())
+        .and_then(|_| handle.sync_all())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    // From here the script owns the dir and deletes it.
+    let _ = dir.keep();
+    Ok(file)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".unleak-script-")
+        .tempfile_in(parent)
+        .with_context(|| format!("cannot create a temp file in {}", parent.display()))?;
+    temp.write_all(bytes)
+        .and_then(|_| temp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    temp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{RepositoryInfo, SecretRef, Stats, Tool};
+
+    /// Built at run time, never a realistic literal in the tree.
+    fn token() -> String {
+        let body: String = (0..34)
+            .map(|i| {
+                let alphabet = b"QwErTyUiOpAsDfGhJkLzXcVbNm";
+                alphabet[(i * 7 + 3) % alphabet.len()] as char
+            })
+            .collect();
+        format!("hf_{body}")
+    }
+
+    fn report(locations: &[(Location, Option<&str>)], secret: &Secret) -> Report {
+        let findings = locations
+            .iter()
+            .map(|(location, path)| Finding {
+                secret: SecretRef {
+                    redacted: secret.redacted(),
+                    fingerprint: secret.fingerprint(),
+                },
+                location: *location,
+                encoding: Encoding::Plain,
+                object: "0".repeat(40),
+                commit: Some("1".repeat(40)),
+                path: path.map(str::to_string),
+                line: None,
+                lines: Vec::new(),
+                author: None,
+                date: None,
+                summary: None,
+                refs: vec!["refs/heads/main".into()],
+                reflogs: Vec::new(),
+                reachable: true,
+                pushed: true,
+                remotes: vec!["origin".into()],
+            })
+            .collect();
+        Report {
+            format_version: 1,
+            tool: Tool::default(),
+            command: "respond".into(),
+            repository: RepositoryInfo {
+                path: "/src/demo".into(),
+                bare: false,
+                shallow: false,
+                partial: false,
+                head: None,
+                remotes: Vec::new(),
+            },
+            secrets: Vec::new(),
+            findings,
+            warnings: Vec::new(),
+            verification: None,
+            stats: Stats::default(),
+        }
+    }
+
+    struct Case {
+        literal: bool,
+        remove_env_files: bool,
+        remote: Option<&'static str>,
+        filter_repo: FilterRepoSupport,
+        locations: Vec<(Location, Option<&'static str>)>,
+    }
+
+    impl Default for Case {
+        fn default() -> Self {
+            Case {
+                literal: false,
+                remove_env_files: false,
+                remote: Some("git@github.com:acme/demo.git"),
+                filter_repo: FilterRepoSupport::Present {
+                    sensitive_data_removal: true,
+                },
+                locations: vec![(Location::Blob, Some("src/app.py"))],
+            }
+        }
+    }
+
+    fn plan_for(case: Case, unique: UniqueCheck) -> (RewritePlan, String) {
+        let secret = Secret::new(token(), "test");
+        let report = report(&case.locations, &secret);
+        let secrets = [secret];
+        let plan = plan(&RewriteInput {
+            secrets: &secrets,
+            report: &report,
+            remote_name: "origin",
+            remote_url: case.remote,
+            repo_path: Path::new("/src/demo"),
+            literal: case.literal,
+            remove_env_files: case.remove_env_files,
+            filter_repo: case.filter_repo,
+            regex_is_unique: unique,
+        });
+        let all = format!("{}\n{}", plan.render_text(), plan.render_script());
+        assert!(!all.contains(&token()), "token in plan or script:\n{all}");
+        (plan, all)
+    }
+
+    fn plan_of(case: Case) -> (RewritePlan, String) {
+        plan_for(case, &|_, _| true)
+    }
+
+    fn filter_command(plan: &RewritePlan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .flat_map(|s| s.commands.iter())
+            .filter(|c| c.contains("filter-repo") && c.contains("--replace-text"))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn regex_expression_hides_the_token_and_shows_its_redaction() {
+        let secret = Secret::new(token(), "test");
+        let expression = regex_expression(&secret).unwrap();
+        assert!(!expression.contains(secret.expose()));
+        let (head, tail) = secret
+            .redacted()
+            .split_once('…')
+            .map(|(h, t)| (h.to_string(), t.to_string()))
+            .unwrap();
+        assert_eq!(
+            expression,
+            format!("regex:{head}[A-Za-z]{{30}}{tail}==>***REMOVED***")
+        );
+        let pattern = regex_pattern(&secret, 0).unwrap();
+        let re = regex::Regex::new(&format!("^{pattern}$")).unwrap();
+        assert!(re.is_match(secret.expose()));
+    }
+
+    #[test]
+    fn character_class_covers_the_hidden_alphabet_and_escapes() {
+        assert_eq!(char_class("abc"), "[a-z]");
+        assert_eq!(char_class("aB3"), "[A-Za-z0-9]");
+        assert_eq!(char_class("a-b_c.d]"), "[a-z\\-\\.\\]_]");
+        let secret = Secret::new(format!("sk-{}", "aZ9-_.+/".repeat(5)), "test");
+        let pattern = regex_pattern(&secret, 0).unwrap();
+        let re = regex::Regex::new(&format!("^{pattern}$")).unwrap();
+        assert!(re.is_match(secret.expose()), "{pattern}");
+    }
+
+    /// filter-repo applies expressions with Python's `re` on bytes: check with the real thing. The token
+    /// goes through stdin, the pattern through argv.
+    #[test]
+    fn python_re_matches_the_token_with_the_expression() {
+        for value in [token(), format!("sk-{}", "aZ9-_.+/=".repeat(5))] {
+            let secret = Secret::new(value, "test");
+            let expression = regex_expression(&secret).unwrap();
+            let pattern = expression
+                .strip_prefix("regex:")
+                .unwrap()
+                .rsplit_once("==>")
+                .unwrap()
+                .0;
+            let mut child = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import re, sys; data = sys.stdin.buffer.read(); sys.exit(0 if re.fullmatch(sys.argv[1].encode(), data) else 1)",
+                    pattern,
+                ])
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .expect("python3 runs");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(secret.expose().as_bytes())
+                .unwrap();
+            assert!(child.wait().unwrap().success(), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn short_or_non_ascii_tokens_have_no_expression() {
+        assert_eq!(regex_expression(&Secret::new("short123", "t")), None);
+        assert_eq!(
+            regex_expression(&Secret::new(format!("hf_{}é", "a".repeat(33)), "t")),
+            None
+        );
+    }
+
+    #[test]
+    fn regex_mode_plan_for_a_pushed_leak() {
+        let (plan, text) = plan_of(Case::default());
+        assert!(plan.blocked.is_none() && plan.pushes);
+        let commands = filter_command(&plan);
+        assert_eq!(commands.len(), 2, "mirror, then this clone");
+        assert!(commands[0]
+            .contains("--sensitive-data-removal --replace-text \"$REPLACE_FILE\" </dev/null"));
+        assert!(!commands[0].contains("--replace-message"));
+        assert!(!commands[0].contains("--force"));
+        assert!(commands[1].contains("--force --no-fetch"));
+        assert!(text.contains("git clone --quiet --mirror --no-local \"$REMOTE_URL\""));
+        assert!(text.contains("push --force --prune origin '+refs/*:refs/*' '^refs/pull/*'"));
+        assert!(text.contains("set -euo pipefail"));
+        assert!(text.contains("git fetch --prune --tags origin"));
+        assert!(text.contains("reflog expire --expire=now --all"));
+        // A forge remote is not pruned by the plan; its support is asked.
+        assert!(!text.contains("Prune the old objects on the remote"));
+        assert!(text.contains("forge's support"));
+        let ReplaceText::Regex(lines) = &plan.replace_text else {
+            panic!()
+        };
+        assert!(text.contains(lines.trim_end()), "regex lines are shown");
+    }
+
+    #[test]
+    fn messages_and_env_files_add_their_options() {
+        let (plan, _) = plan_of(Case {
+            remove_env_files: true,
+            locations: vec![
+                (Location::Blob, Some(".env")),
+                (Location::Blob, Some("deploy/.env.prod")),
+                (Location::Blob, Some("src/app.py")),
+                (Location::CommitMessage, None),
+            ],
+            ..Case::default()
+        });
+        let command = &filter_command(&plan)[0];
+        assert!(command.contains("--replace-message \"$REPLACE_FILE\""));
+        assert!(command.contains("--invert-paths --path .env --path deploy/.env.prod"));
+        assert!(!command.contains("src/app.py"));
+        let (plan, _) = plan_of(Case {
+            locations: vec![(Location::Blob, Some(".env"))],
+            ..Case::default()
+        });
+        assert!(!filter_command(&plan)[0].contains("--invert-paths"));
+    }
+
+    #[test]
+    fn literal_mode_never_shows_the_token() {
+        let (plan, text) = plan_of(Case {
+            literal: true,
+            ..Case::default()
+        });
+        assert!(matches!(plan.replace_text, ReplaceText::Literal(_)));
+        assert!(!format!("{plan:?}").contains(&token()));
+        assert!(text.contains("UNLEAK_REPLACE_FILE"));
+        assert!(text.contains("Delete the private replace file"));
+    }
+
+    #[test]
+    fn local_only_repository_is_rewritten_in_place() {
+        let (plan, text) = plan_of(Case {
+            remote: None,
+            ..Case::default()
+        });
+        assert!(!plan.pushes);
+        assert!(text.contains("nothing needs pushing"));
+        assert!(!text.contains("push --force"));
+        assert!(!text.contains("git clone"));
+        assert_eq!(filter_command(&plan).len(), 1);
+    }
+
+    #[test]
+    fn local_path_remote_is_pruned_too() {
+        let (_, text) = plan_of(Case {
+            remote: Some("/srv/git/demo.git"),
+            ..Case::default()
+        });
+        assert!(text.contains("git -C /srv/git/demo.git gc --quiet --prune=now"));
+    }
+
+    #[test]
+    fn filter_repo_missing_old_and_new() {
+        let (plan, text) = plan_of(Case {
+            filter_repo: FilterRepoSupport::Missing,
+            ..Case::default()
+        });
+        assert!(plan.steps[1].title.starts_with("Install git-filter-repo"));
+        assert_eq!(plan.steps[1].runner, Runner::Prerequisite);
+        assert!(text.contains("pip install --user git-filter-repo"));
+        assert!(filter_command(&plan)[0].contains("--sensitive-data-removal"));
+
+        let (plan, text) = plan_of(Case {
+            filter_repo: FilterRepoSupport::Present {
+                sensitive_data_removal: false,
+            },
+            ..Case::default()
+        });
+        let commands = filter_command(&plan);
+        assert!(commands
+            .iter()
+            .all(|c| !c.contains("--sensitive-data-removal") && !c.contains("--no-fetch")));
+        assert!(plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("predates --sensitive-data-removal")));
+        assert!(
+            text.contains("remote add origin \"$REMOTE_URL\""),
+            "old filter-repo drops origin"
+        );
+        assert!(!text.contains("Install git-filter-repo"));
+    }
+
+    #[test]
+    fn help_text_detection() {
+        assert!(help_lists_sdr("  --sensitive-data-removal, --sdr\n"));
+        assert!(!help_lists_sdr("  --replace-text EXPRESSIONS_FILE\n"));
+    }
+
+    #[test]
+    fn widens_when_needed_and_blocks_when_nothing_is_unique() {
+        let (plan, text) = plan_for(Case::default(), &|_, p: &str| !p.contains("{30}"));
+        assert!(plan.blocked.is_none());
+        assert!(text.contains("[A-Za-z]{26}"), "{text}");
+
+        let (plan, text) = plan_for(Case::default(), &|_, _| false);
+        assert!(plan.blocked.as_deref().unwrap().contains("--literal"));
+        assert!(text.starts_with("BLOCKED"));
+        let dir = tempfile::tempdir().unwrap();
+        let err = plan.write_script(&dir.path().join("x.sh")).unwrap_err();
+        assert!(format!("{err}").contains("--literal"));
+    }
+
+    #[test]
+    fn stash_entries_are_dropped_highest_first() {
+        let secret = Secret::new(token(), "test");
+        let mut report = report(&[(Location::Blob, Some("a"))], &secret);
+        report.findings[0].refs = vec!["refs/stash".into(), "refs/stash@{2}".into()];
+        assert_eq!(stash_entries(&report), vec![2, 0]);
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("deploy/.env"), "deploy/.env");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}
