@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod config;
 pub mod dotenv;
 pub mod exit_codes;
+pub mod hygiene;
 pub mod prompt;
 pub mod providers;
 pub mod report;
