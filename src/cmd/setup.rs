@@ -34,10 +34,17 @@ pub fn run(args: SetupArgs, _globals: &Globals) -> Result<ExitCode> {
     let env = Environment::from_process(&args.key);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
+    // Lock stdin only to read the value from it: the hidden prompt reads stdin itself and would wait
+    // forever on a lock held here.
+    let mut piped: Box<dyn BufRead> = if args.value_stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::empty())
+    };
     let mut io = Io {
         out: &mut stdout.lock(),
         err: &mut stderr.lock(),
-        stdin: &mut std::io::stdin().lock(),
+        stdin: &mut piped,
         prompter: prompter.as_mut(),
         interactive,
     };

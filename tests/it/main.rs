@@ -4,3 +4,4 @@ mod util;
 
 mod dotenv;
 mod scan;
+mod setup;
