@@ -139,6 +139,10 @@ pub struct SetupArgs {
     /// Answer yes to questions (such as untracking a tracked .env).
     #[arg(long, short)]
     pub yes: bool,
+
+    /// Catches a value typed as an argument, to refuse it without echoing it (clap would quote it back).
+    #[arg(hide = true, value_name = "VALUE")]
+    pub refused_value: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod dotenv;
 pub mod exit_codes;
 pub mod filter_repo;
+pub mod hygiene;
 pub mod playbook;
 pub mod prompt;
 pub mod providers;

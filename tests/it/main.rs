@@ -3,7 +3,9 @@
 mod hf_stub;
 mod util;
 
+mod dotenv;
 mod respond;
 mod rewrite;
 mod scan;
+mod setup;
 mod verify;

@@ -1,0 +1,413 @@
+//! Everything around a `.env` file that can leak its token again: git not ignoring it, git tracking it, an
+//! environment variable that overrides it, and huggingface_hub's saved login.
+//!
+//! [`plan`] only looks and returns plain data (actions + warnings); [`apply`] performs one action. The
+//! split lets `unleak setup` apply the plan, and `unleak respond` show it as a dry run or ask before each
+//! step, with the same messages ("would ..." / "did ...") and no second code path.
+
+use crate::providers;
+use anyhow::{Context, Result};
+use git2::Repository;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Changes the plan proposes, in the order to make them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Append `pattern` to the work tree's `.gitignore` (creating it when `create`), so the file is ignored.
+    Ignore {
+        gitignore: PathBuf,
+        pattern: String,
+        create: bool,
+        /// The file, relative to the work tree.
+        path: String,
+    },
+    /// Remove `path` (relative to the work tree) from the index, keeping the file: `git rm --cached`.
+    /// Needs the user's consent: the next commit records a deletion.
+    Untrack { workdir: PathBuf, path: String },
+}
+
+impl Action {
+    /// Whether a caller must ask (or have `--yes`) before [`apply`].
+    pub fn needs_consent(&self) -> bool {
+        matches!(self, Action::Untrack { .. })
+    }
+
+    /// The message for this action, done or (dry run / declined) to do.
+    pub fn describe(&self, done: bool) -> String {
+        match (self, done) {
+            (
+                Action::Ignore {
+                    gitignore,
+                    pattern,
+                    create,
+                    ..
+                },
+                true,
+            ) => format!(
+                "{} {} with the line {pattern:?}, so git ignores the file",
+                if *create { "created" } else { "appended to" },
+                gitignore.display()
+            ),
+            (
+                Action::Ignore {
+                    gitignore,
+                    pattern,
+                    create,
+                    ..
+                },
+                false,
+            ) => format!(
+                "would {} {} with the line {pattern:?}, so git ignores the file",
+                if *create { "create" } else { "append to" },
+                gitignore.display()
+            ),
+            (Action::Untrack { path, .. }, true) => format!(
+                "removed {path} from the git index (the file stays on disk; commit to record it): \
+                 the equivalent of `git rm --cached {path}`"
+            ),
+            (Action::Untrack { path, .. }, false) => format!(
+                "would remove {path} from the git index, keeping the file: `git rm --cached {path}`"
+            ),
+        }
+    }
+}
+
+/// Things the user should know; nothing here is changed by unleak. Never holds a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The file is not inside a git repository's work tree: there is nothing to ignore or untrack.
+    NotInRepository { path: PathBuf },
+    /// The file is tracked: what it held was committed.
+    Tracked { path: String },
+    /// After appending the rule, git still does not ignore the file (a later `!` rule re-includes it).
+    StillNotIgnored { path: String },
+    /// The environment sets `var` to a different value, which wins over `.env`.
+    EnvironmentOverrides { var: String },
+    /// huggingface_hub's saved login exists and may hold an old token.
+    TokenFile { path: PathBuf },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::NotInRepository { path } => write!(
+                f,
+                "{} is not inside a git work tree, so no ignore rule was checked; if you later put it in \
+                 one, make sure git ignores it",
+                path.display()
+            ),
+            Warning::Tracked { path } => write!(
+                f,
+                "{path} is tracked by git: what it held was committed, so it is in the repository's \
+                 history and on every remote it was pushed to. Untracking stops new commits; the old ones \
+                 still hold it (run `unleak scan` to see where)"
+            ),
+            Warning::StillNotIgnored { path } => write!(
+                f,
+                "git still does not ignore {path}: another rule (a `!` pattern in a nested .gitignore?) \
+                 re-includes it; see `git check-ignore -v --no-index {path}`"
+            ),
+            Warning::EnvironmentOverrides { var } => write!(
+                f,
+                "the environment already sets {var} to a different value; it wins over .env (python-dotenv \
+                 does not override by default, and huggingface_hub reads the environment first). Unset it \
+                 (`unset {var}`) or update it where it is set (shell profile, CI secrets)"
+            ),
+            Warning::TokenFile { path } => write!(
+                f,
+                "{} exists (huggingface_hub's saved login): an old token may live on there too. Run \
+                 `hf auth logout` (or delete the file), then `hf auth login` with the new token if you \
+                 want a saved login",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// What to do about one `.env` file, and what to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The environment variables the plan reads, captured once so tests can supply their own.
+/// `Debug` shows names only.
+#[derive(Clone, Default)]
+pub struct Environment {
+    vars: Vec<(String, Zeroizing<String>)>,
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.vars.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+/// Variables that locate huggingface_hub's token file.
+const LOCATION_VARS: &[&str] = &["HF_TOKEN_PATH", "HF_HOME", "XDG_CACHE_HOME", "HOME"];
+
+impl Environment {
+    /// This process's values of `key`, the Hugging Face token variables and the token-file locations.
+    pub fn from_process(key: &str) -> Environment {
+        let names = std::iter::once(key)
+            .chain(providers::HUGGING_FACE.env_vars.iter().copied())
+            .chain(LOCATION_VARS.iter().copied());
+        Environment::from_pairs(names.filter_map(|name| {
+            std::env::var(name)
+                .ok()
+                .map(|value| (name.to_string(), value))
+        }))
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Environment {
+        Environment {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k, Zeroizing::new(v)))
+                .collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// huggingface_hub's token file: `$HF_TOKEN_PATH`, else `$HF_HOME/token`, where `HF_HOME` defaults to
+    /// `$XDG_CACHE_HOME/huggingface`, itself defaulting to `~/.cache/huggingface`.
+    pub fn hf_token_file(&self) -> Option<PathBuf> {
+        if let Some(path) = self.get("HF_TOKEN_PATH") {
+            return Some(self.expand_home(path));
+        }
+        Some(self.hf_home()?.join("token"))
+    }
+
+    fn hf_home(&self) -> Option<PathBuf> {
+        if let Some(home) = self.get("HF_HOME") {
+            return Some(self.expand_home(home));
+        }
+        let cache = match self.get("XDG_CACHE_HOME") {
+            Some(cache) => self.expand_home(cache),
+            None => PathBuf::from(self.get("HOME")?).join(".cache"),
+        };
+        Some(cache.join("huggingface"))
+    }
+
+    fn expand_home(&self, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), self.get("HOME")) {
+            (Some(rest), Some(home)) => Path::new(home).join(rest),
+            _ => PathBuf::from(path),
+        }
+    }
+}
+
+/// Looks at `env_file` (as the user names it; a symlink is judged by its own path, which is what git
+/// sees) and the environment, for a file that will hold `key` = `new_value`. Changes nothing.
+pub fn plan(env_file: &Path, key: &str, new_value: &str, env: &Environment) -> Result<Plan> {
+    let mut plan = Plan::default();
+    git_plan(env_file, &mut plan)?;
+
+    let is_hf = providers::HUGGING_FACE.env_vars.contains(&key);
+    let mut vars = vec![key];
+    if is_hf && key != "HF_TOKEN" {
+        vars.push("HF_TOKEN"); // huggingface_hub reads HF_TOKEN before the older names
+    }
+    for var in vars {
+        if env.get(var).is_some_and(|v| v != new_value) {
+            plan.warnings.push(Warning::EnvironmentOverrides {
+                var: var.to_string(),
+            });
+        }
+    }
+    if is_hf {
+        let mut files: Vec<PathBuf> = env.hf_token_file().into_iter().collect();
+        if let Some(home) = env.hf_home() {
+            files.push(home.join("stored_tokens")); // every token `hf auth login` has saved
+        }
+        for path in files {
+            let same = std::fs::read(&path)
+                .ok()
+                .map(Zeroizing::new)
+                .is_some_and(|held| held.trim_ascii() == new_value.as_bytes());
+            if path.is_file() && !same {
+                plan.warnings.push(Warning::TokenFile { path });
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
+    let absolute = std::path::absolute(env_file)
+        .with_context(|| format!("cannot resolve {}", env_file.display()))?;
+    let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
+        return Ok(());
+    };
+    let not_in_repo = || Warning::NotInRepository {
+        path: env_file.to_path_buf(),
+    };
+    let Ok(repo) = Repository::discover(parent) else {
+        plan.warnings.push(not_in_repo());
+        return Ok(());
+    };
+    let Some(workdir) = repo.workdir() else {
+        plan.warnings.push(not_in_repo());
+        return Ok(());
+    };
+    let (Ok(parent), Ok(workdir)) = (parent.canonicalize(), workdir.canonicalize()) else {
+        plan.warnings.push(not_in_repo());
+        return Ok(());
+    };
+    let Ok(rel_dir) = parent.strip_prefix(&workdir) else {
+        plan.warnings.push(not_in_repo());
+        return Ok(());
+    };
+    let rel = rel_dir.join(name);
+    let rel_str = rel.to_string_lossy().into_owned();
+
+    if !repo
+        .is_path_ignored(&rel)
+        .with_context(|| format!("cannot ask git whether {rel_str} is ignored"))?
+    {
+        let gitignore = workdir.join(".gitignore");
+        plan.actions.push(Action::Ignore {
+            create: !gitignore.exists(),
+            gitignore,
+            pattern: ignore_pattern(&rel_str, rel_dir.as_os_str().is_empty()),
+            path: rel_str.clone(),
+        });
+    }
+    let index = repo.index().context("cannot read the git index")?;
+    if index.get_path(&rel, 0).is_some() {
+        plan.warnings.push(Warning::Tracked {
+            path: rel_str.clone(),
+        });
+        plan.actions.push(Action::Untrack {
+            workdir,
+            path: rel_str,
+        });
+    }
+    Ok(())
+}
+
+/// A `.gitignore` line matching exactly this file: a top-level `.env` as `.env` (ignoring it in every
+/// directory is what people want), a nested one anchored (`/config/.env`); glob characters escaped.
+fn ignore_pattern(rel: &str, top_level: bool) -> String {
+    let mut out = String::new();
+    if !top_level {
+        out.push('/');
+    }
+    for c in rel.chars() {
+        if matches!(c, '*' | '?' | '[' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.starts_with('#') || out.starts_with('!') {
+        out.insert(0, '\\');
+    }
+    if out.ends_with(' ') {
+        out.pop();
+        out.push_str("\\ ");
+    }
+    out
+}
+
+/// Performs one action. Returns follow-up warnings (e.g. a rule that still does not take effect).
+pub fn apply(action: &Action) -> Result<Vec<Warning>> {
+    match action {
+        Action::Ignore {
+            gitignore,
+            pattern,
+            path,
+            ..
+        } => {
+            let existing = match std::fs::read(gitignore) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read {}", gitignore.display()))
+                }
+            };
+            let mut line = String::new();
+            if !existing.is_empty() && !existing.ends_with(b"\n") {
+                line.push('\n');
+            }
+            line.push_str(pattern);
+            line.push('\n');
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(gitignore)
+                .and_then(|mut f| f.write_all(line.as_bytes()).map(|()| f))
+                .with_context(|| format!("cannot append to {}", gitignore.display()))?;
+            file.flush()?;
+            // Check the rule took effect: a nested `!` rule can still re-include the file.
+            let workdir = gitignore.parent().unwrap_or(Path::new("."));
+            let repo = Repository::open(workdir)
+                .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
+            if !repo.is_path_ignored(path).unwrap_or(false) {
+                return Ok(vec![Warning::StillNotIgnored { path: path.clone() }]);
+            }
+            Ok(Vec::new())
+        }
+        Action::Untrack { workdir, path } => {
+            let repo = Repository::open(workdir)
+                .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
+            let mut index = repo.index().context("cannot read the git index")?;
+            index
+                .remove_path(Path::new(path))
+                .and_then(|()| index.write())
+                .with_context(|| format!("cannot remove {path} from the git index"))?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_patterns_escape_globs() {
+        assert_eq!(ignore_pattern(".env", true), ".env");
+        assert_eq!(ignore_pattern("config/.env", false), "/config/.env");
+        assert_eq!(ignore_pattern("#weird*", true), "\\#weird\\*");
+        assert_eq!(ignore_pattern("!x", true), "\\!x");
+    }
+
+    #[test]
+    fn token_file_location_follows_huggingface_hub() {
+        let env = |pairs: &[(&str, &str)]| {
+            Environment::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        };
+        assert_eq!(
+            env(&[("HOME", "/h")]).hf_token_file(),
+            Some(PathBuf::from("/h/.cache/huggingface/token"))
+        );
+        assert_eq!(
+            env(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/c")]).hf_token_file(),
+            Some(PathBuf::from("/c/huggingface/token"))
+        );
+        assert_eq!(
+            env(&[("HOME", "/h"), ("HF_HOME", "~/hf")]).hf_token_file(),
+            Some(PathBuf::from("/h/hf/token"))
+        );
+        assert_eq!(
+            env(&[("HF_HOME", "/x"), ("HF_TOKEN_PATH", "/t")]).hf_token_file(),
+            Some(PathBuf::from("/t"))
+        );
+        let shown = format!("{:?}", env(&[("HF_TOKEN", "secretvalue")]));
+        assert!(!shown.contains("secretvalue"));
+    }
+}
