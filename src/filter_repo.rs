@@ -295,14 +295,38 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
         }
         patterns.push(chosen);
     }
-    let replace_text = if input.literal {
+    let encoded: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f.encoding != Encoding::Plain)
+        .map(|f| f.encoding.as_str())
+        .collect();
+    // A regex that hides the token cannot describe its base64 or UTF-16 forms, and those forms are the
+    // token all the same: when the scan found any, the replace file lists every form literally and so
+    // becomes private (as with --literal).
+    let literal = input.literal || !encoded.is_empty();
+    if literal && !input.literal {
+        blocked = None;
+        warnings.push(format!(
+            "the token is also stored encoded ({}): those forms are replaced too, so the replace file holds them literally and is private (0600, deleted by the script) as with --literal",
+            encoded.iter().copied().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let replace_text = if literal {
         let mut lines = Zeroizing::new(String::new());
         for secret in input.secrets {
-            lines.push_str("literal:");
-            lines.push_str(secret.expose());
-            lines.push_str("==>");
-            lines.push_str(REPLACEMENT);
-            lines.push('\n');
+            for (_, form) in crate::scan::matcher::forms(secret) {
+                let Ok(form) = std::str::from_utf8(&form) else {
+                    continue;
+                };
+                if form.contains('\n') {
+                    continue;
+                }
+                lines.push_str("literal:");
+                lines.push_str(form);
+                lines.push_str("==>");
+                lines.push_str(REPLACEMENT);
+                lines.push('\n');
+            }
         }
         ReplaceText::Literal(lines)
     } else {
@@ -316,17 +340,6 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
     let in_messages = findings
         .iter()
         .any(|f| matches!(f.location, Location::CommitMessage | Location::TagMessage));
-    let encoded: BTreeSet<&str> = findings
-        .iter()
-        .filter(|f| f.encoding != Encoding::Plain)
-        .map(|f| f.encoding.as_str())
-        .collect();
-    if !encoded.is_empty() {
-        warnings.push(format!(
-            "the token is also stored encoded ({}); --replace-text only replaces it as plain text, so those copies stay: remove those files with --invert-paths --path, or re-encode them by hand, then scan again",
-            encoded.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-    }
 
     // Paths to drop entirely: env files when asked, and files whose very name holds the token.
     let mut drop_paths = BTreeSet::new();

@@ -13,6 +13,7 @@ use crate::report::Report;
 use crate::scan::{self, repo::Repo, ScanOptions};
 use crate::secret::Secret;
 use crate::tokens;
+use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
 use hf_api::{HfApi, TokenStatus};
 use record::{IncidentRecord, StepStatus};
@@ -152,7 +153,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
 
     // 5. Update .env.
     heading(io, 5, "Update .env")?;
-    update_env(config, io, &repo, new_token.as_ref(), &mut record)?;
+    update_env(config, io, &repo, &leaked, new_token.as_ref(), &mut record)?;
 
     // 6. Rewrite plan.
     heading(io, 6, "Rewrite history")?;
@@ -595,16 +596,146 @@ fn update_env(
     config: &RespondConfig,
     io: &mut Io<'_>,
     repo: &Repo,
+    leaked: &[Secret],
     new_token: Option<&Secret>,
     record: &mut IncidentRecord,
 ) -> Result<()> {
-    let _ = (config, repo, new_token);
-    writeln!(io.out, "  (not wired yet)")?;
-    record.step(
-        "update .env",
-        StepStatus::Skipped("not implemented yet".into()),
-        vec![],
+    const STEP: &str = "update .env";
+    let Some(path) =
+        tokens::default_env_path(config.tokens.env_file.as_deref(), repo.workdir.as_deref())
+    else {
+        writeln!(
+            io.out,
+            "  A bare repository has no .env; update the file your scripts load by hand."
+        )?;
+        record.step(
+            STEP,
+            StepStatus::NotNeeded("bare repository".into()),
+            vec![],
+        );
+        return Ok(());
+    };
+    // The key that held the leaked token, when it came from this file; else the provider's usual one.
+    let key = config.update_key.clone().unwrap_or_else(|| {
+        leaked
+            .iter()
+            .find_map(|s| {
+                let (file, key) = s.origin().rsplit_once(':')?;
+                (std::path::Path::new(file) == path).then(|| key.to_string())
+            })
+            .unwrap_or_else(|| tokens::DEFAULT_KEY.to_string())
+    });
+    let shown = path.display().to_string();
+    let current = if path.exists() {
+        dotenv::read(&path)?
+    } else {
+        dotenv::DotEnv::parse(b"")
+    };
+    // Compare the environment with the value the file will hold (the old one when nothing is written).
+    let compare_with = new_token.unwrap_or(&leaked[0]);
+    let hygiene = hygiene::plan(
+        &path,
+        &key,
+        compare_with.expose(),
+        &hygiene::Environment::from_process(&key),
+    )?;
+    let mut notes = Vec::new();
+    for warning in &hygiene.warnings {
+        writeln!(io.out, "  warning: {warning}")?;
+        notes.push(format!("warning: {warning}"));
+    }
+    let Some(new_token) = new_token else {
+        let what = format!("set {key} in {shown} to the new token (atomic write, mode 0600)");
+        writeln!(
+            io.out,
+            "  {}: would {what}",
+            if config.dry_run {
+                "dry run"
+            } else {
+                "no new token"
+            }
+        )?;
+        for action in &hygiene.actions {
+            writeln!(io.out, "  would {}", action.describe(false))?;
+        }
+        let status = if config.dry_run {
+            StepStatus::WouldDo(what)
+        } else {
+            StepStatus::Skipped("no new token".into())
+        };
+        record.step(STEP, status, notes);
+        return Ok(());
+    };
+    if !config.yes
+        && !io.prompter.confirm(
+            &format!("Write the new token to {shown} ({key})?"),
+            true,
+            "--yes",
+        )?
+    {
+        record.step(STEP, StepStatus::Skipped("declined".into()), notes);
+        return Ok(());
+    }
+    let mut edited = current.clone();
+    if let Err(err) = edited.set(&key, new_token.expose()) {
+        writeln!(io.out, "  cannot set {key}: {err}. Edit {shown} by hand.")?;
+        record.step(STEP, StepStatus::Failed(err.to_string()), notes);
+        return Ok(());
+    }
+    let bytes = zeroize::Zeroizing::new(edited.to_bytes());
+    let outcome = dotenv::write_private(&path, &bytes, config.backup)?;
+    writeln!(
+        io.out,
+        "  {key} in {shown} now holds {} (mode 0600, written atomically).",
+        new_token.redacted()
+    )?;
+    if outcome.old_exposed {
+        let mode = outcome
+            .old_mode
+            .map_or(String::new(), |m| format!(" ({:o})", m & 0o777));
+        writeln!(io.out, "  warning: the old file was readable by other users{mode}: they may have read the old token.")?;
+        notes.push("the old .env was readable by other users".into());
+    }
+    if let Some(backup) = &outcome.backup {
+        writeln!(
+            io.out,
+            "  backup of the old file (holds the OLD token; delete it when done): {}",
+            backup.display()
+        )?;
+    }
+    // Other keys may still hold a leaked value (a duplicate under another name).
+    let after = dotenv::DotEnv::parse(&bytes);
+    for (other, value) in after.entries() {
+        if leaked.iter().any(|s| s.expose() == value) {
+            writeln!(
+                io.out,
+                "  warning: {other} in {shown} still holds a leaked token; replace or remove it."
+            )?;
+            notes.push(format!("warning: {other} still holds a leaked token"));
+        }
+    }
+    for action in &hygiene.actions {
+        let consent = !action.needs_consent()
+            || config.yes
+            || io
+                .prompter
+                .confirm(&format!("{}?", action.describe(false)), true, "--yes")?;
+        if !consent {
+            writeln!(io.out, "  left as is: would {}", action.describe(false))?;
+            notes.push(format!("declined: {}", action.describe(false)));
+            continue;
+        }
+        for follow_up in hygiene::apply(action)? {
+            writeln!(io.out, "  warning: {follow_up}")?;
+        }
+        writeln!(io.out, "  {}", action.describe(true))?;
+        notes.push(action.describe(true));
+    }
+    record.event(
+        now_rfc3339(),
+        format!("{shown} updated with {}", new_token.redacted()),
     );
+    record.step(STEP, StepStatus::Done, notes);
     Ok(())
 }
 
@@ -616,12 +747,77 @@ fn rewrite_plan(
     leaked: &[Secret],
     record: &mut IncidentRecord,
 ) -> Result<()> {
-    let _ = (config, repo, report, leaked);
-    writeln!(io.out, "  (not wired yet)")?;
+    const STEP: &str = "rewrite history";
+    let remote_url = repo
+        .git
+        .find_remote(&config.remote)
+        .ok()
+        .and_then(|r| r.url().map(str::to_string));
+    let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
+    let threads = config.scope.threads;
+    let unique = |secret: &Secret, pattern: &str| {
+        scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+    };
+    let input = filter_repo::RewriteInput {
+        secrets: leaked,
+        report,
+        remote_name: &config.remote,
+        remote_url: remote_url.as_deref(),
+        repo_path: &repo_path,
+        literal: config.literal,
+        remove_env_files: config.remove_env_files,
+        filter_repo: filter_repo::detect_filter_repo(),
+        regex_is_unique: &unique,
+    };
+    let plan = filter_repo::plan(&input);
+    let text = plan.render_text();
+    for line in text.lines() {
+        writeln!(io.out, "  {line}")?;
+    }
+    record.rewrite_plan = Some(text);
+    if let Some(blocked) = &plan.blocked {
+        record.step(STEP, StepStatus::Failed(blocked.clone()), vec![]);
+        return Ok(());
+    }
+    let Some(path) = &config.write_script else {
+        record.step(
+            STEP,
+            StepStatus::Skipped(
+                "plan printed; run it, or write it with --write-script PATH".into(),
+            ),
+            vec![],
+        );
+        return Ok(());
+    };
+    if config.dry_run {
+        writeln!(
+            io.out,
+            "  dry run: would write the script to {}",
+            path.display()
+        )?;
+        record.step(
+            STEP,
+            StepStatus::WouldDo(format!("write {}", path.display())),
+            vec![],
+        );
+        return Ok(());
+    }
+    plan.write_script(path)?;
+    writeln!(
+        io.out,
+        "  Wrote {} (0700). Run it: bash {}",
+        path.display(),
+        path.display()
+    )?;
+    // Writing the script is the step this command can do; running it (a force-push) is the user's call.
     record.step(
-        "rewrite plan",
-        StepStatus::Skipped("not implemented yet".into()),
-        vec![],
+        STEP,
+        StepStatus::Done,
+        vec![format!(
+            "script written to {}; run it, then `unleak verify --remote {}`",
+            path.display(),
+            config.remote
+        )],
     );
     Ok(())
 }

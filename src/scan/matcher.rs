@@ -64,24 +64,15 @@ impl Matcher {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut needles = Vec::new();
         for (index, secret) in secrets.iter().enumerate() {
-            let value = secret.expose().as_bytes();
-            let mut add = |bytes: Vec<u8>, encoding: Encoding| {
-                if !patterns.contains(&bytes) {
-                    patterns.push(bytes);
+            for (encoding, bytes) in forms(secret) {
+                if !patterns.contains(&*bytes) {
+                    patterns.push(bytes.to_vec());
                     needles.push(NeedleInfo {
                         secret: index,
                         encoding,
                     });
                 }
-            };
-            add(value.to_vec(), Encoding::Plain);
-            for shift in 0..3 {
-                let needle = base64_needle(value, shift);
-                if needle.len() >= MIN_BASE64_NEEDLE && needle != value {
-                    add(needle, Encoding::Base64);
-                }
             }
-            add(utf16le(secret.expose()), Encoding::Utf16le);
         }
         let automaton = if patterns.is_empty() {
             None
@@ -126,6 +117,27 @@ impl Matcher {
             .as_ref()
             .is_some_and(|ac| ac.is_match(haystack))
     }
+}
+
+/// Every byte string the token takes in a leak: itself, its base64 forms at the three alignments, and
+/// UTF-16LE. The rewrite plan replaces these same forms, so what the scan finds, the rewrite removes.
+pub fn forms(secret: &Secret) -> Vec<(Encoding, zeroize::Zeroizing<Vec<u8>>)> {
+    let value = secret.expose().as_bytes();
+    let mut out = vec![(Encoding::Plain, zeroize::Zeroizing::new(value.to_vec()))];
+    for shift in 0..3 {
+        let needle = base64_needle(value, shift);
+        if needle.len() >= MIN_BASE64_NEEDLE
+            && needle != value
+            && !out.iter().any(|(_, b)| **b == needle)
+        {
+            out.push((Encoding::Base64, zeroize::Zeroizing::new(needle)));
+        }
+    }
+    out.push((
+        Encoding::Utf16le,
+        zeroize::Zeroizing::new(utf16le(secret.expose())),
+    ));
+    out
 }
 
 /// The base64 characters that depend only on `value` when it starts `shift` bytes into a 3-byte group.

@@ -12,7 +12,7 @@ use crate::report::{
 };
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
 use matcher::{Encoding, Matcher};
 use objects::{ObjectHits, PassResult};
@@ -118,6 +118,16 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
         }
     }
     let mut findings = builder.findings;
+    // Untrusted text can itself hold a token (a tag subject, a file name, an author field): the report
+    // repeats none of it verbatim.
+    for finding in &mut findings {
+        for text in [&mut finding.path, &mut finding.summary, &mut finding.author]
+            .into_iter()
+            .flatten()
+        {
+            *text = scrub_text(&matcher, secrets, std::mem::take(text));
+        }
+    }
     findings.sort_by(|a, b| {
         (
             &a.secret.fingerprint,
@@ -754,4 +764,35 @@ fn summarize(
             }
         })
         .collect()
+}
+
+/// Whether every match of `pattern` in the object database's blobs, commits and tags is `secret` itself.
+/// The rewrite plan uses a regex that hides the middle of the token; filter-repo would replace anything
+/// else it matches too, so the plan only uses a pattern this pass has shown to be unique.
+pub fn pattern_matches_only(
+    repo: &Repo,
+    pattern: &str,
+    secret: &Secret,
+    threads: usize,
+) -> Result<bool> {
+    let regex = regex::bytes::Regex::new(pattern)
+        .with_context(|| format!("the rewrite pattern {pattern} does not compile"))?;
+    let order = objects::enumerate(&repo.objects_dirs)?;
+    let token = secret.expose().as_bytes();
+    let states = objects::for_each_object(
+        &repo.git_dir,
+        &order,
+        threads,
+        &|_| {},
+        &|| true,
+        &|unique: &mut bool, _oid, object| {
+            let Ok(object) = object else { return };
+            if *unique && object.kind() != ObjectType::Tree {
+                *unique = regex
+                    .find_iter(object.data())
+                    .all(|m| m.as_bytes() == token);
+            }
+        },
+    )?;
+    Ok(states.into_iter().all(|unique| unique))
 }

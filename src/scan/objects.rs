@@ -171,15 +171,23 @@ pub struct PassResult {
     pub largest_blob: u64,
 }
 
-/// Reads every object once across `threads` workers, each with its own repository handle.
-/// `progress` is called with the number of objects done so far, from worker threads.
-pub fn bulk_pass(
+/// An object as read from the database, or why it could not be.
+pub type ReadResult<'odb> = Result<git2::OdbObject<'odb>, git2::Error>;
+
+/// Reads every object once across `threads` workers, each with its own repository handle, and hands
+/// each one to `visit` with that worker's state (made by `init`). Returns the workers' states for the
+/// caller to merge. `progress` is called with the number of objects done so far, from worker threads.
+///
+/// Every pass over the object database (the scan, the rewrite plan's uniqueness check) goes through
+/// here, so the read strategy lives in one place.
+pub fn for_each_object<S: Send>(
     git_dir: &Path,
     order: &[Oid],
-    matcher: &Matcher,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<PassResult> {
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) -> Result<Vec<S>> {
     // libgit2 re-hashes every object it reads by default; the pass does not need that check (git fsck
     // does it), and it costs as much as the inflation itself.
     git2::opts::strict_hash_verification(false);
@@ -187,18 +195,17 @@ pub fn bulk_pass(
     const CHUNK: usize = 512;
     let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
-    let merged = Mutex::new(PassResult::default());
+    let states = Mutex::new(Vec::new());
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
 
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
-                let result = (|| -> Result<PassResult> {
+                let result = (|| -> Result<S> {
                     let repo = git2::Repository::open(git_dir)
                         .with_context(|| format!("cannot open {}", git_dir.display()))?;
                     let odb = repo.odb()?;
-                    let mut local = PassResult::default();
-                    let mut hits = Vec::new();
+                    let mut local = init();
                     loop {
                         let start = next.fetch_add(CHUNK, Ordering::Relaxed);
                         if start >= order.len() {
@@ -206,17 +213,15 @@ pub fn bulk_pass(
                         }
                         let end = (start + CHUNK).min(order.len());
                         for oid in &order[start..end] {
-                            read_one(&odb, *oid, matcher, &mut hits, &mut local);
+                            visit(&mut local, *oid, odb.read(*oid));
                         }
-                        progress(
-                            done.fetch_add((end - start) as u64, Ordering::Relaxed)
-                                + (end - start) as u64,
-                        );
+                        let count = (end - start) as u64;
+                        progress(done.fetch_add(count, Ordering::Relaxed) + count);
                     }
                     Ok(local)
                 })();
                 match result {
-                    Ok(local) => merge(&mut merged.lock().expect("no panics while merging"), local),
+                    Ok(local) => states.lock().expect("no panics while merging").push(local),
                     Err(err) => {
                         first_error
                             .lock()
@@ -230,7 +235,29 @@ pub fn bulk_pass(
     if let Some(err) = first_error.into_inner().expect("workers finished") {
         return Err(err);
     }
-    let mut result = merged.into_inner().expect("workers finished");
+    Ok(states.into_inner().expect("workers finished"))
+}
+
+/// The scan's pass: every object searched with `matcher`, commits and tags parsed for provenance.
+pub fn bulk_pass(
+    git_dir: &Path,
+    order: &[Oid],
+    matcher: &Matcher,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PassResult> {
+    let states = for_each_object(
+        git_dir,
+        order,
+        threads,
+        progress,
+        &|| (PassResult::default(), Vec::new()),
+        &|(local, hits), oid, object| read_one(object, oid, matcher, hits, local),
+    )?;
+    let mut result = PassResult::default();
+    for (local, _) in states {
+        merge(&mut result, local);
+    }
     // Workers finish in any order; sort so reports are stable run to run.
     result.hits.sort_by_key(|h| h.oid);
     result.commits.sort_by_key(|c| c.oid);
@@ -239,13 +266,13 @@ pub fn bulk_pass(
 }
 
 fn read_one(
-    odb: &git2::Odb<'_>,
+    object: ReadResult<'_>,
     oid: Oid,
     matcher: &Matcher,
     hits: &mut Vec<Hit>,
     local: &mut PassResult,
 ) {
-    let object = match odb.read(oid) {
+    let object = match object {
         Ok(object) => object,
         Err(err) => {
             local.unreadable.push(Unreadable {

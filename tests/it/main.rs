@@ -4,6 +4,7 @@ mod hf_stub;
 mod util;
 
 mod dotenv;
+mod e2e;
 mod respond;
 mod rewrite;
 mod scan;

@@ -624,3 +624,32 @@ impl FromBytes for std::ffi::OsStr {
         std::os::unix::ffi::OsStrExt::from_bytes(bytes)
     }
 }
+
+/// Regression: a tag or commit subject line holding the token was copied into `summary` verbatim.
+#[test]
+fn subjects_holding_the_token_are_redacted() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "a.txt"]);
+    repo.git(&["commit", "-q", "-m", &format!("login with {token}")]);
+    repo.git(&["tag", "-a", "v1", "-m", &format!("release with {token}")]);
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1);
+    let summaries: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 2, "{report:#}");
+    for summary in summaries {
+        assert!(
+            summary.ends_with(&format!(
+                "with {}",
+                &report["secrets"][0]["secret"]["redacted"].as_str().unwrap()
+            )),
+            "{summary}"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The whole incident, end to end: a repository that leaked a token everywhere, `unleak respond --yes`
+//! against a loopback stand-in for the Hugging Face API, the written script run for real with
+//! git-filter-repo, and `unleak verify` on what the server now serves.
+
+use crate::hf_stub::HfStub;
+use crate::util::*;
+use base64::Engine;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+fn all_objects(dir: &Path) -> Vec<u8> {
+    let out = std::process::Command::new("git")
+        .args(["cat-file", "--batch-all-objects", "--batch"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir` (recursively) whose bytes hold `needle`.
+fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path).is_ok_and(|b| contains(&b, needle)) {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn incident_end_to_end() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, "write");
+    stub.add_live(&new, "read");
+
+    // 1. A repository that leaked the token in many hiding places; origin holds the pushed part.
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# project\n", "Initial");
+    repo.commit_file("train.py", "import os\nprint('train')\n", "Add training");
+    repo.commit_file(".env", format!("MODEL=gpt2\nHF_TOKEN={old}\n"), "Add env");
+    repo.commit_file(
+        "config.py",
+        format!("MODEL = 'gpt2'\nTOKEN = '{old}'\nSEED = 1\n"),
+        "Config",
+    );
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("auth:{old}"));
+    repo.commit_file("auth.b64", format!("{encoded}\n"), "Encoded auth");
+    repo.write("notes.txt", "notes\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&["commit", "-q", "-m", &format!("Debug login\n\nused {old}")]);
+    repo.git(&["tag", "-a", "v1", "-m", &format!("release with {old}")]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit_file("feature.py", format!("T = '{old}'\n"), "Feature");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["push", "-q", "origin", "main", "feature", "v1"]);
+    repo.git(&["rm", "-q", "--cached", ".env"]);
+    repo.git(&["commit", "-q", "-m", "Untrack .env"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write(
+        ".env",
+        format!("# local\nMODEL=gpt2\nHF_TOKEN={old}\nexport OTHER=\"keep me\"\n"),
+    );
+    std::fs::set_permissions(
+        repo.path.join(".env"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let commits_before = run_git(&origin, &["rev-list", "--all", "--count"], 0);
+    let readme_before = run_git(&origin, &["show", "main:README.md"], 0);
+    let train_before = run_git(&origin, &["show", "main:train.py"], 0);
+
+    // 2. respond, unattended.
+    let outputs = repo.dir.path().join("out");
+    std::fs::create_dir(&outputs).unwrap();
+    let record = outputs.join("incident.md");
+    let script = outputs.join("rewrite.sh");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--revoke",
+            "api",
+            "--new-token-env",
+            "NEW_HF_TOKEN",
+            "--report",
+            record.to_str().unwrap(),
+            "--write-script",
+            script.to_str().unwrap(),
+        ])
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .env("NEW_HF_TOKEN", &new)
+        .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    // 3. The stand-in saw one revoke for the old token, and whoami calls.
+    let revokes = stub.revokes();
+    assert_eq!(revokes.len(), 1);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&revokes[0].body).unwrap()["credentials"],
+        serde_json::json!([old])
+    );
+    let whoamis = stub.whoamis();
+    assert!(whoamis
+        .iter()
+        .any(|r| r.authorization.as_deref() == Some(&format!("Bearer {old}"))));
+    assert!(whoamis
+        .iter()
+        .any(|r| r.authorization.as_deref() == Some(&format!("Bearer {new}"))));
+
+    // .env: the new token, the other keys unchanged, 0600, ignored.
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert_eq!(
+        env,
+        format!("# local\nMODEL=gpt2\nHF_TOKEN={new}\nexport OTHER=\"keep me\"\n")
+    );
+    let mode = std::fs::metadata(repo.path.join(".env"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let ignored = std::process::Command::new("git")
+        .args(["check-ignore", "-q", ".env"])
+        .current_dir(&repo.path)
+        .status()
+        .unwrap();
+    assert!(ignored.success(), ".env must be ignored by git");
+
+    // 4. Run the script for real.
+    let script_mode = std::fs::metadata(&script).unwrap().permissions().mode();
+    assert_eq!(script_mode & 0o777, 0o700);
+    let path = format!(
+        "{}/.local/bin:{}",
+        std::env::var("HOME").unwrap_or_default(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new("bash");
+    scrub(&mut cmd)
+        .arg(&script)
+        .env("PATH", &path)
+        .current_dir(&repo.path);
+    let out = cmd.output().unwrap();
+    let script_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let script_stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "script failed:\n{script_stdout}\n{script_stderr}"
+    );
+    assert!(!script_stdout.contains(&old) && !script_stderr.contains(&old));
+
+    // 5. verify --remote and verify on a fresh clone exit 0.
+    let verify = Unleak::new(&repo.path)
+        .args(&["verify", "--remote", "origin", "--token-stdin"])
+        .stdin(format!("{old}\n"))
+        .run();
+    verify.assert_hides(&old);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    let fresh = repo.dir.path().join("fresh");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            origin.to_str().unwrap(),
+            fresh.to_str().unwrap(),
+        ],
+        0,
+    );
+    let verify = Unleak::new(&fresh)
+        .args(&["verify", "--token-stdin"])
+        .stdin(format!("{old}\n"))
+        .run();
+    verify.assert_hides(&old);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    // Fingerprint-free check by hand: no trace in any object of a fresh mirror.
+    let mirror = repo.dir.path().join("check.git");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            "--no-local",
+            origin.to_str().unwrap(),
+            mirror.to_str().unwrap(),
+        ],
+        0,
+    );
+    let objects = all_objects(&mirror);
+    assert!(
+        !contains(&objects, old.as_bytes()),
+        "the token survived in the rewritten mirror"
+    );
+    assert!(
+        !contains(&objects, encoded.as_bytes()),
+        "the base64 form survived"
+    );
+    assert_eq!(
+        run_git(&origin, &["rev-list", "--all", "--count"], 0),
+        commits_before
+    );
+    assert_eq!(
+        run_git(&origin, &["show", "main:README.md"], 0),
+        readme_before
+    );
+    assert_eq!(
+        run_git(&origin, &["show", "main:train.py"], 0),
+        train_before
+    );
+    let config = run_git(&origin, &["show", "main:config.py"], 0);
+    assert!(
+        config.contains("MODEL = 'gpt2'") && config.contains("SEED = 1"),
+        "{config}"
+    );
+
+    // 6. The old token appears in no output, record, script or temp file we produced.
+    for file in [&record, &script] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(!text.contains(&old), "{} holds the token", file.display());
+    }
+    let json = std::fs::read_to_string(format!("{}.json", record.display())).unwrap();
+    for (name, token) in [("old", &old), ("new", &new)] {
+        if let Some(at) = json.find(token.as_str()) {
+            panic!(
+                "the JSON record holds the {name} token near: {}",
+                json[at.saturating_sub(300)..at].replace(token.as_str(), "<TOKEN>")
+            );
+        }
+    }
+    assert!(files_holding(&outputs, old.as_bytes()).is_empty());
+    assert!(
+        files_holding(&std::env::temp_dir(), old.as_bytes()).is_empty(),
+        "a temp file holds the token"
+    );
+}
