@@ -169,6 +169,10 @@ pub struct Stats {
     pub bytes: u64,
     pub unreadable_objects: u64,
     pub elapsed_ms: u64,
+    /// Listing the objects (pack indexes, loose objects).
+    pub enumerate_ms: u64,
+    /// The bulk pass over every object; the rest of `elapsed_ms` is provenance and reporting.
+    pub pass_ms: u64,
 }
 
 impl Report {

@@ -40,11 +40,13 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
     let started = Instant::now();
     let matcher = Matcher::new(secrets);
     let order = objects::enumerate(&repo.objects_dirs)?;
+    let enumerated = started.elapsed();
     let bar = progress_bar(options.progress, order.len() as u64);
     let pass = objects::bulk_pass(&repo.git_dir, &order, &matcher, options.threads, &|done| {
         bar.set_position(done)
     })?;
     bar.finish_and_clear();
+    let passed = started.elapsed();
 
     let tips = repo.tips()?;
     let mut warnings = shape_warnings(repo, &pass);
@@ -187,6 +189,8 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
             bytes: pass.bytes,
             unreadable_objects: pass.unreadable.len() as u64,
             elapsed_ms: started.elapsed().as_millis() as u64,
+            enumerate_ms: enumerated.as_millis() as u64,
+            pass_ms: (passed - enumerated).as_millis() as u64,
         },
     })
 }
