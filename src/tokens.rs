@@ -201,6 +201,49 @@ pub fn is_placeholder(value: &str) -> bool {
     distinct.len() < 6
 }
 
+/// Whether the random part of a token a provider pattern matched (what follows the fixed prefix, such as
+/// the 34 letters after `hf_`) is a stand-in rather than a real token: a run of one character, a long
+/// stand-in word, or too little variety.
+///
+/// Stricter than [`is_placeholder`] about what counts: a real token's random part contains a short word
+/// such as `your` or `todo` by chance often enough that only runs, words of five letters or more, and low
+/// entropy are taken as signs.
+pub fn is_placeholder_body(body: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "example",
+        "placeholder",
+        "changeme",
+        "change_me",
+        "redacted",
+        "dummy",
+        "your_",
+        "yourtoken",
+        "yourkey",
+        "token_here",
+        "tokenhere",
+        "insert",
+        "replace",
+        "sample",
+    ];
+    /// Eight of one character in a row: about one chance in ten million for a random token of
+    /// letters, but the whole of `xxxxxxxx`, `00000000`, `********` and `........`.
+    const RUN: usize = 8;
+    let lower = body.to_ascii_lowercase();
+    if WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let bytes = body.as_bytes();
+    let mut run = 1;
+    for pair in bytes.windows(2) {
+        run = if pair[0] == pair[1] { run + 1 } else { 1 };
+        if run >= RUN {
+            return true;
+        }
+    }
+    let distinct: std::collections::HashSet<u8> = bytes.iter().copied().collect();
+    distinct.len() < 6 || shannon_entropy(body) < 3.0
+}
+
 /// Bits per character of the value's own character distribution.
 pub fn shannon_entropy(value: &str) -> f64 {
     let mut counts = std::collections::HashMap::new();
@@ -241,5 +284,29 @@ mod tests {
         assert!(!looks_like_secret("short"));
         assert!(looks_like_secret("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"));
         assert!(looks_like_secret("postgres://user:s3cr3tPa55@db/x"));
+    }
+
+    #[test]
+    fn placeholder_bodies() {
+        for body in [
+            "x".repeat(34),
+            "Ab".repeat(17),
+            "0".repeat(16),
+            format!("IOSFODNN7{}", "EXAMPLE"),
+            "your_token_here_please_1234".to_string(),
+            "abc".repeat(12),
+            format!("Qw3rTy{}Ui0p", "*".repeat(10)),
+        ] {
+            assert!(is_placeholder_body(&body), "{body}");
+        }
+        for body in [
+            "AbCdEfGhIj".repeat(3) + "Klmn",
+            "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi".to_string(),
+            "K7PQ2ZXM4TBA9WRC".to_string(),
+            // Short stand-in words occur in real tokens by chance.
+            "QwErTyourUiOpAsDfGhJkLzXcVbNmtodo".to_string(),
+        ] {
+            assert!(!is_placeholder_body(&body), "{body}");
+        }
     }
 }
