@@ -202,12 +202,14 @@ pub fn is_placeholder(value: &str) -> bool {
 }
 
 /// Whether the random part of a token a provider pattern matched (what follows the fixed prefix, such as
-/// the 34 letters after `hf_`) is a stand-in rather than a real token: a run of one character, a long
-/// stand-in word, or too little variety.
+/// the 34 letters after `hf_`) is a stand-in rather than a real token: a long stand-in word, a run of one
+/// character, or too little variety.
 ///
 /// Stricter than [`is_placeholder`] about what counts: a real token's random part contains a short word
-/// such as `your` or `todo` by chance often enough that only runs, words of five letters or more, and low
-/// entropy are taken as signs.
+/// such as `your` or `todo` by chance often enough that only words of five letters or more count. Runs
+/// count in token-sized bodies only (key material has real ones: OpenSSH keys hold `AAAAAAAA`), and the
+/// entropy bar is lower for short bodies, whose entropy cannot be high (16 random characters of an AWS
+/// key id fall below 3 bits one time in five hundred, below 2.5 practically never).
 pub fn is_placeholder_body(body: &str) -> bool {
     const WORDS: &[&str] = &[
         "example",
@@ -232,16 +234,21 @@ pub fn is_placeholder_body(body: &str) -> bool {
     if WORDS.iter().any(|w| lower.contains(w)) {
         return true;
     }
+    /// Bodies longer than this are key material, not tokens: runs are no sign there.
+    const TOKEN_SIZED: usize = 128;
     let bytes = body.as_bytes();
-    let mut run = 1;
-    for pair in bytes.windows(2) {
-        run = if pair[0] == pair[1] { run + 1 } else { 1 };
-        if run >= RUN {
-            return true;
+    if bytes.len() <= TOKEN_SIZED {
+        let mut run = 1;
+        for pair in bytes.windows(2) {
+            run = if pair[0] == pair[1] { run + 1 } else { 1 };
+            if run >= RUN {
+                return true;
+            }
         }
     }
     let distinct: std::collections::HashSet<u8> = bytes.iter().copied().collect();
-    distinct.len() < 6 || shannon_entropy(body) < 3.0
+    let bar = ((bytes.len().max(2) as f64).log2() - 1.5).min(3.0);
+    distinct.len() < 6 || shannon_entropy(body) < bar
 }
 
 /// Bits per character of the value's own character distribution.
@@ -303,6 +310,13 @@ mod tests {
             "AbCdEfGhIj".repeat(3) + "Klmn",
             "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi".to_string(),
             "K7PQ2ZXM4TBA9WRC".to_string(),
+            // Low for 16 characters, but random ones come out this way.
+            "K7PQK7PQK7PQ2ZXM".to_string(),
+            // OpenSSH key material has runs of `A`.
+            format!(
+                "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAA{}",
+                "Zx9/Qk3+Lm2Wp7Rt".repeat(8)
+            ),
             // Short stand-in words occur in real tokens by chance.
             "QwErTyourUiOpAsDfGhJkLzXcVbNmtodo".to_string(),
         ] {

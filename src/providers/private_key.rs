@@ -26,6 +26,8 @@ pub static PRIVATE_KEY: Provider = Provider {
             "-----BEGIN RSA PRIVATE KEY-----\n{b64:64}\n{b64:64}\n{b64:40}==\n-----END RSA PRIVATE KEY-----",
             "-----BEGIN PRIVATE KEY-----\\n{b64:64}\\n{b64:30}\\n-----END PRIVATE KEY-----",
             "-----BEGIN OPENSSH PRIVATE KEY-----\r\n{b64:70}\r\n{b64:70}\r\n-----END OPENSSH PRIVATE KEY-----",
+            // The fixed header of an unencrypted OpenSSH key: `openssh-key-v1`, cipher and KDF `none`.
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n{b64:70}\n{b64:70}\n-----END OPENSSH PRIVATE KEY-----",
         ],
         negatives: &[
             "-----BEGIN PUBLIC KEY-----\n{b64:64}\n{b64:64}\n-----END PUBLIC KEY-----",
