@@ -10,8 +10,11 @@ use zeroize::Zeroizing;
 /// Known token prefixes, longest first, kept visible in redactions because they name the issuer and
 /// carry no entropy.
 const VISIBLE_PREFIXES: &[&str] = &[
+    "sk-ant-admin01-",
     "github_pat_",
     "sk-ant-api03-",
+    "sk-svcacct-",
+    "sk-admin-",
     "sk-ant-",
     "sk-proj-",
     "api_org_",
@@ -21,6 +24,11 @@ const VISIBLE_PREFIXES: &[&str] = &[
     "xoxb-",
     "xoxp-",
     "xoxa-",
+    "xoxe-",
+    "xoxr-",
+    "xoxs-",
+    "xoxo-",
+    "xapp-",
     "pypi-",
     "ghp_",
     "gho_",

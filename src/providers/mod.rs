@@ -1,5 +1,39 @@
-//! What we know about each token issuer, as data: patterns, the environment variables tokens are kept
-//! under, and where to revoke and create them.
+//! What we know about each token issuer, as data: token shapes (rules), the environment variables tokens
+//! are kept under, and where to revoke and create them. One file per issuer; every rule carries examples
+//! and negative examples (templates, see [`examples`]) that the tests below and `scan::patterns` check.
+//!
+//! Rule ids (`huggingface.user-token`) are a public interface: reports, SARIF and allowlists name rules by
+//! them, so an id is never renamed or reused for a different shape.
+
+pub mod examples;
+
+mod anthropic;
+mod aws;
+mod github;
+mod gitlab;
+mod google;
+mod huggingface;
+mod npm;
+mod openai;
+mod private_key;
+mod pypi;
+mod slack;
+mod stripe;
+
+pub use anthropic::ANTHROPIC;
+pub use aws::AWS;
+pub use github::GITHUB;
+pub use gitlab::GITLAB;
+pub use google::GOOGLE;
+pub use huggingface::HUGGING_FACE;
+pub use npm::NPM;
+pub use openai::OPENAI;
+pub use private_key::PRIVATE_KEY;
+pub use pypi::PYPI;
+pub use slack::SLACK;
+pub use stripe::STRIPE;
+
+use std::sync::OnceLock;
 
 /// How sure a pattern match is to be a real token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -24,62 +58,200 @@ pub struct Provider {
     pub patterns: &'static [Pattern],
 }
 
-/// One token shape of a provider.
+/// One token shape of a provider: a rule.
+///
+/// A match starts with one of `prefixes` (the scanner's literal prefilter looks for those and runs the
+/// regex only where one occurs) and is a whole token: it neither follows a word character (when it starts
+/// with one) nor is followed by a token character `[A-Za-z0-9_-]` (when it ends with one). The part after
+/// the prefix must not look like a stand-in ([`crate::tokens::is_placeholder_body`]).
 #[derive(Debug)]
 pub struct Pattern {
     /// Stable rule id, used in reports, SARIF and allowlists (`huggingface.user-token`).
     pub id: &'static str,
+    /// A short name for the rule (SARIF `shortDescription`).
     pub description: &'static str,
-    /// A regex (Rust `regex` syntax) matching the whole token.
+    /// What the rule matches and why it is as confident as it is (SARIF `fullDescription`).
+    pub details: &'static str,
+    /// What to do about a match (SARIF `help`).
+    pub help: &'static str,
+    /// Fixed literals a match starts with, one of which every match begins with.
+    pub prefixes: &'static [&'static str],
+    /// A regex (Rust `regex` syntax, no anchors, no look-around) matching the whole token.
     pub regex: &'static str,
     pub confidence: Confidence,
+    /// Templates ([`examples::expand`]) of tokens this rule must find, each as a finding of this rule.
+    pub examples: &'static [&'static str],
+    /// Templates of text in which no rule may find anything: near misses and placeholders.
+    pub negatives: &'static [&'static str],
 }
-
-pub static HUGGING_FACE: Provider = Provider {
-    id: "huggingface",
-    name: "Hugging Face",
-    env_vars: &[
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HUGGINGFACEHUB_API_TOKEN",
-    ],
-    revoke_url: Some("https://huggingface.co/settings/tokens"),
-    create_url: Some("https://huggingface.co/settings/tokens/new?tokenType=fineGrained"),
-    patterns: &[
-        Pattern {
-            id: "huggingface.user-token",
-            description: "Hugging Face user access token",
-            regex: r"hf_[A-Za-z]{34}",
-            confidence: Confidence::High,
-        },
-        Pattern {
-            id: "huggingface.user-token-alnum",
-            description: "Hugging Face user access token (letters and digits)",
-            regex: r"hf_[A-Za-z0-9]{34}",
-            confidence: Confidence::Medium,
-        },
-        Pattern {
-            id: "huggingface.org-token",
-            description: "Hugging Face organization API token (legacy)",
-            regex: r"api_org_[A-Za-z0-9]{34}",
-            confidence: Confidence::High,
-        },
-    ],
-};
 
 /// Every provider we know, Hugging Face first.
 pub fn all() -> &'static [&'static Provider] {
-    static ALL: [&Provider; 1] = [&HUGGING_FACE];
+    static ALL: [&Provider; 12] = [
+        &HUGGING_FACE,
+        &GITHUB,
+        &GITLAB,
+        &OPENAI,
+        &ANTHROPIC,
+        &AWS,
+        &SLACK,
+        &STRIPE,
+        &GOOGLE,
+        &NPM,
+        &PYPI,
+        &PRIVATE_KEY,
+    ];
     &ALL
+}
+
+/// The rule with this id, and its provider.
+pub fn rule(id: &str) -> Option<(&'static Provider, &'static Pattern)> {
+    all()
+        .iter()
+        .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+        .find(|(_, pat)| pat.id == id)
 }
 
 /// The provider whose pattern matches the whole value, if any.
 pub fn identify(value: &str) -> Option<&'static Provider> {
-    all().iter().copied().find(|p| {
-        p.patterns.iter().any(|pat| {
-            regex::Regex::new(&format!("^(?:{})$", pat.regex))
-                .map(|re| re.is_match(value))
-                .unwrap_or(false)
-        })
-    })
+    identify_rule(value).map(|(provider, _)| provider)
+}
+
+/// The rule matching the whole value, the most confident one when several do (an `hf_` token of letters
+/// only is `huggingface.user-token`, not `huggingface.user-token-alnum`).
+pub fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern)> {
+    type Whole = (&'static Provider, &'static Pattern, regex::Regex);
+    static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
+    let whole = WHOLE.get_or_init(|| {
+        all()
+            .iter()
+            .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+            .map(|(p, pat)| {
+                let re = regex::Regex::new(&format!("^(?:{})$", pat.regex))
+                    .expect("provider regexes compile (checked by tests)");
+                (p, pat, re)
+            })
+            .collect()
+    });
+    let mut best: Option<(&'static Provider, &'static Pattern)> = None;
+    for (provider, pattern, re) in whole {
+        if re.is_match(value) && best.is_none_or(|(_, b)| pattern.confidence > b.confidence) {
+            best = Some((provider, pattern));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn rules() -> impl Iterator<Item = (&'static Provider, &'static Pattern)> {
+        all()
+            .iter()
+            .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+    }
+
+    #[test]
+    fn ids_are_unique_and_namespaced_by_provider() {
+        let mut seen = HashSet::new();
+        let shape = regex::Regex::new(r"^[a-z0-9]+(?:-[a-z0-9]+)*$").unwrap();
+        for provider in all() {
+            assert!(shape.is_match(provider.id), "{}", provider.id);
+            assert!(
+                seen.insert(provider.id),
+                "duplicate provider {}",
+                provider.id
+            );
+            assert!(!provider.patterns.is_empty(), "{}", provider.id);
+        }
+        for (provider, pattern) in rules() {
+            let rest = pattern
+                .id
+                .strip_prefix(provider.id)
+                .and_then(|r| r.strip_prefix('.'))
+                .unwrap_or_else(|| panic!("{} is not under {}.", pattern.id, provider.id));
+            assert!(shape.is_match(rest), "{}", pattern.id);
+            assert!(seen.insert(pattern.id), "duplicate rule {}", pattern.id);
+        }
+    }
+
+    #[test]
+    fn every_rule_is_documented_and_has_examples() {
+        for (_, pattern) in rules() {
+            assert!(!pattern.description.is_empty(), "{}", pattern.id);
+            assert!(
+                pattern.details.len() > pattern.description.len(),
+                "{}",
+                pattern.id
+            );
+            assert!(pattern.help.len() > 40, "{}", pattern.id);
+            assert!(!pattern.prefixes.is_empty(), "{}", pattern.id);
+            assert!(!pattern.examples.is_empty(), "{}", pattern.id);
+            assert!(!pattern.negatives.is_empty(), "{}", pattern.id);
+        }
+    }
+
+    #[test]
+    fn urls_are_https() {
+        for provider in all() {
+            for url in [provider.revoke_url, provider.create_url]
+                .into_iter()
+                .flatten()
+            {
+                assert!(url.starts_with("https://"), "{}: {url}", provider.id);
+            }
+        }
+    }
+
+    #[test]
+    fn examples_match_their_rule_whole_and_start_with_a_prefix() {
+        for (provider, pattern) in rules() {
+            let whole = regex::Regex::new(&format!("^(?:{})$", pattern.regex))
+                .unwrap_or_else(|e| panic!("{}: {e}", pattern.id));
+            for template in pattern.examples {
+                let token = examples::expand(template);
+                assert!(whole.is_match(&token), "{}: {template}", pattern.id);
+                assert!(
+                    pattern.prefixes.iter().any(|p| token.starts_with(p)),
+                    "{}: {template} starts with none of {:?}",
+                    pattern.id,
+                    pattern.prefixes
+                );
+                let (p, r) = identify_rule(&token).expect("identified");
+                assert_eq!(p.id, provider.id, "{template}");
+                assert_eq!(r.id, pattern.id, "{template}");
+            }
+        }
+    }
+
+    #[test]
+    fn identify_names_the_provider() {
+        let letters = examples::expand("hf_{alpha:34}");
+        assert_eq!(identify(&letters).map(|p| p.id), Some("huggingface"));
+        assert_eq!(
+            identify_rule(&letters).map(|(_, r)| r.id),
+            Some("huggingface.user-token")
+        );
+        let mixed = examples::expand("hf_{alnum:34}");
+        assert_eq!(
+            identify_rule(&mixed).map(|(_, r)| r.id),
+            Some("huggingface.user-token-alnum")
+        );
+        assert_eq!(
+            identify(&examples::expand("ghp_{alnum:36}")).map(|p| p.id),
+            Some("github")
+        );
+        assert!(identify("not-a-token-at-all").is_none());
+        assert!(identify(&examples::expand("hf_{alpha:35}")).is_none());
+    }
+
+    #[test]
+    fn rule_looks_up_by_id() {
+        let (provider, pattern) = rule("huggingface.user-token").unwrap();
+        assert_eq!(provider.id, "huggingface");
+        assert_eq!(pattern.confidence, Confidence::High);
+        assert!(rule("nope.nothing").is_none());
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod matcher;
 pub mod objects;
+pub mod patterns;
 pub mod provenance;
 pub mod repo;
 pub mod verify;

@@ -1,0 +1,50 @@
+//! AWS: access key ids, long-term (`AKIA`) and temporary (`ASIA`). The id is not the secret by itself, but
+//! the secret access key is almost always written right beside it.
+
+use super::{Confidence, Pattern, Provider};
+
+pub static AWS: Provider = Provider {
+    id: "aws",
+    name: "Amazon Web Services",
+    env_vars: &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+    revoke_url: Some("https://console.aws.amazon.com/iam/home#/security_credentials"),
+    create_url: Some("https://console.aws.amazon.com/iam/home#/security_credentials"),
+    patterns: &[
+        Pattern {
+            id: "aws.access-key-id",
+            description: "AWS access key id",
+            details: "`AKIA` followed by 16 upper-case letters and digits: a long-term IAM access key id. \
+                      The id alone grants nothing, but its secret access key is usually nearby, and the \
+                      pair acts as the IAM user until deleted.",
+            help: "Deactivate, then delete the access key in IAM (the user's Security credentials), check \
+                   CloudTrail for its use, move the workload to a role with short-lived credentials if you \
+                   can, and remove the key pair from history.",
+            prefixes: &["AKIA"],
+            regex: r"AKIA[A-Z0-9]{16}",
+            confidence: Confidence::High,
+            examples: &["AKIA{upper:16}"],
+            negatives: &[
+                "AKIA{upper:15}",
+                "AKIA{upper:17}",
+                "XAKIA{upper:16}",
+                "AKIA{upper:9}EXAMPLE",
+                "AKIA{0*16}",
+                "AKIA{lower:16}",
+            ],
+        },
+        Pattern {
+            id: "aws.temporary-access-key-id",
+            description: "AWS temporary access key id",
+            details: "`ASIA` followed by 16 upper-case letters and digits: an STS temporary access key id, \
+                      valid with its secret and session token until the session expires (up to 36 hours).",
+            help: "Revoke the role's active sessions (IAM, the role, Revoke active sessions), check \
+                   CloudTrail for use, and find out how the session credentials were written down: whatever \
+                   wrote them can leak the next ones too.",
+            prefixes: &["ASIA"],
+            regex: r"ASIA[A-Z0-9]{16}",
+            confidence: Confidence::High,
+            examples: &["ASIA{upper:16}"],
+            negatives: &["EAST_ASIA_REGION", "ASIA{upper:8}", "ASIA{XY*8}"],
+        },
+    ],
+};

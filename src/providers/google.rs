@@ -1,0 +1,26 @@
+//! Google: API keys (`AIza`), used by Maps, Firebase, Gemini and other Google Cloud APIs.
+
+use super::{Confidence, Pattern, Provider};
+
+pub static GOOGLE: Provider = Provider {
+    id: "google",
+    name: "Google Cloud",
+    env_vars: &["GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_MAPS_API_KEY"],
+    revoke_url: Some("https://console.cloud.google.com/apis/credentials"),
+    create_url: Some("https://console.cloud.google.com/apis/credentials"),
+    patterns: &[Pattern {
+        id: "google.api-key",
+        description: "Google API key",
+        details: "`AIza` followed by 35 letters, digits, `_` or `-`: a Google Cloud API key. Some are meant \
+                  to ship in web and mobile apps (Maps, Firebase) and are only as dangerous as their API \
+                  and referrer restrictions allow; unrestricted keys spend the project's quota and billing.",
+        help: "Check the key's API and application restrictions under APIs & Services, Credentials; if it \
+               is unrestricted or grants paid APIs (Gemini), regenerate or delete it, create a restricted \
+               replacement, and remove the old key from history.",
+        prefixes: &["AIza"],
+        regex: r"AIza[A-Za-z0-9_-]{35}",
+        confidence: Confidence::High,
+        examples: &["AIza{url:35}", "AIzaSy{alnum:33}"],
+        negatives: &["AIza{alnum:34}", "AIza{alnum:36}", "AIza{0*35}", "GEMINI_API_KEY=AIza..."],
+    }],
+};

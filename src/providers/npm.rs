@@ -1,0 +1,26 @@
+//! npm: access tokens (`npm_`), classic and granular.
+
+use super::{Confidence, Pattern, Provider};
+
+pub static NPM: Provider = Provider {
+    id: "npm",
+    name: "npm",
+    env_vars: &["NPM_TOKEN", "NODE_AUTH_TOKEN"],
+    revoke_url: Some("https://docs.npmjs.com/revoking-access-tokens"),
+    create_url: Some("https://docs.npmjs.com/creating-and-viewing-access-tokens"),
+    patterns: &[Pattern {
+        id: "npm.access-token",
+        description: "npm access token",
+        details: "`npm_` followed by 36 letters and digits: an npm access token. A publish-capable one lets \
+                  its holder push new versions of every package its owner maintains.",
+        help: "Delete the token on npmjs.com (your avatar, Access Tokens) or with `npm token revoke`, check \
+               recent versions of your packages for releases you did not make, create a granular \
+               replacement limited to the packages and IP ranges that need it, and remove the old token \
+               from history.",
+        prefixes: &["npm_"],
+        regex: r"npm_[A-Za-z0-9]{36}",
+        confidence: Confidence::High,
+        examples: &["npm_{alnum:36}"],
+        negatives: &["npm_{alnum:35}", "npm_config_registry", "npm_{x*36}"],
+    }],
+};

@@ -1,0 +1,710 @@
+//! Provider patterns over raw object bytes, fast enough to run on every object in the same pass as the
+//! exact-token [`Matcher`](super::matcher::Matcher).
+//!
+//! Every rule starts with a fixed literal (`hf_`, `ghp_`, `AKIA`, `-----BEGIN `). A search for those
+//! literals is the only thing that reads a whole object: an object with none of them costs one
+//! SIMD-accelerated multi-literal scan and no rule regex at all. Where a literal occurs, only the rules
+//! that start with it run, as regexes anchored at that offset (compiled once, `^(?:rule)`), so the regex
+//! engine reads a token's length of bytes per candidate. This beats one combined regex or a `RegexSet`:
+//! the literal hit already says which few rules can match and where, which a combined regex would have to
+//! work out again over the whole window.
+//!
+//! The literal search is a `regex` alternation of the literals rather than an `aho_corasick` automaton:
+//! the regex crate picks its fastest literal searcher (Teddy) for it, which read source-like text at about
+//! 6 GB/s against 0.4 GB/s for `aho_corasick`'s overlapping search in a quick check (the ignored
+//! `throughput` test prints the current figure). It reports
+//! leftmost-first, non-overlapping matches, so every candidate offset is checked against all literals that
+//! begin with its byte and the search resumes one byte later: no literal that starts inside another is
+//! missed. Each of its calls costs more than an automaton step, though, which shows where literals are
+//! dense (`task-sk-hf_` all over a file): after `DENSE_AFTER` candidates at more than one per
+//! `DENSE_SPACING` bytes, the rest of the object goes through an `aho_corasick` overlapping search instead.
+//!
+//! A match must be a whole token (see [`Pattern`]), must not be a placeholder
+//! ([`crate::tokens::is_placeholder_body`]), and overlapping matches collapse to the most confident one, so
+//! an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
+//! `huggingface.user-token-alnum` one.
+
+use crate::providers::{self, Pattern, Provider};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use std::fmt;
+
+/// The longest match looked for. Token rules are far shorter; this bounds private key blocks (a
+/// 4096-bit RSA key is about 3.2 KiB, a PGP key block with subkeys a few more) and keeps a `BEGIN` line
+/// with no `END` from making the regex read the rest of a large object.
+pub const MAX_MATCH_LEN: usize = 16 * 1024;
+
+/// Candidates seen before the density check applies.
+const DENSE_AFTER: usize = 64;
+/// Fewer bytes than this per candidate on average is dense.
+const DENSE_SPACING: usize = 256;
+
+/// A match: which rule (an index into [`PatternSet::rules`]) and where in the haystack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PatternHit {
+    pub rule: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One prefilter literal and the rules that start with it.
+struct Literal {
+    text: &'static [u8],
+    /// Whether the literal starts with a word character, so a match must not follow one.
+    word_start: bool,
+    rules: Vec<u32>,
+}
+
+/// Every rule of some providers, compiled once. Holds no matched bytes; `Debug` shows rule ids only.
+pub struct PatternSet {
+    rules: Vec<&'static Pattern>,
+    providers: Vec<&'static Provider>,
+    /// Per rule: its regex anchored at the start of the haystack it is given.
+    anchored: Vec<Regex>,
+    /// Finds where any literal starts: fast on sparse text.
+    prefilter: Option<Regex>,
+    /// The same literals (pattern id = index into `literals`), for dense text.
+    dense: Option<AhoCorasick>,
+    literals: Vec<Literal>,
+    /// Per first byte: the literals starting with it.
+    by_first_byte: Vec<Vec<usize>>,
+}
+
+impl fmt::Debug for PatternSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatternSet")
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| r.id).collect::<Vec<_>>(),
+            )
+            .field("literals", &self.literals.len())
+            .finish()
+    }
+}
+
+impl PatternSet {
+    /// Compiles every rule of `providers`. Panics if a built-in regex does not compile (the provider tests
+    /// compile them all, so this is a programming error, not an input error).
+    pub fn new(providers: &[&'static Provider]) -> PatternSet {
+        let mut rules = Vec::new();
+        let mut owners = Vec::new();
+        let mut anchored = Vec::new();
+        let mut literals: Vec<Literal> = Vec::new();
+        for &provider in providers {
+            for pattern in provider.patterns {
+                let index = rules.len() as u32;
+                rules.push(pattern);
+                owners.push(provider);
+                anchored.push(
+                    RegexBuilder::new(&format!("^(?:{})", pattern.regex))
+                        .unicode(false)
+                        .build()
+                        .unwrap_or_else(|e| panic!("rule {} does not compile: {e}", pattern.id)),
+                );
+                for &prefix in pattern.prefixes {
+                    assert!(
+                        !prefix.is_empty(),
+                        "rule {} has an empty prefix",
+                        pattern.id
+                    );
+                    let slot = match literals.iter().position(|l| l.text == prefix.as_bytes()) {
+                        Some(slot) => slot,
+                        None => {
+                            literals.push(Literal {
+                                text: prefix.as_bytes(),
+                                word_start: prefix.as_bytes().first().is_some_and(|&b| is_word(b)),
+                                rules: Vec::new(),
+                            });
+                            literals.len() - 1
+                        }
+                    };
+                    literals[slot].rules.push(index);
+                }
+            }
+        }
+        let mut by_first_byte = vec![Vec::new(); 256];
+        for (index, literal) in literals.iter().enumerate() {
+            by_first_byte[usize::from(literal.text[0])].push(index);
+        }
+        let prefilter = (!literals.is_empty()).then(|| {
+            let alternation: Vec<String> = literals
+                .iter()
+                .map(|l| regex::escape(std::str::from_utf8(l.text).expect("prefixes are str")))
+                .collect();
+            RegexBuilder::new(&alternation.join("|"))
+                .unicode(false)
+                .build()
+                .expect("an alternation of literals always compiles")
+        });
+        let dense = (!literals.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(literals.iter().map(|l| l.text))
+                .expect("a few dozen short literals always compile")
+        });
+        PatternSet {
+            rules,
+            providers: owners,
+            anchored,
+            prefilter,
+            dense,
+            literals,
+            by_first_byte,
+        }
+    }
+
+    /// Every rule of every known provider.
+    pub fn all() -> PatternSet {
+        PatternSet::new(providers::all())
+    }
+
+    /// The rules, in the order [`PatternHit::rule`] indexes.
+    pub fn rules(&self) -> &[&'static Pattern] {
+        &self.rules
+    }
+
+    /// The rule a hit names.
+    pub fn rule(&self, rule: u32) -> &'static Pattern {
+        self.rules[rule as usize]
+    }
+
+    /// The provider a rule belongs to.
+    pub fn provider(&self, rule: u32) -> &'static Provider {
+        self.providers[rule as usize]
+    }
+
+    /// Appends every match in `haystack` to `out`, in order of position; what `out` already held is left
+    /// alone. Placeholders are filtered out and overlapping matches collapse to the most confident one
+    /// (then the longest, then the earliest rule).
+    pub fn find_all(&self, haystack: &[u8], out: &mut Vec<PatternHit>) {
+        self.find_with(haystack, out, DENSE_AFTER);
+    }
+
+    /// [`find_all`](Self::find_all), switching to the automaton after `dense_after` dense candidates (tests
+    /// force either path).
+    fn find_with(&self, haystack: &[u8], out: &mut Vec<PatternHit>, dense_after: usize) {
+        let (Some(prefilter), Some(dense)) = (&self.prefilter, &self.dense) else {
+            return;
+        };
+        let first = out.len();
+        let mut at = 0;
+        let mut seen = 0usize;
+        while at <= haystack.len() {
+            if seen >= dense_after && at < seen.saturating_mul(DENSE_SPACING) {
+                let rest = aho_corasick::Input::new(haystack).range(at..);
+                for candidate in dense.find_overlapping_iter(rest) {
+                    let literal = &self.literals[candidate.pattern().as_usize()];
+                    self.rules_at(haystack, candidate.start(), literal, out);
+                }
+                break;
+            }
+            let Some(candidate) = prefilter.find_at(haystack, at) else {
+                break;
+            };
+            let start = candidate.start();
+            at = start + 1;
+            seen += 1;
+            for &index in &self.by_first_byte[usize::from(haystack[start])] {
+                let literal = &self.literals[index];
+                if haystack[start..].starts_with(literal.text) {
+                    self.rules_at(haystack, start, literal, out);
+                }
+            }
+        }
+        self.collapse_overlaps(out, first);
+    }
+
+    /// Runs the rules starting with `literal`, which occurs at `start`.
+    fn rules_at(
+        &self,
+        haystack: &[u8],
+        start: usize,
+        literal: &Literal,
+        out: &mut Vec<PatternHit>,
+    ) {
+        if literal.word_start && start > 0 && is_word(haystack[start - 1]) {
+            return;
+        }
+        let window = &haystack[start..haystack.len().min(start + MAX_MATCH_LEN)];
+        for &rule in &literal.rules {
+            let Some(found) = self.anchored[rule as usize].find(window) else {
+                continue;
+            };
+            let end = start + found.end();
+            let token = &haystack[start..end];
+            // A token character right after the match means the real token is longer than the rule
+            // allows (or than the window): not this kind of token.
+            if token.last().is_some_and(|&b| is_token(b))
+                && haystack.get(end).is_some_and(|&b| is_token(b))
+            {
+                continue;
+            }
+            let body = token.get(literal.text.len()..).unwrap_or_default();
+            if std::str::from_utf8(body).is_ok_and(crate::tokens::is_placeholder_body) {
+                continue;
+            }
+            out.push(PatternHit { rule, start, end });
+        }
+    }
+
+    /// Keeps one hit per run of overlapping hits in `out[first..]`: the most confident, then the longest,
+    /// then the one of the earliest rule.
+    fn collapse_overlaps(&self, out: &mut Vec<PatternHit>, first: usize) {
+        let rank = |h: &PatternHit| {
+            (
+                self.rule(h.rule).confidence,
+                h.end - h.start,
+                std::cmp::Reverse(h.rule),
+            )
+        };
+        out[first..].sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.rule));
+        let mut kept = first;
+        for i in first..out.len() {
+            let hit = out[i];
+            if kept > first && out[kept - 1].end > hit.start {
+                if rank(&hit) > rank(&out[kept - 1]) {
+                    out[kept - 1] = hit;
+                }
+                continue;
+            }
+            out[kept] = hit;
+            kept += 1;
+        }
+        out.truncate(kept);
+    }
+}
+
+/// `\w` in ASCII: a match that starts with one must not follow one.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Characters tokens are made of: a match that ends with one must not be followed by one.
+fn is_token(b: u8) -> bool {
+    is_word(b) || b == b'-'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::examples::{expand, expand_with_seed};
+    use crate::providers::Confidence;
+
+    fn set() -> PatternSet {
+        PatternSet::all()
+    }
+
+    fn hits(set: &PatternSet, haystack: &[u8]) -> Vec<PatternHit> {
+        let mut out = Vec::new();
+        set.find_all(haystack, &mut out);
+        out
+    }
+
+    fn ids(set: &PatternSet, haystack: &[u8]) -> Vec<&'static str> {
+        hits(set, haystack)
+            .iter()
+            .map(|h| set.rule(h.rule).id)
+            .collect()
+    }
+
+    /// Ways a token sits in a file: bare, as a `.env` value, quoted in code, in JSON, in YAML, in a URL.
+    const CONTEXTS: &[(&str, &str)] = &[
+        ("", ""),
+        ("TOKEN=", "\n"),
+        ("token = \"", "\"\n"),
+        ("{\"key\": \"", "\"}"),
+        ("  api_key: '", "'\n"),
+        ("see https://example.com/?t=", "&x=1 and more"),
+        ("line one\nexport KEY=", " # comment"),
+        ("\t", "\r\n"),
+    ];
+
+    #[test]
+    fn every_example_is_one_hit_of_its_rule_in_every_context() {
+        let set = set();
+        for (index, pattern) in set.rules().iter().enumerate() {
+            for template in pattern.examples {
+                let token = expand(template);
+                for (before, after) in CONTEXTS {
+                    let text = format!("{before}{token}{after}");
+                    let found = hits(&set, text.as_bytes());
+                    assert_eq!(
+                        found,
+                        vec![PatternHit {
+                            rule: index as u32,
+                            start: before.len(),
+                            end: before.len() + token.len()
+                        }],
+                        "{} {template:?} in {before:?}..{after:?}: {:?}",
+                        pattern.id,
+                        found
+                            .iter()
+                            .map(|h| set.rule(h.rule).id)
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_negative_is_found() {
+        let set = set();
+        for pattern in set.rules() {
+            for template in pattern.negatives {
+                let text = expand(template);
+                for (before, after) in CONTEXTS {
+                    let text = format!("{before}{text}{after}");
+                    assert_eq!(
+                        ids(&set, text.as_bytes()),
+                        Vec::<&str>::new(),
+                        "{} negative {template:?} in {before:?}..{after:?}",
+                        pattern.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_ignored() {
+        let set = set();
+        for template in [
+            "HF_TOKEN=hf_{x*34}",
+            "HF_TOKEN=hf_{X*34}",
+            "HF_TOKEN=hf_{Ab*17}",
+            "HF_TOKEN=hf_{abc*11}d",
+            "HF_TOKEN=your_token_here",
+            "HF_TOKEN=hf_your_token_here",
+            "hf_ExampleTokenPleaseReplace{alpha:9}",
+            "GITHUB_TOKEN=ghp_{0*36}",
+            "AWS_ACCESS_KEY_ID=AKIA{upper:9}EXAMPLE",
+            "OPENAI_API_KEY=sk-{x*20}T3BlbkFJ{x*20}",
+            "STRIPE=sk_live_{0*30}",
+            "-----BEGIN PRIVATE KEY-----\n{.*100}\n-----END PRIVATE KEY-----",
+        ] {
+            assert!(
+                hits(&set, expand(template).as_bytes()).is_empty(),
+                "{template}"
+            );
+        }
+    }
+
+    #[test]
+    fn letters_only_hf_token_is_one_high_confidence_hit() {
+        let set = set();
+        let token = expand("hf_{alpha:34}");
+        let found = hits(&set, format!("HF_TOKEN={token}\n").as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(set.rule(found[0].rule).id, "huggingface.user-token");
+        assert_eq!(set.rule(found[0].rule).confidence, Confidence::High);
+        assert_eq!(set.provider(found[0].rule).id, "huggingface");
+
+        let mixed = expand("hf_{alnum:34}");
+        let found = hits(&set, mixed.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(set.rule(found[0].rule).id, "huggingface.user-token-alnum");
+        assert_eq!(set.rule(found[0].rule).confidence, Confidence::Medium);
+    }
+
+    #[test]
+    fn matches_at_buffer_start_and_end() {
+        let set = set();
+        for template in ["hf_{alpha:34}", "AKIA{upper:16}", "glpat-{alnum:20}"] {
+            let token = expand(template);
+            assert_eq!(hits(&set, token.as_bytes()).len(), 1, "{template} alone");
+            let text = format!("{token} middle {token}");
+            let found = hits(&set, text.as_bytes());
+            assert_eq!(found.len(), 2, "{template}");
+            assert_eq!((found[0].start, found[0].end), (0, token.len()));
+            assert_eq!(found[1].end, text.len());
+        }
+        // A match cut short by the end of the buffer is not a match.
+        let token = expand("hf_{alpha:34}");
+        assert!(hits(&set, &token.as_bytes()[..36]).is_empty());
+    }
+
+    #[test]
+    fn tokens_glued_to_word_characters_are_not_found() {
+        let set = set();
+        let token = expand("ghp_{alnum:36}");
+        for text in [
+            format!("x{token}"),
+            format!("{token}x"),
+            format!("_{token}"),
+            format!("{token}-x"),
+            format!("9{token}"),
+        ] {
+            assert!(hits(&set, text.as_bytes()).is_empty(), "{text}");
+        }
+        for text in [
+            format!("-{token}."),
+            format!("({token})"),
+            format!("/{token}/"),
+        ] {
+            assert_eq!(hits(&set, text.as_bytes()).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn several_tokens_come_back_in_order_and_out_is_appended_to() {
+        let set = set();
+        let text = format!(
+            "a={}\nb={}\nc={}\n",
+            expand("AKIA{upper:16}"),
+            expand("npm_{alnum:36}"),
+            expand("hf_{alpha:34}")
+        );
+        let mut out = vec![PatternHit {
+            rule: 999,
+            start: 0,
+            end: 0,
+        }];
+        set.find_all(text.as_bytes(), &mut out);
+        assert_eq!(out[0].rule, 999);
+        let got: Vec<&str> = out[1..].iter().map(|h| set.rule(h.rule).id).collect();
+        assert_eq!(
+            got,
+            [
+                "aws.access-key-id",
+                "npm.access-token",
+                "huggingface.user-token"
+            ]
+        );
+        assert!(out[1..].windows(2).all(|w| w[0].end <= w[1].start));
+    }
+
+    #[test]
+    fn distinct_tokens_from_seeds_are_all_found() {
+        let set = set();
+        let text: String = (0..50)
+            .map(|seed| format!("T{seed}={}\n", expand_with_seed("hf_{alpha:34}", seed)))
+            .collect();
+        assert_eq!(hits(&set, text.as_bytes()).len(), 50);
+    }
+
+    /// Random bytes avoiding the first byte of every literal: the prefilter rejects the whole buffer. Then the
+    /// same buffer with tokens planted in it finds exactly those.
+    #[test]
+    fn big_random_haystack() {
+        let set = set();
+        let starts: Vec<u8> = set
+            .rules()
+            .iter()
+            .flat_map(|r| r.prefixes.iter().map(|p| p.as_bytes()[0]))
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut haystack: Vec<u8> = Vec::with_capacity(8 << 20);
+        while haystack.len() < 8 << 20 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let b = (state >> 24) as u8;
+            if !starts.contains(&b) {
+                haystack.push(b);
+            }
+        }
+        assert!(hits(&set, &haystack).is_empty());
+
+        let token = expand("sk-ant-api03-{url:93}AA");
+        let mut planted = haystack.clone();
+        for at in [0usize, 1 << 20, 5 << 20] {
+            planted[at] = b'\n';
+            planted.splice(at + 1..at + 1, token.bytes().chain(*b"\n"));
+        }
+        let tail = format!("\n{token}");
+        planted.extend_from_slice(tail.as_bytes());
+        let found = hits(&set, &planted);
+        assert_eq!(found.len(), 4);
+        assert!(found
+            .iter()
+            .all(|h| set.rule(h.rule).id == "anthropic.api-key" && h.end - h.start == token.len()));
+        assert_eq!(found[3].end, planted.len());
+    }
+
+    #[test]
+    fn dense_literals_switch_paths_without_losing_tokens() {
+        let set = set();
+        let tokens: Vec<String> = (0..20)
+            .map(|seed| expand_with_seed("ghp_{alnum:36}", seed))
+            .collect();
+        let mut text = String::new();
+        for token in &tokens {
+            text.push_str(&"task-sk-hf_ AKIA xoxb-\n".repeat(40));
+            text.push_str(&format!("GH={token}\n"));
+        }
+        let found = hits(&set, text.as_bytes());
+        assert_eq!(found.len(), tokens.len());
+        for dense_after in [0, usize::MAX] {
+            let mut other = Vec::new();
+            set.find_with(text.as_bytes(), &mut other, dense_after);
+            assert_eq!(other, found, "dense_after {dense_after}");
+        }
+    }
+
+    #[test]
+    fn a_begin_line_without_end_is_bounded() {
+        let set = set();
+        let mut text = String::new();
+        for _ in 0..200 {
+            text.push_str("-----BEGIN RSA PRIVATE KEY-----\n");
+            text.push_str(&expand("{b64:64}\n").repeat(4));
+        }
+        assert!(hits(&set, text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn subsets_and_debug() {
+        let set = PatternSet::new(&[&crate::providers::GITHUB]);
+        assert!(set.rules().iter().all(|r| r.id.starts_with("github.")));
+        assert!(hits(&set, expand("hf_{alpha:34}").as_bytes()).is_empty());
+        let empty = PatternSet::new(&[]);
+        assert!(hits(&empty, b"anything").is_empty());
+        let shown = format!("{:?}", PatternSet::all());
+        assert!(shown.contains("huggingface.user-token"), "{shown}");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn whole(pattern: &Pattern) -> regex::bytes::Regex {
+            regex::bytes::Regex::new(&format!("^(?:{})$", pattern.regex)).unwrap()
+        }
+
+        proptest! {
+            /// On any bytes: hits are in bounds, in order, disjoint, and each is a whole match of its rule.
+            #[test]
+            fn hits_are_disjoint_whole_matches(
+                noise in proptest::collection::vec(any::<u8>(), 0..2048),
+                seed in any::<u64>(),
+                at in any::<prop::sample::Index>(),
+                which in any::<prop::sample::Index>(),
+            ) {
+                let set = PatternSet::all();
+                let pattern = set.rules()[which.index(set.rules().len())];
+                let token = expand_with_seed(pattern.examples[0], seed);
+                let mut haystack = noise.clone();
+                haystack.splice(at.index(noise.len() + 1)..at.index(noise.len() + 1), token.bytes());
+                let found = hits(&set, &haystack);
+                for dense_after in [0, usize::MAX] {
+                    let mut other = Vec::new();
+                    set.find_with(&haystack, &mut other, dense_after);
+                    prop_assert_eq!(&other, &found);
+                }
+                for pair in found.windows(2) {
+                    prop_assert!(pair[0].end <= pair[1].start);
+                }
+                for hit in &found {
+                    prop_assert!(hit.start < hit.end && hit.end <= haystack.len());
+                    prop_assert!(whole(set.rule(hit.rule)).is_match(&haystack[hit.start..hit.end]));
+                }
+            }
+
+            /// A token set apart by separators is always found, whatever random bytes surround it.
+            #[test]
+            fn separated_tokens_are_found(
+                before in proptest::collection::vec(any::<u8>(), 0..512),
+                after in proptest::collection::vec(any::<u8>(), 0..512),
+                seed in any::<u64>(),
+                which in any::<prop::sample::Index>(),
+            ) {
+                let set = PatternSet::all();
+                let index = which.index(set.rules().len());
+                let pattern = set.rules()[index];
+                let token = expand_with_seed(pattern.examples[0], seed);
+                let mut haystack = before.clone();
+                haystack.extend_from_slice(b" \n");
+                let start = haystack.len();
+                haystack.extend_from_slice(token.as_bytes());
+                haystack.extend_from_slice(b"\n ");
+                haystack.extend_from_slice(&after);
+                let found = hits(&set, &haystack);
+                prop_assert!(
+                    found.iter().any(|h| h.start == start
+                        && h.end == start + token.len()
+                        && set.rule(h.rule).id == pattern.id),
+                    "{} not found", pattern.id
+                );
+            }
+        }
+    }
+
+    /// Not a timed test: `cargo test --release -- --ignored --nocapture throughput` prints MiB/s for a
+    /// text-like haystack with no prefix, for a look when changing the prefilter.
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let set = set();
+        let code: &[u8] =
+            b"let value = compute(alpha, beta) + gamma; // some commentary about it\n";
+        // Prefixes everywhere, none of them a token: the worst case for the prefilter.
+        let dense: &[u8] =
+            b"task-AKIA sk-hf_ ghp_ASIA xoxb--- -----BEGIN x hooks.slack.com/x npm_ AIza\n";
+        for (name, line) in [("code", code), ("prefix-dense", dense)] {
+            let haystack: Vec<u8> = line.iter().copied().cycle().take(64 << 20).collect();
+            let started = std::time::Instant::now();
+            let found = hits(&set, &haystack);
+            let elapsed = started.elapsed();
+            assert!(found.is_empty());
+            eprintln!(
+                "{name}: {} MiB in {elapsed:?}: {:.0} MiB/s",
+                haystack.len() >> 20,
+                (haystack.len() >> 20) as f64 / elapsed.as_secs_f64()
+            );
+        }
+    }
+
+    /// Our own sources must not hold anything our rules would report: examples are templates.
+    #[test]
+    fn provider_sources_hold_no_literal_tokens() {
+        let set = set();
+        for (name, source) in [
+            ("providers/mod.rs", include_str!("../providers/mod.rs")),
+            (
+                "providers/examples.rs",
+                include_str!("../providers/examples.rs"),
+            ),
+            (
+                "providers/huggingface.rs",
+                include_str!("../providers/huggingface.rs"),
+            ),
+            (
+                "providers/github.rs",
+                include_str!("../providers/github.rs"),
+            ),
+            (
+                "providers/gitlab.rs",
+                include_str!("../providers/gitlab.rs"),
+            ),
+            (
+                "providers/openai.rs",
+                include_str!("../providers/openai.rs"),
+            ),
+            (
+                "providers/anthropic.rs",
+                include_str!("../providers/anthropic.rs"),
+            ),
+            ("providers/aws.rs", include_str!("../providers/aws.rs")),
+            ("providers/slack.rs", include_str!("../providers/slack.rs")),
+            (
+                "providers/stripe.rs",
+                include_str!("../providers/stripe.rs"),
+            ),
+            (
+                "providers/google.rs",
+                include_str!("../providers/google.rs"),
+            ),
+            ("providers/npm.rs", include_str!("../providers/npm.rs")),
+            ("providers/pypi.rs", include_str!("../providers/pypi.rs")),
+            (
+                "providers/private_key.rs",
+                include_str!("../providers/private_key.rs"),
+            ),
+            ("scan/patterns.rs", include_str!("patterns.rs")),
+        ] {
+            let found = ids(&set, source.as_bytes());
+            assert!(found.is_empty(), "{name}: {found:?}");
+        }
+    }
+}
