@@ -289,7 +289,10 @@ mod tests {
         assert!(!looks_like_secret("changeme-please-123"));
         assert!(!looks_like_secret("https://huggingface.co"));
         assert!(!looks_like_secret("short"));
-        assert!(looks_like_secret(&format!("hf_{}", "QwErTyUiOpAsDfGhJkLzXcVbNm".repeat(2))));
+        assert!(looks_like_secret(&format!(
+            "hf_{}",
+            "QwErTyUiOpAsDfGhJkLzXcVbNm".repeat(2)
+        )));
         assert!(looks_like_secret("postgres://user:s3cr3tPa55@db/x"));
     }
 

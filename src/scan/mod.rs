@@ -64,6 +64,17 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
         .map(|h| h.oid)
         .collect();
     let mut walker = TreeWalker::new(repo, &matcher, &blob_hits, &name_trees);
+    if walker.has_targets() {
+        let blob_targets: HashSet<Oid> = blob_hits.keys().copied().collect();
+        let interesting = provenance::interesting_trees(
+            repo,
+            &order,
+            options.threads,
+            &blob_targets,
+            &name_trees,
+        )?;
+        walker.restrict_to(interesting);
+    }
     let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
     if missing_parents > 0 && !repo.shallow {
         warnings.push(Warning::new(

@@ -42,6 +42,92 @@ impl Containment {
     }
 }
 
+/// A tree id's first eight bytes: enough to tell trees apart in practice, half the memory of an id. A
+/// collision only makes the walker read one more tree (it checks what it reads), never miss one.
+fn key(oid: &Oid) -> u64 {
+    u64::from_be_bytes(oid.as_bytes()[..8].try_into().expect("ids have 20 bytes"))
+}
+
+/// The trees that hold a target somewhere below them, found with one pass over the tree objects (in
+/// pack order, in parallel) instead of a walk from every commit: the pass records which trees hold a
+/// target blob or name directly and every tree -> subtree edge, and the closure upward is computed in
+/// memory. The walker then reads only these trees.
+pub fn interesting_trees(
+    repo: &Repo,
+    order: &[Oid],
+    threads: usize,
+    blob_targets: &HashSet<Oid>,
+    name_trees: &HashSet<Oid>,
+) -> anyhow::Result<HashSet<u64>> {
+    #[derive(Default)]
+    struct Local {
+        direct: Vec<u64>,
+        edges: Vec<(u64, u64)>,
+    }
+    let states = super::objects::for_each_object(
+        &repo.git_dir,
+        order,
+        threads,
+        &|_| {},
+        &Local::default,
+        &|local: &mut Local, oid, object| {
+            let Ok(object) = object else { return };
+            if object.kind() != ObjectType::Tree {
+                return;
+            }
+            let parent = key(&oid);
+            let mut direct = name_trees.contains(&oid);
+            for (mode, child) in tree_entries(object.data()) {
+                if mode == b"40000" {
+                    local.edges.push((key(&child), parent));
+                } else if !direct && mode != b"160000" && blob_targets.contains(&child) {
+                    direct = true;
+                }
+            }
+            if direct {
+                local.direct.push(parent);
+            }
+        },
+    )?;
+    let mut edges: Vec<(u64, u64)> = Vec::new();
+    let mut frontier: Vec<u64> = Vec::new();
+    for local in states {
+        edges.extend(local.edges);
+        frontier.extend(local.direct);
+    }
+    edges.sort_unstable();
+    let mut interesting: HashSet<u64> = HashSet::new();
+    while let Some(tree) = frontier.pop() {
+        if !interesting.insert(tree) {
+            continue;
+        }
+        let start = edges.partition_point(|(child, _)| *child < tree);
+        for (_, parent) in edges[start..]
+            .iter()
+            .take_while(|(child, _)| *child == tree)
+        {
+            if !interesting.contains(parent) {
+                frontier.push(*parent);
+            }
+        }
+    }
+    Ok(interesting)
+}
+
+/// `(mode, id)` of each entry of a raw tree object; stops quietly at a malformed entry.
+fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], Oid)> + '_ {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let space = memchr::memchr(b' ', rest)?;
+        let nul = space + memchr::memchr(0, &rest[space..])?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        let mode = &rest[..space];
+        let oid = Oid::from_bytes(id).ok()?;
+        rest = &rest[nul + 21..];
+        Some((mode, oid))
+    })
+}
+
 /// Walks trees with a memo so each tree is read once however many commits share it.
 pub struct TreeWalker<'a> {
     repo: &'a Repo,
@@ -54,6 +140,8 @@ pub struct TreeWalker<'a> {
     /// Matching blobs seen under some tree (the rest are held by no commit).
     pub seen_blobs: HashSet<Oid>,
     pub missing_trees: HashSet<Oid>,
+    /// When known, only these trees (by [`key`]) can hold a target; others are not read.
+    interesting: Option<HashSet<u64>>,
 }
 
 impl<'a> TreeWalker<'a> {
@@ -72,7 +160,13 @@ impl<'a> TreeWalker<'a> {
             empty: Rc::from(Vec::new()),
             seen_blobs: HashSet::new(),
             missing_trees: HashSet::new(),
+            interesting: None,
         }
+    }
+
+    /// Limits reading to the trees [`interesting_trees`] found.
+    pub fn restrict_to(&mut self, interesting: HashSet<u64>) {
+        self.interesting = Some(interesting);
     }
 
     /// Whether walking can find anything at all (no matching blob and no matching tree: nothing to map).
@@ -82,7 +176,12 @@ impl<'a> TreeWalker<'a> {
 
     /// Every hit under `tree`, with paths relative to it.
     pub fn hits(&mut self, tree: Oid) -> Rc<[TreeHit]> {
-        if !self.has_targets() {
+        if !self.has_targets()
+            || self
+                .interesting
+                .as_ref()
+                .is_some_and(|i| !i.contains(&key(&tree)))
+        {
             return self.empty.clone();
         }
         if let Some(found) = self.memo.get(&tree) {
