@@ -956,6 +956,8 @@ mod tests {
                 reachable: true,
                 pushed: true,
                 remotes: vec!["origin".into()],
+                rule: None,
+                severity: crate::report::Severity::High,
             })
             .collect();
         Report {

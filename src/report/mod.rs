@@ -66,10 +66,15 @@ pub struct SecretRef {
 #[derive(Debug, Clone, Serialize)]
 pub struct SecretSummary {
     pub secret: SecretRef,
-    /// Where the token came from (`.env:HF_TOKEN`), not where it leaked.
+    /// Where the token came from (`.env:HF_TOKEN`, or `pattern` when audit discovered it), not where it
+    /// leaked.
     pub origin: String,
     /// The issuer, when the value has a known shape (`huggingface`).
     pub provider: Option<String>,
+    /// The provider rule the value matches (`huggingface.user-token`), when any.
+    pub rule: Option<String>,
+    /// The worst exposure among its findings (null when not found).
+    pub severity: Option<Severity>,
     pub found: bool,
     /// Findings for this token.
     pub findings: usize,
@@ -89,6 +94,30 @@ pub struct SecretSummary {
     pub in_worktree: Vec<String>,
     /// Earliest commit date of an introducing commit that reached a remote, else of any (RFC 3339).
     pub first_exposure: Option<String>,
+}
+
+/// Exposure, for audit thresholds (`--fail-on`) and SARIF levels.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Only in unreachable objects or reflogs: gone at the next `git gc` once reflogs expire.
+    Low,
+    /// In local history (branches, tags, stash, the index or working tree), not pushed.
+    Medium,
+    /// Pushed to a remote: assume it is public.
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
 }
 
 /// Where in git a finding sits.
@@ -143,6 +172,10 @@ pub struct Finding {
     pub reachable: bool,
     pub pushed: bool,
     pub remotes: Vec<String>,
+    /// The provider rule the secret matches, when any.
+    pub rule: Option<String>,
+    /// Exposure of this occurrence: pushed (high), local history (medium), unreachable or reflog only (low).
+    pub severity: Severity,
 }
 
 #[derive(Debug, Clone, Serialize)]

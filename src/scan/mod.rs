@@ -9,7 +9,8 @@ pub mod repo;
 pub mod verify;
 
 use crate::report::{
-    Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Stats, Tool, Warning,
+    Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Severity, Stats, Tool,
+    Warning,
 };
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
@@ -314,6 +315,11 @@ impl FindingBuilder<'_> {
         }
     }
 
+    fn rule_of(&self, secret: usize) -> Option<String> {
+        crate::providers::identify_rule(self.secrets[secret].expose())
+            .map(|(_, rule)| rule.id.to_string())
+    }
+
     /// Replaces every token occurrence in untrusted text (a path, a summary) with its redaction: a token
     /// can sit in a file name or a commit subject, and the report must not repeat it.
     fn scrub(&self, text: String) -> String {
@@ -358,7 +364,10 @@ impl FindingBuilder<'_> {
             .and_then(|c| self.contained.get(&c).cloned())
             .unwrap_or_default();
         let finding_remotes = remotes_of(&containment.refs, self.remotes);
+        let reachable = !containment.refs.is_empty();
         self.findings.push(Finding {
+            rule: self.rule_of(secret),
+            severity: severity(!finding_remotes.is_empty(), reachable),
             secret: self.secret_ref(secret),
             location,
             encoding,
@@ -370,7 +379,7 @@ impl FindingBuilder<'_> {
             author: info.author,
             date: info.date,
             summary: info.summary,
-            reachable: !containment.refs.is_empty(),
+            reachable,
             pushed: !finding_remotes.is_empty(),
             remotes: finding_remotes,
             refs: containment.refs,
@@ -536,6 +545,8 @@ impl FindingBuilder<'_> {
         for ((secret, encoding), lines) in groups {
             let finding_remotes = remotes_of(&refs, self.remotes);
             self.findings.push(Finding {
+                rule: self.rule_of(secret),
+                severity: severity(!finding_remotes.is_empty(), !refs.is_empty()),
                 secret: self.secret_ref(secret),
                 location: Location::TagMessage,
                 encoding,
@@ -603,6 +614,15 @@ pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String
     }
     out.push_str(&text[at..]);
     out
+}
+
+/// Exposure of one occurrence: pushed, else held by a local ref, else only reflogs or nothing.
+pub fn severity(pushed: bool, reachable: bool) -> Severity {
+    match (pushed, reachable) {
+        (true, _) => Severity::High,
+        (false, true) => Severity::Medium,
+        (false, false) => Severity::Low,
+    }
 }
 
 fn line_of(content: &[u8], offset: usize) -> u32 {
@@ -754,6 +774,10 @@ fn summarize(
                     .min()
                     .copied()
             };
+            let rule = crate::providers::identify_rule(secret.expose());
+            let live_found = !live.in_head[i].is_empty()
+                || !live.in_index[i].is_empty()
+                || !live.in_worktree[i].is_empty();
             let first = earliest(true)
                 .or_else(|| earliest(false))
                 .map(|t| rfc3339(git2::Time::new(t, 0)));
@@ -763,7 +787,13 @@ fn summarize(
                     fingerprint,
                 },
                 origin: secret.origin().to_string(),
-                provider: crate::providers::identify(secret.expose()).map(|p| p.id.to_string()),
+                provider: rule.map(|(p, _)| p.id.to_string()),
+                rule: rule.map(|(_, r)| r.id.to_string()),
+                severity: mine
+                    .iter()
+                    .map(|f| f.severity)
+                    .max()
+                    .or_else(|| live_found.then_some(Severity::Medium)),
                 found: !mine.is_empty()
                     || !live.in_head[i].is_empty()
                     || !live.in_index[i].is_empty()
