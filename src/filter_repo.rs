@@ -975,6 +975,7 @@ mod tests {
             secrets: Vec::new(),
             findings,
             warnings: Vec::new(),
+            hygiene: Vec::new(),
             verification: None,
             stats: Stats::default(),
         }

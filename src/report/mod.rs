@@ -23,6 +23,9 @@ pub struct Report {
     pub secrets: Vec<SecretSummary>,
     pub findings: Vec<Finding>,
     pub warnings: Vec<Warning>,
+    /// Audit only: repository hygiene problems (an unignored or tracked `.env`, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hygiene: Vec<HygieneIssue>,
     /// Present for `unleak verify`: the post-rewrite checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::scan::verify::Verification>,
@@ -175,6 +178,22 @@ pub struct Finding {
     /// The provider rule the secret matches, when any.
     pub rule: Option<String>,
     /// Exposure of this occurrence: pushed (high), local history (medium), unreachable or reflog only (low).
+    pub severity: Severity,
+}
+
+/// A hygiene problem found by `unleak audit`: not a leak by itself, but how the next one happens.
+#[derive(Debug, Clone, Serialize)]
+pub struct HygieneIssue {
+    /// Stable id, also the SARIF rule id: `hygiene.env-not-ignored`, `hygiene.env-tracked`,
+    /// `hygiene.env-in-history`, `hygiene.env-readable`, `hygiene.token-in-head`, `hygiene.token-staged`,
+    /// `hygiene.env-var-differs`.
+    pub id: String,
+    pub message: String,
+    /// The file concerned, relative to the working tree, when there is one.
+    pub path: Option<String>,
+    /// Commits concerned (e.g. those that committed `.env`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<String>,
     pub severity: Severity,
 }
 

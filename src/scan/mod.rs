@@ -194,6 +194,7 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
         secrets: summaries,
         findings,
         warnings,
+        hygiene: Vec::new(),
         verification: None,
         stats: Stats {
             objects: pass.objects,
