@@ -31,6 +31,9 @@ pub struct Cli {
 pub enum Command {
     /// Find a known token everywhere in a repository: every object, ref, reflog and stash entry.
     Scan(ScanArgs),
+    /// Read-only audit for people and CI: provider patterns and .env values in all history, hygiene,
+    /// what the playbook would do. Changes nothing.
+    Audit(AuditArgs),
     /// The guided playbook: identify, exposure, revoke, re-create, update .env, rewrite plan, record.
     Respond(RespondArgs),
     /// After a rewrite: check that nothing (objects, refs, reflogs, stash, leftovers) still carries the token.
@@ -260,4 +263,43 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The repository [default: the one around the current directory].
+    pub repo: Option<PathBuf>,
+
+    /// The .env whose secret-looking values are searched for too [default: .env at the work tree root].
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// Exit 1 only for findings at or above this severity (pushed = high, local = medium, unreachable = low).
+    #[arg(long, value_enum, default_value_t = FailOn::Low, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
+    /// Ignore findings already in this earlier `unleak audit --format json` report.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// The allowlist [default: .unleak.toml at the work tree root, when present].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Check Hugging Face tokens against the API (read-only whoami via HF_ENDPOINT): live, dead or unknown.
+    #[arg(long)]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    High,
+    Medium,
+    Low,
 }

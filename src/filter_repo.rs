@@ -976,6 +976,7 @@ mod tests {
             findings,
             warnings: Vec::new(),
             hygiene: Vec::new(),
+            playbook: Vec::new(),
             verification: None,
             stats: Stats::default(),
         }

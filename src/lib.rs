@@ -4,6 +4,7 @@
 //! Data flows one way: `cli` (what was typed) -> `config` (what we will do) -> `scan` (object database pass
 //! and provenance) -> `report` (one model, several renderers) -> commands that render or plan.
 
+pub mod audit;
 pub mod cli;
 pub mod cmd;
 pub mod config;

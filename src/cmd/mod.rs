@@ -1,5 +1,6 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
+pub mod audit;
 pub mod respond;
 pub mod scan;
 pub mod setup;
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let globals = crate::config::Globals::resolve(&cli);
     match cli.command {
         Command::Scan(args) => scan::run(crate::config::ScanConfig::resolve(args, &globals)?),
+        Command::Audit(args) => audit::run(args, &globals),
         Command::Respond(args) => {
             respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
         }

@@ -30,6 +30,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
         reachable_only: config.scope.reachable_only,
         progress: config.globals.progress,
         command: "scan",
+        env_history: false,
     };
     let mut report = scan::scan(&repo, &collected.secrets, &options)?;
     for warning in collected.warnings {

@@ -72,6 +72,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
         reachable_only: false,
         progress: globals.progress,
         command: "verify",
+        env_history: false,
     };
     let mut report = scan::scan(&target, &collected.secrets, &options)?;
     let matcher = Matcher::new(&collected.secrets);

@@ -98,6 +98,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         reachable_only: config.scope.reachable_only,
         progress: config.globals.progress,
         command: "respond",
+        env_history: false,
     };
     let report = scan::scan(&repo, &collected.secrets, &options)?;
     record.event(now.clone(), "leak detected by unleak respond");

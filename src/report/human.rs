@@ -68,6 +68,20 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             for_terminal(&summary.origin)
         )?;
         writeln!(out, "  fingerprint {}", summary.secret.fingerprint)?;
+        match summary.live.as_deref() {
+            Some("live") => writeln!(
+                out,
+                "  {}",
+                style.red("LIVE: it still works (whoami answered 200)")
+            )?,
+            Some("dead") => writeln!(
+                out,
+                "  {}",
+                style.green("dead: revoked or invalid (whoami answered 401/403)")
+            )?,
+            Some(other) => writeln!(out, "  liveness {other}")?,
+            None => {}
+        }
         if !summary.found {
             writeln!(
                 out,
@@ -144,6 +158,40 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             writeln!(out, "    {}", carried_by(first, style))?;
         }
     }
+    if !report.hygiene.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Hygiene"))?;
+        for issue in &report.hygiene {
+            writeln!(
+                out,
+                "  [{}] {} ({})",
+                issue.severity.as_str(),
+                for_terminal(&issue.message),
+                issue.id
+            )?;
+            for commit in issue.commits.iter().take(5) {
+                writeln!(out, "      commit {}", &commit[..12.min(commit.len())])?;
+            }
+            if issue.commits.len() > 5 {
+                writeln!(out, "      … and {} more", issue.commits.len() - 5)?;
+            }
+        }
+    }
+    if !report.playbook.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("What `unleak respond` would do"))?;
+        for step in &report.playbook {
+            writeln!(out, "  {}: revoke: {}", step.secret.redacted, step.revoke)?;
+            match &step.rewrite_expression {
+                Some(expr) => writeln!(
+                    out,
+                    "    rewrite: git filter-repo --sensitive-data-removal --replace-text <file: {expr}>{}",
+                    if step.rewrite_messages { " --replace-message <same file>" } else { "" }
+                )?,
+                None => writeln!(out, "    rewrite: git filter-repo with the literal token (--literal)")?,
+            }
+        }
+    }
     if let Some(v) = &report.verification {
         writeln!(out)?;
         for changed in &v.first_changed {
@@ -189,8 +237,14 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
         } else {
             writeln!(out, "{}", style.red("NOT CLEAN: see above."))?;
         }
-    } else if found == 0 {
+    } else if found == 0 && report.hygiene.is_empty() {
         writeln!(out, "{}", style.green("No leak found."))?;
+    } else if found == 0 {
+        writeln!(
+            out,
+            "{}",
+            style.yellow("No leak found; hygiene problems above.")
+        )?;
     } else {
         writeln!(
             out,

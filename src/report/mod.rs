@@ -26,6 +26,9 @@ pub struct Report {
     /// Audit only: repository hygiene problems (an unignored or tracked `.env`, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hygiene: Vec<HygieneIssue>,
+    /// Audit only: what the playbook would do for each leaked token.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub playbook: Vec<crate::audit::PlaybookPreview>,
     /// Present for `unleak verify`: the post-rewrite checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::scan::verify::Verification>,
@@ -78,6 +81,9 @@ pub struct SecretSummary {
     pub rule: Option<String>,
     /// The worst exposure among its findings (null when not found).
     pub severity: Option<Severity>,
+    /// With `audit --verify`: `live`, `dead` or `unknown` (absent when not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<String>,
     pub found: bool,
     /// Findings for this token.
     pub findings: usize,

@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
 use matcher::{Encoding, Matcher};
 use objects::{ObjectHits, PassResult};
+use patterns::PatternSet;
 use provenance::{Containment, TreeWalker};
 use repo::Repo;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -32,6 +33,16 @@ pub struct ScanOptions {
     pub progress: bool,
     /// The command name recorded in the report.
     pub command: &'static str,
+    /// Also list the commits that added or changed a dotenv file (audit).
+    pub env_history: bool,
+}
+
+/// What `scan_with` found: the report, every secret searched for (given and discovered), and for
+/// audit the dotenv files in history as (path, commit).
+pub struct ScanOutput {
+    pub report: Report,
+    pub secrets: Vec<Secret>,
+    pub env_files: Vec<(String, String)>,
 }
 
 /// Working tree files larger than this are not read (they are not source files anyone edits by hand).
@@ -39,16 +50,68 @@ const MAX_WORKTREE_FILE: u64 = 512 * 1024 * 1024;
 
 /// Scans `repo` for `secrets` and builds the report.
 pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
+    scan_with(repo, secrets, None, options).map(|out| out.report)
+}
+
+/// Scans for `secrets` and, when `patterns` is given (audit), for every provider pattern too, in the
+/// same pass. Values the patterns find join the searched secrets (sorted by rule and fingerprint, after
+/// the given ones), so they get the same provenance. Returns the report and that full secret list.
+pub fn scan_with(
+    repo: &Repo,
+    secrets: &[Secret],
+    patterns: Option<&PatternSet>,
+    options: &ScanOptions,
+) -> Result<ScanOutput> {
     let started = Instant::now();
-    let matcher = Matcher::new(secrets);
+    let mut matcher = Matcher::new(secrets);
     let order = objects::enumerate(&repo.objects_dirs)?;
     let enumerated = started.elapsed();
     let bar = progress_bar(options.progress, order.len() as u64);
-    let pass = objects::bulk_pass(&repo.git_dir, &order, &matcher, options.threads, &|done| {
-        bar.set_position(done)
-    })?;
+    let mut pass = objects::bulk_pass(
+        &repo.git_dir,
+        &order,
+        &matcher,
+        patterns,
+        options.threads,
+        &|done| bar.set_position(done),
+    )?;
     bar.finish_and_clear();
     let passed = started.elapsed();
+
+    let mut secrets = secrets.to_vec();
+    if let Some(patterns) = patterns {
+        let mut discovered: Vec<(&str, Secret)> = Vec::new();
+        for found in &pass.pattern_values {
+            let Ok(value) = std::str::from_utf8(&found.value) else {
+                continue;
+            };
+            let rule = patterns.rule(found.rule).id;
+            if !secrets.iter().any(|s| s.expose() == value)
+                && !discovered.iter().any(|(_, s)| s.expose() == value)
+            {
+                discovered.push((rule, Secret::new(value, "pattern")));
+            }
+        }
+        if !discovered.is_empty() {
+            discovered.sort_by_cached_key(|(rule, s)| (rule.to_string(), s.fingerprint()));
+            secrets.extend(discovered.into_iter().map(|(_, s)| s));
+            matcher = Matcher::new(&secrets);
+            // Every object that matched anything is searched again with the full matcher, so hits for
+            // discovered values carry every encoding and line like the given ones.
+            let mut again: Vec<Oid> = pass
+                .hits
+                .iter()
+                .map(|h| h.oid)
+                .chain(pass.pattern_values.iter().map(|p| p.oid))
+                .collect();
+            again.sort();
+            again.dedup();
+            pass.hits = objects::search_again(repo, &again, &matcher)?;
+        }
+        pass.pattern_values.clear();
+    }
+    let secrets_ref: &[Secret] = &secrets;
+    let secrets = secrets_ref;
 
     let tips = repo.tips()?;
     let mut warnings = shape_warnings(repo, &pass);
@@ -65,16 +128,24 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
         .map(|h| h.oid)
         .collect();
     let mut walker = TreeWalker::new(repo, &matcher, &blob_hits, &name_trees);
-    if walker.has_targets() {
-        let blob_targets: HashSet<Oid> = blob_hits.keys().copied().collect();
-        let interesting = provenance::interesting_trees(
-            repo,
-            &order,
-            options.threads,
-            &blob_targets,
-            &name_trees,
-        )?;
-        walker.restrict_to(interesting);
+    let mut env_files = Vec::new();
+    if walker.has_targets() || options.env_history {
+        let targets = |e: &provenance::EntryView<'_>| {
+            name_trees.contains(e.tree) || (e.is_blob() && blob_hits.contains_key(e.child))
+        };
+        let env_names =
+            |e: &provenance::EntryView<'_>| e.is_blob() && provenance::is_env_name(e.name);
+        let mut predicates: Vec<provenance::EntryPredicate<'_>> = vec![&targets];
+        if options.env_history {
+            predicates.push(&env_names);
+        }
+        let (graph, mut direct) =
+            provenance::tree_pass(repo, &order, options.threads, &predicates)?;
+        if options.env_history {
+            let interesting = graph.closure(direct.pop().unwrap_or_default());
+            env_files = provenance::env_file_commits(repo, &pass.commits, &interesting);
+        }
+        walker.restrict_to(graph.closure(direct.pop().unwrap_or_default()));
     }
     let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
     if missing_parents > 0 && !repo.shallow {
@@ -174,7 +245,7 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
     );
     let summaries = summarize(secrets, &findings, &live, &pass, &contained);
     let commits = pass.commits.len() as u64;
-    Ok(Report {
+    let report = Report {
         format_version: crate::report::FORMAT_VERSION,
         tool: Tool::default(),
         command: options.command.to_string(),
@@ -195,6 +266,7 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
         findings,
         warnings,
         hygiene: Vec::new(),
+        playbook: Vec::new(),
         verification: None,
         stats: Stats {
             objects: pass.objects,
@@ -206,6 +278,11 @@ pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Re
             enumerate_ms: enumerated.as_millis() as u64,
             pass_ms: (passed - enumerated).as_millis() as u64,
         },
+    };
+    Ok(ScanOutput {
+        report,
+        secrets: secrets.to_vec(),
+        env_files,
     })
 }
 
@@ -808,6 +885,7 @@ fn summarize(
                 in_index: live.in_index[i].clone(),
                 in_worktree: live.in_worktree[i].clone(),
                 first_exposure: first,
+                live: None,
             }
         })
         .collect()

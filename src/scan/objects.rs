@@ -6,6 +6,7 @@
 //! files directly to get that order; libgit2's own iteration is in hash order.
 
 use super::matcher::{Hit, Matcher};
+use super::patterns::PatternSet;
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Oid};
 use std::collections::HashSet;
@@ -150,6 +151,23 @@ pub struct ObjectHits {
     pub message_start: usize,
 }
 
+/// A provider-pattern match found by the pass: which object, which rule, and the matched value (a
+/// secret: it lives only in memory, wiped on drop, and becomes a [`crate::secret::Secret`]).
+pub struct PatternValue {
+    pub oid: Oid,
+    pub rule: u32,
+    pub value: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PatternValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatternValue")
+            .field("oid", &self.oid)
+            .field("rule", &self.rule)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An object the pass could not read (corrupt, or missing from a partial clone).
 #[derive(Debug, Clone)]
 pub struct Unreadable {
@@ -163,6 +181,8 @@ pub struct PassResult {
     pub commits: Vec<CommitRecord>,
     pub tags: Vec<TagRecord>,
     pub hits: Vec<ObjectHits>,
+    /// Audit only: provider-pattern matches.
+    pub pattern_values: Vec<PatternValue>,
     pub unreadable: Vec<Unreadable>,
     pub objects: u64,
     pub blobs: u64,
@@ -243,6 +263,7 @@ pub fn bulk_pass(
     git_dir: &Path,
     order: &[Oid],
     matcher: &Matcher,
+    patterns: Option<&PatternSet>,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PassResult> {
@@ -251,8 +272,8 @@ pub fn bulk_pass(
         order,
         threads,
         progress,
-        &|| (PassResult::default(), Vec::new()),
-        &|(local, hits), oid, object| read_one(object, oid, matcher, hits, local),
+        &|| (PassResult::default(), Scratch::default()),
+        &|(local, scratch), oid, object| read_one(object, oid, matcher, patterns, scratch, local),
     )?;
     let mut result = PassResult::default();
     for (local, _) in states {
@@ -265,11 +286,19 @@ pub fn bulk_pass(
     Ok(result)
 }
 
+/// Per-worker buffers reused for every object, so the hot loop does not allocate.
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<Hit>,
+    pattern_hits: Vec<super::patterns::PatternHit>,
+}
+
 fn read_one(
     object: ReadResult<'_>,
     oid: Oid,
     matcher: &Matcher,
-    hits: &mut Vec<Hit>,
+    patterns: Option<&PatternSet>,
+    scratch: &mut Scratch,
     local: &mut PassResult,
 ) {
     let object = match object {
@@ -313,6 +342,7 @@ fn read_one(
         }
         _ => {}
     }
+    let hits = &mut scratch.hits;
     hits.clear();
     matcher.find_all(data, hits);
     if !hits.is_empty() {
@@ -323,12 +353,54 @@ fn read_one(
             message_start,
         });
     }
+    if let Some(patterns) = patterns {
+        scratch.pattern_hits.clear();
+        patterns.find_all(data, &mut scratch.pattern_hits);
+        for hit in &scratch.pattern_hits {
+            local.pattern_values.push(PatternValue {
+                oid,
+                rule: hit.rule,
+                value: zeroize::Zeroizing::new(data[hit.start..hit.end].to_vec()),
+            });
+        }
+    }
+}
+
+/// Searches a few objects again with `matcher` (after audit found new values to search for).
+pub fn search_again(
+    repo: &super::repo::Repo,
+    oids: &[Oid],
+    matcher: &Matcher,
+) -> Result<Vec<ObjectHits>> {
+    let odb = repo.git.odb()?;
+    let mut out = Vec::new();
+    let mut hits = Vec::new();
+    for oid in oids {
+        let Ok(object) = odb.read(*oid) else { continue };
+        hits.clear();
+        matcher.find_all(object.data(), &mut hits);
+        if hits.is_empty() {
+            continue;
+        }
+        let message_start = match object.kind() {
+            ObjectType::Commit | ObjectType::Tag => header_end(object.data()),
+            _ => 0,
+        };
+        out.push(ObjectHits {
+            oid: *oid,
+            kind: object.kind(),
+            hits: hits.clone(),
+            message_start,
+        });
+    }
+    Ok(out)
 }
 
 fn merge(into: &mut PassResult, from: PassResult) {
     into.commits.extend(from.commits);
     into.tags.extend(from.tags);
     into.hits.extend(from.hits);
+    into.pattern_values.extend(from.pattern_values);
     into.unreadable.extend(from.unreadable);
     into.objects += from.objects;
     into.blobs += from.blobs;

@@ -48,20 +48,43 @@ fn key(oid: &Oid) -> u64 {
     u64::from_be_bytes(oid.as_bytes()[..8].try_into().expect("ids have 20 bytes"))
 }
 
-/// The trees that hold a target somewhere below them, found with one pass over the tree objects (in
-/// pack order, in parallel) instead of a walk from every commit: the pass records which trees hold a
-/// target blob or name directly and every tree -> subtree edge, and the closure upward is computed in
-/// memory. The walker then reads only these trees.
-pub fn interesting_trees(
+/// What a tree-pass predicate sees of one tree entry.
+pub struct EntryView<'a> {
+    pub tree: &'a Oid,
+    pub mode: &'a [u8],
+    pub name: &'a [u8],
+    pub child: &'a Oid,
+}
+
+impl EntryView<'_> {
+    pub fn is_tree(&self) -> bool {
+        self.mode == b"40000"
+    }
+    pub fn is_blob(&self) -> bool {
+        !self.is_tree() && self.mode != b"160000"
+    }
+}
+
+/// A tree-pass predicate: does this entry make its tree "direct" (hold something we look for)?
+pub type EntryPredicate<'a> = &'a (dyn Fn(&EntryView<'_>) -> bool + Sync);
+
+/// Every tree -> subtree edge of the object database, by [`key`].
+pub struct TreeGraph {
+    edges: Vec<(u64, u64)>,
+}
+
+/// One pass over the tree objects (in pack order, in parallel) instead of a walk from every commit. It
+/// records every tree -> subtree edge and, for each predicate, the trees with an entry it accepts; the
+/// trees holding such an entry anywhere below them are then [`TreeGraph::closure`] of those, computed
+/// in memory, and walkers read only those.
+pub fn tree_pass(
     repo: &Repo,
     order: &[Oid],
     threads: usize,
-    blob_targets: &HashSet<Oid>,
-    name_trees: &HashSet<Oid>,
-) -> anyhow::Result<HashSet<u64>> {
-    #[derive(Default)]
+    predicates: &[EntryPredicate<'_>],
+) -> anyhow::Result<(TreeGraph, Vec<Vec<u64>>)> {
     struct Local {
-        direct: Vec<u64>,
+        direct: Vec<Vec<u64>>,
         edges: Vec<(u64, u64)>,
     }
     let states = super::objects::for_each_object(
@@ -69,63 +92,163 @@ pub fn interesting_trees(
         order,
         threads,
         &|_| {},
-        &Local::default,
+        &|| Local {
+            direct: vec![Vec::new(); predicates.len()],
+            edges: Vec::new(),
+        },
         &|local: &mut Local, oid, object| {
             let Ok(object) = object else { return };
             if object.kind() != ObjectType::Tree {
                 return;
             }
             let parent = key(&oid);
-            let mut direct = name_trees.contains(&oid);
-            for (mode, child) in tree_entries(object.data()) {
-                if mode == b"40000" {
+            let mut direct = vec![false; predicates.len()];
+            for (mode, name, child) in tree_entries(object.data()) {
+                let view = EntryView {
+                    tree: &oid,
+                    mode,
+                    name,
+                    child: &child,
+                };
+                if view.is_tree() {
                     local.edges.push((key(&child), parent));
-                } else if !direct && mode != b"160000" && blob_targets.contains(&child) {
-                    direct = true;
+                }
+                for (i, predicate) in predicates.iter().enumerate() {
+                    if !direct[i] && predicate(&view) {
+                        direct[i] = true;
+                    }
                 }
             }
-            if direct {
-                local.direct.push(parent);
+            for (i, is_direct) in direct.into_iter().enumerate() {
+                if is_direct {
+                    local.direct[i].push(parent);
+                }
             }
         },
     )?;
     let mut edges: Vec<(u64, u64)> = Vec::new();
-    let mut frontier: Vec<u64> = Vec::new();
+    let mut direct = vec![Vec::new(); predicates.len()];
     for local in states {
         edges.extend(local.edges);
-        frontier.extend(local.direct);
+        for (i, list) in local.direct.into_iter().enumerate() {
+            direct[i].extend(list);
+        }
     }
     edges.sort_unstable();
-    let mut interesting: HashSet<u64> = HashSet::new();
-    while let Some(tree) = frontier.pop() {
-        if !interesting.insert(tree) {
-            continue;
-        }
-        let start = edges.partition_point(|(child, _)| *child < tree);
-        for (_, parent) in edges[start..]
-            .iter()
-            .take_while(|(child, _)| *child == tree)
-        {
-            if !interesting.contains(parent) {
-                frontier.push(*parent);
-            }
-        }
-    }
-    Ok(interesting)
+    Ok((TreeGraph { edges }, direct))
 }
 
-/// `(mode, id)` of each entry of a raw tree object; stops quietly at a malformed entry.
-fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], Oid)> + '_ {
+impl TreeGraph {
+    /// The given trees and every tree above them.
+    pub fn closure(&self, mut frontier: Vec<u64>) -> HashSet<u64> {
+        let mut reached: HashSet<u64> = HashSet::new();
+        while let Some(tree) = frontier.pop() {
+            if !reached.insert(tree) {
+                continue;
+            }
+            let start = self.edges.partition_point(|(child, _)| *child < tree);
+            for (_, parent) in self.edges[start..]
+                .iter()
+                .take_while(|(child, _)| *child == tree)
+            {
+                if !reached.contains(parent) {
+                    frontier.push(*parent);
+                }
+            }
+        }
+        reached
+    }
+}
+
+/// `(mode, name, id)` of each entry of a raw tree object; stops quietly at a malformed entry.
+fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> + '_ {
     let mut rest = data;
     std::iter::from_fn(move || {
         let space = memchr::memchr(b' ', rest)?;
         let nul = space + memchr::memchr(0, &rest[space..])?;
         let id = rest.get(nul + 1..nul + 21)?;
         let mode = &rest[..space];
+        let name = &rest[space + 1..nul];
         let oid = Oid::from_bytes(id).ok()?;
         rest = &rest[nul + 21..];
-        Some((mode, oid))
+        Some((mode, name, oid))
     })
+}
+
+/// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`).
+pub fn is_env_name(name: &[u8]) -> bool {
+    name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)
+}
+
+/// Commits that added or changed a dotenv file, as (path, commit), oldest path first. Only trees in
+/// `interesting` (the closure of trees holding such a file) are read.
+pub fn env_file_commits(
+    repo: &Repo,
+    commits: &[CommitRecord],
+    interesting: &HashSet<u64>,
+) -> Vec<(String, String)> {
+    fn walk(
+        repo: &Repo,
+        tree: Oid,
+        interesting: &HashSet<u64>,
+        memo: &mut HashMap<Oid, Rc<[(Vec<u8>, Oid)]>>,
+    ) -> Rc<[(Vec<u8>, Oid)]> {
+        if !interesting.contains(&key(&tree)) {
+            return Rc::from(Vec::new());
+        }
+        if let Some(found) = memo.get(&tree) {
+            return found.clone();
+        }
+        let mut out = Vec::new();
+        let entries: Vec<(Vec<u8>, Oid, Option<ObjectType>)> = match repo.git.find_tree(tree) {
+            Ok(t) => t
+                .iter()
+                .map(|e| (e.name_bytes().to_vec(), e.id(), e.kind()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for (name, oid, kind) in entries {
+            match kind {
+                Some(ObjectType::Blob) if is_env_name(&name) => out.push((name, oid)),
+                Some(ObjectType::Tree) => {
+                    for (sub, blob) in walk(repo, oid, interesting, memo).iter() {
+                        let mut path = name.clone();
+                        path.push(b'/');
+                        path.extend_from_slice(sub);
+                        out.push((path, *blob));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let out: Files = Rc::from(out);
+        memo.insert(tree, out.clone());
+        out
+    }
+    let by_id: HashMap<Oid, &CommitRecord> = commits.iter().map(|c| (c.oid, c)).collect();
+    let mut memo = HashMap::new();
+    let mut out = Vec::new();
+    for commit in commits {
+        let files = walk(repo, commit.tree, interesting, &mut memo);
+        if files.is_empty() {
+            continue;
+        }
+        let mut inherited: HashSet<(Vec<u8>, Oid)> = HashSet::new();
+        for parent in commit.parents.iter().filter_map(|p| by_id.get(p)) {
+            inherited.extend(
+                walk(repo, parent.tree, interesting, &mut memo)
+                    .iter()
+                    .cloned(),
+            );
+        }
+        for (path, blob) in files.iter() {
+            if !inherited.contains(&(path.clone(), *blob)) {
+                out.push((crate::sanitize::path_bytes(path), commit.oid.to_string()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Walks trees with a memo so each tree is read once however many commits share it.
@@ -164,7 +287,7 @@ impl<'a> TreeWalker<'a> {
         }
     }
 
-    /// Limits reading to the trees [`interesting_trees`] found.
+    /// Limits reading to the trees a [`tree_pass`] closure found.
     pub fn restrict_to(&mut self, interesting: HashSet<u64>) {
         self.interesting = Some(interesting);
     }

@@ -48,6 +48,7 @@ fn scan_report(path: &Path, secrets: &[Secret]) -> Report {
             reachable_only: false,
             progress: false,
             command: "respond",
+            env_history: false,
         },
     )
     .unwrap()

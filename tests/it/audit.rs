@@ -1,0 +1,279 @@
+//! `unleak audit`: read-only, provider patterns plus exact .env values, hygiene, CI exit codes.
+
+use crate::hf_stub::HfStub;
+use crate::util::*;
+use std::os::unix::fs::PermissionsExt;
+
+fn audit(repo: &TestRepo, args: &[&str]) -> Run {
+    let mut all = vec!["audit", "--format", "json"];
+    all.extend_from_slice(args);
+    Unleak::new(&repo.path).args(&all).run()
+}
+
+fn rule_ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn hygiene_ids(report: &serde_json::Value) -> Vec<String> {
+    report["hygiene"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|h| h["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn audit_changes_nothing_git_dir_included() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
+    let before = snapshot(&repo.path);
+    for format in ["human", "json"] {
+        let run = Unleak::new(&repo.path)
+            .args(&["audit", "--format", format])
+            .run();
+        run.assert_hides(&token);
+        assert_eq!(run.code, 1, "{run:?}");
+    }
+    assert_eq!(
+        before,
+        snapshot(&repo.path),
+        "audit must leave the repository byte-identical"
+    );
+}
+
+#[test]
+fn every_provider_example_is_found_and_negatives_are_not() {
+    let repo = TestRepo::new();
+    let mut expected = Vec::new();
+    let mut body = String::new();
+    let mut values = Vec::new();
+    for provider in unleak::providers::all() {
+        for pattern in provider.patterns {
+            // The first example of each rule, on a line of its own.
+            let example = unleak::providers::examples::expand(pattern.examples[0]);
+            body.push_str(&format!(
+                "{} = \"{example}\"\n",
+                pattern.id.replace(['.', '-'], "_")
+            ));
+            values.push(example);
+            expected.push(pattern.id.to_string());
+            for negative in pattern.negatives {
+                body.push_str(&format!(
+                    "n = \"{}\"\n",
+                    unleak::providers::examples::expand(negative)
+                ));
+            }
+        }
+    }
+    repo.commit_file("fixtures.txt", &body, "Add fixtures");
+    let run = audit(&repo, &[]);
+    for value in &values {
+        run.assert_hides(value);
+    }
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(
+        rule_ids(&report),
+        expected,
+        "each rule's example found, no negative reported"
+    );
+    assert_eq!(report["findings"].as_array().unwrap().len(), values.len());
+}
+
+#[test]
+fn placeholders_and_a_clean_repository_pass() {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", ".env\n");
+    repo.commit_file(
+        "README.md",
+        format!(
+            "Put your token in .env:\n\n    HF_TOKEN=hf_{}\n    HF_TOKEN=your_token_here\n",
+            "x".repeat(34)
+        ),
+        "Docs",
+    );
+    repo.git(&["add", ".gitignore"]);
+    repo.git(&["commit", "-q", "-m", "Ignore .env"]);
+    let run = audit(&repo, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.json()["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn exact_env_values_are_found_even_without_a_pattern() {
+    let repo = TestRepo::new();
+    let password = format!("Pw{}9x", random_letters(20));
+    repo.write(".gitignore", ".env\n");
+    repo.commit_file("db.py", format!("PASSWORD = '{password}'\n"), "Hardcode");
+    repo.write(".env", format!("DB_PASSWORD={password}\nDEBUG=true\n"));
+    std::fs::set_permissions(
+        repo.path.join(".env"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let run = audit(&repo, &[]);
+    run.assert_hides(&password);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["findings"][0]["path"], "db.py");
+    assert_eq!(report["findings"][0]["rule"], serde_json::Value::Null);
+    assert!(report["secrets"][0]["origin"]
+        .as_str()
+        .unwrap()
+        .ends_with(".env:DB_PASSWORD"));
+}
+
+#[test]
+fn hygiene_problems_each_get_their_warning() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("app.py", "print(1)\n", "Initial");
+    // Committed in the past, then untracked but not ignored; readable by others.
+    repo.commit_file("config/.env", "MODE=dev\n", "Add env");
+    repo.git(&["rm", "-q", "--cached", "config/.env"]);
+    repo.git(&["commit", "-q", "-m", "Untrack"]);
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
+    std::fs::set_permissions(
+        repo.path.join(".env"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    // Staged: a token about to be committed.
+    repo.write("staged.py", format!("T = '{token}'\n"));
+    repo.git(&["add", "staged.py"]);
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "json"])
+        .env("HF_TOKEN", &fake_hf_token())
+        .run();
+    run.assert_hides(&token);
+    let ids = hygiene_ids(&run.json());
+    for id in [
+        "hygiene.env-not-ignored",
+        "hygiene.env-readable",
+        "hygiene.env-in-history",
+        "hygiene.token-staged",
+        "hygiene.env-var-differs",
+    ] {
+        assert!(ids.contains(&id.to_string()), "{id} missing from {ids:?}");
+    }
+    let history = run.json()["hygiene"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "hygiene.env-in-history")
+        .unwrap()
+        .clone();
+    assert_eq!(history["path"], "config/.env");
+    assert_eq!(history["commits"].as_array().unwrap().len(), 1);
+
+    // Tracked now, and hardcoded at HEAD.
+    let repo = TestRepo::new();
+    repo.commit_file(".env", format!("HF_TOKEN={token}\n"), "Track env");
+    repo.commit_file("main.py", format!("T = '{token}'\n"), "Hardcode");
+    let run = audit(&repo, &[]);
+    run.assert_hides(&token);
+    let ids = hygiene_ids(&run.json());
+    assert!(ids.contains(&"hygiene.env-tracked".to_string()), "{ids:?}");
+    assert!(
+        ids.contains(&"hygiene.token-in-head".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn fail_on_allowlist_and_baseline() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.write(".gitignore", ".env\n.unleak.toml\nbaseline.json\n");
+    repo.git(&["add", ".gitignore"]);
+    repo.commit_file("leak.py", format!("T = '{token}'\n"), "Leak");
+
+    // Local only: medium. --fail-on high passes, the default fails.
+    assert_eq!(audit(&repo, &[]).code, 1);
+    let run = audit(&repo, &["--fail-on", "high"]);
+    run.assert_hides(&token);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Allowlisted by fingerprint (with a reason).
+    let fingerprint = audit(&repo, &[]).json()["secrets"][0]["secret"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    repo.write(
+        ".unleak.toml",
+        format!("[[allow]]\nfingerprint = \"{fingerprint}\"\nreason = \"revoked test token\"\n"),
+    );
+    let run = audit(&repo, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("suppressed"),
+        "a quiet report says what it suppressed"
+    );
+    std::fs::remove_file(repo.path.join(".unleak.toml")).unwrap();
+
+    // By path glob.
+    repo.write(
+        ".unleak.toml",
+        "[[allow]]\npath = \"*.py\"\nreason = \"fixtures\"\n",
+    );
+    assert_eq!(audit(&repo, &[]).code, 0);
+    // A bad allowlist is an error, not a silent pass.
+    repo.write(".unleak.toml", "[[allow]]\npath = \"*.py\"\n");
+    assert_eq!(audit(&repo, &[]).code, 2);
+    std::fs::remove_file(repo.path.join(".unleak.toml")).unwrap();
+
+    // Baseline: known findings do not count; a new one does.
+    let baseline = audit(&repo, &[]);
+    std::fs::write(repo.path.join("baseline.json"), &baseline.stdout).unwrap();
+    assert_eq!(audit(&repo, &["--baseline", "baseline.json"]).code, 0);
+    let other = fake_hf_token();
+    repo.commit_file("new.py", format!("T = '{other}'\n"), "Another leak");
+    let run = audit(&repo, &["--baseline", "baseline.json"]);
+    run.assert_hides(&other);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn verify_labels_tokens_live_or_dead() {
+    let live = fake_hf_token();
+    let dead = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&live, "read");
+    let repo = TestRepo::new();
+    repo.commit_file("a.py", format!("A = '{live}'\nB = '{dead}'\n"), "Leak two");
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "json", "--verify"])
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .run();
+    run.assert_hides(&live).assert_hides(&dead);
+    let report = run.json();
+    let mut labels: Vec<String> = report["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["live"].as_str().unwrap().to_string())
+        .collect();
+    labels.sort();
+    assert_eq!(labels, ["dead", "live"]);
+    assert!(stub.revokes().is_empty(), "audit never revokes");
+    // Offline by default: no request at all.
+    let before = stub.requests().len();
+    audit(&repo, &[]);
+    assert_eq!(stub.requests().len(), before);
+}
