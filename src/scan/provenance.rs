@@ -180,6 +180,9 @@ pub fn is_env_name(name: &[u8]) -> bool {
     name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)
 }
 
+/// (path, blob) of each dotenv file under a tree.
+type EnvFiles = Rc<[(Vec<u8>, Oid)]>;
+
 /// Commits that added or changed a dotenv file, as (path, commit), oldest path first. Only trees in
 /// `interesting` (the closure of trees holding such a file) are read.
 pub fn env_file_commits(
@@ -221,7 +224,7 @@ pub fn env_file_commits(
                 _ => {}
             }
         }
-        let out: Files = Rc::from(out);
+        let out: EnvFiles = Rc::from(out);
         memo.insert(tree, out.clone());
         out
     }
