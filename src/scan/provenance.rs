@@ -194,8 +194,8 @@ pub fn env_file_commits(
         repo: &Repo,
         tree: Oid,
         interesting: &HashSet<u64>,
-        memo: &mut HashMap<Oid, Rc<[(Vec<u8>, Oid)]>>,
-    ) -> Rc<[(Vec<u8>, Oid)]> {
+        memo: &mut HashMap<Oid, EnvFiles>,
+    ) -> EnvFiles {
         if !interesting.contains(&key(&tree)) {
             return Rc::from(Vec::new());
         }
