@@ -242,6 +242,15 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub token: TokenArgs,
 
+    /// Verify without the plaintext: the token's fingerprint (`sha256:…`, as scan and respond print).
+    /// Candidates are found by provider pattern and compared by fingerprint. Repeatable.
+    #[arg(
+        long,
+        value_name = "sha256:HEX",
+        help_heading = "Token source (never a command-line value)"
+    )]
+    pub fingerprint: Vec<String>,
+
     /// Read the tokens' fingerprints and first changed commits from an incident record (`--report` JSON).
     #[arg(
         long,

@@ -6,7 +6,7 @@ use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
 use crate::exit_codes::ExitCode;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::report::{self, human::Style, Warning};
-use crate::scan::{self, matcher::Matcher, repo::Repo, verify, ScanOptions};
+use crate::scan::{self, matcher::Matcher, patterns::PatternSet, repo::Repo, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{bail, Context, Result};
 use git2::Oid;
@@ -45,13 +45,34 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     } else {
         Box::new(NoTerminal)
     };
-    let collected = tokens::collect(
-        &spec,
-        local.workdir.as_deref(),
-        &mut std::io::stdin().lock(),
-        prompter.as_mut(),
-        interactive,
-    )?;
+    // Fingerprints: given, or from the incident record. With only fingerprints, no plaintext is needed:
+    // candidates are found by provider pattern and compared by fingerprint.
+    let mut fingerprints: Vec<String> = args.fingerprint.clone();
+    if let Some(record) = &args.record {
+        fingerprints.extend(record_fingerprints(record)?);
+    }
+    for fingerprint in &fingerprints {
+        let hex = fingerprint.strip_prefix("sha256:").unwrap_or_default();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            anyhow::bail!(
+                "{fingerprint} is not a fingerprint (sha256: and 64 hex digits, as scan prints)"
+            );
+        }
+    }
+    fingerprints.sort();
+    fingerprints.dedup();
+    let secrets = if fingerprints.is_empty() || !spec.is_default() {
+        tokens::collect(
+            &spec,
+            local.workdir.as_deref(),
+            &mut std::io::stdin().lock(),
+            prompter.as_mut(),
+            interactive,
+        )?
+        .secrets
+    } else {
+        Vec::new()
+    };
 
     // With --remote: a temporary mirror of what the server serves, outside the repository.
     let mirror_dir;
@@ -74,9 +95,21 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
         command: "verify",
         env_history: false,
     };
-    let mut report = scan::scan(&target, &collected.secrets, &options)?;
-    let matcher = Matcher::new(&collected.secrets);
-    let verification = verify::check(&target, &matcher, &first_changed, !report.found())?;
+    let (mut report, matcher) = if fingerprints.is_empty() {
+        (
+            scan::scan(&target, &secrets, &options)?,
+            Matcher::new(&secrets),
+        )
+    } else {
+        by_fingerprint(&target, &secrets, &fingerprints, &options)?
+    };
+    let patterns = PatternSet::all();
+    let holds = |bytes: &[u8]| {
+        matcher.is_match(bytes)
+            || (!fingerprints.is_empty()
+                && pattern_fingerprint_match(&patterns, bytes, &fingerprints))
+    };
+    let verification = verify::check(&target, &holds, &first_changed, !report.found())?;
     for leftover in &verification.leftover_refs {
         report.warnings.push(Warning::new(
             "leftover-ref",
@@ -139,6 +172,87 @@ fn fetch_mirror(local: &Repo, remote: &str, mirror: &Path) -> Result<()> {
         bail!("git clone --mirror of remote {remote} failed ({status})");
     }
     Ok(())
+}
+
+/// Scans with every provider pattern and keeps only the tokens whose fingerprint was asked for (plus
+/// any given in plaintext). Fingerprints found nowhere are listed as not found.
+fn by_fingerprint(
+    repo: &Repo,
+    secrets: &[crate::secret::Secret],
+    fingerprints: &[String],
+    options: &ScanOptions,
+) -> Result<(report::Report, Matcher)> {
+    let patterns = PatternSet::all();
+    let output = scan::scan_with(repo, secrets, Some(&patterns), options)?;
+    let wanted = |fingerprint: &str| {
+        fingerprints.iter().any(|f| f == fingerprint)
+            || secrets.iter().any(|s| s.fingerprint() == fingerprint)
+    };
+    let mut report = output.report;
+    report.findings.retain(|f| wanted(&f.secret.fingerprint));
+    report.secrets.retain(|s| wanted(&s.secret.fingerprint));
+    for fingerprint in fingerprints {
+        if !report
+            .secrets
+            .iter()
+            .any(|s| &s.secret.fingerprint == fingerprint)
+        {
+            report.secrets.push(report::SecretSummary {
+                secret: report::SecretRef {
+                    redacted: "(fingerprint only)".into(),
+                    fingerprint: fingerprint.clone(),
+                },
+                origin: "--fingerprint".into(),
+                provider: None,
+                rule: None,
+                severity: None,
+                live: None,
+                found: false,
+                findings: 0,
+                introducing_commits: Vec::new(),
+                refs: Vec::new(),
+                pushed: false,
+                remotes: Vec::new(),
+                in_head: Vec::new(),
+                in_index: Vec::new(),
+                in_worktree: Vec::new(),
+                first_exposure: None,
+            });
+        }
+    }
+    report.warnings.push(Warning::new(
+        "fingerprint-only",
+        "verified by fingerprint: a token that matches no provider pattern cannot be found this way; give it in plaintext (--token-stdin) if it had no known shape",
+    ));
+    let kept: Vec<crate::secret::Secret> = output
+        .secrets
+        .into_iter()
+        .filter(|s| wanted(&s.fingerprint()))
+        .collect();
+    Ok((report, Matcher::new(&kept)))
+}
+
+/// Whether `bytes` hold a provider-pattern match whose fingerprint is one of `fingerprints`.
+fn pattern_fingerprint_match(patterns: &PatternSet, bytes: &[u8], fingerprints: &[String]) -> bool {
+    let mut hits = Vec::new();
+    patterns.find_all(bytes, &mut hits);
+    hits.iter().any(|h| {
+        let fingerprint = crate::secret::fingerprint(&bytes[h.start..h.end]);
+        fingerprints.contains(&fingerprint)
+    })
+}
+
+fn record_fingerprints(path: &PathBuf) -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
+    Ok(json["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["secret"]["fingerprint"].as_str().map(str::to_string))
+        .collect())
 }
 
 fn record_first_changed(path: &PathBuf) -> Result<Vec<Oid>> {

@@ -2,7 +2,6 @@
 //! holds them, and no file git keeps beside the object database (filter-repo's own directory, reflogs,
 //! `ORIG_HEAD`, `FETCH_HEAD`, packed refs…) still carries the token.
 
-use super::matcher::Matcher;
 use super::repo::Repo;
 use anyhow::{Context, Result};
 use git2::Oid;
@@ -36,7 +35,7 @@ const MAX_GIT_FILE: u64 = 64 * 1024 * 1024;
 
 pub fn check(
     repo: &Repo,
-    matcher: &Matcher,
+    holds: &dyn Fn(&[u8]) -> bool,
     first_changed: &[Oid],
     findings_clean: bool,
 ) -> Result<Verification> {
@@ -81,7 +80,7 @@ pub fn check(
         dirs.push(common);
     }
     for dir in &dirs {
-        scan_git_dir(dir, dir, matcher, &mut verification.git_dir_files);
+        scan_git_dir(dir, dir, holds, &mut verification.git_dir_files);
     }
     verification.git_dir_files.sort();
     verification.git_dir_files.dedup();
@@ -91,7 +90,7 @@ pub fn check(
     Ok(verification)
 }
 
-fn scan_git_dir(root: &Path, dir: &Path, matcher: &Matcher, out: &mut Vec<String>) {
+fn scan_git_dir(root: &Path, dir: &Path, holds: &dyn Fn(&[u8]) -> bool, out: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -103,10 +102,10 @@ fn scan_git_dir(root: &Path, dir: &Path, matcher: &Matcher, out: &mut Vec<String
             if dir == root && (entry.file_name() == "objects" || entry.file_name() == "worktrees") {
                 continue;
             }
-            scan_git_dir(root, &path, matcher, out);
+            scan_git_dir(root, &path, holds, out);
         } else if meta.is_file() && meta.len() <= MAX_GIT_FILE {
             if let Ok(bytes) = std::fs::read(&path) {
-                if matcher.is_match(&bytes) {
+                if holds(&bytes) {
                     out.push(relative(root, &path));
                 }
             }

@@ -192,6 +192,17 @@ fn incident_end_to_end() {
         .run();
     verify.assert_hides(&old);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    // Without the plaintext (it is gone from .env now): the incident record's fingerprints.
+    let json_record = format!("{}.json", record.display());
+    let verify = Unleak::new(&fresh)
+        .args(&["verify", "--record", &json_record])
+        .run();
+    verify.assert_hides(&old);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    let verify = Unleak::new(&repo.path)
+        .args(&["verify", "--record", &json_record, "--remote", "origin"])
+        .run();
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     // Fingerprint-free check by hand: no trace in any object of a fresh mirror.
     let mirror = repo.dir.path().join("check.git");
     run_git(

@@ -136,3 +136,36 @@ fn remote_mirror_sees_only_what_the_server_serves() {
     let run = verify(&repo.path, &token, &[]);
     assert_eq!(run.code, 1);
 }
+
+#[test]
+fn fingerprint_only_verification_needs_no_plaintext() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "keep me\n", "Initial");
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let run = Unleak::new(&repo.path)
+        .args(&["verify", "--format", "json", "--fingerprint", &fingerprint])
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["findings"][0]["path"], "config.py");
+    assert_eq!(
+        report["secrets"].as_array().unwrap().len(),
+        1,
+        "only the asked-for token"
+    );
+
+    filter_repo(&repo.path, &token);
+    let run = Unleak::new(&repo.path)
+        .args(&["verify", "--fingerprint", &fingerprint])
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let run = Unleak::new(&repo.path)
+        .args(&["verify", "--fingerprint", "sha256:nothex"])
+        .run();
+    assert_eq!(run.code, 2);
+}
