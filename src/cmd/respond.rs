@@ -21,8 +21,8 @@ pub fn run(config: RespondConfig) -> Result<ExitCode> {
         Format::Human => Box::new(stdout.lock()),
         Format::Json => Box::new(stderr.lock()),
     };
-    let stdin = std::io::stdin();
-    let mut stdin = stdin.lock();
+    // Not locked for the whole run: the hidden prompt reads the terminal too, and would wait forever.
+    let mut stdin = std::io::BufReader::new(std::io::stdin());
     let mut io = Io {
         prompter: prompter.as_mut(),
         out: narrative.as_mut(),

@@ -21,7 +21,8 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     let collected = tokens::collect(
         &config.tokens,
         repo.workdir.as_deref(),
-        &mut std::io::stdin().lock(),
+        // Not locked: a hidden prompt may need the terminal while this reader exists.
+        &mut std::io::BufReader::new(std::io::stdin()),
         prompter.as_mut(),
         interactive,
     )?;

@@ -65,7 +65,8 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
         tokens::collect(
             &spec,
             local.workdir.as_deref(),
-            &mut std::io::stdin().lock(),
+            // Not locked: a hidden prompt may need the terminal while this reader exists.
+            &mut std::io::BufReader::new(std::io::stdin()),
             prompter.as_mut(),
             interactive,
         )?

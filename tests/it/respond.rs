@@ -103,3 +103,179 @@ fn dry_run_changes_nothing_and_revokes_nothing() {
         "the repository, .git included, is byte-identical"
     );
 }
+
+/// The flow in-process with scripted answers: the prompter trait is the seam tests drive.
+#[test]
+fn scripted_prompts_drive_the_whole_flow() {
+    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::prompt::{Answer, ScriptedPrompter};
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, "write");
+    stub.add_live(&new, "fineGrained");
+    let repo = leaked_repo(&old);
+    let script = repo.dir.path().join("rewrite.sh");
+    let config = unleak::config::RespondConfig {
+        globals: unleak::config::Globals {
+            quiet: true,
+            color: false,
+            progress: false,
+        },
+        repo: repo.path.clone(),
+        tokens: Default::default(),
+        scope: unleak::config::Scope {
+            reachable_only: false,
+            threads: 2,
+        },
+        yes: false,
+        dry_run: false,
+        revoke: None,
+        new_token: NewTokenSource::Prompt,
+        offline: false,
+        report: None,
+        write_script: Some(script.clone()),
+        literal: false,
+        remove_env_files: false,
+        remote: "origin".into(),
+        update_key: None,
+        backup: false,
+        format: unleak::cli::Format::Human,
+    };
+    let mut prompter =
+        ScriptedPrompter::new([Answer::Choice(0), Answer::Secret(new.clone()), Answer::Yes]);
+    let mut out = Vec::new();
+    let mut stdin = std::io::Cursor::new(Vec::new());
+    // SAFETY of the endpoint: the flow reads HF_ENDPOINT; this test binary runs tests in threads, so
+    // the variable is passed through the process environment of this test only by design of the stub.
+    let outcome = {
+        let _guard = EnvGuard::set("HF_ENDPOINT", &stub.endpoint);
+        let mut io = Io {
+            prompter: &mut prompter,
+            out: &mut out,
+            stdin: &mut stdin,
+            interactive: true,
+        };
+        playbook::respond(&config, &mut io).unwrap()
+    };
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains(&old) && !text.contains(&new), "{text}");
+    assert_eq!(
+        prompter.asked,
+        [
+            "How do you want to revoke it?",
+            "New token (input hidden)",
+            &format!(
+                "Write the new token to {} (HF_TOKEN)?",
+                repo.path.join(".env").display()
+            )
+        ]
+    );
+    assert_eq!(outcome.record.open_steps(), 0, "{text}");
+    assert_eq!(stub.revokes().len(), 1);
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert_eq!(
+        env,
+        format!("# secrets\nMODEL=gpt2\nHF_TOKEN={new}\nexport OTHER='x y'\n")
+    );
+    assert!(script.exists());
+}
+
+/// Sets an environment variable for the duration of a test and restores it.
+struct EnvGuard(&'static str, Option<std::ffi::OsString>);
+
+impl EnvGuard {
+    fn set(key: &'static str, value: &str) -> EnvGuard {
+        let old = std::env::var_os(key);
+        // Only this test reads HF_ENDPOINT in-process; other tests pass it to child processes.
+        unsafe_free_set_var(key, value);
+        EnvGuard(key, old)
+    }
+}
+
+impl Drop for EnvGuard {
+    fn drop(&mut self) {
+        match &self.1 {
+            Some(v) => unsafe_free_set_var(self.0, v.to_str().unwrap_or_default()),
+            None => unsafe_free_remove_var(self.0),
+        }
+    }
+}
+
+#[allow(deprecated)]
+fn unsafe_free_set_var(key: &str, value: &str) {
+    std::env::set_var(key, value);
+}
+
+#[allow(deprecated)]
+fn unsafe_free_remove_var(key: &str) {
+    std::env::remove_var(key);
+}
+
+/// In a real terminal: the revoke choice, the hidden new token (asked twice) and the consent prompt.
+#[test]
+fn prompts_in_a_terminal_hide_the_new_token() {
+    use std::time::Duration;
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, "read");
+    stub.add_live(&new, "read");
+    let repo = leaked_repo(&old);
+    let script = repo.dir.path().join("rewrite.sh");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+    scrub(&mut cmd)
+        .current_dir(&repo.path)
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .env("HF_HOME", repo.dir.path().join("hf-home"))
+        .env("TERM", "dumb")
+        .args(["respond", "--write-script", script.to_str().unwrap()]);
+    let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut seen: Vec<u8> = Vec::new();
+    let mut step = |session: &mut expectrl::Session, needle: &str| {
+        let found = session.expect(needle).unwrap_or_else(|e| {
+            panic!(
+                "waiting for {needle:?}: {e}; saw: {}",
+                String::from_utf8_lossy(&seen)
+            )
+        });
+        seen.extend_from_slice(found.as_bytes());
+    };
+    let wait_for_no_echo = |session: &mut expectrl::Session| {
+        let start = std::time::Instant::now();
+        while session.get_process().get_echo().unwrap() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "echo never turned off"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    step(&mut session, "How do you want to revoke it?");
+    session.send("\r").unwrap();
+    step(&mut session, "(input hidden)");
+    wait_for_no_echo(&mut session);
+    session.send_line(&new).unwrap();
+    step(&mut session, "to confirm");
+    wait_for_no_echo(&mut session);
+    session.send_line(&new).unwrap();
+    step(&mut session, "Write the new token");
+    session.send("y").unwrap();
+    step(&mut session, "Wrote");
+    if let Ok(rest) = session.expect(expectrl::Eof) {
+        seen.extend_from_slice(rest.as_bytes());
+    }
+    let seen = String::from_utf8_lossy(&seen);
+    assert!(
+        !seen.contains(&new) && !seen.contains(&new[3..12]),
+        "the terminal showed the new token:\n{seen}"
+    );
+    assert!(
+        !seen.contains(&old),
+        "the terminal showed the old token:\n{seen}"
+    );
+    assert!(seen.contains("Confirmed: the old token is dead"), "{seen}");
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert!(env.contains(&format!("HF_TOKEN={new}\n")));
+}
