@@ -657,7 +657,7 @@ fn update_env(
             }
         )?;
         for action in &hygiene.actions {
-            writeln!(io.out, "  would {}", action.describe(false))?;
+            writeln!(io.out, "  {}", action.describe(false))?;
         }
         let status = if config.dry_run {
             StepStatus::WouldDo(what)
@@ -720,9 +720,9 @@ fn update_env(
             || config.yes
             || io
                 .prompter
-                .confirm(&format!("{}?", action.describe(false)), true, "--yes")?;
+                .confirm(&consent_question(action), true, "--yes")?;
         if !consent {
-            writeln!(io.out, "  left as is: would {}", action.describe(false))?;
+            writeln!(io.out, "  left as is: {}", action.describe(false))?;
             notes.push(format!("declined: {}", action.describe(false)));
             continue;
         }
@@ -738,6 +738,17 @@ fn update_env(
     );
     record.step(STEP, StepStatus::Done, notes);
     Ok(())
+}
+
+/// "would remove .env from the git index…" as a question: "Remove .env from the git index…?"
+fn consent_question(action: &hygiene::Action) -> String {
+    let text = action.describe(false);
+    let text = text.strip_prefix("would ").unwrap_or(&text);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}?", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
 }
 
 fn rewrite_plan(
