@@ -114,7 +114,12 @@ pub fn scan_with(
     let secrets = secrets_ref;
 
     let tips = repo.tips()?;
-    let mut warnings = shape_warnings(repo, &pass);
+    let missing_blobs = if repo.partial {
+        provenance::count_missing_blobs(repo, &order, options.threads)?
+    } else {
+        0
+    };
+    let mut warnings = shape_warnings(repo, &pass, missing_blobs);
     let blob_hits: HashMap<Oid, &ObjectHits> = pass
         .hits
         .iter()
@@ -304,7 +309,7 @@ fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
 }
 
 /// Warnings about what the scan could not see.
-fn shape_warnings(repo: &Repo, pass: &PassResult) -> Vec<Warning> {
+fn shape_warnings(repo: &Repo, pass: &PassResult, missing_blobs: usize) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if repo.shallow {
         warnings.push(Warning::new(
@@ -313,10 +318,12 @@ fn shape_warnings(repo: &Repo, pass: &PassResult) -> Vec<Warning> {
         ));
     }
     if repo.partial {
-        let missing = pass.unreadable.len();
         warnings.push(Warning::new(
             "partial-clone",
-            format!("this is a partial clone: objects the server did not send were not searched ({missing} object(s) could not be read); a full `git clone --mirror` can be scanned completely"),
+            format!(
+                "this is a partial clone: {missing_blobs} blob(s) the server did not send were not searched ({} object(s) could not be read); a full `git clone --mirror` can be scanned completely",
+                pass.unreadable.len()
+            ),
         ));
     }
     for bad in pass.unreadable.iter().take(20) {

@@ -175,6 +175,31 @@ fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> + '_ {
     })
 }
 
+/// Distinct blobs that trees name but the object database lacks (a partial clone's unfetched blobs).
+pub fn count_missing_blobs(repo: &Repo, order: &[Oid], threads: usize) -> anyhow::Result<usize> {
+    let present: HashSet<Oid> = order.iter().copied().collect();
+    let states = super::objects::for_each_object(
+        &repo.git_dir,
+        order,
+        threads,
+        &|_| {},
+        &HashSet::new,
+        &|missing: &mut HashSet<Oid>, _oid, object| {
+            let Ok(object) = object else { return };
+            if object.kind() != ObjectType::Tree {
+                return;
+            }
+            for (mode, _, child) in tree_entries(object.data()) {
+                if mode != b"40000" && mode != b"160000" && !present.contains(&child) {
+                    missing.insert(child);
+                }
+            }
+        },
+    )?;
+    let all: HashSet<Oid> = states.into_iter().flatten().collect();
+    Ok(all.len())
+}
+
 /// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`).
 pub fn is_env_name(name: &[u8]) -> bool {
     name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)

@@ -653,3 +653,82 @@ fn subjects_holding_the_token_are_redacted() {
         );
     }
 }
+
+#[test]
+fn partial_clone_submodule_and_lfs_are_warned_about() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.git(&["config", "uploadpack.allowFilter", "true"]);
+    repo.commit_file("k.txt", format!("{token}\n"), "Leak");
+    repo.commit_file(
+        "model.bin",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n",
+        "Add LFS pointer",
+    );
+    let partial = repo.dir.path().join("partial");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-checkout",
+            "--filter=blob:none",
+            &format!("file://{}", repo.path.display()),
+            partial.to_str().unwrap(),
+        ],
+        0,
+    );
+    let run = Unleak::new(&partial)
+        .args(&["scan", "--format", "json", "--token-stdin"])
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 0, "the blob was never fetched: {}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["repository"]["partial"], true);
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("partial-clone"), "{report:#}");
+    assert!(
+        warnings.contains("2 blob(s) the server did not send"),
+        "{warnings}"
+    );
+
+    // A submodule (a gitlink) is named, not entered; an LFS pointer is counted.
+    let sub = TestRepo::new();
+    sub.commit_file("s.txt", "sub\n", "Sub");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        sub.path.to_str().unwrap(),
+        "vendor/sub",
+    ]);
+    repo.git(&["commit", "-q", "-m", "Add submodule"]);
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("submodule vendor/sub was not entered"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("Git LFS pointer"), "{warnings}");
+}
+
+#[test]
+fn huge_binary_blob_is_scanned() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let mut big = vec![0u8; 24 << 20];
+    for (i, b) in big.iter_mut().enumerate() {
+        *b = (i * 7 % 251) as u8;
+    }
+    let at = big.len() - 1000;
+    big[at..at + token.len()].copy_from_slice(token.as_bytes());
+    let commit = repo.commit_file("weights.bin", &big, "Add weights");
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(report["findings"][0]["commit"], commit.as_str());
+    assert_eq!(report["findings"][0]["line"], serde_json::Value::Null);
+}
