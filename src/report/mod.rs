@@ -4,6 +4,7 @@
 
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::scan::matcher::Encoding;
 use crate::scan::repo::RemoteInfo;

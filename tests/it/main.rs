@@ -7,6 +7,7 @@ mod dotenv;
 mod e2e;
 mod respond;
 mod rewrite;
+mod sarif;
 mod scan;
 mod setup;
 mod verify;
