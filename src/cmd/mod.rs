@@ -1,5 +1,6 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
+pub mod hook;
 pub mod respond;
 pub mod scan;
 pub mod setup;
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify(args) => verify::run(args, &globals),
         Command::Setup(args) => setup::run(args, &globals),
+        Command::Hook(args) => hook::run(args, &globals),
     }
 }

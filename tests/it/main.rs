@@ -5,6 +5,7 @@ mod util;
 
 mod dotenv;
 mod e2e;
+mod hook;
 mod respond;
 mod rewrite;
 mod sarif;
