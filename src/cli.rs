@@ -40,6 +40,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Store a token in .env safely: hidden prompt, mode 0600, atomic write, ignored by git.
     Setup(SetupArgs),
+    /// A pre-commit hook that blocks a commit adding a token: install, uninstall, or run it.
+    Hook(HookArgs),
 }
 
 /// Where the token(s) to look for come from. Never the value itself.
@@ -90,8 +92,12 @@ pub struct OutputArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people: grouped by token, then by introducing commit.
     Human,
+    /// One JSON document (docs/report-format.md).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning (docs/sarif.md).
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -311,4 +317,34 @@ pub enum FailOn {
     High,
     Medium,
     Low,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Write the repository's pre-commit hook (in core.hooksPath when set) to run `unleak hook run`.
+    Install {
+        /// The repository [default: the one around the current directory].
+        repo: Option<PathBuf>,
+
+        /// Replace a pre-commit hook unleak did not write (it is kept as pre-commit.unleak-backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook unleak installed (and put back the one it replaced, if any).
+    Uninstall {
+        /// The repository [default: the one around the current directory].
+        repo: Option<PathBuf>,
+    },
+    /// What the hook runs: fail (exit 1) when the staged changes add a token, naming path, line and rule.
+    /// Compares against every secret-looking value of the repository's .env and every provider pattern.
+    Run {
+        /// The repository [default: the one around the current directory].
+        repo: Option<PathBuf>,
+    },
 }

@@ -2,7 +2,7 @@
 //! No prompt, no write; the network only with `--verify` (read-only whoami).
 
 use crate::audit::{self, Allowlist};
-use crate::cli::{AuditArgs, FailOn, Format};
+use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
 use crate::playbook::hf_api::{HfApi, TokenStatus};
@@ -92,16 +92,14 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match args.output.format {
-        Format::Human => report::human::render(
-            &report,
-            Style {
-                color: globals.color,
-            },
-            &mut out,
-        )?,
-        Format::Json => report::json::render(&report, &mut out)?,
-    }
+    report::render(
+        &report,
+        args.output.format,
+        Style {
+            color: globals.color,
+        },
+        &mut out,
+    )?;
     out.flush()?;
     let threshold = match args.fail_on {
         FailOn::High => Severity::High,

@@ -1,6 +1,7 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
 pub mod audit;
+pub mod hook;
 pub mod respond;
 pub mod scan;
 pub mod setup;
@@ -20,5 +21,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify(args) => verify::run(args, &globals),
         Command::Setup(args) => setup::run(args, &globals),
+        Command::Hook(args) => hook::run(args, &globals),
     }
 }

@@ -9,6 +9,9 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn run(config: RespondConfig) -> Result<ExitCode> {
+    if config.format == Format::Sarif {
+        anyhow::bail!("respond writes an incident record, not SARIF: use --format json, or `unleak audit --format sarif`");
+    }
     let interactive = TerminalPrompter::available() && !config.dry_run;
     let mut prompter: Box<dyn Prompter> = if interactive {
         Box::new(TerminalPrompter)
@@ -19,7 +22,7 @@ pub fn run(config: RespondConfig) -> Result<ExitCode> {
     let stderr = std::io::stderr();
     let mut narrative: Box<dyn Write> = match config.format {
         Format::Human => Box::new(stdout.lock()),
-        Format::Json => Box::new(stderr.lock()),
+        Format::Json | Format::Sarif => Box::new(stderr.lock()),
     };
     // Not locked for the whole run: the hidden prompt reads the terminal too, and would wait forever.
     let mut stdin = std::io::BufReader::new(std::io::stdin());

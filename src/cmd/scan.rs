@@ -1,6 +1,5 @@
 //! `unleak scan`: find known tokens everywhere in a repository.
 
-use crate::cli::Format;
 use crate::config::ScanConfig;
 use crate::exit_codes::ExitCode;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
@@ -41,16 +40,14 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match config.format {
-        Format::Human => report::human::render(
-            &report,
-            Style {
-                color: config.globals.color,
-            },
-            &mut out,
-        )?,
-        Format::Json => report::json::render(&report, &mut out)?,
-    }
+    report::render(
+        &report,
+        config.format,
+        Style {
+            color: config.globals.color,
+        },
+        &mut out,
+    )?;
     out.flush()?;
     Ok(if report.found() {
         ExitCode::Found

@@ -1,7 +1,7 @@
 //! `unleak verify`: "am I safe now?" after a rewrite. A full scan (every object, reachable or not) plus
 //! the post-rewrite checks; exit 0 only when nothing carries the token.
 
-use crate::cli::{Format, VerifyArgs};
+use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
 use crate::exit_codes::ExitCode;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
@@ -122,16 +122,14 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match args.output.format {
-        Format::Human => report::human::render(
-            &report,
-            Style {
-                color: globals.color,
-            },
-            &mut out,
-        )?,
-        Format::Json => report::json::render(&report, &mut out)?,
-    }
+    report::render(
+        &report,
+        args.output.format,
+        Style {
+            color: globals.color,
+        },
+        &mut out,
+    )?;
     out.flush()?;
     Ok(if clean {
         ExitCode::Clean

@@ -4,6 +4,7 @@
 
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::scan::matcher::Encoding;
 use crate::scan::repo::RemoteInfo;
@@ -231,6 +232,20 @@ pub struct Stats {
     pub enumerate_ms: u64,
     /// The bulk pass over every object; the rest of `elapsed_ms` is provenance and reporting.
     pub pass_ms: u64,
+}
+
+/// Renders a report in the chosen format; the one place commands go through.
+pub fn render(
+    report: &Report,
+    format: crate::cli::Format,
+    style: human::Style,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        crate::cli::Format::Human => human::render(report, style, out),
+        crate::cli::Format::Json => json::render(report, out),
+        crate::cli::Format::Sarif => sarif::render(report, out),
+    }
 }
 
 impl Report {

@@ -6,6 +6,7 @@ pub mod objects;
 pub mod patterns;
 pub mod provenance;
 pub mod repo;
+pub mod staged;
 pub mod verify;
 
 use crate::report::{

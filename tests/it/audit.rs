@@ -277,3 +277,26 @@ fn verify_labels_tokens_live_or_dead() {
     audit(&repo, &[]);
     assert_eq!(stub.requests().len(), before);
 }
+
+#[test]
+fn audit_sarif_from_the_binary_validates() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    repo.commit_file(".env", "MODE=dev\n", "Track env");
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "sarif"])
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    crate::sarif::assert_valid_sarif(&run.stdout);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rules: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"huggingface.user-token"), "{rules:?}");
+    assert!(rules.contains(&"hygiene.env-tracked"), "{rules:?}");
+}

@@ -1,0 +1,268 @@
+//! What a pre-commit hook needs from git: the tokens the staged changes would add, and where hooks live.
+//! Only the blobs that differ from HEAD are read, so the check costs what the commit changes, not what
+//! the history holds (that is `unleak audit`'s job).
+
+use super::matcher::{Encoding, Matcher};
+use super::patterns::{PatternHit, PatternSet};
+use super::repo::Repo;
+use crate::report::{Location, SecretRef};
+use crate::sanitize::path_bytes;
+use crate::secret::Secret;
+use anyhow::{Context, Result};
+use git2::{Delta, DiffOptions, Index, Oid};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// A token a staged file would add to history. Names the token by redaction and fingerprint only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StagedFinding {
+    /// The staged path (tokens in the path itself are redacted).
+    pub path: String,
+    /// In the file's contents, or in its name.
+    pub location: Location,
+    /// 1-based line of the occurrence (text contents only).
+    pub line: Option<u32>,
+    pub encoding: Encoding,
+    /// The provider rule the token matches, when any.
+    pub rule: Option<String>,
+    /// Where the exact value came from (`.env:HF_TOKEN`) when it is one of the given secrets.
+    pub origin: Option<String>,
+    pub secret: SecretRef,
+}
+
+/// Tokens that the index adds relative to HEAD: every given secret (by exact value, in each form the
+/// matcher knows) and every provider pattern, in each staged blob that differs from HEAD's blob at the
+/// same path, and in the staged paths themselves. A token HEAD's version of the same file already holds
+/// is not reported again: the commit does not add it.
+///
+/// The index is the one git is committing: `$GIT_INDEX_FILE` when git sets it (as it does for
+/// `git commit -a` and `git commit <paths>`), else the repository's.
+pub fn staged_findings(
+    repo: &Repo,
+    secrets: &[Secret],
+    patterns: &PatternSet,
+) -> Result<Vec<StagedFinding>> {
+    let matcher = Matcher::new(secrets);
+    let index = commit_index(repo)?;
+    let head_tree = match repo.head_commit() {
+        Some(commit) => Some(
+            repo.git
+                .find_commit(commit)
+                .and_then(|c| c.tree())
+                .context("cannot read HEAD's tree")?,
+        ),
+        None => None,
+    };
+    let mut options = DiffOptions::new();
+    options.ignore_submodules(true);
+    let diff = repo
+        .git
+        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
+        .context("cannot compare the index with HEAD")?;
+
+    let search = Search {
+        matcher: &matcher,
+        secrets,
+        patterns,
+    };
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        if new.mode() == git2::FileMode::Commit {
+            continue;
+        }
+        let raw_path = new.path_bytes().unwrap_or_default();
+        let shown = search.redact_path(raw_path);
+        let mut found: Vec<StagedFinding> = search
+            .tokens_in(raw_path, false)
+            .into_iter()
+            .map(|t| t.at(&shown, Location::Path))
+            .collect();
+        let blob = repo
+            .git
+            .find_blob(new.id())
+            .with_context(|| format!("cannot read the staged blob of {shown}"))?;
+        let tokens = search.tokens_in(blob.content(), true);
+        if !tokens.is_empty() {
+            let before = existing_fingerprints(repo, &search, delta.old_file().id());
+            found.extend(
+                tokens
+                    .into_iter()
+                    .filter(|t| !before.contains(&t.secret.fingerprint))
+                    .map(|t| t.at(&shown, Location::Blob)),
+            );
+        }
+        found.sort_by(|a, b| (a.line, &a.secret.fingerprint).cmp(&(b.line, &b.secret.fingerprint)));
+        found.dedup_by(|a, b| a.location == b.location && a.line == b.line && a.secret == b.secret);
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// The index git is committing (see [`staged_findings`]).
+fn commit_index(repo: &Repo) -> Result<Index> {
+    if let Some(file) = std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
+        let path = PathBuf::from(&file);
+        // git gives it relative to where the hook runs: the top of the working tree.
+        let path = if path.is_absolute() {
+            path
+        } else {
+            std::env::current_dir()?.join(path)
+        };
+        return Index::open(&path).with_context(|| {
+            format!(
+                "cannot read the index git is committing ({})",
+                path.display()
+            )
+        });
+    }
+    repo.git.index().context("cannot read the index")
+}
+
+/// Fingerprints of the tokens HEAD's blob already holds (none for a new file).
+fn existing_fingerprints(repo: &Repo, search: &Search<'_>, old: Oid) -> HashSet<String> {
+    if old.is_zero() {
+        return HashSet::new();
+    }
+    let Ok(blob) = repo.git.find_blob(old) else {
+        return HashSet::new();
+    };
+    search
+        .tokens_in(blob.content(), false)
+        .into_iter()
+        .map(|t| t.secret.fingerprint)
+        .collect()
+}
+
+struct Search<'a> {
+    matcher: &'a Matcher,
+    secrets: &'a [Secret],
+    patterns: &'a PatternSet,
+}
+
+/// A token found in some bytes, before it is placed at a path.
+struct Token {
+    line: Option<u32>,
+    encoding: Encoding,
+    rule: Option<String>,
+    origin: Option<String>,
+    secret: SecretRef,
+}
+
+impl Token {
+    fn at(self, path: &str, location: Location) -> StagedFinding {
+        StagedFinding {
+            path: path.to_string(),
+            location,
+            line: self.line,
+            encoding: self.encoding,
+            rule: self.rule,
+            origin: self.origin,
+            secret: self.secret,
+        }
+    }
+}
+
+impl Search<'_> {
+    /// Every token in `bytes`: exact secrets first (they carry an origin), then pattern matches that are
+    /// not one of them. With `lines`, text gets line numbers.
+    fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
+        let text = lines && !bytes[..bytes.len().min(8000)].contains(&0);
+        let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
+        let mut out = Vec::new();
+        let mut hits = Vec::new();
+        self.matcher.find_all(bytes, &mut hits);
+        for hit in &hits {
+            let needle = self.matcher.needle(hit.needle);
+            let secret = &self.secrets[needle.secret];
+            out.push(Token {
+                line: line(hit.start),
+                encoding: needle.encoding,
+                rule: crate::providers::identify_rule(secret.expose())
+                    .map(|(_, r)| r.id.to_string()),
+                origin: Some(secret.origin().to_string()),
+                secret: SecretRef {
+                    redacted: secret.redacted(),
+                    fingerprint: secret.fingerprint(),
+                },
+            });
+        }
+        let mut found: Vec<PatternHit> = Vec::new();
+        self.patterns.find_all(bytes, &mut found);
+        for hit in found {
+            let value = Secret::new(
+                String::from_utf8_lossy(&bytes[hit.start..hit.end]).into_owned(),
+                "pattern",
+            );
+            let fingerprint = value.fingerprint();
+            let exact = self.secrets.iter().any(|s| s == &value);
+            if exact {
+                continue;
+            }
+            out.push(Token {
+                line: line(hit.start),
+                encoding: Encoding::Plain,
+                rule: Some(self.patterns.rule(hit.rule).id.to_string()),
+                origin: None,
+                secret: SecretRef {
+                    redacted: value.redacted(),
+                    fingerprint,
+                },
+            });
+        }
+        out
+    }
+
+    /// The path for display, with any token in it (exact or pattern) replaced by its redaction.
+    fn redact_path(&self, raw: &[u8]) -> String {
+        let mut spans: Vec<(usize, usize, String)> = Vec::new();
+        let mut hits = Vec::new();
+        self.matcher.find_all(raw, &mut hits);
+        for hit in hits {
+            let secret = &self.secrets[self.matcher.needle(hit.needle).secret];
+            spans.push((hit.start, hit.end, secret.redacted()));
+        }
+        let mut found = Vec::new();
+        self.patterns.find_all(raw, &mut found);
+        for hit in found {
+            let value = String::from_utf8_lossy(&raw[hit.start..hit.end]).into_owned();
+            spans.push((hit.start, hit.end, crate::secret::redact(&value)));
+        }
+        spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+        let mut out = String::new();
+        let mut at = 0;
+        for (start, end, redacted) in spans {
+            if start < at {
+                continue;
+            }
+            out.push_str(&path_bytes(&raw[at..start]));
+            out.push_str(&redacted);
+            at = end;
+        }
+        out.push_str(&path_bytes(&raw[at..]));
+        out
+    }
+}
+
+/// The directory git runs hooks from: `core.hooksPath` when set (relative to the working tree's top, as
+/// git reads it), else `hooks` in the common git directory, which linked worktrees share.
+pub fn hooks_dir(repo: &Repo) -> Result<PathBuf> {
+    let config = repo
+        .git
+        .config()
+        .context("cannot read the repository's git config")?;
+    if let Ok(path) = config.get_path("core.hooksPath") {
+        if path.is_absolute() {
+            return Ok(path);
+        }
+        let base: &Path = repo.workdir.as_deref().unwrap_or(&repo.git_dir);
+        return Ok(base.join(path));
+    }
+    Ok(repo.git.commondir().join("hooks"))
+}

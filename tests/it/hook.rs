@@ -1,0 +1,288 @@
+//! `unleak hook`: the pre-commit hook installed for real and exercised through `git commit`, in every way
+//! git hands a commit to it (plain, `-a`, with paths, in a linked worktree, under core.hooksPath).
+
+use crate::util::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs git without failing the test on a non-zero exit (a blocked commit is the point).
+fn git_try(dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new("git");
+    scrub(&mut cmd).current_dir(dir).args(args);
+    let out = cmd.output().expect("git runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn hook_cmd(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["hook"];
+    all.extend_from_slice(args);
+    Unleak::new(dir).args(&all).run()
+}
+
+/// A repository with one commit and the hook installed.
+fn repo_with_hook() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let run = hook_cmd(&repo.path, &["install"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo
+}
+
+fn hook_file(repo: &TestRepo) -> PathBuf {
+    repo.path.join(".git/hooks/pre-commit")
+}
+
+/// The commit was refused, by unleak, naming the place and not the token.
+fn assert_blocked(run: &Run, token: &str, place: &str) {
+    run.assert_hides(token);
+    assert_ne!(run.code, 0, "the commit went through: {run:?}");
+    assert!(
+        run.stderr.contains("this commit would add"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(place), "no {place} in:\n{}", run.stderr);
+    assert!(run.stderr.contains("--no-verify"), "{}", run.stderr);
+}
+
+#[test]
+fn install_writes_an_executable_hook_with_the_marker() {
+    let repo = repo_with_hook();
+    let hook = hook_file(&repo);
+    let mode = std::fs::metadata(&hook).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755);
+    let script = std::fs::read_to_string(&hook).unwrap();
+    assert!(script.contains(unleak::cmd::hook::MARKER));
+    assert!(script.contains(assert_cmd::cargo::cargo_bin("unleak").to_str().unwrap()));
+    let syntax = Command::new("sh").arg("-n").arg(&hook).status().unwrap();
+    assert!(syntax.success());
+    // Installing again updates it in place.
+    let again = hook_cmd(&repo.path, &["install"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("Updated"), "{}", again.stdout);
+}
+
+#[test]
+fn blocks_a_commit_adding_a_provider_token_and_no_verify_gets_past() {
+    let repo = repo_with_hook();
+    let token = fake_hf_token();
+    let before = repo.head();
+    repo.write(
+        "app/settings.py",
+        format!("DEBUG = True\nTOKEN = '{token}'\n"),
+    );
+    repo.git(&["add", "app/settings.py"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "Settings"]);
+    assert_blocked(&run, &token, "app/settings.py:2");
+    assert!(
+        run.stderr.contains("huggingface.user-token"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&token[..5]),
+        "no redaction: {}",
+        run.stderr
+    );
+    assert_eq!(repo.head(), before, "a commit was made");
+
+    let skip = git_try(
+        &repo.path,
+        &["commit", "-q", "--no-verify", "-m", "Settings"],
+    );
+    assert_eq!(skip.code, 0, "{skip:?}");
+    assert_ne!(repo.head(), before);
+}
+
+#[test]
+fn a_clean_commit_goes_through_and_a_token_already_in_head_is_not_reported_again() {
+    let repo = repo_with_hook();
+    let clean = git_try(
+        &repo.path,
+        &["commit", "-q", "--allow-empty", "-m", "Nothing"],
+    );
+    assert_eq!(clean.code, 0, "{clean:?}");
+    repo.write("notes.md", "just words, hf_ and sk- prefixes alone\n");
+    repo.git(&["add", "notes.md"]);
+    let clean = git_try(&repo.path, &["commit", "-q", "-m", "Notes"]);
+    assert_eq!(clean.code, 0, "{clean:?}");
+
+    // Committed before the hook existed (or with --no-verify): editing another line of the file does not
+    // add it, so the hook lets the edit through (`unleak audit` is for what history holds).
+    let token = fake_hf_token();
+    repo.write("old.py", format!("T = '{token}'\n"));
+    repo.git(&["add", "old.py"]);
+    let skip = git_try(&repo.path, &["commit", "-q", "--no-verify", "-m", "Old"]);
+    assert_eq!(skip.code, 0);
+    repo.write("old.py", format!("# comment\nT = '{token}'\n"));
+    repo.git(&["add", "old.py"]);
+    let edit = git_try(&repo.path, &["commit", "-q", "-m", "Edit"]);
+    edit.assert_hides(&token);
+    assert_eq!(edit.code, 0, "{edit:?}");
+}
+
+#[test]
+fn blocks_exact_env_values_in_any_encoding() {
+    let repo = repo_with_hook();
+    let password = format!("Pw7{}", random_letters(20));
+    repo.write(".gitignore", ".env\n");
+    repo.git(&["add", ".gitignore"]);
+    git_try(&repo.path, &["commit", "-q", "-m", "Ignore .env"]);
+    repo.write(".env", format!("DB_PASSWORD={password}\nDEBUG=true\n"));
+
+    repo.write("deploy.yml", format!("db:\n  password: {password}\n"));
+    repo.git(&["add", "deploy.yml"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "Deploy"]);
+    assert_blocked(&run, &password, "deploy.yml:2");
+    assert!(run.stderr.contains(".env:DB_PASSWORD"), "{}", run.stderr);
+
+    use base64::Engine;
+    repo.git(&["reset", "-q"]);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("user:{password}"));
+    repo.write("secret.b64", format!("{encoded}\n"));
+    repo.git(&["add", "secret.b64"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "Encoded"]);
+    assert_blocked(&run, &password, "secret.b64:1");
+    assert!(run.stderr.contains("base64"), "{}", run.stderr);
+}
+
+#[test]
+fn checks_the_index_git_commits_with_dash_a_and_with_paths() {
+    let repo = repo_with_hook();
+    repo.commit_file("config.py", "A = 1\n", "Config");
+    let token = fake_hf_token();
+    repo.write("config.py", format!("A = 1\nB = '{token}'\n"));
+    // Nothing staged: `git commit -a` stages into a temporary index the hook must read.
+    let run = git_try(&repo.path, &["commit", "-q", "-a", "-m", "All"]);
+    assert_blocked(&run, &token, "config.py:2");
+    // `git commit <path>` commits from yet another temporary index.
+    let run = git_try(
+        &repo.path,
+        &["commit", "-q", "-m", "Path", "--", "config.py"],
+    );
+    assert_blocked(&run, &token, "config.py:2");
+}
+
+#[test]
+fn a_token_in_a_file_name_is_blocked_without_printing_it() {
+    let repo = repo_with_hook();
+    let token = fake_hf_token();
+    let name = format!("backup-{token}.txt");
+    repo.write(&name, "nothing here\n");
+    repo.git(&["add", "--", &name]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "Backup"]);
+    assert_blocked(&run, &token, "(file name)");
+}
+
+#[test]
+fn an_existing_hook_is_not_clobbered_and_uninstall_removes_only_ours() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let hook = hook_file(&repo);
+    let foreign = "#!/bin/sh\necho foreign hook ran\n";
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, foreign).unwrap();
+
+    let refused = hook_cmd(&repo.path, &["install"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("left as it is"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("hook run || exit 1"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--no-verify"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
+
+    let not_ours = hook_cmd(&repo.path, &["uninstall"]);
+    assert_eq!(not_ours.code, 2, "{not_ours:?}");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
+
+    let forced = hook_cmd(&repo.path, &["install", "--force"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    let backup = hook.with_file_name("pre-commit.unleak-backup");
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), foreign);
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains(unleak::cmd::hook::MARKER));
+
+    let removed = hook_cmd(&repo.path, &["uninstall"]);
+    assert_eq!(removed.code, 0, "{removed:?}");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
+    assert!(!backup.exists());
+
+    // Ours alone: uninstall leaves no hook; a second uninstall has nothing to do.
+    std::fs::remove_file(&hook).unwrap();
+    assert_eq!(hook_cmd(&repo.path, &["install"]).code, 0);
+    assert_eq!(hook_cmd(&repo.path, &["uninstall"]).code, 0);
+    assert!(!hook.exists());
+    let nothing = hook_cmd(&repo.path, &["uninstall"]);
+    assert_eq!(nothing.code, 0);
+    assert!(
+        nothing.stdout.contains("nothing to remove"),
+        "{}",
+        nothing.stdout
+    );
+}
+
+#[test]
+fn respects_core_hooks_path() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    let git_says = repo
+        .path
+        .join(repo.git(&["rev-parse", "--git-path", "hooks"]).trim());
+    assert_eq!(hook_cmd(&repo.path, &["install"]).code, 0);
+    assert!(git_says.join("pre-commit").is_file());
+    assert!(repo.path.join(".githooks/pre-commit").is_file());
+    assert!(!hook_file(&repo).exists());
+
+    let token = fake_hf_token();
+    repo.write("a.txt", format!("{token}\n"));
+    repo.git(&["add", "a.txt"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "A"]);
+    assert_blocked(&run, &token, "a.txt:1");
+}
+
+#[test]
+fn a_linked_worktree_installs_into_the_shared_hooks() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let linked = repo.dir.path().join("linked");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "side",
+        linked.to_str().unwrap(),
+    ]);
+    assert_eq!(hook_cmd(&linked, &["install"]).code, 0);
+    assert!(hook_file(&repo).is_file(), "not in the common hooks dir");
+
+    let token = fake_hf_token();
+    std::fs::write(linked.join("b.txt"), format!("x {token}\n")).unwrap();
+    run_git(&linked, &["add", "b.txt"], 0);
+    let run = git_try(&linked, &["commit", "-q", "-m", "B"]);
+    assert_blocked(&run, &token, "b.txt:1");
+}
+
+#[test]
+fn hook_run_is_silent_and_clean_with_nothing_staged() {
+    let repo = TestRepo::new();
+    let run = hook_cmd(&repo.path, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    assert_eq!(run.stdout, "");
+}

@@ -1,0 +1,341 @@
+//! SARIF output: a report of every kind of finding, rendered and validated against the official SARIF
+//! 2.1.0 schema (python `jsonschema`, which scripts/test.sh installs), then checked against what GitHub
+//! code scanning needs beyond the schema.
+
+use crate::util::*;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use unleak::report::{sarif, HygieneIssue, Report, Severity};
+use unleak::scan::{self, repo::Repo, ScanOptions};
+use unleak::secret::Secret;
+
+/// The schema, as CI lays it out: `../shared/schemas/` beside the repository root.
+fn schema_path() -> PathBuf {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
+    assert!(
+        path.is_file(),
+        "the SARIF schema is missing at {} (CI keeps it in ../shared/schemas/)",
+        path.display()
+    );
+    path
+}
+
+/// Validates `sarif` against the official schema with python's jsonschema. Fails, never skips, when
+/// python3 or jsonschema is missing: this is the proof the output is SARIF.
+pub fn assert_valid_sarif(sarif: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.sarif");
+    std::fs::write(&file, sarif).unwrap();
+    let script = r#"
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    print("python3 has no jsonschema: python3 -m pip install --user jsonschema (scripts/test.sh does)")
+    sys.exit(3)
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+for e in errors:
+    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message)
+sys.exit(1 if errors else 0)
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(schema_path())
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is required to validate SARIF: {e}"));
+    assert!(
+        out.status.success(),
+        "SARIF does not validate against the 2.1.0 schema:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn scan_report(path: &Path, secrets: &[Secret]) -> Report {
+    let repo = Repo::open(path).unwrap();
+    scan::scan(
+        &repo,
+        secrets,
+        &ScanOptions {
+            threads: 2,
+            reachable_only: false,
+            progress: false,
+            command: "audit",
+            env_history: false,
+        },
+    )
+    .unwrap()
+}
+
+fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    sarif::render(report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// A repository leaking a Hugging Face token (pushed, in a commit message, in a tag message) and a
+/// value no provider rule knows (on a local branch, in a path with a space, in an unreachable blob);
+/// plus hand-made hygiene issues, one with an id no table knows.
+struct Fixture {
+    _repo: TestRepo,
+    tokens: Vec<String>,
+    report: Report,
+}
+
+fn fixture() -> Fixture {
+    let hf = fake_hf_token();
+    let other = format!("pw-{}", random_letters(24));
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("app/config.py", format!("\n\nTOKEN = '{hf}'\n"), "Config");
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write("notes.txt", "x\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("Notes\n\nused {hf} for testing"),
+    ]);
+    repo.git(&["tag", "-a", "v1", "-m", &format!("Release\n\ntoken {hf}")]);
+    repo.git(&["checkout", "-q", "-b", "local-only"]);
+    repo.commit_file(
+        "my dir/db settings#1.txt",
+        format!("user=app\npass={other}\nagain={other}\n"),
+        "Local settings",
+    );
+    repo.write("loose.txt", format!("{other}\n"));
+    repo.git(&["hash-object", "-w", "loose.txt"]);
+    std::fs::remove_file(repo.path.join("loose.txt")).unwrap();
+
+    let secrets = vec![
+        Secret::new(hf.clone(), ".env:HF_TOKEN"),
+        Secret::new(other.clone(), ".env:DB_PASSWORD"),
+    ];
+    let mut report = scan_report(&repo.path, &secrets);
+    let first = repo.rev("main~1");
+    report.hygiene = vec![
+        HygieneIssue {
+            id: "hygiene.env-not-ignored".into(),
+            message: ".env is not ignored: the next `git add .` commits it".into(),
+            path: Some(".env".into()),
+            commits: Vec::new(),
+            severity: Severity::Medium,
+        },
+        HygieneIssue {
+            id: "hygiene.env-in-history".into(),
+            message: "a .env file was committed".into(),
+            path: None,
+            commits: vec![first],
+            severity: Severity::High,
+        },
+        HygieneIssue {
+            id: "hygiene.brand-new-check".into(),
+            message: "something repository-wide".into(),
+            path: None,
+            commits: Vec::new(),
+            severity: Severity::Low,
+        },
+    ];
+    Fixture {
+        _repo: repo,
+        tokens: vec![hf, other],
+        report,
+    }
+}
+
+#[test]
+fn sarif_validates_against_the_schema_and_meets_githubs_rules() {
+    let fx = fixture();
+    let text = render(&fx.report);
+    for token in &fx.tokens {
+        assert!(
+            !text.contains(token.as_str()),
+            "a token value is in the SARIF"
+        );
+    }
+    assert_valid_sarif(&text);
+
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["version"], "2.1.0");
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "unleak");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(driver["informationUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+
+    let rules = driver["rules"].as_array().unwrap();
+    let mut ids = HashSet::new();
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        assert!(ids.insert(id), "rule {id} twice");
+        for field in ["shortDescription", "fullDescription", "help"] {
+            let text = rule[field]["text"].as_str().unwrap_or_default();
+            assert!(text.len() > 10, "rule {id} has no {field}");
+        }
+        let sev: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&sev), "{id}");
+        assert!(rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("security")));
+    }
+    for provider in unleak::providers::all() {
+        for pattern in provider.patterns {
+            assert!(ids.contains(pattern.id), "no rule for {}", pattern.id);
+        }
+    }
+    for id in [
+        sarif::KNOWN_VALUE_RULE,
+        "hygiene.env-tracked",
+        "hygiene.brand-new-check",
+    ] {
+        assert!(ids.contains(id), "no rule {id}");
+    }
+
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        fx.report.findings.len() + fx.report.hygiene.len()
+    );
+    let mut fingerprints = HashSet::new();
+    for result in results {
+        let rule_id = result["ruleId"].as_str().unwrap();
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], rule_id, "ruleIndex points elsewhere");
+        assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
+        assert!(!result["message"]["text"].as_str().unwrap().is_empty());
+        let location = &result["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            !uri.starts_with('/') && !uri.contains("://") && !uri.contains(' '),
+            "{uri} is not a relative URI reference"
+        );
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+        let fingerprint = result["partialFingerprints"]["unleakFindingHash/v1"]
+            .as_str()
+            .unwrap();
+        assert!(
+            fingerprints.insert(fingerprint.to_string()),
+            "two results share {fingerprint}"
+        );
+    }
+
+    // Each kind of place is there, located as docs/sarif.md says.
+    let by_uri = |prefix: &str| {
+        results
+            .iter()
+            .filter(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(prefix)
+            })
+            .collect::<Vec<_>>()
+    };
+    let config = by_uri("app/config.py");
+    assert_eq!(config.len(), 1);
+    assert_eq!(config[0]["ruleId"], "huggingface.user-token");
+    assert_eq!(config[0]["level"], "error", "pushed is high");
+    assert_eq!(
+        config[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        3
+    );
+    let local = by_uri("my%20dir/db%20settings%231.txt");
+    assert_eq!(local.len(), 1);
+    assert_eq!(local[0]["ruleId"], sarif::KNOWN_VALUE_RULE);
+    assert_eq!(local[0]["level"], "warning", "local only is medium");
+    assert_eq!(
+        local[0]["properties"]["unleak/lines"],
+        serde_json::json!([2, 3])
+    );
+    let commit = by_uri(".git/commit/");
+    assert!(commit
+        .iter()
+        .any(|r| r["ruleId"] == "huggingface.user-token"
+            && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .unwrap()
+                .starts_with("commit ")));
+    assert_eq!(by_uri(".git/tag/").len(), 1);
+    let orphan = by_uri(".git/blob/");
+    assert_eq!(orphan.len(), 1);
+    assert_eq!(orphan[0]["level"], "note", "unreachable is low");
+    assert_eq!(by_uri(".env").len(), 1);
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".git")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn fingerprints_are_stable_across_renders_and_scans() {
+    let fx = fixture();
+    let prints = |text: &str| -> Vec<String> {
+        let doc: Value = serde_json::from_str(text).unwrap();
+        doc["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["unleakFindingHash/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let once = render(&fx.report);
+    assert_eq!(once, render(&fx.report), "two renders differ");
+
+    // A second scan of the same repository: timings differ, fingerprints do not.
+    let secrets: Vec<Secret> = fx
+        .tokens
+        .iter()
+        .map(|t| Secret::new(t.clone(), "again"))
+        .collect();
+    let mut again = scan_report(&fx._repo.path, &secrets);
+    again.hygiene = fx.report.hygiene.clone();
+    assert_eq!(prints(&once), prints(&render(&again)));
+}
+
+#[test]
+fn an_empty_report_is_valid_sarif_with_every_rule() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "clean\n", "Initial");
+    let report = scan_report(&repo.path, &[Secret::new(fake_hf_token(), ".env:HF_TOKEN")]);
+    let text = render(&report);
+    assert_valid_sarif(&text);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["runs"][0]["results"], serde_json::json!([]));
+    assert!(
+        doc["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 10
+    );
+}
