@@ -6,13 +6,12 @@ use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
 use crate::playbook::hf_api::{HfApi, TokenStatus};
-use crate::report::{self, human::Style, Severity, Warning};
+use crate::report::{self, Severity, Warning};
 use crate::scan::{self, patterns::PatternSet, repo::Repo, ScanOptions};
 use crate::secret::Secret;
 use crate::{dotenv, providers, tokens};
 use anyhow::Result;
 use std::collections::HashSet;
-use std::io::Write;
 
 pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     let repo = Repo::open(&resolve_repo_path(args.repo)?)?;
@@ -90,17 +89,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     }
     report.playbook = audit::playbook_preview(&report, &output.secrets);
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    report::render(
-        &report,
-        args.output.format,
-        Style {
-            color: globals.color,
-        },
-        &mut out,
-    )?;
-    out.flush()?;
+    super::print_report(&report, args.output.format, globals.color)?;
     let threshold = match args.fail_on {
         FailOn::High => Severity::High,
         FailOn::Medium => Severity::Medium,

@@ -24,3 +24,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Hook(args) => hook::run(args, &globals),
     }
 }
+
+/// Renders a finished report on stdout in the chosen format.
+fn print_report(
+    report: &crate::report::Report,
+    format: crate::cli::Format,
+    color: bool,
+) -> Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    crate::report::render(
+        report,
+        format,
+        crate::report::human::Style { color },
+        &mut out,
+    )?;
+    out.flush()?;
+    Ok(())
+}

@@ -3,11 +3,10 @@
 use crate::config::ScanConfig;
 use crate::exit_codes::ExitCode;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::report::{self, human::Style, Warning};
+use crate::report::Warning;
 use crate::scan::{self, repo::Repo, ScanOptions};
 use crate::tokens;
 use anyhow::Result;
-use std::io::Write;
 
 pub fn run(config: ScanConfig) -> Result<ExitCode> {
     let repo = Repo::open(&config.repo)?;
@@ -38,17 +37,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
             .warnings
             .push(Warning::new("env-duplicate-key", warning));
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    report::render(
-        &report,
-        config.format,
-        Style {
-            color: config.globals.color,
-        },
-        &mut out,
-    )?;
-    out.flush()?;
+    super::print_report(&report, config.format, config.globals.color)?;
     Ok(if report.found() {
         ExitCode::Found
     } else {

@@ -5,12 +5,11 @@ use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
 use crate::exit_codes::ExitCode;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::report::{self, human::Style, Warning};
+use crate::report::{self, Warning};
 use crate::scan::{self, matcher::Matcher, patterns::PatternSet, repo::Repo, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{bail, Context, Result};
 use git2::Oid;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
@@ -120,17 +119,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let clean = verification.clean;
     report.verification = Some(verification);
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    report::render(
-        &report,
-        args.output.format,
-        Style {
-            color: globals.color,
-        },
-        &mut out,
-    )?;
-    out.flush()?;
+    super::print_report(&report, args.output.format, globals.color)?;
     Ok(if clean {
         ExitCode::Clean
     } else {

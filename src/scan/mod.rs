@@ -498,16 +498,27 @@ impl FindingBuilder<'_> {
         let Some(hits) = blob_hits.get(&intro.hit.object) else {
             return;
         };
+        self.blob_findings(hits, Some(intro.commit), Some(path), Some(&intro.secrets));
+    }
+
+    /// One finding per (secret, encoding) of a matching blob; `only` limits it to those secrets.
+    fn blob_findings(
+        &mut self,
+        hits: &ObjectHits,
+        commit: Option<Oid>,
+        path: Option<String>,
+        only: Option<&[usize]>,
+    ) {
         for (secret, encoding, lines) in self.group_blob_hits(hits) {
-            if intro.secrets.contains(&secret) {
+            if only.is_none_or(|only| only.contains(&secret)) {
                 self.push(
                     secret,
                     Site {
                         location: Location::Blob,
                         encoding,
                         object: hits.oid,
-                        commit: Some(intro.commit),
-                        path: Some(path.clone()),
+                        commit,
+                        path: path.clone(),
                         lines,
                     },
                 );
@@ -516,19 +527,7 @@ impl FindingBuilder<'_> {
     }
 
     fn orphan_blob(&mut self, hits: &ObjectHits) {
-        for (secret, encoding, lines) in self.group_blob_hits(hits) {
-            self.push(
-                secret,
-                Site {
-                    location: Location::Blob,
-                    encoding,
-                    object: hits.oid,
-                    commit: None,
-                    path: None,
-                    lines,
-                },
-            );
-        }
+        self.blob_findings(hits, None, None, None);
     }
 
     /// Groups a blob's hits by (secret, encoding), with line numbers when the blob is text.

@@ -528,13 +528,7 @@ pub fn containment(pass: &PassResult, tips: &[Tip], targets: &[Oid]) -> HashMap<
     }
     let tag_targets: HashMap<Oid, Oid> = pass.tags.iter().map(|t| (t.oid, t.target)).collect();
     for tip in tips {
-        let mut target = tip.target;
-        for _ in 0..8 {
-            match tag_targets.get(&target) {
-                Some(next) => target = *next,
-                None => break,
-            }
-        }
+        let target = peel_tags(&tag_targets, tip.target);
         let Some(&i) = index.get(&target) else {
             continue;
         };
@@ -569,6 +563,17 @@ fn reflog_order(name: &str) -> (String, u64) {
     }
 }
 
+/// Follows annotated tags (and tags of tags, a few levels) to what they finally name.
+fn peel_tags(tag_targets: &HashMap<Oid, Oid>, mut target: Oid) -> Oid {
+    for _ in 0..8 {
+        match tag_targets.get(&target) {
+            Some(next) => target = *next,
+            None => break,
+        }
+    }
+    target
+}
+
 /// The set of commits reachable from any tip (refs, stash and reflog entries), for `--reachable-only`.
 pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> HashSet<Oid> {
     let by_id: HashMap<Oid, &CommitRecord> = pass.commits.iter().map(|c| (c.oid, c)).collect();
@@ -576,13 +581,7 @@ pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> HashSet<Oid> {
     let mut seen = HashSet::new();
     let mut stack: Vec<Oid> = Vec::new();
     for tip in tips {
-        let mut target = tip.target;
-        for _ in 0..8 {
-            match tag_targets.get(&target) {
-                Some(next) => target = *next,
-                None => break,
-            }
-        }
+        let target = peel_tags(&tag_targets, tip.target);
         stack.push(target);
     }
     while let Some(oid) = stack.pop() {

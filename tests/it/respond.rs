@@ -215,7 +215,6 @@ fn unsafe_free_remove_var(key: &str) {
 /// In a real terminal: the revoke choice, the hidden new token (asked twice) and the consent prompt.
 #[test]
 fn prompts_in_a_terminal_hide_the_new_token() {
-    use std::time::Duration;
     let old = fake_hf_token();
     let new = fake_hf_token();
     let stub = HfStub::start();
@@ -230,43 +229,17 @@ fn prompts_in_a_terminal_hide_the_new_token() {
         .env("HF_HOME", repo.dir.path().join("hf-home"))
         .env("TERM", "dumb")
         .args(["respond", "--write-script", script.to_str().unwrap()]);
-    let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut seen: Vec<u8> = Vec::new();
-    let mut step = |session: &mut expectrl::Session, needle: &str| {
-        let found = session.expect(needle).unwrap_or_else(|e| {
-            panic!(
-                "waiting for {needle:?}: {e}; saw: {}",
-                String::from_utf8_lossy(&seen)
-            )
-        });
-        seen.extend_from_slice(found.as_bytes());
-    };
-    let wait_for_no_echo = |session: &mut expectrl::Session| {
-        let start = std::time::Instant::now();
-        while session.get_process().get_echo().unwrap() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "echo never turned off"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    step(&mut session, "How do you want to revoke it?");
-    session.send("\r").unwrap();
-    step(&mut session, "(input hidden)");
-    wait_for_no_echo(&mut session);
-    session.send_line(&new).unwrap();
-    step(&mut session, "to confirm");
-    wait_for_no_echo(&mut session);
-    session.send_line(&new).unwrap();
-    step(&mut session, "Write the new token");
-    session.send("y").unwrap();
-    step(&mut session, "Wrote");
-    if let Ok(rest) = session.expect(expectrl::Eof) {
-        seen.extend_from_slice(rest.as_bytes());
-    }
-    let seen = String::from_utf8_lossy(&seen);
+    let mut pty = Pty::spawn(cmd);
+    pty.expect("How do you want to revoke it?");
+    pty.send("\r");
+    pty.expect("(input hidden)");
+    pty.type_hidden(&new);
+    pty.expect("to confirm");
+    pty.type_hidden(&new);
+    pty.expect("Write the new token");
+    pty.send("y");
+    pty.expect("Wrote");
+    let seen = pty.finish();
     assert!(
         !seen.contains(&new) && !seen.contains(&new[3..12]),
         "the terminal showed the new token:\n{seen}"

@@ -732,3 +732,26 @@ fn huge_binary_blob_is_scanned() {
     assert_eq!(report["findings"][0]["commit"], commit.as_str());
     assert_eq!(report["findings"][0]["line"], serde_json::Value::Null);
 }
+
+/// No .env, no $HF_TOKEN, but a terminal: the token is asked for without echo.
+#[test]
+fn hidden_prompt_in_a_terminal() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("k.txt", format!("{token}\n"), "Leak");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+    scrub(&mut cmd)
+        .current_dir(&repo.path)
+        .env("TERM", "dumb")
+        .arg("scan");
+    let mut pty = Pty::spawn(cmd);
+    pty.expect("(input hidden)");
+    pty.type_hidden(&token);
+    pty.expect("LEAKED");
+    let seen = pty.finish();
+    assert!(
+        !seen.contains(&token) && !seen.contains(&token[3..12]),
+        "{seen}"
+    );
+    assert!(seen.contains("k.txt:1"), "{seen}");
+}

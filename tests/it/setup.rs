@@ -4,7 +4,6 @@
 use crate::util::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::Duration;
 use unleak::dotenv;
 
 fn mode(path: &Path) -> u32 {
@@ -331,41 +330,13 @@ fn the_typed_token_is_not_echoed_in_a_terminal() {
         .env("HF_HOME", repo.dir.path().join("hf-home"))
         .env("TERM", "dumb")
         .arg("setup");
-    let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(20)));
-    let mut seen: Vec<u8> = Vec::new();
-    let mut step = |session: &mut expectrl::Session, needle: &str| {
-        let found = session.expect(needle).unwrap_or_else(|e| {
-            panic!(
-                "waiting for {needle:?}: {e}; saw so far: {}",
-                String::from_utf8_lossy(&seen)
-            )
-        });
-        seen.extend_from_slice(found.as_bytes());
-    };
-    // Type only once the terminal's echo is off: that is the proof the kernel will not echo it either.
-    // (Typing earlier would be discarded: the prompt flushes pending input when it turns echo off.)
-    let wait_for_no_echo = |session: &mut expectrl::Session| {
-        let start = std::time::Instant::now();
-        while session.get_process().get_echo().unwrap() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "echo never turned off"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    step(&mut session, "(input hidden)");
-    wait_for_no_echo(&mut session);
-    session.send_line(&token).unwrap();
-    step(&mut session, "to confirm");
-    wait_for_no_echo(&mut session);
-    session.send_line(&token).unwrap();
-    step(&mut session, "mode 0600");
-    if let Ok(rest) = session.expect(expectrl::Eof) {
-        seen.extend_from_slice(rest.as_bytes());
-    }
-    let seen = String::from_utf8_lossy(&seen);
+    let mut pty = Pty::spawn(cmd);
+    pty.expect("(input hidden)");
+    pty.type_hidden(&token);
+    pty.expect("to confirm");
+    pty.type_hidden(&token);
+    pty.expect("mode 0600");
+    let seen = pty.finish();
     assert!(
         !seen.contains(&token),
         "the terminal showed the token:\n{seen}"

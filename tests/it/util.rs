@@ -242,3 +242,57 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, Vec<u8>, std::time::SystemTime
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// The real binary in a pseudo-terminal, with a transcript of everything the terminal showed.
+pub struct Pty {
+    pub session: expectrl::Session,
+    pub seen: Vec<u8>,
+}
+
+impl Pty {
+    pub fn spawn(cmd: Command) -> Pty {
+        let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
+        session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+        Pty {
+            session,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for `needle` on the terminal.
+    pub fn expect(&mut self, needle: &str) {
+        let found = self.session.expect(needle).unwrap_or_else(|e| {
+            panic!(
+                "waiting for {needle:?}: {e}; saw so far: {}",
+                String::from_utf8_lossy(&self.seen)
+            )
+        });
+        self.seen.extend_from_slice(found.as_bytes());
+    }
+
+    /// Types a secret once the terminal's echo is off: proof the kernel will not echo it either.
+    /// (Typing earlier would be discarded: the prompt flushes pending input when it turns echo off.)
+    pub fn type_hidden(&mut self, secret: &str) {
+        let start = std::time::Instant::now();
+        while self.session.get_process().get_echo().unwrap() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "echo never turned off"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.session.send_line(secret).unwrap();
+    }
+
+    pub fn send(&mut self, text: &str) {
+        self.session.send(text).unwrap();
+    }
+
+    /// Reads to the end and returns the whole transcript.
+    pub fn finish(mut self) -> String {
+        if let Ok(rest) = self.session.expect(expectrl::Eof) {
+            self.seen.extend_from_slice(rest.as_bytes());
+        }
+        String::from_utf8_lossy(&self.seen).into_owned()
+    }
+}
