@@ -204,19 +204,7 @@ fn incident_end_to_end() {
         .run();
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     // Fingerprint-free check by hand: no trace in any object of a fresh mirror.
-    let mirror = repo.dir.path().join("check.git");
-    run_git(
-        repo.dir.path(),
-        &[
-            "clone",
-            "-q",
-            "--mirror",
-            "--no-local",
-            origin.to_str().unwrap(),
-            mirror.to_str().unwrap(),
-        ],
-        0,
-    );
+    let mirror = fresh_mirror(repo.dir.path(), &origin, "check.git");
     let objects = all_objects(&mirror);
     assert!(
         !contains(&objects, old.as_bytes()),

@@ -7,8 +7,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use unleak::filter_repo::{self, FilterRepoSupport, RewriteInput, RewritePlan};
-use unleak::report::Report;
-use unleak::scan::{self, repo::Repo, ScanOptions};
 use unleak::secret::Secret;
 
 /// PATH with the user's site bin dir first, where `pip install --user git-filter-repo` puts it.
@@ -36,22 +34,6 @@ fn filter_repo_support() -> FilterRepoSupport {
     FilterRepoSupport::Present {
         sensitive_data_removal: filter_repo::help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
     }
-}
-
-fn scan_report(path: &Path, secrets: &[Secret]) -> Report {
-    let repo = Repo::open(path).unwrap();
-    scan::scan(
-        &repo,
-        secrets,
-        &ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "respond",
-            env_history: false,
-        },
-    )
-    .unwrap()
 }
 
 /// Every object of the repository, contents included (`git cat-file --batch-all-objects --batch`).
@@ -143,24 +125,6 @@ fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, 
     (script, output)
 }
 
-/// A fresh mirror of `origin`, as anyone cloning it now would get.
-fn fresh_mirror(repo: &TestRepo, origin: &Path, name: &str) -> PathBuf {
-    let dest = repo.dir.path().join(name);
-    run_git(
-        repo.dir.path(),
-        &[
-            "clone",
-            "-q",
-            "--mirror",
-            "--no-local",
-            origin.to_str().unwrap(),
-            dest.to_str().unwrap(),
-        ],
-        0,
-    );
-    dest
-}
-
 fn git_in(dir: &Path, args: &[&str]) -> String {
     run_git(dir, args, 0).trim().to_string()
 }
@@ -215,7 +179,7 @@ fn regex_plan_scrubs_remote_and_clone() {
     let (_, output) = write_and_run(&repo, &plan, &token);
 
     // The remote, as a new clone sees it: no trace, same shape, untouched files identical.
-    let check = fresh_mirror(&repo, &origin, "check.git");
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
     let objects = all_objects(&check);
     assert!(!contains(&objects, &token), "token still on the remote");
     assert!(contains(&objects, filter_repo::REPLACEMENT));
@@ -289,7 +253,7 @@ fn literal_plan_removes_env_files_and_its_private_file() {
     assert!(!replace_file.exists(), "the private replace file survived");
     assert!(!replace_file.parent().unwrap().exists());
 
-    let check = fresh_mirror(&repo, &origin, "check.git");
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
     assert!(!contains(&all_objects(&check), &token));
     assert_eq!(
         git_in(

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use unleak::report::{sarif, HygieneIssue, Report, Severity};
-use unleak::scan::{self, repo::Repo, ScanOptions};
 use unleak::secret::Secret;
 
 /// The schema, as CI lays it out: `../shared/schemas/` beside the repository root.
@@ -57,22 +56,6 @@ sys.exit(1 if errors else 0)
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn scan_report(path: &Path, secrets: &[Secret]) -> Report {
-    let repo = Repo::open(path).unwrap();
-    scan::scan(
-        &repo,
-        secrets,
-        &ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "audit",
-            env_history: false,
-        },
-    )
-    .unwrap()
 }
 
 fn render(report: &Report) -> String {

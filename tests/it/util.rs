@@ -281,6 +281,9 @@ impl Pty {
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        // The prompt may still be between turning echo off and flushing pending input (the terminal
+        // library makes more than one termios call): give it a moment so the line is not discarded.
+        std::thread::sleep(std::time::Duration::from_millis(250));
         self.session.send_line(secret).unwrap();
     }
 
@@ -295,4 +298,40 @@ impl Pty {
         }
         String::from_utf8_lossy(&self.seen).into_owned()
     }
+}
+
+/// Scans `path` in-process with the library (for tests that build on the report model).
+pub fn scan_report(path: &Path, secrets: &[unleak::secret::Secret]) -> unleak::report::Report {
+    let repo = unleak::scan::repo::Repo::open(path).unwrap();
+    unleak::scan::scan(
+        &repo,
+        secrets,
+        &unleak::scan::ScanOptions {
+            threads: 2,
+            reachable_only: false,
+            progress: false,
+            command: "scan",
+            env_history: false,
+        },
+    )
+    .unwrap()
+}
+
+/// A fresh mirror of `origin` in `parent/name`, as anyone cloning it now would get (`--no-local`: no
+/// hard-linked leftovers of the server's unreachable objects).
+pub fn fresh_mirror(parent: &Path, origin: &Path, name: &str) -> PathBuf {
+    let dest = parent.join(name);
+    run_git(
+        parent,
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            "--no-local",
+            origin.to_str().unwrap(),
+            dest.to_str().unwrap(),
+        ],
+        0,
+    );
+    dest
 }
