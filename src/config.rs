@@ -162,9 +162,25 @@ impl RespondConfig {
     }
 }
 
-/// The repository argument, or the current directory.
+/// The repository argument, or the current directory. A "path" that does not exist but looks like a
+/// token is refused without being echoed: a user under stress may paste the token where the repository
+/// goes, and repeating it in an error message would put it in logs.
 pub fn resolve_repo_path(arg: Option<PathBuf>) -> Result<PathBuf> {
     match arg {
+        Some(path) if !path.exists() => {
+            let text = path.to_string_lossy();
+            if crate::providers::identify(&text).is_some()
+                || crate::tokens::looks_like_secret(&text)
+            {
+                anyhow::bail!(
+                    "the repository argument ({}) looks like a token, and does not exist as a path. Tokens are \
+                     never taken as arguments (shell history and `ps` keep them): use --token-stdin, \
+                     --token-env NAME or .env. If it was a real token, treat it as leaked to your shell history",
+                    crate::secret::redact(&text)
+                );
+            }
+            Ok(path)
+        }
         Some(path) => Ok(path),
         None => std::env::current_dir().context("cannot read the current directory"),
     }

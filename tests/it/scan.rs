@@ -755,3 +755,20 @@ fn hidden_prompt_in_a_terminal() {
     );
     assert!(seen.contains("k.txt:1"), "{seen}");
 }
+
+/// Regression guard: a token pasted where the repository goes is refused without being repeated.
+#[test]
+fn a_token_given_as_the_repository_argument_is_not_echoed() {
+    let token = fake_hf_token();
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["scan", "audit", "verify", "respond"] {
+        let run = Unleak::new(dir.path()).args(&[command, &token]).run();
+        run.assert_hides(&token);
+        assert_eq!(run.code, 2, "{command}: {run:?}");
+        assert!(
+            run.stderr.contains("looks like a token"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}
