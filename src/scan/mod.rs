@@ -3,6 +3,7 @@
 
 pub mod matcher;
 pub mod objects;
+pub mod pack;
 pub mod provenance;
 pub mod repo;
 pub mod verify;
@@ -790,11 +791,9 @@ pub fn pattern_matches_only(
         &|_| {},
         &|| true,
         &|unique: &mut bool, _oid, object| {
-            let Ok(object) = object else { return };
-            if *unique && object.kind() != ObjectType::Tree {
-                *unique = regex
-                    .find_iter(object.data())
-                    .all(|m| m.as_bytes() == token);
+            let Ok((kind, data)) = object else { return };
+            if *unique && kind != ObjectType::Tree {
+                *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
             }
         },
     )?;
