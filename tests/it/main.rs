@@ -5,6 +5,7 @@ mod util;
 
 mod dotenv;
 mod e2e;
+mod pack;
 mod respond;
 mod rewrite;
 mod scan;
