@@ -9,7 +9,7 @@ use super::matcher::{Hit, Matcher};
 use super::pack::{self, KindSet, ObjectKind, PackInput};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -220,6 +220,9 @@ pub fn read_objects<S: Send>(
     let advance = |n: u64| progress(done.fetch_add(n, Ordering::Relaxed) + n);
     let mut warnings = Vec::new();
     let mut by_libgit2: Vec<Oid> = Vec::new();
+    // Objects our reader could not decode get a second chance through libgit2 (a REF_DELTA base in
+    // another pack, say); if that fails too, both reasons are reported.
+    let mut failed: HashMap<Oid, String> = HashMap::new();
     for objects_of in &objects.packs {
         let input = PackInput {
             path: &objects_of.path,
@@ -231,11 +234,7 @@ pub fn read_objects<S: Send>(
             visit(state, oid, Ok((kind.to_git2(), data)))
         };
         match pack::traverse(&input, &mut states, &visit_packed, &advance) {
-            Ok(errors) => {
-                for error in errors {
-                    visit(&mut states[0], error.oid, Err(error.reason));
-                }
-            }
+            Ok(errors) => failed.extend(errors.into_iter().map(|e| (e.oid, e.reason))),
             Err(err) => {
                 warnings.push(format!(
                     "{err:#}; its objects were read through libgit2 instead"
@@ -252,14 +251,27 @@ pub fn read_objects<S: Send>(
         }
     }
     by_libgit2.extend_from_slice(&objects.loose);
-    read_with_libgit2(git_dir, &by_libgit2, kinds, &mut states, &advance, visit)?;
+    let no_reasons = HashMap::new();
+    read_with_libgit2(
+        git_dir,
+        &by_libgit2,
+        &no_reasons,
+        kinds,
+        &mut states,
+        &advance,
+        visit,
+    )?;
+    let retry: Vec<Oid> = failed.keys().copied().collect();
+    read_with_libgit2(git_dir, &retry, &failed, kinds, &mut states, &|_| {}, visit)?;
     Ok(Passed { states, warnings })
 }
 
-/// Reads `oids` through libgit2, one worker (with its own repository handle) per state.
+/// Reads `oids` through libgit2, one worker (with its own repository handle) per state. An object that
+/// fails is reported with libgit2's reason, after ours from `failed` if we have one.
 fn read_with_libgit2<S: Send>(
     git_dir: &Path,
     oids: &[Oid],
+    failed: &HashMap<Oid, String>,
     kinds: KindSet,
     states: &mut [S],
     advance: &(dyn Fn(u64) + Sync),
@@ -296,7 +308,13 @@ fn read_with_libgit2<S: Send>(
                                         visit(local, *oid, Ok((object.kind(), object.data())));
                                     }
                                 }
-                                Err(err) => visit(local, *oid, Err(err.message().to_string())),
+                                Err(err) => {
+                                    let reason = match failed.get(oid) {
+                                        Some(ours) => format!("{ours}; libgit2: {}", err.message()),
+                                        None => err.message().to_string(),
+                                    };
+                                    visit(local, *oid, Err(reason))
+                                }
                             }
                         }
                         advance((end - start) as u64);

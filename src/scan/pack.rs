@@ -230,9 +230,9 @@ pub fn traverse<S: Send>(
                     }
                     let end = (start + chunk).min(forest.roots.len());
                     let mut done = 0;
-                    for &(root, weight) in &forest.roots[start..end] {
+                    for root in &forest.roots[start..end] {
                         worker.walk(root, state, visit);
-                        done += u64::from(weight);
+                        done += u64::from(root.weight);
                     }
                     progress(done);
                 }
@@ -576,9 +576,16 @@ struct Forest {
     children: Vec<u32>,
     /// Roots to decode with the number of entries below them (themselves included), heaviest first
     /// when they are heavy enough to unbalance the workers, otherwise in pack order.
-    roots: Vec<(u32, u32)>,
-    /// Each root's kind, by entry (only roots are set).
-    kinds: Vec<Option<ObjectKind>>,
+    roots: Vec<Root>,
+}
+
+/// A tree of the delta forest to decode.
+struct Root {
+    entry: u32,
+    /// The objects to visit in it (entries read from elsewhere do not count).
+    weight: u32,
+    /// The kind of every object in it.
+    kind: ObjectKind,
 }
 
 impl Forest {
@@ -611,7 +618,6 @@ impl Forest {
             first_child,
             children,
             roots: Vec::new(),
-            kinds: vec![None; n],
         };
 
         // Every entry without a base is a root; an entry below no root sits on a delta cycle.
@@ -627,14 +633,17 @@ impl Forest {
             stack.push(root as u32);
             while let Some(i) = stack.pop() {
                 reached[i as usize] = true;
-                weight += 1;
+                weight += u32::from(!table.info[i as usize].skip);
                 stack.extend_from_slice(forest.children_of(i));
             }
             match ObjectKind::from_pack_code(entry.code) {
-                Some(kind) if wanted.contains(kind) => {
-                    forest.kinds[root] = Some(kind);
-                    forest.roots.push((root as u32, weight));
-                }
+                // Nothing to visit (all of it read from another pack): nothing to decode.
+                Some(_) if weight == 0 => {}
+                Some(kind) if wanted.contains(kind) => forest.roots.push(Root {
+                    entry: root as u32,
+                    weight,
+                    kind,
+                }),
                 Some(_) => skipped += u64::from(weight),
                 None => {
                     // A broken root (its own error is already recorded): the deltas below it fail too.
@@ -659,13 +668,13 @@ impl Forest {
 
         // Dynamic chunks balance small roots; a root with a large share of the work goes first so it
         // does not start last and leave the other workers idle.
-        let total: u64 = forest.roots.iter().map(|&(_, w)| u64::from(w)).sum();
+        let total: u64 = forest.roots.iter().map(|r| u64::from(r.weight)).sum();
         let heavy = (total / 64).max(64);
-        forest.roots.sort_by_key(|&(root, weight)| {
+        forest.roots.sort_by_key(|&Root { entry, weight, .. }| {
             if u64::from(weight) > heavy {
                 (0, u32::MAX - weight)
             } else {
-                (1, root)
+                (1, entry)
             }
         });
         forest
@@ -725,8 +734,8 @@ impl<'a> Worker<'a> {
     }
 
     /// Decodes `root` and every delta below it, depth first.
-    fn walk<S>(&mut self, root: u32, state: &mut S, visit: &Visitor<'_, S>) {
-        let kind = self.forest.kinds[root as usize].expect("roots have a kind");
+    fn walk<S>(&mut self, root: &Root, state: &mut S, visit: &Visitor<'_, S>) {
+        let (root, kind) = (root.entry, root.kind);
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
         }

@@ -414,6 +414,71 @@ fn a_damaged_pack_fails_object_by_object() {
     }
     check(&flipped, &[victim]);
 
+    // The same damage in a repository, through the bulk pass's reader: libgit2 gets a second chance at
+    // the objects we could not decode, and both reasons are reported when it fails too.
+    let copy = scratch.path().join("copy.git");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(&git_dir)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let copied_pack = copy.join("objects/pack").join(pack.file_name().unwrap());
+    std::fs::remove_file(&copied_pack).unwrap();
+    std::fs::write(&copied_pack, &flipped).unwrap();
+    let list = objects::enumerate(&[copy.join("objects")]).unwrap();
+    let states = objects::for_each_object(
+        &copy,
+        &list,
+        2,
+        &|_| {},
+        &Vec::new,
+        &|seen: &mut Vec<(String, Result<Vec<u8>, String>)>, oid, object| {
+            seen.push((oid.to_string(), object.map(|(_, data)| data.to_vec())));
+        },
+    )
+    .unwrap();
+    let read: Vec<_> = states.into_iter().flatten().collect();
+    assert_eq!(read.len(), expected.len());
+    for (oid, result) in &read {
+        match result {
+            Ok(data) => assert!(data == &expected[oid].1, "{oid} read with wrong bytes"),
+            Err(reason) => assert!(reason.contains("libgit2"), "{oid}: {reason}"),
+        }
+    }
+    let victim_read = read
+        .iter()
+        .find(|(oid, _)| *oid == victim.to_string())
+        .unwrap();
+    assert!(
+        victim_read.1.is_err(),
+        "the damaged object read without error"
+    );
+
+    // A pack our reader refuses as a whole goes to libgit2, with a warning that says why.
+    let mut unknown_version = bytes.clone();
+    unknown_version[7] = 9;
+    std::fs::remove_file(&copied_pack).unwrap();
+    std::fs::write(&copied_pack, &unknown_version).unwrap();
+    let passed = objects::read_objects(
+        &copy,
+        &list,
+        KindSet::ALL,
+        2,
+        &|_| {},
+        &|| 0usize,
+        &|count: &mut usize, _, _| *count += 1,
+    )
+    .unwrap();
+    assert_eq!(passed.states.iter().sum::<usize>(), expected.len());
+    assert_eq!(passed.warnings.len(), 1, "{:?}", passed.warnings);
+    assert!(
+        passed.warnings[0].contains("libgit2"),
+        "{:?}",
+        passed.warnings
+    );
+
     // A garbage header on the first entry.
     let first = by_offset[0].0 as usize;
     let mut garbage = bytes.clone();
