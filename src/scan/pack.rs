@@ -105,8 +105,9 @@ const WINDOW: usize = 1 << 20;
 /// Decoding read size: a base's deltas and the next root's entries are often close by, and a 16 KiB
 /// copy costs about what a system call does (measured: 4 times fewer reads, a quarter of the system time).
 const READ_AHEAD: usize = 16 << 10;
-/// Buffers that grew past this for one huge object are dropped once it is done.
-const KEEP_BUFFER: usize = 64 << 20;
+/// Buffers that grew past this for one large object are dropped once its delta tree is done, so a
+/// worker does not hold a large blob's memory for the rest of the pack.
+const KEEP_BUFFER: usize = 16 << 20;
 /// No base: a root of the delta forest.
 const NONE: u32 = u32::MAX;
 /// Pack type codes of the two delta kinds.
@@ -210,6 +211,9 @@ pub fn traverse<S: Send>(
     }
     if input.entries.len() >= NONE as usize {
         bail!("{} has too many objects", input.path.display());
+    }
+    if states.is_empty() {
+        bail!("no worker state to traverse {} with", input.path.display());
     }
     let mut errors = Vec::new();
     let table = Table::build(&file, len, input, states.len(), &mut errors)?;
