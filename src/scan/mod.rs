@@ -3,6 +3,7 @@
 
 pub mod matcher;
 pub mod objects;
+pub mod pack;
 pub mod patterns;
 pub mod provenance;
 pub mod repo;
@@ -911,20 +912,26 @@ pub fn pattern_matches_only(
         .with_context(|| format!("the rewrite pattern {pattern} does not compile"))?;
     let order = objects::enumerate(&repo.objects_dirs)?;
     let token = secret.expose().as_bytes();
-    let states = objects::for_each_object(
+    // filter-repo replaces text in blobs (--replace-text) and messages (--replace-message): trees are
+    // never inflated for this check.
+    let kinds = pack::KindSet::of(&[
+        pack::ObjectKind::Blob,
+        pack::ObjectKind::Commit,
+        pack::ObjectKind::Tag,
+    ]);
+    let passed = objects::read_objects(
         &repo.git_dir,
         &order,
+        kinds,
         threads,
         &|_| {},
         &|| true,
         &|unique: &mut bool, _oid, object| {
-            let Ok(object) = object else { return };
-            if *unique && object.kind() != ObjectType::Tree {
-                *unique = regex
-                    .find_iter(object.data())
-                    .all(|m| m.as_bytes() == token);
+            let Ok((kind, data)) = object else { return };
+            if *unique && kind != ObjectType::Tree {
+                *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
             }
         },
     )?;
-    Ok(states.into_iter().all(|unique| unique))
+    Ok(passed.states.into_iter().all(|unique| unique))
 }

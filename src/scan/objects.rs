@@ -1,26 +1,65 @@
 //! The bulk pass: list every object in the object database (packed and loose, reachable or not, and in
-//! alternates), read each exactly once in pack order across worker threads, and search it.
+//! alternates), read each exactly once across worker threads, and search it.
 //!
-//! Pack order matters: reading objects in the order they sit in the pack lets each delta find its base in
-//! the cache, while hash order makes every read resolve a delta chain from scratch. We read pack `.idx`
-//! files directly to get that order; libgit2's own iteration is in hash order.
+//! Packs are read by [`super::pack`], which inflates every entry once and resolves each delta from a
+//! base it still holds; libgit2 reads only loose objects (and a pack our reader refuses), because its
+//! pack reads serialize on internal locks and resolve delta chains again for every object.
 
 use super::matcher::{Hit, Matcher};
+use super::pack::{self, KindSet, ObjectKind, PackInput};
 use super::patterns::PatternSet;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Loose objects sort after every pack.
-const LOOSE: u32 = u32::MAX;
+/// Every object in the database, grouped the way the pass reads them: pack by pack, then loose ones.
+#[derive(Debug, Default)]
+pub struct ObjectList {
+    packs: Vec<PackObjects>,
+    loose: Vec<Oid>,
+    len: usize,
+}
 
-/// Every object id in the database, in the order the bulk pass reads them.
-pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<Vec<Oid>> {
-    let mut located: Vec<(u32, u64, Oid)> = Vec::new();
-    let mut pack_number = 0u32;
+#[derive(Debug)]
+struct PackObjects {
+    path: PathBuf,
+    entries: Vec<(Oid, u64)>,
+    /// Entries already listed by an earlier pack (empty when there are none).
+    skip: Vec<bool>,
+}
+
+impl ObjectList {
+    /// The number of distinct objects.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every listed object id (an id stored twice is listed once).
+    pub fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
+        self.packs
+            .iter()
+            .flat_map(|p| {
+                p.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !p.skip.get(*i).copied().unwrap_or(false))
+                    .map(|(_, (oid, _))| *oid)
+            })
+            .chain(self.loose.iter().copied())
+    }
+}
+
+/// Lists every object in the database: the ids and offsets from each pack index, then loose objects.
+/// An object stored more than once is read from its first place (a pack before loose).
+pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
+    let mut list = ObjectList::default();
     for dir in objects_dirs {
         let pack_dir = dir.join("pack");
         let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&pack_dir) {
@@ -32,67 +71,37 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<Vec<Oid>> {
         };
         idx_files.sort();
         for idx in idx_files {
+            let path = idx.with_extension("pack");
             // An index without its pack is left over from an interrupted repack; git ignores it too.
-            if !idx.with_extension("pack").exists() {
+            if !path.exists() {
                 continue;
             }
-            for (oid, offset) in read_pack_index(&idx)? {
-                located.push((pack_number, offset, oid));
-            }
-            pack_number += 1;
+            list.packs.push(PackObjects {
+                path,
+                entries: pack::read_index(&idx)?,
+                skip: Vec::new(),
+            });
         }
-        for (oid, _) in loose_objects(dir)? {
-            located.push((LOOSE, 0, oid));
-        }
+        list.loose
+            .extend(loose_objects(dir)?.into_iter().map(|(oid, _)| oid));
     }
-    // The same object may sit in several packs or both packed and loose: keep its first place.
-    if pack_number > 1 || located.iter().any(|(p, _, _)| *p == LOOSE) {
-        located.sort_unstable_by_key(|(pack, offset, oid)| (*oid, *pack, *offset));
-        located.dedup_by_key(|(_, _, oid)| *oid);
-    }
-    located.sort_unstable_by_key(|(pack, offset, _)| (*pack, *offset));
-    Ok(located.into_iter().map(|(_, _, oid)| oid).collect())
-}
-
-/// Reads a version 2 pack index: object ids and their offsets in the pack.
-fn read_pack_index(path: &Path) -> Result<Vec<(Oid, u64)>> {
-    let data = std::fs::read(path)
-        .with_context(|| format!("cannot read pack index {}", path.display()))?;
-    let corrupt = || format!("pack index {} is truncated or corrupt", path.display());
-    if data.len() < 8 + 256 * 4 || &data[..4] != b"\xfftOc" || u32_at(&data, 4) != 2 {
-        bail!(
-            "{}: not a version 2 pack index (run `git repack -a -d` to rewrite it)",
-            path.display()
-        );
-    }
-    let count = u32_at(&data, 8 + 255 * 4) as usize;
-    let oids_at = 8 + 256 * 4;
-    let crc_at = oids_at + count * 20;
-    let offsets_at = crc_at + count * 4;
-    let large_at = offsets_at + count * 4;
-    if data.len() < large_at {
-        bail!(corrupt());
-    }
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count {
-        let oid = Oid::from_bytes(&data[oids_at + i * 20..oids_at + (i + 1) * 20])?;
-        let small = u32_at(&data, offsets_at + i * 4);
-        let offset = if small & 0x8000_0000 == 0 {
-            u64::from(small)
-        } else {
-            let at = large_at + (small & 0x7fff_ffff) as usize * 8;
-            if data.len() < at + 8 {
-                bail!(corrupt());
+    list.len = list.packs.iter().map(|p| p.entries.len()).sum::<usize>() + list.loose.len();
+    if list.packs.len() > 1 || !list.loose.is_empty() {
+        let mut seen = HashSet::with_capacity(list.len);
+        for pack in &mut list.packs {
+            let skip: Vec<bool> = pack
+                .entries
+                .iter()
+                .map(|(oid, _)| !seen.insert(*oid))
+                .collect();
+            if skip.contains(&true) {
+                pack.skip = skip;
             }
-            u64::from_be_bytes(data[at..at + 8].try_into().expect("8 bytes"))
-        };
-        out.push((oid, offset));
+        }
+        list.loose.retain(|oid| seen.insert(*oid));
+        list.len = seen.len();
     }
-    Ok(out)
-}
-
-fn u32_at(data: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes(data[at..at + 4].try_into().expect("4 bytes"))
+    Ok(list)
 }
 
 /// Loose objects: `objects/xx/yyyy…` files, with their sizes on disk.
@@ -189,94 +198,211 @@ pub struct PassResult {
     pub bytes: u64,
     pub lfs_pointers: u64,
     pub largest_blob: u64,
+    /// Packs that had to be read the slow way, and why.
+    pub warnings: Vec<String>,
 }
 
-/// An object as read from the database, or why it could not be.
-pub type ReadResult<'odb> = Result<git2::OdbObject<'odb>, git2::Error>;
+/// An object as read from the database (its type and content), or why it could not be.
+pub type ReadResult<'a> = Result<(ObjectType, &'a [u8]), String>;
 
-/// Reads every object once across `threads` workers, each with its own repository handle, and hands
-/// each one to `visit` with that worker's state (made by `init`). Returns the workers' states for the
-/// caller to merge. `progress` is called with the number of objects done so far, from worker threads.
+/// What a pass over the objects hands back: each worker's state, and notes for the report.
+pub struct Passed<S> {
+    pub states: Vec<S>,
+    /// A pack our reader refused (its objects were read through libgit2 instead), and why.
+    pub warnings: Vec<String>,
+}
+
+/// Reads every object once across `threads` workers and hands each to `visit` with that worker's state
+/// (made by `init`). Returns the workers' states for the caller to merge. `progress` is called with the
+/// number of objects done so far, from worker threads.
 ///
 /// Every pass over the object database (the scan, the rewrite plan's uniqueness check) goes through
 /// here, so the read strategy lives in one place.
 pub fn for_each_object<S: Send>(
     git_dir: &Path,
-    order: &[Oid],
+    objects: &ObjectList,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
     init: &(dyn Fn() -> S + Sync),
     visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
 ) -> Result<Vec<S>> {
+    read_objects(
+        git_dir,
+        objects,
+        KindSet::ALL,
+        threads,
+        progress,
+        init,
+        visit,
+    )
+    .map(|passed| passed.states)
+}
+
+/// [`for_each_object`] for the objects of some kinds only (a packed delta's kind is known before it is
+/// inflated, so the others cost nothing), with the pass's warnings.
+pub fn read_objects<S: Send>(
+    git_dir: &Path,
+    objects: &ObjectList,
+    kinds: KindSet,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) -> Result<Passed<S>> {
+    let mut states: Vec<S> = (0..threads.max(1)).map(|_| init()).collect();
+    let done = AtomicU64::new(0);
+    let advance = |n: u64| progress(done.fetch_add(n, Ordering::Relaxed) + n);
+    let mut warnings = Vec::new();
+    let mut by_libgit2: Vec<Oid> = Vec::new();
+    // Objects our reader could not decode get a second chance through libgit2 (a REF_DELTA base in
+    // another pack, say); if that fails too, both reasons are reported.
+    let mut failed: HashMap<Oid, String> = HashMap::new();
+    for objects_of in &objects.packs {
+        let input = PackInput {
+            path: &objects_of.path,
+            entries: &objects_of.entries,
+            skip: &objects_of.skip,
+            kinds,
+        };
+        let visit_packed = |state: &mut S, oid: Oid, kind: ObjectKind, data: &[u8]| {
+            visit(state, oid, Ok((kind.to_git2(), data)))
+        };
+        match pack::traverse(&input, &mut states, &visit_packed, &advance) {
+            Ok(errors) => failed.extend(errors.into_iter().map(|e| (e.oid, e.reason))),
+            Err(err) => {
+                warnings.push(format!(
+                    "{err:#}; its objects were read through libgit2 instead"
+                ));
+                by_libgit2.extend(
+                    objects_of
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !objects_of.skip.get(*i).copied().unwrap_or(false))
+                        .map(|(_, (oid, _))| *oid),
+                );
+            }
+        }
+    }
+    by_libgit2.extend_from_slice(&objects.loose);
+    let no_reasons = HashMap::new();
+    read_with_libgit2(
+        git_dir,
+        &by_libgit2,
+        &no_reasons,
+        kinds,
+        &mut states,
+        &advance,
+        visit,
+    )?;
+    let retry: Vec<Oid> = failed.keys().copied().collect();
+    read_with_libgit2(git_dir, &retry, &failed, kinds, &mut states, &|_| {}, visit)?;
+    Ok(Passed { states, warnings })
+}
+
+/// Reads `oids` through libgit2, one worker (with its own repository handle) per state. An object that
+/// fails is reported with libgit2's reason, after ours from `failed` if we have one.
+fn read_with_libgit2<S: Send>(
+    git_dir: &Path,
+    oids: &[Oid],
+    failed: &HashMap<Oid, String>,
+    kinds: KindSet,
+    states: &mut [S],
+    advance: &(dyn Fn(u64) + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) -> Result<()> {
+    if oids.is_empty() {
+        return Ok(());
+    }
     // libgit2 re-hashes every object it reads by default; the pass does not need that check (git fsck
     // does it), and it costs as much as the inflation itself.
     git2::opts::strict_hash_verification(false);
 
     const CHUNK: usize = 512;
     let next = AtomicUsize::new(0);
-    let done = AtomicU64::new(0);
-    let states = Mutex::new(Vec::new());
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                let result = (|| -> Result<S> {
+        for local in states.iter_mut() {
+            let (next, first_error) = (&next, &first_error);
+            scope.spawn(move || {
+                let result = (|| -> Result<()> {
                     let repo = git2::Repository::open(git_dir)
                         .with_context(|| format!("cannot open {}", git_dir.display()))?;
                     let odb = repo.odb()?;
-                    let mut local = init();
                     loop {
                         let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                        if start >= order.len() {
+                        if start >= oids.len() {
                             break;
                         }
-                        let end = (start + CHUNK).min(order.len());
-                        for oid in &order[start..end] {
-                            visit(&mut local, *oid, odb.read(*oid));
+                        let end = (start + CHUNK).min(oids.len());
+                        for oid in &oids[start..end] {
+                            match odb.read(*oid) {
+                                Ok(object) => {
+                                    if kind_of(object.kind()).is_some_and(|k| kinds.contains(k)) {
+                                        visit(local, *oid, Ok((object.kind(), object.data())));
+                                    }
+                                }
+                                Err(err) => {
+                                    let reason = match failed.get(oid) {
+                                        Some(ours) => format!("{ours}; libgit2: {}", err.message()),
+                                        None => err.message().to_string(),
+                                    };
+                                    visit(local, *oid, Err(reason))
+                                }
+                            }
                         }
-                        let count = (end - start) as u64;
-                        progress(done.fetch_add(count, Ordering::Relaxed) + count);
+                        advance((end - start) as u64);
                     }
-                    Ok(local)
+                    Ok(())
                 })();
-                match result {
-                    Ok(local) => states.lock().expect("no panics while merging").push(local),
-                    Err(err) => {
-                        first_error
-                            .lock()
-                            .expect("no panics while merging")
-                            .get_or_insert(err);
-                    }
+                if let Err(err) = result {
+                    first_error
+                        .lock()
+                        .expect("no panics while merging")
+                        .get_or_insert(err);
                 }
             });
         }
     });
-    if let Some(err) = first_error.into_inner().expect("workers finished") {
-        return Err(err);
+    match first_error.into_inner().expect("workers finished") {
+        Some(err) => Err(err),
+        None => Ok(()),
     }
-    Ok(states.into_inner().expect("workers finished"))
+}
+
+fn kind_of(kind: ObjectType) -> Option<ObjectKind> {
+    match kind {
+        ObjectType::Commit => Some(ObjectKind::Commit),
+        ObjectType::Tree => Some(ObjectKind::Tree),
+        ObjectType::Blob => Some(ObjectKind::Blob),
+        ObjectType::Tag => Some(ObjectKind::Tag),
+        _ => None,
+    }
 }
 
 /// The scan's pass: every object searched with `matcher`, commits and tags parsed for provenance.
 pub fn bulk_pass(
     git_dir: &Path,
-    order: &[Oid],
+    objects: &ObjectList,
     matcher: &Matcher,
     patterns: Option<&PatternSet>,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PassResult> {
-    let states = for_each_object(
+    let passed = read_objects(
         git_dir,
-        order,
+        objects,
+        KindSet::ALL,
         threads,
         progress,
         &|| (PassResult::default(), Scratch::default()),
         &|(local, scratch), oid, object| read_one(object, oid, matcher, patterns, scratch, local),
     )?;
-    let mut result = PassResult::default();
-    for (local, _) in states {
+    let mut result = PassResult {
+        warnings: passed.warnings,
+        ..PassResult::default()
+    };
+    for (local, _) in passed.states {
         merge(&mut result, local);
     }
     // Workers finish in any order; sort so reports are stable run to run.
@@ -301,18 +427,13 @@ fn read_one(
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {
-    let object = match object {
+    let (kind, data) = match object {
         Ok(object) => object,
-        Err(err) => {
-            local.unreadable.push(Unreadable {
-                oid,
-                reason: err.message().to_string(),
-            });
+        Err(reason) => {
+            local.unreadable.push(Unreadable { oid, reason });
             return;
         }
     };
-    let data = object.data();
-    let kind = object.kind();
     local.objects += 1;
     local.bytes += data.len() as u64;
     let mut message_start = 0;

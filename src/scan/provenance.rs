@@ -5,7 +5,9 @@
 //! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
 
 use super::matcher::Matcher;
+use super::objects::ObjectList;
 use super::objects::{CommitRecord, ObjectHits, PassResult};
+use super::pack::{KindSet, ObjectKind};
 use super::repo::{Repo, Tip, TipKind};
 use git2::{ObjectType, Oid};
 use std::collections::{HashMap, HashSet};
@@ -79,7 +81,7 @@ pub struct TreeGraph {
 /// in memory, and walkers read only those.
 pub fn tree_pass(
     repo: &Repo,
-    order: &[Oid],
+    order: &ObjectList,
     threads: usize,
     predicates: &[EntryPredicate<'_>],
 ) -> anyhow::Result<(TreeGraph, Vec<Vec<u64>>)> {
@@ -87,9 +89,10 @@ pub fn tree_pass(
         direct: Vec<Vec<u64>>,
         edges: Vec<(u64, u64)>,
     }
-    let states = super::objects::for_each_object(
+    let states = super::objects::read_objects(
         &repo.git_dir,
         order,
+        KindSet::of(&[ObjectKind::Tree]),
         threads,
         &|_| {},
         &|| Local {
@@ -97,13 +100,12 @@ pub fn tree_pass(
             edges: Vec::new(),
         },
         &|local: &mut Local, oid, object| {
-            let Ok(object) = object else { return };
-            if object.kind() != ObjectType::Tree {
+            let Ok((ObjectType::Tree, data)) = object else {
                 return;
-            }
+            };
             let parent = key(&oid);
             let mut direct = vec![false; predicates.len()];
-            for (mode, name, child) in tree_entries(object.data()) {
+            for (mode, name, child) in tree_entries(data) {
                 let view = EntryView {
                     tree: &oid,
                     mode,
@@ -125,7 +127,8 @@ pub fn tree_pass(
                 }
             }
         },
-    )?;
+    )?
+    .states;
     let mut edges: Vec<(u64, u64)> = Vec::new();
     let mut direct = vec![Vec::new(); predicates.len()];
     for local in states {
@@ -176,26 +179,31 @@ fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> + '_ {
 }
 
 /// Distinct blobs that trees name but the object database lacks (a partial clone's unfetched blobs).
-pub fn count_missing_blobs(repo: &Repo, order: &[Oid], threads: usize) -> anyhow::Result<usize> {
-    let present: HashSet<Oid> = order.iter().copied().collect();
-    let states = super::objects::for_each_object(
+pub fn count_missing_blobs(
+    repo: &Repo,
+    order: &ObjectList,
+    threads: usize,
+) -> anyhow::Result<usize> {
+    let present: HashSet<Oid> = order.ids().collect();
+    let states = super::objects::read_objects(
         &repo.git_dir,
         order,
+        KindSet::of(&[ObjectKind::Tree]),
         threads,
         &|_| {},
         &HashSet::new,
         &|missing: &mut HashSet<Oid>, _oid, object| {
-            let Ok(object) = object else { return };
-            if object.kind() != ObjectType::Tree {
+            let Ok((ObjectType::Tree, data)) = object else {
                 return;
-            }
-            for (mode, _, child) in tree_entries(object.data()) {
+            };
+            for (mode, _, child) in tree_entries(data) {
                 if mode != b"40000" && mode != b"160000" && !present.contains(&child) {
                     missing.insert(child);
                 }
             }
         },
-    )?;
+    )?
+    .states;
     let all: HashSet<Oid> = states.into_iter().flatten().collect();
     Ok(all.len())
 }
