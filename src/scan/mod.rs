@@ -312,7 +312,11 @@ fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
 
 /// Warnings about what the scan could not see.
 fn shape_warnings(repo: &Repo, pass: &PassResult, missing_blobs: usize) -> Vec<Warning> {
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<Warning> = pass
+        .warnings
+        .iter()
+        .map(|w| Warning::new("pack-fallback", w.clone()))
+        .collect();
     if repo.shallow {
         warnings.push(Warning::new(
             "shallow",
