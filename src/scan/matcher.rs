@@ -44,8 +44,17 @@ pub struct Hit {
 
 /// The compiled matcher. Its `Debug` never shows needle bytes (they are derived from secrets).
 pub struct Matcher {
-    automaton: Option<AhoCorasick>,
+    search: Option<Search>,
     needles: Vec<NeedleInfo>,
+    longest: usize,
+}
+
+/// A few needles go to Teddy, aho-corasick's SIMD literal searcher, used directly: the automaton's own
+/// choice for them is a rare-byte prefilter that stops on every '_' or 'h' of a source tree (it cost
+/// half the pass on git's history). Many needles (`--all-keys` on a large `.env`) use the automaton.
+enum Search {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
 }
 
 impl fmt::Debug for Matcher {
@@ -74,48 +83,70 @@ impl Matcher {
                 }
             }
         }
-        let automaton = if patterns.is_empty() {
+        let search = if patterns.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-                    .expect("a few literal needles always compile"),
-            )
+            let packed = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+                .builder()
+                .extend(&patterns)
+                .build();
+            Some(match packed {
+                Some(searcher) => Search::Packed(searcher),
+                None => Search::Automaton(
+                    AhoCorasickBuilder::new()
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .build(&patterns)
+                        .expect("literal needles always compile"),
+                ),
+            })
         };
+        let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
         for p in &mut patterns {
             zeroize::Zeroize::zeroize(p);
         }
-        Matcher { automaton, needles }
+        Matcher {
+            search,
+            needles,
+            longest,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.automaton.is_none()
+        self.search.is_none()
+    }
+
+    /// The length of the longest needle (for searching a stream in overlapping chunks).
+    pub fn longest_needle(&self) -> usize {
+        self.longest
     }
 
     pub fn needle(&self, id: u32) -> NeedleInfo {
         self.needles[id as usize]
     }
 
-    /// Appends every (possibly overlapping) match in `haystack` to `out`.
+    /// Appends every match in `haystack` to `out`, leftmost-longest and not overlapping: a needle that
+    /// sits inside a longer one's match (one `.env` value inside another) is reported as the longer.
     pub fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(haystack) {
-                out.push(Hit {
-                    needle: m.pattern().as_u32(),
-                    start: m.start(),
-                    end: m.end(),
-                });
-            }
+        let hit = |m: aho_corasick::Match| Hit {
+            needle: m.pattern().as_u32(),
+            start: m.start(),
+            end: m.end(),
+        };
+        match &self.search {
+            Some(Search::Packed(searcher)) => out.extend(searcher.find_iter(haystack).map(hit)),
+            Some(Search::Automaton(ac)) => out.extend(ac.find_iter(haystack).map(hit)),
+            None => {}
         }
     }
 
     /// Whether `haystack` holds any needle (cheaper than collecting them).
     pub fn is_match(&self, haystack: &[u8]) -> bool {
-        self.automaton
-            .as_ref()
-            .is_some_and(|ac| ac.is_match(haystack))
+        match &self.search {
+            Some(Search::Packed(searcher)) => searcher.find(haystack).is_some(),
+            Some(Search::Automaton(ac)) => ac.is_match(haystack),
+            None => false,
+        }
     }
 }
 

@@ -47,8 +47,38 @@ pub struct ScanOutput {
     pub env_files: Vec<(String, String)>,
 }
 
-/// Working tree files larger than this are not read (they are not source files anyone edits by hand).
-const MAX_WORKTREE_FILE: u64 = 512 * 1024 * 1024;
+/// Working tree files are searched in chunks of this size, so a large untracked data file costs time
+/// but not memory.
+const FILE_CHUNK: usize = 4 << 20;
+
+/// The secrets (indices) a file holds, searched in chunks that overlap by the longest needle so no
+/// match is split between two chunks.
+fn secrets_in_file(matcher: &Matcher, path: &std::path::Path) -> std::io::Result<Vec<usize>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let overlap = matcher.longest_needle().saturating_sub(1);
+    let mut buffer = vec![0u8; FILE_CHUNK + overlap];
+    let mut hits = Vec::new();
+    let mut kept = 0;
+    loop {
+        let read = file.read(&mut buffer[kept..])?;
+        if read == 0 {
+            break;
+        }
+        let filled = kept + read;
+        matcher.find_all(&buffer[..filled], &mut hits);
+        let keep = overlap.min(filled);
+        buffer.copy_within(filled - keep..filled, 0);
+        kept = keep;
+    }
+    let mut secrets: Vec<usize> = hits
+        .iter()
+        .map(|h| matcher.needle(h.needle).secret)
+        .collect();
+    secrets.sort_unstable();
+    secrets.dedup();
+    Ok(secrets)
+}
 
 /// Scans `repo` for `secrets` and builds the report.
 pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
@@ -242,14 +272,7 @@ pub fn scan_with(
             ))
     });
 
-    let live = live_state(
-        repo,
-        &matcher,
-        secrets,
-        &mut walker,
-        &blob_hits,
-        &mut warnings,
-    );
+    let live = live_state(repo, &matcher, secrets, &mut walker, &blob_hits);
     let summaries = summarize(secrets, &findings, &live, &pass, &contained);
     let commits = pass.commits.len() as u64;
     let report = Report {
@@ -746,7 +769,6 @@ fn live_state(
     secrets: &[Secret],
     walker: &mut TreeWalker<'_>,
     blob_hits: &HashMap<Oid, &ObjectHits>,
-    warnings: &mut Vec<Warning>,
 ) -> LiveState {
     let count = secrets.len();
     let mut live = LiveState {
@@ -793,23 +815,13 @@ fn live_state(
                 .unwrap_or(&file)
                 .display()
                 .to_string();
-            if meta.len() > MAX_WORKTREE_FILE {
-                warnings.push(Warning::new(
-                    "large-file",
-                    format!(
-                        "{shown} ({} MiB) in the working tree was not read",
-                        meta.len() >> 20
-                    ),
-                ));
+            // A git directory inside the work tree (a mirror kept beside sources) is not a file anyone
+            // commits; its objects were scanned one by one.
+            if file.starts_with(&repo.git_dir) {
                 continue;
             }
-            let Ok(content) = std::fs::read(&file) else {
-                continue;
-            };
-            hits.clear();
-            matcher.find_all(&content, &mut hits);
-            for hit in &hits {
-                live.in_worktree[matcher.needle(hit.needle).secret].push(shown.clone());
+            for secret in secrets_in_file(matcher, &file).unwrap_or_default() {
+                live.in_worktree[secret].push(shown.clone());
             }
         }
     }

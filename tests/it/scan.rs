@@ -772,3 +772,18 @@ fn a_token_given_as_the_repository_argument_is_not_echoed() {
         );
     }
 }
+
+/// Working-tree files are searched in 4 MiB chunks: a token straddling a chunk boundary is still found.
+#[test]
+fn worktree_token_across_a_chunk_boundary() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "Initial");
+    let mut data = vec![b'.'; (4 << 20) + 4096];
+    let at = (4 << 20) - 10;
+    data[at..at + token.len()].copy_from_slice(token.as_bytes());
+    repo.write("dataset.csv", &data);
+    let (run, report) = scan_json(&repo, &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(strings(&report["secrets"][0]["in_worktree"]), ["dataset.csv"]);
+}
