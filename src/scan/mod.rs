@@ -1,6 +1,7 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
 //! `scan` returns the report model; commands render it or plan from it.
 
+pub mod idhash;
 pub mod matcher;
 pub mod objects;
 pub mod pack;
@@ -23,7 +24,7 @@ use objects::{ObjectHits, PassResult};
 use patterns::PatternSet;
 use provenance::{Containment, TreeWalker};
 use repo::Repo;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// How a scan runs.
@@ -152,13 +153,13 @@ pub fn scan_with(
         0
     };
     let mut warnings = shape_warnings(repo, &pass, missing_blobs);
-    let blob_hits: HashMap<Oid, &ObjectHits> = pass
+    let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
         .hits
         .iter()
         .filter(|h| h.kind == ObjectType::Blob)
         .map(|h| (h.oid, h))
         .collect();
-    let name_trees: HashSet<Oid> = pass
+    let name_trees: idhash::IdSet<Oid> = pass
         .hits
         .iter()
         .filter(|h| h.kind == ObjectType::Tree)
@@ -178,11 +179,31 @@ pub fn scan_with(
         }
         let (graph, mut direct) =
             provenance::tree_pass(repo, &order, options.threads, &predicates)?;
+        let env_trees = if options.env_history {
+            graph.closure(direct.pop().unwrap_or_default())
+        } else {
+            idhash::IdSet::default()
+        };
+        let target_trees = graph.closure(direct.pop().unwrap_or_default());
+        // One more tree-only pass keeps just the entries the walkers follow.
+        let all: idhash::IdSet<u64> = target_trees.union(&env_trees).copied().collect();
+        let keep = |e: &provenance::EntryView<'_>| {
+            name_trees.contains(e.tree)
+                || (e.is_tree() && all.contains(&provenance::key(e.child)))
+                || (e.is_blob()
+                    && (blob_hits.contains_key(e.child) || provenance::is_env_name(e.name)))
+        };
+        let cache = std::rc::Rc::new(provenance::TreeCache::load(
+            repo,
+            &order,
+            options.threads,
+            &all,
+            &keep,
+        )?);
         if options.env_history {
-            let interesting = graph.closure(direct.pop().unwrap_or_default());
-            env_files = provenance::env_file_commits(repo, &pass.commits, &interesting);
+            env_files = provenance::env_file_commits(repo, &pass.commits, &env_trees, &cache);
         }
-        walker.restrict_to(graph.closure(direct.pop().unwrap_or_default()));
+        walker.restrict_to(target_trees, cache);
     }
     let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
     if missing_parents > 0 && !repo.shallow {
@@ -399,7 +420,7 @@ struct FindingBuilder<'a> {
     matcher: &'a Matcher,
     secrets: &'a [Secret],
     remotes: &'a [String],
-    contained: &'a HashMap<Oid, Containment>,
+    contained: &'a idhash::IdMap<Oid, Containment>,
     commit_info: HashMap<Oid, CommitInfo>,
     findings: Vec<Finding>,
 }
@@ -504,7 +525,7 @@ impl FindingBuilder<'_> {
     fn introduction(
         &mut self,
         intro: &provenance::Introduction,
-        blob_hits: &HashMap<Oid, &ObjectHits>,
+        blob_hits: &idhash::IdMap<Oid, &ObjectHits>,
     ) {
         let path = self.scrub(path_bytes(&intro.hit.path));
         if intro.hit.name_needle.is_some() {
@@ -768,7 +789,7 @@ fn live_state(
     matcher: &Matcher,
     secrets: &[Secret],
     walker: &mut TreeWalker<'_>,
-    blob_hits: &HashMap<Oid, &ObjectHits>,
+    blob_hits: &idhash::IdMap<Oid, &ObjectHits>,
 ) -> LiveState {
     let count = secrets.len();
     let mut live = LiveState {
@@ -842,7 +863,7 @@ fn summarize(
     findings: &[Finding],
     live: &LiveState,
     pass: &PassResult,
-    contained: &HashMap<Oid, Containment>,
+    contained: &idhash::IdMap<Oid, Containment>,
 ) -> Vec<SecretSummary> {
     let times: HashMap<String, i64> = pass
         .commits

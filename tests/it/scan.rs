@@ -785,5 +785,8 @@ fn worktree_token_across_a_chunk_boundary() {
     repo.write("dataset.csv", &data);
     let (run, report) = scan_json(&repo, &token, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(strings(&report["secrets"][0]["in_worktree"]), ["dataset.csv"]);
+    assert_eq!(
+        strings(&report["secrets"][0]["in_worktree"]),
+        ["dataset.csv"]
+    );
 }
