@@ -51,6 +51,31 @@ pub fn key(oid: &Oid) -> u64 {
     u64::from_be_bytes(oid.as_bytes()[..8].try_into().expect("ids have 20 bytes"))
 }
 
+/// Decodes only the tree objects (a packed delta's kind is known before inflating it) and hands each
+/// tree's raw bytes to `visit` with the worker's state. Every tree-only pass below goes through here.
+fn for_each_tree<S: Send>(
+    repo: &Repo,
+    order: &ObjectList,
+    threads: usize,
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, &[u8]) + Sync),
+) -> anyhow::Result<Vec<S>> {
+    let passed = super::objects::read_objects(
+        &repo.git_dir,
+        order,
+        KindSet::of(&[ObjectKind::Tree]),
+        threads,
+        &|_| {},
+        init,
+        &|state: &mut S, oid, object| {
+            if let Ok((ObjectType::Tree, data)) = object {
+                visit(state, oid, data);
+            }
+        },
+    )?;
+    Ok(passed.states)
+}
+
 /// What a tree-pass predicate sees of one tree entry.
 pub struct EntryView<'a> {
     pub tree: &'a Oid,
@@ -90,20 +115,15 @@ pub fn tree_pass(
         direct: Vec<Vec<u64>>,
         edges: Vec<(u64, u64)>,
     }
-    let states = super::objects::read_objects(
-        &repo.git_dir,
+    let states = for_each_tree(
+        repo,
         order,
-        KindSet::of(&[ObjectKind::Tree]),
         threads,
-        &|_| {},
         &|| Local {
             direct: vec![Vec::new(); predicates.len()],
             edges: Vec::new(),
         },
-        &|local: &mut Local, oid, object| {
-            let Ok((ObjectType::Tree, data)) = object else {
-                return;
-            };
+        &|local: &mut Local, oid, data| {
             let parent = key(&oid);
             let mut direct = vec![false; predicates.len()];
             for (mode, name, child) in tree_entries(data) {
@@ -128,8 +148,7 @@ pub fn tree_pass(
                 }
             }
         },
-    )?
-    .states;
+    )?;
     let mut edges: Vec<(u64, u64)> = Vec::new();
     let mut direct = vec![Vec::new(); predicates.len()];
     for local in states {
@@ -184,17 +203,12 @@ impl TreeCache {
         interesting: &IdSet<u64>,
         keep: EntryPredicate<'_>,
     ) -> anyhow::Result<TreeCache> {
-        let states = super::objects::read_objects(
-            &repo.git_dir,
+        let states = for_each_tree(
+            repo,
             order,
-            KindSet::of(&[ObjectKind::Tree]),
             threads,
-            &|_| {},
             &IdMap::default,
-            &|trees: &mut IdMap<Oid, Vec<Entry>>, oid, object| {
-                let Ok((ObjectType::Tree, data)) = object else {
-                    return;
-                };
+            &|trees: &mut IdMap<Oid, Vec<Entry>>, oid, data| {
                 if !interesting.contains(&key(&oid)) {
                     return;
                 }
@@ -219,8 +233,7 @@ impl TreeCache {
                 }
                 trees.insert(oid, kept);
             },
-        )?
-        .states;
+        )?;
         let mut cache = TreeCache::default();
         for part in states {
             cache.trees.extend(part);
@@ -263,25 +276,19 @@ pub fn count_missing_blobs(
     threads: usize,
 ) -> anyhow::Result<usize> {
     let present: IdSet<Oid> = order.ids().collect();
-    let states = super::objects::read_objects(
-        &repo.git_dir,
+    let states = for_each_tree(
+        repo,
         order,
-        KindSet::of(&[ObjectKind::Tree]),
         threads,
-        &|_| {},
         &IdSet::default,
-        &|missing: &mut IdSet<Oid>, _oid, object| {
-            let Ok((ObjectType::Tree, data)) = object else {
-                return;
-            };
+        &|missing: &mut IdSet<Oid>, _oid, data| {
             for (mode, _, child) in tree_entries(data) {
                 if mode != b"40000" && mode != b"160000" && !present.contains(&child) {
                     missing.insert(child);
                 }
             }
         },
-    )?
-    .states;
+    )?;
     let all: IdSet<Oid> = states.into_iter().flatten().collect();
     Ok(all.len())
 }
