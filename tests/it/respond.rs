@@ -252,3 +252,27 @@ fn prompts_in_a_terminal_hide_the_new_token() {
     let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
     assert!(env.contains(&format!("HF_TOKEN={new}\n")));
 }
+
+/// `--format json`: the incident record on stdout, the narrative on stderr, no secret in either.
+#[test]
+fn json_record_on_stdout() {
+    let old = fake_hf_token();
+    let repo = leaked_repo(&old);
+    let run = Unleak::new(&repo.path)
+        .args(&["respond", "--dry-run", "--offline", "--format", "json"])
+        .run();
+    run.assert_hides(&old);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let record = run.json();
+    assert_eq!(record["dry_run"], true);
+    assert!(record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["status"] == "would-do"));
+    assert!(run.stderr.contains("[1/7] Identify"), "{}", run.stderr);
+    assert!(record["rewrite_plan"]
+        .as_str()
+        .unwrap()
+        .contains("regex:hf_"));
+}
