@@ -193,13 +193,12 @@ pub fn scan_with(
                 || (e.is_blob()
                     && (blob_hits.contains_key(e.child) || provenance::is_env_name(e.name)))
         };
-        let cache = std::rc::Rc::new(provenance::TreeCache::load(
-            repo,
-            &order,
-            options.threads,
-            &all,
-            &keep,
-        )?);
+        // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
+        let cache = std::rc::Rc::new(if all.is_empty() {
+            provenance::TreeCache::default()
+        } else {
+            provenance::TreeCache::load(repo, &order, options.threads, &all, &keep)?
+        });
         if options.env_history {
             env_files = provenance::env_file_commits(repo, &pass.commits, &env_trees, &cache);
         }
