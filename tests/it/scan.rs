@@ -5,9 +5,14 @@ use base64::Engine;
 use serde_json::Value;
 
 fn scan_json(repo: &TestRepo, token: &str, extra: &[&str]) -> (Run, Value) {
+    scan_json_at(&repo.path, token, extra)
+}
+
+/// `unleak scan --format json` in `dir` with the token on stdin; checks the token stays hidden.
+fn scan_json_at(dir: &std::path::Path, token: &str, extra: &[&str]) -> (Run, Value) {
     let mut args = vec!["scan", "--format", "json", "--token-stdin"];
     args.extend_from_slice(extra);
-    let run = Unleak::new(&repo.path)
+    let run = Unleak::new(dir)
         .args(&args)
         .stdin(format!("{token}\n"))
         .run();
@@ -500,11 +505,7 @@ fn bare_repository_and_linked_worktree() {
         ],
         0,
     );
-    let run = Unleak::new(&bare)
-        .args(&["scan", "--format", "json", "--token-stdin"])
-        .stdin(format!("{token}\n"))
-        .run();
-    run.assert_hides(&token);
+    let (run, _) = scan_json_at(&bare, &token, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["repository"]["bare"], true);
@@ -519,11 +520,7 @@ fn bare_repository_and_linked_worktree() {
         "-b",
         "wt",
     ]);
-    let run = Unleak::new(&linked)
-        .args(&["scan", "--format", "json", "--token-stdin"])
-        .stdin(format!("{token}\n"))
-        .run();
-    run.assert_hides(&token);
+    let (run, _) = scan_json_at(&linked, &token, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.json()["findings"][0]["commit"], commit.as_str());
 }
@@ -547,11 +544,7 @@ fn shallow_clone_is_warned_about() {
         ],
         0,
     );
-    let run = Unleak::new(&shallow)
-        .args(&["scan", "--format", "json", "--token-stdin"])
-        .stdin(format!("{token}\n"))
-        .run();
-    run.assert_hides(&token);
+    let (run, _) = scan_json_at(&shallow, &token, &[]);
     let report = run.json();
     assert_eq!(report["repository"]["shallow"], true);
     let kinds: Vec<&str> = report["warnings"]
@@ -678,11 +671,7 @@ fn partial_clone_submodule_and_lfs_are_warned_about() {
         ],
         0,
     );
-    let run = Unleak::new(&partial)
-        .args(&["scan", "--format", "json", "--token-stdin"])
-        .stdin(format!("{token}\n"))
-        .run();
-    run.assert_hides(&token);
+    let (run, _) = scan_json_at(&partial, &token, &[]);
     assert_eq!(run.code, 0, "the blob was never fetched: {}", run.stderr);
     let report = run.json();
     assert_eq!(report["repository"]["partial"], true);
