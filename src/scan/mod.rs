@@ -205,6 +205,15 @@ pub fn scan_with(
         walker.restrict_to(target_trees, cache);
     }
     let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
+    if !walker.missing_trees.is_empty() {
+        warnings.push(Warning::new(
+            "missing-object",
+            format!(
+                "{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage",
+                walker.missing_trees.len()
+            ),
+        ));
+    }
     if missing_parents > 0 && !repo.shallow {
         warnings.push(Warning::new(
             "missing-object",

@@ -579,8 +579,3 @@ fn parse_signature_time(sig: &[u8]) -> Option<i64> {
     let text = std::str::from_utf8(after_email).ok()?;
     text.split_whitespace().next()?.parse().ok()
 }
-
-/// Object ids that git would consider present (for the count check in tests and warnings).
-pub fn unique_count(order: &[Oid]) -> usize {
-    order.iter().collect::<HashSet<_>>().len()
-}

@@ -39,12 +39,6 @@ pub struct Containment {
     pub reflogs: Vec<String>,
 }
 
-impl Containment {
-    pub fn reachable(&self) -> bool {
-        self.refs.iter().any(|r| !r.contains("@{"))
-    }
-}
-
 /// A tree id's first eight bytes: enough to tell trees apart in practice, half the memory of an id. A
 /// collision only makes the walker read one more tree (it checks what it reads), never miss one.
 pub fn key(oid: &Oid) -> u64 {
