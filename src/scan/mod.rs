@@ -143,8 +143,9 @@ pub fn scan_with(
         }
         pass.pattern_values.clear();
     }
-    let secrets_ref: &[Secret] = &secrets;
-    let secrets = secrets_ref;
+    // From here on, "the secrets" are the given ones plus any the patterns discovered.
+    let all_secrets = secrets;
+    let secrets: &[Secret] = &all_secrets;
 
     let tips = repo.tips()?;
     let missing_blobs = if repo.partial {
@@ -232,7 +233,8 @@ pub fn scan_with(
     targets.sort();
     targets.dedup();
     let contained = provenance::containment(&pass, &tips, &targets);
-    let remotes: Vec<String> = repo.remotes().into_iter().map(|r| r.name).collect();
+    let remote_info = repo.remotes();
+    let remotes: Vec<String> = remote_info.iter().map(|r| r.name.clone()).collect();
     let reachable = options
         .reachable_only
         .then(|| provenance::reachable_commits(&pass, &tips));
@@ -319,7 +321,7 @@ pub fn scan_with(
             shallow: repo.shallow,
             partial: repo.partial,
             head: repo.head_commit().map(|c| c.to_string()),
-            remotes: repo.remotes(),
+            remotes: remote_info,
         },
         secrets: summaries,
         findings,
@@ -463,12 +465,6 @@ impl FindingBuilder<'_> {
             .map(|(_, rule)| rule.id.to_string())
     }
 
-    /// Replaces every token occurrence in untrusted text (a path, a summary) with its redaction: a token
-    /// can sit in a file name or a commit subject, and the report must not repeat it.
-    fn scrub(&self, text: String) -> String {
-        scrub_text(self.matcher, self.secrets, text)
-    }
-
     fn info(&mut self, commit: Oid) -> CommitInfo {
         if let Some(info) = self.commit_info.get(&commit) {
             return info.clone();
@@ -535,7 +531,7 @@ impl FindingBuilder<'_> {
         intro: &provenance::Introduction,
         blob_hits: &idhash::IdMap<Oid, &ObjectHits>,
     ) {
-        let path = self.scrub(path_bytes(&intro.hit.path));
+        let path = path_bytes(&intro.hit.path);
         if intro.hit.name_needle.is_some() {
             for &secret in &intro.secrets {
                 self.push(

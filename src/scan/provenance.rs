@@ -78,12 +78,33 @@ pub struct EntryView<'a> {
     pub child: &'a Oid,
 }
 
-impl EntryView<'_> {
+impl<'a> EntryView<'a> {
+    fn new(tree: &'a Oid, mode: &'a [u8], name: &'a [u8], child: &'a Oid) -> Self {
+        EntryView {
+            tree,
+            mode,
+            name,
+            child,
+        }
+    }
     pub fn is_tree(&self) -> bool {
         self.mode == b"40000"
     }
+    /// A submodule: the entry names a commit of another repository.
+    pub fn is_gitlink(&self) -> bool {
+        self.mode == b"160000"
+    }
     pub fn is_blob(&self) -> bool {
-        !self.is_tree() && self.mode != b"160000"
+        !self.is_tree() && !self.is_gitlink()
+    }
+    pub fn kind(&self) -> ObjectType {
+        if self.is_tree() {
+            ObjectType::Tree
+        } else if self.is_gitlink() {
+            ObjectType::Commit
+        } else {
+            ObjectType::Blob
+        }
     }
 }
 
@@ -121,12 +142,7 @@ pub fn tree_pass(
             let parent = key(&oid);
             let mut direct = vec![false; predicates.len()];
             for (mode, name, child) in tree_entries(data) {
-                let view = EntryView {
-                    tree: &oid,
-                    mode,
-                    name,
-                    child: &child,
-                };
+                let view = EntryView::new(&oid, mode, name, &child);
                 if view.is_tree() {
                     local.edges.push((key(&child), parent));
                 }
@@ -208,21 +224,9 @@ impl TreeCache {
                 }
                 let mut kept = Vec::new();
                 for (mode, name, child) in tree_entries(data) {
-                    let view = EntryView {
-                        tree: &oid,
-                        mode,
-                        name,
-                        child: &child,
-                    };
+                    let view = EntryView::new(&oid, mode, name, &child);
                     if keep(&view) {
-                        let kind = if view.is_tree() {
-                            ObjectType::Tree
-                        } else if mode == b"160000" {
-                            ObjectType::Commit
-                        } else {
-                            ObjectType::Blob
-                        };
-                        kept.push((name.to_vec(), child, Some(kind)));
+                        kept.push((name.to_vec(), child, Some(view.kind())));
                     }
                 }
                 trees.insert(oid, kept);
@@ -275,9 +279,9 @@ pub fn count_missing_blobs(
         order,
         threads,
         &IdSet::default,
-        &|missing: &mut IdSet<Oid>, _oid, data| {
-            for (mode, _, child) in tree_entries(data) {
-                if mode != b"40000" && mode != b"160000" && !present.contains(&child) {
+        &|missing: &mut IdSet<Oid>, oid, data| {
+            for (mode, name, child) in tree_entries(data) {
+                if EntryView::new(&oid, mode, name, &child).is_blob() && !present.contains(&child) {
                     missing.insert(child);
                 }
             }
