@@ -95,15 +95,15 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
         command: "verify",
         env_history: false,
     };
+    let patterns = PatternSet::all();
     let (mut report, matcher) = if fingerprints.is_empty() {
         (
             scan::scan(&target, &secrets, &options)?,
             Matcher::new(&secrets),
         )
     } else {
-        by_fingerprint(&target, &secrets, &fingerprints, &options)?
+        by_fingerprint(&target, &secrets, &fingerprints, &patterns, &options)?
     };
-    let patterns = PatternSet::all();
     let holds = |bytes: &[u8]| {
         matcher.is_match(bytes)
             || (!fingerprints.is_empty()
@@ -168,10 +168,10 @@ fn by_fingerprint(
     repo: &Repo,
     secrets: &[crate::secret::Secret],
     fingerprints: &[String],
+    patterns: &PatternSet,
     options: &ScanOptions,
 ) -> Result<(report::Report, Matcher)> {
-    let patterns = PatternSet::all();
-    let output = scan::scan_with(repo, secrets, Some(&patterns), options)?;
+    let output = scan::scan_with(repo, secrets, Some(patterns), options)?;
     let wanted = |fingerprint: &str| {
         fingerprints.iter().any(|f| f == fingerprint)
             || secrets.iter().any(|s| s.fingerprint() == fingerprint)

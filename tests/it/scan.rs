@@ -10,13 +10,9 @@ fn scan_json(repo: &TestRepo, token: &str, extra: &[&str]) -> (Run, Value) {
 
 /// `unleak scan --format json` in `dir` with the token on stdin; checks the token stays hidden.
 fn scan_json_at(dir: &std::path::Path, token: &str, extra: &[&str]) -> (Run, Value) {
-    let mut args = vec!["scan", "--format", "json", "--token-stdin"];
+    let mut args = vec!["scan", "--format", "json"];
     args.extend_from_slice(extra);
-    let run = Unleak::new(dir)
-        .args(&args)
-        .stdin(format!("{token}\n"))
-        .run();
-    run.assert_hides(token);
+    let run = run_with_token(dir, &args, token);
     let json = run.json();
     (run, json)
 }

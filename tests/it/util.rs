@@ -335,3 +335,15 @@ pub fn fresh_mirror(parent: &Path, origin: &Path, name: &str) -> PathBuf {
     );
     dest
 }
+
+/// Runs `unleak ARGS --token-stdin` in `dir` with `token` on stdin, and checks it never shows the token.
+pub fn run_with_token(dir: &Path, args: &[&str], token: &str) -> Run {
+    let mut all = args.to_vec();
+    all.push("--token-stdin");
+    let run = Unleak::new(dir)
+        .args(&all)
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(token);
+    run
+}

@@ -4,14 +4,9 @@ use crate::util::*;
 use std::path::Path;
 
 fn verify(dir: &Path, token: &str, extra: &[&str]) -> Run {
-    let mut args = vec!["verify", "--format", "json", "--token-stdin"];
+    let mut args = vec!["verify", "--format", "json"];
     args.extend_from_slice(extra);
-    let run = Unleak::new(dir)
-        .args(&args)
-        .stdin(format!("{token}\n"))
-        .run();
-    run.assert_hides(token);
-    run
+    run_with_token(dir, &args, token)
 }
 
 /// Rewrites `repo` in place with git-filter-repo (as a user who followed the plan would).
