@@ -198,6 +198,12 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
 
 /// Without a terminal, every question needs a flag: find out before anything changes.
 fn preflight(config: &RespondConfig, io: &Io<'_>) -> Result<()> {
+    // A named variable that holds nothing is a missing answer too, found before the revoke step acts.
+    if let NewTokenSource::Env(name) = &config.new_token {
+        if !config.dry_run && std::env::var(name).map_or(true, |v| v.trim().is_empty()) {
+            bail!("--new-token-env: {name} is not set (or empty). Nothing was changed.");
+        }
+    }
     if io.interactive || config.dry_run {
         return Ok(());
     }

@@ -276,3 +276,33 @@ fn json_record_on_stdout() {
         .unwrap()
         .contains("regex:hf_"));
 }
+
+/// Regression guard: an unset --new-token-env is caught before the old token is revoked.
+#[test]
+fn unset_new_token_variable_stops_before_revoking() {
+    let old = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, "read");
+    let repo = leaked_repo(&old);
+    let before = snapshot(&repo.path);
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--revoke",
+            "api",
+            "--new-token-env",
+            "NOT_SET_ANYWHERE",
+        ])
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .run();
+    run.assert_hides(&old);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("NOT_SET_ANYWHERE is not set"),
+        "{}",
+        run.stderr
+    );
+    assert!(stub.requests().is_empty());
+    assert_eq!(before, snapshot(&repo.path));
+}
