@@ -18,6 +18,8 @@ pub const DEFAULT_KEY: &str = "HF_TOKEN";
 pub struct Collected {
     pub secrets: Vec<Secret>,
     pub warnings: Vec<String>,
+    /// Fingerprints of `secrets`, so a duplicate is dropped in constant time (270k lines on stdin).
+    seen: std::collections::HashSet<String>,
 }
 
 /// Reads every token the spec names. `workdir` is the repository's working tree root (None when bare);
@@ -40,16 +42,21 @@ pub fn collect(
         if let Some(path) = env_path.as_ref().filter(|p| p.is_file()) {
             let env = dotenv::read(path)?;
             note_duplicates(&env, path, &mut out);
-            if let Some(value) = env.get(DEFAULT_KEY).filter(|v| !v.is_empty()) {
+            if let Some(value) = env.get(DEFAULT_KEY).filter(|v| !v.trim().is_empty()) {
                 push(
                     &mut out,
-                    Secret::new(value, format!("{}:{DEFAULT_KEY}", display_name(path))),
+                    value,
+                    format!("{}:{DEFAULT_KEY}", display_name(path)),
                 )?;
                 return Ok(out);
             }
         }
-        if let Some(value) = std::env::var(DEFAULT_KEY).ok().filter(|v| !v.is_empty()) {
-            push(&mut out, Secret::new(value, format!("${DEFAULT_KEY}")))?;
+        if let Some(value) = std::env::var(DEFAULT_KEY)
+            .ok()
+            .map(zeroize::Zeroizing::new)
+            .filter(|v| !v.trim().is_empty())
+        {
+            push(&mut out, &value, format!("${DEFAULT_KEY}"))?;
             return Ok(out);
         }
         if interactive {
@@ -58,7 +65,7 @@ pub fn collect(
                 false,
                 "--token-stdin or --token-env NAME",
             )?;
-            push(&mut out, secret)?;
+            push(&mut out, secret.expose(), secret.origin().to_string())?;
             return Ok(out);
         }
         bail!(
@@ -68,7 +75,9 @@ pub fn collect(
         );
     }
 
-    if !spec.keys.is_empty() || spec.all_keys || spec.env_file.is_some() {
+    // With --token-stdin and no --env-file, --key picks among stdin's KEY=VALUE lines instead.
+    let keys_for_stdin = spec.stdin && spec.env_file.is_none() && !spec.all_keys;
+    if (!spec.keys.is_empty() && !keys_for_stdin) || spec.all_keys || spec.env_file.is_some() {
         let path =
             env_path.context("a bare repository has no .env: name one with --env-file PATH")?;
         let env = dotenv::read(&path)?;
@@ -79,21 +88,15 @@ pub fn collect(
             spec.keys.clone()
         };
         for key in &keys {
-            match env.get(key).filter(|v| !v.is_empty()) {
-                Some(value) => push(
-                    &mut out,
-                    Secret::new(value, format!("{}:{key}", display_name(&path))),
-                )?,
+            match env.get(key).filter(|v| !v.trim().is_empty()) {
+                Some(value) => push(&mut out, value, format!("{}:{key}", display_name(&path)))?,
                 None => bail!("{} has no value for {key}", display_name(&path)),
             }
         }
         if spec.all_keys {
             for (key, value) in env.entries() {
                 if !keys.contains(&key) && looks_like_secret(&value) {
-                    push(
-                        &mut out,
-                        Secret::new(value, format!("{}:{key}", display_name(&path))),
-                    )?;
+                    push(&mut out, &value, format!("{}:{key}", display_name(&path)))?;
                 }
             }
         }
@@ -101,21 +104,14 @@ pub fn collect(
     if let Some(name) = &spec.token_env {
         let value = std::env::var(name)
             .ok()
-            .filter(|v| !v.is_empty())
-            .with_context(|| format!("environment variable {name} is not set"))?;
-        push(&mut out, Secret::new(value, format!("${name}")))?;
+            .map(zeroize::Zeroizing::new)
+            .filter(|v| !v.trim().is_empty())
+            .with_context(|| format!("environment variable {} is not set", shown_name(name)))?;
+        push(&mut out, &value, format!("${name}"))?;
     }
     if spec.stdin {
-        for (n, line) in stdin.lines().enumerate() {
-            let line = line.context("cannot read tokens from stdin")?;
-            let value = line.trim();
-            if !value.is_empty() {
-                push(
-                    &mut out,
-                    Secret::new(value, format!("stdin line {}", n + 1)),
-                )?;
-            }
-        }
+        let keys = if keys_for_stdin { &spec.keys[..] } else { &[] };
+        read_stdin(stdin, keys, &mut out)?;
     }
     if out.secrets.is_empty() {
         bail!("the named sources held no token to search for");
@@ -123,16 +119,171 @@ pub fn collect(
     Ok(out)
 }
 
-fn push(out: &mut Collected, secret: Secret) -> Result<()> {
-    let len = secret.expose().chars().count();
+/// Reads `--token-stdin`: one token a line, or `KEY=VALUE` / `export KEY=VALUE` lines read like a `.env`
+/// (one token per value; `keys`, from `--key`, picks which). A whole assignment line is never searched
+/// for as if it were the token.
+fn read_stdin(stdin: &mut dyn BufRead, keys: &[String], out: &mut Collected) -> Result<()> {
+    let mut picked = vec![false; keys.len()];
+    let mut assignments = 0usize;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut line = zeroize::Zeroizing::new(Vec::new());
+    let mut n = 0usize;
+    loop {
+        line.clear();
+        let read = stdin
+            .read_until(b'\n', &mut line)
+            .context("cannot read tokens from stdin")?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        let Ok(text) = std::str::from_utf8(&line) else {
+            bail!("stdin line {n} is not UTF-8 text; a token is");
+        };
+        let trimmed = trim_token(text);
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if let Some((key, value)) = assignment(trimmed) {
+            assignments += 1;
+            let origin = format!("stdin line {n} ({key})");
+            if keys.is_empty() {
+                if value.trim().is_empty() {
+                    continue;
+                }
+                if looks_like_secret(&value) || crate::providers::identify(&value).is_some() {
+                    push(out, &value, origin)?;
+                } else {
+                    skipped.push(key);
+                }
+            } else if let Some(i) = keys.iter().position(|k| *k == key) {
+                picked[i] = true;
+                push(out, &value, origin)?;
+            }
+            continue;
+        }
+        if !keys.is_empty() {
+            bail!(
+                "--key picks among KEY=VALUE lines, but stdin line {n} is a bare token; give bare tokens without --key"
+            );
+        }
+        push(out, trimmed, format!("stdin line {n}"))?;
+    }
+    for (key, found) in keys.iter().zip(&picked) {
+        if !found {
+            bail!("stdin has no KEY=VALUE line for {}", shown_name(key));
+        }
+    }
+    if assignments > 0 && out.secrets.is_empty() && !skipped.is_empty() {
+        bail!(
+            "stdin holds KEY=VALUE lines, but no value looks like a token ({}); pick one with --key NAME",
+            skipped.join(", ")
+        );
+    }
+    if !skipped.is_empty() {
+        out.warnings.push(format!(
+            "stdin: {} value(s) that do not look like a token were not searched for ({}); name one with --key to search for it",
+            skipped.len(),
+            skipped.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `KEY=VALUE` or `export KEY=VALUE` (the value as a `.env` loader reads it: quotes and comments handled),
+/// or None for a line that is not an assignment. A base64 token ending in `=` padding is not one: its
+/// "value" would be nothing but `=`.
+fn assignment(line: &str) -> Option<(String, zeroize::Zeroizing<String>)> {
+    let rest = line
+        .strip_prefix("export")
+        .filter(|r| r.starts_with([' ', '\t']))
+        .map_or(line, str::trim_start);
+    let (key, value) = rest.split_once('=')?;
+    let key = key.trim_end();
+    if !dotenv::is_valid_key(key) || value.trim().trim_matches('=').is_empty() {
+        return None;
+    }
+    let parsed = dotenv::DotEnv::parse(line.as_bytes());
+    let value = parsed.get(key)?.to_string();
+    Some((key.to_string(), zeroize::Zeroizing::new(value)))
+}
+
+/// Surrounding whitespace (spaces, tabs, CR, LF) and a leading byte-order mark: what copying a token
+/// from a file or a web page adds around it.
+fn trim_token(value: &str) -> &str {
+    value
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .trim_end()
+}
+
+/// Characters no token holds and no eye sees: zero-width spaces and joiners, direction marks, a byte-order
+/// mark, soft hyphens, and control characters.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+        )
+}
+
+/// One normalization for every token source (.env, environment variables, stdin, the prompt): trims what
+/// copying adds around a token, and refuses a value that still holds whitespace or invisible characters
+/// (searching for it would find nothing and say "clean"). Errors name the source, never the value.
+pub fn normalize(value: &str, origin: &str) -> Result<zeroize::Zeroizing<String>> {
+    let trimmed = trim_token(value);
+    if let Some(c) = trimmed.chars().find(|c| c.is_whitespace()) {
+        bail!(
+            "the token from {origin} contains whitespace ({}) inside it; a token has none. Check what was copied",
+            describe_char(c)
+        );
+    }
+    if let Some(c) = trimmed.chars().find(|c| is_invisible(*c)) {
+        bail!(
+            "the token from {origin} contains an invisible character ({}); a token has none. Retype or re-copy it",
+            describe_char(c)
+        );
+    }
+    Ok(zeroize::Zeroizing::new(trimmed.to_string()))
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '\t' => "a tab".into(),
+        '\r' => "a carriage return".into(),
+        '\u{feff}' => "a byte-order mark, U+FEFF".into(),
+        '\u{200b}' => "a zero-width space, U+200B".into(),
+        other => format!("U+{:04X}", other as u32),
+    }
+}
+
+/// A name the user typed (a key, a variable), shown in a message: redacted when it is a token pasted in
+/// the wrong place.
+fn shown_name(name: &str) -> String {
+    if crate::providers::identify(name).is_some() || looks_like_secret(name) {
+        crate::secret::redact(name)
+    } else {
+        name.to_string()
+    }
+}
+
+fn push(out: &mut Collected, value: &str, origin: String) -> Result<()> {
+    let value = normalize(value, &origin)?;
+    let len = value.chars().count();
     if len < Secret::MIN_LEN {
         bail!(
-            "the token from {} has {len} characters; fewer than {} would match too much to be useful",
-            secret.origin(),
+            "the token from {origin} has {len} characters; fewer than {} would match too much to be useful",
             Secret::MIN_LEN
         );
     }
-    if !out.secrets.contains(&secret) {
+    let secret = Secret::new(value.as_str(), origin);
+    if out.seen.insert(secret.fingerprint()) {
         out.secrets.push(secret);
     }
     Ok(())
@@ -281,6 +432,66 @@ pub fn default_env_path(explicit: Option<&Path>, workdir: Option<&Path>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn collect_stdin(input: &str, keys: &[&str]) -> Result<Collected> {
+        let spec = TokenSpec {
+            stdin: true,
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            ..TokenSpec::default()
+        };
+        let mut prompter = crate::prompt::NoTerminal;
+        collect(
+            &spec,
+            None,
+            &mut std::io::Cursor::new(input.as_bytes().to_vec()),
+            &mut prompter,
+            false,
+        )
+    }
+
+    /// 270k tokens on stdin took over 300 s with a duplicate check that compared every pair.
+    #[test]
+    fn many_tokens_are_deduplicated_by_fingerprint() {
+        let mut input = String::new();
+        for i in 0..100_000 {
+            input.push_str(&format!("tok_{i:08}_abcdefgh\n"));
+        }
+        let twice = input.repeat(2);
+        let collected = collect_stdin(&twice, &[]).unwrap();
+        assert_eq!(collected.secrets.len(), 100_000);
+        assert_eq!(collected.secrets[0].origin(), "stdin line 1");
+    }
+
+    #[test]
+    fn normalization_trims_and_refuses() {
+        let token = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567";
+        for value in [
+            format!("{token} "),
+            format!("\t{token}\r"),
+            format!("\u{feff}{token}\n"),
+        ] {
+            assert_eq!(normalize(&value, "test").unwrap().as_str(), token);
+        }
+        for value in [
+            format!("hf_AbCd {token}"),
+            format!("{token}\u{200b}"),
+            format!("hf_\u{feff}{token}"),
+            format!("hf_\u{2060}{token}"),
+        ] {
+            let err = normalize(&value, "test").unwrap_err().to_string();
+            assert!(!err.contains("AbCd"), "{err}");
+        }
+    }
+
+    #[test]
+    fn assignments_are_told_from_padded_tokens() {
+        assert!(assignment("HF_TOKEN=abc").is_some());
+        assert!(assignment("export HF_TOKEN=abc").is_some());
+        assert!(assignment("abcdefgh==").is_none());
+        assert!(assignment("abcdefgh=").is_none());
+        assert!(assignment("ab+cd/efgh=").is_none());
+        assert!(assignment("exportHF=abc").is_some_and(|(k, _)| k == "exportHF"));
+    }
 
     #[test]
     fn placeholders_are_not_secrets() {
