@@ -2,8 +2,10 @@
 //! alternates), read each exactly once across worker threads, and search it.
 //!
 //! Packs are read by [`super::pack`], which inflates every entry once and resolves each delta from a
-//! base it still holds; libgit2 reads only loose objects (and a pack our reader refuses), because its
-//! pack reads serialize on internal locks and resolve delta chains again for every object.
+//! base it still holds; loose objects by [`read_loose`], an inflater bounded by the size the header
+//! declares (libgit2's spins forever on a truncated loose object). libgit2 reads only a pack our reader
+//! refuses, because its pack reads serialize on internal locks and resolve delta chains again for every
+//! object.
 
 use super::matcher::{Hit, Matcher};
 use super::pack::{self, KindSet, ObjectKind, PackInput};
@@ -20,6 +22,9 @@ use std::sync::Mutex;
 pub struct ObjectList {
     packs: Vec<PackObjects>,
     loose: Vec<Oid>,
+    /// For each loose object, the objects directory (index into `dirs`) that holds it.
+    loose_in: Vec<usize>,
+    dirs: Vec<PathBuf>,
     len: usize,
 }
 
@@ -82,8 +87,11 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
                 skip: Vec::new(),
             });
         }
-        list.loose
-            .extend(loose_objects(dir)?.into_iter().map(|(oid, _)| oid));
+        let found = loose_objects(dir)?;
+        list.loose_in
+            .extend(std::iter::repeat_n(list.dirs.len(), found.len()));
+        list.loose.extend(found.into_iter().map(|(oid, _)| oid));
+        list.dirs.push(dir.clone());
     }
     list.len = list.packs.iter().map(|p| p.entries.len()).sum::<usize>() + list.loose.len();
     if list.packs.len() > 1 || !list.loose.is_empty() {
@@ -98,7 +106,15 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
                 pack.skip = skip;
             }
         }
-        list.loose.retain(|oid| seen.insert(*oid));
+        let (loose, loose_in): (Vec<Oid>, Vec<usize>) = list
+            .loose
+            .iter()
+            .zip(&list.loose_in)
+            .filter(|(oid, _)| seen.insert(**oid))
+            .map(|(oid, dir)| (*oid, *dir))
+            .unzip();
+        list.loose = loose;
+        list.loose_in = loose_in;
         list.len = seen.len();
     }
     Ok(list)
@@ -284,7 +300,7 @@ pub fn read_objects<S: Send>(
             }
         }
     }
-    by_libgit2.extend_from_slice(&objects.loose);
+    read_loose_objects(objects, kinds, &mut states, &advance, visit);
     let no_reasons = HashMap::new();
     read_with_libgit2(
         git_dir,
@@ -368,6 +384,160 @@ fn read_with_libgit2<S: Send>(
         Some(err) => Err(err),
         None => Ok(()),
     }
+}
+
+/// Reads the loose objects with [`read_loose`], one worker per state. Never through libgit2: its inflate
+/// spins forever on a truncated zlib stream.
+fn read_loose_objects<S: Send>(
+    objects: &ObjectList,
+    kinds: KindSet,
+    states: &mut [S],
+    advance: &(dyn Fn(u64) + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) {
+    if objects.loose.is_empty() {
+        return;
+    }
+    const CHUNK: usize = 256;
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for local in states.iter_mut() {
+            let next = &next;
+            scope.spawn(move || {
+                let mut inflater = flate2::Decompress::new(true);
+                let mut buffer = Vec::new();
+                loop {
+                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    if start >= objects.loose.len() {
+                        break;
+                    }
+                    let end = (start + CHUNK).min(objects.loose.len());
+                    for i in start..end {
+                        let oid = objects.loose[i];
+                        let path = loose_path(&objects.dirs[objects.loose_in[i]], oid);
+                        match read_loose(&path, &mut inflater, &mut buffer) {
+                            Ok((kind, at)) => {
+                                if kinds.contains(kind) {
+                                    visit(local, oid, Ok((kind.to_git2(), &buffer[at..])));
+                                }
+                            }
+                            Err(reason) => visit(local, oid, Err(reason)),
+                        }
+                        if buffer.capacity() > KEEP_BUFFER {
+                            buffer = Vec::new();
+                        }
+                    }
+                    advance((end - start) as u64);
+                }
+            });
+        }
+    });
+}
+
+/// A worker's buffer that grew past this for one large object is dropped after it.
+const KEEP_BUFFER: usize = 16 << 20;
+/// A loose object's header (`blob 12345\0`) is never longer than this.
+const LOOSE_HEADER: usize = 32;
+/// Objects larger than this are treated as corrupt sizes rather than allocated (as in packs).
+const MAX_OBJECT_SIZE: u64 = 16 << 30;
+/// Deflate cannot expand more than 1032 to 1; a declared size beyond that is a lie.
+const MAX_INFLATE_RATIO: u64 = 1032;
+
+fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
+    let hex = oid.to_string();
+    dir.join(&hex[..2]).join(&hex[2..])
+}
+
+/// Reads one loose object (`zlib("<kind> <size>\0" + data)`) into `out` with an inflater that is
+/// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
+/// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
+/// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
+pub fn read_loose(
+    path: &Path,
+    inflater: &mut flate2::Decompress,
+    out: &mut Vec<u8>,
+) -> Result<(ObjectKind, usize), String> {
+    use flate2::{FlushDecompress, Status};
+    let input = std::fs::read(path).map_err(|e| format!("cannot read its loose file: {e}"))?;
+    inflater.reset(true);
+    out.clear();
+    out.reserve(LOOSE_HEADER);
+    let corrupt = |e: flate2::DecompressError| format!("its zlib data is corrupt ({e})");
+    // The header first: at most LOOSE_HEADER bytes of output.
+    let mut status = Status::Ok;
+    while out.len() < LOOSE_HEADER && !out.contains(&0) {
+        let before = (inflater.total_in(), inflater.total_out());
+        let consumed = inflater.total_in() as usize;
+        let limit = (LOOSE_HEADER - out.len()).min(out.capacity() - out.len());
+        let mut chunk = Vec::with_capacity(limit);
+        status = inflater
+            .decompress_vec(&input[consumed..], &mut chunk, FlushDecompress::Finish)
+            .map_err(corrupt)?;
+        out.extend_from_slice(&chunk);
+        if status == Status::StreamEnd || (inflater.total_in(), inflater.total_out()) == before {
+            break;
+        }
+    }
+    let Some(nul) = out.iter().position(|b| *b == 0) else {
+        return Err(if out.len() >= LOOSE_HEADER {
+            "its header is not `<kind> <size>`".into()
+        } else {
+            format!(
+                "its zlib data ends early ({} bytes inflated, no complete header; truncated loose object?)",
+                out.len()
+            )
+        });
+    };
+    let header =
+        std::str::from_utf8(&out[..nul]).map_err(|_| "its header is not text".to_string())?;
+    let (kind, size) = header
+        .split_once(' ')
+        .ok_or_else(|| "its header is not `<kind> <size>`".to_string())?;
+    let kind = match kind {
+        "blob" => ObjectKind::Blob,
+        "tree" => ObjectKind::Tree,
+        "commit" => ObjectKind::Commit,
+        "tag" => ObjectKind::Tag,
+        _ => return Err("its header names no object kind".into()),
+    };
+    let size: u64 = size
+        .parse()
+        .map_err(|_| "its header has no valid size".to_string())?;
+    let bound = (input.len() as u64)
+        .saturating_mul(MAX_INFLATE_RATIO)
+        .saturating_add(MAX_INFLATE_RATIO);
+    if size > bound || size > MAX_OBJECT_SIZE {
+        return Err(format!(
+            "its declared size {size} cannot come from {} compressed bytes",
+            input.len()
+        ));
+    }
+    let start = nul + 1;
+    let total = start + size as usize;
+    // One spare byte shows a stream that inflates to more than declared.
+    out.reserve_exact((total + 1).saturating_sub(out.len()));
+    while status != Status::StreamEnd && out.len() <= total {
+        let before = (inflater.total_in(), inflater.total_out());
+        let consumed = (inflater.total_in() as usize).min(input.len());
+        status = inflater
+            .decompress_vec(&input[consumed..], out, FlushDecompress::Finish)
+            .map_err(corrupt)?;
+        if (inflater.total_in(), inflater.total_out()) == before || out.len() == out.capacity() {
+            break;
+        }
+    }
+    if out.len() > total {
+        return Err(format!(
+            "it inflates to more than the {size} bytes its header says"
+        ));
+    }
+    if status != Status::StreamEnd || out.len() != total {
+        return Err(format!(
+            "its zlib data ends early ({} of {size} bytes; truncated loose object?)",
+            out.len() - start
+        ));
+    }
+    Ok((kind, start))
 }
 
 fn kind_of(kind: ObjectType) -> Option<ObjectKind> {

@@ -244,6 +244,9 @@ impl TreeCache {
         if let Some(entries) = self.trees.get(&tree) {
             return Some(entries.clone());
         }
+        if !repo.may_read(tree) {
+            return None;
+        }
         repo.git.find_tree(tree).ok().map(|t| {
             t.iter()
                 .map(|e| (e.name_bytes().to_vec(), e.id(), e.kind()))
@@ -437,6 +440,7 @@ impl<'a> TreeWalker<'a> {
     fn read(&mut self, tree_id: Oid) -> Rc<[TreeHit]> {
         let entries = match &self.cache {
             Some(cache) => cache.entries(self.repo, tree_id),
+            None if !self.repo.may_read(tree_id) => None,
             None => self.repo.git.find_tree(tree_id).ok().map(|tree| {
                 tree.iter()
                     .map(|e| (e.name_bytes().to_vec(), e.id(), e.kind()))

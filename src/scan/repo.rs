@@ -16,6 +16,9 @@ pub struct Repo {
     pub objects_dirs: Vec<PathBuf>,
     pub shallow: bool,
     pub partial: bool,
+    /// Objects the scan's own reader found damaged: libgit2 is never asked for them, since its inflate
+    /// spins forever on a truncated loose object.
+    unreadable: std::sync::RwLock<std::collections::HashSet<Oid>>,
 }
 
 /// A named pointer into history: a ref, a reflog entry, or a stash entry.
@@ -84,7 +87,27 @@ impl Repo {
             objects_dirs,
             shallow,
             partial,
+            unreadable: Default::default(),
         })
+    }
+
+    /// Records objects that could not be read, so later libgit2 reads skip them.
+    pub fn mark_unreadable(&self, oids: impl IntoIterator<Item = Oid>) {
+        if let Ok(mut set) = self.unreadable.write() {
+            set.extend(oids);
+        }
+    }
+
+    /// Whether libgit2 may be asked for `oid` (it was not found damaged).
+    pub fn may_read(&self, oid: Oid) -> bool {
+        self.unreadable
+            .read()
+            .map_or(true, |set| !set.contains(&oid))
+    }
+
+    /// Whether any object was found damaged.
+    pub fn has_unreadable(&self) -> bool {
+        self.unreadable.read().is_ok_and(|set| !set.is_empty())
     }
 
     /// Every ref (peeled to what it names directly), HEAD when detached, every stash entry and every
@@ -170,7 +193,8 @@ impl Repo {
 
     /// The commit HEAD points to, if any (an empty repository has none).
     pub fn head_commit(&self) -> Option<Oid> {
-        self.git.head().ok()?.peel_to_commit().ok().map(|c| c.id())
+        let target = self.git.head().ok()?.resolve().ok()?.target()?;
+        self.peel_to_commit(target)
     }
 
     /// Index entries as (path bytes, blob id); empty for a bare repository.
@@ -189,6 +213,39 @@ impl Repo {
         let Some(workdir) = &self.workdir else {
             return Vec::new();
         };
+        // libgit2's status reads HEAD's tree: with damaged objects, list tracked files from the index and
+        // walk the work tree for untracked ones that are not ignored.
+        if self.has_unreadable() {
+            let mut out: Vec<PathBuf> = self
+                .index_entries()
+                .into_iter()
+                .filter_map(|(path, _)| path_from_bytes(&path).map(|p| workdir.join(p)))
+                .collect();
+            let mut stack = vec![workdir.clone()];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if entry.file_name() == ".git" || path.starts_with(&self.git_dir) {
+                        continue;
+                    }
+                    let relative = path.strip_prefix(workdir).unwrap_or(&path);
+                    if self.git.status_should_ignore(relative).unwrap_or(false) {
+                        continue;
+                    }
+                    match entry.file_type() {
+                        Ok(t) if t.is_dir() => stack.push(path),
+                        Ok(t) if t.is_file() => out.push(path),
+                        _ => {}
+                    }
+                }
+            }
+            out.sort();
+            out.dedup();
+            return out;
+        }
         let mut options = git2::StatusOptions::new();
         options
             .include_untracked(true)
@@ -208,6 +265,17 @@ impl Repo {
 
     /// Paths of submodules in HEAD's tree (gitlinks), which the scan does not enter.
     pub fn submodule_paths(&self) -> Vec<String> {
+        // libgit2 reads HEAD's tree for this: with damaged objects, the index's gitlinks say it instead.
+        if self.has_unreadable() {
+            let Ok(index) = self.git.index() else {
+                return Vec::new();
+            };
+            return index
+                .iter()
+                .filter(|e| e.mode == 0o160000)
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                .collect();
+        }
         self.git
             .submodules()
             .map(|subs| {
@@ -220,11 +288,20 @@ impl Repo {
 
     /// Peels an object id through annotated tags to the commit it names, if it names one.
     pub fn peel_to_commit(&self, oid: Oid) -> Option<Oid> {
-        let object = self.git.find_object(oid, None).ok()?;
-        match object.kind() {
-            Some(ObjectType::Commit) => Some(oid),
-            _ => object.peel_to_commit().ok().map(|c| c.id()),
+        let mut oid = oid;
+        // A tag of a tag of …: a chain this long is damage or malice, not history.
+        for _ in 0..64 {
+            if !self.may_read(oid) {
+                return None;
+            }
+            let object = self.git.find_object(oid, None).ok()?;
+            match object.kind() {
+                Some(ObjectType::Commit) => return Some(oid),
+                Some(ObjectType::Tag) => oid = object.as_tag()?.target_id(),
+                _ => return None,
+            }
         }
+        None
     }
 }
 
