@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "Find a leaked API token in all of a git repository's history, then revoke, rotate and \
 rewrite it.\n\nA token is never taken as a command-line argument: it is read from a .env key, an environment \
 variable, stdin, or a hidden prompt. It is never printed: output shows a redaction and a sha256 fingerprint.",
-    after_help = "Exit codes: 0 nothing found / all done, 1 leak found / steps left, 2 error."
+    after_help = "Exit codes: 0 nothing found / all done, 1 leak found / steps left, 2 error or incomplete (not everything could be read; --allow-incomplete accepts it)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -60,7 +60,8 @@ pub struct TokenArgs {
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
 
-    /// Read tokens from stdin, one per line.
+    /// Read tokens from stdin: one per line, or `KEY=VALUE` / `export KEY=VALUE` lines read like a .env
+    /// (with --key NAME to pick one).
     #[arg(long)]
     pub token_stdin: bool,
 
@@ -80,6 +81,11 @@ pub struct ScopeArgs {
     /// Worker threads for the object scan [default: number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Accept an incomplete search (damaged or missing objects, a shallow or partial clone) as clean
+    /// when nothing is found: exit 0 instead of 2. The report still says what was not read.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -72,6 +72,8 @@ impl TokenSpec {
 pub struct Scope {
     pub reachable_only: bool,
     pub threads: usize,
+    /// `--allow-incomplete`: nothing found in an incomplete search counts as clean.
+    pub allow_incomplete: bool,
 }
 
 impl Scope {
@@ -83,6 +85,7 @@ impl Scope {
         Scope {
             reachable_only: args.reachable_only,
             threads,
+            allow_incomplete: args.allow_incomplete,
         }
     }
 }

@@ -978,6 +978,7 @@ mod tests {
             hygiene: Vec::new(),
             playbook: Vec::new(),
             verification: None,
+            completeness: Default::default(),
             stats: Stats::default(),
         }
     }

@@ -25,8 +25,13 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     if let Some(path) = env_path.as_ref().filter(|p| p.is_file()) {
         let env = dotenv::read(path)?;
         for (key, value) in env.entries() {
-            if tokens::looks_like_secret(&value) && !exact.iter().any(|s| s.expose() == value) {
-                exact.push(Secret::new(value, format!("{}:{key}", path.display())));
+            // The same normalization as every token source; a value it refuses is no token.
+            let origin = format!("{}:{key}", path.display());
+            let Ok(value) = tokens::normalize(&value, &origin) else {
+                continue;
+            };
+            if tokens::looks_like_secret(&value) && !exact.iter().any(|s| s.expose() == *value) {
+                exact.push(Secret::new(value.as_str(), origin));
             }
         }
         for key in env.duplicate_keys() {
@@ -88,6 +93,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         ));
     }
     report.playbook = audit::playbook_preview(&report, &output.secrets);
+    report.completeness.accepted = scope.allow_incomplete && !report.completeness.complete;
 
     super::print_report(&report, args.output.format, globals.color)?;
     let threshold = match args.fail_on {
@@ -95,11 +101,10 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         FailOn::Medium => Severity::Medium,
         FailOn::Low => Severity::Low,
     };
-    Ok(if audit::fails(&report, threshold) {
-        ExitCode::Found
-    } else {
-        ExitCode::Clean
-    })
+    Ok(ExitCode::for_search(
+        audit::fails(&report, threshold),
+        &report.completeness,
+    ))
 }
 
 /// Labels each Hugging Face token live, dead or unknown with the read-only whoami call.

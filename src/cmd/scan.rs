@@ -37,10 +37,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
             .warnings
             .push(Warning::new("env-duplicate-key", warning));
     }
+    report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
     super::print_report(&report, config.format, config.globals.color)?;
-    Ok(if report.found() {
-        ExitCode::Found
-    } else {
-        ExitCode::Clean
-    })
+    Ok(ExitCode::for_search(report.found(), &report.completeness))
 }

@@ -227,6 +227,38 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     }
     let found = report.secrets.iter().filter(|s| s.found).count();
     writeln!(out)?;
+    let incomplete = !report.completeness.complete;
+    let verification_found = report.verification.as_ref().is_some_and(|v| {
+        !v.git_dir_files.is_empty() || v.first_changed.iter().any(|c| !c.refs.is_empty())
+    });
+    if found == 0 && !verification_found && report.warnings.iter().any(|w| w.kind == "never-found")
+    {
+        writeln!(
+            out,
+            "{} the token given was never found here: is it the new one? Verify the OLD token (see the warning above).",
+            style.red("NOT CONFIRMED:")
+        )?;
+        return Ok(());
+    }
+    if incomplete && found == 0 && !verification_found {
+        if report.completeness.accepted {
+            writeln!(
+                out,
+                "{} {}; accepted with --allow-incomplete.",
+                style.yellow("No leak found in what could be read (INCOMPLETE):"),
+                for_terminal(&report.completeness.summary())
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{} no leak found in what could be read, but {}. This is not a clean result (exit 2); \
+                 repair or complete the repository and run again, or accept it with --allow-incomplete.",
+                style.red("INCOMPLETE:"),
+                for_terminal(&report.completeness.summary())
+            )?;
+        }
+        return Ok(());
+    }
     if let Some(v) = &report.verification {
         if v.clean {
             writeln!(

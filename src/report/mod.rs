@@ -33,7 +33,65 @@ pub struct Report {
     /// Present for `unleak verify`: the post-rewrite checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::scan::verify::Verification>,
+    /// Whether every object could be read: "no leak found" means clean only when it could.
+    pub completeness: Completeness,
     pub stats: Stats,
+}
+
+/// What the scan could not read. A scan that could not read everything cannot say "clean": the exit code
+/// is 2 (incomplete) unless a leak was found anyway (1) or `--allow-incomplete` accepts it (0).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Completeness {
+    /// Every object was read, and the history is not cut short (not shallow).
+    pub complete: bool,
+    /// Incomplete, and accepted with `--allow-incomplete`.
+    pub accepted: bool,
+    /// Objects present but damaged (corrupt, truncated, a bad delta base).
+    pub unreadable_objects: u64,
+    /// Objects that trees or commits name but the database lacks (a partial clone's unfetched blobs, or
+    /// deleted object files).
+    pub missing_objects: u64,
+    pub shallow: bool,
+    pub partial: bool,
+    /// Why it is incomplete, one line each (empty when complete).
+    pub reasons: Vec<String>,
+}
+
+impl Completeness {
+    pub fn new(shallow: bool, partial: bool, unreadable: u64, missing: u64) -> Completeness {
+        let mut reasons = Vec::new();
+        if unreadable > 0 {
+            reasons.push(format!("{unreadable} object(s) could not be read"));
+        }
+        if missing > 0 {
+            reasons.push(format!(
+                "{missing} object(s) that history names are missing{}",
+                if partial { " (partial clone)" } else { "" }
+            ));
+        }
+        if shallow {
+            reasons.push("shallow clone: history past the boundary is not here".to_string());
+        }
+        Completeness {
+            complete: reasons.is_empty(),
+            accepted: false,
+            unreadable_objects: unreadable,
+            missing_objects: missing,
+            shallow,
+            partial,
+            reasons,
+        }
+    }
+
+    /// Whether "nothing found" may be reported as clean: complete, or accepted as it is.
+    pub fn allows_clean(&self) -> bool {
+        self.complete || self.accepted
+    }
+
+    /// One line for people: what was not read.
+    pub fn summary(&self) -> String {
+        self.reasons.join("; ")
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

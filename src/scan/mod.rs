@@ -110,6 +110,7 @@ pub fn scan_with(
     )?;
     bar.finish_and_clear();
     let passed = started.elapsed();
+    repo.mark_unreadable(pass.unreadable.iter().map(|u| u.oid));
 
     let mut secrets = secrets.to_vec();
     if let Some(patterns) = patterns {
@@ -148,11 +149,9 @@ pub fn scan_with(
     let secrets: &[Secret] = &all_secrets;
 
     let tips = repo.tips()?;
-    let missing_blobs = if repo.partial {
-        provenance::count_missing_blobs(repo, &order, options.threads)?
-    } else {
-        0
-    };
+    // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
+    // deleted by damage. Either way they were not searched, so the answer cannot be "clean".
+    let missing_blobs = provenance::count_missing_blobs(repo, &order, options.threads)?;
     let mut warnings = shape_warnings(repo, &pass, missing_blobs);
     let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
         .hits
@@ -213,6 +212,27 @@ pub fn scan_with(
                 "{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage",
                 walker.missing_trees.len()
             ),
+        ));
+    }
+    if missing_blobs > 0 && !repo.partial {
+        warnings.push(Warning::new(
+            "missing-object",
+            format!(
+                "{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"
+            ),
+        ));
+    }
+    let (missing_trees, missing_parent_commits) = missing_named(&pass, &order, repo.shallow);
+    if walker.missing_trees.is_empty() && missing_trees > 0 {
+        warnings.push(Warning::new(
+            "missing-object",
+            format!("{missing_trees} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage"),
+        ));
+    }
+    if missing_parents == 0 && missing_parent_commits > 0 {
+        warnings.push(Warning::new(
+            "missing-object",
+            format!("{missing_parent_commits} parent commit(s) are missing from the object database: their history was not searched; `git fsck` shows the damage"),
         ));
     }
     if missing_parents > 0 && !repo.shallow {
@@ -329,6 +349,15 @@ pub fn scan_with(
         hygiene: Vec::new(),
         playbook: Vec::new(),
         verification: None,
+        completeness: crate::report::Completeness::new(
+            repo.shallow,
+            repo.partial,
+            pass.unreadable.len() as u64,
+            (missing_blobs
+                + walker.missing_trees.len().max(missing_trees)
+                + missing_parent_commits.max(if repo.shallow { 0 } else { missing_parents }))
+                as u64,
+        ),
         stats: Stats {
             objects: pass.objects,
             blobs: pass.blobs,
@@ -345,6 +374,25 @@ pub fn scan_with(
         secrets: secrets.to_vec(),
         env_files,
     })
+}
+
+/// Trees and parent commits that commits name but the database lacks (counted without reading any
+/// tree). A shallow clone's missing parents are its boundary, reported as shallow instead.
+fn missing_named(pass: &PassResult, order: &objects::ObjectList, shallow: bool) -> (usize, usize) {
+    let present: idhash::IdSet<Oid> = order.ids().collect();
+    let count = |ids: &mut dyn Iterator<Item = Oid>| {
+        let mut missing: Vec<Oid> = ids.filter(|t| !present.contains(t)).collect();
+        missing.sort();
+        missing.dedup();
+        missing.len()
+    };
+    let trees = count(&mut pass.commits.iter().map(|c| c.tree));
+    let parents = if shallow {
+        0
+    } else {
+        count(&mut pass.commits.iter().flat_map(|c| c.parents.iter().copied()))
+    };
+    (trees, parents)
 }
 
 fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
@@ -469,10 +517,9 @@ impl FindingBuilder<'_> {
         if let Some(info) = self.commit_info.get(&commit) {
             return info.clone();
         }
-        let info = self
-            .repo
-            .git
-            .find_commit(commit)
+        let info = Some(commit)
+            .filter(|c| self.repo.may_read(*c))
+            .and_then(|c| self.repo.git.find_commit(c).ok())
             .map(|c| CommitInfo {
                 author: Some(format!(
                     "{} <{}>",
@@ -803,6 +850,7 @@ fn live_state(
     };
     if let Some(tree) = repo
         .head_commit()
+        .filter(|c| repo.may_read(*c))
         .and_then(|c| repo.git.find_commit(c).ok())
         .map(|c| c.tree_id())
     {

@@ -127,6 +127,7 @@ fn scripted_prompts_drive_the_whole_flow() {
         scope: unleak::config::Scope {
             reachable_only: false,
             threads: 2,
+            allow_incomplete: false,
         },
         yes: false,
         dry_run: false,

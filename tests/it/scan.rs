@@ -667,9 +667,15 @@ fn partial_clone_submodule_and_lfs_are_warned_about() {
         ],
         0,
     );
-    let (run, _) = scan_json_at(&partial, &token, &[]);
-    assert_eq!(run.code, 0, "the blob was never fetched: {}", run.stderr);
+    // The blob was never fetched: nothing found, but not clean either (2), unless accepted.
+    let (run, report) = scan_json_at(&partial, &token, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(report["completeness"]["complete"], false);
+    assert_eq!(report["completeness"]["missing_objects"], 2);
+    let (run, _) = scan_json_at(&partial, &token, &["--allow-incomplete"]);
+    assert_eq!(run.code, 0, "accepted: {}", run.stderr);
     let report = run.json();
+    assert_eq!(report["completeness"]["accepted"], true);
     assert_eq!(report["repository"]["partial"], true);
     let warnings = report["warnings"].to_string();
     assert!(warnings.contains("partial-clone"), "{report:#}");
