@@ -4,13 +4,14 @@
 use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
 use crate::exit_codes::ExitCode;
+use crate::playbook::record;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::report::{self, Warning};
 use crate::scan::{self, matcher::Matcher, patterns::PatternSet, repo::Repo, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{bail, Context, Result};
 use git2::Oid;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let repo_path = resolve_repo_path(args.repo)?;
@@ -18,22 +19,34 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let spec = TokenSpec::from_args(args.token);
     let scope = Scope::from_args(args.scope);
 
-    // First changed commits: explicit file, the incident record, or filter-repo's own file.
+    // The incident `respond` remembered in the git dir, and one named with --record.
+    let common_dir = local.git.commondir().to_path_buf();
+    let remembered_path = record::incident_path(&common_dir);
+    let remembered = if remembered_path.is_file() {
+        Some(record::recall(&remembered_path)?)
+    } else {
+        None
+    };
+    let named = args.record.as_deref().map(record::recall).transpose()?;
+    // No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
+    let use_remembered = spec.is_default() && args.fingerprint.is_empty() && named.is_none();
+    let mut notes: Vec<Warning> = Vec::new();
+
+    // First changed commits: explicit file, the incident records, or filter-repo's own files.
     let mut first_changed: Vec<Oid> = Vec::new();
     if let Some(file) = &args.first_changed {
         first_changed.extend(verify::read_first_changed(file)?);
     } else {
-        let default = local
-            .git
-            .commondir()
-            .join("filter-repo")
-            .join("first-changed-commits");
-        if default.is_file() {
-            first_changed.extend(verify::read_first_changed(&default)?);
-        }
+        first_changed.extend(record::first_changed_on_disk(&[
+            &local.git_dir,
+            &common_dir,
+        ]));
     }
-    if let Some(record) = &args.record {
-        first_changed.extend(record_first_changed(record)?);
+    if let Some(named) = &named {
+        first_changed.extend(named.first_changed.iter().copied());
+    }
+    if let (true, Some(remembered)) = (use_remembered, &remembered) {
+        first_changed.extend(remembered.first_changed.iter().copied());
     }
     first_changed.sort();
     first_changed.dedup();
@@ -47,8 +60,27 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     // Fingerprints: given, or from the incident record. With only fingerprints, no plaintext is needed:
     // candidates are found by provider pattern and compared by fingerprint.
     let mut fingerprints: Vec<String> = args.fingerprint.clone();
-    if let Some(record) = &args.record {
-        fingerprints.extend(record_fingerprints(record)?);
+    if let Some(named) = &named {
+        fingerprints.extend(named.fingerprints());
+    }
+    if use_remembered {
+        if let Some(remembered) = &remembered {
+            fingerprints.extend(remembered.fingerprints());
+            let tokens: Vec<String> = remembered
+                .secrets
+                .iter()
+                .map(|(redacted, fingerprint)| format!("{redacted} ({fingerprint})"))
+                .collect();
+            notes.push(Warning::new(
+                "incident-record",
+                format!(
+                    "no token source given: verifying the OLD token(s) of the incident `unleak respond` recorded{} in {}: {}",
+                    remembered.at.as_deref().map_or(String::new(), |at| format!(" at {at}")),
+                    remembered.path.display(),
+                    tokens.join(", ")
+                ),
+            ));
+        }
     }
     for fingerprint in &fingerprints {
         let hex = fingerprint.strip_prefix("sha256:").unwrap_or_default();
@@ -110,21 +142,78 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
                 && pattern_fingerprint_match(&patterns, bytes, &fingerprints))
     };
     let verification = verify::check(&target, &holds, &first_changed, !report.found())?;
+    report.warnings.extend(notes);
+    // A token given in plaintext that appears nowhere and never did here is almost always the wrong
+    // one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked.
+    let known: Vec<String> = named
+        .iter()
+        .chain(remembered.iter())
+        .flat_map(record::Recalled::fingerprints)
+        .chain(args.fingerprint.iter().cloned())
+        .collect();
+    let replaced: Vec<String> = named
+        .iter()
+        .chain(remembered.iter())
+        .flat_map(|r| r.replaced_by.clone())
+        .collect();
+    let mut never_found = 0;
+    for secret in &secrets {
+        let fingerprint = secret.fingerprint();
+        let found = report
+            .secrets
+            .iter()
+            .any(|s| s.secret.fingerprint == fingerprint && s.found);
+        if found || (known.contains(&fingerprint) && !replaced.contains(&fingerprint)) {
+            continue;
+        }
+        never_found += 1;
+        let why = if replaced.contains(&fingerprint) {
+            "it is the NEW token `unleak respond` wrote to .env".to_string()
+        } else if known.is_empty() {
+            "no incident record names it".to_string()
+        } else {
+            "the incident record does not name it".to_string()
+        };
+        let command = if known.is_empty() {
+            "check the old token with `unleak verify --fingerprint sha256:…` (its fingerprint, as scan printed it) or `--record INCIDENT.json`".to_string()
+        } else {
+            format!(
+                "check the old token with `{}`",
+                record::verify_command(&known)
+            )
+        };
+        report.warnings.push(Warning::new(
+            "never-found",
+            format!(
+                "this token ({}, from {}) was never found here: is it the new one? ({why}); {command}",
+                secret.redacted(),
+                secret.origin()
+            ),
+        ));
+    }
     for leftover in &verification.leftover_refs {
         report.warnings.push(Warning::new(
             "leftover-ref",
             format!("{leftover} is left over from a rewrite; delete it (`git update-ref -d {leftover}`)"),
         ));
     }
-    let clean = verification.clean;
+    let mut verification = verification;
+    report.completeness.accepted = scope.allow_incomplete && !report.completeness.complete;
+    let found = !verification.clean;
+    // "Clean" in the JSON means what the exit code means: nothing found in a search that saw everything.
+    verification.clean = verification.clean && report.completeness.allows_clean();
     report.verification = Some(verification);
 
+    if never_found > 0 && !found {
+        if let Some(v) = report.verification.as_mut() {
+            v.clean = false;
+        }
+    }
     super::print_report(&report, args.output.format, globals.color)?;
-    Ok(if clean {
-        ExitCode::Clean
-    } else {
-        ExitCode::Found
-    })
+    if never_found > 0 && !found {
+        return Ok(ExitCode::Unconfirmed);
+    }
+    Ok(ExitCode::for_search(found, &report.completeness))
 }
 
 /// `git clone --mirror --no-local`: only what the remote serves (reachable objects), never its
@@ -171,14 +260,17 @@ fn by_fingerprint(
     patterns: &PatternSet,
     options: &ScanOptions,
 ) -> Result<(report::Report, Matcher)> {
-    let output = scan::scan_with(repo, secrets, Some(patterns), options)?;
-    let wanted = |fingerprint: &str| {
-        fingerprints.iter().any(|f| f == fingerprint)
-            || secrets.iter().any(|s| s.fingerprint() == fingerprint)
-    };
-    let mut report = output.report;
-    report.findings.retain(|f| wanted(&f.secret.fingerprint));
-    report.secrets.retain(|s| wanted(&s.secret.fingerprint));
+    // Values with a wanted fingerprint, in every form the plaintext scan searches; then a plain scan
+    // for them (and any given in plaintext), so both paths report the same findings.
+    let mut all: Vec<crate::secret::Secret> = secrets.to_vec();
+    for candidate in
+        verify::candidates_by_fingerprint(repo, patterns, fingerprints, options.threads)?
+    {
+        if !all.contains(&candidate) {
+            all.push(candidate);
+        }
+    }
+    let mut report = scan::scan(repo, &all, options)?;
     for fingerprint in fingerprints {
         if !report
             .secrets
@@ -212,12 +304,7 @@ fn by_fingerprint(
         "fingerprint-only",
         "verified by fingerprint: a token that matches no provider pattern cannot be found this way; give it in plaintext (--token-stdin) if it had no known shape",
     ));
-    let kept: Vec<crate::secret::Secret> = output
-        .secrets
-        .into_iter()
-        .filter(|s| wanted(&s.fingerprint()))
-        .collect();
-    Ok((report, Matcher::new(&kept)))
+    Ok((report, Matcher::new(&all)))
 }
 
 /// Whether `bytes` hold a provider-pattern match whose fingerprint is one of `fingerprints`.
@@ -228,31 +315,4 @@ fn pattern_fingerprint_match(patterns: &PatternSet, bytes: &[u8], fingerprints: 
         let fingerprint = crate::secret::fingerprint(&bytes[h.start..h.end]);
         fingerprints.contains(&fingerprint)
     })
-}
-
-fn record_fingerprints(path: &PathBuf) -> Result<Vec<String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
-    Ok(json["secrets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["secret"]["fingerprint"].as_str().map(str::to_string))
-        .collect())
-}
-
-fn record_first_changed(path: &PathBuf) -> Result<Vec<Oid>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
-    json["first_changed_commits"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .map(|s| Oid::from_str(s).with_context(|| format!("{}: bad commit id {s}", path.display())))
-        .collect()
 }

@@ -136,6 +136,8 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         });
     }
     record.step("exposure", StepStatus::Done, vec![]);
+    let old_fingerprints: Vec<String> = leaked.iter().map(Secret::fingerprint).collect();
+    record.verify_command = Some(record::verify_command(&old_fingerprints));
 
     // 3. Revoke.
     heading(io, 3, "Revoke the old token")?;
@@ -160,7 +162,9 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
     heading(io, 6, "Rewrite history")?;
     rewrite_plan(config, io, &repo, &report, &leaked, &mut record)?;
 
-    // 7. Record.
+    // 7. Record. First changed commits a rewrite already left here go in too.
+    let common_dir = repo.git.commondir().to_path_buf();
+    record.fill_first_changed(&[&repo.git_dir, &common_dir]);
     if let Some(path) = &config.report {
         heading(io, 7, "Incident record")?;
         if config.dry_run {
@@ -180,15 +184,35 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
             )?;
         }
     }
+    if !config.dry_run {
+        match record::remember(&common_dir, &record) {
+            Ok(path) => writeln!(
+                io.out,
+                "  remembered in {} (fingerprints only): `unleak verify` with no token source checks the OLD token",
+                path.display()
+            )?,
+            Err(err) => writeln!(
+                io.out,
+                "  warning: could not remember the incident in the git dir ({err:#}); verify with the command below"
+            )?,
+        }
+    }
     let open = record.open_steps();
+    let verify = record
+        .verify_command
+        .clone()
+        .unwrap_or_else(|| "unleak verify".into());
     writeln!(io.out)?;
     if open == 0 {
         writeln!(
             io.out,
-            "All steps done. Run `unleak verify` after the rewrite to confirm."
+            "All steps done. After the rewrite, check that the OLD token is gone: `{verify}`"
         )?;
     } else {
-        writeln!(io.out, "{open} step(s) left undone: see above.")?;
+        writeln!(
+            io.out,
+            "{open} step(s) left undone: see above. After the rewrite, check that the OLD token is gone: `{verify}`"
+        )?;
     }
     Ok(Outcome {
         record,
@@ -691,6 +715,7 @@ fn update_env(
     }
     let bytes = zeroize::Zeroizing::new(edited.to_bytes());
     let outcome = dotenv::write_private(&path, &bytes, config.backup)?;
+    record.replaced_by.push(new_token.fingerprint());
     writeln!(
         io.out,
         "  {key} in {shown} now holds {} (mode 0600, written atomically).",
@@ -832,8 +857,9 @@ fn rewrite_plan(
         STEP,
         StepStatus::Done,
         vec![format!(
-            "script written to {}; run it, then `unleak verify --remote {}`",
+            "script written to {}; run it, then `{} --remote {}` (checks the OLD token)",
             path.display(),
+            record::verify_command(&leaked.iter().map(Secret::fingerprint).collect::<Vec<_>>()),
             config.remote
         )],
     );

@@ -2,8 +2,11 @@
 //! It holds redactions and fingerprints only; `--report PATH` writes it as Markdown and `PATH.json`.
 
 use crate::report::{Finding, SecretSummary};
+use anyhow::{Context, Result};
+use git2::Oid;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 /// How a playbook step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +60,13 @@ pub struct IncidentRecord {
     pub rewrite_plan: Option<String>,
     /// filter-repo's first changed commits, when known (for `unleak verify`).
     pub first_changed_commits: Vec<String>,
+    /// Fingerprints of the new token(s) `respond` wrote to `.env`: `verify` given one of these is
+    /// checking the wrong token.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced_by: Vec<String>,
+    /// The exact command that checks the OLD token(s) after the rewrite (fingerprints, no plaintext).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_command: Option<String>,
 }
 
 impl IncidentRecord {
@@ -72,6 +82,19 @@ impl IncidentRecord {
             steps: Vec::new(),
             rewrite_plan: None,
             first_changed_commits: Vec::new(),
+            replaced_by: Vec::new(),
+            verify_command: None,
+        }
+    }
+
+    /// Adds the first changed commits filter-repo left in the repository's git dirs (see
+    /// [`first_changed_on_disk`]) to the record's own list.
+    pub fn fill_first_changed(&mut self, git_dirs: &[&Path]) {
+        for oid in first_changed_on_disk(git_dirs) {
+            let oid = oid.to_string();
+            if !self.first_changed_commits.contains(&oid) {
+                self.first_changed_commits.push(oid);
+            }
         }
     }
 
@@ -173,6 +196,133 @@ impl IncidentRecord {
         if let Some(plan) = &self.rewrite_plan {
             let _ = writeln!(md, "\n## History rewrite plan\n\n```\n{plan}\n```");
         }
+        if let Some(command) = &self.verify_command {
+            let _ = writeln!(
+                md,
+                "\n## After the rewrite\n\nCheck that the OLD token is gone (this names it by fingerprint, so `.env` holding the new token does not matter):\n\n```\n{command}\n```"
+            );
+        }
         md
     }
+}
+
+/// Where `respond` remembers the incident, inside the repository's (common) git dir: git never commits
+/// or pushes it, and `unleak verify` run later with no token source finds it there.
+pub fn incident_path(common_dir: &Path) -> PathBuf {
+    common_dir.join("unleak").join("incident.json")
+}
+
+/// The command that checks the old token(s) by fingerprint.
+pub fn verify_command(fingerprints: &[String]) -> String {
+    let mut command = "unleak verify".to_string();
+    for fingerprint in fingerprints {
+        command.push_str(" --fingerprint ");
+        command.push_str(fingerprint);
+    }
+    command
+}
+
+/// Writes the record to [`incident_path`] (a 0700 directory, a 0600 file, written atomically). The
+/// record holds redactions and fingerprints only. Returns the path written.
+pub fn remember(common_dir: &Path, record: &IncidentRecord) -> Result<PathBuf> {
+    let path = incident_path(common_dir);
+    let dir = path.parent().expect("incident path has a parent");
+    if !dir.is_dir() {
+        std::fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        anyhow::bail!(
+            "{} is a symbolic link; the incident record is not written through it",
+            dir.display()
+        );
+    }
+    let json = serde_json::to_string_pretty(record)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, json.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// What `verify` needs of an incident record (remembered in the git dir, or a `--report` JSON).
+#[derive(Debug, Clone, Default)]
+pub struct Recalled {
+    pub path: PathBuf,
+    /// When `respond` recorded it (the first timeline event), if known.
+    pub at: Option<String>,
+    /// (redaction, fingerprint) of each leaked token.
+    pub secrets: Vec<(String, String)>,
+    /// Fingerprints of the new tokens written to `.env`.
+    pub replaced_by: Vec<String>,
+    pub first_changed: Vec<Oid>,
+}
+
+impl Recalled {
+    pub fn fingerprints(&self) -> Vec<String> {
+        self.secrets.iter().map(|(_, f)| f.clone()).collect()
+    }
+}
+
+/// Reads an incident record (JSON). Only found tokens count: a token the record lists as "not found"
+/// never leaked here.
+pub fn recall(path: &Path) -> Result<Recalled> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
+    let strings = |value: &serde_json::Value| -> Vec<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let secrets = json["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["found"].as_bool() != Some(false))
+        .filter_map(|s| {
+            let fingerprint = s["secret"]["fingerprint"].as_str()?.to_string();
+            let redacted = s["secret"]["redacted"].as_str().unwrap_or("?").to_string();
+            Some((redacted, fingerprint))
+        })
+        .collect();
+    let first_changed = strings(&json["first_changed_commits"])
+        .iter()
+        .map(|s| Oid::from_str(s).with_context(|| format!("{}: bad commit id {s}", path.display())))
+        .collect::<Result<Vec<Oid>>>()?;
+    Ok(Recalled {
+        path: path.to_path_buf(),
+        at: json["timeline"][0]["at"].as_str().map(str::to_string),
+        secrets,
+        replaced_by: strings(&json["replaced_by"]),
+        first_changed,
+    })
+}
+
+/// The first changed commits filter-repo left behind: `filter-repo/first-changed-commits` (a rewrite in
+/// place) and `unleak-rewrite/first-changed-commits` (the copy the rewrite script keeps from its mirror),
+/// in each of `git_dirs`. Unreadable or malformed files are skipped: this only adds checks.
+pub fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
+    let mut out = Vec::new();
+    for dir in git_dirs {
+        for sub in ["filter-repo", "unleak-rewrite"] {
+            let file = dir.join(sub).join("first-changed-commits");
+            if file.is_file() {
+                if let Ok(oids) = crate::scan::verify::read_first_changed(&file) {
+                    out.extend(oids);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -49,18 +49,21 @@ pub fn check(
     }
     let tips = repo.tips()?;
     for oid in first_changed {
-        let exists = repo.git.find_commit(*oid).is_ok();
+        let exists = repo.may_read(*oid) && repo.git.find_commit(*oid).is_ok();
         let mut refs = Vec::new();
         if exists {
             for tip in &tips {
                 let Some(tip_commit) = repo.peel_to_commit(tip.target) else {
                     continue;
                 };
+                // libgit2's walk would read every commit below the tip, damaged ones too: with damage
+                // the answer is "incomplete" anyway, so only a tip that is the commit itself counts.
                 if tip_commit == *oid
-                    || repo
-                        .git
-                        .graph_descendant_of(tip_commit, *oid)
-                        .unwrap_or(false)
+                    || (!repo.has_unreadable()
+                        && repo
+                            .git
+                            .graph_descendant_of(tip_commit, *oid)
+                            .unwrap_or(false))
                 {
                     refs.push(tip.name.clone());
                 }
@@ -132,4 +135,116 @@ pub fn read_first_changed(path: &Path) -> Result<Vec<Oid>> {
                 .with_context(|| format!("{}: {word} is not a commit id", path.display()))
         })
         .collect()
+}
+
+/// Finds the values, in every object, whose fingerprint is one of `fingerprints`: provider-pattern
+/// matches in the plain bytes, in UTF-16LE text (read back as bytes) and in base64 runs (decoded at each
+/// of the four character offsets). These are the forms the plaintext matcher searches, so a fingerprint
+/// finds what the plaintext would. The values found become ordinary secrets for a full scan.
+pub fn candidates_by_fingerprint(
+    repo: &Repo,
+    patterns: &super::patterns::PatternSet,
+    fingerprints: &[String],
+    threads: usize,
+) -> Result<Vec<crate::secret::Secret>> {
+    let order = super::objects::enumerate(&repo.objects_dirs)?;
+    let states = super::objects::for_each_object(
+        &repo.git_dir,
+        &order,
+        threads,
+        &|_| {},
+        &Vec::<zeroize::Zeroizing<String>>::new,
+        &|found: &mut Vec<zeroize::Zeroizing<String>>, _oid, object| {
+            let Ok((_, data)) = object else { return };
+            for_each_form(data, &mut |form| {
+                let mut hits = Vec::new();
+                patterns.find_all(form, &mut hits);
+                for hit in hits {
+                    let value = &form[hit.start..hit.end];
+                    if fingerprints.contains(&crate::secret::fingerprint(value)) {
+                        if let Ok(text) = std::str::from_utf8(value) {
+                            if !found.iter().any(|f| f.as_str() == text) {
+                                found.push(zeroize::Zeroizing::new(text.to_string()));
+                            }
+                        }
+                    }
+                }
+            });
+        },
+    )?;
+    let mut out: Vec<crate::secret::Secret> = Vec::new();
+    for value in states.into_iter().flatten() {
+        let secret = crate::secret::Secret::new(value.as_str(), "--fingerprint");
+        if !out.contains(&secret) {
+            out.push(secret);
+        }
+    }
+    out.sort_by_cached_key(|s| s.fingerprint());
+    Ok(out)
+}
+
+/// Decodes any slice of a base64 run: no padding needed, and a cut last group's spare bits ignored.
+const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// Shortest base64 run worth decoding: a token of 8 characters or more takes at least 11.
+const MIN_BASE64_RUN: usize = 11;
+
+/// Hands `visit` the bytes themselves, then each UTF-16LE text run narrowed to one byte per character,
+/// then each base64 run decoded at the four character offsets.
+fn for_each_form(data: &[u8], visit: &mut dyn FnMut(&[u8])) {
+    use base64::Engine;
+    visit(data);
+    // UTF-16LE: ASCII characters followed by a zero byte, at either byte alignment.
+    for align in 0..2 {
+        let mut narrow: Vec<u8> = Vec::new();
+        let mut i = align;
+        while i + 1 < data.len() {
+            if data[i + 1] == 0 && data[i].is_ascii_graphic() {
+                narrow.push(data[i]);
+            } else if !narrow.is_empty() {
+                if narrow.len() >= crate::secret::Secret::MIN_LEN {
+                    visit(&narrow);
+                }
+                narrow.clear();
+            }
+            i += 2;
+        }
+        if narrow.len() >= crate::secret::Secret::MIN_LEN {
+            visit(&narrow);
+        }
+    }
+    // Base64: every run of the standard alphabet, decoded from each offset (a token inside a longer
+    // encoded string starts at any of the three byte positions of a group).
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let mut start = 0;
+    while start < data.len() {
+        if !is_b64(data[start]) {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < data.len() && is_b64(data[end]) {
+            end += 1;
+        }
+        if end - start >= MIN_BASE64_RUN {
+            for offset in 0..4 {
+                let run = &data[start + offset..end];
+                // A lone last character holds no whole byte.
+                let usable = run.len() - usize::from(run.len() % 4 == 1);
+                let mut decoded = Vec::new();
+                if LENIENT_BASE64
+                    .decode_vec(&run[..usable], &mut decoded)
+                    .is_ok()
+                {
+                    visit(&decoded);
+                }
+            }
+        }
+        start = end;
+    }
 }

@@ -186,12 +186,25 @@ fn incident_end_to_end() {
         ],
         0,
     );
+    // A fresh clone has no incident record: a token found nowhere there is not confirmed as the old one.
     let verify = Unleak::new(&fresh)
         .args(&["verify", "--token-stdin"])
         .stdin(format!("{old}\n"))
         .run();
     verify.assert_hides(&old);
+    assert_eq!(verify.code, 2, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("never found here"),
+        "{}",
+        verify.stdout
+    );
+    // The clone respond ran in remembers the incident: plain `verify --remote` checks the OLD token.
+    let verify = Unleak::new(&repo.path)
+        .args(&["verify", "--remote", "origin"])
+        .run();
+    verify.assert_hides(&old).assert_hides(&new);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains("OLD token"), "{}", verify.stdout);
     // Without the plaintext (it is gone from .env now): the incident record's fingerprints.
     let json_record = format!("{}.json", record.display());
     let verify = Unleak::new(&fresh)

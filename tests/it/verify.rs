@@ -42,7 +42,17 @@ fn leaked_repository_is_not_clean_and_a_rewritten_one_is() {
     assert_eq!(run.json()["verification"]["clean"], false);
 
     filter_repo(&repo.path, &token);
+    // Found nowhere now, and no incident record says it ever was: that is not a confirmation.
     let run = verify(&repo.path, &token, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("never-found"), "{}", run.stdout);
+    // Named as the old token (its fingerprint, as scan printed it): verified.
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let run = run_with_token(
+        &repo.path,
+        &["verify", "--format", "json", "--fingerprint", &fingerprint],
+        &token,
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
     let changed = &report["verification"]["first_changed"];
@@ -54,10 +64,8 @@ fn leaked_repository_is_not_clean_and_a_rewritten_one_is() {
     assert_eq!(changed[0]["exists"], false);
 
     let human = Unleak::new(&repo.path)
-        .args(&["verify", "--token-stdin"])
-        .stdin(format!("{token}\n"))
+        .args(&["verify", "--fingerprint", &fingerprint])
         .run();
-    human.assert_hides(&token);
     assert!(human.stdout.contains("Verified clean"), "{}", human.stdout);
 }
 
@@ -125,8 +133,17 @@ fn remote_mirror_sees_only_what_the_server_serves() {
     );
     filter_repo(&mirror, &token);
     run_git(&mirror, &["push", "-q", "--force", "--mirror", "origin"], 0);
-    let run = verify(&repo.path, &token, &["--remote", "origin"]);
+    // Named as the old token by its fingerprint (with no incident record, a token found nowhere is
+    // "never found here", exit 2).
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let run = verify(
+        &repo.path,
+        &token,
+        &["--remote", "origin", "--fingerprint", &fingerprint],
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let run = verify(&repo.path, &token, &["--remote", "origin"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     // The local clone still has the old history: verify says so.
     let run = verify(&repo.path, &token, &[]);
     assert_eq!(run.code, 1);
