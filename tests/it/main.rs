@@ -6,6 +6,7 @@ mod util;
 mod audit;
 mod dotenv;
 mod e2e;
+mod falseclean;
 mod hook;
 mod pack;
 mod respond;

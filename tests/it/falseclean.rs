@@ -1,0 +1,612 @@
+//! Never a false "clean" (issue #10): damaged and missing objects, shallow clones, token sources that
+//! hide a token behind whitespace or `KEY=`, verify after a rotation, and fingerprints that must see
+//! every encoding the plaintext sees.
+
+use crate::util::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs the real binary with `stdin`, and fails the test (instead of hanging it) after 60 seconds.
+fn run_bounded(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+    scrub(&mut cmd)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("unleak runs");
+    {
+        let mut input = child.stdin.take().unwrap();
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("unleak {args:?} hung (killed after 60 s)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `unleak COMMAND --format json --token-stdin` with `token`, bounded; the token never shows.
+fn search(dir: &Path, command: &str, token: &str, extra: &[&str]) -> Run {
+    let mut args = vec![command, "--format", "json", "--token-stdin"];
+    args.extend_from_slice(extra);
+    let run = run_bounded(dir, &args, &format!("{token}\n"));
+    run.assert_hides(token);
+    run
+}
+
+fn loose_path(repo: &TestRepo, oid: &str) -> PathBuf {
+    repo.path
+        .join(".git/objects")
+        .join(&oid[..2])
+        .join(&oid[2..])
+}
+
+fn make_writable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+fn warning_text(report: &serde_json::Value) -> String {
+    report["warnings"].to_string()
+}
+
+/// A small history with no token in it: damage to it must never read as "clean".
+fn clean_history() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "first file, long enough to compress\n", "First");
+    repo.commit_file("dir/b.txt", "second file in a directory\n", "Second");
+    repo.commit_file("c.txt", "third file\n", "Third");
+    repo
+}
+
+/// Each kind of loose-object damage: the exit code (2: incomplete, never 0), the warning, and no hang
+/// (libgit2's inflate used to spin forever on a truncated loose object).
+#[test]
+fn damaged_loose_objects_are_incomplete_not_clean() {
+    let token = fake_hf_token();
+    type Damage = (&'static str, &'static str, fn(&Path), &'static str);
+    let cases: [Damage; 6] = [
+        (
+            "truncated blob",
+            "HEAD:a.txt",
+            |p| truncate(p, 20),
+            "truncated loose object",
+        ),
+        (
+            "truncated tree",
+            "HEAD^{tree}",
+            |p| truncate(p, 20),
+            "truncated loose object",
+        ),
+        (
+            "truncated HEAD commit",
+            "HEAD",
+            |p| truncate(p, 20),
+            "truncated loose object",
+        ),
+        (
+            "cut to 2 bytes",
+            "HEAD:c.txt",
+            |p| truncate(p, 2),
+            "could not be read",
+        ),
+        (
+            "garbage instead of zlib",
+            "HEAD:dir/b.txt",
+            |p| std::fs::write(p, b"this is not zlib at all").unwrap(),
+            "zlib data is corrupt",
+        ),
+        (
+            "deleted blob (not a partial clone)",
+            "HEAD:c.txt",
+            |p| std::fs::remove_file(p).unwrap(),
+            "missing from the object database (this is not a partial clone)",
+        ),
+    ];
+    for (name, rev, damage, warning) in cases {
+        let repo = clean_history();
+        let oid = repo.rev(rev);
+        let path = loose_path(&repo, &oid);
+        make_writable(&path);
+        damage(&path);
+        for command in ["scan", "verify"] {
+            let run = search(&repo.path, command, &token, &[]);
+            assert_eq!(
+                run.code, 2,
+                "{name}, {command}: {}\n{}",
+                run.stdout, run.stderr
+            );
+            let report = run.json();
+            assert_eq!(report["completeness"]["complete"], false, "{name}");
+            let warnings = warning_text(&report);
+            assert!(warnings.contains(warning), "{name}: {warnings}");
+            if !name.starts_with("deleted") {
+                assert!(
+                    warnings.contains(&oid),
+                    "{name} names the object: {warnings}"
+                );
+                assert_eq!(report["completeness"]["unreadable_objects"], 1, "{name}");
+            } else {
+                assert_eq!(report["completeness"]["missing_objects"], 1, "{name}");
+            }
+            if command == "verify" {
+                assert_eq!(report["verification"]["clean"], false, "{name}");
+            }
+        }
+        let human = run_bounded(
+            &repo.path,
+            &["scan", "--token-stdin"],
+            &format!("{token}\n"),
+        );
+        assert_eq!(human.code, 2, "{name}");
+        assert!(
+            human.stdout.contains("INCOMPLETE:"),
+            "{name}: {}",
+            human.stdout
+        );
+        assert!(!human.stdout.contains("No leak found."), "{}", human.stdout);
+        let audit = run_bounded(&repo.path, &["audit", "--format", "json"], "");
+        assert_eq!(audit.code, 2, "{name}, audit: {}", audit.stderr);
+        let accepted = search(&repo.path, "scan", &token, &["--allow-incomplete"]);
+        assert_eq!(accepted.code, 0, "{name}, accepted: {}", accepted.stderr);
+        assert_eq!(accepted.json()["completeness"]["accepted"], true);
+    }
+}
+
+fn truncate(path: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// A leak found in a damaged repository is still a leak (1), not "incomplete".
+#[test]
+fn a_leak_found_anyway_exits_one() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("k.txt", format!("T={token}\n"), "Leak");
+    repo.commit_file("a.txt", "some other text\n", "Other");
+    let path = loose_path(&repo, &repo.rev("HEAD:a.txt"));
+    make_writable(&path);
+    truncate(&path, 20);
+    let run = search(&repo.path, "scan", &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["completeness"]["unreadable_objects"], 1);
+}
+
+/// Damaged packs: every read has a bound, every damage is counted, and the answer is 2, not 0.
+#[test]
+fn damaged_packs_are_incomplete_not_clean() {
+    let token = fake_hf_token();
+    type Damage = (&'static str, fn(&Path, &Path), &'static str);
+    let cases: [Damage; 4] = [
+        (
+            "pack cut in half",
+            |pack, _| {
+                let len = std::fs::metadata(pack).unwrap().len();
+                truncate(pack, len / 2)
+            },
+            "could not be read",
+        ),
+        (
+            "bytes flipped in the pack",
+            |pack, _| {
+                let mut bytes = std::fs::read(pack).unwrap();
+                let at = bytes.len() / 2;
+                for b in &mut bytes[at..at + 16] {
+                    *b ^= 0x5a;
+                }
+                std::fs::write(pack, bytes).unwrap();
+            },
+            "could not be read",
+        ),
+        ("index cut short", |_, idx| truncate(idx, 100), ""),
+        (
+            "entry claiming a huge size",
+            |pack, _| {
+                // The first entry's header: set the continuation bits so its size varint claims more
+                // than any compressed data could give.
+                let mut bytes = std::fs::read(pack).unwrap();
+                bytes[12] |= 0x8f;
+                bytes[13] = 0xff;
+                bytes[14] = 0xff;
+                std::fs::write(pack, bytes).unwrap();
+            },
+            "could not be read",
+        ),
+    ];
+    for (name, damage, warning) in cases {
+        let repo = clean_history();
+        repo.git(&["gc", "-q", "--aggressive"]);
+        let pack_dir = repo.path.join(".git/objects/pack");
+        let pack = std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "pack"))
+            .unwrap();
+        let idx = pack.with_extension("idx");
+        make_writable(&pack);
+        make_writable(&idx);
+        damage(&pack, &idx);
+        let run = search(&repo.path, "scan", &token, &[]);
+        // A pack index too short to read is an error (2) before any search: never a clean.
+        assert_eq!(run.code, 2, "{name}: {}\n{}", run.stdout, run.stderr);
+        if !warning.is_empty() {
+            let report = run.json();
+            assert_eq!(report["completeness"]["complete"], false, "{name}");
+            assert!(
+                warning_text(&report).contains(warning),
+                "{name}: {report:#}"
+            );
+        } else {
+            assert!(run.stderr.contains("pack index"), "{name}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn shallow_clone_is_incomplete_for_scan_audit_and_verify() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("k.txt", format!("{token}\n"), "Leak");
+    repo.commit_file("k.txt", "gone\n", "Remove");
+    repo.commit_file("a.txt", "a\n", "Later");
+    let shallow = repo.dir.path().join("shallow");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.path.display()),
+            shallow.to_str().unwrap(),
+        ],
+        0,
+    );
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    for args in [
+        vec!["scan", "--format", "json", "--token-stdin"],
+        vec!["verify", "--format", "json", "--fingerprint", &fingerprint],
+    ] {
+        let run = run_bounded(&shallow, &args, &format!("{token}\n"));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+        let report = run.json();
+        assert_eq!(report["completeness"]["shallow"], true);
+        assert!(warning_text(&report).contains("shallow"));
+        let mut accepted = args.clone();
+        accepted.push("--allow-incomplete");
+        let run = run_bounded(&shallow, &accepted, &format!("{token}\n"));
+        assert_eq!(run.code, 0, "{args:?} accepted: {}", run.stderr);
+    }
+    let human = run_bounded(&shallow, &["verify", "--fingerprint", &fingerprint], "");
+    assert_eq!(human.code, 2);
+    assert!(!human.stdout.contains("Verified clean"), "{}", human.stdout);
+    assert!(human.stdout.contains("shallow clone"), "{}", human.stdout);
+    let audit = run_bounded(&shallow, &["audit"], "");
+    assert_eq!(audit.code, 2, "{}", audit.stdout);
+    let audit = run_bounded(&shallow, &["audit", "--allow-incomplete"], "");
+    assert_eq!(audit.code, 0, "{}", audit.stdout);
+}
+
+fn leaked_repo(token: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    repo
+}
+
+fn found(run: &Run) -> bool {
+    run.json()["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["found"] == true)
+}
+
+/// `--token-stdin < .env`: KEY=VALUE lines are read like a .env, never searched for whole.
+#[test]
+fn token_stdin_reads_key_value_lines_like_a_dotenv() {
+    let token = fake_hf_token();
+    let repo = leaked_repo(&token);
+    let scan = |stdin: String, extra: &[&str]| {
+        let mut args = vec!["scan", "--format", "json", "--token-stdin"];
+        args.extend_from_slice(extra);
+        let run = run_bounded(&repo.path, &args, &stdin);
+        run.assert_hides(&token);
+        run
+    };
+    for stdin in [
+        format!("HF_TOKEN={token}\n"),
+        format!("export HF_TOKEN={token}\n"),
+        format!("# a comment\nDEBUG=1\nHF_TOKEN=\"{token}\"\r\n"),
+        format!("MODEL=gpt2\nexport   HF_TOKEN='{token}'  # the old one\n"),
+    ] {
+        let run = scan(stdin.clone(), &[]);
+        assert_eq!(run.code, 1, "{stdin:?}: {}", run.stderr);
+        assert!(found(&run));
+        assert_eq!(
+            run.json()["secrets"].as_array().unwrap().len(),
+            1,
+            "one token per value"
+        );
+    }
+    // --key picks one value; a key that is not there is an error, not a clean.
+    let other = fake_hf_token();
+    let run = scan(
+        format!("OTHER={other}\nHF_TOKEN={token}\n"),
+        &["--key", "HF_TOKEN"],
+    );
+    run.assert_hides(&other);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["secrets"].as_array().unwrap().len(), 1);
+    let run = scan(format!("HF_TOKEN={token}\n"), &["--key", "MISSING"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no KEY=VALUE line for MISSING"),
+        "{}",
+        run.stderr
+    );
+    // Only values that look like nothing secret: a clear error, not a silent search.
+    let run = scan("DEBUG=1\nMODE=production\n".into(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--key"), "{}", run.stderr);
+    // A bare base64 token with `=` padding is still a bare token.
+    let padded = format!("{}==", &token[3..]);
+    let repo2 = TestRepo::new();
+    repo2.commit_file("p.txt", format!("{padded}\n"), "Padded");
+    let run = run_bounded(
+        &repo2.path,
+        &["scan", "--format", "json", "--token-stdin"],
+        &format!("{padded}\n"),
+    );
+    run.assert_hides(&padded);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+/// Every token source normalizes the same way: surrounding whitespace, CR and a leading BOM are
+/// trimmed; inner whitespace and invisible characters are refused without echoing the value.
+#[test]
+fn every_token_source_is_normalized_the_same_way() {
+    let token = fake_hf_token();
+    let repo = leaked_repo(&token);
+    for stdin in [
+        format!("{token} \n"),
+        format!("{token}\t\n"),
+        format!("{token}\r\n"),
+        format!("\u{feff}{token}\n"),
+        format!("  {token}\n"),
+    ] {
+        let run = run_bounded(
+            &repo.path,
+            &["scan", "--format", "json", "--token-stdin"],
+            &stdin,
+        );
+        run.assert_hides(&token);
+        assert_eq!(run.code, 1, "{stdin:?}: {}", run.stderr);
+    }
+    for value in [
+        format!("{token} "),
+        format!("{token}\r"),
+        format!("\u{feff}{token}"),
+    ] {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+        scrub(&mut cmd)
+            .current_dir(&repo.path)
+            .args(["scan", "--token-env", "MY_TOKEN"])
+            .env("MY_TOKEN", &value);
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{value:?}");
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+        scrub(&mut cmd)
+            .current_dir(&repo.path)
+            .args(["scan"])
+            .env("HF_TOKEN", &value);
+        assert_eq!(
+            cmd.output().unwrap().status.code(),
+            Some(1),
+            "$HF_TOKEN {value:?}"
+        );
+    }
+    repo.write(".env", format!("HF_TOKEN={token}\t\r\n"));
+    let run = run_bounded(&repo.path, &["scan"], "");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let (head, tail) = token.split_at(10);
+    for (bad, what) in [
+        (format!("{head} {tail}"), "whitespace"),
+        (format!("{head}\u{200b}{tail}"), "invisible character"),
+        (format!("{head}\u{feff}{tail}"), "invisible character"),
+        (format!("{token}\u{200b}"), "invisible character"),
+    ] {
+        let run = run_bounded(&repo.path, &["scan", "--token-stdin"], &format!("{bad}\n"));
+        assert_eq!(run.code, 2, "{bad:?}");
+        assert!(run.stderr.contains(what), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains(head) && !run.stderr.contains(tail),
+            "echoed: {}",
+            run.stderr
+        );
+    }
+}
+
+/// Issue #10's first case: after `respond` rotated `.env`, `verify` with no token source checks the OLD
+/// token (remembered in the git dir), and `verify` given the new token says it was never found here.
+#[test]
+fn verify_after_rotation_checks_the_old_token() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.write(".gitignore", ".env\n");
+    repo.commit_file("config.py", format!("T = '{old}'\n"), "Leak");
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--offline",
+            "--revoke",
+            "skip",
+            "--new-token-env",
+            "NEW_HF_TOKEN",
+        ])
+        .env("NEW_HF_TOKEN", &new)
+        .run();
+    run.assert_hides(&old).assert_hides(&new);
+    let command = format!(
+        "unleak verify --fingerprint {}",
+        unleak::secret::fingerprint(old.as_bytes())
+    );
+    assert!(
+        run.stdout.contains(&command),
+        "the hint names the old token: {}",
+        run.stdout
+    );
+    let remembered = repo.path.join(".git/unleak/incident.json");
+    let text = std::fs::read_to_string(&remembered).unwrap();
+    assert!(!text.contains(&old) && !text.contains(&new));
+    assert!(text.contains(&command), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&remembered).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(std::fs::read_to_string(repo.path.join(".env"))
+        .unwrap()
+        .contains(&new));
+
+    // No token source: the remembered old token, still in HEAD: not clean.
+    let run = run_bounded(&repo.path, &["verify", "--format", "json"], "");
+    run.assert_hides(&old).assert_hides(&new);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert!(
+        warning_text(&report).contains("incident-record"),
+        "{report:#}"
+    );
+    assert_eq!(report["verification"]["clean"], false);
+
+    // The new token (what .env holds now): never found here, said plainly, not exit 0.
+    let run = run_bounded(
+        &repo.path,
+        &["verify", "--token-stdin"],
+        &format!("{new}\n"),
+    );
+    run.assert_hides(&new);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("was never found here: is it the new one?"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("NEW token"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Verified clean"), "{}", run.stdout);
+
+    // After the old token is gone from history, the plain `unleak verify` is clean.
+    let expressions = repo.dir.path().join("expr.txt");
+    std::fs::write(&expressions, format!("{old}==>***REMOVED***\n")).unwrap();
+    run_git(
+        &repo.path,
+        &[
+            "filter-repo",
+            "--force",
+            "--sensitive-data-removal",
+            "--no-fetch",
+            "--replace-text",
+            expressions.to_str().unwrap(),
+        ],
+        0,
+    );
+    let run = run_bounded(&repo.path, &["verify", "--format", "json"], "");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["verification"]["clean"], true);
+    assert!(
+        !report["verification"]["first_changed"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "filter-repo's first changed commits are read: {report:#}"
+    );
+}
+
+/// A token that never was here (no finding, no incident record) is not verified clean.
+#[test]
+fn a_token_never_found_here_is_not_verified_clean() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "nothing here\n", "First");
+    let run = search(&repo.path, "verify", &token, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let report = run.json();
+    assert!(warning_text(&report).contains("never-found"), "{report:#}");
+    assert_eq!(report["verification"]["clean"], false);
+    // The same token by fingerprint (the user says it is the old one): clean.
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let run = run_bounded(&repo.path, &["verify", "--fingerprint", &fingerprint], "");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+/// `verify --fingerprint` finds a UTF-16LE copy and a base64 copy, as the plaintext does.
+#[test]
+fn fingerprint_finds_every_encoding_the_plaintext_finds() {
+    use base64::Engine;
+    let token = fake_hf_token();
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let utf16: Vec<u8> = format!("key={token};")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    for (name, content) in [
+        ("utf16", utf16),
+        (
+            "base64",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("xy:{token}"))
+                .into_bytes(),
+        ),
+        (
+            "base64, shifted",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("x:{token}!"))
+                .into_bytes(),
+        ),
+    ] {
+        let repo = TestRepo::new();
+        repo.commit_file("blob.bin", content, "Encoded copy");
+        let plain = search(&repo.path, "verify", &token, &[]);
+        assert_eq!(plain.code, 1, "{name}: plaintext finds it");
+        let run = run_bounded(
+            &repo.path,
+            &["verify", "--format", "json", "--fingerprint", &fingerprint],
+            "",
+        );
+        assert_eq!(run.code, 1, "{name}: {}\n{}", run.stdout, run.stderr);
+        run.assert_hides(&token);
+        let report = run.json();
+        let encodings: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["encoding"].as_str().unwrap())
+            .collect();
+        let want = if name == "utf16" { "utf16le" } else { "base64" };
+        assert!(encodings.contains(&want), "{name}: {report:#}");
+    }
+}
