@@ -610,3 +610,70 @@ fn fingerprint_finds_every_encoding_the_plaintext_finds() {
         assert!(encodings.contains(&want), "{name}: {report:#}");
     }
 }
+
+/// A delta whose base offset points at no entry, and a pack whose header is not a pack's: counted,
+/// named, exit 2; libgit2's second chance fails too, and nothing hangs.
+#[test]
+fn a_bad_delta_base_and_a_damaged_pack_header_are_incomplete() {
+    let token = fake_hf_token();
+    let build = || {
+        let repo = TestRepo::new();
+        let mut text: String = (1..3000).map(|n| format!("{n}\n")).collect();
+        for i in 0..3 {
+            text.push_str(&format!("extra {i}\n"));
+            repo.commit_file("big.txt", &text, "Grow");
+        }
+        repo.git(&["gc", "-q"]);
+        let pack = std::fs::read_dir(repo.path.join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "pack"))
+            .unwrap();
+        make_writable(&pack);
+        (repo, pack)
+    };
+
+    let (repo, pack) = build();
+    let listing = repo.git(&[
+        "verify-pack",
+        "-v",
+        pack.with_extension("idx").to_str().unwrap(),
+    ]);
+    // `id type size size-in-pack offset depth base`: a delta has seven columns.
+    let (delta, offset) = listing
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|cols| cols.len() == 7)
+        .map(|cols| (cols[0].to_string(), cols[4].parse::<usize>().unwrap()))
+        .expect("git made a delta");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    assert!(bytes[offset] & 0x80 == 0, "a one-byte entry header");
+    // The base offset becomes 1: one byte back, inside the previous entry.
+    bytes[offset + 1] = 0x01;
+    std::fs::write(&pack, bytes).unwrap();
+    let run = search(&repo.path, "scan", &token, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(report["completeness"]["unreadable_objects"], 1);
+    let warnings = warning_text(&report);
+    assert!(
+        warnings.contains(&delta) && warnings.contains("delta base"),
+        "{warnings}"
+    );
+
+    let (repo, pack) = build();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    bytes[..4].copy_from_slice(b"XXXX");
+    std::fs::write(&pack, bytes).unwrap();
+    let run = search(&repo.path, "scan", &token, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let report = run.json();
+    let warnings = warning_text(&report);
+    assert!(warnings.contains("not a version 2 pack file"), "{warnings}");
+    assert!(
+        report["completeness"]["unreadable_objects"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
