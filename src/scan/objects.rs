@@ -749,3 +749,61 @@ fn parse_signature_time(sig: &[u8]) -> Option<i64> {
     let text = std::str::from_utf8(after_email).ok()?;
     text.split_whitespace().next()?.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn read(bytes: &[u8]) -> Result<(ObjectKind, Vec<u8>), String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("object");
+        std::fs::write(&path, bytes).unwrap();
+        let mut out = Vec::new();
+        let (kind, at) = read_loose(&path, &mut flate2::Decompress::new(true), &mut out)?;
+        Ok((kind, out[at..].to_vec()))
+    }
+
+    #[test]
+    fn reads_a_loose_object_and_rejects_every_truncation() {
+        let body = b"some text that is a blob\n".repeat(40);
+        let mut raw = format!("blob {}\0", body.len()).into_bytes();
+        raw.extend_from_slice(&body);
+        let file = zlib(&raw);
+        assert_eq!(read(&file).unwrap(), (ObjectKind::Blob, body.clone()));
+        for len in 0..file.len() {
+            assert!(
+                read(&file[..len]).is_err(),
+                "cut at {len} of {}",
+                file.len()
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_lying_headers() {
+        for (raw, why) in [
+            (b"blob 5\0abc".to_vec(), "ends early"),
+            (b"blob 2\0abcdef".to_vec(), "more than"),
+            (b"blob 99999999999\0abc".to_vec(), "cannot come from"),
+            (b"blub 3\0abc".to_vec(), "no object kind"),
+            (b"blob x\0abc".to_vec(), "no valid size"),
+            ([b'a'; 64].to_vec(), "not `<kind> <size>`"),
+        ] {
+            let err = read(&zlib(&raw)).unwrap_err();
+            assert!(
+                err.contains(why),
+                "{}: {err}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+        let err = read(b"not zlib at all").unwrap_err();
+        assert!(err.contains("corrupt"), "{err}");
+    }
+}
