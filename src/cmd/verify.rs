@@ -22,15 +22,25 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     // The incident `respond` remembered in the git dir, and one named with --record.
     let common_dir = local.git.commondir().to_path_buf();
     let remembered_path = record::incident_path(&common_dir);
-    let remembered = if remembered_path.is_file() {
-        Some(record::recall(&remembered_path)?)
-    } else {
-        None
-    };
     let named = args.record.as_deref().map(record::recall).transpose()?;
     // No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
     let use_remembered = spec.is_default() && args.fingerprint.is_empty() && named.is_none();
     let mut notes: Vec<Warning> = Vec::new();
+    let remembered = match record::recall(&remembered_path) {
+        _ if !remembered_path.is_file() => None,
+        Ok(recalled) => Some(recalled),
+        // Needed: the OLD token is named nowhere else.
+        Err(err) if use_remembered => {
+            return Err(err.context("the incident `unleak respond` remembered cannot be read; verify with --fingerprint sha256:… or --record PATH.json"));
+        }
+        Err(err) => {
+            notes.push(Warning::new(
+                "incident-record",
+                format!("the remembered incident is unreadable and was not used: {err:#}"),
+            ));
+            None
+        }
+    };
 
     // First changed commits: explicit file, the incident records, or filter-repo's own files.
     let mut first_changed: Vec<Oid> = Vec::new();
