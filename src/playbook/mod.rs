@@ -573,6 +573,11 @@ scripts only download. Avoid write tokens."
             "--new-token-env NAME or --new-token-stdin",
         )?,
     };
+    // The same normalization as every token source: a BOM or zero-width space must not reach .env.
+    let new = Secret::new(
+        tokens::normalize(new.expose(), new.origin())?.as_str(),
+        new.origin().to_string(),
+    );
     if leaked.iter().any(|old| old == &new) {
         bail!("the new token is the leaked one: create a new token first");
     }

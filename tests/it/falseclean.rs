@@ -677,3 +677,63 @@ fn a_bad_delta_base_and_a_damaged_pack_header_are_incomplete() {
             > 0
     );
 }
+
+/// The new token respond writes to .env goes through the same normalization: a BOM and a trailing space
+/// are trimmed, a zero-width space inside is refused before anything is written.
+#[test]
+fn the_new_token_is_normalized_before_it_reaches_dot_env() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let respond = |repo: &TestRepo, value: &str| {
+        let run = Unleak::new(&repo.path)
+            .args(&[
+                "respond",
+                "--yes",
+                "--offline",
+                "--revoke",
+                "skip",
+                "--new-token-env",
+                "NEW_HF_TOKEN",
+            ])
+            .env("NEW_HF_TOKEN", value)
+            .run();
+        run.assert_hides(&old).assert_hides(&new);
+        run
+    };
+    let setup = || {
+        let repo = TestRepo::new();
+        repo.write(".gitignore", ".env\n");
+        repo.commit_file("config.py", format!("T = '{old}'\n"), "Leak");
+        repo.write(".env", format!("HF_TOKEN={old}\n"));
+        repo
+    };
+    let repo = setup();
+    respond(&repo, &format!("\u{feff}{new} "));
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert!(env.contains(&format!("HF_TOKEN={new}\n")), "{env:?}");
+
+    let repo = setup();
+    let (head, tail) = new.split_at(12);
+    let run = respond(&repo, &format!("{head}\u{200b}{tail}"));
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("invisible character"), "{}", run.stderr);
+    assert!(!run.stderr.contains(head) && !run.stderr.contains(tail));
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert_eq!(env, format!("HF_TOKEN={old}\n"), "nothing written");
+}
+
+/// A remembered incident that cannot be read: an error when it is the only token source, a warning
+/// (and no effect) when the token is given another way.
+#[test]
+fn a_damaged_remembered_incident_is_never_a_silent_clean() {
+    let token = fake_hf_token();
+    let repo = leaked_repo(&token);
+    std::fs::create_dir_all(repo.path.join(".git/unleak")).unwrap();
+    std::fs::write(repo.path.join(".git/unleak/incident.json"), "{ not json").unwrap();
+    let run = run_bounded(&repo.path, &["verify"], "");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("cannot be read"), "{}", run.stderr);
+    let run = search(&repo.path, "verify", &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(warning_text(&run.json()).contains("remembered incident is unreadable"));
+}
