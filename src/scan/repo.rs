@@ -122,6 +122,11 @@ impl Repo {
         }
         ref_names.push("HEAD".into());
         for name in ref_names {
+            // libgit2 creates an empty reflog file when asked to read one that does not exist (and git then
+            // starts logging that ref): ask first, so a read-only command writes nothing.
+            if !self.git.reference_has_log(&name).unwrap_or(false) {
+                continue;
+            }
             let Ok(reflog) = self.git.reflog(&name) else {
                 continue;
             };
