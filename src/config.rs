@@ -48,6 +48,9 @@ pub struct TokenSpec {
 
 impl TokenSpec {
     pub fn from_args(args: TokenArgs) -> TokenSpec {
+        if let Some(name) = &args.token_env {
+            crate::child::hide_var(name); // it holds a token: no child process may inherit it
+        }
         TokenSpec {
             env_file: args.env_file,
             keys: args.keys,
@@ -136,7 +139,10 @@ pub struct RespondConfig {
 impl RespondConfig {
     pub fn resolve(args: RespondArgs, globals: &Globals) -> Result<RespondConfig> {
         let new_token = match (args.new_token_env, args.new_token_stdin) {
-            (Some(name), _) => NewTokenSource::Env(name),
+            (Some(name), _) => {
+                crate::child::hide_var(&name); // it holds a token: no child process may inherit it
+                NewTokenSource::Env(name)
+            }
             (None, true) => NewTokenSource::Stdin,
             (None, false) => NewTokenSource::Prompt,
         };

@@ -49,13 +49,15 @@ impl FilterRepoSupport {
     }
 }
 
-/// Asks the installed git-filter-repo (`git filter-repo -h`, no network) what it supports. Its
+/// Asks the installed git-filter-repo (`git-filter-repo -h`, no network) what it supports. Its
 /// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
+/// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
+/// a repository's `alias.filter-repo` when the tool is missing.
 pub fn detect_filter_repo() -> FilterRepoSupport {
-    let output = std::process::Command::new("git")
-        .args(["filter-repo", "-h"])
-        .stdin(std::process::Stdio::null())
-        .output();
+    let Some(program) = crate::child::find_filter_repo() else {
+        return FilterRepoSupport::Missing;
+    };
+    let output = crate::child::command(program).arg("-h").output();
     match output {
         Ok(out) if out.status.success() => FilterRepoSupport::Present {
             sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),

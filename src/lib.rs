@@ -5,6 +5,7 @@
 //! and provenance) -> `report` (one model, several renderers) -> commands that render or plan.
 
 pub mod audit;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub mod config;

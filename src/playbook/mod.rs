@@ -491,7 +491,7 @@ fn open_browser(url: &str) {
         } else {
             "xdg-open"
         };
-        let _ = std::process::Command::new(opener)
+        let _ = crate::child::command(opener)
             .arg(url)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
