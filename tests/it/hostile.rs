@@ -163,3 +163,105 @@ fn hostile_read_only_commands_write_zero_bytes() {
         }
     }
 }
+
+/// `unleak setup --value-stdin` in `repo` with an empty huggingface_hub home.
+fn setup(repo: &TestRepo, token: &str) -> Run {
+    let run = Unleak::new(&repo.path)
+        .args(&["setup", "--value-stdin", "--yes"])
+        .env("HF_HOME", repo.dir.path().join("hf-home").to_str().unwrap())
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(token);
+    run
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn hostile_env_link_to_a_tracked_file_is_refused() {
+    let repo = TestRepo::new();
+    repo.commit_file("docs/index.md", "# Docs\n", "Docs");
+    std::os::unix::fs::symlink("docs/index.md", repo.path.join(".env")).unwrap();
+    repo.git(&["add", ".env"]);
+    repo.git(&["commit", "-q", "-m", "Link"]);
+    let before = tree_state(repo.dir.path());
+    let token = fake_hf_token();
+    let run = setup(&repo, &token);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("a file git tracks") && run.stderr.contains("docs/index.md"),
+        "{}",
+        run.stderr
+    );
+    let after = tree_state(repo.dir.path());
+    assert!(before == after, "{}", diff(&before, &after));
+}
+
+#[test]
+fn hostile_env_link_out_of_the_repository_is_refused() {
+    for respond in [false, true] {
+        let repo = TestRepo::new();
+        let outside = repo.dir.path().join("outside.txt");
+        let old = fake_hf_token();
+        std::fs::write(&outside, format!("HF_TOKEN={old}\n")).unwrap();
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o644)).unwrap();
+        repo.commit_file("app.py", format!("T = '{old}'\n"), "Leak");
+        std::os::unix::fs::symlink("../outside.txt", repo.path.join(".env")).unwrap();
+        let before = std::fs::read(&outside).unwrap();
+        let new = fake_hf_token();
+        let run = if respond {
+            Unleak::new(&repo.path)
+                .args(&[
+                    "respond",
+                    "--yes",
+                    "--offline",
+                    "--revoke",
+                    "skip",
+                    "--new-token-stdin",
+                ])
+                .env("HF_HOME", repo.dir.path().join("hf-home").to_str().unwrap())
+                .stdin(format!("{new}\n"))
+                .run()
+        } else {
+            setup(&repo, &new)
+        };
+        run.assert_hides(&new).assert_hides(&old);
+        assert_ne!(run.code, 0, "respond={respond}: {run:?}");
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains("outside the repository"), "{all}");
+        assert_eq!(
+            std::fs::read(&outside).unwrap(),
+            before,
+            "respond={respond}"
+        );
+        assert_eq!(mode(&outside), 0o644, "respond={respond}");
+    }
+}
+
+#[test]
+fn hostile_symlinked_gitignore_is_not_trusted() {
+    let repo = TestRepo::new();
+    repo.commit_file("shared/rules", "*.log\n", "Rules");
+    std::os::unix::fs::symlink("shared/rules", repo.path.join(".gitignore")).unwrap();
+    repo.git(&["add", ".gitignore"]);
+    repo.git(&["commit", "-q", "-m", "Link the ignore file"]);
+    let token = fake_hf_token();
+    let run = setup(&repo, &token);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("symlinked .gitignore"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("shared/rules")).unwrap(),
+        "*.log\n",
+        "nothing is written through the link"
+    );
+    // Git's own answer: `git add -A` leaves .env out.
+    repo.git(&["add", "-A"]);
+    let staged = repo.git(&["diff", "--cached", "--name-only"]);
+    assert!(!staged.contains(".env"), "{staged}");
+}
