@@ -265,3 +265,281 @@ fn hostile_symlinked_gitignore_is_not_trusted() {
     let staged = repo.git(&["diff", "--cached", "--name-only"]);
     assert!(!staged.contains(".env"), "{staged}");
 }
+
+/// An executable shell script.
+fn script(path: &Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The inherited PATH without any directory that holds git-filter-repo (so a repository's
+/// `alias.filter-repo` would be what `git filter-repo` runs), behind `first`.
+fn path_without_filter_repo(first: &Path) -> String {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let kept = std::env::split_paths(&inherited).filter(|d| !d.join("git-filter-repo").exists());
+    let all: Vec<PathBuf> = std::iter::once(first.to_path_buf()).chain(kept).collect();
+    std::env::join_paths(all).unwrap().into_string().unwrap()
+}
+
+/// Config keys a repository can set to make git run a program; each names its own PWNED marker.
+const CONFIG_VECTORS: &[(&str, &str, bool)] = &[
+    // (marker, key, value is a shell command with `!`)
+    ("fsmonitor", "core.fsmonitor", false),
+    ("sshcommand", "core.sshCommand", false),
+    ("pager", "core.pager", false),
+    ("editor", "core.editor", false),
+    ("askpass", "core.askPass", false),
+    ("gitproxy", "core.gitProxy", false),
+    ("credential", "credential.helper", true),
+    ("alias-filter-repo", "alias.filter-repo", true),
+    ("alias-clone", "alias.clone", true),
+    ("alias-check-ignore", "alias.check-ignore", true),
+    ("diff-external", "diff.external", false),
+    ("textconv", "diff.evil.textconv", false),
+    ("gpg", "gpg.program", false),
+    ("sequence-editor", "sequence.editor", false),
+    ("filter-clean", "filter.evil.clean", false),
+    ("filter-smudge", "filter.evil.smudge", false),
+    ("filter-process", "filter.evil.process", false),
+    ("pack-objects-hook", "uploadpack.packObjectsHook", false),
+];
+
+const HOOKS: &[&str] = &[
+    "pre-commit",
+    "post-commit",
+    "post-checkout",
+    "post-merge",
+    "pre-push",
+    "reference-transaction",
+    "post-index-change",
+    "fsmonitor-watchman",
+    "pre-auto-gc",
+    "post-rewrite",
+    "push-to-checkout",
+];
+
+/// Plants every vector in the git dir `git_dir` (its config and hooks); scripts live in `evil`.
+fn plant(git_dir: &Path, root: &Path, evil: &Path) {
+    let config = |key: &str, value: &str| {
+        run_git(
+            root,
+            &[
+                "config",
+                "--file",
+                git_dir.join("config").to_str().unwrap(),
+                key,
+                value,
+            ],
+            0,
+        );
+    };
+    for (marker, key, bang) in CONFIG_VECTORS {
+        let program = evil.join(marker);
+        script(
+            &program,
+            &format!("touch '{}/PWNED-{marker}'", root.display()),
+        );
+        let value = format!("{}{}", if *bang { "!" } else { "" }, program.display());
+        config(key, &value);
+    }
+    let hooks = evil.join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::create_dir_all(git_dir.join("hooks")).unwrap();
+    for hook in HOOKS {
+        let body = format!("touch '{}/PWNED-hook-{hook}'", root.display());
+        script(&hooks.join(hook), &body);
+        script(&git_dir.join("hooks").join(hook), &body);
+    }
+    config("core.hooksPath", hooks.to_str().unwrap());
+    let ext = evil.join("ext");
+    script(&ext, &format!("touch '{}/PWNED-ext'", root.display()));
+    config("remote.evil.url", &format!("ext::{} %S", ext.display()));
+    config("remote.evil.fetch", "+refs/heads/*:refs/remotes/evil/*");
+    config("remote.fd.url", "fd::3");
+    config("remote.sshy.url", "ssh://example.invalid/x.git");
+}
+
+fn pwned(root: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("PWNED"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn hostile_repository_config_never_runs_a_program() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let root = repo.dir.path().to_path_buf();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("app.py", format!("T = '{token}'\n"), "Leak");
+    repo.commit_file(".gitattributes", "* filter=evil diff=evil\n", "Attributes");
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
+    let evil = root.join("evil");
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    // ssh to a server that does not exist fails at once, without a network or a host-key question.
+    script(&bin.join("ssh"), "exit 255");
+    plant(&repo.path.join(".git"), &root, &evil);
+    plant(&origin, &root, &evil);
+    let path = path_without_filter_repo(&bin);
+
+    // The vectors are live: plain git in this repository runs them.
+    let mut control = std::process::Command::new("git");
+    scrub(&mut control)
+        .current_dir(&repo.path)
+        .env("PATH", &path)
+        .args(["filter-repo", "-h"])
+        .output()
+        .unwrap();
+    let mut control = std::process::Command::new("git");
+    scrub(&mut control)
+        .current_dir(&repo.path)
+        .env("PATH", &path)
+        .args(["status", "--short"])
+        .output()
+        .unwrap();
+    let live = pwned(&root);
+    assert!(
+        live.contains(&"PWNED-alias-filter-repo".to_string())
+            && live.contains(&"PWNED-fsmonitor".to_string()),
+        "the planted config should fire for plain git: {live:?}"
+    );
+    for marker in live {
+        std::fs::remove_file(root.join(marker)).unwrap();
+    }
+
+    let runs: &[(&[&str], Option<&str>)] = &[
+        (&["scan", "--token-stdin"], None),
+        (&["audit"], None),
+        (&["verify", "--token-stdin"], None),
+        (&["verify", "--token-stdin", "--remote", "origin"], None),
+        (
+            &["verify", "--token-stdin", "--remote", "evil"],
+            Some("ext::"),
+        ),
+        (&["verify", "--token-stdin", "--remote", "fd"], Some("fd::")),
+        (
+            &["verify", "--token-stdin", "--remote", "sshy"],
+            Some("failed"),
+        ),
+        (
+            &["respond", "--dry-run", "--offline", "--token-stdin"],
+            None,
+        ),
+        (&["hook", "run"], None),
+        (&["setup", "--value-stdin", "--yes"], None),
+    ];
+    for (args, error) in runs {
+        let run = Unleak::new(&repo.path)
+            .args(args)
+            .env("PATH", &path)
+            .env("HOME", root.to_str().unwrap())
+            .env("HF_HOME", root.join("hf-home").to_str().unwrap())
+            .stdin(format!("{token}\n"))
+            .run();
+        run.assert_hides(&token);
+        if let Some(error) = error {
+            assert_eq!(run.code, 2, "{args:?}: {run:?}");
+            assert!(run.stderr.contains(error), "{args:?}: {}", run.stderr);
+        } else {
+            assert!(run.code == 0 || run.code == 1, "{args:?}: {run:?}");
+        }
+        assert_eq!(
+            pwned(&root),
+            Vec::<String>::new(),
+            "after {args:?}: {run:?}"
+        );
+    }
+}
+
+/// Every child (git, git-filter-repo) is a wrapper that appends its environment to one file.
+#[test]
+fn hostile_children_never_inherit_a_token() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let root = repo.dir.path().to_path_buf();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("app.py", format!("T = '{token}'\n"), "Leak");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let dump = root.join("env-dump");
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let real_git = std::env::split_paths(&inherited)
+        .map(|d| d.join("git"))
+        .find(|g| g.is_file())
+        .expect("git on PATH");
+    script(
+        &bin.join("git"),
+        &format!(
+            "echo '== git' >> '{d}'\nenv >> '{d}'\nexec '{}' \"$@\"",
+            real_git.display(),
+            d = dump.display()
+        ),
+    );
+    script(
+        &bin.join("git-filter-repo"),
+        &format!(
+            "echo '== git-filter-repo' >> '{d}'\nenv >> '{d}'\necho '  --sensitive-data-removal'",
+            d = dump.display()
+        ),
+    );
+    let path =
+        std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&inherited)))
+            .unwrap()
+            .into_string()
+            .unwrap();
+    let runs: &[&[&str]] = &[
+        &[
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "MY_LEAK",
+        ],
+        &["verify", "--token-env", "MY_LEAK", "--remote", "origin"],
+        &["setup", "--value-stdin", "--yes"],
+    ];
+    for args in runs {
+        let mut unleak = Unleak::new(&repo.path).args(args).env("PATH", &path);
+        if args.contains(&"MY_LEAK") {
+            unleak = unleak.env("MY_LEAK", &token);
+        }
+        let run = unleak
+            .env("HF_TOKEN", &token)
+            .env("HUGGING_FACE_HUB_TOKEN", &token)
+            .env("OPENAI_API_KEY", &token)
+            .env("HF_HOME", root.join("hf-home").to_str().unwrap())
+            .stdin(format!("{token}\n"))
+            .run();
+        run.assert_hides(&token);
+        assert!(run.code == 0 || run.code == 1, "{args:?}: {run:?}");
+    }
+    let seen = std::fs::read_to_string(&dump).expect("the wrappers ran");
+    assert!(
+        seen.contains("== git-filter-repo"),
+        "respond probes filter-repo"
+    );
+    assert!(
+        seen.matches("== git\n").count() >= 2,
+        "clone and check-ignore"
+    );
+    assert!(!seen.contains(&token), "a child saw the token:\n{seen}");
+    for name in [
+        "MY_LEAK=",
+        "HF_TOKEN=",
+        "HUGGING_FACE_HUB_TOKEN=",
+        "OPENAI_API_KEY=",
+    ] {
+        assert!(!seen.contains(name), "a child saw {name}");
+    }
+}
