@@ -772,13 +772,24 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
         );
     }
 
-    let removed_stale = remove_stale_temps(&dir, &name);
+    // Inside a work tree, the temp file (which holds the secret until the rename) and any backup go
+    // under the git directory, where no `git add` or push can reach them after a crash.
+    let private = private_dir(&dir);
+    let temp_dir = private
+        .as_ref()
+        .filter(|p| same_device(p, &dir))
+        .cloned()
+        .unwrap_or_else(|| dir.clone());
+    let mut removed_stale = remove_stale_temps(&dir, &name);
+    if temp_dir != dir {
+        removed_stale.extend(remove_stale_temps(&temp_dir, &name));
+    }
     let temp_prefix = format!(".{name}.unleak-");
     let mut temp = tempfile::Builder::new()
         .prefix(&temp_prefix)
         .suffix(".tmp")
         .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
+        .tempfile_in(&temp_dir)
         .with_context(|| {
             format!(
                 "cannot create a temporary file in {} to replace {name}; nothing was written",
@@ -802,7 +813,14 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
     temp.as_file().sync_all().with_context(io_context)?;
 
     let backup_path = match (&old, backup) {
-        (Some(_), true) => Some(write_backup(&target, &dir, &name)?),
+        (Some(_), true) => {
+            let backups = match &private {
+                Some(private) => private.join("backups"),
+                None => dir.clone(),
+            };
+            make_private_dir(&backups)?;
+            Some(write_backup(&target, &backups, &name)?)
+        }
         _ => None,
     };
 
@@ -891,6 +909,37 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere or when it
+/// cannot be made.
+fn private_dir(dir: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    if !dir.canonicalize().ok()?.starts_with(&workdir) {
+        return None;
+    }
+    let private = repo.path().join("unleak");
+    make_private_dir(&private).ok()?;
+    Some(private)
+}
+
+/// Creates `dir` (and parents) and makes it 0700; refuses a symlink in its place.
+fn make_private_dir(dir: &Path) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!("{} is a symlink; nothing was written", dir.display());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", dir.display()))
+}
+
+/// Whether a rename from `a` to `b` can be atomic (same filesystem).
+fn same_device(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => false,
+    }
 }
 
 /// Follows a chain of symlinks to the file it ends at (which may not exist yet).

@@ -215,6 +215,14 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 for_terminal(file)
             )?;
         }
+        for file in &v.leftover_files {
+            writeln!(
+                out,
+                "{} {} (a copy unleak kept of a .env) holds the token; delete it",
+                style.red("NOT CLEAN:"),
+                for_terminal(file)
+            )?;
+        }
     }
     for warning in &report.warnings {
         writeln!(out)?;

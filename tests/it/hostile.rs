@@ -543,3 +543,38 @@ fn hostile_children_never_inherit_a_token() {
         assert!(!seen.contains(name), "a child saw {name}");
     }
 }
+
+/// unleak's own copies of a `.env` (a backup, the temp file of a killed write) hold the old token: verify
+/// by fingerprint finds them whether they sit in the work tree (ignored) or under `.git/unleak`.
+#[test]
+fn hostile_verify_finds_unleak_leftovers_by_fingerprint() {
+    let token = fake_hf_token();
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let repo = TestRepo::new();
+    repo.commit_file(".gitignore", ".env*\n.*.tmp\n", "Ignore");
+    let verify = || {
+        let run = Unleak::new(&repo.path)
+            .args(&["verify", "--format", "json", "--fingerprint", &fingerprint])
+            .run();
+        run.assert_hides(&token);
+        run
+    };
+    let clean = verify();
+    assert_eq!(clean.code, 0, "{clean:?}");
+    let leftovers = [
+        ".env.unleak-backup-20240101T000000",
+        "config/..env.unleak-Ab12Cd.tmp",
+        ".git/unleak/backups/.env.unleak-backup-20240101T000000",
+    ];
+    for leftover in leftovers {
+        repo.write(leftover, format!("HF_TOKEN={token}\n"));
+        let run = verify();
+        assert_eq!(run.code, 1, "{leftover}: {run:?}");
+        let v = &run.json()["verification"];
+        let listed = format!("{} {}", v["leftover_files"], v["git_dir_files"]);
+        let name = leftover.rsplit('/').next().unwrap();
+        assert!(listed.contains(name), "{leftover} not listed: {listed}");
+        std::fs::remove_file(repo.path.join(leftover)).unwrap();
+    }
+    assert_eq!(verify().code, 0);
+}
