@@ -578,3 +578,35 @@ fn hostile_verify_finds_unleak_leftovers_by_fingerprint() {
     }
     assert_eq!(verify().code, 0);
 }
+
+/// A repository owned by another user: libgit2 refuses it; the message names `safe.directory`. Needs
+/// root to hand the repository to another user; elsewhere it checks nothing and says so.
+#[test]
+fn hostile_repository_of_another_user_names_safe_directory() {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "A");
+    let mut paths = vec![repo.path.clone()];
+    let mut i = 0;
+    while i < paths.len() {
+        if let Ok(entries) = std::fs::read_dir(&paths[i]) {
+            paths.extend(entries.flatten().map(|e| e.path()));
+        }
+        i += 1;
+    }
+    for path in &paths {
+        if std::os::unix::fs::lchown(path, Some(65534), Some(65534)).is_err() {
+            eprintln!("cannot chown (not root): this environment cannot build the case");
+            return;
+        }
+    }
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--token-stdin"])
+        .stdin(format!("{}\n", fake_hf_token()))
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("not owned by current user") && run.stderr.contains("safe.directory"),
+        "{}",
+        run.stderr
+    );
+}
