@@ -134,6 +134,8 @@ pub struct RespondConfig {
     pub update_key: Option<String>,
     pub backup: bool,
     pub format: Format,
+    /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once here.
+    pub hf_endpoint: String,
 }
 
 impl RespondConfig {
@@ -164,6 +166,7 @@ impl RespondConfig {
             update_key: args.update_key,
             backup: args.backup,
             format: args.format,
+            hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
         })
     }
 }

@@ -142,7 +142,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
     let api = if config.offline {
         None
     } else {
-        Some(HfApi::from_env()?)
+        Some(HfApi::new(&config.hf_endpoint)?)
     };
     for secret in &leaked {
         revoke(config, io, api.as_ref(), secret, &mut record)?;

@@ -610,3 +610,26 @@ fn hostile_repository_of_another_user_names_safe_directory() {
         run.stderr
     );
 }
+
+/// Tests run in threads of one process: none may change its environment (pass values in instead).
+#[test]
+fn hostile_tests_never_mutate_the_process_environment() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let needles = [
+        format!("env::{}_var", "set"),
+        format!("env::{}_var", "remove"),
+    ];
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        for needle in &needles {
+            assert!(
+                !text.contains(needle.as_str()),
+                "{} uses {needle}",
+                entry.path().display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 5, "read the test sources");
+}

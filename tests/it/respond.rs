@@ -141,15 +141,13 @@ fn scripted_prompts_drive_the_whole_flow() {
         update_key: None,
         backup: false,
         format: unleak::cli::Format::Human,
+        hf_endpoint: stub.endpoint.clone(),
     };
     let mut prompter =
         ScriptedPrompter::new([Answer::Choice(0), Answer::Secret(new.clone()), Answer::Yes]);
     let mut out = Vec::new();
     let mut stdin = std::io::Cursor::new(Vec::new());
-    // SAFETY of the endpoint: the flow reads HF_ENDPOINT; this test binary runs tests in threads, so
-    // the variable is passed through the process environment of this test only by design of the stub.
     let outcome = {
-        let _guard = EnvGuard::set("HF_ENDPOINT", &stub.endpoint);
         let mut io = Io {
             prompter: &mut prompter,
             out: &mut out,
@@ -179,37 +177,6 @@ fn scripted_prompts_drive_the_whole_flow() {
         format!("# secrets\nMODEL=gpt2\nHF_TOKEN={new}\nexport OTHER='x y'\n")
     );
     assert!(script.exists());
-}
-
-/// Sets an environment variable for the duration of a test and restores it.
-struct EnvGuard(&'static str, Option<std::ffi::OsString>);
-
-impl EnvGuard {
-    fn set(key: &'static str, value: &str) -> EnvGuard {
-        let old = std::env::var_os(key);
-        // Only this test reads HF_ENDPOINT in-process; other tests pass it to child processes.
-        unsafe_free_set_var(key, value);
-        EnvGuard(key, old)
-    }
-}
-
-impl Drop for EnvGuard {
-    fn drop(&mut self) {
-        match &self.1 {
-            Some(v) => unsafe_free_set_var(self.0, v.to_str().unwrap_or_default()),
-            None => unsafe_free_remove_var(self.0),
-        }
-    }
-}
-
-#[allow(deprecated)]
-fn unsafe_free_set_var(key: &str, value: &str) {
-    std::env::set_var(key, value);
-}
-
-#[allow(deprecated)]
-fn unsafe_free_remove_var(key: &str) {
-    std::env::remove_var(key);
 }
 
 /// In a real terminal: the revoke choice, the hidden new token (asked twice) and the consent prompt.
