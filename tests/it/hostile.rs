@@ -524,7 +524,57 @@ fn hostile_children_never_inherit_a_token() {
         run.assert_hides(&token);
         assert!(run.code == 0 || run.code == 1, "{args:?}: {run:?}");
     }
+    // The browser opener (started, not waited for) on a display, for a manual revoke.
+    script(
+        &bin.join("xdg-open"),
+        &format!(
+            "env > '{d}.tmp'\nmv '{d}.tmp' '{d}'",
+            d = root.join("browser-env").display()
+        ),
+    );
+    let stub = crate::hf_stub::HfStub::start();
+    stub.add_live(&token, "read");
+    let new = fake_hf_token();
+    stub.add_live(&new, "read");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--revoke",
+            "browser",
+            "--new-token-env",
+            "MY_NEW",
+        ])
+        .env("PATH", &path)
+        .env("DISPLAY", ":99")
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .env("HF_TOKEN", &token)
+        .env("MY_NEW", &new)
+        .env("HF_HOME", root.join("hf-home").to_str().unwrap())
+        .run();
+    run.assert_hides(&token).assert_hides(&new);
+    let browser_env = root.join("browser-env");
+    for _ in 0..100 {
+        if browser_env.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let browser = std::fs::read_to_string(&browser_env).expect("the browser opener ran");
+    assert!(browser.contains("DISPLAY=:99"), "{browser}");
+    for secret in [&token, &new] {
+        assert!(
+            !browser.contains(secret.as_str()),
+            "the browser saw a token"
+        );
+    }
+    for name in ["MY_NEW=", "HF_TOKEN="] {
+        assert!(!browser.contains(name), "the browser saw {name}");
+    }
+
     let seen = std::fs::read_to_string(&dump).expect("the wrappers ran");
+    assert!(!seen.contains(&new), "a child saw the new token");
+    assert!(!seen.contains("MY_NEW="), "a child saw MY_NEW");
     assert!(
         seen.contains("== git-filter-repo"),
         "respond probes filter-repo"
