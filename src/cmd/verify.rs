@@ -169,9 +169,9 @@ impl PrivateTempDir {
                 }
                 if let Some(dir) = cleanup.0.take() {
                     let _ = std::fs::remove_dir_all(dir);
+                    eprintln!("unleak: interrupted; removed the temporary mirror");
                 }
             }
-            eprintln!("unleak: interrupted; removed the temporary mirror");
             std::process::exit(130);
         });
         Ok(PrivateTempDir { dir: Some(dir) })

@@ -683,3 +683,108 @@ fn hostile_tests_never_mutate_the_process_environment() {
     }
     assert!(checked > 5, "read the test sources");
 }
+
+/// `verify --remote`: the mirror directory is private and removed on SIGTERM (the clone is stopped),
+/// and a password in the remote URL reaches git through askpass, never its command line. A fake `git`
+/// stands in for a slow clone.
+#[test]
+fn hostile_verify_remote_is_private_and_cleaned_up_on_sigterm() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let root = repo.dir.path().to_path_buf();
+    repo.commit_file("a.txt", "a\n", "A");
+    let password = format!("pw-{}", random_letters(12));
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("http://user:{password}@127.0.0.1:9/x.git"),
+    ]);
+    let bin = root.join("bin");
+    let tmp = root.join("tmp");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let real_git = std::env::split_paths(&inherited)
+        .map(|d| d.join("git"))
+        .find(|g| g.is_file())
+        .expect("git on PATH");
+    let args_file = root.join("git-args");
+    let askpass_out = root.join("askpass-out");
+    script(
+        &bin.join("git"),
+        &format!(
+            "echo \"$@\" >> '{args}'\ncase \" $* \" in *\" clone \"*) ;; *) exec '{git}' \"$@\" ;; esac\n\
+             for last; do :; done\nmkdir -p \"$last\"\n\
+             \"$GIT_ASKPASS\" \"Password for 'http://user@127.0.0.1:9': \" > '{askpass}'\n\
+             touch \"$last/ready\"\nexec sleep 30",
+            args = args_file.display(),
+            git = real_git.display(),
+            askpass = askpass_out.display()
+        ),
+    );
+    let path =
+        std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&inherited)))
+            .unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+    scrub(&mut cmd)
+        .current_dir(&repo.path)
+        .env("PATH", &path)
+        .env("TMPDIR", &tmp)
+        .args(["verify", "--token-stdin", "--remote", "origin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{token}\n").as_bytes()).unwrap();
+    }
+    let mirror_dir = || {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("unleak-verify-")
+            })
+    };
+    let mut ready = None;
+    for _ in 0..200 {
+        if let Some(dir) = mirror_dir().filter(|d| d.join("mirror.git/ready").exists()) {
+            ready = Some(dir);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let dir = ready.expect("the clone started in a temporary directory");
+    assert_eq!(mode(&dir), 0o700, "the mirror directory is private");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        !stderr.contains(&token) && !stderr.contains(&password),
+        "{stderr}"
+    );
+    assert_eq!(mirror_dir(), None, "the mirror directory was removed");
+    let args = std::fs::read_to_string(&args_file).unwrap();
+    assert!(
+        !args.contains(&password),
+        "a password on git's command line: {args}"
+    );
+    assert!(args.contains("http://127.0.0.1:9/x.git"), "{args}");
+    assert_eq!(
+        std::fs::read_to_string(&askpass_out).unwrap(),
+        format!("{password}\n"),
+        "git gets the password from askpass"
+    );
+}
