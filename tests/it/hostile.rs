@@ -122,7 +122,9 @@ const READ_ONLY: &[&[&str]] = &[
     &["audit"],
     &["audit", "--format", "sarif"],
     &["verify", "--token-stdin"],
+    &["verify", "--token-stdin", "--remote", "origin"],
     &["respond", "--dry-run", "--offline", "--token-stdin"],
+    &["hook", "run"],
 ];
 
 #[test]
@@ -139,10 +141,13 @@ fn hostile_read_only_commands_write_zero_bytes() {
         !root.join("repo/.git/logs/refs/tags").exists() && !fixture.bare.join("logs").exists(),
         "the fixture's tags and bare clone have no reflogs"
     );
+    // Temporary files (verify --remote's mirror) go here, and must be gone after each command.
+    let tmp = tempfile::tempdir().unwrap();
     for cwd in [&fixture.repo.path, &fixture.worktree, &fixture.bare] {
         for args in READ_ONLY {
             let run = Unleak::new(cwd)
                 .args(args)
+                .env("TMPDIR", tmp.path().to_str().unwrap())
                 .env("HOME", root.to_str().unwrap())
                 .env("HF_HOME", root.join("hf-home").to_str().unwrap())
                 .stdin(format!("{token}\n"))
@@ -152,6 +157,11 @@ fn hostile_read_only_commands_write_zero_bytes() {
                 run.code == 1 || run.code == 0,
                 "{args:?} in {}: {run:?}",
                 cwd.display()
+            );
+            assert_eq!(
+                tree_state(tmp.path()),
+                BTreeMap::new(),
+                "{args:?} left temp files"
             );
             let after = tree_state(root);
             assert!(
