@@ -798,3 +798,17 @@ fn hostile_verify_remote_is_private_and_cleaned_up_on_sigterm() {
         "git gets the password from askpass"
     );
 }
+
+#[test]
+fn hostile_env_link_into_the_git_dir_is_refused() {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "A");
+    std::os::unix::fs::symlink(".git/description", repo.path.join(".env")).unwrap();
+    let before = tree_state(repo.dir.path());
+    let token = fake_hf_token();
+    let run = setup(&repo, &token);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains(".git/description"), "{}", run.stderr);
+    let after = tree_state(repo.dir.path());
+    assert!(before == after, "{}", diff(&before, &after));
+}
