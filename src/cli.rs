@@ -218,6 +218,20 @@ pub struct RespondArgs {
     #[arg(long, help_heading = "History rewrite")]
     pub remove_env_files: bool,
 
+    /// Binary files holding the token (git-filter-repo's --replace-text skips them): mask the token in
+    /// place (same length, the file still loads) or strip the blobs from history [default: ask; else mask].
+    #[arg(long, value_enum, value_name = "HOW", help_heading = "History rewrite")]
+    pub binary: Option<crate::filter_repo::BinaryMode>,
+
+    /// The text that replaces the token in files and messages (not valid in every format, e.g. YAML).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = crate::filter_repo::REPLACEMENT,
+        help_heading = "History rewrite"
+    )]
+    pub replacement: String,
+
     /// The remote whose history is rewritten.
     #[arg(
         long,

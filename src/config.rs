@@ -129,6 +129,9 @@ pub struct RespondConfig {
     pub write_script: Option<PathBuf>,
     pub literal: bool,
     pub remove_env_files: bool,
+    /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
+    pub binary: Option<crate::filter_repo::BinaryMode>,
+    pub replacement: String,
     pub remote: String,
     /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
     pub update_key: Option<String>,
@@ -162,6 +165,8 @@ impl RespondConfig {
             write_script: args.write_script,
             literal: args.literal,
             remove_env_files: args.remove_env_files,
+            binary: args.binary,
+            replacement: args.replacement,
             remote: args.remote,
             update_key: args.update_key,
             backup: args.backup,

@@ -137,6 +137,8 @@ fn scripted_prompts_drive_the_whole_flow() {
         write_script: Some(script.clone()),
         literal: false,
         remove_env_files: false,
+        binary: None,
+        replacement: unleak::filter_repo::REPLACEMENT.into(),
         remote: "origin".into(),
         update_key: None,
         backup: false,

@@ -6,7 +6,7 @@ use crate::util::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use unleak::filter_repo::{self, FilterRepoSupport, RewriteInput, RewritePlan};
+use unleak::filter_repo::{self, BinaryMode, FilterRepoSupport, RewriteInput, RewritePlan};
 use unleak::secret::Secret;
 
 /// PATH with the user's site bin dir first, where `pip install --user git-filter-repo` puts it.
@@ -74,10 +74,31 @@ fn build_plan(
     literal: bool,
     remove_env_files: bool,
 ) -> RewritePlan {
+    build_plan_with(
+        repo,
+        token,
+        remote_url,
+        literal,
+        remove_env_files,
+        BinaryMode::Mask,
+    )
+}
+
+fn build_plan_with(
+    repo: &TestRepo,
+    token: &str,
+    remote_url: Option<&str>,
+    literal: bool,
+    remove_env_files: bool,
+    binary: BinaryMode,
+) -> RewritePlan {
     let secrets = vec![Secret::new(token, "test")];
     let report = scan_report(&repo.path, &secrets);
     assert!(report.found());
     let unique = unique_in(repo.path.join(".git"));
+    let opened = unleak::scan::repo::Repo::open(&repo.path).unwrap();
+    let binary_blobs = unleak::playbook::binary_blobs(&opened, &report);
+    let unleak_bin = PathBuf::from(env!("CARGO_BIN_EXE_unleak"));
     let plan = filter_repo::plan(&RewriteInput {
         secrets: &secrets,
         report: &report,
@@ -88,13 +109,18 @@ fn build_plan(
         remove_env_files,
         filter_repo: filter_repo_support(),
         regex_is_unique: &unique,
+        binary_blobs: &binary_blobs,
+        binary,
+        replacement: filter_repo::REPLACEMENT,
+        unleak: &unleak_bin,
     });
     assert!(plan.blocked.is_none(), "{}", plan.render_text());
     plan
 }
 
-/// Writes the script beside the repository, checks it hides the token, runs it; returns its output.
-fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, String) {
+/// Writes the script beside the repository, checks it hides the token, runs it; returns its path, its
+/// output and whether it exited 0.
+fn run_script(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, String, bool) {
     let text = plan.render_text();
     assert!(!text.contains(token), "token in the plan text:\n{text}");
     let script = repo.dir.path().join("rewrite.sh");
@@ -117,11 +143,15 @@ fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, 
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        out.status.success(),
-        "script failed:\n{output}\n---\n{body}"
-    );
     assert!(!output.contains(token), "token in the script's output");
+    (script, output, out.status.success())
+}
+
+/// [`run_script`], which must succeed.
+fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, String) {
+    let (script, output, ok) = run_script(repo, plan, token);
+    let body = std::fs::read_to_string(&script).unwrap();
+    assert!(ok, "script failed:\n{output}\n---\n{body}");
     (script, output)
 }
 
@@ -327,4 +357,245 @@ fn local_only_repository_is_rewritten_in_place() {
         git_in(&repo.path, &["show", "main~1:app.py"]),
         "A = 1\nKEY = '***REMOVED***'"
     );
+}
+
+/// Every byte string the token takes, computed here (not by unleak): itself, UTF-16LE, and the base64
+/// characters that depend only on the token at each of the three alignments.
+fn every_form(token: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let mut forms = vec![
+        token.as_bytes().to_vec(),
+        token
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>(),
+    ];
+    for shift in 0..3usize {
+        let mut padded = vec![0u8; shift];
+        padded.extend_from_slice(token.as_bytes());
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
+        let lead = (shift * 8).div_ceil(6);
+        let determined = (padded.len() * 8) / 6;
+        forms.push(encoded.as_bytes()[lead..determined].to_vec());
+    }
+    forms
+}
+
+fn holds_any_form(haystack: &[u8], token: &str) -> Option<usize> {
+    every_form(token)
+        .iter()
+        .position(|form| haystack.windows(form.len()).any(|w| w == &form[..]))
+}
+
+/// A model file: binary (NULs in its first 8 KiB), the token inside.
+fn model_bytes(token: &str) -> Vec<u8> {
+    let mut bytes = vec![0u8, 1, 2, 3, 0, 0, 7];
+    bytes.extend_from_slice(b"tok=");
+    bytes.extend_from_slice(token.as_bytes());
+    bytes.extend_from_slice(&[0, 0, 255, 254]);
+    bytes
+}
+
+/// A UTF-16LE text file with a BOM (what Windows tools save), the token inside.
+fn utf16_bytes(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+/// The repository of issue #11: the token in a binary blob still in HEAD, a UTF-16LE file with BOM,
+/// base64, a commit message, an annotated tag message, a note, an unpushed branch and a stash entry.
+fn every_kind_of_copy(token: &str) -> (TestRepo, PathBuf) {
+    use base64::Engine;
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("model.bin", model_bytes(token), "Add model");
+    repo.commit_file(
+        "setup.reg",
+        utf16_bytes(&format!(
+            "Windows Registry Editor\r\n\"Token\"=\"{token}\"\r\n"
+        )),
+        "Add registry file",
+    );
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("HF_TOKEN={token}\n"));
+    repo.commit_file(
+        "deploy/secret.yaml",
+        format!("data:\n  env: {encoded}\n"),
+        "Add k8s secret",
+    );
+    repo.commit_file("notes.txt", "n\n", &format!("Rotate\n\nold key {token}\n"));
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("Release\n\nkey {token}\n"),
+    ]);
+    repo.git(&[
+        "notes",
+        "add",
+        "-m",
+        &format!("deployed with {token}"),
+        "HEAD",
+    ]);
+    repo.git(&[
+        "push",
+        "-q",
+        "origin",
+        "main",
+        "--tags",
+        "refs/notes/commits",
+    ]);
+    repo.git(&["checkout", "-q", "-b", "wip"]);
+    repo.commit_file("wip.txt", format!("try {token}\n"), "WIP");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("notes.txt", format!("n {token}\n"));
+    repo.git(&["stash", "-q"]);
+    (repo, origin)
+}
+
+#[test]
+fn every_form_and_place_is_removed_and_the_script_proves_it() {
+    let token = fake_hf_token();
+    let (repo, origin) = every_kind_of_copy(&token);
+    let readme_before = git_in(&origin, &["rev-parse", "main:README.md"]);
+    let model_before = std::fs::read(repo.path.join("model.bin")).unwrap();
+
+    let url = origin.to_str().unwrap().to_string();
+    let plan = build_plan(&repo, &token, Some(&url), false, false);
+    assert_eq!(plan.binary_files.len(), 2, "model.bin and the UTF-16 file");
+    assert!(plan.masks.is_some(), "masking needs the private forms file");
+    let text = plan.render_text();
+    assert!(text.contains("model.bin (binary"), "{text}");
+    let (_, output) = write_and_run(&repo, &plan, &token);
+    assert!(output.contains("no copy left"), "{output}");
+
+    // Checked with git itself: no object holds any form of the token, on the remote or here.
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
+    assert_eq!(holds_any_form(&all_objects(&check), &token), None, "remote");
+    assert_eq!(
+        holds_any_form(&all_objects(&origin), &token),
+        None,
+        "remote's disk"
+    );
+    let local = repo.path.join(".git");
+    assert_eq!(
+        holds_any_form(&all_objects(&local), &token),
+        None,
+        "this clone"
+    );
+    // Untouched files keep their blob ids; the binary file is masked in place, same length.
+    assert_eq!(
+        git_in(&check, &["rev-parse", "main:README.md"]),
+        readme_before
+    );
+    let mut expected = model_before.clone();
+    let at = expected
+        .windows(token.len())
+        .position(|w| w == token.as_bytes())
+        .unwrap();
+    expected[at..at + token.len()].fill(b'*');
+    let mut cmd = Command::new("git");
+    scrub(&mut cmd)
+        .arg("-C")
+        .arg(&check)
+        .args(["cat-file", "blob", "main:model.bin"]);
+    assert_eq!(cmd.output().unwrap().stdout, expected);
+    // The UTF-16 file stays UTF-16 (the mask is `*` in UTF-16LE); the note and the tag are rewritten.
+    let mut cmd = Command::new("git");
+    scrub(&mut cmd)
+        .arg("-C")
+        .arg(&check)
+        .args(["cat-file", "blob", "main:setup.reg"]);
+    let reg = cmd.output().unwrap().stdout;
+    assert!(reg.starts_with(&[0xFF, 0xFE]));
+    assert!(contains(&reg, "*\0*\0*\0*\0"));
+    // filter-repo rewrites the note's text; the note stays keyed by the old commit id (docs/rewrite.md).
+    assert!(
+        git_in(&check, &["log", "-p", "--format=", "refs/notes/commits"])
+            .contains("deployed with ***REMOVED***")
+    );
+    assert!(git_in(&check, &["cat-file", "-p", "v1"]).contains("key ***REMOVED***"));
+    // This clone is usable: the unpushed branch rewritten, upstream known, no old-text files left.
+    assert!(git_in(&repo.path, &["show", "wip:wip.txt"]).contains("***REMOVED***"));
+    assert_eq!(
+        git_in(&repo.path, &["rev-parse", "origin/main"]),
+        git_in(&check, &["rev-parse", "main"])
+    );
+    assert_eq!(
+        git_in(
+            &repo.path,
+            &["status", "--porcelain", "--untracked-files=no"]
+        ),
+        ""
+    );
+    for file in ["COMMIT_EDITMSG", "ORIG_HEAD", "filter-repo"] {
+        assert!(!local.join(file).exists(), "{file} left in .git");
+    }
+    assert_eq!(
+        std::fs::read(repo.path.join("model.bin")).unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn strip_removes_binary_files_from_history() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("model.bin", model_bytes(&token), "Add model");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let url = origin.to_str().unwrap().to_string();
+    let plan = build_plan_with(&repo, &token, Some(&url), false, false, BinaryMode::Strip);
+    assert!(plan.render_text().contains("model.bin (binary"));
+    assert!(
+        matches!(plan.replace_text, filter_repo::ReplaceText::Regex(_)),
+        "stripping needs no private file"
+    );
+    write_and_run(&repo, &plan, &token);
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
+    assert_eq!(holds_any_form(&all_objects(&check), &token), None);
+    assert_eq!(
+        git_in(&check, &["log", "--all", "--format=%H", "--", "model.bin"]),
+        "",
+        "model.bin is gone from history"
+    );
+    assert_eq!(
+        git_in(&check, &["show", "main:app.py"]),
+        "KEY = '***REMOVED***'"
+    );
+}
+
+#[test]
+fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.git(&["branch", "keep"]);
+    repo.git(&["push", "-q", "origin", "main", "keep"]);
+    // The remote protects refs/heads/keep: the force-push cannot rewrite it.
+    let hook = origin.join("hooks/update");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nif [ \"$1\" = refs/heads/keep ]; then echo 'keep is protected' >&2; exit 1; fi\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let url = origin.to_str().unwrap().to_string();
+    let plan = build_plan(&repo, &token, Some(&url), false, false);
+    let (_, output, ok) = run_script(&repo, &plan, &token);
+    assert!(!ok, "the script must fail:\n{output}");
+    assert!(output.contains("still holds the token"), "{output}");
+    assert!(output.contains("refs/heads/keep"), "{output}");
+    assert!(output.contains("NOT DONE"), "{output}");
+    assert!(!output.contains("==> Done"), "{output}");
 }
