@@ -599,3 +599,95 @@ fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
     assert!(output.contains("NOT DONE"), "{output}");
     assert!(!output.contains("==> Done"), "{output}");
 }
+
+/// The default flow as a user runs it: respond untracks the committed `.env` (staged), commits that with
+/// consent, writes the script; the script's own checks then pass and it leaves the remote clean and the
+/// user's `.env` (now holding the new token) alone.
+#[test]
+fn respond_then_script_works_as_a_user_runs_it() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let script = repo.dir.path().join("rewrite.sh");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--offline",
+            "--new-token-env",
+            "NEW_HF",
+            "--write-script",
+            script.to_str().unwrap(),
+        ])
+        .env("NEW_HF", &new)
+        .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(
+        run.stdout.contains("Committed: Stop tracking"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(script.exists(), "{}\n{}", run.stdout, run.stderr);
+
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd)
+        .arg(&script)
+        .current_dir(repo.dir.path())
+        .env("PATH", path_with_filter_repo())
+        .env("TMPDIR", repo.dir.path())
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!output.contains(&old) && !output.contains(&new));
+    assert!(out.status.success(), "{output}");
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
+    assert_eq!(holds_any_form(&all_objects(&check), &old), None);
+    assert_eq!(
+        holds_any_form(&all_objects(&repo.path.join(".git")), &old),
+        None
+    );
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert!(env.contains(&new), "the user's .env keeps the new token");
+}
+
+/// The only copy is an untracked `.env`: git never recorded it, so no rewrite is planned.
+#[test]
+fn respond_plans_no_rewrite_for_an_untracked_env_only() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    let script = repo.dir.path().join("rewrite.sh");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--offline",
+            "--new-token-env",
+            "NEW_HF",
+            "--write-script",
+            script.to_str().unwrap(),
+        ])
+        .env("NEW_HF", &new)
+        .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(
+        run.stdout
+            .contains("No rewrite needed: git never recorded the token"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!script.exists());
+}
