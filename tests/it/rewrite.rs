@@ -691,3 +691,132 @@ fn respond_plans_no_rewrite_for_an_untracked_env_only() {
     );
     assert!(!script.exists());
 }
+
+/// In a terminal, respond asks what to do with binary files, showing each one and what each choice does
+/// (through the Prompter seam, answered by script here).
+#[test]
+fn respond_asks_about_binary_files() {
+    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::prompt::{Answer, ScriptedPrompter};
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("model.bin", model_bytes(&old), "Add model");
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    let script = repo.dir.path().join("rewrite.sh");
+    let config = unleak::config::RespondConfig {
+        globals: unleak::config::Globals {
+            quiet: true,
+            color: false,
+            progress: false,
+        },
+        repo: repo.path.clone(),
+        tokens: Default::default(),
+        scope: unleak::config::Scope {
+            reachable_only: false,
+            threads: 2,
+        },
+        yes: false,
+        dry_run: false,
+        revoke: None,
+        new_token: NewTokenSource::Prompt,
+        offline: true,
+        report: None,
+        write_script: Some(script.clone()),
+        literal: false,
+        remove_env_files: false,
+        binary: None,
+        replacement: filter_repo::REPLACEMENT.into(),
+        remote: "origin".into(),
+        update_key: None,
+        backup: false,
+        format: unleak::cli::Format::Human,
+    };
+    let mut prompter =
+        ScriptedPrompter::new([Answer::Secret(new.clone()), Answer::Yes, Answer::Choice(1)]);
+    let mut out = Vec::new();
+    let mut stdin = std::io::Cursor::new(Vec::new());
+    let mut io = Io {
+        prompter: &mut prompter,
+        out: &mut out,
+        stdin: &mut stdin,
+        interactive: true,
+    };
+    playbook::respond(&config, &mut io).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains(&old) && !text.contains(&new), "{text}");
+    assert_eq!(
+        prompter.asked.last().map(String::as_str),
+        Some("What should the rewrite do with the binary files?"),
+        "{:?}",
+        prompter.asked
+    );
+    assert!(text.contains("mask:  model.bin (binary"), "{text}");
+    assert!(text.contains("strip: model.bin (binary"), "{text}");
+    let body = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        body.contains("--strip-blobs-with-ids"),
+        "the answer is used"
+    );
+}
+
+/// A failed first check changes nothing and keeps the private file; once fixed, the same script runs,
+/// and a second run after success finds nothing to do (regex mode) instead of failing.
+#[test]
+fn the_script_can_be_rerun_until_it_succeeds() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let url = origin.to_str().unwrap().to_string();
+
+    // Literal mode: the private file must survive a failed preflight.
+    let plan = build_plan(&repo, &token, Some(&url), true, false);
+    repo.write("README.md", "# changed, not committed\n");
+    let (script, output, ok) = run_script(&repo, &plan, &token);
+    assert!(!ok && output.contains("uncommitted changes"), "{output}");
+    assert!(
+        output.contains("is kept so this script can be run again"),
+        "{output}"
+    );
+    let body = std::fs::read_to_string(&script).unwrap();
+    let replace_file = body
+        .lines()
+        .find_map(|l| l.strip_prefix("UNLEAK_REPLACE_FILE="))
+        .map(|p| PathBuf::from(p.trim_matches('\'')))
+        .unwrap();
+    assert!(replace_file.exists(), "a rerun needs the private file");
+    assert!(
+        contains(&all_objects(&origin), &token),
+        "nothing was changed"
+    );
+    repo.git(&["checkout", "--", "README.md"]);
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd)
+        .arg(&script)
+        .env("PATH", path_with_filter_repo())
+        .env("TMPDIR", repo.dir.path())
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!replace_file.exists());
+    assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
+
+    // Regex mode, run twice: the second run finds the remote clean, pushes nothing, and succeeds.
+    let token = fake_hf_token();
+    repo.commit_file("b.py", format!("KEY = '{token}'\n"), "Another key");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let plan = build_plan(&repo, &token, Some(&url), false, false);
+    write_and_run(&repo, &plan, &token);
+    let (_, output) = write_and_run(&repo, &plan, &token);
+    assert!(output.contains("nothing to push"), "{output}");
+    assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
+}
