@@ -806,6 +806,10 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) 
         commands.push(format!(
             "REMOTE_URL=$(git -C {VAR_REPO} remote get-url -- \"$REMOTE\")"
         ));
+        // A relative path is relative to the repository, not to where the script runs.
+        commands.push(
+            "case \"$REMOTE_URL\" in /* | *://* | *:*) ;; *) REMOTE_URL=$(cd \"$REPO\" && cd \"$REMOTE_URL\" && pwd) ;; esac".into(),
+        );
     }
     commands.push(format!(
         "UNLEAK=\"${{UNLEAK_BIN:-{}}}\"",
@@ -957,7 +961,15 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
             runner: Runner::Script,
         },
     ];
-    if let Some(path) = input.remote_url.and_then(local_remote_path) {
+    let relative = input
+        .remote_url
+        .filter(|u| !u.contains(':') && !u.starts_with('/'))
+        .map(|u| input.repo_path.join(u).display().to_string());
+    if let Some(path) = relative
+        .as_deref()
+        .or(input.remote_url)
+        .and_then(local_remote_path)
+    {
         steps.push(Step {
             title: "Prune the old objects on the remote".into(),
             why: "The remote is a directory on this machine: after the push its old objects are unreachable but still on disk, where anyone who can read it finds them.".into(),
@@ -1643,6 +1655,13 @@ mod tests {
             ..Case::default()
         });
         assert!(text.contains("git -C /srv/git/demo.git gc --quiet --prune=now"));
+        // A relative path is relative to the repository, not to where the script runs.
+        let (_, text) = plan_of(Case {
+            remote: Some("../demo.git"),
+            ..Case::default()
+        });
+        assert!(text.contains("git -C /src/demo/../demo.git gc --quiet --prune=now"));
+        assert!(text.contains("REMOTE_URL=$(cd \"$REPO\" && cd \"$REMOTE_URL\" && pwd)"));
     }
 
     #[test]
