@@ -792,6 +792,44 @@ print('%s: no copy left' % label)
 UNLEAK_PY
 }"#;
 
+/// `list_worktree`: names the working-tree files (tracked, untracked, and ignored `.env`-like ones) that
+/// still hold a form of the token, matched with the replace file's own expressions (and the private
+/// mask forms when there are any). They are the user's files: listed, never changed or counted.
+const LIST_WORKTREE: &str = r#"list_worktree() {
+  python3 - "$REPO" "$REPLACE_FILE" "${UNLEAK_MASK_FILE:-}" <<'UNLEAK_PY'
+import os, re, subprocess, sys
+repo, replace, masks = sys.argv[1], sys.argv[2], sys.argv[3]
+needles = []
+for line in open(replace, 'rb').read().splitlines():
+    body = line.rsplit(b'==>', 1)[0]
+    if body.startswith(b'regex:'):
+        needles.append(re.compile(body[6:]))
+    elif body.startswith(b'literal:'):
+        needles.append(re.compile(re.escape(body[8:])))
+if masks and os.path.exists(masks):
+    words = open(masks, 'rb').read().split()
+    needles += [re.compile(re.escape(bytes.fromhex(w.decode()))) for w in words[0::2]]
+def files(*args):
+    out = subprocess.run(['git', '-C', repo, 'ls-files', '-z'] + list(args), capture_output=True).stdout
+    return {p for p in out.split(b'\0') if p}
+paths = files('--cached', '--others', '--exclude-standard')
+paths |= files('--others', '--ignored', '--exclude-standard', '--', '*.env', '*.env.*', '.env*', '**/.env*')
+for path in sorted(paths):
+    full = os.path.join(repo.encode(), path)
+    try:
+        if not os.path.isfile(full) or os.path.getsize(full) > (64 << 20):
+            continue
+        data = open(full, 'rb').read()
+    except OSError:
+        continue
+    if any(n.search(data) for n in needles):
+        for n in needles:
+            path = n.sub(b'[token]', path)
+        name = ''.join(c if c.isprintable() else '?' for c in path.decode('utf-8', 'replace'))
+        print('note: %s in the working tree still holds the old token: your file, edit or delete it' % name)
+UNLEAK_PY
+}"#;
+
 /// Counts the commits and refs a filter-repo run changed (its `commit-map` and `ref-map`, in `$1`).
 const CHANGED_COUNT: &str = r#"changed_count() { cat "$1/commit-map" "$1/ref-map" 2>/dev/null | awk '$1 != $2 && $1 ~ /^[0-9a-f]+$/' | wc -l; }"#;
 
@@ -868,6 +906,9 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) 
     }
     commands.push(CHECK_COPY.into());
     commands.push(CHANGED_COUNT.into());
+    if !input.report.repository.bare {
+        commands.push(LIST_WORKTREE.into());
+    }
     why.push_str(
         " check_copy runs `unleak verify` by fingerprint (never the token) to check a copy.",
     );
@@ -1104,6 +1145,9 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
     commands.push(
         "check_copy \"$REPO\" 'this clone' --first-changed \"$META/local-first-changed-commits\" || { LEFT=1; if [ \"$LOCAL_CHANGED\" -eq 0 ]; then echo 'git-filter-repo changed nothing in this clone although the scan found copies: this plan does not reach how the token is stored here; report it' >&2; fi; }".into(),
     );
+    if !input.report.repository.bare {
+        commands.push("list_worktree".into());
+    }
     commands.push("if [ \"$LEFT\" != 0 ]; then echo 'NOT DONE: the copies listed above are left. A ref the remote refused (a protected branch or tag, a pull-request ref): unprotect it, or ask the forge to delete it, then run this script again. A ref or stash entry of this clone: delete it (git update-ref -d REF, git stash drop), then run this script again.' >&2; exit 1; fi".into());
     steps.push(Step {
         title: "Check that no copy is left".into(),

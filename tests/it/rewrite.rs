@@ -453,6 +453,9 @@ fn every_kind_of_copy(token: &str) -> (TestRepo, PathBuf) {
     repo.git(&["checkout", "-q", "main"]);
     repo.write("notes.txt", format!("n {token}\n"));
     repo.git(&["stash", "-q"]);
+    // The user's own file, ignored and untracked: listed by the script, never changed.
+    repo.write(".gitignore", ".env\n");
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
     (repo, origin)
 }
 
@@ -471,6 +474,13 @@ fn every_form_and_place_is_removed_and_the_script_proves_it() {
     assert!(text.contains("model.bin (binary"), "{text}");
     let (_, output) = write_and_run(&repo, &plan, &token);
     assert!(output.contains("no copy left"), "{output}");
+    assert!(
+        output.contains("note: .env in the working tree still holds the old token"),
+        "{output}"
+    );
+    assert!(std::fs::read_to_string(repo.path.join(".env"))
+        .unwrap()
+        .contains(&token));
 
     // Checked with git itself: no object holds any form of the token, on the remote or here.
     let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
