@@ -792,23 +792,26 @@ print('%s: no copy left' % label)
 UNLEAK_PY
 }"#;
 
-/// `list_worktree`: names the working-tree files (tracked, untracked, and ignored `.env`-like ones) that
-/// still hold a form of the token, matched with the replace file's own expressions (and the private
-/// mask forms when there are any). They are the user's files: listed, never changed or counted.
-const LIST_WORKTREE: &str = r#"list_worktree() {
-  python3 - "$REPO" "$REPLACE_FILE" "${UNLEAK_MASK_FILE:-}" <<'UNLEAK_PY'
-import os, re, subprocess, sys
-repo, replace, masks = sys.argv[1], sys.argv[2], sys.argv[3]
+/// Python that loads the script's needles: the replace file's own expressions (`regex:` and `literal:`
+/// lines) and, when there are any, the private mask forms. Used by [`LIST_WORKTREE`] and
+/// [`GREP_OBJECTS`], so what the script looks for is exactly what it replaced.
+const NEEDLES_PY: &str = r#"import os, re, subprocess, sys
 needles = []
-for line in open(replace, 'rb').read().splitlines():
+for line in open(os.environ['REPLACE_FILE'], 'rb').read().splitlines():
     body = line.rsplit(b'==>', 1)[0]
     if body.startswith(b'regex:'):
         needles.append(re.compile(body[6:]))
     elif body.startswith(b'literal:'):
         needles.append(re.compile(re.escape(body[8:])))
+masks = os.environ.get('UNLEAK_MASK_FILE')
 if masks and os.path.exists(masks):
     words = open(masks, 'rb').read().split()
     needles += [re.compile(re.escape(bytes.fromhex(w.decode()))) for w in words[0::2]]
+"#;
+
+/// `list_worktree`: names the working-tree files (tracked, untracked, and ignored `.env`-like ones) that
+/// still hold a form of the token. They are the user's files: listed, never changed or counted.
+const LIST_WORKTREE: &str = r#"repo = os.environ['REPO']
 def files(*args):
     out = subprocess.run(['git', '-C', repo, 'ls-files', '-z'] + list(args), capture_output=True).stdout
     return {p for p in out.split(b'\0') if p}
@@ -827,8 +830,39 @@ for path in sorted(paths):
             path = n.sub(b'[token]', path)
         name = ''.join(c if c.isprintable() else '?' for c in path.decode('utf-8', 'replace'))
         print('note: %s in the working tree still holds the old token: your file, edit or delete it' % name)
-UNLEAK_PY
-}"#;
+"#;
+
+/// `grep_objects DIR LABEL`: a second opinion beside `unleak verify`, with the script's own needles:
+/// every object of DIR (`git cat-file --batch-all-objects`, unreachable ones included) is searched;
+/// returns 1 and names the objects when any holds a form of the token.
+const GREP_OBJECTS: &str = r#"target, label = sys.argv[1], sys.argv[2]
+proc = subprocess.Popen(['git', '-C', target, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], stdout=subprocess.PIPE)
+held = []
+while True:
+    header = proc.stdout.readline()
+    if not header:
+        break
+    oid, kind, size = header.split()[:3]
+    data = proc.stdout.read(int(size))
+    proc.stdout.read(1)
+    if any(n.search(data) for n in needles):
+        held.append('%s %s' % (kind.decode(), oid.decode()))
+if proc.wait() != 0:
+    print('git cat-file failed on %s' % label, file=sys.stderr)
+    sys.exit(2)
+if held:
+    print('%s: %d object(s) still hold a form of the token:' % (label, len(held)), file=sys.stderr)
+    for line in held[:20]:
+        print('  ' + line, file=sys.stderr)
+    sys.exit(1)
+"#;
+
+/// A bash function running `body` (after [`NEEDLES_PY`]) with the function's arguments.
+fn python_function(name: &str, body: &str) -> String {
+    format!(
+        "{name}() {{\n  REPO=\"$REPO\" REPLACE_FILE=\"$REPLACE_FILE\" python3 - \"$@\" <<'UNLEAK_PY'\n{NEEDLES_PY}{body}UNLEAK_PY\n}}"
+    )
+}
 
 /// Counts the commits and refs a filter-repo run changed (its `commit-map` and `ref-map`, in `$1`).
 const CHANGED_COUNT: &str = r#"changed_count() { cat "$1/commit-map" "$1/ref-map" 2>/dev/null | awk '$1 != $2 && $1 ~ /^[0-9a-f]+$/' | wc -l; }"#;
@@ -906,8 +940,9 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) 
     }
     commands.push(CHECK_COPY.into());
     commands.push(CHANGED_COUNT.into());
+    commands.push(python_function("grep_objects", GREP_OBJECTS));
     if !input.report.repository.bare {
-        commands.push(LIST_WORKTREE.into());
+        commands.push(python_function("list_worktree", LIST_WORKTREE));
     }
     why.push_str(
         " check_copy runs `unleak verify` by fingerprint (never the token) to check a copy.",
@@ -972,7 +1007,7 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
             why: "When filter-repo changed no commit and no ref, either an earlier run already pushed the rewrite (the remote holds no copy: nothing to push), or the plan does not reach how the token is stored: then nothing is pushed and the script stops.".into(),
             commands: vec![
                 "PUSH=1".into(),
-                "if [ \"$(changed_count \"$WORK/mirror.git/filter-repo\")\" -eq 0 ]; then if check_copy \"$WORK/mirror.git\" \"the remote $REMOTE\"; then echo 'the remote holds no copy (an earlier run pushed the rewrite, or the token was never pushed): nothing to push'; PUSH=0; else echo 'git-filter-repo changed nothing in the mirror, yet the remote holds the token (above): this plan does not reach how it is stored. Nothing was pushed; run unleak scan on the mirror to see the forms, and report it' >&2; exit 1; fi; fi".into(),
+                "if [ \"$(changed_count \"$WORK/mirror.git/filter-repo\")\" -eq 0 ]; then if check_copy \"$WORK/mirror.git\" \"the remote $REMOTE\" && grep_objects \"$WORK/mirror.git\" \"the remote $REMOTE\"; then echo 'the remote holds no copy (an earlier run pushed the rewrite, or the token was never pushed): nothing to push'; PUSH=0; else echo 'git-filter-repo changed nothing in the mirror, yet the remote holds the token (above): this plan does not reach how it is stored. Nothing was pushed; run unleak scan on the mirror to see the forms, and report it' >&2; exit 1; fi; fi".into(),
             ],
             runner: Runner::Script,
         },
@@ -1141,7 +1176,9 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
     if pushes {
         commands.push("rm -rf -- \"$WORK/check.git\"; git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/check.git\"".into());
         commands.push("check_copy \"$WORK/check.git\" \"the remote $REMOTE (what a new clone gets)\" || LEFT=1".into());
+        commands.push("grep_objects \"$WORK/check.git\" \"the remote $REMOTE (what a new clone gets)\" || LEFT=1".into());
     }
+    commands.push("grep_objects \"$REPO\" 'this clone' || LEFT=1".into());
     commands.push(
         "check_copy \"$REPO\" 'this clone' --first-changed \"$META/local-first-changed-commits\" || { LEFT=1; if [ \"$LOCAL_CHANGED\" -eq 0 ]; then echo 'git-filter-repo changed nothing in this clone although the scan found copies: this plan does not reach how the token is stored here; report it' >&2; fi; }".into(),
     );

@@ -606,6 +606,11 @@ fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
     assert!(!ok, "the script must fail:\n{output}");
     assert!(output.contains("still holds the token"), "{output}");
     assert!(output.contains("refs/heads/keep"), "{output}");
+    // The script's own second opinion (its needles over `git cat-file --batch-all-objects`) agrees.
+    assert!(
+        output.contains("object(s) still hold a form of the token"),
+        "{output}"
+    );
     assert!(output.contains("NOT DONE"), "{output}");
     assert!(!output.contains("==> Done"), "{output}");
 }
