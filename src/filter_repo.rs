@@ -445,7 +445,7 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             )
         };
         warnings.push(format!(
-            "{why}, so the replace file holds them literally and is private (0600, deleted by the script once it succeeds) as with --literal"
+            "{why}, so the replace file holds the exact forms and is private (0600, deleted by the script once it succeeds) as with --literal"
         ));
     }
     if let Err(reason) = check_replacement(input.replacement) {
@@ -945,7 +945,7 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) 
         commands.push(python_function("list_worktree", LIST_WORKTREE));
     }
     why.push_str(
-        " check_copy runs `unleak verify` by fingerprint (never the token) to check a copy.",
+        " Helpers: check_copy runs `unleak verify` by fingerprint (never the token) on a copy and names what is left; grep_objects searches every object of a copy with the replace file's own needles; list_worktree names the working-tree files that still hold the token.",
     );
     Step {
         title: "Set up".into(),
@@ -1270,6 +1270,18 @@ impl RewritePlan {
             out.push_str(&format!("{}. {}{}\n", i + 1, step.title, who));
             out.push_str(&format!("   {}\n", step.why));
             for command in &step.commands {
+                // Helper functions (check_copy, grep_objects, …) are long and only for the script:
+                // people see their name and what they are for (in `why`).
+                if let Some(name) = command
+                    .lines()
+                    .next()
+                    .filter(|l| l.ends_with("() {") && command.lines().count() > 2)
+                {
+                    out.push_str(&format!(
+                        "     {name} … }}   # a helper, in full in the script\n"
+                    ));
+                    continue;
+                }
                 for line in command.lines() {
                     out.push_str(&format!("     {line}\n"));
                 }
