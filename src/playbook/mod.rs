@@ -943,11 +943,10 @@ fn commit_respond_changes(
     workdir: &std::path::Path,
 ) -> Result<Vec<String>> {
     let git = |args: &[&str]| {
-        std::process::Command::new("git")
+        crate::child::git()
             .arg("-C")
             .arg(workdir)
             .args(args)
-            .stdin(std::process::Stdio::null())
             .output()
     };
     let Ok(status) = git(&["status", "--porcelain", "--untracked-files=no"]) else {

@@ -747,6 +747,8 @@ fn respond_asks_about_binary_files() {
         update_key: None,
         backup: false,
         format: unleak::cli::Format::Human,
+        // --offline: never contacted.
+        hf_endpoint: "http://127.0.0.1:9".into(),
     };
     let mut prompter =
         ScriptedPrompter::new([Answer::Secret(new.clone()), Answer::Yes, Answer::Choice(1)]);
