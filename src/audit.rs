@@ -280,9 +280,12 @@ pub fn hygiene_issues(
     Ok(issues)
 }
 
-/// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium.
+/// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium; low once
+/// `--verify` found it dead (rotated: what is left is cleanup).
 fn exposure(summary: &SecretSummary) -> Severity {
-    if summary.pushed {
+    if summary.live.as_deref() == Some("dead") {
+        Severity::Low
+    } else if summary.pushed {
         Severity::High
     } else {
         Severity::Medium

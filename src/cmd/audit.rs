@@ -5,11 +5,11 @@ use crate::audit::{self, Allowlist};
 use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
-use crate::playbook::hf_api::{HfApi, TokenStatus};
+use crate::liveness::Checker;
 use crate::report::{self, Severity, Warning};
 use crate::scan::{self, patterns::PatternSet, repo::Repo, ScanOptions};
 use crate::secret::Secret;
-use crate::{dotenv, providers, tokens};
+use crate::{dotenv, tokens};
 use anyhow::Result;
 use std::collections::HashSet;
 
@@ -70,6 +70,15 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         None => HashSet::new(),
     };
     let suppressed = audit::suppress(&mut report, &allowlist, &baseline);
+    // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
+    if args.verify {
+        verify_live(&mut report, &output.secrets)?;
+    } else if report.secrets.iter().any(|s| s.found) {
+        report.warnings.push(Warning::new(
+            "not-verified",
+            "offline: whether the tokens still work was not checked (--verify asks each issuer's read-only identity API)",
+        ));
+    }
     // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
     report.hygiene = audit::hygiene_issues(&repo, &report, env_path.as_deref(), &output.env_files)?;
     report
@@ -79,14 +88,6 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         .warnings
         .extend(audit::suppressed_warning(suppressed));
 
-    if args.verify {
-        verify_live(&mut report, &output.secrets)?;
-    } else if report.secrets.iter().any(|s| s.found) {
-        report.warnings.push(Warning::new(
-            "not-verified",
-            "offline: whether the tokens still work was not checked (--verify asks Hugging Face's whoami)",
-        ));
-    }
     report.playbook = audit::playbook_preview(&report, &output.secrets);
 
     super::print_report(&report, args.output.format, globals.color)?;
@@ -102,9 +103,12 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     })
 }
 
-/// Labels each Hugging Face token live, dead or unknown with the read-only whoami call.
+/// Labels each token live, dead or unknown (with why) by its issuer's read-only identity call. A token
+/// confirmed dead is no longer a live credential: its findings drop to low severity (still reported, so
+/// history gets cleaned, but `--fail-on medium` no longer fails on a rotated token).
 fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
-    let api = HfApi::from_env()?;
+    let checker = Checker::new(false);
+    let mut dead = HashSet::new();
     for summary in &mut report.secrets {
         let Some(secret) = secrets
             .iter()
@@ -112,20 +116,18 @@ fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
         else {
             continue;
         };
-        let is_hf = providers::identify(secret.expose())
-            .is_some_and(|p| p.id == providers::HUGGING_FACE.id);
-        summary.live = Some(
-            if !is_hf {
-                "unknown"
-            } else {
-                match api.whoami(secret) {
-                    Ok(TokenStatus::Valid(_)) => "live",
-                    Ok(TokenStatus::Invalid) | Ok(TokenStatus::Denied) => "dead",
-                    _ => "unknown",
-                }
-            }
-            .to_string(),
-        );
+        let liveness = checker.check(secret)?;
+        if liveness.is_dead() {
+            dead.insert(summary.secret.fingerprint.clone());
+            summary.severity = summary.severity.map(|_| Severity::Low);
+        }
+        summary.live = Some(liveness.label().to_string());
+        summary.live_reason = Some(liveness.reason());
+    }
+    for finding in &mut report.findings {
+        if dead.contains(&finding.secret.fingerprint) {
+            finding.severity = Severity::Low;
+        }
     }
     Ok(())
 }

@@ -56,6 +56,50 @@ pub struct Provider {
     /// Where a user creates a new one, with least privilege preselected where the issuer allows it.
     pub create_url: Option<&'static str>,
     pub patterns: &'static [Pattern],
+    /// The documented read-only call that tells whether a token still works, if the issuer has one.
+    pub liveness: Option<&'static IdentityCheck>,
+}
+
+/// A safe identity call: it reads who the token belongs to and changes nothing (never a write).
+#[derive(Debug)]
+pub struct IdentityCheck {
+    /// The rules whose tokens this call can check (an installation token cannot call `/user`, say).
+    pub rules: &'static [&'static str],
+    /// The environment variable that overrides the API base (`HF_ENDPOINT`, `GITHUB_API_URL`), for
+    /// enterprise hosts and tests. Plain `http://` is accepted only for a loopback host.
+    pub base_env: &'static str,
+    pub default_base: &'static str,
+    /// `POST` only where the documented identity call is one (Slack's `auth.test` reads, it writes nothing).
+    pub post: bool,
+    pub path: &'static str,
+    pub auth: Auth,
+    /// Fixed headers the API asks for (`Accept`, an API version).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// Statuses meaning the token works (Stripe answers 403 to a restricted key lacking the permission).
+    pub live: &'static [u16],
+    /// Statuses meaning it does not (revoked, expired, invalid).
+    pub dead: &'static [u16],
+    /// A JSON field naming the owner in a live answer (`login`, `name`, `username`).
+    pub owner_field: Option<&'static str>,
+    /// For APIs that answer 200 either way (Slack): the boolean field, the error field, and the errors
+    /// that mean the token is dead.
+    pub body_ok: Option<BodyOk>,
+}
+
+/// How the token is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// The token as the value of this header (`x-api-key`).
+    Header(&'static str),
+}
+
+#[derive(Debug)]
+pub struct BodyOk {
+    pub field: &'static str,
+    pub error_field: &'static str,
+    pub dead_errors: &'static [&'static str],
 }
 
 /// One token shape of a provider: a rule.
@@ -191,6 +235,38 @@ mod tests {
             assert!(!pattern.examples.is_empty(), "{}", pattern.id);
             assert!(!pattern.negatives.is_empty(), "{}", pattern.id);
         }
+    }
+
+    #[test]
+    fn identity_checks_name_their_own_rules_and_use_https() {
+        let mut checked = 0;
+        for provider in all() {
+            let Some(check) = provider.liveness else {
+                continue;
+            };
+            checked += 1;
+            assert!(
+                check.default_base.starts_with("https://"),
+                "{}",
+                provider.id
+            );
+            assert!(!check.default_base.ends_with('/'), "{}", provider.id);
+            assert!(check.path.starts_with('/'), "{}", provider.id);
+            assert!(!check.base_env.is_empty(), "{}", provider.id);
+            assert!(!check.rules.is_empty(), "{}", provider.id);
+            for id in check.rules {
+                let (owner, _) =
+                    rule(id).unwrap_or_else(|| panic!("{}: no rule {id}", provider.id));
+                assert_eq!(owner.id, provider.id, "{id}");
+            }
+            for status in check.live {
+                assert!(!check.dead.contains(status), "{}: {status}", provider.id);
+            }
+        }
+        assert!(
+            checked >= 7,
+            "HF, GitHub, OpenAI, Anthropic, Slack, Stripe, npm"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Integration tests: real throwaway git repositories, the real binary, real helper programs.
 
+mod api_stub;
 mod hf_stub;
 mod util;
 
@@ -8,6 +9,7 @@ mod dotenv;
 mod e2e;
 mod hook;
 mod pack;
+mod providers;
 mod respond;
 mod rewrite;
 mod sarif;
