@@ -33,8 +33,24 @@ impl Allowlist {
     pub fn load(path: &Path) -> Result<Allowlist> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let list: Allowlist = toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid allowlist", path.display()))?;
+        // toml's message spans several lines (a caret under the source); errors print on one line, so
+        // say where in plain words instead of showing escaped line breaks.
+        let list: Allowlist = toml::from_str(&text).map_err(|err| {
+            let at = err
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    format!(" at line {line}, column {column}")
+                })
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{} is not a valid allowlist{at}: {}",
+                path.display(),
+                err.message().trim().replace('\n', "; ")
+            )
+        })?;
         for (i, entry) in list.allow.iter().enumerate() {
             let set = [&entry.fingerprint, &entry.path, &entry.rule]
                 .iter()
@@ -100,11 +116,47 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let findings = json["findings"]
         .as_array()
         .with_context(|| format!("baseline {} has no findings array", path.display()))?;
-    Ok(findings
+    let mut keys: HashSet<String> = findings
         .iter()
         .filter_map(|f| serde_json::from_value::<BaselineKey>(f.clone()).ok())
         .map(|k| k.key())
-        .collect())
+        .collect();
+    // Hygiene issues are known too (an `.env` committed long ago stays in history until a rewrite).
+    for item in json["hygiene"].as_array().into_iter().flatten() {
+        if let Ok(issue) = serde_json::from_value::<BaselineIssue>(item.clone()) {
+            keys.insert(hygiene_key(
+                &issue.id,
+                issue.path.as_deref(),
+                &issue.message,
+            ));
+        }
+    }
+    Ok(keys)
+}
+
+#[derive(Deserialize)]
+struct BaselineIssue {
+    id: String,
+    path: Option<String>,
+    message: String,
+}
+
+/// A hygiene issue's identity: its message counts commits, so one more commit of `.env` is new.
+fn hygiene_key(id: &str, path: Option<&str>, message: &str) -> String {
+    format!("hygiene|{id}|{}|{message}", path.unwrap_or(""))
+}
+
+/// Drops the hygiene issues the baseline already holds; returns how many.
+pub fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
+    let before = report.hygiene.len();
+    report.hygiene.retain(|issue| {
+        !baseline.contains(&hygiene_key(
+            &issue.id,
+            issue.path.as_deref(),
+            &issue.message,
+        ))
+    });
+    before - report.hygiene.len()
 }
 
 #[derive(Deserialize)]
@@ -352,6 +404,42 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
             })
         })
         .collect()
+}
+
+/// A token whose only copy is the untracked file it was read from (the `.env` it came from) has not
+/// leaked: it is not in history, the index or any other file. Marks it not found (so the command exits
+/// 0) and returns a note per token saying where it is, instead of "found in 0 place(s)".
+pub fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warning> {
+    let Some(workdir) = workdir else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for summary in &mut report.secrets {
+        let Some((file, _key)) = summary.origin.rsplit_once(':') else {
+            continue;
+        };
+        let source = Path::new(file);
+        let only_there = summary.found
+            && summary.findings == 0
+            && summary.in_head.is_empty()
+            && summary.in_index.is_empty()
+            && summary.in_worktree.len() == 1
+            && workdir.join(&summary.in_worktree[0]) == source;
+        if !only_there {
+            continue;
+        }
+        summary.found = false;
+        summary.severity = None;
+        notes.push(Warning::new(
+            "only-in-source",
+            format!(
+                "{} is only in {}, the untracked file it was read from: not in history, the index or \
+                 any other file. Add it to .gitignore so `git add .` cannot commit it.",
+                summary.secret.redacted, summary.in_worktree[0]
+            ),
+        ));
+    }
+    notes
 }
 
 /// Whether anything at or above `threshold` remains.

@@ -84,6 +84,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     report
         .hygiene
         .retain(|issue| !allowlist.allows_issue(issue));
+    let suppressed = suppressed + audit::suppress_hygiene(&mut report, &baseline);
     report
         .warnings
         .extend(audit::suppressed_warning(suppressed));

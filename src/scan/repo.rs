@@ -57,6 +57,13 @@ impl Repo {
                     "{} is not in a git repository (no .git found here or above); pass the repository's path",
                     path.display()
                 )
+            } else if err.message().contains("object format") {
+                // libgit2 refuses SHA-256 repositories before we can look at their config.
+                anyhow!(
+                    "{} uses SHA-256 object ids ({}), which unleak does not support yet; nothing was read",
+                    path.display(),
+                    err.message()
+                )
             } else {
                 anyhow!("cannot open the repository at {}: {}", path.display(), err.message())
             }

@@ -443,3 +443,109 @@ fn providers_dead_tokens_no_longer_fail_a_medium_threshold() {
         .run();
     assert_eq!(run.code, 1);
 }
+
+#[test]
+fn providers_token_only_in_its_untracked_env_is_not_a_leak() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("app.py", "print('hi')\n", "Initial");
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
+    let run = Unleak::new(&repo.path).args(&["scan"]).run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("LEAKED"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("is only in .env, the untracked file it was read from"),
+        "{}",
+        run.stdout
+    );
+    // A second copy anywhere else is a leak again.
+    repo.write("notes.txt", format!("{token}\n"));
+    let run = Unleak::new(&repo.path).args(&["scan"]).run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("LEAKED"), "{}", run.stdout);
+}
+
+#[test]
+fn providers_baseline_covers_hygiene_issues() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file(".env", format!("HF_TOKEN={token}\n"), "Oops");
+    repo.git(&["rm", "-q", "--cached", ".env"]);
+    repo.commit_file(".gitignore", ".env\n", "Ignore .env");
+    let audit = |extra: &[&str]| {
+        let mut args = vec!["audit", "--format", "json"];
+        args.extend_from_slice(extra);
+        let run = Unleak::new(&repo.path).args(&args).run();
+        run.assert_hides(&token);
+        run
+    };
+    let first = audit(&[]);
+    assert_eq!(first.code, 1);
+    let ids: Vec<String> = first.json()["hygiene"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        ids.contains(&"hygiene.env-in-history".to_string()),
+        "{ids:?}"
+    );
+    std::fs::write(repo.dir.path().join("baseline.json"), &first.stdout).unwrap();
+    let baseline = repo.dir.path().join("baseline.json");
+    let quiet = audit(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stdout);
+    assert!(
+        quiet.json()["hygiene"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{}",
+        quiet.stdout
+    );
+    // Committing an env file again is new.
+    repo.commit_file(".env.local", "MODE=dev\n", "Another env file");
+    let again = audit(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(again.code, 1, "{}", again.stdout);
+}
+
+#[test]
+fn providers_allowlist_errors_and_sha256_say_it_plainly() {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "hi\n", "Initial");
+    repo.write(
+        ".unleak.toml",
+        "[[allow]]\nfingerprint = \"sha256:x\"\nreason = \n",
+    );
+    let run = Unleak::new(&repo.path).args(&["audit"]).run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(".unleak.toml is not a valid allowlist at line 3, column"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("\\x0a"), "{}", run.stderr);
+    assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+
+    let dir = tempfile::tempdir().unwrap();
+    let sha = dir.path().join("sha");
+    let mut git = std::process::Command::new("git");
+    scrub(&mut git).args([
+        "init",
+        "-q",
+        "--object-format=sha256",
+        sha.to_str().unwrap(),
+    ]);
+    assert!(git.status().unwrap().success());
+    let run = Unleak::new(&sha).args(&["audit"]).run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("uses SHA-256 object ids")
+            && run.stderr.contains("does not support yet"),
+        "{}",
+        run.stderr
+    );
+}
