@@ -301,9 +301,18 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Check Hugging Face tokens against the API (read-only whoami via HF_ENDPOINT): live, dead or unknown.
+    /// Check whether found tokens still work, with each issuer's read-only identity call (HF whoami, GitHub
+    /// /user, OpenAI, Anthropic, Slack, Stripe, npm): live, dead or unknown with the reason.
     #[arg(long)]
     pub verify: bool,
+
+    /// Pull-request mode: only what the commits after REV (up to HEAD) add: blobs, paths, messages.
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+
+    /// Pull-request mode: only what the commits in A..B add (blobs, paths, messages).
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
 
     #[command(flatten)]
     pub scope: ScopeArgs,

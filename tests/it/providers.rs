@@ -549,3 +549,129 @@ fn providers_allowlist_errors_and_sha256_say_it_plainly() {
         run.stderr
     );
 }
+
+/// Pull-request mode: only what the range's commits add, in blobs, paths and messages.
+#[test]
+fn providers_range_audits_only_what_the_commits_add() {
+    let old = token("github.personal-access-token");
+    let added = token("npm.access-token");
+    let in_message = token("openai.project-key");
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("A = '{old}'\n"), "Old leak");
+    let base = repo.head();
+    // Touching a file that already held a token does not add it again.
+    repo.commit_file(
+        "config.py",
+        format!("A = '{old}'\nB = 2\n"),
+        "Unrelated change",
+    );
+    repo.commit_file(
+        "ci/npmrc",
+        format!("//r/:_authToken={added}\n"),
+        "Add npmrc",
+    );
+    repo.write("x.txt", "x\n");
+    repo.git(&["add", "x.txt"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("Use key {in_message} for now"),
+    ]);
+    let hide = |run: &Run| {
+        run.assert_hides(&old)
+            .assert_hides(&added)
+            .assert_hides(&in_message);
+    };
+    for args in [
+        vec!["audit", "--format", "json", "--since", &base],
+        vec![
+            "audit",
+            "--format",
+            "json",
+            "--range",
+            &format!("{base}..HEAD"),
+        ],
+    ] {
+        let run = Unleak::new(&repo.path).args(&args).run();
+        hide(&run);
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        let report = run.json();
+        let mut got: Vec<(String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["location"].as_str().unwrap().to_string(),
+                    f["rule"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("blob".to_string(), "npm.access-token".to_string()),
+                (
+                    "commit-message".to_string(),
+                    "openai.project-key".to_string()
+                ),
+            ],
+            "{}",
+            run.stdout
+        );
+        assert_eq!(report["stats"]["commits"], 3);
+    }
+    // An empty range is clean; SARIF as usual.
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--range", "HEAD..HEAD"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "sarif", "--range", "HEAD~1..HEAD"])
+        .run();
+    hide(&run);
+    assert_eq!(run.code, 1);
+    crate::sarif::assert_valid_sarif(&run.stdout);
+    assert!(run.stdout.contains("openai.project-key"));
+}
+
+/// A shallow CI checkout: the range and its base must be present, else a clear error (never "clean").
+#[test]
+fn providers_range_on_a_shallow_clone_needs_the_base() {
+    let leak = token("npm.access-token");
+    let repo = TestRepo::new();
+    for i in 0..4 {
+        repo.commit_file(&format!("f{i}.txt"), format!("{i}\n"), "Work");
+    }
+    let first = repo.rev("HEAD~3");
+    repo.commit_file("npmrc", format!("{leak}\n"), "Leak");
+    let shallow = repo.dir.path().join("shallow");
+    let url = format!("file://{}", repo.path.display());
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "2",
+            &url,
+            shallow.to_str().unwrap(),
+        ],
+        0,
+    );
+    // Depth 2 holds the last commit and its parent: enough for HEAD~1..HEAD.
+    let run = Unleak::new(&shallow)
+        .args(&["audit", "--format", "json", "--range", "HEAD~1..HEAD"])
+        .run();
+    run.assert_hides(&leak);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["findings"].as_array().unwrap().len(), 1);
+    let run = Unleak::new(&shallow)
+        .args(&["audit", "--since", &first])
+        .run();
+    run.assert_hides(&leak);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+}
