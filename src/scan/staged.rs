@@ -457,3 +457,63 @@ pub fn range_findings(
     }
     Ok((out, values.into_inner()))
 }
+
+/// Tokens in a commit message being written (a commit-msg hook): git's comment lines and everything
+/// below the `git commit -v` scissors line are left out, as git leaves them out of the commit.
+pub fn message_findings(
+    message: &[u8],
+    secrets: &[Secret],
+    patterns: &PatternSet,
+) -> Vec<StagedFinding> {
+    let matcher = Matcher::new(secrets);
+    let search = Search {
+        matcher: &matcher,
+        secrets,
+        patterns,
+        values: None,
+    };
+    let mut kept = Vec::with_capacity(message.len());
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"# ------------------------ >8 ------------------------") {
+            break;
+        }
+        if line.starts_with(b"#") {
+            // Keep line numbers: a blank line in place of a comment.
+            kept.push(b'\n');
+            continue;
+        }
+        kept.extend_from_slice(line);
+    }
+    search
+        .tokens_in(&kept, true)
+        .into_iter()
+        .map(|t| t.at("commit message", Location::CommitMessage))
+        .collect()
+}
+
+/// The commits a push would send, from git's pre-push lines (`local-ref local-oid remote-ref
+/// remote-oid`): for each update, what `local-oid` has that the remote's old tip has; for a new branch
+/// (or an old tip this clone lacks), what no remote-tracking ref has. Deletions send nothing.
+pub fn push_commits(repo: &Repo, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
+    let mut out: Vec<Oid> = Vec::new();
+    for &(local, remote) in updates {
+        if local.is_zero() {
+            continue;
+        }
+        let mut walk = repo.git.revwalk().context("cannot walk history")?;
+        walk.push(local)
+            .with_context(|| format!("cannot read the commit to push ({local})"))?;
+        if !remote.is_zero() && repo.git.find_commit(remote).is_ok() {
+            walk.hide(remote)?;
+        } else {
+            walk.hide_glob("refs/remotes/*")?;
+        }
+        for oid in walk {
+            let oid = oid.context("cannot walk the commits to push")?;
+            if !out.contains(&oid) {
+                out.push(oid);
+            }
+        }
+    }
+    Ok(out)
+}
