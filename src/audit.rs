@@ -17,6 +17,17 @@ use std::path::Path;
 pub struct Allowlist {
     #[serde(default)]
     pub allow: Vec<Allow>,
+    /// Defaults for `unleak audit` flags the command line did not give.
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+/// `[defaults]`: what `--fail-on` and `--format` are when not typed (a CI job keeps its flags short).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Defaults {
+    pub fail_on: Option<crate::cli::FailOn>,
+    pub format: Option<crate::cli::Format>,
 }
 
 /// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, and a `reason`.
@@ -404,6 +415,47 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
             })
         })
         .collect()
+}
+
+/// The marker that accepts a token on its own line (`token = "..."  # unleak:allow`), like gitleaks'
+/// `gitleaks:allow`: for test fixtures and documented examples, reviewed where they sit.
+pub const INLINE_ALLOW: &[u8] = b"unleak:allow";
+
+/// Whether the line holding `offset` carries [`INLINE_ALLOW`].
+pub fn line_allows(bytes: &[u8], offset: usize) -> bool {
+    let offset = offset.min(bytes.len());
+    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
+    memchr::memmem::find(&bytes[start..end], INLINE_ALLOW).is_some()
+}
+
+/// Drops blob findings whose every line carries [`INLINE_ALLOW`]; returns how many. Reads only the blobs
+/// of findings.
+pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
+    let before = report.findings.len();
+    report.findings.retain(|f| {
+        if f.location != crate::report::Location::Blob || f.line.is_none() {
+            return true;
+        }
+        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+            return true;
+        };
+        let Ok(blob) = repo.git.find_blob(oid) else {
+            return true;
+        };
+        let content = blob.content();
+        let mut lines: Vec<u32> = f.lines.clone();
+        lines.extend(f.line);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', content).map(|i| i + 1))
+            .collect();
+        !lines.iter().all(|&n| {
+            starts
+                .get(n.saturating_sub(1) as usize)
+                .is_some_and(|&at| line_allows(content, at))
+        })
+    });
+    before - report.findings.len()
 }
 
 /// A token whose only copy is the untracked file it was read from (the `.env` it came from) has not

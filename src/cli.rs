@@ -90,7 +90,8 @@ pub struct OutputArgs {
     pub format: Format,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// For people: grouped by token, then by introducing commit.
     Human,
@@ -289,9 +290,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
 
-    /// Exit 1 only for findings at or above this severity (pushed = high, local = medium, unreachable = low).
-    #[arg(long, value_enum, default_value_t = FailOn::Low, value_name = "LEVEL")]
-    pub fail_on: FailOn,
+    /// Exit 1 only for findings at or above this severity (pushed = high, local = medium, unreachable = low)
+    /// [default: `fail-on` in .unleak.toml's [defaults], else low].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
 
     /// Ignore findings already in this earlier `unleak audit --format json` report.
     #[arg(long, value_name = "REPORT.json")]
@@ -317,11 +319,13 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
 
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format [default: `format` in .unleak.toml's [defaults], else human].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     High,
     Medium,

@@ -81,7 +81,12 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         Some(path) => audit::load_baseline(path)?,
         None => HashSet::new(),
     };
-    let suppressed = audit::suppress(&mut report, &allowlist, &baseline);
+    let inline = if range_mode {
+        0
+    } else {
+        audit::suppress_inline(&repo, &mut report)
+    };
+    let suppressed = inline + audit::suppress(&mut report, &allowlist, &baseline);
     // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
     if args.verify {
         verify_live(&mut report, &secrets)?;
@@ -106,8 +111,16 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
 
     report.playbook = audit::playbook_preview(&report, &secrets);
 
-    super::print_report(&report, args.output.format, globals.color)?;
-    let threshold = match args.fail_on {
+    let format = args
+        .format
+        .or(allowlist.defaults.format)
+        .unwrap_or(crate::cli::Format::Human);
+    super::print_report(&report, format, globals.color)?;
+    let threshold = match args
+        .fail_on
+        .or(allowlist.defaults.fail_on)
+        .unwrap_or(FailOn::Low)
+    {
         FailOn::High => Severity::High,
         FailOn::Medium => Severity::Medium,
         FailOn::Low => Severity::Low,

@@ -178,9 +178,12 @@ impl Search<'_> {
     fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
         let text = lines && !bytes[..bytes.len().min(8000)].contains(&0);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
+        // `unleak:allow` on the line accepts what is on it (text only).
+        let allowed = |offset: usize| text && crate::audit::line_allows(bytes, offset);
         let mut out = Vec::new();
         let mut hits = Vec::new();
         self.matcher.find_all(bytes, &mut hits);
+        hits.retain(|hit| !allowed(hit.start));
         for hit in &hits {
             let needle = self.matcher.needle(hit.needle);
             let secret = &self.secrets[needle.secret];
@@ -198,6 +201,7 @@ impl Search<'_> {
         }
         let mut found: Vec<PatternHit> = Vec::new();
         self.patterns.find_all(bytes, &mut found);
+        found.retain(|hit| !allowed(hit.start));
         for hit in found {
             let value = Secret::new(
                 String::from_utf8_lossy(&bytes[hit.start..hit.end]).into_owned(),

@@ -464,3 +464,14 @@ fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
         assert_eq!(run.code, 0, "{id}: {run:?}");
     }
 }
+
+#[test]
+fn an_inline_allow_marker_lets_a_fixture_through() {
+    let repo = repo_with_hook();
+    let token = fake_hf_token();
+    repo.write("fixture.py", format!("T = '{token}'  # unleak:allow\n"));
+    repo.git(&["add", "fixture.py"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "Fixture"]);
+    run.assert_hides(&token);
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -675,3 +675,79 @@ fn providers_range_on_a_shallow_clone_needs_the_base() {
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
 }
+
+/// `unleak:allow` on the line accepts that token: in audit, in pull-request mode and in the hook.
+#[test]
+fn providers_inline_allow_and_config_defaults() {
+    let fixture = token("stripe.secret-key");
+    let real = token("npm.access-token");
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial");
+    let base = repo.head();
+    repo.commit_file(
+        "tests/fixture.py",
+        format!("KEY = '{fixture}'  # unleak:allow (test fixture)\n"),
+        "Fixture",
+    );
+    let hide = |run: &Run| {
+        run.assert_hides(&fixture).assert_hides(&real);
+    };
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "json"])
+        .run();
+    hide(&run);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("suppressed"), "{}", run.stdout);
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "json", "--since", &base])
+        .run();
+    hide(&run);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // The marker covers its own line only.
+    repo.commit_file(
+        "tests/fixture.py",
+        format!("KEY = '{fixture}'  # unleak:allow (test fixture)\nNPM = '{real}'\n"),
+        "Another",
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "json"])
+        .run();
+    hide(&run);
+    assert_eq!(run.code, 1);
+    let report = run.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["npm.access-token"], "{}", run.stdout);
+
+    // [defaults] in .unleak.toml: the format and threshold when no flag is typed; flags still win.
+    repo.write(
+        ".unleak.toml",
+        "[defaults]\nfail-on = \"high\"\nformat = \"sarif\"\n",
+    );
+    let run = Unleak::new(&repo.path).args(&["audit"]).run();
+    hide(&run);
+    assert_eq!(
+        run.code, 0,
+        "nothing pushed, so nothing high\n{}",
+        run.stdout
+    );
+    crate::sarif::assert_valid_sarif(&run.stdout);
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--fail-on", "low", "--format", "json"])
+        .run();
+    hide(&run);
+    assert_eq!(run.code, 1);
+    run.json();
+    repo.write(".unleak.toml", "[defaults]\nfail-on = \"sometimes\"\n");
+    let run = Unleak::new(&repo.path).args(&["audit"]).run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a valid allowlist at line 2"),
+        "{}",
+        run.stderr
+    );
+}
