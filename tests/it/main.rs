@@ -4,6 +4,7 @@ mod api_stub;
 mod hf_stub;
 mod util;
 
+mod action;
 mod audit;
 mod dotenv;
 mod e2e;
