@@ -20,6 +20,117 @@ pub struct Allowlist {
     /// Defaults for `unleak audit` flags the command line did not give.
     #[serde(default)]
     pub defaults: Defaults,
+    /// Custom rules, in the shape of the built-in provider data (`[[rule]]`).
+    #[serde(default)]
+    pub rule: Vec<CustomRule>,
+}
+
+/// A rule of the team's own (an internal API key), checked at load like a built-in one: its examples
+/// (templates, see `providers::examples`) must match it whole, its negatives nowhere.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRule {
+    /// `owner.name` (`acme.api-key`), not a built-in id.
+    pub id: String,
+    pub description: String,
+    pub regex: String,
+    pub prefixes: Vec<String>,
+    #[serde(default = "default_confidence")]
+    pub confidence: String,
+    pub help: Option<String>,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negatives: Vec<String>,
+}
+
+fn default_confidence() -> String {
+    "high".into()
+}
+
+impl CustomRule {
+    /// The checks the built-in rules pass in unit tests, at load; errors name the rule.
+    fn check(&self, file: &Path) -> Result<()> {
+        let at = format!("{}: [[rule]] {}", file.display(), self.id);
+        let shape = regex::Regex::new(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")
+            .expect("static regex");
+        if !shape.is_match(&self.id) {
+            bail!("{at}: the id must look like owner.name (lowercase letters, digits, -)");
+        }
+        if providers::all()
+            .iter()
+            .any(|p| p.id == self.id.split('.').next().unwrap_or(""))
+        {
+            bail!("{at}: the id is under a built-in provider; use your own prefix");
+        }
+        if self.prefixes.is_empty() || self.prefixes.iter().any(|p| p.is_empty()) {
+            bail!("{at}: give the literal prefixes every match starts with (prefixes = [\"...\"])");
+        }
+        if !["low", "medium", "high"].contains(&self.confidence.as_str()) {
+            bail!("{at}: confidence is low, medium or high");
+        }
+        if self.examples.is_empty() {
+            bail!("{at}: give at least one example the rule must find");
+        }
+        let whole = regex::Regex::new(&format!("^(?:{})$", self.regex))
+            .map_err(|e| anyhow::anyhow!("{at}: the regex does not compile: {e}"))?;
+        let anywhere = regex::Regex::new(&self.regex).expect("compiled above");
+        for template in &self.examples {
+            let example = providers::examples::expand(template);
+            if !whole.is_match(&example) {
+                bail!("{at}: example {template:?} does not match the regex whole");
+            }
+            if !self
+                .prefixes
+                .iter()
+                .any(|p| example.starts_with(p.as_str()))
+            {
+                bail!("{at}: example {template:?} starts with none of the prefixes");
+            }
+        }
+        for template in &self.negatives {
+            if anywhere.is_match(&providers::examples::expand(template)) {
+                bail!("{at}: negative {template:?} matches the regex");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The custom rules as one more provider, for the process's lifetime (a command audits once).
+pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
+    if rules.is_empty() {
+        return None;
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let patterns: Vec<providers::Pattern> = rules
+        .iter()
+        .map(|r| providers::Pattern {
+            id: leak(&r.id),
+            description: leak(&r.description),
+            details: leak(&format!("{} (a custom rule from .unleak.toml: {})", r.description, r.regex)),
+            help: leak(r.help.as_deref().unwrap_or(
+                "Revoke or rotate it where it was issued, and remove it from history (`unleak respond`).",
+            )),
+            prefixes: Box::leak(r.prefixes.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+            regex: leak(&r.regex),
+            confidence: match r.confidence.as_str() {
+                "low" => providers::Confidence::Low,
+                "medium" => providers::Confidence::Medium,
+                _ => providers::Confidence::High,
+            },
+            examples: Box::leak(r.examples.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+            negatives: Box::leak(r.negatives.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+        })
+        .collect();
+    Some(Box::leak(Box::new(providers::Provider {
+        id: "custom",
+        name: "Custom rule",
+        env_vars: &[],
+        revoke_url: None,
+        create_url: None,
+        patterns: Box::leak(patterns.into_boxed_slice()),
+        liveness: None,
+    })))
 }
 
 /// `[defaults]`: what `--fail-on` and `--format` are when not typed (a CI job keeps its flags short).
@@ -84,6 +195,13 @@ impl Allowlist {
             if let Some(glob) = &entry.path {
                 globset::Glob::new(glob)
                     .with_context(|| format!("{}: bad path glob {glob}", path.display()))?;
+            }
+        }
+        let mut seen = HashSet::new();
+        for rule in &list.rule {
+            rule.check(path)?;
+            if !seen.insert(rule.id.as_str()) {
+                bail!("{}: [[rule]] {} is defined twice", path.display(), rule.id);
             }
         }
         Ok(list)

@@ -42,7 +42,24 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         anyhow::bail!("{} does not exist", env_path.unwrap_or_default().display());
     }
 
-    let patterns = PatternSet::all();
+    // The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for).
+    let config_path = args.config.clone().or_else(|| {
+        workdir
+            .as_ref()
+            .map(|w| w.join(".unleak.toml"))
+            .filter(|p| p.is_file())
+    });
+    let allowlist = match &config_path {
+        Some(path) => Allowlist::load(path)?,
+        None => Allowlist::default(),
+    };
+    let patterns = match audit::custom_provider(&allowlist.rule) {
+        Some(custom) => {
+            providers::register_custom(custom);
+            PatternSet::new(&providers::with_custom())
+        }
+        None => PatternSet::all(),
+    };
     let options = ScanOptions {
         threads: scope.threads,
         reachable_only: scope.reachable_only,
@@ -66,17 +83,6 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     };
     report.warnings.extend(warnings);
 
-    // Accepted findings: the allowlist and the baseline.
-    let config_path = args.config.clone().or_else(|| {
-        workdir
-            .as_ref()
-            .map(|w| w.join(".unleak.toml"))
-            .filter(|p| p.is_file())
-    });
-    let allowlist = match &config_path {
-        Some(path) => Allowlist::load(path)?,
-        None => Allowlist::default(),
-    };
     let baseline = match &args.baseline {
         Some(path) => audit::load_baseline(path)?,
         None => HashSet::new(),

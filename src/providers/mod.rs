@@ -148,11 +148,27 @@ pub fn all() -> &'static [&'static Provider] {
     &ALL
 }
 
-/// The rule with this id, and its provider.
+/// Custom rules from `.unleak.toml`, as one more provider; set once, before any rule is looked up.
+static CUSTOM: OnceLock<&'static Provider> = OnceLock::new();
+
+/// Adds the custom rules (checked by the caller: see `audit::load_custom_rules`). Only the first call
+/// counts: a process audits one repository.
+pub fn register_custom(provider: &'static Provider) {
+    let _ = CUSTOM.set(provider);
+}
+
+/// Every provider we know, then the custom rules when there are any.
+pub fn with_custom() -> Vec<&'static Provider> {
+    let mut out = all().to_vec();
+    out.extend(CUSTOM.get().copied());
+    out
+}
+
+/// The rule with this id, and its provider (custom rules included).
 pub fn rule(id: &str) -> Option<(&'static Provider, &'static Pattern)> {
-    all()
-        .iter()
-        .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+    with_custom()
+        .into_iter()
+        .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
         .find(|(_, pat)| pat.id == id)
 }
 
@@ -167,9 +183,9 @@ pub fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern
     type Whole = (&'static Provider, &'static Pattern, regex::Regex);
     static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
     let whole = WHOLE.get_or_init(|| {
-        all()
-            .iter()
-            .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+        with_custom()
+            .into_iter()
+            .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
             .map(|(p, pat)| {
                 let re = regex::Regex::new(&format!("^(?:{})$", pat.regex))
                     .expect("provider regexes compile (checked by tests)");

@@ -751,3 +751,55 @@ fn providers_inline_allow_and_config_defaults() {
         run.stderr
     );
 }
+
+/// `[[rule]]` in .unleak.toml: a team's own token shape, its examples checked when the file loads.
+#[test]
+fn providers_custom_rules_are_checked_at_load_and_scanned_for() {
+    let repo = TestRepo::new();
+    let key = examples::expand_with_seed("acme_{lower:32}", 7);
+    repo.commit_file("deploy.sh", format!("export ACME_KEY={key}\n"), "Deploy");
+    let rule = |examples: &str| {
+        format!(
+            "[[rule]]\nid = \"acme.api-key\"\ndescription = \"ACME API key\"\nregex = 'acme_[a-z0-9]{{32}}'\n\
+             prefixes = [\"acme_\"]\nexamples = [{examples}]\nnegatives = [\"acme_{{lower:31}}\"]\n"
+        )
+    };
+    repo.write(".unleak.toml", rule("\"acme_{lower:32}\""));
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "json"])
+        .run();
+    run.assert_hides(&key);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(rules, ["acme.api-key"], "{}", run.stdout);
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "sarif"])
+        .run();
+    run.assert_hides(&key);
+    crate::sarif::assert_valid_sarif(&run.stdout);
+    assert!(run.stdout.contains("ACME API key"), "the rule is described");
+    // An example the regex does not match is an error at load, naming the rule.
+    repo.write(".unleak.toml", rule("\"acme_{lower:31}\""));
+    let run = Unleak::new(&repo.path).args(&["audit"]).run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("[[rule]] acme.api-key: example \"acme_{lower:31}\" does not match"),
+        "{}",
+        run.stderr
+    );
+    // Nor may a custom rule borrow a built-in provider's namespace.
+    repo.write(
+        ".unleak.toml",
+        rule("\"acme_{lower:32}\"").replace("acme.api-key", "github.mine"),
+    );
+    let run = Unleak::new(&repo.path).args(&["audit"]).run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("built-in provider"), "{}", run.stderr);
+}
