@@ -13,6 +13,7 @@ pub mod dotenv;
 pub mod exit_codes;
 pub mod filter_repo;
 pub mod hygiene;
+pub mod liveness;
 pub mod playbook;
 pub mod prompt;
 pub mod providers;

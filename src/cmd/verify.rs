@@ -389,6 +389,7 @@ fn by_fingerprint(
                 rule: None,
                 severity: None,
                 live: None,
+                live_reason: None,
                 found: false,
                 findings: 0,
                 introducing_commits: Vec::new(),

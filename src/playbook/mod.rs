@@ -3,8 +3,10 @@
 //! changes anything (through [`Prompter`], so tests script answers), and records how it ended. A dry run
 //! walks the same code and records "would" instead of acting.
 
+pub mod github_api;
 pub mod hf_api;
 pub mod record;
+mod revoke;
 
 use crate::config::RespondConfig;
 use crate::prompt::Prompter;
@@ -15,6 +17,7 @@ use crate::secret::Secret;
 use crate::tokens;
 use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
+use github_api::GithubApi;
 use hf_api::{HfApi, TokenStatus};
 use record::{IncidentRecord, StepStatus};
 use std::io::{BufRead, Write};
@@ -144,8 +147,21 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
     } else {
         Some(HfApi::new(&config.hf_endpoint)?)
     };
+    // GitHub's base is read only when a GitHub token needs it.
+    let github = if config.offline || !leaked.iter().any(GithubApi::revocable) {
+        None
+    } else {
+        Some(GithubApi::from_env()?)
+    };
     for secret in &leaked {
-        revoke(config, io, api.as_ref(), secret, &mut record)?;
+        revoke(
+            config,
+            io,
+            api.as_ref(),
+            github.as_ref(),
+            secret,
+            &mut record,
+        )?;
     }
 
     // 4. Re-create.
@@ -283,11 +299,12 @@ fn revoke(
     config: &RespondConfig,
     io: &mut Io<'_>,
     api: Option<&HfApi>,
+    github: Option<&GithubApi>,
     secret: &Secret,
     record: &mut IncidentRecord,
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
-    let Some(provider) = providers::identify(secret.expose()) else {
+    let Some((provider, pattern)) = providers::identify_rule(secret.expose()) else {
         writeln!(
             io.out,
             "  {}: unknown issuer; revoke it where it was created.",
@@ -301,14 +318,11 @@ fn revoke(
         return Ok(());
     };
     let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
+    if GithubApi::revocable(secret) {
+        return revoke::github(config, io, github, secret, settings, record);
+    }
     if provider.id != providers::HUGGING_FACE.id {
-        writeln!(io.out, "  {}: revoke it at {settings}", secret.redacted())?;
-        record.step(
-            &step,
-            StepStatus::Skipped(format!("revoke by hand at {settings}")),
-            vec![],
-        );
-        return Ok(());
+        return revoke::by_hand(config, io, provider, pattern, secret, record);
     }
     let Some(api) = api else {
         writeln!(
@@ -339,7 +353,7 @@ fn revoke(
                 StepStatus::NotNeeded("already revoked".into()),
                 vec![],
             );
-            return Ok(());
+            return revoke::offer_allowlist(config, io, secret, record);
         }
         TokenStatus::RateLimited => {
             writeln!(
@@ -458,6 +472,7 @@ fn revoke(
                 format!("revocation of {} confirmed", secret.redacted()),
             );
             record.step(&step, StepStatus::Done, vec![]);
+            revoke::offer_allowlist(config, io, secret, record)?;
         }
         TokenStatus::RateLimited => {
             writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
@@ -567,8 +582,23 @@ scripts only download. Avoid write tokens."
         new.redacted(),
         new.fingerprint()
     )];
+    // Hugging Face's whoami checks an HF token; any other issuer's through its own read-only check.
+    let is_hf = provider.is_some_and(|p| p.id == providers::HUGGING_FACE.id);
     match api {
         None => writeln!(io.out, "  offline: the new token was not checked.")?,
+        Some(_) if !is_hf => match crate::liveness::Checker::new(false).check(&new)? {
+            crate::liveness::Liveness::Dead { detail } => bail!(
+                "the new token {} does not work ({detail}); nothing was written",
+                new.redacted()
+            ),
+            other => writeln!(
+                io.out,
+                "  New token {}: {} ({}).",
+                new.redacted(),
+                other.label(),
+                other.reason()
+            )?,
+        },
         Some(api) => match api.whoami(&new)? {
             TokenStatus::Valid(owner) => {
                 writeln!(

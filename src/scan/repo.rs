@@ -239,6 +239,12 @@ fn open_error(path: &Path, err: &git2::Error) -> anyhow::Error {
             path.display(),
             err.message()
         ),
+        // libgit2 refuses SHA-256 repositories before we can look at their config.
+        _ if err.message().contains("object format") => anyhow!(
+            "{} uses SHA-256 object ids ({}), which unleak does not support yet; nothing was read",
+            path.display(),
+            err.message()
+        ),
         _ => anyhow!(
             "cannot open the repository at {}: {}",
             path.display(),

@@ -145,8 +145,12 @@ fn scripted_prompts_drive_the_whole_flow() {
         format: unleak::cli::Format::Human,
         hf_endpoint: stub.endpoint.clone(),
     };
-    let mut prompter =
-        ScriptedPrompter::new([Answer::Choice(0), Answer::Secret(new.clone()), Answer::Yes]);
+    let mut prompter = ScriptedPrompter::new([
+        Answer::Choice(0),
+        Answer::Yes,
+        Answer::Secret(new.clone()),
+        Answer::Yes,
+    ]);
     let mut out = Vec::new();
     let mut stdin = std::io::Cursor::new(Vec::new());
     let outcome = {
@@ -164,6 +168,12 @@ fn scripted_prompts_drive_the_whole_flow() {
         prompter.asked,
         [
             "How do you want to revoke it?",
+            &format!(
+                "Add {} to {} as \"revoked {}\", so audits stop failing on it?",
+                unleak::secret::Secret::new(old.clone(), "t").fingerprint(),
+                repo.path.join(".unleak.toml").display(),
+                &unleak::playbook::now_rfc3339()[..10]
+            ),
             "New token (input hidden)",
             &format!(
                 "Write the new token to {} (HF_TOKEN)?",
@@ -173,6 +183,10 @@ fn scripted_prompts_drive_the_whole_flow() {
     );
     assert_eq!(outcome.record.open_steps(), 0, "{text}");
     assert_eq!(stub.revokes().len(), 1);
+    // Confirmed dead, and the user accepted: its fingerprint is allowlisted as revoked.
+    let allow = std::fs::read_to_string(repo.path.join(".unleak.toml")).unwrap();
+    assert!(allow.contains("reason = \"revoked "), "{allow}");
+    unleak::audit::Allowlist::load(&repo.path.join(".unleak.toml")).unwrap();
     let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
     assert_eq!(
         env,
@@ -201,6 +215,8 @@ fn prompts_in_a_terminal_hide_the_new_token() {
     let mut pty = Pty::spawn(cmd);
     pty.expect("How do you want to revoke it?");
     pty.send("\r");
+    pty.expect("so audits stop failing on it?");
+    pty.send("n");
     pty.expect("(input hidden)");
     pty.type_hidden(&new);
     pty.expect("to confirm");
