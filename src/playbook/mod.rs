@@ -100,7 +100,14 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         command: "respond",
         env_history: false,
     };
-    let report = scan::scan(&repo, &collected.secrets, &options)?;
+    // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
+    let candidates: Vec<Vec<String>> = collected
+        .secrets
+        .iter()
+        .map(filter_repo::regex_candidates)
+        .collect();
+    let (report, unique_patterns) =
+        scan::scan_for_rewrite(&repo, &collected.secrets, &options, &candidates)?;
     record.event(now.clone(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
@@ -158,7 +165,15 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
 
     // 6. Rewrite plan.
     heading(io, 6, "Rewrite history")?;
-    rewrite_plan(config, io, &repo, &report, &leaked, &mut record)?;
+    rewrite_plan(
+        config,
+        io,
+        &repo,
+        &report,
+        &leaked,
+        &unique_patterns,
+        &mut record,
+    )?;
 
     // 7. Record.
     if let Some(path) = &config.report {
@@ -763,6 +778,7 @@ fn rewrite_plan(
     repo: &Repo,
     report: &Report,
     leaked: &[Secret],
+    unique_patterns: &scan::RewriteUniqueness,
     record: &mut IncidentRecord,
 ) -> Result<()> {
     const STEP: &str = "rewrite history";
@@ -774,7 +790,9 @@ fn rewrite_plan(
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
     let threads = config.scope.threads;
     let unique = |secret: &Secret, pattern: &str| {
-        scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+        unique_patterns.get(pattern).unwrap_or_else(|| {
+            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+        })
     };
     let input = filter_repo::RewriteInput {
         secrets: leaked,

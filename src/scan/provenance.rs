@@ -171,6 +171,112 @@ pub fn tree_pass(
     Ok((TreeGraph { edges }, direct))
 }
 
+/// What the object pass records of each tree it reads, so that provenance needs no tree pass of its
+/// own: every tree -> subtree edge, and the trees that directly hold a target blob or a dotenv file.
+/// One worker's share; [`TreeRecords::merge`] joins them.
+#[derive(Default)]
+pub struct TreeRecords {
+    edges: Vec<(u64, u64)>,
+    targets: Vec<u64>,
+    env: Vec<u64>,
+}
+
+/// Finds what [`TreeRecords`] keeps in a raw tree without parsing its entries: SIMD searches for the
+/// subtree mode (`40000 `), for the target blobs' raw ids and for `.env`. Only a tree where one of the
+/// last two hits is parsed, to confirm it. A `40000 ` inside a name or an id adds an edge that names no
+/// real tree: it can only widen the closure (walkers check what they read), never drop a true edge.
+pub struct TreeProbe {
+    subtree: memchr::memmem::Finder<'static>,
+    env: Option<memchr::memmem::Finder<'static>>,
+    ids: Option<IdSearch>,
+    targets: IdSet<Oid>,
+}
+
+enum IdSearch {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl TreeProbe {
+    /// A probe for trees holding one of `targets` (blobs, by id) and, with `env`, a dotenv file.
+    pub fn new(targets: impl IntoIterator<Item = Oid>, env: bool) -> TreeProbe {
+        let targets: IdSet<Oid> = targets.into_iter().collect();
+        let ids: Vec<&[u8]> = targets.iter().map(|oid| oid.as_bytes()).collect();
+        let ids = if ids.is_empty() {
+            None
+        } else {
+            let packed = aho_corasick::packed::Config::new()
+                .builder()
+                .extend(&ids)
+                .build();
+            match packed {
+                Some(searcher) => Some(IdSearch::Packed(searcher)),
+                None => aho_corasick::AhoCorasick::new(&ids)
+                    .ok()
+                    .map(IdSearch::Automaton),
+            }
+        };
+        TreeProbe {
+            subtree: memchr::memmem::Finder::new(b"40000 ").into_owned(),
+            env: env.then(|| memchr::memmem::Finder::new(b".env").into_owned()),
+            ids,
+            targets,
+        }
+    }
+
+    /// Records one tree.
+    pub fn record(&self, records: &mut TreeRecords, oid: Oid, data: &[u8]) {
+        let parent = key(&oid);
+        for at in self.subtree.find_iter(data) {
+            let name = at + 6;
+            let Some(nul) = memchr::memchr(0, &data[name..]).map(|n| name + n) else {
+                continue;
+            };
+            if let Some(child) = data.get(nul + 1..nul + 9) {
+                let child = u64::from_be_bytes(child.try_into().expect("eight bytes"));
+                records.edges.push((child, parent));
+            }
+        }
+        let maybe_target = match &self.ids {
+            Some(IdSearch::Packed(searcher)) => searcher.find(data).is_some(),
+            Some(IdSearch::Automaton(ac)) => ac.is_match(data),
+            None => false,
+        };
+        if maybe_target
+            && tree_entries(data).any(|(mode, name, child)| {
+                EntryView::new(&oid, mode, name, &child).is_blob() && self.targets.contains(&child)
+            })
+        {
+            records.targets.push(parent);
+        }
+        if self.env.as_ref().is_some_and(|f| f.find(data).is_some())
+            && tree_entries(data).any(|(mode, name, child)| {
+                EntryView::new(&oid, mode, name, &child).is_blob() && is_env_name(name)
+            })
+        {
+            records.env.push(parent);
+        }
+    }
+}
+
+impl TreeRecords {
+    /// Joins the workers' records into the tree graph, the trees directly holding a target, and those
+    /// directly holding a dotenv file.
+    pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<u64>, Vec<u64>) {
+        let mut edges = Vec::with_capacity(parts.iter().map(|p| p.edges.len()).sum());
+        let mut targets = Vec::new();
+        let mut env = Vec::new();
+        for part in parts {
+            edges.extend(part.edges);
+            targets.extend(part.targets);
+            env.extend(part.env);
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        (TreeGraph { edges }, targets, env)
+    }
+}
+
 impl TreeGraph {
     /// The given trees and every tree above them.
     pub fn closure(&self, mut frontier: Vec<u64>) -> IdSet<u64> {
