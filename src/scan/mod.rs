@@ -293,7 +293,8 @@ fn scan_inner(
         drop(graph);
         // One more tree-only pass keeps just the entries the walkers follow, unless there are few such
         // trees: then each is read on its own when a walker reaches it.
-        let all: idhash::IdSet<u64> = target_trees.union(&env_trees).copied().collect();
+        let all: idhash::IdSet<provenance::TreeKey> =
+            target_trees.union(&env_trees).copied().collect();
         let keep = |e: &provenance::EntryView<'_>| {
             name_trees.contains(e.tree)
                 || (e.is_tree() && all.contains(&provenance::key(e.child)))

@@ -39,10 +39,14 @@ pub struct Containment {
     pub reflogs: Vec<String>,
 }
 
-/// A tree id's first eight bytes: enough to tell trees apart in practice, half the memory of an id. A
-/// collision only makes the walker read one more tree (it checks what it reads), never miss one.
-pub fn key(oid: &Oid) -> u64 {
-    u64::from_be_bytes(oid.as_bytes()[..8].try_into().expect("ids have 20 bytes"))
+/// A tree id's first four bytes: a fifth of an id, so the graph of every tree -> subtree edge (millions
+/// on git's history) costs 8 bytes an edge. Keys collide (a few dozen pairs among git's 382k trees); a
+/// collision only widens a closure, so the walker reads a tree more (it checks what it reads), never
+/// misses one.
+pub type TreeKey = u32;
+
+pub fn key(oid: &Oid) -> TreeKey {
+    TreeKey::from_be_bytes(oid.as_bytes()[..4].try_into().expect("ids have 20 bytes"))
 }
 
 /// Decodes only the tree objects (a packed delta's kind is known before inflating it) and hands each
@@ -113,7 +117,7 @@ pub type EntryPredicate<'a> = &'a (dyn Fn(&EntryView<'_>) -> bool + Sync);
 
 /// Every tree -> subtree edge of the object database, by [`key`].
 pub struct TreeGraph {
-    edges: Vec<(u64, u64)>,
+    edges: Vec<(TreeKey, TreeKey)>,
 }
 
 /// One pass over the tree objects (in pack order, in parallel) instead of a walk from every commit. It
@@ -125,10 +129,10 @@ pub fn tree_pass(
     order: &ObjectList,
     threads: usize,
     predicates: &[EntryPredicate<'_>],
-) -> anyhow::Result<(TreeGraph, Vec<Vec<u64>>)> {
+) -> anyhow::Result<(TreeGraph, Vec<Vec<TreeKey>>)> {
     struct Local {
-        direct: Vec<Vec<u64>>,
-        edges: Vec<(u64, u64)>,
+        direct: Vec<Vec<TreeKey>>,
+        edges: Vec<(TreeKey, TreeKey)>,
     }
     let states = for_each_tree(
         repo,
@@ -159,7 +163,7 @@ pub fn tree_pass(
             }
         },
     )?;
-    let mut edges: Vec<(u64, u64)> = Vec::new();
+    let mut edges: Vec<(TreeKey, TreeKey)> = Vec::new();
     let mut direct = vec![Vec::new(); predicates.len()];
     for local in states {
         edges.extend(local.edges);
@@ -176,9 +180,9 @@ pub fn tree_pass(
 /// One worker's share; [`TreeRecords::merge`] joins them.
 #[derive(Default)]
 pub struct TreeRecords {
-    edges: Vec<(u64, u64)>,
-    targets: Vec<u64>,
-    env: Vec<u64>,
+    edges: Vec<(TreeKey, TreeKey)>,
+    targets: Vec<TreeKey>,
+    env: Vec<TreeKey>,
 }
 
 /// Finds what [`TreeRecords`] keeps in a raw tree without parsing its entries: SIMD searches for the
@@ -232,8 +236,8 @@ impl TreeProbe {
             let Some(nul) = memchr::memchr(0, &data[name..]).map(|n| name + n) else {
                 continue;
             };
-            if let Some(child) = data.get(nul + 1..nul + 9) {
-                let child = u64::from_be_bytes(child.try_into().expect("eight bytes"));
+            if let Some(child) = data.get(nul + 1..nul + 5) {
+                let child = TreeKey::from_be_bytes(child.try_into().expect("four bytes"));
                 records.edges.push((child, parent));
             }
         }
@@ -262,25 +266,33 @@ impl TreeProbe {
 impl TreeRecords {
     /// Joins the workers' records into the tree graph, the trees directly holding a target, and those
     /// directly holding a dotenv file.
-    pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<u64>, Vec<u64>) {
-        let mut edges = Vec::with_capacity(parts.iter().map(|p| p.edges.len()).sum());
+    pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<TreeKey>, Vec<TreeKey>) {
+        // The largest share grows in place: no second copy of every edge.
+        let mut parts = parts;
+        parts.sort_by_key(|p| std::cmp::Reverse(p.edges.len()));
+        let mut edges = Vec::new();
         let mut targets = Vec::new();
         let mut env = Vec::new();
         for part in parts {
-            edges.extend(part.edges);
+            if edges.is_empty() {
+                edges = part.edges;
+            } else {
+                edges.extend(part.edges);
+            }
             targets.extend(part.targets);
             env.extend(part.env);
         }
         edges.sort_unstable();
         edges.dedup();
+        edges.shrink_to_fit();
         (TreeGraph { edges }, targets, env)
     }
 }
 
 impl TreeGraph {
     /// The given trees and every tree above them.
-    pub fn closure(&self, mut frontier: Vec<u64>) -> IdSet<u64> {
-        let mut reached: IdSet<u64> = IdSet::default();
+    pub fn closure(&self, mut frontier: Vec<TreeKey>) -> IdSet<TreeKey> {
+        let mut reached: IdSet<TreeKey> = IdSet::default();
         while let Some(tree) = frontier.pop() {
             if !reached.insert(tree) {
                 continue;
@@ -316,7 +328,7 @@ impl TreeCache {
         repo: &Repo,
         order: &ObjectList,
         threads: usize,
-        interesting: &IdSet<u64>,
+        interesting: &IdSet<TreeKey>,
         keep: EntryPredicate<'_>,
     ) -> anyhow::Result<TreeCache> {
         let states = for_each_tree(
@@ -410,13 +422,13 @@ type EnvFiles = Rc<[(Vec<u8>, Oid)]>;
 pub fn env_file_commits(
     repo: &Repo,
     commits: &[CommitRecord],
-    interesting: &IdSet<u64>,
+    interesting: &IdSet<TreeKey>,
     cache: &TreeCache,
 ) -> Vec<(String, String)> {
     fn walk(
         repo: &Repo,
         tree: Oid,
-        interesting: &IdSet<u64>,
+        interesting: &IdSet<TreeKey>,
         cache: &TreeCache,
         memo: &mut IdMap<Oid, EnvFiles>,
     ) -> EnvFiles {
@@ -485,7 +497,7 @@ pub struct TreeWalker<'a> {
     pub seen_blobs: IdSet<Oid>,
     pub missing_trees: IdSet<Oid>,
     /// When known, only these trees (by [`key`]) can hold a target; others are not read.
-    interesting: Option<IdSet<u64>>,
+    interesting: Option<IdSet<TreeKey>>,
     /// Their relevant entries, read in one pass.
     cache: Option<std::rc::Rc<TreeCache>>,
 }
@@ -512,7 +524,7 @@ impl<'a> TreeWalker<'a> {
     }
 
     /// Limits reading to the trees a [`tree_pass`] closure found, with their entries from `cache`.
-    pub fn restrict_to(&mut self, interesting: IdSet<u64>, cache: std::rc::Rc<TreeCache>) {
+    pub fn restrict_to(&mut self, interesting: IdSet<TreeKey>, cache: std::rc::Rc<TreeCache>) {
         self.interesting = Some(interesting);
         self.cache = Some(cache);
     }
