@@ -115,9 +115,10 @@ impl<'a> EntryView<'a> {
 /// A tree-pass predicate: does this entry make its tree "direct" (hold something we look for)?
 pub type EntryPredicate<'a> = &'a (dyn Fn(&EntryView<'_>) -> bool + Sync);
 
-/// Every tree -> subtree edge of the object database, by [`key`].
+/// Every tree -> subtree edge of the object database, by [`key`]: sorted (child, parent) lists, one per
+/// worker that recorded them (never joined into one, so no second copy of millions of edges).
 pub struct TreeGraph {
-    edges: Vec<(TreeKey, TreeKey)>,
+    parts: Vec<Vec<(TreeKey, TreeKey)>>,
 }
 
 /// One pass over the tree objects (in pack order, in parallel) instead of a walk from every commit. It
@@ -172,7 +173,7 @@ pub fn tree_pass(
         }
     }
     edges.sort_unstable();
-    Ok((TreeGraph { edges }, direct))
+    Ok((TreeGraph { parts: vec![edges] }, direct))
 }
 
 /// What the object pass records of each tree it reads, so that provenance needs no tree pass of its
@@ -180,7 +181,9 @@ pub fn tree_pass(
 /// One worker's share; [`TreeRecords::merge`] joins them.
 #[derive(Default)]
 pub struct TreeRecords {
-    edges: Vec<(TreeKey, TreeKey)>,
+    /// Per tree with subtrees: its key, their number, their keys (half the bytes of (child, parent)
+    /// pairs while the pass still holds its own buffers).
+    runs: Vec<TreeKey>,
     targets: Vec<TreeKey>,
     env: Vec<TreeKey>,
 }
@@ -231,6 +234,8 @@ impl TreeProbe {
     /// Records one tree.
     pub fn record(&self, records: &mut TreeRecords, oid: Oid, data: &[u8]) {
         let parent = key(&oid);
+        let run = records.runs.len();
+        records.runs.extend([parent, 0]);
         for at in self.subtree.find_iter(data) {
             let name = at + 6;
             let Some(nul) = memchr::memchr(0, &data[name..]).map(|n| name + n) else {
@@ -238,8 +243,14 @@ impl TreeProbe {
             };
             if let Some(child) = data.get(nul + 1..nul + 5) {
                 let child = TreeKey::from_be_bytes(child.try_into().expect("four bytes"));
-                records.edges.push((child, parent));
+                records.runs.push(child);
             }
+        }
+        let children = records.runs.len() - run - 2;
+        if children == 0 {
+            records.runs.truncate(run);
+        } else {
+            records.runs[run + 1] = children as TreeKey;
         }
         let maybe_target = match &self.ids {
             Some(IdSearch::Packed(searcher)) => searcher.find(data).is_some(),
@@ -267,25 +278,33 @@ impl TreeRecords {
     /// Joins the workers' records into the tree graph, the trees directly holding a target, and those
     /// directly holding a dotenv file.
     pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<TreeKey>, Vec<TreeKey>) {
-        // The largest share grows in place: no second copy of every edge.
-        let mut parts = parts;
-        parts.sort_by_key(|p| std::cmp::Reverse(p.edges.len()));
-        let mut edges = Vec::new();
+        let mut graph = TreeGraph { parts: Vec::new() };
         let mut targets = Vec::new();
         let mut env = Vec::new();
         for part in parts {
-            if edges.is_empty() {
-                edges = part.edges;
-            } else {
-                edges.extend(part.edges);
+            let mut count = 0;
+            let mut at = 0;
+            while at + 1 < part.runs.len() {
+                let n = part.runs[at + 1] as usize;
+                count += n;
+                at += 2 + n;
             }
+            let mut edges = Vec::with_capacity(count);
+            let mut at = 0;
+            while at + 1 < part.runs.len() {
+                let (parent, n) = (part.runs[at], part.runs[at + 1] as usize);
+                for child in &part.runs[at + 2..(at + 2 + n).min(part.runs.len())] {
+                    edges.push((*child, parent));
+                }
+                at += 2 + n;
+            }
+            drop(part.runs);
+            edges.sort_unstable();
+            graph.parts.push(edges);
             targets.extend(part.targets);
             env.extend(part.env);
         }
-        edges.sort_unstable();
-        edges.dedup();
-        edges.shrink_to_fit();
-        (TreeGraph { edges }, targets, env)
+        (graph, targets, env)
     }
 }
 
@@ -297,13 +316,15 @@ impl TreeGraph {
             if !reached.insert(tree) {
                 continue;
             }
-            let start = self.edges.partition_point(|(child, _)| *child < tree);
-            for (_, parent) in self.edges[start..]
-                .iter()
-                .take_while(|(child, _)| *child == tree)
-            {
-                if !reached.contains(parent) {
-                    frontier.push(*parent);
+            for edges in &self.parts {
+                let start = edges.partition_point(|(child, _)| *child < tree);
+                for (_, parent) in edges[start..]
+                    .iter()
+                    .take_while(|(child, _)| *child == tree)
+                {
+                    if !reached.contains(parent) {
+                        frontier.push(*parent);
+                    }
                 }
             }
         }
