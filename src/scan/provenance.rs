@@ -182,11 +182,16 @@ pub fn tree_pass(
 #[derive(Default)]
 pub struct TreeRecords {
     /// Per tree with subtrees: its key, their number, their keys (half the bytes of (child, parent)
-    /// pairs while the pass still holds its own buffers).
-    runs: Vec<TreeKey>,
+    /// pairs while the pass still holds its own buffers), in chunks of [`RUN_CHUNK`] keys: a growing
+    /// vector would hold up to twice what it uses at the pass's peak.
+    runs: Vec<Vec<TreeKey>>,
+    children: Vec<TreeKey>,
     targets: Vec<TreeKey>,
     env: Vec<TreeKey>,
 }
+
+/// Keys per chunk of [`TreeRecords`] runs (256 KiB).
+const RUN_CHUNK: usize = 1 << 16;
 
 /// Finds what [`TreeRecords`] keeps in a raw tree without parsing its entries: SIMD searches for the
 /// subtree mode (`40000 `), for the target blobs' raw ids and for `.env`. Only a tree where one of the
@@ -234,8 +239,7 @@ impl TreeProbe {
     /// Records one tree.
     pub fn record(&self, records: &mut TreeRecords, oid: Oid, data: &[u8]) {
         let parent = key(&oid);
-        let run = records.runs.len();
-        records.runs.extend([parent, 0]);
+        records.children.clear();
         for at in self.subtree.find_iter(data) {
             let name = at + 6;
             let Some(nul) = memchr::memchr(0, &data[name..]).map(|n| name + n) else {
@@ -243,14 +247,21 @@ impl TreeProbe {
             };
             if let Some(child) = data.get(nul + 1..nul + 5) {
                 let child = TreeKey::from_be_bytes(child.try_into().expect("four bytes"));
-                records.runs.push(child);
+                records.children.push(child);
             }
         }
-        let children = records.runs.len() - run - 2;
-        if children == 0 {
-            records.runs.truncate(run);
-        } else {
-            records.runs[run + 1] = children as TreeKey;
+        let n = records.children.len();
+        if n > 0 {
+            if records
+                .runs
+                .last()
+                .is_none_or(|chunk| chunk.len() + 2 + n > chunk.capacity())
+            {
+                records.runs.push(Vec::with_capacity(RUN_CHUNK.max(2 + n)));
+            }
+            let chunk = records.runs.last_mut().expect("a chunk was just made");
+            chunk.extend([parent, n as TreeKey]);
+            chunk.extend_from_slice(&records.children);
         }
         let maybe_target = match &self.ids {
             Some(IdSearch::Packed(searcher)) => searcher.find(data).is_some(),
@@ -281,24 +292,29 @@ impl TreeRecords {
         let mut graph = TreeGraph { parts: Vec::new() };
         let mut targets = Vec::new();
         let mut env = Vec::new();
+        // (parent, children) of each run of a chunk.
+        fn runs(chunk: &[TreeKey]) -> impl Iterator<Item = (TreeKey, &[TreeKey])> {
+            let mut at = 0;
+            std::iter::from_fn(move || {
+                let (parent, n) = (*chunk.get(at)?, *chunk.get(at + 1)? as usize);
+                let children = chunk.get(at + 2..at + 2 + n)?;
+                at += 2 + n;
+                Some((parent, children))
+            })
+        }
         for part in parts {
-            let mut count = 0;
-            let mut at = 0;
-            while at + 1 < part.runs.len() {
-                let n = part.runs[at + 1] as usize;
-                count += n;
-                at += 2 + n;
-            }
+            let count = part
+                .runs
+                .iter()
+                .flat_map(|chunk| runs(chunk))
+                .map(|(_, children)| children.len())
+                .sum();
             let mut edges = Vec::with_capacity(count);
-            let mut at = 0;
-            while at + 1 < part.runs.len() {
-                let (parent, n) = (part.runs[at], part.runs[at + 1] as usize);
-                for child in &part.runs[at + 2..(at + 2 + n).min(part.runs.len())] {
-                    edges.push((*child, parent));
+            for chunk in part.runs {
+                for (parent, children) in runs(&chunk) {
+                    edges.extend(children.iter().map(|child| (*child, parent)));
                 }
-                at += 2 + n;
             }
-            drop(part.runs);
             edges.sort_unstable();
             graph.parts.push(edges);
             targets.extend(part.targets);
