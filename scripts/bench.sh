@@ -3,40 +3,73 @@
 #
 #   scripts/bench.sh                     # synthetic repository, 20000 and 40000 commits (scaling)
 #   scripts/bench.sh --commits 30000     # one synthetic size
-#   scripts/bench.sh /path/to/repo.git   # a real repository (e.g. a mirror of git's own history)
+#   scripts/bench.sh /path/to/repo.git   # a real repository (e.g. any local copy of git's own history)
 #   RUNS=5 scripts/bench.sh ...          # runs per command (median is reported; default 3)
+#   UNLEAK=/path/to/unleak scripts/bench.sh ...   # measure this binary instead of building one
+#
+# A real repository is copied first (cp -a: a partial snapshot missing some blobs cannot be cloned) and
+# a fake token is planted in the copy: one commit on a branch `bench-leak`, on top of HEAD, adding it in
+# `.env`; the original is never changed. With no real repository at hand, the synthetic series has the
+# same shape of work (a token planted in five commits of a long history, every object to read).
 #
 # For each repository it prints median wall time and peak RSS of:
 #   floor      git cat-file --batch-all-objects --batch --unordered   (inflate every object once)
 #   pickaxe    git log --all -S<token>                                 (what people type)
-#   scan       unleak scan --token-stdin                               (every object, every encoding, provenance)
-#   audit      unleak audit                                            (when the audit command exists)
-# and the ratios to the floor. The token is a generated fake.
+#   scan       unleak scan --token-stdin, a token that is in history   (found: pass + provenance)
+#   scan       unleak scan --token-stdin, a token that is not          (absent: the pass alone)
+#   audit      unleak audit                                            (every provider pattern)
+#   respond    unleak respond --dry-run --offline --yes --token-stdin  (scan + plan + uniqueness check)
+# and the ratios to the floor and to the found-token scan. Tokens are generated fakes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
 sizes=()
-repos=()
+sources=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --commits) sizes+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) repos+=("$1"); shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) sources+=("$1"); shift ;;
   esac
 done
-if [ ${#sizes[@]} -eq 0 ] && [ ${#repos[@]} -eq 0 ]; then sizes=(20000 40000); fi
+if [ ${#sizes[@]} -eq 0 ] && [ ${#sources[@]} -eq 0 ]; then sizes=(20000 40000); fi
 
-cargo build --quiet --release --manifest-path "$here/Cargo.toml"
-unleak="$here/target/release/unleak"
+if [ -n "${UNLEAK:-}" ]; then
+  unleak=$UNLEAK
+else
+  cargo build --quiet --release --manifest-path "$here/Cargo.toml"
+  unleak="$here/target/release/unleak"
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/unleak-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-token="hf_$(head -c 4096 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z' | cut -c1-34)"
+fake_token() { echo "hf_$(head -c 4096 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z' | cut -c1-34)"; }
+token=$(fake_token)  # planted
+absent=$(fake_token) # never in history
+printf '%s\n' "$token" >"$work/token"
+printf '%s\n' "$absent" >"$work/absent"
+# A snapshot missing objects is an "incomplete" answer to binaries that know the flag.
+incomplete=""
+if "$unleak" scan --help 2>/dev/null | grep -q -- '--allow-incomplete'; then incomplete="--allow-incomplete"; fi
 
+repos=()
 for n in "${sizes[@]}"; do
   repo="$work/synth-$n.git"
   git init --quiet --bare "$repo"
   python3 "$here/scripts/synth_repo.py" "$n" "$token" | git -C "$repo" fast-import --quiet
   git -C "$repo" repack -adq
+  repos+=("$repo")
+done
+for source in "${sources[@]}"; do
+  repo="$work/$(basename "$source" .git).git"
+  cp -a "$source" "$repo"
+  git init --quiet --bare "$repo" # a bare snapshot without a config gets one; an existing one is kept
+  g=(git --git-dir="$repo")
+  blob=$(printf 'HF_TOKEN=%s\n' "$token" | "${g[@]}" hash-object -w --stdin)
+  base=$("${g[@]}" rev-parse HEAD)
+  tree=$({ "${g[@]}" ls-tree "$base"; printf '100644 blob %s\t.env\n' "$blob"; } | "${g[@]}" mktree)
+  commit=$(GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench \
+    GIT_COMMITTER_EMAIL=bench@example.com "${g[@]}" commit-tree "$tree" -p "$base" -m "bench: plant a fake token")
+  "${g[@]}" update-ref refs/heads/bench-leak "$commit"
   repos+=("$repo")
 done
 
@@ -53,30 +86,43 @@ measure() {
   r=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
   echo "$t $((r / 1024))"
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
-printf '| repository | objects | pack MiB | command | median wall s | peak RSS MiB | x floor |\n|---|---|---|---|---|---|---|\n'
+printf '| repository | objects | pack MiB | command | case | median wall s | peak RSS MiB | x floor | x scan (found) |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for repo in "${repos[@]}"; do
   objects=$(git -C "$repo" count-objects -v | awk '/^count|^in-pack/ {s+=$2} END {print s}')
   pack=$(git -C "$repo" count-objects -v | awk '/^size-pack/ {printf "%.0f", $2/1024}')
   name=$(basename "$repo")
+  scan_found=""
+  row() {
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$objects" "$pack" "$1" "$2" "$3" "$4" \
+      "$(ratio "$3" "$floor")" "$([ -n "$scan_found" ] && ratio "$3" "$scan_found")"
+  }
   git -C "$repo" cat-file --batch-all-objects --batch --unordered >/dev/null # warm the page cache
   read -r floor floor_rss < <(measure "git -C '$repo' cat-file --batch-all-objects --batch --unordered")
-  row() { printf '| %s | %s | %s | %s | %s | %s | %.2f |\n' "$name" "$objects" "$pack" "$1" "$2" "$3" "$(awk -v a="$2" -v b="$floor" 'BEGIN {print (b > 0 ? a / b : 0)}')"; }
-  row "git cat-file --batch-all-objects --batch --unordered" "$floor" "$floor_rss"
+  row "git cat-file --batch-all-objects --batch --unordered" "floor" "$floor" "$floor_rss"
   # The pickaxe needs every blob of history: a repository missing some (a shallow or partial copy, a
   # snapshot without its largest files) makes it stop early, and its time would mean nothing.
   if err=$(git -C "$repo" log --all --oneline -S"$token" 2>&1 >/dev/null); then
     read -r t r < <(measure "git -C '$repo' log --all --oneline -S'$token'")
-    row "git log --all -S<token>" "$t" "$r"
+    row "git log --all -S<token>" "found" "$t" "$r"
   else
-    printf '| %s | %s | %s | %s | fails: %s | | |\n' "$name" "$objects" "$pack" "git log --all -S<token>" "$(echo "$err" | head -1)"
+    printf '| %s | %s | %s | %s | found | fails: %s | | | |\n' "$name" "$objects" "$pack" "git log --all -S<token>" "$(echo "$err" | head -1)"
   fi
-  read -r t r < <(measure "echo '$token' | '$unleak' scan --quiet --token-stdin '$repo'; test \$? -le 1")
-  row "unleak scan (exact token)" "$t" "$r"
+  read -r t r < <(measure "'$unleak' scan --quiet $incomplete --token-stdin '$repo' <'$work/token'; test \$? -le 1")
+  scan_found=$t
+  row "unleak scan --token-stdin" "found" "$t" "$r"
+  read -r t r < <(measure "'$unleak' scan --quiet $incomplete --token-stdin '$repo' <'$work/absent'; test \$? -le 1")
+  row "unleak scan --token-stdin" "absent" "$t" "$r"
   if "$unleak" audit --help >/dev/null 2>&1; then
-    read -r t r < <(measure "'$unleak' audit --quiet '$repo'; test \$? -le 1")
-    row "unleak audit (all patterns)" "$t" "$r"
+    read -r t r < <(measure "'$unleak' audit --quiet $incomplete '$repo'; test \$? -le 1")
+    row "unleak audit" "all patterns" "$t" "$r"
+  fi
+  if "$unleak" respond --help 2>/dev/null | grep -q -- '--offline'; then
+    read -r t r < <(measure "'$unleak' respond --quiet $incomplete --dry-run --offline --yes --token-stdin '$repo' <'$work/token'; test \$? -le 1")
+    row "unleak respond --dry-run --offline --yes" "found" "$t" "$r"
   fi
 done
 echo
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; runs per command: $runs; $(date -u +%Y-%m-%d)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); runs per command: $runs; $(date -u +%Y-%m-%d)"

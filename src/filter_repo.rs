@@ -317,6 +317,14 @@ pub fn regex_pattern(secret: &Secret, widen: usize) -> Option<String> {
     ))
 }
 
+/// Every pattern [`plan`] may try for `secret`, narrowest first (what `respond` checks in its scan).
+pub fn regex_candidates(secret: &Secret) -> Vec<String> {
+    WIDEN_LEVELS
+        .iter()
+        .filter_map(|&widen| regex_pattern(secret, widen))
+        .collect()
+}
+
 /// Escapes the characters special to Python `re` or the `regex` crate. Only those: the `regex` crate
 /// gives `\<` and `\>` a meaning, and letters after a backslash are classes in both.
 fn escape(text: &str) -> String {

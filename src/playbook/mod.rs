@@ -103,7 +103,14 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         command: "respond",
         env_history: false,
     };
-    let report = scan::scan(&repo, &collected.secrets, &options)?;
+    // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
+    let candidates: Vec<Vec<String>> = collected
+        .secrets
+        .iter()
+        .map(filter_repo::regex_candidates)
+        .collect();
+    let (report, unique_patterns) =
+        scan::scan_for_rewrite(&repo, &collected.secrets, &options, &candidates)?;
     record.event(now.clone(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
@@ -176,7 +183,15 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
 
     // 6. Rewrite plan.
     heading(io, 6, "Rewrite history")?;
-    rewrite_plan(config, io, &repo, &report, &leaked, &mut record)?;
+    rewrite_plan(
+        config,
+        io,
+        &repo,
+        &report,
+        &leaked,
+        &unique_patterns,
+        &mut record,
+    )?;
 
     // 7. Record. First changed commits a rewrite already left here go in too.
     let common_dir = repo.git.commondir().to_path_buf();
@@ -823,6 +838,7 @@ fn rewrite_plan(
     repo: &Repo,
     report: &Report,
     leaked: &[Secret],
+    unique_patterns: &scan::RewriteUniqueness,
     record: &mut IncidentRecord,
 ) -> Result<()> {
     const STEP: &str = "rewrite history";
@@ -855,7 +871,9 @@ fn rewrite_plan(
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
     let threads = config.scope.threads;
     let unique = |secret: &Secret, pattern: &str| {
-        scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+        unique_patterns.get(pattern).unwrap_or_else(|| {
+            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+        })
     };
     let binary_blobs = binary_blobs(repo, report);
     let binary = choose_binary_mode(config, io, report, &binary_blobs)?;

@@ -27,6 +27,11 @@ impl Hasher for IdHasher {
         self.0 = self.0.rotate_left(23) ^ n;
     }
 
+    /// Four-byte keys (tree keys) are spread over all 64 bits: the table reads the top bits too.
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    }
+
     fn write_usize(&mut self, n: usize) {
         self.write_u64(n as u64);
     }

@@ -47,6 +47,8 @@ pub struct Matcher {
     search: Option<Search>,
     needles: Vec<NeedleInfo>,
     longest: usize,
+    /// Needles from this index on are probes (see [`Matcher::with_probes`]), not token forms.
+    first_probe: usize,
 }
 
 /// A few needles go to Teddy, aho-corasick's SIMD literal searcher, used directly: the automaton's own
@@ -70,6 +72,14 @@ const MIN_BASE64_NEEDLE: usize = 8;
 
 impl Matcher {
     pub fn new(secrets: &[Secret]) -> Matcher {
+        Matcher::with_probes(secrets, &[])
+    }
+
+    /// A matcher that also finds `probes`: short literals searched in the same pass at no extra cost
+    /// (the rewrite plan's uniqueness check looks for the visible start of its patterns this way). A
+    /// probe's hits have `needle(..).secret` set to the probe's index; [`Matcher::probe_of`] tells them
+    /// apart. Token needles keep the indices [`Matcher::new`] gives them.
+    pub fn with_probes(secrets: &[Secret], probes: &[&[u8]]) -> Matcher {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut needles = Vec::new();
         for (index, secret) in secrets.iter().enumerate() {
@@ -81,6 +91,18 @@ impl Matcher {
                         encoding,
                     });
                 }
+            }
+        }
+        let first_probe = needles.len();
+        for (index, probe) in probes.iter().enumerate() {
+            // A probe equal to a token form would steal its hits; its secret is then checked the
+            // slow way (the caller sees no hit for it and must not take silence for "unique").
+            if !probe.is_empty() && !patterns.iter().any(|p| p == probe) {
+                patterns.push(probe.to_vec());
+                needles.push(NeedleInfo {
+                    secret: index,
+                    encoding: Encoding::Plain,
+                });
             }
         }
         let search = if patterns.is_empty() {
@@ -109,7 +131,21 @@ impl Matcher {
             search,
             needles,
             longest,
+            first_probe,
         }
+    }
+
+    /// Whether probe `index` is searched (a probe equal to a token form is not).
+    pub fn searches_probe(&self, index: usize) -> bool {
+        self.needles[self.first_probe..]
+            .iter()
+            .any(|n| n.secret == index)
+    }
+
+    /// The probe index of a probe's needle; None for a token form.
+    pub fn probe_of(&self, id: u32) -> Option<usize> {
+        let info = self.needles.get(id as usize)?;
+        (id as usize >= self.first_probe).then_some(info.secret)
     }
 
     pub fn is_empty(&self) -> bool {

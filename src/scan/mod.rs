@@ -48,6 +48,10 @@ pub struct ScanOutput {
     pub env_files: Vec<(String, String)>,
 }
 
+/// Up to this many trees hold a match (or lead to one), they are read one by one through libgit2 when
+/// walked; more, and one tree-only pass reads them all.
+const FEW_TREES: usize = 2048;
+
 /// Working tree files are searched in chunks of this size, so a large untracked data file costs time
 /// but not memory.
 const FILE_CHUNK: usize = 4 << 20;
@@ -95,22 +99,120 @@ pub fn scan_with(
     patterns: Option<&PatternSet>,
     options: &ScanOptions,
 ) -> Result<ScanOutput> {
+    scan_inner(repo, secrets, patterns, options, &[]).map(|(out, _)| out)
+}
+
+/// [`scan`] for `respond`: also decides, in the same pass, whether each of the rewrite plan's candidate
+/// patterns (`candidates[i]` for `secrets[i]`, from [`crate::filter_repo::regex_pattern`]) matches
+/// nothing in the object database but its token. Before, that check read every object again once per
+/// pattern tried.
+pub fn scan_for_rewrite(
+    repo: &Repo,
+    secrets: &[Secret],
+    options: &ScanOptions,
+    candidates: &[Vec<String>],
+) -> Result<(Report, RewriteUniqueness)> {
+    scan_inner(repo, secrets, None, options, candidates).map(|(out, unique)| (out.report, unique))
+}
+
+fn scan_inner(
+    repo: &Repo,
+    secrets: &[Secret],
+    patterns: Option<&PatternSet>,
+    options: &ScanOptions,
+    candidates: &[Vec<String>],
+) -> Result<(ScanOutput, RewriteUniqueness)> {
     let started = Instant::now();
-    let mut matcher = Matcher::new(secrets);
+    // The rewrite check's probes (each token's visible start) ride along in the pass's one search.
+    let probes: Vec<Option<Vec<u8>>> = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        secrets.iter().map(rewrite_probe).collect()
+    };
+    let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| p.as_deref().unwrap_or(&[])).collect();
+    let mut matcher = Matcher::with_probes(secrets, &probe_bytes);
     let order = objects::enumerate(&repo.objects_dirs)?;
     let enumerated = started.elapsed();
     let bar = progress_bar(options.progress, order.len() as u64);
-    let mut pass = objects::bulk_pass(
+    // Blobs, commits and tags first, trees second: by the time the trees are read, the blobs that
+    // matched are known, so the tree read itself records what provenance needs (subtree edges, trees
+    // holding a match) and no tree is read again. A delta and its base are always of one kind, so
+    // splitting by kind inflates nothing twice.
+    let not_trees = pack::KindSet::of(&[
+        pack::ObjectKind::Blob,
+        pack::ObjectKind::Commit,
+        pack::ObjectKind::Tag,
+    ]);
+    let (mut pass, _) = objects::bulk_pass_with(
         &repo.git_dir,
         &order,
+        not_trees,
         &matcher,
         patterns,
         options.threads,
         &|done| bar.set_position(done),
+        &|| (),
+        &|_, _, _| {},
     )?;
+    let mut target_blobs: Vec<Oid> = pass
+        .hits
+        .iter()
+        .filter(|h| h.kind == ObjectType::Blob)
+        .map(|h| h.oid)
+        .chain(pass.pattern_values.iter().map(|p| p.oid))
+        .collect();
+    target_blobs.sort();
+    target_blobs.dedup();
+    // With nothing to map and no dotenv history wanted, trees are only searched (a match in a file
+    // name then falls back to a tree pass of its own).
+    let probe = (!target_blobs.is_empty() || options.env_history)
+        .then(|| provenance::TreeProbe::new(target_blobs, options.env_history));
+    let offset = bar.position();
+    // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
+    // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
+    // read below notes them.
+    let missing = provenance::MissingBlobs::new(&order);
+    let (trees, records) = objects::bulk_pass_with(
+        &repo.git_dir,
+        &order,
+        pack::KindSet::of(&[pack::ObjectKind::Tree]),
+        &matcher,
+        patterns,
+        options.threads,
+        &|done| bar.set_position(offset + done),
+        &|| (provenance::TreeRecords::default(), idhash::IdSet::default()),
+        &|(records, missing_here), oid, data| {
+            missing.record(missing_here, oid, data);
+            if let Some(probe) = &probe {
+                probe.record(records, oid, data);
+            }
+        },
+    )?;
+    let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
+    let missing_blobs = provenance::MissingBlobs::count(missing_sets);
+    drop(missing);
+    let recorded = probe
+        .is_some()
+        .then(|| provenance::TreeRecords::merge(records));
+    for warning in &trees.warnings {
+        if !pass.warnings.contains(warning) {
+            pass.warnings.push(warning.clone());
+        }
+    }
+    objects::merge(&mut pass, trees);
+    pass.hits.sort_by_key(|h| h.oid);
+    pass.unreadable.sort_by_key(|u| u.oid);
+    pass.unreadable.dedup_by_key(|u| u.oid);
     bar.finish_and_clear();
     let passed = started.elapsed();
     repo.mark_unreadable(pass.unreadable.iter().map(|u| u.oid));
+    let uniqueness = if probes.is_empty() {
+        RewriteUniqueness::default()
+    } else {
+        let decided = rewrite_uniqueness(repo, &matcher, secrets, &probes, candidates, &mut pass);
+        matcher = Matcher::new(secrets);
+        decided
+    };
 
     let mut secrets = secrets.to_vec();
     if let Some(patterns) = patterns {
@@ -149,9 +251,6 @@ pub fn scan_with(
     let secrets: &[Secret] = &all_secrets;
 
     let tips = repo.tips()?;
-    // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
-    // deleted by damage. Either way they were not searched, so the answer cannot be "clean".
-    let missing_blobs = provenance::count_missing_blobs(repo, &order, options.threads)?;
     let mut warnings = shape_warnings(repo, &pass, missing_blobs);
     let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
         .hits
@@ -177,16 +276,29 @@ pub fn scan_with(
         if options.env_history {
             predicates.push(&env_names);
         }
-        let (graph, mut direct) =
-            provenance::tree_pass(repo, &order, options.threads, &predicates)?;
+        let (graph, mut direct) = match recorded {
+            // The pass recorded the graph; trees whose names matched are targets themselves.
+            Some((graph, mut targets, env)) => {
+                targets.extend(name_trees.iter().map(provenance::key));
+                let mut direct = vec![targets];
+                if options.env_history {
+                    direct.push(env);
+                }
+                (graph, direct)
+            }
+            None => provenance::tree_pass(repo, &order, options.threads, &predicates)?,
+        };
         let env_trees = if options.env_history {
             graph.closure(direct.pop().unwrap_or_default())
         } else {
             idhash::IdSet::default()
         };
         let target_trees = graph.closure(direct.pop().unwrap_or_default());
-        // One more tree-only pass keeps just the entries the walkers follow.
-        let all: idhash::IdSet<u64> = target_trees.union(&env_trees).copied().collect();
+        drop(graph);
+        // One more tree-only pass keeps just the entries the walkers follow, unless there are few such
+        // trees: then each is read on its own when a walker reaches it.
+        let all: idhash::IdSet<provenance::TreeKey> =
+            target_trees.union(&env_trees).copied().collect();
         let keep = |e: &provenance::EntryView<'_>| {
             name_trees.contains(e.tree)
                 || (e.is_tree() && all.contains(&provenance::key(e.child)))
@@ -194,7 +306,7 @@ pub fn scan_with(
                     && (blob_hits.contains_key(e.child) || provenance::is_env_name(e.name)))
         };
         // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
-        let cache = std::rc::Rc::new(if all.is_empty() {
+        let cache = std::rc::Rc::new(if all.len() <= FEW_TREES {
             provenance::TreeCache::default()
         } else {
             provenance::TreeCache::load(repo, &order, options.threads, &all, &keep)?
@@ -369,11 +481,143 @@ pub fn scan_with(
             pass_ms: (passed - enumerated).as_millis() as u64,
         },
     };
-    Ok(ScanOutput {
-        report,
-        secrets: secrets.to_vec(),
-        env_files,
-    })
+    Ok((
+        ScanOutput {
+            report,
+            secrets: secrets.to_vec(),
+            env_files,
+        },
+        uniqueness,
+    ))
+}
+
+/// Whether each candidate rewrite pattern matches only its token, as decided during the scan's pass.
+#[derive(Debug, Default, Clone)]
+pub struct RewriteUniqueness {
+    decided: Vec<(String, bool)>,
+}
+
+impl RewriteUniqueness {
+    /// Some(unique) for a pattern the pass decided; None for one it could not (check it with
+    /// [`pattern_matches_only`]).
+    pub fn get(&self, pattern: &str) -> Option<bool> {
+        self.decided
+            .iter()
+            .find(|(p, _)| p == pattern)
+            .map(|(_, unique)| *unique)
+    }
+}
+
+/// The literal every rewrite pattern of `secret` starts with: the part its redaction shows at the
+/// front. Every match of a pattern starts with it, so the pass finding no other occurrence of it (or
+/// only occurrences the patterns reject) proves the pattern unique.
+fn rewrite_probe(secret: &Secret) -> Option<Vec<u8>> {
+    let value = secret.expose();
+    if !value.is_ascii() {
+        return None;
+    }
+    let redacted = secret.redacted();
+    let (head, _) = redacted.split_once('…')?;
+    (!head.is_empty() && head.len() < value.len()).then(|| value.as_bytes()[..head.len()].to_vec())
+}
+
+/// More objects holding a probe than this are not read one by one: the undecided patterns fall back
+/// to a pass of their own.
+const MAX_PROBE_OBJECTS: usize = 4096;
+
+/// Takes the probe hits out of `pass` and decides each candidate pattern from them: a pattern is
+/// unique unless it matches, at some probe (or token) occurrence in a blob, commit or tag, bytes that
+/// are not its token. Only the objects with such an occurrence are read again, through libgit2.
+fn rewrite_uniqueness(
+    repo: &Repo,
+    matcher: &Matcher,
+    secrets: &[Secret],
+    probes: &[Option<Vec<u8>>],
+    candidates: &[Vec<String>],
+    pass: &mut PassResult,
+) -> RewriteUniqueness {
+    struct Candidate {
+        secret: usize,
+        pattern: String,
+        anchored: regex::bytes::Regex,
+        unique: bool,
+    }
+    let mut cands: Vec<Candidate> = Vec::new();
+    for (secret, patterns) in candidates.iter().enumerate().take(secrets.len()) {
+        if !probes.get(secret).is_some_and(Option::is_some) || !matcher.searches_probe(secret) {
+            continue;
+        }
+        for pattern in patterns {
+            if let Ok(anchored) = regex::bytes::Regex::new(&format!("^(?:{pattern})")) {
+                cands.push(Candidate {
+                    secret,
+                    pattern: pattern.clone(),
+                    anchored,
+                    unique: true,
+                });
+            }
+        }
+    }
+    // Where a token of one secret starts, a longer needle hides a probe of another that starts the
+    // same way: those places are checked too.
+    let shares_probe = |token: usize, other: usize| {
+        token != other
+            && probes[other]
+                .as_deref()
+                .is_some_and(|p| secrets[token].expose().as_bytes().starts_with(p))
+    };
+    let mut to_read: Vec<(Oid, Vec<usize>)> = Vec::new();
+    for object in &mut pass.hits {
+        let mut starts = Vec::new();
+        let checked = object.kind != ObjectType::Tree;
+        object.hits.retain(|hit| {
+            if matcher.probe_of(hit.needle).is_some() {
+                if checked {
+                    starts.push(hit.start);
+                }
+                return false;
+            }
+            let needle = matcher.needle(hit.needle);
+            if checked
+                && needle.encoding == Encoding::Plain
+                && cands.iter().any(|c| shares_probe(needle.secret, c.secret))
+            {
+                starts.push(hit.start);
+            }
+            true
+        });
+        if !starts.is_empty() {
+            to_read.push((object.oid, starts));
+        }
+    }
+    pass.hits.retain(|object| !object.hits.is_empty());
+    if to_read.len() > MAX_PROBE_OBJECTS {
+        return RewriteUniqueness::default();
+    }
+    let odb = match repo.git.odb() {
+        Ok(odb) => odb,
+        Err(_) => return RewriteUniqueness::default(),
+    };
+    for (oid, starts) in &to_read {
+        // The full pass skips an object it cannot read as well.
+        let Ok(object) = odb.read(*oid) else { continue };
+        let data = object.data();
+        for &start in starts {
+            let Some(rest) = data.get(start..) else {
+                continue;
+            };
+            for cand in cands.iter_mut().filter(|c| c.unique) {
+                if let Some(m) = cand.anchored.find(rest) {
+                    if m.as_bytes() != secrets[cand.secret].expose().as_bytes() {
+                        cand.unique = false;
+                    }
+                }
+            }
+        }
+    }
+    RewriteUniqueness {
+        decided: cands.into_iter().map(|c| (c.pattern, c.unique)).collect(),
+    }
 }
 
 /// Trees and parent commits that commits name but the database lacks (counted without reading any

@@ -559,27 +559,63 @@ pub fn bulk_pass(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PassResult> {
-    let passed = read_objects(
+    let (result, _) = bulk_pass_with(
         git_dir,
         objects,
         KindSet::ALL,
+        matcher,
+        patterns,
         threads,
         progress,
-        &|| (PassResult::default(), Scratch::default()),
-        &|(local, scratch), oid, object| read_one(object, oid, matcher, patterns, scratch, local),
+        &|| (),
+        &|_, _, _| {},
+    )?;
+    Ok(result)
+}
+
+/// [`bulk_pass`] over the objects of `kinds` only, also handing each tree it reads to `on_tree` with a
+/// per-worker state from `init`: provenance records what it needs of trees in the same read instead
+/// of reading every tree again.
+#[allow(clippy::too_many_arguments)]
+pub fn bulk_pass_with<T: Send>(
+    git_dir: &Path,
+    objects: &ObjectList,
+    kinds: KindSet,
+    matcher: &Matcher,
+    patterns: Option<&PatternSet>,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    init: &(dyn Fn() -> T + Sync),
+    on_tree: &(dyn Fn(&mut T, Oid, &[u8]) + Sync),
+) -> Result<(PassResult, Vec<T>)> {
+    let passed = read_objects(
+        git_dir,
+        objects,
+        kinds,
+        threads,
+        progress,
+        &|| (PassResult::default(), Scratch::default(), init()),
+        &|(local, scratch, extra), oid, object| {
+            if let Ok((ObjectType::Tree, data)) = object {
+                on_tree(extra, oid, data);
+            }
+            read_one(object, oid, matcher, patterns, scratch, local)
+        },
     )?;
     let mut result = PassResult {
         warnings: passed.warnings,
         ..PassResult::default()
     };
-    for (local, _) in passed.states {
+    let mut extras = Vec::new();
+    for (local, _, extra) in passed.states {
         merge(&mut result, local);
+        extras.push(extra);
     }
     // Workers finish in any order; sort so reports are stable run to run.
     result.hits.sort_by_key(|h| h.oid);
     result.commits.sort_by_key(|c| c.oid);
     result.unreadable.sort_by_key(|u| u.oid);
-    Ok(result)
+    Ok((result, extras))
 }
 
 /// Per-worker buffers reused for every object, so the hot loop does not allocate.
@@ -687,7 +723,8 @@ pub fn search_again(
     Ok(out)
 }
 
-fn merge(into: &mut PassResult, from: PassResult) {
+/// Adds what `from` learned to `into` (worker states, or two passes over different kinds).
+pub fn merge(into: &mut PassResult, from: PassResult) {
     into.commits.extend(from.commits);
     into.tags.extend(from.tags);
     into.hits.extend(from.hits);

@@ -39,10 +39,14 @@ pub struct Containment {
     pub reflogs: Vec<String>,
 }
 
-/// A tree id's first eight bytes: enough to tell trees apart in practice, half the memory of an id. A
-/// collision only makes the walker read one more tree (it checks what it reads), never miss one.
-pub fn key(oid: &Oid) -> u64 {
-    u64::from_be_bytes(oid.as_bytes()[..8].try_into().expect("ids have 20 bytes"))
+/// A tree id's first four bytes: a fifth of an id, so the graph of every tree -> subtree edge (millions
+/// on git's history) costs 8 bytes an edge. Keys collide (a few dozen pairs among git's 382k trees); a
+/// collision only widens a closure, so the walker reads a tree more (it checks what it reads), never
+/// misses one.
+pub type TreeKey = u32;
+
+pub fn key(oid: &Oid) -> TreeKey {
+    TreeKey::from_be_bytes(oid.as_bytes()[..4].try_into().expect("ids have 20 bytes"))
 }
 
 /// Decodes only the tree objects (a packed delta's kind is known before inflating it) and hands each
@@ -111,9 +115,10 @@ impl<'a> EntryView<'a> {
 /// A tree-pass predicate: does this entry make its tree "direct" (hold something we look for)?
 pub type EntryPredicate<'a> = &'a (dyn Fn(&EntryView<'_>) -> bool + Sync);
 
-/// Every tree -> subtree edge of the object database, by [`key`].
+/// Every tree -> subtree edge of the object database, by [`key`]: sorted (child, parent) lists, one per
+/// worker that recorded them (never joined into one, so no second copy of millions of edges).
 pub struct TreeGraph {
-    edges: Vec<(u64, u64)>,
+    parts: Vec<Vec<(TreeKey, TreeKey)>>,
 }
 
 /// One pass over the tree objects (in pack order, in parallel) instead of a walk from every commit. It
@@ -125,10 +130,10 @@ pub fn tree_pass(
     order: &ObjectList,
     threads: usize,
     predicates: &[EntryPredicate<'_>],
-) -> anyhow::Result<(TreeGraph, Vec<Vec<u64>>)> {
+) -> anyhow::Result<(TreeGraph, Vec<Vec<TreeKey>>)> {
     struct Local {
-        direct: Vec<Vec<u64>>,
-        edges: Vec<(u64, u64)>,
+        direct: Vec<Vec<TreeKey>>,
+        edges: Vec<(TreeKey, TreeKey)>,
     }
     let states = for_each_tree(
         repo,
@@ -159,7 +164,7 @@ pub fn tree_pass(
             }
         },
     )?;
-    let mut edges: Vec<(u64, u64)> = Vec::new();
+    let mut edges: Vec<(TreeKey, TreeKey)> = Vec::new();
     let mut direct = vec![Vec::new(); predicates.len()];
     for local in states {
         edges.extend(local.edges);
@@ -168,24 +173,174 @@ pub fn tree_pass(
         }
     }
     edges.sort_unstable();
-    Ok((TreeGraph { edges }, direct))
+    Ok((TreeGraph { parts: vec![edges] }, direct))
+}
+
+/// What the object pass records of each tree it reads, so that provenance needs no tree pass of its
+/// own: every tree -> subtree edge, and the trees that directly hold a target blob or a dotenv file.
+/// One worker's share; [`TreeRecords::merge`] joins them.
+#[derive(Default)]
+pub struct TreeRecords {
+    /// Per tree with subtrees: its key, their number, their keys (half the bytes of (child, parent)
+    /// pairs while the pass still holds its own buffers), in chunks of [`RUN_CHUNK`] keys: a growing
+    /// vector would hold up to twice what it uses at the pass's peak.
+    runs: Vec<Vec<TreeKey>>,
+    children: Vec<TreeKey>,
+    targets: Vec<TreeKey>,
+    env: Vec<TreeKey>,
+}
+
+/// Keys per chunk of [`TreeRecords`] runs (256 KiB).
+const RUN_CHUNK: usize = 1 << 16;
+
+/// Finds what [`TreeRecords`] keeps in a raw tree without parsing its entries: SIMD searches for the
+/// subtree mode (`40000 `), for the target blobs' raw ids and for `.env`. Only a tree where one of the
+/// last two hits is parsed, to confirm it. A `40000 ` inside a name or an id adds an edge that names no
+/// real tree: it can only widen the closure (walkers check what they read), never drop a true edge.
+pub struct TreeProbe {
+    subtree: memchr::memmem::Finder<'static>,
+    env: Option<memchr::memmem::Finder<'static>>,
+    ids: Option<IdSearch>,
+    targets: IdSet<Oid>,
+}
+
+enum IdSearch {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl TreeProbe {
+    /// A probe for trees holding one of `targets` (blobs, by id) and, with `env`, a dotenv file.
+    pub fn new(targets: impl IntoIterator<Item = Oid>, env: bool) -> TreeProbe {
+        let targets: IdSet<Oid> = targets.into_iter().collect();
+        let ids: Vec<&[u8]> = targets.iter().map(|oid| oid.as_bytes()).collect();
+        let ids = if ids.is_empty() {
+            None
+        } else {
+            let packed = aho_corasick::packed::Config::new()
+                .builder()
+                .extend(&ids)
+                .build();
+            match packed {
+                Some(searcher) => Some(IdSearch::Packed(searcher)),
+                None => aho_corasick::AhoCorasick::new(&ids)
+                    .ok()
+                    .map(IdSearch::Automaton),
+            }
+        };
+        TreeProbe {
+            subtree: memchr::memmem::Finder::new(b"40000 ").into_owned(),
+            env: env.then(|| memchr::memmem::Finder::new(b".env").into_owned()),
+            ids,
+            targets,
+        }
+    }
+
+    /// Records one tree.
+    pub fn record(&self, records: &mut TreeRecords, oid: Oid, data: &[u8]) {
+        let parent = key(&oid);
+        records.children.clear();
+        for at in self.subtree.find_iter(data) {
+            let name = at + 6;
+            let Some(nul) = memchr::memchr(0, &data[name..]).map(|n| name + n) else {
+                continue;
+            };
+            if let Some(child) = data.get(nul + 1..nul + 5) {
+                let child = TreeKey::from_be_bytes(child.try_into().expect("four bytes"));
+                records.children.push(child);
+            }
+        }
+        let n = records.children.len();
+        if n > 0 {
+            if records
+                .runs
+                .last()
+                .is_none_or(|chunk| chunk.len() + 2 + n > chunk.capacity())
+            {
+                records.runs.push(Vec::with_capacity(RUN_CHUNK.max(2 + n)));
+            }
+            let chunk = records.runs.last_mut().expect("a chunk was just made");
+            chunk.extend([parent, n as TreeKey]);
+            chunk.extend_from_slice(&records.children);
+        }
+        let maybe_target = match &self.ids {
+            Some(IdSearch::Packed(searcher)) => searcher.find(data).is_some(),
+            Some(IdSearch::Automaton(ac)) => ac.is_match(data),
+            None => false,
+        };
+        if maybe_target
+            && tree_entries(data).any(|(mode, name, child)| {
+                EntryView::new(&oid, mode, name, &child).is_blob() && self.targets.contains(&child)
+            })
+        {
+            records.targets.push(parent);
+        }
+        if self.env.as_ref().is_some_and(|f| f.find(data).is_some())
+            && tree_entries(data).any(|(mode, name, child)| {
+                EntryView::new(&oid, mode, name, &child).is_blob() && is_env_name(name)
+            })
+        {
+            records.env.push(parent);
+        }
+    }
+}
+
+impl TreeRecords {
+    /// Joins the workers' records into the tree graph, the trees directly holding a target, and those
+    /// directly holding a dotenv file.
+    pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<TreeKey>, Vec<TreeKey>) {
+        let mut graph = TreeGraph { parts: Vec::new() };
+        let mut targets = Vec::new();
+        let mut env = Vec::new();
+        // (parent, children) of each run of a chunk.
+        fn runs(chunk: &[TreeKey]) -> impl Iterator<Item = (TreeKey, &[TreeKey])> {
+            let mut at = 0;
+            std::iter::from_fn(move || {
+                let (parent, n) = (*chunk.get(at)?, *chunk.get(at + 1)? as usize);
+                let children = chunk.get(at + 2..at + 2 + n)?;
+                at += 2 + n;
+                Some((parent, children))
+            })
+        }
+        for part in parts {
+            let count = part
+                .runs
+                .iter()
+                .flat_map(|chunk| runs(chunk))
+                .map(|(_, children)| children.len())
+                .sum();
+            let mut edges = Vec::with_capacity(count);
+            for chunk in part.runs {
+                for (parent, children) in runs(&chunk) {
+                    edges.extend(children.iter().map(|child| (*child, parent)));
+                }
+            }
+            edges.sort_unstable();
+            graph.parts.push(edges);
+            targets.extend(part.targets);
+            env.extend(part.env);
+        }
+        (graph, targets, env)
+    }
 }
 
 impl TreeGraph {
     /// The given trees and every tree above them.
-    pub fn closure(&self, mut frontier: Vec<u64>) -> IdSet<u64> {
-        let mut reached: IdSet<u64> = IdSet::default();
+    pub fn closure(&self, mut frontier: Vec<TreeKey>) -> IdSet<TreeKey> {
+        let mut reached: IdSet<TreeKey> = IdSet::default();
         while let Some(tree) = frontier.pop() {
             if !reached.insert(tree) {
                 continue;
             }
-            let start = self.edges.partition_point(|(child, _)| *child < tree);
-            for (_, parent) in self.edges[start..]
-                .iter()
-                .take_while(|(child, _)| *child == tree)
-            {
-                if !reached.contains(parent) {
-                    frontier.push(*parent);
+            for edges in &self.parts {
+                let start = edges.partition_point(|(child, _)| *child < tree);
+                for (_, parent) in edges[start..]
+                    .iter()
+                    .take_while(|(child, _)| *child == tree)
+                {
+                    if !reached.contains(parent) {
+                        frontier.push(*parent);
+                    }
                 }
             }
         }
@@ -210,7 +365,7 @@ impl TreeCache {
         repo: &Repo,
         order: &ObjectList,
         threads: usize,
-        interesting: &IdSet<u64>,
+        interesting: &IdSet<TreeKey>,
         keep: EntryPredicate<'_>,
     ) -> anyhow::Result<TreeCache> {
         let states = for_each_tree(
@@ -270,28 +425,35 @@ fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> + '_ {
     })
 }
 
-/// Distinct blobs that trees name but the object database lacks (a partial clone's unfetched blobs).
-pub fn count_missing_blobs(
-    repo: &Repo,
-    order: &ObjectList,
-    threads: usize,
-) -> anyhow::Result<usize> {
-    let present: IdSet<Oid> = order.ids().collect();
-    let states = for_each_tree(
-        repo,
-        order,
-        threads,
-        &IdSet::default,
-        &|missing: &mut IdSet<Oid>, oid, data| {
-            for (mode, name, child) in tree_entries(data) {
-                if EntryView::new(&oid, mode, name, &child).is_blob() && !present.contains(&child) {
-                    missing.insert(child);
-                }
+/// Collects, per worker, the blobs that trees name but the object database lacks (a partial clone's
+/// unfetched blobs, or object files lost to damage). It rides on the pass's own tree read, so counting
+/// them costs no second pass over the trees.
+pub struct MissingBlobs {
+    present: IdSet<Oid>,
+}
+
+impl MissingBlobs {
+    /// `present`: every object the database lists.
+    pub fn new(order: &ObjectList) -> MissingBlobs {
+        MissingBlobs {
+            present: order.ids().collect(),
+        }
+    }
+
+    /// Notes every blob entry of one tree that the database lacks.
+    pub fn record(&self, missing: &mut IdSet<Oid>, oid: Oid, data: &[u8]) {
+        for (mode, name, child) in tree_entries(data) {
+            if EntryView::new(&oid, mode, name, &child).is_blob() && !self.present.contains(&child) {
+                missing.insert(child);
             }
-        },
-    )?;
-    let all: IdSet<Oid> = states.into_iter().flatten().collect();
-    Ok(all.len())
+        }
+    }
+
+    /// The number of distinct missing blobs over every worker's set.
+    pub fn count(per_worker: impl IntoIterator<Item = IdSet<Oid>>) -> usize {
+        let all: IdSet<Oid> = per_worker.into_iter().flatten().collect();
+        all.len()
+    }
 }
 
 /// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`).
@@ -307,13 +469,13 @@ type EnvFiles = Rc<[(Vec<u8>, Oid)]>;
 pub fn env_file_commits(
     repo: &Repo,
     commits: &[CommitRecord],
-    interesting: &IdSet<u64>,
+    interesting: &IdSet<TreeKey>,
     cache: &TreeCache,
 ) -> Vec<(String, String)> {
     fn walk(
         repo: &Repo,
         tree: Oid,
-        interesting: &IdSet<u64>,
+        interesting: &IdSet<TreeKey>,
         cache: &TreeCache,
         memo: &mut IdMap<Oid, EnvFiles>,
     ) -> EnvFiles {
@@ -382,7 +544,7 @@ pub struct TreeWalker<'a> {
     pub seen_blobs: IdSet<Oid>,
     pub missing_trees: IdSet<Oid>,
     /// When known, only these trees (by [`key`]) can hold a target; others are not read.
-    interesting: Option<IdSet<u64>>,
+    interesting: Option<IdSet<TreeKey>>,
     /// Their relevant entries, read in one pass.
     cache: Option<std::rc::Rc<TreeCache>>,
 }
@@ -409,7 +571,7 @@ impl<'a> TreeWalker<'a> {
     }
 
     /// Limits reading to the trees a [`tree_pass`] closure found, with their entries from `cache`.
-    pub fn restrict_to(&mut self, interesting: IdSet<u64>, cache: std::rc::Rc<TreeCache>) {
+    pub fn restrict_to(&mut self, interesting: IdSet<TreeKey>, cache: std::rc::Rc<TreeCache>) {
         self.interesting = Some(interesting);
         self.cache = Some(cache);
     }

@@ -292,3 +292,67 @@ fn unset_new_token_variable_stops_before_revoking() {
     assert!(stub.requests().is_empty());
     assert_eq!(before, snapshot(&repo.path));
 }
+
+/// The rewrite pattern's uniqueness is decided inside the scan's one pass (no pass per pattern): a
+/// look-alike that only the narrowest pattern matches (same visible start and end, in a blob and in a
+/// commit message) makes the plan widen, exactly as a full search of every object says it must.
+#[test]
+fn rewrite_pattern_widens_past_a_look_alike_found_in_the_same_pass() {
+    let old = fake_hf_token();
+    let repo = leaked_repo(&old);
+    // Differs from the token in the first hidden character only.
+    let flipped = if old.as_bytes()[5] == b'a' { "b" } else { "a" };
+    let look_alike = format!("{}{}{}", &old[..5], flipped, &old[6..]);
+    repo.commit_file(
+        "docs/example.txt",
+        format!("HF_TOKEN={look_alike}\n"),
+        "Document the variable",
+    );
+    repo.commit_file("notes.txt", "x\n", &format!("see {look_alike}"));
+    let secret = unleak::secret::Secret::new(&old, "test");
+    let candidates = unleak::filter_repo::regex_candidates(&secret);
+    assert_eq!(candidates.len(), 3);
+
+    // The simple way: every object's bytes, every match of each candidate.
+    let mut git = std::process::Command::new("git");
+    scrub(&mut git)
+        .args(["-C", repo.path.to_str().unwrap()])
+        .args(["cat-file", "--batch-all-objects", "--batch"]);
+    let out = git.output().unwrap();
+    assert!(out.status.success());
+    let unique = |pattern: &str| {
+        regex::bytes::Regex::new(pattern)
+            .unwrap()
+            .find_iter(&out.stdout)
+            .all(|m| m.as_bytes() == old.as_bytes())
+    };
+    assert!(!unique(&candidates[0]));
+    let expected = candidates.iter().find(|p| unique(p)).unwrap();
+    assert_eq!(expected, &candidates[1]);
+
+    let run = Unleak::new(&repo.path)
+        .args(&["respond", "--dry-run", "--offline", "--format", "json"])
+        .run();
+    run.assert_hides(&old);
+    let plan = run.json()["rewrite_plan"].as_str().unwrap().to_string();
+    assert!(plan.contains(&format!("regex:{expected}==>")), "{plan}");
+    assert!(
+        !plan.contains(&format!("regex:{}==>", candidates[0])),
+        "{plan}"
+    );
+}
+
+/// Without a look-alike the narrowest pattern is kept: the pass saw the visible start only in the token.
+#[test]
+fn rewrite_pattern_stays_narrow_when_only_the_token_matches() {
+    let old = fake_hf_token();
+    let repo = leaked_repo(&old);
+    let secret = unleak::secret::Secret::new(&old, "test");
+    let narrowest = &unleak::filter_repo::regex_candidates(&secret)[0];
+    let run = Unleak::new(&repo.path)
+        .args(&["respond", "--dry-run", "--offline", "--format", "json"])
+        .run();
+    run.assert_hides(&old);
+    let plan = run.json()["rewrite_plan"].as_str().unwrap().to_string();
+    assert!(plan.contains(&format!("regex:{narrowest}==>")), "{plan}");
+}

@@ -781,3 +781,56 @@ fn worktree_token_across_a_chunk_boundary() {
         ["dataset.csv"]
     );
 }
+
+/// A token carried by thousands of commits, each with its own root tree: more trees lead to it than are
+/// read one by one, so the scan loads them in one tree-only pass. The answer is the same: one commit
+/// introduced it at its path, and the branch still carries it.
+#[test]
+fn a_token_under_thousands_of_trees_is_mapped_through_the_tree_cache() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let mut stream = String::new();
+    let commits = 2300;
+    for i in 1..=commits {
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter T <t@example.com> {} +0000\ndata 2\nc\n",
+            1_704_067_200 + i * 60
+        ));
+        let counter = format!("{i}\n");
+        stream.push_str(&format!(
+            "M 100644 inline counter.txt\ndata {}\n{counter}",
+            counter.len()
+        ));
+        if i == 7 {
+            let env = format!("HF_TOKEN={token}\n");
+            stream.push_str(&format!(
+                "M 100644 inline config/.env\ndata {}\n{env}",
+                env.len()
+            ));
+        }
+        stream.push('\n');
+    }
+    let mut git = std::process::Command::new("git");
+    scrub(&mut git)
+        .args(["fast-import", "--quiet"])
+        .current_dir(&repo.path)
+        .stdin(std::process::Stdio::piped());
+    let mut child = git.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let introducing = repo.rev("main~2293");
+
+    let (run, report) = scan_json_at(&repo.path, &token, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["commit"], introducing.as_str());
+    assert_eq!(findings[0]["path"], "config/.env");
+    assert_eq!(strings(&findings[0]["refs"]), vec!["refs/heads/main"]);
+}
