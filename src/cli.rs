@@ -187,7 +187,7 @@ pub struct RespondArgs {
         value_name = "HOW",
         help_heading = "Answers (for scripts and CI)"
     )]
-    pub revoke: Option<crate::playbook::RevokeMethod>,
+    pub revoke: Option<RevokeArg>,
 
     /// Read the new token from this environment variable.
     #[arg(
@@ -228,13 +228,13 @@ pub struct RespondArgs {
     /// Binary files holding the token (git-filter-repo's --replace-text skips them): mask the token in
     /// place (same length, the file still loads) or strip the blobs from history [default: ask; else mask].
     #[arg(long, value_enum, value_name = "HOW", help_heading = "History rewrite")]
-    pub binary: Option<crate::filter_repo::BinaryMode>,
+    pub binary: Option<BinaryArg>,
 
     /// The text that replaces the token in files and messages (not valid in every format, e.g. YAML).
     #[arg(
         long,
         value_name = "TEXT",
-        default_value = crate::filter_repo::REPLACEMENT,
+        default_value = "***REMOVED***",
         help_heading = "History rewrite"
     )]
     pub replacement: String,
@@ -259,6 +259,28 @@ pub struct RespondArgs {
     /// Output format: human narrative, or the incident record as JSON on stdout (narrative on stderr).
     #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Outputs")]
     pub format: Format,
+}
+
+/// How `respond --revoke` revokes the old token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RevokeArg {
+    /// The no-login revoke API (`POST /api/credentials/revoke`).
+    Api,
+    /// The settings page, by hand.
+    Browser,
+    /// Do not revoke now (the step stays open).
+    Skip,
+}
+
+/// What `respond --binary` does with a binary blob that holds the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BinaryArg {
+    /// Overwrite each copy of the token in place with a mask of the same length (every form: plain,
+    /// base64, UTF-16LE): the file keeps its size and offsets, so most formats still load.
+    Mask,
+    /// Remove those blobs from history (`--strip-blobs-with-ids`): the file vanishes from the commits
+    /// listed; rebuild or re-add it after the rewrite.
+    Strip,
 }
 
 #[derive(Debug, Args)]

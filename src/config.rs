@@ -1,7 +1,10 @@
 //! What the user typed, resolved once into what the program will do. Commands never look at `cli` types
 //! for decisions; they read these structs, so defaults and environment live in one place.
 
-use crate::cli::{Cli, ColorChoice, Format, RespondArgs, ScanArgs, ScopeArgs, TokenArgs};
+use crate::cli::{
+    BinaryArg, Cli, ColorChoice, Format, RespondArgs, RevokeArg, ScanArgs, ScopeArgs, TokenArgs,
+};
+use crate::filter_repo::BinaryMode;
 use crate::playbook::{NewTokenSource, RevokeMethod};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
@@ -133,7 +136,7 @@ pub struct RespondConfig {
     pub literal: bool,
     pub remove_env_files: bool,
     /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
-    pub binary: Option<crate::filter_repo::BinaryMode>,
+    pub binary: Option<BinaryMode>,
     pub replacement: String,
     pub remote: String,
     /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
@@ -161,14 +164,21 @@ impl RespondConfig {
             scope: Scope::from_args(args.scope),
             yes: args.yes,
             dry_run: args.dry_run,
-            revoke: args.revoke,
+            revoke: args.revoke.map(|r| match r {
+                RevokeArg::Api => RevokeMethod::Api,
+                RevokeArg::Browser => RevokeMethod::Browser,
+                RevokeArg::Skip => RevokeMethod::Skip,
+            }),
             new_token,
             offline: args.offline,
             report: args.report,
             write_script: args.write_script,
             literal: args.literal,
             remove_env_files: args.remove_env_files,
-            binary: args.binary,
+            binary: args.binary.map(|b| match b {
+                BinaryArg::Mask => BinaryMode::Mask,
+                BinaryArg::Strip => BinaryMode::Strip,
+            }),
             replacement: args.replacement,
             remote: args.remote,
             update_key: args.update_key,
@@ -200,5 +210,24 @@ pub fn resolve_repo_path(arg: Option<PathBuf>) -> Result<PathBuf> {
         }
         Some(path) => Ok(path),
         None => std::env::current_dir().context("cannot read the current directory"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// `cli` spells the default replacement as a literal (it imports nothing of ours): it must stay
+    /// the rewrite's own.
+    #[test]
+    fn replacement_default_is_the_rewrites() {
+        let cli = crate::cli::Cli::command();
+        let respond = cli.find_subcommand("respond").expect("respond subcommand");
+        let arg = respond
+            .get_arguments()
+            .find(|a| a.get_id() == "replacement")
+            .expect("--replacement");
+        let default: Vec<_> = arg.get_default_values().iter().collect();
+        assert_eq!(default, [crate::filter_repo::REPLACEMENT]);
     }
 }

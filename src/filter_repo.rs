@@ -28,7 +28,7 @@ pub fn is_binary_for_filter_repo(data: &[u8]) -> bool {
 }
 
 /// What the rewrite does with a binary blob (one `--replace-text` skips) that holds a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BinaryMode {
     /// Overwrite each copy of the token in place with a mask of the same length (every form: plain,
     /// base64, UTF-16LE): the file keeps its size and offsets, so most formats still load.

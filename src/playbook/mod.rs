@@ -23,7 +23,7 @@ use record::{IncidentRecord, StepStatus};
 use std::io::{BufRead, Write};
 
 /// How the old token gets revoked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeMethod {
     /// The no-login revoke API (`POST /api/credentials/revoke`).
     Api,
