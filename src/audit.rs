@@ -137,8 +137,8 @@ pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provi
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Defaults {
-    pub fail_on: Option<crate::cli::FailOn>,
-    pub format: Option<crate::cli::Format>,
+    pub fail_on: Option<Severity>,
+    pub format: Option<crate::report::Format>,
 }
 
 /// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, and a `reason`.

@@ -6,6 +6,7 @@ use crate::cli::{
 };
 use crate::filter_repo::BinaryMode;
 use crate::playbook::{NewTokenSource, RevokeMethod};
+use crate::report;
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -104,7 +105,17 @@ pub struct ScanConfig {
     pub repo: PathBuf,
     pub tokens: TokenSpec,
     pub scope: Scope,
-    pub format: Format,
+    pub format: report::Format,
+}
+
+impl From<Format> for report::Format {
+    fn from(format: Format) -> report::Format {
+        match format {
+            Format::Human => report::Format::Human,
+            Format::Json => report::Format::Json,
+            Format::Sarif => report::Format::Sarif,
+        }
+    }
 }
 
 impl ScanConfig {
@@ -114,7 +125,7 @@ impl ScanConfig {
             repo: resolve_repo_path(args.repo)?,
             tokens: TokenSpec::from_args(args.token),
             scope: Scope::from_args(args.scope),
-            format: args.output.format,
+            format: args.output.format.into(),
         })
     }
 }
@@ -142,7 +153,7 @@ pub struct RespondConfig {
     /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
     pub update_key: Option<String>,
     pub backup: bool,
-    pub format: Format,
+    pub format: report::Format,
     /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once here.
     pub hf_endpoint: String,
 }
@@ -183,7 +194,7 @@ impl RespondConfig {
             remote: args.remote,
             update_key: args.update_key,
             backup: args.backup,
-            format: args.format,
+            format: args.format.into(),
             hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
         })
     }

@@ -125,18 +125,19 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
 
     let format = args
         .format
+        .map(Into::into)
         .or(allowlist.defaults.format)
-        .unwrap_or(crate::cli::Format::Human);
+        .unwrap_or(crate::report::Format::Human);
     super::print_report(&report, format, globals.color)?;
-    let threshold = match args
+    let threshold = args
         .fail_on
+        .map(|level| match level {
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+        })
         .or(allowlist.defaults.fail_on)
-        .unwrap_or(FailOn::Low)
-    {
-        FailOn::High => Severity::High,
-        FailOn::Medium => Severity::Medium,
-        FailOn::Low => Severity::Low,
-    };
+        .unwrap_or(Severity::Low);
     Ok(ExitCode::for_search(
         audit::fails(&report, threshold),
         &report.completeness,

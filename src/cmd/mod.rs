@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// Renders a finished report on stdout in the chosen format.
 fn print_report(
     report: &crate::report::Report,
-    format: crate::cli::Format,
+    format: crate::report::Format,
     color: bool,
 ) -> Result<()> {
     use std::io::Write;

@@ -1,10 +1,10 @@
 //! `unleak respond`: the guided playbook.
 
-use crate::cli::Format;
 use crate::config::RespondConfig;
 use crate::exit_codes::ExitCode;
 use crate::playbook::{self, Io};
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use crate::report::Format;
 use anyhow::Result;
 use std::io::Write;
 

@@ -222,7 +222,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
             v.clean = false;
         }
     }
-    super::print_report(&report, args.output.format, globals.color)?;
+    super::print_report(&report, args.output.format.into(), globals.color)?;
     if never_found > 0 && !found {
         return Ok(ExitCode::Unconfirmed);
     }

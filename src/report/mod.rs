@@ -296,17 +296,29 @@ pub struct Stats {
     pub pass_ms: u64,
 }
 
+/// The output formats a report renders to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// For people: grouped by token, then by introducing commit.
+    Human,
+    /// One JSON document (docs/report-format.md).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning (docs/sarif.md).
+    Sarif,
+}
+
 /// Renders a report in the chosen format; the one place commands go through.
 pub fn render(
     report: &Report,
-    format: crate::cli::Format,
+    format: Format,
     style: human::Style,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        crate::cli::Format::Human => human::render(report, style, out),
-        crate::cli::Format::Json => json::render(report, out),
-        crate::cli::Format::Sarif => sarif::render(report, out),
+        Format::Human => human::render(report, style, out),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
     }
 }
 

@@ -143,7 +143,7 @@ fn scripted_prompts_drive_the_whole_flow() {
         remote: "origin".into(),
         update_key: None,
         backup: false,
-        format: unleak::cli::Format::Human,
+        format: unleak::report::Format::Human,
         hf_endpoint: stub.endpoint.clone(),
     };
     let mut prompter = ScriptedPrompter::new([

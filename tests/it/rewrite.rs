@@ -747,7 +747,7 @@ fn respond_asks_about_binary_files() {
         remote: "origin".into(),
         update_key: None,
         backup: false,
-        format: unleak::cli::Format::Human,
+        format: unleak::report::Format::Human,
         // --offline: never contacted.
         hf_endpoint: "http://127.0.0.1:9".into(),
     };
