@@ -2,12 +2,14 @@
 //! exit threshold, and a preview of what the playbook would do. The scan itself is the scan engine's
 //! (`scan::scan_with` with every provider pattern).
 
-use crate::report::{Finding, HygieneIssue, Report, SecretSummary, Severity, Warning};
+use crate::model::{
+    Finding, HygieneIssue, PlaybookPreview, Report, SecretSummary, Severity, Warning,
+};
 use crate::scan::repo::Repo;
 use crate::secret::Secret;
 use crate::{dotenv, hygiene, providers};
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -488,19 +490,6 @@ fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> H
     }
 }
 
-/// What the playbook would do for one leaked token (computed, not run: no prompt, network or write).
-#[derive(Debug, Clone, Serialize)]
-pub struct PlaybookPreview {
-    pub secret: crate::report::SecretRef,
-    pub provider: Option<String>,
-    /// Where and how to revoke it.
-    pub revoke: String,
-    /// The filter-repo expression `unleak respond` would start from (checked for uniqueness at respond
-    /// time; widened or replaced by `--literal` if it matches other text).
-    pub rewrite_expression: Option<String>,
-    pub rewrite_messages: bool,
-}
-
 pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPreview> {
     report
         .secrets
@@ -522,7 +511,7 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
             };
             let mine = report.findings.iter().filter(|f| f.secret.fingerprint == summary.secret.fingerprint);
             let rewrite_messages = mine.clone().any(|f| {
-                matches!(f.location, crate::report::Location::CommitMessage | crate::report::Location::TagMessage)
+                matches!(f.location, crate::model::Location::CommitMessage | crate::model::Location::TagMessage)
             });
             Some(PlaybookPreview {
                 secret: summary.secret.clone(),
@@ -552,7 +541,7 @@ pub fn line_allows(bytes: &[u8], offset: usize) -> bool {
 pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
     let before = report.findings.len();
     report.findings.retain(|f| {
-        if f.location != crate::report::Location::Blob || f.line.is_none() {
+        if f.location != crate::model::Location::Blob || f.line.is_none() {
             return true;
         }
         let Ok(oid) = git2::Oid::from_str(&f.object) else {

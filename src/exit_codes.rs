@@ -20,10 +20,11 @@ pub enum ExitCode {
 impl ExitCode {
     /// The answer of scan, audit and verify: found (1) wins; else clean (0) only when the scan could
     /// read everything or the user accepted that it could not (`--allow-incomplete`); else incomplete (2).
-    pub fn for_search(found: bool, completeness: &crate::report::Completeness) -> ExitCode {
+    /// `allows_clean` is `Completeness::allows_clean` of the report.
+    pub fn for_search(found: bool, allows_clean: bool) -> ExitCode {
         if found {
             ExitCode::Found
-        } else if completeness.allows_clean() {
+        } else if allows_clean {
             ExitCode::Clean
         } else {
             ExitCode::Incomplete

@@ -5,8 +5,7 @@
 //! replace file, which [`RewritePlan::write_script`] creates 0600 in a private temp dir and the script
 //! deletes on exit. Everything else (steps, script, regex replace file) names tokens by redaction only.
 
-use crate::report::{Finding, Location, Report};
-use crate::scan::matcher::Encoding;
+use crate::model::{Encoding, Finding, Location, Report};
 use crate::secret::Secret;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
@@ -1478,7 +1477,7 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{RepositoryInfo, SecretRef, Stats, Tool};
+    use crate::model::{RepositoryInfo, SecretRef, Stats, Tool};
 
     /// Built at run time, never a realistic literal in the tree.
     fn token() -> String {
@@ -1515,7 +1514,7 @@ mod tests {
                 pushed: true,
                 remotes: vec!["origin".into()],
                 rule: None,
-                severity: crate::report::Severity::High,
+                severity: crate::model::Severity::High,
             })
             .collect();
         Report {

@@ -6,7 +6,7 @@ use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
 use crate::liveness::Checker;
-use crate::report::{self, Severity, Warning};
+use crate::model::{self, Severity, Warning};
 use crate::scan::{self, patterns::PatternSet, repo::Repo, ScanOptions};
 use crate::secret::Secret;
 use crate::{dotenv, providers, tokens};
@@ -140,14 +140,14 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         .unwrap_or(Severity::Low);
     Ok(ExitCode::for_search(
         audit::fails(&report, threshold),
-        &report.completeness,
+        report.completeness.allows_clean(),
     ))
 }
 
 /// Labels each token live, dead or unknown (with why) by its issuer's read-only identity call. A token
 /// confirmed dead is no longer a live credential: its findings drop to low severity (still reported, so
 /// history gets cleaned, but `--fail-on medium` no longer fails on a rotated token).
-fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
+fn verify_live(report: &mut model::Report, secrets: &[Secret]) -> Result<()> {
     let checker = Checker::new(false);
     let mut dead = HashSet::new();
     for summary in &mut report.secrets {
@@ -182,8 +182,8 @@ fn range_report(
     patterns: &PatternSet,
     since: Option<&str>,
     range: Option<&str>,
-) -> Result<(report::Report, Vec<Secret>)> {
-    use crate::report::{Finding, SecretRef, SecretSummary};
+) -> Result<(model::Report, Vec<Secret>)> {
+    use crate::model::{Finding, SecretRef, SecretSummary};
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
     let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
@@ -264,11 +264,11 @@ fn range_report(
         })
         .collect();
     let elapsed = started.elapsed().as_millis() as u64;
-    let report = report::Report {
-        format_version: report::FORMAT_VERSION,
+    let report = model::Report {
+        format_version: model::FORMAT_VERSION,
         tool: Default::default(),
         command: "audit".to_string(),
-        repository: report::RepositoryInfo {
+        repository: model::RepositoryInfo {
             path: repo
                 .workdir
                 .as_deref()
@@ -295,8 +295,8 @@ fn range_report(
         verification: None,
         // The range is the whole question here: history outside it (a shallow CI checkout's) is not
         // part of the answer, so only what the range could not read would make it incomplete.
-        completeness: report::Completeness::new(false, repo.partial, 0, 0),
-        stats: report::Stats {
+        completeness: model::Completeness::new(false, repo.partial, 0, 0),
+        stats: model::Stats {
             commits: commits.len() as u64,
             elapsed_ms: elapsed,
             ..Default::default()

@@ -5,8 +5,8 @@
 use crate::cli::{HookAction, HookArgs, HookKind};
 use crate::config::{resolve_repo_path, Globals};
 use crate::exit_codes::ExitCode;
+use crate::model::Encoding;
 use crate::sanitize::for_terminal;
-use crate::scan::matcher::Encoding;
 use crate::scan::patterns::PatternSet;
 use crate::scan::repo::Repo;
 use crate::scan::staged::{self, StagedFinding};
@@ -161,8 +161,8 @@ fn check_push(path: &Path) -> Result<ExitCode> {
     for f in &found {
         let short = f.commit.to_string()[..10].to_string();
         let place = match (f.found.location, f.found.line) {
-            (crate::report::Location::CommitMessage, _) => "commit message".to_string(),
-            (crate::report::Location::Path, _) => format!("{} (file name)", f.found.path),
+            (crate::model::Location::CommitMessage, _) => "commit message".to_string(),
+            (crate::model::Location::Path, _) => format!("{} (file name)", f.found.path),
             (_, Some(line)) => format!("{}:{line}", f.found.path),
             (_, None) => f.found.path.clone(),
         };
@@ -250,7 +250,7 @@ fn write_block(findings: &[StagedFinding], err: &mut dyn Write) -> std::io::Resu
     )?;
     for finding in findings {
         let place = match (finding.location, finding.line) {
-            (crate::report::Location::Path, _) => format!("{} (file name)", finding.path),
+            (crate::model::Location::Path, _) => format!("{} (file name)", finding.path),
             (_, Some(line)) => format!("{}:{line}", finding.path),
             (_, None) => finding.path.clone(),
         };

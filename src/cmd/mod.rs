@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Renders a finished report on stdout in the chosen format.
 fn print_report(
-    report: &crate::report::Report,
+    report: &crate::model::Report,
     format: crate::report::Format,
     color: bool,
 ) -> Result<()> {

@@ -2,8 +2,8 @@
 
 use crate::config::ScanConfig;
 use crate::exit_codes::ExitCode;
+use crate::model::Warning;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::report::Warning;
 use crate::scan::{self, repo::Repo, ScanOptions};
 use crate::tokens;
 use anyhow::Result;
@@ -41,5 +41,8 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     }
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
     super::print_report(&report, config.format, config.globals.color)?;
-    Ok(ExitCode::for_search(report.found(), &report.completeness))
+    Ok(ExitCode::for_search(
+        report.found(),
+        report.completeness.allows_clean(),
+    ))
 }

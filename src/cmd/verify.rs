@@ -4,9 +4,9 @@
 use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
 use crate::exit_codes::ExitCode;
+use crate::model::{self, Warning};
 use crate::playbook::record;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::report::{self, Warning};
 use crate::scan::{self, matcher::Matcher, patterns::PatternSet, repo::Repo, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{bail, Context, Result};
@@ -226,7 +226,10 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     if never_found > 0 && !found {
         return Ok(ExitCode::Unconfirmed);
     }
-    Ok(ExitCode::for_search(found, &report.completeness))
+    Ok(ExitCode::for_search(
+        found,
+        report.completeness.allows_clean(),
+    ))
 }
 
 /// How long a `git clone` of the remote may take in all, and how slow it may get before git gives up.
@@ -463,7 +466,7 @@ fn by_fingerprint(
     fingerprints: &[String],
     patterns: &PatternSet,
     options: &ScanOptions,
-) -> Result<(report::Report, Matcher)> {
+) -> Result<(model::Report, Matcher)> {
     // Values with a wanted fingerprint, in every form the plaintext scan searches; then a plain scan
     // for them (and any given in plaintext), so both paths report the same findings.
     let mut all: Vec<crate::secret::Secret> = secrets.to_vec();
@@ -481,8 +484,8 @@ fn by_fingerprint(
             .iter()
             .any(|s| &s.secret.fingerprint == fingerprint)
         {
-            report.secrets.push(report::SecretSummary {
-                secret: report::SecretRef {
+            report.secrets.push(model::SecretSummary {
+                secret: model::SecretRef {
                     redacted: "(fingerprint only)".into(),
                     fingerprint: fingerprint.clone(),
                 },

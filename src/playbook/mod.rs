@@ -9,9 +9,9 @@ pub mod record;
 mod revoke;
 
 use crate::config::RespondConfig;
+use crate::model::Report;
 use crate::prompt::Prompter;
 use crate::providers;
-use crate::report::Report;
 use crate::scan::{self, repo::Repo, ScanOptions};
 use crate::secret::Secret;
 use crate::tokens;
@@ -956,7 +956,7 @@ pub fn binary_blobs(repo: &Repo, report: &Report) -> std::collections::BTreeSet<
     for f in report
         .findings
         .iter()
-        .filter(|f| f.location == crate::report::Location::Blob)
+        .filter(|f| f.location == crate::model::Location::Blob)
     {
         if out.contains(&f.object) {
             continue;

@@ -1,7 +1,7 @@
 //! Human rendering: grouped by token, then by introducing commit. Untrusted text (paths, messages, author
 //! names) is escaped; colors only when asked for.
 
-use super::{Finding, Location, Report};
+use crate::model::{Finding, Location, Report};
 use crate::sanitize::for_terminal;
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -8,7 +8,7 @@
 //! `.git/tag/<id>`, `.git/blob/<id>` (git never tracks a path under `.git/`, so it cannot be mistaken
 //! for a real file), with a logical location and the message naming the object too.
 
-use super::{Finding, HygieneIssue, Location, Report, Severity};
+use crate::model::{Finding, HygieneIssue, Location, Report, Severity};
 use crate::providers::{self, Confidence};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -73,7 +73,7 @@ pub fn document(report: &Report) -> Value {
         "results": results,
         "properties": {
             "unleak/command": report.command,
-            "unleak/formatVersion": super::FORMAT_VERSION,
+            "unleak/formatVersion": crate::model::FORMAT_VERSION,
         },
     });
     if let Some(head) = &report.repository.head {

@@ -2,30 +2,11 @@
 //! alignments, so a token inside a longer base64 string is found too) and UTF-16LE. All needles are
 //! searched in a single pass over each object.
 
+use crate::model::Encoding;
 use crate::secret::Secret;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine;
-use serde::Serialize;
 use std::fmt;
-
-/// The form in which a token was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Encoding {
-    Plain,
-    Base64,
-    Utf16le,
-}
-
-impl Encoding {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Plain => "plain",
-            Encoding::Base64 => "base64",
-            Encoding::Utf16le => "utf16le",
-        }
-    }
-}
 
 /// What a needle stands for; the needle bytes themselves live only inside the automaton.
 #[derive(Clone, Copy, Debug)]

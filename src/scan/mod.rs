@@ -11,15 +11,15 @@ pub mod repo;
 pub mod staged;
 pub mod verify;
 
-use crate::report::{
-    Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Severity, Stats, Tool,
-    Warning,
+use crate::model::{
+    Encoding, Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Severity, Stats,
+    Tool, Warning,
 };
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
-use matcher::{Encoding, Matcher};
+use matcher::Matcher;
 use objects::{ObjectHits, PassResult};
 use patterns::PatternSet;
 use provenance::{Containment, TreeWalker};
@@ -439,7 +439,7 @@ fn scan_inner(
     let summaries = summarize(secrets, &findings, &live, &pass, &contained);
     let commits = pass.commits.len() as u64;
     let report = Report {
-        format_version: crate::report::FORMAT_VERSION,
+        format_version: crate::model::FORMAT_VERSION,
         tool: Tool::default(),
         command: options.command.to_string(),
         repository: RepositoryInfo {
@@ -461,7 +461,7 @@ fn scan_inner(
         hygiene: Vec::new(),
         playbook: Vec::new(),
         verification: None,
-        completeness: crate::report::Completeness::new(
+        completeness: crate::model::Completeness::new(
             repo.shallow,
             repo.partial,
             pass.unreadable.len() as u64,

@@ -1,6 +1,7 @@
 //! The git side of the scan, through git2: opening a repository, its refs, reflogs, stash entries,
 //! remotes, index and working tree. Kept in one module so the rest of unleak sees plain data.
 
+use crate::model::RemoteInfo;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{ObjectType, Oid, Repository};
 use std::path::{Path, PathBuf};
@@ -39,13 +40,6 @@ pub enum TipKind {
     Stash,
     /// Any other reflog entry: local history only, expires with `git reflog expire`.
     Reflog,
-}
-
-/// A remote and its URL with any credentials masked.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RemoteInfo {
-    pub name: String,
-    pub url: Option<String>,
 }
 
 impl Repo {

@@ -2,10 +2,10 @@
 //! Only the blobs that differ from HEAD are read, so the check costs what the commit changes, not what
 //! the history holds (that is `unleak audit`'s job).
 
-use super::matcher::{Encoding, Matcher};
+use super::matcher::Matcher;
 use super::patterns::{PatternHit, PatternSet};
 use super::repo::Repo;
-use crate::report::{Location, SecretRef};
+use crate::model::{Encoding, Location, SecretRef};
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use anyhow::{Context, Result};

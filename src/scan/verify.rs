@@ -3,35 +3,10 @@
 //! `ORIG_HEAD`, `FETCH_HEAD`, packed refs…) still carries the token.
 
 use super::repo::Repo;
+use crate::model::{FirstChanged, Verification};
 use anyhow::{Context, Result};
 use git2::Oid;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// What `unleak verify` adds to a scan.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Verification {
-    /// The commits filter-repo reported as first changed, and whether anything still has them.
-    pub first_changed: Vec<FirstChanged>,
-    /// Files under the git directory (outside `objects/`) that hold the token.
-    pub git_dir_files: Vec<String>,
-    /// Files unleak itself leaves in the work tree (`.env` backups, the temp file of an interrupted
-    /// write) that hold the token: an ignored one is invisible to the scan of the work tree.
-    pub leftover_files: Vec<String>,
-    /// Refs a rewrite leaves behind (`refs/original/*`, `refs/replace/*`), held or not.
-    pub leftover_refs: Vec<String>,
-    /// True when nothing carries the token and every first changed commit is gone.
-    pub clean: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FirstChanged {
-    pub commit: String,
-    /// The old commit is still in the object database.
-    pub exists: bool,
-    /// Refs that still contain it (any one means the old history is still served).
-    pub refs: Vec<String>,
-}
 
 /// Files under the git directory larger than this are not read (packs live under `objects/`).
 const MAX_GIT_FILE: u64 = 64 * 1024 * 1024;

@@ -7,7 +7,8 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use unleak::report::{sarif, HygieneIssue, Report, Severity};
+use unleak::model::{HygieneIssue, Report, Severity};
+use unleak::report::sarif;
 use unleak::secret::Secret;
 
 /// The schema, as CI lays it out: `../shared/schemas/` beside the repository root.
