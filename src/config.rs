@@ -7,6 +7,7 @@ use crate::cli::{
 use crate::filter_repo::BinaryMode;
 use crate::playbook::{NewTokenSource, RevokeMethod};
 use crate::report;
+use crate::tokens::TokenSpec;
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -38,39 +39,18 @@ impl Globals {
     }
 }
 
-/// Where tokens come from, in the user's terms; `tokens::collect` reads them.
-#[derive(Debug, Clone, Default)]
-pub struct TokenSpec {
-    /// An explicitly named .env file (else `.env` at the work tree's root).
-    pub env_file: Option<PathBuf>,
-    /// Keys to read from it (empty: `HF_TOKEN`).
-    pub keys: Vec<String>,
-    pub token_env: Option<String>,
-    pub stdin: bool,
-    pub all_keys: bool,
-}
-
-impl TokenSpec {
-    pub fn from_args(args: TokenArgs) -> TokenSpec {
-        if let Some(name) = &args.token_env {
-            crate::child::hide_var(name); // it holds a token: no child process may inherit it
-        }
-        TokenSpec {
-            env_file: args.env_file,
-            keys: args.keys,
-            token_env: args.token_env,
-            stdin: args.token_stdin,
-            all_keys: args.all_keys,
-        }
+/// The token flags, as a [`TokenSpec`]. A `--token-env` variable is hidden from every child process
+/// from here on: it holds a token.
+pub fn token_spec(args: TokenArgs) -> TokenSpec {
+    if let Some(name) = &args.token_env {
+        crate::child::hide_var(name); // it holds a token: no child process may inherit it
     }
-
-    /// True when the user named no source, so the default chain (.env, $HF_TOKEN, prompt) applies.
-    pub fn is_default(&self) -> bool {
-        self.env_file.is_none()
-            && self.keys.is_empty()
-            && self.token_env.is_none()
-            && !self.stdin
-            && !self.all_keys
+    TokenSpec {
+        env_file: args.env_file,
+        keys: args.keys,
+        token_env: args.token_env,
+        stdin: args.token_stdin,
+        all_keys: args.all_keys,
     }
 }
 
@@ -123,7 +103,7 @@ impl ScanConfig {
         Ok(ScanConfig {
             globals: globals.clone(),
             repo: resolve_repo_path(args.repo)?,
-            tokens: TokenSpec::from_args(args.token),
+            tokens: token_spec(args.token),
             scope: Scope::from_args(args.scope),
             format: args.output.format.into(),
         })
@@ -171,7 +151,7 @@ impl RespondConfig {
         Ok(RespondConfig {
             globals: globals.clone(),
             repo: resolve_repo_path(args.repo)?,
-            tokens: TokenSpec::from_args(args.token),
+            tokens: token_spec(args.token),
             scope: Scope::from_args(args.scope),
             yes: args.yes,
             dry_run: args.dry_run,

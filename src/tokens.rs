@@ -2,7 +2,6 @@
 //! variable, stdin, or a hidden prompt. Never from a command-line argument, so no token reaches shell
 //! history or `ps`.
 
-use crate::config::TokenSpec;
 use crate::dotenv;
 use crate::prompt::Prompter;
 use crate::secret::Secret;
@@ -12,6 +11,29 @@ use std::path::{Path, PathBuf};
 
 /// The key read when the user names none.
 pub const DEFAULT_KEY: &str = "HF_TOKEN";
+
+/// Where tokens come from, in the user's terms; `tokens::collect` reads them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenSpec {
+    /// An explicitly named .env file (else `.env` at the work tree's root).
+    pub env_file: Option<PathBuf>,
+    /// Keys to read from it (empty: `HF_TOKEN`).
+    pub keys: Vec<String>,
+    pub token_env: Option<String>,
+    pub stdin: bool,
+    pub all_keys: bool,
+}
+
+impl TokenSpec {
+    /// True when the user named no source, so the default chain (.env, $HF_TOKEN, prompt) applies.
+    pub fn is_default(&self) -> bool {
+        self.env_file.is_none()
+            && self.keys.is_empty()
+            && self.token_env.is_none()
+            && !self.stdin
+            && !self.all_keys
+    }
+}
 
 /// Tokens found, plus notes for the user (e.g. a duplicated key in `.env`).
 #[derive(Debug, Default)]

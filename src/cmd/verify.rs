@@ -2,7 +2,7 @@
 //! the post-rewrite checks; exit 0 only when nothing carries the token.
 
 use crate::cli::VerifyArgs;
-use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
+use crate::config::{resolve_repo_path, token_spec, Globals, Scope};
 use crate::exit_codes::ExitCode;
 use crate::model::{self, Warning};
 use crate::playbook::record;
@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let repo_path = resolve_repo_path(args.repo)?;
     let local = Repo::open(&repo_path)?;
-    let spec = TokenSpec::from_args(args.token);
+    let spec = token_spec(args.token);
     let scope = Scope::from_args(args.scope);
 
     // The incident `respond` remembered in the git dir, and one named with --record.
