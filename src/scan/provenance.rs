@@ -443,7 +443,8 @@ impl MissingBlobs {
     /// Notes every blob entry of one tree that the database lacks.
     pub fn record(&self, missing: &mut IdSet<Oid>, oid: Oid, data: &[u8]) {
         for (mode, name, child) in tree_entries(data) {
-            if EntryView::new(&oid, mode, name, &child).is_blob() && !self.present.contains(&child) {
+            if EntryView::new(&oid, mode, name, &child).is_blob() && !self.present.contains(&child)
+            {
                 missing.insert(child);
             }
         }
