@@ -53,18 +53,18 @@ impl HfApi {
 
     pub fn new(endpoint: &str) -> Result<HfApi> {
         let endpoint = endpoint.trim().trim_end_matches('/').to_string();
-        let loopback = [
-            "http://127.",
-            "http://localhost:",
-            "http://localhost/",
-            "http://[::1]",
-        ]
-        .iter()
-        .any(|p| endpoint.starts_with(p));
-        if !endpoint.starts_with("https://") && !loopback {
-            bail!(
-                "HF_ENDPOINT {endpoint} is not https: a token is only sent over TLS (or to a loopback test server)"
-            );
+        let shown = crate::sanitize::for_terminal(&endpoint).into_owned();
+        let parsed = url::Url::parse(&endpoint)
+            .with_context(|| format!("HF_ENDPOINT {shown} is not a URL"))?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            bail!("HF_ENDPOINT {shown} carries user information (`user@`): refused, since the host it names is not where it appears to point");
+        }
+        match parsed.scheme() {
+            "https" if parsed.host().is_some() => {}
+            "http" if is_loopback(&parsed) => {}
+            _ => bail!(
+                "HF_ENDPOINT {shown} is not https: a token is only sent over TLS (or to a loopback test server)"
+            ),
         }
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(30))
@@ -125,6 +125,18 @@ impl HfApi {
     }
 }
 
+/// Whether the URL's real host (as the HTTP client will connect to it) is loopback: an IP literal in
+/// 127.0.0.0/8 or `::1`, or exactly `localhost`. A prefix test on the text would let `127.evil.example` or
+/// `127.0.0.1@elsewhere` through.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 fn transport_error(err: ureq::Error, url: &str) -> anyhow::Error {
     // ureq's messages name the URL and the cause, never headers or bodies.
     anyhow::anyhow!("cannot reach {url}: {err}")
@@ -157,6 +169,20 @@ mod tests {
     fn refuses_plain_http_to_remote_hosts() {
         assert!(HfApi::new("http://example.com").is_err());
         assert!(HfApi::new("http://127.0.0.1:8080/").is_ok());
+        assert!(HfApi::new("http://127.1.2.3:8080").is_ok());
+        assert!(HfApi::new("http://localhost:8080").is_ok());
+        assert!(HfApi::new("http://[::1]:8080").is_ok());
+        // The host is what follows `@`: 192.0.2.2, not loopback.
+        assert!(HfApi::new("http://127.0.0.1@192.0.2.2:8080").is_err());
+        assert!(HfApi::new("http://127.0.0.1:x@192.0.2.2:8080").is_err());
+        assert!(HfApi::new("https://user@hf.co").is_err());
+        // Names that merely start like a loopback address.
+        assert!(HfApi::new("http://127.0.0.1.nip.io:8080").is_err());
+        assert!(HfApi::new("http://127.example.com").is_err());
+        assert!(HfApi::new("http://localhost.example.com").is_err());
+        assert!(HfApi::new("http://[::2]:8080").is_err());
+        assert!(HfApi::new("ftp://127.0.0.1").is_err());
+        assert!(HfApi::new("not a url").is_err());
         assert_eq!(
             HfApi::new("https://hf.co/").unwrap().endpoint(),
             "https://hf.co"
