@@ -272,16 +272,6 @@ pub fn scan_with(
         }
     }
     let mut findings = builder.findings;
-    // Untrusted text can itself hold a token (a tag subject, a file name, an author field): the report
-    // repeats none of it verbatim.
-    for finding in &mut findings {
-        for text in [&mut finding.path, &mut finding.summary, &mut finding.author]
-            .into_iter()
-            .flatten()
-        {
-            *text = scrub_text(&matcher, secrets, std::mem::take(text));
-        }
-    }
     findings.sort_by(|a, b| {
         (
             &a.secret.fingerprint,
@@ -340,6 +330,10 @@ pub fn scan_with(
             pass_ms: (passed - enumerated).as_millis() as u64,
         },
     };
+    // Untrusted text can itself hold a token (a tag subject, a file name, an author field, a branch,
+    // tag or remote name, a remote URL): the report repeats none of it verbatim.
+    let mut report = report;
+    report.scrub_untrusted(|text| scrub_text(&matcher, secrets, text));
     Ok(ScanOutput {
         report,
         secrets: secrets.to_vec(),
