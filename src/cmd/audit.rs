@@ -5,7 +5,7 @@ use crate::audit::{self, Allowlist};
 use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
-use crate::playbook::hf_api::{HfApi, TokenStatus};
+use crate::playbook::hf_api::{HfApi, TokenStatus, TransportError};
 use crate::report::{self, Severity, Warning};
 use crate::scan::{self, patterns::PatternSet, repo::Repo, ScanOptions};
 use crate::secret::Secret;
@@ -105,6 +105,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
 /// Labels each Hugging Face token live, dead or unknown with the read-only whoami call.
 fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
     let api = HfApi::from_env()?;
+    let mut unknown = Vec::new();
     for summary in &mut report.secrets {
         let Some(secret) = secrets
             .iter()
@@ -114,18 +115,33 @@ fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
         };
         let is_hf = providers::identify(secret.expose())
             .is_some_and(|p| p.id == providers::HUGGING_FACE.id);
-        summary.live = Some(
-            if !is_hf {
-                "unknown"
-            } else {
-                match api.whoami(secret) {
-                    Ok(TokenStatus::Valid(_)) => "live",
-                    Ok(TokenStatus::Invalid) | Ok(TokenStatus::Denied) => "dead",
-                    _ => "unknown",
+        let (live, why) = if !is_hf {
+            ("unknown", None)
+        } else {
+            match api.whoami(secret) {
+                Ok(TokenStatus::Valid(_)) => ("live", None),
+                Ok(TokenStatus::Invalid) | Ok(TokenStatus::Denied) => ("dead", None),
+                Ok(TokenStatus::RateLimited) => ("unknown", Some("rate limited (429)".to_string())),
+                Ok(TokenStatus::Unexpected(code)) => {
+                    ("unknown", Some(format!("whoami answered HTTP {code}")))
                 }
+                Err(err) => (
+                    "unknown",
+                    Some(match err.downcast_ref::<TransportError>() {
+                        Some(transport) => transport.to_string(),
+                        None => format!("{err:#}"),
+                    }),
+                ),
             }
-            .to_string(),
-        );
+        };
+        summary.live = Some(live.to_string());
+        if let Some(why) = why {
+            unknown.push(report::Warning::new(
+                "liveness-unknown",
+                format!("{}: liveness unknown: {why}", summary.secret.redacted),
+            ));
+        }
     }
+    report.warnings.extend(unknown);
     Ok(())
 }

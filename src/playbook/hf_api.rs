@@ -78,8 +78,9 @@ impl HfApi {
         &self.endpoint
     }
 
-    /// `POST {endpoint}/api/credentials/revoke`. It answers 202 whether or not the token existed, so the
-    /// caller confirms with [`HfApi::whoami`] afterwards.
+    /// `POST {endpoint}/api/credentials/revoke`, returning the HTTP status. A working endpoint answers 202
+    /// whether or not the token existed, so the caller confirms with [`HfApi::whoami`] afterwards; any
+    /// other status means the request was not accepted.
     pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
         let url = format!("{}/api/credentials/revoke", self.endpoint);
         let body = serde_json::json!({
@@ -137,9 +138,86 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// Why a request got no HTTP answer, so a caller can say more than "unknown".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// No answer within the agent's timeout.
+    Timeout,
+    /// The TLS handshake failed: a certificate the system does not trust, or a server that does not
+    /// speak TLS.
+    Tls,
+    /// The name did not resolve or the connection was refused, reset or closed.
+    Network,
+    /// Anything else ureq reports (an unreadable answer, a bad URL).
+    Other,
+}
+
+impl FailureKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FailureKind::Timeout => "timed out",
+            FailureKind::Tls => "TLS failed (untrusted certificate or not a TLS server)",
+            FailureKind::Network => "network error (DNS, connection refused, reset or closed)",
+            FailureKind::Other => "unreadable answer",
+        }
+    }
+}
+
+/// A request that got no HTTP status back.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot reach {url}: {}: {detail}", kind.describe())]
+pub struct TransportError {
+    pub kind: FailureKind,
+    pub url: String,
+    detail: String,
+}
+
 fn transport_error(err: ureq::Error, url: &str) -> anyhow::Error {
     // ureq's messages name the URL and the cause, never headers or bodies.
-    anyhow::anyhow!("cannot reach {url}: {err}")
+    let kind = classify(&err);
+    TransportError {
+        kind,
+        url: url.to_string(),
+        detail: crate::sanitize::for_record(&err.to_string()),
+    }
+    .into()
+}
+
+fn classify(err: &ureq::Error) -> FailureKind {
+    let ureq::Error::Transport(transport) = err else {
+        return FailureKind::Other;
+    };
+    let mut texts = vec![transport.to_string().to_ascii_lowercase()];
+    let mut io_kind = None;
+    let mut source = std::error::Error::source(transport);
+    while let Some(cause) = source {
+        texts.push(cause.to_string().to_ascii_lowercase());
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        source = cause.source();
+    }
+    let mentions = |words: &[&str]| texts.iter().any(|t| words.iter().any(|w| t.contains(w)));
+    if matches!(
+        io_kind,
+        Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
+    ) || mentions(&["timed out", "timeout"])
+    {
+        return FailureKind::Timeout;
+    }
+    // rustls reports handshake failures as io errors of kind InvalidData wrapping its own error.
+    if io_kind == Some(std::io::ErrorKind::InvalidData)
+        || mentions(&["tls", "certificate", "handshake", "corrupt message"])
+    {
+        return FailureKind::Tls;
+    }
+    match transport.kind() {
+        ureq::ErrorKind::Dns
+        | ureq::ErrorKind::ConnectionFailed
+        | ureq::ErrorKind::Io
+        | ureq::ErrorKind::ProxyConnect => FailureKind::Network,
+        _ => FailureKind::Other,
+    }
 }
 
 #[derive(Deserialize)]

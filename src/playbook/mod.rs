@@ -55,7 +55,40 @@ pub struct Outcome {
 }
 
 /// Runs the whole playbook.
+///
+/// With `--report`, the record is written on every exit path: when a step fails (an API timeout, a
+/// refused write), what was done until then is written, with the error, before the error is returned.
 pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
+    let mut partial = None;
+    let result = respond_recorded(config, io, &mut partial);
+    if let (Err(err), Some(mut record), Some(path)) = (&result, partial, &config.report) {
+        if !config.dry_run {
+            let why = crate::sanitize::for_record(&format!("{err:#}"));
+            record.event(now_rfc3339(), format!("stopped by an error: {why}"));
+            record.step("stopped", StepStatus::Failed(why), vec![]);
+            match write_record(&record, path) {
+                Ok(()) => writeln!(
+                    io.out,
+                    "\n  The run stopped; wrote what was done to {} and {}.json",
+                    path.display(),
+                    path.display()
+                )?,
+                Err(write_err) => writeln!(
+                    io.out,
+                    "\n  warning: could not write the incident record: {write_err:#}"
+                )?,
+            }
+        }
+    }
+    result
+}
+
+/// The playbook; `partial` holds the record as it grows, so [`respond`] can write it if a step fails.
+fn respond_recorded(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    partial: &mut Option<IncidentRecord>,
+) -> Result<Outcome> {
     let repo = Repo::open(&config.repo)?;
     preflight(config, io)?;
     let now = now_rfc3339();
@@ -65,7 +98,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         .unwrap_or(&repo.git_dir)
         .display()
         .to_string();
-    let mut record = IncidentRecord::new(repo_path, config.dry_run);
+    let mut record = partial.insert(IncidentRecord::new(repo_path, config.dry_run));
 
     // 1. Identify.
     heading(io, 1, "Identify the leaked token")?;
@@ -131,7 +164,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
             vec![],
         );
         return Ok(Outcome {
-            record,
+            record: partial.take().expect("set above"),
             leaked: false,
         });
     }
@@ -191,7 +224,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         writeln!(io.out, "{open} step(s) left undone: see above.")?;
     }
     Ok(Outcome {
-        record,
+        record: partial.take().expect("set above"),
         leaked: true,
     })
 }
@@ -418,10 +451,15 @@ fn revoke(
         }
         RevokeMethod::Api => {
             let status = api.revoke(&[secret])?;
-            writeln!(
-                io.out,
-                "  Revoke API answered {status} (it answers 202 whatever the token)."
-            )?;
+            if status == 202 {
+                writeln!(io.out, "  Revoke API accepted the request (202). It answers 202 whether or not the token existed, so whoami confirms.")?;
+            } else {
+                writeln!(io.out, "  Revoke API answered {status}: the revocation request was NOT accepted. Checking whether the token still works.")?;
+                record.event(
+                    now_rfc3339(),
+                    format!("revoke API answered {status} for {}", secret.redacted()),
+                );
+            }
         }
         RevokeMethod::Browser if config.dry_run => {
             writeln!(io.out, "  dry run: would open {settings} and wait.")?;

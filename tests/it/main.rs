@@ -3,6 +3,7 @@
 mod hf_stub;
 mod util;
 
+mod api_failures;
 mod audit;
 mod dotenv;
 mod e2e;
