@@ -98,7 +98,7 @@ fn respond_recorded(
         .unwrap_or(&repo.git_dir)
         .display()
         .to_string();
-    let mut record = partial.insert(IncidentRecord::new(repo_path, config.dry_run));
+    let record = partial.insert(IncidentRecord::new(repo_path, config.dry_run));
 
     // 1. Identify.
     heading(io, 1, "Identify the leaked token")?;
@@ -178,20 +178,20 @@ fn respond_recorded(
         Some(HfApi::from_env()?)
     };
     for secret in &leaked {
-        revoke(config, io, api.as_ref(), secret, &mut record)?;
+        revoke(config, io, api.as_ref(), secret, record)?;
     }
 
     // 4. Re-create.
     heading(io, 4, "Create a new token (least privilege)")?;
-    let new_token = recreate(config, io, api.as_ref(), &leaked, &mut record)?;
+    let new_token = recreate(config, io, api.as_ref(), &leaked, record)?;
 
     // 5. Update .env.
     heading(io, 5, "Update .env")?;
-    update_env(config, io, &repo, &leaked, new_token.as_ref(), &mut record)?;
+    update_env(config, io, &repo, &leaked, new_token.as_ref(), record)?;
 
     // 6. Rewrite plan.
     heading(io, 6, "Rewrite history")?;
-    rewrite_plan(config, io, &repo, &report, &leaked, &mut record)?;
+    rewrite_plan(config, io, &repo, &report, &leaked, record)?;
 
     // 7. Record.
     if let Some(path) = &config.report {
@@ -204,7 +204,7 @@ fn respond_recorded(
                 path.display()
             )?;
         } else {
-            write_record(&record, path)?;
+            write_record(record, path)?;
             writeln!(
                 io.out,
                 "  wrote {} and {}.json",
