@@ -192,3 +192,71 @@ fn leaks_token_in_ref_tag_and_remote_names_is_scrubbed_in_every_format() {
     }
     assert_eq!(runs, 10);
 }
+
+/// SHA-256 of `value` as `sha256:<hex>`, computed by a program other than unleak.
+fn sha256_of(value: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())",
+            value,
+        ])
+        .output()
+        .expect("python3 runs");
+    format!("sha256:{}", String::from_utf8_lossy(&out.stdout).trim())
+}
+
+#[test]
+fn leaks_a_guessable_env_value_gets_no_crackable_fingerprint() {
+    let password = "Summer2024!secret";
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let env = format!("HF_TOKEN={token}\nDB_PASSWORD={password}\n");
+    repo.commit_file(".env", &env, "oops, .env");
+    let public = sha256_of(password);
+    let mut keyed = Vec::new();
+    for format in ["json", "sarif", "human"] {
+        let out = Unleak::new(&repo.path)
+            .args(&["audit", "--format", format])
+            .run();
+        out.assert_hides(password).assert_hides(&token);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            !out.stdout.contains(&public[7..]),
+            "{format}: the password's plain SHA-256 is published:\n{}",
+            out.stdout
+        );
+        if format == "json" {
+            let json = out.json();
+            let secrets = json["secrets"].as_array().unwrap();
+            let fingerprints: Vec<&str> = secrets
+                .iter()
+                .map(|s| s["secret"]["fingerprint"].as_str().unwrap())
+                .collect();
+            // The token keeps its public fingerprint; the password is named by a keyed one.
+            assert!(
+                fingerprints.contains(&sha256_of(&token).as_str()),
+                "{json:#}"
+            );
+            keyed.extend(
+                fingerprints
+                    .iter()
+                    .filter(|f| f.starts_with("keyed:"))
+                    .map(|f| f.to_string()),
+            );
+            assert_eq!(keyed.len(), 1, "{json:#}");
+        }
+    }
+    // A keyed fingerprint cannot be verified without the value, and verify says so.
+    let out = Unleak::new(&repo.path)
+        .args(&["verify", "--fingerprint", &keyed[0]])
+        .run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("keyed fingerprint"), "{}", out.stderr);
+    // The token's public fingerprint still works for verify.
+    let out = Unleak::new(&repo.path)
+        .args(&["verify", "--fingerprint", &sha256_of(&token)])
+        .run();
+    out.assert_hides(&token);
+    assert_eq!(out.code, 1, "the token is still in history: {out:?}");
+}
