@@ -48,8 +48,11 @@ pub fn collect(
                 return Ok(out);
             }
         }
-        if let Some(value) = std::env::var(DEFAULT_KEY).ok().filter(|v| !v.is_empty()) {
-            push(&mut out, Secret::new(value, format!("${DEFAULT_KEY}")))?;
+        if let Some(value) = crate::secret::env_var(DEFAULT_KEY).filter(|v| !v.is_empty()) {
+            push(
+                &mut out,
+                Secret::new(value.as_str(), format!("${DEFAULT_KEY}")),
+            )?;
             return Ok(out);
         }
         if interactive {
@@ -89,25 +92,26 @@ pub fn collect(
         }
         if spec.all_keys {
             for (key, value) in env.entries() {
+                // Every value of the file passes through here, secrets or not: wiped when dropped.
+                let value = zeroize::Zeroizing::new(value);
                 if !keys.contains(&key) && looks_like_secret(&value) {
                     push(
                         &mut out,
-                        Secret::new(value, format!("{}:{key}", display_name(&path))),
+                        Secret::new(value.as_str(), format!("{}:{key}", display_name(&path))),
                     )?;
                 }
             }
         }
     }
     if let Some(name) = &spec.token_env {
-        let value = std::env::var(name)
-            .ok()
+        let value = crate::secret::env_var(name)
             .filter(|v| !v.is_empty())
             .with_context(|| format!("environment variable {name} is not set"))?;
-        push(&mut out, Secret::new(value, format!("${name}")))?;
+        push(&mut out, Secret::new(value.as_str(), format!("${name}")))?;
     }
     if spec.stdin {
         for (n, line) in stdin.lines().enumerate() {
-            let line = line.context("cannot read tokens from stdin")?;
+            let line = zeroize::Zeroizing::new(line.context("cannot read tokens from stdin")?);
             let value = line.trim();
             if !value.is_empty() {
                 push(

@@ -83,10 +83,20 @@ impl HfApi {
     /// other status means the request was not accepted.
     pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
         let url = format!("{}/api/credentials/revoke", self.endpoint);
-        let body = serde_json::json!({
-            "credentials": tokens.iter().map(|t| t.expose()).collect::<Vec<_>>()
-        });
-        let status = match self.agent.post(&url).send_json(body) {
+        // The body holds the tokens: built straight into memory that is wiped on drop. (ureq copies it
+        // into its own write buffer, which we cannot reach; that copy lives only for the request.)
+        let body = zeroize::Zeroizing::new(
+            serde_json::to_string(&RevokeBody {
+                credentials: tokens.iter().map(|t| t.expose()).collect(),
+            })
+            .context("cannot encode the revoke request")?,
+        );
+        let status = match self
+            .agent
+            .post(&url)
+            .set("Content-Type", "application/json")
+            .send_string(&body)
+        {
             Ok(response) => response.status(),
             Err(ureq::Error::Status(code, _)) => code,
             Err(err) => return Err(transport_error(err, &url)),
@@ -97,10 +107,12 @@ impl HfApi {
     /// `GET {endpoint}/api/whoami-v2` with the token as bearer.
     pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
         let url = format!("{}/api/whoami-v2", self.endpoint);
+        // Wiped on drop; ureq keeps its own copy of the header only for the request.
+        let authorization = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
         let response = self
             .agent
             .get(&url)
-            .set("Authorization", &format!("Bearer {}", token.expose()))
+            .set("Authorization", &authorization)
             .call();
         match response {
             Ok(response) if response.status() == 200 => {
@@ -218,6 +230,11 @@ fn classify(err: &ureq::Error) -> FailureKind {
         | ureq::ErrorKind::ProxyConnect => FailureKind::Network,
         _ => FailureKind::Other,
     }
+}
+
+#[derive(serde::Serialize)]
+struct RevokeBody<'a> {
+    credentials: Vec<&'a str>,
 }
 
 #[derive(Deserialize)]

@@ -233,7 +233,7 @@ fn respond_recorded(
 fn preflight(config: &RespondConfig, io: &Io<'_>) -> Result<()> {
     // A named variable that holds nothing is a missing answer too, found before the revoke step acts.
     if let NewTokenSource::Env(name) = &config.new_token {
-        if !config.dry_run && std::env::var(name).map_or(true, |v| v.trim().is_empty()) {
+        if !config.dry_run && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty()) {
             bail!("--new-token-env: {name} is not set (or empty). Nothing was changed.");
         }
     }
@@ -565,21 +565,19 @@ scripts only download. Avoid write tokens."
             return Ok(None);
         }
         NewTokenSource::Env(name) => Secret::new(
-            std::env::var(name)
-                .ok()
+            crate::secret::env_var(name)
                 .filter(|v| !v.trim().is_empty())
                 .with_context(|| format!("--new-token-env: {name} is not set"))?
                 .trim(),
             format!("${name}"),
         ),
         NewTokenSource::Stdin => {
-            let mut line = String::new();
+            // Wiped on every path, an early `?` included.
+            let mut line = zeroize::Zeroizing::new(String::new());
             io.stdin
                 .read_line(&mut line)
                 .context("cannot read the new token from stdin")?;
-            let value = Secret::new(line.trim(), "stdin");
-            zeroize::Zeroize::zeroize(&mut line);
-            value
+            Secret::new(line.trim(), "stdin")
         }
         NewTokenSource::Prompt => io.prompter.secret(
             "New token (input hidden)",
