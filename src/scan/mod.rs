@@ -579,7 +579,15 @@ impl FindingBuilder<'_> {
 
     /// Groups a blob's hits by (secret, encoding), with line numbers when the blob is text.
     fn group_blob_hits(&self, hits: &ObjectHits) -> Vec<(usize, Encoding, Vec<u32>)> {
-        let data = self.repo.git.find_blob(hits.oid).ok();
+        // A blob the pass searched in pieces is not read whole again for line numbers: its findings
+        // carry none, and memory stays bounded.
+        let small = self.repo.git.odb().ok().is_some_and(|odb| {
+            odb.read_header(hits.oid)
+                .is_ok_and(|(size, _)| size as u64 <= pack::PIECES_ABOVE)
+        });
+        let data = small
+            .then(|| self.repo.git.find_blob(hits.oid).ok())
+            .flatten();
         let text = data
             .as_ref()
             .map(|b| b.content())
@@ -954,7 +962,16 @@ pub fn pattern_matches_only(
         pack::ObjectKind::Commit,
         pack::ObjectKind::Tag,
     ]);
-    let passed = objects::read_objects(
+    // Large blobs in overlapping pieces (bounded memory); a match is token-sized, far below the overlap.
+    let pieces = pack::Pieces {
+        visit: &|unique: &mut bool, _oid, piece: pack::Piece<'_>| {
+            if *unique {
+                *unique = regex.find_iter(piece.data).all(|m| m.as_bytes() == token);
+            }
+        },
+        overlap: token.len().max(4096),
+    };
+    let passed = objects::read_objects_in_pieces(
         &repo.git_dir,
         &order,
         kinds,
@@ -967,6 +984,7 @@ pub fn pattern_matches_only(
                 *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
             }
         },
+        Some(&pieces),
     )?;
     Ok(passed.states.into_iter().all(|unique| unique))
 }

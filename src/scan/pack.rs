@@ -74,6 +74,35 @@ impl KindSet {
 /// What the traversal calls for each object, with the calling worker's state.
 pub type Visitor<'a, S> = dyn Fn(&mut S, Oid, ObjectKind, &[u8]) + Sync + 'a;
 
+/// One piece of a large blob, searched without holding the whole blob (see [`Pieces`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'a> {
+    /// The bytes `[offset, offset + data.len())` of the blob.
+    pub data: &'a [u8],
+    pub offset: u64,
+    /// The blob's whole size.
+    pub total: u64,
+    /// `data[..fresh]` repeats the end of the previous piece (the overlap): a match that ends within
+    /// it was already seen there.
+    pub fresh: usize,
+}
+
+/// Large blobs handed over in overlapping pieces instead of whole: for searching, where a match can be
+/// no longer than `overlap` bytes. A pass that needs whole objects passes none.
+pub struct Pieces<'a, S> {
+    pub visit: &'a (dyn Fn(&mut S, Oid, Piece<'_>) + Sync),
+    /// Bytes each piece repeats from the previous one: at least the longest match searched for.
+    pub overlap: usize,
+}
+
+/// Blobs declared larger than this are searched in pieces when the pass accepts them (and no delta is
+/// made against them: a delta base must be held whole while its deltas are applied).
+pub const PIECES_ABOVE: u64 = 16 << 20;
+/// The size of each piece (before its overlap).
+const PIECE: usize = 8 << 20;
+/// Compressed bytes read at a time for a blob inflated in pieces.
+const PIECE_INPUT: usize = 1 << 20;
+
 /// An object the traversal could not decode, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackError {
@@ -188,6 +217,18 @@ pub fn traverse<S: Send>(
     visit: &Visitor<'_, S>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<PackError>> {
+    traverse_in_pieces(input, states, visit, None, progress)
+}
+
+/// [`traverse`], handing blobs over [`PIECES_ABOVE`] that no delta needs to `pieces` in overlapping
+/// pieces, so the memory such a blob takes is bounded by the piece size rather than its own.
+pub fn traverse_in_pieces<S: Send>(
+    input: &PackInput<'_>,
+    states: &mut [S],
+    visit: &Visitor<'_, S>,
+    pieces: Option<&Pieces<'_, S>>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<PackError>> {
     let file = File::open(input.path)
         .with_context(|| format!("cannot open pack {}", input.path.display()))?;
     let len = file
@@ -227,6 +268,7 @@ pub fn traverse<S: Send>(
             let (table, forest, file, next, merged) = (&table, &forest, &file, &next, &merged);
             scope.spawn(move || {
                 let mut worker = Worker::new(file, table, forest);
+                worker.pieces_overlap = pieces.map(|p| p.overlap);
                 loop {
                     let start = next.fetch_add(chunk, Ordering::Relaxed);
                     if start >= forest.roots.len() {
@@ -235,7 +277,11 @@ pub fn traverse<S: Send>(
                     let end = (start + chunk).min(forest.roots.len());
                     let mut done = 0;
                     for root in &forest.roots[start..end] {
-                        worker.walk(root, state, visit);
+                        if let Some(pieces) = pieces.filter(|_| worker.in_pieces(root)) {
+                            worker.walk_in_pieces(root.entry, state, pieces);
+                        } else {
+                            worker.walk(root, state, visit);
+                        }
                         done += u64::from(root.weight);
                     }
                     progress(done);
@@ -720,6 +766,9 @@ struct Worker<'a> {
     /// The walk: an entry and the index of its next child to decode.
     stack: Vec<(u32, u32)>,
     errors: Vec<PackError>,
+    file: &'a File,
+    /// With a pieces visitor: its overlap.
+    pieces_overlap: Option<usize>,
 }
 
 impl<'a> Worker<'a> {
@@ -734,7 +783,110 @@ impl<'a> Worker<'a> {
             levels: Vec::new(),
             stack: Vec::new(),
             errors: Vec::new(),
+            file,
+            pieces_overlap: None,
         }
+    }
+
+    /// Whether `root` is a large blob no delta is made against, to be read in pieces.
+    fn in_pieces(&self, root: &Root) -> bool {
+        let entry = root.entry as usize;
+        let info = self.table.info[entry];
+        self.pieces_overlap.is_some()
+            && root.kind == ObjectKind::Blob
+            && info.code != 0
+            && !info.skip
+            && info.size > PIECES_ABOVE
+            && self.forest.first_child[entry] == self.forest.first_child[entry + 1]
+    }
+
+    /// Inflates a large blob piece by piece (at most [`PIECE`] plus the overlap in memory, reading
+    /// [`PIECE_INPUT`] compressed bytes at a time) and hands each piece to `pieces`.
+    fn walk_in_pieces<S>(&mut self, root: u32, state: &mut S, pieces: &Pieces<'_, S>) {
+        if let Err(reason) = self.inflate_in_pieces(root, state, pieces) {
+            self.fail(root, reason);
+        }
+    }
+
+    fn inflate_in_pieces<S>(
+        &mut self,
+        root: u32,
+        state: &mut S,
+        pieces: &Pieces<'_, S>,
+    ) -> Result<(), String> {
+        let (start, end) = self.table.data_range(root);
+        let size = self.table.info[root as usize].size;
+        let oid = self.table.oids[root as usize];
+        let compressed = end - start;
+        if size
+            > compressed
+                .saturating_mul(MAX_INFLATE_RATIO)
+                .saturating_add(MAX_INFLATE_RATIO)
+            || size > MAX_OBJECT_SIZE
+        {
+            return Err(format!(
+                "its declared size {size} cannot come from {compressed} compressed bytes"
+            ));
+        }
+        let overlap = pieces.overlap;
+        let mut input = vec![0u8; PIECE_INPUT.min(compressed as usize)];
+        let (mut in_at, mut in_len, mut read_to) = (0usize, 0usize, start);
+        let mut window: Vec<u8> = Vec::with_capacity(PIECE + overlap);
+        let (mut offset, mut fresh, mut produced) = (0u64, 0usize, 0u64);
+        self.inflater.reset(true);
+        loop {
+            if in_at == in_len && read_to < end {
+                in_len = input.len().min((end - read_to) as usize);
+                read_exact_at(self.file, &mut input[..in_len], read_to).map_err(read_failed)?;
+                read_to += in_len as u64;
+                in_at = 0;
+            }
+            let (before_in, before_out) = (self.inflater.total_in(), window.len());
+            let status = self
+                .inflater
+                .decompress_vec(&input[in_at..in_len], &mut window, FlushDecompress::None)
+                .map_err(|e| format!("its zlib data is corrupt ({e})"))?;
+            in_at += (self.inflater.total_in() - before_in) as usize;
+            produced += (window.len() - before_out) as u64;
+            if produced > size {
+                return Err(format!(
+                    "it inflates to more than the {size} bytes its header says"
+                ));
+            }
+            let done = status == Status::StreamEnd;
+            if done || window.len() == window.capacity() {
+                (pieces.visit)(
+                    state,
+                    oid,
+                    Piece {
+                        data: &window,
+                        offset,
+                        total: size,
+                        fresh,
+                    },
+                );
+                if done {
+                    break;
+                }
+                let keep = overlap.min(window.len());
+                offset += (window.len() - keep) as u64;
+                window.drain(..window.len() - keep);
+                fresh = keep;
+                continue;
+            }
+            let stuck = window.len() == before_out && in_at == in_len && read_to == end;
+            if stuck {
+                return Err(format!(
+                    "its zlib data ends early ({produced} of {size} bytes; truncated pack?)"
+                ));
+            }
+        }
+        if produced != size {
+            return Err(format!(
+                "it inflates to {produced} bytes, its header says {size}"
+            ));
+        }
+        Ok(())
     }
 
     /// Decodes `root` and every delta below it, depth first.

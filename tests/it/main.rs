@@ -8,6 +8,7 @@ mod audit;
 mod dotenv;
 mod e2e;
 mod hook;
+mod large_blob;
 mod leaks;
 mod pack;
 mod respond;
