@@ -3,6 +3,14 @@
 //! entry is inflated exactly once and a base is kept only while its deltas are being applied. Roots are
 //! shared among worker threads; reads are positioned (`read_at`) over exact entry ranges, no mmap.
 //!
+//! Memory: a blob over [`PIECES_ABOVE`] that no delta is made against (the common case for a large
+//! file: git does not delta large, dissimilar blobs, and never beyond `core.bigFileThreshold`) is handed
+//! over in [`PIECE`]-sized pieces, so it costs a piece, its overlap and 1 MiB of compressed input
+//! whatever its size. Every other object is held whole while it is needed: a delta base for as long as
+//! its deltas are applied, so the bound for a worker is the sum of the objects along the delta chain
+//! being walked (for a large file that changed by small deltas: the base, the delta and the result, each
+//! the file's size). Loose objects are read whole by libgit2.
+//!
 //! Damage stays local: an entry that cannot be decoded is reported with its reason, so are the deltas
 //! that need it, and every other object is still read.
 
@@ -1458,6 +1466,71 @@ mod tests {
         let mut seen: Seen = states.into_iter().flatten().collect();
         seen.sort_by_key(|s| s.0);
         (seen, errors)
+    }
+
+    #[test]
+    fn large_blobs_come_in_overlapping_pieces_that_find_every_needle_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let needle = b"NEEDLE-0123456789";
+        let size = 3 * PIECE + (1 << 20);
+        let mut big = vec![b'.'; size];
+        // Piece k ends at k * PIECE + overlap and piece k + 1 starts at k * PIECE. Needles at the start,
+        // the end, across the first end, wholly inside the second overlap (seen twice, reported once),
+        // and across the third end by one byte.
+        let n = needle.len();
+        let mut wanted = vec![0, size - n, PIECE + n / 2, 2 * PIECE, 3 * PIECE + n - 1];
+        for &at in &wanted {
+            big[at..at + needle.len()].copy_from_slice(needle);
+        }
+        let mut pack = PackBuilder::new();
+        pack.object(1, 3, &big);
+        // A large blob a delta is made against stays whole (its delta needs it).
+        let base = pack.object(2, 3, &big);
+        pack.ofs_delta(3, base, &delta(size, 1, &[insert(b"x")]));
+        let (path, entries) = pack.finish(dir.path());
+        let input = PackInput {
+            path: &path,
+            entries: &entries,
+            skip: &[],
+            kinds: KindSet::ALL,
+        };
+        type State = (Vec<(Oid, usize)>, Vec<(Oid, u64, usize)>, Vec<u8>);
+        let mut states: Vec<State> = vec![(Vec::new(), Vec::new(), Vec::new())];
+        let pieces = Pieces {
+            visit: &|(_, pieces, found): &mut State, oid, piece: Piece<'_>| {
+                assert_eq!(piece.total, size as u64);
+                pieces.push((oid, piece.offset, piece.data.len()));
+                for at in memchr::memmem::find_iter(piece.data, needle) {
+                    if at + needle.len() > piece.fresh {
+                        found.extend((piece.offset as usize + at).to_le_bytes());
+                    }
+                }
+            },
+            overlap: needle.len(),
+        };
+        let errors = traverse_in_pieces(
+            &input,
+            &mut states,
+            &|(whole, _, _): &mut State, oid, _, data: &[u8]| whole.push((oid, data.len())),
+            Some(&pieces),
+            &|_| {},
+        )
+        .unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let (whole, pieces, found) = &states[0];
+        assert_eq!(whole, &vec![(oid(2), size), (oid(3), 1)]);
+        assert!(pieces.len() >= 3 && pieces.iter().all(|p| p.0 == oid(1)));
+        assert!(pieces.iter().all(|p| p.2 <= PIECE + needle.len()));
+        // The pieces cover the blob: each starts where the previous one's fresh part ends.
+        let last = pieces.last().unwrap();
+        assert_eq!(last.1 as usize + last.2, size);
+        let mut found: Vec<usize> = found
+            .chunks(8)
+            .map(|c| usize::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        found.sort_unstable();
+        wanted.sort_unstable();
+        assert_eq!(found, wanted);
     }
 
     #[test]
