@@ -1656,8 +1656,8 @@ mod tests {
 
         #[test]
         fn random_headers_and_deltas_never_panic(
-            bytes in proptest::collection::vec(any::<u8>(), 0..64),
-            base in proptest::collection::vec(any::<u8>(), 0..64),
+            bytes in proptest::collection::vec(any::<u8>(), 0..4096),
+            base in proptest::collection::vec(any::<u8>(), 0..4096),
         ) {
             let _ = parse_header(&bytes);
             let mut out = Vec::new();
@@ -1671,7 +1671,7 @@ mod tests {
 
         #[test]
         fn random_pack_entries_never_panic(
-            bodies in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..12),
+            bodies in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..1024), 1..24),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let mut pack = PackBuilder::new();
