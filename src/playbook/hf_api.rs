@@ -11,6 +11,15 @@ use std::time::Duration;
 
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
+/// `HF_ENDPOINT` when set (huggingface_hub's convention), else the public hub; read once, when the
+/// command's configuration is resolved.
+pub fn endpoint_from_env() -> String {
+    std::env::var("HF_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
+}
+
 /// A client for one endpoint.
 #[derive(Debug, Clone)]
 pub struct HfApi {
@@ -44,11 +53,7 @@ pub struct TokenOwner {
 impl HfApi {
     /// The endpoint from `HF_ENDPOINT` (trailing `/` removed), else the public hub.
     pub fn from_env() -> Result<HfApi> {
-        let endpoint = std::env::var("HF_ENDPOINT")
-            .ok()
-            .filter(|e| !e.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        HfApi::new(&endpoint)
+        HfApi::new(&endpoint_from_env())
     }
 
     pub fn new(endpoint: &str) -> Result<HfApi> {
