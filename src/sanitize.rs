@@ -155,8 +155,11 @@ pub fn looks_random(word: &str) -> bool {
 /// object ids) are not credentials.
 pub const RANDOM_MIN_LEN: usize = 20;
 
+/// Words are runs of letters and digits: `-` and `_` separate them, so names made of parts (a
+/// timestamped file name, `first_changed_commits`) are judged part by part. Tokens with such separators
+/// are the provider patterns' job.
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    b.is_ascii_alphanumeric()
 }
 
 fn escape_controls(text: &str) -> Cow<'_, str> {
@@ -216,6 +219,8 @@ mod tests {
             "commit 3b18e512dba79e4c8300dd08aeb37f8e728b8dad on refs/heads/feature-branch-name",
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
             "filter-repo's first-changed-commits file in /tmp/.tmpAb3dE9/repo",
+            "kept as .git/unleak/backups/.env.unleak-backup-20260101T000001Z",
+            "a UUID 123e4567-e89b-12d3-a456-426614174000 and unleak-0.1.0-x86_64-unknown-linux-gnu",
             "café: naïve",
         ] {
             assert_eq!(scrub_secrets(plain), plain);
