@@ -4,15 +4,16 @@ mod api_stub;
 mod hf_stub;
 mod util;
 
-mod api_failures;
 mod action;
+mod api_failures;
 mod audit;
 mod dotenv;
 mod e2e;
+mod fuzz_regressions;
 mod hook;
+mod hostile;
 mod large_blob;
 mod leaks;
-mod hostile;
 mod pack;
 mod providers;
 mod respond;
