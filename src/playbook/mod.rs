@@ -187,14 +187,7 @@ fn respond_recorded(
         Some(GithubApi::from_env()?)
     };
     for secret in &leaked {
-        revoke(
-            config,
-            io,
-            api.as_ref(),
-            github.as_ref(),
-            secret,
-            record,
-        )?;
+        revoke(config, io, api.as_ref(), github.as_ref(), secret, record)?;
     }
 
     // 4. Re-create.
