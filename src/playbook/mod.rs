@@ -242,7 +242,7 @@ fn respond_recorded(
         }
     }
     if !config.dry_run {
-        match record::remember(&common_dir, &record) {
+        match record::remember(&common_dir, record) {
             Ok(path) => writeln!(
                 io.out,
                 "  remembered in {} (fingerprints only): `unleak verify` with no token source checks the OLD token",
