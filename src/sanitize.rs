@@ -148,7 +148,7 @@ pub fn looks_random(word: &str) -> bool {
         word.bytes().any(|b| b.is_ascii_uppercase()),
         word.bytes().any(|b| b.is_ascii_digit()),
     ];
-    classes.iter().filter(|&&c| c).count() >= 2 && crate::tokens::shannon_entropy(word) > 3.5
+    classes.iter().filter(|&&c| c).count() >= 2 && crate::util::text::shannon_entropy(word) > 3.5
 }
 
 /// Shortest word the generic check redacts: shorter random words (temp file suffixes, abbreviated

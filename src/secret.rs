@@ -147,7 +147,7 @@ pub fn is_unguessable(value: &str) -> bool {
         return true;
     }
     let chars = value.chars().count() as f64;
-    chars * crate::tokens::shannon_entropy(value) >= PUBLIC_FINGERPRINT_BITS
+    chars * crate::util::text::shannon_entropy(value) >= PUBLIC_FINGERPRINT_BITS
 }
 
 /// `keyed:<64 hex digits>`: HMAC-SHA256 of the bytes under this process's random key.

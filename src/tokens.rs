@@ -343,7 +343,7 @@ pub fn looks_like_secret(value: &str) -> bool {
     {
         return false;
     }
-    shannon_entropy(value) >= 3.0
+    crate::util::text::shannon_entropy(value) >= 3.0
 }
 
 /// Stand-ins people put where a token goes.
@@ -374,76 +374,6 @@ pub fn is_placeholder(value: &str) -> bool {
     }
     let distinct: std::collections::HashSet<char> = value.chars().collect();
     distinct.len() < 6
-}
-
-/// Whether the random part of a token a provider pattern matched (what follows the fixed prefix, such as
-/// the 34 letters after `hf_`) is a stand-in rather than a real token: a long stand-in word, a run of one
-/// character, or too little variety.
-///
-/// Stricter than [`is_placeholder`] about what counts: a real token's random part contains a short word
-/// such as `your` or `todo` by chance often enough that only words of five letters or more count. Runs
-/// count in token-sized bodies only (key material has real ones: OpenSSH keys hold `AAAAAAAA`), and the
-/// entropy bar is lower for short bodies, whose entropy cannot be high (16 random characters of an AWS
-/// key id fall below 3 bits one time in five hundred, below 2.5 practically never).
-pub fn is_placeholder_body(body: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "example",
-        "placeholder",
-        "changeme",
-        "change_me",
-        "redacted",
-        "dummy",
-        "your_",
-        "yourtoken",
-        "yourkey",
-        "token_here",
-        "tokenhere",
-        "insert",
-        "replace",
-        "sample",
-    ];
-    /// Eight of one character in a row: about one chance in ten million for a random token of
-    /// letters, but the whole of `xxxxxxxx`, `00000000`, `********` and `........`.
-    const RUN: usize = 8;
-    let lower = body.to_ascii_lowercase();
-    if WORDS.iter().any(|w| lower.contains(w)) {
-        return true;
-    }
-    /// Bodies longer than this are key material, not tokens: runs are no sign there.
-    const TOKEN_SIZED: usize = 128;
-    let bytes = body.as_bytes();
-    if bytes.len() <= TOKEN_SIZED {
-        let mut run = 1;
-        for pair in bytes.windows(2) {
-            run = if pair[0] == pair[1] { run + 1 } else { 1 };
-            if run >= RUN {
-                return true;
-            }
-        }
-    }
-    let distinct: std::collections::HashSet<u8> = bytes.iter().copied().collect();
-    let bar = ((bytes.len().max(2) as f64).log2() - 1.5).min(3.0);
-    distinct.len() < 6 || shannon_entropy(body) < bar
-}
-
-/// Bits per character of the value's own character distribution.
-pub fn shannon_entropy(value: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    let mut total = 0usize;
-    for c in value.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-        total += 1;
-    }
-    if total == 0 {
-        return 0.0;
-    }
-    counts
-        .values()
-        .map(|&n| {
-            let p = n as f64 / total as f64;
-            -p * p.log2()
-        })
-        .sum()
 }
 
 /// The `.env` path a command uses: the explicit one, else `.env` at the working tree's root.
@@ -529,36 +459,5 @@ mod tests {
             "QwErTyUiOpAsDfGhJkLzXcVbNm".repeat(2)
         )));
         assert!(looks_like_secret("postgres://user:s3cr3tPa55@db/x"));
-    }
-
-    #[test]
-    fn placeholder_bodies() {
-        for body in [
-            "x".repeat(34),
-            "Ab".repeat(17),
-            "0".repeat(16),
-            format!("IOSFODNN7{}", "EXAMPLE"),
-            "your_token_here_please_1234".to_string(),
-            "abc".repeat(12),
-            format!("Qw3rTy{}Ui0p", "*".repeat(10)),
-        ] {
-            assert!(is_placeholder_body(&body), "{body}");
-        }
-        for body in [
-            "AbCdEfGhIj".repeat(3) + "Klmn",
-            "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi".to_string(),
-            "K7PQ2ZXM4TBA9WRC".to_string(),
-            // Low for 16 characters, but random ones come out this way.
-            "K7PQK7PQK7PQ2ZXM".to_string(),
-            // OpenSSH key material has runs of `A`.
-            format!(
-                "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAA{}",
-                "Zx9/Qk3+Lm2Wp7Rt".repeat(8)
-            ),
-            // Short stand-in words occur in real tokens by chance.
-            "QwErTyourUiOpAsDfGhJkLzXcVbNmtodo".to_string(),
-        ] {
-            assert!(!is_placeholder_body(&body), "{body}");
-        }
     }
 }

@@ -20,8 +20,8 @@
 //! `DENSE_SPACING` bytes, the rest of the object goes through an `aho_corasick` overlapping search instead.
 //!
 //! A match must be a whole token (see [`Pattern`]), must not be a placeholder
-//! ([`crate::tokens::is_placeholder_body`]), and overlapping matches collapse to the most confident one, so
-//! an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
+//! ([`crate::providers::placeholder::is_placeholder_body`]), and overlapping matches collapse to the
+//! most confident one, so an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
 //! `huggingface.user-token-alnum` one.
 
 use crate::providers::{self, Pattern, Provider};
@@ -240,7 +240,9 @@ impl PatternSet {
                 continue;
             }
             let body = token.get(literal.text.len()..).unwrap_or_default();
-            if std::str::from_utf8(body).is_ok_and(crate::tokens::is_placeholder_body) {
+            if std::str::from_utf8(body)
+                .is_ok_and(crate::providers::placeholder::is_placeholder_body)
+            {
                 continue;
             }
             out.push(PatternHit { rule, start, end });
@@ -616,7 +618,7 @@ mod tests {
                 // A random body can spell a stand-in word ("…SAMPLE…" in an AWS key id): the filter
                 // drops it on purpose, so such a draw says nothing about the search.
                 let body = pattern.prefixes.iter().find_map(|p| token.strip_prefix(p)).unwrap_or(&token);
-                prop_assume!(!crate::tokens::is_placeholder_body(body));
+                prop_assume!(!crate::providers::placeholder::is_placeholder_body(body));
                 let mut haystack = before.clone();
                 haystack.extend_from_slice(b" \n");
                 let start = haystack.len();
