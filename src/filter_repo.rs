@@ -461,7 +461,7 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
     let replace_text = if literal {
         let mut lines = Zeroizing::new(String::new());
         for secret in input.secrets {
-            for (_, form) in crate::scan::matcher::forms(secret) {
+            for (_, form) in crate::matching::exact::forms(secret) {
                 let Ok(form) = std::str::from_utf8(&form) else {
                     continue;
                 };
@@ -598,7 +598,7 @@ fn check_replacement(text: &str) -> Result<(), String> {
 fn mask_lines(secrets: &[Secret]) -> Masks {
     let mut forms: Vec<(Encoding, Zeroizing<Vec<u8>>)> = secrets
         .iter()
-        .flat_map(crate::scan::matcher::forms)
+        .flat_map(crate::matching::exact::forms)
         .collect();
     forms.sort_by_key(|(_, form)| std::cmp::Reverse(form.len()));
     let mut out = Zeroizing::new(String::new());
@@ -1881,7 +1881,7 @@ mod tests {
             assert_eq!(form.len(), mask.len());
         }
         let lines = masks.0.lines().count();
-        assert_eq!(lines, crate::scan::matcher::forms(&secret).len());
+        assert_eq!(lines, crate::matching::exact::forms(&secret).len());
         assert!(masks.0.contains(&"2a00".repeat(10)), "UTF-16LE mask");
     }
 

@@ -14,6 +14,7 @@ pub mod exit_codes;
 pub mod filter_repo;
 pub mod hygiene;
 pub mod liveness;
+pub mod matching;
 pub mod model;
 pub mod playbook;
 pub mod prompt;

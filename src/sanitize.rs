@@ -3,7 +3,8 @@
 //! into the wrong flag is not echoed back, and control characters are escaped, so a crafted file name
 //! cannot move the cursor, recolor the screen or hide a line of the report.
 
-use crate::scan::patterns::{PatternHit, PatternSet};
+use crate::matching::patterns::PatternSet;
+use crate::matching::Hit;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -92,7 +93,7 @@ pub fn for_record(text: &str) -> String {
 pub fn scrub_secrets(text: &str) -> Cow<'_, str> {
     static PATTERNS: OnceLock<PatternSet> = OnceLock::new();
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut hits: Vec<PatternHit> = Vec::new();
+    let mut hits: Vec<Hit> = Vec::new();
     PATTERNS
         .get_or_init(PatternSet::all)
         .find_all(text.as_bytes(), &mut hits);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use unleak::scan::matcher::Matcher;
+use unleak::matching::exact::Matcher;
 use unleak::scan::objects;
 use unleak::secret::Secret;
 

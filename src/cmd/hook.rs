@@ -5,9 +5,9 @@
 use crate::cli::{HookAction, HookArgs, HookKind};
 use crate::config::{resolve_repo_path, Globals};
 use crate::exit_codes::ExitCode;
+use crate::matching::patterns::PatternSet;
 use crate::model::Encoding;
 use crate::sanitize::for_terminal;
-use crate::scan::patterns::PatternSet;
 use crate::scan::repo::Repo;
 use crate::scan::staged::{self, StagedFinding};
 use crate::secret::Secret;

@@ -4,10 +4,11 @@
 use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, token_spec, Globals, Scope};
 use crate::exit_codes::ExitCode;
+use crate::matching::{exact::Matcher, patterns::PatternSet};
 use crate::model::{self, Warning};
 use crate::playbook::record;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::scan::{self, matcher::Matcher, patterns::PatternSet, repo::Repo, verify, ScanOptions};
+use crate::scan::{self, repo::Repo, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{bail, Context, Result};
 use git2::Oid;

@@ -1,6 +1,6 @@
 //! What we know about each token issuer, as data: token shapes (rules), the environment variables tokens
 //! are kept under, and where to revoke and create them. One file per issuer; every rule carries examples
-//! and negative examples (templates, see [`examples`]) that the tests below and `scan::patterns` check.
+//! and negative examples (templates, see [`examples`]) that the tests below and `matching::patterns` check.
 //!
 //! Rule ids (`huggingface.user-token`) are a public interface: reports, SARIF and allowlists name rules by
 //! them, so an id is never renamed or reused for a different shape.

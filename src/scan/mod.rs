@@ -2,15 +2,16 @@
 //! `scan` returns the report model; commands render it or plan from it.
 
 pub mod idhash;
-pub mod matcher;
 pub mod objects;
 pub mod pack;
-pub mod patterns;
 pub mod provenance;
 pub mod repo;
 pub mod staged;
 pub mod verify;
 
+use crate::matching::exact::Matcher;
+use crate::matching::patterns::PatternSet;
+use crate::matching::Detector;
 use crate::model::{
     Encoding, Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Severity, Stats,
     Tool, Warning,
@@ -19,9 +20,7 @@ use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
-use matcher::Matcher;
 use objects::{ObjectHits, PassResult};
-use patterns::PatternSet;
 use provenance::{Containment, TreeWalker};
 use repo::Repo;
 use std::collections::{BTreeMap, HashMap};
@@ -148,7 +147,7 @@ fn scan_inner(
         &order,
         not_trees,
         &matcher,
-        patterns,
+        patterns.map(|p| p as &dyn Detector),
         options.threads,
         &|done| bar.set_position(done),
         &|| (),
@@ -177,7 +176,7 @@ fn scan_inner(
         &order,
         pack::KindSet::of(&[pack::ObjectKind::Tree]),
         &matcher,
-        patterns,
+        patterns.map(|p| p as &dyn Detector),
         options.threads,
         &|done| bar.set_position(offset + done),
         &|| (provenance::TreeRecords::default(), idhash::IdSet::default()),

@@ -7,9 +7,8 @@
 //! refuses, because its pack reads serialize on internal locks and resolve delta chains again for every
 //! object.
 
-use super::matcher::{Hit, Matcher};
 use super::pack::{self, KindSet, ObjectKind, PackInput};
-use super::patterns::PatternSet;
+use crate::matching::{Detector, Hit};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
 use std::collections::{HashMap, HashSet};
@@ -568,12 +567,13 @@ fn kind_of(kind: ObjectType) -> Option<ObjectKind> {
     }
 }
 
-/// The scan's pass: every object searched with `matcher`, commits and tags parsed for provenance.
+/// The scan's pass: every object searched with `known` (and with `discover`, whose matched values are
+/// kept), commits and tags parsed for provenance.
 pub fn bulk_pass(
     git_dir: &Path,
     objects: &ObjectList,
-    matcher: &Matcher,
-    patterns: Option<&PatternSet>,
+    known: &dyn Detector,
+    discover: Option<&dyn Detector>,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PassResult> {
@@ -581,8 +581,8 @@ pub fn bulk_pass(
         git_dir,
         objects,
         KindSet::ALL,
-        matcher,
-        patterns,
+        known,
+        discover,
         threads,
         progress,
         &|| (),
@@ -599,8 +599,8 @@ pub fn bulk_pass_with<T: Send>(
     git_dir: &Path,
     objects: &ObjectList,
     kinds: KindSet,
-    matcher: &Matcher,
-    patterns: Option<&PatternSet>,
+    known: &dyn Detector,
+    discover: Option<&dyn Detector>,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
     init: &(dyn Fn() -> T + Sync),
@@ -608,14 +608,10 @@ pub fn bulk_pass_with<T: Send>(
 ) -> Result<(PassResult, Vec<T>)> {
     // A large blob is searched in pieces that overlap by the longest match: the longest needle, or a
     // provider pattern's longest plausible value.
-    let overlap = matcher.longest_needle().max(if patterns.is_some() {
-        PATTERN_OVERLAP
-    } else {
-        0
-    });
+    let overlap = known.overlap().max(discover.map_or(0, |d| d.overlap()));
     let pieces = pack::Pieces {
         visit: &|(local, scratch, _): &mut (PassResult, Scratch, T), oid, piece| {
-            read_piece(piece, oid, matcher, patterns, scratch, local)
+            read_piece(piece, oid, known, discover, scratch, local)
         },
         overlap,
     };
@@ -630,7 +626,7 @@ pub fn bulk_pass_with<T: Send>(
             if let Ok((ObjectType::Tree, data)) = object {
                 on_tree(extra, oid, data);
             }
-            read_one(object, oid, matcher, patterns, scratch, local)
+            read_one(object, oid, known, discover, scratch, local)
         },
         Some(&pieces),
     )?;
@@ -654,14 +650,14 @@ pub fn bulk_pass_with<T: Send>(
 #[derive(Default)]
 struct Scratch {
     hits: Vec<Hit>,
-    pattern_hits: Vec<super::patterns::PatternHit>,
+    discovered: Vec<Hit>,
 }
 
 fn read_one(
     object: ReadResult<'_>,
     oid: Oid,
-    matcher: &Matcher,
-    patterns: Option<&PatternSet>,
+    known: &dyn Detector,
+    discover: Option<&dyn Detector>,
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {
@@ -703,7 +699,7 @@ fn read_one(
     }
     let hits = &mut scratch.hits;
     hits.clear();
-    matcher.find_all(data, hits);
+    known.find_all(data, hits);
     if !hits.is_empty() {
         local.hits.push(ObjectHits {
             oid,
@@ -712,31 +708,26 @@ fn read_one(
             message_start,
         });
     }
-    if let Some(patterns) = patterns {
-        scratch.pattern_hits.clear();
-        patterns.find_all(data, &mut scratch.pattern_hits);
-        for hit in &scratch.pattern_hits {
+    if let Some(discover) = discover {
+        scratch.discovered.clear();
+        discover.find_all(data, &mut scratch.discovered);
+        for hit in &scratch.discovered {
             local.pattern_values.push(PatternValue {
                 oid,
-                rule: hit.rule,
+                rule: hit.needle,
                 value: zeroize::Zeroizing::new(data[hit.start..hit.end].to_vec()),
             });
         }
     }
 }
 
-/// How far pieces of a large blob overlap for provider patterns: a token or key longer than this that
-/// straddles two pieces is not matched (provider tokens are under 200 bytes; PEM keys are longer, and
-/// are found when they sit inside one piece, as nearly all do: a piece is 8 MiB).
-const PATTERN_OVERLAP: usize = 4096;
-
 /// [`read_one`] for one piece of a large blob (see [`pack::Piece`]): counted once, searched piece by
 /// piece, match offsets made absolute, and matches within the overlap already seen skipped.
 fn read_piece(
     piece: pack::Piece<'_>,
     oid: Oid,
-    matcher: &Matcher,
-    patterns: Option<&PatternSet>,
+    known: &dyn Detector,
+    discover: Option<&dyn Detector>,
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {
@@ -750,7 +741,7 @@ fn read_piece(
     }
     let hits = &mut scratch.hits;
     hits.clear();
-    matcher.find_all(data, hits);
+    known.find_all(data, hits);
     let fresh: Vec<Hit> = hits
         .iter()
         .filter(|h| h.end > piece.fresh)
@@ -771,24 +762,24 @@ fn read_piece(
             }),
         }
     }
-    if let Some(patterns) = patterns {
-        scratch.pattern_hits.clear();
-        patterns.find_all(data, &mut scratch.pattern_hits);
-        for hit in scratch.pattern_hits.iter().filter(|h| h.end > piece.fresh) {
+    if let Some(discover) = discover {
+        scratch.discovered.clear();
+        discover.find_all(data, &mut scratch.discovered);
+        for hit in scratch.discovered.iter().filter(|h| h.end > piece.fresh) {
             local.pattern_values.push(PatternValue {
                 oid,
-                rule: hit.rule,
+                rule: hit.needle,
                 value: zeroize::Zeroizing::new(data[hit.start..hit.end].to_vec()),
             });
         }
     }
 }
 
-/// Searches a few objects again with `matcher` (after audit found new values to search for).
+/// Searches a few objects again with `known` (after audit found new values to search for).
 pub fn search_again(
     repo: &super::repo::Repo,
     oids: &[Oid],
-    matcher: &Matcher,
+    known: &dyn Detector,
 ) -> Result<Vec<ObjectHits>> {
     let odb = repo.git.odb()?;
     let mut out = Vec::new();
@@ -796,7 +787,7 @@ pub fn search_again(
     for oid in oids {
         let Ok(object) = odb.read(*oid) else { continue };
         hits.clear();
-        matcher.find_all(object.data(), &mut hits);
+        known.find_all(object.data(), &mut hits);
         if hits.is_empty() {
             continue;
         }

@@ -5,11 +5,11 @@
 //! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
 
 use super::idhash::{IdMap, IdSet};
-use super::matcher::Matcher;
 use super::objects::ObjectList;
 use super::objects::{CommitRecord, ObjectHits, PassResult};
 use super::pack::{KindSet, ObjectKind};
 use super::repo::{Repo, Tip, TipKind};
+use crate::matching::exact::Matcher;
 use git2::{ObjectType, Oid};
 use std::collections::HashSet;
 use std::rc::Rc;

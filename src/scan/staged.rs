@@ -2,9 +2,10 @@
 //! Only the blobs that differ from HEAD are read, so the check costs what the commit changes, not what
 //! the history holds (that is `unleak audit`'s job).
 
-use super::matcher::Matcher;
-use super::patterns::{PatternHit, PatternSet};
 use super::repo::Repo;
+use crate::matching::exact::Matcher;
+use crate::matching::patterns::PatternSet;
+use crate::matching::Hit;
 use crate::model::{Encoding, Location, SecretRef};
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
@@ -199,7 +200,7 @@ impl Search<'_> {
                 },
             });
         }
-        let mut found: Vec<PatternHit> = Vec::new();
+        let mut found: Vec<Hit> = Vec::new();
         self.patterns.find_all(bytes, &mut found);
         found.retain(|hit| !allowed(hit.start));
         for hit in found {
@@ -221,7 +222,7 @@ impl Search<'_> {
             out.push(Token {
                 line: line(hit.start),
                 encoding: Encoding::Plain,
-                rule: Some(self.patterns.rule(hit.rule).id.to_string()),
+                rule: Some(self.patterns.rule(hit.needle).id.to_string()),
                 origin: None,
                 secret: SecretRef {
                     redacted: value.redacted(),

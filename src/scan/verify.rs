@@ -163,7 +163,7 @@ pub fn read_first_changed(path: &Path) -> Result<Vec<Oid>> {
 /// finds what the plaintext would. The values found become ordinary secrets for a full scan.
 pub fn candidates_by_fingerprint(
     repo: &Repo,
-    patterns: &super::patterns::PatternSet,
+    patterns: &crate::matching::patterns::PatternSet,
     fingerprints: &[String],
     threads: usize,
 ) -> Result<Vec<crate::secret::Secret>> {

@@ -2,6 +2,7 @@
 //! alignments, so a token inside a longer base64 string is found too) and UTF-16LE. All needles are
 //! searched in a single pass over each object.
 
+use super::{Detector, Hit};
 use crate::model::Encoding;
 use crate::secret::Secret;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -13,14 +14,6 @@ use std::fmt;
 pub struct NeedleInfo {
     pub secret: usize,
     pub encoding: Encoding,
-}
-
-/// A match: which needle, and where in the haystack it starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hit {
-    pub needle: u32,
-    pub start: usize,
-    pub end: usize,
 }
 
 /// The compiled matcher. Its `Debug` never shows needle bytes (they are derived from secrets).
@@ -164,6 +157,16 @@ impl Matcher {
             Some(Search::Automaton(ac)) => ac.is_match(haystack),
             None => false,
         }
+    }
+}
+
+impl Detector for Matcher {
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+        Matcher::find_all(self, haystack, out);
+    }
+
+    fn overlap(&self) -> usize {
+        self.longest_needle()
     }
 }
 

@@ -1,5 +1,5 @@
 //! Provider patterns over raw object bytes, fast enough to run on every object in the same pass as the
-//! exact-token [`Matcher`](super::matcher::Matcher).
+//! exact-token [`Matcher`](crate::matching::exact::Matcher).
 //!
 //! Every rule starts with a fixed literal (`hf_`, `ghp_`, `AKIA`, `-----BEGIN `). A search for those
 //! literals is the only thing that reads a whole object: an object with none of them costs one
@@ -24,6 +24,7 @@
 //! most confident one, so an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
 //! `huggingface.user-token-alnum` one.
 
+use super::{Detector, Hit};
 use crate::providers::{self, Pattern, Provider};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
@@ -38,14 +39,6 @@ pub const MAX_MATCH_LEN: usize = 16 * 1024;
 const DENSE_AFTER: usize = 64;
 /// Fewer bytes than this per candidate on average is dense.
 const DENSE_SPACING: usize = 256;
-
-/// A match: which rule (an index into [`PatternSet::rules`]) and where in the haystack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PatternHit {
-    pub rule: u32,
-    pub start: usize,
-    pub end: usize,
-}
 
 /// One prefilter literal and the rules that start with it.
 struct Literal {
@@ -158,7 +151,7 @@ impl PatternSet {
         PatternSet::new(providers::all())
     }
 
-    /// The rules, in the order [`PatternHit::rule`] indexes.
+    /// The rules, in the order a [`Hit::needle`] indexes.
     pub fn rules(&self) -> &[&'static Pattern] {
         &self.rules
     }
@@ -176,13 +169,13 @@ impl PatternSet {
     /// Appends every match in `haystack` to `out`, in order of position; what `out` already held is left
     /// alone. Placeholders are filtered out and overlapping matches collapse to the most confident one
     /// (then the longest, then the earliest rule).
-    pub fn find_all(&self, haystack: &[u8], out: &mut Vec<PatternHit>) {
+    pub fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
         self.find_with(haystack, out, DENSE_AFTER);
     }
 
     /// [`find_all`](Self::find_all), switching to the automaton after `dense_after` dense candidates (tests
     /// force either path).
-    fn find_with(&self, haystack: &[u8], out: &mut Vec<PatternHit>, dense_after: usize) {
+    fn find_with(&self, haystack: &[u8], out: &mut Vec<Hit>, dense_after: usize) {
         let (Some(prefilter), Some(dense)) = (&self.prefilter, &self.dense) else {
             return;
         };
@@ -215,13 +208,7 @@ impl PatternSet {
     }
 
     /// Runs the rules starting with `literal`, which occurs at `start`.
-    fn rules_at(
-        &self,
-        haystack: &[u8],
-        start: usize,
-        literal: &Literal,
-        out: &mut Vec<PatternHit>,
-    ) {
+    fn rules_at(&self, haystack: &[u8], start: usize, literal: &Literal, out: &mut Vec<Hit>) {
         if literal.word_start && start > 0 && is_word(haystack[start - 1]) {
             return;
         }
@@ -245,21 +232,25 @@ impl PatternSet {
             {
                 continue;
             }
-            out.push(PatternHit { rule, start, end });
+            out.push(Hit {
+                needle: rule,
+                start,
+                end,
+            });
         }
     }
 
     /// Keeps one hit per run of overlapping hits in `out[first..]`: the most confident, then the longest,
     /// then the one of the earliest rule.
-    fn collapse_overlaps(&self, out: &mut Vec<PatternHit>, first: usize) {
-        let rank = |h: &PatternHit| {
+    fn collapse_overlaps(&self, out: &mut Vec<Hit>, first: usize) {
+        let rank = |h: &Hit| {
             (
-                self.rule(h.rule).confidence,
+                self.rule(h.needle).confidence,
                 h.end - h.start,
-                std::cmp::Reverse(h.rule),
+                std::cmp::Reverse(h.needle),
             )
         };
-        out[first..].sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.rule));
+        out[first..].sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.needle));
         let mut kept = first;
         for i in first..out.len() {
             let hit = out[i];
@@ -273,6 +264,21 @@ impl PatternSet {
             kept += 1;
         }
         out.truncate(kept);
+    }
+}
+
+/// How far pieces of a large haystack overlap for provider patterns: a token or key longer than this
+/// that straddles two pieces is not matched (provider tokens are under 200 bytes; PEM keys are longer,
+/// and are found when they sit inside one piece, as nearly all do: a piece is 8 MiB).
+const PATTERN_OVERLAP: usize = 4096;
+
+impl Detector for PatternSet {
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+        PatternSet::find_all(self, haystack, out);
+    }
+
+    fn overlap(&self) -> usize {
+        PATTERN_OVERLAP
     }
 }
 
@@ -296,7 +302,7 @@ mod tests {
         PatternSet::all()
     }
 
-    fn hits(set: &PatternSet, haystack: &[u8]) -> Vec<PatternHit> {
+    fn hits(set: &PatternSet, haystack: &[u8]) -> Vec<Hit> {
         let mut out = Vec::new();
         set.find_all(haystack, &mut out);
         out
@@ -305,7 +311,7 @@ mod tests {
     fn ids(set: &PatternSet, haystack: &[u8]) -> Vec<&'static str> {
         hits(set, haystack)
             .iter()
-            .map(|h| set.rule(h.rule).id)
+            .map(|h| set.rule(h.needle).id)
             .collect()
     }
 
@@ -332,8 +338,8 @@ mod tests {
                     let found = hits(&set, text.as_bytes());
                     assert_eq!(
                         found,
-                        vec![PatternHit {
-                            rule: index as u32,
+                        vec![Hit {
+                            needle: index as u32,
                             start: before.len(),
                             end: before.len() + token.len()
                         }],
@@ -341,7 +347,7 @@ mod tests {
                         pattern.id,
                         found
                             .iter()
-                            .map(|h| set.rule(h.rule).id)
+                            .map(|h| set.rule(h.needle).id)
                             .collect::<Vec<_>>()
                     );
                 }
@@ -398,15 +404,15 @@ mod tests {
         let token = expand("hf_{alpha:34}");
         let found = hits(&set, format!("HF_TOKEN={token}\n").as_bytes());
         assert_eq!(found.len(), 1);
-        assert_eq!(set.rule(found[0].rule).id, "huggingface.user-token");
-        assert_eq!(set.rule(found[0].rule).confidence, Confidence::High);
-        assert_eq!(set.provider(found[0].rule).id, "huggingface");
+        assert_eq!(set.rule(found[0].needle).id, "huggingface.user-token");
+        assert_eq!(set.rule(found[0].needle).confidence, Confidence::High);
+        assert_eq!(set.provider(found[0].needle).id, "huggingface");
 
         let mixed = expand("hf_{alnum:34}");
         let found = hits(&set, mixed.as_bytes());
         assert_eq!(found.len(), 1);
-        assert_eq!(set.rule(found[0].rule).id, "huggingface.user-token-alnum");
-        assert_eq!(set.rule(found[0].rule).confidence, Confidence::Medium);
+        assert_eq!(set.rule(found[0].needle).id, "huggingface.user-token-alnum");
+        assert_eq!(set.rule(found[0].needle).confidence, Confidence::Medium);
     }
 
     #[test]
@@ -457,14 +463,14 @@ mod tests {
             expand("npm_{alnum:36}"),
             expand("hf_{alpha:34}")
         );
-        let mut out = vec![PatternHit {
-            rule: 999,
+        let mut out = vec![Hit {
+            needle: 999,
             start: 0,
             end: 0,
         }];
         set.find_all(text.as_bytes(), &mut out);
-        assert_eq!(out[0].rule, 999);
-        let got: Vec<&str> = out[1..].iter().map(|h| set.rule(h.rule).id).collect();
+        assert_eq!(out[0].needle, 999);
+        let got: Vec<&str> = out[1..].iter().map(|h| set.rule(h.needle).id).collect();
         assert_eq!(
             got,
             [
@@ -518,9 +524,9 @@ mod tests {
         planted.extend_from_slice(tail.as_bytes());
         let found = hits(&set, &planted);
         assert_eq!(found.len(), 4);
-        assert!(found
-            .iter()
-            .all(|h| set.rule(h.rule).id == "anthropic.api-key" && h.end - h.start == token.len()));
+        assert!(found.iter().all(
+            |h| set.rule(h.needle).id == "anthropic.api-key" && h.end - h.start == token.len()
+        ));
         assert_eq!(found[3].end, planted.len());
     }
 
@@ -599,7 +605,7 @@ mod tests {
                 }
                 for hit in &found {
                     prop_assert!(hit.start < hit.end && hit.end <= haystack.len());
-                    prop_assert!(whole(set.rule(hit.rule)).is_match(&haystack[hit.start..hit.end]));
+                    prop_assert!(whole(set.rule(hit.needle)).is_match(&haystack[hit.start..hit.end]));
                 }
             }
 
@@ -629,7 +635,7 @@ mod tests {
                 prop_assert!(
                     found.iter().any(|h| h.start == start
                         && h.end == start + token.len()
-                        && set.rule(h.rule).id == pattern.id),
+                        && set.rule(h.needle).id == pattern.id),
                     "{} not found", pattern.id
                 );
             }
@@ -706,7 +712,7 @@ mod tests {
                 "providers/private_key.rs",
                 include_str!("../providers/private_key.rs"),
             ),
-            ("scan/patterns.rs", include_str!("patterns.rs")),
+            ("matching/patterns.rs", include_str!("patterns.rs")),
         ] {
             let found = ids(&set, source.as_bytes());
             assert!(found.is_empty(), "{name}: {found:?}");

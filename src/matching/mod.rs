@@ -1,0 +1,25 @@
+//! "Something that finds needles": the exact-token matcher and the provider-pattern set, behind one
+//! [`Detector`] trait so the object pass is handed detectors and never names a concrete one.
+
+pub mod exact;
+pub mod patterns;
+
+/// A match: which needle, and where in the haystack (`start..end`). What a needle stands for is the
+/// detector's business: a token form of [`exact::Matcher`], a rule of [`patterns::PatternSet`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Hit {
+    pub needle: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Something that finds needles in bytes. The object pass takes detectors, so it never depends on
+/// what they look for.
+pub trait Detector: Sync {
+    /// Appends every match in `haystack` to `out`; what `out` already held is left alone.
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>);
+
+    /// How far two pieces of one haystack must overlap so that no match straddling them is lost (the
+    /// longest match this detector can report, or the longest it promises to find across pieces).
+    fn overlap(&self) -> usize;
+}
