@@ -434,9 +434,10 @@ pub fn hygiene_issues(
         item.commits = commits;
         issues.push(item);
     }
-    // A known token hardcoded in a tracked file at HEAD, or staged.
+    // A known token hardcoded in a tracked file at HEAD, or staged. A dotenv file is reported by its own
+    // hygiene checks (tracked, in history), not again as a hardcoded token.
     for summary in &report.secrets {
-        for path in summary.in_head.iter().filter(|p| !is_env_path(p)) {
+        for path in summary.in_head.iter().filter(|p| !dotenv::is_env_path(p)) {
             issues.push(issue(
                 "hygiene.token-in-head",
                 format!("{} is hardcoded in {path} at HEAD", summary.secret.redacted),
@@ -447,7 +448,7 @@ pub fn hygiene_issues(
         for path in summary
             .in_index
             .iter()
-            .filter(|p| !summary.in_head.contains(p) && !is_env_path(p))
+            .filter(|p| !summary.in_head.contains(p) && !dotenv::is_env_path(p))
         {
             issues.push(issue(
                 "hygiene.token-staged",
@@ -473,11 +474,6 @@ fn exposure(summary: &SecretSummary) -> Severity {
     } else {
         Severity::Medium
     }
-}
-
-/// A dotenv file is reported by its own hygiene checks (tracked, in history), not again as a hardcoded token.
-fn is_env_path(path: &str) -> bool {
-    crate::scan::provenance::is_env_name(path.rsplit('/').next().unwrap_or(path).as_bytes())
 }
 
 fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> HygieneIssue {

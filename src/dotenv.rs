@@ -13,6 +13,17 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
+/// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`): a file whose whole job is to
+/// hold secrets. The one place that decides it; every such name contains `.env`.
+pub fn is_env_file_name(name: &[u8]) -> bool {
+    name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)
+}
+
+/// [`is_env_file_name`] of a path's last component (`config/prod.env`).
+pub fn is_env_path(path: &str) -> bool {
+    is_env_file_name(path.rsplit('/').next().unwrap_or(path).as_bytes())
+}
+
 /// A parsed `.env` file that can be written back byte-for-byte.
 #[derive(Clone, Default)]
 pub struct DotEnv {

@@ -399,12 +399,6 @@ fn local_remote_path(url: &str) -> Option<&str> {
     url.starts_with('/').then_some(url)
 }
 
-/// `.env`, `.env.local`, `prod.env`: files whose whole job is to hold secrets.
-fn is_env_like(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name == ".env" || name.starts_with(".env.") || name.ends_with(".env")
-}
-
 /// Builds the plan. Regex mode: each token gets the narrowest expression the caller's
 /// [`RewriteInput::regex_is_unique`] accepts, widening the visible part two characters a side at a time
 /// (up to four more); when even the widest matches other text, rewriting with it would damage the
@@ -498,7 +492,7 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
     let mut drop_paths = BTreeSet::new();
     if input.remove_env_files {
         for f in findings.iter().filter(|f| f.location == Location::Blob) {
-            if let Some(path) = f.path.as_deref().filter(|p| is_env_like(p)) {
+            if let Some(path) = f.path.as_deref().filter(|p| crate::dotenv::is_env_path(p)) {
                 if path.contains("\\x") || path.contains('…') {
                     warnings.push(format!(
                         "{path}: the name is not plain UTF-8 or holds a token; remove it with --path-regex by hand"

@@ -1073,9 +1073,8 @@ fn commit_respond_changes(
     for line in text.lines() {
         let (code, path) = line.split_at(line.len().min(3));
         let name = path.rsplit('/').next().unwrap_or(path);
-        let env_like = name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
         match code {
-            "D  " if env_like => untracked.push(path.to_string()),
+            "D  " if dotenv::is_env_path(path) => untracked.push(path.to_string()),
             " M " | "M  " | "MM " | "A  " | "AM " if name == ".gitignore" => {
                 gitignore.push(path.to_string())
             }

@@ -9,6 +9,7 @@ pub mod repo;
 pub mod staged;
 pub mod verify;
 
+use crate::dotenv;
 use crate::matching::exact::Matcher;
 use crate::matching::patterns::PatternSet;
 use crate::matching::Detector;
@@ -25,6 +26,13 @@ use provenance::{Containment, TreeWalker};
 use repo::Repo;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
+
+/// Dotenv files, for `env_history`: the tree probe looks for `.env` (every such name contains it), then
+/// asks [`dotenv::is_env_file_name`].
+const DOTENV_FILES: provenance::FileNames = provenance::FileNames {
+    contains: b".env",
+    wanted: dotenv::is_env_file_name,
+};
 
 /// How a scan runs.
 #[derive(Debug, Clone)]
@@ -164,8 +172,9 @@ fn scan_inner(
     target_blobs.dedup();
     // With nothing to map and no dotenv history wanted, trees are only searched (a match in a file
     // name then falls back to a tree pass of its own).
-    let probe = (!target_blobs.is_empty() || options.env_history)
-        .then(|| provenance::TreeProbe::new(target_blobs, options.env_history));
+    let probe = (!target_blobs.is_empty() || options.env_history).then(|| {
+        provenance::TreeProbe::new(target_blobs, options.env_history.then_some(DOTENV_FILES))
+    });
     let offset = bar.position();
     // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
     // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
@@ -270,7 +279,7 @@ fn scan_inner(
             name_trees.contains(e.tree) || (e.is_blob() && blob_hits.contains_key(e.child))
         };
         let env_names =
-            |e: &provenance::EntryView<'_>| e.is_blob() && provenance::is_env_name(e.name);
+            |e: &provenance::EntryView<'_>| e.is_blob() && dotenv::is_env_file_name(e.name);
         let mut predicates: Vec<provenance::EntryPredicate<'_>> = vec![&targets];
         if options.env_history {
             predicates.push(&env_names);
@@ -302,7 +311,7 @@ fn scan_inner(
             name_trees.contains(e.tree)
                 || (e.is_tree() && all.contains(&provenance::key(e.child)))
                 || (e.is_blob()
-                    && (blob_hits.contains_key(e.child) || provenance::is_env_name(e.name)))
+                    && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
         };
         // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
         let cache = std::rc::Rc::new(if all.len() <= FEW_TREES {
@@ -311,7 +320,13 @@ fn scan_inner(
             provenance::TreeCache::load(repo, &order, options.threads, &all, &keep)?
         });
         if options.env_history {
-            env_files = provenance::env_file_commits(repo, &pass.commits, &env_trees, &cache);
+            env_files = provenance::files_in_history(
+                repo,
+                &pass.commits,
+                &env_trees,
+                &cache,
+                dotenv::is_env_file_name,
+            );
         }
         walker.restrict_to(target_trees, cache);
     }

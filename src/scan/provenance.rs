@@ -177,7 +177,7 @@ pub fn tree_pass(
 }
 
 /// What the object pass records of each tree it reads, so that provenance needs no tree pass of its
-/// own: every tree -> subtree edge, and the trees that directly hold a target blob or a dotenv file.
+/// own: every tree -> subtree edge, and the trees that directly hold a target blob or a wanted file.
 /// One worker's share; [`TreeRecords::merge`] joins them.
 #[derive(Default)]
 pub struct TreeRecords {
@@ -187,19 +187,28 @@ pub struct TreeRecords {
     runs: Vec<Vec<TreeKey>>,
     children: Vec<TreeKey>,
     targets: Vec<TreeKey>,
-    env: Vec<TreeKey>,
+    named: Vec<TreeKey>,
 }
 
 /// Keys per chunk of [`TreeRecords`] runs (256 KiB).
 const RUN_CHUNK: usize = 1 << 16;
 
+/// Files wanted by name (the caller's kind of file, such as dotenv files for audit): a byte string every
+/// wanted name contains, searched for in the raw tree first, and the test itself. Provenance knows no
+/// file kind of its own.
+#[derive(Clone, Copy)]
+pub struct FileNames {
+    pub contains: &'static [u8],
+    pub wanted: fn(&[u8]) -> bool,
+}
+
 /// Finds what [`TreeRecords`] keeps in a raw tree without parsing its entries: SIMD searches for the
-/// subtree mode (`40000 `), for the target blobs' raw ids and for `.env`. Only a tree where one of the
-/// last two hits is parsed, to confirm it. A `40000 ` inside a name or an id adds an edge that names no
+/// subtree mode (`40000 `), for the target blobs' raw ids and for the wanted names' common part. Only a
+/// tree where one of the last two hits is parsed, to confirm it. A `40000 ` inside a name or an id adds an edge that names no
 /// real tree: it can only widen the closure (walkers check what they read), never drop a true edge.
 pub struct TreeProbe {
     subtree: memchr::memmem::Finder<'static>,
-    env: Option<memchr::memmem::Finder<'static>>,
+    named: Option<(memchr::memmem::Finder<'static>, FileNames)>,
     ids: Option<IdSearch>,
     targets: IdSet<Oid>,
 }
@@ -210,8 +219,8 @@ enum IdSearch {
 }
 
 impl TreeProbe {
-    /// A probe for trees holding one of `targets` (blobs, by id) and, with `env`, a dotenv file.
-    pub fn new(targets: impl IntoIterator<Item = Oid>, env: bool) -> TreeProbe {
+    /// A probe for trees holding one of `targets` (blobs, by id) and, with `named`, a wanted file.
+    pub fn new(targets: impl IntoIterator<Item = Oid>, named: Option<FileNames>) -> TreeProbe {
         let targets: IdSet<Oid> = targets.into_iter().collect();
         let ids: Vec<&[u8]> = targets.iter().map(|oid| oid.as_bytes()).collect();
         let ids = if ids.is_empty() {
@@ -230,7 +239,7 @@ impl TreeProbe {
         };
         TreeProbe {
             subtree: memchr::memmem::Finder::new(b"40000 ").into_owned(),
-            env: env.then(|| memchr::memmem::Finder::new(b".env").into_owned()),
+            named: named.map(|n| (memchr::memmem::Finder::new(n.contains).into_owned(), n)),
             ids,
             targets,
         }
@@ -275,23 +284,25 @@ impl TreeProbe {
         {
             records.targets.push(parent);
         }
-        if self.env.as_ref().is_some_and(|f| f.find(data).is_some())
-            && tree_entries(data).any(|(mode, name, child)| {
-                EntryView::new(&oid, mode, name, &child).is_blob() && is_env_name(name)
-            })
-        {
-            records.env.push(parent);
+        if let Some((finder, named)) = &self.named {
+            if finder.find(data).is_some()
+                && tree_entries(data).any(|(mode, name, child)| {
+                    EntryView::new(&oid, mode, name, &child).is_blob() && (named.wanted)(name)
+                })
+            {
+                records.named.push(parent);
+            }
         }
     }
 }
 
 impl TreeRecords {
     /// Joins the workers' records into the tree graph, the trees directly holding a target, and those
-    /// directly holding a dotenv file.
+    /// directly holding a wanted file.
     pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<TreeKey>, Vec<TreeKey>) {
         let mut graph = TreeGraph { parts: Vec::new() };
         let mut targets = Vec::new();
-        let mut env = Vec::new();
+        let mut named = Vec::new();
         // (parent, children) of each run of a chunk.
         fn runs(chunk: &[TreeKey]) -> impl Iterator<Item = (TreeKey, &[TreeKey])> {
             let mut at = 0;
@@ -318,9 +329,9 @@ impl TreeRecords {
             edges.sort_unstable();
             graph.parts.push(edges);
             targets.extend(part.targets);
-            env.extend(part.env);
+            named.extend(part.named);
         }
-        (graph, targets, env)
+        (graph, targets, named)
     }
 }
 
@@ -457,29 +468,31 @@ impl MissingBlobs {
     }
 }
 
-/// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`).
-pub fn is_env_name(name: &[u8]) -> bool {
-    name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)
-}
+/// (path, blob) of each wanted file under a tree.
+type NamedFiles = Rc<[(Vec<u8>, Oid)]>;
 
-/// (path, blob) of each dotenv file under a tree.
-type EnvFiles = Rc<[(Vec<u8>, Oid)]>;
-
-/// Commits that added or changed a dotenv file, as (path, commit), oldest path first. Only trees in
-/// `interesting` (the closure of trees holding such a file) are read.
-pub fn env_file_commits(
+/// Commits that added or changed a file whose name is `wanted`, as (path, commit), oldest path first.
+/// Only trees in `interesting` (the closure of trees holding such a file) are read.
+pub fn files_in_history(
     repo: &Repo,
     commits: &[CommitRecord],
     interesting: &IdSet<TreeKey>,
     cache: &TreeCache,
+    wanted: fn(&[u8]) -> bool,
 ) -> Vec<(String, String)> {
-    fn walk(
-        repo: &Repo,
-        tree: Oid,
-        interesting: &IdSet<TreeKey>,
-        cache: &TreeCache,
-        memo: &mut IdMap<Oid, EnvFiles>,
-    ) -> EnvFiles {
+    struct Walk<'a> {
+        repo: &'a Repo,
+        interesting: &'a IdSet<TreeKey>,
+        cache: &'a TreeCache,
+        wanted: fn(&[u8]) -> bool,
+    }
+    fn walk(w: &Walk<'_>, tree: Oid, memo: &mut IdMap<Oid, NamedFiles>) -> NamedFiles {
+        let Walk {
+            repo,
+            interesting,
+            cache,
+            wanted,
+        } = *w;
         if !interesting.contains(&key(&tree)) {
             return Rc::from(Vec::new());
         }
@@ -490,9 +503,9 @@ pub fn env_file_commits(
         let entries = cache.entries(repo, tree).unwrap_or_default();
         for (name, oid, kind) in entries {
             match kind {
-                Some(ObjectType::Blob) if is_env_name(&name) => out.push((name, oid)),
+                Some(ObjectType::Blob) if wanted(&name) => out.push((name, oid)),
                 Some(ObjectType::Tree) => {
-                    for (sub, blob) in walk(repo, oid, interesting, cache, memo).iter() {
+                    for (sub, blob) in walk(w, oid, memo).iter() {
                         let mut path = name.clone();
                         path.push(b'/');
                         path.extend_from_slice(sub);
@@ -502,25 +515,27 @@ pub fn env_file_commits(
                 _ => {}
             }
         }
-        let out: EnvFiles = Rc::from(out);
+        let out: NamedFiles = Rc::from(out);
         memo.insert(tree, out.clone());
         out
     }
+    let w = Walk {
+        repo,
+        interesting,
+        cache,
+        wanted,
+    };
     let by_id: IdMap<Oid, &CommitRecord> = commits.iter().map(|c| (c.oid, c)).collect();
     let mut memo = IdMap::default();
     let mut out = Vec::new();
     for commit in commits {
-        let files = walk(repo, commit.tree, interesting, cache, &mut memo);
+        let files = walk(&w, commit.tree, &mut memo);
         if files.is_empty() {
             continue;
         }
         let mut inherited: HashSet<(Vec<u8>, Oid)> = HashSet::new();
         for parent in commit.parents.iter().filter_map(|p| by_id.get(p)) {
-            inherited.extend(
-                walk(repo, parent.tree, interesting, cache, &mut memo)
-                    .iter()
-                    .cloned(),
-            );
+            inherited.extend(walk(&w, parent.tree, &mut memo).iter().cloned());
         }
         for (path, blob) in files.iter() {
             if !inherited.contains(&(path.clone(), *blob)) {
