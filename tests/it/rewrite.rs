@@ -28,7 +28,7 @@ fn filter_repo_support() -> FilterRepoSupport {
         .expect("git runs");
     assert!(
         out.status.success(),
-        "git-filter-repo is required: python3 -m pip install --user git-filter-repo ({})",
+        "git-filter-repo is required: scripts/test.sh installs it into target/test-venv ({})",
         String::from_utf8_lossy(&out.stderr)
     );
     FilterRepoSupport::Present {
