@@ -16,6 +16,38 @@ pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 pub struct HfApi {
     endpoint: String,
     agent: ureq::Agent,
+    /// Set by the first call that could not reach the endpoint: later calls fail at once with the same
+    /// reason instead of waiting out another timeout in the middle of an incident.
+    down: std::sync::Arc<std::sync::Mutex<Option<Unreachable>>>,
+}
+
+/// The endpoint could not be reached at all (no network, DNS, refused connection, timeout): no answer,
+/// so nothing is known about the token. The playbook goes on without the API when it sees this.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot reach {endpoint}: {reason}")]
+pub struct Unreachable {
+    pub endpoint: String,
+    /// In plain words, without the URL (the message names the endpoint once).
+    pub reason: String,
+}
+
+/// `HF_ENDPOINT` (trailing `/` removed) when set, else the public hub. Not checked: [`HfApi::new`] refuses
+/// an endpoint a token may not be sent to; pages for people to open are shown from it as it is.
+pub fn endpoint_from_env() -> String {
+    std::env::var("HF_ENDPOINT")
+        .ok()
+        .map(|e| e.trim().trim_end_matches('/').to_string())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
+}
+
+/// A Hugging Face web page (the provider data names it on the public hub) on the endpoint in use, so a
+/// user of a private hub (`HF_ENDPOINT`) is sent to their own settings pages.
+pub fn page_on_endpoint(url: &str) -> String {
+    match url.strip_prefix(DEFAULT_ENDPOINT) {
+        Some(rest) => format!("{}{rest}", endpoint_from_env()),
+        None => url.to_string(),
+    }
 }
 
 /// What whoami says about a token.
@@ -44,11 +76,7 @@ pub struct TokenOwner {
 impl HfApi {
     /// The endpoint from `HF_ENDPOINT` (trailing `/` removed), else the public hub.
     pub fn from_env() -> Result<HfApi> {
-        let endpoint = std::env::var("HF_ENDPOINT")
-            .ok()
-            .filter(|e| !e.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        HfApi::new(&endpoint)
+        HfApi::new(&endpoint_from_env())
     }
 
     pub fn new(endpoint: &str) -> Result<HfApi> {
@@ -67,11 +95,32 @@ impl HfApi {
             );
         }
         let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .redirects(0)
             .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
             .build();
-        Ok(HfApi { endpoint, agent })
+        Ok(HfApi {
+            endpoint,
+            agent,
+            down: Default::default(),
+        })
+    }
+
+    /// Fails at once when an earlier call could not reach the endpoint.
+    fn check_up(&self) -> Result<()> {
+        match self.down.lock().map(|d| d.clone()) {
+            Ok(Some(down)) => Err(down.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn transport_error(&self, err: ureq::Error) -> anyhow::Error {
+        let down = unreachable(&self.endpoint, err);
+        if let Ok(mut slot) = self.down.lock() {
+            *slot = Some(down.clone());
+        }
+        down.into()
     }
 
     pub fn endpoint(&self) -> &str {
@@ -81,6 +130,7 @@ impl HfApi {
     /// `POST {endpoint}/api/credentials/revoke`. It answers 202 whether or not the token existed, so the
     /// caller confirms with [`HfApi::whoami`] afterwards.
     pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
+        self.check_up()?;
         let url = format!("{}/api/credentials/revoke", self.endpoint);
         let body = serde_json::json!({
             "credentials": tokens.iter().map(|t| t.expose()).collect::<Vec<_>>()
@@ -88,13 +138,14 @@ impl HfApi {
         let status = match self.agent.post(&url).send_json(body) {
             Ok(response) => response.status(),
             Err(ureq::Error::Status(code, _)) => code,
-            Err(err) => return Err(transport_error(err, &url)),
+            Err(err) => return Err(self.transport_error(err)),
         };
         Ok(status)
     }
 
     /// `GET {endpoint}/api/whoami-v2` with the token as bearer.
     pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
+        self.check_up()?;
         let url = format!("{}/api/whoami-v2", self.endpoint);
         let response = self
             .agent
@@ -120,14 +171,47 @@ impl HfApi {
             Err(ureq::Error::Status(403, _)) => Ok(TokenStatus::Denied),
             Err(ureq::Error::Status(429, _)) => Ok(TokenStatus::RateLimited),
             Err(ureq::Error::Status(code, _)) => Ok(TokenStatus::Unexpected(code)),
-            Err(err) => Err(transport_error(err, &url)),
+            Err(err) => Err(self.transport_error(err)),
         }
     }
 }
 
-fn transport_error(err: ureq::Error, url: &str) -> anyhow::Error {
-    // ureq's messages name the URL and the cause, never headers or bodies.
-    anyhow::anyhow!("cannot reach {url}: {err}")
+/// A transport failure in plain words. ureq's own message repeats the URL and says "Dns Failed"; ours
+/// names the endpoint once and what it likely means. Never a header or a body: no token can be in it.
+fn unreachable(endpoint: &str, err: ureq::Error) -> Unreachable {
+    let reason = match err.into_transport() {
+        None => "unexpected answer".to_string(),
+        Some(transport) => {
+            let detail = std::error::Error::source(&transport)
+                .map(|s| s.to_string())
+                .or_else(|| transport.message().map(str::to_string))
+                .unwrap_or_default();
+            let timed_out = detail.contains("timed out") || detail.contains("WouldBlock");
+            match transport.kind() {
+                ureq::ErrorKind::Dns => {
+                    "the host name does not resolve (no network or no DNS?)".into()
+                }
+                _ if timed_out => "no answer in time (timed out)".into(),
+                ureq::ErrorKind::ConnectionFailed => {
+                    format!("the connection failed ({detail})")
+                }
+                ureq::ErrorKind::ProxyConnect | ureq::ErrorKind::ProxyUnauthorized => {
+                    format!("the proxy failed ({})", transport.kind())
+                }
+                _ if detail.is_empty() => format!("network error ({})", transport.kind()),
+                _ => format!("network error ({detail})"),
+            }
+        }
+    };
+    Unreachable {
+        endpoint: endpoint.to_string(),
+        reason,
+    }
+}
+
+/// Whether `err` says the API could not be reached (as opposed to an answer we did not expect).
+pub fn is_unreachable(err: &anyhow::Error) -> Option<&Unreachable> {
+    err.downcast_ref::<Unreachable>()
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ mod audit;
 mod dotenv;
 mod e2e;
 mod hook;
+mod newcomer;
 mod pack;
 mod respond;
 mod rewrite;
