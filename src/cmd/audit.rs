@@ -89,17 +89,21 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     }
     report.playbook = audit::playbook_preview(&report, &output.secrets);
 
-    super::print_report(&report, args.output.format, globals.color)?;
+    super::print_report(
+        &report,
+        args.output.format,
+        globals.color,
+        args.output.output.as_deref(),
+    )?;
     let threshold = match args.fail_on {
         FailOn::High => Severity::High,
         FailOn::Medium => Severity::Medium,
         FailOn::Low => Severity::Low,
     };
-    Ok(if audit::fails(&report, threshold) {
-        ExitCode::Found
-    } else {
-        ExitCode::Clean
-    })
+    Ok(super::found_exit(
+        audit::fails(&report, threshold),
+        args.output.exit_zero,
+    ))
 }
 
 /// Labels each Hugging Face token live, dead or unknown with the read-only whoami call.

@@ -37,10 +37,11 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
             .warnings
             .push(Warning::new("env-duplicate-key", warning));
     }
-    super::print_report(&report, config.format, config.globals.color)?;
-    Ok(if report.found() {
-        ExitCode::Found
-    } else {
-        ExitCode::Clean
-    })
+    super::print_report(
+        &report,
+        config.format,
+        config.globals.color,
+        config.output.as_deref(),
+    )?;
+    Ok(super::found_exit(report.found(), config.exit_zero))
 }

@@ -119,12 +119,13 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let clean = verification.clean;
     report.verification = Some(verification);
 
-    super::print_report(&report, args.output.format, globals.color)?;
-    Ok(if clean {
-        ExitCode::Clean
-    } else {
-        ExitCode::Found
-    })
+    super::print_report(
+        &report,
+        args.output.format,
+        globals.color,
+        args.output.output.as_deref(),
+    )?;
+    Ok(super::found_exit(!clean, args.output.exit_zero))
 }
 
 /// `git clone --mirror --no-local`: only what the remote serves (reachable objects), never its

@@ -225,6 +225,156 @@ fn unconfirmed_browser_revoke_is_said_in_words() {
     );
 }
 
+/// `respond --format` offers only what it can print.
+#[test]
+fn respond_does_not_list_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = Unleak::new(dir.path()).args(&["respond", "--help"]).run();
+    assert_eq!(help.code, 0);
+    let format_help = &help.stdout[help.stdout.find("--format").unwrap()..];
+    let format_help = &format_help[..format_help.find("[default").unwrap()];
+    assert!(!format_help.contains("sarif"), "{format_help}");
+    let run = Unleak::new(dir.path())
+        .args(&["respond", "--format", "sarif"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("invalid value 'sarif'"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `-o FILE` writes the report there and nothing on stdout; `--exit-zero` turns "found" into 0 but not
+/// an error.
+#[test]
+fn output_file_and_exit_zero() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Add config");
+    let out = repo.dir.path().join("reports").join("scan.sarif");
+    std::fs::create_dir(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, "stale").unwrap();
+    let run = run_with_token(
+        &repo.path,
+        &["scan", "--format", "sarif", "-o", out.to_str().unwrap()],
+        &token,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let sarif = std::fs::read_to_string(&out).unwrap();
+    assert!(!sarif.contains(&token));
+    crate::sarif::assert_valid_sarif(&sarif);
+    let leftovers: Vec<_> = std::fs::read_dir(out.parent().unwrap()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+
+    let run = run_with_token(
+        &repo.path,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+            "--exit-zero",
+        ],
+        &token,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(json["secrets"][0]["found"], true);
+    let path = json["repository"]["path"].as_str().unwrap();
+    assert!(!path.ends_with('/'), "{path}");
+    assert_eq!(
+        std::path::Path::new(path),
+        repo.path.canonicalize().unwrap()
+    );
+
+    // audit finds it by pattern; verify is given the token.
+    for (args, stdin) in [
+        (
+            &["audit", "--format", "sarif", "--exit-zero", "-o"][..],
+            false,
+        ),
+        (
+            &["verify", "--format", "json", "--exit-zero", "-o"][..],
+            true,
+        ),
+    ] {
+        let target = repo.dir.path().join(format!("{}.out", args[0]));
+        let mut all = args.to_vec();
+        all.push(target.to_str().unwrap());
+        let run = if stdin {
+            run_with_token(&repo.path, &all, &token)
+        } else {
+            Unleak::new(&repo.path).args(&all).run()
+        };
+        run.assert_hides(&token);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty());
+        let written = std::fs::read_to_string(&target).unwrap();
+        assert!(written.starts_with('{') && !written.contains(&token));
+    }
+
+    // Errors are never hidden by --exit-zero, and a failed run does not touch the file.
+    let before = std::fs::read(&out).unwrap();
+    let missing = repo.dir.path().join("missing");
+    let run = Unleak::new(repo.dir.path())
+        .args(&[
+            "scan",
+            missing.to_str().unwrap(),
+            "--exit-zero",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(before, std::fs::read(&out).unwrap());
+}
+
+/// Completions and the man page come from the same definition of the command line.
+#[test]
+fn completions_and_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = Unleak::new(dir.path()).args(&["completions", shell]).run();
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("respond"), "{shell}");
+        assert!(run.stdout.contains("exit-zero"), "{shell}");
+    }
+    let man = Unleak::new(dir.path()).args(&["man"]).run();
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH unleak 1"),
+        "{}",
+        man.stdout
+    );
+    assert!(man.stdout.contains(".SH SUBCOMMANDS") || man.stdout.contains("respond"));
+}
+
+/// libgit2's error classes and codes never reach the user.
+#[test]
+fn git_errors_in_plain_words() {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "Initial");
+    let fingerprint = format!("sha256:{}", "0".repeat(64));
+    let run = Unleak::new(&repo.path)
+        .args(&["verify", "--remote", "nope", "--fingerprint", &fingerprint])
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("no remote named nope"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("class=") && !run.stderr.contains("code="),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Audit's playbook preview names the endpoint in use, never a literal `{HF_ENDPOINT}`.
 #[test]
 fn audit_names_the_endpoint_in_use() {
