@@ -186,7 +186,16 @@ fn unreachable(endpoint: &str, err: ureq::Error) -> Unreachable {
                 .map(|s| s.to_string())
                 .or_else(|| transport.message().map(str::to_string))
                 .unwrap_or_default();
-            let timed_out = detail.contains("timed out") || detail.contains("WouldBlock");
+            // A read or connect timeout is an io::Error (TimedOut, or WouldBlock from a socket timeout).
+            let timed_out = std::error::Error::source(&transport)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .is_some_and(|io| {
+                    matches!(
+                        io.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                    )
+                })
+                || detail.contains("timed out");
             match transport.kind() {
                 ureq::ErrorKind::Dns => {
                     "the host name does not resolve (no network or no DNS?)".into()
