@@ -9,13 +9,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
+target_dir=${CARGO_TARGET_DIR:-$here/target}
+case $target_dir in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
 if command -v cargo >/dev/null 2>&1; then
-  if [ ! -x "$here/target/release/unleak" ]; then
+  if [ ! -x "$target_dir/release/unleak" ]; then
     echo "== first run: compiling unleak in release mode (once; several minutes on a fresh clone," >&2
     echo "   the same build \`cargo install --path . --locked\` makes, so installing afterwards is quick)" >&2
   fi
   cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
-  unleak="$here/target/release/unleak"
+  unleak="$target_dir/release/unleak"
 elif command -v unleak >/dev/null 2>&1; then
   unleak=$(command -v unleak)
 else
