@@ -426,3 +426,33 @@ fn synth_repo_help() {
     assert!(!bad.status.success());
     assert!(!String::from_utf8_lossy(&bad.stderr).contains("Traceback"));
 }
+
+/// The progress bar (stderr is a terminal) shows its rate as a whole number with a unit.
+#[test]
+fn progress_rate_is_a_whole_number_with_units() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    for i in 0..40 {
+        repo.commit_file(&format!("f{i}.txt"), format!("line {i}\n"), "Commit");
+    }
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("unleak"));
+    scrub(&mut cmd)
+        .current_dir(&repo.path)
+        .env("TERM", "dumb")
+        .env("NEW_T", &token)
+        .args(["scan", "--token-env", "NEW_T", "--threads", "1"]);
+    let mut pty = Pty::spawn(cmd);
+    pty.expect("scanning objects");
+    pty.expect(" objects/s");
+    let seen = pty.finish();
+    assert!(!seen.contains(&token));
+    let rate = seen
+        .split(" objects/s")
+        .next()
+        .and_then(|before| before.rsplit('(').next())
+        .unwrap_or_default();
+    assert!(
+        !rate.is_empty() && rate.bytes().all(|b| b.is_ascii_digit()),
+        "rate {rate:?} in:\n{seen}"
+    );
+}
