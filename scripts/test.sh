@@ -2,9 +2,10 @@
 # Runs every check CI runs (.ci/run is exactly this): formatting, clippy, then every test.
 #
 # The tests talk to real helper programs: git-filter-repo, python-dotenv and jsonschema. They are installed
-# from PyPI into a project-local virtualenv, target/test-venv (created once, reused after), whose bin/ goes
-# first on PATH for the test run, so `python3` and `git-filter-repo` are the venv's. Nothing is installed
-# into the user's site or the system's python, and it works the same inside or outside an active virtualenv.
+# from PyPI (the versions pinned in scripts/test-requirements.txt) into a project-local virtualenv,
+# target/test-venv (created once, reused after), whose bin/ goes first on PATH for the test run, so
+# `python3` and `git-filter-repo` are the venv's. Nothing is installed into the user's site or the system's
+# python, and it works the same inside or outside an active virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +25,12 @@ if [ ! -x "$venv/bin/python3" ]; then
     }
   )
 fi
-if ! "$venv/bin/python3" -c 'import dotenv, jsonschema' >/dev/null 2>&1 || [ ! -x "$venv/bin/git-filter-repo" ]; then
-  echo "scripts/test.sh: installing git-filter-repo, python-dotenv, jsonschema into $venv" >&2
-  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check \
-    git-filter-repo python-dotenv jsonschema
+# Installed (again) whenever scripts/test-requirements.txt differs from what the venv was given.
+requirements=scripts/test-requirements.txt
+if ! cmp -s "$requirements" "$venv/test-requirements.txt"; then
+  echo "scripts/test.sh: installing $requirements into $venv" >&2
+  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/test-requirements.txt"
 fi
 
 # The venv first: `python3`, `git-filter-repo` (and `git filter-repo`) resolve to it in every test.
