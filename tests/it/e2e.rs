@@ -88,9 +88,13 @@ fn incident_end_to_end() {
     let readme_before = run_git(&origin, &["show", "main:README.md"], 0);
     let train_before = run_git(&origin, &["show", "main:train.py"], 0);
 
-    // 2. respond, unattended.
+    // 2. respond, unattended. Every process gets a temporary directory of this test's own (TMPDIR), so
+    // the check at the end reads every temp file they made, and nothing outside the test's directory.
     let outputs = repo.dir.path().join("out");
     std::fs::create_dir(&outputs).unwrap();
+    let tmp = repo.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let tmp_str = tmp.to_str().unwrap();
     let record = outputs.join("incident.md");
     let script = outputs.join("rewrite.sh");
     let run = Unleak::new(&repo.path)
@@ -108,6 +112,7 @@ fn incident_end_to_end() {
         ])
         .env("HF_ENDPOINT", &stub.endpoint)
         .env("NEW_HF_TOKEN", &new)
+        .env("TMPDIR", tmp_str)
         .run();
     run.assert_hides(&old).assert_hides(&new);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -155,6 +160,7 @@ fn incident_end_to_end() {
     );
     let mut cmd = std::process::Command::new("bash");
     scrub(&mut cmd)
+        .env("TMPDIR", tmp_str)
         .arg(&script)
         .env("PATH", &path)
         .current_dir(&repo.path);
@@ -170,6 +176,7 @@ fn incident_end_to_end() {
     // 5. verify --remote and verify on a fresh clone exit 0.
     let verify = Unleak::new(&repo.path)
         .args(&["verify", "--remote", "origin", "--token-stdin"])
+        .env("TMPDIR", tmp_str)
         .stdin(format!("{old}\n"))
         .run();
     verify.assert_hides(&old);
@@ -188,6 +195,7 @@ fn incident_end_to_end() {
     );
     let verify = Unleak::new(&fresh)
         .args(&["verify", "--token-stdin"])
+        .env("TMPDIR", tmp_str)
         .stdin(format!("{old}\n"))
         .run();
     verify.assert_hides(&old);
@@ -196,11 +204,13 @@ fn incident_end_to_end() {
     let json_record = format!("{}.json", record.display());
     let verify = Unleak::new(&fresh)
         .args(&["verify", "--record", &json_record])
+        .env("TMPDIR", tmp_str)
         .run();
     verify.assert_hides(&old);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     let verify = Unleak::new(&repo.path)
         .args(&["verify", "--record", &json_record, "--remote", "origin"])
+        .env("TMPDIR", tmp_str)
         .run();
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     // Fingerprint-free check by hand: no trace in any object of a fresh mirror.
@@ -248,7 +258,7 @@ fn incident_end_to_end() {
     }
     assert!(files_holding(&outputs, old.as_bytes()).is_empty());
     assert!(
-        files_holding(&std::env::temp_dir(), old.as_bytes()).is_empty(),
+        files_holding(&tmp, old.as_bytes()).is_empty(),
         "a temp file holds the token"
     );
 }
