@@ -394,7 +394,7 @@ fn revoke(
     // Is it live at all?
     let live = match api.whoami(secret) {
         Ok(status) => status,
-        Err(err) => return revoke_by_hand(config, io, &err, secret, settings, &step, record),
+        Err(err) => return revoke_by_hand(config, io, err, secret, settings, &step, record),
     };
     match live {
         TokenStatus::Invalid | TokenStatus::Denied => {
@@ -493,7 +493,7 @@ fn revoke(
             let status = match api.revoke(&[secret]) {
                 Ok(status) => status,
                 Err(err) => {
-                    return revoke_by_hand(config, io, &err, secret, settings, &step, record)
+                    return revoke_by_hand(config, io, err, secret, settings, &step, record)
                 }
             };
             writeln!(
@@ -530,7 +530,7 @@ fn revoke(
     };
     let status = match confirm() {
         Ok(status) => status,
-        Err(err) => return revoke_by_hand(config, io, &err, secret, settings, &step, record),
+        Err(err) => return revoke_by_hand(config, io, err, secret, settings, &step, record),
     };
     match status {
         TokenStatus::Invalid | TokenStatus::Denied => {
@@ -573,14 +573,14 @@ fn revoke(
 fn revoke_by_hand(
     config: &RespondConfig,
     io: &mut Io<'_>,
-    err: &anyhow::Error,
+    err: anyhow::Error,
     secret: &Secret,
     settings: &str,
     step: &str,
     record: &mut IncidentRecord,
 ) -> Result<()> {
-    let Some(down) = hf_api::is_unreachable(err) else {
-        return Err(anyhow::anyhow!("{err:#}"));
+    let Some(down) = hf_api::is_unreachable(&err) else {
+        return Err(err);
     };
     say_unreachable(io, down)?;
     writeln!(
