@@ -17,6 +17,128 @@ use std::path::Path;
 pub struct Allowlist {
     #[serde(default)]
     pub allow: Vec<Allow>,
+    /// Defaults for `unleak audit` flags the command line did not give.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Custom rules, in the shape of the built-in provider data (`[[rule]]`).
+    #[serde(default)]
+    pub rule: Vec<CustomRule>,
+}
+
+/// A rule of the team's own (an internal API key), checked at load like a built-in one: its examples
+/// (templates, see `providers::examples`) must match it whole, its negatives nowhere.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRule {
+    /// `owner.name` (`acme.api-key`), not a built-in id.
+    pub id: String,
+    pub description: String,
+    pub regex: String,
+    pub prefixes: Vec<String>,
+    #[serde(default = "default_confidence")]
+    pub confidence: String,
+    pub help: Option<String>,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negatives: Vec<String>,
+}
+
+fn default_confidence() -> String {
+    "high".into()
+}
+
+impl CustomRule {
+    /// The checks the built-in rules pass in unit tests, at load; errors name the rule.
+    fn check(&self, file: &Path) -> Result<()> {
+        let at = format!("{}: [[rule]] {}", file.display(), self.id);
+        let shape = regex::Regex::new(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")
+            .expect("static regex");
+        if !shape.is_match(&self.id) {
+            bail!("{at}: the id must look like owner.name (lowercase letters, digits, -)");
+        }
+        if providers::all()
+            .iter()
+            .any(|p| p.id == self.id.split('.').next().unwrap_or(""))
+        {
+            bail!("{at}: the id is under a built-in provider; use your own prefix");
+        }
+        if self.prefixes.is_empty() || self.prefixes.iter().any(|p| p.is_empty()) {
+            bail!("{at}: give the literal prefixes every match starts with (prefixes = [\"...\"])");
+        }
+        if !["low", "medium", "high"].contains(&self.confidence.as_str()) {
+            bail!("{at}: confidence is low, medium or high");
+        }
+        if self.examples.is_empty() {
+            bail!("{at}: give at least one example the rule must find");
+        }
+        let whole = regex::Regex::new(&format!("^(?:{})$", self.regex))
+            .map_err(|e| anyhow::anyhow!("{at}: the regex does not compile: {e}"))?;
+        let anywhere = regex::Regex::new(&self.regex).expect("compiled above");
+        for template in &self.examples {
+            let example = providers::examples::expand(template);
+            if !whole.is_match(&example) {
+                bail!("{at}: example {template:?} does not match the regex whole");
+            }
+            if !self
+                .prefixes
+                .iter()
+                .any(|p| example.starts_with(p.as_str()))
+            {
+                bail!("{at}: example {template:?} starts with none of the prefixes");
+            }
+        }
+        for template in &self.negatives {
+            if anywhere.is_match(&providers::examples::expand(template)) {
+                bail!("{at}: negative {template:?} matches the regex");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The custom rules as one more provider, for the process's lifetime (a command audits once).
+pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
+    if rules.is_empty() {
+        return None;
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let patterns: Vec<providers::Pattern> = rules
+        .iter()
+        .map(|r| providers::Pattern {
+            id: leak(&r.id),
+            description: leak(&r.description),
+            details: leak(&format!("{} (a custom rule from .unleak.toml: {})", r.description, r.regex)),
+            help: leak(r.help.as_deref().unwrap_or(
+                "Revoke or rotate it where it was issued, and remove it from history (`unleak respond`).",
+            )),
+            prefixes: Box::leak(r.prefixes.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+            regex: leak(&r.regex),
+            confidence: match r.confidence.as_str() {
+                "low" => providers::Confidence::Low,
+                "medium" => providers::Confidence::Medium,
+                _ => providers::Confidence::High,
+            },
+            examples: Box::leak(r.examples.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+            negatives: Box::leak(r.negatives.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+        })
+        .collect();
+    Some(Box::leak(Box::new(providers::Provider {
+        id: "custom",
+        name: "Custom rule",
+        env_vars: &[],
+        revoke_url: None,
+        create_url: None,
+        patterns: Box::leak(patterns.into_boxed_slice()),
+        liveness: None,
+    })))
+}
+
+/// `[defaults]`: what `--fail-on` and `--format` are when not typed (a CI job keeps its flags short).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Defaults {
+    pub fail_on: Option<crate::cli::FailOn>,
+    pub format: Option<crate::cli::Format>,
 }
 
 /// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, and a `reason`.
@@ -33,8 +155,24 @@ impl Allowlist {
     pub fn load(path: &Path) -> Result<Allowlist> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let list: Allowlist = toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid allowlist", path.display()))?;
+        // toml's message spans several lines (a caret under the source); errors print on one line, so
+        // say where in plain words instead of showing escaped line breaks.
+        let list: Allowlist = toml::from_str(&text).map_err(|err| {
+            let at = err
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    format!(" at line {line}, column {column}")
+                })
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{} is not a valid allowlist{at}: {}",
+                path.display(),
+                err.message().trim().replace('\n', "; ")
+            )
+        })?;
         for (i, entry) in list.allow.iter().enumerate() {
             let set = [&entry.fingerprint, &entry.path, &entry.rule]
                 .iter()
@@ -57,6 +195,13 @@ impl Allowlist {
             if let Some(glob) = &entry.path {
                 globset::Glob::new(glob)
                     .with_context(|| format!("{}: bad path glob {glob}", path.display()))?;
+            }
+        }
+        let mut seen = HashSet::new();
+        for rule in &list.rule {
+            rule.check(path)?;
+            if !seen.insert(rule.id.as_str()) {
+                bail!("{}: [[rule]] {} is defined twice", path.display(), rule.id);
             }
         }
         Ok(list)
@@ -100,11 +245,47 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let findings = json["findings"]
         .as_array()
         .with_context(|| format!("baseline {} has no findings array", path.display()))?;
-    Ok(findings
+    let mut keys: HashSet<String> = findings
         .iter()
         .filter_map(|f| serde_json::from_value::<BaselineKey>(f.clone()).ok())
         .map(|k| k.key())
-        .collect())
+        .collect();
+    // Hygiene issues are known too (an `.env` committed long ago stays in history until a rewrite).
+    for item in json["hygiene"].as_array().into_iter().flatten() {
+        if let Ok(issue) = serde_json::from_value::<BaselineIssue>(item.clone()) {
+            keys.insert(hygiene_key(
+                &issue.id,
+                issue.path.as_deref(),
+                &issue.message,
+            ));
+        }
+    }
+    Ok(keys)
+}
+
+#[derive(Deserialize)]
+struct BaselineIssue {
+    id: String,
+    path: Option<String>,
+    message: String,
+}
+
+/// A hygiene issue's identity: its message counts commits, so one more commit of `.env` is new.
+fn hygiene_key(id: &str, path: Option<&str>, message: &str) -> String {
+    format!("hygiene|{id}|{}|{message}", path.unwrap_or(""))
+}
+
+/// Drops the hygiene issues the baseline already holds; returns how many.
+pub fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
+    let before = report.hygiene.len();
+    report.hygiene.retain(|issue| {
+        !baseline.contains(&hygiene_key(
+            &issue.id,
+            issue.path.as_deref(),
+            &issue.message,
+        ))
+    });
+    before - report.hygiene.len()
 }
 
 #[derive(Deserialize)]
@@ -280,9 +461,12 @@ pub fn hygiene_issues(
     Ok(issues)
 }
 
-/// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium.
+/// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium; low once
+/// `--verify` found it dead (rotated: what is left is cleanup).
 fn exposure(summary: &SecretSummary) -> Severity {
-    if summary.pushed {
+    if summary.live.as_deref() == Some("dead") {
+        Severity::Low
+    } else if summary.pushed {
         Severity::High
     } else {
         Severity::Medium
@@ -329,7 +513,10 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
                     "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",
                     crate::playbook::hf_api::endpoint_from_env(),
-                    crate::playbook::hf_api::page_on_endpoint(p.revoke_url.unwrap_or_default())
+                    crate::playbook::hf_api::page_on_endpoint(
+                        p.revoke_url.unwrap_or_default(),
+                        &crate::playbook::hf_api::endpoint_from_env()
+                    )
                 ),
                 Some(p) => match p.revoke_url {
                     Some(url) => format!("revoke it at {url}"),
@@ -350,6 +537,83 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
             })
         })
         .collect()
+}
+
+/// The marker that accepts a token on its own line (`token = "..."  # unleak:allow`), like gitleaks'
+/// `gitleaks:allow`: for test fixtures and documented examples, reviewed where they sit.
+pub const INLINE_ALLOW: &[u8] = b"unleak:allow";
+
+/// Whether the line holding `offset` carries [`INLINE_ALLOW`].
+pub fn line_allows(bytes: &[u8], offset: usize) -> bool {
+    let offset = offset.min(bytes.len());
+    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
+    memchr::memmem::find(&bytes[start..end], INLINE_ALLOW).is_some()
+}
+
+/// Drops blob findings whose every line carries [`INLINE_ALLOW`]; returns how many. Reads only the blobs
+/// of findings.
+pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
+    let before = report.findings.len();
+    report.findings.retain(|f| {
+        if f.location != crate::report::Location::Blob || f.line.is_none() {
+            return true;
+        }
+        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+            return true;
+        };
+        let Ok(blob) = repo.git.find_blob(oid) else {
+            return true;
+        };
+        let content = blob.content();
+        let mut lines: Vec<u32> = f.lines.clone();
+        lines.extend(f.line);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', content).map(|i| i + 1))
+            .collect();
+        !lines.iter().all(|&n| {
+            starts
+                .get(n.saturating_sub(1) as usize)
+                .is_some_and(|&at| line_allows(content, at))
+        })
+    });
+    before - report.findings.len()
+}
+
+/// A token whose only copy is the untracked file it was read from (the `.env` it came from) has not
+/// leaked: it is not in history, the index or any other file. Marks it not found (so the command exits
+/// 0) and returns a note per token saying where it is, instead of "found in 0 place(s)".
+pub fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warning> {
+    let Some(workdir) = workdir else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for summary in &mut report.secrets {
+        let Some((file, _key)) = summary.origin.rsplit_once(':') else {
+            continue;
+        };
+        let source = Path::new(file);
+        let only_there = summary.found
+            && summary.findings == 0
+            && summary.in_head.is_empty()
+            && summary.in_index.is_empty()
+            && summary.in_worktree.len() == 1
+            && workdir.join(&summary.in_worktree[0]) == source;
+        if !only_there {
+            continue;
+        }
+        summary.found = false;
+        summary.severity = None;
+        notes.push(Warning::new(
+            "only-in-source",
+            format!(
+                "{} is only in {}, the untracked file it was read from: not in history, the index or \
+                 any other file. Add it to .gitignore so `git add .` cannot commit it.",
+                summary.secret.redacted, summary.in_worktree[0]
+            ),
+        ));
+    }
+    notes
 }
 
 /// Whether anything at or above `threshold` remains.

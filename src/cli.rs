@@ -126,7 +126,8 @@ impl From<RespondFormat> for Format {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// For people: grouped by token, then by introducing commit.
     Human,
@@ -254,6 +255,20 @@ pub struct RespondArgs {
     #[arg(long, help_heading = "History rewrite")]
     pub remove_env_files: bool,
 
+    /// Binary files holding the token (git-filter-repo's --replace-text skips them): mask the token in
+    /// place (same length, the file still loads) or strip the blobs from history [default: ask; else mask].
+    #[arg(long, value_enum, value_name = "HOW", help_heading = "History rewrite")]
+    pub binary: Option<crate::filter_repo::BinaryMode>,
+
+    /// The text that replaces the token in files and messages (not valid in every format, e.g. YAML).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = crate::filter_repo::REPLACEMENT,
+        help_heading = "History rewrite"
+    )]
+    pub replacement: String,
+
     /// The remote whose history is rewritten.
     #[arg(
         long,
@@ -325,9 +340,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
 
-    /// Exit 1 only for findings at or above this severity (pushed = high, local = medium, unreachable = low).
-    #[arg(long, value_enum, default_value_t = FailOn::Low, value_name = "LEVEL")]
-    pub fail_on: FailOn,
+    /// Exit 1 only for findings at or above this severity (pushed = high, local = medium, unreachable = low)
+    /// [default: `fail-on` in .unleak.toml's [defaults], else low].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
 
     /// Ignore findings already in this earlier `unleak audit --format json` report.
     #[arg(long, value_name = "REPORT.json")]
@@ -337,18 +353,38 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Check Hugging Face tokens against the API (read-only whoami via HF_ENDPOINT): live, dead or unknown.
+    /// Check whether found tokens still work, with each issuer's read-only identity call (HF whoami, GitHub
+    /// /user, OpenAI, Anthropic, Slack, Stripe, npm): live, dead or unknown with the reason.
     #[arg(long)]
     pub verify: bool,
+
+    /// Pull-request mode: only what the commits after REV (up to HEAD) add: blobs, paths, messages.
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+
+    /// Pull-request mode: only what the commits in A..B add (blobs, paths, messages).
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
 
     #[command(flatten)]
     pub scope: ScopeArgs,
 
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format [default: `format` in .unleak.toml's [defaults], else human].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 0 even when something is found (errors still exit 2): for a CI step that uploads the
+    /// report (SARIF) and must not fail on the findings it reports.
+    #[arg(long, help_heading = "Output")]
+    pub exit_zero: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     High,
     Medium,
@@ -363,24 +399,53 @@ pub struct HookArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookAction {
-    /// Write the repository's pre-commit hook (in core.hooksPath when set) to run `unleak hook run`.
+    /// Write the repository's hooks (in core.hooksPath when set) to run `unleak hook run`: pre-commit by
+    /// default; `--hook commit-msg`, `--hook pre-push` or `--hook all` for the others.
     Install {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,
 
-        /// Replace a pre-commit hook unleak did not write (it is kept as pre-commit.unleak-backup).
+        /// Replace a hook unleak did not write (it is kept as HOOK.unleak-backup).
         #[arg(long)]
         force: bool,
+
+        /// Which hook (repeatable).
+        #[arg(long = "hook", value_enum, value_name = "HOOK", default_values_t = [HookKind::PreCommit])]
+        hooks: Vec<HookKind>,
     },
-    /// Remove the pre-commit hook unleak installed (and put back the one it replaced, if any).
+    /// Remove the hooks unleak installed (and put back the ones they replaced, if any).
     Uninstall {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,
+
+        /// Which hook (repeatable).
+        #[arg(long = "hook", value_enum, value_name = "HOOK", default_values_t = [HookKind::PreCommit])]
+        hooks: Vec<HookKind>,
     },
-    /// What the hook runs: fail (exit 1) when the staged changes add a token, naming path, line and rule.
+    /// What the hooks run: fail (exit 1) when the staged changes add a token, naming path, line and rule.
     /// Compares against every secret-looking value of the repository's .env and every provider pattern.
+    /// `--commit-msg FILE` checks a commit message; `--pre-push` the commits about to be pushed (git's
+    /// pre-push lines on stdin, or pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF).
     Run {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,
+
+        /// Check this commit message file (what git passes a commit-msg hook).
+        #[arg(long, value_name = "FILE", conflicts_with = "pre_push")]
+        commit_msg: Option<PathBuf>,
+
+        /// Check the commits a push would send.
+        #[arg(long)]
+        pre_push: bool,
     },
+}
+
+/// A git hook unleak can install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookKind {
+    PreCommit,
+    CommitMsg,
+    PrePush,
+    /// All three.
+    All,
 }

@@ -48,6 +48,9 @@ pub struct TokenSpec {
 
 impl TokenSpec {
     pub fn from_args(args: TokenArgs) -> TokenSpec {
+        if let Some(name) = &args.token_env {
+            crate::child::hide_var(name); // it holds a token: no child process may inherit it
+        }
         TokenSpec {
             env_file: args.env_file,
             keys: args.keys,
@@ -132,17 +135,25 @@ pub struct RespondConfig {
     pub write_script: Option<PathBuf>,
     pub literal: bool,
     pub remove_env_files: bool,
+    /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
+    pub binary: Option<crate::filter_repo::BinaryMode>,
+    pub replacement: String,
     pub remote: String,
     /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
     pub update_key: Option<String>,
     pub backup: bool,
     pub format: Format,
+    /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once here.
+    pub hf_endpoint: String,
 }
 
 impl RespondConfig {
     pub fn resolve(args: RespondArgs, globals: &Globals) -> Result<RespondConfig> {
         let new_token = match (args.new_token_env, args.new_token_stdin) {
-            (Some(name), _) => NewTokenSource::Env(name),
+            (Some(name), _) => {
+                crate::child::hide_var(&name); // it holds a token: no child process may inherit it
+                NewTokenSource::Env(name)
+            }
             (None, true) => NewTokenSource::Stdin,
             (None, false) => NewTokenSource::Prompt,
         };
@@ -160,10 +171,13 @@ impl RespondConfig {
             write_script: args.write_script,
             literal: args.literal,
             remove_env_files: args.remove_env_files,
+            binary: args.binary,
+            replacement: args.replacement,
             remote: args.remote,
             update_key: args.update_key,
             backup: args.backup,
             format: args.format.into(),
+            hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
         })
     }
 }

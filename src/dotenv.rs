@@ -722,6 +722,9 @@ pub struct WriteOutcome {
 /// `unleak setup` and `unleak respond` both write `.env` through this.
 pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOutcome> {
     let (target, via_symlink) = resolve_symlinks(path)?;
+    if via_symlink {
+        refuse_repository_link(path, &target)?;
+    }
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -769,13 +772,24 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
         );
     }
 
-    let removed_stale = remove_stale_temps(&dir, &name);
+    // Inside a work tree, the temp file (which holds the secret until the rename) and any backup go
+    // under the git directory, where no `git add` or push can reach them after a crash.
+    let private = private_dir(&dir);
+    let temp_dir = private
+        .as_ref()
+        .filter(|p| same_device(p, &dir))
+        .cloned()
+        .unwrap_or_else(|| dir.clone());
+    let mut removed_stale = remove_stale_temps(&dir, &name);
+    if temp_dir != dir {
+        removed_stale.extend(remove_stale_temps(&temp_dir, &name));
+    }
     let temp_prefix = format!(".{name}.unleak-");
     let mut temp = tempfile::Builder::new()
         .prefix(&temp_prefix)
         .suffix(".tmp")
         .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
+        .tempfile_in(&temp_dir)
         .with_context(|| {
             format!(
                 "cannot create a temporary file in {} to replace {name}; nothing was written",
@@ -799,7 +813,14 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
     temp.as_file().sync_all().with_context(io_context)?;
 
     let backup_path = match (&old, backup) {
-        (Some(_), true) => Some(write_backup(&target, &dir, &name)?),
+        (Some(_), true) => {
+            let backups = match &private {
+                Some(private) => private.join("backups"),
+                None => dir.clone(),
+            };
+            make_private_dir(&backups)?;
+            Some(write_backup(&target, &backups, &name)?)
+        }
         _ => None,
     };
 
@@ -820,6 +841,105 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
         backup: backup_path,
         removed_stale,
     })
+}
+
+/// A symlink inside a git work tree may come with the repository (a clone brings it): writing through
+/// it must not put the token outside the work tree, into the git directory, or into a tracked file
+/// (where the next commit would publish it). Links outside any work tree are the user's own.
+fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
+    let Some(link_dir) = std::path::absolute(link)
+        .ok()
+        .and_then(|a| a.parent().map(Path::to_path_buf))
+    else {
+        return Ok(());
+    };
+    let Ok(repo) = git2::Repository::discover(&link_dir) else {
+        return Ok(());
+    };
+    let (Some(workdir), Ok(link_dir)) = (
+        repo.workdir().and_then(|w| w.canonicalize().ok()),
+        link_dir.canonicalize(),
+    ) else {
+        return Ok(());
+    };
+    if !link_dir.starts_with(&workdir) {
+        return Ok(());
+    }
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return Ok(());
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let resolved = match parent.canonicalize() {
+        Ok(dir) => dir.join(name),
+        // The target's directory does not exist: the write fails later with its own message.
+        Err(_) => return Ok(()),
+    };
+    let in_git_dir = [repo.path(), repo.commondir()]
+        .iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .any(|d| resolved.starts_with(d));
+    let how = format!(
+        "Nothing was written. If {} is really where you keep the token, pass it with --env-file; \
+         otherwise replace the symlink with a file of its own (`rm {}`) and run again",
+        resolved.display(),
+        link.display()
+    );
+    if !resolved.starts_with(&workdir) || in_git_dir {
+        bail!(
+            "{} is a symlink to {}, outside the repository's work tree {}: a cloned repository can ship \
+             such a link to make the token land somewhere else. {how}",
+            link.display(),
+            resolved.display(),
+            workdir.display()
+        );
+    }
+    let tracked = resolved.strip_prefix(&workdir).ok().is_some_and(|rel| {
+        repo.index()
+            .is_ok_and(|index| index.get_path(rel, 0).is_some())
+    });
+    if tracked {
+        bail!(
+            "{} is a symlink to {}, a file git tracks: the token would go into the next commit. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
+    Ok(())
+}
+
+/// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere or when it
+/// cannot be made.
+fn private_dir(dir: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    if !dir.canonicalize().ok()?.starts_with(&workdir) {
+        return None;
+    }
+    let private = repo.path().join("unleak");
+    make_private_dir(&private).ok()?;
+    Some(private)
+}
+
+/// Creates `dir` (and parents) and makes it 0700; refuses a symlink in its place.
+fn make_private_dir(dir: &Path) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!("{} is a symlink; nothing was written", dir.display());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", dir.display()))
+}
+
+/// Whether a rename from `a` to `b` can be atomic (same filesystem).
+fn same_device(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => false,
+    }
 }
 
 /// Follows a chain of symlinks to the file it ends at (which may not exist yet).

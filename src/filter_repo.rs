@@ -18,6 +18,107 @@ use zeroize::Zeroizing;
 /// What replaces a token in blobs and messages (git-filter-repo's own default, spelled out).
 pub const REPLACEMENT: &str = "***REMOVED***";
 
+/// How many leading bytes git-filter-repo looks at to call a blob binary: a NUL there and it applies no
+/// `--replace-text` expression to that blob at all (its own rule, to spare binary files).
+pub const BINARY_PROBE: usize = 8192;
+
+/// Whether git-filter-repo treats `data` as binary, so `--replace-text` leaves it as it is.
+pub fn is_binary_for_filter_repo(data: &[u8]) -> bool {
+    data[..data.len().min(BINARY_PROBE)].contains(&0)
+}
+
+/// What the rewrite does with a binary blob (one `--replace-text` skips) that holds a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BinaryMode {
+    /// Overwrite each copy of the token in place with a mask of the same length (every form: plain,
+    /// base64, UTF-16LE): the file keeps its size and offsets, so most formats still load.
+    #[default]
+    Mask,
+    /// Remove those blobs from history (`--strip-blobs-with-ids`): the file vanishes from the commits
+    /// listed; rebuild or re-add it after the rewrite.
+    Strip,
+}
+
+impl BinaryMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinaryMode::Mask => "mask",
+            BinaryMode::Strip => "strip",
+        }
+    }
+}
+
+/// A binary blob that holds a token, with where it sits (for the plan and the question asked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryFile {
+    pub blob: String,
+    pub paths: Vec<String>,
+    pub commits: Vec<String>,
+    /// The forms found in it (`plain`, `base64`, `utf16le`).
+    pub forms: Vec<String>,
+}
+
+/// The binary blobs among the findings, one entry per blob, in the order found.
+pub fn binary_files(report: &Report, binary_blobs: &BTreeSet<String>) -> Vec<BinaryFile> {
+    let mut out: Vec<BinaryFile> = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.location == Location::Blob && binary_blobs.contains(&f.object))
+    {
+        let index = match out.iter().position(|b| b.blob == f.object) {
+            Some(i) => i,
+            None => {
+                out.push(BinaryFile {
+                    blob: f.object.clone(),
+                    paths: Vec::new(),
+                    commits: Vec::new(),
+                    forms: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let entry = &mut out[index];
+        let add = |list: &mut Vec<String>, value: &str| {
+            if !list.iter().any(|v| v == value) {
+                list.push(value.to_string());
+            }
+        };
+        if let Some(path) = &f.path {
+            add(&mut entry.paths, path);
+        }
+        if let Some(commit) = &f.commit {
+            add(&mut entry.commits, commit);
+        }
+        add(&mut entry.forms, f.encoding.as_str());
+    }
+    out
+}
+
+impl BinaryFile {
+    /// One line for people: path, blob, commits, forms, and what `mode` does to it.
+    pub fn describe(&self, mode: BinaryMode) -> String {
+        let paths = if self.paths.is_empty() {
+            "(no path: a blob no commit holds)".to_string()
+        } else {
+            self.paths.join(", ")
+        };
+        let commits: Vec<&str> = self.commits.iter().map(|c| &c[..c.len().min(12)]).collect();
+        let what = match mode {
+            BinaryMode::Mask => "each copy of the token is overwritten in place with a mask of the same length; the file keeps its size".to_string(),
+            BinaryMode::Strip => format!(
+                "the file is removed from {} (blob {}); rebuild or re-add it after the rewrite",
+                if commits.is_empty() { "every commit".to_string() } else { format!("commit(s) {}", commits.join(", ")) },
+                &self.blob[..self.blob.len().min(12)]
+            ),
+        };
+        format!(
+            "{paths} (binary, token stored {}): {what}",
+            self.forms.join(", ")
+        )
+    }
+}
+
 /// Ref namespaces forges create for pull/merge requests and refuse to let anyone push to. A push that
 /// includes them fails ("deny updating a hidden ref"), so the plan pushes everything else and the
 /// forge's support purges these.
@@ -49,13 +150,15 @@ impl FilterRepoSupport {
     }
 }
 
-/// Asks the installed git-filter-repo (`git filter-repo -h`, no network) what it supports. Its
+/// Asks the installed git-filter-repo (`git-filter-repo -h`, no network) what it supports. Its
 /// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
+/// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
+/// a repository's `alias.filter-repo` when the tool is missing.
 pub fn detect_filter_repo() -> FilterRepoSupport {
-    let output = std::process::Command::new("git")
-        .args(["filter-repo", "-h"])
-        .stdin(std::process::Stdio::null())
-        .output();
+    let Some(program) = crate::child::find_filter_repo() else {
+        return FilterRepoSupport::Missing;
+    };
+    let output = crate::child::command(program).arg("-h").output();
     match output {
         Ok(out) if out.status.success() => FilterRepoSupport::Present {
             sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
@@ -93,6 +196,14 @@ pub struct RewriteInput<'a> {
     pub filter_repo: FilterRepoSupport,
     /// See [`UniqueCheck`]. Decides how much of each token a regex must show (see [`plan`]).
     pub regex_is_unique: UniqueCheck<'a>,
+    /// Ids of the found blobs that git-filter-repo treats as binary ([`is_binary_for_filter_repo`]).
+    pub binary_blobs: &'a BTreeSet<String>,
+    /// What happens to those blobs.
+    pub binary: BinaryMode,
+    /// What replaces a token in text ([`REPLACEMENT`] by default).
+    pub replacement: &'a str,
+    /// The unleak binary the script runs to check its own work (`unleak verify` by fingerprint).
+    pub unleak: &'a Path,
 }
 
 /// Who runs a step.
@@ -137,11 +248,27 @@ impl fmt::Debug for ReplaceText {
     }
 }
 
+/// Lines `<hex of a form> <hex of its mask>` for the blob callback that masks tokens in binary blobs.
+/// They hold the token: never printed, written 0600 beside the private replace file.
+#[derive(Clone)]
+pub struct Masks(Zeroizing<String>);
+
+impl fmt::Debug for Masks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Masks(<{} forms hidden>)", self.0.lines().count())
+    }
+}
+
 /// The history-rewrite plan.
 #[derive(Debug, Clone)]
 pub struct RewritePlan {
     pub steps: Vec<Step>,
     pub replace_text: ReplaceText,
+    /// The same-length masks for binary blobs (literal mode only).
+    pub masks: Option<Masks>,
+    /// Binary blobs holding a token, and what the plan does to them.
+    pub binary_files: Vec<BinaryFile>,
+    pub binary: BinaryMode,
     /// Things the user must know (dropped flags, what the rewrite cannot reach).
     pub warnings: Vec<String>,
     /// Set when the plan must not run as is, with what to do instead. Shown first; the script refuses.
@@ -295,6 +422,9 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
         }
         patterns.push(chosen);
     }
+    // Binary blobs: --replace-text skips them, so they get a step of their own (mask or strip).
+    let binary_files = binary_files(input.report, input.binary_blobs);
+    let masking = input.binary == BinaryMode::Mask && !binary_files.is_empty();
     let encoded: BTreeSet<&str> = findings
         .iter()
         .filter(|f| f.encoding != Encoding::Plain)
@@ -302,14 +432,24 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
         .collect();
     // A regex that hides the token cannot describe its base64 or UTF-16 forms, and those forms are the
     // token all the same: when the scan found any, the replace file lists every form literally and so
-    // becomes private (as with --literal).
-    let literal = input.literal || !encoded.is_empty();
+    // becomes private (as with --literal). Masking binary blobs needs the exact forms too.
+    let literal = input.literal || !encoded.is_empty() || masking;
     if literal && !input.literal {
         blocked = None;
+        let why = if encoded.is_empty() {
+            "binary files hold it and are masked in place".to_string()
+        } else {
+            format!(
+                "the token is also stored encoded ({}): those forms are replaced too",
+                encoded.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        };
         warnings.push(format!(
-            "the token is also stored encoded ({}): those forms are replaced too, so the replace file holds them literally and is private (0600, deleted by the script) as with --literal",
-            encoded.iter().copied().collect::<Vec<_>>().join(", ")
+            "{why}, so the replace file holds the exact forms and is private (0600, deleted by the script once it succeeds) as with --literal"
         ));
+    }
+    if let Err(reason) = check_replacement(input.replacement) {
+        blocked = Some(reason);
     }
     let replace_text = if literal {
         let mut lines = Zeroizing::new(String::new());
@@ -318,24 +458,30 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
                 let Ok(form) = std::str::from_utf8(&form) else {
                     continue;
                 };
-                if form.contains('\n') {
+                if form.contains('\n') || form.contains('\0') {
                     continue;
                 }
                 lines.push_str("literal:");
                 lines.push_str(form);
                 lines.push_str("==>");
-                lines.push_str(REPLACEMENT);
+                lines.push_str(input.replacement);
                 lines.push('\n');
             }
         }
         ReplaceText::Literal(lines)
     } else {
+        // Python's re.sub reads backslashes in the replacement as group references.
+        let replacement = input.replacement.replace('\\', "\\\\");
         let mut lines = String::new();
         for pattern in patterns.iter().flatten() {
-            lines.push_str(&format!("regex:{pattern}==>{REPLACEMENT}\n"));
+            lines.push_str(&format!("regex:{pattern}==>{replacement}\n"));
         }
         ReplaceText::Regex(lines)
     };
+    let masks = literal.then(|| mask_lines(input.secrets));
+    if let Some(reason) = uncovered(input, &binary_files, literal) {
+        blocked = Some(reason);
+    }
 
     let in_messages = findings
         .iter()
@@ -362,11 +508,14 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             Some(pattern) => {
                 drop_regexes.insert(pattern);
             }
-            None => warnings.push(format!(
-                "a file name holds {} ({}); --replace-text does not change names and no safe expression names it: remove it with --invert-paths --path by hand",
-                f.secret.redacted,
-                f.path.as_deref().unwrap_or("?")
-            )),
+            // A copy the plan would leave is an error now, not a gap found after the push.
+            None => {
+                blocked = Some(format!(
+                    "a file name holds {} ({}); --replace-text does not change names and no safe expression names it: remove the file with git filter-repo --invert-paths --path by hand first, then plan again",
+                    f.secret.redacted,
+                    f.path.as_deref().unwrap_or("?")
+                ))
+            }
         }
     }
     if !input.filter_repo.sdr() {
@@ -380,6 +529,12 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
     }
 
     let filter_args = FilterArgs {
+        mask: masks.is_some(),
+        strip: if input.binary == BinaryMode::Strip {
+            binary_files.iter().map(|b| b.blob.clone()).collect()
+        } else {
+            Vec::new()
+        },
         sdr: input.filter_repo.sdr(),
         messages: in_messages,
         drop_paths: drop_paths.into_iter().collect(),
@@ -387,7 +542,7 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
     };
     let stash_drops = stash_entries(input.report);
     let mut steps = Vec::new();
-    steps.push(setup_step(input, &replace_text));
+    steps.push(setup_step(input, &replace_text, &filter_args));
     if input.filter_repo == FilterRepoSupport::Missing {
         steps.push(Step {
             title: "Install git-filter-repo".into(),
@@ -410,11 +565,96 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
     RewritePlan {
         steps,
         replace_text,
+        masks,
+        binary_files,
+        binary: input.binary,
         warnings,
         blocked,
         pushes,
         repo: input.repo_path.to_path_buf(),
     }
+}
+
+/// A replacement filter-repo can take: one line, no `==>` (its separator), not empty.
+fn check_replacement(text: &str) -> Result<(), String> {
+    if text.is_empty() || text.contains(['\n', '\r', '\0']) || text.contains("==>") {
+        return Err(
+            "--replacement must be one non-empty line without `==>` (git-filter-repo's separator)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// `<hex form> <hex mask>` per form of every token, longest first. The mask keeps the length and the
+/// shape: `*` for plain text, `A` for base64 (still decodes), `*` in UTF-16LE for UTF-16LE.
+fn mask_lines(secrets: &[Secret]) -> Masks {
+    let mut forms: Vec<(Encoding, Zeroizing<Vec<u8>>)> = secrets
+        .iter()
+        .flat_map(crate::scan::matcher::forms)
+        .collect();
+    forms.sort_by_key(|(_, form)| std::cmp::Reverse(form.len()));
+    let mut out = Zeroizing::new(String::new());
+    for (encoding, form) in &forms {
+        let mask: Vec<u8> = match encoding {
+            Encoding::Plain => vec![b'*'; form.len()],
+            Encoding::Base64 => vec![b'A'; form.len()],
+            Encoding::Utf16le => b"*\0".repeat(form.len() / 2),
+        };
+        for byte in form.iter() {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out.push(' ');
+        for byte in &mask {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out.push('\n');
+    }
+    Masks(out)
+}
+
+/// What the scan found that this plan would leave in place, as the reason the plan is blocked. Checked
+/// here, so a gap is an error before anything runs, never a copy left behind.
+fn uncovered(input: &RewriteInput, binary: &[BinaryFile], literal: bool) -> Option<String> {
+    let mut gaps = BTreeSet::new();
+    for f in &input.report.findings {
+        let is_binary = binary.iter().any(|b| b.blob == f.object);
+        match f.location {
+            // Binary blobs: masked (every form) or stripped. Text blobs: --replace-text, which in regex
+            // mode only knows the plain form (encoded forms force literal mode above).
+            Location::Blob if is_binary => {}
+            Location::Blob if f.encoding == Encoding::Plain || literal => {}
+            Location::CommitMessage | Location::TagMessage
+                if f.encoding == Encoding::Plain || literal =>
+            {
+                if f.encoding == Encoding::Utf16le {
+                    gaps.insert(format!(
+                        "{} holds {} as UTF-16LE, which --replace-message cannot name",
+                        f.location.as_str(),
+                        f.secret.redacted
+                    ));
+                }
+            }
+            // File names: handled (--path-regex) or already warned about below.
+            Location::Path => {}
+            _ => {
+                gaps.insert(format!(
+                    "{} {} holds {} as {}",
+                    f.location.as_str(),
+                    f.path.as_deref().unwrap_or(""),
+                    f.secret.redacted,
+                    f.encoding.as_str()
+                ));
+            }
+        }
+    }
+    if gaps.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the plan cannot rewrite every copy the scan found: {}. Rerun with --literal",
+        gaps.into_iter().collect::<Vec<_>>().join("; ")
+    ))
 }
 
 fn secret_index(secrets: &[Secret], finding: &Finding) -> Option<usize> {
@@ -451,19 +691,31 @@ struct FilterArgs {
     messages: bool,
     drop_paths: Vec<String>,
     drop_regexes: Vec<String>,
+    /// Run the blob callback that masks every form of the token left in a blob (binary ones above all).
+    mask: bool,
+    /// Blob ids to remove from history (`--binary strip`).
+    strip: Vec<String>,
 }
 
 impl FilterArgs {
-    /// `git filter-repo ...` with `extra` (`--force`, `--no-fetch`) after the filters. stdin is closed:
-    /// filter-repo asks questions in a few situations, and an unattended run must fail instead of wait.
+    /// `git-filter-repo ...` run inside `git_dir`, with `extra` (`--force`, `--no-fetch`) after the
+    /// filters. The executable itself, never `git filter-repo` (an alias in a repository's config could
+    /// answer to that name). stdin is closed: filter-repo asks questions in a few situations, and an
+    /// unattended run must fail instead of wait.
     fn command(&self, git_dir: &str, extra: &[&str]) -> String {
-        let mut cmd = format!("git -C {git_dir} filter-repo");
+        let mut cmd = format!("(cd {git_dir} && git-filter-repo");
         if self.sdr {
             cmd.push_str(" --sensitive-data-removal");
         }
         cmd.push_str(" --replace-text \"$REPLACE_FILE\"");
         if self.messages {
             cmd.push_str(" --replace-message \"$REPLACE_FILE\"");
+        }
+        if self.mask {
+            cmd.push_str(" --blob-callback \"$MASK_CALLBACK\"");
+        }
+        if !self.strip.is_empty() {
+            cmd.push_str(" --strip-blobs-with-ids \"$STRIP_FILE\"");
         }
         if !self.drop_paths.is_empty() || !self.drop_regexes.is_empty() {
             cmd.push_str(" --invert-paths");
@@ -478,40 +730,226 @@ impl FilterArgs {
             cmd.push(' ');
             cmd.push_str(arg);
         }
-        cmd.push_str(" </dev/null");
+        cmd.push_str(" </dev/null)");
         cmd
     }
 }
 
-fn setup_step(input: &RewriteInput, replace: &ReplaceText) -> Step {
+/// The blob callback (`--blob-callback FILE`): replaces each form of the token still in a blob with its
+/// same-length mask. It holds no token: it reads the forms from the private file `UNLEAK_MASK_FILE`
+/// names, once.
+const MASK_CALLBACK: &str = r#"global _unleak_masks
+try:
+  masks = _unleak_masks
+except NameError:
+  import os
+  with open(os.environ['UNLEAK_MASK_FILE'], 'rb') as handle:
+    words = handle.read().split()
+  masks = [(bytes.fromhex(words[i].decode()), bytes.fromhex(words[i + 1].decode())) for i in range(0, len(words) - 1, 2)]
+  _unleak_masks = masks
+for form, mask in masks:
+  if form in blob.data:
+    blob.data = blob.data.replace(form, mask)
+"#;
+
+/// `check_copy DIR LABEL [verify options]`: runs `unleak verify` by fingerprint (no plaintext) on a
+/// repository and prints what still holds the token (commit, path, form, refs), and the working-tree
+/// files that do (the user's files: listed, not counted). Returns 1 when any copy is left.
+const CHECK_COPY: &str = r#"check_copy() {
+  local target=$1 label=$2 rc=0
+  shift 2
+  local out="$WORK/verify-$RANDOM.json"
+  "$UNLEAK" --quiet verify "${FINGERPRINTS[@]}" --format json "$@" -- "$target" >"$out" 2>"$out.err" || rc=$?
+  if [ "$rc" -gt 1 ]; then cat "$out.err" >&2; echo "unleak verify could not check $label (exit $rc)" >&2; return 2; fi
+  python3 - "$out" "$label" "$rc" <<'UNLEAK_PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+label, rc = sys.argv[2], int(sys.argv[3])
+left = []
+for f in report.get('findings', []):
+    where = f.get('path') or f.get('summary') or ''
+    refs = ', '.join(f.get('refs') or []) or 'no ref (an unreachable object or a reflog)'
+    left.append('%s %s in commit %s (%s), held by %s' % (f['location'], where, (f.get('commit') or '-')[:12], f['encoding'], refs))
+check = report.get('verification') or {}
+for c in check.get('first_changed', []):
+    if c.get('exists'):
+        left.append('old commit %s is still here, held by %s' % (c['commit'][:12], ', '.join(c.get('refs') or []) or 'no ref'))
+for path in check.get('git_dir_files', []):
+    left.append('file %s in the git dir' % path)
+for ref in check.get('leftover_refs', []):
+    left.append('leftover ref %s' % ref)
+work = sorted({p for s in report.get('secrets', []) for p in s.get('in_worktree') or []})
+for path in work:
+    print('note: %s in the working tree still holds the token: your file, edit or delete it' % path)
+if not left and rc == 1 and not work:
+    left.append('unleak verify reports a copy (run it by hand to see where)')
+if left:
+    print('%s still holds the token:' % label, file=sys.stderr)
+    for line in left:
+        print('  ' + line, file=sys.stderr)
+    sys.exit(1)
+print('%s: no copy left' % label)
+UNLEAK_PY
+}"#;
+
+/// Python that loads the script's needles: the replace file's own expressions (`regex:` and `literal:`
+/// lines) and, when there are any, the private mask forms. Used by [`LIST_WORKTREE`] and
+/// [`GREP_OBJECTS`], so what the script looks for is exactly what it replaced.
+const NEEDLES_PY: &str = r#"import os, re, subprocess, sys
+needles = []
+for line in open(os.environ['REPLACE_FILE'], 'rb').read().splitlines():
+    body = line.rsplit(b'==>', 1)[0]
+    if body.startswith(b'regex:'):
+        needles.append(re.compile(body[6:]))
+    elif body.startswith(b'literal:'):
+        needles.append(re.compile(re.escape(body[8:])))
+masks = os.environ.get('UNLEAK_MASK_FILE')
+if masks and os.path.exists(masks):
+    words = open(masks, 'rb').read().split()
+    needles += [re.compile(re.escape(bytes.fromhex(w.decode()))) for w in words[0::2]]
+"#;
+
+/// `list_worktree`: names the working-tree files (tracked, untracked, and ignored `.env`-like ones) that
+/// still hold a form of the token. They are the user's files: listed, never changed or counted.
+const LIST_WORKTREE: &str = r#"repo = os.environ['REPO']
+def files(*args):
+    out = subprocess.run(['git', '-C', repo, 'ls-files', '-z'] + list(args), capture_output=True).stdout
+    return {p for p in out.split(b'\0') if p}
+paths = files('--cached', '--others', '--exclude-standard')
+paths |= files('--others', '--ignored', '--exclude-standard', '--', '*.env', '*.env.*', '.env*', '**/.env*')
+for path in sorted(paths):
+    full = os.path.join(repo.encode(), path)
+    try:
+        if not os.path.isfile(full) or os.path.getsize(full) > (64 << 20):
+            continue
+        data = open(full, 'rb').read()
+    except OSError:
+        continue
+    if any(n.search(data) for n in needles):
+        for n in needles:
+            path = n.sub(b'[token]', path)
+        name = ''.join(c if c.isprintable() else '?' for c in path.decode('utf-8', 'replace'))
+        print('note: %s in the working tree still holds the old token: your file, edit or delete it' % name)
+"#;
+
+/// `grep_objects DIR LABEL`: a second opinion beside `unleak verify`, with the script's own needles:
+/// every object of DIR (`git cat-file --batch-all-objects`, unreachable ones included) is searched;
+/// returns 1 and names the objects when any holds a form of the token.
+const GREP_OBJECTS: &str = r#"target, label = sys.argv[1], sys.argv[2]
+proc = subprocess.Popen(['git', '-C', target, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], stdout=subprocess.PIPE)
+held = []
+while True:
+    header = proc.stdout.readline()
+    if not header:
+        break
+    oid, kind, size = header.split()[:3]
+    data = proc.stdout.read(int(size))
+    proc.stdout.read(1)
+    if any(n.search(data) for n in needles):
+        held.append('%s %s' % (kind.decode(), oid.decode()))
+if proc.wait() != 0:
+    print('git cat-file failed on %s' % label, file=sys.stderr)
+    sys.exit(2)
+if held:
+    print('%s: %d object(s) still hold a form of the token:' % (label, len(held)), file=sys.stderr)
+    for line in held[:20]:
+        print('  ' + line, file=sys.stderr)
+    sys.exit(1)
+"#;
+
+/// A bash function running `body` (after [`NEEDLES_PY`]) with the function's arguments.
+fn python_function(name: &str, body: &str) -> String {
+    format!(
+        "{name}() {{\n  REPO=\"$REPO\" REPLACE_FILE=\"$REPLACE_FILE\" python3 - \"$@\" <<'UNLEAK_PY'\n{NEEDLES_PY}{body}UNLEAK_PY\n}}"
+    )
+}
+
+/// Counts the commits and refs a filter-repo run changed (its `commit-map` and `ref-map`, in `$1`).
+const CHANGED_COUNT: &str = r#"changed_count() { cat "$1/commit-map" "$1/ref-map" 2>/dev/null | awk '$1 != $2 && $1 ~ /^[0-9a-f]+$/' | wc -l; }"#;
+
+fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) -> Step {
     let repo = input.repo_path.display().to_string();
     let mut commands = vec![
         format!("REPO={}", shell_quote(&repo)),
         "WORK=$(mktemp -d \"${TMPDIR:-/tmp}/unleak-rewrite.XXXXXX\")".to_string(),
     ];
     if input.remote_url.is_some() {
+        commands.push(format!("REMOTE={}", shell_quote(input.remote_name)));
         commands.push(format!(
-            "REMOTE_URL=$(git -C {VAR_REPO} remote get-url -- {})",
-            shell_quote(input.remote_name)
+            "REMOTE_URL=$(git -C {VAR_REPO} remote get-url -- \"$REMOTE\")"
         ));
+        // A relative path is relative to the repository, not to where the script runs.
+        commands.push(
+            "case \"$REMOTE_URL\" in /* | *://* | *:*) ;; *) REMOTE_URL=$(cd \"$REPO\" && cd \"$REMOTE_URL\" && pwd) ;; esac".into(),
+        );
     }
-    let why = match replace {
+    commands.push(format!(
+        "UNLEAK=\"${{UNLEAK_BIN:-{}}}\"",
+        input
+            .unleak
+            .display()
+            .to_string()
+            .replace(['"', '$', '`', '\\'], "_")
+    ));
+    let mut fingerprints = Vec::new();
+    for secret in input.secrets {
+        let fingerprint = secret.fingerprint();
+        if !fingerprints.contains(&fingerprint) {
+            fingerprints.push(fingerprint);
+        }
+    }
+    commands.push(format!(
+        "FINGERPRINTS=({})",
+        fingerprints
+            .iter()
+            .map(|f| format!("--fingerprint {f}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let mut why = match replace {
         ReplaceText::Regex(lines) => {
             commands.push("REPLACE_FILE=\"$WORK/replace-text.txt\"".into());
             commands.push(format!(
                 "cat > \"$REPLACE_FILE\" <<'UNLEAK_EOF'\n{}UNLEAK_EOF",
                 lines
             ));
-            "A scratch directory for the mirror, and the replacement expressions: each one shows only the token's redaction and a character class for the hidden middle, so this plan can be pasted into a ticket. The remote URL is read from git, so no credential in it is copied here."
+            "A scratch directory for the mirror, and the replacement expressions: each one shows only the token's redaction and a character class for the hidden middle, so this plan can be pasted into a ticket. The remote URL is read from git, so no credential in it is copied here.".to_string()
         }
         ReplaceText::Literal(_) => {
             commands.push("REPLACE_FILE=<a 0600 file in a private temp dir outside the repository, written by `unleak respond --write-script`>".into());
-            "A scratch directory for the mirror. With --literal the expressions hold the exact tokens, so they are never printed: `--write-script` writes them into a private file that the script deletes when it exits, whatever happens."
+            "A scratch directory for the mirror. The expressions hold the exact tokens, so they are never printed: `--write-script` writes them into a private file, which the script deletes once it has succeeded (a failed run keeps it, so the script can be rerun).".to_string()
         }
     };
+    if filter.mask {
+        commands.push(
+            "export UNLEAK_MASK_FILE=\"$(dirname -- \"$REPLACE_FILE\")/mask-forms.txt\"".into(),
+        );
+        commands.push("MASK_CALLBACK=\"$WORK/mask-callback.py\"".into());
+        commands.push(format!(
+            "cat > \"$MASK_CALLBACK\" <<'UNLEAK_EOF'\n{MASK_CALLBACK}UNLEAK_EOF"
+        ));
+        why.push_str(" The blob callback masks every form of the token left in a blob (binary files, which --replace-text skips): it reads the forms from the private file beside the replace file.");
+    }
+    if !filter.strip.is_empty() {
+        commands.push("STRIP_FILE=\"$WORK/strip-blob-ids.txt\"".into());
+        commands.push(format!(
+            "cat > \"$STRIP_FILE\" <<'UNLEAK_EOF'\n{}\nUNLEAK_EOF",
+            filter.strip.join("\n")
+        ));
+        why.push_str(" The ids of the binary blobs to remove from history.");
+    }
+    commands.push(CHECK_COPY.into());
+    commands.push(CHANGED_COUNT.into());
+    commands.push(python_function("grep_objects", GREP_OBJECTS));
+    if !input.report.repository.bare {
+        commands.push(python_function("list_worktree", LIST_WORKTREE));
+    }
+    why.push_str(
+        " Helpers: check_copy runs `unleak verify` by fingerprint (never the token) on a copy and names what is left; grep_objects searches every object of a copy with the replace file's own needles; list_worktree names the working-tree files that still hold the token.",
+    );
     Step {
         title: "Set up".into(),
-        why: why.into(),
+        why,
         commands,
         runner: Runner::Script,
     }
@@ -519,23 +957,28 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText) -> Step {
 
 fn preflight_step(input: &RewriteInput, filter: &FilterArgs, drops: usize) -> Step {
     let mut commands = vec![
+        "[ -r \"$REPLACE_FILE\" ] || { echo \"the replace file $REPLACE_FILE is gone (a previous run of this script succeeded and deleted it, or it was removed): run unleak respond --write-script again for a new script\" >&2; exit 1; }".to_string(),
         "command -v git-filter-repo >/dev/null || { echo 'git-filter-repo is not installed: python3 -m pip install --user git-filter-repo (and put ~/.local/bin on PATH)' >&2; exit 1; }".to_string(),
+        "[ -x \"$UNLEAK\" ] || { echo \"unleak is not at $UNLEAK (the script checks its work with it): set UNLEAK_BIN to its path\" >&2; exit 1; }".to_string(),
     ];
     if filter.sdr {
-        commands.push("git filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): upgrade it, or run unleak again to plan without it' >&2; exit 1; }".into());
+        commands.push("git-filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): upgrade it, or run unleak again to plan without it' >&2; exit 1; }".into());
     }
     if !input.report.repository.bare {
         commands.push(format!(
-            "test -z \"$(git -C {VAR_REPO} status --porcelain --untracked-files=no)\" || {{ echo \"$REPO has uncommitted changes to tracked files; the in-place rewrite resets them: commit or stash them first\" >&2; exit 1; }}"
+            "test -z \"$(git -C {VAR_REPO} status --porcelain --untracked-files=no)\" || {{ echo \"$REPO has uncommitted changes to tracked files, and the in-place rewrite resets them: commit or stash them first (if unleak respond untracked .env, commit that: git commit -m 'Stop tracking .env'), then run this script again. Nothing was changed.\" >&2; exit 1; }}"
+        ));
+        commands.push(format!(
+            "[ ! -e \"$(git -C {VAR_REPO} rev-parse --absolute-git-dir)/MERGE_HEAD\" ] || {{ echo 'a merge is in progress: finish or abort it first. Nothing was changed.' >&2; exit 1; }}"
         ));
     }
     commands.push(format!(
-        "[ \"$(git -C {VAR_REPO} stash list | wc -l)\" -le {} ] || {{ echo 'the rewrite expires reflogs, which would lose stash entries below the newest: turn them into branches (git stash branch NAME stash@{{N}}) or drop them first' >&2; exit 1; }}",
+        "[ \"$(git -C {VAR_REPO} stash list | wc -l)\" -le {} ] || {{ echo 'the rewrite expires reflogs, which would lose stash entries below the newest: turn them into branches (git stash branch NAME stash@{{N}}) or drop them first. Nothing was changed.' >&2; exit 1; }}",
         drops + 1
     ));
     Step {
         title: "Check before changing anything".into(),
-        why: "Every check runs before the first change, so a failure leaves the repository and the remote as they were.".into(),
+        why: "Every check runs before the first change, so a failure leaves the repository, the remote and the private replace file as they were: fix what it says and run the script again.".into(),
         commands,
         runner: Runner::Script,
     }
@@ -560,6 +1003,15 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
             runner: Runner::Script,
         },
         Step {
+            title: "Stop if the rewrite changed nothing".into(),
+            why: "When filter-repo changed no commit and no ref, either an earlier run already pushed the rewrite (the remote holds no copy: nothing to push), or the plan does not reach how the token is stored: then nothing is pushed and the script stops.".into(),
+            commands: vec![
+                "PUSH=1".into(),
+                "if [ \"$(changed_count \"$WORK/mirror.git/filter-repo\")\" -eq 0 ]; then if check_copy \"$WORK/mirror.git\" \"the remote $REMOTE\" && grep_objects \"$WORK/mirror.git\" \"the remote $REMOTE\"; then echo 'the remote holds no copy (an earlier run pushed the rewrite, or the token was never pushed): nothing to push'; PUSH=0; else echo 'git-filter-repo changed nothing in the mirror, yet the remote holds the token (above): this plan does not reach how it is stored. Nothing was pushed; run unleak scan on the mirror to see the forms, and report it' >&2; exit 1; fi; fi".into(),
+            ],
+            runner: Runner::Script,
+        },
+        Step {
             title: "Show what changed".into(),
             why: "filter-repo records the first changed commits and every ref's old and new commit; forges' support and collaborators need the first changed commits. A copy goes to the repository's git dir (commit ids only).".into(),
             commands: vec![
@@ -574,17 +1026,26 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
         Step {
             title: "Push the rewritten history".into(),
             why: format!(
-                "This is `git push --force --mirror origin` without the namespaces forges keep read-only ({}): with them the push fails ('deny updating a hidden ref'). Those are tried separately, and a refusal is reported, not fatal: the forge's support must purge them (next steps).",
+                "This is `git push --force --mirror origin` without the namespaces forges keep read-only ({}): with them the push fails ('deny updating a hidden ref'). Those are tried separately. A refused ref does not stop the script here: the check of what a new clone gets (below) names every copy left, and the script then exits non-zero.",
                 FORGE_READ_ONLY_REFS.join(", ")
             ),
             commands: vec![
-                "git -C \"$WORK/mirror.git\" -c remote.origin.mirror=false push --force --prune origin '+refs/*:refs/*' '^refs/pull/*' '^refs/merge-requests/*'".into(),
-                "if [ -n \"$(git -C \"$WORK/mirror.git\" for-each-ref refs/pull refs/merge-requests)\" ]; then git -C \"$WORK/mirror.git\" push --force origin '+refs/pull/*:refs/pull/*' '+refs/merge-requests/*:refs/merge-requests/*' || echo \"the remote refuses to update pull-request refs: $PRS pull/merge request(s) still show the token; contact the forge's support (see below)\"; fi".into(),
+                "PUSH_FAILED=0".into(),
+                "if [ \"$PUSH\" = 1 ]; then git -C \"$WORK/mirror.git\" -c remote.origin.mirror=false push --force --prune origin '+refs/*:refs/*' '^refs/pull/*' '^refs/merge-requests/*' || { PUSH_FAILED=1; echo 'the remote refused some refs (above); the check below names what it still serves' >&2; }; fi".into(),
+                "if [ \"$PUSH\" = 1 ] && [ -n \"$(git -C \"$WORK/mirror.git\" for-each-ref refs/pull refs/merge-requests)\" ]; then git -C \"$WORK/mirror.git\" push --force origin '+refs/pull/*:refs/pull/*' '+refs/merge-requests/*:refs/merge-requests/*' || echo \"the remote refuses to update pull-request refs: $PRS pull/merge request(s) still show the token; contact the forge's support (see below)\"; fi".into(),
             ],
             runner: Runner::Script,
         },
     ];
-    if let Some(path) = input.remote_url.and_then(local_remote_path) {
+    let relative = input
+        .remote_url
+        .filter(|u| !u.contains(':') && !u.starts_with('/'))
+        .map(|u| input.repo_path.join(u).display().to_string());
+    if let Some(path) = relative
+        .as_deref()
+        .or(input.remote_url)
+        .and_then(local_remote_path)
+    {
         steps.push(Step {
             title: "Prune the old objects on the remote".into(),
             why: "The remote is a directory on this machine: after the push its old objects are unreachable but still on disk, where anyone who can read it finds them.".into(),
@@ -602,6 +1063,15 @@ fn rewrite_why(filter: &FilterArgs, context: &str) -> String {
     let mut why = String::from("Replace the token in every file of every commit");
     if filter.messages {
         why.push_str(", and in commit and tag messages (the scan found it there)");
+    }
+    if filter.mask {
+        why.push_str("; mask every form of it left in a blob (binary files, which --replace-text skips) with bytes of the same length");
+    }
+    if !filter.strip.is_empty() {
+        why.push_str(&format!(
+            "; remove the {} binary blob(s) that hold it (--strip-blobs-with-ids)",
+            filter.strip.len()
+        ));
     }
     if !filter.drop_paths.is_empty() {
         why.push_str(&format!(
@@ -642,24 +1112,28 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         extra.push("--no-fetch");
     }
     let mut commands = vec![
-        // A previous run's metadata would make filter-repo treat this as a continuation, and ask about it.
         format!("GITDIR=$(git -C {VAR_REPO} rev-parse --absolute-git-dir)"),
-        "if [ -e \"$GITDIR/filter-repo\" ]; then mv \"$GITDIR/filter-repo\" \"$GITDIR/filter-repo.before-$(date +%Y%m%d%H%M%S)\"; fi".into(),
+        "META=\"$GITDIR/unleak-rewrite\"; mkdir -p \"$META\"".into(),
+        // A previous run's metadata would make filter-repo treat this as a continuation, and ask about it.
+        "rm -rf -- \"$GITDIR/filter-repo\"".into(),
     ];
     commands.push(filter.command(VAR_REPO, &extra));
+    commands.push("LOCAL_CHANGED=$(changed_count \"$GITDIR/filter-repo\")".into());
+    let first_changed = if filter.sdr {
+        "cp \"$GITDIR/filter-repo/first-changed-commits\" \"$META/local-first-changed-commits\""
+    } else {
+        "awk 'NR > 1 && $1 != $2 { print $1 }' \"$GITDIR/filter-repo/commit-map\" > \"$META/local-first-changed-commits\""
+    };
+    commands.push(first_changed.into());
     if pushes && !filter.sdr && input.remote_name == "origin" {
         commands.push(format!(
-            "git -C {VAR_REPO} remote get-url origin >/dev/null 2>&1 || {{ git -C {VAR_REPO} remote add origin \"$REMOTE_URL\" && git -C {VAR_REPO} fetch --quiet origin; }}"
+            "git -C {VAR_REPO} remote get-url origin >/dev/null 2>&1 || git -C {VAR_REPO} remote add origin \"$REMOTE_URL\""
         ));
     }
-    commands.push(format!(
-        "git -C {VAR_REPO} reflog expire --expire=now --all"
-    ));
-    commands.push(format!("git -C {VAR_REPO} gc --quiet --prune=now"));
     let why = if pushes {
-        "The same filter in place gives the same new commits as the mirror (filter-repo is deterministic), and also rewrites what only this clone has: unpushed branches, remote-tracking refs, the newest stash entry. --force because this is not a fresh clone; --no-fetch so it keeps local work instead of fetching over it. Then reflogs expire and gc prunes the old objects."
+        "The same filter in place gives the same new commits as the mirror (filter-repo is deterministic), and also rewrites what only this clone has: unpushed branches, remote-tracking refs, the newest stash entry. --force because this is not a fresh clone; --no-fetch so it keeps local work instead of fetching over it."
     } else {
-        "There is no remote, so this clone is the only copy to rewrite and no push is needed. --force because it is not a fresh clone; --no-fetch so filter-repo fetches nothing. Then reflogs expire and gc prunes the old objects."
+        "There is no remote, so this clone is the only copy to rewrite and no push is needed. --force because it is not a fresh clone; --no-fetch so filter-repo fetches nothing."
     };
     steps.push(Step {
         title: if pushes {
@@ -671,17 +1145,56 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         commands,
         runner: Runner::Script,
     });
-    let first_changed = if filter.sdr {
-        "\"$GITDIR/filter-repo/first-changed-commits\""
-    } else {
-        "<(awk 'NR > 1 && $1 != $2 { print $1 }' \"$GITDIR/filter-repo/commit-map\")"
-    };
+    let mut commands = Vec::new();
+    if pushes {
+        commands.push(format!(
+            "if [ \"$PUSH_FAILED\" = 0 ]; then git -C {VAR_REPO} fetch --quiet --prune \"$REMOTE\"; fi"
+        ));
+    }
+    commands.push(
+        "for f in COMMIT_EDITMSG SQUASH_MSG ORIG_HEAD FETCH_HEAD; do rm -f -- \"$GITDIR/$f\"; done"
+            .into(),
+    );
+    commands.push("[ -e \"$GITDIR/MERGE_HEAD\" ] || rm -f -- \"$GITDIR/MERGE_MSG\"".into());
+    commands.push("rm -rf -- \"$GITDIR/filter-repo\" \"$GITDIR\"/filter-repo.before-*".into());
+    commands.push(format!(
+        "git -C {VAR_REPO} reflog expire --expire=now --all"
+    ));
+    commands.push(format!("git -C {VAR_REPO} gc --quiet --prune=now"));
     steps.push(Step {
-        title: "Check that the old commits are gone from this clone".into(),
-        why: "`git cat-file -t <first changed>` must fail now; if it does not, the refs listed still hold the old history.".into(),
-        commands: vec![format!(
-            "while read -r old _; do if git -C {VAR_REPO} cat-file -e \"$old^{{commit}}\" 2>/dev/null; then echo \"old commit $old is still here, held by:\" >&2; git -C {VAR_REPO} for-each-ref --contains \"$old\" >&2; exit 1; fi; done < {first_changed}"
-        )],
+        title: "Leave this clone clean and usable".into(),
+        why: if pushes {
+            "Fetch so the remote-tracking refs match the rewritten remote (git status knows its upstream again, and later scans label pushed commits right); remove the files git keeps beside the history that can hold the old text or name old commits (COMMIT_EDITMSG, SQUASH_MSG, MERGE_MSG, ORIG_HEAD, FETCH_HEAD, filter-repo's own directory; the maps are kept in unleak-rewrite/); expire the reflogs and prune the old objects."
+        } else {
+            "Remove the files git keeps beside the history that can hold the old text or name old commits (COMMIT_EDITMSG, SQUASH_MSG, MERGE_MSG, ORIG_HEAD, FETCH_HEAD, filter-repo's own directory; the maps are kept in unleak-rewrite/); expire the reflogs and prune the old objects."
+        }
+        .into(),
+        commands,
+        runner: Runner::Script,
+    });
+    let mut commands = vec!["LEFT=0".to_string()];
+    if pushes {
+        commands.push("rm -rf -- \"$WORK/check.git\"; git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/check.git\"".into());
+        commands.push("check_copy \"$WORK/check.git\" \"the remote $REMOTE (what a new clone gets)\" || LEFT=1".into());
+        commands.push("grep_objects \"$WORK/check.git\" \"the remote $REMOTE (what a new clone gets)\" || LEFT=1".into());
+    }
+    commands.push("grep_objects \"$REPO\" 'this clone' || LEFT=1".into());
+    commands.push(
+        "check_copy \"$REPO\" 'this clone' --first-changed \"$META/local-first-changed-commits\" || { LEFT=1; if [ \"$LOCAL_CHANGED\" -eq 0 ]; then echo 'git-filter-repo changed nothing in this clone although the scan found copies: this plan does not reach how the token is stored here; report it' >&2; fi; }".into(),
+    );
+    if !input.report.repository.bare {
+        commands.push("list_worktree".into());
+    }
+    commands.push("if [ \"$LEFT\" != 0 ]; then echo 'NOT DONE: the copies listed above are left. A ref the remote refused (a protected branch or tag, a pull-request ref): unprotect it, or ask the forge to delete it, then run this script again. A ref or stash entry of this clone: delete it (git update-ref -d REF, git stash drop), then run this script again.' >&2; exit 1; fi".into());
+    steps.push(Step {
+        title: "Check that no copy is left".into(),
+        why: if pushes {
+            "What a new clone of the remote gets (a fresh --no-local mirror) and this clone are checked with `unleak verify` by fingerprint; any copy left is named (commit, path, form, refs) and the script exits non-zero instead of saying Done."
+        } else {
+            "This clone is checked with `unleak verify` by fingerprint; any copy left is named (commit, path, form, refs) and the script exits non-zero instead of saying Done."
+        }
+        .into(),
+        commands,
         runner: Runner::Script,
     });
     steps
@@ -738,6 +1251,16 @@ impl RewritePlan {
                 "No remote: the plan rewrites this clone in place; nothing needs pushing.\n\n",
             );
         }
+        if !self.binary_files.is_empty() {
+            out.push_str(&format!(
+                "Binary files holding the token (git-filter-repo's --replace-text skips them; --binary {}):\n",
+                self.binary.as_str()
+            ));
+            for file in &self.binary_files {
+                out.push_str(&format!("  - {}\n", file.describe(self.binary)));
+            }
+            out.push('\n');
+        }
         for (i, step) in self.steps.iter().enumerate() {
             let who = match step.runner {
                 Runner::Script => "",
@@ -747,6 +1270,18 @@ impl RewritePlan {
             out.push_str(&format!("{}. {}{}\n", i + 1, step.title, who));
             out.push_str(&format!("   {}\n", step.why));
             for command in &step.commands {
+                // Helper functions (check_copy, grep_objects, …) are long and only for the script:
+                // people see their name and what they are for (in `why`).
+                if let Some(name) = command
+                    .lines()
+                    .next()
+                    .filter(|l| l.ends_with("() {") && command.lines().count() > 2)
+                {
+                    out.push_str(&format!(
+                        "     {name} … }}   # a helper, in full in the script\n"
+                    ));
+                    continue;
+                }
                 for line in command.lines() {
                     out.push_str(&format!("     {line}\n"));
                 }
@@ -777,11 +1312,13 @@ impl RewritePlan {
             (ReplaceText::Regex(_), _) => {}
         }
         let literal = matches!(self.replace_text, ReplaceText::Literal(_));
-        // The scratch dir (and the private replace file) go whatever happens: a failed run must not leave
-        // a copy of the token or of the old history behind.
-        out.push_str("cleanup() { if [ -n \"${WORK:-}\" ]; then rm -rf -- \"$WORK\"; fi");
+        // The scratch dir (a mirror of the old history) goes whatever happens. The private replace file
+        // goes once the run has succeeded (last step): a failed run keeps it, so the script can be rerun.
+        out.push_str(
+            "cleanup() { status=$?; if [ -n \"${WORK:-}\" ]; then rm -rf -- \"$WORK\"; fi",
+        );
         if literal {
-            out.push_str("; rm -rf -- \"$(dirname -- \"$UNLEAK_REPLACE_FILE\")\"");
+            out.push_str("; if [ \"$status\" != 0 ] && [ -e \"$UNLEAK_REPLACE_FILE\" ]; then echo \"The private replace file (it holds the token) is kept so this script can be run again: $UNLEAK_REPLACE_FILE. If you give up, delete its directory: rm -rf -- '$(dirname -- \"$UNLEAK_REPLACE_FILE\")'\" >&2; fi");
         }
         out.push_str("; }\ntrap cleanup EXIT\n");
         out.push_str("step() { printf '\\n==> %s\\n' \"$1\"; }\n");
@@ -834,6 +1371,13 @@ impl RewritePlan {
             ReplaceText::Literal(lines) => Some(write_private_replace_file(lines, &self.repo)?),
             ReplaceText::Regex(_) => None,
         };
+        if let (Some(file), Some(masks)) = (literal_file.as_deref(), &self.masks) {
+            let dir = file.parent().unwrap_or(Path::new("."));
+            if let Err(err) = write_private_file(&dir.join("mask-forms.txt"), masks.0.as_bytes()) {
+                let _ = std::fs::remove_dir_all(dir);
+                return Err(err);
+            }
+        }
         let script = self.script(literal_file.as_deref());
         let result = write_atomic(path, script.as_bytes(), 0o700);
         if result.is_err() {
@@ -873,6 +1417,14 @@ fn write_private_replace_file(lines: &str, repo: &Path) -> Result<PathBuf> {
         );
     }
     let file = dir.path().join("replace-text.txt");
+    write_private_file(&file, lines.as_bytes())?;
+    // From here the script owns the dir and deletes it.
+    let _ = dir.keep();
+    Ok(file)
+}
+
+/// Creates `file` (which must not exist) 0600 from the start and writes `bytes` to disk.
+fn write_private_file(file: &Path, bytes: &[u8]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -881,15 +1433,13 @@ fn write_private_replace_file(lines: &str, repo: &Path) -> Result<PathBuf> {
         options.mode(0o600);
     }
     let mut handle = options
-        .open(&file)
+        .open(file)
         .with_context(|| format!("cannot create {}", file.display()))?;
     handle
-        .write_all(lines.as_bytes())
+        .write_all(bytes)
         .and_then(|_| handle.sync_all())
         .with_context(|| format!("cannot write {}", file.display()))?;
-    // From here the script owns the dir and deletes it.
-    let _ = dir.keep();
-    Ok(file)
+    Ok(())
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
@@ -988,6 +1538,9 @@ mod tests {
         remote: Option<&'static str>,
         filter_repo: FilterRepoSupport,
         locations: Vec<(Location, Option<&'static str>)>,
+        binary_blobs: BTreeSet<String>,
+        binary: BinaryMode,
+        replacement: &'static str,
     }
 
     impl Default for Case {
@@ -1000,6 +1553,9 @@ mod tests {
                     sensitive_data_removal: true,
                 },
                 locations: vec![(Location::Blob, Some("src/app.py"))],
+                binary_blobs: BTreeSet::new(),
+                binary: BinaryMode::Mask,
+                replacement: REPLACEMENT,
             }
         }
     }
@@ -1018,6 +1574,10 @@ mod tests {
             remove_env_files: case.remove_env_files,
             filter_repo: case.filter_repo,
             regex_is_unique: unique,
+            binary_blobs: &case.binary_blobs,
+            binary: case.binary,
+            replacement: case.replacement,
+            unleak: Path::new("/opt/unleak/bin/unleak"),
         });
         let all = format!("{}\n{}", plan.render_text(), plan.render_script());
         assert!(!all.contains(&token()), "token in plan or script:\n{all}");
@@ -1188,6 +1748,13 @@ mod tests {
             ..Case::default()
         });
         assert!(text.contains("git -C /srv/git/demo.git gc --quiet --prune=now"));
+        // A relative path is relative to the repository, not to where the script runs.
+        let (_, text) = plan_of(Case {
+            remote: Some("../demo.git"),
+            ..Case::default()
+        });
+        assert!(text.contains("git -C /src/demo/../demo.git gc --quiet --prune=now"));
+        assert!(text.contains("REMOTE_URL=$(cd \"$REPO\" && cd \"$REMOTE_URL\" && pwd)"));
     }
 
     #[test]
@@ -1256,5 +1823,101 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn binary_blobs_are_masked_by_default_and_stripped_on_request() {
+        let blob = "0".repeat(40);
+        let case = || Case {
+            locations: vec![(Location::Blob, Some("model.bin"))],
+            binary_blobs: BTreeSet::from([blob.clone()]),
+            ..Case::default()
+        };
+        let (plan, text) = plan_of(case());
+        assert!(matches!(plan.replace_text, ReplaceText::Literal(_)));
+        assert!(plan.masks.is_some());
+        assert!(!format!("{plan:?}").contains(&token()));
+        assert!(filter_command(&plan)[0].contains("--blob-callback \"$MASK_CALLBACK\""));
+        assert!(
+            text.contains("model.bin (binary, token stored plain)"),
+            "{text}"
+        );
+
+        let (plan, text) = plan_of(Case {
+            binary: BinaryMode::Strip,
+            ..case()
+        });
+        assert!(matches!(plan.replace_text, ReplaceText::Regex(_)));
+        assert!(filter_command(&plan)[0].contains("--strip-blobs-with-ids \"$STRIP_FILE\""));
+        assert!(text.contains(&blob), "the strip list names the blob");
+        assert!(
+            text.contains("removed from commit(s) 111111111111"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn masks_keep_length_and_shape() {
+        let secret = Secret::new(token(), "test");
+        let masks = mask_lines(std::slice::from_ref(&secret));
+        for line in masks.0.lines() {
+            let (form, mask) = line.split_once(' ').unwrap();
+            assert_eq!(form.len(), mask.len());
+        }
+        let lines = masks.0.lines().count();
+        assert_eq!(lines, crate::scan::matcher::forms(&secret).len());
+        assert!(masks.0.contains(&"2a00".repeat(10)), "UTF-16LE mask");
+    }
+
+    #[test]
+    fn replacement_is_configurable_and_checked() {
+        let (plan, _) = plan_of(Case {
+            replacement: "REDACTED",
+            ..Case::default()
+        });
+        let ReplaceText::Regex(lines) = &plan.replace_text else {
+            panic!()
+        };
+        assert!(lines.trim_end().ends_with("==>REDACTED"));
+        let (plan, _) = plan_of(Case {
+            replacement: "a==>b",
+            ..Case::default()
+        });
+        assert!(plan.blocked.unwrap().contains("--replacement"));
+    }
+
+    #[test]
+    fn a_file_name_no_expression_names_blocks_the_plan() {
+        let (plan, _) = plan_for(
+            Case {
+                literal: true,
+                locations: vec![(Location::Path, Some("keys/…"))],
+                ..Case::default()
+            },
+            &|_, _| false,
+        );
+        assert!(plan.blocked.unwrap().contains("a file name holds"));
+    }
+
+    #[test]
+    fn the_script_checks_its_work_and_keeps_what_a_rerun_needs() {
+        let (_, text) = plan_of(Case {
+            literal: true,
+            ..Case::default()
+        });
+        assert!(text.contains("UNLEAK=\"${UNLEAK_BIN:-/opt/unleak/bin/unleak}\""));
+        assert!(text.contains(&format!(
+            "FINGERPRINTS=(--fingerprint {})",
+            Secret::new(token(), "t").fingerprint()
+        )));
+        assert!(text.contains("check_copy \"$WORK/check.git\""));
+        assert!(text.contains("git-filter-repo changed nothing in the mirror"));
+        assert!(text.contains("fetch --quiet --prune \"$REMOTE\""));
+        assert!(text.contains("COMMIT_EDITMSG SQUASH_MSG ORIG_HEAD FETCH_HEAD"));
+        assert!(text.contains("is kept so this script can be run again"));
+        assert!(
+            !text.contains("git filter-repo "),
+            "never through git's alias lookup"
+        );
     }
 }

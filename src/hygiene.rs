@@ -17,8 +17,11 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Append `pattern` to the work tree's `.gitignore` (creating it when `create`), so the file is ignored.
+    /// When that `.gitignore` is a symlink (which git does not read), the rule goes to `.git/info/exclude`.
     Ignore {
         gitignore: PathBuf,
+        /// The work tree root, where git is asked whether the rule took effect.
+        workdir: PathBuf,
         pattern: String,
         create: bool,
         /// The file, relative to the work tree.
@@ -88,6 +91,8 @@ pub enum Warning {
     EnvironmentOverrides { var: String },
     /// huggingface_hub's saved login exists and may hold an old token.
     TokenFile { path: PathBuf },
+    /// The work tree's `.gitignore` is a symlink: git does not read it, so the rule goes elsewhere.
+    SymlinkedGitignore { path: PathBuf },
 }
 
 impl fmt::Display for Warning {
@@ -121,6 +126,13 @@ impl fmt::Display for Warning {
                 "{} exists (huggingface_hub's saved login): an old token may live on there too. Run \
                  `hf auth logout` (or delete the file), then `hf auth login` with the new token if you \
                  want a saved login",
+                path.display()
+            ),
+            Warning::SymlinkedGitignore { path } => write!(
+                f,
+                "{} is a symlink, and git does not read a symlinked .gitignore: rules in it have no \
+                 effect, so unleak neither writes through it nor counts on it. Replace it with a regular \
+                 file to share ignore rules",
                 path.display()
             ),
         }
@@ -275,14 +287,17 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
     let rel = rel_dir.join(name);
     let rel_str = rel.to_string_lossy().into_owned();
 
-    if !repo
-        .is_path_ignored(&rel)
-        .with_context(|| format!("cannot ask git whether {rel_str} is ignored"))?
-    {
-        let gitignore = workdir.join(".gitignore");
+    if !git_ignores(&repo, &workdir, &rel)? {
+        let mut gitignore = workdir.join(".gitignore");
+        if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
+            plan.warnings
+                .push(Warning::SymlinkedGitignore { path: gitignore });
+            gitignore = repo.commondir().join("info").join("exclude");
+        }
         plan.actions.push(Action::Ignore {
             create: !gitignore.exists(),
             gitignore,
+            workdir: workdir.clone(),
             pattern: ignore_pattern(&rel_str, rel_dir.as_os_str().is_empty()),
             path: rel_str.clone(),
         });
@@ -298,6 +313,25 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git skips a
+/// symlinked `.gitignore`), from a hardened git child; libgit2's answer only when git cannot run.
+fn git_ignores(repo: &Repository, workdir: &Path, rel: &Path) -> Result<bool> {
+    let status = crate::child::git()
+        .current_dir(workdir)
+        .args(["check-ignore", "-q", "--no-index", "--"])
+        .arg(rel)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match status.ok().and_then(|s| s.code()) {
+        Some(0) => Ok(true),
+        Some(1) => Ok(false),
+        _ => repo
+            .is_path_ignored(rel)
+            .with_context(|| format!("cannot ask git whether {} is ignored", rel.display())),
+    }
 }
 
 /// A `.gitignore` line matching exactly this file: a top-level `.env` as `.env` (ignoring it in every
@@ -328,10 +362,22 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
     match action {
         Action::Ignore {
             gitignore,
+            workdir,
             pattern,
             path,
             ..
         } => {
+            if std::fs::symlink_metadata(gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
+                anyhow::bail!(
+                    "{} is a symlink, which git does not read; nothing was appended. Replace it with a \
+                     regular file",
+                    gitignore.display()
+                );
+            }
+            if let Some(dir) = gitignore.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
             let existing = match std::fs::read(gitignore) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -353,10 +399,9 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
                 .with_context(|| format!("cannot append to {}", gitignore.display()))?;
             file.flush()?;
             // Check the rule took effect: a nested `!` rule can still re-include the file.
-            let workdir = gitignore.parent().unwrap_or(Path::new("."));
             let repo = Repository::open(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
-            if !repo.is_path_ignored(path).unwrap_or(false) {
+            if !git_ignores(&repo, workdir, Path::new(path)).unwrap_or(false) {
                 return Ok(vec![Warning::StillNotIgnored { path: path.clone() }]);
             }
             Ok(Vec::new())

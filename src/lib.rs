@@ -5,6 +5,7 @@
 //! and provenance) -> `report` (one model, several renderers) -> commands that render or plan.
 
 pub mod audit;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod dotenv;
 pub mod exit_codes;
 pub mod filter_repo;
 pub mod hygiene;
+pub mod liveness;
 pub mod playbook;
 pub mod prompt;
 pub mod providers;

@@ -5,7 +5,7 @@ use crate::audit::{self, Allowlist};
 use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
-use crate::playbook::hf_api::{HfApi, TokenStatus};
+use crate::liveness::Checker;
 use crate::report::{self, Severity, Warning};
 use crate::scan::{self, patterns::PatternSet, repo::Repo, ScanOptions};
 use crate::secret::Secret;
@@ -42,19 +42,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         anyhow::bail!("{} does not exist", env_path.unwrap_or_default().display());
     }
 
-    let patterns = PatternSet::all();
-    let options = ScanOptions {
-        threads: scope.threads,
-        reachable_only: scope.reachable_only,
-        progress: globals.progress,
-        command: "audit",
-        env_history: true,
-    };
-    let output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
-    let mut report = output.report;
-    report.warnings.extend(warnings);
-
-    // Accepted findings: the allowlist and the baseline.
+    // The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for).
     let config_path = args.config.clone().or_else(|| {
         workdir
             .as_ref()
@@ -65,50 +53,96 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         Some(path) => Allowlist::load(path)?,
         None => Allowlist::default(),
     };
+    let patterns = match audit::custom_provider(&allowlist.rule) {
+        Some(custom) => {
+            providers::register_custom(custom);
+            PatternSet::new(&providers::with_custom())
+        }
+        None => PatternSet::all(),
+    };
+    let options = ScanOptions {
+        threads: scope.threads,
+        reachable_only: scope.reachable_only,
+        progress: globals.progress,
+        command: "audit",
+        env_history: true,
+    };
+    let range_mode = args.since.is_some() || args.range.is_some();
+    let (mut report, secrets, env_files) = if range_mode {
+        let (report, secrets) = range_report(
+            &repo,
+            &exact,
+            &patterns,
+            args.since.as_deref(),
+            args.range.as_deref(),
+        )?;
+        (report, secrets, Vec::new())
+    } else {
+        let output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
+        (output.report, output.secrets, output.env_files)
+    };
+    report.warnings.extend(warnings);
+
     let baseline = match &args.baseline {
         Some(path) => audit::load_baseline(path)?,
         None => HashSet::new(),
     };
-    let suppressed = audit::suppress(&mut report, &allowlist, &baseline);
+    let inline = if range_mode {
+        0
+    } else {
+        audit::suppress_inline(&repo, &mut report)
+    };
+    let suppressed = inline + audit::suppress(&mut report, &allowlist, &baseline);
+    // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
+    if args.verify {
+        verify_live(&mut report, &secrets)?;
+    } else if report.secrets.iter().any(|s| s.found) {
+        report.warnings.push(Warning::new(
+            "not-verified",
+            "offline: whether the tokens still work was not checked (--verify asks each issuer's read-only identity API)",
+        ));
+    }
     // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
-    report.hygiene = audit::hygiene_issues(&repo, &report, env_path.as_deref(), &output.env_files)?;
+    // Pull-request mode judges the commits, not the working tree: no hygiene of the checkout.
+    if !range_mode {
+        report.hygiene = audit::hygiene_issues(&repo, &report, env_path.as_deref(), &env_files)?;
+    }
     report
         .hygiene
         .retain(|issue| !allowlist.allows_issue(issue));
+    let suppressed = suppressed + audit::suppress_hygiene(&mut report, &baseline);
     report
         .warnings
         .extend(audit::suppressed_warning(suppressed));
 
-    if args.verify {
-        verify_live(&mut report, &output.secrets)?;
-    } else if report.secrets.iter().any(|s| s.found) {
-        report.warnings.push(Warning::new(
-            "not-verified",
-            "offline: whether the tokens still work was not checked (--verify asks Hugging Face's whoami)",
-        ));
-    }
-    report.playbook = audit::playbook_preview(&report, &output.secrets);
+    report.playbook = audit::playbook_preview(&report, &secrets);
 
-    super::print_report(
-        &report,
-        args.output.format,
-        globals.color,
-        args.output.output.as_deref(),
-    )?;
-    let threshold = match args.fail_on {
+    let format = args
+        .format
+        .or(allowlist.defaults.format)
+        .unwrap_or(crate::cli::Format::Human);
+    super::print_report(&report, format, globals.color, args.output.as_deref())?;
+    let threshold = match args
+        .fail_on
+        .or(allowlist.defaults.fail_on)
+        .unwrap_or(FailOn::Low)
+    {
         FailOn::High => Severity::High,
         FailOn::Medium => Severity::Medium,
         FailOn::Low => Severity::Low,
     };
     Ok(super::found_exit(
         audit::fails(&report, threshold),
-        args.output.exit_zero,
+        args.exit_zero,
     ))
 }
 
-/// Labels each Hugging Face token live, dead or unknown with the read-only whoami call.
+/// Labels each token live, dead or unknown (with why) by its issuer's read-only identity call. A token
+/// confirmed dead is no longer a live credential: its findings drop to low severity (still reported, so
+/// history gets cleaned, but `--fail-on medium` no longer fails on a rotated token).
 fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
-    let api = HfApi::from_env()?;
+    let checker = Checker::new(false);
+    let mut dead = HashSet::new();
     for summary in &mut report.secrets {
         let Some(secret) = secrets
             .iter()
@@ -116,20 +150,147 @@ fn verify_live(report: &mut report::Report, secrets: &[Secret]) -> Result<()> {
         else {
             continue;
         };
-        let is_hf = providers::identify(secret.expose())
-            .is_some_and(|p| p.id == providers::HUGGING_FACE.id);
-        summary.live = Some(
-            if !is_hf {
-                "unknown"
-            } else {
-                match api.whoami(secret) {
-                    Ok(TokenStatus::Valid(_)) => "live",
-                    Ok(TokenStatus::Invalid) | Ok(TokenStatus::Denied) => "dead",
-                    _ => "unknown",
-                }
-            }
-            .to_string(),
-        );
+        let liveness = checker.check(secret)?;
+        if liveness.is_dead() {
+            dead.insert(summary.secret.fingerprint.clone());
+            summary.severity = summary.severity.map(|_| Severity::Low);
+        }
+        summary.live = Some(liveness.label().to_string());
+        summary.live_reason = Some(liveness.reason());
+    }
+    for finding in &mut report.findings {
+        if dead.contains(&finding.secret.fingerprint) {
+            finding.severity = Severity::Low;
+        }
     }
     Ok(())
+}
+
+/// Pull-request mode: a report of what the commits of the range add, in the usual model (so exit codes,
+/// baselines, allowlists, --verify and SARIF work as for a full audit). A finding is high when a
+/// remote-tracking ref already holds its commit, else medium.
+fn range_report(
+    repo: &Repo,
+    exact: &[Secret],
+    patterns: &PatternSet,
+    since: Option<&str>,
+    range: Option<&str>,
+) -> Result<(report::Report, Vec<Secret>)> {
+    use crate::report::{Finding, SecretRef, SecretSummary};
+    let started = std::time::Instant::now();
+    let commits = scan::staged::range_commits(repo, since, range)?;
+    let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
+    let remote_tips: Vec<git2::Oid> = repo
+        .git
+        .references_glob("refs/remotes/*")
+        .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
+        .unwrap_or_default();
+    let pushed = |commit: git2::Oid| {
+        remote_tips
+            .iter()
+            .any(|&tip| tip == commit || repo.git.graph_descendant_of(tip, commit).unwrap_or(false))
+    };
+    let mut findings = Vec::new();
+    for f in found {
+        let is_pushed = pushed(f.commit);
+        findings.push(Finding {
+            secret: f.found.secret.clone(),
+            location: f.found.location,
+            encoding: f.found.encoding,
+            object: f.object.to_string(),
+            commit: Some(f.commit.to_string()),
+            path: (!f.found.path.is_empty()).then(|| f.found.path.clone()),
+            line: f.found.line,
+            lines: Vec::new(),
+            author: f.author,
+            date: f.date,
+            summary: f.summary,
+            refs: Vec::new(),
+            reflogs: Vec::new(),
+            reachable: true,
+            pushed: is_pushed,
+            remotes: Vec::new(),
+            rule: f.found.rule.clone(),
+            severity: scan::severity(is_pushed, true),
+        });
+    }
+    let mut secrets: Vec<Secret> = exact.to_vec();
+    secrets.extend(discovered);
+    let summaries = secrets
+        .iter()
+        .filter_map(|secret| {
+            let fingerprint = secret.fingerprint();
+            let mine: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.secret.fingerprint == fingerprint)
+                .collect();
+            let is_exact = exact.iter().any(|e| e == secret);
+            if mine.is_empty() && !is_exact {
+                return None;
+            }
+            let rule = providers::identify_rule(secret.expose());
+            let mut introducing: Vec<String> =
+                mine.iter().filter_map(|f| f.commit.clone()).collect();
+            introducing.dedup();
+            Some(SecretSummary {
+                secret: SecretRef {
+                    redacted: secret.redacted(),
+                    fingerprint,
+                },
+                origin: secret.origin().to_string(),
+                provider: rule.map(|(p, _)| p.id.to_string()),
+                rule: rule.map(|(_, r)| r.id.to_string()),
+                severity: mine.iter().map(|f| f.severity).max(),
+                live: None,
+                live_reason: None,
+                found: !mine.is_empty(),
+                findings: mine.len(),
+                introducing_commits: introducing,
+                refs: Vec::new(),
+                pushed: mine.iter().any(|f| f.pushed),
+                remotes: Vec::new(),
+                in_head: Vec::new(),
+                in_index: Vec::new(),
+                in_worktree: Vec::new(),
+                first_exposure: mine.iter().filter_map(|f| f.date.clone()).min(),
+            })
+        })
+        .collect();
+    let elapsed = started.elapsed().as_millis() as u64;
+    let report = report::Report {
+        format_version: report::FORMAT_VERSION,
+        tool: Default::default(),
+        command: "audit".to_string(),
+        repository: report::RepositoryInfo {
+            path: repo
+                .workdir
+                .as_deref()
+                .unwrap_or(&repo.git_dir)
+                .display()
+                .to_string(),
+            bare: repo.workdir.is_none(),
+            shallow: repo.shallow,
+            partial: repo.partial,
+            head: repo.head_commit().map(|c| c.to_string()),
+            remotes: Vec::new(),
+        },
+        secrets: summaries,
+        findings,
+        warnings: vec![Warning::new(
+            "range",
+            format!(
+                "pull-request mode: only what {} commit(s) add was searched, not the whole history",
+                commits.len()
+            ),
+        )],
+        hygiene: Vec::new(),
+        playbook: Vec::new(),
+        verification: None,
+        stats: report::Stats {
+            commits: commits.len() as u64,
+            elapsed_ms: elapsed,
+            ..Default::default()
+        },
+    };
+    Ok((report, secrets))
 }

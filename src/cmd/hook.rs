@@ -2,7 +2,7 @@
 //! only what is staged (see `scan::staged`), so it costs what the commit changes. Everything it says goes
 //! to stderr: in a hook, that is what the user sees.
 
-use crate::cli::{HookAction, HookArgs};
+use crate::cli::{HookAction, HookArgs, HookKind};
 use crate::config::{resolve_repo_path, Globals};
 use crate::exit_codes::ExitCode;
 use crate::sanitize::for_terminal;
@@ -20,15 +20,181 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str =
     "# unleak-hook: installed by `unleak hook install`; `unleak hook uninstall` removes it";
 
-/// Where `install --force` keeps the hook it replaces (and `uninstall` puts it back from).
-const BACKUP_NAME: &str = "pre-commit.unleak-backup";
+/// The hooks unleak writes, by git's name for them.
+const KINDS: [(HookKind, &str); 3] = [
+    (HookKind::PreCommit, "pre-commit"),
+    (HookKind::CommitMsg, "commit-msg"),
+    (HookKind::PrePush, "pre-push"),
+];
+
+/// The git hook names asked for (`all` is every one), in a fixed order, each once.
+fn hook_names(kinds: &[HookKind]) -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .filter(|(kind, _)| kinds.contains(kind) || kinds.contains(&HookKind::All))
+        .map(|(_, name)| *name)
+        .collect()
+}
 
 pub fn run(args: HookArgs, globals: &Globals) -> Result<ExitCode> {
     match args.action {
-        HookAction::Install { repo, force } => install(&resolve_repo_path(repo)?, force, globals),
-        HookAction::Uninstall { repo } => uninstall(&resolve_repo_path(repo)?, globals),
-        HookAction::Run { repo } => check(&resolve_repo_path(repo)?),
+        HookAction::Install { repo, force, hooks } => {
+            let path = resolve_repo_path(repo)?;
+            let mut code = ExitCode::Clean;
+            for name in hook_names(&hooks) {
+                if install(&path, name, force, globals)? != ExitCode::Clean {
+                    code = ExitCode::Error;
+                }
+            }
+            Ok(code)
+        }
+        HookAction::Uninstall { repo, hooks } => {
+            let path = resolve_repo_path(repo)?;
+            for name in hook_names(&hooks) {
+                uninstall(&path, name, globals)?;
+            }
+            Ok(ExitCode::Clean)
+        }
+        HookAction::Run {
+            repo,
+            commit_msg: Some(file),
+            ..
+        } => check_message(&resolve_repo_path(repo)?, &file),
+        HookAction::Run {
+            repo,
+            pre_push: true,
+            ..
+        } => check_push(&resolve_repo_path(repo)?),
+        HookAction::Run { repo, .. } => check(&resolve_repo_path(repo)?),
     }
+}
+
+/// `unleak hook run --commit-msg FILE`: exit 1 when the message holds a token.
+fn check_message(path: &Path, file: &Path) -> Result<ExitCode> {
+    let repo = Repo::open(path)?;
+    let message = std::fs::read(file)
+        .with_context(|| format!("cannot read the commit message {}", file.display()))?;
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    let secrets = env_secrets(&repo, &mut err)?;
+    let findings = staged::message_findings(&message, &secrets, &PatternSet::all());
+    if findings.is_empty() {
+        return Ok(ExitCode::Clean);
+    }
+    let count = findings.len();
+    writeln!(
+        err,
+        "unleak: this commit message holds {count} token{}:",
+        if count == 1 { "" } else { "s" }
+    )?;
+    for finding in &findings {
+        writeln!(
+            err,
+            "  line {}  {}  ({})",
+            finding.line.unwrap_or(0),
+            finding.secret.redacted,
+            for_terminal(&describe_what(finding))
+        )?;
+    }
+    writeln!(
+        err,
+        "Edit the message and commit again (your message is kept in {}). Not a token? \
+         `git commit --no-verify` skips the check.",
+        for_terminal(&file.display().to_string())
+    )?;
+    Ok(ExitCode::Found)
+}
+
+/// `unleak hook run --pre-push`: exit 1 when a commit about to be pushed adds a token (blob, path or
+/// message). git gives the updates on stdin; the pre-commit framework in PRE_COMMIT_FROM_REF/TO_REF.
+fn check_push(path: &Path) -> Result<ExitCode> {
+    let repo = Repo::open(path)?;
+    let mut updates = Vec::new();
+    let framework = (
+        std::env::var("PRE_COMMIT_FROM_REF")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        std::env::var("PRE_COMMIT_TO_REF")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    );
+    if let (Some(from), Some(to)) = framework {
+        let oid = |rev: &str| -> Result<git2::Oid> {
+            Ok(repo
+                .git
+                .revparse_single(rev)
+                .with_context(|| format!("cannot resolve {rev}"))?
+                .peel_to_commit()?
+                .id())
+        };
+        updates.push((oid(&to)?, oid(&from).unwrap_or(git2::Oid::zero())));
+    } else {
+        let mut input = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+            .context("cannot read git's pre-push lines from stdin")?;
+        for line in input.lines().filter(|l| !l.trim().is_empty()) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [_, local, _, remote] = fields[..] else {
+                bail!("unexpected pre-push line (want: local-ref local-oid remote-ref remote-oid): {}", for_terminal(line));
+            };
+            let parse = |hex: &str| {
+                git2::Oid::from_str(hex)
+                    .with_context(|| format!("not an object id: {}", for_terminal(hex)))
+            };
+            updates.push((parse(local)?, parse(remote)?));
+        }
+    }
+    let commits = staged::push_commits(&repo, &updates)?;
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    let secrets = env_secrets(&repo, &mut err)?;
+    let (found, _) = staged::range_findings(&repo, &commits, &secrets, &PatternSet::all())?;
+    if found.is_empty() {
+        return Ok(ExitCode::Clean);
+    }
+    let count = found.len();
+    writeln!(
+        err,
+        "unleak: this push would publish {count} token{}:",
+        if count == 1 { "" } else { "s" }
+    )?;
+    for f in &found {
+        let short = f.commit.to_string()[..10].to_string();
+        let place = match (f.found.location, f.found.line) {
+            (crate::report::Location::CommitMessage, _) => "commit message".to_string(),
+            (crate::report::Location::Path, _) => format!("{} (file name)", f.found.path),
+            (_, Some(line)) => format!("{}:{line}", f.found.path),
+            (_, None) => f.found.path.clone(),
+        };
+        writeln!(
+            err,
+            "  {short}  {}  {}  ({})",
+            for_terminal(&place),
+            f.found.secret.redacted,
+            for_terminal(&describe_what(&f.found))
+        )?;
+    }
+    writeln!(
+        err,
+        "Nothing was pushed. Remove the token from those commits first (`git rebase -i`, or \
+         `unleak respond`), and revoke it if it ever left this machine. Not a token? \
+         `git push --no-verify` skips the check."
+    )?;
+    Ok(ExitCode::Found)
+}
+
+fn describe_what(finding: &StagedFinding) -> String {
+    let mut what = finding
+        .rule
+        .clone()
+        .unwrap_or_else(|| "a known secret value".to_string());
+    if let Some(origin) = &finding.origin {
+        what.push_str(&format!(", the value of {origin}"));
+    }
+    if finding.encoding != Encoding::Plain {
+        what.push_str(&format!(", {}-encoded", finding.encoding.as_str()));
+    }
+    what
 }
 
 /// `unleak hook run`: exit 1 when the staged changes add a token.
@@ -115,25 +281,48 @@ fn write_block(findings: &[StagedFinding], err: &mut dyn Write) -> std::io::Resu
 }
 
 /// The hook script: runs the unleak binary that installed it, else `unleak` on PATH. A hook that cannot
-/// find unleak fails the commit (a check that silently stops running protects nobody) and says how to
-/// get past it.
-fn hook_script(exe: Option<&str>) -> String {
+/// find unleak fails (a check that silently stops running protects nobody) and says how to get past it.
+fn hook_script(exe: Option<&str>, name: &str) -> String {
     let recorded = exe.map(shell_quote).unwrap_or_else(|| "''".to_string());
+    let args = run_args(name);
+    let (what, skip) = match name {
+        "commit-msg" => (
+            "Blocks a commit whose message holds a token.",
+            "commit with --no-verify",
+        ),
+        "pre-push" => (
+            "Blocks a push whose commits add a token (git's update lines arrive on stdin).",
+            "push with --no-verify",
+        ),
+        _ => (
+            "Blocks a commit whose staged changes add a token.",
+            "commit with --no-verify",
+        ),
+    };
     format!(
         "#!/bin/sh\n\
          {MARKER}\n\
-         # Blocks a commit whose staged changes add a token. `git commit --no-verify` skips it.\n\
+         # {what} `--no-verify` skips it.\n\
          unleak={recorded}\n\
          if [ -n \"$unleak\" ] && [ -x \"$unleak\" ]; then\n\
-         \texec \"$unleak\" hook run\n\
+         \texec \"$unleak\" hook run{args}\n\
          fi\n\
          if command -v unleak >/dev/null 2>&1; then\n\
-         \texec unleak hook run\n\
+         \texec unleak hook run{args}\n\
          fi\n\
-         echo \"unleak pre-commit hook: unleak is neither at $unleak nor on PATH; install it (or run \
-         'unleak hook uninstall'), or commit with --no-verify to skip the check\" >&2\n\
+         echo \"unleak {name} hook: unleak is neither at $unleak nor on PATH; install it (or run \
+         'unleak hook uninstall --hook {name}'), or {skip} to skip the check\" >&2\n\
          exit 1\n"
     )
+}
+
+/// What each hook passes to `unleak hook run`.
+fn run_args(name: &str) -> &'static str {
+    match name {
+        "commit-msg" => " --commit-msg \"$1\"",
+        "pre-push" => " --pre-push",
+        _ => "",
+    }
 }
 
 /// `'text'` for sh, with each `'` written as `'\''`.
@@ -147,20 +336,22 @@ fn is_ours(content: &[u8]) -> bool {
         .any(|line| line.trim_end() == MARKER)
 }
 
-fn hook_paths(repo: &Repo) -> Result<(PathBuf, PathBuf)> {
+/// The hook's path, and where `install --force` keeps the hook it replaces (`uninstall` puts it back).
+fn hook_paths(repo: &Repo, name: &str) -> Result<(PathBuf, PathBuf)> {
     if repo.workdir.is_none() {
         bail!(
-            "{} is a bare repository: nobody commits in it, so a pre-commit hook would never run",
+            "{} is a bare repository: nobody commits in it, so a {name} hook would never run",
             repo.git_dir.display()
         );
     }
     let dir = staged::hooks_dir(repo)?;
-    Ok((dir.join("pre-commit"), dir.join(BACKUP_NAME)))
+    Ok((dir.join(name), dir.join(format!("{name}.unleak-backup"))))
 }
 
-fn install(path: &Path, force: bool, globals: &Globals) -> Result<ExitCode> {
+fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
-    let (hook, backup) = hook_paths(&repo)?;
+    let (hook, backup) = hook_paths(&repo, name)?;
+    let backup_name = format!("{name}.unleak-backup");
     let exe = std::env::current_exe().ok();
     let exe = exe.as_deref().and_then(Path::to_str);
     let existing = match std::fs::read(&hook) {
@@ -171,7 +362,7 @@ fn install(path: &Path, force: bool, globals: &Globals) -> Result<ExitCode> {
     let mut said = Vec::new();
     match existing {
         Some(content) if is_ours(&content) => said.push(format!(
-            "Updated the unleak pre-commit hook at {}",
+            "Updated the unleak {name} hook at {}",
             hook.display()
         )),
         Some(_) if !force => {
@@ -179,13 +370,14 @@ fn install(path: &Path, force: bool, globals: &Globals) -> Result<ExitCode> {
             writeln!(
                 err,
                 "unleak: {} already exists and unleak did not write it; it was left as it is.\n\
-                 To run both, add this line to it (before any `exec`):\n    {} hook run || exit 1\n\
+                 To run both, add this line to it (before any `exec`):\n    {} hook run{} || exit 1\n\
                  If it is the pre-commit framework's hook, add unleak to .pre-commit-config.yaml instead \
                  (see docs/hooks.md).\n\
-                 Or replace it: `unleak hook install --force` keeps the old one as {BACKUP_NAME}.\n\
-                 (`git commit --no-verify` skips every pre-commit hook, unleak's included.)",
+                 Or replace it: `unleak hook install --force` keeps the old one as {backup_name}.\n\
+                 (`--no-verify` skips every {name} hook, unleak's included.)",
                 for_terminal(&hook.display().to_string()),
                 exe.map_or_else(|| "unleak".to_string(), shell_quote),
+                run_args(name),
             )?;
             return Ok(ExitCode::Error);
         }
@@ -200,20 +392,20 @@ fn install(path: &Path, force: bool, globals: &Globals) -> Result<ExitCode> {
                 format!("cannot move {} to {}", hook.display(), backup.display())
             })?;
             said.push(format!(
-                "Moved the previous pre-commit hook to {}",
+                "Moved the previous {name} hook to {}",
                 backup.display()
             ));
             said.push(format!(
-                "Installed the unleak pre-commit hook at {}",
+                "Installed the unleak {name} hook at {}",
                 hook.display()
             ));
         }
         None => said.push(format!(
-            "Installed the unleak pre-commit hook at {}",
+            "Installed the unleak {name} hook at {}",
             hook.display()
         )),
     }
-    write_hook(&hook, &hook_script(exe))?;
+    write_hook(&hook, &hook_script(exe, name))?;
     if !globals.quiet {
         let mut out = std::io::stdout().lock();
         for line in said {
@@ -248,14 +440,14 @@ fn write_hook(hook: &Path, script: &str) -> Result<()> {
     Ok(())
 }
 
-fn uninstall(path: &Path, globals: &Globals) -> Result<ExitCode> {
+fn uninstall(path: &Path, name: &str, globals: &Globals) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
-    let (hook, backup) = hook_paths(&repo)?;
+    let (hook, backup) = hook_paths(&repo, name)?;
     let mut said = Vec::new();
     match std::fs::read(&hook) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             said.push(format!(
-                "No pre-commit hook at {}; nothing to remove",
+                "No {name} hook at {}; nothing to remove",
                 hook.display()
             ));
         }
@@ -268,7 +460,7 @@ fn uninstall(path: &Path, globals: &Globals) -> Result<ExitCode> {
             std::fs::remove_file(&hook)
                 .with_context(|| format!("cannot remove {}", hook.display()))?;
             said.push(format!(
-                "Removed the unleak pre-commit hook from {}",
+                "Removed the unleak {name} hook from {}",
                 hook.display()
             ));
             if backup.exists() {
@@ -301,11 +493,17 @@ mod tests {
 
     #[test]
     fn the_script_carries_the_marker_and_quotes_the_path() {
-        let script = hook_script(Some("/opt/it's here/unleak"));
+        let script = hook_script(Some("/opt/it's here/unleak"), "pre-commit");
         assert!(is_ours(script.as_bytes()));
         assert!(script.starts_with("#!/bin/sh\n"));
         assert!(script.contains(r"unleak='/opt/it'\''s here/unleak'"));
         assert!(!is_ours(b"#!/bin/sh\nexec other-tool\n"));
-        assert!(hook_script(None).contains("unleak=''\n"));
+        assert!(hook_script(None, "pre-commit").contains("unleak=''\n"));
+        assert!(hook_script(None, "commit-msg").contains("hook run --commit-msg \"$1\"\n"));
+        assert!(hook_script(None, "pre-push").contains("hook run --pre-push\n"));
+        assert_eq!(
+            hook_names(&[HookKind::All, HookKind::PreCommit]),
+            ["pre-commit", "commit-msg", "pre-push"]
+        );
     }
 }

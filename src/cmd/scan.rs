@@ -32,6 +32,8 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
         env_history: false,
     };
     let mut report = scan::scan(&repo, &collected.secrets, &options)?;
+    let notes = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
+    report.warnings.extend(notes);
     for warning in collected.warnings {
         report
             .warnings

@@ -31,8 +31,9 @@ pub struct Unreachable {
     pub reason: String,
 }
 
-/// `HF_ENDPOINT` (trailing `/` removed) when set, else the public hub. Not checked: [`HfApi::new`] refuses
-/// an endpoint a token may not be sent to; pages for people to open are shown from it as it is.
+/// `HF_ENDPOINT` when set (huggingface_hub's convention; trailing `/` removed), else the public hub; read
+/// once, when the command's configuration is resolved. Not checked here: [`HfApi::new`] refuses an
+/// endpoint a token may not be sent to; pages for people to open are shown from it as it is.
 pub fn endpoint_from_env() -> String {
     std::env::var("HF_ENDPOINT")
         .ok()
@@ -41,11 +42,11 @@ pub fn endpoint_from_env() -> String {
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
 }
 
-/// A Hugging Face web page (the provider data names it on the public hub) on the endpoint in use, so a
-/// user of a private hub (`HF_ENDPOINT`) is sent to their own settings pages.
-pub fn page_on_endpoint(url: &str) -> String {
+/// A Hugging Face web page (the provider data names it on the public hub) on `endpoint`, the one in use,
+/// so a user of a private hub (`HF_ENDPOINT`) is sent to their own settings pages.
+pub fn page_on_endpoint(url: &str, endpoint: &str) -> String {
     match url.strip_prefix(DEFAULT_ENDPOINT) {
-        Some(rest) => format!("{}{rest}", endpoint_from_env()),
+        Some(rest) => format!("{}{rest}", endpoint.trim_end_matches('/')),
         None => url.to_string(),
     }
 }

@@ -3,8 +3,10 @@
 //! changes anything (through [`Prompter`], so tests script answers), and records how it ended. A dry run
 //! walks the same code and records "would" instead of acting.
 
+pub mod github_api;
 pub mod hf_api;
 pub mod record;
+mod revoke;
 
 use crate::config::RespondConfig;
 use crate::prompt::Prompter;
@@ -15,6 +17,7 @@ use crate::secret::Secret;
 use crate::tokens;
 use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
+use github_api::GithubApi;
 use hf_api::{HfApi, TokenStatus, Unreachable};
 use record::{IncidentRecord, StepStatus};
 use std::io::{BufRead, Write};
@@ -144,10 +147,23 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
     let api = if config.offline {
         None
     } else {
-        Some(HfApi::from_env()?)
+        Some(HfApi::new(&config.hf_endpoint)?)
+    };
+    // GitHub's base is read only when a GitHub token needs it.
+    let github = if config.offline || !leaked.iter().any(GithubApi::revocable) {
+        None
+    } else {
+        Some(GithubApi::from_env()?)
     };
     for secret in &leaked {
-        revoke(config, io, api.as_ref(), secret, &mut record)?;
+        revoke(
+            config,
+            io,
+            api.as_ref(),
+            github.as_ref(),
+            secret,
+            &mut record,
+        )?;
     }
 
     // 4. Re-create.
@@ -351,11 +367,12 @@ fn revoke(
     config: &RespondConfig,
     io: &mut Io<'_>,
     api: Option<&HfApi>,
+    github: Option<&GithubApi>,
     secret: &Secret,
     record: &mut IncidentRecord,
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
-    let Some(provider) = providers::identify(secret.expose()) else {
+    let Some((provider, pattern)) = providers::identify_rule(secret.expose()) else {
         writeln!(
             io.out,
             "  {}: unknown issuer; revoke it where it was created.",
@@ -369,16 +386,13 @@ fn revoke(
         return Ok(());
     };
     let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
-    if provider.id != providers::HUGGING_FACE.id {
-        writeln!(io.out, "  {}: revoke it at {settings}", secret.redacted())?;
-        record.step(
-            &step,
-            StepStatus::Skipped(format!("revoke by hand at {settings}")),
-            vec![],
-        );
-        return Ok(());
+    if GithubApi::revocable(secret) {
+        return revoke::github(config, io, github, secret, settings, record);
     }
-    let settings = &hf_api::page_on_endpoint(settings);
+    if provider.id != providers::HUGGING_FACE.id {
+        return revoke::by_hand(config, io, provider, pattern, secret, record);
+    }
+    let settings = &hf_api::page_on_endpoint(settings, &config.hf_endpoint);
     let Some(api) = api else {
         writeln!(
             io.out,
@@ -412,7 +426,7 @@ fn revoke(
                 StepStatus::NotNeeded("already revoked".into()),
                 vec![],
             );
-            return Ok(());
+            return revoke::offer_allowlist(config, io, secret, record);
         }
         TokenStatus::RateLimited => {
             writeln!(
@@ -543,6 +557,7 @@ fn revoke(
                 format!("revocation of {} confirmed", secret.redacted()),
             );
             record.step(&step, StepStatus::Done, vec![]);
+            revoke::offer_allowlist(config, io, secret, record)?;
         }
         TokenStatus::RateLimited => {
             writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
@@ -654,7 +669,7 @@ fn open_browser(url: &str) {
         } else {
             "xdg-open"
         };
-        let _ = std::process::Command::new(opener)
+        let _ = crate::child::command(opener)
             .arg(url)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -677,7 +692,11 @@ fn recreate(
 scripts only download. Avoid write tokens."
     )?;
     if let Some(url) = provider.and_then(|p| p.create_url) {
-        writeln!(io.out, "  Create it at {}", hf_api::page_on_endpoint(url))?;
+        writeln!(
+            io.out,
+            "  Create it at {}",
+            hf_api::page_on_endpoint(url, &config.hf_endpoint)
+        )?;
     }
     let new = match &config.new_token {
         _ if config.dry_run => {
@@ -767,14 +786,37 @@ fn check_new_token(
         new.redacted(),
         new.fingerprint()
     )];
-    let status = match api.map(|api| api.whoami(new)) {
+    // Hugging Face's whoami checks an HF token; any other issuer's through its own read-only check.
+    let is_hf = provider.is_some_and(|p| p.id == providers::HUGGING_FACE.id);
+    let api = match api {
         None => {
             writeln!(io.out, "  offline: the new token was not checked.")?;
             notes.push("not checked: offline".into());
             return Ok(Ok(notes));
         }
-        Some(Ok(status)) => status,
-        Some(Err(err)) => match hf_api::is_unreachable(&err) {
+        Some(_) if !is_hf => {
+            match crate::liveness::Checker::new(false).check(new)? {
+                crate::liveness::Liveness::Dead { detail } => {
+                    return Ok(Err(format!(
+                        "the new token {} does not work ({detail})",
+                        new.redacted()
+                    )))
+                }
+                other => writeln!(
+                    io.out,
+                    "  New token {}: {} ({}).",
+                    new.redacted(),
+                    other.label(),
+                    other.reason()
+                )?,
+            }
+            return Ok(Ok(notes));
+        }
+        Some(api) => api,
+    };
+    let status = match api.whoami(new) {
+        Ok(status) => status,
+        Err(err) => match hf_api::is_unreachable(&err) {
             Some(down) => {
                 say_unreachable(io, down)?;
                 writeln!(
@@ -984,6 +1026,27 @@ fn rewrite_plan(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     const STEP: &str = "rewrite history";
+    // The token is in the working tree only (an untracked .env): git never recorded it, so there is no
+    // history to rewrite and a force-push would only disturb collaborators.
+    if report.findings.is_empty() {
+        let places: Vec<&str> = report
+            .secrets
+            .iter()
+            .flat_map(|s| s.in_worktree.iter().chain(&s.in_index).chain(&s.in_head))
+            .map(String::as_str)
+            .collect();
+        writeln!(
+            io.out,
+            "  No rewrite needed: git never recorded the token (it is only in {}, outside history). Keep it out of commits: .env belongs in .gitignore.",
+            if places.is_empty() { "the working tree".to_string() } else { places.join(", ") }
+        )?;
+        record.step(
+            STEP,
+            StepStatus::NotNeeded("the token is in no git object: nothing to rewrite".into()),
+            vec![],
+        );
+        return Ok(());
+    }
     let remote_url = repo
         .git
         .find_remote(&config.remote)
@@ -994,6 +1057,11 @@ fn rewrite_plan(
     let unique = |secret: &Secret, pattern: &str| {
         scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
     };
+    let binary_blobs = binary_blobs(repo, report);
+    let binary = choose_binary_mode(config, io, report, &binary_blobs)?;
+    let unleak = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .unwrap_or_else(|_| std::path::PathBuf::from("unleak"));
     let input = filter_repo::RewriteInput {
         secrets: leaked,
         report,
@@ -1004,6 +1072,10 @@ fn rewrite_plan(
         remove_env_files: config.remove_env_files,
         filter_repo: filter_repo::detect_filter_repo(),
         regex_is_unique: &unique,
+        binary_blobs: &binary_blobs,
+        binary,
+        replacement: &config.replacement,
+        unleak: &unleak,
     };
     let plan = filter_repo::plan(&input);
     let text = plan.render_text();
@@ -1048,6 +1120,7 @@ fn rewrite_plan(
         );
         return Ok(());
     }
+    let notes = commit_respond_changes(config, io, &repo_path)?;
     plan.write_script(path)?;
     writeln!(
         io.out,
@@ -1056,16 +1129,164 @@ fn rewrite_plan(
         path.display()
     )?;
     // Writing the script is the step this command can do; running it (a force-push) is the user's call.
-    record.step(
-        STEP,
-        StepStatus::Done,
-        vec![format!(
-            "script written to {}; run it, then `unleak verify --remote {}`",
-            path.display(),
-            config.remote
-        )],
-    );
+    let mut notes = notes;
+    notes.push(format!(
+        "script written to {}; run it, then `unleak verify --remote {}`",
+        path.display(),
+        config.remote
+    ));
+    record.step(STEP, StepStatus::Done, notes);
     Ok(())
+}
+
+/// The found blobs git-filter-repo treats as binary (a NUL in the first 8 KiB): its --replace-text
+/// skips them, so the plan masks or strips them. A blob that cannot be read is left out (the scan read
+/// it, so this is rare) and then handled as text.
+pub fn binary_blobs(repo: &Repo, report: &Report) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.location == crate::report::Location::Blob)
+    {
+        if out.contains(&f.object) {
+            continue;
+        }
+        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+            continue;
+        };
+        if let Ok(blob) = repo.git.find_blob(oid) {
+            if filter_repo::is_binary_for_filter_repo(blob.content()) {
+                out.insert(f.object.clone());
+            }
+        }
+    }
+    out
+}
+
+/// `--binary`, or the question (each binary file and what each choice does to it), or mask.
+fn choose_binary_mode(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    report: &Report,
+    binary_blobs: &std::collections::BTreeSet<String>,
+) -> Result<filter_repo::BinaryMode> {
+    use filter_repo::BinaryMode;
+    let files = filter_repo::binary_files(report, binary_blobs);
+    if let Some(mode) = config.binary {
+        return Ok(mode);
+    }
+    if files.is_empty() || !io.interactive || config.yes || config.dry_run {
+        return Ok(BinaryMode::default());
+    }
+    writeln!(
+        io.out,
+        "  Binary files hold the token; git-filter-repo's text replacement skips them:"
+    )?;
+    for file in &files {
+        writeln!(io.out, "    mask:  {}", file.describe(BinaryMode::Mask))?;
+        writeln!(io.out, "    strip: {}", file.describe(BinaryMode::Strip))?;
+    }
+    let choices = [
+        "Mask the token in place (same length; the files keep working) (recommended)",
+        "Strip those files from the commits listed (rebuild or re-add them afterwards)",
+    ];
+    Ok(
+        match io.prompter.select(
+            "What should the rewrite do with the binary files?",
+            &choices,
+            0,
+            "--binary mask|strip",
+        )? {
+            1 => BinaryMode::Strip,
+            _ => BinaryMode::Mask,
+        },
+    )
+}
+
+/// The script refuses to run over uncommitted changes to tracked files (filter-repo resets the work
+/// tree), and step 5 leaves some: `.env` removed from the index, `.gitignore` edited. With consent they
+/// are committed now, so the script runs as written; anything else is the user's to commit or stash.
+fn commit_respond_changes(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    workdir: &std::path::Path,
+) -> Result<Vec<String>> {
+    let git = |args: &[&str]| {
+        crate::child::git()
+            .arg("-C")
+            .arg(workdir)
+            .args(args)
+            .output()
+    };
+    let Ok(status) = git(&["status", "--porcelain", "--untracked-files=no"]) else {
+        return Ok(Vec::new());
+    };
+    if !status.status.success() {
+        return Ok(Vec::new());
+    }
+    let text = String::from_utf8_lossy(&status.stdout).to_string();
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut untracked = Vec::new();
+    let mut gitignore = Vec::new();
+    let mut other = false;
+    for line in text.lines() {
+        let (code, path) = line.split_at(line.len().min(3));
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let env_like = name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
+        match code {
+            "D  " if env_like => untracked.push(path.to_string()),
+            " M " | "M  " | "MM " | "A  " | "AM " if name == ".gitignore" => {
+                gitignore.push(path.to_string())
+            }
+            _ => other = true,
+        }
+    }
+    let refuse = "  The rewrite script stops at its first check while tracked files have uncommitted changes (filter-repo resets the working tree): commit or stash them, then run it.";
+    if other || (untracked.is_empty() && gitignore.is_empty()) {
+        writeln!(io.out, "{refuse}")?;
+        return Ok(vec![
+            "uncommitted changes: commit or stash them before running the script".into(),
+        ]);
+    }
+    let what: Vec<String> = untracked
+        .iter()
+        .map(|p| format!("stop tracking {p}"))
+        .chain(gitignore.iter().map(|p| format!("{p} edited")))
+        .collect();
+    let question = format!(
+        "Commit what this run changed ({}) so the rewrite script can run?",
+        what.join(", ")
+    );
+    if !config.yes && !io.prompter.confirm(&question, true, "--yes")? {
+        writeln!(io.out, "{refuse}")?;
+        return Ok(vec![
+            "declined: commit the untracking before running the script".into(),
+        ]);
+    }
+    if !gitignore.is_empty() {
+        let mut args = vec!["add", "--"];
+        args.extend(gitignore.iter().map(String::as_str));
+        let out = git(&args).context("cannot run git add")?;
+        if !out.status.success() {
+            bail!(
+                "git add .gitignore failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    let message = format!("Stop tracking secrets ({})", what.join(", "));
+    let out = git(&["commit", "--quiet", "-m", &message]).context("cannot run git commit")?;
+    if !out.status.success() {
+        bail!(
+            "git commit failed ({}): commit the staged changes yourself, then run the script",
+            crate::sanitize::for_terminal(&String::from_utf8_lossy(&out.stderr)).trim()
+        );
+    }
+    writeln!(io.out, "  Committed: {message}.")?;
+    Ok(vec![format!("committed: {message}")])
 }
 
 /// Writes the record as Markdown and JSON, private (0600): it names the repository and its history.

@@ -1,6 +1,6 @@
 //! Anthropic: API keys (`sk-ant-api03-`) and Admin API keys (`sk-ant-admin01-`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str =
     "Delete the key at https://console.anthropic.com/settings/keys (admin keys under the \
@@ -43,4 +43,20 @@ pub static ANTHROPIC: Provider = Provider {
             negatives: &["sk-ant-admin01-{url:92}", "sk-ant-admin01-{0*93}AA"],
         },
     ],
+    liveness: Some(&ANTHROPIC_CHECK),
+};
+
+/// `GET /v1/models` with `x-api-key`: 200 live, 401 invalid or disabled. Admin keys cannot call it.
+static ANTHROPIC_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["anthropic.api-key"],
+    base_env: "UNLEAK_ANTHROPIC_API_URL",
+    default_base: "https://api.anthropic.com",
+    post: false,
+    path: "/v1/models",
+    auth: Auth::Header("x-api-key"),
+    headers: &[("anthropic-version", "2023-06-01")],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

@@ -47,4 +47,5 @@ pub static AWS: Provider = Provider {
             negatives: &["EAST_ASIA_REGION", "ASIA{upper:8}", "ASIA{XY*8}"],
         },
     ],
+    liveness: None,
 };

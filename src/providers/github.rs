@@ -1,6 +1,6 @@
 //! GitHub: classic personal access tokens, OAuth and App tokens (`gh?_`), fine-grained tokens (`github_pat_`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Revoke the token: personal tokens at https://github.com/settings/tokens (classic) or \
 https://github.com/settings/personal-access-tokens (fine-grained); OAuth and App tokens by revoking the \
@@ -92,4 +92,29 @@ pub static GITHUB: Provider = Provider {
             ],
         },
     ],
+    liveness: Some(&GITHUB_CHECK),
+};
+
+/// `GET /user`: 200 with `login` while the token works, 401 once it is revoked or expired. Installation
+/// tokens (`ghs_`) cannot call it (403), so they are not checked this way.
+static GITHUB_CHECK: IdentityCheck = IdentityCheck {
+    rules: &[
+        "github.personal-access-token",
+        "github.oauth-token",
+        "github.app-user-token",
+        "github.fine-grained-token",
+    ],
+    base_env: "GITHUB_API_URL",
+    default_base: "https://api.github.com",
+    post: false,
+    path: "/user",
+    auth: Auth::Bearer,
+    headers: &[
+        ("Accept", "application/vnd.github+json"),
+        ("X-GitHub-Api-Version", "2022-11-28"),
+    ],
+    live: &[200],
+    dead: &[401],
+    owner_field: Some("login"),
+    body_ok: None,
 };

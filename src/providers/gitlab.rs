@@ -24,4 +24,5 @@ pub static GITLAB: Provider = Provider {
         examples: &["glpat-{url:19}Q", "glpat-{alnum:20}"],
         negatives: &["glpat-{alnum:19}", "glpat-{alnum:21}", "glpat-{x*20}"],
     }],
+    liveness: None,
 };

@@ -23,4 +23,5 @@ pub static GOOGLE: Provider = Provider {
         examples: &["AIza{url:35}", "AIzaSy{alnum:33}"],
         negatives: &["AIza{alnum:34}", "AIza{alnum:36}", "AIza{0*35}", "GEMINI_API_KEY=AIza..."],
     }],
+    liveness: None,
 };

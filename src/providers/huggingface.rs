@@ -1,6 +1,6 @@
 //! Hugging Face: user access tokens (`hf_`) and legacy organization API tokens (`api_org_`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP_USER: &str = "Revoke the token at https://huggingface.co/settings/tokens (Manage, then \
 Invalidate and refresh) or without logging in with `unleak respond`, which calls the public \
@@ -71,4 +71,25 @@ pub static HUGGING_FACE: Provider = Provider {
             negatives: &["api_org_{alnum:30}", "my_api_org_{alnum:34}", "api_org_{x*34}"],
         },
     ],
+    liveness: Some(&HUGGING_FACE_CHECK),
+};
+
+/// `whoami-v2`: 200 with the user and the token's name and role; 401 invalid or revoked, 403 denied by an
+/// organization policy.
+static HUGGING_FACE_CHECK: IdentityCheck = IdentityCheck {
+    rules: &[
+        "huggingface.user-token",
+        "huggingface.user-token-alnum",
+        "huggingface.org-token",
+    ],
+    base_env: "HF_ENDPOINT",
+    default_base: "https://huggingface.co",
+    post: false,
+    path: "/api/whoami-v2",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401, 403],
+    owner_field: Some("name"),
+    body_ok: None,
 };

@@ -56,6 +56,50 @@ pub struct Provider {
     /// Where a user creates a new one, with least privilege preselected where the issuer allows it.
     pub create_url: Option<&'static str>,
     pub patterns: &'static [Pattern],
+    /// The documented read-only call that tells whether a token still works, if the issuer has one.
+    pub liveness: Option<&'static IdentityCheck>,
+}
+
+/// A safe identity call: it reads who the token belongs to and changes nothing (never a write).
+#[derive(Debug)]
+pub struct IdentityCheck {
+    /// The rules whose tokens this call can check (an installation token cannot call `/user`, say).
+    pub rules: &'static [&'static str],
+    /// The environment variable that overrides the API base (`HF_ENDPOINT`, `GITHUB_API_URL`), for
+    /// enterprise hosts and tests. Plain `http://` is accepted only for a loopback host.
+    pub base_env: &'static str,
+    pub default_base: &'static str,
+    /// `POST` only where the documented identity call is one (Slack's `auth.test` reads, it writes nothing).
+    pub post: bool,
+    pub path: &'static str,
+    pub auth: Auth,
+    /// Fixed headers the API asks for (`Accept`, an API version).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// Statuses meaning the token works (Stripe answers 403 to a restricted key lacking the permission).
+    pub live: &'static [u16],
+    /// Statuses meaning it does not (revoked, expired, invalid).
+    pub dead: &'static [u16],
+    /// A JSON field naming the owner in a live answer (`login`, `name`, `username`).
+    pub owner_field: Option<&'static str>,
+    /// For APIs that answer 200 either way (Slack): the boolean field, the error field, and the errors
+    /// that mean the token is dead.
+    pub body_ok: Option<BodyOk>,
+}
+
+/// How the token is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// The token as the value of this header (`x-api-key`).
+    Header(&'static str),
+}
+
+#[derive(Debug)]
+pub struct BodyOk {
+    pub field: &'static str,
+    pub error_field: &'static str,
+    pub dead_errors: &'static [&'static str],
 }
 
 /// One token shape of a provider: a rule.
@@ -104,11 +148,27 @@ pub fn all() -> &'static [&'static Provider] {
     &ALL
 }
 
-/// The rule with this id, and its provider.
+/// Custom rules from `.unleak.toml`, as one more provider; set once, before any rule is looked up.
+static CUSTOM: OnceLock<&'static Provider> = OnceLock::new();
+
+/// Adds the custom rules (checked by the caller: see `audit::load_custom_rules`). Only the first call
+/// counts: a process audits one repository.
+pub fn register_custom(provider: &'static Provider) {
+    let _ = CUSTOM.set(provider);
+}
+
+/// Every provider we know, then the custom rules when there are any.
+pub fn with_custom() -> Vec<&'static Provider> {
+    let mut out = all().to_vec();
+    out.extend(CUSTOM.get().copied());
+    out
+}
+
+/// The rule with this id, and its provider (custom rules included).
 pub fn rule(id: &str) -> Option<(&'static Provider, &'static Pattern)> {
-    all()
-        .iter()
-        .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+    with_custom()
+        .into_iter()
+        .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
         .find(|(_, pat)| pat.id == id)
 }
 
@@ -123,9 +183,9 @@ pub fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern
     type Whole = (&'static Provider, &'static Pattern, regex::Regex);
     static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
     let whole = WHOLE.get_or_init(|| {
-        all()
-            .iter()
-            .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+        with_custom()
+            .into_iter()
+            .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
             .map(|(p, pat)| {
                 let re = regex::Regex::new(&format!("^(?:{})$", pat.regex))
                     .expect("provider regexes compile (checked by tests)");
@@ -191,6 +251,38 @@ mod tests {
             assert!(!pattern.examples.is_empty(), "{}", pattern.id);
             assert!(!pattern.negatives.is_empty(), "{}", pattern.id);
         }
+    }
+
+    #[test]
+    fn identity_checks_name_their_own_rules_and_use_https() {
+        let mut checked = 0;
+        for provider in all() {
+            let Some(check) = provider.liveness else {
+                continue;
+            };
+            checked += 1;
+            assert!(
+                check.default_base.starts_with("https://"),
+                "{}",
+                provider.id
+            );
+            assert!(!check.default_base.ends_with('/'), "{}", provider.id);
+            assert!(check.path.starts_with('/'), "{}", provider.id);
+            assert!(!check.base_env.is_empty(), "{}", provider.id);
+            assert!(!check.rules.is_empty(), "{}", provider.id);
+            for id in check.rules {
+                let (owner, _) =
+                    rule(id).unwrap_or_else(|| panic!("{}: no rule {id}", provider.id));
+                assert_eq!(owner.id, provider.id, "{id}");
+            }
+            for status in check.live {
+                assert!(!check.dead.contains(status), "{}: {status}", provider.id);
+            }
+        }
+        assert!(
+            checked >= 7,
+            "HF, GitHub, OpenAI, Anthropic, Slack, Stripe, npm"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! npm: access tokens (`npm_`), classic and granular.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 pub static NPM: Provider = Provider {
     id: "npm",
@@ -23,4 +23,20 @@ pub static NPM: Provider = Provider {
         examples: &["npm_{alnum:36}"],
         negatives: &["npm_{alnum:35}", "npm_config_registry", "npm_{x*36}"],
     }],
+    liveness: Some(&NPM_CHECK),
+};
+
+/// The registry's `whoami`: 200 with `username`, 401 when the token is revoked or invalid.
+static NPM_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["npm.access-token"],
+    base_env: "UNLEAK_NPM_REGISTRY_URL",
+    default_base: "https://registry.npmjs.org",
+    post: false,
+    path: "/-/whoami",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: Some("username"),
+    body_ok: None,
 };

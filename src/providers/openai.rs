@@ -1,7 +1,7 @@
 //! OpenAI: project, service account and admin keys (`sk-proj-`, ...) and legacy user keys (`sk-`), all
 //! carrying the `T3BlbkFJ` marker (base64 of "OpenAI").
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str =
     "Delete the key at https://platform.openai.com/api-keys (or the organization's admin \
@@ -56,4 +56,20 @@ pub static OPENAI: Provider = Provider {
             ],
         },
     ],
+    liveness: Some(&OPENAI_CHECK),
+};
+
+/// `GET /v1/models` lists models and changes nothing: 200 live, 401 invalid or revoked.
+static OPENAI_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["openai.project-key", "openai.legacy-key"],
+    base_env: "UNLEAK_OPENAI_API_URL",
+    default_base: "https://api.openai.com",
+    post: false,
+    path: "/v1/models",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

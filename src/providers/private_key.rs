@@ -38,4 +38,5 @@ pub static PRIVATE_KEY: Provider = Provider {
             "-----BEGIN PRIVATE KEY-----\n{A*80}\n-----END PRIVATE KEY-----",
         ],
     }],
+    liveness: None,
 };

@@ -26,4 +26,5 @@ pub static PYPI: Provider = Provider {
             "pypi-AgEIcHlwaS5vcmc{x*60}",
         ],
     }],
+    liveness: None,
 };

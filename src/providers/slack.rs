@@ -1,6 +1,6 @@
 //! Slack: bot, user, app-level and other `xox?-` tokens, and incoming webhook URLs.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, BodyOk, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Revoke the token at https://api.slack.com/apps (the app's OAuth & Permissions page, \
 Revoke tokens, or Reinstall to rotate; app-level tokens under Basic Information), check the workspace's \
@@ -98,4 +98,30 @@ pub static SLACK: Provider = Provider {
             ],
         },
     ],
+    liveness: Some(&SLACK_CHECK),
+};
+
+/// `auth.test` (a POST that only reads): always 200, with `ok` false and an error naming why a token is dead.
+static SLACK_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["slack.bot-token", "slack.user-token"],
+    base_env: "UNLEAK_SLACK_API_URL",
+    default_base: "https://slack.com/api",
+    post: true,
+    path: "/auth.test",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: Some("user"),
+    body_ok: Some(BodyOk {
+        field: "ok",
+        error_field: "error",
+        dead_errors: &[
+            "invalid_auth",
+            "not_authed",
+            "token_revoked",
+            "token_expired",
+            "account_inactive",
+        ],
+    }),
 };

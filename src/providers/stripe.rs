@@ -1,7 +1,7 @@
 //! Stripe: live secret keys (`sk_live_`) and live restricted keys (`rk_live_`). Test-mode keys move no
 //! money and are not reported.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Roll the key at https://dashboard.stripe.com/apikeys (Roll key, with no grace period \
 if it may be in use by someone else), review the Developers logs for requests you do not recognize, \
@@ -44,4 +44,21 @@ pub static STRIPE: Provider = Provider {
             negatives: &["rk_test_{alnum:99}", "rk_live_{ab*20}"],
         },
     ],
+    liveness: Some(&STRIPE_CHECK),
+};
+
+/// `GET /v1/balance` reads the balance: 200 live, 401 invalid or rolled; a restricted key without the
+/// balance permission gets 403, and is live too.
+static STRIPE_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["stripe.secret-key", "stripe.restricted-key"],
+    base_env: "UNLEAK_STRIPE_API_URL",
+    default_base: "https://api.stripe.com",
+    post: false,
+    path: "/v1/balance",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200, 403],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

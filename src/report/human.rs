@@ -68,18 +68,23 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             for_terminal(&summary.origin)
         )?;
         writeln!(out, "  fingerprint {}", summary.secret.fingerprint)?;
+        let why = summary
+            .live_reason
+            .as_deref()
+            .map(|r| format!(" ({})", for_terminal(r)))
+            .unwrap_or_default();
         match summary.live.as_deref() {
             Some("live") => writeln!(
                 out,
                 "  {}",
-                style.red("LIVE: it still works (whoami answered 200)")
+                style.red(&format!("LIVE: it still works{why}"))
             )?,
             Some("dead") => writeln!(
                 out,
                 "  {}",
-                style.green("dead: revoked or invalid (whoami answered 401/403)")
+                style.green(&format!("dead: revoked or invalid{why}"))
             )?,
-            Some(other) => writeln!(out, "  liveness {other}")?,
+            Some(other) => writeln!(out, "  liveness {other}{why}")?,
             None => {}
         }
         if !summary.found {
@@ -211,6 +216,14 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             writeln!(
                 out,
                 "{} {} holds the token",
+                style.red("NOT CLEAN:"),
+                for_terminal(file)
+            )?;
+        }
+        for file in &v.leftover_files {
+            writeln!(
+                out,
+                "{} {} (a copy unleak kept of a .env) holds the token; delete it",
                 style.red("NOT CLEAN:"),
                 for_terminal(file)
             )?;

@@ -85,6 +85,10 @@ pub struct SecretSummary {
     /// With `audit --verify`: `live`, `dead` or `unknown` (absent when not checked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<String>,
+    /// With `audit --verify`: how we know, or why it is unknown (`no-check: …`, `network: …`,
+    /// `tls: …`, `timeout: …`, `rate-limited: …`, `unexpected-answer: …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_reason: Option<String>,
     pub found: bool,
     /// Findings for this token.
     pub findings: usize,

@@ -130,7 +130,7 @@ impl Rules {
             descriptors: Vec::new(),
             index: BTreeMap::new(),
         };
-        for provider in providers::all() {
+        for provider in providers::with_custom() {
             for pattern in provider.patterns {
                 let tags = json!(["security", "secret", "credential", provider.id]);
                 rules.push(json!({

@@ -945,6 +945,7 @@ fn summarize(
                 in_worktree: live.in_worktree[i].clone(),
                 first_exposure: first,
                 live: None,
+                live_reason: None,
             }
         })
         .collect()

@@ -51,16 +51,7 @@ impl Repo {
         if !path.exists() {
             bail!("{} does not exist", path.display());
         }
-        let git = Repository::discover(path).map_err(|err| {
-            if err.code() == git2::ErrorCode::NotFound {
-                anyhow!(
-                    "{} is not in a git repository (no .git found here or above); pass the repository's path",
-                    path.display()
-                )
-            } else {
-                anyhow!("cannot open the repository at {}: {}", path.display(), err.message())
-            }
-        })?;
+        let git = Repository::discover(path).map_err(|err| open_error(path, &err))?;
         let format = git
             .config()
             .ok()
@@ -122,6 +113,11 @@ impl Repo {
         }
         ref_names.push("HEAD".into());
         for name in ref_names {
+            // libgit2 creates an empty reflog file when asked to read one that does not exist (and git then
+            // starts logging that ref): ask first, so a read-only command writes nothing.
+            if !self.git.reference_has_log(&name).unwrap_or(false) {
+                continue;
+            }
             let Ok(reflog) = self.git.reflog(&name) else {
                 continue;
             };
@@ -228,6 +224,35 @@ impl Repo {
     }
 }
 
+/// A message the user can act on for a repository libgit2 would not open.
+fn open_error(path: &Path, err: &git2::Error) -> anyhow::Error {
+    match err.code() {
+        git2::ErrorCode::NotFound => anyhow!(
+            "{} is not in a git repository (no .git found here or above); pass the repository's path",
+            path.display()
+        ),
+        git2::ErrorCode::Owner => anyhow!(
+            "cannot open the repository at {}: {}. Git refuses a repository owned by another user, \
+             whose config could run programs as you. If you trust it, mark it safe with \
+             `git config --global --add safe.directory <its path>` (the path in the message), or run \
+             unleak as the repository's owner",
+            path.display(),
+            err.message()
+        ),
+        // libgit2 refuses SHA-256 repositories before we can look at their config.
+        _ if err.message().contains("object format") => anyhow!(
+            "{} uses SHA-256 object ids ({}), which unleak does not support yet; nothing was read",
+            path.display(),
+            err.message()
+        ),
+        _ => anyhow!(
+            "cannot open the repository at {}: {}",
+            path.display(),
+            err.message()
+        ),
+    }
+}
+
 /// `https://user:secret@host/x` -> `https://***@host/x`: remote URLs can carry tokens too.
 pub fn mask_url_credentials(url: &str) -> String {
     if let Some(scheme_end) = url.find("://") {
@@ -295,6 +320,18 @@ fn with_alternates(objects: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repository_of_another_user_gets_the_safe_directory_hint() {
+        let err = git2::Error::new(
+            git2::ErrorCode::Owner,
+            git2::ErrorClass::Config,
+            "repository path '/srv/x/' is not owned by current user",
+        );
+        let text = open_error(Path::new("/srv/x"), &err).to_string();
+        assert!(text.contains("not owned by current user"), "{text}");
+        assert!(text.contains("safe.directory"), "{text}");
+    }
 
     #[test]
     fn masks_credentials_in_urls() {

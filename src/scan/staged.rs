@@ -64,6 +64,7 @@ pub fn staged_findings(
         matcher: &matcher,
         secrets,
         patterns,
+        values: None,
     };
     let mut out = Vec::new();
     for delta in diff.deltas() {
@@ -144,6 +145,8 @@ struct Search<'a> {
     matcher: &'a Matcher,
     secrets: &'a [Secret],
     patterns: &'a PatternSet,
+    /// Collects the values pattern matches found, when the caller needs them (audit --verify).
+    values: Option<&'a std::cell::RefCell<Vec<Secret>>>,
 }
 
 /// A token found in some bytes, before it is placed at a path.
@@ -175,9 +178,12 @@ impl Search<'_> {
     fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
         let text = lines && !bytes[..bytes.len().min(8000)].contains(&0);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
+        // `unleak:allow` on the line accepts what is on it (text only).
+        let allowed = |offset: usize| text && crate::audit::line_allows(bytes, offset);
         let mut out = Vec::new();
         let mut hits = Vec::new();
         self.matcher.find_all(bytes, &mut hits);
+        hits.retain(|hit| !allowed(hit.start));
         for hit in &hits {
             let needle = self.matcher.needle(hit.needle);
             let secret = &self.secrets[needle.secret];
@@ -195,6 +201,7 @@ impl Search<'_> {
         }
         let mut found: Vec<PatternHit> = Vec::new();
         self.patterns.find_all(bytes, &mut found);
+        found.retain(|hit| !allowed(hit.start));
         for hit in found {
             let value = Secret::new(
                 String::from_utf8_lossy(&bytes[hit.start..hit.end]).into_owned(),
@@ -204,6 +211,12 @@ impl Search<'_> {
             let exact = self.secrets.iter().any(|s| s == &value);
             if exact {
                 continue;
+            }
+            if let Some(values) = self.values {
+                let mut values = values.borrow_mut();
+                if !values.iter().any(|v| v == &value) {
+                    values.push(value.clone());
+                }
             }
             out.push(Token {
                 line: line(hit.start),
@@ -265,4 +278,246 @@ pub fn hooks_dir(repo: &Repo) -> Result<PathBuf> {
         return Ok(base.join(path));
     }
     Ok(repo.git.commondir().join("hooks"))
+}
+
+/// A token a commit of a range adds (pull-request mode).
+#[derive(Debug, Clone)]
+pub struct RangeFinding {
+    pub commit: Oid,
+    /// The blob holding it, or the commit itself for a message or path.
+    pub object: Oid,
+    pub found: StagedFinding,
+    pub author: Option<String>,
+    /// Author date, RFC 3339.
+    pub date: Option<String>,
+    /// First line of the message, tokens redacted.
+    pub summary: Option<String>,
+}
+
+/// The commits of `A..B` (or `REV..HEAD` for `since`), newest first. In a shallow clone every commit of
+/// the range and the base must be present: the error says so instead of scanning less.
+pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> Result<Vec<Oid>> {
+    let (from, to) = match (since, range) {
+        (Some(rev), _) => (rev.to_string(), "HEAD".to_string()),
+        (None, Some(spec)) => {
+            if spec.contains("...") {
+                anyhow::bail!(
+                    "--range {spec}: use A..B (two dots): the commits B has and A has not"
+                );
+            }
+            let (a, b) = spec
+                .split_once("..")
+                .with_context(|| format!("--range {spec}: expected A..B"))?;
+            (
+                a.to_string(),
+                if b.is_empty() {
+                    "HEAD".into()
+                } else {
+                    b.to_string()
+                },
+            )
+        }
+        (None, None) => anyhow::bail!("no range given"),
+    };
+    let resolve = |rev: &str| -> Result<Oid> {
+        let object = repo.git.revparse_single(rev).map_err(|err| {
+            let hint = if repo.shallow {
+                " This is a shallow clone: fetch the base too (actions/checkout: fetch-depth: 0, or \
+                 `git fetch --deepen=N` with N at least the number of commits in the range plus one)."
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot resolve {rev}: {}.{hint}", err.message())
+        })?;
+        Ok(object
+            .peel_to_commit()
+            .with_context(|| format!("{rev} is not a commit"))?
+            .id())
+    };
+    let (from, to) = (resolve(&from)?, resolve(&to)?);
+    let mut walk = repo.git.revwalk().context("cannot walk history")?;
+    walk.push(to)?;
+    walk.hide(from)
+        .with_context(|| format!("cannot walk back from {from}"))?;
+    let mut out = Vec::new();
+    for oid in walk {
+        out.push(oid.context("cannot walk the range (a shallow clone missing commits?)")?);
+    }
+    Ok(out)
+}
+
+/// What each commit adds relative to its parents: tokens in blobs that differ from every parent's blob
+/// at that path (minus tokens the first parent's version already held), in added paths, and in the
+/// commit message. The cost is what the range changes, not what the history holds.
+pub fn range_findings(
+    repo: &Repo,
+    commits: &[Oid],
+    secrets: &[Secret],
+    patterns: &PatternSet,
+) -> Result<(Vec<RangeFinding>, Vec<Secret>)> {
+    let matcher = Matcher::new(secrets);
+    let values = std::cell::RefCell::new(Vec::new());
+    let search = Search {
+        matcher: &matcher,
+        secrets,
+        patterns,
+        values: Some(&values),
+    };
+    let mut out = Vec::new();
+    for &id in commits {
+        let commit = repo
+            .git
+            .find_commit(id)
+            .with_context(|| format!("cannot read commit {id}"))?;
+        let tree = commit
+            .tree()
+            .with_context(|| format!("cannot read {id}'s tree"))?;
+        let mut parents = Vec::new();
+        for i in 0..commit.parent_count() {
+            let parent = commit.parent(i).with_context(|| {
+                format!(
+                    "the parent of {id} is not in this clone (shallow?): deepen the clone to the range's base"
+                )
+            })?;
+            parents.push(parent.tree().context("cannot read a parent's tree")?);
+        }
+        // (path, new blob, old blob in the first parent) added relative to every parent.
+        let mut added: Option<Vec<(Vec<u8>, Oid, Oid)>> = None;
+        let bases: Vec<Option<&git2::Tree<'_>>> = if parents.is_empty() {
+            vec![None]
+        } else {
+            parents.iter().map(Some).collect()
+        };
+        for base in &bases {
+            let mut options = DiffOptions::new();
+            options.ignore_submodules(true);
+            let diff = repo
+                .git
+                .diff_tree_to_tree(*base, Some(&tree), Some(&mut options))
+                .with_context(|| format!("cannot diff {id} with its parent"))?;
+            let mut here = Vec::new();
+            for delta in diff.deltas() {
+                if !matches!(
+                    delta.status(),
+                    Delta::Added
+                        | Delta::Modified
+                        | Delta::Renamed
+                        | Delta::Copied
+                        | Delta::Typechange
+                ) || delta.new_file().mode() == git2::FileMode::Commit
+                {
+                    continue;
+                }
+                let path = delta.new_file().path_bytes().unwrap_or_default().to_vec();
+                here.push((path, delta.new_file().id(), delta.old_file().id()));
+            }
+            added = Some(match added {
+                None => here,
+                Some(prev) => prev
+                    .into_iter()
+                    .filter(|(p, b, _)| here.iter().any(|(q, c, _)| p == q && b == c))
+                    .collect(),
+            });
+        }
+        let author = commit.author();
+        let meta = |found: StagedFinding, object: Oid| RangeFinding {
+            commit: id,
+            object,
+            found,
+            author: author.name().map(|n| {
+                crate::sanitize::for_terminal(&search.redact_path(n.as_bytes())).into_owned()
+            }),
+            date: Some(super::rfc3339(author.when())),
+            summary: commit.summary_bytes().map(|s| search.redact_path(s)),
+        };
+        for (raw_path, new, old) in added.unwrap_or_default() {
+            let shown = search.redact_path(&raw_path);
+            for token in search.tokens_in(&raw_path, false) {
+                out.push(meta(token.at(&shown, Location::Path), id));
+            }
+            let blob = repo
+                .git
+                .find_blob(new)
+                .with_context(|| format!("cannot read blob {new} ({shown}) of {id}"))?;
+            let tokens = search.tokens_in(blob.content(), true);
+            if tokens.is_empty() {
+                continue;
+            }
+            let before = existing_fingerprints(repo, &search, old);
+            let mut found: Vec<StagedFinding> = tokens
+                .into_iter()
+                .filter(|t| !before.contains(&t.secret.fingerprint))
+                .map(|t| t.at(&shown, Location::Blob))
+                .collect();
+            found.sort_by(|a, b| {
+                (a.line, &a.secret.fingerprint).cmp(&(b.line, &b.secret.fingerprint))
+            });
+            found.dedup_by(|a, b| a.line == b.line && a.secret == b.secret);
+            out.extend(found.into_iter().map(|f| meta(f, new)));
+        }
+        for token in search.tokens_in(commit.message_bytes(), true) {
+            out.push(meta(token.at("", Location::CommitMessage), id));
+        }
+    }
+    Ok((out, values.into_inner()))
+}
+
+/// Tokens in a commit message being written (a commit-msg hook): git's comment lines and everything
+/// below the `git commit -v` scissors line are left out, as git leaves them out of the commit.
+pub fn message_findings(
+    message: &[u8],
+    secrets: &[Secret],
+    patterns: &PatternSet,
+) -> Vec<StagedFinding> {
+    let matcher = Matcher::new(secrets);
+    let search = Search {
+        matcher: &matcher,
+        secrets,
+        patterns,
+        values: None,
+    };
+    let mut kept = Vec::with_capacity(message.len());
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"# ------------------------ >8 ------------------------") {
+            break;
+        }
+        if line.starts_with(b"#") {
+            // Keep line numbers: a blank line in place of a comment.
+            kept.push(b'\n');
+            continue;
+        }
+        kept.extend_from_slice(line);
+    }
+    search
+        .tokens_in(&kept, true)
+        .into_iter()
+        .map(|t| t.at("commit message", Location::CommitMessage))
+        .collect()
+}
+
+/// The commits a push would send, from git's pre-push lines (`local-ref local-oid remote-ref
+/// remote-oid`): for each update, what `local-oid` has that the remote's old tip has; for a new branch
+/// (or an old tip this clone lacks), what no remote-tracking ref has. Deletions send nothing.
+pub fn push_commits(repo: &Repo, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
+    let mut out: Vec<Oid> = Vec::new();
+    for &(local, remote) in updates {
+        if local.is_zero() {
+            continue;
+        }
+        let mut walk = repo.git.revwalk().context("cannot walk history")?;
+        walk.push(local)
+            .with_context(|| format!("cannot read the commit to push ({local})"))?;
+        if !remote.is_zero() && repo.git.find_commit(remote).is_ok() {
+            walk.hide(remote)?;
+        } else {
+            walk.hide_glob("refs/remotes/*")?;
+        }
+        for oid in walk {
+            let oid = oid.context("cannot walk the commits to push")?;
+            if !out.contains(&oid) {
+                out.push(oid);
+            }
+        }
+    }
+    Ok(out)
 }

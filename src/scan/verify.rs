@@ -15,6 +15,9 @@ pub struct Verification {
     pub first_changed: Vec<FirstChanged>,
     /// Files under the git directory (outside `objects/`) that hold the token.
     pub git_dir_files: Vec<String>,
+    /// Files unleak itself leaves in the work tree (`.env` backups, the temp file of an interrupted
+    /// write) that hold the token: an ignored one is invisible to the scan of the work tree.
+    pub leftover_files: Vec<String>,
     /// Refs a rewrite leaves behind (`refs/original/*`, `refs/replace/*`), held or not.
     pub leftover_refs: Vec<String>,
     /// True when nothing carries the token and every first changed commit is gone.
@@ -84,8 +87,13 @@ pub fn check(
     }
     verification.git_dir_files.sort();
     verification.git_dir_files.dedup();
+    if let Some(workdir) = &repo.workdir {
+        scan_leftovers(workdir, workdir, holds, &mut verification.leftover_files);
+        verification.leftover_files.sort();
+    }
     verification.clean = findings_clean
         && verification.git_dir_files.is_empty()
+        && verification.leftover_files.is_empty()
         && verification.first_changed.iter().all(|c| c.refs.is_empty());
     Ok(verification)
 }
@@ -107,6 +115,43 @@ fn scan_git_dir(root: &Path, dir: &Path, holds: &dyn Fn(&[u8]) -> bool, out: &mu
             if let Ok(bytes) = std::fs::read(&path) {
                 if holds(&bytes) {
                     out.push(relative(root, &path));
+                }
+            }
+        }
+    }
+}
+
+/// Names unleak gives its own copies of a `.env`: `NAME.unleak-backup-TIME` and `.NAME.unleak-XXXX.tmp`.
+fn is_unleak_leftover(name: &str) -> bool {
+    name.contains(".unleak-backup-")
+        || (name.starts_with('.') && name.contains(".unleak-") && name.ends_with(".tmp"))
+}
+
+/// Walks the work tree (not `.git`, not through symlinks) for unleak's own leftovers holding the token.
+fn scan_leftovers(root: &Path, dir: &Path, holds: &dyn Fn(&[u8]) -> bool, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let name = entry.file_name();
+        if kind.is_dir() {
+            if name != ".git" {
+                scan_leftovers(root, &entry.path(), holds, out);
+            }
+        } else if kind.is_file() && is_unleak_leftover(&name.to_string_lossy()) {
+            let small = entry.metadata().is_ok_and(|m| m.len() <= MAX_GIT_FILE);
+            if let Some(bytes) = small.then(|| std::fs::read(entry.path()).ok()).flatten() {
+                if holds(&bytes) {
+                    let path = entry.path();
+                    out.push(
+                        path.strip_prefix(root)
+                            .unwrap_or(&path)
+                            .display()
+                            .to_string(),
+                    );
                 }
             }
         }

@@ -38,6 +38,8 @@ fn audit_changes_nothing_git_dir_included() {
     let token = fake_hf_token();
     let repo = TestRepo::new();
     repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    // A tag has no reflog: reading one through libgit2 would create it (hostile.rs covers every shape).
+    repo.git(&["tag", "v1"]);
     repo.write(".env", format!("HF_TOKEN={token}\n"));
     let before = snapshot(&repo.path);
     for format in ["human", "json"] {

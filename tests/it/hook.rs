@@ -286,3 +286,192 @@ fn hook_run_is_silent_and_clean_with_nothing_staged() {
     assert_eq!(run.stderr, "");
     assert_eq!(run.stdout, "");
 }
+
+#[test]
+fn commit_msg_and_pre_push_hooks_install_block_and_uninstall() {
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let published = repo.head();
+    let run = hook_cmd(
+        &repo.path,
+        &["install", "--hook", "commit-msg", "--hook", "pre-push"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let hooks = repo.path.join(".git/hooks");
+    assert!(!hooks.join("pre-commit").exists(), "only what was asked");
+    for name in ["commit-msg", "pre-push"] {
+        let script = std::fs::read_to_string(hooks.join(name)).unwrap();
+        assert!(script.contains(unleak::cmd::hook::MARKER), "{name}");
+        assert!(Command::new("sh")
+            .arg("-n")
+            .arg(hooks.join(name))
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    // commit-msg: a token typed into the message.
+    let token = fake_hf_token();
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "a.txt"]);
+    let refused = git_try(
+        &repo.path,
+        &["commit", "-q", "-m", &format!("Use {token} for now")],
+    );
+    refused.assert_hides(&token);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused.stderr.contains("this commit message holds 1 token"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("huggingface.user-token"),
+        "{}",
+        refused.stderr
+    );
+    // A comment line of the message template is not part of the commit.
+    let file = repo.dir.path().join("msg.txt");
+    std::fs::write(&file, format!("Add a\n# {token}\n")).unwrap();
+    let ok = git_try(
+        &repo.path,
+        &[
+            "commit",
+            "-q",
+            "--cleanup=strip",
+            "-F",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ok.code, 0, "{ok:?}");
+
+    // pre-push: a commit about to be pushed adds a token (committed with --no-verify).
+    let other = fake_hf_token();
+    repo.write("b.py", format!("T = '{other}'\n"));
+    repo.git(&["add", "b.py"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "Add b"]);
+    let bad = repo.head();
+    let push = git_try(&repo.path, &["push", "-q", "origin", "main"]);
+    push.assert_hides(&other);
+    assert_ne!(push.code, 0, "{push:?}");
+    assert!(
+        push.stderr.contains("this push would publish 1 token"),
+        "{}",
+        push.stderr
+    );
+    assert!(
+        push.stderr.contains(&format!("{}  b.py:1", &bad[..10])),
+        "{}",
+        push.stderr
+    );
+    assert_eq!(
+        git_try(&origin, &["rev-parse", "main"]).stdout.trim(),
+        published,
+        "the push was refused as a whole"
+    );
+    // Without the token, the push goes through; a new branch is checked against what the remote has.
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    assert_eq!(
+        git_try(&repo.path, &["push", "-q", "origin", "main"]).code,
+        0
+    );
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit_file("c.txt", "c\n", "Clean work");
+    let push = git_try(&repo.path, &["push", "-q", "origin", "feature"]);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    let run = hook_cmd(&repo.path, &["uninstall", "--hook", "all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!hooks.join("commit-msg").exists() && !hooks.join("pre-push").exists());
+    assert!(run.stdout.contains("No pre-commit hook"), "{}", run.stdout);
+}
+
+#[test]
+fn pre_push_reads_the_pre_commit_frameworks_refs() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let base = repo.head();
+    let token = fake_hf_token();
+    repo.commit_file("x.py", format!("X = '{token}'\n"), "Leak");
+    let run = Unleak::new(&repo.path)
+        .args(&["hook", "run", "--pre-push"])
+        .env("PRE_COMMIT_FROM_REF", &base)
+        .env("PRE_COMMIT_TO_REF", "HEAD")
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{run:?}");
+    let run = Unleak::new(&repo.path)
+        .args(&["hook", "run", "--pre-push"])
+        .env("PRE_COMMIT_FROM_REF", "HEAD")
+        .env("PRE_COMMIT_TO_REF", "HEAD")
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// The pre-commit framework's hook list: each hook at its stage, each entry a command the binary takes.
+#[test]
+fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    ))
+    .unwrap();
+    let mut hooks: Vec<(String, String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(id) = line.strip_prefix("- id: ") {
+            hooks.push((id.trim().to_string(), String::new(), String::new()));
+        } else if let (Some(last), Some(entry)) =
+            (hooks.last_mut(), line.trim().strip_prefix("entry: "))
+        {
+            last.1 = entry.to_string();
+        } else if let (Some(last), Some(stages)) =
+            (hooks.last_mut(), line.trim().strip_prefix("stages: "))
+        {
+            last.2 = stages.to_string();
+        }
+    }
+    let stages: Vec<(&str, &str)> = hooks
+        .iter()
+        .map(|(id, _, s)| (id.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("unleak", "[pre-commit]"),
+            ("unleak-system", "[pre-commit]"),
+            ("unleak-commit-msg", "[commit-msg]"),
+            ("unleak-pre-push", "[pre-push]"),
+        ]
+    );
+    // Each entry runs clean in a clean repository, as the framework calls it.
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let msg = repo.dir.path().join("COMMIT_EDITMSG");
+    std::fs::write(&msg, "A clean message\n").unwrap();
+    for (id, entry, _) in &hooks {
+        let mut args: Vec<&str> = entry.split_whitespace().skip(1).collect();
+        if id == "unleak-commit-msg" {
+            args.push(msg.to_str().unwrap());
+        }
+        let run = Unleak::new(&repo.path)
+            .args(&args)
+            .env("PRE_COMMIT_FROM_REF", "HEAD")
+            .env("PRE_COMMIT_TO_REF", "HEAD")
+            .run();
+        assert_eq!(run.code, 0, "{id}: {run:?}");
+    }
+}
+
+#[test]
+fn an_inline_allow_marker_lets_a_fixture_through() {
+    let repo = repo_with_hook();
+    let token = fake_hf_token();
+    repo.write("fixture.py", format!("T = '{token}'  # unleak:allow\n"));
+    repo.git(&["add", "fixture.py"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "Fixture"]);
+    run.assert_hides(&token);
+    assert_eq!(run.code, 0, "{run:?}");
+}

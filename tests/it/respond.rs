@@ -137,23 +137,24 @@ fn scripted_prompts_drive_the_whole_flow() {
         write_script: Some(script.clone()),
         literal: false,
         remove_env_files: false,
+        binary: None,
+        replacement: unleak::filter_repo::REPLACEMENT.into(),
         remote: "origin".into(),
         update_key: None,
         backup: false,
         format: unleak::cli::Format::Human,
+        hf_endpoint: stub.endpoint.clone(),
     };
     let mut prompter = ScriptedPrompter::new([
         Answer::Choice(0),
+        Answer::Yes,
         Answer::Secret(new.clone()),
         Answer::Yes,
         Answer::No,
     ]);
     let mut out = Vec::new();
     let mut stdin = std::io::Cursor::new(Vec::new());
-    // SAFETY of the endpoint: the flow reads HF_ENDPOINT; this test binary runs tests in threads, so
-    // the variable is passed through the process environment of this test only by design of the stub.
     let outcome = {
-        let _guard = EnvGuard::set("HF_ENDPOINT", &stub.endpoint);
         let mut io = Io {
             prompter: &mut prompter,
             out: &mut out,
@@ -168,6 +169,12 @@ fn scripted_prompts_drive_the_whole_flow() {
         prompter.asked,
         [
             "How do you want to revoke it?",
+            &format!(
+                "Add {} to {} as \"revoked {}\", so audits stop failing on it?",
+                unleak::secret::Secret::new(old.clone(), "t").fingerprint(),
+                repo.path.join(".unleak.toml").display(),
+                &unleak::playbook::now_rfc3339()[..10]
+            ),
             "New token (input hidden)",
             &format!(
                 "Write the new token to {} (HF_TOKEN)?",
@@ -188,43 +195,16 @@ fn scripted_prompts_drive_the_whole_flow() {
     assert!(!repo.dir.path().join("repo-incident.md").exists());
     assert_eq!(outcome.record.open_steps(), 0, "{text}");
     assert_eq!(stub.revokes().len(), 1);
+    // Confirmed dead, and the user accepted: its fingerprint is allowlisted as revoked.
+    let allow = std::fs::read_to_string(repo.path.join(".unleak.toml")).unwrap();
+    assert!(allow.contains("reason = \"revoked "), "{allow}");
+    unleak::audit::Allowlist::load(&repo.path.join(".unleak.toml")).unwrap();
     let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
     assert_eq!(
         env,
         format!("# secrets\nMODEL=gpt2\nHF_TOKEN={new}\nexport OTHER='x y'\n")
     );
     assert!(script.exists());
-}
-
-/// Sets an environment variable for the duration of a test and restores it.
-struct EnvGuard(&'static str, Option<std::ffi::OsString>);
-
-impl EnvGuard {
-    fn set(key: &'static str, value: &str) -> EnvGuard {
-        let old = std::env::var_os(key);
-        // Only this test reads HF_ENDPOINT in-process; other tests pass it to child processes.
-        unsafe_free_set_var(key, value);
-        EnvGuard(key, old)
-    }
-}
-
-impl Drop for EnvGuard {
-    fn drop(&mut self) {
-        match &self.1 {
-            Some(v) => unsafe_free_set_var(self.0, v.to_str().unwrap_or_default()),
-            None => unsafe_free_remove_var(self.0),
-        }
-    }
-}
-
-#[allow(deprecated)]
-fn unsafe_free_set_var(key: &str, value: &str) {
-    std::env::set_var(key, value);
-}
-
-#[allow(deprecated)]
-fn unsafe_free_remove_var(key: &str) {
-    std::env::remove_var(key);
 }
 
 /// In a real terminal: the revoke choice, the hidden new token (asked twice) and the consent prompt.
@@ -247,6 +227,8 @@ fn prompts_in_a_terminal_hide_the_new_token() {
     let mut pty = Pty::spawn(cmd);
     pty.expect("How do you want to revoke it?");
     pty.send("\r");
+    pty.expect("so audits stop failing on it?");
+    pty.send("n");
     pty.expect("(input hidden)");
     pty.type_hidden(&new);
     pty.expect("to confirm");

@@ -6,7 +6,7 @@ use crate::util::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use unleak::filter_repo::{self, FilterRepoSupport, RewriteInput, RewritePlan};
+use unleak::filter_repo::{self, BinaryMode, FilterRepoSupport, RewriteInput, RewritePlan};
 use unleak::secret::Secret;
 
 /// PATH with the user's site bin dir first, where `pip install --user git-filter-repo` puts it.
@@ -74,10 +74,31 @@ fn build_plan(
     literal: bool,
     remove_env_files: bool,
 ) -> RewritePlan {
+    build_plan_with(
+        repo,
+        token,
+        remote_url,
+        literal,
+        remove_env_files,
+        BinaryMode::Mask,
+    )
+}
+
+fn build_plan_with(
+    repo: &TestRepo,
+    token: &str,
+    remote_url: Option<&str>,
+    literal: bool,
+    remove_env_files: bool,
+    binary: BinaryMode,
+) -> RewritePlan {
     let secrets = vec![Secret::new(token, "test")];
     let report = scan_report(&repo.path, &secrets);
     assert!(report.found());
     let unique = unique_in(repo.path.join(".git"));
+    let opened = unleak::scan::repo::Repo::open(&repo.path).unwrap();
+    let binary_blobs = unleak::playbook::binary_blobs(&opened, &report);
+    let unleak_bin = PathBuf::from(env!("CARGO_BIN_EXE_unleak"));
     let plan = filter_repo::plan(&RewriteInput {
         secrets: &secrets,
         report: &report,
@@ -88,13 +109,18 @@ fn build_plan(
         remove_env_files,
         filter_repo: filter_repo_support(),
         regex_is_unique: &unique,
+        binary_blobs: &binary_blobs,
+        binary,
+        replacement: filter_repo::REPLACEMENT,
+        unleak: &unleak_bin,
     });
     assert!(plan.blocked.is_none(), "{}", plan.render_text());
     plan
 }
 
-/// Writes the script beside the repository, checks it hides the token, runs it; returns its output.
-fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, String) {
+/// Writes the script beside the repository, checks it hides the token, runs it; returns its path, its
+/// output and whether it exited 0.
+fn run_script(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, String, bool) {
     let text = plan.render_text();
     assert!(!text.contains(token), "token in the plan text:\n{text}");
     let script = repo.dir.path().join("rewrite.sh");
@@ -117,11 +143,15 @@ fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, 
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        out.status.success(),
-        "script failed:\n{output}\n---\n{body}"
-    );
     assert!(!output.contains(token), "token in the script's output");
+    (script, output, out.status.success())
+}
+
+/// [`run_script`], which must succeed.
+fn write_and_run(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, String) {
+    let (script, output, ok) = run_script(repo, plan, token);
+    let body = std::fs::read_to_string(&script).unwrap();
+    assert!(ok, "script failed:\n{output}\n---\n{body}");
     (script, output)
 }
 
@@ -327,4 +357,483 @@ fn local_only_repository_is_rewritten_in_place() {
         git_in(&repo.path, &["show", "main~1:app.py"]),
         "A = 1\nKEY = '***REMOVED***'"
     );
+}
+
+/// Every byte string the token takes, computed here (not by unleak): itself, UTF-16LE, and the base64
+/// characters that depend only on the token at each of the three alignments.
+fn every_form(token: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let mut forms = vec![
+        token.as_bytes().to_vec(),
+        token
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>(),
+    ];
+    for shift in 0..3usize {
+        let mut padded = vec![0u8; shift];
+        padded.extend_from_slice(token.as_bytes());
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
+        let lead = (shift * 8).div_ceil(6);
+        let determined = (padded.len() * 8) / 6;
+        forms.push(encoded.as_bytes()[lead..determined].to_vec());
+    }
+    forms
+}
+
+fn holds_any_form(haystack: &[u8], token: &str) -> Option<usize> {
+    every_form(token)
+        .iter()
+        .position(|form| haystack.windows(form.len()).any(|w| w == &form[..]))
+}
+
+/// A model file: binary (NULs in its first 8 KiB), the token inside.
+fn model_bytes(token: &str) -> Vec<u8> {
+    let mut bytes = vec![0u8, 1, 2, 3, 0, 0, 7];
+    bytes.extend_from_slice(b"tok=");
+    bytes.extend_from_slice(token.as_bytes());
+    bytes.extend_from_slice(&[0, 0, 255, 254]);
+    bytes
+}
+
+/// A UTF-16LE text file with a BOM (what Windows tools save), the token inside.
+fn utf16_bytes(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+/// The repository of issue #11: the token in a binary blob still in HEAD, a UTF-16LE file with BOM,
+/// base64, a commit message, an annotated tag message, a note, an unpushed branch and a stash entry.
+fn every_kind_of_copy(token: &str) -> (TestRepo, PathBuf) {
+    use base64::Engine;
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("model.bin", model_bytes(token), "Add model");
+    repo.commit_file(
+        "setup.reg",
+        utf16_bytes(&format!(
+            "Windows Registry Editor\r\n\"Token\"=\"{token}\"\r\n"
+        )),
+        "Add registry file",
+    );
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("HF_TOKEN={token}\n"));
+    repo.commit_file(
+        "deploy/secret.yaml",
+        format!("data:\n  env: {encoded}\n"),
+        "Add k8s secret",
+    );
+    repo.commit_file("notes.txt", "n\n", &format!("Rotate\n\nold key {token}\n"));
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("Release\n\nkey {token}\n"),
+    ]);
+    repo.git(&[
+        "notes",
+        "add",
+        "-m",
+        &format!("deployed with {token}"),
+        "HEAD",
+    ]);
+    repo.git(&[
+        "push",
+        "-q",
+        "origin",
+        "main",
+        "--tags",
+        "refs/notes/commits",
+    ]);
+    repo.git(&["checkout", "-q", "-b", "wip"]);
+    repo.commit_file("wip.txt", format!("try {token}\n"), "WIP");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("notes.txt", format!("n {token}\n"));
+    repo.git(&["stash", "-q"]);
+    // The user's own file, ignored and untracked: listed by the script, never changed.
+    repo.write(".gitignore", ".env\n");
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
+    (repo, origin)
+}
+
+#[test]
+fn every_form_and_place_is_removed_and_the_script_proves_it() {
+    let token = fake_hf_token();
+    let (repo, origin) = every_kind_of_copy(&token);
+    let readme_before = git_in(&origin, &["rev-parse", "main:README.md"]);
+    let model_before = std::fs::read(repo.path.join("model.bin")).unwrap();
+
+    let url = origin.to_str().unwrap().to_string();
+    let plan = build_plan(&repo, &token, Some(&url), false, false);
+    assert_eq!(plan.binary_files.len(), 2, "model.bin and the UTF-16 file");
+    assert!(plan.masks.is_some(), "masking needs the private forms file");
+    let text = plan.render_text();
+    assert!(text.contains("model.bin (binary"), "{text}");
+    let (_, output) = write_and_run(&repo, &plan, &token);
+    assert!(output.contains("no copy left"), "{output}");
+    assert!(
+        output.contains("note: .env in the working tree still holds the old token"),
+        "{output}"
+    );
+    assert!(std::fs::read_to_string(repo.path.join(".env"))
+        .unwrap()
+        .contains(&token));
+
+    // Checked with git itself: no object holds any form of the token, on the remote or here.
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
+    assert_eq!(holds_any_form(&all_objects(&check), &token), None, "remote");
+    assert_eq!(
+        holds_any_form(&all_objects(&origin), &token),
+        None,
+        "remote's disk"
+    );
+    let local = repo.path.join(".git");
+    assert_eq!(
+        holds_any_form(&all_objects(&local), &token),
+        None,
+        "this clone"
+    );
+    // Untouched files keep their blob ids; the binary file is masked in place, same length.
+    assert_eq!(
+        git_in(&check, &["rev-parse", "main:README.md"]),
+        readme_before
+    );
+    let mut expected = model_before.clone();
+    let at = expected
+        .windows(token.len())
+        .position(|w| w == token.as_bytes())
+        .unwrap();
+    expected[at..at + token.len()].fill(b'*');
+    let mut cmd = Command::new("git");
+    scrub(&mut cmd)
+        .arg("-C")
+        .arg(&check)
+        .args(["cat-file", "blob", "main:model.bin"]);
+    assert_eq!(cmd.output().unwrap().stdout, expected);
+    // The UTF-16 file stays UTF-16 (the mask is `*` in UTF-16LE); the note and the tag are rewritten.
+    let mut cmd = Command::new("git");
+    scrub(&mut cmd)
+        .arg("-C")
+        .arg(&check)
+        .args(["cat-file", "blob", "main:setup.reg"]);
+    let reg = cmd.output().unwrap().stdout;
+    assert!(reg.starts_with(&[0xFF, 0xFE]));
+    assert!(contains(&reg, "*\0*\0*\0*\0"));
+    // filter-repo rewrites the note's text; the note stays keyed by the old commit id (docs/rewrite.md).
+    assert!(
+        git_in(&check, &["log", "-p", "--format=", "refs/notes/commits"])
+            .contains("deployed with ***REMOVED***")
+    );
+    assert!(git_in(&check, &["cat-file", "-p", "v1"]).contains("key ***REMOVED***"));
+    // This clone is usable: the unpushed branch rewritten, upstream known, no old-text files left.
+    assert!(git_in(&repo.path, &["show", "wip:wip.txt"]).contains("***REMOVED***"));
+    assert_eq!(
+        git_in(&repo.path, &["rev-parse", "origin/main"]),
+        git_in(&check, &["rev-parse", "main"])
+    );
+    assert_eq!(
+        git_in(
+            &repo.path,
+            &["status", "--porcelain", "--untracked-files=no"]
+        ),
+        ""
+    );
+    for file in ["COMMIT_EDITMSG", "ORIG_HEAD", "filter-repo"] {
+        assert!(!local.join(file).exists(), "{file} left in .git");
+    }
+    assert_eq!(
+        std::fs::read(repo.path.join("model.bin")).unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn strip_removes_binary_files_from_history() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("model.bin", model_bytes(&token), "Add model");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let url = origin.to_str().unwrap().to_string();
+    let plan = build_plan_with(&repo, &token, Some(&url), false, false, BinaryMode::Strip);
+    assert!(plan.render_text().contains("model.bin (binary"));
+    assert!(
+        matches!(plan.replace_text, filter_repo::ReplaceText::Regex(_)),
+        "stripping needs no private file"
+    );
+    write_and_run(&repo, &plan, &token);
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
+    assert_eq!(holds_any_form(&all_objects(&check), &token), None);
+    assert_eq!(
+        git_in(&check, &["log", "--all", "--format=%H", "--", "model.bin"]),
+        "",
+        "model.bin is gone from history"
+    );
+    assert_eq!(
+        git_in(&check, &["show", "main:app.py"]),
+        "KEY = '***REMOVED***'"
+    );
+}
+
+#[test]
+fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.git(&["branch", "keep"]);
+    repo.git(&["push", "-q", "origin", "main", "keep"]);
+    // The remote protects refs/heads/keep: the force-push cannot rewrite it.
+    let hook = origin.join("hooks/update");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nif [ \"$1\" = refs/heads/keep ]; then echo 'keep is protected' >&2; exit 1; fi\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let url = origin.to_str().unwrap().to_string();
+    let plan = build_plan(&repo, &token, Some(&url), false, false);
+    let (_, output, ok) = run_script(&repo, &plan, &token);
+    assert!(!ok, "the script must fail:\n{output}");
+    assert!(output.contains("still holds the token"), "{output}");
+    assert!(output.contains("refs/heads/keep"), "{output}");
+    // The script's own second opinion (its needles over `git cat-file --batch-all-objects`) agrees.
+    assert!(
+        output.contains("object(s) still hold a form of the token"),
+        "{output}"
+    );
+    assert!(output.contains("NOT DONE"), "{output}");
+    assert!(!output.contains("==> Done"), "{output}");
+}
+
+/// The default flow as a user runs it: respond untracks the committed `.env` (staged), commits that with
+/// consent, writes the script; the script's own checks then pass and it leaves the remote clean and the
+/// user's `.env` (now holding the new token) alone.
+#[test]
+fn respond_then_script_works_as_a_user_runs_it() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let script = repo.dir.path().join("rewrite.sh");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--offline",
+            "--new-token-env",
+            "NEW_HF",
+            "--write-script",
+            script.to_str().unwrap(),
+        ])
+        .env("NEW_HF", &new)
+        .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(
+        run.stdout.contains("Committed: Stop tracking"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(script.exists(), "{}\n{}", run.stdout, run.stderr);
+
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd)
+        .arg(&script)
+        .current_dir(repo.dir.path())
+        .env("PATH", path_with_filter_repo())
+        .env("TMPDIR", repo.dir.path())
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!output.contains(&old) && !output.contains(&new));
+    assert!(out.status.success(), "{output}");
+    let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
+    assert_eq!(holds_any_form(&all_objects(&check), &old), None);
+    assert_eq!(
+        holds_any_form(&all_objects(&repo.path.join(".git")), &old),
+        None
+    );
+    let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
+    assert!(env.contains(&new), "the user's .env keeps the new token");
+}
+
+/// The only copy is an untracked `.env`: git never recorded it, so no rewrite is planned.
+#[test]
+fn respond_plans_no_rewrite_for_an_untracked_env_only() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    let script = repo.dir.path().join("rewrite.sh");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--yes",
+            "--offline",
+            "--new-token-env",
+            "NEW_HF",
+            "--write-script",
+            script.to_str().unwrap(),
+        ])
+        .env("NEW_HF", &new)
+        .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(
+        run.stdout
+            .contains("No rewrite needed: git never recorded the token"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!script.exists());
+}
+
+/// In a terminal, respond asks what to do with binary files, showing each one and what each choice does
+/// (through the Prompter seam, answered by script here).
+#[test]
+fn respond_asks_about_binary_files() {
+    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::prompt::{Answer, ScriptedPrompter};
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("model.bin", model_bytes(&old), "Add model");
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    let script = repo.dir.path().join("rewrite.sh");
+    let config = unleak::config::RespondConfig {
+        globals: unleak::config::Globals {
+            quiet: true,
+            color: false,
+            progress: false,
+        },
+        repo: repo.path.clone(),
+        tokens: Default::default(),
+        scope: unleak::config::Scope {
+            reachable_only: false,
+            threads: 2,
+        },
+        yes: false,
+        dry_run: false,
+        revoke: None,
+        new_token: NewTokenSource::Prompt,
+        offline: true,
+        report: None,
+        write_script: Some(script.clone()),
+        literal: false,
+        remove_env_files: false,
+        binary: None,
+        replacement: filter_repo::REPLACEMENT.into(),
+        remote: "origin".into(),
+        update_key: None,
+        backup: false,
+        format: unleak::cli::Format::Human,
+        // --offline: never contacted.
+        hf_endpoint: "http://127.0.0.1:9".into(),
+    };
+    let mut prompter =
+        ScriptedPrompter::new([Answer::Secret(new.clone()), Answer::Yes, Answer::Choice(1)]);
+    let mut out = Vec::new();
+    let mut stdin = std::io::Cursor::new(Vec::new());
+    let mut io = Io {
+        prompter: &mut prompter,
+        out: &mut out,
+        stdin: &mut stdin,
+        interactive: true,
+    };
+    playbook::respond(&config, &mut io).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains(&old) && !text.contains(&new), "{text}");
+    assert_eq!(
+        prompter.asked.last().map(String::as_str),
+        Some("What should the rewrite do with the binary files?"),
+        "{:?}",
+        prompter.asked
+    );
+    assert!(text.contains("mask:  model.bin (binary"), "{text}");
+    assert!(text.contains("strip: model.bin (binary"), "{text}");
+    let body = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        body.contains("--strip-blobs-with-ids"),
+        "the answer is used"
+    );
+}
+
+/// A failed first check changes nothing and keeps the private file; once fixed, the same script runs,
+/// and a second run after success finds nothing to do (regex mode) instead of failing.
+#[test]
+fn the_script_can_be_rerun_until_it_succeeds() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let url = origin.to_str().unwrap().to_string();
+
+    // Literal mode: the private file must survive a failed preflight.
+    let plan = build_plan(&repo, &token, Some(&url), true, false);
+    repo.write("README.md", "# changed, not committed\n");
+    let (script, output, ok) = run_script(&repo, &plan, &token);
+    assert!(!ok && output.contains("uncommitted changes"), "{output}");
+    assert!(
+        output.contains("is kept so this script can be run again"),
+        "{output}"
+    );
+    let body = std::fs::read_to_string(&script).unwrap();
+    let replace_file = body
+        .lines()
+        .find_map(|l| l.strip_prefix("UNLEAK_REPLACE_FILE="))
+        .map(|p| PathBuf::from(p.trim_matches('\'')))
+        .unwrap();
+    assert!(replace_file.exists(), "a rerun needs the private file");
+    assert!(
+        contains(&all_objects(&origin), &token),
+        "nothing was changed"
+    );
+    repo.git(&["checkout", "--", "README.md"]);
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd)
+        .arg(&script)
+        .env("PATH", path_with_filter_repo())
+        .env("TMPDIR", repo.dir.path())
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!replace_file.exists());
+    assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
+
+    // Regex mode, run twice: the second run finds the remote clean, pushes nothing, and succeeds.
+    let token = fake_hf_token();
+    repo.commit_file("b.py", format!("KEY = '{token}'\n"), "Another key");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let plan = build_plan(&repo, &token, Some(&url), false, false);
+    write_and_run(&repo, &plan, &token);
+    let (_, output) = write_and_run(&repo, &plan, &token);
+    assert!(output.contains("nothing to push"), "{output}");
+    assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
 }

@@ -182,7 +182,8 @@ fn no_copy_is_left_unless_backup_is_asked_for() {
     let old = fake_hf_token();
     repo.write(".gitignore", ".env*\n");
     repo.write(".env", format!("HF_TOKEN={old}\n"));
-    let run = setup(&repo, &fake_hf_token(), &[]);
+    let first = fake_hf_token();
+    let run = setup(&repo, &first, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let mut names: Vec<String> = std::fs::read_dir(&repo.path)
         .unwrap()
@@ -193,12 +194,26 @@ fn no_copy_is_left_unless_backup_is_asked_for() {
 
     let run = setup(&repo, &fake_hf_token(), &["--backup"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let backup = std::fs::read_dir(&repo.path)
+    // The backup holds the old token: it goes under .git, where no `git add` or push reaches it.
+    let backups = repo.path.join(".git/unleak/backups");
+    let backup = std::fs::read_dir(&backups)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().contains(".env.unleak-backup-"))
         .expect("a backup file");
     assert_eq!(mode(&backup), 0o600);
+    assert_eq!(mode(&backups), 0o700);
+    assert_eq!(read_key(&backup, "HF_TOKEN"), Some(first));
+    assert!(
+        run.stdout.contains(&backup.display().to_string()),
+        "{}",
+        run.stdout
+    );
+    let names: Vec<String> = std::fs::read_dir(&repo.path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "nothing beside .env: {names:?}");
 }
 
 #[test]

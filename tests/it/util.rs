@@ -39,6 +39,15 @@ pub fn scrub(cmd: &mut Command) -> &mut Command {
         .env_remove("HF_TOKEN")
         .env_remove("HUGGING_FACE_HUB_TOKEN")
         .env_remove("HF_ENDPOINT")
+        .env_remove("GITHUB_API_URL")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("UNLEAK_OPENAI_API_URL")
+        .env_remove("UNLEAK_ANTHROPIC_API_URL")
+        .env_remove("UNLEAK_SLACK_API_URL")
+        .env_remove("UNLEAK_STRIPE_API_URL")
+        .env_remove("UNLEAK_NPM_REGISTRY_URL")
+        .env_remove("UNLEAK_HTTP_TIMEOUT")
 }
 
 /// A throwaway repository in a temp dir, removed on drop.

@@ -1,0 +1,379 @@
+//! Does a found token still work? One documented, read-only identity call per issuer (the provider data's
+//! [`IdentityCheck`]), never a write. When the answer is neither "live" nor "dead", it says why: no such
+//! check, network, TLS, timeout, rate limit, or an answer we do not know how to read.
+//!
+//! A token goes to one host only: the issuer's API, or the base its `base_env` variable names. That base
+//! must be `https://`, or `http://` to a loopback host (a test stand-in); redirects are not followed, so
+//! the token is never forwarded anywhere else.
+
+use crate::providers::{self, Auth, IdentityCheck, Provider};
+use crate::secret::Secret;
+use anyhow::{bail, Context, Result};
+use std::time::Duration;
+
+/// What a check found out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    /// The token works; whose it is when the answer says.
+    Live {
+        owner: Option<String>,
+        detail: String,
+    },
+    /// Revoked, expired or invalid.
+    Dead { detail: String },
+    /// Not known, and why.
+    Unknown { reason: Unknown, detail: String },
+}
+
+/// Why liveness is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// The issuer documents no safe read-only call for this kind of token (or the shape is unknown).
+    NoCheck,
+    /// Not asked: `--offline`.
+    Offline,
+    /// DNS, connection refused or reset.
+    Network,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// No answer in time.
+    Timeout,
+    /// 429, or GitHub's 403 with no requests left.
+    RateLimited,
+    /// An answer the provider data does not explain.
+    Unexpected,
+}
+
+impl Unknown {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unknown::NoCheck => "no-check",
+            Unknown::Offline => "offline",
+            Unknown::Network => "network",
+            Unknown::Tls => "tls",
+            Unknown::Timeout => "timeout",
+            Unknown::RateLimited => "rate-limited",
+            Unknown::Unexpected => "unexpected-answer",
+        }
+    }
+}
+
+impl Liveness {
+    /// `live`, `dead` or `unknown`, as reports carry it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Liveness::Live { .. } => "live",
+            Liveness::Dead { .. } => "dead",
+            Liveness::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// One line on how we know (never the token): "GET /user answered 401".
+    pub fn reason(&self) -> String {
+        match self {
+            Liveness::Live { detail, .. } | Liveness::Dead { detail } => detail.clone(),
+            Liveness::Unknown { reason, detail } => format!("{}: {detail}", reason.as_str()),
+        }
+    }
+
+    pub fn is_dead(&self) -> bool {
+        matches!(self, Liveness::Dead { .. })
+    }
+}
+
+/// The API base from `var` when set (trailing `/` removed), else `default`. Only `https://`, or `http://`
+/// to a loopback host, with no credentials, query or fragment: a token is sent there.
+pub fn api_base(var: &str, default: &str) -> Result<String> {
+    let value = std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string());
+    check_base(var, &value)
+}
+
+/// Validates an API base with a real URL parse (a prefix test lets `http://127.0.0.1.evil.example` by).
+pub fn check_base(var: &str, value: &str) -> Result<String> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let url = url::Url::parse(trimmed)
+        .with_context(|| format!("{var}={trimmed} is not a URL (set it to https://HOST[/PATH])"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("{var} must not carry credentials in the URL");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("{var}={trimmed} has a query or fragment: give the API base only");
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if loopback => {}
+        _ => bail!(
+            "{var}={trimmed} is not https: a token is only sent over TLS (or to a loopback test server)"
+        ),
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The HTTP agent every API call uses: a timeout (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30), no
+/// redirects, our user agent.
+pub fn agent() -> ureq::Agent {
+    let seconds = std::env::var("UNLEAK_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30);
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(seconds))
+        .redirects(0)
+        .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Checks tokens of every provider with an identity call; resolves each provider's base once.
+pub struct Checker {
+    agent: ureq::Agent,
+    offline: bool,
+}
+
+impl Checker {
+    pub fn new(offline: bool) -> Checker {
+        Checker {
+            agent: agent(),
+            offline,
+        }
+    }
+
+    /// Live, dead or unknown (with why). An API base that is set but unsafe is an error, not "unknown".
+    pub fn check(&self, secret: &Secret) -> Result<Liveness> {
+        let Some((provider, pattern)) = providers::identify_rule(secret.expose()) else {
+            return Ok(unknown(
+                Unknown::NoCheck,
+                "not a token shape any provider rule knows".into(),
+            ));
+        };
+        let Some(check) = provider.liveness.filter(|c| c.rules.contains(&pattern.id)) else {
+            return Ok(unknown(
+                Unknown::NoCheck,
+                format!(
+                    "{} documents no read-only check for {} tokens",
+                    provider.name, pattern.id
+                ),
+            ));
+        };
+        if self.offline {
+            return Ok(unknown(Unknown::Offline, "not asked (--offline)".into()));
+        }
+        let base = api_base(check.base_env, check.default_base)?;
+        Ok(call(&self.agent, provider, check, &base, secret))
+    }
+}
+
+fn unknown(reason: Unknown, detail: String) -> Liveness {
+    Liveness::Unknown { reason, detail }
+}
+
+/// Makes the identity call and reads the answer according to the provider data.
+pub fn call(
+    agent: &ureq::Agent,
+    provider: &Provider,
+    check: &IdentityCheck,
+    base: &str,
+    secret: &Secret,
+) -> Liveness {
+    let url = format!("{base}{}", check.path);
+    let what = format!(
+        "{} {} {}",
+        provider.name,
+        if check.post { "POST" } else { "GET" },
+        check.path
+    );
+    let mut request = if check.post {
+        agent.post(&url)
+    } else {
+        agent.get(&url)
+    };
+    for (name, value) in check.headers {
+        request = request.set(name, value);
+    }
+    request = match check.auth {
+        Auth::Bearer => request.set("Authorization", &format!("Bearer {}", secret.expose())),
+        Auth::Header(name) => request.set(name, secret.expose()),
+    };
+    let result = if check.post {
+        request.send_string("")
+    } else {
+        request.call()
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(ureq::Error::Transport(err)) => return transport(&what, &url, &err),
+    };
+    let status = response.status();
+    if status == 429 || (status == 403 && response.header("x-ratelimit-remaining") == Some("0")) {
+        let retry = response
+            .header("retry-after")
+            .map(|s| format!(" (retry after {s}s)"))
+            .unwrap_or_default();
+        return unknown(
+            Unknown::RateLimited,
+            format!("{what} answered {status}: rate limited{retry}; not retrying"),
+        );
+    }
+    if check.dead.contains(&status) {
+        return Liveness::Dead {
+            detail: format!("{what} answered {status}"),
+        };
+    }
+    if !check.live.contains(&status) {
+        return unknown(Unknown::Unexpected, format!("{what} answered {status}"));
+    }
+    let body: serde_json::Value = response
+        .into_string()
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(serde_json::Value::Null);
+    if let Some(ok) = &check.body_ok {
+        match body.get(ok.field).and_then(|v| v.as_bool()) {
+            Some(true) => {}
+            Some(false) => {
+                let error = body
+                    .get(ok.error_field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
+                let error = crate::sanitize::for_terminal(error).into_owned();
+                return if ok.dead_errors.contains(&error.as_str()) {
+                    Liveness::Dead {
+                        detail: format!("{what} answered {}: {error}", ok.field),
+                    }
+                } else if error == "ratelimited" {
+                    unknown(Unknown::RateLimited, format!("{what}: {error}"))
+                } else {
+                    unknown(
+                        Unknown::Unexpected,
+                        format!("{what} answered error {error}"),
+                    )
+                };
+            }
+            None => {
+                return unknown(
+                    Unknown::Unexpected,
+                    format!("{what} answered {status} without `{}`", ok.field),
+                )
+            }
+        }
+    }
+    let owner = check
+        .owner_field
+        .and_then(|field| body.get(field)?.as_str())
+        .map(|s| crate::sanitize::for_terminal(&secret_free(s, secret)).into_owned());
+    Liveness::Live {
+        detail: format!("{what} answered {status}"),
+        owner,
+    }
+}
+
+/// Text from the API is shown, so it must not echo the token back.
+fn secret_free(text: &str, secret: &Secret) -> String {
+    text.replace(secret.expose(), &secret.redacted())
+}
+
+/// Sorts a transport failure into network, TLS or timeout, naming the URL (never headers or bodies).
+fn transport(what: &str, url: &str, err: &ureq::Transport) -> Liveness {
+    let mut io_kind = None;
+    let mut text = err.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let lower = text.to_ascii_lowercase();
+    let reason = if matches!(
+        io_kind,
+        Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
+    ) || lower.contains("timed out")
+    {
+        Unknown::Timeout
+    } else if url.starts_with("https://")
+        && (matches!(io_kind, Some(std::io::ErrorKind::InvalidData))
+            || [
+                "tls",
+                "certificate",
+                "handshake",
+                "corrupt message",
+                "alert",
+            ]
+            .iter()
+            .any(|w| lower.contains(w)))
+    {
+        Unknown::Tls
+    } else {
+        Unknown::Network
+    };
+    let message = match reason {
+        Unknown::Timeout => format!("{what}: no answer from {url} in time"),
+        Unknown::Tls => format!("{what}: TLS with {url} failed ({text})"),
+        _ => format!("{what}: cannot reach {url} ({text})"),
+    };
+    unknown(reason, crate::sanitize::for_terminal(&message).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bases_are_parsed_not_prefix_matched() {
+        assert_eq!(
+            check_base("X", "https://api.github.com/").unwrap(),
+            "https://api.github.com"
+        );
+        assert_eq!(
+            check_base("X", "https://ghe.example/api/v3").unwrap(),
+            "https://ghe.example/api/v3"
+        );
+        assert!(check_base("X", "http://127.0.0.1:8080").is_ok());
+        assert!(check_base("X", "http://[::1]:8080/").is_ok());
+        assert!(check_base("X", "http://localhost:1").is_ok());
+        for bad in [
+            "http://example.com",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example/",
+            "https://user:pw@api.github.com",
+            "https://api.github.com/?x=1",
+            "ftp://127.0.0.1",
+            "api.github.com",
+        ] {
+            assert!(check_base("X", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_shapes_and_rules_without_a_check_say_so() {
+        let checker = Checker::new(true);
+        let secret = Secret::new("not-a-token", "test");
+        let got = checker.check(&secret).unwrap();
+        assert!(matches!(
+            got,
+            Liveness::Unknown {
+                reason: Unknown::NoCheck,
+                ..
+            }
+        ));
+        let installation =
+            Secret::new(crate::providers::examples::expand("ghs_{alnum:36}"), "test");
+        let got = checker.check(&installation).unwrap();
+        assert!(got.reason().starts_with("no-check:"), "{}", got.reason());
+        let pat = Secret::new(crate::providers::examples::expand("ghp_{alnum:36}"), "test");
+        let got = checker.check(&pat).unwrap();
+        assert_eq!(got.reason(), "offline: not asked (--offline)");
+    }
+}
