@@ -750,8 +750,13 @@ fn respond_asks_about_binary_files() {
         // --offline: never contacted.
         hf_endpoint: "http://127.0.0.1:9".into(),
     };
-    let mut prompter =
-        ScriptedPrompter::new([Answer::Secret(new.clone()), Answer::Yes, Answer::Choice(1)]);
+    // The last answer declines the incident record respond offers (no --report was given).
+    let mut prompter = ScriptedPrompter::new([
+        Answer::Secret(new.clone()),
+        Answer::Yes,
+        Answer::Choice(1),
+        Answer::No,
+    ]);
     let mut out = Vec::new();
     let mut stdin = std::io::Cursor::new(Vec::new());
     let mut io = Io {
@@ -764,11 +769,16 @@ fn respond_asks_about_binary_files() {
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains(&old) && !text.contains(&new), "{text}");
     assert_eq!(
-        prompter.asked.last().map(String::as_str),
+        prompter.asked.iter().rev().nth(1).map(String::as_str),
         Some("What should the rewrite do with the binary files?"),
         "{:?}",
         prompter.asked
     );
+    assert!(prompter
+        .asked
+        .last()
+        .unwrap()
+        .starts_with("Write the incident record"));
     assert!(text.contains("mask:  model.bin (binary"), "{text}");
     assert!(text.contains("strip: model.bin (binary"), "{text}");
     let body = std::fs::read_to_string(&script).unwrap();
