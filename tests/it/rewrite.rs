@@ -9,13 +9,10 @@ use std::process::Command;
 use unleak::filter_repo::{self, BinaryMode, FilterRepoSupport, RewriteInput, RewritePlan};
 use unleak::secret::Secret;
 
-/// PATH with the user's site bin dir first, where `pip install --user git-filter-repo` puts it.
+/// PATH as the test run got it: scripts/test.sh puts its venv (with git-filter-repo) first. No user
+/// directory is added, so the git-filter-repo under test is the one the run chose.
 fn path_with_filter_repo() -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
-    format!(
-        "{home}/.local/bin:{}",
-        std::env::var("PATH").unwrap_or_default()
-    )
+    std::env::var("PATH").unwrap_or_default()
 }
 
 /// What the installed git-filter-repo supports. Fails (never skips) when it is missing: these tests are
