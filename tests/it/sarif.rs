@@ -10,13 +10,12 @@ use std::process::Command;
 use unleak::report::{sarif, HygieneIssue, Report, Severity};
 use unleak::secret::Secret;
 
-/// The schema, as CI lays it out: `../shared/schemas/` beside the repository root.
+/// The official schema, kept in the repository (tests/fixtures/README.md says where it comes from).
 fn schema_path() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif-schema-2.1.0.json");
     assert!(
         path.is_file(),
-        "the SARIF schema is missing at {} (CI keeps it in ../shared/schemas/)",
+        "the SARIF schema is missing at {}",
         path.display()
     );
     path
@@ -33,7 +32,7 @@ import json, sys
 try:
     import jsonschema
 except ImportError:
-    print("python3 has no jsonschema: python3 -m pip install --user jsonschema (scripts/test.sh does)")
+    print("python3 has no jsonschema: run scripts/test.sh, which installs it into target/test-venv")
     sys.exit(3)
 schema = json.load(open(sys.argv[1]))
 doc = json.load(open(sys.argv[2]))
