@@ -321,3 +321,57 @@ fn an_empty_report_is_valid_sarif_with_every_rule() {
             > 10
     );
 }
+
+/// A shallow clone cannot be searched whole: the SARIF run says the execution did not succeed and names
+/// why, so code scanning does not show "no alerts"; accepted with --allow-incomplete, it succeeds with a
+/// warning.
+#[test]
+fn an_incomplete_scan_is_not_a_successful_sarif_run() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "First");
+    repo.commit_file("b.txt", "b\n", "Second");
+    let shallow = repo.dir.path().join("shallow");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.path.display()),
+            shallow.to_str().unwrap(),
+        ],
+        0,
+    );
+    for (extra, code, successful, level) in [
+        (None, 2, false, "error"),
+        (Some("--allow-incomplete"), 0, true, "warning"),
+    ] {
+        let mut args = vec!["scan", "--format", "sarif", "--token-stdin"];
+        args.extend(extra);
+        let run = Unleak::new(&shallow)
+            .args(&args)
+            .stdin(format!("{token}\n"))
+            .run();
+        run.assert_hides(&token);
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        assert_valid_sarif(&run.stdout);
+        let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(
+            invocation["executionSuccessful"], successful,
+            "{invocation:#}"
+        );
+        let note = &invocation["toolExecutionNotifications"][0];
+        assert_eq!(note["descriptor"]["id"], "incomplete", "{invocation:#}");
+        assert_eq!(note["level"], level);
+        assert!(
+            note["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("shallow"),
+            "{note:#}"
+        );
+    }
+}
