@@ -494,6 +494,22 @@ fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
+/// An error notification naming what the scan could not read, when that makes the answer incomplete.
+fn incomplete_notification(report: &Report) -> Option<serde_json::Value> {
+    let completeness = &report.completeness;
+    (!completeness.complete).then(|| {
+        json!({
+            "level": if completeness.accepted { "warning" } else { "error" },
+            "message": { "text": format!(
+                "incomplete: {}{}",
+                completeness.summary(),
+                if completeness.accepted { " (accepted with --allow-incomplete)" } else { "" }
+            ) },
+            "descriptor": { "id": "incomplete" },
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,20 +545,4 @@ mod tests {
         assert_eq!(rules.descriptors.len(), count);
         assert_eq!(rules.index.len(), count, "duplicate rule ids");
     }
-}
-
-/// An error notification naming what the scan could not read, when that makes the answer incomplete.
-fn incomplete_notification(report: &Report) -> Option<serde_json::Value> {
-    let completeness = &report.completeness;
-    (!completeness.complete).then(|| {
-        json!({
-            "level": if completeness.accepted { "warning" } else { "error" },
-            "message": { "text": format!(
-                "incomplete: {}{}",
-                completeness.summary(),
-                if completeness.accepted { " (accepted with --allow-incomplete)" } else { "" }
-            ) },
-            "descriptor": { "id": "incomplete" },
-        })
-    })
 }
