@@ -2,7 +2,8 @@
 //! for decisions; they read these structs, so defaults and environment live in one place.
 
 use crate::cli::{
-    BinaryArg, Cli, ColorChoice, Format, RespondArgs, RevokeArg, ScanArgs, ScopeArgs, TokenArgs,
+    BinaryArg, Cli, ColorChoice, Format, RespondArgs, RespondFormat, RevokeArg, ScanArgs,
+    ScopeArgs, TokenArgs,
 };
 use crate::filter_repo::BinaryMode;
 use crate::playbook::{NewTokenSource, RevokeMethod};
@@ -86,6 +87,10 @@ pub struct ScanConfig {
     pub tokens: TokenSpec,
     pub scope: Scope,
     pub format: report::Format,
+    /// `-o FILE`: the report goes there (atomically) instead of stdout.
+    pub output: Option<PathBuf>,
+    /// `--exit-zero`: findings do not fail the run.
+    pub exit_zero: bool,
 }
 
 impl From<Format> for report::Format {
@@ -98,6 +103,15 @@ impl From<Format> for report::Format {
     }
 }
 
+impl From<RespondFormat> for report::Format {
+    fn from(format: RespondFormat) -> report::Format {
+        match format {
+            RespondFormat::Human => report::Format::Human,
+            RespondFormat::Json => report::Format::Json,
+        }
+    }
+}
+
 impl ScanConfig {
     pub fn resolve(args: ScanArgs, globals: &Globals) -> Result<ScanConfig> {
         Ok(ScanConfig {
@@ -106,6 +120,8 @@ impl ScanConfig {
             tokens: token_spec(args.token),
             scope: Scope::from_args(args.scope),
             format: args.output.format.into(),
+            output: args.output.output,
+            exit_zero: args.output.exit_zero,
         })
     }
 }

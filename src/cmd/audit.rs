@@ -129,7 +129,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         .map(Into::into)
         .or(allowlist.defaults.format)
         .unwrap_or(crate::report::Format::Human);
-    super::print_report(&report, format, globals.color)?;
+    super::print_report(&report, format, globals.color, args.output.as_deref())?;
     let threshold = args
         .fail_on
         .map(|level| match level {
@@ -139,9 +139,10 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         })
         .or(allowlist.defaults.fail_on)
         .unwrap_or(Severity::Low);
-    Ok(ExitCode::for_search(
+    Ok(super::search_exit(
         audit::fails(&report, threshold),
-        report.completeness.allows_clean(),
+        &report.completeness,
+        args.exit_zero,
     ))
 }
 

@@ -40,9 +40,15 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
             .push(Warning::new("env-duplicate-key", warning));
     }
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
-    super::print_report(&report, config.format, config.globals.color)?;
-    Ok(ExitCode::for_search(
+    super::print_report(
+        &report,
+        config.format,
+        config.globals.color,
+        config.output.as_deref(),
+    )?;
+    Ok(super::search_exit(
         report.found(),
-        report.completeness.allows_clean(),
+        &report.completeness,
+        config.exit_zero,
     ))
 }

@@ -230,13 +230,19 @@ name it with a key that lives only for one run. Verify with the value itself (--
             v.clean = false;
         }
     }
-    super::print_report(&report, args.output.format.into(), globals.color)?;
+    super::print_report(
+        &report,
+        args.output.format.into(),
+        globals.color,
+        args.output.output.as_deref(),
+    )?;
     if never_found > 0 && !found {
         return Ok(ExitCode::Unconfirmed);
     }
-    Ok(ExitCode::for_search(
+    Ok(super::search_exit(
         found,
-        report.completeness.allows_clean(),
+        &report.completeness,
+        args.output.exit_zero,
     ))
 }
 
@@ -272,7 +278,10 @@ impl PrivateTempDir {
         }
         // Only one handler per process; an error means one is already set, which cleans up the same.
         let _ = ctrlc::set_handler(|| {
-            if let Ok(mut cleanup) = CLEANUP.lock() {
+            // The lock is held until the process exits: the loop waiting for the clone must not see the
+            // child gone and end the run with an error (exit 2) before this exit code (130).
+            let mut guard = CLEANUP.lock();
+            if let Ok(cleanup) = guard.as_mut() {
                 if let Some(mut child) = cleanup.1.take() {
                     let _ = child.kill();
                     let _ = child.wait();
