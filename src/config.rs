@@ -6,8 +6,9 @@ use crate::cli::{
     ScopeArgs, TokenArgs,
 };
 use crate::filter_repo::BinaryMode;
-use crate::playbook::{NewTokenSource, RevokeMethod};
+use crate::playbook::{NewTokenSource, Request, RevokeMethod, Settings};
 use crate::report;
+use crate::scan::ScanOptions;
 use crate::tokens::TokenSpec;
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
@@ -126,32 +127,12 @@ impl ScanConfig {
     }
 }
 
-/// `unleak respond`, resolved.
+/// `unleak respond`, resolved: what the playbook is asked to do, and how the record is printed.
 #[derive(Debug, Clone)]
 pub struct RespondConfig {
     pub globals: Globals,
-    pub repo: PathBuf,
-    pub tokens: TokenSpec,
-    pub scope: Scope,
-    pub yes: bool,
-    pub dry_run: bool,
-    pub revoke: Option<RevokeMethod>,
-    pub new_token: NewTokenSource,
-    pub offline: bool,
-    pub report: Option<PathBuf>,
-    pub write_script: Option<PathBuf>,
-    pub literal: bool,
-    pub remove_env_files: bool,
-    /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
-    pub binary: Option<BinaryMode>,
-    pub replacement: String,
-    pub remote: String,
-    /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
-    pub update_key: Option<String>,
-    pub backup: bool,
+    pub request: Request,
     pub format: report::Format,
-    /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once here.
-    pub hf_endpoint: String,
 }
 
 impl RespondConfig {
@@ -164,34 +145,45 @@ impl RespondConfig {
             (None, true) => NewTokenSource::Stdin,
             (None, false) => NewTokenSource::Prompt,
         };
+        let scope = Scope::from_args(args.scope);
         Ok(RespondConfig {
             globals: globals.clone(),
-            repo: resolve_repo_path(args.repo)?,
-            tokens: token_spec(args.token),
-            scope: Scope::from_args(args.scope),
-            yes: args.yes,
-            dry_run: args.dry_run,
-            revoke: args.revoke.map(|r| match r {
-                RevokeArg::Api => RevokeMethod::Api,
-                RevokeArg::Browser => RevokeMethod::Browser,
-                RevokeArg::Skip => RevokeMethod::Skip,
-            }),
-            new_token,
-            offline: args.offline,
-            report: args.report,
-            write_script: args.write_script,
-            literal: args.literal,
-            remove_env_files: args.remove_env_files,
-            binary: args.binary.map(|b| match b {
-                BinaryArg::Mask => BinaryMode::Mask,
-                BinaryArg::Strip => BinaryMode::Strip,
-            }),
-            replacement: args.replacement,
-            remote: args.remote,
-            update_key: args.update_key,
-            backup: args.backup,
+            request: Request {
+                repo: resolve_repo_path(args.repo)?,
+                tokens: token_spec(args.token),
+                scan: ScanOptions {
+                    threads: scope.threads,
+                    reachable_only: scope.reachable_only,
+                    progress: globals.progress,
+                    command: "respond",
+                    env_history: false,
+                },
+                settings: Settings {
+                    yes: args.yes,
+                    dry_run: args.dry_run,
+                    revoke: args.revoke.map(|r| match r {
+                        RevokeArg::Api => RevokeMethod::Api,
+                        RevokeArg::Browser => RevokeMethod::Browser,
+                        RevokeArg::Skip => RevokeMethod::Skip,
+                    }),
+                    new_token,
+                    offline: args.offline,
+                    report: args.report,
+                    write_script: args.write_script,
+                    literal: args.literal,
+                    remove_env_files: args.remove_env_files,
+                    binary: args.binary.map(|b| match b {
+                        BinaryArg::Mask => BinaryMode::Mask,
+                        BinaryArg::Strip => BinaryMode::Strip,
+                    }),
+                    replacement: args.replacement,
+                    remote: args.remote,
+                    update_key: args.update_key,
+                    backup: args.backup,
+                    hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
+                },
+            },
             format: args.format.into(),
-            hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
         })
     }
 }

@@ -13,7 +13,7 @@ pub fn run(config: RespondConfig) -> Result<ExitCode> {
     if config.format == Format::Sarif {
         anyhow::bail!("respond writes an incident record, not SARIF: use --format json, or `unleak audit --format sarif`");
     }
-    let interactive = TerminalPrompter::available() && !config.dry_run;
+    let interactive = TerminalPrompter::available() && !config.request.settings.dry_run;
     let mut prompter: Box<dyn Prompter> = if interactive {
         Box::new(TerminalPrompter)
     } else {
@@ -34,7 +34,7 @@ pub fn run(config: RespondConfig) -> Result<ExitCode> {
         stdin: &mut stdin,
         interactive,
     };
-    let outcome = playbook::respond(&config, &mut io)?;
+    let outcome = playbook::respond(&config.request, &mut io)?;
     narrative.flush()?;
     drop(narrative);
     if config.format == Format::Json {

@@ -8,19 +8,20 @@ pub mod hf_api;
 pub mod record;
 mod revoke;
 
-use crate::config::RespondConfig;
 use crate::model::Report;
 use crate::prompt::Prompter;
 use crate::providers;
 use crate::scan::{self, repo::Repo, ScanOptions};
 use crate::secret::Secret;
 use crate::tokens;
+use crate::tokens::TokenSpec;
 use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
 use github_api::GithubApi;
 use hf_api::{HfApi, TokenStatus, Unreachable};
 use record::{IncidentRecord, StepStatus};
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 /// How the old token gets revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,50 @@ pub enum RevokeMethod {
     Browser,
     /// Do not revoke now (the step stays open).
     Skip,
+}
+
+/// What `respond` was asked to do, in plain values (`config` resolves the flags into it).
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Where to open the repository from (discovery walks up from here).
+    pub repo: PathBuf,
+    pub tokens: TokenSpec,
+    /// How the exposure step scans (`command: "respond"`).
+    pub scan: ScanOptions,
+    pub settings: Settings,
+}
+
+/// The answers and outputs each step reads: what the flags said, nothing of clap.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Answer yes to every consent question.
+    pub yes: bool,
+    /// Walk the flow without prompts, writes or network writes.
+    pub dry_run: bool,
+    /// None: ask (with `--yes` or a dry run: the API).
+    pub revoke: Option<RevokeMethod>,
+    pub new_token: NewTokenSource,
+    /// Skip every network step.
+    pub offline: bool,
+    /// Where the incident record goes (Markdown, and JSON beside it).
+    pub report: Option<PathBuf>,
+    /// Where the unattended rewrite script goes.
+    pub write_script: Option<PathBuf>,
+    /// Rewrite with the exact token instead of a regex.
+    pub literal: bool,
+    pub remove_env_files: bool,
+    /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
+    pub binary: Option<filter_repo::BinaryMode>,
+    /// What replaces the token in files and messages.
+    pub replacement: String,
+    /// The remote whose history is rewritten.
+    pub remote: String,
+    /// The key that receives the new token; None: the leaked token's own key, else `HF_TOKEN`.
+    pub update_key: Option<String>,
+    /// Keep the previous .env as a private backup.
+    pub backup: bool,
+    /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once by `config`.
+    pub hf_endpoint: String,
 }
 
 /// Where the replacement token comes from.
@@ -61,11 +106,11 @@ pub struct Outcome {
 ///
 /// With `--report`, the record is written on every exit path: when a step fails (an API timeout, a
 /// refused write), what was done until then is written, with the error, before the error is returned.
-pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
+pub fn respond(request: &Request, io: &mut Io<'_>) -> Result<Outcome> {
     let mut partial = None;
-    let result = respond_recorded(config, io, &mut partial);
-    if let (Err(err), Some(mut record), Some(path)) = (&result, partial, &config.report) {
-        if !config.dry_run {
+    let result = respond_recorded(request, io, &mut partial);
+    if let (Err(err), Some(mut record), Some(path)) = (&result, partial, &request.settings.report) {
+        if !request.settings.dry_run {
             let why = crate::sanitize::for_record(&format!("{err:#}"));
             record.event(now_rfc3339(), format!("stopped by an error: {why}"));
             record.step("stopped", StepStatus::Failed(why), vec![]);
@@ -88,12 +133,12 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
 
 /// The playbook; `partial` holds the record as it grows, so [`respond`] can write it if a step fails.
 fn respond_recorded(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     partial: &mut Option<IncidentRecord>,
 ) -> Result<Outcome> {
-    let repo = Repo::open(&config.repo)?;
-    preflight(config, io)?;
+    let repo = Repo::open(&request.repo)?;
+    preflight(request, io)?;
     let now = now_rfc3339();
     let repo_path = repo
         .workdir
@@ -103,16 +148,16 @@ fn respond_recorded(
         .collect::<std::path::PathBuf>()
         .display()
         .to_string();
-    let record = partial.insert(IncidentRecord::new(repo_path, config.dry_run));
+    let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
     // 1. Identify.
     heading(io, 1, "Identify the leaked token")?;
     let collected = tokens::collect(
-        &config.tokens,
+        &request.tokens,
         repo.workdir.as_deref(),
         io.stdin,
         io.prompter,
-        io.interactive && !config.dry_run,
+        io.interactive && !request.settings.dry_run,
     )?;
     for warning in &collected.warnings {
         writeln!(io.out, "  warning: {warning}")?;
@@ -131,13 +176,7 @@ fn respond_recorded(
 
     // 2. Exposure.
     heading(io, 2, "Exposure: where it is in history")?;
-    let options = ScanOptions {
-        threads: config.scope.threads,
-        reachable_only: config.scope.reachable_only,
-        progress: config.globals.progress,
-        command: "respond",
-        env_history: false,
-    };
+    let options = &request.scan;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
     let candidates: Vec<Vec<String>> = collected
         .secrets
@@ -145,7 +184,7 @@ fn respond_recorded(
         .map(filter_repo::regex_candidates)
         .collect();
     let (report, unique_patterns) =
-        scan::scan_for_rewrite(&repo, &collected.secrets, &options, &candidates)?;
+        scan::scan_for_rewrite(&repo, &collected.secrets, options, &candidates)?;
     record.event(now.clone(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
@@ -186,33 +225,33 @@ fn respond_recorded(
 
     // 3. Revoke.
     heading(io, 3, "Revoke the old token")?;
-    let api = if config.offline {
+    let api = if request.settings.offline {
         None
     } else {
-        Some(HfApi::new(&config.hf_endpoint)?)
+        Some(HfApi::new(&request.settings.hf_endpoint)?)
     };
     // GitHub's base is read only when a GitHub token needs it.
-    let github = if config.offline || !leaked.iter().any(GithubApi::revocable) {
+    let github = if request.settings.offline || !leaked.iter().any(GithubApi::revocable) {
         None
     } else {
         Some(GithubApi::from_env()?)
     };
     for secret in &leaked {
-        revoke(config, io, api.as_ref(), github.as_ref(), secret, record)?;
+        revoke(request, io, api.as_ref(), github.as_ref(), secret, record)?;
     }
 
     // 4. Re-create.
     heading(io, 4, "Create a new token (least privilege)")?;
-    let new_token = recreate(config, io, api.as_ref(), &leaked, record)?;
+    let new_token = recreate(request, io, api.as_ref(), &leaked, record)?;
 
     // 5. Update .env.
     heading(io, 5, "Update .env")?;
-    update_env(config, io, &repo, &leaked, new_token.as_ref(), record)?;
+    update_env(request, io, &repo, &leaked, new_token.as_ref(), record)?;
 
     // 6. Rewrite plan.
     heading(io, 6, "Rewrite history")?;
     rewrite_plan(
-        config,
+        request,
         io,
         &repo,
         &report,
@@ -224,13 +263,13 @@ fn respond_recorded(
     // 7. Record. First changed commits a rewrite already left here go in too.
     let common_dir = repo.git.commondir().to_path_buf();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
-    let offer = config.report.is_none() && can_offer(config, io);
-    if config.report.is_some() || offer {
+    let offer = request.settings.report.is_none() && can_offer(request, io);
+    if request.settings.report.is_some() || offer {
         heading(io, 7, "Incident record")?;
     }
     let offered = match offer {
         true => offer_file(
-            config,
+            request,
             io,
             &repo,
             "incident.md",
@@ -238,8 +277,8 @@ fn respond_recorded(
         )?,
         false => None,
     };
-    if let Some(path) = config.report.as_ref().or(offered.as_ref()) {
-        if config.dry_run {
+    if let Some(path) = request.settings.report.as_ref().or(offered.as_ref()) {
+        if request.settings.dry_run {
             writeln!(
                 io.out,
                 "  dry run: would write {} and {}.json",
@@ -256,7 +295,7 @@ fn respond_recorded(
             )?;
         }
     }
-    if !config.dry_run {
+    if !request.settings.dry_run {
         match record::remember(&common_dir, record) {
             Ok(path) => writeln!(
                 io.out,
@@ -303,20 +342,20 @@ fn respond_recorded(
 
 /// Whether a file the flags did not ask for may be offered: only to a person at a terminal, not in a
 /// dry run, and not under `--yes` (which answers the questions asked, and asks for no extra files).
-fn can_offer(config: &RespondConfig, io: &Io<'_>) -> bool {
-    io.interactive && !config.dry_run && !config.yes
+fn can_offer(request: &Request, io: &Io<'_>) -> bool {
+    io.interactive && !request.settings.dry_run && !request.settings.yes
 }
 
 /// Offers to write a file beside the repository (never inside it, where it could be committed), at a
 /// name that does not exist yet: `<repo>-<suffix>`, then `<repo>-2-<suffix>`, … Returns the accepted path.
 fn offer_file(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     repo: &Repo,
     suffix: &str,
     question: &str,
 ) -> Result<Option<std::path::PathBuf>> {
-    if !can_offer(config, io) {
+    if !can_offer(request, io) {
         return Ok(None);
     }
     let root = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
@@ -347,27 +386,29 @@ fn offer_file(
 }
 
 /// Without a terminal, every question needs a flag: find out before anything changes.
-fn preflight(config: &RespondConfig, io: &Io<'_>) -> Result<()> {
+fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
     // A named variable that holds nothing is a missing answer too, found before the revoke step acts.
-    if let NewTokenSource::Env(name) = &config.new_token {
-        if !config.dry_run && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty()) {
+    if let NewTokenSource::Env(name) = &request.settings.new_token {
+        if !request.settings.dry_run
+            && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty())
+        {
             bail!("--new-token-env: {name} is not set (or empty). Nothing was changed.");
         }
     }
-    if io.interactive || config.dry_run {
+    if io.interactive || request.settings.dry_run {
         return Ok(());
     }
     let mut missing = Vec::new();
-    if config.revoke.is_none() && !config.yes {
+    if request.settings.revoke.is_none() && !request.settings.yes {
         missing.push("--revoke api|browser|skip (or --yes)");
     }
-    if config.new_token == NewTokenSource::Prompt {
+    if request.settings.new_token == NewTokenSource::Prompt {
         missing.push("--new-token-env NAME or --new-token-stdin");
     }
-    if !config.yes {
+    if !request.settings.yes {
         missing.push("--yes (to consent to writing .env)");
     }
-    if config.new_token == NewTokenSource::Stdin && config.tokens.stdin {
+    if request.settings.new_token == NewTokenSource::Stdin && request.tokens.stdin {
         bail!(
             "--token-stdin and --new-token-stdin cannot both read stdin; use --new-token-env NAME"
         );
@@ -430,7 +471,7 @@ fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
 }
 
 fn revoke(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     api: Option<&HfApi>,
     github: Option<&GithubApi>,
@@ -453,12 +494,12 @@ fn revoke(
     };
     let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
     if GithubApi::revocable(secret) {
-        return revoke::github(config, io, github, secret, settings, record);
+        return revoke::github(request, io, github, secret, settings, record);
     }
     if provider.id != providers::HUGGING_FACE.id {
-        return revoke::by_hand(config, io, provider, pattern, secret, record);
+        return revoke::by_hand(request, io, provider, pattern, secret, record);
     }
-    let settings = &hf_api::page_on_endpoint(settings, &config.hf_endpoint);
+    let settings = &hf_api::page_on_endpoint(settings, &request.settings.hf_endpoint);
     let Some(api) = api else {
         writeln!(
             io.out,
@@ -474,7 +515,7 @@ fn revoke(
     // Is it live at all?
     let live = match api.whoami(secret) {
         Ok(status) => status,
-        Err(err) => return revoke_by_hand(config, io, err, secret, settings, &step, record),
+        Err(err) => return revoke_by_hand(request, io, err, secret, settings, &step, record),
     };
     match live {
         TokenStatus::Invalid | TokenStatus::Denied => {
@@ -492,7 +533,7 @@ fn revoke(
                 StepStatus::NotNeeded("already revoked".into()),
                 vec![],
             );
-            return revoke::offer_allowlist(config, io, secret, record);
+            return revoke::offer_allowlist(request, io, secret, record);
         }
         TokenStatus::RateLimited => {
             writeln!(
@@ -522,9 +563,9 @@ fn revoke(
             )?;
         }
     }
-    let method = match config.revoke {
+    let method = match request.settings.revoke {
         Some(method) => method,
-        None if config.yes || config.dry_run => RevokeMethod::Api,
+        None if request.settings.yes || request.settings.dry_run => RevokeMethod::Api,
         None => {
             let choices = [
                 "Revoke now with the no-login revoke API (recommended)",
@@ -556,7 +597,7 @@ fn revoke(
             );
             return Ok(());
         }
-        RevokeMethod::Api if config.dry_run => {
+        RevokeMethod::Api if request.settings.dry_run => {
             writeln!(
                 io.out,
                 "  dry run: would POST {}/api/credentials/revoke, then confirm with whoami.",
@@ -573,7 +614,7 @@ fn revoke(
             let status = match api.revoke(&[secret]) {
                 Ok(status) => status,
                 Err(err) => {
-                    return revoke_by_hand(config, io, err, secret, settings, &step, record)
+                    return revoke_by_hand(request, io, err, secret, settings, &step, record)
                 }
             };
             if status == 202 {
@@ -586,7 +627,7 @@ fn revoke(
                 );
             }
         }
-        RevokeMethod::Browser if config.dry_run => {
+        RevokeMethod::Browser if request.settings.dry_run => {
             writeln!(io.out, "  dry run: would open {settings} and wait.")?;
             record.step(
                 &step,
@@ -598,7 +639,7 @@ fn revoke(
         RevokeMethod::Browser => {
             writeln!(io.out, "  Open {settings}, find the token ending in the characters shown above, Manage > Delete.")?;
             open_browser(settings);
-            if !config.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
+            if !request.settings.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
                 record.step(&step, StepStatus::Skipped("not deleted yet".into()), vec![]);
                 return Ok(());
             }
@@ -615,7 +656,7 @@ fn revoke(
     };
     let status = match confirm() {
         Ok(status) => status,
-        Err(err) => return revoke_by_hand(config, io, err, secret, settings, &step, record),
+        Err(err) => return revoke_by_hand(request, io, err, secret, settings, &step, record),
     };
     match status {
         TokenStatus::Invalid | TokenStatus::Denied => {
@@ -628,7 +669,7 @@ fn revoke(
                 format!("revocation of {} confirmed", secret.redacted()),
             );
             record.step(&step, StepStatus::Done, vec![]);
-            revoke::offer_allowlist(config, io, secret, record)?;
+            revoke::offer_allowlist(request, io, secret, record)?;
         }
         TokenStatus::RateLimited => {
             writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
@@ -657,7 +698,7 @@ fn revoke(
 /// The API could not be reached (or answered nonsense): say so in one line, then the browser path, so
 /// the user is never stranded; the step stays open (nothing was confirmed). Any other error stops the run.
 fn revoke_by_hand(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     err: anyhow::Error,
     secret: &Secret,
@@ -678,7 +719,7 @@ fn revoke_by_hand(
         io.out,
         "  Then check it is dead: `unleak audit --verify` calls it dead once whoami answers 401."
     )?;
-    if config.dry_run {
+    if request.settings.dry_run {
         record.step(
             step,
             StepStatus::WouldDo(format!("API unreachable: revoke by hand at {settings}")),
@@ -749,7 +790,7 @@ fn open_browser(url: &str) {
 }
 
 fn recreate(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     api: Option<&HfApi>,
     leaked: &[Secret],
@@ -766,11 +807,11 @@ scripts only download. Avoid write tokens."
         writeln!(
             io.out,
             "  Create it at {}",
-            hf_api::page_on_endpoint(url, &config.hf_endpoint)
+            hf_api::page_on_endpoint(url, &request.settings.hf_endpoint)
         )?;
     }
-    let new = match &config.new_token {
-        _ if config.dry_run => {
+    let new = match &request.settings.new_token {
+        _ if request.settings.dry_run => {
             writeln!(io.out, "  dry run: would read the new token and check it.")?;
             record.step(
                 "re-create",
@@ -944,7 +985,7 @@ fn check_new_token(
 }
 
 fn update_env(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     repo: &Repo,
     leaked: &[Secret],
@@ -953,7 +994,7 @@ fn update_env(
 ) -> Result<()> {
     const STEP: &str = "update .env";
     let Some(path) =
-        tokens::default_env_path(config.tokens.env_file.as_deref(), repo.workdir.as_deref())
+        tokens::default_env_path(request.tokens.env_file.as_deref(), repo.workdir.as_deref())
     else {
         writeln!(
             io.out,
@@ -967,7 +1008,7 @@ fn update_env(
         return Ok(());
     };
     // The key that held the leaked token, when it came from this file; else the provider's usual one.
-    let key = config.update_key.clone().unwrap_or_else(|| {
+    let key = request.settings.update_key.clone().unwrap_or_else(|| {
         leaked
             .iter()
             .find_map(|s| {
@@ -1000,7 +1041,7 @@ fn update_env(
         writeln!(
             io.out,
             "  {}: would {what}",
-            if config.dry_run {
+            if request.settings.dry_run {
                 "dry run"
             } else {
                 "no new token"
@@ -1009,7 +1050,7 @@ fn update_env(
         for action in &hygiene.actions {
             writeln!(io.out, "  {}", action.describe(false))?;
         }
-        let status = if config.dry_run {
+        let status = if request.settings.dry_run {
             StepStatus::WouldDo(what)
         } else {
             StepStatus::Skipped("no new token".into())
@@ -1017,7 +1058,7 @@ fn update_env(
         record.step(STEP, status, notes);
         return Ok(());
     };
-    if !config.yes
+    if !request.settings.yes
         && !io.prompter.confirm(
             &format!("Write the new token to {shown} ({key})?"),
             true,
@@ -1034,7 +1075,7 @@ fn update_env(
         return Ok(());
     }
     let bytes = zeroize::Zeroizing::new(edited.to_bytes());
-    let outcome = dotenv::write_private(&path, &bytes, config.backup)?;
+    let outcome = dotenv::write_private(&path, &bytes, request.settings.backup)?;
     record.replaced_by.push(new_token.fingerprint());
     writeln!(
         io.out,
@@ -1068,7 +1109,7 @@ fn update_env(
     }
     for action in &hygiene.actions {
         let consent = !action.needs_consent()
-            || config.yes
+            || request.settings.yes
             || io
                 .prompter
                 .confirm(&consent_question(action), true, "--yes")?;
@@ -1103,7 +1144,7 @@ fn consent_question(action: &hygiene::Action) -> String {
 }
 
 fn rewrite_plan(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     repo: &Repo,
     report: &Report,
@@ -1135,34 +1176,34 @@ fn rewrite_plan(
     }
     let remote_url = repo
         .git
-        .find_remote(&config.remote)
+        .find_remote(&request.settings.remote)
         .ok()
         .and_then(|r| r.url().map(str::to_string));
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
-    let threads = config.scope.threads;
+    let threads = request.scan.threads;
     let unique = |secret: &Secret, pattern: &str| {
         unique_patterns.get(pattern).unwrap_or_else(|| {
             scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
         })
     };
     let binary_blobs = binary_blobs(repo, report);
-    let binary = choose_binary_mode(config, io, report, &binary_blobs)?;
+    let binary = choose_binary_mode(request, io, report, &binary_blobs)?;
     let unleak = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .unwrap_or_else(|_| std::path::PathBuf::from("unleak"));
     let input = filter_repo::RewriteInput {
         secrets: leaked,
         report,
-        remote_name: &config.remote,
+        remote_name: &request.settings.remote,
         remote_url: remote_url.as_deref(),
         repo_path: &repo_path,
-        literal: config.literal,
-        remove_env_files: config.remove_env_files,
+        literal: request.settings.literal,
+        remove_env_files: request.settings.remove_env_files,
         filter_repo: filter_repo::detect_filter_repo(),
         regex_is_unique: &unique,
         binary_blobs: &binary_blobs,
         binary,
-        replacement: &config.replacement,
+        replacement: &request.settings.replacement,
         unleak: &unleak,
     };
     let plan = filter_repo::plan(&input);
@@ -1175,17 +1216,17 @@ fn rewrite_plan(
         record.step(STEP, StepStatus::Failed(blocked.clone()), vec![]);
         return Ok(());
     }
-    let offered = match &config.write_script {
+    let offered = match &request.settings.write_script {
         Some(_) => None,
         None => offer_file(
-            config,
+            request,
             io,
             repo,
             "rewrite.sh",
             "Write this plan as a script (mode 0700) to",
         )?,
     };
-    let Some(path) = config.write_script.as_ref().or(offered.as_ref()) else {
+    let Some(path) = request.settings.write_script.as_ref().or(offered.as_ref()) else {
         record.step(
             STEP,
             StepStatus::Skipped(
@@ -1195,7 +1236,7 @@ fn rewrite_plan(
         );
         return Ok(());
     };
-    if config.dry_run {
+    if request.settings.dry_run {
         writeln!(
             io.out,
             "  dry run: would write the script to {}",
@@ -1208,7 +1249,7 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let notes = commit_respond_changes(config, io, &repo_path)?;
+    let notes = commit_respond_changes(request, io, &repo_path)?;
     plan.write_script(path)?;
     writeln!(
         io.out,
@@ -1222,7 +1263,7 @@ fn rewrite_plan(
         "script written to {}; run it, then `{} --remote {}` (checks the OLD token)",
         path.display(),
         record::verify_command(&leaked.iter().map(Secret::fingerprint).collect::<Vec<_>>()),
-        config.remote
+        request.settings.remote
     ));
     record.step(STEP, StepStatus::Done, notes);
     Ok(())
@@ -1255,17 +1296,17 @@ pub fn binary_blobs(repo: &Repo, report: &Report) -> std::collections::BTreeSet<
 
 /// `--binary`, or the question (each binary file and what each choice does to it), or mask.
 fn choose_binary_mode(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     report: &Report,
     binary_blobs: &std::collections::BTreeSet<String>,
 ) -> Result<filter_repo::BinaryMode> {
     use filter_repo::BinaryMode;
     let files = filter_repo::binary_files(report, binary_blobs);
-    if let Some(mode) = config.binary {
+    if let Some(mode) = request.settings.binary {
         return Ok(mode);
     }
-    if files.is_empty() || !io.interactive || config.yes || config.dry_run {
+    if files.is_empty() || !io.interactive || request.settings.yes || request.settings.dry_run {
         return Ok(BinaryMode::default());
     }
     writeln!(
@@ -1297,7 +1338,7 @@ fn choose_binary_mode(
 /// tree), and step 5 leaves some: `.env` removed from the index, `.gitignore` edited. With consent they
 /// are committed now, so the script runs as written; anything else is the user's to commit or stash.
 fn commit_respond_changes(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     workdir: &std::path::Path,
 ) -> Result<Vec<String>> {
@@ -1348,7 +1389,7 @@ fn commit_respond_changes(
         "Commit what this run changed ({}) so the rewrite script can run?",
         what.join(", ")
     );
-    if !config.yes && !io.prompter.confirm(&question, true, "--yes")? {
+    if !request.settings.yes && !io.prompter.confirm(&question, true, "--yes")? {
         writeln!(io.out, "{refuse}")?;
         return Ok(vec![
             "declined: commit the untracking before running the script".into(),

@@ -5,8 +5,7 @@
 
 use super::github_api::{GithubApi, RevokeAnswer};
 use super::record::{IncidentRecord, StepStatus};
-use super::{now_rfc3339, open_browser, Io, RevokeMethod};
-use crate::config::RespondConfig;
+use super::{now_rfc3339, open_browser, Io, Request, RevokeMethod};
 use crate::liveness::{Checker, Liveness, Unknown};
 use crate::providers::{Pattern, Provider};
 use crate::secret::Secret;
@@ -16,7 +15,7 @@ use std::path::Path;
 
 /// Revokes a GitHub token through the public endpoint, or explains how by hand.
 pub(super) fn github(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     api: Option<&GithubApi>,
     secret: &Secret,
@@ -52,7 +51,7 @@ pub(super) fn github(
                 StepStatus::NotNeeded("already revoked".into()),
                 vec![],
             );
-            return offer_allowlist(config, io, secret, record);
+            return offer_allowlist(request, io, secret, record);
         }
         Liveness::Live { owner, .. } => writeln!(
             io.out,
@@ -66,7 +65,7 @@ pub(super) fn github(
         )?,
     }
     let method = choose(
-        config,
+        request,
         io,
         "Revoke now with GitHub's public revoke endpoint (recommended; the owner is notified)",
     )?;
@@ -83,7 +82,7 @@ pub(super) fn github(
             );
             return Ok(());
         }
-        RevokeMethod::Api if config.dry_run => {
+        RevokeMethod::Api if request.settings.dry_run => {
             writeln!(
                 io.out,
                 "  dry run: would POST {}/credentials/revoke (unauthenticated), then confirm with GET /user (401).",
@@ -124,7 +123,7 @@ pub(super) fn github(
                 return Ok(());
             }
         }
-        RevokeMethod::Browser if config.dry_run => {
+        RevokeMethod::Browser if request.settings.dry_run => {
             writeln!(io.out, "  dry run: would open {settings} and wait.")?;
             record.step(
                 &step,
@@ -139,7 +138,7 @@ pub(super) fn github(
                 "  Open {settings}, find the token ending in the characters shown above, and delete it."
             )?;
             open_browser(settings);
-            if !config.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
+            if !request.settings.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
                 record.step(&step, StepStatus::Skipped("not deleted yet".into()), vec![]);
                 return Ok(());
             }
@@ -159,7 +158,7 @@ pub(super) fn github(
                 format!("revocation of {} confirmed", secret.redacted()),
             );
             record.step(&step, StepStatus::Done, vec![]);
-            offer_allowlist(config, io, secret, record)?;
+            offer_allowlist(request, io, secret, record)?;
         }
         Liveness::Live { detail, .. } => {
             writeln!(
@@ -191,7 +190,7 @@ pub(super) fn github(
 /// Any other issuer: where to revoke it and what to check, and whether it still works when the issuer
 /// documents a read-only check.
 pub(super) fn by_hand(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     provider: &Provider,
     pattern: &Pattern,
@@ -200,7 +199,7 @@ pub(super) fn by_hand(
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
     let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
-    let checker = Checker::new(config.offline);
+    let checker = Checker::new(request.settings.offline);
     let liveness = checker.check(secret)?;
     match &liveness {
         Liveness::Dead { detail } => {
@@ -219,7 +218,7 @@ pub(super) fn by_hand(
                 StepStatus::NotNeeded("already revoked".into()),
                 vec![],
             );
-            return offer_allowlist(config, io, secret, record);
+            return offer_allowlist(request, io, secret, record);
         }
         Liveness::Live { owner, detail } => writeln!(
             io.out,
@@ -268,10 +267,10 @@ pub(super) fn by_hand(
 }
 
 /// How to revoke: the flag, `--yes`/dry run (the API), or a question.
-fn choose(config: &RespondConfig, io: &mut Io<'_>, api_choice: &str) -> Result<RevokeMethod> {
-    Ok(match config.revoke {
+fn choose(request: &Request, io: &mut Io<'_>, api_choice: &str) -> Result<RevokeMethod> {
+    Ok(match request.settings.revoke {
         Some(method) => method,
-        None if config.yes || config.dry_run => RevokeMethod::Api,
+        None if request.settings.yes || request.settings.dry_run => RevokeMethod::Api,
         None => {
             let choices = [
                 api_choice,
@@ -295,12 +294,12 @@ fn choose(config: &RespondConfig, io: &mut Io<'_>, api_choice: &str) -> Result<R
 /// A dead token is no longer a live credential: offer to accept its findings in `.unleak.toml` by
 /// fingerprint, with reason "revoked <date>", so later audits stop failing on it (`--yes` accepts).
 pub(super) fn offer_allowlist(
-    config: &RespondConfig,
+    request: &Request,
     io: &mut Io<'_>,
     secret: &Secret,
     record: &mut IncidentRecord,
 ) -> Result<()> {
-    let Some(workdir) = crate::scan::repo::Repo::open(&config.repo)?.workdir else {
+    let Some(workdir) = crate::scan::repo::Repo::open(&request.repo)?.workdir else {
         return Ok(());
     };
     let path = workdir.join(".unleak.toml");
@@ -324,7 +323,7 @@ pub(super) fn offer_allowlist(
     }
     let entry =
         format!("\n[[allow]]\nfingerprint = \"{fingerprint}\"\nreason = \"revoked {date}\"\n");
-    if config.dry_run {
+    if request.settings.dry_run {
         writeln!(
             io.out,
             "  dry run: would offer to add {fingerprint} to {} (reason \"revoked {date}\").",
@@ -336,7 +335,7 @@ pub(super) fn offer_allowlist(
         "Add {fingerprint} to {} as \"revoked {date}\", so audits stop failing on it?",
         path.display()
     );
-    let consent = if config.yes {
+    let consent = if request.settings.yes {
         true
     } else if io.interactive {
         io.prompter.confirm(&question, true, "--yes")?

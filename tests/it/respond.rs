@@ -116,35 +116,33 @@ fn scripted_prompts_drive_the_whole_flow() {
     stub.add_live(&new, "fineGrained");
     let repo = leaked_repo(&old);
     let script = repo.dir.path().join("rewrite.sh");
-    let config = unleak::config::RespondConfig {
-        globals: unleak::config::Globals {
-            quiet: true,
-            color: false,
-            progress: false,
-        },
+    let request = playbook::Request {
         repo: repo.path.clone(),
         tokens: Default::default(),
-        scope: unleak::config::Scope {
-            reachable_only: false,
+        scan: unleak::scan::ScanOptions {
             threads: 2,
-            allow_incomplete: false,
+            reachable_only: false,
+            progress: false,
+            command: "respond",
+            env_history: false,
         },
-        yes: false,
-        dry_run: false,
-        revoke: None,
-        new_token: NewTokenSource::Prompt,
-        offline: false,
-        report: None,
-        write_script: Some(script.clone()),
-        literal: false,
-        remove_env_files: false,
-        binary: None,
-        replacement: unleak::filter_repo::REPLACEMENT.into(),
-        remote: "origin".into(),
-        update_key: None,
-        backup: false,
-        format: unleak::report::Format::Human,
-        hf_endpoint: stub.endpoint.clone(),
+        settings: playbook::Settings {
+            yes: false,
+            dry_run: false,
+            revoke: None,
+            new_token: NewTokenSource::Prompt,
+            offline: false,
+            report: None,
+            write_script: Some(script.clone()),
+            literal: false,
+            remove_env_files: false,
+            binary: None,
+            replacement: unleak::filter_repo::REPLACEMENT.into(),
+            remote: "origin".into(),
+            update_key: None,
+            backup: false,
+            hf_endpoint: stub.endpoint.clone(),
+        },
     };
     let mut prompter = ScriptedPrompter::new([
         Answer::Choice(0),
@@ -162,7 +160,7 @@ fn scripted_prompts_drive_the_whole_flow() {
             stdin: &mut stdin,
             interactive: true,
         };
-        playbook::respond(&config, &mut io).unwrap()
+        playbook::respond(&request, &mut io).unwrap()
     };
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains(&old) && !text.contains(&new), "{text}");

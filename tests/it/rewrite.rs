@@ -717,36 +717,34 @@ fn respond_asks_about_binary_files() {
     repo.commit_file("model.bin", model_bytes(&old), "Add model");
     repo.write(".env", format!("HF_TOKEN={old}\n"));
     let script = repo.dir.path().join("rewrite.sh");
-    let config = unleak::config::RespondConfig {
-        globals: unleak::config::Globals {
-            quiet: true,
-            color: false,
-            progress: false,
-        },
+    let request = playbook::Request {
         repo: repo.path.clone(),
         tokens: Default::default(),
-        scope: unleak::config::Scope {
-            reachable_only: false,
+        scan: unleak::scan::ScanOptions {
             threads: 2,
-            allow_incomplete: false,
+            reachable_only: false,
+            progress: false,
+            command: "respond",
+            env_history: false,
         },
-        yes: false,
-        dry_run: false,
-        revoke: None,
-        new_token: NewTokenSource::Prompt,
-        offline: true,
-        report: None,
-        write_script: Some(script.clone()),
-        literal: false,
-        remove_env_files: false,
-        binary: None,
-        replacement: filter_repo::REPLACEMENT.into(),
-        remote: "origin".into(),
-        update_key: None,
-        backup: false,
-        format: unleak::report::Format::Human,
-        // --offline: never contacted.
-        hf_endpoint: "http://127.0.0.1:9".into(),
+        settings: playbook::Settings {
+            yes: false,
+            dry_run: false,
+            revoke: None,
+            new_token: NewTokenSource::Prompt,
+            offline: true,
+            report: None,
+            write_script: Some(script.clone()),
+            literal: false,
+            remove_env_files: false,
+            binary: None,
+            replacement: filter_repo::REPLACEMENT.into(),
+            remote: "origin".into(),
+            update_key: None,
+            backup: false,
+            // --offline: never contacted.
+            hf_endpoint: "http://127.0.0.1:9".into(),
+        },
     };
     // The last answer declines the incident record respond offers (no --report was given).
     let mut prompter = ScriptedPrompter::new([
@@ -763,7 +761,7 @@ fn respond_asks_about_binary_files() {
         stdin: &mut stdin,
         interactive: true,
     };
-    playbook::respond(&config, &mut io).unwrap();
+    playbook::respond(&request, &mut io).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains(&old) && !text.contains(&new), "{text}");
     assert_eq!(
