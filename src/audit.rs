@@ -7,7 +7,7 @@ use crate::model::{
 };
 use crate::scan::repo::Repo;
 use crate::secret::Secret;
-use crate::{dotenv, hygiene, providers};
+use crate::{dotenv, hygiene, matching, providers};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -524,20 +524,8 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
         .collect()
 }
 
-/// The marker that accepts a token on its own line (`token = "..."  # unleak:allow`), like gitleaks'
-/// `gitleaks:allow`: for test fixtures and documented examples, reviewed where they sit.
-pub const INLINE_ALLOW: &[u8] = b"unleak:allow";
-
-/// Whether the line holding `offset` carries [`INLINE_ALLOW`].
-pub fn line_allows(bytes: &[u8], offset: usize) -> bool {
-    let offset = offset.min(bytes.len());
-    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
-    memchr::memmem::find(&bytes[start..end], INLINE_ALLOW).is_some()
-}
-
-/// Drops blob findings whose every line carries [`INLINE_ALLOW`]; returns how many. Reads only the blobs
-/// of findings.
+/// Drops blob findings whose every line carries [`matching::INLINE_ALLOW`]; returns how many. Reads
+/// only the blobs of findings.
 pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
     let before = report.findings.len();
     report.findings.retain(|f| {
@@ -559,7 +547,7 @@ pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
         !lines.iter().all(|&n| {
             starts
                 .get(n.saturating_sub(1) as usize)
-                .is_some_and(|&at| line_allows(content, at))
+                .is_some_and(|&at| matching::line_allows(content, at))
         })
     });
     before - report.findings.len()

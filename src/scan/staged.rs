@@ -180,7 +180,7 @@ impl Search<'_> {
         let text = lines && !bytes[..bytes.len().min(8000)].contains(&0);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
         // `unleak:allow` on the line accepts what is on it (text only).
-        let allowed = |offset: usize| text && crate::audit::line_allows(bytes, offset);
+        let allowed = |offset: usize| text && crate::matching::line_allows(bytes, offset);
         let mut out = Vec::new();
         let mut hits = Vec::new();
         self.matcher.find_all(bytes, &mut hits);
