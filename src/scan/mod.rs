@@ -272,7 +272,8 @@ fn scan_inner(
         .filter(|h| h.kind == ObjectType::Tree)
         .map(|h| h.oid)
         .collect();
-    let mut walker = TreeWalker::new(repo, &matcher, &blob_hits, &name_trees);
+    let secret_of = |needle: u32| matcher.needle(needle).secret;
+    let mut walker = TreeWalker::new(repo, &matcher, &secret_of, &blob_hits, &name_trees);
     let mut env_files = Vec::new();
     if walker.has_targets() || options.env_history {
         let targets = |e: &provenance::EntryView<'_>| {

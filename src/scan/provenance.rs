@@ -9,7 +9,7 @@ use super::objects::ObjectList;
 use super::objects::{CommitRecord, ObjectHits, PassResult};
 use super::pack::{KindSet, ObjectKind};
 use super::repo::{Repo, Tip, TipKind};
-use crate::matching::exact::Matcher;
+use crate::matching::Detector;
 use git2::{ObjectType, Oid};
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -550,7 +550,10 @@ pub fn files_in_history(
 /// Walks trees with a memo so each tree is read once however many commits share it.
 pub struct TreeWalker<'a> {
     repo: &'a Repo,
-    matcher: &'a Matcher,
+    /// Finds the tokens in entry names.
+    names: &'a dyn Detector,
+    /// The secret (an index into the scan's secrets) a needle stands for.
+    secret_of: &'a dyn Fn(u32) -> usize,
     blob_hits: &'a IdMap<Oid, &'a ObjectHits>,
     /// Trees whose raw bytes matched: only their entry names need checking.
     name_trees: &'a IdSet<Oid>,
@@ -568,13 +571,15 @@ pub struct TreeWalker<'a> {
 impl<'a> TreeWalker<'a> {
     pub fn new(
         repo: &'a Repo,
-        matcher: &'a Matcher,
+        names: &'a dyn Detector,
+        secret_of: &'a dyn Fn(u32) -> usize,
         blob_hits: &'a IdMap<Oid, &'a ObjectHits>,
         name_trees: &'a IdSet<Oid>,
     ) -> Self {
         TreeWalker {
             repo,
-            matcher,
+            names,
+            secret_of,
             blob_hits,
             name_trees,
             memo: IdMap::default(),
@@ -635,7 +640,7 @@ impl<'a> TreeWalker<'a> {
         for (name, oid, kind) in entries {
             if check_names {
                 name_hits.clear();
-                self.matcher.find_all(&name, &mut name_hits);
+                self.names.find_all(&name, &mut name_hits);
                 for hit in &name_hits {
                     out.push(TreeHit {
                         path: name.clone(),
@@ -679,16 +684,11 @@ impl<'a> TreeWalker<'a> {
     /// The secrets a tree hit carries.
     pub fn secrets_of(&self, hit: &TreeHit) -> Vec<usize> {
         let mut secrets: Vec<usize> = match hit.name_needle {
-            Some(needle) => vec![self.matcher.needle(needle).secret],
+            Some(needle) => vec![(self.secret_of)(needle)],
             None => self
                 .blob_hits
                 .get(&hit.object)
-                .map(|h| {
-                    h.hits
-                        .iter()
-                        .map(|x| self.matcher.needle(x.needle).secret)
-                        .collect()
-                })
+                .map(|h| h.hits.iter().map(|x| (self.secret_of)(x.needle)).collect())
                 .unwrap_or_default(),
         };
         secrets.sort_unstable();
