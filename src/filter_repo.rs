@@ -1299,10 +1299,6 @@ impl RewritePlan {
 
     /// The bash script for the unattended run: `set -euo pipefail`, each step announced, no prompts.
     /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`RewritePlan::write_script`]).
-    pub fn render_script(&self) -> String {
-        self.script(None)
-    }
-
     fn script(&self, literal_file: Option<&Path>) -> String {
         let mut out = String::from(
             "#!/usr/bin/env bash\n# History rewrite planned by unleak: removes a leaked token from every commit, message and\n# ref, then cleans this clone. Runs unattended and stops at the first failing command.\nset -euo pipefail\n\n",
@@ -1589,7 +1585,7 @@ mod tests {
             replacement: case.replacement,
             unleak: Path::new("/opt/unleak/bin/unleak"),
         });
-        let all = format!("{}\n{}", plan.render_text(), plan.render_script());
+        let all = format!("{}\n{}", plan.render_text(), plan.script(None));
         assert!(!all.contains(&token()), "token in plan or script:\n{all}");
         (plan, all)
     }

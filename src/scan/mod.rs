@@ -441,7 +441,7 @@ fn scan_inner(
     });
 
     let live = live_state(repo, &matcher, secrets, &mut walker, &blob_hits);
-    let summaries = summarize(secrets, &findings, &live, &pass, &contained);
+    let summaries = summarize(secrets, &findings, &live, &pass);
     let commits = pass.commits.len() as u64;
     let report = Report {
         format_version: crate::model::FORMAT_VERSION,
@@ -1050,7 +1050,8 @@ fn remotes_of(refs: &[String], remotes: &[String]) -> Vec<String> {
     out
 }
 
-/// See [`FindingBuilder::scrub`].
+/// `text` with every occurrence of a searched token (in any form the matcher knows) replaced by that
+/// token's redaction: names and paths in the report can hold a token themselves.
 pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String {
     let mut hits = Vec::new();
     matcher.find_all(text.as_bytes(), &mut hits);
@@ -1186,14 +1187,12 @@ fn summarize(
     findings: &[Finding],
     live: &LiveState,
     pass: &PassResult,
-    contained: &idhash::IdMap<Oid, Containment>,
 ) -> Vec<SecretSummary> {
     let times: HashMap<String, i64> = pass
         .commits
         .iter()
         .map(|c| (c.oid.to_string(), c.commit_time))
         .collect();
-    let _ = contained;
     secrets
         .iter()
         .enumerate()

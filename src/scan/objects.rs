@@ -212,7 +212,6 @@ pub struct PassResult {
     pub blobs: u64,
     pub bytes: u64,
     pub lfs_pointers: u64,
-    pub largest_blob: u64,
     /// Packs that had to be read the slow way, and why.
     pub warnings: Vec<String>,
 }
@@ -674,7 +673,6 @@ fn read_one(
     match kind {
         ObjectType::Blob => {
             local.blobs += 1;
-            local.largest_blob = local.largest_blob.max(data.len() as u64);
             if data.starts_with(b"version https://git-lfs.github.com/spec/") {
                 local.lfs_pointers += 1;
             }
@@ -737,7 +735,6 @@ fn read_piece(
         local.objects += 1;
         local.blobs += 1;
         local.bytes += piece.total;
-        local.largest_blob = local.largest_blob.max(piece.total);
     }
     let hits = &mut scratch.hits;
     hits.clear();
@@ -816,7 +813,6 @@ pub fn merge(into: &mut PassResult, from: PassResult) {
     into.blobs += from.blobs;
     into.bytes += from.bytes;
     into.lfs_pointers += from.lfs_pointers;
-    into.largest_blob = into.largest_blob.max(from.largest_blob);
 }
 
 /// Parses the headers of a raw commit: tree, parents, committer time; returns where the message starts.
