@@ -2,8 +2,8 @@
 //! exit threshold, and a preview of what the playbook would do. The scan itself is the scan engine's
 //! (`scan::scan_with` with every provider pattern).
 
+use crate::git::Repo;
 use crate::report::{Finding, HygieneIssue, Report, SecretSummary, Severity, Warning};
-use crate::scan::repo::Repo;
 use crate::secret::Secret;
 use crate::{dotenv, hygiene, providers};
 use anyhow::{bail, Context, Result};
@@ -555,7 +555,7 @@ pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
         if f.location != crate::report::Location::Blob || f.line.is_none() {
             return true;
         }
-        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+        let Ok(oid) = crate::git::Oid::from_str(&f.object) else {
             return true;
         };
         let Ok(blob) = repo.git.find_blob(oid) else {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod dotenv;
 pub mod exit_codes;
 pub mod filter_repo;
+pub mod git;
 pub mod hygiene;
 pub mod liveness;
 pub mod playbook;

@@ -5,9 +5,10 @@ use crate::audit::{self, Allowlist};
 use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
+use crate::git::Repo;
 use crate::liveness::Checker;
 use crate::report::{self, Severity, Warning};
-use crate::scan::{self, patterns::PatternSet, repo::Repo, ScanOptions};
+use crate::scan::{self, patterns::PatternSet, ScanOptions};
 use crate::secret::Secret;
 use crate::{dotenv, providers, tokens};
 use anyhow::Result;
@@ -186,12 +187,12 @@ fn range_report(
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
     let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
-    let remote_tips: Vec<git2::Oid> = repo
+    let remote_tips: Vec<crate::git::Oid> = repo
         .git
         .references_glob("refs/remotes/*")
         .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
         .unwrap_or_default();
-    let pushed = |commit: git2::Oid| {
+    let pushed = |commit: crate::git::Oid| {
         remote_tips
             .iter()
             .any(|&tip| tip == commit || repo.git.graph_descendant_of(tip, commit).unwrap_or(false))

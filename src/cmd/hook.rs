@@ -5,10 +5,10 @@
 use crate::cli::{HookAction, HookArgs, HookKind};
 use crate::config::{resolve_repo_path, Globals};
 use crate::exit_codes::ExitCode;
+use crate::git::Repo;
 use crate::sanitize::for_terminal;
 use crate::scan::matcher::Encoding;
 use crate::scan::patterns::PatternSet;
-use crate::scan::repo::Repo;
 use crate::scan::staged::{self, StagedFinding};
 use crate::secret::Secret;
 use crate::{dotenv, tokens};
@@ -119,7 +119,7 @@ fn check_push(path: &Path) -> Result<ExitCode> {
             .filter(|v| !v.is_empty()),
     );
     if let (Some(from), Some(to)) = framework {
-        let oid = |rev: &str| -> Result<git2::Oid> {
+        let oid = |rev: &str| -> Result<crate::git::Oid> {
             Ok(repo
                 .git
                 .revparse_single(rev)
@@ -127,7 +127,7 @@ fn check_push(path: &Path) -> Result<ExitCode> {
                 .peel_to_commit()?
                 .id())
         };
-        updates.push((oid(&to)?, oid(&from).unwrap_or(git2::Oid::zero())));
+        updates.push((oid(&to)?, oid(&from).unwrap_or(crate::git::Oid::zero())));
     } else {
         let mut input = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
@@ -138,7 +138,7 @@ fn check_push(path: &Path) -> Result<ExitCode> {
                 bail!("unexpected pre-push line (want: local-ref local-oid remote-ref remote-oid): {}", for_terminal(line));
             };
             let parse = |hex: &str| {
-                git2::Oid::from_str(hex)
+                crate::git::Oid::from_str(hex)
                     .with_context(|| format!("not an object id: {}", for_terminal(hex)))
             };
             updates.push((parse(local)?, parse(remote)?));

@@ -4,13 +4,14 @@
 use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, Globals, Scope, TokenSpec};
 use crate::exit_codes::ExitCode;
+use crate::git::Oid;
+use crate::git::Repo;
 use crate::playbook::record;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::report::{self, Warning};
-use crate::scan::{self, matcher::Matcher, patterns::PatternSet, repo::Repo, verify, ScanOptions};
+use crate::scan::{self, matcher::Matcher, patterns::PatternSet, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{bail, Context, Result};
-use git2::Oid;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -303,7 +304,7 @@ fn fetch_mirror(local: &Repo, remote: &str, temp: &PrivateTempDir, mirror: &Path
         .url()
         .map(str::to_string)
         .with_context(|| format!("remote {remote} has no URL"))?;
-    let masked = crate::scan::repo::mask_url_credentials(&url);
+    let masked = crate::git::mask_url_credentials(&url);
     let shown = crate::sanitize::for_terminal(&masked);
     if let Some(transport) = refused_transport(&url) {
         bail!(

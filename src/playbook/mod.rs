@@ -9,10 +9,11 @@ pub mod record;
 mod revoke;
 
 use crate::config::RespondConfig;
+use crate::git::Repo;
 use crate::prompt::Prompter;
 use crate::providers;
 use crate::report::Report;
-use crate::scan::{self, repo::Repo, ScanOptions};
+use crate::scan::{self, ScanOptions};
 use crate::secret::Secret;
 use crate::tokens;
 use crate::{dotenv, filter_repo, hygiene};
@@ -961,7 +962,7 @@ pub fn binary_blobs(repo: &Repo, report: &Report) -> std::collections::BTreeSet<
         if out.contains(&f.object) {
             continue;
         }
-        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+        let Ok(oid) = crate::git::Oid::from_str(&f.object) else {
             continue;
         };
         if let Ok(blob) = repo.git.find_blob(oid) {

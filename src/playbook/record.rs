@@ -1,9 +1,9 @@
 //! The incident record: what happened, when, and what is left, for the ticket and the postmortem.
 //! It holds redactions and fingerprints only; `--report PATH` writes it as Markdown and `PATH.json`.
 
+use crate::git::Oid;
 use crate::report::{Finding, SecretSummary};
 use anyhow::{Context, Result};
-use git2::Oid;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -300,7 +300,7 @@ pub(super) fn offer_allowlist(
     secret: &Secret,
     record: &mut IncidentRecord,
 ) -> Result<()> {
-    let Some(workdir) = crate::scan::repo::Repo::open(&config.repo)?.workdir else {
+    let Some(workdir) = crate::git::Repo::open(&config.repo)?.workdir else {
         return Ok(());
     };
     let path = workdir.join(".unleak.toml");

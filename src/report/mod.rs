@@ -6,8 +6,8 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
+use crate::git::RemoteInfo;
 use crate::scan::matcher::Encoding;
-use crate::scan::repo::RemoteInfo;
 use serde::Serialize;
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).

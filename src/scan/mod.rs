@@ -4,13 +4,13 @@
 pub mod idhash;
 pub mod matcher;
 pub mod objects;
-pub mod pack;
 pub mod patterns;
 pub mod provenance;
-pub mod repo;
 pub mod staged;
 pub mod verify;
 
+use crate::git::Oid;
+use crate::git::{self, pack, Repo};
 use crate::report::{
     Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Severity, Stats, Tool,
     Warning,
@@ -18,12 +18,11 @@ use crate::report::{
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
-use git2::{ObjectType, Oid};
+use git2::ObjectType;
 use matcher::{Encoding, Matcher};
 use objects::{ObjectHits, PassResult};
 use patterns::PatternSet;
 use provenance::{Containment, TreeWalker};
-use repo::Repo;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
@@ -938,7 +937,7 @@ impl FindingBuilder<'_> {
         }
     }
 
-    fn tag_message(&mut self, hits: &ObjectHits, tips: &[repo::Tip], pass: &PassResult) {
+    fn tag_message(&mut self, hits: &ObjectHits, tips: &[git::Tip], pass: &PassResult) {
         let Ok(odb) = self.repo.git.odb() else { return };
         let Ok(object) = odb.read(hits.oid) else {
             return;

@@ -1,17 +1,18 @@
 //! The bulk pass: list every object in the object database (packed and loose, reachable or not, and in
 //! alternates), read each exactly once across worker threads, and search it.
 //!
-//! Packs are read by [`super::pack`], which inflates every entry once and resolves each delta from a
+//! Packs are read by [`crate::git::pack`], which inflates every entry once and resolves each delta from a
 //! base it still holds; loose objects by [`read_loose`], an inflater bounded by the size the header
 //! declares (libgit2's spins forever on a truncated loose object). libgit2 reads only a pack our reader
 //! refuses, because its pack reads serialize on internal locks and resolve delta chains again for every
 //! object.
 
 use super::matcher::{Hit, Matcher};
-use super::pack::{self, KindSet, ObjectKind, PackInput};
 use super::patterns::PatternSet;
+use crate::git::pack::{self, KindSet, ObjectKind, PackInput};
+use crate::git::Oid;
 use anyhow::{Context, Result};
-use git2::{ObjectType, Oid};
+use git2::ObjectType;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -695,7 +696,7 @@ fn read_one(
 
 /// Searches a few objects again with `matcher` (after audit found new values to search for).
 pub fn search_again(
-    repo: &super::repo::Repo,
+    repo: &crate::git::Repo,
     oids: &[Oid],
     matcher: &Matcher,
 ) -> Result<Vec<ObjectHits>> {

@@ -8,9 +8,10 @@ use super::idhash::{IdMap, IdSet};
 use super::matcher::Matcher;
 use super::objects::ObjectList;
 use super::objects::{CommitRecord, ObjectHits, PassResult};
-use super::pack::{KindSet, ObjectKind};
-use super::repo::{Repo, Tip, TipKind};
-use git2::{ObjectType, Oid};
+use crate::git::pack::{KindSet, ObjectKind};
+use crate::git::Oid;
+use crate::git::{Repo, Tip, TipKind};
+use git2::ObjectType;
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -443,7 +444,8 @@ impl MissingBlobs {
     /// Notes every blob entry of one tree that the database lacks.
     pub fn record(&self, missing: &mut IdSet<Oid>, oid: Oid, data: &[u8]) {
         for (mode, name, child) in tree_entries(data) {
-            if EntryView::new(&oid, mode, name, &child).is_blob() && !self.present.contains(&child) {
+            if EntryView::new(&oid, mode, name, &child).is_blob() && !self.present.contains(&child)
+            {
                 missing.insert(child);
             }
         }

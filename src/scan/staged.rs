@@ -4,12 +4,13 @@
 
 use super::matcher::{Encoding, Matcher};
 use super::patterns::{PatternHit, PatternSet};
-use super::repo::Repo;
+use crate::git::Oid;
+use crate::git::Repo;
 use crate::report::{Location, SecretRef};
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
-use git2::{Delta, DiffOptions, Index, Oid};
+use git2::{Delta, DiffOptions, Index};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

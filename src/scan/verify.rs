@@ -2,9 +2,9 @@
 //! holds them, and no file git keeps beside the object database (filter-repo's own directory, reflogs,
 //! `ORIG_HEAD`, `FETCH_HEAD`, packed refs…) still carries the token.
 
-use super::repo::Repo;
+use crate::git::Oid;
+use crate::git::Repo;
 use anyhow::{Context, Result};
-use git2::Oid;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use unleak::git::pack::{self, KindSet, ObjectKind, PackInput};
 use unleak::scan::objects;
-use unleak::scan::pack::{self, KindSet, ObjectKind, PackInput};
 
 type Objects = BTreeMap<String, (String, Vec<u8>)>;
 

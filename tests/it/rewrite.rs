@@ -96,7 +96,7 @@ fn build_plan_with(
     let report = scan_report(&repo.path, &secrets);
     assert!(report.found());
     let unique = unique_in(repo.path.join(".git"));
-    let opened = unleak::scan::repo::Repo::open(&repo.path).unwrap();
+    let opened = unleak::git::Repo::open(&repo.path).unwrap();
     let binary_blobs = unleak::playbook::binary_blobs(&opened, &report);
     let unleak_bin = PathBuf::from(env!("CARGO_BIN_EXE_unleak"));
     let plan = filter_repo::plan(&RewriteInput {

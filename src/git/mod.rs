@@ -1,8 +1,12 @@
-//! The git side of the scan, through git2: opening a repository, its refs, reflogs, stash entries,
-//! remotes, index and working tree. Kept in one module so the rest of unleak sees plain data.
+//! The one door into git: opening a repository, its refs, reflogs, stash entries, remotes, index and
+//! working tree, and (in [`pack`]) our own pack reader. Nothing outside this module names `git2`, so
+//! the rest of unleak sees plain data.
+
+pub mod pack;
 
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{ObjectType, Oid, Repository};
+pub use git2::Oid;
+use git2::{ObjectType, Repository};
 use std::path::{Path, PathBuf};
 
 /// An opened repository and what we learned about its shape.
