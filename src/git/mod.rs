@@ -2,11 +2,14 @@
 //! working tree, and (in [`pack`]) our own pack reader. Nothing outside this module names `git2`, so
 //! the rest of unleak sees plain data.
 
+pub mod format;
+pub mod odb;
 pub mod pack;
 
 use anyhow::{anyhow, bail, Context, Result};
 pub use git2::Oid;
 use git2::{ObjectType, Repository};
+use pack::ObjectKind;
 use std::path::{Path, PathBuf};
 
 /// An opened repository and what we learned about its shape.
@@ -302,6 +305,29 @@ impl Repo {
             }
         }
         None
+    }
+
+    /// One object's kind and content, read through libgit2 (for the few objects read again by id).
+    pub fn read_object(&self, oid: Oid) -> Option<(ObjectKind, Vec<u8>)> {
+        let odb = self.git.odb().ok()?;
+        let object = odb.read(oid).ok()?;
+        Some((odb::kind_of(object.kind())?, object.data().to_vec()))
+    }
+
+    /// The entries of a tree (name, id, kind), read through libgit2.
+    pub fn tree_entries(&self, oid: Oid) -> Option<Vec<(Vec<u8>, Oid, Option<ObjectKind>)>> {
+        let tree = self.git.find_tree(oid).ok()?;
+        let entries = tree
+            .iter()
+            .map(|e| {
+                (
+                    e.name_bytes().to_vec(),
+                    e.id(),
+                    e.kind().and_then(odb::kind_of),
+                )
+            })
+            .collect();
+        Some(entries)
     }
 }
 

@@ -6,9 +6,9 @@
 //! Damage stays local: an entry that cannot be decoded is reported with its reason, so are the deltas
 //! that need it, and every other object is still read.
 
+use super::Oid;
 use anyhow::{bail, Context, Result};
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::{ObjectType, Oid};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,12 +44,13 @@ impl ObjectKind {
         }
     }
 
-    pub fn to_git2(self) -> ObjectType {
+    /// Git's name for the kind (`commit`, `tree`, `blob`, `tag`), as in an object header.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ObjectKind::Commit => ObjectType::Commit,
-            ObjectKind::Tree => ObjectType::Tree,
-            ObjectKind::Blob => ObjectType::Blob,
-            ObjectKind::Tag => ObjectType::Tag,
+            ObjectKind::Commit => "commit",
+            ObjectKind::Tree => "tree",
+            ObjectKind::Blob => "blob",
+            ObjectKind::Tag => "tag",
         }
     }
 }

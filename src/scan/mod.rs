@@ -18,7 +18,6 @@ use crate::report::{
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
-use git2::ObjectType;
 use matcher::{Encoding, Matcher};
 use objects::{ObjectHits, PassResult};
 use patterns::PatternSet;
@@ -130,7 +129,7 @@ fn scan_inner(
     };
     let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| p.as_deref().unwrap_or(&[])).collect();
     let mut matcher = Matcher::with_probes(secrets, &probe_bytes);
-    let order = objects::enumerate(&repo.objects_dirs)?;
+    let order = git::odb::enumerate(&repo.objects_dirs)?;
     let enumerated = started.elapsed();
     let bar = progress_bar(options.progress, order.len() as u64);
     // Blobs, commits and tags first, trees second: by the time the trees are read, the blobs that
@@ -156,7 +155,7 @@ fn scan_inner(
     let mut target_blobs: Vec<Oid> = pass
         .hits
         .iter()
-        .filter(|h| h.kind == ObjectType::Blob)
+        .filter(|h| h.kind == pack::ObjectKind::Blob)
         .map(|h| h.oid)
         .chain(pass.pattern_values.iter().map(|p| p.oid))
         .collect();
@@ -254,13 +253,13 @@ fn scan_inner(
     let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
         .hits
         .iter()
-        .filter(|h| h.kind == ObjectType::Blob)
+        .filter(|h| h.kind == pack::ObjectKind::Blob)
         .map(|h| (h.oid, h))
         .collect();
     let name_trees: idhash::IdSet<Oid> = pass
         .hits
         .iter()
-        .filter(|h| h.kind == ObjectType::Tree)
+        .filter(|h| h.kind == pack::ObjectKind::Tree)
         .map(|h| h.oid)
         .collect();
     let mut walker = TreeWalker::new(repo, &matcher, &blob_hits, &name_trees);
@@ -358,7 +357,7 @@ fn scan_inner(
     targets.extend(
         pass.hits
             .iter()
-            .filter(|h| h.kind == ObjectType::Commit)
+            .filter(|h| h.kind == pack::ObjectKind::Commit)
             .map(|h| h.oid),
     );
     targets.sort();
@@ -390,11 +389,13 @@ fn scan_inner(
     }
     for hits in &pass.hits {
         match hits.kind {
-            ObjectType::Commit if reachable.as_ref().is_none_or(|r| r.contains(&hits.oid)) => {
+            pack::ObjectKind::Commit
+                if reachable.as_ref().is_none_or(|r| r.contains(&hits.oid)) =>
+            {
                 builder.commit_message(hits)
             }
-            ObjectType::Tag => builder.tag_message(hits, &tips, &pass),
-            ObjectType::Blob
+            pack::ObjectKind::Tag => builder.tag_message(hits, &tips, &pass),
+            pack::ObjectKind::Blob
                 if !walker.seen_blobs.contains(&hits.oid) && !options.reachable_only =>
             {
                 builder.orphan_blob(hits)
@@ -568,7 +569,7 @@ fn rewrite_uniqueness(
     let mut to_read: Vec<(Oid, Vec<usize>)> = Vec::new();
     for object in &mut pass.hits {
         let mut starts = Vec::new();
-        let checked = object.kind != ObjectType::Tree;
+        let checked = object.kind != pack::ObjectKind::Tree;
         object.hits.retain(|hit| {
             if matcher.probe_of(hit.needle).is_some() {
                 if checked {
@@ -621,7 +622,7 @@ fn rewrite_uniqueness(
 
 /// Trees and parent commits that commits name but the database lacks (counted without reading any
 /// tree). A shallow clone's missing parents are its boundary, reported as shallow instead.
-fn missing_named(pass: &PassResult, order: &objects::ObjectList, shallow: bool) -> (usize, usize) {
+fn missing_named(pass: &PassResult, order: &git::odb::ObjectList, shallow: bool) -> (usize, usize) {
     let present: idhash::IdSet<Oid> = order.ids().collect();
     let count = |ids: &mut dyn Iterator<Item = Oid>| {
         let mut missing: Vec<Oid> = ids.filter(|t| !present.contains(t)).collect();
@@ -1243,7 +1244,7 @@ pub fn pattern_matches_only(
 ) -> Result<bool> {
     let regex = regex::bytes::Regex::new(pattern)
         .with_context(|| format!("the rewrite pattern {pattern} does not compile"))?;
-    let order = objects::enumerate(&repo.objects_dirs)?;
+    let order = git::odb::enumerate(&repo.objects_dirs)?;
     let token = secret.expose().as_bytes();
     // filter-repo replaces text in blobs (--replace-text) and messages (--replace-message): trees are
     // never inflated for this check.
@@ -1252,7 +1253,7 @@ pub fn pattern_matches_only(
         pack::ObjectKind::Commit,
         pack::ObjectKind::Tag,
     ]);
-    let passed = objects::read_objects(
+    let passed = git::odb::read_objects(
         &repo.git_dir,
         &order,
         kinds,
@@ -1261,7 +1262,7 @@ pub fn pattern_matches_only(
         &|| true,
         &|unique: &mut bool, _oid, object| {
             let Ok((kind, data)) = object else { return };
-            if *unique && kind != ObjectType::Tree {
+            if *unique && kind != pack::ObjectKind::Tree {
                 *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
             }
         },

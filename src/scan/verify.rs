@@ -192,8 +192,8 @@ pub fn candidates_by_fingerprint(
     fingerprints: &[String],
     threads: usize,
 ) -> Result<Vec<crate::secret::Secret>> {
-    let order = super::objects::enumerate(&repo.objects_dirs)?;
-    let states = super::objects::for_each_object(
+    let order = crate::git::odb::enumerate(&repo.objects_dirs)?;
+    let states = crate::git::odb::for_each_object(
         &repo.git_dir,
         &order,
         threads,
