@@ -1241,6 +1241,11 @@ fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
     ]
 }
 
+/// Exported at the top of the rewrite script: no fsmonitor program, no pager, no `ext::`/`fd::`
+/// transports, whatever the repository's config says (hooks stay: a remote's own hooks are its
+/// owner's, and the user's are theirs).
+const SCRIPT_GIT_HARDENING: &str = "export GIT_PAGER=cat GIT_ALLOW_PROTOCOL=file:git:http:https:ssh\nexport GIT_CONFIG_COUNT=4 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0=false GIT_CONFIG_KEY_1=core.pager GIT_CONFIG_VALUE_1=cat GIT_CONFIG_KEY_2=protocol.ext.allow GIT_CONFIG_VALUE_2=never GIT_CONFIG_KEY_3=protocol.fd.allow GIT_CONFIG_VALUE_3=never\n\n";
+
 impl RewritePlan {
     /// The plan for people: steps in order, why each exists, the commands.
     pub fn render_text(&self) -> String {
@@ -1309,6 +1314,9 @@ impl RewritePlan {
         let mut out = String::from(
             "#!/usr/bin/env bash\n# History rewrite planned by unleak: removes a leaked token from every commit, message and\n# ref, then cleans this clone. Runs unattended and stops at the first failing command.\nset -euo pipefail\n\n",
         );
+        // The repository's own config must not pick programs for this run: every git below (and the ones
+        // git-filter-repo starts) gets these settings from the environment, above any config file.
+        out.push_str(SCRIPT_GIT_HARDENING);
         match (&self.replace_text, literal_file) {
             (ReplaceText::Literal(_), Some(file)) => {
                 let file = file.display().to_string();

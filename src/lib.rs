@@ -34,13 +34,18 @@ pub fn run_from_args(args: impl IntoIterator<Item = OsString>) -> std::process::
         Ok(cli) => cli,
         Err(err) => {
             // Help and version are not errors; everything else clap rejects is a usage error (2).
-            let code = if err.use_stderr() {
-                ExitCode::Error
-            } else {
-                ExitCode::Clean
-            };
-            let _ = err.print();
-            return code.into();
+            if !err.use_stderr() {
+                let _ = err.print();
+                return ExitCode::Clean.into();
+            }
+            // clap quotes the offending value back ("invalid value 'hf_…' for '--color'"): a token
+            // pasted into the wrong place must not reach the screen, so the message is scrubbed (and
+            // printed without clap's colors).
+            eprint!(
+                "{}",
+                sanitize::for_terminal_lines(&err.render().to_string())
+            );
+            return ExitCode::Error.into();
         }
     };
     match cmd::run(cli) {

@@ -40,8 +40,9 @@ impl Prompter for TerminalPrompter {
             prompt =
                 prompt.with_confirmation("Again, to confirm", "The two entries differ; try again");
         }
-        let value = prompt.interact()?;
-        Ok(Secret::new(value.trim().to_string(), "prompt"))
+        // dialoguer hands the typed value back as a plain String: wipe it once copied into the Secret.
+        let value = zeroize::Zeroizing::new(prompt.interact()?);
+        Ok(Secret::new(value.trim(), "prompt"))
     }
 
     fn confirm(&mut self, question: &str, default: bool, _flag: &str) -> Result<bool> {

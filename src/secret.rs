@@ -77,10 +77,25 @@ impl Secret {
         redact(self.expose())
     }
 
-    /// `sha256:<hex>` of the value: stable across runs and machines, so findings, baselines and incident
-    /// records can name a token without holding it.
+    /// How reports name the value without holding it.
+    ///
+    /// A value that is hard to guess (a provider token, or [`PUBLIC_FINGERPRINT_BITS`] of estimated
+    /// entropy) gets `sha256:<hex>`: stable across runs and machines, so findings, baselines, incident
+    /// records and `verify --fingerprint` can name it. A guessable value (a human password from `.env`)
+    /// gets `keyed:<hex>` instead, an HMAC-SHA256 under a key made for this run and never stored: an
+    /// unsalted hash of a password in a shared JSON or SARIF file could be cracked offline, this cannot.
+    /// It still names the value consistently within one report.
     pub fn fingerprint(&self) -> String {
-        fingerprint(self.expose().as_bytes())
+        if self.has_public_fingerprint() {
+            fingerprint(self.expose().as_bytes())
+        } else {
+            keyed_fingerprint(self.expose().as_bytes())
+        }
+    }
+
+    /// Whether [`Secret::fingerprint`] is the public, stable `sha256:` form.
+    pub fn has_public_fingerprint(&self) -> bool {
+        is_unguessable(self.expose())
     }
 }
 
@@ -100,6 +115,14 @@ impl PartialEq for Secret {
 }
 impl Eq for Secret {}
 
+/// The value of an environment variable that may hold a token, in memory that is wiped on drop (the
+/// plain `std::env::var` returns a `String` that is not). `None` when unset or not UTF-8.
+pub fn env_var(name: &str) -> Option<Zeroizing<String>> {
+    std::env::var_os(name)
+        .and_then(|value| value.into_string().ok())
+        .map(Zeroizing::new)
+}
+
 /// `sha256:<64 hex digits>` of the bytes.
 pub fn fingerprint(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -109,6 +132,68 @@ pub fn fingerprint(bytes: &[u8]) -> String {
         out.push_str(&format!("{b:02x}"));
     }
     out
+}
+
+/// Estimated entropy (bits) from which a value's plain SHA-256 may be published: beyond any offline
+/// search. Estimated as length times the bits per character of the value's own character distribution,
+/// which is generous to long repetitive values and so set high: a 37-character Hugging Face token is
+/// about 180, a 32-digit random hex key 128, a four-word passphrase about 100, `Summer2024!secret` 59.
+pub const PUBLIC_FINGERPRINT_BITS: f64 = 128.0;
+
+/// Whether a value's plain `sha256:` fingerprint is safe to publish: a provider token (machine-made,
+/// high entropy by construction) or a value with [`PUBLIC_FINGERPRINT_BITS`] of estimated entropy.
+pub fn is_unguessable(value: &str) -> bool {
+    if crate::providers::identify(value).is_some() {
+        return true;
+    }
+    let chars = value.chars().count() as f64;
+    chars * crate::tokens::shannon_entropy(value) >= PUBLIC_FINGERPRINT_BITS
+}
+
+/// `keyed:<64 hex digits>`: HMAC-SHA256 of the bytes under this process's random key.
+pub fn keyed_fingerprint(bytes: &[u8]) -> String {
+    let mac = hmac_sha256(run_key(), bytes);
+    let mut out = String::with_capacity(6 + 64);
+    out.push_str("keyed:");
+    for b in mac {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The key for [`keyed_fingerprint`]: 32 random bytes made once per run, kept only in memory.
+fn run_key() -> &'static [u8; 32] {
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        let from_os = std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key));
+        if from_os.is_err() {
+            // No /dev/urandom: the standard library's per-process random hash keys, several draws.
+            use std::hash::{BuildHasher, Hasher};
+            for (i, chunk) in key.chunks_mut(8).enumerate() {
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_usize(i);
+                chunk.copy_from_slice(&h.finish().to_le_bytes());
+            }
+        }
+        key
+    })
+}
+
+fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
 }
 
 /// The redaction shown for a value (see [`Secret::redacted`]).
@@ -146,6 +231,39 @@ mod tests {
         let shown = format!("{secret:?}");
         assert!(!shown.contains(&value), "{shown}");
         assert!(shown.contains("hf_Zq…Zq"));
+    }
+
+    #[test]
+    fn guessable_values_get_a_keyed_fingerprint() {
+        let token = Secret::new(format!("hf_{}", "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"), "t");
+        assert!(token.fingerprint().starts_with("sha256:"));
+        assert_eq!(token.fingerprint(), fingerprint(token.expose().as_bytes()));
+        for guessable in [
+            "Summer2024!secret",
+            "correct-horse-battery-staple",
+            "P@ssw0rd-2024-Winter",
+        ] {
+            let secret = Secret::new(guessable, "t");
+            let shown = secret.fingerprint();
+            assert!(shown.starts_with("keyed:"), "{guessable}: {shown}");
+            assert_ne!(shown[6..], fingerprint(guessable.as_bytes())[7..]);
+            assert_eq!(shown, secret.fingerprint(), "stable within a run");
+        }
+        // A long random value that no provider pattern knows is unguessable by its entropy.
+        let random = "q8Xv2LmN7pRt4KwZ9sBy3Hd6Jc1Fg5Tn0Ue8Wa2Yk4Pi7Ro";
+        assert!(Secret::new(random, "t").has_public_fingerprint());
+    }
+
+    #[test]
+    fn hmac_matches_an_independent_implementation() {
+        // python3: hmac.new(bytes(range(32)), b"abc", hashlib.sha256).hexdigest()
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let mac = hmac_sha256(&key, b"abc");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47"
+        );
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub fn collect(
         }
         if spec.all_keys {
             for (key, value) in env.entries() {
+                // Every value of the file passes through here, secrets or not: wiped when dropped.
+                let value = zeroize::Zeroizing::new(value);
                 if !keys.contains(&key) && looks_like_secret(&value) {
                     push(&mut out, &value, format!("{}:{key}", display_name(&path)))?;
                 }

@@ -5,6 +5,7 @@ use crate::config::RespondConfig;
 use crate::exit_codes::ExitCode;
 use crate::playbook::{self, Io};
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use crate::sanitize::TerminalWriter;
 use anyhow::Result;
 use std::io::Write;
 
@@ -20,9 +21,10 @@ pub fn run(config: RespondConfig) -> Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
+    // Paths, remote URLs and names from the API are untrusted: every narrative line is sanitized.
     let mut narrative: Box<dyn Write> = match config.format {
-        Format::Human => Box::new(stdout.lock()),
-        Format::Json | Format::Sarif => Box::new(stderr.lock()),
+        Format::Human => Box::new(TerminalWriter::new(stdout.lock())),
+        Format::Json | Format::Sarif => Box::new(TerminalWriter::new(stderr.lock())),
     };
     // Not locked for the whole run: the hidden prompt reads the terminal too, and would wait forever.
     let mut stdin = std::io::BufReader::new(std::io::stdin());

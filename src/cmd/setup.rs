@@ -98,7 +98,7 @@ pub fn setup(args: &SetupArgs, cwd: &Path, env: &Environment, io: &mut Io) -> Re
     } else {
         DotEnv::parse(b"")
     };
-    let original = file.to_bytes();
+    let original = zeroize::Zeroizing::new(file.to_bytes());
     if file.has_bom() {
         let first = file.first_key().unwrap_or_default().to_string();
         file.strip_bom();
@@ -131,7 +131,7 @@ pub fn setup(args: &SetupArgs, cwd: &Path, env: &Environment, io: &mut Io) -> Re
 
     let bytes = zeroize::Zeroizing::new(file.to_bytes());
     let private = std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0);
-    if exists && unchanged && *bytes == original && private {
+    if exists && unchanged && *bytes == *original && private {
         io.say(&format!(
             "{key} in {shown} already holds this token ({}, {}); nothing to write",
             secret.redacted(),

@@ -99,6 +99,13 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
         }
     }
     for fingerprint in &fingerprints {
+        if fingerprint.starts_with("keyed:") {
+            anyhow::bail!(
+                "{fingerprint} is a keyed fingerprint: the value is guessable (such as a password), so reports \
+name it with a key that lives only for one run. Verify with the value itself (--env-file/--key, \
+--token-env or --token-stdin)"
+            );
+        }
         let hex = fingerprint.strip_prefix("sha256:").unwrap_or_default();
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             anyhow::bail!(

@@ -191,6 +191,24 @@ pub fn read_objects<S: Send>(
     init: &(dyn Fn() -> S + Sync),
     visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
 ) -> Result<Passed<S>> {
+    read_objects_in_pieces(
+        git_dir, objects, kinds, threads, progress, init, visit, None,
+    )
+}
+
+/// [`read_objects`], handing large packed blobs to `pieces` in overlapping pieces (see
+/// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
+#[allow(clippy::too_many_arguments)]
+pub fn read_objects_in_pieces<S: Send>(
+    git_dir: &Path,
+    objects: &ObjectList,
+    kinds: KindSet,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+    pieces: Option<&pack::Pieces<'_, S>>,
+) -> Result<Passed<S>> {
     let mut states: Vec<S> = (0..threads.max(1)).map(|_| init()).collect();
     let done = AtomicU64::new(0);
     let advance = |n: u64| progress(done.fetch_add(n, Ordering::Relaxed) + n);
@@ -209,7 +227,7 @@ pub fn read_objects<S: Send>(
         let visit_packed = |state: &mut S, oid: Oid, kind: ObjectKind, data: &[u8]| {
             visit(state, oid, Ok((kind, data)))
         };
-        match pack::traverse(&input, &mut states, &visit_packed, &advance) {
+        match pack::traverse_in_pieces(&input, &mut states, &visit_packed, pieces, &advance) {
             Ok(errors) => failed.extend(errors.into_iter().map(|e| (e.oid, e.reason))),
             Err(err) => {
                 warnings.push(format!(

@@ -3,6 +3,14 @@
 //! entry is inflated exactly once and a base is kept only while its deltas are being applied. Roots are
 //! shared among worker threads; reads are positioned (`read_at`) over exact entry ranges, no mmap.
 //!
+//! Memory: a blob over [`PIECES_ABOVE`] that no delta is made against (the common case for a large
+//! file: git does not delta large, dissimilar blobs, and never beyond `core.bigFileThreshold`) is handed
+//! over in [`PIECE`]-sized pieces, so it costs a piece, its overlap and 1 MiB of compressed input
+//! whatever its size. Every other object is held whole while it is needed: a delta base for as long as
+//! its deltas are applied, so the bound for a worker is the sum of the objects along the delta chain
+//! being walked (for a large file that changed by small deltas: the base, the delta and the result, each
+//! the file's size). Loose objects are read whole by libgit2.
+//!
 //! Damage stays local: an entry that cannot be decoded is reported with its reason, so are the deltas
 //! that need it, and every other object is still read.
 
@@ -74,6 +82,35 @@ impl KindSet {
 
 /// What the traversal calls for each object, with the calling worker's state.
 pub type Visitor<'a, S> = dyn Fn(&mut S, Oid, ObjectKind, &[u8]) + Sync + 'a;
+
+/// One piece of a large blob, searched without holding the whole blob (see [`Pieces`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'a> {
+    /// The bytes `[offset, offset + data.len())` of the blob.
+    pub data: &'a [u8],
+    pub offset: u64,
+    /// The blob's whole size.
+    pub total: u64,
+    /// `data[..fresh]` repeats the end of the previous piece (the overlap): a match that ends within
+    /// it was already seen there.
+    pub fresh: usize,
+}
+
+/// Large blobs handed over in overlapping pieces instead of whole: for searching, where a match can be
+/// no longer than `overlap` bytes. A pass that needs whole objects passes none.
+pub struct Pieces<'a, S> {
+    pub visit: &'a (dyn Fn(&mut S, Oid, Piece<'_>) + Sync),
+    /// Bytes each piece repeats from the previous one: at least the longest match searched for.
+    pub overlap: usize,
+}
+
+/// Blobs declared larger than this are searched in pieces when the pass accepts them (and no delta is
+/// made against them: a delta base must be held whole while its deltas are applied).
+pub const PIECES_ABOVE: u64 = 16 << 20;
+/// The size of each piece (before its overlap).
+const PIECE: usize = 8 << 20;
+/// Compressed bytes read at a time for a blob inflated in pieces.
+const PIECE_INPUT: usize = 1 << 20;
 
 /// An object the traversal could not decode, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +226,18 @@ pub fn traverse<S: Send>(
     visit: &Visitor<'_, S>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<PackError>> {
+    traverse_in_pieces(input, states, visit, None, progress)
+}
+
+/// [`traverse`], handing blobs over [`PIECES_ABOVE`] that no delta needs to `pieces` in overlapping
+/// pieces, so the memory such a blob takes is bounded by the piece size rather than its own.
+pub fn traverse_in_pieces<S: Send>(
+    input: &PackInput<'_>,
+    states: &mut [S],
+    visit: &Visitor<'_, S>,
+    pieces: Option<&Pieces<'_, S>>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<PackError>> {
     let file = File::open(input.path)
         .with_context(|| format!("cannot open pack {}", input.path.display()))?;
     let len = file
@@ -228,6 +277,7 @@ pub fn traverse<S: Send>(
             let (table, forest, file, next, merged) = (&table, &forest, &file, &next, &merged);
             scope.spawn(move || {
                 let mut worker = Worker::new(file, table, forest);
+                worker.pieces_overlap = pieces.map(|p| p.overlap);
                 loop {
                     let start = next.fetch_add(chunk, Ordering::Relaxed);
                     if start >= forest.roots.len() {
@@ -236,7 +286,11 @@ pub fn traverse<S: Send>(
                     let end = (start + chunk).min(forest.roots.len());
                     let mut done = 0;
                     for root in &forest.roots[start..end] {
-                        worker.walk(root, state, visit);
+                        if let Some(pieces) = pieces.filter(|_| worker.in_pieces(root)) {
+                            worker.walk_in_pieces(root.entry, state, pieces);
+                        } else {
+                            worker.walk(root, state, visit);
+                        }
                         done += u64::from(root.weight);
                     }
                     progress(done);
@@ -721,6 +775,9 @@ struct Worker<'a> {
     /// The walk: an entry and the index of its next child to decode.
     stack: Vec<(u32, u32)>,
     errors: Vec<PackError>,
+    file: &'a File,
+    /// With a pieces visitor: its overlap.
+    pieces_overlap: Option<usize>,
 }
 
 impl<'a> Worker<'a> {
@@ -735,7 +792,110 @@ impl<'a> Worker<'a> {
             levels: Vec::new(),
             stack: Vec::new(),
             errors: Vec::new(),
+            file,
+            pieces_overlap: None,
         }
+    }
+
+    /// Whether `root` is a large blob no delta is made against, to be read in pieces.
+    fn in_pieces(&self, root: &Root) -> bool {
+        let entry = root.entry as usize;
+        let info = self.table.info[entry];
+        self.pieces_overlap.is_some()
+            && root.kind == ObjectKind::Blob
+            && info.code != 0
+            && !info.skip
+            && info.size > PIECES_ABOVE
+            && self.forest.first_child[entry] == self.forest.first_child[entry + 1]
+    }
+
+    /// Inflates a large blob piece by piece (at most [`PIECE`] plus the overlap in memory, reading
+    /// [`PIECE_INPUT`] compressed bytes at a time) and hands each piece to `pieces`.
+    fn walk_in_pieces<S>(&mut self, root: u32, state: &mut S, pieces: &Pieces<'_, S>) {
+        if let Err(reason) = self.inflate_in_pieces(root, state, pieces) {
+            self.fail(root, reason);
+        }
+    }
+
+    fn inflate_in_pieces<S>(
+        &mut self,
+        root: u32,
+        state: &mut S,
+        pieces: &Pieces<'_, S>,
+    ) -> Result<(), String> {
+        let (start, end) = self.table.data_range(root);
+        let size = self.table.info[root as usize].size;
+        let oid = self.table.oids[root as usize];
+        let compressed = end - start;
+        if size
+            > compressed
+                .saturating_mul(MAX_INFLATE_RATIO)
+                .saturating_add(MAX_INFLATE_RATIO)
+            || size > MAX_OBJECT_SIZE
+        {
+            return Err(format!(
+                "its declared size {size} cannot come from {compressed} compressed bytes"
+            ));
+        }
+        let overlap = pieces.overlap;
+        let mut input = vec![0u8; PIECE_INPUT.min(compressed as usize)];
+        let (mut in_at, mut in_len, mut read_to) = (0usize, 0usize, start);
+        let mut window: Vec<u8> = Vec::with_capacity(PIECE + overlap);
+        let (mut offset, mut fresh, mut produced) = (0u64, 0usize, 0u64);
+        self.inflater.reset(true);
+        loop {
+            if in_at == in_len && read_to < end {
+                in_len = input.len().min((end - read_to) as usize);
+                read_exact_at(self.file, &mut input[..in_len], read_to).map_err(read_failed)?;
+                read_to += in_len as u64;
+                in_at = 0;
+            }
+            let (before_in, before_out) = (self.inflater.total_in(), window.len());
+            let status = self
+                .inflater
+                .decompress_vec(&input[in_at..in_len], &mut window, FlushDecompress::None)
+                .map_err(|e| format!("its zlib data is corrupt ({e})"))?;
+            in_at += (self.inflater.total_in() - before_in) as usize;
+            produced += (window.len() - before_out) as u64;
+            if produced > size {
+                return Err(format!(
+                    "it inflates to more than the {size} bytes its header says"
+                ));
+            }
+            let done = status == Status::StreamEnd;
+            if done || window.len() == window.capacity() {
+                (pieces.visit)(
+                    state,
+                    oid,
+                    Piece {
+                        data: &window,
+                        offset,
+                        total: size,
+                        fresh,
+                    },
+                );
+                if done {
+                    break;
+                }
+                let keep = overlap.min(window.len());
+                offset += (window.len() - keep) as u64;
+                window.drain(..window.len() - keep);
+                fresh = keep;
+                continue;
+            }
+            let stuck = window.len() == before_out && in_at == in_len && read_to == end;
+            if stuck {
+                return Err(format!(
+                    "its zlib data ends early ({produced} of {size} bytes; truncated pack?)"
+                ));
+            }
+        }
+        if produced != size {
+            return Err(format!(
+                "it inflates to {produced} bytes, its header says {size}"
+            ));
+        }
+        Ok(())
     }
 
     /// Decodes `root` and every delta below it, depth first.
@@ -1310,6 +1470,71 @@ mod tests {
     }
 
     #[test]
+    fn large_blobs_come_in_overlapping_pieces_that_find_every_needle_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let needle = b"NEEDLE-0123456789";
+        let size = 3 * PIECE + (1 << 20);
+        let mut big = vec![b'.'; size];
+        // Piece k ends at k * PIECE + overlap and piece k + 1 starts at k * PIECE. Needles at the start,
+        // the end, across the first end, wholly inside the second overlap (seen twice, reported once),
+        // and across the third end by one byte.
+        let n = needle.len();
+        let mut wanted = vec![0, size - n, PIECE + n / 2, 2 * PIECE, 3 * PIECE + n - 1];
+        for &at in &wanted {
+            big[at..at + needle.len()].copy_from_slice(needle);
+        }
+        let mut pack = PackBuilder::new();
+        pack.object(1, 3, &big);
+        // A large blob a delta is made against stays whole (its delta needs it).
+        let base = pack.object(2, 3, &big);
+        pack.ofs_delta(3, base, &delta(size, 1, &[insert(b"x")]));
+        let (path, entries) = pack.finish(dir.path());
+        let input = PackInput {
+            path: &path,
+            entries: &entries,
+            skip: &[],
+            kinds: KindSet::ALL,
+        };
+        type State = (Vec<(Oid, usize)>, Vec<(Oid, u64, usize)>, Vec<u8>);
+        let mut states: Vec<State> = vec![(Vec::new(), Vec::new(), Vec::new())];
+        let pieces = Pieces {
+            visit: &|(_, pieces, found): &mut State, oid, piece: Piece<'_>| {
+                assert_eq!(piece.total, size as u64);
+                pieces.push((oid, piece.offset, piece.data.len()));
+                for at in memchr::memmem::find_iter(piece.data, needle) {
+                    if at + needle.len() > piece.fresh {
+                        found.extend((piece.offset as usize + at).to_le_bytes());
+                    }
+                }
+            },
+            overlap: needle.len(),
+        };
+        let errors = traverse_in_pieces(
+            &input,
+            &mut states,
+            &|(whole, _, _): &mut State, oid, _, data: &[u8]| whole.push((oid, data.len())),
+            Some(&pieces),
+            &|_| {},
+        )
+        .unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let (whole, pieces, found) = &states[0];
+        assert_eq!(whole, &vec![(oid(2), size), (oid(3), 1)]);
+        assert!(pieces.len() >= 3 && pieces.iter().all(|p| p.0 == oid(1)));
+        assert!(pieces.iter().all(|p| p.2 <= PIECE + needle.len()));
+        // The pieces cover the blob: each starts where the previous one's fresh part ends.
+        let last = pieces.last().unwrap();
+        assert_eq!(last.1 as usize + last.2, size);
+        let mut found: Vec<usize> = found
+            .chunks(8)
+            .map(|c| usize::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        found.sort_unstable();
+        wanted.sort_unstable();
+        assert_eq!(found, wanted);
+    }
+
+    #[test]
     fn traverses_delta_chains_and_reports_damage() {
         let dir = tempfile::tempdir().unwrap();
         let mut pack = PackBuilder::new();
@@ -1432,8 +1657,8 @@ mod tests {
 
         #[test]
         fn random_headers_and_deltas_never_panic(
-            bytes in proptest::collection::vec(any::<u8>(), 0..64),
-            base in proptest::collection::vec(any::<u8>(), 0..64),
+            bytes in proptest::collection::vec(any::<u8>(), 0..4096),
+            base in proptest::collection::vec(any::<u8>(), 0..4096),
         ) {
             let _ = parse_header(&bytes);
             let mut out = Vec::new();
@@ -1447,7 +1672,7 @@ mod tests {
 
         #[test]
         fn random_pack_entries_never_panic(
-            bodies in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..12),
+            bodies in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..1024), 1..24),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let mut pack = PackBuilder::new();

@@ -58,18 +58,18 @@ impl HfApi {
 
     pub fn new(endpoint: &str) -> Result<HfApi> {
         let endpoint = endpoint.trim().trim_end_matches('/').to_string();
-        let loopback = [
-            "http://127.",
-            "http://localhost:",
-            "http://localhost/",
-            "http://[::1]",
-        ]
-        .iter()
-        .any(|p| endpoint.starts_with(p));
-        if !endpoint.starts_with("https://") && !loopback {
-            bail!(
-                "HF_ENDPOINT {endpoint} is not https: a token is only sent over TLS (or to a loopback test server)"
-            );
+        let shown = crate::sanitize::for_terminal(&endpoint).into_owned();
+        let parsed = url::Url::parse(&endpoint)
+            .with_context(|| format!("HF_ENDPOINT {shown} is not a URL"))?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            bail!("HF_ENDPOINT {shown} carries user information (`user@`): refused, since the host it names is not where it appears to point");
+        }
+        match parsed.scheme() {
+            "https" if parsed.host().is_some() => {}
+            "http" if is_loopback(&parsed) => {}
+            _ => bail!(
+                "HF_ENDPOINT {shown} is not https: a token is only sent over TLS (or to a loopback test server)"
+            ),
         }
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(30))
@@ -83,14 +83,25 @@ impl HfApi {
         &self.endpoint
     }
 
-    /// `POST {endpoint}/api/credentials/revoke`. It answers 202 whether or not the token existed, so the
-    /// caller confirms with [`HfApi::whoami`] afterwards.
+    /// `POST {endpoint}/api/credentials/revoke`, returning the HTTP status. A working endpoint answers 202
+    /// whether or not the token existed, so the caller confirms with [`HfApi::whoami`] afterwards; any
+    /// other status means the request was not accepted.
     pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
         let url = format!("{}/api/credentials/revoke", self.endpoint);
-        let body = serde_json::json!({
-            "credentials": tokens.iter().map(|t| t.expose()).collect::<Vec<_>>()
-        });
-        let status = match self.agent.post(&url).send_json(body) {
+        // The body holds the tokens: built straight into memory that is wiped on drop. (ureq copies it
+        // into its own write buffer, which we cannot reach; that copy lives only for the request.)
+        let body = zeroize::Zeroizing::new(
+            serde_json::to_string(&RevokeBody {
+                credentials: tokens.iter().map(|t| t.expose()).collect(),
+            })
+            .context("cannot encode the revoke request")?,
+        );
+        let status = match self
+            .agent
+            .post(&url)
+            .set("Content-Type", "application/json")
+            .send_string(&body)
+        {
             Ok(response) => response.status(),
             Err(ureq::Error::Status(code, _)) => code,
             Err(err) => return Err(transport_error(err, &url)),
@@ -101,10 +112,12 @@ impl HfApi {
     /// `GET {endpoint}/api/whoami-v2` with the token as bearer.
     pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
         let url = format!("{}/api/whoami-v2", self.endpoint);
+        // Wiped on drop; ureq keeps its own copy of the header only for the request.
+        let authorization = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
         let response = self
             .agent
             .get(&url)
-            .set("Authorization", &format!("Bearer {}", token.expose()))
+            .set("Authorization", &authorization)
             .call();
         match response {
             Ok(response) if response.status() == 200 => {
@@ -130,9 +143,103 @@ impl HfApi {
     }
 }
 
+/// Whether the URL's real host (as the HTTP client will connect to it) is loopback: an IP literal in
+/// 127.0.0.0/8 or `::1`, or exactly `localhost`. A prefix test on the text would let `127.evil.example` or
+/// `127.0.0.1@elsewhere` through.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Why a request got no HTTP answer, so a caller can say more than "unknown".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// No answer within the agent's timeout.
+    Timeout,
+    /// The TLS handshake failed: a certificate the system does not trust, or a server that does not
+    /// speak TLS.
+    Tls,
+    /// The name did not resolve or the connection was refused, reset or closed.
+    Network,
+    /// Anything else ureq reports (an unreadable answer, a bad URL).
+    Other,
+}
+
+impl FailureKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FailureKind::Timeout => "timed out",
+            FailureKind::Tls => "TLS failed (untrusted certificate or not a TLS server)",
+            FailureKind::Network => "network error (DNS, connection refused, reset or closed)",
+            FailureKind::Other => "unreadable answer",
+        }
+    }
+}
+
+/// A request that got no HTTP status back.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot reach {url}: {}: {detail}", kind.describe())]
+pub struct TransportError {
+    pub kind: FailureKind,
+    pub url: String,
+    detail: String,
+}
+
 fn transport_error(err: ureq::Error, url: &str) -> anyhow::Error {
     // ureq's messages name the URL and the cause, never headers or bodies.
-    anyhow::anyhow!("cannot reach {url}: {err}")
+    let kind = classify(&err);
+    TransportError {
+        kind,
+        url: url.to_string(),
+        detail: crate::sanitize::for_record(&err.to_string()),
+    }
+    .into()
+}
+
+fn classify(err: &ureq::Error) -> FailureKind {
+    let ureq::Error::Transport(transport) = err else {
+        return FailureKind::Other;
+    };
+    let mut texts = vec![transport.to_string().to_ascii_lowercase()];
+    let mut io_kind = None;
+    let mut source = std::error::Error::source(transport);
+    while let Some(cause) = source {
+        texts.push(cause.to_string().to_ascii_lowercase());
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        source = cause.source();
+    }
+    let mentions = |words: &[&str]| texts.iter().any(|t| words.iter().any(|w| t.contains(w)));
+    if matches!(
+        io_kind,
+        Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
+    ) || mentions(&["timed out", "timeout"])
+    {
+        return FailureKind::Timeout;
+    }
+    // rustls reports handshake failures as io errors of kind InvalidData wrapping its own error.
+    if io_kind == Some(std::io::ErrorKind::InvalidData)
+        || mentions(&["tls", "certificate", "handshake", "corrupt message"])
+    {
+        return FailureKind::Tls;
+    }
+    match transport.kind() {
+        ureq::ErrorKind::Dns
+        | ureq::ErrorKind::ConnectionFailed
+        | ureq::ErrorKind::Io
+        | ureq::ErrorKind::ProxyConnect => FailureKind::Network,
+        _ => FailureKind::Other,
+    }
+}
+
+#[derive(serde::Serialize)]
+struct RevokeBody<'a> {
+    credentials: Vec<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +269,20 @@ mod tests {
     fn refuses_plain_http_to_remote_hosts() {
         assert!(HfApi::new("http://example.com").is_err());
         assert!(HfApi::new("http://127.0.0.1:8080/").is_ok());
+        assert!(HfApi::new("http://127.1.2.3:8080").is_ok());
+        assert!(HfApi::new("http://localhost:8080").is_ok());
+        assert!(HfApi::new("http://[::1]:8080").is_ok());
+        // The host is what follows `@`: 192.0.2.2, not loopback.
+        assert!(HfApi::new("http://127.0.0.1@192.0.2.2:8080").is_err());
+        assert!(HfApi::new("http://127.0.0.1:x@192.0.2.2:8080").is_err());
+        assert!(HfApi::new("https://user@hf.co").is_err());
+        // Names that merely start like a loopback address.
+        assert!(HfApi::new("http://127.0.0.1.nip.io:8080").is_err());
+        assert!(HfApi::new("http://127.example.com").is_err());
+        assert!(HfApi::new("http://localhost.example.com").is_err());
+        assert!(HfApi::new("http://[::2]:8080").is_err());
+        assert!(HfApi::new("ftp://127.0.0.1").is_err());
+        assert!(HfApi::new("not a url").is_err());
         assert_eq!(
             HfApi::new("https://hf.co/").unwrap().endpoint(),
             "https://hf.co"

@@ -59,7 +59,40 @@ pub struct Outcome {
 }
 
 /// Runs the whole playbook.
+///
+/// With `--report`, the record is written on every exit path: when a step fails (an API timeout, a
+/// refused write), what was done until then is written, with the error, before the error is returned.
 pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
+    let mut partial = None;
+    let result = respond_recorded(config, io, &mut partial);
+    if let (Err(err), Some(mut record), Some(path)) = (&result, partial, &config.report) {
+        if !config.dry_run {
+            let why = crate::sanitize::for_record(&format!("{err:#}"));
+            record.event(now_rfc3339(), format!("stopped by an error: {why}"));
+            record.step("stopped", StepStatus::Failed(why), vec![]);
+            match write_record(&record, path) {
+                Ok(()) => writeln!(
+                    io.out,
+                    "\n  The run stopped; wrote what was done to {} and {}.json",
+                    path.display(),
+                    path.display()
+                )?,
+                Err(write_err) => writeln!(
+                    io.out,
+                    "\n  warning: could not write the incident record: {write_err:#}"
+                )?,
+            }
+        }
+    }
+    result
+}
+
+/// The playbook; `partial` holds the record as it grows, so [`respond`] can write it if a step fails.
+fn respond_recorded(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    partial: &mut Option<IncidentRecord>,
+) -> Result<Outcome> {
     let repo = Repo::open(&config.repo)?;
     preflight(config, io)?;
     let now = now_rfc3339();
@@ -69,7 +102,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         .unwrap_or(&repo.git_dir)
         .display()
         .to_string();
-    let mut record = IncidentRecord::new(repo_path, config.dry_run);
+    let record = partial.insert(IncidentRecord::new(repo_path, config.dry_run));
 
     // 1. Identify.
     heading(io, 1, "Identify the leaked token")?;
@@ -142,7 +175,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
             vec![],
         );
         return Ok(Outcome {
-            record,
+            record: partial.take().expect("set above"),
             leaked: false,
         });
     }
@@ -164,23 +197,16 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         Some(GithubApi::from_env()?)
     };
     for secret in &leaked {
-        revoke(
-            config,
-            io,
-            api.as_ref(),
-            github.as_ref(),
-            secret,
-            &mut record,
-        )?;
+        revoke(config, io, api.as_ref(), github.as_ref(), secret, record)?;
     }
 
     // 4. Re-create.
     heading(io, 4, "Create a new token (least privilege)")?;
-    let new_token = recreate(config, io, api.as_ref(), &leaked, &mut record)?;
+    let new_token = recreate(config, io, api.as_ref(), &leaked, record)?;
 
     // 5. Update .env.
     heading(io, 5, "Update .env")?;
-    update_env(config, io, &repo, &leaked, new_token.as_ref(), &mut record)?;
+    update_env(config, io, &repo, &leaked, new_token.as_ref(), record)?;
 
     // 6. Rewrite plan.
     heading(io, 6, "Rewrite history")?;
@@ -191,7 +217,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         &report,
         &leaked,
         &unique_patterns,
-        &mut record,
+        record,
     )?;
 
     // 7. Record. First changed commits a rewrite already left here go in too.
@@ -207,7 +233,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
                 path.display()
             )?;
         } else {
-            write_record(&record, path)?;
+            write_record(record, path)?;
             writeln!(
                 io.out,
                 "  wrote {} and {}.json",
@@ -217,7 +243,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         }
     }
     if !config.dry_run {
-        match record::remember(&common_dir, &record) {
+        match record::remember(&common_dir, record) {
             Ok(path) => writeln!(
                 io.out,
                 "  remembered in {} (fingerprints only): `unleak verify` with no token source checks the OLD token",
@@ -247,7 +273,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
         )?;
     }
     Ok(Outcome {
-        record,
+        record: partial.take().expect("set above"),
         leaked: true,
     })
 }
@@ -256,7 +282,7 @@ pub fn respond(config: &RespondConfig, io: &mut Io<'_>) -> Result<Outcome> {
 fn preflight(config: &RespondConfig, io: &Io<'_>) -> Result<()> {
     // A named variable that holds nothing is a missing answer too, found before the revoke step acts.
     if let NewTokenSource::Env(name) = &config.new_token {
-        if !config.dry_run && std::env::var(name).map_or(true, |v| v.trim().is_empty()) {
+        if !config.dry_run && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty()) {
             bail!("--new-token-env: {name} is not set (or empty). Nothing was changed.");
         }
     }
@@ -472,10 +498,15 @@ fn revoke(
         }
         RevokeMethod::Api => {
             let status = api.revoke(&[secret])?;
-            writeln!(
-                io.out,
-                "  Revoke API answered {status} (it answers 202 whatever the token)."
-            )?;
+            if status == 202 {
+                writeln!(io.out, "  Revoke API accepted the request (202). It answers 202 whether or not the token existed, so whoami confirms.")?;
+            } else {
+                writeln!(io.out, "  Revoke API answered {status}: the revocation request was NOT accepted. Checking whether the token still works.")?;
+                record.event(
+                    now_rfc3339(),
+                    format!("revoke API answered {status} for {}", secret.redacted()),
+                );
+            }
         }
         RevokeMethod::Browser if config.dry_run => {
             writeln!(io.out, "  dry run: would open {settings} and wait.")?;
@@ -582,21 +613,19 @@ scripts only download. Avoid write tokens."
             return Ok(None);
         }
         NewTokenSource::Env(name) => Secret::new(
-            std::env::var(name)
-                .ok()
+            crate::secret::env_var(name)
                 .filter(|v| !v.trim().is_empty())
                 .with_context(|| format!("--new-token-env: {name} is not set"))?
                 .trim(),
             format!("${name}"),
         ),
         NewTokenSource::Stdin => {
-            let mut line = String::new();
+            // Wiped on every path, an early `?` included.
+            let mut line = zeroize::Zeroizing::new(String::new());
             io.stdin
                 .read_line(&mut line)
                 .context("cannot read the new token from stdin")?;
-            let value = Secret::new(line.trim(), "stdin");
-            zeroize::Zeroize::zeroize(&mut line);
-            value
+            Secret::new(line.trim(), "stdin")
         }
         NewTokenSource::Prompt => io.prompter.secret(
             "New token (input hidden)",

@@ -100,7 +100,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
                 out,
                 "  {} to {}: assume it is public",
                 style.red("PUSHED"),
-                summary.remotes.join(", ")
+                for_terminal(&summary.remotes.join(", "))
             )?;
         } else if !summary.introducing_commits.is_empty() {
             writeln!(
@@ -339,7 +339,12 @@ fn carried_by(finding: &Finding, style: Style) -> String {
             .collect();
         format!("carried by {}", refs.join(", "))
     } else if !finding.reflogs.is_empty() {
-        let shown: Vec<&str> = finding.reflogs.iter().take(4).map(String::as_str).collect();
+        let shown: Vec<String> = finding
+            .reflogs
+            .iter()
+            .take(4)
+            .map(|r| for_terminal(r).into_owned())
+            .collect();
         let more = finding.reflogs.len().saturating_sub(4);
         format!(
             "{} only from reflog {}{}",

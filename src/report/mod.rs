@@ -94,6 +94,57 @@ impl Completeness {
     }
 }
 
+impl Report {
+    /// Applies `scrub` to every piece of untrusted text the report repeats: paths, ref, tag and remote
+    /// names, remote URLs, commit summaries, authors, warning and hygiene messages. A name can itself
+    /// hold a token (`git branch leak-hf_…`); every renderer (human, JSON, SARIF) then shows the scrubbed
+    /// text only.
+    pub fn scrub_untrusted(&mut self, scrub: impl Fn(String) -> String) {
+        let each = |texts: &mut Vec<String>| {
+            for text in texts.iter_mut() {
+                *text = scrub(std::mem::take(text));
+            }
+        };
+        for remote in &mut self.repository.remotes {
+            remote.name = scrub(std::mem::take(&mut remote.name));
+            if let Some(url) = &mut remote.url {
+                *url = scrub(std::mem::take(url));
+            }
+        }
+        for summary in &mut self.secrets {
+            for list in [
+                &mut summary.refs,
+                &mut summary.remotes,
+                &mut summary.in_head,
+                &mut summary.in_index,
+                &mut summary.in_worktree,
+            ] {
+                each(list);
+            }
+        }
+        for finding in &mut self.findings {
+            for text in [&mut finding.path, &mut finding.summary, &mut finding.author]
+                .into_iter()
+                .flatten()
+            {
+                *text = scrub(std::mem::take(text));
+            }
+            each(&mut finding.refs);
+            each(&mut finding.reflogs);
+            each(&mut finding.remotes);
+        }
+        for warning in &mut self.warnings {
+            warning.message = scrub(std::mem::take(&mut warning.message));
+        }
+        for issue in &mut self.hygiene {
+            issue.message = scrub(std::mem::take(&mut issue.message));
+            if let Some(path) = &mut issue.path {
+                *path = scrub(std::mem::take(path));
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {
     pub name: &'static str,

@@ -404,16 +404,6 @@ fn scan_inner(
         }
     }
     let mut findings = builder.findings;
-    // Untrusted text can itself hold a token (a tag subject, a file name, an author field): the report
-    // repeats none of it verbatim.
-    for finding in &mut findings {
-        for text in [&mut finding.path, &mut finding.summary, &mut finding.author]
-            .into_iter()
-            .flatten()
-        {
-            *text = scrub_text(&matcher, secrets, std::mem::take(text));
-        }
-    }
     findings.sort_by(|a, b| {
         (
             &a.secret.fingerprint,
@@ -481,6 +471,10 @@ fn scan_inner(
             pass_ms: (passed - enumerated).as_millis() as u64,
         },
     };
+    // Untrusted text can itself hold a token (a tag subject, a file name, an author field, a branch,
+    // tag or remote name, a remote URL): the report repeats none of it verbatim.
+    let mut report = report;
+    report.scrub_untrusted(|text| scrub_text(&matcher, secrets, text));
     Ok((
         ScanOutput {
             report,
@@ -876,7 +870,15 @@ impl FindingBuilder<'_> {
 
     /// Groups a blob's hits by (secret, encoding), with line numbers when the blob is text.
     fn group_blob_hits(&self, hits: &ObjectHits) -> Vec<(usize, Encoding, Vec<u32>)> {
-        let data = self.repo.git.find_blob(hits.oid).ok();
+        // A blob the pass searched in pieces is not read whole again for line numbers: its findings
+        // carry none, and memory stays bounded.
+        let small = self.repo.git.odb().ok().is_some_and(|odb| {
+            odb.read_header(hits.oid)
+                .is_ok_and(|(size, _)| size as u64 <= pack::PIECES_ABOVE)
+        });
+        let data = small
+            .then(|| self.repo.git.find_blob(hits.oid).ok())
+            .flatten();
         let text = data
             .as_ref()
             .map(|b| b.content())
@@ -1253,7 +1255,16 @@ pub fn pattern_matches_only(
         pack::ObjectKind::Commit,
         pack::ObjectKind::Tag,
     ]);
-    let passed = git::odb::read_objects(
+    // Large blobs in overlapping pieces (bounded memory); a match is token-sized, far below the overlap.
+    let pieces = pack::Pieces {
+        visit: &|unique: &mut bool, _oid, piece: pack::Piece<'_>| {
+            if *unique {
+                *unique = regex.find_iter(piece.data).all(|m| m.as_bytes() == token);
+            }
+        },
+        overlap: token.len().max(4096),
+    };
+    let passed = git::odb::read_objects_in_pieces(
         &repo.git_dir,
         &order,
         kinds,
@@ -1266,6 +1277,7 @@ pub fn pattern_matches_only(
                 *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
             }
         },
+        Some(&pieces),
     )?;
     Ok(passed.states.into_iter().all(|unique| unique))
 }

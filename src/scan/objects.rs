@@ -8,8 +8,8 @@
 use super::matcher::{Hit, Matcher};
 use super::patterns::PatternSet;
 use crate::git::format::{header_end, header_value, parse_oid, parse_signature_time};
-use crate::git::odb::{read_objects, ObjectList, ReadResult};
-use crate::git::pack::{KindSet, ObjectKind};
+use crate::git::odb::{read_objects_in_pieces, ObjectList, ReadResult};
+use crate::git::pack::{self, KindSet, ObjectKind};
 use crate::git::Oid;
 use anyhow::Result;
 use std::path::Path;
@@ -120,7 +120,20 @@ pub fn bulk_pass_with<T: Send>(
     init: &(dyn Fn() -> T + Sync),
     on_tree: &(dyn Fn(&mut T, Oid, &[u8]) + Sync),
 ) -> Result<(PassResult, Vec<T>)> {
-    let passed = read_objects(
+    // A large blob is searched in pieces that overlap by the longest match: the longest needle, or a
+    // provider pattern's longest plausible value.
+    let overlap = matcher.longest_needle().max(if patterns.is_some() {
+        PATTERN_OVERLAP
+    } else {
+        0
+    });
+    let pieces = pack::Pieces {
+        visit: &|(local, scratch, _): &mut (PassResult, Scratch, T), oid, piece| {
+            read_piece(piece, oid, matcher, patterns, scratch, local)
+        },
+        overlap,
+    };
+    let passed = read_objects_in_pieces(
         git_dir,
         objects,
         kinds,
@@ -133,6 +146,7 @@ pub fn bulk_pass_with<T: Send>(
             }
             read_one(object, oid, matcher, patterns, scratch, local)
         },
+        Some(&pieces),
     )?;
     let mut result = PassResult {
         warnings: passed.warnings,
@@ -216,6 +230,65 @@ fn read_one(
         scratch.pattern_hits.clear();
         patterns.find_all(data, &mut scratch.pattern_hits);
         for hit in &scratch.pattern_hits {
+            local.pattern_values.push(PatternValue {
+                oid,
+                rule: hit.rule,
+                value: zeroize::Zeroizing::new(data[hit.start..hit.end].to_vec()),
+            });
+        }
+    }
+}
+
+/// How far pieces of a large blob overlap for provider patterns: a token or key longer than this that
+/// straddles two pieces is not matched (provider tokens are under 200 bytes; PEM keys are longer, and
+/// are found when they sit inside one piece, as nearly all do: a piece is 8 MiB).
+const PATTERN_OVERLAP: usize = 4096;
+
+/// [`read_one`] for one piece of a large blob (see [`pack::Piece`]): counted once, searched piece by
+/// piece, match offsets made absolute, and matches within the overlap already seen skipped.
+fn read_piece(
+    piece: pack::Piece<'_>,
+    oid: Oid,
+    matcher: &Matcher,
+    patterns: Option<&PatternSet>,
+    scratch: &mut Scratch,
+    local: &mut PassResult,
+) {
+    let data = piece.data;
+    let at = piece.offset as usize;
+    if piece.offset == 0 {
+        local.objects += 1;
+        local.blobs += 1;
+        local.bytes += piece.total;
+        local.largest_blob = local.largest_blob.max(piece.total);
+    }
+    let hits = &mut scratch.hits;
+    hits.clear();
+    matcher.find_all(data, hits);
+    let fresh: Vec<Hit> = hits
+        .iter()
+        .filter(|h| h.end > piece.fresh)
+        .map(|h| Hit {
+            start: h.start + at,
+            end: h.end + at,
+            ..*h
+        })
+        .collect();
+    if !fresh.is_empty() {
+        match local.hits.last_mut() {
+            Some(last) if last.oid == oid => last.hits.extend(fresh),
+            _ => local.hits.push(ObjectHits {
+                oid,
+                kind: ObjectKind::Blob,
+                hits: fresh,
+                message_start: 0,
+            }),
+        }
+    }
+    if let Some(patterns) = patterns {
+        scratch.pattern_hits.clear();
+        patterns.find_all(data, &mut scratch.pattern_hits);
+        for hit in scratch.pattern_hits.iter().filter(|h| h.end > piece.fresh) {
             local.pattern_values.push(PatternValue {
                 oid,
                 rule: hit.rule,

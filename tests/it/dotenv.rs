@@ -70,7 +70,7 @@ fn env_file() -> impl Strategy<Value = Vec<u8>> {
                 line(),
                 prop::sample::select(&["\n", "\r\n", "\r", "\n"][..]),
             ),
-            0..8,
+            0..40,
         ),
         any::<bool>(),
         prop::bool::weighted(0.1),
@@ -111,7 +111,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic_and_round_trip(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+    fn arbitrary_bytes_never_panic_and_round_trip(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
         let mut env = DotEnv::parse(&bytes);
         prop_assert_eq!(env.to_bytes(), bytes);
         let _ = env.set("HF_TOKEN", "hf_value");

@@ -49,6 +49,9 @@ fn incident_end_to_end() {
     let stub = HfStub::start();
     stub.add_live(&old, "write");
     stub.add_live(&new, "read");
+    // Every command of the incident gets a temp dir of its own, so "no temp file holds the token" reads
+    // just what they wrote (the machine's temp dir holds anyone's files).
+    let tmp = tempfile::tempdir().unwrap();
 
     // 1. A repository that leaked the token in many hiding places; origin holds the pushed part.
     let repo = TestRepo::new();
@@ -94,6 +97,7 @@ fn incident_end_to_end() {
     let record = outputs.join("incident.md");
     let script = outputs.join("rewrite.sh");
     let run = Unleak::new(&repo.path)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&[
             "respond",
             "--yes",
@@ -157,6 +161,7 @@ fn incident_end_to_end() {
     scrub(&mut cmd)
         .arg(&script)
         .env("PATH", &path)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .current_dir(&repo.path);
     let out = cmd.output().unwrap();
     let script_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -169,6 +174,7 @@ fn incident_end_to_end() {
 
     // 5. verify --remote and verify on a fresh clone exit 0.
     let verify = Unleak::new(&repo.path)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--remote", "origin", "--token-stdin"])
         .stdin(format!("{old}\n"))
         .run();
@@ -188,6 +194,7 @@ fn incident_end_to_end() {
     );
     // A fresh clone has no incident record: a token found nowhere there is not confirmed as the old one.
     let verify = Unleak::new(&fresh)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--token-stdin"])
         .stdin(format!("{old}\n"))
         .run();
@@ -200,6 +207,7 @@ fn incident_end_to_end() {
     );
     // The clone respond ran in remembers the incident: plain `verify --remote` checks the OLD token.
     let verify = Unleak::new(&repo.path)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--remote", "origin"])
         .run();
     verify.assert_hides(&old).assert_hides(&new);
@@ -208,11 +216,13 @@ fn incident_end_to_end() {
     // Without the plaintext (it is gone from .env now): the incident record's fingerprints.
     let json_record = format!("{}.json", record.display());
     let verify = Unleak::new(&fresh)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--record", &json_record])
         .run();
     verify.assert_hides(&old);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     let verify = Unleak::new(&repo.path)
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--record", &json_record, "--remote", "origin"])
         .run();
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
@@ -261,7 +271,7 @@ fn incident_end_to_end() {
     }
     assert!(files_holding(&outputs, old.as_bytes()).is_empty());
     assert!(
-        files_holding(&std::env::temp_dir(), old.as_bytes()).is_empty(),
+        files_holding(tmp.path(), old.as_bytes()).is_empty(),
         "a temp file holds the token"
     );
 }

@@ -22,6 +22,10 @@ struct State {
     live: HashMap<String, (String, String, String)>,
     requests: Vec<Request>,
     rate_limited: bool,
+    /// Per path: answer this status instead (e.g. 500 from the revoke endpoint).
+    status_override: HashMap<String, u16>,
+    /// Paths whose requests get no answer: the connection is closed after reading the request.
+    hang_up: Vec<String>,
 }
 
 pub struct HfStub {
@@ -50,6 +54,28 @@ impl HfStub {
             token.to_string(),
             ("ada".into(), format!("{role}-token"), role.into()),
         );
+    }
+
+    /// A live token whose whoami answer names `user` (any text, e.g. with control characters).
+    pub fn add_live_named(&self, token: &str, user: &str, role: &str) {
+        self.state.lock().unwrap().live.insert(
+            token.to_string(),
+            (user.into(), format!("{role}-token"), role.into()),
+        );
+    }
+
+    /// Answer `status` (with an empty JSON body) for every request to `path`.
+    pub fn set_status(&self, path: &str, status: u16) {
+        self.state
+            .lock()
+            .unwrap()
+            .status_override
+            .insert(path.to_string(), status);
+    }
+
+    /// Read requests to `path`, then close the connection without answering (a network failure).
+    pub fn hang_up(&self, path: &str) {
+        self.state.lock().unwrap().hang_up.push(path.to_string());
     }
 
     pub fn set_rate_limited(&self, on: bool) {
@@ -112,7 +138,12 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let (status, reply) = {
         let mut state = state.lock().unwrap();
         state.requests.push(request);
-        if state.rate_limited {
+        if state.hang_up.contains(&path) {
+            return Ok(());
+        }
+        if let Some(&code) = state.status_override.get(&path) {
+            (code, "{}".to_string())
+        } else if state.rate_limited {
             (429, r#"{"error":"rate limited"}"#.to_string())
         } else {
             match (method.as_str(), path.as_str()) {
@@ -158,6 +189,7 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         202 => "Accepted",
         401 => "Unauthorized",
         429 => "Too Many Requests",
+        500 => "Internal Server Error",
         _ => "Not Found",
     };
     let mut stream = stream;

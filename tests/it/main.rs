@@ -5,12 +5,16 @@ mod hf_stub;
 mod util;
 
 mod action;
+mod api_failures;
 mod audit;
 mod dotenv;
 mod e2e;
 mod falseclean;
+mod fuzz_regressions;
 mod hook;
 mod hostile;
+mod large_blob;
+mod leaks;
 mod pack;
 mod providers;
 mod respond;

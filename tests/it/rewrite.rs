@@ -838,3 +838,38 @@ fn the_script_can_be_rerun_until_it_succeeds() {
     assert!(output.contains("nothing to push"), "{output}");
     assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
 }
+
+/// A repository whose config names an fsmonitor program (run by `git status`, which the script's
+/// preflight calls): the script runs no program the repository's config picks.
+#[test]
+fn the_script_runs_no_program_the_repository_config_names() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.commit_file("app.py", "KEY = env()\n", "Read key from env");
+    let pwned = repo.dir.path().join("PWNED");
+    let program = repo.dir.path().join("fsmonitor.sh");
+    std::fs::write(
+        &program,
+        format!("#!/bin/sh\ntouch '{}'\necho\n", pwned.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    repo.git(&["config", "core.fsmonitor", program.to_str().unwrap()]);
+    // Plain git runs it: the test would catch a script that lets it through.
+    run_git(&repo.path, &["status", "--porcelain"], 0);
+    assert!(
+        pwned.exists(),
+        "the planted fsmonitor program did not run under plain git"
+    );
+    std::fs::remove_file(&pwned).unwrap();
+
+    let plan = build_plan(&repo, &token, None, false, false);
+    write_and_run(&repo, &plan, &token);
+    assert!(!contains(&all_objects(&repo.path.join(".git")), &token));
+    assert!(
+        !pwned.exists(),
+        "the script ran the repository's fsmonitor program"
+    );
+}

@@ -1,0 +1,108 @@
+//! A highly compressible blob of hundreds of megabytes: the scan finds the token at its end, and its
+//! memory stays bounded (the blob is searched in overlapping pieces, never inflated whole).
+
+use crate::util::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const BLOB_MB: usize = 300;
+/// Peak resident memory allowed for scanning the blob: far below its size.
+const MAX_RSS_MB: u64 = 150;
+
+/// Stores `BLOB_MB` MiB of zeros followed by `token` as a blob (streamed into git, never written to the
+/// work tree), commits it as `big.bin`, and packs the repository.
+fn repo_with_huge_blob(token: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.commit_file("README", "hello\n", "start");
+    let mut git = Command::new("git");
+    scrub(&mut git)
+        .args(["hash-object", "-w", "--stdin"])
+        .current_dir(&repo.path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = git.spawn().unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..BLOB_MB {
+            stdin.write_all(&zeros).unwrap();
+        }
+        stdin
+            .write_all(format!("\nHF_TOKEN={token}\n").as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{oid},big.bin"),
+    ]);
+    repo.git(&["commit", "-q", "-m", "add a large file"]);
+    repo.git(&["repack", "-adq"]);
+    repo
+}
+
+#[test]
+fn large_blob_is_searched_in_bounded_memory() {
+    let token = fake_hf_token();
+    let repo = repo_with_huge_blob(&token);
+    let rss = repo.dir.path().join("rss");
+    let mut cmd = Command::new("/usr/bin/time");
+    scrub(&mut cmd)
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg(assert_cmd::cargo::cargo_bin("unleak"))
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--token-stdin",
+            "--threads",
+            "2",
+        ])
+        .current_dir(&repo.path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("/usr/bin/time runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    run.assert_hides(&token);
+    assert_eq!(
+        run.code, 1,
+        "the token at the end of the blob is found: {run:?}"
+    );
+    let json = run.json();
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["path"] == "big.bin"), "{json:#}");
+    assert!(
+        json["stats"]["bytes"].as_u64().unwrap() > (BLOB_MB as u64) << 20,
+        "the whole blob was read: {json:#}"
+    );
+    let kib: u64 = std::fs::read_to_string(&rss)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("/usr/bin/time wrote the peak RSS");
+    assert!(
+        kib < MAX_RSS_MB << 10,
+        "peak RSS {} MiB for a {BLOB_MB} MiB blob",
+        kib >> 10
+    );
+}
