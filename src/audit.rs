@@ -558,10 +558,10 @@ pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
         let Ok(oid) = crate::git::Oid::from_str(&f.object) else {
             return true;
         };
-        let Ok(blob) = repo.git.find_blob(oid) else {
+        let Ok(blob) = repo.read_blob(oid) else {
             return true;
         };
-        let content = blob.content();
+        let content = &blob[..];
         let mut lines: Vec<u32> = f.lines.clone();
         lines.extend(f.line);
         let starts: Vec<usize> = std::iter::once(0)

@@ -187,15 +187,11 @@ fn range_report(
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
     let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
-    let remote_tips: Vec<crate::git::Oid> = repo
-        .git
-        .references_glob("refs/remotes/*")
-        .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
-        .unwrap_or_default();
+    let remote_tips: Vec<crate::git::Oid> = repo.remote_tracking_tips();
     let pushed = |commit: crate::git::Oid| {
         remote_tips
             .iter()
-            .any(|&tip| tip == commit || repo.git.graph_descendant_of(tip, commit).unwrap_or(false))
+            .any(|&tip| tip == commit || repo.is_descendant(tip, commit))
     };
     let mut findings = Vec::new();
     for f in found {

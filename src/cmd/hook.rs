@@ -120,12 +120,9 @@ fn check_push(path: &Path) -> Result<ExitCode> {
     );
     if let (Some(from), Some(to)) = framework {
         let oid = |rev: &str| -> Result<crate::git::Oid> {
-            Ok(repo
-                .git
-                .revparse_single(rev)
+            repo.rev_parse_commit(rev)
                 .with_context(|| format!("cannot resolve {rev}"))?
-                .peel_to_commit()?
-                .id())
+                .with_context(|| format!("{rev} is not a commit"))
         };
         updates.push((oid(&to)?, oid(&from).unwrap_or(crate::git::Oid::zero())));
     } else {
@@ -144,7 +141,7 @@ fn check_push(path: &Path) -> Result<ExitCode> {
             updates.push((parse(local)?, parse(remote)?));
         }
     }
-    let commits = staged::push_commits(&repo, &updates)?;
+    let commits = repo.commits_pushed(&updates)?;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let secrets = env_secrets(&repo, &mut err)?;
@@ -344,7 +341,7 @@ fn hook_paths(repo: &Repo, name: &str) -> Result<(PathBuf, PathBuf)> {
             repo.git_dir.display()
         );
     }
-    let dir = staged::hooks_dir(repo)?;
+    let dir = repo.hooks_dir()?;
     Ok((dir.join(name), dir.join(format!("{name}.unleak-backup"))))
 }
 

@@ -26,7 +26,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let scope = Scope::from_args(args.scope);
 
     // The incident `respond` remembered in the git dir, and one named with --record.
-    let common_dir = local.git.commondir().to_path_buf();
+    let common_dir = local.common_dir();
     let remembered_path = record::incident_path(&common_dir);
     let named = args.record.as_deref().map(record::recall).transpose()?;
     // No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
@@ -305,11 +305,8 @@ impl Drop for PrivateTempDir {
 /// a command line: git gets the URL without them and asks a private askpass helper for them.
 fn fetch_mirror(local: &Repo, remote: &str, temp: &PrivateTempDir, mirror: &Path) -> Result<()> {
     let url = local
-        .git
-        .find_remote(remote)
+        .remote_url(remote)
         .with_context(|| format!("no remote named {remote}"))?
-        .url()
-        .map(str::to_string)
         .with_context(|| format!("remote {remote} has no URL"))?;
     let masked = crate::git::mask_url_credentials(&url);
     let shown = crate::sanitize::for_terminal(&masked);

@@ -5,6 +5,8 @@
 pub mod format;
 pub mod odb;
 pub mod pack;
+pub mod refs;
+pub mod worktree;
 
 use anyhow::{anyhow, bail, Context, Result};
 pub use git2::Oid;
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// An opened repository and what we learned about its shape.
 pub struct Repo {
-    pub git: Repository,
+    git: Repository,
     /// The `.git` directory (for a linked worktree, its own git dir).
     pub git_dir: PathBuf,
     /// The working tree root; None for a bare repository.
@@ -329,6 +331,97 @@ impl Repo {
             .collect();
         Some(entries)
     }
+    /// How large an object is, from its header alone (nothing inflated for a packed base).
+    pub fn object_size(&self, oid: Oid) -> Option<u64> {
+        let odb = self.git.odb().ok()?;
+        odb.read_header(oid).ok().map(|(size, _)| size as u64)
+    }
+
+    /// A blob's content.
+    pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
+        Ok(self.git.find_blob(oid)?.content().to_vec())
+    }
+
+    /// Whether the database holds `oid` as a commit libgit2 can read.
+    pub fn has_commit(&self, oid: Oid) -> bool {
+        self.git.find_commit(oid).is_ok()
+    }
+
+    /// A commit's author, message and tree.
+    pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, Error> {
+        let commit = self.git.find_commit(oid)?;
+        let author = Signature::of(&commit.author());
+        Ok(CommitMeta {
+            author,
+            summary: commit.summary_bytes().map(<[u8]>::to_vec),
+            message: commit.message_bytes().to_vec(),
+            tree: commit.tree_id(),
+        })
+    }
+
+    /// An annotated tag's tagger, when the tag has one.
+    pub fn tagger(&self, oid: Oid) -> Option<Signature> {
+        let tag = self.git.find_tag(oid).ok()?;
+        tag.tagger().map(|s| Signature::of(&s))
+    }
+
+    /// The git directory linked worktrees share (the repository's own for a plain clone).
+    pub fn common_dir(&self) -> PathBuf {
+        self.git.commondir().to_path_buf()
+    }
+
+    /// A remote's URL: `Err` when there is no such remote, `Ok(None)` when it has no (UTF-8) URL.
+    pub fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
+        Ok(self.git.find_remote(name)?.url().map(str::to_string))
+    }
+}
+
+/// A libgit2 failure, passed on by the door with libgit2's own text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(git2::Error);
+
+impl Error {
+    /// libgit2's message alone, without its class and code.
+    pub fn message(&self) -> &str {
+        self.0.message()
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(err: git2::Error) -> Error {
+        Error(err)
+    }
+}
+
+/// Who made a commit or tag, and when (seconds since the epoch, in their recorded offset).
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub name: Vec<u8>,
+    pub email: Vec<u8>,
+    pub seconds: i64,
+    pub offset_minutes: i32,
+}
+
+impl Signature {
+    fn of(sig: &git2::Signature<'_>) -> Signature {
+        Signature {
+            name: sig.name_bytes().to_vec(),
+            email: sig.email_bytes().to_vec(),
+            seconds: sig.when().seconds(),
+            offset_minutes: sig.when().offset_minutes(),
+        }
+    }
+}
+
+/// What provenance and range audits read of a commit besides its place in the graph.
+#[derive(Debug, Clone)]
+pub struct CommitMeta {
+    pub author: Signature,
+    /// The first paragraph of the message, as one line (libgit2's summary).
+    pub summary: Option<Vec<u8>>,
+    pub message: Vec<u8>,
+    pub tree: Oid,
 }
 
 /// A message the user can act on for a repository libgit2 would not open.

@@ -221,7 +221,7 @@ fn respond_recorded(
     )?;
 
     // 7. Record. First changed commits a rewrite already left here go in too.
-    let common_dir = repo.git.commondir().to_path_buf();
+    let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
     if let Some(path) = &config.report {
         heading(io, 7, "Incident record")?;
@@ -893,11 +893,7 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let remote_url = repo
-        .git
-        .find_remote(&config.remote)
-        .ok()
-        .and_then(|r| r.url().map(str::to_string));
+    let remote_url = repo.remote_url(&config.remote).ok().flatten();
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
     let threads = config.scope.threads;
     let unique = |secret: &Secret, pattern: &str| {
@@ -994,8 +990,8 @@ pub fn binary_blobs(repo: &Repo, report: &Report) -> std::collections::BTreeSet<
         let Ok(oid) = crate::git::Oid::from_str(&f.object) else {
             continue;
         };
-        if let Ok(blob) = repo.git.find_blob(oid) {
-            if filter_repo::is_binary_for_filter_repo(blob.content()) {
+        if let Ok(blob) = repo.read_blob(oid) {
+            if filter_repo::is_binary_for_filter_repo(&blob) {
                 out.insert(f.object.clone());
             }
         }

@@ -588,14 +588,11 @@ fn rewrite_uniqueness(
     if to_read.len() > MAX_PROBE_OBJECTS {
         return RewriteUniqueness::default();
     }
-    let odb = match repo.git.odb() {
-        Ok(odb) => odb,
-        Err(_) => return RewriteUniqueness::default(),
-    };
     for (oid, starts) in &to_read {
         // The full pass skips an object it cannot read as well.
-        let Ok(object) = odb.read(*oid) else { continue };
-        let data = object.data();
+        let Some((_, data)) = repo.read_object(*oid) else {
+            continue;
+        };
         for &start in starts {
             let Some(rest) = data.get(start..) else {
                 continue;
@@ -757,16 +754,17 @@ impl FindingBuilder<'_> {
         }
         let info = Some(commit)
             .filter(|c| self.repo.may_read(*c))
-            .and_then(|c| self.repo.git.find_commit(c).ok())
+            .and_then(|c| self.repo.commit_meta(c).ok())
             .map(|c| CommitInfo {
                 author: Some(format!(
                     "{} <{}>",
-                    String::from_utf8_lossy(c.author().name_bytes()),
-                    String::from_utf8_lossy(c.author().email_bytes())
+                    String::from_utf8_lossy(&c.author.name),
+                    String::from_utf8_lossy(&c.author.email)
                 )),
-                date: Some(rfc3339(c.author().when())),
+                date: Some(rfc3339(c.author.seconds, c.author.offset_minutes)),
                 summary: c
-                    .summary_bytes()
+                    .summary
+                    .as_deref()
                     .map(|s| String::from_utf8_lossy(s).into_owned()),
             })
             .unwrap_or_default();
@@ -872,16 +870,13 @@ impl FindingBuilder<'_> {
     fn group_blob_hits(&self, hits: &ObjectHits) -> Vec<(usize, Encoding, Vec<u32>)> {
         // A blob the pass searched in pieces is not read whole again for line numbers: its findings
         // carry none, and memory stays bounded.
-        let small = self.repo.git.odb().ok().is_some_and(|odb| {
-            odb.read_header(hits.oid)
-                .is_ok_and(|(size, _)| size as u64 <= pack::PIECES_ABOVE)
-        });
-        let data = small
-            .then(|| self.repo.git.find_blob(hits.oid).ok())
-            .flatten();
+        let small = self
+            .repo
+            .object_size(hits.oid)
+            .is_some_and(|size| size <= pack::PIECES_ABOVE);
+        let data = small.then(|| self.repo.read_blob(hits.oid).ok()).flatten();
         let text = data
-            .as_ref()
-            .map(|b| b.content())
+            .as_deref()
             .filter(|c| !c[..c.len().min(8000)].contains(&0));
         let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
         for hit in &hits.hits {
@@ -921,11 +916,10 @@ impl FindingBuilder<'_> {
     }
 
     fn commit_message(&mut self, hits: &ObjectHits) {
-        let Ok(odb) = self.repo.git.odb() else { return };
-        let Ok(object) = odb.read(hits.oid) else {
+        let Some((_, data)) = self.repo.read_object(hits.oid) else {
             return;
         };
-        for ((secret, encoding), lines) in self.message_groups(hits, object.data()) {
+        for ((secret, encoding), lines) in self.message_groups(hits, &data) {
             self.push(
                 secret,
                 Site {
@@ -941,11 +935,10 @@ impl FindingBuilder<'_> {
     }
 
     fn tag_message(&mut self, hits: &ObjectHits, tips: &[git::Tip], pass: &PassResult) {
-        let Ok(odb) = self.repo.git.odb() else { return };
-        let Ok(object) = odb.read(hits.oid) else {
+        let Some((_, data)) = self.repo.read_object(hits.oid) else {
             return;
         };
-        let groups = self.message_groups(hits, object.data());
+        let groups = self.message_groups(hits, &data);
         let target = pass
             .tags
             .iter()
@@ -956,22 +949,19 @@ impl FindingBuilder<'_> {
             .filter(|t| t.target == hits.oid)
             .map(|t| t.name.clone())
             .collect();
-        let summary =
-            String::from_utf8_lossy(&object.data()[hits.message_start.min(object.data().len())..])
-                .lines()
-                .next()
-                .map(str::to_string);
-        let tagger = self.repo.git.find_tag(hits.oid).ok().and_then(|t| {
-            t.tagger().map(|s| {
-                (
-                    format!(
-                        "{} <{}>",
-                        String::from_utf8_lossy(s.name_bytes()),
-                        String::from_utf8_lossy(s.email_bytes())
-                    ),
-                    rfc3339(s.when()),
-                )
-            })
+        let summary = String::from_utf8_lossy(&data[hits.message_start.min(data.len())..])
+            .lines()
+            .next()
+            .map(str::to_string);
+        let tagger = self.repo.tagger(hits.oid).map(|s| {
+            (
+                format!(
+                    "{} <{}>",
+                    String::from_utf8_lossy(&s.name),
+                    String::from_utf8_lossy(&s.email)
+                ),
+                rfc3339(s.seconds, s.offset_minutes),
+            )
         });
         for ((secret, encoding), lines) in groups {
             let finding_remotes = remotes_of(&refs, self.remotes);
@@ -1061,17 +1051,17 @@ fn line_of(content: &[u8], offset: usize) -> u32 {
 }
 
 /// `2024-05-01T12:00:00+02:00`, in the offset the author recorded.
-pub fn rfc3339(time: git2::Time) -> String {
-    let offset = time::UtcOffset::from_whole_seconds(time.offset_minutes() * 60)
-        .unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(time.seconds())
+pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+    let offset =
+        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(seconds)
         .map(|t| t.to_offset(offset))
         .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         })
-        .unwrap_or_else(|| time.seconds().to_string())
+        .unwrap_or_else(|| seconds.to_string())
 }
 
 /// Where each token still lives right now: HEAD's tree, the index, the working tree.
@@ -1097,8 +1087,8 @@ fn live_state(
     if let Some(tree) = repo
         .head_commit()
         .filter(|c| repo.may_read(*c))
-        .and_then(|c| repo.git.find_commit(c).ok())
-        .map(|c| c.tree_id())
+        .and_then(|c| repo.commit_meta(c).ok())
+        .map(|c| c.tree)
     {
         for hit in walker.hits(tree).iter() {
             for secret in walker.secrets_of(hit) {
@@ -1201,7 +1191,7 @@ fn summarize(
                 || !live.in_worktree[i].is_empty();
             let first = earliest(true)
                 .or_else(|| earliest(false))
-                .map(|t| rfc3339(git2::Time::new(t, 0)));
+                .map(|t| rfc3339(t, 0));
             SecretSummary {
                 secret: SecretRef {
                     redacted: secret.redacted(),

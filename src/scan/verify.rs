@@ -43,16 +43,14 @@ pub fn check(
     findings_clean: bool,
 ) -> Result<Verification> {
     let mut verification = Verification::default();
-    for reference in repo.git.references().context("cannot list refs")?.flatten() {
-        if let Some(name) = reference.name() {
-            if name.starts_with("refs/original/") || name.starts_with("refs/replace/") {
-                verification.leftover_refs.push(name.to_string());
-            }
+    for name in repo.reference_names()? {
+        if name.starts_with("refs/original/") || name.starts_with("refs/replace/") {
+            verification.leftover_refs.push(name);
         }
     }
     let tips = repo.tips()?;
     for oid in first_changed {
-        let exists = repo.may_read(*oid) && repo.git.find_commit(*oid).is_ok();
+        let exists = repo.may_read(*oid) && repo.has_commit(*oid);
         let mut refs = Vec::new();
         if exists {
             for tip in &tips {
@@ -62,11 +60,7 @@ pub fn check(
                 // libgit2's walk would read every commit below the tip, damaged ones too: with damage
                 // the answer is "incomplete" anyway, so only a tip that is the commit itself counts.
                 if tip_commit == *oid
-                    || (!repo.has_unreadable()
-                        && repo
-                            .git
-                            .graph_descendant_of(tip_commit, *oid)
-                            .unwrap_or(false))
+                    || (!repo.has_unreadable() && repo.is_descendant(tip_commit, *oid))
                 {
                     refs.push(tip.name.clone());
                 }
@@ -81,7 +75,7 @@ pub fn check(
         });
     }
     let mut dirs = vec![repo.git_dir.clone()];
-    let common = repo.git.commondir().to_path_buf();
+    let common = repo.common_dir();
     if !dirs.contains(&common) {
         dirs.push(common);
     }
