@@ -7,7 +7,6 @@
 
 use crate::providers;
 use anyhow::{Context, Result};
-use git2::Repository;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -268,7 +267,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
     let not_in_repo = || Warning::NotInRepository {
         path: env_file.to_path_buf(),
     };
-    let Ok(repo) = Repository::discover(parent) else {
+    let Some(repo) = crate::git::discover(parent) else {
         plan.warnings.push(not_in_repo());
         return Ok(());
     };
@@ -292,7 +291,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
         if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
             plan.warnings
                 .push(Warning::SymlinkedGitignore { path: gitignore });
-            gitignore = repo.commondir().join("info").join("exclude");
+            gitignore = repo.common_dir().join("info").join("exclude");
         }
         plan.actions.push(Action::Ignore {
             create: !gitignore.exists(),
@@ -302,8 +301,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
             path: rel_str.clone(),
         });
     }
-    let index = repo.index().context("cannot read the git index")?;
-    if index.get_path(&rel, 0).is_some() {
+    if repo.is_tracked(&rel).context("cannot read the git index")? {
         plan.warnings.push(Warning::Tracked {
             path: rel_str.clone(),
         });
@@ -317,7 +315,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
 
 /// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git skips a
 /// symlinked `.gitignore`), from a hardened git child; libgit2's answer only when git cannot run.
-fn git_ignores(repo: &Repository, workdir: &Path, rel: &Path) -> Result<bool> {
+fn git_ignores(repo: &crate::git::Discovered, workdir: &Path, rel: &Path) -> Result<bool> {
     let status = crate::child::git()
         .current_dir(workdir)
         .args(["check-ignore", "-q", "--no-index", "--"])
@@ -329,7 +327,7 @@ fn git_ignores(repo: &Repository, workdir: &Path, rel: &Path) -> Result<bool> {
         Some(0) => Ok(true),
         Some(1) => Ok(false),
         _ => repo
-            .is_path_ignored(rel)
+            .is_ignored(rel)
             .with_context(|| format!("cannot ask git whether {} is ignored", rel.display())),
     }
 }
@@ -399,7 +397,7 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
                 .with_context(|| format!("cannot append to {}", gitignore.display()))?;
             file.flush()?;
             // Check the rule took effect: a nested `!` rule can still re-include the file.
-            let repo = Repository::open(workdir)
+            let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
             if !git_ignores(&repo, workdir, Path::new(path)).unwrap_or(false) {
                 return Ok(vec![Warning::StillNotIgnored { path: path.clone() }]);
@@ -407,12 +405,9 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
             Ok(Vec::new())
         }
         Action::Untrack { workdir, path } => {
-            let repo = Repository::open(workdir)
+            let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
-            let mut index = repo.index().context("cannot read the git index")?;
-            index
-                .remove_path(Path::new(path))
-                .and_then(|()| index.write())
+            repo.untrack(Path::new(path))
                 .with_context(|| format!("cannot remove {path} from the git index"))?;
             Ok(Vec::new())
         }

@@ -376,6 +376,60 @@ impl Repo {
     }
 }
 
+/// The repository around a path, found the way git finds it (walking up to a `.git`), for the
+/// commands that need only its places and its index, not a scan.
+pub struct Discovered {
+    git: Repository,
+}
+
+/// The repository `path` is in, if any.
+pub fn discover(path: &Path) -> Option<Discovered> {
+    Repository::discover(path)
+        .ok()
+        .map(|git| Discovered { git })
+}
+
+/// The repository whose working tree (or git directory) is exactly `path`.
+pub fn open_at(path: &Path) -> Result<Discovered, Error> {
+    Ok(Discovered {
+        git: Repository::open(path)?,
+    })
+}
+
+impl Discovered {
+    /// The working tree root; None for a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.git.workdir()
+    }
+
+    /// The `.git` directory (for a linked worktree, its own git dir).
+    pub fn git_dir(&self) -> &Path {
+        self.git.path()
+    }
+
+    /// The git directory linked worktrees share.
+    pub fn common_dir(&self) -> &Path {
+        self.git.commondir()
+    }
+
+    /// Whether the index holds `rel` (a path relative to the working tree's top).
+    pub fn is_tracked(&self, rel: &Path) -> Result<bool, Error> {
+        Ok(self.git.index()?.get_path(rel, 0).is_some())
+    }
+
+    /// Removes `rel` from the index (the file stays on disk) and writes the index.
+    pub fn untrack(&self, rel: &Path) -> Result<(), Error> {
+        let mut index = self.git.index()?;
+        index.remove_path(rel)?;
+        Ok(index.write()?)
+    }
+
+    /// libgit2's answer to "is `rel` ignored?".
+    pub fn is_ignored(&self, rel: &Path) -> Result<bool, Error> {
+        Ok(self.git.is_path_ignored(rel)?)
+    }
+}
+
 /// A libgit2 failure, passed on by the door with libgit2's own text.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
