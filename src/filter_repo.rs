@@ -5,6 +5,7 @@
 //! replace file, which [`RewritePlan::write_script`] creates 0600 in a private temp dir and the script
 //! deletes on exit. Everything else (steps, script, regex replace file) names tokens by redaction only.
 
+use crate::git::command::FilterRepoSupport;
 use crate::report::{Finding, Location, Report};
 use crate::scan::matcher::Encoding;
 use crate::secret::Secret;
@@ -128,49 +129,6 @@ const FORGE_READ_ONLY_REFS: &[&str] = &["refs/pull/", "refs/merge-requests/"];
 /// characters are not enough to make the expression match only the token. Each level reveals two more
 /// characters a side; even the widest keeps 22 of a Hugging Face token's 34 random characters hidden.
 const WIDEN_LEVELS: &[usize] = &[0, 2, 4];
-
-/// Whether git-filter-repo is installed, and whether it knows `--sensitive-data-removal` (2.47+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterRepoSupport {
-    Missing,
-    Present { sensitive_data_removal: bool },
-}
-
-impl FilterRepoSupport {
-    fn sdr(self) -> bool {
-        // A missing tool gets installed from PyPI by the plan's first step, which installs a current
-        // release: plan for the flag, and let the script's preflight check it.
-        matches!(
-            self,
-            FilterRepoSupport::Missing
-                | FilterRepoSupport::Present {
-                    sensitive_data_removal: true
-                }
-        )
-    }
-}
-
-/// Asks the installed git-filter-repo (`git-filter-repo -h`, no network) what it supports. Its
-/// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
-/// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
-/// a repository's `alias.filter-repo` when the tool is missing.
-pub fn detect_filter_repo() -> FilterRepoSupport {
-    let Some(program) = crate::child::find_filter_repo() else {
-        return FilterRepoSupport::Missing;
-    };
-    let output = crate::child::command(program).arg("-h").output();
-    match output {
-        Ok(out) if out.status.success() => FilterRepoSupport::Present {
-            sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
-        },
-        _ => FilterRepoSupport::Missing,
-    }
-}
-
-/// Whether `git filter-repo -h` output lists `--sensitive-data-removal`.
-pub fn help_lists_sdr(help: &str) -> bool {
-    help.contains("--sensitive-data-removal")
-}
 
 /// Tells whether a regex pattern (Python `re` syntax that the `regex` crate also reads) matches nothing
 /// in the repository but the token itself. The caller runs it over the object database.
@@ -1804,12 +1762,6 @@ mod tests {
             "old filter-repo drops origin"
         );
         assert!(!text.contains("Install git-filter-repo"));
-    }
-
-    #[test]
-    fn help_text_detection() {
-        assert!(help_lists_sdr("  --sensitive-data-removal, --sdr\n"));
-        assert!(!help_lists_sdr("  --replace-text EXPRESSIONS_FILE\n"));
     }
 
     #[test]

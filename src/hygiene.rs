@@ -286,7 +286,10 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
     let rel = rel_dir.join(name);
     let rel_str = rel.to_string_lossy().into_owned();
 
-    if !git_ignores(&repo, &workdir, &rel)? {
+    if !repo
+        .is_ignored(&workdir, &rel)
+        .with_context(|| format!("cannot ask git whether {} is ignored", rel.display()))?
+    {
         let mut gitignore = workdir.join(".gitignore");
         if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
             plan.warnings
@@ -311,25 +314,6 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git skips a
-/// symlinked `.gitignore`), from a hardened git child; libgit2's answer only when git cannot run.
-fn git_ignores(repo: &crate::git::Discovered, workdir: &Path, rel: &Path) -> Result<bool> {
-    let status = crate::child::git()
-        .current_dir(workdir)
-        .args(["check-ignore", "-q", "--no-index", "--"])
-        .arg(rel)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    match status.ok().and_then(|s| s.code()) {
-        Some(0) => Ok(true),
-        Some(1) => Ok(false),
-        _ => repo
-            .is_ignored(rel)
-            .with_context(|| format!("cannot ask git whether {} is ignored", rel.display())),
-    }
 }
 
 /// A `.gitignore` line matching exactly this file: a top-level `.env` as `.env` (ignoring it in every
@@ -399,7 +383,7 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
             // Check the rule took effect: a nested `!` rule can still re-include the file.
             let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
-            if !git_ignores(&repo, workdir, Path::new(path)).unwrap_or(false) {
+            if !repo.is_ignored(workdir, Path::new(path)).unwrap_or(false) {
                 return Ok(vec![Warning::StillNotIgnored { path: path.clone() }]);
             }
             Ok(Vec::new())

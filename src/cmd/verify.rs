@@ -330,7 +330,7 @@ fn fetch_mirror(local: &Repo, remote: &str, temp: &PrivateTempDir, mirror: &Path
         url
     };
     let (url, credentials) = split_credentials(&url);
-    let mut cmd = crate::child::git();
+    let mut cmd = crate::git::command::git();
     cmd.args(CLONE_LOW_SPEED);
     if let Some((user, password)) = &credentials {
         let askpass = temp.path().join("askpass");

@@ -2,6 +2,7 @@
 //! working tree, and (in [`pack`]) our own pack reader. Nothing outside this module names `git2`, so
 //! the rest of unleak sees plain data.
 
+pub mod command;
 pub mod format;
 pub mod odb;
 pub mod pack;
@@ -424,9 +425,22 @@ impl Discovered {
         Ok(index.write()?)
     }
 
-    /// libgit2's answer to "is `rel` ignored?".
-    pub fn is_ignored(&self, rel: &Path) -> Result<bool, Error> {
-        Ok(self.git.is_path_ignored(rel)?)
+    /// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git
+    /// skips a symlinked `.gitignore`), from a hardened git child run in `workdir`; libgit2's answer
+    /// only when git cannot run.
+    pub fn is_ignored(&self, workdir: &Path, rel: &Path) -> Result<bool, Error> {
+        let status = command::git()
+            .current_dir(workdir)
+            .args(["check-ignore", "-q", "--no-index", "--"])
+            .arg(rel)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status.ok().and_then(|s| s.code()) {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Ok(self.git.is_path_ignored(rel)?),
+        }
     }
 }
 

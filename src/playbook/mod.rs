@@ -914,7 +914,7 @@ fn rewrite_plan(
         repo_path: &repo_path,
         literal: config.literal,
         remove_env_files: config.remove_env_files,
-        filter_repo: filter_repo::detect_filter_repo(),
+        filter_repo: crate::git::command::detect_filter_repo(),
         regex_is_unique: &unique,
         binary_blobs: &binary_blobs,
         binary,
@@ -1048,7 +1048,7 @@ fn commit_respond_changes(
     workdir: &std::path::Path,
 ) -> Result<Vec<String>> {
     let git = |args: &[&str]| {
-        crate::child::git()
+        crate::git::command::git()
             .arg("-C")
             .arg(workdir)
             .args(args)

@@ -6,7 +6,8 @@ use crate::util::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use unleak::filter_repo::{self, BinaryMode, FilterRepoSupport, RewriteInput, RewritePlan};
+use unleak::filter_repo::{self, BinaryMode, RewriteInput, RewritePlan};
+use unleak::git::command::{help_lists_sdr, FilterRepoSupport};
 use unleak::secret::Secret;
 
 /// PATH with the user's site bin dir first, where `pip install --user git-filter-repo` puts it.
@@ -32,7 +33,7 @@ fn filter_repo_support() -> FilterRepoSupport {
         String::from_utf8_lossy(&out.stderr)
     );
     FilterRepoSupport::Present {
-        sensitive_data_removal: filter_repo::help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
+        sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
     }
 }
 
