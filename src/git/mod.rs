@@ -318,7 +318,7 @@ impl Repo {
     }
 
     /// The entries of a tree (name, id, kind), read through libgit2.
-    pub fn tree_entries(&self, oid: Oid) -> Option<Vec<(Vec<u8>, Oid, Option<ObjectKind>)>> {
+    pub fn tree_entries(&self, oid: Oid) -> Option<Vec<TreeEntry>> {
         let tree = self.git.find_tree(oid).ok()?;
         let entries = tree
             .iter()
@@ -443,6 +443,9 @@ impl Discovered {
         }
     }
 }
+
+/// One entry of a tree: name, id, and kind (None for a kind libgit2 does not know).
+pub type TreeEntry = (Vec<u8>, Oid, Option<ObjectKind>);
 
 /// A libgit2 failure, passed on by the door with libgit2's own text.
 #[derive(Debug, thiserror::Error)]

@@ -350,7 +350,7 @@ impl TreeGraph {
 }
 
 /// One tree entry as the walkers need it.
-pub type Entry = (Vec<u8>, Oid, Option<ObjectKind>);
+pub type Entry = crate::git::TreeEntry;
 
 /// The relevant entries of the trees a closure found, read in one more tree-only pass (pack order,
 /// parallel) instead of one libgit2 lookup per tree: on git's own history that walk read hundreds of
