@@ -2,13 +2,31 @@
 # Builds a throwaway repository that leaked a freshly generated fake Hugging Face token in a few places
 # (a pushed commit, a later cleanup that leaves it in history, a stash entry, a dangling commit), then runs
 # `unleak scan` on it. The token is random and belongs to no one.
+#
+# It runs the release build that `cargo install --path . --locked` also makes (target/release/unleak): the
+# first run compiles it (minutes on a fresh clone, once); after that the demo itself takes a second or two.
+# Without cargo, an `unleak` already on PATH is used.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+
+target_dir=${CARGO_TARGET_DIR:-$here/target}
+case $target_dir in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+if command -v cargo >/dev/null 2>&1; then
+  if [ ! -x "$target_dir/release/unleak" ]; then
+    echo "== first run: compiling unleak in release mode (once; several minutes on a fresh clone," >&2
+    echo "   the same build \`cargo install --path . --locked\` makes, so installing afterwards is quick)" >&2
+  fi
+  cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
+  unleak="$target_dir/release/unleak"
+elif command -v unleak >/dev/null 2>&1; then
+  unleak=$(command -v unleak)
+else
+  echo "demo.sh: needs cargo (https://rustup.rs) or an installed unleak" >&2
+  exit 2
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/unleak-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-
-cargo build --quiet --manifest-path "$here/Cargo.toml"
-unleak="$here/target/debug/unleak"
 
 token="hf_$(head -c 4096 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z' | cut -c1-34)"
 export GIT_AUTHOR_NAME="Dee Veloper" GIT_AUTHOR_EMAIL="dee@example.com"

@@ -9,9 +9,27 @@ import random
 import sys
 
 
+USAGE = "usage: synth_repo.py COMMITS TOKEN | git fast-import --quiet"
+
+
+def parse_args(argv):
+    """COMMITS and TOKEN, or None after printing help or a usage error (never a traceback)."""
+    if any(a in ("-h", "--help") for a in argv):
+        print(__doc__.strip())
+        sys.exit(0)
+    if len(argv) != 2:
+        sys.exit(f"{USAGE}\n(expected COMMITS and TOKEN, got {len(argv)} argument(s))")
+    try:
+        commits = int(argv[0])
+    except ValueError:
+        sys.exit(f"{USAGE}\n(COMMITS must be a whole number, not {argv[0]!r})")
+    if commits < 1:
+        sys.exit(f"{USAGE}\n(COMMITS must be at least 1)")
+    return commits, argv[1]
+
+
 def main():
-    commits = int(sys.argv[1])
-    token = sys.argv[2]
+    commits, token = parse_args(sys.argv[1:])
     rng = random.Random(20261129)
     words = ["alpha", "beta", "gamma", "delta", "model", "token", "config", "train", "eval", "data",
              "layer", "tensor", "batch", "epoch", "loss", "optim", "cache", "hub", "repo", "push"]

@@ -511,8 +511,12 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
             let provider = providers::identify(secret.expose());
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
-                    "POST {{HF_ENDPOINT}}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",
-                    p.revoke_url.unwrap_or_default()
+                    "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",
+                    crate::playbook::hf_api::endpoint_from_env(),
+                    crate::playbook::hf_api::page_on_endpoint(
+                        p.revoke_url.unwrap_or_default(),
+                        &crate::playbook::hf_api::endpoint_from_env()
+                    )
                 ),
                 Some(p) => match p.revoke_url {
                     Some(url) => format!("revoke it at {url}"),

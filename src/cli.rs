@@ -42,6 +42,14 @@ pub enum Command {
     Setup(SetupArgs),
     /// A pre-commit hook that blocks a commit adding a token: install, uninstall, or run it.
     Hook(HookArgs),
+    /// Print a shell completion script (e.g. `unleak completions bash > ~/.local/share/bash-completion/completions/unleak`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout (e.g. `unleak man > ~/.local/share/man/man1/unleak.1`).
+    Man,
 }
 
 /// Where the token(s) to look for come from. Never the value itself.
@@ -94,6 +102,34 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 0 even when something is found (errors still exit 2): for a CI step that uploads the
+    /// report (SARIF) and must not fail on the findings it reports.
+    #[arg(long)]
+    pub exit_zero: bool,
+}
+
+/// What `respond --format` can print: the narrative, or the incident record as JSON (no SARIF: a
+/// record is not a list of findings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RespondFormat {
+    /// The narrative on stdout.
+    Human,
+    /// The incident record as JSON on stdout (the narrative on stderr).
+    Json,
+}
+
+impl From<RespondFormat> for Format {
+    fn from(format: RespondFormat) -> Format {
+        match format {
+            RespondFormat::Human => Format::Human,
+            RespondFormat::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -257,8 +293,8 @@ pub struct RespondArgs {
     pub backup: bool,
 
     /// Output format: human narrative, or the incident record as JSON on stdout (narrative on stderr).
-    #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Outputs")]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = RespondFormat::Human, help_heading = "Outputs")]
+    pub format: RespondFormat,
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +378,15 @@ pub struct AuditArgs {
     /// Output format [default: `format` in .unleak.toml's [defaults], else human].
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 0 even when something is found (errors still exit 2): for a CI step that uploads the
+    /// report (SARIF) and must not fail on the findings it reports.
+    #[arg(long, help_heading = "Output")]
+    pub exit_zero: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]

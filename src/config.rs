@@ -102,6 +102,10 @@ pub struct ScanConfig {
     pub tokens: TokenSpec,
     pub scope: Scope,
     pub format: Format,
+    /// `-o FILE`: the report goes there (atomically) instead of stdout.
+    pub output: Option<PathBuf>,
+    /// `--exit-zero`: findings do not fail the run.
+    pub exit_zero: bool,
 }
 
 impl ScanConfig {
@@ -112,6 +116,8 @@ impl ScanConfig {
             tokens: TokenSpec::from_args(args.token),
             scope: Scope::from_args(args.scope),
             format: args.output.format,
+            output: args.output.output,
+            exit_zero: args.output.exit_zero,
         })
     }
 }
@@ -173,7 +179,7 @@ impl RespondConfig {
             remote: args.remote,
             update_key: args.update_key,
             backup: args.backup,
-            format: args.format,
+            format: args.format.into(),
             hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
         })
     }

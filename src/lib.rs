@@ -56,7 +56,7 @@ pub fn run_from_args(args: impl IntoIterator<Item = OsString>) -> std::process::
             }
             eprintln!(
                 "unleak: error: {}",
-                sanitize::for_terminal(&format!("{err:#}"))
+                sanitize::for_terminal(&plain_error(&err))
             );
             ExitCode::Error.into()
         }
@@ -70,4 +70,16 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The error chain as `{:#}` prints it, but in plain words: libgit2's errors end in
+/// `; class=Config (7); code=NotFound (-3)`, which says nothing to a user; its message alone does.
+fn plain_error(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|cause| match cause.downcast_ref::<git2::Error>() {
+            Some(git) => git.message().trim_end_matches('.').to_string(),
+            None => cause.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }

@@ -32,26 +32,78 @@ impl TerminalPrompter {
     }
 }
 
+/// dialoguer's simple theme, without the colon it puts after every question ("…revoke it?:").
+struct Plain;
+
+/// A question keeps its own punctuation; a bare label ("New token (input hidden)") gets a colon.
+fn punctuated(prompt: &str) -> std::borrow::Cow<'_, str> {
+    if prompt.ends_with(['?', ':', '.']) {
+        prompt.into()
+    } else {
+        format!("{prompt}:").into()
+    }
+}
+
+impl dialoguer::theme::Theme for Plain {
+    fn format_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        write!(f, "{}", punctuated(prompt))
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        _default: Option<&str>,
+    ) -> std::fmt::Result {
+        write!(f, "{} ", punctuated(prompt))
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        write!(f, "{} {sel}", punctuated(prompt))
+    }
+}
+
 impl Prompter for TerminalPrompter {
+    /// An empty entry is answered with a line saying so (dialoguer would silently ask again), and the
+    /// confirmation is asked here so a mismatch says what happened too.
     fn secret(&mut self, question: &str, confirm: bool, _flag: &str) -> Result<Secret> {
-        let theme = dialoguer::theme::SimpleTheme;
-        let mut prompt = dialoguer::Password::with_theme(&theme).with_prompt(question);
-        if confirm {
-            prompt =
-                prompt.with_confirmation("Again, to confirm", "The two entries differ; try again");
+        loop {
+            let value = zeroize::Zeroizing::new(
+                dialoguer::Password::with_theme(&Plain)
+                    .with_prompt(question)
+                    .allow_empty_password(true)
+                    .interact()?,
+            );
+            if value.trim().is_empty() {
+                eprintln!("  Nothing was entered: paste the token and press Enter (Ctrl-C stops).");
+                continue;
+            }
+            if confirm {
+                let again = zeroize::Zeroizing::new(
+                    dialoguer::Password::with_theme(&Plain)
+                        .with_prompt("Again, to confirm")
+                        .allow_empty_password(true)
+                        .interact()?,
+                );
+                if again.trim() != value.trim() {
+                    eprintln!("  The two entries differ; try again.");
+                    continue;
+                }
+            }
+            return Ok(Secret::new(value.trim().to_string(), "prompt"));
         }
-        // dialoguer hands the typed value back as a plain String: wipe it once copied into the Secret.
-        let value = zeroize::Zeroizing::new(prompt.interact()?);
-        Ok(Secret::new(value.trim(), "prompt"))
     }
 
     fn confirm(&mut self, question: &str, default: bool, _flag: &str) -> Result<bool> {
-        Ok(
-            dialoguer::Confirm::with_theme(&dialoguer::theme::SimpleTheme)
-                .with_prompt(question)
-                .default(default)
-                .interact()?,
-        )
+        Ok(dialoguer::Confirm::with_theme(&Plain)
+            .with_prompt(question)
+            .default(default)
+            .interact()?)
     }
 
     fn select(
@@ -61,13 +113,11 @@ impl Prompter for TerminalPrompter {
         default: usize,
         _flag: &str,
     ) -> Result<usize> {
-        Ok(
-            dialoguer::Select::with_theme(&dialoguer::theme::SimpleTheme)
-                .with_prompt(question)
-                .items(choices)
-                .default(default)
-                .interact()?,
-        )
+        Ok(dialoguer::Select::with_theme(&Plain)
+            .with_prompt(question)
+            .items(choices)
+            .default(default)
+            .interact()?)
     }
 }
 

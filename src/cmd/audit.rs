@@ -128,7 +128,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         .format
         .or(allowlist.defaults.format)
         .unwrap_or(crate::cli::Format::Human);
-    super::print_report(&report, format, globals.color)?;
+    super::print_report(&report, format, globals.color, args.output.as_deref())?;
     let threshold = match args
         .fail_on
         .or(allowlist.defaults.fail_on)
@@ -138,9 +138,10 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         FailOn::Medium => Severity::Medium,
         FailOn::Low => Severity::Low,
     };
-    Ok(ExitCode::for_search(
+    Ok(super::search_exit(
         audit::fails(&report, threshold),
         &report.completeness,
+        args.exit_zero,
     ))
 }
 

@@ -22,16 +22,59 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => verify::run(args, &globals),
         Command::Setup(args) => setup::run(args, &globals),
         Command::Hook(args) => hook::run(args, &globals),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Rendered first: clap_complete panics on a write error (`unleak completions bash | head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "unleak", &mut script);
+            let mut out = std::io::stdout().lock();
+            std::io::Write::write_all(&mut out, &script)?;
+            std::io::Write::flush(&mut out)?;
+            Ok(ExitCode::Clean)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            std::io::Write::flush(&mut out)?;
+            Ok(ExitCode::Clean)
+        }
     }
 }
 
-/// Renders a finished report on stdout in the chosen format.
+/// The search answer ([`ExitCode::for_search`]), with `--exit-zero` turning "found" into 0 for a CI step
+/// that uploads the report. An incomplete search stays 2 (and errors never reach here: they exit 2).
+fn search_exit(
+    found: bool,
+    completeness: &crate::report::Completeness,
+    exit_zero: bool,
+) -> ExitCode {
+    match ExitCode::for_search(found, completeness) {
+        ExitCode::Found if exit_zero => ExitCode::Clean,
+        code => code,
+    }
+}
+
+/// Renders a finished report on stdout in the chosen format, or into `output` (`-o FILE`): rendered in
+/// full first, then written to a temporary file beside it and renamed, so a reader (a CI upload step)
+/// never sees half a report, and a failed run leaves the previous file as it was.
 fn print_report(
     report: &crate::report::Report,
     format: crate::cli::Format,
     color: bool,
+    output: Option<&std::path::Path>,
 ) -> Result<()> {
     use std::io::Write;
+    if let Some(path) = output {
+        let mut bytes = Vec::new();
+        crate::report::render(
+            report,
+            format,
+            crate::report::human::Style { color: false },
+            &mut bytes,
+        )?;
+        return write_atomic(path, &bytes);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     crate::report::render(
@@ -41,5 +84,38 @@ fn print_report(
         &mut out,
     )?;
     out.flush()?;
+    Ok(())
+}
+
+/// Temp file in the target's directory, fsync, rename (mode 0644: a report holds no secret value).
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".unleak-report-")
+        .tempfile_in(dir)
+        .with_context(|| {
+            format!(
+                "cannot write {}: cannot create a file in {}",
+                path.display(),
+                dir.display()
+            )
+        })?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

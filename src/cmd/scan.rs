@@ -41,6 +41,15 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
             .push(Warning::new("env-duplicate-key", warning));
     }
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
-    super::print_report(&report, config.format, config.globals.color)?;
-    Ok(ExitCode::for_search(report.found(), &report.completeness))
+    super::print_report(
+        &report,
+        config.format,
+        config.globals.color,
+        config.output.as_deref(),
+    )?;
+    Ok(super::search_exit(
+        report.found(),
+        &report.completeness,
+        config.exit_zero,
+    ))
 }

@@ -230,11 +230,20 @@ name it with a key that lives only for one run. Verify with the value itself (--
             v.clean = false;
         }
     }
-    super::print_report(&report, args.output.format, globals.color)?;
+    super::print_report(
+        &report,
+        args.output.format,
+        globals.color,
+        args.output.output.as_deref(),
+    )?;
     if never_found > 0 && !found {
         return Ok(ExitCode::Unconfirmed);
     }
-    Ok(ExitCode::for_search(found, &report.completeness))
+    Ok(super::search_exit(
+        found,
+        &report.completeness,
+        args.output.exit_zero,
+    ))
 }
 
 /// How long a `git clone` of the remote may take in all, and how slow it may get before git gives up.

@@ -11,20 +11,44 @@ use std::time::Duration;
 
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
-/// `HF_ENDPOINT` when set (huggingface_hub's convention), else the public hub; read once, when the
-/// command's configuration is resolved.
-pub fn endpoint_from_env() -> String {
-    std::env::var("HF_ENDPOINT")
-        .ok()
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
-}
-
 /// A client for one endpoint.
 #[derive(Debug, Clone)]
 pub struct HfApi {
     endpoint: String,
     agent: ureq::Agent,
+    /// Set by the first call that could not reach the endpoint: later calls fail at once with the same
+    /// reason instead of waiting out another timeout in the middle of an incident.
+    down: std::sync::Arc<std::sync::Mutex<Option<Unreachable>>>,
+}
+
+/// The endpoint could not be reached at all (no network, DNS, refused connection, timeout): no answer,
+/// so nothing is known about the token. The playbook goes on without the API when it sees this.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot reach {endpoint}: {reason}")]
+pub struct Unreachable {
+    pub endpoint: String,
+    /// In plain words, without the URL (the message names the endpoint once).
+    pub reason: String,
+}
+
+/// `HF_ENDPOINT` when set (huggingface_hub's convention; trailing `/` removed), else the public hub; read
+/// once, when the command's configuration is resolved. Not checked here: [`HfApi::new`] refuses an
+/// endpoint a token may not be sent to; pages for people to open are shown from it as it is.
+pub fn endpoint_from_env() -> String {
+    std::env::var("HF_ENDPOINT")
+        .ok()
+        .map(|e| e.trim().trim_end_matches('/').to_string())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
+}
+
+/// A Hugging Face web page (the provider data names it on the public hub) on `endpoint`, the one in use,
+/// so a user of a private hub (`HF_ENDPOINT`) is sent to their own settings pages.
+pub fn page_on_endpoint(url: &str, endpoint: &str) -> String {
+    match url.strip_prefix(DEFAULT_ENDPOINT) {
+        Some(rest) => format!("{}{rest}", endpoint.trim_end_matches('/')),
+        None => url.to_string(),
+    }
 }
 
 /// What whoami says about a token.
@@ -72,11 +96,32 @@ impl HfApi {
             ),
         }
         let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .redirects(0)
             .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
             .build();
-        Ok(HfApi { endpoint, agent })
+        Ok(HfApi {
+            endpoint,
+            agent,
+            down: Default::default(),
+        })
+    }
+
+    /// Fails at once when an earlier call could not reach the endpoint.
+    fn check_up(&self) -> Result<()> {
+        match self.down.lock().map(|d| d.clone()) {
+            Ok(Some(down)) => Err(down.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn transport_error(&self, err: ureq::Error) -> anyhow::Error {
+        let down = unreachable(&self.endpoint, err);
+        if let Ok(mut slot) = self.down.lock() {
+            *slot = Some(down.clone());
+        }
+        down.into()
     }
 
     pub fn endpoint(&self) -> &str {
@@ -87,6 +132,7 @@ impl HfApi {
     /// whether or not the token existed, so the caller confirms with [`HfApi::whoami`] afterwards; any
     /// other status means the request was not accepted.
     pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
+        self.check_up()?;
         let url = format!("{}/api/credentials/revoke", self.endpoint);
         // The body holds the tokens: built straight into memory that is wiped on drop. (ureq copies it
         // into its own write buffer, which we cannot reach; that copy lives only for the request.)
@@ -104,13 +150,14 @@ impl HfApi {
         {
             Ok(response) => response.status(),
             Err(ureq::Error::Status(code, _)) => code,
-            Err(err) => return Err(transport_error(err, &url)),
+            Err(err) => return Err(self.transport_error(err)),
         };
         Ok(status)
     }
 
     /// `GET {endpoint}/api/whoami-v2` with the token as bearer.
     pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
+        self.check_up()?;
         let url = format!("{}/api/whoami-v2", self.endpoint);
         // Wiped on drop; ureq keeps its own copy of the header only for the request.
         let authorization = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
@@ -138,7 +185,7 @@ impl HfApi {
             Err(ureq::Error::Status(403, _)) => Ok(TokenStatus::Denied),
             Err(ureq::Error::Status(429, _)) => Ok(TokenStatus::RateLimited),
             Err(ureq::Error::Status(code, _)) => Ok(TokenStatus::Unexpected(code)),
-            Err(err) => Err(transport_error(err, &url)),
+            Err(err) => Err(self.transport_error(err)),
         }
     }
 }
@@ -155,91 +202,56 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-/// Why a request got no HTTP answer, so a caller can say more than "unknown".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// No answer within the agent's timeout.
-    Timeout,
-    /// The TLS handshake failed: a certificate the system does not trust, or a server that does not
-    /// speak TLS.
-    Tls,
-    /// The name did not resolve or the connection was refused, reset or closed.
-    Network,
-    /// Anything else ureq reports (an unreadable answer, a bad URL).
-    Other,
-}
-
-impl FailureKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            FailureKind::Timeout => "timed out",
-            FailureKind::Tls => "TLS failed (untrusted certificate or not a TLS server)",
-            FailureKind::Network => "network error (DNS, connection refused, reset or closed)",
-            FailureKind::Other => "unreadable answer",
-        }
-    }
-}
-
-/// A request that got no HTTP status back.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot reach {url}: {}: {detail}", kind.describe())]
-pub struct TransportError {
-    pub kind: FailureKind,
-    pub url: String,
-    detail: String,
-}
-
-fn transport_error(err: ureq::Error, url: &str) -> anyhow::Error {
-    // ureq's messages name the URL and the cause, never headers or bodies.
-    let kind = classify(&err);
-    TransportError {
-        kind,
-        url: url.to_string(),
-        detail: crate::sanitize::for_record(&err.to_string()),
-    }
-    .into()
-}
-
-fn classify(err: &ureq::Error) -> FailureKind {
-    let ureq::Error::Transport(transport) = err else {
-        return FailureKind::Other;
-    };
-    let mut texts = vec![transport.to_string().to_ascii_lowercase()];
-    let mut io_kind = None;
-    let mut source = std::error::Error::source(transport);
-    while let Some(cause) = source {
-        texts.push(cause.to_string().to_ascii_lowercase());
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            io_kind.get_or_insert(io.kind());
-        }
-        source = cause.source();
-    }
-    let mentions = |words: &[&str]| texts.iter().any(|t| words.iter().any(|w| t.contains(w)));
-    if matches!(
-        io_kind,
-        Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
-    ) || mentions(&["timed out", "timeout"])
-    {
-        return FailureKind::Timeout;
-    }
-    // rustls reports handshake failures as io errors of kind InvalidData wrapping its own error.
-    if io_kind == Some(std::io::ErrorKind::InvalidData)
-        || mentions(&["tls", "certificate", "handshake", "corrupt message"])
-    {
-        return FailureKind::Tls;
-    }
-    match transport.kind() {
-        ureq::ErrorKind::Dns
-        | ureq::ErrorKind::ConnectionFailed
-        | ureq::ErrorKind::Io
-        | ureq::ErrorKind::ProxyConnect => FailureKind::Network,
-        _ => FailureKind::Other,
-    }
-}
-
 #[derive(serde::Serialize)]
 struct RevokeBody<'a> {
     credentials: Vec<&'a str>,
+}
+
+/// A transport failure in plain words. ureq's own message repeats the URL and says "Dns Failed"; ours
+/// names the endpoint once and what it likely means. Never a header or a body: no token can be in it.
+fn unreachable(endpoint: &str, err: ureq::Error) -> Unreachable {
+    let reason = match err.into_transport() {
+        None => "unexpected answer".to_string(),
+        Some(transport) => {
+            let detail = std::error::Error::source(&transport)
+                .map(|s| s.to_string())
+                .or_else(|| transport.message().map(str::to_string))
+                .unwrap_or_default();
+            // A read or connect timeout is an io::Error (TimedOut, or WouldBlock from a socket timeout).
+            let timed_out = std::error::Error::source(&transport)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .is_some_and(|io| {
+                    matches!(
+                        io.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                    )
+                })
+                || detail.contains("timed out");
+            match transport.kind() {
+                ureq::ErrorKind::Dns => {
+                    "the host name does not resolve (no network or no DNS?)".into()
+                }
+                _ if timed_out => "no answer in time (timed out)".into(),
+                ureq::ErrorKind::ConnectionFailed => {
+                    format!("the connection failed ({detail})")
+                }
+                ureq::ErrorKind::ProxyConnect | ureq::ErrorKind::ProxyUnauthorized => {
+                    format!("the proxy failed ({})", transport.kind())
+                }
+                _ if detail.is_empty() => format!("network error ({})", transport.kind()),
+                _ => format!("network error ({detail})"),
+            }
+        }
+    };
+    Unreachable {
+        endpoint: endpoint.to_string(),
+        reason,
+    }
+}
+
+/// Whether `err` says the API could not be reached (as opposed to an answer we did not expect).
+pub fn is_unreachable(err: &anyhow::Error) -> Option<&Unreachable> {
+    err.downcast_ref::<Unreachable>()
 }
 
 #[derive(Deserialize)]

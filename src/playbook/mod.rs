@@ -19,7 +19,7 @@ use crate::tokens;
 use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
 use github_api::GithubApi;
-use hf_api::{HfApi, TokenStatus};
+use hf_api::{HfApi, TokenStatus, Unreachable};
 use record::{IncidentRecord, StepStatus};
 use std::io::{BufRead, Write};
 
@@ -100,6 +100,8 @@ fn respond_recorded(
         .workdir
         .as_deref()
         .unwrap_or(&repo.git_dir)
+        .components()
+        .collect::<std::path::PathBuf>()
         .display()
         .to_string();
     let record = partial.insert(IncidentRecord::new(repo_path, config.dry_run));
@@ -223,8 +225,21 @@ fn respond_recorded(
     // 7. Record. First changed commits a rewrite already left here go in too.
     let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
-    if let Some(path) = &config.report {
+    let offer = config.report.is_none() && can_offer(config, io);
+    if config.report.is_some() || offer {
         heading(io, 7, "Incident record")?;
+    }
+    let offered = match offer {
+        true => offer_file(
+            config,
+            io,
+            &repo,
+            "incident.md",
+            "Write the incident record (Markdown, and JSON beside it; mode 0600) to",
+        )?,
+        false => None,
+    };
+    if let Some(path) = config.report.as_ref().or(offered.as_ref()) {
         if config.dry_run {
             writeln!(
                 io.out,
@@ -267,15 +282,69 @@ fn respond_recorded(
             "All steps done. After the rewrite, check that the OLD token is gone: `{verify}`"
         )?;
     } else {
+        writeln!(io.out, "{open} step(s) left undone:")?;
+        for step in record.steps.iter().filter(|s| s.status.is_open()) {
+            let why = match &step.status {
+                StepStatus::WouldDo(why) => format!("dry run: would {why}"),
+                StepStatus::Skipped(why) | StepStatus::Failed(why) => why.clone(),
+                StepStatus::Done | StepStatus::NotNeeded(_) => String::new(),
+            };
+            writeln!(io.out, "  - {}: {why}", step.step)?;
+        }
         writeln!(
             io.out,
-            "{open} step(s) left undone: see above. After the rewrite, check that the OLD token is gone: `{verify}`"
+            "After the rewrite, check that the OLD token is gone: `{verify}`"
         )?;
     }
     Ok(Outcome {
         record: partial.take().expect("set above"),
         leaked: true,
     })
+}
+
+/// Whether a file the flags did not ask for may be offered: only to a person at a terminal, not in a
+/// dry run, and not under `--yes` (which answers the questions asked, and asks for no extra files).
+fn can_offer(config: &RespondConfig, io: &Io<'_>) -> bool {
+    io.interactive && !config.dry_run && !config.yes
+}
+
+/// Offers to write a file beside the repository (never inside it, where it could be committed), at a
+/// name that does not exist yet: `<repo>-<suffix>`, then `<repo>-2-<suffix>`, … Returns the accepted path.
+fn offer_file(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    suffix: &str,
+    question: &str,
+) -> Result<Option<std::path::PathBuf>> {
+    if !can_offer(config, io) {
+        return Ok(None);
+    }
+    let root = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
+    let root = root.canonicalize().unwrap_or(root);
+    let dir = root.parent().unwrap_or(std::path::Path::new("."));
+    let name = root.file_name().map_or("repository".into(), |n| {
+        n.to_string_lossy().trim_end_matches(".git").to_string()
+    });
+    let mut path = dir.join(format!("{name}-{suffix}"));
+    let mut n = 2;
+    while path.exists() || std::path::Path::new(&format!("{}.json", path.display())).exists() {
+        path = dir.join(format!("{name}-{n}-{suffix}"));
+        n += 1;
+    }
+    let flag = if suffix.ends_with(".sh") {
+        "--write-script PATH"
+    } else {
+        "--report PATH"
+    };
+    if io
+        .prompter
+        .confirm(&format!("{question} {}?", path.display()), true, flag)?
+    {
+        Ok(Some(path))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Without a terminal, every question needs a flag: find out before anything changes.
@@ -390,6 +459,7 @@ fn revoke(
     if provider.id != providers::HUGGING_FACE.id {
         return revoke::by_hand(config, io, provider, pattern, secret, record);
     }
+    let settings = &hf_api::page_on_endpoint(settings, &config.hf_endpoint);
     let Some(api) = api else {
         writeln!(
             io.out,
@@ -403,7 +473,11 @@ fn revoke(
         return Ok(());
     };
     // Is it live at all?
-    match api.whoami(secret)? {
+    let live = match api.whoami(secret) {
+        Ok(status) => status,
+        Err(err) => return revoke_by_hand(config, io, err, secret, settings, &step, record),
+    };
+    match live {
         TokenStatus::Invalid | TokenStatus::Denied => {
             writeln!(
                 io.out,
@@ -497,7 +571,12 @@ fn revoke(
             return Ok(());
         }
         RevokeMethod::Api => {
-            let status = api.revoke(&[secret])?;
+            let status = match api.revoke(&[secret]) {
+                Ok(status) => status,
+                Err(err) => {
+                    return revoke_by_hand(config, io, err, secret, settings, &step, record)
+                }
+            };
             if status == 202 {
                 writeln!(io.out, "  Revoke API accepted the request (202). It answers 202 whether or not the token existed, so whoami confirms.")?;
             } else {
@@ -527,11 +606,18 @@ fn revoke(
         }
     }
     // Confirm: the old token must now answer 401.
-    let mut status = api.whoami(secret)?;
-    if matches!(status, TokenStatus::Valid(_)) {
-        std::thread::sleep(std::time::Duration::from_secs(2));
-        status = api.whoami(secret)?;
-    }
+    let confirm = || -> Result<TokenStatus> {
+        let status = api.whoami(secret)?;
+        if matches!(status, TokenStatus::Valid(_)) {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            return api.whoami(secret);
+        }
+        Ok(status)
+    };
+    let status = match confirm() {
+        Ok(status) => status,
+        Err(err) => return revoke_by_hand(config, io, err, secret, settings, &step, record),
+    };
     match status {
         TokenStatus::Invalid | TokenStatus::Denied => {
             writeln!(
@@ -556,7 +642,8 @@ fn revoke(
         other => {
             writeln!(
                 io.out,
-                "  NOT confirmed: whoami still answers {other:?}. Revoke it at {settings}."
+                "  NOT confirmed: {}. Revoke it at {settings}.",
+                describe_status(&other)
             )?;
             record.step(
                 &step,
@@ -566,6 +653,83 @@ fn revoke(
         }
     }
     Ok(())
+}
+
+/// The API could not be reached (or answered nonsense): say so in one line, then the browser path, so
+/// the user is never stranded; the step stays open (nothing was confirmed). Any other error stops the run.
+fn revoke_by_hand(
+    config: &RespondConfig,
+    io: &mut Io<'_>,
+    err: anyhow::Error,
+    secret: &Secret,
+    settings: &str,
+    step: &str,
+    record: &mut IncidentRecord,
+) -> Result<()> {
+    let Some(down) = hf_api::is_unreachable(&err) else {
+        return Err(err);
+    };
+    say_unreachable(io, down)?;
+    writeln!(
+        io.out,
+        "  Revoke it by hand: open {settings}, find the token ending in {} (shown above), Manage > Delete.",
+        tail_of(secret)
+    )?;
+    writeln!(
+        io.out,
+        "  Then check it is dead: `unleak audit --verify` calls it dead once whoami answers 401."
+    )?;
+    if config.dry_run {
+        record.step(
+            step,
+            StepStatus::WouldDo(format!("API unreachable: revoke by hand at {settings}")),
+            vec![],
+        );
+    } else {
+        if io.interactive {
+            open_browser(settings);
+        }
+        record.step(
+            step,
+            StepStatus::Skipped(format!(
+                "API unreachable ({}): revoke by hand at {settings}, then `unleak audit --verify`",
+                down.reason
+            )),
+            vec![],
+        );
+    }
+    Ok(())
+}
+
+/// One line for an unreachable API; every later step goes on without it.
+fn say_unreachable(io: &mut Io<'_>, down: &Unreachable) -> Result<()> {
+    writeln!(
+        io.out,
+        "  {down}. Going on without the API (`--offline` skips it from the start)."
+    )?;
+    Ok(())
+}
+
+/// The last characters of the redaction (`hf_Ab…yz` -> `yz`), the part the settings page shows.
+fn tail_of(secret: &Secret) -> String {
+    let redacted = secret.redacted();
+    redacted
+        .rsplit_once('…')
+        .map_or(redacted.clone(), |(_, tail)| format!("…{tail}"))
+}
+
+/// What whoami said, in words (never a debug dump).
+fn describe_status(status: &TokenStatus) -> String {
+    match status {
+        TokenStatus::Valid(owner) => format!(
+            "the old token still works (whoami answers 200 for user {})",
+            owner.user
+        ),
+        TokenStatus::Invalid => "whoami answers 401 (invalid)".into(),
+        TokenStatus::Denied => "whoami answers 403 (denied)".into(),
+        TokenStatus::RateLimited => "whoami answers 429 (rate limited)".into(),
+        TokenStatus::Unexpected(code) => format!("whoami answers HTTP {code}"),
+    }
 }
 
 fn open_browser(url: &str) {
@@ -600,7 +764,11 @@ fn recreate(
 scripts only download. Avoid write tokens."
     )?;
     if let Some(url) = provider.and_then(|p| p.create_url) {
-        writeln!(io.out, "  Create it at {url}")?;
+        writeln!(
+            io.out,
+            "  Create it at {}",
+            hf_api::page_on_endpoint(url, &config.hf_endpoint)
+        )?;
     }
     let new = match &config.new_token {
         _ if config.dry_run => {
@@ -612,12 +780,15 @@ scripts only download. Avoid write tokens."
             );
             return Ok(None);
         }
-        NewTokenSource::Env(name) => Secret::new(
-            crate::secret::env_var(name)
-                .filter(|v| !v.trim().is_empty())
-                .with_context(|| format!("--new-token-env: {name} is not set"))?
-                .trim(),
-            format!("${name}"),
+        NewTokenSource::Env(name) => (
+            normalized(Secret::new(
+                crate::secret::env_var(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .with_context(|| format!("--new-token-env: {name} is not set"))?
+                    .trim(),
+                format!("${name}"),
+            ))?,
+            None,
         ),
         NewTokenSource::Stdin => {
             // Wiped on every path, an early `?` included.
@@ -625,30 +796,74 @@ scripts only download. Avoid write tokens."
             io.stdin
                 .read_line(&mut line)
                 .context("cannot read the new token from stdin")?;
-            Secret::new(line.trim(), "stdin")
+            (normalized(Secret::new(line.trim(), "stdin"))?, None)
         }
-        NewTokenSource::Prompt => io.prompter.secret(
-            "New token (input hidden)",
-            true,
-            "--new-token-env NAME or --new-token-stdin",
-        )?,
+        NewTokenSource::Prompt => loop {
+            // At the prompt a wrong paste is asked again, not the end of the run.
+            let new = io.prompter.secret(
+                "New token (input hidden)",
+                true,
+                "--new-token-env NAME or --new-token-stdin",
+            )?;
+            let new = match normalized(new) {
+                Ok(new) => new,
+                Err(err) => {
+                    writeln!(io.out, "  {err:#}; try again (Ctrl-C stops).")?;
+                    continue;
+                }
+            };
+            match check_new_token(io, api, leaked, provider, &new)? {
+                Ok(notes) => break (new, Some(notes)),
+                Err(problem) => writeln!(io.out, "  {problem}; try again (Ctrl-C stops).")?,
+            }
+        },
     };
-    // The same normalization as every token source: a BOM or zero-width space must not reach .env.
-    let new = Secret::new(
+    let (new, notes) = match new {
+        (new, Some(notes)) => (new, notes),
+        (new, None) => match check_new_token(io, api, leaked, provider, &new)? {
+            Ok(notes) => (new, notes),
+            Err(problem) => bail!("{problem}; nothing was written"),
+        },
+    };
+    record.event(now_rfc3339(), format!("rotated to {}", new.redacted()));
+    record.step("re-create", StepStatus::Done, notes);
+    Ok(Some(new))
+}
+
+/// The same normalization as every token source: a BOM or zero-width space must not reach `.env`.
+fn normalized(new: Secret) -> Result<Secret> {
+    Ok(Secret::new(
         tokens::normalize(new.expose(), new.origin())?.as_str(),
         new.origin().to_string(),
-    );
-    if leaked.iter().any(|old| old == &new) {
-        bail!("the new token is the leaked one: create a new token first");
+    ))
+}
+
+/// Whether `new` can replace the leaked token: not empty, not a leaked one, the same issuer, and working
+/// (whoami) when the API is there. `Ok(Err(problem))` is a wrong token, in words; an unreachable API
+/// is one line and a note, not a failure.
+fn check_new_token(
+    io: &mut Io<'_>,
+    api: Option<&HfApi>,
+    leaked: &[Secret],
+    provider: Option<&providers::Provider>,
+    new: &Secret,
+) -> Result<std::result::Result<Vec<String>, String>> {
+    if new.expose().is_empty() {
+        return Ok(Err("no new token was given".into()));
+    }
+    if leaked.iter().any(|old| old == new) {
+        return Ok(Err(
+            "that is the leaked token: create a new one first".into()
+        ));
     }
     if let Some(provider) = provider {
         let ok = providers::identify(new.expose()).is_some_and(|p| p.id == provider.id);
         if !ok {
-            bail!(
+            return Ok(Err(format!(
                 "the new token ({}) does not look like a {} token; check what was pasted",
                 new.redacted(),
                 provider.name
-            );
+            )));
         }
     }
     let mut notes = vec![format!(
@@ -658,49 +873,75 @@ scripts only download. Avoid write tokens."
     )];
     // Hugging Face's whoami checks an HF token; any other issuer's through its own read-only check.
     let is_hf = provider.is_some_and(|p| p.id == providers::HUGGING_FACE.id);
-    match api {
-        None => writeln!(io.out, "  offline: the new token was not checked.")?,
-        Some(_) if !is_hf => match crate::liveness::Checker::new(false).check(&new)? {
-            crate::liveness::Liveness::Dead { detail } => bail!(
-                "the new token {} does not work ({detail}); nothing was written",
-                new.redacted()
-            ),
-            other => writeln!(
-                io.out,
-                "  New token {}: {} ({}).",
-                new.redacted(),
-                other.label(),
-                other.reason()
-            )?,
-        },
-        Some(api) => match api.whoami(&new)? {
-            TokenStatus::Valid(owner) => {
+    let api = match api {
+        None => {
+            writeln!(io.out, "  offline: the new token was not checked.")?;
+            notes.push("not checked: offline".into());
+            return Ok(Ok(notes));
+        }
+        Some(_) if !is_hf => {
+            match crate::liveness::Checker::new(false).check(new)? {
+                crate::liveness::Liveness::Dead { detail } => {
+                    return Ok(Err(format!(
+                        "the new token {} does not work ({detail})",
+                        new.redacted()
+                    )))
+                }
+                other => writeln!(
+                    io.out,
+                    "  New token {}: {} ({}).",
+                    new.redacted(),
+                    other.label(),
+                    other.reason()
+                )?,
+            }
+            return Ok(Ok(notes));
+        }
+        Some(api) => api,
+    };
+    let status = match api.whoami(new) {
+        Ok(status) => status,
+        Err(err) => match hf_api::is_unreachable(&err) {
+            Some(down) => {
+                say_unreachable(io, down)?;
                 writeln!(
                     io.out,
-                    "  New token {} works: user {}, token \"{}\", role {}.",
-                    new.redacted(),
-                    owner.user,
-                    owner.token_name.as_deref().unwrap_or("?"),
-                    owner.role.as_deref().unwrap_or("?")
+                    "  The new token was not checked; `unleak audit --verify` can later."
                 )?;
-                if owner.role.as_deref() == Some("write") {
-                    writeln!(io.out, "  warning: this is a WRITE token. If your scripts only read, use a read or fine-grained token.")?;
-                    notes.push("warning: the new token has the write role".into());
-                }
+                notes.push(format!("not checked: {}", down.reason));
+                return Ok(Ok(notes));
             }
-            TokenStatus::RateLimited => writeln!(
-                io.out,
-                "  Could not check the new token: rate limited (429)."
-            )?,
-            other => bail!(
-                "the new token {} does not work (whoami: {other:?}); nothing was written",
-                new.redacted()
-            ),
+            None => return Err(err),
         },
+    };
+    match status {
+        TokenStatus::Valid(owner) => {
+            writeln!(
+                io.out,
+                "  New token {} works: user {}, token \"{}\", role {}.",
+                new.redacted(),
+                owner.user,
+                owner.token_name.as_deref().unwrap_or("?"),
+                owner.role.as_deref().unwrap_or("?")
+            )?;
+            if owner.role.as_deref() == Some("write") {
+                writeln!(io.out, "  warning: this is a WRITE token. If your scripts only read, use a read or fine-grained token.")?;
+                notes.push("warning: the new token has the write role".into());
+            }
+        }
+        TokenStatus::RateLimited => writeln!(
+            io.out,
+            "  Could not check the new token: rate limited (429)."
+        )?,
+        other => {
+            return Ok(Err(format!(
+                "the new token {} does not work ({})",
+                new.redacted(),
+                describe_status(&other)
+            )))
+        }
     }
-    record.event(now_rfc3339(), format!("rotated to {}", new.redacted()));
-    record.step("re-create", StepStatus::Done, notes);
-    Ok(Some(new))
+    Ok(Ok(notes))
 }
 
 fn update_env(
@@ -931,7 +1172,17 @@ fn rewrite_plan(
         record.step(STEP, StepStatus::Failed(blocked.clone()), vec![]);
         return Ok(());
     }
-    let Some(path) = &config.write_script else {
+    let offered = match &config.write_script {
+        Some(_) => None,
+        None => offer_file(
+            config,
+            io,
+            repo,
+            "rewrite.sh",
+            "Write this plan as a script (mode 0700) to",
+        )?,
+    };
+    let Some(path) = config.write_script.as_ref().or(offered.as_ref()) else {
         record.step(
             STEP,
             StepStatus::Skipped(

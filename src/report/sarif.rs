@@ -63,15 +63,21 @@ pub fn document(report: &Report) -> Value {
             }
         },
         "invocations": [{
-            "executionSuccessful": true,
-            "toolExecutionNotifications": report.warnings.iter().map(|w| json!({
-                "level": "warning",
-                "message": { "text": w.message },
-                "descriptor": { "id": w.kind },
-            })).collect::<Vec<_>>(),
+            // A search that could not read everything is not a successful run, unless the user accepted
+            // it (`--allow-incomplete`): code scanning then shows it failed instead of "no alerts".
+            "executionSuccessful": report.completeness.allows_clean(),
+            "toolExecutionNotifications": incomplete_notification(report)
+                .into_iter()
+                .chain(report.warnings.iter().map(|w| json!({
+                    "level": "warning",
+                    "message": { "text": w.message },
+                    "descriptor": { "id": w.kind },
+                })))
+                .collect::<Vec<_>>(),
         }],
         "results": results,
         "properties": {
+            "unleak/complete": report.completeness.complete,
             "unleak/command": report.command,
             "unleak/formatVersion": super::FORMAT_VERSION,
         },
@@ -486,6 +492,22 @@ fn stable_hash(parts: &[&str]) -> String {
 
 fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
+}
+
+/// An error notification naming what the scan could not read, when that makes the answer incomplete.
+fn incomplete_notification(report: &Report) -> Option<serde_json::Value> {
+    let completeness = &report.completeness;
+    (!completeness.complete).then(|| {
+        json!({
+            "level": if completeness.accepted { "warning" } else { "error" },
+            "message": { "text": format!(
+                "incomplete: {}{}",
+                completeness.summary(),
+                if completeness.accepted { " (accepted with --allow-incomplete)" } else { "" }
+            ) },
+            "descriptor": { "id": "incomplete" },
+        })
+    })
 }
 
 #[cfg(test)]

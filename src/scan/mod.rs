@@ -433,10 +433,13 @@ fn scan_inner(
         tool: Tool::default(),
         command: options.command.to_string(),
         repository: RepositoryInfo {
+            // Rebuilt from its components: libgit2 ends a work tree's path with `/`.
             path: repo
                 .workdir
                 .as_deref()
                 .unwrap_or(&repo.git_dir)
+                .components()
+                .collect::<std::path::PathBuf>()
                 .display()
                 .to_string(),
             bare: repo.workdir.is_none(),
@@ -640,9 +643,16 @@ fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
     );
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} scanning objects {bar:30} {pos}/{len} ({per_sec}, {eta})",
+            "{spinner} scanning objects {bar:30} {pos}/{len} ({rate}, {eta} left)",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        // indicatif's {per_sec} is a float without a unit ("48213.2957/s").
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{} objects/s", state.per_sec().round() as u64);
+            },
+        ),
     );
     bar
 }

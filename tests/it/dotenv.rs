@@ -174,7 +174,7 @@ print(json.dumps(out))
         .expect("python3 runs");
     assert!(
         output.status.success(),
-        "python-dotenv failed (install it: pip install --user python-dotenv, or run scripts/test.sh):\n{}",
+        "python-dotenv failed (scripts/test.sh installs it into target/test-venv):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let parsed: Vec<Option<BTreeMap<String, Option<String>>>> =

@@ -49,9 +49,6 @@ fn incident_end_to_end() {
     let stub = HfStub::start();
     stub.add_live(&old, "write");
     stub.add_live(&new, "read");
-    // Every command of the incident gets a temp dir of its own, so "no temp file holds the token" reads
-    // just what they wrote (the machine's temp dir holds anyone's files).
-    let tmp = tempfile::tempdir().unwrap();
 
     // 1. A repository that leaked the token in many hiding places; origin holds the pushed part.
     let repo = TestRepo::new();
@@ -91,13 +88,16 @@ fn incident_end_to_end() {
     let readme_before = run_git(&origin, &["show", "main:README.md"], 0);
     let train_before = run_git(&origin, &["show", "main:train.py"], 0);
 
-    // 2. respond, unattended.
+    // 2. respond, unattended. Every process gets a temporary directory of this test's own (TMPDIR), so
+    // the check at the end reads every temp file they made, and nothing outside the test's directory.
     let outputs = repo.dir.path().join("out");
     std::fs::create_dir(&outputs).unwrap();
+    let tmp = repo.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let tmp_str = tmp.to_str().unwrap();
     let record = outputs.join("incident.md");
     let script = outputs.join("rewrite.sh");
     let run = Unleak::new(&repo.path)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&[
             "respond",
             "--yes",
@@ -112,6 +112,7 @@ fn incident_end_to_end() {
         ])
         .env("HF_ENDPOINT", &stub.endpoint)
         .env("NEW_HF_TOKEN", &new)
+        .env("TMPDIR", tmp_str)
         .run();
     run.assert_hides(&old).assert_hides(&new);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -152,16 +153,13 @@ fn incident_end_to_end() {
     // 4. Run the script for real.
     let script_mode = std::fs::metadata(&script).unwrap().permissions().mode();
     assert_eq!(script_mode & 0o777, 0o700);
-    let path = format!(
-        "{}/.local/bin:{}",
-        std::env::var("HOME").unwrap_or_default(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    // PATH as the test run got it (scripts/test.sh puts its venv's git-filter-repo first).
+    let path = std::env::var("PATH").unwrap_or_default();
     let mut cmd = std::process::Command::new("bash");
     scrub(&mut cmd)
+        .env("TMPDIR", tmp_str)
         .arg(&script)
         .env("PATH", &path)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .current_dir(&repo.path);
     let out = cmd.output().unwrap();
     let script_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -174,8 +172,8 @@ fn incident_end_to_end() {
 
     // 5. verify --remote and verify on a fresh clone exit 0.
     let verify = Unleak::new(&repo.path)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--remote", "origin", "--token-stdin"])
+        .env("TMPDIR", tmp_str)
         .stdin(format!("{old}\n"))
         .run();
     verify.assert_hides(&old);
@@ -194,8 +192,8 @@ fn incident_end_to_end() {
     );
     // A fresh clone has no incident record: a token found nowhere there is not confirmed as the old one.
     let verify = Unleak::new(&fresh)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--token-stdin"])
+        .env("TMPDIR", tmp_str)
         .stdin(format!("{old}\n"))
         .run();
     verify.assert_hides(&old);
@@ -207,7 +205,6 @@ fn incident_end_to_end() {
     );
     // The clone respond ran in remembers the incident: plain `verify --remote` checks the OLD token.
     let verify = Unleak::new(&repo.path)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--remote", "origin"])
         .run();
     verify.assert_hides(&old).assert_hides(&new);
@@ -216,14 +213,14 @@ fn incident_end_to_end() {
     // Without the plaintext (it is gone from .env now): the incident record's fingerprints.
     let json_record = format!("{}.json", record.display());
     let verify = Unleak::new(&fresh)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--record", &json_record])
+        .env("TMPDIR", tmp_str)
         .run();
     verify.assert_hides(&old);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     let verify = Unleak::new(&repo.path)
-        .env("TMPDIR", tmp.path().to_str().unwrap())
         .args(&["verify", "--record", &json_record, "--remote", "origin"])
+        .env("TMPDIR", tmp_str)
         .run();
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
     // Fingerprint-free check by hand: no trace in any object of a fresh mirror.
@@ -271,7 +268,7 @@ fn incident_end_to_end() {
     }
     assert!(files_holding(&outputs, old.as_bytes()).is_empty());
     assert!(
-        files_holding(tmp.path(), old.as_bytes()).is_empty(),
+        files_holding(&tmp, old.as_bytes()).is_empty(),
         "a temp file holds the token"
     );
 }

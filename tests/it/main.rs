@@ -15,6 +15,7 @@ mod hook;
 mod hostile;
 mod large_blob;
 mod leaks;
+mod newcomer;
 mod pack;
 mod providers;
 mod respond;

@@ -4,7 +4,7 @@ use crate::hf_stub::HfStub;
 use crate::util::*;
 
 /// A repository whose pushed history leaked `token`, with a `.env` holding it among other keys.
-fn leaked_repo(token: &str) -> TestRepo {
+pub(crate) fn leaked_repo(token: &str) -> TestRepo {
     let repo = TestRepo::new();
     let origin = repo.bare_sibling("origin.git");
     repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
@@ -151,6 +151,7 @@ fn scripted_prompts_drive_the_whole_flow() {
         Answer::Yes,
         Answer::Secret(new.clone()),
         Answer::Yes,
+        Answer::No,
     ]);
     let mut out = Vec::new();
     let mut stdin = std::io::Cursor::new(Vec::new());
@@ -179,9 +180,20 @@ fn scripted_prompts_drive_the_whole_flow() {
             &format!(
                 "Write the new token to {} (HF_TOKEN)?",
                 repo.path.join(".env").display()
-            )
+            ),
+            // The record was not asked for by flag, so it is offered (and declined here).
+            &format!(
+                "Write the incident record (Markdown, and JSON beside it; mode 0600) to {}?",
+                repo.dir
+                    .path()
+                    .canonicalize()
+                    .unwrap()
+                    .join("repo-incident.md")
+                    .display()
+            ),
         ]
     );
+    assert!(!repo.dir.path().join("repo-incident.md").exists());
     assert_eq!(outcome.record.open_steps(), 0, "{text}");
     assert_eq!(stub.revokes().len(), 1);
     // Confirmed dead, and the user accepted: its fingerprint is allowlisted as revoked.
@@ -225,6 +237,9 @@ fn prompts_in_a_terminal_hide_the_new_token() {
     pty.expect("Write the new token");
     pty.send("y");
     pty.expect("Wrote");
+    pty.expect("Write the incident record");
+    pty.send("n");
+    pty.expect("All steps done");
     let seen = pty.finish();
     assert!(
         !seen.contains(&new) && !seen.contains(&new[3..12]),

@@ -10,13 +10,10 @@ use unleak::filter_repo::{self, BinaryMode, RewriteInput, RewritePlan};
 use unleak::git::command::{help_lists_sdr, FilterRepoSupport};
 use unleak::secret::Secret;
 
-/// PATH with the user's site bin dir first, where `pip install --user git-filter-repo` puts it.
+/// PATH as the test run got it: scripts/test.sh puts its venv (with git-filter-repo) first. No user
+/// directory is added, so the git-filter-repo under test is the one the run chose.
 fn path_with_filter_repo() -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
-    format!(
-        "{home}/.local/bin:{}",
-        std::env::var("PATH").unwrap_or_default()
-    )
+    std::env::var("PATH").unwrap_or_default()
 }
 
 /// What the installed git-filter-repo supports. Fails (never skips) when it is missing: these tests are
@@ -29,7 +26,7 @@ fn filter_repo_support() -> FilterRepoSupport {
         .expect("git runs");
     assert!(
         out.status.success(),
-        "git-filter-repo is required: python3 -m pip install --user git-filter-repo ({})",
+        "git-filter-repo is required: scripts/test.sh installs it into target/test-venv ({})",
         String::from_utf8_lossy(&out.stderr)
     );
     FilterRepoSupport::Present {
@@ -752,8 +749,13 @@ fn respond_asks_about_binary_files() {
         // --offline: never contacted.
         hf_endpoint: "http://127.0.0.1:9".into(),
     };
-    let mut prompter =
-        ScriptedPrompter::new([Answer::Secret(new.clone()), Answer::Yes, Answer::Choice(1)]);
+    // The last answer declines the incident record respond offers (no --report was given).
+    let mut prompter = ScriptedPrompter::new([
+        Answer::Secret(new.clone()),
+        Answer::Yes,
+        Answer::Choice(1),
+        Answer::No,
+    ]);
     let mut out = Vec::new();
     let mut stdin = std::io::Cursor::new(Vec::new());
     let mut io = Io {
@@ -766,11 +768,16 @@ fn respond_asks_about_binary_files() {
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains(&old) && !text.contains(&new), "{text}");
     assert_eq!(
-        prompter.asked.last().map(String::as_str),
+        prompter.asked.iter().rev().nth(1).map(String::as_str),
         Some("What should the rewrite do with the binary files?"),
         "{:?}",
         prompter.asked
     );
+    assert!(prompter
+        .asked
+        .last()
+        .unwrap()
+        .starts_with("Write the incident record"));
     assert!(text.contains("mask:  model.bin (binary"), "{text}");
     assert!(text.contains("strip: model.bin (binary"), "{text}");
     let body = std::fs::read_to_string(&script).unwrap();

@@ -10,13 +10,12 @@ use std::process::Command;
 use unleak::report::{sarif, HygieneIssue, Report, Severity};
 use unleak::secret::Secret;
 
-/// The schema, as CI lays it out: `../shared/schemas/` beside the repository root.
+/// The official schema, kept in the repository (tests/fixtures/README.md says where it comes from).
 fn schema_path() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif-schema-2.1.0.json");
     assert!(
         path.is_file(),
-        "the SARIF schema is missing at {} (CI keeps it in ../shared/schemas/)",
+        "the SARIF schema is missing at {}",
         path.display()
     );
     path
@@ -33,7 +32,7 @@ import json, sys
 try:
     import jsonschema
 except ImportError:
-    print("python3 has no jsonschema: python3 -m pip install --user jsonschema (scripts/test.sh does)")
+    print("python3 has no jsonschema: run scripts/test.sh, which installs it into target/test-venv")
     sys.exit(3)
 schema = json.load(open(sys.argv[1]))
 doc = json.load(open(sys.argv[2]))
@@ -321,4 +320,58 @@ fn an_empty_report_is_valid_sarif_with_every_rule() {
             .len()
             > 10
     );
+}
+
+/// A shallow clone cannot be searched whole: the SARIF run says the execution did not succeed and names
+/// why, so code scanning does not show "no alerts"; accepted with --allow-incomplete, it succeeds with a
+/// warning.
+#[test]
+fn an_incomplete_scan_is_not_a_successful_sarif_run() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "First");
+    repo.commit_file("b.txt", "b\n", "Second");
+    let shallow = repo.dir.path().join("shallow");
+    run_git(
+        repo.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.path.display()),
+            shallow.to_str().unwrap(),
+        ],
+        0,
+    );
+    for (extra, code, successful, level) in [
+        (None, 2, false, "error"),
+        (Some("--allow-incomplete"), 0, true, "warning"),
+    ] {
+        let mut args = vec!["scan", "--format", "sarif", "--token-stdin"];
+        args.extend(extra);
+        let run = Unleak::new(&shallow)
+            .args(&args)
+            .stdin(format!("{token}\n"))
+            .run();
+        run.assert_hides(&token);
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        assert_valid_sarif(&run.stdout);
+        let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(
+            invocation["executionSuccessful"], successful,
+            "{invocation:#}"
+        );
+        let note = &invocation["toolExecutionNotifications"][0];
+        assert_eq!(note["descriptor"]["id"], "incomplete", "{invocation:#}");
+        assert_eq!(note["level"], level);
+        assert!(
+            note["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("shallow"),
+            "{note:#}"
+        );
+    }
 }
