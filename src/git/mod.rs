@@ -459,6 +459,17 @@ impl Error {
     }
 }
 
+/// libgit2's message alone when `cause` is a libgit2 error (ours or one passed through `anyhow`):
+/// its `; class=Config (7); code=NotFound (-3)` tail says nothing to a user.
+pub fn plain_message<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
+    match cause.downcast_ref::<Error>() {
+        Some(err) => Some(err.message()),
+        None => cause
+            .downcast_ref::<git2::Error>()
+            .map(git2::Error::message),
+    }
+}
+
 impl From<git2::Error> for Error {
     fn from(err: git2::Error) -> Error {
         Error(err)
