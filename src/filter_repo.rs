@@ -957,7 +957,7 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
             why: format!(
                 "git-filter-repo wants a fresh clone, and a mirror clone holds every ref of {} ({}), not only branches and tags. --no-local makes a clone of a local path a real, freshly packed clone instead of hard links.",
                 input.remote_name,
-                crate::git::mask_url_credentials(input.remote_url.unwrap_or_default())
+                crate::git::remote::mask_url_credentials(input.remote_url.unwrap_or_default())
             ),
             commands: vec!["git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/mirror.git\"".into()],
             runner: Runner::Script,

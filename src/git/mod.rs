@@ -7,6 +7,7 @@ pub mod format;
 pub mod odb;
 pub mod pack;
 pub mod refs;
+pub mod remote;
 pub mod worktree;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -177,24 +178,6 @@ impl Repo {
             }
         }
         Ok(tips)
-    }
-
-    pub fn remotes(&self) -> Vec<RemoteInfo> {
-        let Ok(names) = self.git.remotes() else {
-            return Vec::new();
-        };
-        names
-            .iter()
-            .flatten()
-            .map(|name| RemoteInfo {
-                name: name.to_string(),
-                url: self
-                    .git
-                    .find_remote(name)
-                    .ok()
-                    .and_then(|r| r.url().map(mask_url_credentials)),
-            })
-            .collect()
     }
 
     /// The commit HEAD points to, if any (an empty repository has none).
@@ -370,11 +353,6 @@ impl Repo {
     pub fn common_dir(&self) -> PathBuf {
         self.git.commondir().to_path_buf()
     }
-
-    /// A remote's URL: `Err` when there is no such remote, `Ok(None)` when it has no (UTF-8) URL.
-    pub fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
-        Ok(self.git.find_remote(name)?.url().map(str::to_string))
-    }
 }
 
 /// The repository around a path, found the way git finds it (walking up to a `.git`), for the
@@ -535,18 +513,6 @@ fn open_error(path: &Path, err: &git2::Error) -> anyhow::Error {
     }
 }
 
-/// `https://user:secret@host/x` -> `https://***@host/x`: remote URLs can carry tokens too.
-pub fn mask_url_credentials(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            return format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]);
-        }
-    }
-    url.to_string()
-}
-
 fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
     #[cfg(unix)]
     {
@@ -613,18 +579,5 @@ mod tests {
         let text = open_error(Path::new("/srv/x"), &err).to_string();
         assert!(text.contains("not owned by current user"), "{text}");
         assert!(text.contains("safe.directory"), "{text}");
-    }
-
-    #[test]
-    fn masks_credentials_in_urls() {
-        assert_eq!(
-            mask_url_credentials("https://user:hf_abc@huggingface.co/x.git"),
-            "https://***@huggingface.co/x.git"
-        );
-        assert_eq!(
-            mask_url_credentials("git@github.com:a/b.git"),
-            "git@github.com:a/b.git"
-        );
-        assert_eq!(mask_url_credentials("/tmp/origin.git"), "/tmp/origin.git");
     }
 }
