@@ -80,7 +80,10 @@ impl PrivateTempDir {
         }
         // Only one handler per process; an error means one is already set, which cleans up the same.
         let _ = ctrlc::set_handler(|| {
-            if let Ok(mut cleanup) = CLEANUP.lock() {
+            // The lock is held until the process exits: the loop waiting for the clone must not see the
+            // child gone and end the run with an error (exit 2) before this exit code (130).
+            let mut guard = CLEANUP.lock();
+            if let Ok(cleanup) = guard.as_mut() {
                 if let Some(mut child) = cleanup.1.take() {
                     let _ = child.kill();
                     let _ = child.wait();
