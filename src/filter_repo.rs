@@ -1417,28 +1417,12 @@ fn write_private_file(file: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+    let opts = crate::util::fs::Atomic {
+        mode,
+        prefix: ".unleak-script-",
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".unleak-script-")
-        .tempfile_in(parent)
-        .with_context(|| format!("cannot create a temp file in {}", parent.display()))?;
-    temp.write_all(bytes)
-        .and_then(|_| temp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    temp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::util::fs::write_atomic(path, bytes, &opts)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod secret;
 pub mod tokens;
+pub mod util;
 
 use clap::Parser;
 use exit_codes::ExitCode;

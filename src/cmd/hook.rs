@@ -420,21 +420,12 @@ fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<Ex
 fn write_hook(hook: &Path, script: &str) -> Result<()> {
     let dir = hook.parent().context("a hook path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".pre-commit.unleak-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    file.write_all(script.as_bytes())?;
-    file.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o755))?;
-    }
-    file.persist(hook)
-        .with_context(|| format!("cannot write {}", hook.display()))?;
-    Ok(())
+    let opts = crate::util::fs::Atomic {
+        mode: 0o755,
+        prefix: ".pre-commit.unleak-",
+    };
+    crate::util::fs::write_atomic(hook, script.as_bytes(), &opts)
+        .with_context(|| format!("cannot write {}", hook.display()))
 }
 
 fn uninstall(path: &Path, name: &str, globals: &Globals) -> Result<ExitCode> {

@@ -1384,17 +1384,12 @@ pub fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<(
 }
 
 fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let opts = crate::util::fs::Atomic {
+        mode: 0o600,
+        prefix: ".unleak-record-",
+    };
+    crate::util::fs::write_atomic(path, bytes, &opts)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn now_rfc3339() -> String {

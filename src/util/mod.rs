@@ -1,0 +1,3 @@
+//! One of each small helper the rest of unleak shares; std (and tempfile) only, nothing of ours.
+
+pub mod fs;
