@@ -2,17 +2,16 @@
 //!
 //! Planning is pure: [`plan`] turns the report into ordered steps that can be shown, pasted into a ticket,
 //! or written as a script. The only thing that ever holds a token outside memory is the `--literal`
-//! replace file, which [`RewritePlan::write_script`] creates 0600 in a private temp dir and the script
+//! replace file, which [`crate::playbook::rewrite::write_script`] creates 0600 in a private temp dir and the script
 //! deletes on exit. Everything else (steps, script, regex replace file) names tokens by redaction only.
 
 use crate::git::command::FilterRepoSupport;
 use crate::report::{Finding, Location, Report};
 use crate::scan::matcher::Encoding;
 use crate::secret::Secret;
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -191,7 +190,7 @@ pub struct Step {
 pub enum ReplaceText {
     /// `regex:` lines that show only the redaction: safe to print and to keep in a ticket.
     Regex(String),
-    /// `literal:` lines holding the tokens: never printed, written 0600 by [`RewritePlan::write_script`].
+    /// `literal:` lines holding the tokens: never printed, written 0600 by [`crate::playbook::rewrite::write_script`].
     Literal(Zeroizing<String>),
 }
 
@@ -210,6 +209,13 @@ impl fmt::Debug for ReplaceText {
 /// They hold the token: never printed, written 0600 beside the private replace file.
 #[derive(Clone)]
 pub struct Masks(Zeroizing<String>);
+
+impl Masks {
+    /// The lines themselves, for the one place that writes them (0600, beside the replace file).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
 
 impl fmt::Debug for Masks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1263,12 +1269,12 @@ impl RewritePlan {
     }
 
     /// The bash script for the unattended run: `set -euo pipefail`, each step announced, no prompts.
-    /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`RewritePlan::write_script`]).
+    /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`crate::playbook::rewrite::write_script`]).
     pub fn render_script(&self) -> String {
         self.script(None)
     }
 
-    fn script(&self, literal_file: Option<&Path>) -> String {
+    pub fn script(&self, literal_file: Option<&Path>) -> String {
         let mut out = String::from(
             "#!/usr/bin/env bash\n# History rewrite planned by unleak: removes a leaked token from every commit, message and\n# ref, then cleans this clone. Runs unattended and stops at the first failing command.\nset -euo pipefail\n\n",
         );
@@ -1333,34 +1339,6 @@ impl RewritePlan {
         out.push_str("UNLEAK_NEXT\n");
         out
     }
-
-    /// Writes the script at `path`, mode 0700, atomically (temp file + rename). In literal mode it first
-    /// writes the tokens into a 0600 file in a new private temp dir outside the repository; the script
-    /// deletes that dir when it exits.
-    pub fn write_script(&self, path: &Path) -> Result<()> {
-        if let Some(reason) = &self.blocked {
-            bail!("the rewrite plan cannot be written as a script: {reason}");
-        }
-        let literal_file = match &self.replace_text {
-            ReplaceText::Literal(lines) => Some(write_private_replace_file(lines, &self.repo)?),
-            ReplaceText::Regex(_) => None,
-        };
-        if let (Some(file), Some(masks)) = (literal_file.as_deref(), &self.masks) {
-            let dir = file.parent().unwrap_or(Path::new("."));
-            if let Err(err) = write_private_file(&dir.join("mask-forms.txt"), masks.0.as_bytes()) {
-                let _ = std::fs::remove_dir_all(dir);
-                return Err(err);
-            }
-        }
-        let script = self.script(literal_file.as_deref());
-        let result = write_atomic(path, script.as_bytes(), 0o700);
-        if result.is_err() {
-            if let Some(dir) = literal_file.as_deref().and_then(Path::parent) {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
-        result
-    }
 }
 
 /// In a heredoc with expansion on, `$META` and `$PRS` print their values; backquotes and backslashes
@@ -1369,66 +1347,11 @@ fn heredoc_safe(text: &str) -> String {
     text.replace('\\', "\\\\").replace('`', "\\`")
 }
 
-/// Creates `<tmp>/unleak-replace-XXXX/replace-text.txt` (dir 0700, file 0600) and returns its path.
-fn write_private_replace_file(lines: &str, repo: &Path) -> Result<PathBuf> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("unleak-replace-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Private from the moment it exists, not after a chmod.
-        builder.permissions(std::fs::Permissions::from_mode(0o700));
-    }
-    let dir = builder
-        .tempdir()
-        .context("cannot create a private temp dir for the replace file")?;
-    let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
-    let canonical = dir.path().canonicalize()?;
-    if canonical.starts_with(&repo) {
-        bail!(
-            "the temp dir {} is inside the repository; set TMPDIR to a directory outside it",
-            dir.path().display()
-        );
-    }
-    let file = dir.path().join("replace-text.txt");
-    write_private_file(&file, lines.as_bytes())?;
-    // From here the script owns the dir and deletes it.
-    let _ = dir.keep();
-    Ok(file)
-}
-
-/// Creates `file` (which must not exist) 0600 from the start and writes `bytes` to disk.
-fn write_private_file(file: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut handle = options
-        .open(file)
-        .with_context(|| format!("cannot create {}", file.display()))?;
-    handle
-        .write_all(bytes)
-        .and_then(|_| handle.sync_all())
-        .with_context(|| format!("cannot write {}", file.display()))?;
-    Ok(())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let opts = crate::util::fs::Atomic {
-        mode,
-        prefix: ".unleak-script-",
-    };
-    crate::util::fs::write_atomic(path, bytes, &opts)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::{RepositoryInfo, SecretRef, Stats, Tool};
+    use std::io::Write;
 
     /// Built at run time, never a realistic literal in the tree.
     fn token() -> String {
@@ -1758,7 +1681,8 @@ mod tests {
         assert!(plan.blocked.as_deref().unwrap().contains("--literal"));
         assert!(text.starts_with("BLOCKED"));
         let dir = tempfile::tempdir().unwrap();
-        let err = plan.write_script(&dir.path().join("x.sh")).unwrap_err();
+        let err =
+            crate::playbook::rewrite::write_script(&plan, &dir.path().join("x.sh")).unwrap_err();
         assert!(format!("{err}").contains("--literal"));
     }
 

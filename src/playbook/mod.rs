@@ -7,6 +7,7 @@ pub mod github_api;
 pub mod hf_api;
 pub mod record;
 mod revoke;
+pub mod rewrite;
 
 use crate::config::RespondConfig;
 use crate::git::Repo;
@@ -1206,7 +1207,7 @@ fn rewrite_plan(
         return Ok(());
     }
     let notes = commit_respond_changes(config, io, &repo_path)?;
-    plan.write_script(path)?;
+    rewrite::write_script(&plan, path)?;
     writeln!(
         io.out,
         "  Wrote {} (0700). Run it: bash {}",

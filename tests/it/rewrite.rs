@@ -122,7 +122,7 @@ fn run_script(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, Str
     let text = plan.render_text();
     assert!(!text.contains(token), "token in the plan text:\n{text}");
     let script = repo.dir.path().join("rewrite.sh");
-    plan.write_script(&script).unwrap();
+    unleak::playbook::rewrite::write_script(plan, &script).unwrap();
     let mode = std::fs::metadata(&script).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     let body = std::fs::read_to_string(&script).unwrap();
@@ -311,7 +311,7 @@ fn literal_file_is_private_until_the_script_runs() {
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     let plan = build_plan(&repo, &token, None, true, false);
     let script = repo.dir.path().join("rewrite.sh");
-    plan.write_script(&script).unwrap();
+    unleak::playbook::rewrite::write_script(&plan, &script).unwrap();
     let body = std::fs::read_to_string(&script).unwrap();
     let replace_file = body
         .lines()
