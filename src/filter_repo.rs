@@ -18,13 +18,10 @@ use zeroize::Zeroizing;
 /// What replaces a token in blobs and messages (git-filter-repo's own default, spelled out).
 pub const REPLACEMENT: &str = "***REMOVED***";
 
-/// How many leading bytes git-filter-repo looks at to call a blob binary: a NUL there and it applies no
-/// `--replace-text` expression to that blob at all (its own rule, to spare binary files).
-pub const BINARY_PROBE: usize = 8192;
-
-/// Whether git-filter-repo treats `data` as binary, so `--replace-text` leaves it as it is.
+/// Whether git-filter-repo treats `data` as binary, so `--replace-text` leaves it as it is (see
+/// [`crate::util::text::FILTER_REPO_BINARY_PROBE`]).
 pub fn is_binary_for_filter_repo(data: &[u8]) -> bool {
-    data[..data.len().min(BINARY_PROBE)].contains(&0)
+    crate::util::text::has_nul_within(data, crate::util::text::FILTER_REPO_BINARY_PROBE)
 }
 
 /// What the rewrite does with a binary blob (one `--replace-text` skips) that holds a token.

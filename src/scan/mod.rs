@@ -17,6 +17,7 @@ use crate::report::{
 };
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
+use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
 use anyhow::{Context, Result};
 use matcher::{Encoding, Matcher};
 use objects::{ObjectHits, PassResult};
@@ -887,7 +888,7 @@ impl FindingBuilder<'_> {
         let data = small.then(|| self.repo.read_blob(hits.oid).ok()).flatten();
         let text = data
             .as_deref()
-            .filter(|c| !c[..c.len().min(8000)].contains(&0));
+            .filter(|c| !has_nul_within(c, GIT_BINARY_PROBE));
         let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
         for hit in &hits.hits {
             let needle = self.matcher.needle(hit.needle);

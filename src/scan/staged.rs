@@ -9,6 +9,7 @@ use crate::git::Repo;
 use crate::report::{Location, SecretRef};
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
+use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
 use anyhow::{Context, Result};
 use std::collections::HashSet;
 
@@ -128,7 +129,7 @@ impl Search<'_> {
     /// Every token in `bytes`: exact secrets first (they carry an origin), then pattern matches that are
     /// not one of them. With `lines`, text gets line numbers.
     fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
-        let text = lines && !bytes[..bytes.len().min(8000)].contains(&0);
+        let text = lines && !has_nul_within(bytes, GIT_BINARY_PROBE);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
         // `unleak:allow` on the line accepts what is on it (text only).
         let allowed = |offset: usize| text && crate::audit::line_allows(bytes, offset);
