@@ -367,7 +367,7 @@ fn read_loose_objects<S: Send>(
                                     visit(local, oid, Ok((kind, &buffer[at..])));
                                 }
                             }
-                            Err(reason) => visit(local, oid, Err(reason)),
+                            Err(reason) => visit(local, oid, Err(reason.to_string())),
                         }
                         if buffer.capacity() > KEEP_BUFFER {
                             buffer = Vec::new();
@@ -394,6 +394,32 @@ fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
     dir.join(&hex[..2]).join(&hex[2..])
 }
 
+/// Why a loose object cannot be read. The pass reports it as text, so each message reads as it did
+/// when these were strings.
+#[derive(Debug, thiserror::Error)]
+pub enum LooseError {
+    #[error("cannot read its loose file: {0}")]
+    Read(std::io::Error),
+    #[error("its zlib data is corrupt ({0})")]
+    Inflate(flate2::DecompressError),
+    #[error("its header is not `<kind> <size>`")]
+    BadHeader,
+    #[error("its zlib data ends early ({0} bytes inflated, no complete header; truncated loose object?)")]
+    HeaderEndsEarly(usize),
+    #[error("its header is not text")]
+    HeaderNotText,
+    #[error("its header names no object kind")]
+    NoKind,
+    #[error("its header has no valid size")]
+    BadSize,
+    #[error("its declared size {size} cannot come from {compressed} compressed bytes")]
+    TooLarge { size: u64, compressed: usize },
+    #[error("it inflates to more than the {0} bytes its header says")]
+    InflatesPast(u64),
+    #[error("its zlib data ends early ({got} of {size} bytes; truncated loose object?)")]
+    EndsEarly { got: usize, size: u64 },
+}
+
 /// Reads one loose object (`zlib("<kind> <size>\0" + data)`) into `out` with an inflater that is
 /// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
 /// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
@@ -402,13 +428,13 @@ pub fn read_loose(
     path: &Path,
     inflater: &mut flate2::Decompress,
     out: &mut Vec<u8>,
-) -> Result<(ObjectKind, usize), String> {
+) -> Result<(ObjectKind, usize), LooseError> {
     use flate2::{FlushDecompress, Status};
-    let input = std::fs::read(path).map_err(|e| format!("cannot read its loose file: {e}"))?;
+    let input = std::fs::read(path).map_err(LooseError::Read)?;
     inflater.reset(true);
     out.clear();
     out.reserve(LOOSE_HEADER);
-    let corrupt = |e: flate2::DecompressError| format!("its zlib data is corrupt ({e})");
+    let corrupt = LooseError::Inflate;
     // The header first: at most LOOSE_HEADER bytes of output.
     let mut status = Status::Ok;
     while out.len() < LOOSE_HEADER && !out.contains(&0) {
@@ -426,37 +452,29 @@ pub fn read_loose(
     }
     let Some(nul) = out.iter().position(|b| *b == 0) else {
         return Err(if out.len() >= LOOSE_HEADER {
-            "its header is not `<kind> <size>`".into()
+            LooseError::BadHeader
         } else {
-            format!(
-                "its zlib data ends early ({} bytes inflated, no complete header; truncated loose object?)",
-                out.len()
-            )
+            LooseError::HeaderEndsEarly(out.len())
         });
     };
-    let header =
-        std::str::from_utf8(&out[..nul]).map_err(|_| "its header is not text".to_string())?;
-    let (kind, size) = header
-        .split_once(' ')
-        .ok_or_else(|| "its header is not `<kind> <size>`".to_string())?;
+    let header = std::str::from_utf8(&out[..nul]).map_err(|_| LooseError::HeaderNotText)?;
+    let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
     let kind = match kind {
         "blob" => ObjectKind::Blob,
         "tree" => ObjectKind::Tree,
         "commit" => ObjectKind::Commit,
         "tag" => ObjectKind::Tag,
-        _ => return Err("its header names no object kind".into()),
+        _ => return Err(LooseError::NoKind),
     };
-    let size: u64 = size
-        .parse()
-        .map_err(|_| "its header has no valid size".to_string())?;
+    let size: u64 = size.parse().map_err(|_| LooseError::BadSize)?;
     let bound = (input.len() as u64)
         .saturating_mul(MAX_INFLATE_RATIO)
         .saturating_add(MAX_INFLATE_RATIO);
     if size > bound || size > MAX_OBJECT_SIZE {
-        return Err(format!(
-            "its declared size {size} cannot come from {} compressed bytes",
-            input.len()
-        ));
+        return Err(LooseError::TooLarge {
+            size,
+            compressed: input.len(),
+        });
     }
     let start = nul + 1;
     let total = start + size as usize;
@@ -473,15 +491,13 @@ pub fn read_loose(
         }
     }
     if out.len() > total {
-        return Err(format!(
-            "it inflates to more than the {size} bytes its header says"
-        ));
+        return Err(LooseError::InflatesPast(size));
     }
     if status != Status::StreamEnd || out.len() != total {
-        return Err(format!(
-            "its zlib data ends early ({} of {size} bytes; truncated loose object?)",
-            out.len() - start
-        ));
+        return Err(LooseError::EndsEarly {
+            got: out.len() - start,
+            size,
+        });
     }
     Ok((kind, start))
 }
@@ -507,7 +523,7 @@ mod tests {
         encoder.finish().unwrap()
     }
 
-    fn read(bytes: &[u8]) -> Result<(ObjectKind, Vec<u8>), String> {
+    fn read(bytes: &[u8]) -> Result<(ObjectKind, Vec<u8>), LooseError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("object");
         std::fs::write(&path, bytes).unwrap();
@@ -542,14 +558,14 @@ mod tests {
             (b"blob x\0abc".to_vec(), "no valid size"),
             ([b'a'; 64].to_vec(), "not `<kind> <size>`"),
         ] {
-            let err = read(&zlib(&raw)).unwrap_err();
+            let err = read(&zlib(&raw)).unwrap_err().to_string();
             assert!(
                 err.contains(why),
                 "{}: {err}",
                 String::from_utf8_lossy(&raw)
             );
         }
-        let err = read(b"not zlib at all").unwrap_err();
+        let err = read(b"not zlib at all").unwrap_err().to_string();
         assert!(err.contains("corrupt"), "{err}");
     }
 }
