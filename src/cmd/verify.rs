@@ -11,7 +11,7 @@ use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::report::{self, Warning};
 use crate::scan::{self, matcher::Matcher, patterns::PatternSet, verify, ScanOptions};
 use crate::tokens;
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let repo_path = resolve_repo_path(args.repo)?;
@@ -130,7 +130,13 @@ name it with a key that lives only for one run. Verify with the value itself (--
         Some(remote) => {
             mirror_dir = crate::git::remote::PrivateTempDir::new()?;
             let mirror = mirror_dir.path().join("mirror.git");
-            crate::git::remote::mirror_clone(&local, remote, &mirror_dir, &mirror)?;
+            let url = local
+                .remote_url(remote)
+                .with_context(|| format!("no remote named {remote}"))?
+                .with_context(|| format!("remote {remote} has no URL"))?;
+            let masked = crate::git::remote::mask_url_credentials(&url);
+            let shown = crate::sanitize::for_terminal(&masked);
+            crate::git::remote::mirror_clone(&local, remote, &url, &shown, &mirror_dir, &mirror)?;
             Repo::open(&mirror)?
         }
         None => local,

@@ -117,18 +117,18 @@ impl Drop for PrivateTempDir {
 /// `git clone --mirror --no-local`: only what the remote serves (reachable objects), never its
 /// unreachable leftovers, as a local clone's hard links would bring. Credentials in the URL never reach
 /// a command line: git gets the URL without them and asks a private askpass helper for them.
+///
+/// `url` is the remote's URL as configured; `shown` is how messages name it (credentials masked, made
+/// safe for a terminal by the caller).
 pub fn mirror_clone(
     local: &Repo,
     remote: &str,
+    url: &str,
+    shown: &str,
     temp: &PrivateTempDir,
     mirror: &Path,
 ) -> Result<()> {
-    let url = local
-        .remote_url(remote)
-        .with_context(|| format!("no remote named {remote}"))?
-        .with_context(|| format!("remote {remote} has no URL"))?;
-    let masked = mask_url_credentials(&url);
-    let shown = crate::sanitize::for_terminal(&masked);
+    let url = url.to_string();
     if let Some(transport) = refused_transport(&url) {
         bail!(
             "remote {remote} uses the {transport}:: transport ({shown}), which runs a command or reads a \
