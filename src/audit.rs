@@ -2,10 +2,10 @@
 //! exit threshold, and a preview of what the playbook would do. The scan itself is the scan engine's
 //! (`scan::scan_with` with every provider pattern).
 
+use crate::git::Repo;
 use crate::model::{
     Finding, HygieneIssue, PlaybookPreview, Report, SecretSummary, Severity, Warning,
 };
-use crate::scan::repo::Repo;
 use crate::secret::Secret;
 use crate::{dotenv, hygiene, matching, providers};
 use anyhow::{bail, Context, Result};
@@ -532,13 +532,13 @@ pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
         if f.location != crate::model::Location::Blob || f.line.is_none() {
             return true;
         }
-        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+        let Ok(oid) = crate::git::Oid::from_str(&f.object) else {
             return true;
         };
-        let Ok(blob) = repo.git.find_blob(oid) else {
+        let Ok(blob) = repo.read_blob(oid) else {
             return true;
         };
-        let content = blob.content();
+        let content = &blob[..];
         let mut lines: Vec<u32> = f.lines.clone();
         lines.extend(f.line);
         let starts: Vec<usize> = std::iter::once(0)

@@ -864,7 +864,7 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
     else {
         return Ok(());
     };
-    let Ok(repo) = git2::Repository::discover(&link_dir) else {
+    let Some(repo) = crate::git::discover(&link_dir) else {
         return Ok(());
     };
     let (Some(workdir), Ok(link_dir)) = (
@@ -889,7 +889,7 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
         // The target's directory does not exist: the write fails later with its own message.
         Err(_) => return Ok(()),
     };
-    let in_git_dir = [repo.path(), repo.commondir()]
+    let in_git_dir = [repo.git_dir(), repo.common_dir()]
         .iter()
         .filter_map(|d| d.canonicalize().ok())
         .any(|d| resolved.starts_with(d));
@@ -908,10 +908,10 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
             workdir.display()
         );
     }
-    let tracked = resolved.strip_prefix(&workdir).ok().is_some_and(|rel| {
-        repo.index()
-            .is_ok_and(|index| index.get_path(rel, 0).is_some())
-    });
+    let tracked = resolved
+        .strip_prefix(&workdir)
+        .ok()
+        .is_some_and(|rel| repo.is_tracked(rel).unwrap_or(false));
     if tracked {
         bail!(
             "{} is a symlink to {}, a file git tracks: the token would go into the next commit. {how}",
@@ -925,12 +925,12 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
 /// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere or when it
 /// cannot be made.
 fn private_dir(dir: &Path) -> Option<PathBuf> {
-    let repo = git2::Repository::discover(dir).ok()?;
+    let repo = crate::git::discover(dir)?;
     let workdir = repo.workdir()?.canonicalize().ok()?;
     if !dir.canonicalize().ok()?.starts_with(&workdir) {
         return None;
     }
-    let private = repo.path().join("unleak");
+    let private = repo.git_dir().join("unleak");
     make_private_dir(&private).ok()?;
     Some(private)
 }

@@ -2,28 +2,25 @@
 //!
 //! Planning is pure: [`plan`] turns the report into ordered steps that can be shown, pasted into a ticket,
 //! or written as a script. The only thing that ever holds a token outside memory is the `--literal`
-//! replace file, which [`RewritePlan::write_script`] creates 0600 in a private temp dir and the script
+//! replace file, which [`crate::playbook::rewrite::write_script`] creates 0600 in a private temp dir and the script
 //! deletes on exit. Everything else (steps, script, regex replace file) names tokens by redaction only.
 
+use crate::git::command::FilterRepoSupport;
 use crate::model::{Encoding, Finding, Location, Report};
 use crate::secret::Secret;
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 /// What replaces a token in blobs and messages (git-filter-repo's own default, spelled out).
 pub const REPLACEMENT: &str = "***REMOVED***";
 
-/// How many leading bytes git-filter-repo looks at to call a blob binary: a NUL there and it applies no
-/// `--replace-text` expression to that blob at all (its own rule, to spare binary files).
-pub const BINARY_PROBE: usize = 8192;
-
-/// Whether git-filter-repo treats `data` as binary, so `--replace-text` leaves it as it is.
+/// Whether git-filter-repo treats `data` as binary, so `--replace-text` leaves it as it is (see
+/// [`crate::util::text::FILTER_REPO_BINARY_PROBE`]).
 pub fn is_binary_for_filter_repo(data: &[u8]) -> bool {
-    data[..data.len().min(BINARY_PROBE)].contains(&0)
+    crate::util::text::has_nul_within(data, crate::util::text::FILTER_REPO_BINARY_PROBE)
 }
 
 /// What the rewrite does with a binary blob (one `--replace-text` skips) that holds a token.
@@ -128,49 +125,6 @@ const FORGE_READ_ONLY_REFS: &[&str] = &["refs/pull/", "refs/merge-requests/"];
 /// characters a side; even the widest keeps 22 of a Hugging Face token's 34 random characters hidden.
 const WIDEN_LEVELS: &[usize] = &[0, 2, 4];
 
-/// Whether git-filter-repo is installed, and whether it knows `--sensitive-data-removal` (2.47+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterRepoSupport {
-    Missing,
-    Present { sensitive_data_removal: bool },
-}
-
-impl FilterRepoSupport {
-    fn sdr(self) -> bool {
-        // A missing tool gets installed from PyPI by the plan's first step, which installs a current
-        // release: plan for the flag, and let the script's preflight check it.
-        matches!(
-            self,
-            FilterRepoSupport::Missing
-                | FilterRepoSupport::Present {
-                    sensitive_data_removal: true
-                }
-        )
-    }
-}
-
-/// Asks the installed git-filter-repo (`git-filter-repo -h`, no network) what it supports. Its
-/// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
-/// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
-/// a repository's `alias.filter-repo` when the tool is missing.
-pub fn detect_filter_repo() -> FilterRepoSupport {
-    let Some(program) = crate::child::find_filter_repo() else {
-        return FilterRepoSupport::Missing;
-    };
-    let output = crate::child::command(program).arg("-h").output();
-    match output {
-        Ok(out) if out.status.success() => FilterRepoSupport::Present {
-            sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
-        },
-        _ => FilterRepoSupport::Missing,
-    }
-}
-
-/// Whether `git filter-repo -h` output lists `--sensitive-data-removal`.
-pub fn help_lists_sdr(help: &str) -> bool {
-    help.contains("--sensitive-data-removal")
-}
-
 /// Tells whether a regex pattern (Python `re` syntax that the `regex` crate also reads) matches nothing
 /// in the repository but the token itself. The caller runs it over the object database.
 pub type UniqueCheck<'a> = &'a dyn Fn(&Secret, &str) -> bool;
@@ -232,7 +186,7 @@ pub struct Step {
 pub enum ReplaceText {
     /// `regex:` lines that show only the redaction: safe to print and to keep in a ticket.
     Regex(String),
-    /// `literal:` lines holding the tokens: never printed, written 0600 by [`RewritePlan::write_script`].
+    /// `literal:` lines holding the tokens: never printed, written 0600 by [`crate::playbook::rewrite::write_script`].
     Literal(Zeroizing<String>),
 }
 
@@ -251,6 +205,13 @@ impl fmt::Debug for ReplaceText {
 /// They hold the token: never printed, written 0600 beside the private replace file.
 #[derive(Clone)]
 pub struct Masks(Zeroizing<String>);
+
+impl Masks {
+    /// The lines themselves, for the one place that writes them (0600, beside the replace file).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
 
 impl fmt::Debug for Masks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -992,7 +953,7 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
             why: format!(
                 "git-filter-repo wants a fresh clone, and a mirror clone holds every ref of {} ({}), not only branches and tags. --no-local makes a clone of a local path a real, freshly packed clone instead of hard links.",
                 input.remote_name,
-                crate::scan::repo::mask_url_credentials(input.remote_url.unwrap_or_default())
+                crate::git::remote::mask_url_credentials(input.remote_url.unwrap_or_default())
             ),
             commands: vec!["git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/mirror.git\"".into()],
             runner: Runner::Script,
@@ -1298,8 +1259,8 @@ impl RewritePlan {
     }
 
     /// The bash script for the unattended run: `set -euo pipefail`, each step announced, no prompts.
-    /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`RewritePlan::write_script`]).
-    fn script(&self, literal_file: Option<&Path>) -> String {
+    /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`crate::playbook::rewrite::write_script`]).
+    pub fn script(&self, literal_file: Option<&Path>) -> String {
         let mut out = String::from(
             "#!/usr/bin/env bash\n# History rewrite planned by unleak: removes a leaked token from every commit, message and\n# ref, then cleans this clone. Runs unattended and stops at the first failing command.\nset -euo pipefail\n\n",
         );
@@ -1364,34 +1325,6 @@ impl RewritePlan {
         out.push_str("UNLEAK_NEXT\n");
         out
     }
-
-    /// Writes the script at `path`, mode 0700, atomically (temp file + rename). In literal mode it first
-    /// writes the tokens into a 0600 file in a new private temp dir outside the repository; the script
-    /// deletes that dir when it exits.
-    pub fn write_script(&self, path: &Path) -> Result<()> {
-        if let Some(reason) = &self.blocked {
-            bail!("the rewrite plan cannot be written as a script: {reason}");
-        }
-        let literal_file = match &self.replace_text {
-            ReplaceText::Literal(lines) => Some(write_private_replace_file(lines, &self.repo)?),
-            ReplaceText::Regex(_) => None,
-        };
-        if let (Some(file), Some(masks)) = (literal_file.as_deref(), &self.masks) {
-            let dir = file.parent().unwrap_or(Path::new("."));
-            if let Err(err) = write_private_file(&dir.join("mask-forms.txt"), masks.0.as_bytes()) {
-                let _ = std::fs::remove_dir_all(dir);
-                return Err(err);
-            }
-        }
-        let script = self.script(literal_file.as_deref());
-        let result = write_atomic(path, script.as_bytes(), 0o700);
-        if result.is_err() {
-            if let Some(dir) = literal_file.as_deref().and_then(Path::parent) {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
-        result
-    }
 }
 
 /// In a heredoc with expansion on, `$META` and `$PRS` print their values; backquotes and backslashes
@@ -1400,82 +1333,11 @@ fn heredoc_safe(text: &str) -> String {
     text.replace('\\', "\\\\").replace('`', "\\`")
 }
 
-/// Creates `<tmp>/unleak-replace-XXXX/replace-text.txt` (dir 0700, file 0600) and returns its path.
-fn write_private_replace_file(lines: &str, repo: &Path) -> Result<PathBuf> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("unleak-replace-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Private from the moment it exists, not after a chmod.
-        builder.permissions(std::fs::Permissions::from_mode(0o700));
-    }
-    let dir = builder
-        .tempdir()
-        .context("cannot create a private temp dir for the replace file")?;
-    let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
-    let canonical = dir.path().canonicalize()?;
-    if canonical.starts_with(&repo) {
-        bail!(
-            "the temp dir {} is inside the repository; set TMPDIR to a directory outside it",
-            dir.path().display()
-        );
-    }
-    let file = dir.path().join("replace-text.txt");
-    write_private_file(&file, lines.as_bytes())?;
-    // From here the script owns the dir and deletes it.
-    let _ = dir.keep();
-    Ok(file)
-}
-
-/// Creates `file` (which must not exist) 0600 from the start and writes `bytes` to disk.
-fn write_private_file(file: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut handle = options
-        .open(file)
-        .with_context(|| format!("cannot create {}", file.display()))?;
-    handle
-        .write_all(bytes)
-        .and_then(|_| handle.sync_all())
-        .with_context(|| format!("cannot write {}", file.display()))?;
-    Ok(())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".unleak-script-")
-        .tempfile_in(parent)
-        .with_context(|| format!("cannot create a temp file in {}", parent.display()))?;
-    temp.write_all(bytes)
-        .and_then(|_| temp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    temp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{RepositoryInfo, SecretRef, Stats, Tool};
+    use std::io::Write;
 
     /// Built at run time, never a realistic literal in the tree.
     fn token() -> String {
@@ -1796,12 +1658,6 @@ mod tests {
     }
 
     #[test]
-    fn help_text_detection() {
-        assert!(help_lists_sdr("  --sensitive-data-removal, --sdr\n"));
-        assert!(!help_lists_sdr("  --replace-text EXPRESSIONS_FILE\n"));
-    }
-
-    #[test]
     fn widens_when_needed_and_blocks_when_nothing_is_unique() {
         let (plan, text) = plan_for(Case::default(), &|_, p: &str| !p.contains("{30}"));
         assert!(plan.blocked.is_none());
@@ -1811,7 +1667,8 @@ mod tests {
         assert!(plan.blocked.as_deref().unwrap().contains("--literal"));
         assert!(text.starts_with("BLOCKED"));
         let dir = tempfile::tempdir().unwrap();
-        let err = plan.write_script(&dir.path().join("x.sh")).unwrap_err();
+        let err =
+            crate::playbook::rewrite::write_script(&plan, &dir.path().join("x.sh")).unwrap_err();
         assert!(format!("{err}").contains("--literal"));
     }
 

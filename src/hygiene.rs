@@ -7,7 +7,6 @@
 
 use crate::providers;
 use anyhow::{Context, Result};
-use git2::Repository;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -268,7 +267,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
     let not_in_repo = || Warning::NotInRepository {
         path: env_file.to_path_buf(),
     };
-    let Ok(repo) = Repository::discover(parent) else {
+    let Some(repo) = crate::git::discover(parent) else {
         plan.warnings.push(not_in_repo());
         return Ok(());
     };
@@ -287,12 +286,15 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
     let rel = rel_dir.join(name);
     let rel_str = rel.to_string_lossy().into_owned();
 
-    if !git_ignores(&repo, &workdir, &rel)? {
+    if !repo
+        .is_ignored(&workdir, &rel)
+        .with_context(|| format!("cannot ask git whether {} is ignored", rel.display()))?
+    {
         let mut gitignore = workdir.join(".gitignore");
         if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
             plan.warnings
                 .push(Warning::SymlinkedGitignore { path: gitignore });
-            gitignore = repo.commondir().join("info").join("exclude");
+            gitignore = repo.common_dir().join("info").join("exclude");
         }
         plan.actions.push(Action::Ignore {
             create: !gitignore.exists(),
@@ -302,8 +304,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
             path: rel_str.clone(),
         });
     }
-    let index = repo.index().context("cannot read the git index")?;
-    if index.get_path(&rel, 0).is_some() {
+    if repo.is_tracked(&rel).context("cannot read the git index")? {
         plan.warnings.push(Warning::Tracked {
             path: rel_str.clone(),
         });
@@ -313,25 +314,6 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git skips a
-/// symlinked `.gitignore`), from a hardened git child; libgit2's answer only when git cannot run.
-fn git_ignores(repo: &Repository, workdir: &Path, rel: &Path) -> Result<bool> {
-    let status = crate::child::git()
-        .current_dir(workdir)
-        .args(["check-ignore", "-q", "--no-index", "--"])
-        .arg(rel)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    match status.ok().and_then(|s| s.code()) {
-        Some(0) => Ok(true),
-        Some(1) => Ok(false),
-        _ => repo
-            .is_path_ignored(rel)
-            .with_context(|| format!("cannot ask git whether {} is ignored", rel.display())),
-    }
 }
 
 /// A `.gitignore` line matching exactly this file: a top-level `.env` as `.env` (ignoring it in every
@@ -399,20 +381,17 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
                 .with_context(|| format!("cannot append to {}", gitignore.display()))?;
             file.flush()?;
             // Check the rule took effect: a nested `!` rule can still re-include the file.
-            let repo = Repository::open(workdir)
+            let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
-            if !git_ignores(&repo, workdir, Path::new(path)).unwrap_or(false) {
+            if !repo.is_ignored(workdir, Path::new(path)).unwrap_or(false) {
                 return Ok(vec![Warning::StillNotIgnored { path: path.clone() }]);
             }
             Ok(Vec::new())
         }
         Action::Untrack { workdir, path } => {
-            let repo = Repository::open(workdir)
+            let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
-            let mut index = repo.index().context("cannot read the git index")?;
-            index
-                .remove_path(Path::new(path))
-                .and_then(|()| index.write())
+            repo.untrack(Path::new(path))
                 .with_context(|| format!("cannot remove {path} from the git index"))?;
             Ok(Vec::new())
         }

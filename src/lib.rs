@@ -12,6 +12,7 @@ pub mod config;
 pub mod dotenv;
 pub mod exit_codes;
 pub mod filter_repo;
+pub mod git;
 pub mod hygiene;
 pub mod liveness;
 pub mod matching;
@@ -78,8 +79,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// `; class=Config (7); code=NotFound (-3)`, which says nothing to a user; its message alone does.
 fn plain_error(err: &anyhow::Error) -> String {
     err.chain()
-        .map(|cause| match cause.downcast_ref::<git2::Error>() {
-            Some(git) => git.message().trim_end_matches('.').to_string(),
+        .map(|cause| match git::plain_message(cause) {
+            Some(message) => message.trim_end_matches('.').to_string(),
             None => cause.to_string(),
         })
         .collect::<Vec<_>>()

@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use unleak::git::odb;
 use unleak::matching::exact::Matcher;
 use unleak::scan::objects;
 use unleak::secret::Secret;
@@ -17,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     // A minimal git directory around it, so libgit2 (or our own reader) can open it.
     std::fs::create_dir_all(dir.path().join("refs/heads")).unwrap();
     std::fs::write(dir.path().join("HEAD"), "ref: refs/heads/main\n").unwrap();
-    let list = objects::enumerate(&[objects_dir]).unwrap();
+    let list = odb::enumerate(&[objects_dir]).unwrap();
     let matcher = Matcher::new(&[Secret::new("hf_FuzzTokenAbcdefghijklmnopqrstuvwx", "fuzz")]);
     let _ = objects::bulk_pass(dir.path(), &list, &matcher, None, 1, &|_| {});
 });

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use unleak::scan::pack::{traverse, KindSet, PackInput};
+use unleak::git::pack::{traverse, KindSet, PackInput};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&n, rest)) = data.split_first() else {

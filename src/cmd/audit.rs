@@ -5,10 +5,11 @@ use crate::audit::{self, Allowlist};
 use crate::cli::{AuditArgs, FailOn};
 use crate::config::{resolve_repo_path, Globals, Scope};
 use crate::exit_codes::ExitCode;
+use crate::git::Repo;
 use crate::liveness::Checker;
 use crate::matching::patterns::PatternSet;
 use crate::model::{self, Severity, Warning};
-use crate::scan::{self, repo::Repo, ScanOptions};
+use crate::scan::{self, ScanOptions};
 use crate::secret::Secret;
 use crate::{dotenv, providers, tokens};
 use anyhow::Result;
@@ -189,15 +190,11 @@ fn range_report(
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
     let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
-    let remote_tips: Vec<git2::Oid> = repo
-        .git
-        .references_glob("refs/remotes/*")
-        .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
-        .unwrap_or_default();
-    let pushed = |commit: git2::Oid| {
+    let remote_tips: Vec<crate::git::Oid> = repo.remote_tracking_tips();
+    let pushed = |commit: crate::git::Oid| {
         remote_tips
             .iter()
-            .any(|&tip| tip == commit || repo.git.graph_descendant_of(tip, commit).unwrap_or(false))
+            .any(|&tip| tip == commit || repo.is_descendant(tip, commit))
     };
     let mut findings = Vec::new();
     for f in found {

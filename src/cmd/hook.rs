@@ -5,10 +5,10 @@
 use crate::cli::{HookAction, HookArgs, HookKind};
 use crate::config::{resolve_repo_path, Globals};
 use crate::exit_codes::ExitCode;
+use crate::git::Repo;
 use crate::matching::patterns::PatternSet;
 use crate::model::Encoding;
 use crate::sanitize::for_terminal;
-use crate::scan::repo::Repo;
 use crate::scan::staged::{self, StagedFinding};
 use crate::secret::Secret;
 use crate::{dotenv, tokens};
@@ -119,15 +119,12 @@ fn check_push(path: &Path) -> Result<ExitCode> {
             .filter(|v| !v.is_empty()),
     );
     if let (Some(from), Some(to)) = framework {
-        let oid = |rev: &str| -> Result<git2::Oid> {
-            Ok(repo
-                .git
-                .revparse_single(rev)
+        let oid = |rev: &str| -> Result<crate::git::Oid> {
+            repo.rev_parse_commit(rev)
                 .with_context(|| format!("cannot resolve {rev}"))?
-                .peel_to_commit()?
-                .id())
+                .with_context(|| format!("{rev} is not a commit"))
         };
-        updates.push((oid(&to)?, oid(&from).unwrap_or(git2::Oid::zero())));
+        updates.push((oid(&to)?, oid(&from).unwrap_or(crate::git::Oid::zero())));
     } else {
         let mut input = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
@@ -138,13 +135,13 @@ fn check_push(path: &Path) -> Result<ExitCode> {
                 bail!("unexpected pre-push line (want: local-ref local-oid remote-ref remote-oid): {}", for_terminal(line));
             };
             let parse = |hex: &str| {
-                git2::Oid::from_str(hex)
+                crate::git::Oid::from_str(hex)
                     .with_context(|| format!("not an object id: {}", for_terminal(hex)))
             };
             updates.push((parse(local)?, parse(remote)?));
         }
     }
-    let commits = staged::push_commits(&repo, &updates)?;
+    let commits = repo.commits_pushed(&updates)?;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let secrets = env_secrets(&repo, &mut err)?;
@@ -344,7 +341,7 @@ fn hook_paths(repo: &Repo, name: &str) -> Result<(PathBuf, PathBuf)> {
             repo.git_dir.display()
         );
     }
-    let dir = staged::hooks_dir(repo)?;
+    let dir = repo.hooks_dir()?;
     Ok((dir.join(name), dir.join(format!("{name}.unleak-backup"))))
 }
 
@@ -423,21 +420,12 @@ fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<Ex
 fn write_hook(hook: &Path, script: &str) -> Result<()> {
     let dir = hook.parent().context("a hook path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".pre-commit.unleak-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    file.write_all(script.as_bytes())?;
-    file.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o755))?;
-    }
-    file.persist(hook)
-        .with_context(|| format!("cannot write {}", hook.display()))?;
-    Ok(())
+    let opts = crate::util::fs::Atomic {
+        mode: 0o755,
+        prefix: ".pre-commit.unleak-",
+    };
+    crate::util::fs::write_atomic(hook, script.as_bytes(), &opts)
+        .with_context(|| format!("cannot write {}", hook.display()))
 }
 
 fn uninstall(path: &Path, name: &str, globals: &Globals) -> Result<ExitCode> {

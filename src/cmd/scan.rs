@@ -2,9 +2,10 @@
 
 use crate::config::ScanConfig;
 use crate::exit_codes::ExitCode;
+use crate::git::Repo;
 use crate::model::Warning;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::scan::{self, repo::Repo, ScanOptions};
+use crate::scan::{self, ScanOptions};
 use crate::tokens;
 use anyhow::Result;
 

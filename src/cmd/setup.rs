@@ -208,8 +208,7 @@ fn env_path(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
     if let Some(path) = explicit {
         return cwd.join(path);
     }
-    git2::Repository::discover(cwd)
-        .ok()
+    crate::git::discover(cwd)
         .and_then(|repo| repo.workdir().map(|w| w.join(".env")))
         .unwrap_or_else(|| cwd.join(".env"))
 }

@@ -4,20 +4,15 @@
 use crate::cli::VerifyArgs;
 use crate::config::{resolve_repo_path, token_spec, Globals, Scope};
 use crate::exit_codes::ExitCode;
+use crate::git::Oid;
+use crate::git::Repo;
 use crate::matching::{exact::Matcher, patterns::PatternSet};
 use crate::model::{self, Warning};
 use crate::playbook::record;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::scan::{self, repo::Repo, verify, ScanOptions};
+use crate::scan::{self, verify, ScanOptions};
 use crate::tokens;
-use anyhow::{bail, Context, Result};
-use git2::Oid;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
+use anyhow::{Context, Result};
 
 pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let repo_path = resolve_repo_path(args.repo)?;
@@ -26,7 +21,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     let scope = Scope::from_args(args.scope);
 
     // The incident `respond` remembered in the git dir, and one named with --record.
-    let common_dir = local.git.commondir().to_path_buf();
+    let common_dir = local.common_dir();
     let remembered_path = record::incident_path(&common_dir);
     let named = args.record.as_deref().map(record::recall).transpose()?;
     // No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
@@ -134,9 +129,15 @@ name it with a key that lives only for one run. Verify with the value itself (--
     let mirror_dir;
     let target = match &args.remote {
         Some(remote) => {
-            mirror_dir = PrivateTempDir::new()?;
+            mirror_dir = crate::git::remote::PrivateTempDir::new()?;
             let mirror = mirror_dir.path().join("mirror.git");
-            fetch_mirror(&local, remote, &mirror_dir, &mirror)?;
+            let url = local
+                .remote_url(remote)
+                .with_context(|| format!("no remote named {remote}"))?
+                .with_context(|| format!("remote {remote} has no URL"))?;
+            let masked = crate::git::remote::mask_url_credentials(&url);
+            let shown = crate::sanitize::for_terminal(&masked);
+            crate::git::remote::mirror_clone(&local, remote, &url, &shown, &mirror_dir, &mirror)?;
             Repo::open(&mirror)?
         }
         None => local,
@@ -246,235 +247,6 @@ name it with a key that lives only for one run. Verify with the value itself (--
     ))
 }
 
-/// How long a `git clone` of the remote may take in all, and how slow it may get before git gives up.
-const CLONE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-const CLONE_LOW_SPEED: [&str; 4] = [
-    "-c",
-    "http.lowSpeedLimit=1000",
-    "-c",
-    "http.lowSpeedTime=60",
-];
-
-/// A 0700 temporary directory (the mirror holds the token, and other users must not read it), removed
-/// when dropped and also when the process is interrupted or terminated while it exists.
-struct PrivateTempDir {
-    dir: Option<tempfile::TempDir>,
-}
-
-/// What the signal handler cleans up: the directory, and the clone running into it.
-static CLEANUP: Mutex<(Option<PathBuf>, Option<std::process::Child>)> = Mutex::new((None, None));
-
-impl PrivateTempDir {
-    fn new() -> Result<PrivateTempDir> {
-        let dir = tempfile::Builder::new()
-            .prefix("unleak-verify-")
-            .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir()
-            .context("cannot create a temporary directory")?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot make {} private", dir.path().display()))?;
-        if let Ok(mut cleanup) = CLEANUP.lock() {
-            cleanup.0 = Some(dir.path().to_path_buf());
-        }
-        // Only one handler per process; an error means one is already set, which cleans up the same.
-        let _ = ctrlc::set_handler(|| {
-            // The lock is held until the process exits: the loop waiting for the clone must not see the
-            // child gone and end the run with an error (exit 2) before this exit code (130).
-            let mut guard = CLEANUP.lock();
-            if let Ok(cleanup) = guard.as_mut() {
-                if let Some(mut child) = cleanup.1.take() {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                if let Some(dir) = cleanup.0.take() {
-                    let _ = std::fs::remove_dir_all(dir);
-                    eprintln!("unleak: interrupted; removed the temporary mirror");
-                }
-            }
-            std::process::exit(130);
-        });
-        Ok(PrivateTempDir { dir: Some(dir) })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir
-            .as_ref()
-            .map_or(Path::new("/nonexistent"), |d| d.path())
-    }
-}
-
-impl Drop for PrivateTempDir {
-    fn drop(&mut self) {
-        if let Ok(mut cleanup) = CLEANUP.lock() {
-            cleanup.0 = None;
-        }
-        drop(self.dir.take());
-    }
-}
-
-/// `git clone --mirror --no-local`: only what the remote serves (reachable objects), never its
-/// unreachable leftovers, as a local clone's hard links would bring. Credentials in the URL never reach
-/// a command line: git gets the URL without them and asks a private askpass helper for them.
-fn fetch_mirror(local: &Repo, remote: &str, temp: &PrivateTempDir, mirror: &Path) -> Result<()> {
-    let url = local
-        .git
-        .find_remote(remote)
-        .with_context(|| format!("no remote named {remote}"))?
-        .url()
-        .map(str::to_string)
-        .with_context(|| format!("remote {remote} has no URL"))?;
-    let masked = crate::scan::repo::mask_url_credentials(&url);
-    let shown = crate::sanitize::for_terminal(&masked);
-    if let Some(transport) = refused_transport(&url) {
-        bail!(
-            "remote {remote} uses the {transport}:: transport ({shown}), which runs a command or reads a \
-             file descriptor instead of talking to a server; unleak does not clone it. Verify a clone of \
-             the server instead (run `unleak verify` inside it)"
-        );
-    }
-    // A relative path URL is relative to the repository.
-    let url = if Path::new(&url).is_relative() && !url.contains("://") && !url.contains(':') {
-        local
-            .workdir
-            .clone()
-            .unwrap_or_else(|| local.git_dir.clone())
-            .join(&url)
-            .display()
-            .to_string()
-    } else {
-        url
-    };
-    let (url, credentials) = split_credentials(&url);
-    let mut cmd = crate::child::git();
-    cmd.args(CLONE_LOW_SPEED);
-    if let Some((user, password)) = &credentials {
-        let askpass = temp.path().join("askpass");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o700)
-            .open(&askpass)
-            .and_then(|mut f| {
-                f.write_all(
-                    b"#!/bin/sh\ncase \"$1\" in\n  Username*) printf '%s\\n' \"$UNLEAK_REMOTE_USER\" ;;\n  *) printf '%s\\n' \"$UNLEAK_REMOTE_PASSWORD\" ;;\nesac\n",
-                )
-            })
-            .with_context(|| format!("cannot write {}", askpass.display()))?;
-        cmd.env("GIT_ASKPASS", &askpass)
-            .env("UNLEAK_REMOTE_USER", user.as_str())
-            .env("UNLEAK_REMOTE_PASSWORD", password.as_str());
-    }
-    cmd.args(["clone", "--quiet", "--mirror", "--no-local", "--"])
-        .arg(&url)
-        .arg(mirror)
-        .stdout(std::process::Stdio::null());
-    let child = cmd.spawn().context("cannot run git")?;
-    let pid = child.id();
-    if let Ok(mut cleanup) = CLEANUP.lock() {
-        cleanup.1 = Some(child);
-    }
-    let started = Instant::now();
-    let status = loop {
-        let mut cleanup = CLEANUP
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the clean-up state is poisoned"))?;
-        let Some(child) = cleanup.1.as_mut() else {
-            bail!("git clone (pid {pid}) was stopped");
-        };
-        if let Some(status) = child.try_wait().context("cannot wait for git")? {
-            cleanup.1 = None;
-            break status;
-        }
-        if started.elapsed() > CLONE_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            cleanup.1 = None;
-            bail!(
-                "git clone --mirror of remote {remote} ({shown}) took more than {} minutes; stopped it",
-                CLONE_TIMEOUT.as_secs() / 60
-            );
-        }
-        drop(cleanup);
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    if !status.success() {
-        bail!("git clone --mirror of remote {remote} ({shown}) failed ({status})");
-    }
-    Ok(())
-}
-
-/// `ext::` runs a command and `fd::` reads a file descriptor (and waits forever on one not open).
-fn refused_transport(url: &str) -> Option<&str> {
-    let (transport, _) = url.split_once("::")?;
-    ["ext", "fd"]
-        .into_iter()
-        .find(|t| transport.eq_ignore_ascii_case(t))
-}
-
-/// A user name and password taken out of a remote URL.
-type Credentials = (Zeroizing<String>, Zeroizing<String>);
-
-/// A URL without its `user:password@` part, and that part (percent-decoded), when there was a password.
-/// A user name alone stays in the URL (ssh needs it); a password never does.
-fn split_credentials(url: &str) -> (String, Option<Credentials>) {
-    let Some(scheme_end) = url.find("://") else {
-        return (url.to_string(), None);
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return (url.to_string(), None);
-    };
-    let userinfo = &rest[..at];
-    let scheme = &url[..scheme_end];
-    let http = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
-    let Some((user, password)) = userinfo.split_once(':') else {
-        if !http {
-            return (url.to_string(), None);
-        }
-        // https://TOKEN@host: a token in the user name slot; git asks for a password, give it empty.
-        let stripped = format!("{scheme}://{}", &rest[at + 1..]);
-        return (
-            stripped,
-            Some((
-                Zeroizing::new(percent_decode(userinfo)),
-                Zeroizing::new(String::new()),
-            )),
-        );
-    };
-    if !http {
-        let kept = format!("{scheme}://{user}@{}", &rest[at + 1..]);
-        return (kept, None);
-    }
-    let stripped = format!("{scheme}://{}", &rest[at + 1..]);
-    (
-        stripped,
-        Some((
-            Zeroizing::new(percent_decode(user)),
-            Zeroizing::new(percent_decode(password)),
-        )),
-    )
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Scans with every provider pattern and keeps only the tokens whose fingerprint was asked for (plus
 /// any given in plaintext). Fingerprints found nowhere are listed as not found.
 fn by_fingerprint(
@@ -540,32 +312,4 @@ fn pattern_fingerprint_match(patterns: &PatternSet, bytes: &[u8], fingerprints: 
         let fingerprint = crate::secret::fingerprint(&bytes[h.start..h.end]);
         fingerprints.contains(&fingerprint)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_leave_the_url() {
-        let (url, creds) = split_credentials("https://me:p%40ss@example.com/r.git");
-        assert_eq!(url, "https://example.com/r.git");
-        let (user, password) = creds.unwrap();
-        assert_eq!((user.as_str(), password.as_str()), ("me", "p@ss"));
-        let (url, creds) = split_credentials("https://tok@example.com/r.git");
-        assert_eq!(url, "https://example.com/r.git");
-        assert_eq!(creds.unwrap().0.as_str(), "tok");
-        let (url, creds) = split_credentials("ssh://git:pw@example.com/r.git");
-        assert_eq!(url, "ssh://git@example.com/r.git");
-        assert!(creds.is_none());
-        assert_eq!(split_credentials("/tmp/x.git").0, "/tmp/x.git");
-        assert_eq!(percent_decode("a%2"), "a%2");
-    }
-
-    #[test]
-    fn command_transports_are_refused() {
-        assert_eq!(refused_transport("ext::sh -c touch% x"), Some("ext"));
-        assert_eq!(refused_transport("FD::3"), Some("fd"));
-        assert_eq!(refused_transport("https://example.com/x"), None);
-    }
 }

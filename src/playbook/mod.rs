@@ -7,11 +7,13 @@ pub mod github_api;
 pub mod hf_api;
 pub mod record;
 mod revoke;
+pub mod rewrite;
 
+use crate::git::Repo;
 use crate::model::Report;
 use crate::prompt::Prompter;
 use crate::providers;
-use crate::scan::{self, repo::Repo, ScanOptions};
+use crate::scan::{self, ScanOptions};
 use crate::secret::Secret;
 use crate::tokens;
 use crate::tokens::TokenSpec;
@@ -261,7 +263,7 @@ fn respond_recorded(
     )?;
 
     // 7. Record. First changed commits a rewrite already left here go in too.
-    let common_dir = repo.git.commondir().to_path_buf();
+    let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
     let offer = request.settings.report.is_none() && can_offer(request, io);
     if request.settings.report.is_some() || offer {
@@ -1174,11 +1176,7 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let remote_url = repo
-        .git
-        .find_remote(&request.settings.remote)
-        .ok()
-        .and_then(|r| r.url().map(str::to_string));
+    let remote_url = repo.remote_url(&request.settings.remote).ok().flatten();
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
     let threads = request.scan.threads;
     let unique = |secret: &Secret, pattern: &str| {
@@ -1199,7 +1197,7 @@ fn rewrite_plan(
         repo_path: &repo_path,
         literal: request.settings.literal,
         remove_env_files: request.settings.remove_env_files,
-        filter_repo: filter_repo::detect_filter_repo(),
+        filter_repo: crate::git::command::detect_filter_repo(),
         regex_is_unique: &unique,
         binary_blobs: &binary_blobs,
         binary,
@@ -1250,7 +1248,7 @@ fn rewrite_plan(
         return Ok(());
     }
     let notes = commit_respond_changes(request, io, &repo_path)?;
-    plan.write_script(path)?;
+    rewrite::write_script(&plan, path)?;
     writeln!(
         io.out,
         "  Wrote {} (0700). Run it: bash {}",
@@ -1282,11 +1280,11 @@ pub fn binary_blobs(repo: &Repo, report: &Report) -> std::collections::BTreeSet<
         if out.contains(&f.object) {
             continue;
         }
-        let Ok(oid) = git2::Oid::from_str(&f.object) else {
+        let Ok(oid) = crate::git::Oid::from_str(&f.object) else {
             continue;
         };
-        if let Ok(blob) = repo.git.find_blob(oid) {
-            if filter_repo::is_binary_for_filter_repo(blob.content()) {
+        if let Ok(blob) = repo.read_blob(oid) {
+            if filter_repo::is_binary_for_filter_repo(&blob) {
                 out.insert(f.object.clone());
             }
         }
@@ -1343,7 +1341,7 @@ fn commit_respond_changes(
     workdir: &std::path::Path,
 ) -> Result<Vec<String>> {
     let git = |args: &[&str]| {
-        crate::child::git()
+        crate::git::command::git()
             .arg("-C")
             .arg(workdir)
             .args(args)
@@ -1427,17 +1425,12 @@ pub fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<(
 }
 
 fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let opts = crate::util::fs::Atomic {
+        mode: 0o600,
+        prefix: ".unleak-record-",
+    };
+    crate::util::fs::write_atomic(path, bytes, &opts)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn now_rfc3339() -> String {

@@ -1,9 +1,9 @@
 //! The incident record: what happened, when, and what is left, for the ticket and the postmortem.
 //! It holds redactions and fingerprints only; `--report PATH` writes it as Markdown and `PATH.json`.
 
+use crate::git::Oid;
 use crate::model::{Finding, SecretSummary};
 use anyhow::{Context, Result};
-use git2::Oid;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -240,11 +240,11 @@ pub fn remember(common_dir: &Path, record: &IncidentRecord) -> Result<PathBuf> {
         );
     }
     let json = serde_json::to_string_pretty(record)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, json.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&path)
+    let opts = crate::util::fs::Atomic {
+        mode: 0o600,
+        prefix: ".unleak-record-",
+    };
+    crate::util::fs::write_atomic(&path, json.as_bytes(), &opts)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }

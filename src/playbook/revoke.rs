@@ -10,7 +10,6 @@ use crate::liveness::{Checker, Liveness, Unknown};
 use crate::providers::{Pattern, Provider};
 use crate::secret::Secret;
 use anyhow::{Context, Result};
-use std::io::Write;
 use std::path::Path;
 
 /// Revokes a GitHub token through the public endpoint, or explains how by hand.
@@ -299,7 +298,7 @@ pub(super) fn offer_allowlist(
     secret: &Secret,
     record: &mut IncidentRecord,
 ) -> Result<()> {
-    let Some(workdir) = crate::scan::repo::Repo::open(&request.repo)?.workdir else {
+    let Some(workdir) = crate::git::Repo::open(&request.repo)?.workdir else {
         return Ok(());
     };
     let path = workdir.join(".unleak.toml");
@@ -370,20 +369,14 @@ pub(super) fn offer_allowlist(
 
 /// Temp file in the same directory, fsync, rename; the mode of the file it replaces (else 0644).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0o644);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0o644);
+    let opts = crate::util::fs::Atomic {
+        mode,
+        prefix: ".unleak-",
+    };
+    crate::util::fs::write_atomic(path, bytes, &opts)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

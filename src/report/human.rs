@@ -1,7 +1,7 @@
 //! Human rendering: grouped by token, then by introducing commit. Untrusted text (paths, messages, author
 //! names) is escaped; colors only when asked for.
 
-use crate::model::{Finding, Location, Report};
+use crate::model::{Finding, Location, Report, SecretSummary};
 use crate::sanitize::for_terminal;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -38,6 +38,19 @@ impl Style {
 }
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    header(report, out)?;
+    for summary in &report.secrets {
+        secret_block(report, summary, style, out)?;
+    }
+    hygiene_block(report, style, out)?;
+    playbook_block(report, style, out)?;
+    verification_block(report, style, out)?;
+    warnings_block(report, style, out)?;
+    footer(report, style, out)
+}
+
+/// What was scanned, how much, how long.
+fn header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "Scanned {} objects ({} commits, {}) in {}{}",
@@ -51,118 +64,129 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             ""
         }
     )?;
-    for summary in &report.secrets {
-        writeln!(out)?;
-        let provider = summary
-            .provider
-            .as_deref()
-            .and_then(|id| crate::providers::all().iter().find(|p| p.id == id))
-            .map(|p| format!(" [{}]", p.name))
-            .unwrap_or_default();
+    Ok(())
+}
+
+/// One token: where it came from, whether it is live or pushed, where it still lives, and each commit
+/// that carries it.
+fn secret_block(
+    report: &Report,
+    summary: &SecretSummary,
+    style: Style,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out)?;
+    let provider = summary
+        .provider
+        .as_deref()
+        .and_then(|id| crate::providers::all().iter().find(|p| p.id == id))
+        .map(|p| format!(" [{}]", p.name))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {}{}  from {}",
+        style.bold("Token"),
+        style.bold(&summary.secret.redacted),
+        provider,
+        for_terminal(&summary.origin)
+    )?;
+    writeln!(out, "  fingerprint {}", summary.secret.fingerprint)?;
+    let why = summary
+        .live_reason
+        .as_deref()
+        .map(|r| format!(" ({})", for_terminal(r)))
+        .unwrap_or_default();
+    match summary.live.as_deref() {
+        Some("live") => writeln!(
+            out,
+            "  {}",
+            style.red(&format!("LIVE: it still works{why}"))
+        )?,
+        Some("dead") => writeln!(
+            out,
+            "  {}",
+            style.green(&format!("dead: revoked or invalid{why}"))
+        )?,
+        Some(other) => writeln!(out, "  liveness {other}{why}")?,
+        None => {}
+    }
+    if !summary.found {
         writeln!(
             out,
-            "{} {}{}  from {}",
-            style.bold("Token"),
-            style.bold(&summary.secret.redacted),
-            provider,
-            for_terminal(&summary.origin)
+            "  {}",
+            style.green("not found anywhere in this repository")
         )?;
-        writeln!(out, "  fingerprint {}", summary.secret.fingerprint)?;
-        let why = summary
-            .live_reason
-            .as_deref()
-            .map(|r| format!(" ({})", for_terminal(r)))
-            .unwrap_or_default();
-        match summary.live.as_deref() {
-            Some("live") => writeln!(
-                out,
-                "  {}",
-                style.red(&format!("LIVE: it still works{why}"))
-            )?,
-            Some("dead") => writeln!(
-                out,
-                "  {}",
-                style.green(&format!("dead: revoked or invalid{why}"))
-            )?,
-            Some(other) => writeln!(out, "  liveness {other}{why}")?,
-            None => {}
-        }
-        if !summary.found {
-            writeln!(
-                out,
-                "  {}",
-                style.green("not found anywhere in this repository")
-            )?;
-            continue;
-        }
-        if summary.pushed {
-            writeln!(
-                out,
-                "  {} to {}: assume it is public",
-                style.red("PUSHED"),
-                for_terminal(&summary.remotes.join(", "))
-            )?;
-        } else if !summary.introducing_commits.is_empty() {
-            writeln!(
-                out,
-                "  {}",
-                style.yellow("not pushed to any remote this clone knows of")
-            )?;
-        }
-        if let Some(first) = &summary.first_exposure {
-            writeln!(out, "  first exposure {first}")?;
-        }
-        for (label, paths) in [
-            ("still in HEAD", &summary.in_head),
-            ("staged in the index", &summary.in_index),
-            ("in the working tree", &summary.in_worktree),
-        ] {
-            if !paths.is_empty() {
-                let shown: Vec<String> =
-                    paths.iter().map(|p| for_terminal(p).into_owned()).collect();
-                writeln!(out, "  {}: {}", style.yellow(label), shown.join(", "))?;
-            }
-        }
-        let mine: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.secret.fingerprint == summary.secret.fingerprint)
-            .collect();
-        let mut by_commit: BTreeMap<(Option<String>, Option<String>), Vec<&Finding>> =
-            BTreeMap::new();
-        for finding in &mine {
-            by_commit
-                .entry((finding.date.clone(), finding.commit.clone()))
-                .or_default()
-                .push(finding);
-        }
-        for ((_, commit), findings) in by_commit {
-            let first = findings[0];
-            writeln!(out)?;
-            match &commit {
-                Some(commit) => writeln!(
-                    out,
-                    "  {} {}  {}  {}",
-                    style.bold("commit"),
-                    &commit[..12.min(commit.len())],
-                    first.date.as_deref().unwrap_or("?"),
-                    for_terminal(first.author.as_deref().unwrap_or("?"))
-                )?,
-                None => writeln!(
-                    out,
-                    "  {} (held by no commit: dangling or staged)",
-                    style.bold("object only")
-                )?,
-            }
-            if let Some(summary) = &first.summary {
-                writeln!(out, "    {}", style.dim(&for_terminal(summary)))?;
-            }
-            for finding in &findings {
-                writeln!(out, "    {}", describe(finding))?;
-            }
-            writeln!(out, "    {}", carried_by(first, style))?;
+        return Ok(());
+    }
+    if summary.pushed {
+        writeln!(
+            out,
+            "  {} to {}: assume it is public",
+            style.red("PUSHED"),
+            for_terminal(&summary.remotes.join(", "))
+        )?;
+    } else if !summary.introducing_commits.is_empty() {
+        writeln!(
+            out,
+            "  {}",
+            style.yellow("not pushed to any remote this clone knows of")
+        )?;
+    }
+    if let Some(first) = &summary.first_exposure {
+        writeln!(out, "  first exposure {first}")?;
+    }
+    for (label, paths) in [
+        ("still in HEAD", &summary.in_head),
+        ("staged in the index", &summary.in_index),
+        ("in the working tree", &summary.in_worktree),
+    ] {
+        if !paths.is_empty() {
+            let shown: Vec<String> = paths.iter().map(|p| for_terminal(p).into_owned()).collect();
+            writeln!(out, "  {}: {}", style.yellow(label), shown.join(", "))?;
         }
     }
+    let mine: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.secret.fingerprint == summary.secret.fingerprint)
+        .collect();
+    let mut by_commit: BTreeMap<(Option<String>, Option<String>), Vec<&Finding>> = BTreeMap::new();
+    for finding in &mine {
+        by_commit
+            .entry((finding.date.clone(), finding.commit.clone()))
+            .or_default()
+            .push(finding);
+    }
+    for ((_, commit), findings) in by_commit {
+        let first = findings[0];
+        writeln!(out)?;
+        match &commit {
+            Some(commit) => writeln!(
+                out,
+                "  {} {}  {}  {}",
+                style.bold("commit"),
+                &commit[..12.min(commit.len())],
+                first.date.as_deref().unwrap_or("?"),
+                for_terminal(first.author.as_deref().unwrap_or("?"))
+            )?,
+            None => writeln!(
+                out,
+                "  {} (held by no commit: dangling or staged)",
+                style.bold("object only")
+            )?,
+        }
+        if let Some(summary) = &first.summary {
+            writeln!(out, "    {}", style.dim(&for_terminal(summary)))?;
+        }
+        for finding in &findings {
+            writeln!(out, "    {}", describe(finding))?;
+        }
+        writeln!(out, "    {}", carried_by(first, style))?;
+    }
+    Ok(())
+}
+
+fn hygiene_block(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     if !report.hygiene.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Hygiene"))?;
@@ -182,6 +206,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             }
         }
     }
+    Ok(())
+}
+
+/// Audit's preview of what `unleak respond` would do.
+fn playbook_block(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     if !report.playbook.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("What `unleak respond` would do"))?;
@@ -197,6 +226,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             }
         }
     }
+    Ok(())
+}
+
+/// After a rewrite: what still holds the token (verify).
+fn verification_block(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     if let Some(v) = &report.verification {
         writeln!(out)?;
         for changed in &v.first_changed {
@@ -229,6 +263,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             )?;
         }
     }
+    Ok(())
+}
+
+fn warnings_block(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     for warning in &report.warnings {
         writeln!(out)?;
         writeln!(
@@ -238,6 +276,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
             for_terminal(&warning.message)
         )?;
     }
+    Ok(())
+}
+
+/// The verdict line: not confirmed, incomplete, clean, hygiene only, or leaked.
+fn footer(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     let found = report.secrets.iter().filter(|s| s.found).count();
     writeln!(out)?;
     let incomplete = !report.completeness.complete;

@@ -3,13 +3,13 @@
 
 pub mod idhash;
 pub mod objects;
-pub mod pack;
 pub mod provenance;
-pub mod repo;
 pub mod staged;
 pub mod verify;
 
 use crate::dotenv;
+use crate::git::Oid;
+use crate::git::{self, pack, Repo};
 use crate::matching::exact::Matcher;
 use crate::matching::patterns::PatternSet;
 use crate::matching::Detector;
@@ -19,11 +19,10 @@ use crate::model::{
 };
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
+use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
 use anyhow::{Context, Result};
-use git2::{ObjectType, Oid};
 use objects::{ObjectHits, PassResult};
 use provenance::{Containment, TreeWalker};
-use repo::Repo;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
@@ -138,7 +137,7 @@ fn scan_inner(
     };
     let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| p.as_deref().unwrap_or(&[])).collect();
     let mut matcher = Matcher::with_probes(secrets, &probe_bytes);
-    let order = objects::enumerate(&repo.objects_dirs)?;
+    let order = git::odb::enumerate(&repo.objects_dirs)?;
     let enumerated = started.elapsed();
     let bar = progress_bar(options.progress, order.len() as u64);
     // Blobs, commits and tags first, trees second: by the time the trees are read, the blobs that
@@ -164,7 +163,7 @@ fn scan_inner(
     let mut target_blobs: Vec<Oid> = pass
         .hits
         .iter()
-        .filter(|h| h.kind == ObjectType::Blob)
+        .filter(|h| h.kind == pack::ObjectKind::Blob)
         .map(|h| h.oid)
         .chain(pass.pattern_values.iter().map(|p| p.oid))
         .collect();
@@ -263,13 +262,13 @@ fn scan_inner(
     let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
         .hits
         .iter()
-        .filter(|h| h.kind == ObjectType::Blob)
+        .filter(|h| h.kind == pack::ObjectKind::Blob)
         .map(|h| (h.oid, h))
         .collect();
     let name_trees: idhash::IdSet<Oid> = pass
         .hits
         .iter()
-        .filter(|h| h.kind == ObjectType::Tree)
+        .filter(|h| h.kind == pack::ObjectKind::Tree)
         .map(|h| h.oid)
         .collect();
     let secret_of = |needle: u32| matcher.needle(needle).secret;
@@ -374,7 +373,7 @@ fn scan_inner(
     targets.extend(
         pass.hits
             .iter()
-            .filter(|h| h.kind == ObjectType::Commit)
+            .filter(|h| h.kind == pack::ObjectKind::Commit)
             .map(|h| h.oid),
     );
     targets.sort();
@@ -406,11 +405,13 @@ fn scan_inner(
     }
     for hits in &pass.hits {
         match hits.kind {
-            ObjectType::Commit if reachable.as_ref().is_none_or(|r| r.contains(&hits.oid)) => {
+            pack::ObjectKind::Commit
+                if reachable.as_ref().is_none_or(|r| r.contains(&hits.oid)) =>
+            {
                 builder.commit_message(hits)
             }
-            ObjectType::Tag => builder.tag_message(hits, &tips, &pass),
-            ObjectType::Blob
+            pack::ObjectKind::Tag => builder.tag_message(hits, &tips, &pass),
+            pack::ObjectKind::Blob
                 if !walker.seen_blobs.contains(&hits.oid) && !options.reachable_only =>
             {
                 builder.orphan_blob(hits)
@@ -581,7 +582,7 @@ fn rewrite_uniqueness(
     let mut to_read: Vec<(Oid, Vec<usize>)> = Vec::new();
     for object in &mut pass.hits {
         let mut starts = Vec::new();
-        let checked = object.kind != ObjectType::Tree;
+        let checked = object.kind != pack::ObjectKind::Tree;
         object.hits.retain(|hit| {
             if matcher.probe_of(hit.needle).is_some() {
                 if checked {
@@ -606,14 +607,11 @@ fn rewrite_uniqueness(
     if to_read.len() > MAX_PROBE_OBJECTS {
         return RewriteUniqueness::default();
     }
-    let odb = match repo.git.odb() {
-        Ok(odb) => odb,
-        Err(_) => return RewriteUniqueness::default(),
-    };
     for (oid, starts) in &to_read {
         // The full pass skips an object it cannot read as well.
-        let Ok(object) = odb.read(*oid) else { continue };
-        let data = object.data();
+        let Some((_, data)) = repo.read_object(*oid) else {
+            continue;
+        };
         for &start in starts {
             let Some(rest) = data.get(start..) else {
                 continue;
@@ -634,7 +632,7 @@ fn rewrite_uniqueness(
 
 /// Trees and parent commits that commits name but the database lacks (counted without reading any
 /// tree). A shallow clone's missing parents are its boundary, reported as shallow instead.
-fn missing_named(pass: &PassResult, order: &objects::ObjectList, shallow: bool) -> (usize, usize) {
+fn missing_named(pass: &PassResult, order: &git::odb::ObjectList, shallow: bool) -> (usize, usize) {
     let present: idhash::IdSet<Oid> = order.ids().collect();
     let count = |ids: &mut dyn Iterator<Item = Oid>| {
         let mut missing: Vec<Oid> = ids.filter(|t| !present.contains(t)).collect();
@@ -782,16 +780,17 @@ impl FindingBuilder<'_> {
         }
         let info = Some(commit)
             .filter(|c| self.repo.may_read(*c))
-            .and_then(|c| self.repo.git.find_commit(c).ok())
+            .and_then(|c| self.repo.commit_meta(c).ok())
             .map(|c| CommitInfo {
                 author: Some(format!(
                     "{} <{}>",
-                    String::from_utf8_lossy(c.author().name_bytes()),
-                    String::from_utf8_lossy(c.author().email_bytes())
+                    String::from_utf8_lossy(&c.author.name),
+                    String::from_utf8_lossy(&c.author.email)
                 )),
-                date: Some(rfc3339(c.author().when())),
+                date: Some(rfc3339(c.author.seconds, c.author.offset_minutes)),
                 summary: c
-                    .summary_bytes()
+                    .summary
+                    .as_deref()
                     .map(|s| String::from_utf8_lossy(s).into_owned()),
             })
             .unwrap_or_default();
@@ -897,17 +896,14 @@ impl FindingBuilder<'_> {
     fn group_blob_hits(&self, hits: &ObjectHits) -> Vec<(usize, Encoding, Vec<u32>)> {
         // A blob the pass searched in pieces is not read whole again for line numbers: its findings
         // carry none, and memory stays bounded.
-        let small = self.repo.git.odb().ok().is_some_and(|odb| {
-            odb.read_header(hits.oid)
-                .is_ok_and(|(size, _)| size as u64 <= pack::PIECES_ABOVE)
-        });
-        let data = small
-            .then(|| self.repo.git.find_blob(hits.oid).ok())
-            .flatten();
+        let small = self
+            .repo
+            .object_size(hits.oid)
+            .is_some_and(|size| size <= pack::PIECES_ABOVE);
+        let data = small.then(|| self.repo.read_blob(hits.oid).ok()).flatten();
         let text = data
-            .as_ref()
-            .map(|b| b.content())
-            .filter(|c| !c[..c.len().min(8000)].contains(&0));
+            .as_deref()
+            .filter(|c| !has_nul_within(c, GIT_BINARY_PROBE));
         let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
         for hit in &hits.hits {
             let needle = self.matcher.needle(hit.needle);
@@ -946,11 +942,10 @@ impl FindingBuilder<'_> {
     }
 
     fn commit_message(&mut self, hits: &ObjectHits) {
-        let Ok(odb) = self.repo.git.odb() else { return };
-        let Ok(object) = odb.read(hits.oid) else {
+        let Some((_, data)) = self.repo.read_object(hits.oid) else {
             return;
         };
-        for ((secret, encoding), lines) in self.message_groups(hits, object.data()) {
+        for ((secret, encoding), lines) in self.message_groups(hits, &data) {
             self.push(
                 secret,
                 Site {
@@ -965,12 +960,11 @@ impl FindingBuilder<'_> {
         }
     }
 
-    fn tag_message(&mut self, hits: &ObjectHits, tips: &[repo::Tip], pass: &PassResult) {
-        let Ok(odb) = self.repo.git.odb() else { return };
-        let Ok(object) = odb.read(hits.oid) else {
+    fn tag_message(&mut self, hits: &ObjectHits, tips: &[git::Tip], pass: &PassResult) {
+        let Some((_, data)) = self.repo.read_object(hits.oid) else {
             return;
         };
-        let groups = self.message_groups(hits, object.data());
+        let groups = self.message_groups(hits, &data);
         let target = pass
             .tags
             .iter()
@@ -981,22 +975,19 @@ impl FindingBuilder<'_> {
             .filter(|t| t.target == hits.oid)
             .map(|t| t.name.clone())
             .collect();
-        let summary =
-            String::from_utf8_lossy(&object.data()[hits.message_start.min(object.data().len())..])
-                .lines()
-                .next()
-                .map(str::to_string);
-        let tagger = self.repo.git.find_tag(hits.oid).ok().and_then(|t| {
-            t.tagger().map(|s| {
-                (
-                    format!(
-                        "{} <{}>",
-                        String::from_utf8_lossy(s.name_bytes()),
-                        String::from_utf8_lossy(s.email_bytes())
-                    ),
-                    rfc3339(s.when()),
-                )
-            })
+        let summary = String::from_utf8_lossy(&data[hits.message_start.min(data.len())..])
+            .lines()
+            .next()
+            .map(str::to_string);
+        let tagger = self.repo.tagger(hits.oid).map(|s| {
+            (
+                format!(
+                    "{} <{}>",
+                    String::from_utf8_lossy(&s.name),
+                    String::from_utf8_lossy(&s.email)
+                ),
+                rfc3339(s.seconds, s.offset_minutes),
+            )
         });
         for ((secret, encoding), lines) in groups {
             let finding_remotes = remotes_of(&refs, self.remotes);
@@ -1087,17 +1078,17 @@ fn line_of(content: &[u8], offset: usize) -> u32 {
 }
 
 /// `2024-05-01T12:00:00+02:00`, in the offset the author recorded.
-pub fn rfc3339(time: git2::Time) -> String {
-    let offset = time::UtcOffset::from_whole_seconds(time.offset_minutes() * 60)
-        .unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(time.seconds())
+pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+    let offset =
+        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(seconds)
         .map(|t| t.to_offset(offset))
         .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         })
-        .unwrap_or_else(|| time.seconds().to_string())
+        .unwrap_or_else(|| seconds.to_string())
 }
 
 /// Where each token still lives right now: HEAD's tree, the index, the working tree.
@@ -1123,8 +1114,8 @@ fn live_state(
     if let Some(tree) = repo
         .head_commit()
         .filter(|c| repo.may_read(*c))
-        .and_then(|c| repo.git.find_commit(c).ok())
-        .map(|c| c.tree_id())
+        .and_then(|c| repo.commit_meta(c).ok())
+        .map(|c| c.tree)
     {
         for hit in walker.hits(tree).iter() {
             for secret in walker.secrets_of(hit) {
@@ -1225,7 +1216,7 @@ fn summarize(
                 || !live.in_worktree[i].is_empty();
             let first = earliest(true)
                 .or_else(|| earliest(false))
-                .map(|t| rfc3339(git2::Time::new(t, 0)));
+                .map(|t| rfc3339(t, 0));
             SecretSummary {
                 secret: SecretRef {
                     redacted: secret.redacted(),
@@ -1270,7 +1261,7 @@ pub fn pattern_matches_only(
 ) -> Result<bool> {
     let regex = regex::bytes::Regex::new(pattern)
         .with_context(|| format!("the rewrite pattern {pattern} does not compile"))?;
-    let order = objects::enumerate(&repo.objects_dirs)?;
+    let order = git::odb::enumerate(&repo.objects_dirs)?;
     let token = secret.expose().as_bytes();
     // filter-repo replaces text in blobs (--replace-text) and messages (--replace-message): trees are
     // never inflated for this check.
@@ -1288,7 +1279,7 @@ pub fn pattern_matches_only(
         },
         overlap: token.len().max(4096),
     };
-    let passed = objects::read_objects_in_pieces(
+    let passed = git::odb::read_objects_in_pieces(
         &repo.git_dir,
         &order,
         kinds,
@@ -1297,7 +1288,7 @@ pub fn pattern_matches_only(
         &|| true,
         &|unique: &mut bool, _oid, object| {
             let Ok((kind, data)) = object else { return };
-            if *unique && kind != ObjectType::Tree {
+            if *unique && kind != pack::ObjectKind::Tree {
                 *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
             }
         },

@@ -5,12 +5,13 @@
 //! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
 
 use super::idhash::{IdMap, IdSet};
-use super::objects::ObjectList;
 use super::objects::{CommitRecord, ObjectHits, PassResult};
-use super::pack::{KindSet, ObjectKind};
-use super::repo::{Repo, Tip, TipKind};
+use crate::git::format::tree_entries;
+use crate::git::odb::ObjectList;
+use crate::git::pack::{KindSet, ObjectKind};
+use crate::git::Oid;
+use crate::git::{Repo, Tip, TipKind};
 use crate::matching::Detector;
-use git2::{ObjectType, Oid};
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -58,7 +59,7 @@ fn for_each_tree<S: Send>(
     init: &(dyn Fn() -> S + Sync),
     visit: &(dyn Fn(&mut S, Oid, &[u8]) + Sync),
 ) -> anyhow::Result<Vec<S>> {
-    let passed = super::objects::read_objects(
+    let passed = crate::git::odb::read_objects(
         &repo.git_dir,
         order,
         KindSet::of(&[ObjectKind::Tree]),
@@ -66,7 +67,7 @@ fn for_each_tree<S: Send>(
         &|_| {},
         init,
         &|state: &mut S, oid, object| {
-            if let Ok((ObjectType::Tree, data)) = object {
+            if let Ok((ObjectKind::Tree, data)) = object {
                 visit(state, oid, data);
             }
         },
@@ -101,13 +102,13 @@ impl<'a> EntryView<'a> {
     pub fn is_blob(&self) -> bool {
         !self.is_tree() && !self.is_gitlink()
     }
-    pub fn kind(&self) -> ObjectType {
+    pub fn kind(&self) -> ObjectKind {
         if self.is_tree() {
-            ObjectType::Tree
+            ObjectKind::Tree
         } else if self.is_gitlink() {
-            ObjectType::Commit
+            ObjectKind::Commit
         } else {
-            ObjectType::Blob
+            ObjectKind::Blob
         }
     }
 }
@@ -360,7 +361,7 @@ impl TreeGraph {
 }
 
 /// One tree entry as the walkers need it.
-pub type Entry = (Vec<u8>, Oid, Option<ObjectType>);
+pub type Entry = crate::git::TreeEntry;
 
 /// The relevant entries of the trees a closure found, read in one more tree-only pass (pack order,
 /// parallel) instead of one libgit2 lookup per tree: on git's own history that walk read hundreds of
@@ -413,27 +414,8 @@ impl TreeCache {
         if !repo.may_read(tree) {
             return None;
         }
-        repo.git.find_tree(tree).ok().map(|t| {
-            t.iter()
-                .map(|e| (e.name_bytes().to_vec(), e.id(), e.kind()))
-                .collect()
-        })
+        repo.tree_entries(tree)
     }
-}
-
-/// `(mode, name, id)` of each entry of a raw tree object; stops quietly at a malformed entry.
-fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> + '_ {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        let space = memchr::memchr(b' ', rest)?;
-        let nul = space + memchr::memchr(0, &rest[space..])?;
-        let id = rest.get(nul + 1..nul + 21)?;
-        let mode = &rest[..space];
-        let name = &rest[space + 1..nul];
-        let oid = Oid::from_bytes(id).ok()?;
-        rest = &rest[nul + 21..];
-        Some((mode, name, oid))
-    })
 }
 
 /// Collects, per worker, the blobs that trees name but the object database lacks (a partial clone's
@@ -503,8 +485,8 @@ pub fn files_in_history(
         let entries = cache.entries(repo, tree).unwrap_or_default();
         for (name, oid, kind) in entries {
             match kind {
-                Some(ObjectType::Blob) if wanted(&name) => out.push((name, oid)),
-                Some(ObjectType::Tree) => {
+                Some(ObjectKind::Blob) if wanted(&name) => out.push((name, oid)),
+                Some(ObjectKind::Tree) => {
                     for (sub, blob) in walk(w, oid, memo).iter() {
                         let mut path = name.clone();
                         path.push(b'/');
@@ -624,11 +606,7 @@ impl<'a> TreeWalker<'a> {
         let entries = match &self.cache {
             Some(cache) => cache.entries(self.repo, tree_id),
             None if !self.repo.may_read(tree_id) => None,
-            None => self.repo.git.find_tree(tree_id).ok().map(|tree| {
-                tree.iter()
-                    .map(|e| (e.name_bytes().to_vec(), e.id(), e.kind()))
-                    .collect()
-            }),
+            None => self.repo.tree_entries(tree_id),
         };
         let Some(entries) = entries else {
             self.missing_trees.insert(tree_id);
@@ -650,7 +628,7 @@ impl<'a> TreeWalker<'a> {
                 }
             }
             match kind {
-                Some(ObjectType::Blob) if self.blob_hits.contains_key(&oid) => {
+                Some(ObjectKind::Blob) if self.blob_hits.contains_key(&oid) => {
                     self.seen_blobs.insert(oid);
                     out.push(TreeHit {
                         path: name,
@@ -658,7 +636,7 @@ impl<'a> TreeWalker<'a> {
                         name_needle: None,
                     });
                 }
-                Some(ObjectType::Tree) => {
+                Some(ObjectKind::Tree) => {
                     let sub = self.hits(oid);
                     for hit in sub.iter() {
                         let mut path = name.clone();

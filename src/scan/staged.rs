@@ -2,17 +2,17 @@
 //! Only the blobs that differ from HEAD are read, so the check costs what the commit changes, not what
 //! the history holds (that is `unleak audit`'s job).
 
-use super::repo::Repo;
+use crate::git::Oid;
+use crate::git::Repo;
 use crate::matching::exact::Matcher;
 use crate::matching::patterns::PatternSet;
 use crate::matching::Hit;
 use crate::model::{Encoding, Location, SecretRef};
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
+use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
 use anyhow::{Context, Result};
-use git2::{Delta, DiffOptions, Index, Oid};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 /// A token a staged file would add to history. Names the token by redaction and fingerprint only.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -44,23 +44,7 @@ pub fn staged_findings(
     patterns: &PatternSet,
 ) -> Result<Vec<StagedFinding>> {
     let matcher = Matcher::new(secrets);
-    let index = commit_index(repo)?;
-    let head_tree = match repo.head_commit() {
-        Some(commit) => Some(
-            repo.git
-                .find_commit(commit)
-                .and_then(|c| c.tree())
-                .context("cannot read HEAD's tree")?,
-        ),
-        None => None,
-    };
-    let mut options = DiffOptions::new();
-    options.ignore_submodules(true);
-    let diff = repo
-        .git
-        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
-        .context("cannot compare the index with HEAD")?;
-
+    let changes = repo.staged_changes()?;
     let search = Search {
         matcher: &matcher,
         secrets,
@@ -68,18 +52,8 @@ pub fn staged_findings(
         values: None,
     };
     let mut out = Vec::new();
-    for delta in diff.deltas() {
-        if !matches!(
-            delta.status(),
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-        ) {
-            continue;
-        }
-        let new = delta.new_file();
-        if new.mode() == git2::FileMode::Commit {
-            continue;
-        }
-        let raw_path = new.path_bytes().unwrap_or_default();
+    for change in changes {
+        let raw_path = &change.path[..];
         let shown = search.redact_path(raw_path);
         let mut found: Vec<StagedFinding> = search
             .tokens_in(raw_path, false)
@@ -87,12 +61,11 @@ pub fn staged_findings(
             .map(|t| t.at(&shown, Location::Path))
             .collect();
         let blob = repo
-            .git
-            .find_blob(new.id())
+            .read_blob(change.new)
             .with_context(|| format!("cannot read the staged blob of {shown}"))?;
-        let tokens = search.tokens_in(blob.content(), true);
+        let tokens = search.tokens_in(&blob, true);
         if !tokens.is_empty() {
-            let before = existing_fingerprints(repo, &search, delta.old_file().id());
+            let before = existing_fingerprints(repo, &search, change.old);
             found.extend(
                 tokens
                     .into_iter()
@@ -107,36 +80,16 @@ pub fn staged_findings(
     Ok(out)
 }
 
-/// The index git is committing (see [`staged_findings`]).
-fn commit_index(repo: &Repo) -> Result<Index> {
-    if let Some(file) = std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
-        let path = PathBuf::from(&file);
-        // git gives it relative to where the hook runs: the top of the working tree.
-        let path = if path.is_absolute() {
-            path
-        } else {
-            std::env::current_dir()?.join(path)
-        };
-        return Index::open(&path).with_context(|| {
-            format!(
-                "cannot read the index git is committing ({})",
-                path.display()
-            )
-        });
-    }
-    repo.git.index().context("cannot read the index")
-}
-
 /// Fingerprints of the tokens HEAD's blob already holds (none for a new file).
 fn existing_fingerprints(repo: &Repo, search: &Search<'_>, old: Oid) -> HashSet<String> {
     if old.is_zero() {
         return HashSet::new();
     }
-    let Ok(blob) = repo.git.find_blob(old) else {
+    let Ok(blob) = repo.read_blob(old) else {
         return HashSet::new();
     };
     search
-        .tokens_in(blob.content(), false)
+        .tokens_in(&blob, false)
         .into_iter()
         .map(|t| t.secret.fingerprint)
         .collect()
@@ -177,7 +130,7 @@ impl Search<'_> {
     /// Every token in `bytes`: exact secrets first (they carry an origin), then pattern matches that are
     /// not one of them. With `lines`, text gets line numbers.
     fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
-        let text = lines && !bytes[..bytes.len().min(8000)].contains(&0);
+        let text = lines && !has_nul_within(bytes, GIT_BINARY_PROBE);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
         // `unleak:allow` on the line accepts what is on it (text only).
         let allowed = |offset: usize| text && crate::matching::line_allows(bytes, offset);
@@ -264,23 +217,6 @@ impl Search<'_> {
     }
 }
 
-/// The directory git runs hooks from: `core.hooksPath` when set (relative to the working tree's top, as
-/// git reads it), else `hooks` in the common git directory, which linked worktrees share.
-pub fn hooks_dir(repo: &Repo) -> Result<PathBuf> {
-    let config = repo
-        .git
-        .config()
-        .context("cannot read the repository's git config")?;
-    if let Ok(path) = config.get_path("core.hooksPath") {
-        if path.is_absolute() {
-            return Ok(path);
-        }
-        let base: &Path = repo.workdir.as_deref().unwrap_or(&repo.git_dir);
-        return Ok(base.join(path));
-    }
-    Ok(repo.git.commondir().join("hooks"))
-}
-
 /// A token a commit of a range adds (pull-request mode).
 #[derive(Debug, Clone)]
 pub struct RangeFinding {
@@ -321,7 +257,7 @@ pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> R
         (None, None) => anyhow::bail!("no range given"),
     };
     let resolve = |rev: &str| -> Result<Oid> {
-        let object = repo.git.revparse_single(rev).map_err(|err| {
+        let commit = repo.rev_parse_commit(rev).map_err(|err| {
             let hint = if repo.shallow {
                 " This is a shallow clone: fetch the base too (actions/checkout: fetch-depth: 0, or \
                  `git fetch --deepen=N` with N at least the number of commits in the range plus one)."
@@ -330,21 +266,10 @@ pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> R
             };
             anyhow::anyhow!("cannot resolve {rev}: {}.{hint}", err.message())
         })?;
-        Ok(object
-            .peel_to_commit()
-            .with_context(|| format!("{rev} is not a commit"))?
-            .id())
+        commit.with_context(|| format!("{rev} is not a commit"))
     };
     let (from, to) = (resolve(&from)?, resolve(&to)?);
-    let mut walk = repo.git.revwalk().context("cannot walk history")?;
-    walk.push(to)?;
-    walk.hide(from)
-        .with_context(|| format!("cannot walk back from {from}"))?;
-    let mut out = Vec::new();
-    for oid in walk {
-        out.push(oid.context("cannot walk the range (a shallow clone missing commits?)")?);
-    }
-    Ok(out)
+    repo.commits_in_range(from, to)
 }
 
 /// What each commit adds relative to its parents: tokens in blobs that differ from every parent's blob
@@ -367,80 +292,30 @@ pub fn range_findings(
     let mut out = Vec::new();
     for &id in commits {
         let commit = repo
-            .git
-            .find_commit(id)
+            .commit_meta(id)
             .with_context(|| format!("cannot read commit {id}"))?;
-        let tree = commit
-            .tree()
-            .with_context(|| format!("cannot read {id}'s tree"))?;
-        let mut parents = Vec::new();
-        for i in 0..commit.parent_count() {
-            let parent = commit.parent(i).with_context(|| {
-                format!(
-                    "the parent of {id} is not in this clone (shallow?): deepen the clone to the range's base"
-                )
-            })?;
-            parents.push(parent.tree().context("cannot read a parent's tree")?);
-        }
-        // (path, new blob, old blob in the first parent) added relative to every parent.
-        let mut added: Option<Vec<(Vec<u8>, Oid, Oid)>> = None;
-        let bases: Vec<Option<&git2::Tree<'_>>> = if parents.is_empty() {
-            vec![None]
-        } else {
-            parents.iter().map(Some).collect()
-        };
-        for base in &bases {
-            let mut options = DiffOptions::new();
-            options.ignore_submodules(true);
-            let diff = repo
-                .git
-                .diff_tree_to_tree(*base, Some(&tree), Some(&mut options))
-                .with_context(|| format!("cannot diff {id} with its parent"))?;
-            let mut here = Vec::new();
-            for delta in diff.deltas() {
-                if !matches!(
-                    delta.status(),
-                    Delta::Added
-                        | Delta::Modified
-                        | Delta::Renamed
-                        | Delta::Copied
-                        | Delta::Typechange
-                ) || delta.new_file().mode() == git2::FileMode::Commit
-                {
-                    continue;
-                }
-                let path = delta.new_file().path_bytes().unwrap_or_default().to_vec();
-                here.push((path, delta.new_file().id(), delta.old_file().id()));
-            }
-            added = Some(match added {
-                None => here,
-                Some(prev) => prev
-                    .into_iter()
-                    .filter(|(p, b, _)| here.iter().any(|(q, c, _)| p == q && b == c))
-                    .collect(),
-            });
-        }
-        let author = commit.author();
+        let added = repo.commit_changes(id)?;
+        let author = &commit.author;
         let meta = |found: StagedFinding, object: Oid| RangeFinding {
             commit: id,
             object,
             found,
-            author: author.name().map(|n| {
+            author: std::str::from_utf8(&author.name).ok().map(|n| {
                 crate::sanitize::for_terminal(&search.redact_path(n.as_bytes())).into_owned()
             }),
-            date: Some(super::rfc3339(author.when())),
-            summary: commit.summary_bytes().map(|s| search.redact_path(s)),
+            date: Some(super::rfc3339(author.seconds, author.offset_minutes)),
+            summary: commit.summary.as_deref().map(|s| search.redact_path(s)),
         };
-        for (raw_path, new, old) in added.unwrap_or_default() {
+        for change in added {
+            let (raw_path, new, old) = (change.path, change.new, change.old);
             let shown = search.redact_path(&raw_path);
             for token in search.tokens_in(&raw_path, false) {
                 out.push(meta(token.at(&shown, Location::Path), id));
             }
             let blob = repo
-                .git
-                .find_blob(new)
+                .read_blob(new)
                 .with_context(|| format!("cannot read blob {new} ({shown}) of {id}"))?;
-            let tokens = search.tokens_in(blob.content(), true);
+            let tokens = search.tokens_in(&blob, true);
             if tokens.is_empty() {
                 continue;
             }
@@ -456,7 +331,7 @@ pub fn range_findings(
             found.dedup_by(|a, b| a.line == b.line && a.secret == b.secret);
             out.extend(found.into_iter().map(|f| meta(f, new)));
         }
-        for token in search.tokens_in(commit.message_bytes(), true) {
+        for token in search.tokens_in(&commit.message, true) {
             out.push(meta(token.at("", Location::CommitMessage), id));
         }
     }
@@ -494,31 +369,4 @@ pub fn message_findings(
         .into_iter()
         .map(|t| t.at("commit message", Location::CommitMessage))
         .collect()
-}
-
-/// The commits a push would send, from git's pre-push lines (`local-ref local-oid remote-ref
-/// remote-oid`): for each update, what `local-oid` has that the remote's old tip has; for a new branch
-/// (or an old tip this clone lacks), what no remote-tracking ref has. Deletions send nothing.
-pub fn push_commits(repo: &Repo, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
-    let mut out: Vec<Oid> = Vec::new();
-    for &(local, remote) in updates {
-        if local.is_zero() {
-            continue;
-        }
-        let mut walk = repo.git.revwalk().context("cannot walk history")?;
-        walk.push(local)
-            .with_context(|| format!("cannot read the commit to push ({local})"))?;
-        if !remote.is_zero() && repo.git.find_commit(remote).is_ok() {
-            walk.hide(remote)?;
-        } else {
-            walk.hide_glob("refs/remotes/*")?;
-        }
-        for oid in walk {
-            let oid = oid.context("cannot walk the commits to push")?;
-            if !out.contains(&oid) {
-                out.push(oid);
-            }
-        }
-    }
-    Ok(out)
 }

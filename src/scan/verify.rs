@@ -2,10 +2,10 @@
 //! holds them, and no file git keeps beside the object database (filter-repo's own directory, reflogs,
 //! `ORIG_HEAD`, `FETCH_HEAD`, packed refs…) still carries the token.
 
-use super::repo::Repo;
+use crate::git::Oid;
+use crate::git::Repo;
 use crate::model::{FirstChanged, Verification};
 use anyhow::{Context, Result};
-use git2::Oid;
 use std::path::{Path, PathBuf};
 
 /// Files under the git directory larger than this are not read (packs live under `objects/`).
@@ -18,16 +18,14 @@ pub fn check(
     findings_clean: bool,
 ) -> Result<Verification> {
     let mut verification = Verification::default();
-    for reference in repo.git.references().context("cannot list refs")?.flatten() {
-        if let Some(name) = reference.name() {
-            if name.starts_with("refs/original/") || name.starts_with("refs/replace/") {
-                verification.leftover_refs.push(name.to_string());
-            }
+    for name in repo.reference_names()? {
+        if name.starts_with("refs/original/") || name.starts_with("refs/replace/") {
+            verification.leftover_refs.push(name);
         }
     }
     let tips = repo.tips()?;
     for oid in first_changed {
-        let exists = repo.may_read(*oid) && repo.git.find_commit(*oid).is_ok();
+        let exists = repo.may_read(*oid) && repo.has_commit(*oid);
         let mut refs = Vec::new();
         if exists {
             for tip in &tips {
@@ -37,11 +35,7 @@ pub fn check(
                 // libgit2's walk would read every commit below the tip, damaged ones too: with damage
                 // the answer is "incomplete" anyway, so only a tip that is the commit itself counts.
                 if tip_commit == *oid
-                    || (!repo.has_unreadable()
-                        && repo
-                            .git
-                            .graph_descendant_of(tip_commit, *oid)
-                            .unwrap_or(false))
+                    || (!repo.has_unreadable() && repo.is_descendant(tip_commit, *oid))
                 {
                     refs.push(tip.name.clone());
                 }
@@ -56,7 +50,7 @@ pub fn check(
         });
     }
     let mut dirs = vec![repo.git_dir.clone()];
-    let common = repo.git.commondir().to_path_buf();
+    let common = repo.common_dir();
     if !dirs.contains(&common) {
         dirs.push(common);
     }
@@ -167,8 +161,8 @@ pub fn candidates_by_fingerprint(
     fingerprints: &[String],
     threads: usize,
 ) -> Result<Vec<crate::secret::Secret>> {
-    let order = super::objects::enumerate(&repo.objects_dirs)?;
-    let states = super::objects::for_each_object(
+    let order = crate::git::odb::enumerate(&repo.objects_dirs)?;
+    let states = crate::git::odb::for_each_object(
         &repo.git_dir,
         &order,
         threads,

@@ -1,4 +1,4 @@
-//! One of each small helper, std only: the rest of the crate builds on these and they build on nothing
-//! of ours.
+//! One of each small helper the rest of unleak shares; std (and tempfile) only, nothing of ours.
 
+pub mod fs;
 pub mod text;

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use unleak::scan::objects;
-use unleak::scan::pack::{self, KindSet, ObjectKind, PackInput};
+use unleak::git::odb as objects;
+use unleak::git::pack::{self, KindSet, ObjectKind, PackInput};
 
 type Objects = BTreeMap<String, (String, Vec<u8>)>;
 
@@ -217,7 +217,7 @@ fn assert_reads_like_git(repo: &TestRepo) -> Objects {
         &Vec::new,
         &|seen: &mut Vec<(String, String, Vec<u8>)>, oid, object| {
             let (kind, data) = object.expect("every object reads");
-            seen.push((oid.to_string(), kind.str().to_string(), data.to_vec()));
+            seen.push((oid.to_string(), kind.as_str().to_string(), data.to_vec()));
         },
     )
     .unwrap();

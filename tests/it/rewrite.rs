@@ -6,7 +6,8 @@ use crate::util::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use unleak::filter_repo::{self, BinaryMode, FilterRepoSupport, RewriteInput, RewritePlan};
+use unleak::filter_repo::{self, BinaryMode, RewriteInput, RewritePlan};
+use unleak::git::command::{help_lists_sdr, FilterRepoSupport};
 use unleak::secret::Secret;
 
 /// PATH as the test run got it: scripts/test.sh puts its venv (with git-filter-repo) first. No user
@@ -29,7 +30,7 @@ fn filter_repo_support() -> FilterRepoSupport {
         String::from_utf8_lossy(&out.stderr)
     );
     FilterRepoSupport::Present {
-        sensitive_data_removal: filter_repo::help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
+        sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
     }
 }
 
@@ -93,7 +94,7 @@ fn build_plan_with(
     let report = scan_report(&repo.path, &secrets);
     assert!(report.found());
     let unique = unique_in(repo.path.join(".git"));
-    let opened = unleak::scan::repo::Repo::open(&repo.path).unwrap();
+    let opened = unleak::git::Repo::open(&repo.path).unwrap();
     let binary_blobs = unleak::playbook::binary_blobs(&opened, &report);
     let unleak_bin = PathBuf::from(env!("CARGO_BIN_EXE_unleak"));
     let plan = filter_repo::plan(&RewriteInput {
@@ -121,7 +122,7 @@ fn run_script(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, Str
     let text = plan.render_text();
     assert!(!text.contains(token), "token in the plan text:\n{text}");
     let script = repo.dir.path().join("rewrite.sh");
-    plan.write_script(&script).unwrap();
+    unleak::playbook::rewrite::write_script(plan, &script).unwrap();
     let mode = std::fs::metadata(&script).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     let body = std::fs::read_to_string(&script).unwrap();
@@ -310,7 +311,7 @@ fn literal_file_is_private_until_the_script_runs() {
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     let plan = build_plan(&repo, &token, None, true, false);
     let script = repo.dir.path().join("rewrite.sh");
-    plan.write_script(&script).unwrap();
+    unleak::playbook::rewrite::write_script(&plan, &script).unwrap();
     let body = std::fs::read_to_string(&script).unwrap();
     let replace_file = body
         .lines()

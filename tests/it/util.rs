@@ -311,7 +311,7 @@ impl Pty {
 
 /// Scans `path` in-process with the library (for tests that build on the report model).
 pub fn scan_report(path: &Path, secrets: &[unleak::secret::Secret]) -> unleak::model::Report {
-    let repo = unleak::scan::repo::Repo::open(path).unwrap();
+    let repo = unleak::git::Repo::open(path).unwrap();
     unleak::scan::scan(
         &repo,
         secrets,

@@ -14,9 +14,9 @@
 //! Damage stays local: an entry that cannot be decoded is reported with its reason, so are the deltas
 //! that need it, and every other object is still read.
 
+use super::Oid;
 use anyhow::{bail, Context, Result};
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::{ObjectType, Oid};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,12 +52,13 @@ impl ObjectKind {
         }
     }
 
-    pub fn to_git2(self) -> ObjectType {
+    /// Git's name for the kind (`commit`, `tree`, `blob`, `tag`), as in an object header.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ObjectKind::Commit => ObjectType::Commit,
-            ObjectKind::Tree => ObjectType::Tree,
-            ObjectKind::Blob => ObjectType::Blob,
-            ObjectKind::Tag => ObjectType::Tag,
+            ObjectKind::Commit => "commit",
+            ObjectKind::Tree => "tree",
+            ObjectKind::Blob => "blob",
+            ObjectKind::Tag => "tag",
         }
     }
 }
@@ -442,13 +443,11 @@ fn parse_headers(
             base: NONE,
         };
         let parsed = if offset < 12 {
-            Err("its offset lies inside the pack header".to_string())
+            Err(DecodeError::OffsetInHeader)
         } else if offset >= data_end {
-            Err(format!(
-                "its offset {offset} lies past the end of the pack data (truncated pack?)"
-            ))
+            Err(DecodeError::OffsetPastEnd(offset))
         } else if offset >= end {
-            Err("another object has the same offset (corrupt index)".to_string())
+            Err(DecodeError::SharedOffset)
         } else {
             parse_header(reader.range(offset, end.min(offset + MAX_HEADER as u64))?)
         };
@@ -484,22 +483,18 @@ fn resolve_base(
     offset: u64,
     pos: usize,
     offsets: &[u64],
-) -> Result<Resolved, String> {
+) -> Result<Resolved, DecodeError> {
     match header.base {
         Base::None => Ok(Resolved::NotADelta),
         Base::Id(oid) => Ok(Resolved::Id(oid)),
         Base::Distance(distance) => {
             if distance == 0 || distance > offset {
-                return Err(format!(
-                    "its delta base distance {distance} is out of range"
-                ));
+                return Err(DecodeError::BaseDistance(distance));
             }
             let base_offset = offset - distance;
             match offsets[..pos].binary_search(&base_offset) {
                 Ok(base) => Ok(Resolved::Entry(base as u32)),
-                Err(_) => Err(format!(
-                    "no entry starts at its delta base offset {base_offset}"
-                )),
+                Err(_) => Err(DecodeError::NoBaseAt(base_offset)),
             }
         }
     }
@@ -576,9 +571,59 @@ struct Header {
     base: Base,
 }
 
+/// Why one pack entry cannot be decoded. The pass reports it as text (`pack entry at offset N: …`),
+/// so each message reads as it did when these were strings.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("its offset lies inside the pack header")]
+    OffsetInHeader,
+    #[error("its offset {0} lies past the end of the pack data (truncated pack?)")]
+    OffsetPastEnd(u64),
+    #[error("another object has the same offset (corrupt index)")]
+    SharedOffset,
+    #[error("its header is truncated")]
+    HeaderTruncated,
+    #[error("its size does not fit in 64 bits")]
+    SizeOverflow,
+    #[error("its delta base offset does not fit in 64 bits")]
+    BaseOffsetOverflow,
+    #[error("{0}")]
+    BadBaseId(String),
+    #[error("unknown entry type {0}")]
+    UnknownType(u8),
+    #[error("its delta base distance {0} is out of range")]
+    BaseDistance(u64),
+    #[error("no entry starts at its delta base offset {0}")]
+    NoBaseAt(u64),
+    #[error("its declared size {size} cannot come from {compressed} compressed bytes")]
+    TooLarge { size: u64, compressed: u64 },
+    #[error("cannot read its data: {0}")]
+    Read(std::io::Error),
+    #[error("its zlib data is corrupt ({0})")]
+    Inflate(flate2::DecompressError),
+    #[error("it inflates to more than the {0} bytes its header says")]
+    InflatesPast(u64),
+    #[error("it inflates to {got} bytes, its header says {size}")]
+    InflatesTo { got: u64, size: u64 },
+    #[error("its zlib data ends early ({got} of {size} bytes; truncated pack?)")]
+    EndsEarly { got: u64, size: u64 },
+    #[error("its delta expects a base of {expected} bytes, the base has {actual}")]
+    BaseSize { expected: u64, actual: u64 },
+    #[error("its delta claims a {0}-byte result it cannot produce")]
+    DeltaTooLarge(u64),
+    #[error("its delta is corrupt ({0})")]
+    DeltaCorrupt(&'static str),
+    #[error("its delta produces {got} bytes, it declares {declared}")]
+    DeltaSize { got: u64, declared: u64 },
+    #[error("its delta header is truncated")]
+    DeltaHeaderTruncated,
+    #[error("its delta header size does not fit in 64 bits")]
+    DeltaHeaderOverflow,
+}
+
 /// Parses an entry header: type and size varint, then a delta's base (negative offset or id).
-fn parse_header(bytes: &[u8]) -> Result<Header, String> {
-    let truncated = || "its header is truncated".to_string();
+fn parse_header(bytes: &[u8]) -> Result<Header, DecodeError> {
+    let truncated = || DecodeError::HeaderTruncated;
     let mut pos = 0;
     let mut next = || {
         let byte = bytes.get(pos).copied();
@@ -592,7 +637,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
     while c & 0x80 != 0 {
         c = next().ok_or_else(truncated)?;
         if shift > 57 {
-            return Err("its size does not fit in 64 bits".into());
+            return Err(DecodeError::SizeOverflow);
         }
         size |= u64::from(c & 0x7f) << shift;
         shift += 7;
@@ -605,7 +650,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
             while c & 0x80 != 0 {
                 c = next().ok_or_else(truncated)?;
                 if distance >= 1 << 56 {
-                    return Err("its delta base offset does not fit in 64 bits".into());
+                    return Err(DecodeError::BaseOffsetOverflow);
                 }
                 distance = ((distance + 1) << 7) | u64::from(c & 0x7f);
             }
@@ -615,9 +660,11 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
             let start = pos;
             let id = bytes.get(start..start + 20).ok_or_else(truncated)?;
             pos += 20;
-            Base::Id(Oid::from_bytes(id).map_err(|e| e.message().to_string())?)
+            Base::Id(
+                Oid::from_bytes(id).map_err(|e| DecodeError::BadBaseId(e.message().to_string()))?,
+            )
         }
-        other => return Err(format!("unknown entry type {other}")),
+        other => return Err(DecodeError::UnknownType(other)),
     };
     Ok(Header {
         code,
@@ -821,7 +868,7 @@ impl<'a> Worker<'a> {
         root: u32,
         state: &mut S,
         pieces: &Pieces<'_, S>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DecodeError> {
         let (start, end) = self.table.data_range(root);
         let size = self.table.info[root as usize].size;
         let oid = self.table.oids[root as usize];
@@ -832,9 +879,7 @@ impl<'a> Worker<'a> {
                 .saturating_add(MAX_INFLATE_RATIO)
             || size > MAX_OBJECT_SIZE
         {
-            return Err(format!(
-                "its declared size {size} cannot come from {compressed} compressed bytes"
-            ));
+            return Err(DecodeError::TooLarge { size, compressed });
         }
         let overlap = pieces.overlap;
         let mut input = vec![0u8; PIECE_INPUT.min(compressed as usize)];
@@ -853,13 +898,11 @@ impl<'a> Worker<'a> {
             let status = self
                 .inflater
                 .decompress_vec(&input[in_at..in_len], &mut window, FlushDecompress::None)
-                .map_err(|e| format!("its zlib data is corrupt ({e})"))?;
+                .map_err(DecodeError::Inflate)?;
             in_at += (self.inflater.total_in() - before_in) as usize;
             produced += (window.len() - before_out) as u64;
             if produced > size {
-                return Err(format!(
-                    "it inflates to more than the {size} bytes its header says"
-                ));
+                return Err(DecodeError::InflatesPast(size));
             }
             let done = status == Status::StreamEnd;
             if done || window.len() == window.capacity() {
@@ -884,15 +927,17 @@ impl<'a> Worker<'a> {
             }
             let stuck = window.len() == before_out && in_at == in_len && read_to == end;
             if stuck {
-                return Err(format!(
-                    "its zlib data ends early ({produced} of {size} bytes; truncated pack?)"
-                ));
+                return Err(DecodeError::EndsEarly {
+                    got: produced,
+                    size,
+                });
             }
         }
         if produced != size {
-            return Err(format!(
-                "it inflates to {produced} bytes, its header says {size}"
-            ));
+            return Err(DecodeError::InflatesTo {
+                got: produced,
+                size,
+            });
         }
         Ok(())
     }
@@ -965,7 +1010,7 @@ impl<'a> Worker<'a> {
     }
 
     /// Records why `entry` failed, and that every delta below it fails with it.
-    fn fail(&mut self, entry: u32, reason: String) {
+    fn fail(&mut self, entry: u32, reason: DecodeError) {
         if !self.table.info[entry as usize].skip {
             self.errors.push(PackError {
                 oid: self.table.oids[entry as usize],
@@ -978,14 +1023,14 @@ impl<'a> Worker<'a> {
         self.forest.fail_below(entry, self.table, &mut self.errors);
     }
 
-    fn decode_root(&mut self, root: u32) -> Result<(), String> {
+    fn decode_root(&mut self, root: u32) -> Result<(), DecodeError> {
         let (start, end) = self.table.data_range(root);
         let data = self.reader.range(start, end).map_err(read_failed)?;
         let size = self.table.info[root as usize].size;
         inflate(&mut self.inflater, data, size, &mut self.levels[0])
     }
 
-    fn decode_delta(&mut self, entry: u32, depth: usize) -> Result<(), String> {
+    fn decode_delta(&mut self, entry: u32, depth: usize) -> Result<(), DecodeError> {
         let (start, end) = self.table.data_range(entry);
         let data = self.reader.range(start, end).map_err(read_failed)?;
         let size = self.table.info[entry as usize].size;
@@ -995,8 +1040,8 @@ impl<'a> Worker<'a> {
     }
 }
 
-fn read_failed(err: std::io::Error) -> String {
-    format!("cannot read its data: {err}")
+fn read_failed(err: std::io::Error) -> DecodeError {
+    DecodeError::Read(err)
 }
 
 /// Inflates a zlib stream that must produce exactly `size` bytes into `out` (replacing its contents).
@@ -1005,15 +1050,15 @@ fn inflate(
     input: &[u8],
     size: u64,
     out: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<(), DecodeError> {
     let limit = (input.len() as u64)
         .saturating_mul(MAX_INFLATE_RATIO)
         .saturating_add(MAX_INFLATE_RATIO);
     if size > limit || size > MAX_OBJECT_SIZE {
-        return Err(format!(
-            "its declared size {size} cannot come from {} compressed bytes",
-            input.len()
-        ));
+        return Err(DecodeError::TooLarge {
+            size,
+            compressed: input.len() as u64,
+        });
     }
     let size = size as usize;
     out.clear();
@@ -1022,46 +1067,42 @@ fn inflate(
     inflater.reset(true);
     let status = inflater
         .decompress_vec(input, out, FlushDecompress::Finish)
-        .map_err(|e| format!("its zlib data is corrupt ({e})"))?;
+        .map_err(DecodeError::Inflate)?;
     match status {
         Status::StreamEnd if out.len() == size => Ok(()),
-        Status::StreamEnd => Err(format!(
-            "it inflates to {} bytes, its header says {size}",
-            out.len()
-        )),
-        _ if out.len() > size => Err(format!(
-            "it inflates to more than the {size} bytes its header says"
-        )),
-        _ => Err(format!(
-            "its zlib data ends early ({} of {size} bytes; truncated pack?)",
-            out.len()
-        )),
+        Status::StreamEnd => Err(DecodeError::InflatesTo {
+            got: out.len() as u64,
+            size: size as u64,
+        }),
+        _ if out.len() > size => Err(DecodeError::InflatesPast(size as u64)),
+        _ => Err(DecodeError::EndsEarly {
+            got: out.len() as u64,
+            size: size as u64,
+        }),
     }
 }
 
 /// Applies a git delta (source and target sizes, then copy and insert instructions) to `base`, writing
 /// the result to `out`. Every size is checked against the delta's header.
-fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
     let mut pos = 0;
     let source = delta_varint(delta, &mut pos)?;
     let target = delta_varint(delta, &mut pos)?;
     if source != base.len() as u64 {
-        return Err(format!(
-            "its delta expects a base of {source} bytes, the base has {}",
-            base.len()
-        ));
+        return Err(DecodeError::BaseSize {
+            expected: source,
+            actual: base.len() as u64,
+        });
     }
     // Each instruction byte yields at most one base's worth (a copy) or 127 bytes (an insert).
     let most = ((delta.len() - pos) as u64).saturating_mul((base.len() as u64).max(127));
     if target > most || target > MAX_OBJECT_SIZE {
-        return Err(format!(
-            "its delta claims a {target}-byte result it cannot produce"
-        ));
+        return Err(DecodeError::DeltaTooLarge(target));
     }
     let target = target as usize;
     out.clear();
     out.reserve(target);
-    let corrupt = |what: &str| Err(format!("its delta is corrupt ({what})"));
+    let corrupt = |what: &'static str| Err(DecodeError::DeltaCorrupt(what));
     while pos < delta.len() {
         let op = delta[pos];
         pos += 1;
@@ -1109,25 +1150,25 @@ fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), Strin
         }
     }
     if out.len() != target {
-        return Err(format!(
-            "its delta produces {} bytes, it declares {target}",
-            out.len()
-        ));
+        return Err(DecodeError::DeltaSize {
+            got: out.len() as u64,
+            declared: target as u64,
+        });
     }
     Ok(())
 }
 
 /// A delta header size: little-endian groups of 7 bits.
-fn delta_varint(delta: &[u8], pos: &mut usize) -> Result<u64, String> {
+fn delta_varint(delta: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
     let mut value = 0u64;
     let mut shift = 0;
     loop {
         let Some(&byte) = delta.get(*pos) else {
-            return Err("its delta header is truncated".into());
+            return Err(DecodeError::DeltaHeaderTruncated);
         };
         *pos += 1;
         if shift > 63 {
-            return Err("its delta header size does not fit in 64 bits".into());
+            return Err(DecodeError::DeltaHeaderOverflow);
         }
         value |= u64::from(byte & 0x7f) << shift;
         shift += 7;
@@ -1274,24 +1315,38 @@ mod tests {
     #[test]
     fn rejects_bad_headers() {
         assert!(parse_header(&[]).is_err());
-        assert!(parse_header(&[0x90]).unwrap_err().contains("truncated"));
+        assert!(parse_header(&[0x90])
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
         assert!(parse_header(&[0x50])
             .unwrap_err()
+            .to_string()
             .contains("unknown entry type 5"));
         assert!(parse_header(&[0x00])
             .unwrap_err()
+            .to_string()
             .contains("unknown entry type 0"));
         let mut too_big = vec![0xb0];
         too_big.extend([0xff; 12]);
         too_big.push(0);
-        assert!(parse_header(&too_big).unwrap_err().contains("64 bits"));
+        assert!(parse_header(&too_big)
+            .unwrap_err()
+            .to_string()
+            .contains("64 bits"));
         let mut far = type_and_size(OFS_DELTA, 1);
         far.extend([0xff; 12]);
         far.push(0);
-        assert!(parse_header(&far).unwrap_err().contains("64 bits"));
+        assert!(parse_header(&far)
+            .unwrap_err()
+            .to_string()
+            .contains("64 bits"));
         let mut short_id = type_and_size(REF_DELTA, 1);
         short_id.extend([1; 19]);
-        assert!(parse_header(&short_id).unwrap_err().contains("truncated"));
+        assert!(parse_header(&short_id)
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
     }
 
     #[test]
@@ -1312,6 +1367,7 @@ mod tests {
         assert!(resolve_base(&header(49), 90, 2, &offsets)
             .err()
             .unwrap()
+            .to_string()
             .contains("no entry starts"));
     }
 
@@ -1340,7 +1396,10 @@ mod tests {
         let mut out = Vec::new();
         let mut check = |d: Vec<u8>, expect: &str| {
             let err = apply_delta(base, &d, &mut out).unwrap_err();
-            assert!(err.contains(expect), "{err} (expected {expect})");
+            assert!(
+                err.to_string().contains(expect),
+                "{err} (expected {expect})"
+            );
         };
         check(delta(9, 3, &[copy(0, 3)]), "expects a base of 9 bytes");
         check(delta(10, 3, &[copy(8, 3)]), "past the end of the base");
@@ -1375,13 +1434,16 @@ mod tests {
         assert_eq!(out, b"hello world");
         assert!(inflate(&mut inflater, &data, 10, &mut out)
             .unwrap_err()
+            .to_string()
             .contains("its header says"));
         assert!(inflate(&mut inflater, &data, 12, &mut out)
             .unwrap_err()
+            .to_string()
             .contains("inflates to 11 bytes"));
         assert!(
             inflate(&mut inflater, &data[..data.len() - 6], 11, &mut out)
                 .unwrap_err()
+                .to_string()
                 .contains("ends early")
         );
         let mut corrupt = data.clone();
@@ -1389,6 +1451,7 @@ mod tests {
         assert!(inflate(&mut inflater, &corrupt, 11, &mut out).is_err());
         assert!(inflate(&mut inflater, &data, 1 << 50, &mut out)
             .unwrap_err()
+            .to_string()
             .contains("cannot come from"));
     }
 

@@ -1,14 +1,25 @@
-//! The git side of the scan, through git2: opening a repository, its refs, reflogs, stash entries,
-//! remotes, index and working tree. Kept in one module so the rest of unleak sees plain data.
+//! The one door into git: opening a repository, its refs, reflogs, stash entries, remotes, index and
+//! working tree, and (in [`pack`]) our own pack reader. Nothing outside this module names `git2`, so
+//! the rest of unleak sees plain data.
+
+pub mod command;
+pub mod format;
+pub mod odb;
+pub mod pack;
+pub mod refs;
+pub mod remote;
+pub mod worktree;
 
 use crate::model::RemoteInfo;
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{ObjectType, Oid, Repository};
+pub use git2::Oid;
+use git2::{ObjectType, Repository};
+use pack::ObjectKind;
 use std::path::{Path, PathBuf};
 
 /// An opened repository and what we learned about its shape.
 pub struct Repo {
-    pub git: Repository,
+    git: Repository,
     /// The `.git` directory (for a linked worktree, its own git dir).
     pub git_dir: PathBuf,
     /// The working tree root; None for a bare repository.
@@ -163,24 +174,6 @@ impl Repo {
         Ok(tips)
     }
 
-    pub fn remotes(&self) -> Vec<RemoteInfo> {
-        let Ok(names) = self.git.remotes() else {
-            return Vec::new();
-        };
-        names
-            .iter()
-            .flatten()
-            .map(|name| RemoteInfo {
-                name: name.to_string(),
-                url: self
-                    .git
-                    .find_remote(name)
-                    .ok()
-                    .and_then(|r| r.url().map(mask_url_credentials)),
-            })
-            .collect()
-    }
-
     /// The commit HEAD points to, if any (an empty repository has none).
     pub fn head_commit(&self) -> Option<Oid> {
         let target = self.git.head().ok()?.resolve().ok()?.target()?;
@@ -293,6 +286,196 @@ impl Repo {
         }
         None
     }
+
+    /// One object's kind and content, read through libgit2 (for the few objects read again by id).
+    pub fn read_object(&self, oid: Oid) -> Option<(ObjectKind, Vec<u8>)> {
+        let odb = self.git.odb().ok()?;
+        let object = odb.read(oid).ok()?;
+        Some((odb::kind_of(object.kind())?, object.data().to_vec()))
+    }
+
+    /// The entries of a tree (name, id, kind), read through libgit2.
+    pub fn tree_entries(&self, oid: Oid) -> Option<Vec<TreeEntry>> {
+        let tree = self.git.find_tree(oid).ok()?;
+        let entries = tree
+            .iter()
+            .map(|e| {
+                (
+                    e.name_bytes().to_vec(),
+                    e.id(),
+                    e.kind().and_then(odb::kind_of),
+                )
+            })
+            .collect();
+        Some(entries)
+    }
+    /// How large an object is, from its header alone (nothing inflated for a packed base).
+    pub fn object_size(&self, oid: Oid) -> Option<u64> {
+        let odb = self.git.odb().ok()?;
+        odb.read_header(oid).ok().map(|(size, _)| size as u64)
+    }
+
+    /// A blob's content.
+    pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
+        Ok(self.git.find_blob(oid)?.content().to_vec())
+    }
+
+    /// Whether the database holds `oid` as a commit libgit2 can read.
+    pub fn has_commit(&self, oid: Oid) -> bool {
+        self.git.find_commit(oid).is_ok()
+    }
+
+    /// A commit's author, message and tree.
+    pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, Error> {
+        let commit = self.git.find_commit(oid)?;
+        let author = Signature::of(&commit.author());
+        Ok(CommitMeta {
+            author,
+            summary: commit.summary_bytes().map(<[u8]>::to_vec),
+            message: commit.message_bytes().to_vec(),
+            tree: commit.tree_id(),
+        })
+    }
+
+    /// An annotated tag's tagger, when the tag has one.
+    pub fn tagger(&self, oid: Oid) -> Option<Signature> {
+        let tag = self.git.find_tag(oid).ok()?;
+        tag.tagger().map(|s| Signature::of(&s))
+    }
+
+    /// The git directory linked worktrees share (the repository's own for a plain clone).
+    pub fn common_dir(&self) -> PathBuf {
+        self.git.commondir().to_path_buf()
+    }
+}
+
+/// The repository around a path, found the way git finds it (walking up to a `.git`), for the
+/// commands that need only its places and its index, not a scan.
+pub struct Discovered {
+    git: Repository,
+}
+
+/// The repository `path` is in, if any.
+pub fn discover(path: &Path) -> Option<Discovered> {
+    Repository::discover(path)
+        .ok()
+        .map(|git| Discovered { git })
+}
+
+/// The repository whose working tree (or git directory) is exactly `path`.
+pub fn open_at(path: &Path) -> Result<Discovered, Error> {
+    Ok(Discovered {
+        git: Repository::open(path)?,
+    })
+}
+
+impl Discovered {
+    /// The working tree root; None for a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.git.workdir()
+    }
+
+    /// The `.git` directory (for a linked worktree, its own git dir).
+    pub fn git_dir(&self) -> &Path {
+        self.git.path()
+    }
+
+    /// The git directory linked worktrees share.
+    pub fn common_dir(&self) -> &Path {
+        self.git.commondir()
+    }
+
+    /// Whether the index holds `rel` (a path relative to the working tree's top).
+    pub fn is_tracked(&self, rel: &Path) -> Result<bool, Error> {
+        Ok(self.git.index()?.get_path(rel, 0).is_some())
+    }
+
+    /// Removes `rel` from the index (the file stays on disk) and writes the index.
+    pub fn untrack(&self, rel: &Path) -> Result<(), Error> {
+        let mut index = self.git.index()?;
+        index.remove_path(rel)?;
+        Ok(index.write()?)
+    }
+
+    /// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git
+    /// skips a symlinked `.gitignore`), from a hardened git child run in `workdir`; libgit2's answer
+    /// only when git cannot run.
+    pub fn is_ignored(&self, workdir: &Path, rel: &Path) -> Result<bool, Error> {
+        let status = command::git()
+            .current_dir(workdir)
+            .args(["check-ignore", "-q", "--no-index", "--"])
+            .arg(rel)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status.ok().and_then(|s| s.code()) {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Ok(self.git.is_path_ignored(rel)?),
+        }
+    }
+}
+
+/// One entry of a tree: name, id, and kind (None for a kind libgit2 does not know).
+pub type TreeEntry = (Vec<u8>, Oid, Option<ObjectKind>);
+
+/// A libgit2 failure, passed on by the door with libgit2's own text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(git2::Error);
+
+impl Error {
+    /// libgit2's message alone, without its class and code.
+    pub fn message(&self) -> &str {
+        self.0.message()
+    }
+}
+
+/// libgit2's message alone when `cause` is a libgit2 error (ours or one passed through `anyhow`):
+/// its `; class=Config (7); code=NotFound (-3)` tail says nothing to a user.
+pub fn plain_message<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
+    match cause.downcast_ref::<Error>() {
+        Some(err) => Some(err.message()),
+        None => cause
+            .downcast_ref::<git2::Error>()
+            .map(git2::Error::message),
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(err: git2::Error) -> Error {
+        Error(err)
+    }
+}
+
+/// Who made a commit or tag, and when (seconds since the epoch, in their recorded offset).
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub name: Vec<u8>,
+    pub email: Vec<u8>,
+    pub seconds: i64,
+    pub offset_minutes: i32,
+}
+
+impl Signature {
+    fn of(sig: &git2::Signature<'_>) -> Signature {
+        Signature {
+            name: sig.name_bytes().to_vec(),
+            email: sig.email_bytes().to_vec(),
+            seconds: sig.when().seconds(),
+            offset_minutes: sig.when().offset_minutes(),
+        }
+    }
+}
+
+/// What provenance and range audits read of a commit besides its place in the graph.
+#[derive(Debug, Clone)]
+pub struct CommitMeta {
+    pub author: Signature,
+    /// The first paragraph of the message, as one line (libgit2's summary).
+    pub summary: Option<Vec<u8>>,
+    pub message: Vec<u8>,
+    pub tree: Oid,
 }
 
 /// A message the user can act on for a repository libgit2 would not open.
@@ -322,18 +505,6 @@ fn open_error(path: &Path, err: &git2::Error) -> anyhow::Error {
             err.message()
         ),
     }
-}
-
-/// `https://user:secret@host/x` -> `https://***@host/x`: remote URLs can carry tokens too.
-pub fn mask_url_credentials(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            return format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]);
-        }
-    }
-    url.to_string()
 }
 
 fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
@@ -402,18 +573,5 @@ mod tests {
         let text = open_error(Path::new("/srv/x"), &err).to_string();
         assert!(text.contains("not owned by current user"), "{text}");
         assert!(text.contains("safe.directory"), "{text}");
-    }
-
-    #[test]
-    fn masks_credentials_in_urls() {
-        assert_eq!(
-            mask_url_credentials("https://user:hf_abc@huggingface.co/x.git"),
-            "https://***@huggingface.co/x.git"
-        );
-        assert_eq!(
-            mask_url_credentials("git@github.com:a/b.git"),
-            "git@github.com:a/b.git"
-        );
-        assert_eq!(mask_url_credentials("/tmp/origin.git"), "/tmp/origin.git");
     }
 }

@@ -1,0 +1,142 @@
+//! The `git` and `git-filter-repo` programs, for what libgit2 lacks or does differently from the user's
+//! git: `clone --mirror`, `check-ignore`, `status`/`commit` in the work tree, and filter-repo detection.
+//! Every one is built by [`crate::child`] (no token variables) with config no repository can override.
+
+use crate::child;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Variables that would point git at another repository, index or object store than the one named.
+const GIT_LOCATION_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_CONFIG",
+];
+
+/// Config that no repository may override into running a program (given on the command line, which
+/// wins over every config file).
+const GIT_HARDENING: &[&str] = &[
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "protocol.ext.allow=never",
+    "protocol.fd.allow=never",
+];
+
+/// Transports git may use: `ext::` (runs a command) and `fd::` (waits on a descriptor) are left out.
+pub const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
+
+/// `git` with a scrubbed environment and hardened config: no system config, no pager, no terminal
+/// prompt, no `ext::`/`fd::` transports, no fsmonitor or hooks. Add arguments after these.
+pub fn git() -> Command {
+    let mut cmd = child::command("git");
+    for name in GIT_LOCATION_VARS {
+        cmd.env_remove(name);
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_PAGER", "cat")
+        .env("PAGER", "cat")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_ALLOW_PROTOCOL", GIT_PROTOCOLS);
+    for setting in GIT_HARDENING {
+        cmd.args(["-c", setting]);
+    }
+    cmd
+}
+
+/// `git-filter-repo`, looked up on PATH, else in git's own exec-path; never through `git filter-repo`,
+/// which would run a repository's `alias.filter-repo` when the tool is missing.
+pub fn find_filter_repo() -> Option<PathBuf> {
+    if let Some(found) = child::find_on_path("git-filter-repo") {
+        return Some(found);
+    }
+    let out = git().arg("--exec-path").output().ok()?;
+    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let candidate = dir.join("git-filter-repo");
+    (dir.is_absolute() && child::is_executable(&candidate)).then_some(candidate)
+}
+
+/// Whether git-filter-repo is installed, and whether it knows `--sensitive-data-removal` (2.47+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterRepoSupport {
+    Missing,
+    Present { sensitive_data_removal: bool },
+}
+
+impl FilterRepoSupport {
+    pub fn sdr(self) -> bool {
+        // A missing tool gets installed from PyPI by the plan's first step, which installs a current
+        // release: plan for the flag, and let the script's preflight check it.
+        matches!(
+            self,
+            FilterRepoSupport::Missing
+                | FilterRepoSupport::Present {
+                    sensitive_data_removal: true
+                }
+        )
+    }
+}
+
+/// Asks the installed git-filter-repo (`git-filter-repo -h`, no network) what it supports. Its
+/// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
+/// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
+/// a repository's `alias.filter-repo` when the tool is missing.
+pub fn detect_filter_repo() -> FilterRepoSupport {
+    let Some(program) = find_filter_repo() else {
+        return FilterRepoSupport::Missing;
+    };
+    let output = child::command(program).arg("-h").output();
+    match output {
+        Ok(out) if out.status.success() => FilterRepoSupport::Present {
+            sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
+        },
+        _ => FilterRepoSupport::Missing,
+    }
+}
+
+/// Whether `git filter-repo -h` output lists `--sensitive-data-removal`.
+pub fn help_lists_sdr(help: &str) -> bool {
+    help.contains("--sensitive-data-removal")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::path::Path;
+
+    #[test]
+    fn children_lose_token_variables() {
+        child::hide_var("MY_UNLEAK_TEST_VAR");
+        let cmd = git();
+        let removed: Vec<String> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for name in [
+            "HF_TOKEN",
+            "HUGGING_FACE_HUB_TOKEN",
+            "MY_UNLEAK_TEST_VAR",
+            "GIT_DIR",
+        ] {
+            assert!(removed.iter().any(|r| r == name), "{name} not removed");
+        }
+        let args: Vec<_> = cmd.get_args().collect();
+        assert!(args.contains(&OsStr::new("core.fsmonitor=false")));
+        assert_eq!(cmd.get_current_dir(), Some(Path::new("/")));
+    }
+
+    #[test]
+    fn help_text_detection() {
+        assert!(help_lists_sdr("  --sensitive-data-removal, --sdr\n"));
+        assert!(!help_lists_sdr("  --replace-text EXPRESSIONS_FILE\n"));
+    }
+}

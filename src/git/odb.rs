@@ -1,0 +1,571 @@
+//! Listing and reading the object database: every object id (packed and loose, in alternates too), and
+//! a parallel read of each exactly once. Packs go through our own reader ([`super::pack`]), loose objects
+//! through a bounded inflater ([`read_loose`]), and libgit2 reads only what our reader refuses.
+
+use super::pack::{self, KindSet, ObjectKind, PackInput};
+use super::Oid;
+use anyhow::{Context, Result};
+use git2::ObjectType;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Every object in the database, grouped the way the pass reads them: pack by pack, then loose ones.
+#[derive(Debug, Default)]
+pub struct ObjectList {
+    packs: Vec<PackObjects>,
+    loose: Vec<Oid>,
+    /// For each loose object, the objects directory (index into `dirs`) that holds it.
+    loose_in: Vec<usize>,
+    dirs: Vec<PathBuf>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct PackObjects {
+    path: PathBuf,
+    entries: Vec<(Oid, u64)>,
+    /// Entries already listed by an earlier pack (empty when there are none).
+    skip: Vec<bool>,
+}
+
+impl ObjectList {
+    /// The number of distinct objects.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every listed object id (an id stored twice is listed once).
+    pub fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
+        self.packs
+            .iter()
+            .flat_map(|p| {
+                p.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !p.skip.get(*i).copied().unwrap_or(false))
+                    .map(|(_, (oid, _))| *oid)
+            })
+            .chain(self.loose.iter().copied())
+    }
+}
+
+/// Lists every object in the database: the ids and offsets from each pack index, then loose objects.
+/// An object stored more than once is read from its first place (a pack before loose).
+pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
+    let mut list = ObjectList::default();
+    for dir in objects_dirs {
+        let pack_dir = dir.join("pack");
+        let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&pack_dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        idx_files.sort();
+        for idx in idx_files {
+            let path = idx.with_extension("pack");
+            // An index without its pack is left over from an interrupted repack; git ignores it too.
+            if !path.exists() {
+                continue;
+            }
+            list.packs.push(PackObjects {
+                path,
+                entries: pack::read_index(&idx)?,
+                skip: Vec::new(),
+            });
+        }
+        let found = loose_objects(dir)?;
+        list.loose_in
+            .extend(std::iter::repeat_n(list.dirs.len(), found.len()));
+        list.loose.extend(found.into_iter().map(|(oid, _)| oid));
+        list.dirs.push(dir.clone());
+    }
+    list.len = list.packs.iter().map(|p| p.entries.len()).sum::<usize>() + list.loose.len();
+    if list.packs.len() > 1 || !list.loose.is_empty() {
+        let mut seen = HashSet::with_capacity(list.len);
+        for pack in &mut list.packs {
+            let skip: Vec<bool> = pack
+                .entries
+                .iter()
+                .map(|(oid, _)| !seen.insert(*oid))
+                .collect();
+            if skip.contains(&true) {
+                pack.skip = skip;
+            }
+        }
+        let (loose, loose_in): (Vec<Oid>, Vec<usize>) = list
+            .loose
+            .iter()
+            .zip(&list.loose_in)
+            .filter(|(oid, _)| seen.insert(**oid))
+            .map(|(oid, dir)| (*oid, *dir))
+            .unzip();
+        list.loose = loose;
+        list.loose_in = loose_in;
+        list.len = seen.len();
+    }
+    Ok(list)
+}
+
+/// Loose objects: `objects/xx/yyyy…` files, with their sizes on disk.
+fn loose_objects(dir: &Path) -> Result<Vec<(Oid, u64)>> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(prefix) = name
+            .to_str()
+            .filter(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            continue;
+        };
+        let Ok(files) = std::fs::read_dir(entry.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            if let Some(rest) = file.file_name().to_str() {
+                if rest.len() == 38 {
+                    if let Ok(oid) = Oid::from_str(&format!("{prefix}{rest}")) {
+                        out.push((oid, file.metadata().map_or(0, |m| m.len())));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An object as read from the database (its type and content), or why it could not be.
+pub type ReadResult<'a> = Result<(ObjectKind, &'a [u8]), String>;
+
+/// What a pass over the objects hands back: each worker's state, and notes for the report.
+pub struct Passed<S> {
+    pub states: Vec<S>,
+    /// A pack our reader refused (its objects were read through libgit2 instead), and why.
+    pub warnings: Vec<String>,
+}
+
+/// Reads every object once across `threads` workers and hands each to `visit` with that worker's state
+/// (made by `init`). Returns the workers' states for the caller to merge. `progress` is called with the
+/// number of objects done so far, from worker threads.
+///
+/// Every pass over the object database (the scan, the rewrite plan's uniqueness check) goes through
+/// here, so the read strategy lives in one place.
+pub fn for_each_object<S: Send>(
+    git_dir: &Path,
+    objects: &ObjectList,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) -> Result<Vec<S>> {
+    read_objects(
+        git_dir,
+        objects,
+        KindSet::ALL,
+        threads,
+        progress,
+        init,
+        visit,
+    )
+    .map(|passed| passed.states)
+}
+
+/// [`for_each_object`] for the objects of some kinds only (a packed delta's kind is known before it is
+/// inflated, so the others cost nothing), with the pass's warnings.
+pub fn read_objects<S: Send>(
+    git_dir: &Path,
+    objects: &ObjectList,
+    kinds: KindSet,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) -> Result<Passed<S>> {
+    read_objects_in_pieces(
+        git_dir, objects, kinds, threads, progress, init, visit, None,
+    )
+}
+
+/// [`read_objects`], handing large packed blobs to `pieces` in overlapping pieces (see
+/// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
+#[allow(clippy::too_many_arguments)]
+pub fn read_objects_in_pieces<S: Send>(
+    git_dir: &Path,
+    objects: &ObjectList,
+    kinds: KindSet,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+    pieces: Option<&pack::Pieces<'_, S>>,
+) -> Result<Passed<S>> {
+    let mut states: Vec<S> = (0..threads.max(1)).map(|_| init()).collect();
+    let done = AtomicU64::new(0);
+    let advance = |n: u64| progress(done.fetch_add(n, Ordering::Relaxed) + n);
+    let mut warnings = Vec::new();
+    let mut by_libgit2: Vec<Oid> = Vec::new();
+    // Objects our reader could not decode get a second chance through libgit2 (a REF_DELTA base in
+    // another pack, say); if that fails too, both reasons are reported.
+    let mut failed: HashMap<Oid, String> = HashMap::new();
+    for objects_of in &objects.packs {
+        let input = PackInput {
+            path: &objects_of.path,
+            entries: &objects_of.entries,
+            skip: &objects_of.skip,
+            kinds,
+        };
+        let visit_packed = |state: &mut S, oid: Oid, kind: ObjectKind, data: &[u8]| {
+            visit(state, oid, Ok((kind, data)))
+        };
+        match pack::traverse_in_pieces(&input, &mut states, &visit_packed, pieces, &advance) {
+            Ok(errors) => failed.extend(errors.into_iter().map(|e| (e.oid, e.reason))),
+            Err(err) => {
+                warnings.push(format!(
+                    "{err:#}; its objects were read through libgit2 instead"
+                ));
+                by_libgit2.extend(
+                    objects_of
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !objects_of.skip.get(*i).copied().unwrap_or(false))
+                        .map(|(_, (oid, _))| *oid),
+                );
+            }
+        }
+    }
+    read_loose_objects(objects, kinds, &mut states, &advance, visit);
+    let no_reasons = HashMap::new();
+    read_with_libgit2(
+        git_dir,
+        &by_libgit2,
+        &no_reasons,
+        kinds,
+        &mut states,
+        &advance,
+        visit,
+    )?;
+    let retry: Vec<Oid> = failed.keys().copied().collect();
+    read_with_libgit2(git_dir, &retry, &failed, kinds, &mut states, &|_| {}, visit)?;
+    Ok(Passed { states, warnings })
+}
+
+/// Reads `oids` through libgit2, one worker (with its own repository handle) per state. An object that
+/// fails is reported with libgit2's reason, after ours from `failed` if we have one.
+fn read_with_libgit2<S: Send>(
+    git_dir: &Path,
+    oids: &[Oid],
+    failed: &HashMap<Oid, String>,
+    kinds: KindSet,
+    states: &mut [S],
+    advance: &(dyn Fn(u64) + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) -> Result<()> {
+    if oids.is_empty() {
+        return Ok(());
+    }
+    // libgit2 re-hashes every object it reads by default; the pass does not need that check (git fsck
+    // does it), and it costs as much as the inflation itself.
+    git2::opts::strict_hash_verification(false);
+
+    const CHUNK: usize = 512;
+    let next = AtomicUsize::new(0);
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for local in states.iter_mut() {
+            let (next, first_error) = (&next, &first_error);
+            scope.spawn(move || {
+                let result = (|| -> Result<()> {
+                    let repo = git2::Repository::open(git_dir)
+                        .with_context(|| format!("cannot open {}", git_dir.display()))?;
+                    let odb = repo.odb()?;
+                    loop {
+                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                        if start >= oids.len() {
+                            break;
+                        }
+                        let end = (start + CHUNK).min(oids.len());
+                        for oid in &oids[start..end] {
+                            match odb.read(*oid) {
+                                Ok(object) => {
+                                    if let Some(kind) =
+                                        kind_of(object.kind()).filter(|k| kinds.contains(*k))
+                                    {
+                                        visit(local, *oid, Ok((kind, object.data())));
+                                    }
+                                }
+                                Err(err) => {
+                                    let reason = match failed.get(oid) {
+                                        Some(ours) => format!("{ours}; libgit2: {}", err.message()),
+                                        None => err.message().to_string(),
+                                    };
+                                    visit(local, *oid, Err(reason))
+                                }
+                            }
+                        }
+                        advance((end - start) as u64);
+                    }
+                    Ok(())
+                })();
+                if let Err(err) = result {
+                    first_error
+                        .lock()
+                        .expect("no panics while merging")
+                        .get_or_insert(err);
+                }
+            });
+        }
+    });
+    match first_error.into_inner().expect("workers finished") {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// Reads the loose objects with [`read_loose`], one worker per state. Never through libgit2: its inflate
+/// spins forever on a truncated zlib stream.
+fn read_loose_objects<S: Send>(
+    objects: &ObjectList,
+    kinds: KindSet,
+    states: &mut [S],
+    advance: &(dyn Fn(u64) + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+) {
+    if objects.loose.is_empty() {
+        return;
+    }
+    const CHUNK: usize = 256;
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for local in states.iter_mut() {
+            let next = &next;
+            scope.spawn(move || {
+                let mut inflater = flate2::Decompress::new(true);
+                let mut buffer = Vec::new();
+                loop {
+                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    if start >= objects.loose.len() {
+                        break;
+                    }
+                    let end = (start + CHUNK).min(objects.loose.len());
+                    for i in start..end {
+                        let oid = objects.loose[i];
+                        let path = loose_path(&objects.dirs[objects.loose_in[i]], oid);
+                        match read_loose(&path, &mut inflater, &mut buffer) {
+                            Ok((kind, at)) => {
+                                if kinds.contains(kind) {
+                                    visit(local, oid, Ok((kind, &buffer[at..])));
+                                }
+                            }
+                            Err(reason) => visit(local, oid, Err(reason.to_string())),
+                        }
+                        if buffer.capacity() > KEEP_BUFFER {
+                            buffer = Vec::new();
+                        }
+                    }
+                    advance((end - start) as u64);
+                }
+            });
+        }
+    });
+}
+
+/// A worker's buffer that grew past this for one large object is dropped after it.
+const KEEP_BUFFER: usize = 16 << 20;
+/// A loose object's header (`blob 12345\0`) is never longer than this.
+const LOOSE_HEADER: usize = 32;
+/// Objects larger than this are treated as corrupt sizes rather than allocated (as in packs).
+const MAX_OBJECT_SIZE: u64 = 16 << 30;
+/// Deflate cannot expand more than 1032 to 1; a declared size beyond that is a lie.
+const MAX_INFLATE_RATIO: u64 = 1032;
+
+fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
+    let hex = oid.to_string();
+    dir.join(&hex[..2]).join(&hex[2..])
+}
+
+/// Why a loose object cannot be read. The pass reports it as text, so each message reads as it did
+/// when these were strings.
+#[derive(Debug, thiserror::Error)]
+pub enum LooseError {
+    #[error("cannot read its loose file: {0}")]
+    Read(std::io::Error),
+    #[error("its zlib data is corrupt ({0})")]
+    Inflate(flate2::DecompressError),
+    #[error("its header is not `<kind> <size>`")]
+    BadHeader,
+    #[error("its zlib data ends early ({0} bytes inflated, no complete header; truncated loose object?)")]
+    HeaderEndsEarly(usize),
+    #[error("its header is not text")]
+    HeaderNotText,
+    #[error("its header names no object kind")]
+    NoKind,
+    #[error("its header has no valid size")]
+    BadSize,
+    #[error("its declared size {size} cannot come from {compressed} compressed bytes")]
+    TooLarge { size: u64, compressed: usize },
+    #[error("it inflates to more than the {0} bytes its header says")]
+    InflatesPast(u64),
+    #[error("its zlib data ends early ({got} of {size} bytes; truncated loose object?)")]
+    EndsEarly { got: usize, size: u64 },
+}
+
+/// Reads one loose object (`zlib("<kind> <size>\0" + data)`) into `out` with an inflater that is
+/// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
+/// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
+/// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
+pub fn read_loose(
+    path: &Path,
+    inflater: &mut flate2::Decompress,
+    out: &mut Vec<u8>,
+) -> Result<(ObjectKind, usize), LooseError> {
+    use flate2::{FlushDecompress, Status};
+    let input = std::fs::read(path).map_err(LooseError::Read)?;
+    inflater.reset(true);
+    out.clear();
+    out.reserve(LOOSE_HEADER);
+    let corrupt = LooseError::Inflate;
+    // The header first: at most LOOSE_HEADER bytes of output.
+    let mut status = Status::Ok;
+    while out.len() < LOOSE_HEADER && !out.contains(&0) {
+        let before = (inflater.total_in(), inflater.total_out());
+        let consumed = inflater.total_in() as usize;
+        let limit = (LOOSE_HEADER - out.len()).min(out.capacity() - out.len());
+        let mut chunk = Vec::with_capacity(limit);
+        status = inflater
+            .decompress_vec(&input[consumed..], &mut chunk, FlushDecompress::Finish)
+            .map_err(corrupt)?;
+        out.extend_from_slice(&chunk);
+        if status == Status::StreamEnd || (inflater.total_in(), inflater.total_out()) == before {
+            break;
+        }
+    }
+    let Some(nul) = out.iter().position(|b| *b == 0) else {
+        return Err(if out.len() >= LOOSE_HEADER {
+            LooseError::BadHeader
+        } else {
+            LooseError::HeaderEndsEarly(out.len())
+        });
+    };
+    let header = std::str::from_utf8(&out[..nul]).map_err(|_| LooseError::HeaderNotText)?;
+    let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
+    let kind = match kind {
+        "blob" => ObjectKind::Blob,
+        "tree" => ObjectKind::Tree,
+        "commit" => ObjectKind::Commit,
+        "tag" => ObjectKind::Tag,
+        _ => return Err(LooseError::NoKind),
+    };
+    let size: u64 = size.parse().map_err(|_| LooseError::BadSize)?;
+    let bound = (input.len() as u64)
+        .saturating_mul(MAX_INFLATE_RATIO)
+        .saturating_add(MAX_INFLATE_RATIO);
+    if size > bound || size > MAX_OBJECT_SIZE {
+        return Err(LooseError::TooLarge {
+            size,
+            compressed: input.len(),
+        });
+    }
+    let start = nul + 1;
+    let total = start + size as usize;
+    // One spare byte shows a stream that inflates to more than declared.
+    out.reserve_exact((total + 1).saturating_sub(out.len()));
+    while status != Status::StreamEnd && out.len() <= total {
+        let before = (inflater.total_in(), inflater.total_out());
+        let consumed = (inflater.total_in() as usize).min(input.len());
+        status = inflater
+            .decompress_vec(&input[consumed..], out, FlushDecompress::Finish)
+            .map_err(corrupt)?;
+        if (inflater.total_in(), inflater.total_out()) == before || out.len() == out.capacity() {
+            break;
+        }
+    }
+    if out.len() > total {
+        return Err(LooseError::InflatesPast(size));
+    }
+    if status != Status::StreamEnd || out.len() != total {
+        return Err(LooseError::EndsEarly {
+            got: out.len() - start,
+            size,
+        });
+    }
+    Ok((kind, start))
+}
+
+pub(crate) fn kind_of(kind: ObjectType) -> Option<ObjectKind> {
+    match kind {
+        ObjectType::Commit => Some(ObjectKind::Commit),
+        ObjectType::Tree => Some(ObjectKind::Tree),
+        ObjectType::Blob => Some(ObjectKind::Blob),
+        ObjectType::Tag => Some(ObjectKind::Tag),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn read(bytes: &[u8]) -> Result<(ObjectKind, Vec<u8>), LooseError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("object");
+        std::fs::write(&path, bytes).unwrap();
+        let mut out = Vec::new();
+        let (kind, at) = read_loose(&path, &mut flate2::Decompress::new(true), &mut out)?;
+        Ok((kind, out[at..].to_vec()))
+    }
+
+    #[test]
+    fn reads_a_loose_object_and_rejects_every_truncation() {
+        let body = b"some text that is a blob\n".repeat(40);
+        let mut raw = format!("blob {}\0", body.len()).into_bytes();
+        raw.extend_from_slice(&body);
+        let file = zlib(&raw);
+        assert_eq!(read(&file).unwrap(), (ObjectKind::Blob, body.clone()));
+        for len in 0..file.len() {
+            assert!(
+                read(&file[..len]).is_err(),
+                "cut at {len} of {}",
+                file.len()
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_lying_headers() {
+        for (raw, why) in [
+            (b"blob 5\0abc".to_vec(), "ends early"),
+            (b"blob 2\0abcdef".to_vec(), "more than"),
+            (b"blob 99999999999\0abc".to_vec(), "cannot come from"),
+            (b"blub 3\0abc".to_vec(), "no object kind"),
+            (b"blob x\0abc".to_vec(), "no valid size"),
+            ([b'a'; 64].to_vec(), "not `<kind> <size>`"),
+        ] {
+            let err = read(&zlib(&raw)).unwrap_err().to_string();
+            assert!(
+                err.contains(why),
+                "{}: {err}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+        let err = read(b"not zlib at all").unwrap_err().to_string();
+        assert!(err.contains("corrupt"), "{err}");
+    }
+}

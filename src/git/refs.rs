@@ -1,0 +1,78 @@
+//! Refs and revision walks: ref names, ancestry, revisions typed by the user, and the commits of a
+//! range or a push.
+
+use super::{Error, Oid, Repo};
+use anyhow::{Context, Result};
+
+impl Repo {
+    /// Every ref's full name (`refs/heads/main`, `refs/original/…`).
+    pub fn reference_names(&self) -> Result<Vec<String>> {
+        let references = self.git.references().context("cannot list refs")?;
+        Ok(references
+            .flatten()
+            .filter_map(|r| r.name().map(str::to_string))
+            .collect())
+    }
+
+    /// Whether `commit` is a descendant of `ancestor` (false when either cannot be read).
+    pub fn is_descendant(&self, commit: Oid, ancestor: Oid) -> bool {
+        self.git
+            .graph_descendant_of(commit, ancestor)
+            .unwrap_or(false)
+    }
+
+    /// The targets of the remote-tracking refs (`refs/remotes/*`).
+    pub fn remote_tracking_tips(&self) -> Vec<Oid> {
+        self.git
+            .references_glob("refs/remotes/*")
+            .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The commit a revision (`HEAD~2`, `origin/main`, an id) names: `Err` when it names nothing,
+    /// `Ok(None)` when it names something that is not a commit.
+    pub fn rev_parse_commit(&self, rev: &str) -> Result<Option<Oid>, Error> {
+        let object = self.git.revparse_single(rev)?;
+        Ok(object.peel_to_commit().ok().map(|c| c.id()))
+    }
+
+    /// The commits `to` has and `from` has not, newest first.
+    pub fn commits_in_range(&self, from: Oid, to: Oid) -> Result<Vec<Oid>> {
+        let mut walk = self.git.revwalk().context("cannot walk history")?;
+        walk.push(to)?;
+        walk.hide(from)
+            .with_context(|| format!("cannot walk back from {from}"))?;
+        let mut out = Vec::new();
+        for oid in walk {
+            out.push(oid.context("cannot walk the range (a shallow clone missing commits?)")?);
+        }
+        Ok(out)
+    }
+
+    /// The commits a push would send, from git's pre-push lines (`local-ref local-oid remote-ref
+    /// remote-oid`): for each update, what `local-oid` has that the remote's old tip has; for a new
+    /// branch (or an old tip this clone lacks), what no remote-tracking ref has. Deletions send nothing.
+    pub fn commits_pushed(&self, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
+        let mut out: Vec<Oid> = Vec::new();
+        for &(local, remote) in updates {
+            if local.is_zero() {
+                continue;
+            }
+            let mut walk = self.git.revwalk().context("cannot walk history")?;
+            walk.push(local)
+                .with_context(|| format!("cannot read the commit to push ({local})"))?;
+            if !remote.is_zero() && self.git.find_commit(remote).is_ok() {
+                walk.hide(remote)?;
+            } else {
+                walk.hide_glob("refs/remotes/*")?;
+            }
+            for oid in walk {
+                let oid = oid.context("cannot walk the commits to push")?;
+                if !out.contains(&oid) {
+                    out.push(oid);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
