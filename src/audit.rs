@@ -442,7 +442,7 @@ pub fn hygiene_issues(
                 "hygiene.token-in-head",
                 format!("{} is hardcoded in {path} at HEAD", summary.secret.redacted),
                 Some(path),
-                exposure(summary),
+                Severity::of_live_copy(summary.pushed, summary.live.as_deref() == Some("dead")),
             ));
         }
         for path in summary
@@ -457,23 +457,11 @@ pub fn hygiene_issues(
                     summary.secret.redacted
                 ),
                 Some(path),
-                exposure(summary),
+                Severity::of_live_copy(summary.pushed, summary.live.as_deref() == Some("dead")),
             ));
         }
     }
     Ok(issues)
-}
-
-/// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium; low once
-/// `--verify` found it dead (rotated: what is left is cleanup).
-fn exposure(summary: &SecretSummary) -> Severity {
-    if summary.live.as_deref() == Some("dead") {
-        Severity::Low
-    } else if summary.pushed {
-        Severity::High
-    } else {
-        Severity::Medium
-    }
 }
 
 fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> HygieneIssue {

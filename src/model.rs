@@ -227,6 +227,28 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Exposure of one occurrence in history: pushed, else held by a local ref, else only reflogs or
+    /// nothing.
+    pub fn exposure(pushed: bool, reachable: bool) -> Severity {
+        match (pushed, reachable) {
+            (true, _) => Severity::High,
+            (false, true) => Severity::Medium,
+            (false, false) => Severity::Low,
+        }
+    }
+
+    /// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium; low
+    /// once `--verify` found it dead (rotated: what is left is cleanup).
+    pub fn of_live_copy(pushed: bool, dead: bool) -> Severity {
+        if dead {
+            Severity::Low
+        } else if pushed {
+            Severity::High
+        } else {
+            Severity::Medium
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",

@@ -217,7 +217,7 @@ fn range_report(
             pushed: is_pushed,
             remotes: Vec::new(),
             rule: f.found.rule.clone(),
-            severity: scan::severity(is_pushed, true),
+            severity: Severity::exposure(is_pushed, true),
         });
     }
     let mut secrets: Vec<Secret> = exact.to_vec();

@@ -815,7 +815,7 @@ impl FindingBuilder<'_> {
         let reachable = !containment.refs.is_empty();
         self.findings.push(Finding {
             rule: self.rule_of(secret),
-            severity: severity(!finding_remotes.is_empty(), reachable),
+            severity: Severity::exposure(!finding_remotes.is_empty(), reachable),
             secret: self.secret_ref(secret),
             location,
             encoding,
@@ -993,7 +993,7 @@ impl FindingBuilder<'_> {
             let finding_remotes = remotes_of(&refs, self.remotes);
             self.findings.push(Finding {
                 rule: self.rule_of(secret),
-                severity: severity(!finding_remotes.is_empty(), !refs.is_empty()),
+                severity: Severity::exposure(!finding_remotes.is_empty(), !refs.is_empty()),
                 secret: self.secret_ref(secret),
                 location: Location::TagMessage,
                 encoding,
@@ -1062,15 +1062,6 @@ pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String
     }
     out.push_str(&text[at..]);
     out
-}
-
-/// Exposure of one occurrence: pushed, else held by a local ref, else only reflogs or nothing.
-pub fn severity(pushed: bool, reachable: bool) -> Severity {
-    match (pushed, reachable) {
-        (true, _) => Severity::High,
-        (false, true) => Severity::Medium,
-        (false, false) => Severity::Low,
-    }
 }
 
 fn line_of(content: &[u8], offset: usize) -> u32 {
