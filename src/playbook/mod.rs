@@ -17,6 +17,7 @@ use crate::scan::{self, ScanOptions};
 use crate::secret::Secret;
 use crate::tokens;
 use crate::tokens::TokenSpec;
+use crate::util::time::now_rfc3339;
 use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
 use github_api::GithubApi;
@@ -1431,10 +1432,4 @@ fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     };
     crate::util::fs::write_atomic(path, bytes, &opts)
         .with_context(|| format!("cannot write {}", path.display()))
-}
-
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -5,10 +5,11 @@
 
 use super::github_api::{GithubApi, RevokeAnswer};
 use super::record::{IncidentRecord, StepStatus};
-use super::{now_rfc3339, open_browser, Io, Request, RevokeMethod};
+use super::{open_browser, Io, Request, RevokeMethod};
 use crate::liveness::{Checker, Liveness, Unknown};
 use crate::providers::{Pattern, Provider};
 use crate::secret::Secret;
+use crate::util::time::now_rfc3339;
 use anyhow::{Context, Result};
 use std::path::Path;
 

@@ -20,6 +20,7 @@ use crate::model::{
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
+use crate::util::time::rfc3339;
 use anyhow::{Context, Result};
 use objects::{ObjectHits, PassResult};
 use provenance::{Containment, TreeWalker};
@@ -1066,20 +1067,6 @@ pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String
 
 fn line_of(content: &[u8], offset: usize) -> u32 {
     memchr::memchr_iter(b'\n', &content[..offset.min(content.len())]).count() as u32 + 1
-}
-
-/// `2024-05-01T12:00:00+02:00`, in the offset the author recorded.
-pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
-    let offset =
-        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(seconds)
-        .map(|t| t.to_offset(offset))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| seconds.to_string())
 }
 
 /// Where each token still lives right now: HEAD's tree, the index, the working tree.

@@ -303,7 +303,10 @@ pub fn range_findings(
             author: std::str::from_utf8(&author.name).ok().map(|n| {
                 crate::sanitize::for_terminal(&search.redact_path(n.as_bytes())).into_owned()
             }),
-            date: Some(super::rfc3339(author.seconds, author.offset_minutes)),
+            date: Some(crate::util::time::rfc3339(
+                author.seconds,
+                author.offset_minutes,
+            )),
             summary: commit.summary.as_deref().map(|s| search.redact_path(s)),
         };
         for change in added {

@@ -172,7 +172,7 @@ fn scripted_prompts_drive_the_whole_flow() {
                 "Add {} to {} as \"revoked {}\", so audits stop failing on it?",
                 unleak::secret::Secret::new(old.clone(), "t").fingerprint(),
                 repo.path.join(".unleak.toml").display(),
-                &unleak::playbook::now_rfc3339()[..10]
+                &unleak::util::time::now_rfc3339()[..10]
             ),
             "New token (input hidden)",
             &format!(
