@@ -14,6 +14,7 @@ mod fuzz_regressions;
 mod hook;
 mod hostile;
 mod large_blob;
+mod layering;
 mod leaks;
 mod newcomer;
 mod pack;
