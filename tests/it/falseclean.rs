@@ -270,19 +270,7 @@ fn shallow_clone_is_incomplete_for_scan_audit_and_verify() {
     repo.commit_file("k.txt", format!("{token}\n"), "Leak");
     repo.commit_file("k.txt", "gone\n", "Remove");
     repo.commit_file("a.txt", "a\n", "Later");
-    let shallow = repo.dir.path().join("shallow");
-    run_git(
-        repo.dir.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &format!("file://{}", repo.path.display()),
-            shallow.to_str().unwrap(),
-        ],
-        0,
-    );
+    let shallow = repo.shallow_clone("shallow");
     let fingerprint = unleak::secret::fingerprint(token.as_bytes());
     for args in [
         vec!["scan", "--format", "json", "--token-stdin"],

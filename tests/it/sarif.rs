@@ -332,19 +332,7 @@ fn an_incomplete_scan_is_not_a_successful_sarif_run() {
     let repo = TestRepo::new();
     repo.commit_file("a.txt", "a\n", "First");
     repo.commit_file("b.txt", "b\n", "Second");
-    let shallow = repo.dir.path().join("shallow");
-    run_git(
-        repo.dir.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &format!("file://{}", repo.path.display()),
-            shallow.to_str().unwrap(),
-        ],
-        0,
-    );
+    let shallow = repo.shallow_clone("shallow");
     for (extra, code, successful, level) in [
         (None, 2, false, "error"),
         (Some("--allow-incomplete"), 0, true, "warning"),

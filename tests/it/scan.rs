@@ -527,19 +527,7 @@ fn shallow_clone_is_warned_about() {
     let repo = TestRepo::new();
     repo.commit_file("k.txt", format!("{token}\n"), "Leak");
     repo.commit_file("a.txt", "a\n", "Later");
-    let shallow = repo.dir.path().join("shallow");
-    run_git(
-        repo.dir.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &format!("file://{}", repo.path.display()),
-            shallow.to_str().unwrap(),
-        ],
-        0,
-    );
+    let shallow = repo.shallow_clone("shallow");
     let (run, _) = scan_json_at(&shallow, &token, &[]);
     let report = run.json();
     assert_eq!(report["repository"]["shallow"], true);

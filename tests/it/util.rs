@@ -83,6 +83,25 @@ impl TestRepo {
         path
     }
 
+    /// A shallow clone of this repository (`git clone --depth 1` over `file://`, so git really cuts the
+    /// history) beside it, returned as a path: what a CI checkout is by default.
+    pub fn shallow_clone(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        run_git(
+            self.dir.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                "1",
+                &format!("file://{}", self.path.display()),
+                path.to_str().unwrap(),
+            ],
+            0,
+        );
+        path
+    }
+
     /// Runs git in the repository with the next fixed date (one minute per call); returns stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let when = self.clock.fetch_add(60, Ordering::Relaxed);
