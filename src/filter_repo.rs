@@ -8,6 +8,7 @@
 use crate::git::command::FilterRepoSupport;
 use crate::model::{Encoding, Finding, Location, Report};
 use crate::secret::Secret;
+use crate::util::shell::quote;
 use anyhow::Result;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -336,19 +337,6 @@ fn char_class(middle: &str) -> String {
     }
     class.push(']');
     class
-}
-
-/// Single-quotes `arg` for a POSIX shell unless it is made only of characters no shell treats specially.
-pub fn shell_quote(arg: &str) -> String {
-    let safe = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
-    if safe {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', "'\\''"))
-    }
 }
 
 /// A remote URL naming a directory on this machine (`/srv/x.git`, `file:///srv/x.git`): the plan can
@@ -682,10 +670,10 @@ impl FilterArgs {
         if !self.drop_paths.is_empty() || !self.drop_regexes.is_empty() {
             cmd.push_str(" --invert-paths");
             for path in &self.drop_paths {
-                cmd.push_str(&format!(" --path {}", shell_quote(path)));
+                cmd.push_str(&format!(" --path {}", quote(path)));
             }
             for regex in &self.drop_regexes {
-                cmd.push_str(&format!(" --path-regex {}", shell_quote(regex)));
+                cmd.push_str(&format!(" --path-regex {}", quote(regex)));
             }
         }
         for arg in extra {
@@ -832,11 +820,11 @@ const CHANGED_COUNT: &str = r#"changed_count() { cat "$1/commit-map" "$1/ref-map
 fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) -> Step {
     let repo = input.repo_path.display().to_string();
     let mut commands = vec![
-        format!("REPO={}", shell_quote(&repo)),
+        format!("REPO={}", quote(&repo)),
         "WORK=$(mktemp -d \"${TMPDIR:-/tmp}/unleak-rewrite.XXXXXX\")".to_string(),
     ];
     if input.remote_url.is_some() {
-        commands.push(format!("REMOTE={}", shell_quote(input.remote_name)));
+        commands.push(format!("REMOTE={}", quote(input.remote_name)));
         commands.push(format!(
             "REMOTE_URL=$(git -C {VAR_REPO} remote get-url -- \"$REMOTE\")"
         ));
@@ -1012,8 +1000,8 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
             title: "Prune the old objects on the remote".into(),
             why: "The remote is a directory on this machine: after the push its old objects are unreachable but still on disk, where anyone who can read it finds them.".into(),
             commands: vec![
-                format!("git -C {} reflog expire --expire=now --all", shell_quote(path)),
-                format!("git -C {} gc --quiet --prune=now", shell_quote(path)),
+                format!("git -C {} reflog expire --expire=now --all", quote(path)),
+                format!("git -C {} gc --quiet --prune=now", quote(path)),
             ],
             runner: Runner::Script,
         });
@@ -1181,10 +1169,10 @@ fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
             why: "Any clone made before the push still holds the token, and a push from it brings the old history back. Simplest: delete the clone and clone again. Otherwise, in their clone:".into(),
             commands: vec![
                 "git tag -l | xargs -r git tag -d".into(),
-                format!("git fetch --prune --tags {}", shell_quote(input.remote_name)),
+                format!("git fetch --prune --tags {}", quote(input.remote_name)),
                 format!(
                     "git rebase --onto {}/BRANCH OLD_TIP BRANCH   # for each branch with local work",
-                    shell_quote(input.remote_name)
+                    quote(input.remote_name)
                 ),
                 "git reflog expire --expire=now --all".into(),
                 "git gc --prune=now".into(),
@@ -1270,7 +1258,7 @@ impl RewritePlan {
         match (&self.replace_text, literal_file) {
             (ReplaceText::Literal(_), Some(file)) => {
                 let file = file.display().to_string();
-                out.push_str(&format!("UNLEAK_REPLACE_FILE={}\n", shell_quote(&file)));
+                out.push_str(&format!("UNLEAK_REPLACE_FILE={}\n", quote(&file)));
             }
             (ReplaceText::Literal(_), None) => {
                 out.push_str(": \"${UNLEAK_REPLACE_FILE:?set it to the private replace file (unleak respond --write-script writes one)}\"\n");
@@ -1297,7 +1285,7 @@ impl RewritePlan {
         for step in self.steps.iter().filter(|s| s.runner == Runner::Script) {
             out.push_str(&format!(
                 "\nstep {}\n",
-                shell_quote(&format!("{}: {}", step.title, step.why))
+                quote(&format!("{}: {}", step.title, step.why))
             ));
             for command in &step.commands {
                 if command.starts_with("REPLACE_FILE=<") {
@@ -1678,14 +1666,6 @@ mod tests {
         let mut report = report(&[(Location::Blob, Some("a"))], &secret);
         report.findings[0].refs = vec!["refs/stash".into(), "refs/stash@{2}".into()];
         assert_eq!(stash_entries(&report), vec![2, 0]);
-    }
-
-    #[test]
-    fn shell_quoting() {
-        assert_eq!(shell_quote("deploy/.env"), "deploy/.env");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
-        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

@@ -7,42 +7,6 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
 
-/// Known token prefixes, longest first, kept visible in redactions because they name the issuer and
-/// carry no entropy.
-const VISIBLE_PREFIXES: &[&str] = &[
-    "sk-ant-admin01-",
-    "github_pat_",
-    "sk-ant-api03-",
-    "sk-svcacct-",
-    "sk-admin-",
-    "sk-ant-",
-    "sk-proj-",
-    "api_org_",
-    "sk_live_",
-    "rk_live_",
-    "glpat-",
-    "xoxb-",
-    "xoxp-",
-    "xoxa-",
-    "xoxe-",
-    "xoxr-",
-    "xoxs-",
-    "xoxo-",
-    "xapp-",
-    "pypi-",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "npm_",
-    "AKIA",
-    "ASIA",
-    "AIza",
-    "hf_",
-    "sk-",
-];
-
 /// A token value, with where it came from (a description such as `.env:HF_TOKEN`, never the value).
 #[derive(Clone)]
 pub struct Secret {
@@ -196,9 +160,10 @@ fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// The redaction shown for a value (see [`Secret::redacted`]).
+/// The redaction shown for a value (see [`Secret::redacted`]): the issuer's prefix stays visible
+/// ([`crate::providers::visible_prefixes`]).
 pub fn redact(value: &str) -> String {
-    let prefix = VISIBLE_PREFIXES
+    let prefix = crate::providers::visible_prefixes()
         .iter()
         .find(|p| value.starts_with(**p) && value.len() >= p.len() + 12)
         .copied()

@@ -11,6 +11,7 @@ use crate::model::Encoding;
 use crate::sanitize::for_terminal;
 use crate::scan::staged::{self, StagedFinding};
 use crate::secret::Secret;
+use crate::util::shell::quote;
 use crate::{dotenv, tokens};
 use anyhow::{bail, Context, Result};
 use std::io::{ErrorKind, Write};
@@ -280,7 +281,7 @@ fn write_block(findings: &[StagedFinding], err: &mut dyn Write) -> std::io::Resu
 /// The hook script: runs the unleak binary that installed it, else `unleak` on PATH. A hook that cannot
 /// find unleak fails (a check that silently stops running protects nobody) and says how to get past it.
 fn hook_script(exe: Option<&str>, name: &str) -> String {
-    let recorded = exe.map(shell_quote).unwrap_or_else(|| "''".to_string());
+    let recorded = exe.map(quote).unwrap_or_else(|| "''".to_string());
     let args = run_args(name);
     let (what, skip) = match name {
         "commit-msg" => (
@@ -320,11 +321,6 @@ fn run_args(name: &str) -> &'static str {
         "pre-push" => " --pre-push",
         _ => "",
     }
-}
-
-/// `'text'` for sh, with each `'` written as `'\''`.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 fn is_ours(content: &[u8]) -> bool {
@@ -373,7 +369,7 @@ fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<Ex
                  Or replace it: `unleak hook install --force` keeps the old one as {backup_name}.\n\
                  (`--no-verify` skips every {name} hook, unleak's included.)",
                 for_terminal(&hook.display().to_string()),
-                exe.map_or_else(|| "unleak".to_string(), shell_quote),
+                exe.map_or_else(|| "unleak".to_string(), quote),
                 run_args(name),
             )?;
             return Ok(ExitCode::Error);
@@ -487,6 +483,9 @@ mod tests {
         assert!(script.contains(r"unleak='/opt/it'\''s here/unleak'"));
         assert!(!is_ours(b"#!/bin/sh\nexec other-tool\n"));
         assert!(hook_script(None, "pre-commit").contains("unleak=''\n"));
+        assert!(
+            hook_script(Some("/usr/bin/unleak"), "pre-commit").contains("unleak=/usr/bin/unleak\n")
+        );
         assert!(hook_script(None, "commit-msg").contains("hook run --commit-msg \"$1\"\n"));
         assert!(hook_script(None, "pre-push").contains("hook run --pre-push\n"));
         assert_eq!(

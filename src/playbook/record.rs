@@ -4,12 +4,12 @@
 use crate::git::Oid;
 use crate::model::{Finding, SecretSummary};
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// How a playbook step ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
 pub enum StepStatus {
     Done,
@@ -32,48 +32,75 @@ impl StepStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub step: String,
     #[serde(flatten)]
     pub status: StepStatus,
+    #[serde(default)]
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEvent {
     pub at: String,
     pub event: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Read back (by `verify`) as written, and as older versions wrote it: a missing field is empty, and an
+/// entry of a list that no longer parses is skipped rather than failing the whole record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IncidentRecord {
+    #[serde(default)]
     pub format_version: u32,
-    pub tool_version: &'static str,
+    #[serde(default)]
+    pub tool_version: String,
+    #[serde(default)]
     pub repository: String,
+    #[serde(default)]
     pub dry_run: bool,
+    #[serde(default, deserialize_with = "parseable")]
     pub timeline: Vec<TimelineEvent>,
+    #[serde(default, deserialize_with = "parseable")]
     pub secrets: Vec<SecretSummary>,
+    #[serde(default, deserialize_with = "parseable")]
     pub findings: Vec<Finding>,
+    #[serde(default, deserialize_with = "parseable")]
     pub steps: Vec<StepRecord>,
     /// The history-rewrite plan as text (no secret: the regex form, or a literal file kept elsewhere).
+    #[serde(default)]
     pub rewrite_plan: Option<String>,
     /// filter-repo's first changed commits, when known (for `unleak verify`).
+    #[serde(default)]
     pub first_changed_commits: Vec<String>,
     /// Fingerprints of the new token(s) `respond` wrote to `.env`: `verify` given one of these is
     /// checking the wrong token.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replaced_by: Vec<String>,
     /// The exact command that checks the OLD token(s) after the rewrite (fingerprints, no plaintext).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify_command: Option<String>,
+}
+
+/// The entries of a JSON list that parse as `T` (a record written by another version may hold others).
+fn parseable<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let values = Option::<Vec<serde_json::Value>>::deserialize(deserializer)?;
+    Ok(values
+        .into_iter()
+        .flatten()
+        .filter_map(|value| serde_json::from_value(value).ok())
+        .collect())
 }
 
 impl IncidentRecord {
     pub fn new(repository: String, dry_run: bool) -> IncidentRecord {
         IncidentRecord {
             format_version: 1,
-            tool_version: env!("CARGO_PKG_VERSION"),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
             repository,
             dry_run,
             timeline: Vec::new(),
@@ -273,36 +300,24 @@ impl Recalled {
 pub fn recall(path: &Path) -> Result<Recalled> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
+    let record: IncidentRecord = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
-    let strings = |value: &serde_json::Value| -> Vec<String> {
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    };
-    let secrets = json["secrets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s["found"].as_bool() != Some(false))
-        .filter_map(|s| {
-            let fingerprint = s["secret"]["fingerprint"].as_str()?.to_string();
-            let redacted = s["secret"]["redacted"].as_str().unwrap_or("?").to_string();
-            Some((redacted, fingerprint))
-        })
+    let secrets = record
+        .secrets
+        .iter()
+        .filter(|s| s.found)
+        .map(|s| (s.secret.redacted.clone(), s.secret.fingerprint.clone()))
         .collect();
-    let first_changed = strings(&json["first_changed_commits"])
+    let first_changed = record
+        .first_changed_commits
         .iter()
         .map(|s| Oid::from_str(s).with_context(|| format!("{}: bad commit id {s}", path.display())))
         .collect::<Result<Vec<Oid>>>()?;
     Ok(Recalled {
         path: path.to_path_buf(),
-        at: json["timeline"][0]["at"].as_str().map(str::to_string),
+        at: record.timeline.first().map(|event| event.at.clone()),
         secrets,
-        replaced_by: strings(&json["replaced_by"]),
+        replaced_by: record.replaced_by,
         first_changed,
     })
 }
@@ -325,4 +340,39 @@ pub fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_back_as_written_and_older_ones_still_read() {
+        let mut record = IncidentRecord::new("/r".to_string(), true);
+        record.event("2024-01-01T00:00:00Z".to_string(), "started");
+        record.step("revoke", StepStatus::Done, vec!["note".to_string()]);
+        record.step("rewrite", StepStatus::Skipped("no".to_string()), Vec::new());
+        record.first_changed_commits = vec!["a".repeat(40)];
+        let json = serde_json::to_string_pretty(&record).unwrap();
+        let back: IncidentRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+        assert_eq!(back.steps[1].status, StepStatus::Skipped("no".to_string()));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        std::fs::write(
+            &path,
+            r#"{"secrets": [{"secret": {"redacted": "hf_…", "fingerprint": "sha256:ab"}, "origin": ".env",
+                "found": true, "findings": 1, "introducing_commits": [], "refs": [], "pushed": false,
+                "remotes": [], "in_head": [], "in_index": [], "in_worktree": []}, {"what": "else"}],
+                "findings": [{"unknown": 1}], "steps": null}"#,
+        )
+        .unwrap();
+        let recalled = recall(&path).unwrap();
+        assert_eq!(
+            recalled.secrets,
+            vec![("hf_…".to_string(), "sha256:ab".to_string())]
+        );
+        assert!(recalled.at.is_none() && recalled.first_changed.is_empty());
+    }
 }

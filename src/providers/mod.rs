@@ -203,8 +203,98 @@ pub fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern
     best
 }
 
+/// Prefixes a redaction keeps visible (they name the issuer and carry no entropy), longest first: each
+/// rule's prefixes cut after their last `-` or `_` (`pypi-AgEIcHlwaS5vcmc` shows `pypi-`; one with
+/// neither, such as `AKIA`, stays whole), skipping those that do not start with a letter or hold more
+/// than `[A-Za-z0-9_-]` (`-----BEGIN `, `hooks.slack.com/`), plus [`EXTRA_VISIBLE_PREFIXES`].
+pub fn visible_prefixes() -> &'static [&'static str] {
+    static PREFIXES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    PREFIXES.get_or_init(|| {
+        let mut out: Vec<&'static str> = EXTRA_VISIBLE_PREFIXES.to_vec();
+        let rule_prefixes = all()
+            .iter()
+            .flat_map(|provider| provider.patterns)
+            .flat_map(|pattern| pattern.prefixes);
+        for prefix in rule_prefixes.filter_map(|p| visible_part(p)) {
+            if !out.contains(&prefix) {
+                out.push(prefix);
+            }
+        }
+        out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        out
+    })
+}
+
+/// Visible prefixes no rule starts with: a non-rule Anthropic-style value still shows its issuer.
+const EXTRA_VISIBLE_PREFIXES: &[&str] = &["sk-ant-"];
+
+/// The part of a rule prefix a redaction shows (see [`visible_prefixes`]).
+fn visible_part(prefix: &'static str) -> Option<&'static str> {
+    let plain = prefix.starts_with(|c: char| c.is_ascii_alphabetic())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !plain {
+        return None;
+    }
+    if prefix.ends_with(['-', '_']) {
+        return Some(prefix);
+    }
+    match prefix.rfind(['-', '_']) {
+        Some(i) => Some(&prefix[..=i]),
+        None => Some(prefix),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn visible_prefixes_are_the_known_list() {
+        let mut today = vec![
+            "sk-ant-admin01-",
+            "github_pat_",
+            "sk-ant-api03-",
+            "sk-svcacct-",
+            "sk-admin-",
+            "sk-ant-",
+            "sk-proj-",
+            "api_org_",
+            "sk_live_",
+            "rk_live_",
+            "glpat-",
+            "xoxb-",
+            "xoxp-",
+            "xoxa-",
+            "xoxe-",
+            "xoxr-",
+            "xoxs-",
+            "xoxo-",
+            "xapp-",
+            "pypi-",
+            "ghp_",
+            "gho_",
+            "ghu_",
+            "ghs_",
+            "ghr_",
+            "npm_",
+            "AKIA",
+            "ASIA",
+            "AIza",
+            "hf_",
+            "sk-",
+        ];
+        assert_eq!(today.len(), 31);
+        let derived = super::visible_prefixes().to_vec();
+        assert!(
+            derived.windows(2).all(|w| w[0].len() >= w[1].len()),
+            "{derived:?}"
+        );
+        let mut sorted = derived.clone();
+        sorted.sort();
+        today.sort();
+        assert_eq!(sorted, today);
+    }
+
     use super::*;
     use std::collections::HashSet;
 
