@@ -2,10 +2,11 @@
 //! for decisions; they read these structs, so defaults and environment live in one place.
 
 use crate::cli::{
-    BinaryArg, Cli, ColorChoice, Format, RespondArgs, RespondFormat, RevokeArg, ScanArgs,
-    ScopeArgs, TokenArgs,
+    AuditArgs, BinaryArg, Cli, ColorChoice, FailOn, Format, HookAction, HookArgs, HookKind,
+    RespondArgs, RespondFormat, RevokeArg, ScanArgs, ScopeArgs, SetupArgs, TokenArgs, VerifyArgs,
 };
 use crate::filter_repo::BinaryMode;
+use crate::model::Severity;
 use crate::playbook::{NewTokenSource, Request, RevokeMethod, Settings};
 use crate::report;
 use crate::scan::ScanOptions;
@@ -75,6 +76,18 @@ impl Scope {
             reachable_only: args.reachable_only,
             threads,
             allow_incomplete: args.allow_incomplete,
+        }
+    }
+
+    /// The one place a [`ScanOptions`] is built: this scope, for `command` (the name the report
+    /// records). Only audit also lists the commits that added or changed a dotenv file.
+    pub fn scan_options(&self, command: &'static str, progress: bool) -> ScanOptions {
+        ScanOptions {
+            threads: self.threads,
+            reachable_only: self.reachable_only,
+            progress,
+            command,
+            env_history: command == "audit",
         }
     }
 }
@@ -151,13 +164,7 @@ impl RespondConfig {
             request: Request {
                 repo: resolve_repo_path(args.repo)?,
                 tokens: token_spec(args.token),
-                scan: ScanOptions {
-                    threads: scope.threads,
-                    reachable_only: scope.reachable_only,
-                    progress: globals.progress,
-                    command: "respond",
-                    env_history: false,
-                },
+                scan: scope.scan_options("respond", globals.progress),
                 settings: Settings {
                     yes: args.yes,
                     dry_run: args.dry_run,
@@ -184,6 +191,207 @@ impl RespondConfig {
                 },
             },
             format: args.format.into(),
+        })
+    }
+}
+
+/// `unleak audit`, resolved. The format and threshold stay optional: the repository's `.unleak.toml`
+/// (read by the command) supplies them when the flags do not.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub globals: Globals,
+    pub repo: PathBuf,
+    /// `--env-file`: the dotenv file whose values are searched for exactly (default: the repository's `.env`).
+    pub env_file: Option<PathBuf>,
+    /// `--fail-on`: the lowest severity that fails the run.
+    pub fail_on: Option<Severity>,
+    pub baseline: Option<PathBuf>,
+    /// `--config`: the allowlist file (default: the repository's `.unleak.toml`).
+    pub config: Option<PathBuf>,
+    /// `--verify`: ask each issuer whether the tokens still work.
+    pub verify: bool,
+    pub since: Option<String>,
+    pub range: Option<String>,
+    pub scope: Scope,
+    pub format: Option<report::Format>,
+    pub output: Option<PathBuf>,
+    pub exit_zero: bool,
+}
+
+impl AuditConfig {
+    pub fn resolve(args: AuditArgs, globals: &Globals) -> Result<AuditConfig> {
+        Ok(AuditConfig {
+            globals: globals.clone(),
+            repo: resolve_repo_path(args.repo)?,
+            env_file: args.env_file,
+            fail_on: args.fail_on.map(|level| match level {
+                FailOn::High => Severity::High,
+                FailOn::Medium => Severity::Medium,
+                FailOn::Low => Severity::Low,
+            }),
+            baseline: args.baseline,
+            config: args.config,
+            verify: args.verify,
+            since: args.since,
+            range: args.range,
+            scope: Scope::from_args(args.scope),
+            format: args.format.map(Into::into),
+            output: args.output,
+            exit_zero: args.exit_zero,
+        })
+    }
+}
+
+/// `unleak verify`, resolved.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    pub globals: Globals,
+    pub repo: PathBuf,
+    pub tokens: TokenSpec,
+    /// `--fingerprint`: old tokens named by fingerprint only.
+    pub fingerprints: Vec<String>,
+    /// `--record`: an incident record naming the old tokens.
+    pub record: Option<PathBuf>,
+    /// `--first-changed`: filter-repo's list of first changed commits.
+    pub first_changed: Option<PathBuf>,
+    /// `--remote`: verify what this remote serves, not the local repository.
+    pub remote: Option<String>,
+    /// Verify searches every object, reachable or not: `reachable_only` is always false here.
+    pub scope: Scope,
+    pub format: report::Format,
+    pub output: Option<PathBuf>,
+    pub exit_zero: bool,
+}
+
+impl VerifyConfig {
+    pub fn resolve(args: VerifyArgs, globals: &Globals) -> Result<VerifyConfig> {
+        let repo = resolve_repo_path(args.repo)?;
+        let mut scope = Scope::from_args(args.scope);
+        scope.reachable_only = false;
+        Ok(VerifyConfig {
+            globals: globals.clone(),
+            repo,
+            tokens: token_spec(args.token),
+            fingerprints: args.fingerprint,
+            record: args.record,
+            first_changed: args.first_changed,
+            remote: args.remote,
+            scope,
+            format: args.output.format.into(),
+            output: args.output.output,
+            exit_zero: args.output.exit_zero,
+        })
+    }
+}
+
+/// `unleak setup`, resolved.
+#[derive(Debug, Clone)]
+pub struct SetupConfig {
+    pub globals: Globals,
+    /// The variable name to store.
+    pub key: String,
+    pub env_file: Option<PathBuf>,
+    /// `--value-stdin`: read the value from a pipe, not a hidden prompt.
+    pub value_stdin: bool,
+    /// `--force`: store a value that does not look like the key's provider's token.
+    pub force: bool,
+    pub backup: bool,
+    /// `--yes`: apply the hygiene actions that ask first.
+    pub yes: bool,
+    /// A value typed on the command line (refused: it would sit in shell history).
+    pub refused_value: Vec<std::ffi::OsString>,
+}
+
+impl SetupConfig {
+    pub fn resolve(args: SetupArgs, globals: &Globals) -> Result<SetupConfig> {
+        Ok(SetupConfig {
+            globals: globals.clone(),
+            key: args.key,
+            env_file: args.env_file,
+            value_stdin: args.value_stdin,
+            force: args.force,
+            backup: args.backup,
+            yes: args.yes,
+            refused_value: args.refused_value,
+        })
+    }
+}
+
+/// `unleak hook`, resolved: the repository and what to do in it.
+#[derive(Debug, Clone)]
+pub struct HookConfig {
+    pub globals: Globals,
+    pub repo: PathBuf,
+    pub job: HookJob,
+}
+
+/// What `unleak hook` does. Hooks are named as git names them, in a fixed order, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookJob {
+    Install {
+        /// `--force`: replace a hook that is not ours.
+        force: bool,
+        hooks: Vec<&'static str>,
+    },
+    Uninstall {
+        hooks: Vec<&'static str>,
+    },
+    /// `hook run --commit-msg FILE`: check the message about to be committed.
+    CheckMessage(PathBuf),
+    /// `hook run --pre-push`: check the commits about to be pushed.
+    CheckPush,
+    /// `hook run`: check what is staged.
+    CheckStaged,
+}
+
+/// The hooks unleak writes, by git's name for them.
+const HOOK_KINDS: [(HookKind, &str); 3] = [
+    (HookKind::PreCommit, "pre-commit"),
+    (HookKind::CommitMsg, "commit-msg"),
+    (HookKind::PrePush, "pre-push"),
+];
+
+/// The git hook names asked for (`all` is every one), in a fixed order, each once.
+fn hook_names(kinds: &[HookKind]) -> Vec<&'static str> {
+    HOOK_KINDS
+        .iter()
+        .filter(|(kind, _)| kinds.contains(kind) || kinds.contains(&HookKind::All))
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+impl HookConfig {
+    pub fn resolve(args: HookArgs, globals: &Globals) -> Result<HookConfig> {
+        let (repo, job) = match args.action {
+            HookAction::Install { repo, force, hooks } => (
+                repo,
+                HookJob::Install {
+                    force,
+                    hooks: hook_names(&hooks),
+                },
+            ),
+            HookAction::Uninstall { repo, hooks } => (
+                repo,
+                HookJob::Uninstall {
+                    hooks: hook_names(&hooks),
+                },
+            ),
+            HookAction::Run {
+                repo,
+                commit_msg: Some(file),
+                ..
+            } => (repo, HookJob::CheckMessage(file)),
+            HookAction::Run {
+                repo,
+                pre_push: true,
+                ..
+            } => (repo, HookJob::CheckPush),
+            HookAction::Run { repo, .. } => (repo, HookJob::CheckStaged),
+        };
+        Ok(HookConfig {
+            globals: globals.clone(),
+            repo: resolve_repo_path(repo)?,
+            job,
         })
     }
 }
@@ -228,5 +436,14 @@ mod tests {
             .expect("--replacement");
         let default: Vec<_> = arg.get_default_values().iter().collect();
         assert_eq!(default, [crate::filter_repo::REPLACEMENT]);
+    }
+
+    #[test]
+    fn hook_names_are_gits_in_order_each_once() {
+        use crate::cli::HookKind;
+        assert_eq!(
+            super::hook_names(&[HookKind::All, HookKind::PreCommit]),
+            ["pre-commit", "commit-msg", "pre-push"]
+        );
     }
 }

@@ -2,26 +2,24 @@
 //! No prompt, no write; the network only with `--verify` (read-only whoami).
 
 use crate::audit::{self, Allowlist};
-use crate::cli::{AuditArgs, FailOn};
-use crate::config::{resolve_repo_path, Globals, Scope};
+use crate::config::AuditConfig;
 use crate::exit_codes::ExitCode;
 use crate::git::Repo;
 use crate::liveness::Checker;
 use crate::matching::patterns::PatternSet;
 use crate::model::{self, Severity, Warning};
-use crate::scan::{self, ScanOptions};
+use crate::scan;
 use crate::secret::Secret;
 use crate::{dotenv, providers, tokens};
 use anyhow::Result;
 use std::collections::HashSet;
 
-pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
-    let repo = Repo::open(&resolve_repo_path(args.repo)?)?;
-    let scope = Scope::from_args(args.scope);
+pub fn run(config: AuditConfig) -> Result<ExitCode> {
+    let repo = Repo::open(&config.repo)?;
     let workdir = repo.workdir.clone();
 
     // Exact values: every secret-looking value of .env, so a leak that matches no pattern is caught too.
-    let env_path = tokens::default_env_path(args.env_file.as_deref(), workdir.as_deref());
+    let env_path = tokens::default_env_path(config.env_file.as_deref(), workdir.as_deref());
     let mut exact: Vec<Secret> = Vec::new();
     let mut warnings = Vec::new();
     if let Some(path) = env_path.as_ref().filter(|p| p.is_file()) {
@@ -45,12 +43,12 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
                 ),
             ));
         }
-    } else if args.env_file.is_some() {
+    } else if config.env_file.is_some() {
         anyhow::bail!("{} does not exist", env_path.unwrap_or_default().display());
     }
 
     // The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for).
-    let config_path = args.config.clone().or_else(|| {
+    let config_path = config.config.clone().or_else(|| {
         workdir
             .as_ref()
             .map(|w| w.join(".unleak.toml"))
@@ -67,21 +65,15 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         }
         None => PatternSet::all(),
     };
-    let options = ScanOptions {
-        threads: scope.threads,
-        reachable_only: scope.reachable_only,
-        progress: globals.progress,
-        command: "audit",
-        env_history: true,
-    };
-    let range_mode = args.since.is_some() || args.range.is_some();
+    let options = config.scope.scan_options("audit", config.globals.progress);
+    let range_mode = config.since.is_some() || config.range.is_some();
     let (mut report, secrets, env_files) = if range_mode {
         let (report, secrets) = range_report(
             &repo,
             &exact,
             &patterns,
-            args.since.as_deref(),
-            args.range.as_deref(),
+            config.since.as_deref(),
+            config.range.as_deref(),
         )?;
         (report, secrets, Vec::new())
     } else {
@@ -90,7 +82,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     };
     report.warnings.extend(warnings);
 
-    let baseline = match &args.baseline {
+    let baseline = match &config.baseline {
         Some(path) => audit::load_baseline(path)?,
         None => HashSet::new(),
     };
@@ -101,7 +93,7 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
     };
     let suppressed = inline + audit::suppress(&mut report, &allowlist, &baseline);
     // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
-    if args.verify {
+    if config.verify {
         verify_live(&mut report, &secrets)?;
     } else if report.secrets.iter().any(|s| s.found) {
         report.warnings.push(Warning::new(
@@ -123,27 +115,26 @@ pub fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode> {
         .extend(audit::suppressed_warning(suppressed));
 
     report.playbook = audit::playbook_preview(&report, &secrets);
-    report.completeness.accepted = scope.allow_incomplete && !report.completeness.complete;
+    report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
 
-    let format = args
+    let format = config
         .format
-        .map(Into::into)
         .or(allowlist.defaults.format)
         .unwrap_or(crate::report::Format::Human);
-    super::print_report(&report, format, globals.color, args.output.as_deref())?;
-    let threshold = args
+    super::print_report(
+        &report,
+        format,
+        config.globals.color,
+        config.output.as_deref(),
+    )?;
+    let threshold = config
         .fail_on
-        .map(|level| match level {
-            FailOn::High => Severity::High,
-            FailOn::Medium => Severity::Medium,
-            FailOn::Low => Severity::Low,
-        })
         .or(allowlist.defaults.fail_on)
         .unwrap_or(Severity::Low);
     Ok(super::search_exit(
         audit::fails(&report, threshold),
         &report.completeness,
-        args.exit_zero,
+        config.exit_zero,
     ))
 }
 

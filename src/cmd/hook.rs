@@ -2,8 +2,7 @@
 //! only what is staged (see `scan::staged`), so it costs what the commit changes. Everything it says goes
 //! to stderr: in a hook, that is what the user sees.
 
-use crate::cli::{HookAction, HookArgs, HookKind};
-use crate::config::{resolve_repo_path, Globals};
+use crate::config::{Globals, HookConfig, HookJob};
 use crate::exit_codes::ExitCode;
 use crate::git::Repo;
 use crate::matching::patterns::PatternSet;
@@ -21,52 +20,28 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str =
     "# unleak-hook: installed by `unleak hook install`; `unleak hook uninstall` removes it";
 
-/// The hooks unleak writes, by git's name for them.
-const KINDS: [(HookKind, &str); 3] = [
-    (HookKind::PreCommit, "pre-commit"),
-    (HookKind::CommitMsg, "commit-msg"),
-    (HookKind::PrePush, "pre-push"),
-];
-
-/// The git hook names asked for (`all` is every one), in a fixed order, each once.
-fn hook_names(kinds: &[HookKind]) -> Vec<&'static str> {
-    KINDS
-        .iter()
-        .filter(|(kind, _)| kinds.contains(kind) || kinds.contains(&HookKind::All))
-        .map(|(_, name)| *name)
-        .collect()
-}
-
-pub fn run(args: HookArgs, globals: &Globals) -> Result<ExitCode> {
-    match args.action {
-        HookAction::Install { repo, force, hooks } => {
-            let path = resolve_repo_path(repo)?;
+pub fn run(config: HookConfig) -> Result<ExitCode> {
+    let path = config.repo.as_path();
+    let globals = &config.globals;
+    match &config.job {
+        HookJob::Install { force, hooks } => {
             let mut code = ExitCode::Clean;
-            for name in hook_names(&hooks) {
-                if install(&path, name, force, globals)? != ExitCode::Clean {
+            for name in hooks {
+                if install(path, name, *force, globals)? != ExitCode::Clean {
                     code = ExitCode::Error;
                 }
             }
             Ok(code)
         }
-        HookAction::Uninstall { repo, hooks } => {
-            let path = resolve_repo_path(repo)?;
-            for name in hook_names(&hooks) {
-                uninstall(&path, name, globals)?;
+        HookJob::Uninstall { hooks } => {
+            for name in hooks {
+                uninstall(path, name, globals)?;
             }
             Ok(ExitCode::Clean)
         }
-        HookAction::Run {
-            repo,
-            commit_msg: Some(file),
-            ..
-        } => check_message(&resolve_repo_path(repo)?, &file),
-        HookAction::Run {
-            repo,
-            pre_push: true,
-            ..
-        } => check_push(&resolve_repo_path(repo)?),
-        HookAction::Run { repo, .. } => check(&resolve_repo_path(repo)?),
+        HookJob::CheckMessage(file) => check_message(path, file),
+        HookJob::CheckPush => check_push(path),
+        HookJob::CheckStaged => check(path),
     }
 }
 
@@ -488,9 +463,5 @@ mod tests {
         );
         assert!(hook_script(None, "commit-msg").contains("hook run --commit-msg \"$1\"\n"));
         assert!(hook_script(None, "pre-push").contains("hook run --pre-push\n"));
-        assert_eq!(
-            hook_names(&[HookKind::All, HookKind::PreCommit]),
-            ["pre-commit", "commit-msg", "pre-push"]
-        );
     }
 }

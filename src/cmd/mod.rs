@@ -15,13 +15,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let globals = crate::config::Globals::resolve(&cli);
     match cli.command {
         Command::Scan(args) => scan::run(crate::config::ScanConfig::resolve(args, &globals)?),
-        Command::Audit(args) => audit::run(args, &globals),
+        Command::Audit(args) => audit::run(crate::config::AuditConfig::resolve(args, &globals)?),
         Command::Respond(args) => {
             respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
         }
-        Command::Verify(args) => verify::run(args, &globals),
-        Command::Setup(args) => setup::run(args, &globals),
-        Command::Hook(args) => hook::run(args, &globals),
+        Command::Verify(args) => verify::run(crate::config::VerifyConfig::resolve(args, &globals)?),
+        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args, &globals)?),
+        Command::Hook(args) => hook::run(crate::config::HookConfig::resolve(args, &globals)?),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // Rendered first: clap_complete panics on a write error (`unleak completions bash | head`).

@@ -5,7 +5,7 @@ use crate::exit_codes::ExitCode;
 use crate::git::Repo;
 use crate::model::Warning;
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
-use crate::scan::{self, ScanOptions};
+use crate::scan;
 use crate::tokens;
 use anyhow::Result;
 
@@ -25,13 +25,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
         prompter.as_mut(),
         interactive,
     )?;
-    let options = ScanOptions {
-        threads: config.scope.threads,
-        reachable_only: config.scope.reachable_only,
-        progress: config.globals.progress,
-        command: "scan",
-        env_history: false,
-    };
+    let options = config.scope.scan_options("scan", config.globals.progress);
     let mut report = scan::scan(&repo, &collected.secrets, &options)?;
     let notes = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
     report.warnings.extend(notes);

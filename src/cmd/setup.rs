@@ -3,8 +3,7 @@
 //! [`dotenv::write_private`], and the file is made ignored by git ([`hygiene`]). Output says what was
 //! done and shows only the redaction and fingerprint.
 
-use crate::cli::SetupArgs;
-use crate::config::Globals;
+use crate::config::SetupConfig;
 use crate::dotenv::{self, DotEnv};
 use crate::exit_codes::ExitCode;
 use crate::hygiene::{self, Action, Environment};
@@ -17,8 +16,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-pub fn run(args: SetupArgs, _globals: &Globals) -> Result<ExitCode> {
-    if args.value_stdin && std::io::stdin().is_terminal() {
+pub fn run(config: SetupConfig) -> Result<ExitCode> {
+    if config.value_stdin && std::io::stdin().is_terminal() {
         bail!(
             "--value-stdin reads a pipe, and here stdin is a terminal that would show the token as you \
              type it; leave --value-stdin out to get a hidden prompt"
@@ -31,12 +30,12 @@ pub fn run(args: SetupArgs, _globals: &Globals) -> Result<ExitCode> {
         Box::new(NoTerminal)
     };
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let env = Environment::from_process(&args.key);
+    let env = Environment::from_process(&config.key);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     // Lock stdin only to read the value from it: the hidden prompt reads stdin itself and would wait
     // forever on a lock held here.
-    let mut piped: Box<dyn BufRead> = if args.value_stdin {
+    let mut piped: Box<dyn BufRead> = if config.value_stdin {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::io::empty())
@@ -48,7 +47,7 @@ pub fn run(args: SetupArgs, _globals: &Globals) -> Result<ExitCode> {
         prompter: prompter.as_mut(),
         interactive,
     };
-    setup(&args, &cwd, &env, &mut io)
+    setup(&config, &cwd, &env, &mut io)
 }
 
 /// Where `setup` reads and writes, so tests can drive it in-process.
@@ -74,23 +73,23 @@ impl Io<'_> {
 
 /// The whole command, given its inputs: returns Clean when everything is done, Found when a step was left
 /// undone (a tracked file the user did not agree to untrack).
-pub fn setup(args: &SetupArgs, cwd: &Path, env: &Environment, io: &mut Io) -> Result<ExitCode> {
-    if !args.refused_value.is_empty() {
+pub fn setup(config: &SetupConfig, cwd: &Path, env: &Environment, io: &mut Io) -> Result<ExitCode> {
+    if !config.refused_value.is_empty() {
         bail!(
             "a token is never taken as a command-line argument: it would stay in your shell history and \
              show in `ps`. Nothing was written. Delete that line from your shell history, then run \
              `unleak setup` to type the token at a hidden prompt, or pipe it in with --value-stdin"
         );
     }
-    let key = args.key.as_str();
+    let key = config.key.as_str();
     if !dotenv::is_valid_key(key) {
         bail!("{key:?} is not a usable variable name (letters, digits and _, not starting with a digit)");
     }
-    let path = env_path(args.env_file.as_deref(), cwd);
+    let path = env_path(config.env_file.as_deref(), cwd);
     let shown = path.display().to_string();
 
-    let secret = read_value(args, key, io)?;
-    check_format(key, &secret, args.force, io)?;
+    let secret = read_value(config, key, io)?;
+    check_format(key, &secret, config.force, io)?;
 
     let exists = std::fs::metadata(&path).is_ok();
     let mut file = if exists {
@@ -138,7 +137,7 @@ pub fn setup(args: &SetupArgs, cwd: &Path, env: &Environment, io: &mut Io) -> Re
             secret.fingerprint()
         ))?;
     } else {
-        let outcome = dotenv::write_private(&path, &bytes, args.backup)?;
+        let outcome = dotenv::write_private(&path, &bytes, config.backup)?;
         let via = if outcome.via_symlink {
             format!(" (through the symlink {shown})")
         } else {
@@ -180,7 +179,7 @@ pub fn setup(args: &SetupArgs, cwd: &Path, env: &Environment, io: &mut Io) -> Re
     }
     let mut steps_left = false;
     for action in &plan.actions {
-        let agreed = !action.needs_consent() || args.yes || ask(action, io)?;
+        let agreed = !action.needs_consent() || config.yes || ask(action, io)?;
         if agreed {
             let follow_ups = hygiene::apply(action)?;
             io.say(&capitalize(&action.describe(true)))?;
@@ -213,8 +212,8 @@ fn env_path(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
         .unwrap_or_else(|| cwd.join(".env"))
 }
 
-fn read_value(args: &SetupArgs, key: &str, io: &mut Io) -> Result<Secret> {
-    let secret = if args.value_stdin {
+fn read_value(config: &SetupConfig, key: &str, io: &mut Io) -> Result<Secret> {
+    let secret = if config.value_stdin {
         let mut line = zeroize::Zeroizing::new(String::new());
         io.stdin
             .read_line(&mut line)

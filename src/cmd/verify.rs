@@ -1,8 +1,7 @@
 //! `unleak verify`: "am I safe now?" after a rewrite. A full scan (every object, reachable or not) plus
 //! the post-rewrite checks; exit 0 only when nothing carries the token.
 
-use crate::cli::VerifyArgs;
-use crate::config::{resolve_repo_path, token_spec, Globals, Scope};
+use crate::config::VerifyConfig;
 use crate::exit_codes::ExitCode;
 use crate::git::Oid;
 use crate::git::Repo;
@@ -14,18 +13,16 @@ use crate::scan::{self, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{Context, Result};
 
-pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
-    let repo_path = resolve_repo_path(args.repo)?;
-    let local = Repo::open(&repo_path)?;
-    let spec = token_spec(args.token);
-    let scope = Scope::from_args(args.scope);
+pub fn run(config: VerifyConfig) -> Result<ExitCode> {
+    let local = Repo::open(&config.repo)?;
+    let spec = &config.tokens;
 
     // The incident `respond` remembered in the git dir, and one named with --record.
     let common_dir = local.common_dir();
     let remembered_path = record::incident_path(&common_dir);
-    let named = args.record.as_deref().map(record::recall).transpose()?;
+    let named = config.record.as_deref().map(record::recall).transpose()?;
     // No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
-    let use_remembered = spec.is_default() && args.fingerprint.is_empty() && named.is_none();
+    let use_remembered = spec.is_default() && config.fingerprints.is_empty() && named.is_none();
     let mut notes: Vec<Warning> = Vec::new();
     let remembered = match record::recall(&remembered_path) {
         _ if !remembered_path.is_file() => None,
@@ -45,7 +42,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
 
     // First changed commits: explicit file, the incident records, or filter-repo's own files.
     let mut first_changed: Vec<Oid> = Vec::new();
-    if let Some(file) = &args.first_changed {
+    if let Some(file) = &config.first_changed {
         first_changed.extend(verify::read_first_changed(file)?);
     } else {
         first_changed.extend(record::first_changed_on_disk(&[
@@ -70,7 +67,7 @@ pub fn run(args: VerifyArgs, globals: &Globals) -> Result<ExitCode> {
     };
     // Fingerprints: given, or from the incident record. With only fingerprints, no plaintext is needed:
     // candidates are found by provider pattern and compared by fingerprint.
-    let mut fingerprints: Vec<String> = args.fingerprint.clone();
+    let mut fingerprints: Vec<String> = config.fingerprints.clone();
     if let Some(named) = &named {
         fingerprints.extend(named.fingerprints());
     }
@@ -112,7 +109,7 @@ name it with a key that lives only for one run. Verify with the value itself (--
     fingerprints.dedup();
     let secrets = if fingerprints.is_empty() || !spec.is_default() {
         tokens::collect(
-            &spec,
+            spec,
             local.workdir.as_deref(),
             // Not locked: a hidden prompt may need the terminal while this reader exists.
             &mut std::io::BufReader::new(std::io::stdin()),
@@ -127,7 +124,7 @@ name it with a key that lives only for one run. Verify with the value itself (--
     // With --remote: a temporary mirror of what the server serves, outside the repository, in a private
     // directory removed on every exit (Ctrl-C and SIGTERM included).
     let mirror_dir;
-    let target = match &args.remote {
+    let target = match &config.remote {
         Some(remote) => {
             mirror_dir = crate::git::remote::PrivateTempDir::new()?;
             let mirror = mirror_dir.path().join("mirror.git");
@@ -142,13 +139,7 @@ name it with a key that lives only for one run. Verify with the value itself (--
         }
         None => local,
     };
-    let options = ScanOptions {
-        threads: scope.threads,
-        reachable_only: false,
-        progress: globals.progress,
-        command: "verify",
-        env_history: false,
-    };
+    let options = config.scope.scan_options("verify", config.globals.progress);
     let patterns = PatternSet::all();
     let (mut report, matcher) = if fingerprints.is_empty() {
         (
@@ -171,7 +162,7 @@ name it with a key that lives only for one run. Verify with the value itself (--
         .iter()
         .chain(remembered.iter())
         .flat_map(record::Recalled::fingerprints)
-        .chain(args.fingerprint.iter().cloned())
+        .chain(config.fingerprints.iter().cloned())
         .collect();
     let replaced: Vec<String> = named
         .iter()
@@ -220,7 +211,7 @@ name it with a key that lives only for one run. Verify with the value itself (--
         ));
     }
     let mut verification = verification;
-    report.completeness.accepted = scope.allow_incomplete && !report.completeness.complete;
+    report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
     let found = !verification.clean;
     // "Clean" in the JSON means what the exit code means: nothing found in a search that saw everything.
     verification.clean = verification.clean && report.completeness.allows_clean();
@@ -233,9 +224,9 @@ name it with a key that lives only for one run. Verify with the value itself (--
     }
     super::print_report(
         &report,
-        args.output.format.into(),
-        globals.color,
-        args.output.output.as_deref(),
+        config.format,
+        config.globals.color,
+        config.output.as_deref(),
     )?;
     if never_found > 0 && !found {
         return Ok(ExitCode::Unconfirmed);
@@ -243,7 +234,7 @@ name it with a key that lives only for one run. Verify with the value itself (--
     Ok(super::search_exit(
         found,
         &report.completeness,
-        args.output.exit_zero,
+        config.exit_zero,
     ))
 }
 
