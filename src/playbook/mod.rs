@@ -154,28 +154,7 @@ fn respond_recorded(
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
     // 1. Identify.
-    heading(io, 1, "Identify the leaked token")?;
-    let collected = tokens::collect(
-        &request.tokens,
-        repo.workdir.as_deref(),
-        io.stdin,
-        io.prompter,
-        io.interactive && !request.settings.dry_run,
-    )?;
-    for warning in &collected.warnings {
-        writeln!(io.out, "  warning: {warning}")?;
-    }
-    for secret in &collected.secrets {
-        let provider = providers::identify(secret.expose()).map_or("unknown issuer", |p| p.name);
-        writeln!(
-            io.out,
-            "  {}  {}  {}  (from {})",
-            secret.redacted(),
-            secret.fingerprint(),
-            provider,
-            secret.origin()
-        )?;
-    }
+    let collected = identify(request, io, &repo)?;
 
     // 2. Exposure.
     heading(io, 2, "Exposure: where it is in history")?;
@@ -263,7 +242,50 @@ fn respond_recorded(
         record,
     )?;
 
-    // 7. Record. First changed commits a rewrite already left here go in too.
+    // 7. Record.
+    record_incident(request, io, &repo, record)?;
+    Ok(Outcome {
+        record: partial.take().expect("set above"),
+        leaked: true,
+    })
+}
+
+/// Step 1: the tokens to respond to, each shown redacted with its fingerprint, issuer and source.
+fn identify(request: &Request, io: &mut Io<'_>, repo: &Repo) -> Result<tokens::Collected> {
+    heading(io, 1, "Identify the leaked token")?;
+    let collected = tokens::collect(
+        &request.tokens,
+        repo.workdir.as_deref(),
+        io.stdin,
+        io.prompter,
+        io.interactive && !request.settings.dry_run,
+    )?;
+    for warning in &collected.warnings {
+        writeln!(io.out, "  warning: {warning}")?;
+    }
+    for secret in &collected.secrets {
+        let provider = providers::identify(secret.expose()).map_or("unknown issuer", |p| p.name);
+        writeln!(
+            io.out,
+            "  {}  {}  {}  (from {})",
+            secret.redacted(),
+            secret.fingerprint(),
+            provider,
+            secret.origin()
+        )?;
+    }
+    Ok(collected)
+}
+
+/// Step 7: the incident record, written where asked (or offered), remembered in the git dir, and the
+/// steps left undone.
+fn record_incident(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    record: &mut IncidentRecord,
+) -> Result<()> {
+    // First changed commits a rewrite already left here go in too.
     let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
     let offer = request.settings.report.is_none() && can_offer(request, io);
@@ -274,7 +296,7 @@ fn respond_recorded(
         true => offer_file(
             request,
             io,
-            &repo,
+            repo,
             "incident.md",
             "Write the incident record (Markdown, and JSON beside it; mode 0600) to",
         )?,
@@ -337,10 +359,7 @@ fn respond_recorded(
             "After the rewrite, check that the OLD token is gone: `{verify}`"
         )?;
     }
-    Ok(Outcome {
-        record: partial.take().expect("set above"),
-        leaked: true,
-    })
+    Ok(())
 }
 
 /// Whether a file the flags did not ask for may be offered: only to a person at a terminal, not in a
