@@ -177,7 +177,6 @@ fn range_report(
     since: Option<&str>,
     range: Option<&str>,
 ) -> Result<(model::Report, Vec<Secret>)> {
-    use crate::model::{Finding, SecretRef, SecretSummary};
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
     let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
@@ -187,72 +186,16 @@ fn range_report(
             .iter()
             .any(|&tip| tip == commit || repo.is_descendant(tip, commit))
     };
-    let mut findings = Vec::new();
-    for f in found {
-        let is_pushed = pushed(f.commit);
-        findings.push(Finding {
-            secret: f.found.secret.clone(),
-            location: f.found.location,
-            encoding: f.found.encoding,
-            object: f.object.to_string(),
-            commit: Some(f.commit.to_string()),
-            path: (!f.found.path.is_empty()).then(|| f.found.path.clone()),
-            line: f.found.line,
-            lines: Vec::new(),
-            author: f.author,
-            date: f.date,
-            summary: f.summary,
-            refs: Vec::new(),
-            reflogs: Vec::new(),
-            reachable: true,
-            pushed: is_pushed,
-            remotes: Vec::new(),
-            rule: f.found.rule.clone(),
-            severity: Severity::exposure(is_pushed, true),
-        });
-    }
-    let mut secrets: Vec<Secret> = exact.to_vec();
-    secrets.extend(discovered);
-    let summaries = secrets
-        .iter()
-        .filter_map(|secret| {
-            let fingerprint = secret.fingerprint();
-            let mine: Vec<&Finding> = findings
-                .iter()
-                .filter(|f| f.secret.fingerprint == fingerprint)
-                .collect();
-            let is_exact = exact.iter().any(|e| e == secret);
-            if mine.is_empty() && !is_exact {
-                return None;
-            }
-            let rule = providers::identify_rule(secret.expose());
-            let mut introducing: Vec<String> =
-                mine.iter().filter_map(|f| f.commit.clone()).collect();
-            introducing.dedup();
-            Some(SecretSummary {
-                secret: SecretRef {
-                    redacted: secret.redacted(),
-                    fingerprint,
-                },
-                origin: secret.origin().to_string(),
-                provider: rule.map(|(p, _)| p.id.to_string()),
-                rule: rule.map(|(_, r)| r.id.to_string()),
-                severity: mine.iter().map(|f| f.severity).max(),
-                live: None,
-                live_reason: None,
-                found: !mine.is_empty(),
-                findings: mine.len(),
-                introducing_commits: introducing,
-                refs: Vec::new(),
-                pushed: mine.iter().any(|f| f.pushed),
-                remotes: Vec::new(),
-                in_head: Vec::new(),
-                in_index: Vec::new(),
-                in_worktree: Vec::new(),
-                first_exposure: mine.iter().filter_map(|f| f.date.clone()).min(),
-            })
+    let findings: Vec<model::Finding> = found
+        .into_iter()
+        .map(|f| {
+            let is_pushed = pushed(f.commit);
+            scan::findings::range_finding(f, is_pushed)
         })
         .collect();
+    let mut secrets: Vec<Secret> = exact.to_vec();
+    secrets.extend(discovered);
+    let summaries = scan::findings::range_summaries(exact, &secrets, &findings);
     let elapsed = started.elapsed().as_millis() as u64;
     let report = model::Report {
         format_version: model::FORMAT_VERSION,

@@ -154,28 +154,7 @@ fn respond_recorded(
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
     // 1. Identify.
-    heading(io, 1, "Identify the leaked token")?;
-    let collected = tokens::collect(
-        &request.tokens,
-        repo.workdir.as_deref(),
-        io.stdin,
-        io.prompter,
-        io.interactive && !request.settings.dry_run,
-    )?;
-    for warning in &collected.warnings {
-        writeln!(io.out, "  warning: {warning}")?;
-    }
-    for secret in &collected.secrets {
-        let provider = providers::identify(secret.expose()).map_or("unknown issuer", |p| p.name);
-        writeln!(
-            io.out,
-            "  {}  {}  {}  (from {})",
-            secret.redacted(),
-            secret.fingerprint(),
-            provider,
-            secret.origin()
-        )?;
-    }
+    let collected = identify(request, io, &repo)?;
 
     // 2. Exposure.
     heading(io, 2, "Exposure: where it is in history")?;
@@ -263,7 +242,50 @@ fn respond_recorded(
         record,
     )?;
 
-    // 7. Record. First changed commits a rewrite already left here go in too.
+    // 7. Record.
+    record_incident(request, io, &repo, record)?;
+    Ok(Outcome {
+        record: partial.take().expect("set above"),
+        leaked: true,
+    })
+}
+
+/// Step 1: the tokens to respond to, each shown redacted with its fingerprint, issuer and source.
+fn identify(request: &Request, io: &mut Io<'_>, repo: &Repo) -> Result<tokens::Collected> {
+    heading(io, 1, "Identify the leaked token")?;
+    let collected = tokens::collect(
+        &request.tokens,
+        repo.workdir.as_deref(),
+        io.stdin,
+        io.prompter,
+        io.interactive && !request.settings.dry_run,
+    )?;
+    for warning in &collected.warnings {
+        writeln!(io.out, "  warning: {warning}")?;
+    }
+    for secret in &collected.secrets {
+        let provider = providers::identify(secret.expose()).map_or("unknown issuer", |p| p.name);
+        writeln!(
+            io.out,
+            "  {}  {}  {}  (from {})",
+            secret.redacted(),
+            secret.fingerprint(),
+            provider,
+            secret.origin()
+        )?;
+    }
+    Ok(collected)
+}
+
+/// Step 7: the incident record, written where asked (or offered), remembered in the git dir, and the
+/// steps left undone.
+fn record_incident(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    record: &mut IncidentRecord,
+) -> Result<()> {
+    // First changed commits a rewrite already left here go in too.
     let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
     let offer = request.settings.report.is_none() && can_offer(request, io);
@@ -274,7 +296,7 @@ fn respond_recorded(
         true => offer_file(
             request,
             io,
-            &repo,
+            repo,
             "incident.md",
             "Write the incident record (Markdown, and JSON beside it; mode 0600) to",
         )?,
@@ -337,10 +359,7 @@ fn respond_recorded(
             "After the rewrite, check that the OLD token is gone: `{verify}`"
         )?;
     }
-    Ok(Outcome {
-        record: partial.take().expect("set above"),
-        leaked: true,
-    })
+    Ok(())
 }
 
 /// Whether a file the flags did not ask for may be offered: only to a person at a terminal, not in a
@@ -515,187 +534,268 @@ fn revoke(
         );
         return Ok(());
     };
-    // Is it live at all?
-    let live = match api.whoami(secret) {
-        Ok(status) => status,
-        Err(err) => return revoke_by_hand(request, io, err, secret, settings, &step, record),
+    let hf = HfRevoke {
+        request,
+        api,
+        secret,
+        settings,
+        step: &step,
     };
-    match live {
-        TokenStatus::Invalid | TokenStatus::Denied => {
-            writeln!(
-                io.out,
-                "  {} is already dead (whoami answers 401/403).",
-                secret.redacted()
-            )?;
-            record.event(
-                now_rfc3339(),
-                format!("{} confirmed dead", secret.redacted()),
-            );
-            record.step(
-                &step,
-                StepStatus::NotNeeded("already revoked".into()),
-                vec![],
-            );
-            return revoke::offer_allowlist(request, io, secret, record);
-        }
-        TokenStatus::RateLimited => {
-            writeln!(
-                io.out,
-                "  The API is rate limiting (429); not retrying. Revoke at {settings}."
-            )?;
-            record.step(
-                &step,
-                StepStatus::Skipped("rate limited (429); revoke by hand".into()),
-                vec![],
-            );
-            return Ok(());
-        }
-        TokenStatus::Valid(owner) => {
-            writeln!(
-                io.out,
-                "  It is LIVE: it works for user {} (token \"{}\", role {}).",
-                owner.user,
-                owner.token_name.as_deref().unwrap_or("?"),
-                owner.role.as_deref().unwrap_or("?")
-            )?;
-        }
-        TokenStatus::Unexpected(code) => {
-            writeln!(
-                io.out,
-                "  whoami answered {code}; treating the token as live."
-            )?;
-        }
+    if !hf.status(io, record)? {
+        return Ok(());
     }
-    let method = match request.settings.revoke {
-        Some(method) => method,
-        None if request.settings.yes || request.settings.dry_run => RevokeMethod::Api,
-        None => {
-            let choices = [
-                "Revoke now with the no-login revoke API (recommended)",
-                "Open the settings page and delete it myself",
-                "Skip for now",
-            ];
-            match io.prompter.select(
-                "How do you want to revoke it?",
-                &choices,
-                0,
-                "--revoke api|browser|skip",
-            )? {
-                0 => RevokeMethod::Api,
-                1 => RevokeMethod::Browser,
-                _ => RevokeMethod::Skip,
+    let method = hf.choose_method(io)?;
+    if !hf.apply(io, method, record)? {
+        return Ok(());
+    }
+    hf.confirm_dead(io, record)
+}
+
+/// The Hugging Face revoke step, for one token: its status, how to revoke it, revoking, confirming it is
+/// dead.
+struct HfRevoke<'a> {
+    request: &'a Request,
+    api: &'a HfApi,
+    secret: &'a Secret,
+    /// The settings page where the token is deleted by hand.
+    settings: &'a str,
+    step: &'a str,
+}
+
+impl HfRevoke<'_> {
+    /// Is it live at all? False when the step is over (already dead, rate limited, or the API is out
+    /// of reach).
+    fn status(&self, io: &mut Io<'_>, record: &mut IncidentRecord) -> Result<bool> {
+        let HfRevoke {
+            request,
+            api,
+            secret,
+            settings,
+            step,
+        } = *self;
+        let live = match api.whoami(secret) {
+            Ok(status) => status,
+            Err(err) => {
+                revoke_by_hand(request, io, err, secret, settings, step, record)?;
+                return Ok(false);
             }
-        }
-    };
-    match method {
-        RevokeMethod::Skip => {
-            writeln!(
-                io.out,
-                "  Skipped. The token still works: revoke it at {settings}."
-            )?;
-            record.step(
-                &step,
-                StepStatus::Skipped("skipped by the user".into()),
-                vec![],
-            );
-            return Ok(());
-        }
-        RevokeMethod::Api if request.settings.dry_run => {
-            writeln!(
-                io.out,
-                "  dry run: would POST {}/api/credentials/revoke, then confirm with whoami.",
-                api.endpoint()
-            )?;
-            record.step(
-                &step,
-                StepStatus::WouldDo("revoke through the API".into()),
-                vec![],
-            );
-            return Ok(());
-        }
-        RevokeMethod::Api => {
-            let status = match api.revoke(&[secret]) {
-                Ok(status) => status,
-                Err(err) => {
-                    return revoke_by_hand(request, io, err, secret, settings, &step, record)
-                }
-            };
-            if status == 202 {
-                writeln!(io.out, "  Revoke API accepted the request (202). It answers 202 whether or not the token existed, so whoami confirms.")?;
-            } else {
-                writeln!(io.out, "  Revoke API answered {status}: the revocation request was NOT accepted. Checking whether the token still works.")?;
+        };
+        match live {
+            TokenStatus::Invalid | TokenStatus::Denied => {
+                writeln!(
+                    io.out,
+                    "  {} is already dead (whoami answers 401/403).",
+                    secret.redacted()
+                )?;
                 record.event(
                     now_rfc3339(),
-                    format!("revoke API answered {status} for {}", secret.redacted()),
+                    format!("{} confirmed dead", secret.redacted()),
+                );
+                record.step(
+                    step,
+                    StepStatus::NotNeeded("already revoked".into()),
+                    vec![],
+                );
+                revoke::offer_allowlist(request, io, secret, record)?;
+                return Ok(false);
+            }
+            TokenStatus::RateLimited => {
+                writeln!(
+                    io.out,
+                    "  The API is rate limiting (429); not retrying. Revoke at {settings}."
+                )?;
+                record.step(
+                    step,
+                    StepStatus::Skipped("rate limited (429); revoke by hand".into()),
+                    vec![],
+                );
+                return Ok(false);
+            }
+            TokenStatus::Valid(owner) => {
+                writeln!(
+                    io.out,
+                    "  It is LIVE: it works for user {} (token \"{}\", role {}).",
+                    owner.user,
+                    owner.token_name.as_deref().unwrap_or("?"),
+                    owner.role.as_deref().unwrap_or("?")
+                )?;
+            }
+            TokenStatus::Unexpected(code) => {
+                writeln!(
+                    io.out,
+                    "  whoami answered {code}; treating the token as live."
+                )?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// `--revoke`, or (with `--yes` or a dry run) the API, or the user's choice.
+    fn choose_method(&self, io: &mut Io<'_>) -> Result<RevokeMethod> {
+        let request = self.request;
+        let method = match request.settings.revoke {
+            Some(method) => method,
+            None if request.settings.yes || request.settings.dry_run => RevokeMethod::Api,
+            None => {
+                let choices = [
+                    "Revoke now with the no-login revoke API (recommended)",
+                    "Open the settings page and delete it myself",
+                    "Skip for now",
+                ];
+                match io.prompter.select(
+                    "How do you want to revoke it?",
+                    &choices,
+                    0,
+                    "--revoke api|browser|skip",
+                )? {
+                    0 => RevokeMethod::Api,
+                    1 => RevokeMethod::Browser,
+                    _ => RevokeMethod::Skip,
+                }
+            }
+        };
+        Ok(method)
+    }
+
+    /// Revokes by `method`. False when the step is over (skipped, a dry run, not deleted yet, or the
+    /// API is out of reach).
+    fn apply(
+        &self,
+        io: &mut Io<'_>,
+        method: RevokeMethod,
+        record: &mut IncidentRecord,
+    ) -> Result<bool> {
+        let HfRevoke {
+            request,
+            api,
+            secret,
+            settings,
+            step,
+        } = *self;
+        match method {
+            RevokeMethod::Skip => {
+                writeln!(
+                    io.out,
+                    "  Skipped. The token still works: revoke it at {settings}."
+                )?;
+                record.step(
+                    step,
+                    StepStatus::Skipped("skipped by the user".into()),
+                    vec![],
+                );
+                return Ok(false);
+            }
+            RevokeMethod::Api if request.settings.dry_run => {
+                writeln!(
+                    io.out,
+                    "  dry run: would POST {}/api/credentials/revoke, then confirm with whoami.",
+                    api.endpoint()
+                )?;
+                record.step(
+                    step,
+                    StepStatus::WouldDo("revoke through the API".into()),
+                    vec![],
+                );
+                return Ok(false);
+            }
+            RevokeMethod::Api => {
+                let status = match api.revoke(&[secret]) {
+                    Ok(status) => status,
+                    Err(err) => {
+                        revoke_by_hand(request, io, err, secret, settings, step, record)?;
+                        return Ok(false);
+                    }
+                };
+                if status == 202 {
+                    writeln!(io.out, "  Revoke API accepted the request (202). It answers 202 whether or not the token existed, so whoami confirms.")?;
+                } else {
+                    writeln!(io.out, "  Revoke API answered {status}: the revocation request was NOT accepted. Checking whether the token still works.")?;
+                    record.event(
+                        now_rfc3339(),
+                        format!("revoke API answered {status} for {}", secret.redacted()),
+                    );
+                }
+            }
+            RevokeMethod::Browser if request.settings.dry_run => {
+                writeln!(io.out, "  dry run: would open {settings} and wait.")?;
+                record.step(
+                    step,
+                    StepStatus::WouldDo(format!("revoke by hand at {settings}")),
+                    vec![],
+                );
+                return Ok(false);
+            }
+            RevokeMethod::Browser => {
+                writeln!(io.out, "  Open {settings}, find the token ending in the characters shown above, Manage > Delete.")?;
+                open_browser(settings);
+                if !request.settings.yes
+                    && !io.prompter.confirm("Done deleting it?", true, "--yes")?
+                {
+                    record.step(step, StepStatus::Skipped("not deleted yet".into()), vec![]);
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Confirm: the old token must now answer 401.
+    fn confirm_dead(&self, io: &mut Io<'_>, record: &mut IncidentRecord) -> Result<()> {
+        let HfRevoke {
+            request,
+            api,
+            secret,
+            settings,
+            step,
+        } = *self;
+        let confirm = || -> Result<TokenStatus> {
+            let status = api.whoami(secret)?;
+            if matches!(status, TokenStatus::Valid(_)) {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                return api.whoami(secret);
+            }
+            Ok(status)
+        };
+        let status = match confirm() {
+            Ok(status) => status,
+            Err(err) => return revoke_by_hand(request, io, err, secret, settings, step, record),
+        };
+        match status {
+            TokenStatus::Invalid | TokenStatus::Denied => {
+                writeln!(
+                    io.out,
+                    "  Confirmed: the old token is dead (whoami answers 401)."
+                )?;
+                record.event(
+                    now_rfc3339(),
+                    format!("revocation of {} confirmed", secret.redacted()),
+                );
+                record.step(step, StepStatus::Done, vec![]);
+                revoke::offer_allowlist(request, io, secret, record)?;
+            }
+            TokenStatus::RateLimited => {
+                writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
+                record.step(
+                    step,
+                    StepStatus::Failed("revocation not confirmed: rate limited".into()),
+                    vec![],
+                );
+            }
+            other => {
+                writeln!(
+                    io.out,
+                    "  NOT confirmed: {}. Revoke it at {settings}.",
+                    describe_status(&other)
+                )?;
+                record.step(
+                    step,
+                    StepStatus::Failed("the old token still works".into()),
+                    vec![],
                 );
             }
         }
-        RevokeMethod::Browser if request.settings.dry_run => {
-            writeln!(io.out, "  dry run: would open {settings} and wait.")?;
-            record.step(
-                &step,
-                StepStatus::WouldDo(format!("revoke by hand at {settings}")),
-                vec![],
-            );
-            return Ok(());
-        }
-        RevokeMethod::Browser => {
-            writeln!(io.out, "  Open {settings}, find the token ending in the characters shown above, Manage > Delete.")?;
-            open_browser(settings);
-            if !request.settings.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
-                record.step(&step, StepStatus::Skipped("not deleted yet".into()), vec![]);
-                return Ok(());
-            }
-        }
+        Ok(())
     }
-    // Confirm: the old token must now answer 401.
-    let confirm = || -> Result<TokenStatus> {
-        let status = api.whoami(secret)?;
-        if matches!(status, TokenStatus::Valid(_)) {
-            std::thread::sleep(std::time::Duration::from_secs(2));
-            return api.whoami(secret);
-        }
-        Ok(status)
-    };
-    let status = match confirm() {
-        Ok(status) => status,
-        Err(err) => return revoke_by_hand(request, io, err, secret, settings, &step, record),
-    };
-    match status {
-        TokenStatus::Invalid | TokenStatus::Denied => {
-            writeln!(
-                io.out,
-                "  Confirmed: the old token is dead (whoami answers 401)."
-            )?;
-            record.event(
-                now_rfc3339(),
-                format!("revocation of {} confirmed", secret.redacted()),
-            );
-            record.step(&step, StepStatus::Done, vec![]);
-            revoke::offer_allowlist(request, io, secret, record)?;
-        }
-        TokenStatus::RateLimited => {
-            writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
-            record.step(
-                &step,
-                StepStatus::Failed("revocation not confirmed: rate limited".into()),
-                vec![],
-            );
-        }
-        other => {
-            writeln!(
-                io.out,
-                "  NOT confirmed: {}. Revoke it at {settings}.",
-                describe_status(&other)
-            )?;
-            record.step(
-                &step,
-                StepStatus::Failed("the old token still works".into()),
-                vec![],
-            );
-        }
-    }
-    Ok(())
 }
 
 /// The API could not be reached (or answered nonsense): say so in one line, then the browser path, so

@@ -1,6 +1,7 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
 //! `scan` returns the report model; commands render it or plan from it.
 
+pub mod findings;
 pub mod idhash;
 pub mod objects;
 pub mod provenance;
@@ -14,17 +15,14 @@ use crate::matching::exact::Matcher;
 use crate::matching::patterns::PatternSet;
 use crate::matching::Detector;
 use crate::model::{
-    Encoding, Finding, Location, Report, RepositoryInfo, SecretRef, SecretSummary, Severity, Stats,
-    Tool, Warning,
+    Encoding, Finding, Report, RepositoryInfo, SecretSummary, Stats, Tool, Warning,
 };
-use crate::sanitize::path_bytes;
 use crate::secret::Secret;
-use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
-use crate::util::time::rfc3339;
 use anyhow::{Context, Result};
+pub(crate) use findings::line_of;
+pub use findings::scrub_text;
 use objects::{ObjectHits, PassResult};
 use provenance::{Containment, TreeWalker};
-use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// Dotenv files, for `env_history`: the tree probe looks for `.env` (every such name contains it), then
@@ -58,39 +56,6 @@ pub struct ScanOutput {
 /// Up to this many trees hold a match (or lead to one), they are read one by one through libgit2 when
 /// walked; more, and one tree-only pass reads them all.
 const FEW_TREES: usize = 2048;
-
-/// Working tree files are searched in chunks of this size, so a large untracked data file costs time
-/// but not memory.
-const FILE_CHUNK: usize = 4 << 20;
-
-/// The secrets (indices) a file holds, searched in chunks that overlap by the longest needle so no
-/// match is split between two chunks.
-fn secrets_in_file(matcher: &Matcher, path: &std::path::Path) -> std::io::Result<Vec<usize>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let overlap = matcher.longest_needle().saturating_sub(1);
-    let mut buffer = vec![0u8; FILE_CHUNK + overlap];
-    let mut hits = Vec::new();
-    let mut kept = 0;
-    loop {
-        let read = file.read(&mut buffer[kept..])?;
-        if read == 0 {
-            break;
-        }
-        let filled = kept + read;
-        matcher.find_all(&buffer[..filled], &mut hits);
-        let keep = overlap.min(filled);
-        buffer.copy_within(filled - keep..filled, 0);
-        kept = keep;
-    }
-    let mut secrets: Vec<usize> = hits
-        .iter()
-        .map(|h| matcher.needle(h.needle).secret)
-        .collect();
-    secrets.sort_unstable();
-    secrets.dedup();
-    Ok(secrets)
-}
 
 /// Scans `repo` for `secrets` and builds the report.
 pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
@@ -129,6 +94,99 @@ fn scan_inner(
     options: &ScanOptions,
     candidates: &[Vec<String>],
 ) -> Result<(ScanOutput, RewriteUniqueness)> {
+    let started = Instant::now();
+    let (mut objects, recorded) = object_pass(repo, secrets, patterns, options, candidates)?;
+    let uniqueness = std::mem::take(&mut objects.uniqueness);
+    // From here on, "the secrets" are the given ones plus any the patterns discovered.
+    let all_secrets = add_discovered(repo, secrets, patterns, &mut objects)?;
+    let secrets: &[Secret] = &all_secrets;
+    let objects = objects;
+    let pass = &objects.pass;
+    let matcher = &objects.matcher;
+
+    let (blob_hits, name_trees) = blobs_and_trees(pass);
+    let secret_of = |needle: u32| matcher.needle(needle).secret;
+    let mut walker = TreeWalker::new(repo, matcher, &secret_of, &blob_hits, &name_trees);
+    let env_files = map_trees(
+        repo,
+        &mut walker,
+        options,
+        &objects,
+        recorded,
+        (&blob_hits, &name_trees),
+    )?;
+    let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
+    let missing = Missing::count(repo, &objects, &walker, missing_parents);
+    let mut warnings = shape_warnings(repo, pass, objects.missing_blobs);
+    warnings.extend(missing.warnings(repo));
+
+    let located = locate(repo, pass, &introductions, options.reachable_only)?;
+    let findings = findings::build(findings::Sources {
+        repo,
+        matcher,
+        secrets,
+        remotes: &located.remotes,
+        contained: &located.contained,
+        tips: &located.tips,
+        reachable: located.reachable.as_ref(),
+        reachable_only: options.reachable_only,
+        introductions: &introductions,
+        blob_hits: &blob_hits,
+        seen_blobs: &walker.seen_blobs,
+        pass,
+    });
+    let live = findings::live_state(repo, matcher, secrets, &mut walker, &blob_hits);
+    let summaries = findings::summarize(secrets, &findings, &live, pass);
+    let mut report = assemble(
+        repo,
+        options,
+        &objects,
+        (summaries, findings, warnings),
+        (&missing, walker.missing_trees.len()),
+        located.remote_info,
+        started,
+    );
+    // Untrusted text can itself hold a token (a tag subject, a file name, an author field, a branch,
+    // tag or remote name, a remote URL): the report repeats none of it verbatim.
+    report.scrub_untrusted(|text| scrub_text(matcher, secrets, text));
+    Ok((
+        ScanOutput {
+            report,
+            secrets: all_secrets.clone(),
+            env_files,
+        },
+        uniqueness,
+    ))
+}
+
+/// What the object pass leaves: every object's hits, the matcher that found them, and what it noticed.
+struct ObjectPass {
+    pass: PassResult,
+    matcher: Matcher,
+    order: git::odb::ObjectList,
+    missing_blobs: usize,
+    uniqueness: RewriteUniqueness,
+    enumerated: std::time::Duration,
+    passed: std::time::Duration,
+}
+
+/// The tree graph the tree read recorded, with its target and dotenv trees (see
+/// [`provenance::TreeRecords::merge`]).
+type Recorded = (
+    provenance::TreeGraph,
+    Vec<provenance::TreeKey>,
+    Vec<provenance::TreeKey>,
+);
+
+/// One read of every object: blobs, commits and tags first, trees second, searched for `secrets` (and
+/// `patterns`); for `respond`, the rewrite check's candidates are decided in the same read.
+fn object_pass(
+    repo: &Repo,
+    secrets: &[Secret],
+    patterns: Option<&PatternSet>,
+    options: &ScanOptions,
+    candidates: &[Vec<String>],
+) -> Result<(ObjectPass, Option<Recorded>)> {
     let started = Instant::now();
     // The rewrite check's probes (each token's visible start) ride along in the pass's one search.
     let probes: Vec<Option<Vec<u8>>> = if candidates.is_empty() {
@@ -175,33 +233,15 @@ fn scan_inner(
     let probe = (!target_blobs.is_empty() || options.env_history).then(|| {
         provenance::TreeProbe::new(target_blobs, options.env_history.then_some(DOTENV_FILES))
     });
-    let offset = bar.position();
-    // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
-    // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
-    // read below notes them.
-    let missing = provenance::MissingBlobs::new(&order);
-    let (trees, records) = objects::bulk_pass_with(
-        &repo.git_dir,
+    let (trees, missing_blobs, recorded) = read_trees(
+        repo,
         &order,
-        pack::KindSet::of(&[pack::ObjectKind::Tree]),
         &matcher,
-        patterns.map(|p| p as &dyn Detector),
-        options.threads,
-        &|done| bar.set_position(offset + done),
-        &|| (provenance::TreeRecords::default(), idhash::IdSet::default()),
-        &|(records, missing_here), oid, data| {
-            missing.record(missing_here, oid, data);
-            if let Some(probe) = &probe {
-                probe.record(records, oid, data);
-            }
-        },
+        patterns,
+        options,
+        &bar,
+        probe.as_ref(),
     )?;
-    let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
-    let missing_blobs = provenance::MissingBlobs::count(missing_sets);
-    drop(missing);
-    let recorded = probe
-        .is_some()
-        .then(|| provenance::TreeRecords::merge(records));
     for warning in &trees.warnings {
         if !pass.warnings.contains(warning) {
             pass.warnings.push(warning.clone());
@@ -221,45 +261,61 @@ fn scan_inner(
         matcher = Matcher::new(secrets);
         decided
     };
+    let objects = ObjectPass {
+        pass,
+        matcher,
+        order,
+        missing_blobs,
+        uniqueness,
+        enumerated,
+        passed,
+    };
+    Ok((objects, recorded))
+}
 
-    let mut secrets = secrets.to_vec();
-    if let Some(patterns) = patterns {
-        let mut discovered: Vec<(&str, Secret)> = Vec::new();
-        for found in &pass.pattern_values {
-            let Ok(value) = std::str::from_utf8(&found.value) else {
-                continue;
-            };
-            let rule = patterns.rule(found.rule).id;
-            if !secrets.iter().any(|s| s.expose() == value)
-                && !discovered.iter().any(|(_, s)| s.expose() == value)
-            {
-                discovered.push((rule, Secret::new(value, "pattern")));
+/// The tree read: searches every tree (a token in a file name) and, with a probe, records the tree
+/// graph provenance needs; also counts the blobs trees name that the database lacks.
+fn read_trees(
+    repo: &Repo,
+    order: &git::odb::ObjectList,
+    matcher: &Matcher,
+    patterns: Option<&PatternSet>,
+    options: &ScanOptions,
+    bar: &indicatif::ProgressBar,
+    probe: Option<&provenance::TreeProbe>,
+) -> Result<(PassResult, usize, Option<Recorded>)> {
+    let offset = bar.position();
+    // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
+    // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
+    // read below notes them.
+    let missing = provenance::MissingBlobs::new(order);
+    let (trees, records) = objects::bulk_pass_with(
+        &repo.git_dir,
+        order,
+        pack::KindSet::of(&[pack::ObjectKind::Tree]),
+        matcher,
+        patterns.map(|p| p as &dyn Detector),
+        options.threads,
+        &|done| bar.set_position(offset + done),
+        &|| (provenance::TreeRecords::default(), idhash::IdSet::default()),
+        &|(records, missing_here), oid, data| {
+            missing.record(missing_here, oid, data);
+            if let Some(probe) = probe {
+                probe.record(records, oid, data);
             }
-        }
-        if !discovered.is_empty() {
-            discovered.sort_by_cached_key(|(rule, s)| (rule.to_string(), s.fingerprint()));
-            secrets.extend(discovered.into_iter().map(|(_, s)| s));
-            matcher = Matcher::new(&secrets);
-            // Every object that matched anything is searched again with the full matcher, so hits for
-            // discovered values carry every encoding and line like the given ones.
-            let mut again: Vec<Oid> = pass
-                .hits
-                .iter()
-                .map(|h| h.oid)
-                .chain(pass.pattern_values.iter().map(|p| p.oid))
-                .collect();
-            again.sort();
-            again.dedup();
-            pass.hits = objects::search_again(repo, &again, &matcher)?;
-        }
-        pass.pattern_values.clear();
-    }
-    // From here on, "the secrets" are the given ones plus any the patterns discovered.
-    let all_secrets = secrets;
-    let secrets: &[Secret] = &all_secrets;
+        },
+    )?;
+    let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
+    let missing_blobs = provenance::MissingBlobs::count(missing_sets);
+    drop(missing);
+    let recorded = probe
+        .is_some()
+        .then(|| provenance::TreeRecords::merge(records));
+    Ok((trees, missing_blobs, recorded))
+}
 
-    let tips = repo.tips()?;
-    let mut warnings = shape_warnings(repo, &pass, missing_blobs);
+/// The matching blobs by id, and the trees whose entry names hold a token.
+fn blobs_and_trees(pass: &PassResult) -> (idhash::IdMap<Oid, &ObjectHits>, idhash::IdSet<Oid>) {
     let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
         .hits
         .iter()
@@ -272,104 +328,228 @@ fn scan_inner(
         .filter(|h| h.kind == pack::ObjectKind::Tree)
         .map(|h| h.oid)
         .collect();
-    let secret_of = |needle: u32| matcher.needle(needle).secret;
-    let mut walker = TreeWalker::new(repo, &matcher, &secret_of, &blob_hits, &name_trees);
+    (blob_hits, name_trees)
+}
+
+/// The searched secrets: the given ones, then (audit) the values the patterns found, sorted by rule and
+/// fingerprint. When there are such values, every object that matched anything is searched again with
+/// the full matcher, so their hits carry every encoding and line like the given ones.
+fn add_discovered(
+    repo: &Repo,
+    secrets: &[Secret],
+    patterns: Option<&PatternSet>,
+    objects: &mut ObjectPass,
+) -> Result<Vec<Secret>> {
+    let mut secrets = secrets.to_vec();
+    let Some(patterns) = patterns else {
+        return Ok(secrets);
+    };
+    let pass = &mut objects.pass;
+    let mut discovered: Vec<(&str, Secret)> = Vec::new();
+    for found in &pass.pattern_values {
+        let Ok(value) = std::str::from_utf8(&found.value) else {
+            continue;
+        };
+        let rule = patterns.rule(found.rule).id;
+        if !secrets.iter().any(|s| s.expose() == value)
+            && !discovered.iter().any(|(_, s)| s.expose() == value)
+        {
+            discovered.push((rule, Secret::new(value, "pattern")));
+        }
+    }
+    if !discovered.is_empty() {
+        discovered.sort_by_cached_key(|(rule, s)| (rule.to_string(), s.fingerprint()));
+        secrets.extend(discovered.into_iter().map(|(_, s)| s));
+        objects.matcher = Matcher::new(&secrets);
+        let mut again: Vec<Oid> = pass
+            .hits
+            .iter()
+            .map(|h| h.oid)
+            .chain(pass.pattern_values.iter().map(|p| p.oid))
+            .collect();
+        again.sort();
+        again.dedup();
+        pass.hits = objects::search_again(repo, &again, &objects.matcher)?;
+    }
+    pass.pattern_values.clear();
+    Ok(secrets)
+}
+
+/// Readies `walker` for the trees that hold a match (or lead to one), from the graph the tree read
+/// recorded or else a tree pass of their own; for audit, also lists the dotenv files in history.
+fn map_trees(
+    repo: &Repo,
+    walker: &mut TreeWalker<'_>,
+    options: &ScanOptions,
+    objects: &ObjectPass,
+    recorded: Option<Recorded>,
+    (blob_hits, name_trees): (&idhash::IdMap<Oid, &ObjectHits>, &idhash::IdSet<Oid>),
+) -> Result<Vec<(String, String)>> {
     let mut env_files = Vec::new();
-    if walker.has_targets() || options.env_history {
-        let targets = |e: &provenance::EntryView<'_>| {
-            name_trees.contains(e.tree) || (e.is_blob() && blob_hits.contains_key(e.child))
-        };
-        let env_names =
-            |e: &provenance::EntryView<'_>| e.is_blob() && dotenv::is_env_file_name(e.name);
-        let mut predicates: Vec<provenance::EntryPredicate<'_>> = vec![&targets];
-        if options.env_history {
-            predicates.push(&env_names);
-        }
-        let (graph, mut direct) = match recorded {
-            // The pass recorded the graph; trees whose names matched are targets themselves.
-            Some((graph, mut targets, env)) => {
-                targets.extend(name_trees.iter().map(provenance::key));
-                let mut direct = vec![targets];
-                if options.env_history {
-                    direct.push(env);
-                }
-                (graph, direct)
+    if !walker.has_targets() && !options.env_history {
+        return Ok(env_files);
+    }
+    let targets = |e: &provenance::EntryView<'_>| {
+        name_trees.contains(e.tree) || (e.is_blob() && blob_hits.contains_key(e.child))
+    };
+    let env_names = |e: &provenance::EntryView<'_>| e.is_blob() && dotenv::is_env_file_name(e.name);
+    let mut predicates: Vec<provenance::EntryPredicate<'_>> = vec![&targets];
+    if options.env_history {
+        predicates.push(&env_names);
+    }
+    let (graph, mut direct) = match recorded {
+        // The pass recorded the graph; trees whose names matched are targets themselves.
+        Some((graph, mut targets, env)) => {
+            targets.extend(name_trees.iter().map(provenance::key));
+            let mut direct = vec![targets];
+            if options.env_history {
+                direct.push(env);
             }
-            None => provenance::tree_pass(repo, &order, options.threads, &predicates)?,
-        };
-        let env_trees = if options.env_history {
-            graph.closure(direct.pop().unwrap_or_default())
-        } else {
-            idhash::IdSet::default()
-        };
-        let target_trees = graph.closure(direct.pop().unwrap_or_default());
-        drop(graph);
-        // One more tree-only pass keeps just the entries the walkers follow, unless there are few such
-        // trees: then each is read on its own when a walker reaches it.
-        let all: idhash::IdSet<provenance::TreeKey> =
-            target_trees.union(&env_trees).copied().collect();
-        let keep = |e: &provenance::EntryView<'_>| {
-            name_trees.contains(e.tree)
-                || (e.is_tree() && all.contains(&provenance::key(e.child)))
-                || (e.is_blob()
-                    && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
-        };
-        // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
-        let cache = std::rc::Rc::new(if all.len() <= FEW_TREES {
-            provenance::TreeCache::default()
-        } else {
-            provenance::TreeCache::load(repo, &order, options.threads, &all, &keep)?
-        });
-        if options.env_history {
-            env_files = provenance::files_in_history(
-                repo,
-                &pass.commits,
-                &env_trees,
-                &cache,
-                dotenv::is_env_file_name,
-            );
+            (graph, direct)
         }
-        walker.restrict_to(target_trees, cache);
+        None => provenance::tree_pass(repo, &objects.order, options.threads, &predicates)?,
+    };
+    let env_trees = if options.env_history {
+        graph.closure(direct.pop().unwrap_or_default())
+    } else {
+        idhash::IdSet::default()
+    };
+    let target_trees = graph.closure(direct.pop().unwrap_or_default());
+    drop(graph);
+    // One more tree-only pass keeps just the entries the walkers follow, unless there are few such
+    // trees: then each is read on its own when a walker reaches it.
+    let all: idhash::IdSet<provenance::TreeKey> = target_trees.union(&env_trees).copied().collect();
+    let keep = |e: &provenance::EntryView<'_>| {
+        name_trees.contains(e.tree)
+            || (e.is_tree() && all.contains(&provenance::key(e.child)))
+            || (e.is_blob()
+                && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
+    };
+    // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
+    let cache = std::rc::Rc::new(if all.len() <= FEW_TREES {
+        provenance::TreeCache::default()
+    } else {
+        provenance::TreeCache::load(repo, &objects.order, options.threads, &all, &keep)?
+    });
+    if options.env_history {
+        env_files = provenance::files_in_history(
+            repo,
+            &objects.pass.commits,
+            &env_trees,
+            &cache,
+            dotenv::is_env_file_name,
+        );
     }
-    let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
-    if !walker.missing_trees.is_empty() {
-        warnings.push(Warning::new(
-            "missing-object",
-            format!(
-                "{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage",
-                walker.missing_trees.len()
-            ),
-        ));
-    }
-    if missing_blobs > 0 && !repo.partial {
-        warnings.push(Warning::new(
-            "missing-object",
-            format!(
-                "{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"
-            ),
-        ));
-    }
-    let (missing_trees, missing_parent_commits) = missing_named(&pass, &order, repo.shallow);
-    if walker.missing_trees.is_empty() && missing_trees > 0 {
-        warnings.push(Warning::new(
-            "missing-object",
-            format!("{missing_trees} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage"),
-        ));
-    }
-    if missing_parents == 0 && missing_parent_commits > 0 {
-        warnings.push(Warning::new(
-            "missing-object",
-            format!("{missing_parent_commits} parent commit(s) are missing from the object database: their history was not searched; `git fsck` shows the damage"),
-        ));
-    }
-    if missing_parents > 0 && !repo.shallow {
-        warnings.push(Warning::new(
-            "missing-object",
-            format!("{missing_parents} parent commit(s) are missing from the object database; commits above them may be reported as introducing a token they inherited"),
-        ));
+    walker.restrict_to(target_trees, cache);
+    Ok(env_files)
+}
+
+/// Objects that something names but the database lacks, as the pass, the tree walk and the history
+/// walk saw them.
+struct Missing {
+    blobs: usize,
+    /// Trees the walk from commits reached but could not read.
+    walked_trees: usize,
+    /// Trees commits name that the database lacks.
+    named_trees: usize,
+    /// Parents the introduction walk could not read.
+    parents: usize,
+    /// Parents commits name that the database lacks.
+    parent_commits: usize,
+    shallow: bool,
+}
+
+impl Missing {
+    fn count(
+        repo: &Repo,
+        objects: &ObjectPass,
+        walker: &TreeWalker<'_>,
+        parents: usize,
+    ) -> Missing {
+        let (named_trees, parent_commits) =
+            missing_named(&objects.pass, &objects.order, repo.shallow);
+        Missing {
+            blobs: objects.missing_blobs,
+            walked_trees: walker.missing_trees.len(),
+            named_trees,
+            parents,
+            parent_commits,
+            shallow: repo.shallow,
+        }
     }
 
-    // Commits to locate among the refs: introducing ones, and those whose message holds a token.
+    /// How many objects are missing, for the report's completeness; `walked_trees` is the walk's count
+    /// at the end (reading HEAD's tree for the live state can add to it).
+    fn total(&self, walked_trees: usize) -> u64 {
+        (self.blobs
+            + walked_trees.max(self.named_trees)
+            + self
+                .parent_commits
+                .max(if self.shallow { 0 } else { self.parents })) as u64
+    }
+
+    fn warnings(&self, repo: &Repo) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        if self.walked_trees > 0 {
+            warnings.push(Warning::new(
+                "missing-object",
+                format!(
+                    "{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage",
+                    self.walked_trees
+                ),
+            ));
+        }
+        let missing_blobs = self.blobs;
+        if missing_blobs > 0 && !repo.partial {
+            warnings.push(Warning::new(
+                "missing-object",
+                format!(
+                    "{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"
+                ),
+            ));
+        }
+        let missing_trees = self.named_trees;
+        if self.walked_trees == 0 && missing_trees > 0 {
+            warnings.push(Warning::new(
+                "missing-object",
+                format!("{missing_trees} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage"),
+            ));
+        }
+        let (missing_parents, missing_parent_commits) = (self.parents, self.parent_commits);
+        if missing_parents == 0 && missing_parent_commits > 0 {
+            warnings.push(Warning::new(
+                "missing-object",
+                format!("{missing_parent_commits} parent commit(s) are missing from the object database: their history was not searched; `git fsck` shows the damage"),
+            ));
+        }
+        if missing_parents > 0 && !repo.shallow {
+            warnings.push(Warning::new(
+                "missing-object",
+                format!("{missing_parents} parent commit(s) are missing from the object database; commits above them may be reported as introducing a token they inherited"),
+            ));
+        }
+        warnings
+    }
+}
+
+/// Where the commits that findings name sit among the refs and remotes.
+struct Located {
+    tips: Vec<git::Tip>,
+    contained: idhash::IdMap<Oid, Containment>,
+    remote_info: Vec<crate::model::RemoteInfo>,
+    remotes: Vec<String>,
+    /// With `reachable_only`, the commits some ref reaches.
+    reachable: Option<idhash::IdSet<Oid>>,
+}
+
+/// Locates among the refs the introducing commits and those whose message holds a token.
+fn locate(
+    repo: &Repo,
+    pass: &PassResult,
+    introductions: &[provenance::Introduction],
+    reachable_only: bool,
+) -> Result<Located> {
+    let tips = repo.tips()?;
     let mut targets: Vec<Oid> = introductions.iter().map(|i| i.commit).collect();
     targets.extend(
         pass.hits
@@ -379,73 +559,31 @@ fn scan_inner(
     );
     targets.sort();
     targets.dedup();
-    let contained = provenance::containment(&pass, &tips, &targets);
+    let contained = provenance::containment(pass, &tips, &targets);
     let remote_info = repo.remotes();
     let remotes: Vec<String> = remote_info.iter().map(|r| r.name.clone()).collect();
-    let reachable = options
-        .reachable_only
-        .then(|| provenance::reachable_commits(&pass, &tips));
+    let reachable = reachable_only.then(|| provenance::reachable_commits(pass, &tips));
+    Ok(Located {
+        tips,
+        contained,
+        remote_info,
+        remotes,
+        reachable,
+    })
+}
 
-    let mut builder = FindingBuilder {
-        repo,
-        matcher: &matcher,
-        secrets,
-        remotes: &remotes,
-        contained: &contained,
-        commit_info: HashMap::new(),
-        findings: Vec::new(),
-    };
-    for intro in &introductions {
-        if reachable
-            .as_ref()
-            .is_some_and(|r| !r.contains(&intro.commit))
-        {
-            continue;
-        }
-        builder.introduction(intro, &blob_hits);
-    }
-    for hits in &pass.hits {
-        match hits.kind {
-            pack::ObjectKind::Commit
-                if reachable.as_ref().is_none_or(|r| r.contains(&hits.oid)) =>
-            {
-                builder.commit_message(hits)
-            }
-            pack::ObjectKind::Tag => builder.tag_message(hits, &tips, &pass),
-            pack::ObjectKind::Blob
-                if !walker.seen_blobs.contains(&hits.oid) && !options.reachable_only =>
-            {
-                builder.orphan_blob(hits)
-            }
-            _ => {}
-        }
-    }
-    let mut findings = builder.findings;
-    findings.sort_by(|a, b| {
-        (
-            &a.secret.fingerprint,
-            &a.date,
-            &a.commit,
-            a.location,
-            &a.path,
-            a.line,
-            a.encoding,
-        )
-            .cmp(&(
-                &b.secret.fingerprint,
-                &b.date,
-                &b.commit,
-                b.location,
-                &b.path,
-                b.line,
-                b.encoding,
-            ))
-    });
-
-    let live = live_state(repo, &matcher, secrets, &mut walker, &blob_hits);
-    let summaries = summarize(secrets, &findings, &live, &pass);
-    let commits = pass.commits.len() as u64;
-    let report = Report {
+/// The report from its parts: the repository, the secrets, findings and warnings, completeness, stats.
+fn assemble(
+    repo: &Repo,
+    options: &ScanOptions,
+    objects: &ObjectPass,
+    (summaries, findings, warnings): (Vec<SecretSummary>, Vec<Finding>, Vec<Warning>),
+    (missing, walked_trees): (&Missing, usize),
+    remote_info: Vec<crate::model::RemoteInfo>,
+    started: Instant,
+) -> Report {
+    let pass = &objects.pass;
+    Report {
         format_version: crate::model::FORMAT_VERSION,
         tool: Tool::default(),
         command: options.command.to_string(),
@@ -475,34 +613,19 @@ fn scan_inner(
             repo.shallow,
             repo.partial,
             pass.unreadable.len() as u64,
-            (missing_blobs
-                + walker.missing_trees.len().max(missing_trees)
-                + missing_parent_commits.max(if repo.shallow { 0 } else { missing_parents }))
-                as u64,
+            missing.total(walked_trees),
         ),
         stats: Stats {
             objects: pass.objects,
             blobs: pass.blobs,
-            commits,
+            commits: pass.commits.len() as u64,
             bytes: pass.bytes,
             unreadable_objects: pass.unreadable.len() as u64,
             elapsed_ms: started.elapsed().as_millis() as u64,
-            enumerate_ms: enumerated.as_millis() as u64,
-            pass_ms: (passed - enumerated).as_millis() as u64,
+            enumerate_ms: objects.enumerated.as_millis() as u64,
+            pass_ms: (objects.passed - objects.enumerated).as_millis() as u64,
         },
-    };
-    // Untrusted text can itself hold a token (a tag subject, a file name, an author field, a branch,
-    // tag or remote name, a remote URL): the report repeats none of it verbatim.
-    let mut report = report;
-    report.scrub_untrusted(|text| scrub_text(&matcher, secrets, text));
-    Ok((
-        ScanOutput {
-            report,
-            secrets: secrets.to_vec(),
-            env_files,
-        },
-        uniqueness,
-    ))
+    }
 }
 
 /// Whether each candidate rewrite pattern matches only its token, as decided during the scan's pass.
@@ -732,500 +855,6 @@ fn shape_warnings(repo: &Repo, pass: &PassResult, missing_blobs: usize) -> Vec<W
         ));
     }
     warnings
-}
-
-/// Turns provenance into findings, reading commit metadata once per commit.
-struct FindingBuilder<'a> {
-    repo: &'a Repo,
-    matcher: &'a Matcher,
-    secrets: &'a [Secret],
-    remotes: &'a [String],
-    contained: &'a idhash::IdMap<Oid, Containment>,
-    commit_info: HashMap<Oid, CommitInfo>,
-    findings: Vec<Finding>,
-}
-
-/// Where a finding sits, before provenance is attached.
-struct Site {
-    location: Location,
-    encoding: Encoding,
-    object: Oid,
-    commit: Option<Oid>,
-    path: Option<String>,
-    lines: Vec<u32>,
-}
-
-#[derive(Clone, Default)]
-struct CommitInfo {
-    author: Option<String>,
-    date: Option<String>,
-    summary: Option<String>,
-}
-
-impl FindingBuilder<'_> {
-    fn secret_ref(&self, index: usize) -> SecretRef {
-        SecretRef {
-            redacted: self.secrets[index].redacted(),
-            fingerprint: self.secrets[index].fingerprint(),
-        }
-    }
-
-    fn rule_of(&self, secret: usize) -> Option<String> {
-        crate::providers::identify_rule(self.secrets[secret].expose())
-            .map(|(_, rule)| rule.id.to_string())
-    }
-
-    fn info(&mut self, commit: Oid) -> CommitInfo {
-        if let Some(info) = self.commit_info.get(&commit) {
-            return info.clone();
-        }
-        let info = Some(commit)
-            .filter(|c| self.repo.may_read(*c))
-            .and_then(|c| self.repo.commit_meta(c).ok())
-            .map(|c| CommitInfo {
-                author: Some(format!(
-                    "{} <{}>",
-                    String::from_utf8_lossy(&c.author.name),
-                    String::from_utf8_lossy(&c.author.email)
-                )),
-                date: Some(rfc3339(c.author.seconds, c.author.offset_minutes)),
-                summary: c
-                    .summary
-                    .as_deref()
-                    .map(|s| String::from_utf8_lossy(s).into_owned()),
-            })
-            .unwrap_or_default();
-        self.commit_info.insert(commit, info.clone());
-        info
-    }
-
-    fn push(&mut self, secret: usize, site: Site) {
-        let Site {
-            location,
-            encoding,
-            object,
-            commit,
-            path,
-            lines,
-        } = site;
-        let info = commit.map(|c| self.info(c)).unwrap_or_default();
-        let containment = commit
-            .and_then(|c| self.contained.get(&c).cloned())
-            .unwrap_or_default();
-        let finding_remotes = remotes_of(&containment.refs, self.remotes);
-        let reachable = !containment.refs.is_empty();
-        self.findings.push(Finding {
-            rule: self.rule_of(secret),
-            severity: Severity::exposure(!finding_remotes.is_empty(), reachable),
-            secret: self.secret_ref(secret),
-            location,
-            encoding,
-            object: object.to_string(),
-            commit: commit.map(|c| c.to_string()),
-            path,
-            line: lines.first().copied(),
-            lines: if lines.len() > 1 { lines } else { Vec::new() },
-            author: info.author,
-            date: info.date,
-            summary: info.summary,
-            reachable,
-            pushed: !finding_remotes.is_empty(),
-            remotes: finding_remotes,
-            refs: containment.refs,
-            reflogs: containment.reflogs,
-        });
-    }
-
-    fn introduction(
-        &mut self,
-        intro: &provenance::Introduction,
-        blob_hits: &idhash::IdMap<Oid, &ObjectHits>,
-    ) {
-        let path = path_bytes(&intro.hit.path);
-        if intro.hit.name_needle.is_some() {
-            for &secret in &intro.secrets {
-                self.push(
-                    secret,
-                    Site {
-                        location: Location::Path,
-                        encoding: Encoding::Plain,
-                        object: intro.hit.object,
-                        commit: Some(intro.commit),
-                        path: Some(path.clone()),
-                        lines: Vec::new(),
-                    },
-                );
-            }
-            return;
-        }
-        let Some(hits) = blob_hits.get(&intro.hit.object) else {
-            return;
-        };
-        self.blob_findings(hits, Some(intro.commit), Some(path), Some(&intro.secrets));
-    }
-
-    /// One finding per (secret, encoding) of a matching blob; `only` limits it to those secrets.
-    fn blob_findings(
-        &mut self,
-        hits: &ObjectHits,
-        commit: Option<Oid>,
-        path: Option<String>,
-        only: Option<&[usize]>,
-    ) {
-        for (secret, encoding, lines) in self.group_blob_hits(hits) {
-            if only.is_none_or(|only| only.contains(&secret)) {
-                self.push(
-                    secret,
-                    Site {
-                        location: Location::Blob,
-                        encoding,
-                        object: hits.oid,
-                        commit,
-                        path: path.clone(),
-                        lines,
-                    },
-                );
-            }
-        }
-    }
-
-    fn orphan_blob(&mut self, hits: &ObjectHits) {
-        self.blob_findings(hits, None, None, None);
-    }
-
-    /// Groups a blob's hits by (secret, encoding), with line numbers when the blob is text.
-    fn group_blob_hits(&self, hits: &ObjectHits) -> Vec<(usize, Encoding, Vec<u32>)> {
-        // A blob the pass searched in pieces is not read whole again for line numbers: its findings
-        // carry none, and memory stays bounded.
-        let small = self
-            .repo
-            .object_size(hits.oid)
-            .is_some_and(|size| size <= pack::PIECES_ABOVE);
-        let data = small.then(|| self.repo.read_blob(hits.oid).ok()).flatten();
-        let text = data
-            .as_deref()
-            .filter(|c| !has_nul_within(c, GIT_BINARY_PROBE));
-        let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
-        for hit in &hits.hits {
-            let needle = self.matcher.needle(hit.needle);
-            let lines = groups.entry((needle.secret, needle.encoding)).or_default();
-            if let Some(content) = text {
-                lines.push(line_of(content, hit.start));
-            }
-        }
-        groups
-            .into_iter()
-            .map(|((secret, encoding), mut lines)| {
-                lines.sort_unstable();
-                lines.dedup();
-                (secret, encoding, lines)
-            })
-            .collect()
-    }
-
-    fn message_groups(
-        &self,
-        hits: &ObjectHits,
-        data: &[u8],
-    ) -> BTreeMap<(usize, Encoding), Vec<u32>> {
-        let mut groups: BTreeMap<(usize, Encoding), Vec<u32>> = BTreeMap::new();
-        for hit in &hits.hits {
-            let needle = self.matcher.needle(hit.needle);
-            let lines = groups.entry((needle.secret, needle.encoding)).or_default();
-            if hit.start >= hits.message_start {
-                lines.push(line_of(
-                    &data[hits.message_start..],
-                    hit.start - hits.message_start,
-                ));
-            }
-        }
-        groups
-    }
-
-    fn commit_message(&mut self, hits: &ObjectHits) {
-        let Some((_, data)) = self.repo.read_object(hits.oid) else {
-            return;
-        };
-        for ((secret, encoding), lines) in self.message_groups(hits, &data) {
-            self.push(
-                secret,
-                Site {
-                    location: Location::CommitMessage,
-                    encoding,
-                    object: hits.oid,
-                    commit: Some(hits.oid),
-                    path: None,
-                    lines,
-                },
-            );
-        }
-    }
-
-    fn tag_message(&mut self, hits: &ObjectHits, tips: &[git::Tip], pass: &PassResult) {
-        let Some((_, data)) = self.repo.read_object(hits.oid) else {
-            return;
-        };
-        let groups = self.message_groups(hits, &data);
-        let target = pass
-            .tags
-            .iter()
-            .find(|t| t.oid == hits.oid)
-            .map(|t| t.target);
-        let refs: Vec<String> = tips
-            .iter()
-            .filter(|t| t.target == hits.oid)
-            .map(|t| t.name.clone())
-            .collect();
-        let summary = String::from_utf8_lossy(&data[hits.message_start.min(data.len())..])
-            .lines()
-            .next()
-            .map(str::to_string);
-        let tagger = self.repo.tagger(hits.oid).map(|s| {
-            (
-                format!(
-                    "{} <{}>",
-                    String::from_utf8_lossy(&s.name),
-                    String::from_utf8_lossy(&s.email)
-                ),
-                rfc3339(s.seconds, s.offset_minutes),
-            )
-        });
-        for ((secret, encoding), lines) in groups {
-            let finding_remotes = remotes_of(&refs, self.remotes);
-            self.findings.push(Finding {
-                rule: self.rule_of(secret),
-                severity: Severity::exposure(!finding_remotes.is_empty(), !refs.is_empty()),
-                secret: self.secret_ref(secret),
-                location: Location::TagMessage,
-                encoding,
-                object: hits.oid.to_string(),
-                commit: target
-                    .and_then(|t| self.repo.peel_to_commit(t))
-                    .map(|c| c.to_string()),
-                path: None,
-                line: lines.first().copied(),
-                lines: if lines.len() > 1 { lines } else { Vec::new() },
-                author: tagger.as_ref().map(|t| t.0.clone()),
-                date: tagger.as_ref().map(|t| t.1.clone()),
-                summary: summary.clone(),
-                refs: refs.clone(),
-                reflogs: Vec::new(),
-                reachable: !refs.is_empty(),
-                pushed: !finding_remotes.is_empty(),
-                remotes: finding_remotes,
-            });
-        }
-    }
-}
-
-/// Remotes whose tracking refs are among `refs` (a ref `refs/remotes/<remote>/<branch>`; remote names may
-/// contain slashes, so the longest configured name wins).
-fn remotes_of(refs: &[String], remotes: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in refs {
-        let Some(rest) = name.strip_prefix("refs/remotes/") else {
-            continue;
-        };
-        let remote = remotes
-            .iter()
-            .filter(|r| rest.starts_with(&format!("{r}/")))
-            .max_by_key(|r| r.len())
-            .cloned()
-            .or_else(|| rest.split('/').next().map(str::to_string));
-        if let Some(remote) = remote {
-            if !out.contains(&remote) {
-                out.push(remote);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// `text` with every occurrence of a searched token (in any form the matcher knows) replaced by that
-/// token's redaction: names and paths in the report can hold a token themselves.
-pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String {
-    let mut hits = Vec::new();
-    matcher.find_all(text.as_bytes(), &mut hits);
-    if hits.is_empty() {
-        return text;
-    }
-    hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for hit in hits {
-        if hit.start < at || !text.is_char_boundary(hit.start) || !text.is_char_boundary(hit.end) {
-            continue;
-        }
-        out.push_str(&text[at..hit.start]);
-        out.push_str(&secrets[matcher.needle(hit.needle).secret].redacted());
-        at = hit.end;
-    }
-    out.push_str(&text[at..]);
-    out
-}
-
-fn line_of(content: &[u8], offset: usize) -> u32 {
-    memchr::memchr_iter(b'\n', &content[..offset.min(content.len())]).count() as u32 + 1
-}
-
-/// Where each token still lives right now: HEAD's tree, the index, the working tree.
-struct LiveState {
-    in_head: Vec<Vec<String>>,
-    in_index: Vec<Vec<String>>,
-    in_worktree: Vec<Vec<String>>,
-}
-
-fn live_state(
-    repo: &Repo,
-    matcher: &Matcher,
-    secrets: &[Secret],
-    walker: &mut TreeWalker<'_>,
-    blob_hits: &idhash::IdMap<Oid, &ObjectHits>,
-) -> LiveState {
-    let count = secrets.len();
-    let mut live = LiveState {
-        in_head: vec![Vec::new(); count],
-        in_index: vec![Vec::new(); count],
-        in_worktree: vec![Vec::new(); count],
-    };
-    if let Some(tree) = repo
-        .head_commit()
-        .filter(|c| repo.may_read(*c))
-        .and_then(|c| repo.commit_meta(c).ok())
-        .map(|c| c.tree)
-    {
-        for hit in walker.hits(tree).iter() {
-            for secret in walker.secrets_of(hit) {
-                live.in_head[secret].push(scrub_text(matcher, secrets, path_bytes(&hit.path)));
-            }
-        }
-    }
-    let mut hits = Vec::new();
-    for (path, oid) in repo.index_entries() {
-        hits.clear();
-        matcher.find_all(&path, &mut hits);
-        if let Some(blob) = blob_hits.get(&oid) {
-            hits.extend_from_slice(&blob.hits);
-        }
-        for hit in &hits {
-            live.in_index[matcher.needle(hit.needle).secret].push(scrub_text(
-                matcher,
-                secrets,
-                path_bytes(&path),
-            ));
-        }
-    }
-    if let Some(workdir) = &repo.workdir {
-        for file in repo.worktree_candidates() {
-            let Ok(meta) = std::fs::symlink_metadata(&file) else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            let shown = file
-                .strip_prefix(workdir)
-                .unwrap_or(&file)
-                .display()
-                .to_string();
-            // A git directory inside the work tree (a mirror kept beside sources) is not a file anyone
-            // commits; its objects were scanned one by one.
-            if file.starts_with(&repo.git_dir) {
-                continue;
-            }
-            for secret in secrets_in_file(matcher, &file).unwrap_or_default() {
-                live.in_worktree[secret].push(shown.clone());
-            }
-        }
-    }
-    for list in live
-        .in_head
-        .iter_mut()
-        .chain(live.in_index.iter_mut())
-        .chain(live.in_worktree.iter_mut())
-    {
-        list.sort();
-        list.dedup();
-    }
-    live
-}
-
-fn summarize(
-    secrets: &[Secret],
-    findings: &[Finding],
-    live: &LiveState,
-    pass: &PassResult,
-) -> Vec<SecretSummary> {
-    let times: HashMap<String, i64> = pass
-        .commits
-        .iter()
-        .map(|c| (c.oid.to_string(), c.commit_time))
-        .collect();
-    secrets
-        .iter()
-        .enumerate()
-        .map(|(i, secret)| {
-            let fingerprint = secret.fingerprint();
-            let mine: Vec<&Finding> = findings
-                .iter()
-                .filter(|f| f.secret.fingerprint == fingerprint)
-                .collect();
-            let mut introducing: Vec<String> =
-                mine.iter().filter_map(|f| f.commit.clone()).collect();
-            introducing.sort();
-            introducing.dedup();
-            let mut refs: Vec<String> = mine.iter().flat_map(|f| f.refs.clone()).collect();
-            refs.sort();
-            refs.dedup();
-            let mut remotes: Vec<String> = mine.iter().flat_map(|f| f.remotes.clone()).collect();
-            remotes.sort();
-            remotes.dedup();
-            let earliest = |pushed_only: bool| {
-                mine.iter()
-                    .filter(|f| !pushed_only || f.pushed)
-                    .filter_map(|f| f.commit.as_ref().and_then(|c| times.get(c)))
-                    .min()
-                    .copied()
-            };
-            let rule = crate::providers::identify_rule(secret.expose());
-            let live_found = !live.in_head[i].is_empty()
-                || !live.in_index[i].is_empty()
-                || !live.in_worktree[i].is_empty();
-            let first = earliest(true)
-                .or_else(|| earliest(false))
-                .map(|t| rfc3339(t, 0));
-            SecretSummary {
-                secret: SecretRef {
-                    redacted: secret.redacted(),
-                    fingerprint,
-                },
-                origin: secret.origin().to_string(),
-                provider: rule.map(|(p, _)| p.id.to_string()),
-                rule: rule.map(|(_, r)| r.id.to_string()),
-                severity: mine
-                    .iter()
-                    .map(|f| f.severity)
-                    .max()
-                    .or_else(|| live_found.then_some(Severity::Medium)),
-                found: !mine.is_empty()
-                    || !live.in_head[i].is_empty()
-                    || !live.in_index[i].is_empty()
-                    || !live.in_worktree[i].is_empty(),
-                findings: mine.len(),
-                introducing_commits: introducing,
-                pushed: !remotes.is_empty(),
-                remotes,
-                refs,
-                in_head: live.in_head[i].clone(),
-                in_index: live.in_index[i].clone(),
-                in_worktree: live.in_worktree[i].clone(),
-                first_exposure: first,
-                live: None,
-                live_reason: None,
-            }
-        })
-        .collect()
 }
 
 /// Whether every match of `pattern` in the object database's blobs, commits and tags is `secret` itself.
