@@ -37,6 +37,9 @@ pub enum Command {
     /// The guided playbook: identify, exposure, revoke, re-create, update .env, rewrite plan, record.
     Respond(RespondArgs),
     /// After a rewrite: check that nothing (objects, refs, reflogs, stash, leftovers) still carries the token.
+    ///
+    /// After `unleak respond`, with no token source given, verify checks the OLD token respond remembered
+    /// (by fingerprint) in `.git/unleak/incident.json`, not the new one now in `.env`.
     Verify(VerifyArgs),
     /// Store a token in .env safely: hidden prompt, mode 0600, atomic write, ignored by git.
     Setup(SetupArgs),

@@ -265,9 +265,16 @@ pub struct VerifyConfig {
 
 impl VerifyConfig {
     pub fn resolve(args: VerifyArgs, globals: &Globals) -> Result<VerifyConfig> {
+        // A copy left in an unreachable object is still a copy: verify always reads every object, and
+        // says so rather than ignore the flag.
+        if args.scope.reachable_only {
+            anyhow::bail!(
+                "verify reads every object, reachable or not (an unreachable copy still leaks): \
+                 --reachable-only does not apply here"
+            );
+        }
         let repo = resolve_repo_path(args.repo)?;
-        let mut scope = Scope::from_args(args.scope);
-        scope.reachable_only = false;
+        let scope = Scope::from_args(args.scope);
         Ok(VerifyConfig {
             globals: globals.clone(),
             repo,

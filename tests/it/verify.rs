@@ -181,3 +181,22 @@ fn fingerprint_only_verification_needs_no_plaintext() {
         .run();
     assert_eq!(run.code, 2);
 }
+
+/// verify reads every object: `--reachable-only` (shared with scan) is refused, not silently ignored.
+#[test]
+fn verify_refuses_reachable_only() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "a\n", "First");
+    let run = Unleak::new(&repo.path)
+        .args(&["verify", "--token-stdin", "--reachable-only"])
+        .stdin(format!("{token}\n"))
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--reachable-only does not apply"),
+        "{}",
+        run.stderr
+    );
+}
