@@ -5,6 +5,7 @@
 pub mod command;
 pub mod format;
 pub mod odb;
+pub mod oid;
 pub mod pack;
 pub mod refs;
 pub mod remote;
@@ -12,8 +13,8 @@ pub mod worktree;
 
 use crate::model::RemoteInfo;
 use anyhow::{anyhow, bail, Context, Result};
-pub use git2::Oid;
 use git2::{ObjectType, Repository};
+pub use oid::Oid;
 use pack::ObjectKind;
 use std::path::{Path, PathBuf};
 
@@ -123,7 +124,7 @@ impl Repo {
             if let Some(target) = resolved.target() {
                 tips.push(Tip {
                     name: name.clone(),
-                    target,
+                    target: target.into(),
                     kind: TipKind::Ref,
                 });
             }
@@ -134,7 +135,7 @@ impl Repo {
             {
                 tips.push(Tip {
                     name: "HEAD".into(),
-                    target,
+                    target: target.into(),
                     kind: TipKind::Ref,
                 });
             }
@@ -150,7 +151,7 @@ impl Repo {
                 continue;
             };
             for (i, entry) in reflog.iter().enumerate() {
-                let target = entry.id_new();
+                let target = Oid::from(entry.id_new());
                 if target.is_zero() {
                     continue;
                 }
@@ -177,7 +178,7 @@ impl Repo {
     /// The commit HEAD points to, if any (an empty repository has none).
     pub fn head_commit(&self) -> Option<Oid> {
         let target = self.git.head().ok()?.resolve().ok()?.target()?;
-        self.peel_to_commit(target)
+        self.peel_to_commit(target.into())
     }
 
     /// Index entries as (path bytes, blob id); empty for a bare repository.
@@ -188,7 +189,7 @@ impl Repo {
         let Ok(index) = self.git.index() else {
             return Vec::new();
         };
-        index.iter().map(|e| (e.path, e.id)).collect()
+        index.iter().map(|e| (e.path, e.id.into())).collect()
     }
 
     /// Files of the working tree that git would commit: tracked ones and untracked, not ignored ones.
@@ -277,10 +278,10 @@ impl Repo {
             if !self.may_read(oid) {
                 return None;
             }
-            let object = self.git.find_object(oid, None).ok()?;
+            let object = self.git.find_object(oid.into(), None).ok()?;
             match object.kind() {
                 Some(ObjectType::Commit) => return Some(oid),
-                Some(ObjectType::Tag) => oid = object.as_tag()?.target_id(),
+                Some(ObjectType::Tag) => oid = object.as_tag()?.target_id().into(),
                 _ => return None,
             }
         }
@@ -290,19 +291,19 @@ impl Repo {
     /// One object's kind and content, read through libgit2 (for the few objects read again by id).
     pub fn read_object(&self, oid: Oid) -> Option<(ObjectKind, Vec<u8>)> {
         let odb = self.git.odb().ok()?;
-        let object = odb.read(oid).ok()?;
+        let object = odb.read(oid.into()).ok()?;
         Some((odb::kind_of(object.kind())?, object.data().to_vec()))
     }
 
     /// The entries of a tree (name, id, kind), read through libgit2.
     pub fn tree_entries(&self, oid: Oid) -> Option<Vec<TreeEntry>> {
-        let tree = self.git.find_tree(oid).ok()?;
+        let tree = self.git.find_tree(oid.into()).ok()?;
         let entries = tree
             .iter()
             .map(|e| {
                 (
                     e.name_bytes().to_vec(),
-                    e.id(),
+                    e.id().into(),
                     e.kind().and_then(odb::kind_of),
                 )
             })
@@ -312,34 +313,36 @@ impl Repo {
     /// How large an object is, from its header alone (nothing inflated for a packed base).
     pub fn object_size(&self, oid: Oid) -> Option<u64> {
         let odb = self.git.odb().ok()?;
-        odb.read_header(oid).ok().map(|(size, _)| size as u64)
+        odb.read_header(oid.into())
+            .ok()
+            .map(|(size, _)| size as u64)
     }
 
     /// A blob's content.
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
-        Ok(self.git.find_blob(oid)?.content().to_vec())
+        Ok(self.git.find_blob(oid.into())?.content().to_vec())
     }
 
     /// Whether the database holds `oid` as a commit libgit2 can read.
     pub fn has_commit(&self, oid: Oid) -> bool {
-        self.git.find_commit(oid).is_ok()
+        self.git.find_commit(oid.into()).is_ok()
     }
 
     /// A commit's author, message and tree.
     pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, Error> {
-        let commit = self.git.find_commit(oid)?;
+        let commit = self.git.find_commit(oid.into())?;
         let author = Signature::of(&commit.author());
         Ok(CommitMeta {
             author,
             summary: commit.summary_bytes().map(<[u8]>::to_vec),
             message: commit.message_bytes().to_vec(),
-            tree: commit.tree_id(),
+            tree: commit.tree_id().into(),
         })
     }
 
     /// An annotated tag's tagger, when the tag has one.
     pub fn tagger(&self, oid: Oid) -> Option<Signature> {
-        let tag = self.git.find_tag(oid).ok()?;
+        let tag = self.git.find_tag(oid.into()).ok()?;
         tag.tagger().map(|s| Signature::of(&s))
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Every object in the database, grouped the way the pass reads them: pack by pack, then loose ones.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ObjectList {
     packs: Vec<PackObjects>,
     loose: Vec<Oid>,
@@ -22,10 +22,11 @@ pub struct ObjectList {
     len: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PackObjects {
     path: PathBuf,
-    entries: Vec<(Oid, u64)>,
+    /// Shared with the lists [`ObjectList::only`] makes.
+    entries: std::sync::Arc<[(Oid, u64)]>,
     /// Entries already listed by an earlier pack (empty when there are none).
     skip: Vec<bool>,
 }
@@ -53,6 +54,35 @@ impl ObjectList {
             })
             .chain(self.loose.iter().copied())
     }
+
+    /// The same database with only the objects `want` accepts listed: a pass over it visits those, and
+    /// inflates another packed object only when one of them is a delta against it. For a pass that needs
+    /// a known few (the trees provenance walks) instead of a kind's every object.
+    pub fn only(&self, want: &(dyn Fn(&Oid) -> bool + Sync)) -> ObjectList {
+        let mut list = self.clone();
+        list.len = 0;
+        for pack in &mut list.packs {
+            let skip: Vec<bool> = pack
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, (oid, _))| pack.skip.get(i).copied().unwrap_or(false) || !want(oid))
+                .collect();
+            list.len += skip.iter().filter(|skipped| !**skipped).count();
+            pack.skip = skip;
+        }
+        let (loose, loose_in): (Vec<Oid>, Vec<usize>) = list
+            .loose
+            .iter()
+            .zip(&list.loose_in)
+            .filter(|(oid, _)| want(oid))
+            .map(|(oid, dir)| (*oid, *dir))
+            .unzip();
+        list.len += loose.len();
+        list.loose = loose;
+        list.loose_in = loose_in;
+        list
+    }
 }
 
 /// Lists every object in the database: the ids and offsets from each pack index, then loose objects.
@@ -77,7 +107,7 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             }
             list.packs.push(PackObjects {
                 path,
-                entries: pack::read_index(&idx)?,
+                entries: pack::read_index(&idx)?.into(),
                 skip: Vec::new(),
             });
         }
@@ -296,7 +326,7 @@ fn read_with_libgit2<S: Send>(
                         }
                         let end = (start + CHUNK).min(oids.len());
                         for oid in &oids[start..end] {
-                            match odb.read(*oid) {
+                            match odb.read((*oid).into()) {
                                 Ok(object) => {
                                     if let Some(kind) =
                                         kind_of(object.kind()).filter(|k| kinds.contains(*k))

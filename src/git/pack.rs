@@ -126,8 +126,9 @@ pub struct PackInput<'a> {
     pub path: &'a Path,
     /// Its objects and their offsets, as [`read_index`] returns them (any order).
     pub entries: &'a [(Oid, u64)],
-    /// One flag per entry: the object is read from elsewhere (an earlier pack), so it is decoded only
-    /// when a delta needs it and never visited. Empty for none.
+    /// One flag per entry: the object is not visited (it is read from an earlier pack, or the caller
+    /// does not want it, see [`super::odb::ObjectList::only`]), so it is decoded only when a visited
+    /// delta needs it as a base. Empty for none.
     pub skip: &'a [bool],
     pub kinds: KindSet,
 }
@@ -660,9 +661,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, DecodeError> {
             let start = pos;
             let id = bytes.get(start..start + 20).ok_or_else(truncated)?;
             pos += 20;
-            Base::Id(
-                Oid::from_bytes(id).map_err(|e| DecodeError::BadBaseId(e.message().to_string()))?,
-            )
+            Base::Id(Oid::from_bytes(id).map_err(|e| DecodeError::BadBaseId(e.to_string()))?)
         }
         other => return Err(DecodeError::UnknownType(other)),
     };
@@ -679,6 +678,9 @@ struct Forest {
     /// `children[first_child[i]..first_child[i + 1]]` are the deltas whose base is entry `i`.
     first_child: Vec<u32>,
     children: Vec<u32>,
+    /// Whether entry `i` or a delta below it is visited: an entry read from elsewhere (or not wanted,
+    /// see [`PackInput::skip`]) is decoded only as the base of one that is.
+    needed: Vec<bool>,
     /// Roots to decode with the number of entries below them (themselves included), heaviest first
     /// when they are heavy enough to unbalance the workers, otherwise in pack order.
     roots: Vec<Root>,
@@ -722,12 +724,14 @@ impl Forest {
         let mut forest = Forest {
             first_child,
             children,
+            needed: vec![false; n],
             roots: Vec::new(),
         };
 
         // Every entry without a base is a root; an entry below no root sits on a delta cycle.
         let mut reached = vec![false; n];
         let mut stack = Vec::new();
+        let mut below = Vec::new();
         let mut skipped = 0u64;
         for root in 0..n {
             let entry = table.info[root];
@@ -736,10 +740,21 @@ impl Forest {
             }
             let mut weight = 0u32;
             stack.push(root as u32);
+            below.clear();
             while let Some(i) = stack.pop() {
                 reached[i as usize] = true;
                 weight += u32::from(!table.info[i as usize].skip);
                 stack.extend_from_slice(forest.children_of(i));
+                below.push(i);
+            }
+            // A delta comes after its base in `below`: backwards, every delta is settled first.
+            for &i in below.iter().rev() {
+                let needed = !table.info[i as usize].skip
+                    || forest
+                        .children_of(i)
+                        .iter()
+                        .any(|&c| forest.needed[c as usize]);
+                forest.needed[i as usize] = needed;
             }
             match ObjectKind::from_pack_code(entry.code) {
                 // Nothing to visit (all of it read from another pack): nothing to decode.
@@ -964,12 +979,12 @@ impl<'a> Worker<'a> {
             let child = self.forest.children[next as usize];
             self.stack.last_mut().expect("not empty").1 += 1;
             let depth = self.stack.len();
-            let info = self.table.info[child as usize];
-            let has_children = self.forest.first_child[child as usize]
-                != self.forest.first_child[child as usize + 1];
-            if info.skip && !has_children {
+            // Nothing to visit in it or below it: not even inflated.
+            if !self.forest.needed[child as usize] {
                 continue;
             }
+            let has_children = self.forest.first_child[child as usize]
+                != self.forest.first_child[child as usize + 1];
             if self.levels.len() <= depth {
                 self.levels.push(Vec::new());
             }
@@ -1693,6 +1708,44 @@ mod tests {
         .unwrap();
         assert!(errors.is_empty());
         assert_eq!(states[0], vec![(oid(2), b"abcd".to_vec())]);
+    }
+
+    #[test]
+    fn a_delta_tree_with_nothing_wanted_below_is_not_inflated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pack = PackBuilder::new();
+        let base = pack.object(1, 2, b"abc");
+        let middle = pack.ofs_delta(2, base, &delta(3, 4, &[copy(0, 3), insert(b"d")]));
+        pack.ofs_delta(3, middle, &delta(4, 5, &[copy(0, 4), insert(b"e")]));
+        // A delta that fails if anyone decodes it: it claims a base of 99 bytes.
+        pack.ofs_delta(4, base, &delta(99, 1, &[insert(b"x")]));
+        let (path, entries) = pack.finish(dir.path());
+        let input = PackInput {
+            path: &path,
+            entries: &entries,
+            skip: &[true, true, false, true],
+            kinds: KindSet::ALL,
+        };
+        let mut states = vec![Vec::new()];
+        let errors = traverse(
+            &input,
+            &mut states,
+            &|seen: &mut Vec<(Oid, Vec<u8>)>, oid, _, data: &[u8]| seen.push((oid, data.to_vec())),
+            &|_| {},
+        )
+        .unwrap();
+        assert!(
+            errors.is_empty(),
+            "the unwanted delta was decoded: {errors:?}"
+        );
+        assert_eq!(states[0], vec![(oid(3), b"abcde".to_vec())]);
+        // Wanted, the same delta is decoded and fails: the test above is not vacuous.
+        let input = PackInput {
+            skip: &[true, true, true, false],
+            ..input
+        };
+        let errors = traverse(&input, &mut [()], &|_, _, _, _| {}, &|_| {}).unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ impl Repo {
     /// Whether `commit` is a descendant of `ancestor` (false when either cannot be read).
     pub fn is_descendant(&self, commit: Oid, ancestor: Oid) -> bool {
         self.git
-            .graph_descendant_of(commit, ancestor)
+            .graph_descendant_of(commit.into(), ancestor.into())
             .unwrap_or(false)
     }
 
@@ -25,7 +25,11 @@ impl Repo {
     pub fn remote_tracking_tips(&self) -> Vec<Oid> {
         self.git
             .references_glob("refs/remotes/*")
-            .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
+            .map(|refs| {
+                refs.flatten()
+                    .filter_map(|r| r.target().map(Oid::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -33,18 +37,21 @@ impl Repo {
     /// `Ok(None)` when it names something that is not a commit.
     pub fn rev_parse_commit(&self, rev: &str) -> Result<Option<Oid>, Error> {
         let object = self.git.revparse_single(rev)?;
-        Ok(object.peel_to_commit().ok().map(|c| c.id()))
+        Ok(object.peel_to_commit().ok().map(|c| c.id().into()))
     }
 
     /// The commits `to` has and `from` has not, newest first.
     pub fn commits_in_range(&self, from: Oid, to: Oid) -> Result<Vec<Oid>> {
         let mut walk = self.git.revwalk().context("cannot walk history")?;
-        walk.push(to)?;
-        walk.hide(from)
+        walk.push(to.into())?;
+        walk.hide(from.into())
             .with_context(|| format!("cannot walk back from {from}"))?;
         let mut out = Vec::new();
         for oid in walk {
-            out.push(oid.context("cannot walk the range (a shallow clone missing commits?)")?);
+            out.push(
+                oid.context("cannot walk the range (a shallow clone missing commits?)")?
+                    .into(),
+            );
         }
         Ok(out)
     }
@@ -59,15 +66,15 @@ impl Repo {
                 continue;
             }
             let mut walk = self.git.revwalk().context("cannot walk history")?;
-            walk.push(local)
+            walk.push(local.into())
                 .with_context(|| format!("cannot read the commit to push ({local})"))?;
-            if !remote.is_zero() && self.git.find_commit(remote).is_ok() {
-                walk.hide(remote)?;
+            if !remote.is_zero() && self.git.find_commit(remote.into()).is_ok() {
+                walk.hide(remote.into())?;
             } else {
                 walk.hide_glob("refs/remotes/*")?;
             }
             for oid in walk {
-                let oid = oid.context("cannot walk the commits to push")?;
+                let oid = Oid::from(oid.context("cannot walk the commits to push")?);
                 if !out.contains(&oid) {
                     out.push(oid);
                 }

@@ -29,8 +29,8 @@ fn added_paths(diff: &git2::Diff<'_>) -> Vec<Change> {
         }
         out.push(Change {
             path: delta.new_file().path_bytes().unwrap_or_default().to_vec(),
-            new: delta.new_file().id(),
-            old: delta.old_file().id(),
+            new: delta.new_file().id().into(),
+            old: delta.old_file().id().into(),
         });
     }
     out
@@ -45,7 +45,7 @@ impl Repo {
         let head_tree = match self.head_commit() {
             Some(commit) => Some(
                 self.git
-                    .find_commit(commit)
+                    .find_commit(commit.into())
                     .and_then(|c| c.tree())
                     .context("cannot read HEAD's tree")?,
             ),
@@ -85,7 +85,7 @@ impl Repo {
     pub fn commit_changes(&self, id: Oid) -> Result<Vec<Change>> {
         let commit = self
             .git
-            .find_commit(id)
+            .find_commit(id.into())
             .with_context(|| format!("cannot read commit {id}"))?;
         let tree = commit
             .tree()
