@@ -297,9 +297,14 @@ fn read_trees(
         patterns.map(|p| p as &dyn Detector),
         options.threads,
         &|done| bar.set_position(offset + done),
-        &|| (provenance::TreeRecords::default(), idhash::IdSet::default()),
+        &|| {
+            (
+                provenance::TreeRecords::default(),
+                provenance::MissingHere::default(),
+            )
+        },
         &|(records, missing_here), oid, data| {
-            missing.record(missing_here, oid, data);
+            missing.record(missing_here, data);
             if let Some(probe) = probe {
                 probe.record(records, oid, data);
             }
