@@ -15,12 +15,12 @@ use zeroize::Zeroizing;
 
 /// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`): a file whose whole job is to
 /// hold secrets. The one place that decides it; every such name contains `.env`.
-pub fn is_env_file_name(name: &[u8]) -> bool {
+pub(crate) fn is_env_file_name(name: &[u8]) -> bool {
     name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)
 }
 
 /// [`is_env_file_name`] of a path's last component (`config/prod.env`).
-pub fn is_env_path(path: &str) -> bool {
+pub(crate) fn is_env_path(path: &str) -> bool {
     is_env_file_name(path.rsplit('/').next().unwrap_or(path).as_bytes())
 }
 
@@ -67,7 +67,7 @@ struct Value {
 
 /// How a value is written in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quote {
+pub(crate) enum Quote {
     None,
     Single,
     Double,
@@ -190,7 +190,7 @@ impl DotEnv {
     }
 
     /// The first key of the file, the one a byte-order mark hides from python-dotenv.
-    pub fn first_key(&self) -> Option<&str> {
+    pub(crate) fn first_key(&self) -> Option<&str> {
         self.bindings.iter().find_map(|b| match &b.kind {
             Kind::Assign(a) => Some(a.key.as_str()),
             Kind::Invalid => Some(""),
@@ -348,7 +348,7 @@ impl DotEnv {
 }
 
 /// A name we are willing to write: POSIX environment variable syntax.
-pub fn is_valid_key(key: &str) -> bool {
+pub(crate) fn is_valid_key(key: &str) -> bool {
     let mut chars = key.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

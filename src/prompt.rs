@@ -23,11 +23,11 @@ pub trait Prompter {
 }
 
 /// The real terminal, through dialoguer; prompts go to stderr.
-pub struct TerminalPrompter;
+pub(crate) struct TerminalPrompter;
 
 impl TerminalPrompter {
     /// Whether interactive questions can be asked at all: stdin and stderr are terminals.
-    pub fn available() -> bool {
+    pub(crate) fn available() -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }
 }
@@ -122,7 +122,7 @@ impl Prompter for TerminalPrompter {
 }
 
 /// No terminal: every question is an error that names the flag to use instead. Nothing is changed.
-pub struct NoTerminal;
+pub(crate) struct NoTerminal;
 
 impl Prompter for NoTerminal {
     fn secret(&mut self, question: &str, _confirm: bool, flag: &str) -> Result<Secret> {
@@ -145,7 +145,7 @@ impl Prompter for NoTerminal {
 /// Answers scripted in advance, for tests that drive a flow in-process.
 #[derive(Default)]
 pub struct ScriptedPrompter {
-    pub answers: VecDeque<Answer>,
+    pub(crate) answers: VecDeque<Answer>,
     /// The questions asked, in order, for assertions.
     pub asked: Vec<String>,
 }

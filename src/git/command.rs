@@ -30,11 +30,11 @@ const GIT_HARDENING: &[&str] = &[
 ];
 
 /// Transports git may use: `ext::` (runs a command) and `fd::` (waits on a descriptor) are left out.
-pub const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
+pub(crate) const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
 
 /// `git` with a scrubbed environment and hardened config: no system config, no pager, no terminal
 /// prompt, no `ext::`/`fd::` transports, no fsmonitor or hooks. Add arguments after these.
-pub fn git() -> Command {
+pub(crate) fn git() -> Command {
     let mut cmd = child::command("git");
     for name in GIT_LOCATION_VARS {
         cmd.env_remove(name);
@@ -53,7 +53,7 @@ pub fn git() -> Command {
 
 /// `git-filter-repo`, looked up on PATH, else in git's own exec-path; never through `git filter-repo`,
 /// which would run a repository's `alias.filter-repo` when the tool is missing.
-pub fn find_filter_repo() -> Option<PathBuf> {
+pub(crate) fn find_filter_repo() -> Option<PathBuf> {
     if let Some(found) = child::find_on_path("git-filter-repo") {
         return Some(found);
     }

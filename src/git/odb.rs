@@ -199,7 +199,7 @@ pub fn read_objects<S: Send>(
 /// [`read_objects`], handing large packed blobs to `pieces` in overlapping pieces (see
 /// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
 #[allow(clippy::too_many_arguments)]
-pub fn read_objects_in_pieces<S: Send>(
+pub(crate) fn read_objects_in_pieces<S: Send>(
     git_dir: &Path,
     objects: &ObjectList,
     kinds: KindSet,
@@ -397,7 +397,7 @@ fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
 /// Why a loose object cannot be read. The pass reports it as text, so each message reads as it did
 /// when these were strings.
 #[derive(Debug, thiserror::Error)]
-pub enum LooseError {
+pub(crate) enum LooseError {
     #[error("cannot read its loose file: {0}")]
     Read(std::io::Error),
     #[error("its zlib data is corrupt ({0})")]
@@ -424,7 +424,7 @@ pub enum LooseError {
 /// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
 /// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
 /// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
-pub fn read_loose(
+pub(crate) fn read_loose(
     path: &Path,
     inflater: &mut flate2::Decompress,
     out: &mut Vec<u8>,

@@ -75,7 +75,7 @@ impl KindSet {
         KindSet(kinds.iter().fold(0, |bits, k| bits | k.bit()))
     }
 
-    pub fn contains(self, kind: ObjectKind) -> bool {
+    pub(crate) fn contains(self, kind: ObjectKind) -> bool {
         self.0 & kind.bit() != 0
     }
 }
@@ -106,7 +106,7 @@ pub struct Pieces<'a, S> {
 
 /// Blobs declared larger than this are searched in pieces when the pass accepts them (and no delta is
 /// made against them: a delta base must be held whole while its deltas are applied).
-pub const PIECES_ABOVE: u64 = 16 << 20;
+pub(crate) const PIECES_ABOVE: u64 = 16 << 20;
 /// The size of each piece (before its overlap).
 const PIECE: usize = 8 << 20;
 /// Compressed bytes read at a time for a blob inflated in pieces.
@@ -231,7 +231,7 @@ pub fn traverse<S: Send>(
 
 /// [`traverse`], handing blobs over [`PIECES_ABOVE`] that no delta needs to `pieces` in overlapping
 /// pieces, so the memory such a blob takes is bounded by the piece size rather than its own.
-pub fn traverse_in_pieces<S: Send>(
+pub(crate) fn traverse_in_pieces<S: Send>(
     input: &PackInput<'_>,
     states: &mut [S],
     visit: &Visitor<'_, S>,
@@ -574,7 +574,7 @@ struct Header {
 /// Why one pack entry cannot be decoded. The pass reports it as text (`pack entry at offset N: …`),
 /// so each message reads as it did when these were strings.
 #[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
+pub(crate) enum DecodeError {
     #[error("its offset lies inside the pack header")]
     OffsetInHeader,
     #[error("its offset {0} lies past the end of the pack data (truncated pack?)")]
