@@ -4,6 +4,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The whole command line: a subcommand and the global flags. Parsed by [`crate::run_from_args`]; its
+/// help text is set by the `about` attributes, not by this comment.
 #[derive(Debug, Parser)]
 #[command(
     name = "unleak",

@@ -86,19 +86,30 @@ impl fmt::Debug for DotEnv {
 /// Why [`DotEnv::set`] refused. Messages never contain the value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SetError {
+    /// The key is not a shell variable name (the key, as given, is in the message).
     #[error(
         "{0:?} is not a usable variable name (letters, digits and _, not starting with a digit)"
     )]
     InvalidKey(String),
+    /// No quoting makes python-dotenv read the value back as it is.
     #[error(
         "the value for {key} cannot be written so python-dotenv reads it back unchanged: {reason}"
     )]
-    Unrepresentable { key: String, reason: &'static str },
+    Unrepresentable {
+        /// The key being set.
+        key: String,
+        /// What in the value cannot be written (never the value itself).
+        reason: &'static str,
+    },
+    /// Writing the line would change how other lines of the file parse.
     #[error(
         "setting {key} would change how python-dotenv reads other lines of the file (an unterminated \
          quote nearby?); fix the file by hand first"
     )]
-    WouldDisturbOthers { key: String },
+    WouldDisturbOthers {
+        /// The key being set.
+        key: String,
+    },
 }
 
 impl DotEnv {

@@ -147,6 +147,8 @@ pub struct RewriteInput<'a> {
     pub literal: bool,
     /// Remove `.env`-like files that held a token from all history, not only the token in them.
     pub remove_env_files: bool,
+    /// The installed git-filter-repo, as [`detect_filter_repo`](crate::git::command::detect_filter_repo)
+    /// found it: decides whether the commands use `--sensitive-data-removal`.
     pub filter_repo: FilterRepoSupport,
     /// See [`UniqueCheck`]. Decides how much of each token a regex must show (see [`plan`]).
     pub regex_is_unique: UniqueCheck<'a>,
@@ -224,6 +226,7 @@ impl fmt::Debug for Masks {
 #[derive(Debug, Clone)]
 pub struct RewritePlan {
     pub(crate) steps: Vec<Step>,
+    /// The `--replace-text` file's contents: `regex:` lines (safe to show) or `literal:` ones (private).
     pub replace_text: ReplaceText,
     /// The same-length masks for binary blobs (literal mode only).
     pub masks: Option<Masks>,

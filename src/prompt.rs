@@ -152,13 +152,19 @@ pub struct ScriptedPrompter {
 
 /// One scripted answer.
 pub enum Answer {
+    /// The answer to a hidden-input question ([`Prompter::secret`]); comes back with origin `prompt`.
     Secret(String),
+    /// Yes to a [`Prompter::confirm`] question.
     Yes,
+    /// No to a [`Prompter::confirm`] question.
     No,
+    /// The index picked in a [`Prompter::select`] question (out of range is an error).
     Choice(usize),
 }
 
 impl ScriptedPrompter {
+    /// Answers the questions in the order given; a question left over, or one answered with the wrong
+    /// kind of answer, is an error (so a flow that asks something new fails its test).
     pub fn new(answers: impl IntoIterator<Item = Answer>) -> Self {
         ScriptedPrompter {
             answers: answers.into_iter().collect(),

@@ -18,6 +18,8 @@ impl Secret {
     /// Shortest value accepted: shorter strings match too much of any history to be a useful search.
     pub(crate) const MIN_LEN: usize = 8;
 
+    /// Takes ownership of a token value. `origin` says where it came from (`.env:HF_TOKEN`, `stdin`,
+    /// `prompt`) and is shown to users, so it must never contain the value.
     pub fn new(value: impl Into<String>, origin: impl Into<String>) -> Self {
         Secret {
             value: Zeroizing::new(value.into()),

@@ -66,11 +66,18 @@ pub(crate) fn find_filter_repo() -> Option<PathBuf> {
 /// Whether git-filter-repo is installed, and whether it knows `--sensitive-data-removal` (2.47+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterRepoSupport {
+    /// Not found on PATH nor in git's exec-path (or `-h` failed): the plan's first step installs it.
     Missing,
-    Present { sensitive_data_removal: bool },
+    /// Found, and `-h` answered.
+    Present {
+        /// Its `-h` lists `--sensitive-data-removal`.
+        sensitive_data_removal: bool,
+    },
 }
 
 impl FilterRepoSupport {
+    /// Whether the plan passes `--sensitive-data-removal`: when the tool has it, and when it is missing
+    /// (the plan installs a current release, and the script's preflight checks the flag).
     pub fn sdr(self) -> bool {
         // A missing tool gets installed from PyPI by the plan's first step, which installs a current
         // release: plan for the flag, and let the script's preflight check it.

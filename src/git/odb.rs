@@ -36,6 +36,7 @@ impl ObjectList {
         self.len
     }
 
+    /// Whether the database holds no object at all (a fresh repository).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -149,6 +150,7 @@ pub type ReadResult<'a> = Result<(ObjectKind, &'a [u8]), String>;
 
 /// What a pass over the objects hands back: each worker's state, and notes for the report.
 pub struct Passed<S> {
+    /// One state per worker, as `init` made it and `visit` left it; merging them is the caller's job.
     pub states: Vec<S>,
     /// A pack our reader refused (its objects were read through libgit2 instead), and why.
     pub warnings: Vec<String>,

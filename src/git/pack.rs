@@ -25,9 +25,13 @@ use std::sync::Mutex;
 /// The kinds of object a pack holds (a delta's kind is its chain's root's kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ObjectKind {
+    /// A commit (pack type 1).
     Commit,
+    /// A tree (pack type 2).
     Tree,
+    /// A blob: file contents (pack type 3).
     Blob,
+    /// An annotated tag (pack type 4).
     Tag,
 }
 
@@ -69,8 +73,10 @@ impl ObjectKind {
 pub struct KindSet(u8);
 
 impl KindSet {
+    /// Every kind: commits, trees, blobs and tags.
     pub const ALL: KindSet = KindSet(15);
 
+    /// The set holding exactly `kinds` (repeats are harmless; an empty slice decodes nothing).
     pub fn of(kinds: &[ObjectKind]) -> KindSet {
         KindSet(kinds.iter().fold(0, |bits, k| bits | k.bit()))
     }
@@ -88,6 +94,7 @@ pub type Visitor<'a, S> = dyn Fn(&mut S, Oid, ObjectKind, &[u8]) + Sync + 'a;
 pub struct Piece<'a> {
     /// The bytes `[offset, offset + data.len())` of the blob.
     pub data: &'a [u8],
+    /// Where `data` starts in the blob, in bytes.
     pub offset: u64,
     /// The blob's whole size.
     pub total: u64,
@@ -99,6 +106,8 @@ pub struct Piece<'a> {
 /// Large blobs handed over in overlapping pieces instead of whole: for searching, where a match can be
 /// no longer than `overlap` bytes. A pass that needs whole objects passes none.
 pub struct Pieces<'a, S> {
+    /// Called for each piece in order, with the calling worker's state and the blob's id (instead of
+    /// the whole-object visitor, which never sees such a blob).
     pub visit: &'a (dyn Fn(&mut S, Oid, Piece<'_>) + Sync),
     /// Bytes each piece repeats from the previous one: at least the longest match searched for.
     pub overlap: usize,
@@ -115,7 +124,9 @@ const PIECE_INPUT: usize = 1 << 20;
 /// An object the traversal could not decode, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackError {
+    /// The object that was not read (for an unreadable delta: the delta's own id).
     pub oid: Oid,
+    /// Why, as shown to the user: `pack entry at offset N: …`.
     pub reason: String,
 }
 
@@ -129,6 +140,7 @@ pub struct PackInput<'a> {
     /// One flag per entry: the object is read from elsewhere (an earlier pack), so it is decoded only
     /// when a delta needs it and never visited. Empty for none.
     pub skip: &'a [bool],
+    /// The kinds decoded and visited; a delta tree whose root is of another kind is skipped unread.
     pub kinds: KindSet,
 }
 

@@ -45,6 +45,9 @@ impl fmt::Debug for Matcher {
 const MIN_BASE64_NEEDLE: usize = 8;
 
 impl Matcher {
+    /// A matcher for every form of every secret (plain, base64, UTF-16LE); a hit's `needle(..).secret`
+    /// is the index of its secret in `secrets`. Base64 forms too short to be told from chance are left
+    /// out.
     pub fn new(secrets: &[Secret]) -> Matcher {
         Matcher::with_probes(secrets, &[])
     }

@@ -56,6 +56,7 @@ pub struct Provider {
     pub(crate) revoke_url: Option<&'static str>,
     /// Where a user creates a new one, with least privilege preselected where the issuer allows it.
     pub(crate) create_url: Option<&'static str>,
+    /// The token shapes (rules) this issuer hands out.
     pub patterns: &'static [Pattern],
     /// The documented read-only call that tells whether a token still works, if the issuer has one.
     pub(crate) liveness: Option<&'static IdentityCheck>,
