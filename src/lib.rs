@@ -4,6 +4,10 @@
 //! Data flows one way: `cli` (what was typed) -> `config` (what we will do) -> `scan` (object database pass
 //! and provenance) -> `report` (one model, several renderers) -> commands that render or plan.
 
+#![warn(missing_docs)]
+
+// documented by the playbook/speed work in progress
+#[allow(missing_docs)]
 pub mod audit;
 pub(crate) mod child;
 pub mod cli;
@@ -17,11 +21,15 @@ pub(crate) mod hygiene;
 pub(crate) mod liveness;
 pub mod matching;
 pub mod model;
+// documented by the playbook/speed work in progress
+#[allow(missing_docs)]
 pub mod playbook;
 pub mod prompt;
 pub mod providers;
 pub mod report;
 pub(crate) mod sanitize;
+// documented by the playbook/speed work in progress
+#[allow(missing_docs)]
 pub mod scan;
 pub mod secret;
 pub(crate) mod tokens;
