@@ -152,7 +152,7 @@ pub struct RewriteInput<'a> {
     pub filter_repo: FilterRepoSupport,
     /// See [`UniqueCheck`]. Decides how much of each token a regex must show (see [`plan`]).
     pub regex_is_unique: UniqueCheck<'a>,
-    /// Ids of the found blobs that git-filter-repo treats as binary ([`is_binary_for_filter_repo`]).
+    /// Ids of the found blobs that git-filter-repo treats as binary (`is_binary_for_filter_repo`).
     pub binary_blobs: &'a BTreeSet<String>,
     /// What happens to those blobs.
     pub binary: BinaryMode,

@@ -45,7 +45,7 @@ impl Secret {
 
     /// How reports name the value without holding it.
     ///
-    /// A value that is hard to guess (a provider token, or [`PUBLIC_FINGERPRINT_BITS`] of estimated
+    /// A value that is hard to guess (a provider token, or `PUBLIC_FINGERPRINT_BITS` of estimated
     /// entropy) gets `sha256:<hex>`: stable across runs and machines, so findings, baselines, incident
     /// records and `verify --fingerprint` can name it. A guessable value (a human password from `.env`)
     /// gets `keyed:<hex>` instead, an HMAC-SHA256 under a key made for this run and never stored: an

@@ -1,6 +1,6 @@
 //! The `git` and `git-filter-repo` programs, for what libgit2 lacks or does differently from the user's
 //! git: `clone --mirror`, `check-ignore`, `status`/`commit` in the work tree, and filter-repo detection.
-//! Every one is built by [`crate::child`] (no token variables) with config no repository can override.
+//! Every one is built by `crate::child` (no token variables) with config no repository can override.
 
 use crate::child;
 use std::path::PathBuf;

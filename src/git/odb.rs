@@ -1,6 +1,6 @@
 //! Listing and reading the object database: every object id (packed and loose, in alternates too), and
 //! a parallel read of each exactly once. Packs go through our own reader ([`super::pack`]), loose objects
-//! through a bounded inflater ([`read_loose`]), and libgit2 reads only what our reader refuses.
+//! through a bounded inflater (`read_loose`), and libgit2 reads only what our reader refuses.
 
 use super::pack::{self, KindSet, ObjectKind, PackInput};
 use super::Oid;

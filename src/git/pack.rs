@@ -3,9 +3,9 @@
 //! entry is inflated exactly once and a base is kept only while its deltas are being applied. Roots are
 //! shared among worker threads; reads are positioned (`read_at`) over exact entry ranges, no mmap.
 //!
-//! Memory: a blob over [`PIECES_ABOVE`] that no delta is made against (the common case for a large
+//! Memory: a blob over `PIECES_ABOVE` that no delta is made against (the common case for a large
 //! file: git does not delta large, dissimilar blobs, and never beyond `core.bigFileThreshold`) is handed
-//! over in [`PIECE`]-sized pieces, so it costs a piece, its overlap and 1 MiB of compressed input
+//! over in `PIECE`-sized pieces, so it costs a piece, its overlap and 1 MiB of compressed input
 //! whatever its size. Every other object is held whole while it is needed: a delta base for as long as
 //! its deltas are applied, so the bound for a worker is the sum of the objects along the delta chain
 //! being walked (for a large file that changed by small deltas: the base, the delta and the result, each

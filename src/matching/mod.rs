@@ -6,7 +6,7 @@ pub mod exact;
 pub(crate) mod patterns;
 
 /// A match: which needle, and where in the haystack (`start..end`). What a needle stands for is the
-/// detector's business: a token form of [`exact::Matcher`], a rule of [`patterns::PatternSet`].
+/// detector's business: a token form of [`exact::Matcher`], a rule of `patterns::PatternSet`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Hit {
     pub(crate) needle: u32,

@@ -109,7 +109,7 @@ pub(crate) struct BodyOk {
 /// A match starts with one of `prefixes` (the scanner's literal prefilter looks for those and runs the
 /// regex only where one occurs) and is a whole token: it neither follows a word character (when it starts
 /// with one) nor is followed by a token character `[A-Za-z0-9_-]` (when it ends with one). The part after
-/// the prefix must not look like a stand-in ([`placeholder::is_placeholder_body`]).
+/// the prefix must not look like a stand-in (`placeholder::is_placeholder_body`).
 #[derive(Debug)]
 pub struct Pattern {
     /// Stable rule id, used in reports, SARIF and allowlists (`huggingface.user-token`).
