@@ -731,7 +731,7 @@ pub struct WriteOutcome {
     /// Where the old content was kept (only when asked), mode 0600.
     pub backup: Option<PathBuf>,
     /// Temp files of an earlier interrupted write (holding a secret) that were removed.
-    pub removed_stale: Vec<PathBuf>,
+    pub(crate) removed_stale: Vec<PathBuf>,
 }
 
 /// Writes `bytes` to `path` so that a crash or `kill -9` at any instant leaves the old file or the new

@@ -147,8 +147,8 @@ pub struct RewriteInput<'a> {
     pub literal: bool,
     /// Remove `.env`-like files that held a token from all history, not only the token in them.
     pub remove_env_files: bool,
-    /// The installed git-filter-repo, as [`detect_filter_repo`](crate::git::command::detect_filter_repo)
-    /// found it: decides whether the commands use `--sensitive-data-removal`.
+    /// The installed git-filter-repo, as `git::command::detect_filter_repo` found it: decides whether the
+    /// commands use `--sensitive-data-removal`.
     pub filter_repo: FilterRepoSupport,
     /// See [`UniqueCheck`]. Decides how much of each token a regex must show (see [`plan`]).
     pub regex_is_unique: UniqueCheck<'a>,

@@ -78,7 +78,7 @@ pub enum FilterRepoSupport {
 impl FilterRepoSupport {
     /// Whether the plan passes `--sensitive-data-removal`: when the tool has it, and when it is missing
     /// (the plan installs a current release, and the script's preflight checks the flag).
-    pub fn sdr(self) -> bool {
+    pub(crate) fn sdr(self) -> bool {
         // A missing tool gets installed from PyPI by the plan's first step, which installs a current
         // release: plan for the flag, and let the script's preflight check it.
         matches!(
@@ -95,7 +95,7 @@ impl FilterRepoSupport {
 /// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
 /// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
 /// a repository's `alias.filter-repo` when the tool is missing.
-pub fn detect_filter_repo() -> FilterRepoSupport {
+pub(crate) fn detect_filter_repo() -> FilterRepoSupport {
     let Some(program) = find_filter_repo() else {
         return FilterRepoSupport::Missing;
     };

@@ -42,7 +42,7 @@ impl ObjectList {
     }
 
     /// Every listed object id (an id stored twice is listed once).
-    pub fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
         self.packs
             .iter()
             .flat_map(|p| {

@@ -91,7 +91,7 @@ pub type Visitor<'a, S> = dyn Fn(&mut S, Oid, ObjectKind, &[u8]) + Sync + 'a;
 
 /// One piece of a large blob, searched without holding the whole blob (see [`Pieces`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Piece<'a> {
+pub(crate) struct Piece<'a> {
     /// The bytes `[offset, offset + data.len())` of the blob.
     pub data: &'a [u8],
     /// Where `data` starts in the blob, in bytes.
@@ -105,7 +105,7 @@ pub struct Piece<'a> {
 
 /// Large blobs handed over in overlapping pieces instead of whole: for searching, where a match can be
 /// no longer than `overlap` bytes. A pass that needs whole objects passes none.
-pub struct Pieces<'a, S> {
+pub(crate) struct Pieces<'a, S> {
     /// Called for each piece in order, with the calling worker's state and the blob's id (instead of
     /// the whole-object visitor, which never sees such a blob).
     pub visit: &'a (dyn Fn(&mut S, Oid, Piece<'_>) + Sync),
