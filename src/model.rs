@@ -325,7 +325,8 @@ pub struct Finding {
     pub object: String,
     /// The commit that introduced it (null for a blob no commit holds).
     pub commit: Option<String>,
-    /// The file's path in the introducing commit (null for messages and blobs no commit holds).
+    /// The file's path in the introducing commit (null for messages and blobs no commit holds); a token
+    /// in the path itself is redacted.
     pub path: Option<String>,
     /// 1-based line of the first occurrence (text only).
     pub line: Option<u32>,
@@ -368,7 +369,7 @@ pub struct HygieneIssue {
     /// Commits concerned (e.g. those that committed `.env`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commits: Vec<String>,
-    /// How exposed this makes a token (pushed = high, local = medium, …).
+    /// How serious, on the findings' scale: `audit --fail-on` compares it like a finding's.
     pub severity: Severity,
 }
 
