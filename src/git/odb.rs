@@ -1,6 +1,6 @@
 //! Listing and reading the object database: every object id (packed and loose, in alternates too), and
 //! a parallel read of each exactly once. Packs go through our own reader ([`super::pack`]), loose objects
-//! through a bounded inflater ([`read_loose`]), and libgit2 reads only what our reader refuses.
+//! through a bounded inflater (`read_loose`), and libgit2 reads only what our reader refuses.
 
 use super::pack::{self, KindSet, ObjectKind, PackInput};
 use super::Oid;
@@ -37,12 +37,13 @@ impl ObjectList {
         self.len
     }
 
+    /// Whether the database holds no object at all (a fresh repository).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Every listed object id (an id stored twice is listed once).
-    pub fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
         self.packs
             .iter()
             .flat_map(|p| {
@@ -179,6 +180,7 @@ pub type ReadResult<'a> = Result<(ObjectKind, &'a [u8]), String>;
 
 /// What a pass over the objects hands back: each worker's state, and notes for the report.
 pub struct Passed<S> {
+    /// One state per worker, as `init` made it and `visit` left it; merging them is the caller's job.
     pub states: Vec<S>,
     /// A pack our reader refused (its objects were read through libgit2 instead), and why.
     pub warnings: Vec<String>,
@@ -229,7 +231,7 @@ pub fn read_objects<S: Send>(
 /// [`read_objects`], handing large packed blobs to `pieces` in overlapping pieces (see
 /// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
 #[allow(clippy::too_many_arguments)]
-pub fn read_objects_in_pieces<S: Send>(
+pub(crate) fn read_objects_in_pieces<S: Send>(
     git_dir: &Path,
     objects: &ObjectList,
     kinds: KindSet,
@@ -427,7 +429,7 @@ fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
 /// Why a loose object cannot be read. The pass reports it as text, so each message reads as it did
 /// when these were strings.
 #[derive(Debug, thiserror::Error)]
-pub enum LooseError {
+pub(crate) enum LooseError {
     #[error("cannot read its loose file: {0}")]
     Read(std::io::Error),
     #[error("its zlib data is corrupt ({0})")]
@@ -454,7 +456,7 @@ pub enum LooseError {
 /// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
 /// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
 /// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
-pub fn read_loose(
+pub(crate) fn read_loose(
     path: &Path,
     inflater: &mut flate2::Decompress,
     out: &mut Vec<u8>,

@@ -3,9 +3,9 @@
 //! entry is inflated exactly once and a base is kept only while its deltas are being applied. Roots are
 //! shared among worker threads; reads are positioned (`read_at`) over exact entry ranges, no mmap.
 //!
-//! Memory: a blob over [`PIECES_ABOVE`] that no delta is made against (the common case for a large
+//! Memory: a blob over `PIECES_ABOVE` that no delta is made against (the common case for a large
 //! file: git does not delta large, dissimilar blobs, and never beyond `core.bigFileThreshold`) is handed
-//! over in [`PIECE`]-sized pieces, so it costs a piece, its overlap and 1 MiB of compressed input
+//! over in `PIECE`-sized pieces, so it costs a piece, its overlap and 1 MiB of compressed input
 //! whatever its size. Every other object is held whole while it is needed: a delta base for as long as
 //! its deltas are applied, so the bound for a worker is the sum of the objects along the delta chain
 //! being walked (for a large file that changed by small deltas: the base, the delta and the result, each
@@ -25,9 +25,13 @@ use std::sync::Mutex;
 /// The kinds of object a pack holds (a delta's kind is its chain's root's kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ObjectKind {
+    /// A commit (pack type 1).
     Commit,
+    /// A tree (pack type 2).
     Tree,
+    /// A blob: file contents (pack type 3).
     Blob,
+    /// An annotated tag (pack type 4).
     Tag,
 }
 
@@ -69,13 +73,15 @@ impl ObjectKind {
 pub struct KindSet(u8);
 
 impl KindSet {
+    /// Every kind: commits, trees, blobs and tags.
     pub const ALL: KindSet = KindSet(15);
 
+    /// The set holding exactly `kinds` (repeats are harmless; an empty slice decodes nothing).
     pub fn of(kinds: &[ObjectKind]) -> KindSet {
         KindSet(kinds.iter().fold(0, |bits, k| bits | k.bit()))
     }
 
-    pub fn contains(self, kind: ObjectKind) -> bool {
+    pub(crate) fn contains(self, kind: ObjectKind) -> bool {
         self.0 & kind.bit() != 0
     }
 }
@@ -85,9 +91,10 @@ pub type Visitor<'a, S> = dyn Fn(&mut S, Oid, ObjectKind, &[u8]) + Sync + 'a;
 
 /// One piece of a large blob, searched without holding the whole blob (see [`Pieces`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Piece<'a> {
+pub(crate) struct Piece<'a> {
     /// The bytes `[offset, offset + data.len())` of the blob.
     pub data: &'a [u8],
+    /// Where `data` starts in the blob, in bytes.
     pub offset: u64,
     /// The blob's whole size.
     pub total: u64,
@@ -98,7 +105,9 @@ pub struct Piece<'a> {
 
 /// Large blobs handed over in overlapping pieces instead of whole: for searching, where a match can be
 /// no longer than `overlap` bytes. A pass that needs whole objects passes none.
-pub struct Pieces<'a, S> {
+pub(crate) struct Pieces<'a, S> {
+    /// Called for each piece in order, with the calling worker's state and the blob's id (instead of
+    /// the whole-object visitor, which never sees such a blob).
     pub visit: &'a (dyn Fn(&mut S, Oid, Piece<'_>) + Sync),
     /// Bytes each piece repeats from the previous one: at least the longest match searched for.
     pub overlap: usize,
@@ -106,7 +115,7 @@ pub struct Pieces<'a, S> {
 
 /// Blobs declared larger than this are searched in pieces when the pass accepts them (and no delta is
 /// made against them: a delta base must be held whole while its deltas are applied).
-pub const PIECES_ABOVE: u64 = 16 << 20;
+pub(crate) const PIECES_ABOVE: u64 = 16 << 20;
 /// The size of each piece (before its overlap).
 const PIECE: usize = 8 << 20;
 /// Compressed bytes read at a time for a blob inflated in pieces.
@@ -115,7 +124,9 @@ const PIECE_INPUT: usize = 1 << 20;
 /// An object the traversal could not decode, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackError {
+    /// The object that was not read (for an unreadable delta: the delta's own id).
     pub oid: Oid,
+    /// Why, as shown to the user: `pack entry at offset N: …`.
     pub reason: String,
 }
 
@@ -130,6 +141,7 @@ pub struct PackInput<'a> {
     /// does not want it, see [`super::odb::ObjectList::only`]), so it is decoded only when a visited
     /// delta needs it as a base. Empty for none.
     pub skip: &'a [bool],
+    /// The kinds decoded and visited; a delta tree whose root is of another kind is skipped unread.
     pub kinds: KindSet,
 }
 
@@ -232,7 +244,7 @@ pub fn traverse<S: Send>(
 
 /// [`traverse`], handing blobs over [`PIECES_ABOVE`] that no delta needs to `pieces` in overlapping
 /// pieces, so the memory such a blob takes is bounded by the piece size rather than its own.
-pub fn traverse_in_pieces<S: Send>(
+pub(crate) fn traverse_in_pieces<S: Send>(
     input: &PackInput<'_>,
     states: &mut [S],
     visit: &Visitor<'_, S>,
@@ -575,7 +587,7 @@ struct Header {
 /// Why one pack entry cannot be decoded. The pass reports it as text (`pack entry at offset N: …`),
 /// so each message reads as it did when these were strings.
 #[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
+pub(crate) enum DecodeError {
     #[error("its offset lies inside the pack header")]
     OffsetInHeader,
     #[error("its offset {0} lies past the end of the pack data (truncated pack?)")]
