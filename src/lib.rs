@@ -28,8 +28,6 @@ pub mod prompt;
 pub mod providers;
 pub mod report;
 pub(crate) mod sanitize;
-// documented by the playbook/speed work in progress
-#[allow(missing_docs)]
 pub mod scan;
 pub mod secret;
 pub(crate) mod tokens;

@@ -1,12 +1,12 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
 //! `scan` returns the report model; commands render it or plan from it.
 
-pub mod findings;
-pub mod idhash;
+pub(crate) mod findings;
+pub(crate) mod idhash;
 pub mod objects;
-pub mod provenance;
-pub mod staged;
-pub mod verify;
+pub(crate) mod provenance;
+pub(crate) mod staged;
+pub(crate) mod verify;
 
 use crate::dotenv;
 use crate::git::Oid;
@@ -35,7 +35,9 @@ const DOTENV_FILES: provenance::FileNames = provenance::FileNames {
 /// How a scan runs.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
+    /// Worker threads for the object pass.
     pub threads: usize,
+    /// Report only findings reachable from a ref, stash or reflog entry (`--reachable-only`).
     pub reachable_only: bool,
     /// Draw a progress bar on stderr.
     pub progress: bool,
@@ -48,8 +50,11 @@ pub struct ScanOptions {
 /// What `scan_with` found: the report, every secret searched for (given and discovered), and for
 /// audit the dotenv files in history as (path, commit).
 pub struct ScanOutput {
+    /// The report, ready to render.
     pub report: Report,
+    /// Every secret searched for: the given ones, then (audit) the values patterns discovered.
     pub secrets: Vec<Secret>,
+    /// Audit: dotenv files in history, as (path, commit that added or changed it).
     pub env_files: Vec<(String, String)>,
 }
 
@@ -75,7 +80,7 @@ pub fn scan_with(
 }
 
 /// [`scan`] for `respond`: also decides, in the same pass, whether each of the rewrite plan's candidate
-/// patterns (`candidates[i]` for `secrets[i]`, from [`crate::filter_repo::regex_pattern`]) matches
+/// patterns (`candidates[i]` for `secrets[i]`, from `filter_repo::regex_pattern`) matches
 /// nothing in the object database but its token. Before, that check read every object again once per
 /// pattern tried.
 pub fn scan_for_rewrite(
