@@ -62,6 +62,16 @@ pub struct ScanOutput {
 /// walked; more, and one tree-only pass reads them all.
 const FEW_TREES: usize = 2048;
 
+/// [`FEW_TREES`], or `UNLEAK_TREE_CACHE_ABOVE` when set: the tests set it to 0 so the tree-only pass
+/// (otherwise taken only on large histories) runs on their small repositories too, and must give the
+/// same report. It changes how trees are read, never what is found.
+fn few_trees() -> usize {
+    std::env::var("UNLEAK_TREE_CACHE_ABOVE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(FEW_TREES)
+}
+
 /// Scans `repo` for `secrets` and builds the report.
 pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
     scan_with(repo, secrets, None, options).map(|out| out.report)
@@ -436,7 +446,7 @@ fn map_trees(
                 && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
     };
     // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
-    let cache = std::rc::Rc::new(if all.len() <= FEW_TREES {
+    let cache = std::rc::Rc::new(if all.len() <= few_trees() {
         provenance::TreeCache::default()
     } else {
         provenance::TreeCache::load(repo, &objects.order, options.threads, &all, &keep)?
