@@ -159,6 +159,11 @@ const READ_AHEAD: usize = 16 << 10;
 /// Buffers that grew past this for one large object are dropped once its delta tree is done, so a
 /// worker does not hold a large blob's memory for the rest of the pack.
 const KEEP_BUFFER: usize = 16 << 20;
+/// What a worker's per-depth object buffers may keep between delta trees, all depths together. Each
+/// depth keeps its buffer for the next tree (no allocation per object), but a deep chain of large blobs
+/// left every depth holding one: on git's history that was 54 MiB over two workers at the pass's
+/// peak, for buffers no tree was using. Past this budget, deeper buffers are freed.
+const KEEP_LEVELS: usize = 4 << 20;
 /// No base: a root of the delta forest.
 const NONE: u32 = u32::MAX;
 /// Pack type codes of the two delta kinds.
@@ -1010,10 +1015,16 @@ impl<'a> Worker<'a> {
                     .push((child, self.forest.first_child[child as usize]));
             }
         }
-        for buf in self.levels.iter_mut().chain([&mut self.delta]) {
-            if buf.capacity() > KEEP_BUFFER {
+        let mut kept = 0;
+        for buf in self.levels.iter_mut() {
+            kept += buf.capacity();
+            if kept > KEEP_LEVELS {
+                kept -= buf.capacity();
                 *buf = Vec::new();
             }
+        }
+        if self.delta.capacity() > KEEP_BUFFER {
+            self.delta = Vec::new();
         }
         self.reader.shrink();
     }
