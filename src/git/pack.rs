@@ -1715,10 +1715,21 @@ mod tests {
         pack.ofs_delta(2, base, &delta(3, 4, &[copy(0, 3), insert(b"d")]));
         pack.object(3, 1, b"lonely");
         let (path, entries) = pack.finish(dir.path());
+        let (seen, errors) = visit_unskipped(&path, &entries, &[true, false, true]);
+        assert!(errors.is_empty());
+        assert_eq!(seen, vec![(oid(2), b"abcd".to_vec())]);
+    }
+
+    /// Traverses with `skip` on one worker: what was visited, and the errors.
+    fn visit_unskipped(
+        path: &Path,
+        entries: &[(Oid, u64)],
+        skip: &[bool],
+    ) -> (Vec<(Oid, Vec<u8>)>, Vec<PackError>) {
         let input = PackInput {
-            path: &path,
-            entries: &entries,
-            skip: &[true, false, true],
+            path,
+            entries,
+            skip,
             kinds: KindSet::ALL,
         };
         let mut states = vec![Vec::new()];
@@ -1729,8 +1740,7 @@ mod tests {
             &|_| {},
         )
         .unwrap();
-        assert!(errors.is_empty());
-        assert_eq!(states[0], vec![(oid(2), b"abcd".to_vec())]);
+        (states.pop().unwrap(), errors)
     }
 
     #[test]
@@ -1743,31 +1753,14 @@ mod tests {
         // A delta that fails if anyone decodes it: it claims a base of 99 bytes.
         pack.ofs_delta(4, base, &delta(99, 1, &[insert(b"x")]));
         let (path, entries) = pack.finish(dir.path());
-        let input = PackInput {
-            path: &path,
-            entries: &entries,
-            skip: &[true, true, false, true],
-            kinds: KindSet::ALL,
-        };
-        let mut states = vec![Vec::new()];
-        let errors = traverse(
-            &input,
-            &mut states,
-            &|seen: &mut Vec<(Oid, Vec<u8>)>, oid, _, data: &[u8]| seen.push((oid, data.to_vec())),
-            &|_| {},
-        )
-        .unwrap();
+        let (seen, errors) = visit_unskipped(&path, &entries, &[true, true, false, true]);
         assert!(
             errors.is_empty(),
             "the unwanted delta was decoded: {errors:?}"
         );
-        assert_eq!(states[0], vec![(oid(3), b"abcde".to_vec())]);
+        assert_eq!(seen, vec![(oid(3), b"abcde".to_vec())]);
         // Wanted, the same delta is decoded and fails: the test above is not vacuous.
-        let input = PackInput {
-            skip: &[true, true, true, false],
-            ..input
-        };
-        let errors = traverse(&input, &mut [()], &|_, _, _, _| {}, &|_| {}).unwrap();
+        let (_, errors) = visit_unskipped(&path, &entries, &[true, true, true, false]);
         assert_eq!(errors.len(), 1, "{errors:?}");
     }
 

@@ -44,8 +44,18 @@ fn tangled_history(token: &str) -> TestRepo {
     repo
 }
 
-/// The report without what differs from run to run (timings).
-fn stable(run: &Run) -> serde_json::Value {
+/// `unleak ARGS --format json` with the tree-only pass threshold at `above`: the report without what
+/// differs from run to run (timings). The token goes in on stdin (scan reads it; audit ignores it).
+fn report(repo: &TestRepo, token: &str, args: &[&str], above: &str) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let run = Unleak::new(&repo.path)
+        .args(&all)
+        .stdin(format!("{token}\n"))
+        .env("UNLEAK_TREE_CACHE_ABOVE", above)
+        .run();
+    run.assert_hides(token);
+    assert_eq!(run.code, 1, "{run:?}");
     let mut report = run.json();
     report.as_object_mut().unwrap().remove("stats");
     report
@@ -55,17 +65,8 @@ fn stable(run: &Run) -> serde_json::Value {
 fn the_tree_only_pass_gives_the_same_provenance_as_reading_trees_one_by_one() {
     let token = fake_hf_token();
     let repo = tangled_history(&token);
-    let scan = |above: &str| {
-        let run = Unleak::new(&repo.path)
-            .args(&["scan", "--format", "json", "--token-stdin"])
-            .stdin(format!("{token}\n"))
-            .env("UNLEAK_TREE_CACHE_ABOVE", above)
-            .run();
-        run.assert_hides(&token);
-        assert_eq!(run.code, 1, "{run:?}");
-        stable(&run)
-    };
-    let one_by_one = scan("100000");
+    let scan = ["scan", "--token-stdin"];
+    let one_by_one = report(&repo, &token, &scan, "100000");
     let findings = one_by_one["findings"].as_array().unwrap();
     // Not a trivial report: several introductions, on both branches, one in a file name.
     assert!(findings.len() >= 4, "{one_by_one:#}");
@@ -78,21 +79,12 @@ fn the_tree_only_pass_gives_the_same_provenance_as_reading_trees_one_by_one() {
     ] {
         assert!(text.contains(path), "{path} missing: {one_by_one:#}");
     }
-    assert_eq!(scan("0"), one_by_one);
+    assert_eq!(report(&repo, &token, &scan, "0"), one_by_one);
 
-    let audit = |above: &str| {
-        let run = Unleak::new(&repo.path)
-            .args(&["audit", "--format", "json"])
-            .env("UNLEAK_TREE_CACHE_ABOVE", above)
-            .run();
-        run.assert_hides(&token);
-        assert_eq!(run.code, 1, "{run:?}");
-        stable(&run)
-    };
-    let one_by_one = audit("100000");
+    let one_by_one = report(&repo, &token, &["audit"], "100000");
     assert!(
         one_by_one.to_string().contains("deploy/keys/ci/id_ed25519"),
         "{one_by_one:#}"
     );
-    assert_eq!(audit("0"), one_by_one);
+    assert_eq!(report(&repo, &token, &["audit"], "0"), one_by_one);
 }
