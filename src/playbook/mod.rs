@@ -153,21 +153,52 @@ fn respond_recorded(
         .to_string();
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
-    // 1. Identify.
-    let collected = identify(request, io, &repo)?;
+    // The seven steps of docs/playbook.md, each one unit: what it needs in, what it hands on.
+    let collected = identify(request, io, &repo)?; // 1. which tokens
+    let Some(exposure) = exposure(request, io, &repo, collected.secrets, &now, record)? else {
+        // 2. where they are; nothing leaked here ends the run
+        return Ok(Outcome {
+            record: partial.take().expect("set above"),
+            leaked: false,
+        });
+    };
+    let leaked = &exposure.leaked;
+    let hf = revoke_leaked(request, io, leaked, record)?; // 3. revoke each
+    let new_token = recreate(request, io, hf.as_ref(), leaked, record)?; // 4. the new token
+    update_env(request, io, &repo, leaked, new_token.as_ref(), record)?; // 5. into .env
+    rewrite_plan(request, io, &repo, &exposure, record)?; // 6. history
+    record_incident(request, io, &repo, record)?; // 7. the record, and what is left
+    Ok(Outcome {
+        record: partial.take().expect("set above"),
+        leaked: true,
+    })
+}
 
-    // 2. Exposure.
+/// What step 2 hands to the later steps: where the tokens are, which of them leaked, and which
+/// rewrite patterns the same pass found to match nothing else.
+struct Exposure {
+    report: Report,
+    /// The tokens found in the repository, in the order they were given.
+    leaked: Vec<Secret>,
+    unique_patterns: scan::RewriteUniqueness,
+}
+
+/// Step 2: scans every object for the tokens and says where each is (commits, refs, pushed or not).
+/// None when none of them leaked into this repository: no later step is needed.
+fn exposure(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    secrets: Vec<Secret>,
+    detected: &str,
+    record: &mut IncidentRecord,
+) -> Result<Option<Exposure>> {
     heading(io, 2, "Exposure: where it is in history")?;
-    let options = &request.scan;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
-    let candidates: Vec<Vec<String>> = collected
-        .secrets
-        .iter()
-        .map(filter_repo::regex_candidates)
-        .collect();
+    let candidates: Vec<Vec<String>> = secrets.iter().map(filter_repo::regex_candidates).collect();
     let (report, unique_patterns) =
-        scan::scan_for_rewrite(&repo, &collected.secrets, options, &candidates)?;
-    record.event(now.clone(), "leak detected by unleak respond");
+        scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
+    record.event(detected.to_string(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
     for summary in &report.secrets {
@@ -179,12 +210,11 @@ fn respond_recorded(
         }
     }
     describe_exposure(&report, io)?;
-    let leaked: Vec<Secret> = collected
-        .secrets
-        .iter()
+    let leaked: Vec<Secret> = secrets
+        .into_iter()
         .zip(&report.secrets)
         .filter(|(_, s)| s.found)
-        .map(|(secret, _)| secret.clone())
+        .map(|(secret, _)| secret)
         .collect();
     if leaked.is_empty() {
         writeln!(
@@ -196,18 +226,28 @@ fn respond_recorded(
             StepStatus::NotNeeded("token not found in the repository".into()),
             vec![],
         );
-        return Ok(Outcome {
-            record: partial.take().expect("set above"),
-            leaked: false,
-        });
+        return Ok(None);
     }
     record.step("exposure", StepStatus::Done, vec![]);
     let old_fingerprints: Vec<String> = leaked.iter().map(Secret::fingerprint).collect();
     record.verify_command = Some(record::verify_command(&old_fingerprints));
+    Ok(Some(Exposure {
+        report,
+        leaked,
+        unique_patterns,
+    }))
+}
 
-    // 3. Revoke.
+/// Step 3: revokes each leaked token with its issuer (or says how by hand). Returns the Hugging Face
+/// API (None offline), which step 4 uses to check the new token.
+fn revoke_leaked(
+    request: &Request,
+    io: &mut Io<'_>,
+    leaked: &[Secret],
+    record: &mut IncidentRecord,
+) -> Result<Option<HfApi>> {
     heading(io, 3, "Revoke the old token")?;
-    let api = if request.settings.offline {
+    let hf = if request.settings.offline {
         None
     } else {
         Some(HfApi::new(&request.settings.hf_endpoint)?)
@@ -218,36 +258,10 @@ fn respond_recorded(
     } else {
         Some(GithubApi::from_env()?)
     };
-    for secret in &leaked {
-        revoke::revoke(request, io, api.as_ref(), github.as_ref(), secret, record)?;
+    for secret in leaked {
+        revoke::revoke(request, io, hf.as_ref(), github.as_ref(), secret, record)?;
     }
-
-    // 4. Re-create.
-    heading(io, 4, "Create a new token (least privilege)")?;
-    let new_token = recreate(request, io, api.as_ref(), &leaked, record)?;
-
-    // 5. Update .env.
-    heading(io, 5, "Update .env")?;
-    update_env(request, io, &repo, &leaked, new_token.as_ref(), record)?;
-
-    // 6. Rewrite plan.
-    heading(io, 6, "Rewrite history")?;
-    rewrite_plan(
-        request,
-        io,
-        &repo,
-        &report,
-        &leaked,
-        &unique_patterns,
-        record,
-    )?;
-
-    // 7. Record.
-    record_incident(request, io, &repo, record)?;
-    Ok(Outcome {
-        record: partial.take().expect("set above"),
-        leaked: true,
-    })
+    Ok(hf)
 }
 
 /// Step 1: the tokens to respond to, each shown redacted with its fingerprint, issuer and source.
@@ -528,6 +542,8 @@ fn open_browser(url: &str) {
     }
 }
 
+/// Step 4: the new token, least privilege, read and checked (the API, or the issuer's read-only check).
+/// None in a dry run.
 fn recreate(
     request: &Request,
     io: &mut Io<'_>,
@@ -535,6 +551,7 @@ fn recreate(
     leaked: &[Secret],
     record: &mut IncidentRecord,
 ) -> Result<Option<Secret>> {
+    heading(io, 4, "Create a new token (least privilege)")?;
     let old = &leaked[0];
     let provider = providers::identify(old.expose());
     writeln!(
@@ -723,6 +740,8 @@ fn check_new_token(
     Ok(Ok(notes))
 }
 
+/// Step 5: the new token into `.env` in place (atomic, 0600), and the hygiene around it (ignore rule,
+/// untracking, shell variables that would override it).
 fn update_env(
     request: &Request,
     io: &mut Io<'_>,
@@ -731,6 +750,7 @@ fn update_env(
     new_token: Option<&Secret>,
     record: &mut IncidentRecord,
 ) -> Result<()> {
+    heading(io, 5, "Update .env")?;
     const STEP: &str = "update .env";
     let Some(path) =
         tokens::default_env_path(request.tokens.env_file.as_deref(), repo.workdir.as_deref())
@@ -882,15 +902,21 @@ fn consent_question(action: &hygiene::Action) -> String {
     }
 }
 
+/// Step 6: the git-filter-repo plan for the history step 2 found, printed, and written as a script
+/// where asked (or offered).
 fn rewrite_plan(
     request: &Request,
     io: &mut Io<'_>,
     repo: &Repo,
-    report: &Report,
-    leaked: &[Secret],
-    unique_patterns: &scan::RewriteUniqueness,
+    exposure: &Exposure,
     record: &mut IncidentRecord,
 ) -> Result<()> {
+    heading(io, 6, "Rewrite history")?;
+    let Exposure {
+        report,
+        leaked,
+        unique_patterns,
+    } = exposure;
     const STEP: &str = "rewrite history";
     // The token is in the working tree only (an untracked .env): git never recorded it, so there is no
     // history to rewrite and a force-push would only disturb collaborators.
