@@ -238,83 +238,44 @@ impl Allowlist {
     }
 }
 
-/// A previous audit's JSON report: findings in it are known and do not count again.
+/// A previous audit's JSON report, read as a [`Report`]: the findings and hygiene issues in it are known
+/// and do not count again. A report from an older unleak (without the fields added since) still loads;
+/// anything that is not such a report is an error that names the file and the place.
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("baseline {} is not a JSON report", path.display()))?;
-    let findings = json["findings"]
-        .as_array()
-        .with_context(|| format!("baseline {} has no findings array", path.display()))?;
-    let mut keys: HashSet<String> = findings
-        .iter()
-        .filter_map(|f| serde_json::from_value::<BaselineKey>(f.clone()).ok())
-        .map(|k| k.key())
-        .collect();
+    let baseline: Report = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "baseline {} is not an unleak JSON report (write one with `unleak audit --format json`)",
+            path.display()
+        )
+    })?;
+    let findings = baseline.findings.iter().map(finding_key);
     // Hygiene issues are known too (an `.env` committed long ago stays in history until a rewrite).
-    for item in json["hygiene"].as_array().into_iter().flatten() {
-        if let Ok(issue) = serde_json::from_value::<BaselineIssue>(item.clone()) {
-            keys.insert(hygiene_key(
-                &issue.id,
-                issue.path.as_deref(),
-                &issue.message,
-            ));
-        }
-    }
-    Ok(keys)
-}
-
-#[derive(Deserialize)]
-struct BaselineIssue {
-    id: String,
-    path: Option<String>,
-    message: String,
+    let issues = baseline.hygiene.iter().map(hygiene_key);
+    Ok(findings.chain(issues).collect())
 }
 
 /// A hygiene issue's identity: its message counts commits, so one more commit of `.env` is new.
-fn hygiene_key(id: &str, path: Option<&str>, message: &str) -> String {
-    format!("hygiene|{id}|{}|{message}", path.unwrap_or(""))
+fn hygiene_key(issue: &HygieneIssue) -> String {
+    format!(
+        "hygiene|{}|{}|{}",
+        issue.id,
+        issue.path.as_deref().unwrap_or(""),
+        issue.message
+    )
 }
 
 /// Drops the hygiene issues the baseline already holds; returns how many.
 pub fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
     let before = report.hygiene.len();
-    report.hygiene.retain(|issue| {
-        !baseline.contains(&hygiene_key(
-            &issue.id,
-            issue.path.as_deref(),
-            &issue.message,
-        ))
-    });
+    report
+        .hygiene
+        .retain(|issue| !baseline.contains(&hygiene_key(issue)));
     before - report.hygiene.len()
 }
 
-#[derive(Deserialize)]
-struct BaselineKey {
-    secret: BaselineSecret,
-    location: String,
-    object: String,
-    path: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct BaselineSecret {
-    fingerprint: String,
-}
-
-impl BaselineKey {
-    fn key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.secret.fingerprint,
-            self.location,
-            self.object,
-            self.path.as_deref().unwrap_or("")
-        )
-    }
-}
-
+/// A finding's identity across runs: the token, where in git, and which object and path.
 fn finding_key(f: &Finding) -> String {
     format!(
         "{}|{}|{}|{}",

@@ -10,14 +10,19 @@ pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
+    #[serde(default)]
     pub format_version: u32,
+    #[serde(default)]
     pub tool: Tool,
     /// The command that produced it: `scan`, `audit`, `verify`.
+    #[serde(default)]
     pub command: String,
     pub repository: RepositoryInfo,
     /// One entry per token searched for, found or not.
+    #[serde(default)]
     pub secrets: Vec<SecretSummary>,
     pub findings: Vec<Finding>,
+    #[serde(default)]
     pub warnings: Vec<Warning>,
     /// Audit only: repository hygiene problems (an unignored or tracked `.env`, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -29,13 +34,16 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
     /// Whether every object could be read: "no leak found" means clean only when it could.
+    #[serde(default)]
     pub completeness: Completeness,
+    #[serde(default)]
     pub stats: Stats,
 }
 
 /// What the scan could not read. A scan that could not read everything cannot say "clean": the exit code
 /// is 2 (incomplete) unless a leak was found anyway (1) or `--allow-incomplete` accepts it (0).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Completeness {
     /// Every object was read, and the history is not cut short (not shallow).
     pub complete: bool,
@@ -141,6 +149,7 @@ impl Report {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -179,6 +188,7 @@ pub struct SecretSummary {
     pub secret: SecretRef,
     /// Where the token came from (`.env:HF_TOKEN`, or `pattern` when audit discovered it), not where it
     /// leaked.
+    #[serde(default)]
     pub origin: String,
     /// The issuer, when the value has a known shape (`huggingface`).
     pub provider: Option<String>,
@@ -193,32 +203,45 @@ pub struct SecretSummary {
     /// `tls: …`, `timeout: …`, `rate-limited: …`, `unexpected-answer: …`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_reason: Option<String>,
+    #[serde(default)]
     pub found: bool,
     /// Findings for this token.
+    #[serde(default)]
     pub findings: usize,
     /// Distinct commits that introduced it.
+    #[serde(default)]
     pub introducing_commits: Vec<String>,
     /// Every ref (and stash entry) that still carries it.
+    #[serde(default)]
     pub refs: Vec<String>,
     /// Whether a remote-tracking ref carries it: then assume it is public.
+    #[serde(default)]
     pub pushed: bool,
     /// The remotes it was pushed to.
+    #[serde(default)]
     pub remotes: Vec<String>,
     /// Paths holding it in HEAD's tree.
+    #[serde(default)]
     pub in_head: Vec<String>,
     /// Paths holding it in the index (staged).
+    #[serde(default)]
     pub in_index: Vec<String>,
     /// Files of the working tree (tracked or not ignored) holding it.
+    #[serde(default)]
     pub in_worktree: Vec<String>,
     /// Earliest commit date of an introducing commit that reached a remote, else of any (RFC 3339).
     pub first_exposure: Option<String>,
 }
 
 /// Exposure, for audit thresholds (`--fail-on`) and SARIF levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Only in unreachable objects or reflogs: gone at the next `git gc` once reflogs expire.
+    /// (The default only for reports written before severities, read back as baselines.)
+    #[default]
     Low,
     /// In local history (branches, tags, stash, the index or working tree), not pushed.
     Medium,
@@ -303,16 +326,22 @@ pub struct Finding {
     /// First line of the commit or tag message.
     pub summary: Option<String>,
     /// Refs whose history holds it, including stash entries (`refs/stash@{1}`).
+    #[serde(default)]
     pub refs: Vec<String>,
     /// Reflog entries that hold it (local only; they expire).
+    #[serde(default)]
     pub reflogs: Vec<String>,
     /// Reachable from a ref (not only from a reflog).
+    #[serde(default)]
     pub reachable: bool,
+    #[serde(default)]
     pub pushed: bool,
+    #[serde(default)]
     pub remotes: Vec<String>,
     /// The provider rule the secret matches, when any.
     pub rule: Option<String>,
     /// Exposure of this occurrence: pushed (high), local history (medium), unreachable or reflog only (low).
+    #[serde(default)]
     pub severity: Severity,
 }
 
@@ -329,6 +358,7 @@ pub struct HygieneIssue {
     /// Commits concerned (e.g. those that committed `.env`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commits: Vec<String>,
+    #[serde(default)]
     pub severity: Severity,
 }
 
@@ -349,6 +379,7 @@ impl Warning {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     pub objects: u64,
     pub blobs: u64,
