@@ -428,14 +428,9 @@ fn write_hook(hook: &Path, script: &str) -> Result<()> {
 
 /// Removes unleak's hook (never someone else's) and puts back the one `install --force` replaced.
 fn uninstall(file: &HookFile<'_>) -> Result<Option<Vec<String>>> {
-    let HookFile {
-        name,
-        path: hook,
-        backup,
-        existing,
-    } = file;
+    let (name, hook, backup) = (file.name, &file.path, &file.backup);
     let mut said = Vec::new();
-    match existing {
+    match &file.existing {
         None => {
             said.push(format!(
                 "No {name} hook at {}; nothing to remove",
