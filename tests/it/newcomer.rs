@@ -121,20 +121,13 @@ fn respond_with_flags_finishes_when_the_api_is_unreachable() {
     let new = fake_hf_token();
     let repo = leaked_repo(&old);
     let report = repo.dir.path().join("incident.md");
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--revoke",
-            "api",
-            "--new-token-env",
-            "NEW_HF",
-            "--report",
-            report.to_str().unwrap(),
-        ])
-        .env("HF_ENDPOINT", &unreachable_endpoint())
-        .env("NEW_HF", &new)
-        .run();
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--revoke", "api", "--report", report.to_str().unwrap()],
+    )
+    .env("HF_ENDPOINT", &unreachable_endpoint())
+    .run();
     run.assert_hides(&old).assert_hides(&new);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(
@@ -196,17 +189,8 @@ fn unconfirmed_browser_revoke_is_said_in_words() {
     stub.add_live(&old, "read");
     stub.add_live(&new, "read");
     let repo = leaked_repo(&old);
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--revoke",
-            "browser",
-            "--new-token-env",
-            "NEW_HF",
-        ])
+    let run = respond_yes(&repo.path, &new, &["--revoke", "browser"])
         .env("HF_ENDPOINT", &stub.endpoint)
-        .env("NEW_HF", &new)
         .run();
     run.assert_hides(&old).assert_hides(&new);
     assert_eq!(run.code, 1, "{run:?}");

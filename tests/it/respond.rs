@@ -30,17 +30,8 @@ fn revokes_through_the_api_and_confirms() {
     stub.add_live(&old, "write");
     stub.add_live(&new, "read");
     let repo = leaked_repo(&old);
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--revoke",
-            "api",
-            "--new-token-env",
-            "NEW_HF",
-        ])
+    let run = respond_yes(&repo.path, &new, &["--revoke", "api"])
         .env("HF_ENDPOINT", &stub.endpoint)
-        .env("NEW_HF", &new)
         .run();
     run.assert_hides(&old).assert_hides(&new);
     assert!(
@@ -107,7 +98,7 @@ fn dry_run_changes_nothing_and_revokes_nothing() {
 /// The flow in-process with scripted answers: the prompter trait is the seam tests drive.
 #[test]
 fn scripted_prompts_drive_the_whole_flow() {
-    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::playbook::{self, Io};
     use unleak::prompt::{Answer, ScriptedPrompter};
     let old = fake_hf_token();
     let new = fake_hf_token();
@@ -116,34 +107,9 @@ fn scripted_prompts_drive_the_whole_flow() {
     stub.add_live(&new, "fineGrained");
     let repo = leaked_repo(&old);
     let script = repo.dir.path().join("rewrite.sh");
-    let request = playbook::Request {
-        repo: repo.path.clone(),
-        tokens: Default::default(),
-        scan: unleak::scan::ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "respond",
-            env_history: false,
-        },
-        settings: playbook::Settings {
-            yes: false,
-            dry_run: false,
-            revoke: None,
-            new_token: NewTokenSource::Prompt,
-            offline: false,
-            report: None,
-            write_script: Some(script.clone()),
-            literal: false,
-            remove_env_files: false,
-            binary: None,
-            replacement: unleak::filter_repo::REPLACEMENT.into(),
-            remote: "origin".into(),
-            update_key: None,
-            backup: false,
-            hf_endpoint: stub.endpoint.clone(),
-        },
-    };
+    let mut request = respond_request(&repo.path);
+    request.settings.write_script = Some(script.clone());
+    request.settings.hf_endpoint = stub.endpoint.clone();
     let mut prompter = ScriptedPrompter::new([
         Answer::Choice(0),
         Answer::Yes,

@@ -627,18 +627,12 @@ fn respond_then_script_works_as_a_user_runs_it() {
     repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
     repo.git(&["push", "-q", "origin", "main"]);
     let script = repo.dir.path().join("rewrite.sh");
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--offline",
-            "--new-token-env",
-            "NEW_HF",
-            "--write-script",
-            script.to_str().unwrap(),
-        ])
-        .env("NEW_HF", &new)
-        .run();
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--offline", "--write-script", script.to_str().unwrap()],
+    )
+    .run();
     run.assert_hides(&old).assert_hides(&new);
     assert!(
         run.stdout.contains("Committed: Stop tracking"),
@@ -682,18 +676,12 @@ fn respond_plans_no_rewrite_for_an_untracked_env_only() {
     repo.commit_file("README.md", "# demo\n", "Initial commit");
     repo.write(".env", format!("HF_TOKEN={old}\n"));
     let script = repo.dir.path().join("rewrite.sh");
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--offline",
-            "--new-token-env",
-            "NEW_HF",
-            "--write-script",
-            script.to_str().unwrap(),
-        ])
-        .env("NEW_HF", &new)
-        .run();
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--offline", "--write-script", script.to_str().unwrap()],
+    )
+    .run();
     run.assert_hides(&old).assert_hides(&new);
     assert!(
         run.stdout
@@ -709,7 +697,7 @@ fn respond_plans_no_rewrite_for_an_untracked_env_only() {
 /// (through the Prompter seam, answered by script here).
 #[test]
 fn respond_asks_about_binary_files() {
-    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::playbook::{self, Io};
     use unleak::prompt::{Answer, ScriptedPrompter};
     let old = fake_hf_token();
     let new = fake_hf_token();
@@ -718,35 +706,9 @@ fn respond_asks_about_binary_files() {
     repo.commit_file("model.bin", model_bytes(&old), "Add model");
     repo.write(".env", format!("HF_TOKEN={old}\n"));
     let script = repo.dir.path().join("rewrite.sh");
-    let request = playbook::Request {
-        repo: repo.path.clone(),
-        tokens: Default::default(),
-        scan: unleak::scan::ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "respond",
-            env_history: false,
-        },
-        settings: playbook::Settings {
-            yes: false,
-            dry_run: false,
-            revoke: None,
-            new_token: NewTokenSource::Prompt,
-            offline: true,
-            report: None,
-            write_script: Some(script.clone()),
-            literal: false,
-            remove_env_files: false,
-            binary: None,
-            replacement: filter_repo::REPLACEMENT.into(),
-            remote: "origin".into(),
-            update_key: None,
-            backup: false,
-            // --offline: never contacted.
-            hf_endpoint: "http://127.0.0.1:9".into(),
-        },
-    };
+    let mut request = respond_request(&repo.path);
+    request.settings.offline = true;
+    request.settings.write_script = Some(script.clone());
     // The last answer declines the incident record respond offers (no --report was given).
     let mut prompter = ScriptedPrompter::new([
         Answer::Secret(new.clone()),
