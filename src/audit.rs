@@ -18,20 +18,20 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 pub struct Allowlist {
     #[serde(default)]
-    pub allow: Vec<Allow>,
+    pub(crate) allow: Vec<Allow>,
     /// Defaults for `unleak audit` flags the command line did not give.
     #[serde(default)]
-    pub defaults: Defaults,
+    pub(crate) defaults: Defaults,
     /// Custom rules, in the shape of the built-in provider data (`[[rule]]`).
     #[serde(default)]
-    pub rule: Vec<CustomRule>,
+    pub(crate) rule: Vec<CustomRule>,
 }
 
 /// A rule of the team's own (an internal API key), checked at load like a built-in one: its examples
 /// (templates, see `providers::examples`) must match it whole, its negatives nowhere.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CustomRule {
+pub(crate) struct CustomRule {
     /// `owner.name` (`acme.api-key`), not a built-in id.
     pub id: String,
     pub description: String,
@@ -99,7 +99,7 @@ impl CustomRule {
 }
 
 /// The custom rules as one more provider, for the process's lifetime (a command audits once).
-pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
+pub(crate) fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
     if rules.is_empty() {
         return None;
     }
@@ -138,7 +138,7 @@ pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provi
 /// `[defaults]`: what `--fail-on` and `--format` are when not typed (a CI job keeps its flags short).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Defaults {
+pub(crate) struct Defaults {
     pub fail_on: Option<Severity>,
     pub format: Option<crate::report::Format>,
 }
@@ -146,7 +146,7 @@ pub struct Defaults {
 /// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, and a `reason`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Allow {
+pub(crate) struct Allow {
     pub fingerprint: Option<String>,
     pub path: Option<String>,
     pub rule: Option<String>,
@@ -154,6 +154,8 @@ pub struct Allow {
 }
 
 impl Allowlist {
+    /// Reads `.unleak.toml` and checks it: each entry names exactly one of fingerprint, path or rule,
+    /// with a reason; custom rules match their examples. A bad file is an error that says where.
     pub fn load(path: &Path) -> Result<Allowlist> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -231,7 +233,7 @@ impl Allowlist {
     }
 
     /// Hygiene issues are allowed by their id, as a rule (`rule = "hygiene.env-readable"`).
-    pub fn allows_issue(&self, issue: &HygieneIssue) -> bool {
+    pub(crate) fn allows_issue(&self, issue: &HygieneIssue) -> bool {
         self.allow
             .iter()
             .any(|entry| entry.rule.as_deref() == Some(issue.id.as_str()))
@@ -241,7 +243,7 @@ impl Allowlist {
 /// A previous audit's JSON report, read as a [`Report`]: the findings and hygiene issues in it are known
 /// and do not count again. A report from an older unleak (without the fields added since) still loads;
 /// anything that is not such a report is an error that names the file and the place.
-pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
+pub(crate) fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
     let baseline: Report = serde_json::from_str(&text).with_context(|| {
@@ -267,7 +269,7 @@ fn hygiene_key(issue: &HygieneIssue) -> String {
 }
 
 /// Drops the hygiene issues the baseline already holds; returns how many.
-pub fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
+pub(crate) fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
     let before = report.hygiene.len();
     report
         .hygiene
@@ -287,7 +289,11 @@ fn finding_key(f: &Finding) -> String {
 }
 
 /// Drops what the allowlist and the baseline accept; returns how many findings were dropped.
-pub fn suppress(report: &mut Report, allowlist: &Allowlist, baseline: &HashSet<String>) -> usize {
+pub(crate) fn suppress(
+    report: &mut Report,
+    allowlist: &Allowlist,
+    baseline: &HashSet<String>,
+) -> usize {
     let before = report.findings.len();
     report
         .findings
@@ -316,7 +322,7 @@ pub fn suppress(report: &mut Report, allowlist: &Allowlist, baseline: &HashSet<S
 }
 
 /// The repository's hygiene, in the user's terms. `env_path` is the `.env` the audit read (if any).
-pub fn hygiene_issues(
+pub(crate) fn hygiene_issues(
     repo: &Repo,
     report: &Report,
     env_path: Option<&Path>,
@@ -435,7 +441,7 @@ fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> H
     }
 }
 
-pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPreview> {
+pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPreview> {
     report
         .secrets
         .iter()
@@ -475,7 +481,7 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
 
 /// Drops blob findings whose every line carries [`matching::INLINE_ALLOW`]; returns how many. Reads
 /// only the blobs of findings.
-pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
+pub(crate) fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
     let before = report.findings.len();
     report.findings.retain(|f| {
         if f.location != crate::model::Location::Blob || f.line.is_none() {
@@ -505,7 +511,7 @@ pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
 /// A token whose only copy is the untracked file it was read from (the `.env` it came from) has not
 /// leaked: it is not in history, the index or any other file. Marks it not found (so the command exits
 /// 0) and returns a note per token saying where it is, instead of "found in 0 place(s)".
-pub fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warning> {
+pub(crate) fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warning> {
     let Some(workdir) = workdir else {
         return Vec::new();
     };
@@ -539,7 +545,7 @@ pub fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warnin
 }
 
 /// Whether anything at or above `threshold` remains.
-pub fn fails(report: &Report, threshold: Severity) -> bool {
+pub(crate) fn fails(report: &Report, threshold: Severity) -> bool {
     report.findings.iter().any(|f| f.severity >= threshold)
         || report
             .secrets
@@ -549,7 +555,7 @@ pub fn fails(report: &Report, threshold: Severity) -> bool {
 }
 
 /// A warning for suppressed findings, so a quiet report is never mistaken for a clean one.
-pub fn suppressed_warning(count: usize) -> Option<Warning> {
+pub(crate) fn suppressed_warning(count: usize) -> Option<Warning> {
     (count > 0).then(|| {
         Warning::new(
             "suppressed",

@@ -22,7 +22,7 @@ pub const MARKER: &str =
 
 /// Runs `unleak hook`: installs or removes the hooks asked for, or checks (`hook run`) what a hook is
 /// about to let through.
-pub fn run(config: HookConfig) -> Result<ExitCode> {
+pub(crate) fn run(config: HookConfig) -> Result<ExitCode> {
     let path = config.repo.as_path();
     let globals = &config.globals;
     match &config.job {

@@ -3,8 +3,8 @@
 //! changes anything (through [`Prompter`], so tests script answers), and records how it ended. A dry run
 //! walks the same code and records "would" instead of acting.
 
-pub mod github_api;
-pub mod hf_api;
+pub(crate) mod github_api;
+pub(crate) mod hf_api;
 pub mod record;
 mod revoke;
 pub mod rewrite;
@@ -42,9 +42,11 @@ pub enum RevokeMethod {
 pub struct Request {
     /// Where to open the repository from (discovery walks up from here).
     pub repo: PathBuf,
+    /// Where the leaked tokens are read from (step 1).
     pub tokens: TokenSpec,
     /// How the exposure step scans (`command: "respond"`).
     pub scan: ScanOptions,
+    /// The answers the later steps read.
     pub settings: Settings,
 }
 
@@ -57,6 +59,7 @@ pub struct Settings {
     pub dry_run: bool,
     /// None: ask (with `--yes` or a dry run: the API).
     pub revoke: Option<RevokeMethod>,
+    /// Where step 4 reads the new token from.
     pub new_token: NewTokenSource,
     /// Skip every network step.
     pub offline: bool,
@@ -66,6 +69,7 @@ pub struct Settings {
     pub write_script: Option<PathBuf>,
     /// Rewrite with the exact token instead of a regex.
     pub literal: bool,
+    /// Remove `.env` files from history instead of rewriting the token in them.
     pub remove_env_files: bool,
     /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
     pub binary: Option<filter_repo::BinaryMode>,
@@ -84,16 +88,21 @@ pub struct Settings {
 /// Where the replacement token comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NewTokenSource {
+    /// A hidden prompt, asked twice.
     Prompt,
+    /// `--new-token-env NAME`: this environment variable.
     Env(String),
+    /// `--new-token-stdin`: one line of standard input.
     Stdin,
 }
 
 /// Everything the flow talks to, injected so tests can drive it in-process.
 pub struct Io<'a> {
+    /// Asks the questions (scripted in tests).
     pub prompter: &'a mut dyn Prompter,
     /// Narrative output (stdout for humans; stderr when stdout carries JSON).
     pub out: &'a mut dyn Write,
+    /// Where `--token-stdin` and `--new-token-stdin` read.
     pub stdin: &'a mut dyn BufRead,
     /// Whether questions can be asked at all.
     pub interactive: bool,
@@ -101,7 +110,9 @@ pub struct Io<'a> {
 
 /// The outcome of a run: the record, and whether steps were left undone.
 pub struct Outcome {
+    /// Every step and how it ended.
     pub record: IncidentRecord,
+    /// Whether any token was found in the repository.
     pub leaked: bool,
 }
 
@@ -1180,7 +1191,7 @@ fn commit_respond_changes(
 }
 
 /// Writes the record as Markdown and JSON, private (0600): it names the repository and its history.
-pub fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
+fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
     let json_path = std::path::PathBuf::from(format!("{}.json", path.display()));
     write_private_file(path, record.to_markdown().as_bytes())?;
     write_private_file(&json_path, serde_json::to_string_pretty(record)?.as_bytes())?;
