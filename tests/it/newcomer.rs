@@ -1,8 +1,7 @@
 //! The first ten minutes of a new user (issue #13): respond never strands anyone when the API cannot be
 //! reached, its prompts ask again instead of giving up, and the output conventions CI users expect.
 
-use crate::hf_stub::HfStub;
-use crate::respond::leaked_repo;
+use crate::respond::{incident, leaked_repo};
 use crate::util::*;
 
 /// An endpoint on loopback where nothing listens: every connection is refused at once.
@@ -183,12 +182,7 @@ fn respond_dry_run_goes_on_when_the_api_is_unreachable() {
 /// A browser revoke that whoami does not confirm says so in words, not as a Rust debug dump.
 #[test]
 fn unconfirmed_browser_revoke_is_said_in_words() {
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "read");
-    stub.add_live(&new, "read");
-    let repo = leaked_repo(&old);
+    let (old, new, stub, repo) = incident("read", "read");
     let run = respond_yes(&repo.path, &new, &["--revoke", "browser"])
         .env("HF_ENDPOINT", &stub.endpoint)
         .run();

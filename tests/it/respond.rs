@@ -3,6 +3,19 @@
 use crate::hf_stub::HfStub;
 use crate::util::*;
 
+/// What most respond tests start from: the old token, a new one, the Hugging Face stand-in (it knows
+/// the old token as live with `old_role`, the new one with `new_role`) and a repository that leaked the
+/// old one (see [`leaked_repo`]).
+pub(crate) fn incident(old_role: &str, new_role: &str) -> (String, String, HfStub, TestRepo) {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, old_role);
+    stub.add_live(&new, new_role);
+    let repo = leaked_repo(&old);
+    (old, new, stub, repo)
+}
+
 /// A repository whose pushed history leaked `token`, with a `.env` holding it among other keys.
 pub(crate) fn leaked_repo(token: &str) -> TestRepo {
     let repo = TestRepo::new();
@@ -24,12 +37,7 @@ pub(crate) fn leaked_repo(token: &str) -> TestRepo {
 
 #[test]
 fn revokes_through_the_api_and_confirms() {
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "write");
-    stub.add_live(&new, "read");
-    let repo = leaked_repo(&old);
+    let (old, new, stub, repo) = incident("write", "read");
     let run = respond_yes(&repo.path, &new, &["--revoke", "api"])
         .env("HF_ENDPOINT", &stub.endpoint)
         .run();
@@ -100,12 +108,7 @@ fn dry_run_changes_nothing_and_revokes_nothing() {
 fn scripted_prompts_drive_the_whole_flow() {
     use unleak::playbook::{self, Io};
     use unleak::prompt::{Answer, ScriptedPrompter};
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "write");
-    stub.add_live(&new, "fineGrained");
-    let repo = leaked_repo(&old);
+    let (old, new, stub, repo) = incident("write", "fineGrained");
     let script = repo.dir.path().join("rewrite.sh");
     let mut request = respond_request(&repo.path);
     request.settings.write_script = Some(script.clone());
@@ -175,12 +178,7 @@ fn scripted_prompts_drive_the_whole_flow() {
 /// In a real terminal: the revoke choice, the hidden new token (asked twice) and the consent prompt.
 #[test]
 fn prompts_in_a_terminal_hide_the_new_token() {
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "read");
-    stub.add_live(&new, "read");
-    let repo = leaked_repo(&old);
+    let (old, new, stub, repo) = incident("read", "read");
     let script = repo.dir.path().join("rewrite.sh");
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("unleak"));
     scrub(&mut cmd)

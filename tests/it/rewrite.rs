@@ -16,6 +16,28 @@ fn path_with_filter_repo() -> String {
     std::env::var("PATH").unwrap_or_default()
 }
 
+/// Runs a rewrite script as a user would (`bash rewrite.sh`, no stdin, git-filter-repo on PATH, temp
+/// files under `tmp`, from `cwd` when given); returns its stdout and stderr together, and whether it
+/// exited 0.
+fn bash(script: &Path, cwd: Option<&Path>, tmp: &Path) -> (String, bool) {
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd)
+        .arg(script)
+        .env("PATH", path_with_filter_repo())
+        .env("TMPDIR", tmp)
+        .stdin(std::process::Stdio::null());
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let out = cmd.output().unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (output, out.status.success())
+}
+
 /// What the installed git-filter-repo supports. Fails (never skips) when it is missing: these tests are
 /// the proof that the plan works, and scripts/test.sh installs it.
 fn filter_repo_support() -> FilterRepoSupport {
@@ -128,21 +150,9 @@ fn run_script(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, Str
     let body = std::fs::read_to_string(&script).unwrap();
     assert!(!body.contains(token), "token in the script:\n{body}");
 
-    let mut cmd = Command::new("bash");
-    scrub(&mut cmd)
-        .arg(&script)
-        .current_dir(repo.dir.path())
-        .env("PATH", path_with_filter_repo())
-        .env("TMPDIR", repo.dir.path())
-        .stdin(std::process::Stdio::null());
-    let out = cmd.output().unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
     assert!(!output.contains(token), "token in the script's output");
-    (script, output, out.status.success())
+    (script, output, success)
 }
 
 /// [`run_script`], which must succeed.
@@ -642,21 +652,9 @@ fn respond_then_script_works_as_a_user_runs_it() {
     );
     assert!(script.exists(), "{}\n{}", run.stdout, run.stderr);
 
-    let mut cmd = Command::new("bash");
-    scrub(&mut cmd)
-        .arg(&script)
-        .current_dir(repo.dir.path())
-        .env("PATH", path_with_filter_repo())
-        .env("TMPDIR", repo.dir.path())
-        .stdin(std::process::Stdio::null());
-    let out = cmd.output().unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
     assert!(!output.contains(&old) && !output.contains(&new));
-    assert!(out.status.success(), "{output}");
+    assert!(success, "{output}");
     let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
     assert_eq!(holds_any_form(&all_objects(&check), &old), None);
     assert_eq!(
@@ -781,18 +779,8 @@ fn the_script_can_be_rerun_until_it_succeeds() {
         "nothing was changed"
     );
     repo.git(&["checkout", "--", "README.md"]);
-    let mut cmd = Command::new("bash");
-    scrub(&mut cmd)
-        .arg(&script)
-        .env("PATH", path_with_filter_repo())
-        .env("TMPDIR", repo.dir.path())
-        .stdin(std::process::Stdio::null());
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, success) = bash(&script, None, repo.dir.path());
+    assert!(success, "{output}");
     assert!(!replace_file.exists());
     assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
 
