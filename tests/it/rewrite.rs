@@ -16,6 +16,15 @@ fn path_with_filter_repo() -> String {
     std::env::var("PATH").unwrap_or_default()
 }
 
+/// A repository with a first commit (`README.md`) and an empty bare `origin` beside it.
+fn repo_with_origin() -> (TestRepo, PathBuf) {
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    (repo, origin)
+}
+
 /// Runs a rewrite script as a user would (`bash rewrite.sh`, no stdin, git-filter-repo on PATH, temp
 /// files under `tmp`, from `cwd` when given); returns its stdout and stderr together, and whether it
 /// exited 0.
@@ -170,10 +179,7 @@ fn git_in(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn regex_plan_scrubs_remote_and_clone() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("data/blob.bin", [0u8, 1, 2, 255, 10, 13], "Binary data");
     repo.commit_file(
         "config.py",
@@ -266,10 +272,7 @@ fn regex_plan_scrubs_remote_and_clone() {
 #[test]
 fn literal_plan_removes_env_files_and_its_private_file() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file(".env", format!("HF_TOKEN={token}\n"), "Add env");
     std::fs::create_dir(repo.path.join("config")).unwrap();
     repo.git(&["mv", ".env", "config/.env.prod"]);
@@ -415,10 +418,7 @@ fn utf16_bytes(text: &str) -> Vec<u8> {
 /// base64, a commit message, an annotated tag message, a note, an unpushed branch and a stash entry.
 fn every_kind_of_copy(token: &str) -> (TestRepo, PathBuf) {
     use base64::Engine;
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("model.bin", model_bytes(token), "Add model");
     repo.commit_file(
         "setup.reg",
@@ -561,10 +561,7 @@ fn every_form_and_place_is_removed_and_the_script_proves_it() {
 #[test]
 fn strip_removes_binary_files_from_history() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("model.bin", model_bytes(&token), "Add model");
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     repo.git(&["push", "-q", "origin", "main"]);
@@ -592,10 +589,7 @@ fn strip_removes_binary_files_from_history() {
 #[test]
 fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     repo.git(&["branch", "keep"]);
     repo.git(&["push", "-q", "origin", "main", "keep"]);
@@ -630,10 +624,7 @@ fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
 fn respond_then_script_works_as_a_user_runs_it() {
     let old = fake_hf_token();
     let new = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
     repo.git(&["push", "-q", "origin", "main"]);
     let script = repo.dir.path().join("rewrite.sh");
@@ -750,10 +741,7 @@ fn respond_asks_about_binary_files() {
 #[test]
 fn the_script_can_be_rerun_until_it_succeeds() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     repo.git(&["push", "-q", "origin", "main"]);
     let url = origin.to_str().unwrap().to_string();
