@@ -469,11 +469,13 @@ fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
     Ok(())
 }
 
+/// A step's heading: `[n/7] title`.
 fn heading(io: &mut Io<'_>, n: u32, title: &str) -> Result<()> {
     writeln!(io.out, "\n[{n}/7] {title}")?;
     Ok(())
 }
 
+/// Step 2 in words: for each token, the commits and refs that carry it, pushed or not, still in HEAD.
 fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
     for s in &report.secrets {
         if !s.found {
@@ -536,6 +538,8 @@ fn describe_status(status: &TokenStatus) -> String {
     }
 }
 
+/// Opens `url` in a browser when there is a display (macOS, X11, Wayland); otherwise the printed URL is
+/// the way.
 fn open_browser(url: &str) {
     let has_display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
@@ -777,16 +781,7 @@ fn update_env(
         );
         return Ok(());
     };
-    // The key that held the leaked token, when it came from this file; else the provider's usual one.
-    let key = request.settings.update_key.clone().unwrap_or_else(|| {
-        leaked
-            .iter()
-            .find_map(|s| {
-                let (file, key) = s.origin().rsplit_once(':')?;
-                (std::path::Path::new(file) == path).then(|| key.to_string())
-            })
-            .unwrap_or_else(|| tokens::DEFAULT_KEY.to_string())
-    });
+    let key = key_to_update(request, leaked, &path);
     let shown = path.display().to_string();
     let current = if path.exists() {
         dotenv::read(&path)?
@@ -877,7 +872,38 @@ fn update_env(
             notes.push(format!("warning: {other} still holds a leaked token"));
         }
     }
-    for action in &hygiene.actions {
+    apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
+    record.event(
+        now_rfc3339(),
+        format!("{shown} updated with {}", new_token.redacted()),
+    );
+    record.step(STEP, StepStatus::Done, notes);
+    Ok(())
+}
+
+/// The key that receives the new token: `--update-key`, else the key that held the leaked token when it
+/// came from this file, else the provider's usual one.
+fn key_to_update(request: &Request, leaked: &[Secret], path: &std::path::Path) -> String {
+    request.settings.update_key.clone().unwrap_or_else(|| {
+        leaked
+            .iter()
+            .find_map(|s| {
+                let (file, key) = s.origin().rsplit_once(':')?;
+                (std::path::Path::new(file) == path).then(|| key.to_string())
+            })
+            .unwrap_or_else(|| tokens::DEFAULT_KEY.to_string())
+    })
+}
+
+/// Applies the hygiene actions around `.env` (ignore rule, untracking), each asked first when it needs
+/// consent; what was done or declined goes into the step's notes.
+fn apply_hygiene(
+    request: &Request,
+    io: &mut Io<'_>,
+    actions: &[hygiene::Action],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    for action in actions {
         let consent = !action.needs_consent()
             || request.settings.yes
             || io
@@ -894,11 +920,6 @@ fn update_env(
         writeln!(io.out, "  {}", action.describe(true))?;
         notes.push(action.describe(true));
     }
-    record.event(
-        now_rfc3339(),
-        format!("{shown} updated with {}", new_token.redacted()),
-    );
-    record.step(STEP, StepStatus::Done, notes);
     Ok(())
 }
 
@@ -923,11 +944,7 @@ fn rewrite_plan(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     heading(io, 6, "Rewrite history")?;
-    let Exposure {
-        report,
-        leaked,
-        unique_patterns,
-    } = exposure;
+    let Exposure { report, leaked, .. } = exposure;
     const STEP: &str = "rewrite history";
     // The token is in the working tree only (an untracked .env): git never recorded it, so there is no
     // history to rewrite and a force-push would only disturb collaborators.
@@ -950,35 +967,8 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let remote_url = repo.remote_url(&request.settings.remote).ok().flatten();
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
-    let threads = request.scan.threads;
-    let unique = |secret: &Secret, pattern: &str| {
-        unique_patterns.get(pattern).unwrap_or_else(|| {
-            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
-        })
-    };
-    let binary_blobs = binary_blobs(repo, report);
-    let binary = choose_binary_mode(request, io, report, &binary_blobs)?;
-    let unleak = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .unwrap_or_else(|_| std::path::PathBuf::from("unleak"));
-    let input = filter_repo::RewriteInput {
-        secrets: leaked,
-        report,
-        remote_name: &request.settings.remote,
-        remote_url: remote_url.as_deref(),
-        repo_path: &repo_path,
-        literal: request.settings.literal,
-        remove_env_files: request.settings.remove_env_files,
-        filter_repo: crate::git::command::detect_filter_repo(),
-        regex_is_unique: &unique,
-        binary_blobs: &binary_blobs,
-        binary,
-        replacement: &request.settings.replacement,
-        unleak: &unleak,
-    };
-    let plan = filter_repo::plan(&input);
+    let plan = plan_rewrite(request, io, repo, &repo_path, exposure)?;
     let text = plan.render_text();
     for line in text.lines() {
         writeln!(io.out, "  {line}")?;
@@ -1039,6 +1029,50 @@ fn rewrite_plan(
     ));
     record.step(STEP, StepStatus::Done, notes);
     Ok(())
+}
+
+/// The git-filter-repo plan (pure: nothing is written) for the leaked tokens, with the rewrite patterns
+/// step 2 found unique (any other checked now) and the binary files' mode (`--binary`, or asked).
+fn plan_rewrite(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    repo_path: &std::path::Path,
+    exposure: &Exposure,
+) -> Result<filter_repo::RewritePlan> {
+    let Exposure {
+        report,
+        leaked,
+        unique_patterns,
+    } = exposure;
+    let remote_url = repo.remote_url(&request.settings.remote).ok().flatten();
+    let threads = request.scan.threads;
+    let unique = |secret: &Secret, pattern: &str| {
+        unique_patterns.get(pattern).unwrap_or_else(|| {
+            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+        })
+    };
+    let binary_blobs = binary_blobs(repo, report);
+    let binary = choose_binary_mode(request, io, report, &binary_blobs)?;
+    let unleak = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .unwrap_or_else(|_| std::path::PathBuf::from("unleak"));
+    let input = filter_repo::RewriteInput {
+        secrets: leaked,
+        report,
+        remote_name: &request.settings.remote,
+        remote_url: remote_url.as_deref(),
+        repo_path,
+        literal: request.settings.literal,
+        remove_env_files: request.settings.remove_env_files,
+        filter_repo: crate::git::command::detect_filter_repo(),
+        regex_is_unique: &unique,
+        binary_blobs: &binary_blobs,
+        binary,
+        replacement: &request.settings.replacement,
+        unleak: &unleak,
+    };
+    Ok(filter_repo::plan(&input))
 }
 
 /// The found blobs git-filter-repo treats as binary (a NUL in the first 8 KiB): its --replace-text
@@ -1198,6 +1232,7 @@ fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes one record file atomically, mode 0600.
 fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let opts = crate::util::fs::Atomic {
         mode: 0o600,
