@@ -2,7 +2,7 @@
 //! with whoami answering 401), GitHub's through its public revoke endpoint (confirmed with `GET /user`
 //! answering 401), every other issuer's by hand at its revoke page with what to check from the provider
 //! data, and a read-only liveness check where the issuer documents one. Once a token is confirmed dead,
-//! the user may add its fingerprint to `.unleak.toml` ("revoked <date>").
+//! the user may add its fingerprint to `.unleak.toml` (`revoked <date>`).
 //!
 //! The two issuers with an API differ only in how they ask and answer ([`Revoker`]); [`drive`] walks
 //! the shared shape once: status, method, dry run or revoke, confirm, record.
