@@ -331,59 +331,76 @@ pub(crate) fn hygiene_issues(
     let mut issues = Vec::new();
     let workdir = repo.workdir.as_deref();
     if let (Some(path), Some(workdir)) = (env_path.filter(|p| p.is_file()), workdir) {
-        let shown = path
-            .strip_prefix(workdir)
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        let plan = hygiene::plan(path, "HF_TOKEN", "", &hygiene::Environment::default())?;
-        for action in &plan.actions {
-            if let hygiene::Action::Ignore { .. } = action {
-                issues.push(issue(
-                    "hygiene.env-not-ignored",
-                    format!("{shown} is not ignored by git: one `git add .` commits it"),
-                    Some(&shown),
-                    Severity::Medium,
-                ));
-            }
-        }
-        for warning in &plan.warnings {
-            if let hygiene::Warning::Tracked { .. } = warning {
-                issues.push(issue(
-                    "hygiene.env-tracked",
-                    format!("{shown} is tracked by git: every commit carries its secrets"),
-                    Some(&shown),
-                    Severity::Medium,
-                ));
-            }
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                issues.push(issue(
-                    "hygiene.env-readable",
-                    format!("{shown} has mode {:o}: other users on this machine can read it (chmod 600)", mode & 0o777),
-                    Some(&shown),
-                    Severity::Low,
-                ));
-            }
-        }
-        // Which token do scripts use? The shell's HF_TOKEN wins over .env for huggingface_hub.
-        let env = dotenv::read(path)?;
-        if let (Some(in_file), Ok(in_shell)) = (env.get("HF_TOKEN"), std::env::var("HF_TOKEN")) {
-            if !in_file.is_empty() && in_shell != in_file {
-                issues.push(issue(
-                    "hygiene.env-var-differs",
-                    format!("the shell's HF_TOKEN differs from {shown}'s: huggingface_hub uses the shell's, scripts that load .env may use the other"),
-                    Some(&shown),
-                    Severity::Low,
-                ));
-            }
+        issues.extend(env_file_issues(path, workdir)?);
+    }
+    issues.extend(env_history_issues(env_history));
+    issues.extend(token_issues(report));
+    Ok(issues)
+}
+
+/// The `.env` file of the work tree: not ignored, tracked, readable by others, overridden by the shell.
+fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
+    let mut issues = Vec::new();
+    let shown = path
+        .strip_prefix(workdir)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let plan = hygiene::plan(path, "HF_TOKEN", "", &hygiene::Environment::default())?;
+    for action in &plan.actions {
+        if let hygiene::Action::Ignore { .. } = action {
+            issues.push(issue(
+                "hygiene.env-not-ignored",
+                format!("{shown} is not ignored by git: one `git add .` commits it"),
+                Some(&shown),
+                Severity::Medium,
+            ));
         }
     }
-    // .env-like files committed at some point, with the commits that added them.
+    for warning in &plan.warnings {
+        if let hygiene::Warning::Tracked { .. } = warning {
+            issues.push(issue(
+                "hygiene.env-tracked",
+                format!("{shown} is tracked by git: every commit carries its secrets"),
+                Some(&shown),
+                Severity::Medium,
+            ));
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            issues.push(issue(
+                "hygiene.env-readable",
+                format!(
+                    "{shown} has mode {:o}: other users on this machine can read it (chmod 600)",
+                    mode & 0o777
+                ),
+                Some(&shown),
+                Severity::Low,
+            ));
+        }
+    }
+    // Which token do scripts use? The shell's HF_TOKEN wins over .env for huggingface_hub.
+    let env = dotenv::read(path)?;
+    if let (Some(in_file), Ok(in_shell)) = (env.get("HF_TOKEN"), std::env::var("HF_TOKEN")) {
+        if !in_file.is_empty() && in_shell != in_file {
+            issues.push(issue(
+                "hygiene.env-var-differs",
+                format!("the shell's HF_TOKEN differs from {shown}'s: huggingface_hub uses the shell's, scripts that load .env may use the other"),
+                Some(&shown),
+                Severity::Low,
+            ));
+        }
+    }
+    Ok(issues)
+}
+
+/// `.env`-like files committed at some point, with the commits that added them.
+fn env_history_issues(env_history: &[(String, String)]) -> Vec<HygieneIssue> {
+    let mut issues = Vec::new();
     let mut by_path: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for (path, commit) in env_history {
         by_path.entry(path).or_default().push(commit.clone());
@@ -401,6 +418,12 @@ pub(crate) fn hygiene_issues(
         item.commits = commits;
         issues.push(item);
     }
+    issues
+}
+
+/// Tokens hardcoded in a tracked file at HEAD, or staged.
+fn token_issues(report: &Report) -> Vec<HygieneIssue> {
+    let mut issues = Vec::new();
     // A known token hardcoded in a tracked file at HEAD, or staged. A dotenv file is reported by its own
     // hygiene checks (tracked, in history), not again as a hardcoded token.
     for summary in &report.secrets {
@@ -428,7 +451,7 @@ pub(crate) fn hygiene_issues(
             ));
         }
     }
-    Ok(issues)
+    issues
 }
 
 fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> HygieneIssue {
