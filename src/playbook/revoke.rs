@@ -69,7 +69,7 @@ pub(super) fn revoke(
 }
 
 /// How the step ends early: the lines said (each indented) and the status recorded.
-pub(super) struct Ending {
+struct Ending {
     lines: Vec<String>,
     status: StepStatus,
 }
@@ -94,7 +94,7 @@ impl Ending {
 }
 
 /// What the issuer says of the token before anything is revoked.
-pub(super) enum Status {
+enum Status {
     /// Dead already; how we know ("whoami answers 401/403").
     Dead(String),
     /// Live, or unknown and treated as live: the line that says which.
@@ -103,13 +103,13 @@ pub(super) enum Status {
 
 /// The revocation request went out: the line that says how it was taken, and an event for the
 /// timeline when the answer was not the expected one.
-pub(super) struct Sent {
+struct Sent {
     line: String,
     event: Option<String>,
 }
 
 /// The per-issuer parts of a revoke step through an API; [`drive`] does the rest.
-pub(super) trait Revoker {
+trait Revoker {
     /// The settings page where the token is deleted by hand.
     fn settings(&self) -> &str;
     /// How that page deletes a token, after "find the token ending in the characters shown above, ".
