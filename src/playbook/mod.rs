@@ -710,6 +710,17 @@ fn check_new_token(
         }
         Some(api) => api,
     };
+    check_with_whoami(io, api, new, notes)
+}
+
+/// Step 4's check of a new Hugging Face token: whoami must say it works (a write token is warned about);
+/// an unreachable API or a rate limit leaves it unchecked, in a note.
+fn check_with_whoami(
+    io: &mut Io<'_>,
+    api: &HfApi,
+    new: &Secret,
+    mut notes: Vec<String>,
+) -> Result<std::result::Result<Vec<String>, String>> {
     let status = match api.whoami(new) {
         Ok(status) => status,
         Err(err) => match hf_api::is_unreachable(&err) {
