@@ -4,6 +4,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The whole command line: a subcommand and the global flags. Parsed by [`crate::run_from_args`]; its
+/// help text is set by the `about` attributes, not by this comment.
 #[derive(Debug, Parser)]
 #[command(
     name = "unleak",
@@ -16,19 +18,19 @@ variable, stdin, or a hidden prompt. It is never printed: output shows a redacti
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 
     /// Print nothing on stderr but errors and warnings (no progress bar).
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// When to color human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Find a known token everywhere in a repository: every object, ref, reflog and stash entry.
     Scan(ScanArgs),
     /// Read-only audit for people and CI: provider patterns and .env values in all history, hygiene,
@@ -58,68 +60,68 @@ pub enum Command {
 /// Where the token(s) to look for come from. Never the value itself.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Token source (never a command-line value)")]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// The .env file to read the token from [default: .env at the root of the working tree].
     #[arg(long, value_name = "PATH")]
-    pub env_file: Option<PathBuf>,
+    pub(crate) env_file: Option<PathBuf>,
 
     /// Key(s) to read from the .env file [default: HF_TOKEN]. Repeatable.
     #[arg(long = "key", value_name = "NAME")]
-    pub keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
 
     /// Read the token from this environment variable instead of .env.
     #[arg(long, value_name = "NAME")]
-    pub token_env: Option<String>,
+    pub(crate) token_env: Option<String>,
 
     /// Read tokens from stdin: one per line, or `KEY=VALUE` / `export KEY=VALUE` lines read like a .env
     /// (with --key NAME to pick one).
     #[arg(long)]
-    pub token_stdin: bool,
+    pub(crate) token_stdin: bool,
 
     /// Take every value of the .env file that looks like a secret (long enough, not a placeholder).
     #[arg(long)]
-    pub all_keys: bool,
+    pub(crate) all_keys: bool,
 }
 
 /// How much of the repository to search and with what resources.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Search scope")]
-pub struct ScopeArgs {
+pub(crate) struct ScopeArgs {
     /// Only objects reachable from refs and reflogs (default: every object, reachable or not).
     #[arg(long)]
-    pub reachable_only: bool,
+    pub(crate) reachable_only: bool,
 
     /// Worker threads for the object scan [default: number of cores].
     #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
 
     /// Accept an incomplete search (damaged or missing objects, a shallow or partial clone) as clean
     /// when nothing is found: exit 0 instead of 2. The report still says what was not read.
     #[arg(long)]
-    pub allow_incomplete: bool,
+    pub(crate) allow_incomplete: bool,
 }
 
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Output")]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    pub(crate) format: Format,
 
     /// Write the report to FILE (replaced atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 
     /// Exit 0 even when something is found (errors still exit 2): for a CI step that uploads the
     /// report (SARIF) and must not fail on the findings it reports.
     #[arg(long)]
-    pub exit_zero: bool,
+    pub(crate) exit_zero: bool,
 }
 
 /// What `respond --format` can print: the narrative, or the incident record as JSON (no SARIF: a
 /// record is not a list of findings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RespondFormat {
+pub(crate) enum RespondFormat {
     /// The narrative on stdout.
     Human,
     /// The incident record as JSON on stdout (the narrative on stderr).
@@ -127,7 +129,7 @@ pub enum RespondFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people: grouped by token, then by introducing commit.
     Human,
     /// One JSON document (docs/report-format.md).
@@ -137,77 +139,77 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// The repository to scan [default: the one around the current directory]. Bare repositories and
     /// linked worktrees work.
-    pub repo: Option<PathBuf>,
+    pub(crate) repo: Option<PathBuf>,
 
     #[command(flatten)]
-    pub token: TokenArgs,
+    pub(crate) token: TokenArgs,
 
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub(crate) scope: ScopeArgs,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct SetupArgs {
+pub(crate) struct SetupArgs {
     /// The key to set.
     #[arg(long, default_value = "HF_TOKEN", value_name = "NAME")]
-    pub key: String,
+    pub(crate) key: String,
 
     /// The .env file to write [default: .env at the root of the current repository, else ./.env].
     #[arg(long, value_name = "PATH")]
-    pub env_file: Option<PathBuf>,
+    pub(crate) env_file: Option<PathBuf>,
 
     /// Read the value from stdin (one line) instead of a hidden prompt.
     #[arg(long)]
-    pub value_stdin: bool,
+    pub(crate) value_stdin: bool,
 
     /// Accept a value that does not look like the provider's token format.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 
     /// Keep the previous file as a private (0600) backup beside it.
     #[arg(long)]
-    pub backup: bool,
+    pub(crate) backup: bool,
 
     /// Answer yes to questions (such as untracking a tracked .env).
     #[arg(long, short)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 
     /// Catches a value typed as an argument, to refuse it without echoing it (clap would quote it back).
     #[arg(hide = true, value_name = "VALUE")]
-    pub refused_value: Vec<std::ffi::OsString>,
+    pub(crate) refused_value: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
-pub struct RespondArgs {
+pub(crate) struct RespondArgs {
     /// The repository [default: the one around the current directory].
-    pub repo: Option<PathBuf>,
+    pub(crate) repo: Option<PathBuf>,
 
     #[command(flatten)]
-    pub token: TokenArgs,
+    pub(crate) token: TokenArgs,
 
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub(crate) scope: ScopeArgs,
 
     /// Answer yes to every consent question (writing .env, untracking it, the ignore rule).
     #[arg(long, short, help_heading = "Answers (for scripts and CI)")]
-    pub yes: bool,
+    pub(crate) yes: bool,
 
     /// Walk the whole flow without prompts, writes or network writes; print the plan.
     #[arg(long, help_heading = "Answers (for scripts and CI)")]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 
     /// How to revoke the old token [default: ask; with --yes: api].
     #[arg(
@@ -216,7 +218,7 @@ pub struct RespondArgs {
         value_name = "HOW",
         help_heading = "Answers (for scripts and CI)"
     )]
-    pub revoke: Option<RevokeArg>,
+    pub(crate) revoke: Option<RevokeArg>,
 
     /// Read the new token from this environment variable.
     #[arg(
@@ -224,7 +226,7 @@ pub struct RespondArgs {
         value_name = "NAME",
         help_heading = "Answers (for scripts and CI)"
     )]
-    pub new_token_env: Option<String>,
+    pub(crate) new_token_env: Option<String>,
 
     /// Read the new token from stdin (one line).
     #[arg(
@@ -232,32 +234,32 @@ pub struct RespondArgs {
         help_heading = "Answers (for scripts and CI)",
         conflicts_with = "new_token_env"
     )]
-    pub new_token_stdin: bool,
+    pub(crate) new_token_stdin: bool,
 
     /// Skip every network step (revoke, whoami) and say what was not checked.
     #[arg(long, help_heading = "Answers (for scripts and CI)")]
-    pub offline: bool,
+    pub(crate) offline: bool,
 
     /// Write the incident record as Markdown to PATH and JSON to PATH.json.
     #[arg(long, value_name = "PATH", help_heading = "Outputs")]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
 
     /// Also write the rewrite plan as an executable script (0700) that runs unattended.
     #[arg(long, value_name = "PATH", help_heading = "Outputs")]
-    pub write_script: Option<PathBuf>,
+    pub(crate) write_script: Option<PathBuf>,
 
     /// Rewrite with the exact token (kept in a private 0600 file) instead of a pasteable regex.
     #[arg(long, help_heading = "History rewrite")]
-    pub literal: bool,
+    pub(crate) literal: bool,
 
     /// Remove .env-like files that held the token from all of history (--invert-paths).
     #[arg(long, help_heading = "History rewrite")]
-    pub remove_env_files: bool,
+    pub(crate) remove_env_files: bool,
 
     /// Binary files holding the token (git-filter-repo's --replace-text skips them): mask the token in
     /// place (same length, the file still loads) or strip the blobs from history [default: ask; else mask].
     #[arg(long, value_enum, value_name = "HOW", help_heading = "History rewrite")]
-    pub binary: Option<BinaryArg>,
+    pub(crate) binary: Option<BinaryArg>,
 
     /// The text that replaces the token in files and messages (not valid in every format, e.g. YAML).
     #[arg(
@@ -266,7 +268,7 @@ pub struct RespondArgs {
         default_value = "***REMOVED***",
         help_heading = "History rewrite"
     )]
-    pub replacement: String,
+    pub(crate) replacement: String,
 
     /// The remote whose history is rewritten.
     #[arg(
@@ -275,24 +277,24 @@ pub struct RespondArgs {
         value_name = "NAME",
         help_heading = "History rewrite"
     )]
-    pub remote: String,
+    pub(crate) remote: String,
 
     /// The key to update in .env with the new token [default: the leaked token's key, else HF_TOKEN].
     #[arg(long = "update-key", value_name = "NAME", help_heading = "Outputs")]
-    pub update_key: Option<String>,
+    pub(crate) update_key: Option<String>,
 
     /// Keep the previous .env as a private (0600) backup.
     #[arg(long, help_heading = "Outputs")]
-    pub backup: bool,
+    pub(crate) backup: bool,
 
     /// Output format: human narrative, or the incident record as JSON on stdout (narrative on stderr).
     #[arg(long, value_enum, default_value_t = RespondFormat::Human, help_heading = "Outputs")]
-    pub format: RespondFormat,
+    pub(crate) format: RespondFormat,
 }
 
 /// How `respond --revoke` revokes the old token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RevokeArg {
+pub(crate) enum RevokeArg {
     /// The no-login revoke API (`POST /api/credentials/revoke`).
     Api,
     /// The settings page, by hand.
@@ -303,7 +305,7 @@ pub enum RevokeArg {
 
 /// What `respond --binary` does with a binary blob that holds the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BinaryArg {
+pub(crate) enum BinaryArg {
     /// Overwrite each copy of the token in place with a mask of the same length (every form: plain,
     /// base64, UTF-16LE): the file keeps its size and offsets, so most formats still load.
     Mask,
@@ -313,12 +315,12 @@ pub enum BinaryArg {
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The repository [default: the one around the current directory].
-    pub repo: Option<PathBuf>,
+    pub(crate) repo: Option<PathBuf>,
 
     #[command(flatten)]
-    pub token: TokenArgs,
+    pub(crate) token: TokenArgs,
 
     /// Verify without the plaintext: the token's fingerprint (`sha256:…`, as scan and respond print).
     /// Candidates are found by provider pattern and compared by fingerprint. Repeatable.
@@ -327,7 +329,7 @@ pub struct VerifyArgs {
         value_name = "sha256:HEX",
         help_heading = "Token source (never a command-line value)"
     )]
-    pub fingerprint: Vec<String>,
+    pub(crate) fingerprint: Vec<String>,
 
     /// Read the tokens' fingerprints and first changed commits from an incident record (`--report` JSON).
     #[arg(
@@ -335,90 +337,90 @@ pub struct VerifyArgs {
         value_name = "PATH.json",
         help_heading = "Token source (never a command-line value)"
     )]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
 
     /// filter-repo's first-changed-commits file [default: .git/filter-repo/first-changed-commits when present].
     #[arg(long, value_name = "FILE")]
-    pub first_changed: Option<PathBuf>,
+    pub(crate) first_changed: Option<PathBuf>,
 
     /// Verify what this remote serves: fetch all its refs into a temporary mirror and verify that.
     #[arg(long, value_name = "NAME")]
-    pub remote: Option<String>,
+    pub(crate) remote: Option<String>,
 
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub(crate) scope: ScopeArgs,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// The repository [default: the one around the current directory].
-    pub repo: Option<PathBuf>,
+    pub(crate) repo: Option<PathBuf>,
 
     /// The .env whose secret-looking values are searched for too [default: .env at the work tree root].
     #[arg(long, value_name = "PATH")]
-    pub env_file: Option<PathBuf>,
+    pub(crate) env_file: Option<PathBuf>,
 
     /// Exit 1 only for findings at or above this severity (pushed = high, local = medium, unreachable = low)
     /// [default: `fail-on` in .unleak.toml's [defaults], else low].
     #[arg(long, value_enum, value_name = "LEVEL")]
-    pub fail_on: Option<FailOn>,
+    pub(crate) fail_on: Option<FailOn>,
 
     /// Ignore findings already in this earlier `unleak audit --format json` report.
     #[arg(long, value_name = "REPORT.json")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
 
     /// The allowlist [default: .unleak.toml at the work tree root, when present].
     #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// Check whether found tokens still work, with each issuer's read-only identity call (HF whoami, GitHub
     /// /user, OpenAI, Anthropic, Slack, Stripe, npm): live, dead or unknown with the reason.
     #[arg(long)]
-    pub verify: bool,
+    pub(crate) verify: bool,
 
     /// Pull-request mode: only what the commits after REV (up to HEAD) add: blobs, paths, messages.
     #[arg(long, value_name = "REV", conflicts_with = "range")]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
 
     /// Pull-request mode: only what the commits in A..B add (blobs, paths, messages).
     #[arg(long, value_name = "A..B")]
-    pub range: Option<String>,
+    pub(crate) range: Option<String>,
 
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub(crate) scope: ScopeArgs,
 
     /// Output format [default: `format` in .unleak.toml's [defaults], else human].
     #[arg(long, value_enum, help_heading = "Output")]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
 
     /// Write the report to FILE (replaced atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 
     /// Exit 0 even when something is found (errors still exit 2): for a CI step that uploads the
     /// report (SARIF) and must not fail on the findings it reports.
     #[arg(long, help_heading = "Output")]
-    pub exit_zero: bool,
+    pub(crate) exit_zero: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     High,
     Medium,
     Low,
 }
 
 #[derive(Debug, Args)]
-pub struct HookArgs {
+pub(crate) struct HookArgs {
     #[command(subcommand)]
-    pub action: HookAction,
+    pub(crate) action: HookAction,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum HookAction {
+pub(crate) enum HookAction {
     /// Write the repository's hooks (in core.hooksPath when set) to run `unleak hook run`: pre-commit by
     /// default; `--hook commit-msg`, `--hook pre-push` or `--hook all` for the others.
     Install {
@@ -462,7 +464,7 @@ pub enum HookAction {
 
 /// A git hook unleak can install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum HookKind {
+pub(crate) enum HookKind {
     PreCommit,
     CommitMsg,
     PrePush,

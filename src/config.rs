@@ -143,7 +143,6 @@ impl ScanConfig {
 /// `unleak respond`, resolved: what the playbook is asked to do, and how the record is printed.
 #[derive(Debug, Clone)]
 pub struct RespondConfig {
-    pub globals: Globals,
     pub request: Request,
     pub format: report::Format,
 }
@@ -160,7 +159,6 @@ impl RespondConfig {
         };
         let scope = Scope::from_args(args.scope);
         Ok(RespondConfig {
-            globals: globals.clone(),
             request: Request {
                 repo: resolve_repo_path(args.repo)?,
                 tokens: token_spec(args.token),
@@ -294,7 +292,6 @@ impl VerifyConfig {
 /// `unleak setup`, resolved.
 #[derive(Debug, Clone)]
 pub struct SetupConfig {
-    pub globals: Globals,
     /// The variable name to store.
     pub key: String,
     pub env_file: Option<PathBuf>,
@@ -310,9 +307,8 @@ pub struct SetupConfig {
 }
 
 impl SetupConfig {
-    pub fn resolve(args: SetupArgs, globals: &Globals) -> Result<SetupConfig> {
+    pub fn resolve(args: SetupArgs) -> Result<SetupConfig> {
         Ok(SetupConfig {
-            globals: globals.clone(),
             key: args.key,
             env_file: args.env_file,
             value_stdin: args.value_stdin,
@@ -368,7 +364,7 @@ fn hook_names(kinds: &[HookKind]) -> Vec<&'static str> {
 }
 
 impl HookConfig {
-    pub fn resolve(args: HookArgs, globals: &Globals) -> Result<HookConfig> {
+    pub(crate) fn resolve(args: HookArgs, globals: &Globals) -> Result<HookConfig> {
         let (repo, job) = match args.action {
             HookAction::Install { repo, force, hooks } => (
                 repo,

@@ -15,12 +15,12 @@ use zeroize::Zeroizing;
 
 /// Whether a file name is a dotenv file (`.env`, `.env.local`, `prod.env`): a file whose whole job is to
 /// hold secrets. The one place that decides it; every such name contains `.env`.
-pub fn is_env_file_name(name: &[u8]) -> bool {
+pub(crate) fn is_env_file_name(name: &[u8]) -> bool {
     name == b".env" || name.starts_with(b".env.") || (name.ends_with(b".env") && name.len() > 4)
 }
 
 /// [`is_env_file_name`] of a path's last component (`config/prod.env`).
-pub fn is_env_path(path: &str) -> bool {
+pub(crate) fn is_env_path(path: &str) -> bool {
     is_env_file_name(path.rsplit('/').next().unwrap_or(path).as_bytes())
 }
 
@@ -67,7 +67,7 @@ struct Value {
 
 /// How a value is written in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quote {
+pub(crate) enum Quote {
     None,
     Single,
     Double,
@@ -86,19 +86,30 @@ impl fmt::Debug for DotEnv {
 /// Why [`DotEnv::set`] refused. Messages never contain the value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SetError {
+    /// The key is not a shell variable name (the key, as given, is in the message).
     #[error(
         "{0:?} is not a usable variable name (letters, digits and _, not starting with a digit)"
     )]
     InvalidKey(String),
+    /// No quoting makes python-dotenv read the value back as it is.
     #[error(
         "the value for {key} cannot be written so python-dotenv reads it back unchanged: {reason}"
     )]
-    Unrepresentable { key: String, reason: &'static str },
+    Unrepresentable {
+        /// The key being set.
+        key: String,
+        /// What in the value cannot be written (never the value itself).
+        reason: &'static str,
+    },
+    /// Writing the line would change how other lines of the file parse.
     #[error(
         "setting {key} would change how python-dotenv reads other lines of the file (an unterminated \
          quote nearby?); fix the file by hand first"
     )]
-    WouldDisturbOthers { key: String },
+    WouldDisturbOthers {
+        /// The key being set.
+        key: String,
+    },
 }
 
 impl DotEnv {
@@ -190,7 +201,7 @@ impl DotEnv {
     }
 
     /// The first key of the file, the one a byte-order mark hides from python-dotenv.
-    pub fn first_key(&self) -> Option<&str> {
+    pub(crate) fn first_key(&self) -> Option<&str> {
         self.bindings.iter().find_map(|b| match &b.kind {
             Kind::Assign(a) => Some(a.key.as_str()),
             Kind::Invalid => Some(""),
@@ -348,7 +359,7 @@ impl DotEnv {
 }
 
 /// A name we are willing to write: POSIX environment variable syntax.
-pub fn is_valid_key(key: &str) -> bool {
+pub(crate) fn is_valid_key(key: &str) -> bool {
     let mut chars = key.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -720,7 +731,7 @@ pub struct WriteOutcome {
     /// Where the old content was kept (only when asked), mode 0600.
     pub backup: Option<PathBuf>,
     /// Temp files of an earlier interrupted write (holding a secret) that were removed.
-    pub removed_stale: Vec<PathBuf>,
+    pub(crate) removed_stale: Vec<PathBuf>,
 }
 
 /// Writes `bytes` to `path` so that a crash or `kill -9` at any instant leaves the old file or the new

@@ -20,7 +20,7 @@ pub const REPLACEMENT: &str = "***REMOVED***";
 
 /// Whether git-filter-repo treats `data` as binary, so `--replace-text` leaves it as it is (see
 /// [`crate::util::text::FILTER_REPO_BINARY_PROBE`]).
-pub fn is_binary_for_filter_repo(data: &[u8]) -> bool {
+pub(crate) fn is_binary_for_filter_repo(data: &[u8]) -> bool {
     crate::util::text::has_nul_within(data, crate::util::text::FILTER_REPO_BINARY_PROBE)
 }
 
@@ -37,7 +37,7 @@ pub enum BinaryMode {
 }
 
 impl BinaryMode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             BinaryMode::Mask => "mask",
             BinaryMode::Strip => "strip",
@@ -48,15 +48,15 @@ impl BinaryMode {
 /// A binary blob that holds a token, with where it sits (for the plan and the question asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryFile {
-    pub blob: String,
-    pub paths: Vec<String>,
-    pub commits: Vec<String>,
+    pub(crate) blob: String,
+    pub(crate) paths: Vec<String>,
+    pub(crate) commits: Vec<String>,
     /// The forms found in it (`plain`, `base64`, `utf16le`).
-    pub forms: Vec<String>,
+    pub(crate) forms: Vec<String>,
 }
 
 /// The binary blobs among the findings, one entry per blob, in the order found.
-pub fn binary_files(report: &Report, binary_blobs: &BTreeSet<String>) -> Vec<BinaryFile> {
+pub(crate) fn binary_files(report: &Report, binary_blobs: &BTreeSet<String>) -> Vec<BinaryFile> {
     let mut out: Vec<BinaryFile> = Vec::new();
     for f in report
         .findings
@@ -94,7 +94,7 @@ pub fn binary_files(report: &Report, binary_blobs: &BTreeSet<String>) -> Vec<Bin
 
 impl BinaryFile {
     /// One line for people: path, blob, commits, forms, and what `mode` does to it.
-    pub fn describe(&self, mode: BinaryMode) -> String {
+    pub(crate) fn describe(&self, mode: BinaryMode) -> String {
         let paths = if self.paths.is_empty() {
             "(no path: a blob no commit holds)".to_string()
         } else {
@@ -147,10 +147,12 @@ pub struct RewriteInput<'a> {
     pub literal: bool,
     /// Remove `.env`-like files that held a token from all history, not only the token in them.
     pub remove_env_files: bool,
+    /// The installed git-filter-repo, as `git::command::detect_filter_repo` found it: decides whether the
+    /// commands use `--sensitive-data-removal`.
     pub filter_repo: FilterRepoSupport,
     /// See [`UniqueCheck`]. Decides how much of each token a regex must show (see [`plan`]).
     pub regex_is_unique: UniqueCheck<'a>,
-    /// Ids of the found blobs that git-filter-repo treats as binary ([`is_binary_for_filter_repo`]).
+    /// Ids of the found blobs that git-filter-repo treats as binary (`is_binary_for_filter_repo`).
     pub binary_blobs: &'a BTreeSet<String>,
     /// What happens to those blobs.
     pub binary: BinaryMode,
@@ -162,7 +164,7 @@ pub struct RewriteInput<'a> {
 
 /// Who runs a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runner {
+pub(crate) enum Runner {
     /// The script runs its commands, in order, stopping at the first failure.
     Script,
     /// Shown only (the script prints it at the end): for people and forges.
@@ -173,13 +175,13 @@ pub enum Runner {
 
 /// One step of the plan.
 #[derive(Debug, Clone)]
-pub struct Step {
-    pub title: String,
+pub(crate) struct Step {
+    pub(crate) title: String,
     /// Why the step exists, for the reader of the plan and of the script.
-    pub why: String,
+    pub(crate) why: String,
     /// Shell commands, quoted and ready to paste (bash; they use the variables the setup step sets).
-    pub commands: Vec<String>,
-    pub runner: Runner,
+    pub(crate) commands: Vec<String>,
+    pub(crate) runner: Runner,
 }
 
 /// The replace-text file's lines.
@@ -209,7 +211,7 @@ pub struct Masks(Zeroizing<String>);
 
 impl Masks {
     /// The lines themselves, for the one place that writes them (0600, beside the replace file).
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -223,21 +225,22 @@ impl fmt::Debug for Masks {
 /// The history-rewrite plan.
 #[derive(Debug, Clone)]
 pub struct RewritePlan {
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
+    /// The `--replace-text` file's contents: `regex:` lines (safe to show) or `literal:` ones (private).
     pub replace_text: ReplaceText,
     /// The same-length masks for binary blobs (literal mode only).
     pub masks: Option<Masks>,
     /// Binary blobs holding a token, and what the plan does to them.
     pub binary_files: Vec<BinaryFile>,
-    pub binary: BinaryMode,
+    pub(crate) binary: BinaryMode,
     /// Things the user must know (dropped flags, what the rewrite cannot reach).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// Set when the plan must not run as is, with what to do instead. Shown first; the script refuses.
     pub blocked: Option<String>,
     /// Rewrite a mirror clone and push it (true), or the local clone in place (false: no remote).
     pub pushes: bool,
     /// The repository; the literal replace file must be created outside it.
-    pub repo: PathBuf,
+    pub(crate) repo: PathBuf,
 }
 
 /// The variables every command refers to; the setup step (and the script's header) sets them.
@@ -245,14 +248,14 @@ const VAR_REPO: &str = "\"$REPO\"";
 
 /// `regex:<pattern>==>***REMOVED***` for the token, showing only what [`Secret::redacted`] shows. None when
 /// the redaction shows nothing (short tokens) or the token is not ASCII (filter-repo matches bytes).
-pub fn regex_expression(secret: &Secret) -> Option<String> {
+pub(crate) fn regex_expression(secret: &Secret) -> Option<String> {
     regex_pattern(secret, 0).map(|p| format!("regex:{p}==>{REPLACEMENT}"))
 }
 
 /// The pattern alone (no `regex:`, no replacement), showing `widen` more characters each side than the
 /// redaction does. It matches the token: visible prefix, a character class of the hidden middle's
 /// alphabet (`[A-Za-z0-9]{30}`), visible suffix. Valid for Python `re` and for the `regex` crate.
-pub fn regex_pattern(secret: &Secret, widen: usize) -> Option<String> {
+pub(crate) fn regex_pattern(secret: &Secret, widen: usize) -> Option<String> {
     let value = secret.expose();
     if !value.is_ascii() {
         return None;
@@ -1248,7 +1251,7 @@ impl RewritePlan {
 
     /// The bash script for the unattended run: `set -euo pipefail`, each step announced, no prompts.
     /// In literal mode it expects `UNLEAK_REPLACE_FILE` (see [`crate::playbook::rewrite::write_script`]).
-    pub fn script(&self, literal_file: Option<&Path>) -> String {
+    pub(crate) fn script(&self, literal_file: Option<&Path>) -> String {
         let mut out = String::from(
             "#!/usr/bin/env bash\n# History rewrite planned by unleak: removes a leaked token from every commit, message and\n# ref, then cleans this clone. Runs unattended and stops at the first failing command.\nset -euo pipefail\n\n",
         );

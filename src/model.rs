@@ -8,20 +8,27 @@ use serde::{Deserialize, Serialize};
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
 pub const FORMAT_VERSION: u32 = 1;
 
+/// One run's answer: what `scan`, `audit` or `verify` searched, found and could not read. Every
+/// renderer (human, JSON, SARIF) reads only this; `--format json` prints it as is (docs/report-format.md).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
+    /// [`FORMAT_VERSION`] at the time of writing, so a reader can tell an older document.
     #[serde(default)]
     pub format_version: u32,
+    /// The program that wrote it.
     #[serde(default)]
     pub tool: Tool,
     /// The command that produced it: `scan`, `audit`, `verify`.
     #[serde(default)]
     pub command: String,
+    /// The repository searched.
     pub repository: RepositoryInfo,
     /// One entry per token searched for, found or not.
     #[serde(default)]
     pub secrets: Vec<SecretSummary>,
+    /// Every place a token was introduced (renderers group them by token).
     pub findings: Vec<Finding>,
+    /// What the reader should know about the search itself (shallow clone, unreadable objects, …).
     #[serde(default)]
     pub warnings: Vec<Warning>,
     /// Audit only: repository hygiene problems (an unignored or tracked `.env`, …).
@@ -36,6 +43,7 @@ pub struct Report {
     /// Whether every object could be read: "no leak found" means clean only when it could.
     #[serde(default)]
     pub completeness: Completeness,
+    /// What was read and how long it took.
     #[serde(default)]
     pub stats: Stats,
 }
@@ -54,13 +62,17 @@ pub struct Completeness {
     /// Objects that trees or commits name but the database lacks (a partial clone's unfetched blobs, or
     /// deleted object files).
     pub missing_objects: u64,
+    /// The repository is a shallow clone: history past its boundary was not searched.
     pub shallow: bool,
+    /// The repository is a partial clone: blobs the server did not send were not searched.
     pub partial: bool,
     /// Why it is incomplete, one line each (empty when complete).
     pub reasons: Vec<String>,
 }
 
 impl Completeness {
+    /// From what the pass saw; fills `reasons` and sets `complete` when there are none. `accepted`
+    /// starts false (`--allow-incomplete` sets it afterwards).
     pub fn new(shallow: bool, partial: bool, unreadable: u64, missing: u64) -> Completeness {
         let mut reasons = Vec::new();
         if unreadable > 0 {
@@ -148,10 +160,13 @@ impl Report {
     }
 }
 
+/// The program that wrote a report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Tool {
+    /// The crate name: `unleak`.
     pub name: String,
+    /// The crate version that wrote the report.
     pub version: String,
 }
 
@@ -164,27 +179,38 @@ impl Default for Tool {
     }
 }
 
+/// The repository a report is about.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepositoryInfo {
+    /// The working tree root, or the git directory of a bare repository.
     pub path: String,
+    /// No working tree.
     pub bare: bool,
+    /// A shallow clone (history is cut short).
     pub shallow: bool,
+    /// A partial clone (some objects were never fetched).
     pub partial: bool,
     /// The commit HEAD points to (null in an empty repository).
     pub head: Option<String>,
+    /// Its remotes, URLs with credentials masked.
     pub remotes: Vec<RemoteInfo>,
 }
 
 /// How a finding's secret is named: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRef {
+    /// The issuer's prefix, two characters after it and the last two (`hf_Ab…yz`); a short value shows
+    /// only its length.
     pub redacted: String,
+    /// `sha256:<hex>` for a provider token or a hard-to-guess value, else `keyed:<hex>` (comparable within
+    /// one report only).
     pub fingerprint: String,
 }
 
 /// One token and everything known about its exposure.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecretSummary {
+    /// Which token.
     pub secret: SecretRef,
     /// Where the token came from (`.env:HF_TOKEN`, or `pattern` when audit discovered it), not where it
     /// leaked.
@@ -203,6 +229,7 @@ pub struct SecretSummary {
     /// `tls: …`, `timeout: …`, `rate-limited: …`, `unexpected-answer: …`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_reason: Option<String>,
+    /// Whether it occurs anywhere searched (history, index, working tree).
     #[serde(default)]
     pub found: bool,
     /// Findings for this token.
@@ -272,6 +299,7 @@ impl Severity {
         }
     }
 
+    /// The lowercase name used in JSON and SARIF (`low`, `medium`, `high`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
@@ -289,11 +317,14 @@ pub enum Location {
     Blob,
     /// A file or directory name.
     Path,
+    /// A commit's message.
     CommitMessage,
+    /// An annotated tag's message.
     TagMessage,
 }
 
 impl Location {
+    /// The kebab-case name used in JSON and SARIF (`blob`, `path`, `commit-message`, `tag-message`).
     pub fn as_str(self) -> &'static str {
         match self {
             Location::Blob => "blob",
@@ -307,19 +338,25 @@ impl Location {
 /// One place a token was introduced, with what still carries it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
+    /// Which token.
     pub secret: SecretRef,
+    /// What part of git holds it.
     pub location: Location,
+    /// The form it was found in.
     pub encoding: Encoding,
     /// The object holding the bytes: a blob, a tree (path), a commit or a tag.
     pub object: String,
     /// The commit that introduced it (null for a blob no commit holds).
     pub commit: Option<String>,
+    /// The file's path in the introducing commit (null for messages and blobs no commit holds); a token
+    /// in the path itself is redacted.
     pub path: Option<String>,
     /// 1-based line of the first occurrence (text only).
     pub line: Option<u32>,
     /// Every line it occurs on, when more than one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<u32>,
+    /// The introducing commit's author, `Name <email>`.
     pub author: Option<String>,
     /// Author date, RFC 3339.
     pub date: Option<String>,
@@ -334,8 +371,10 @@ pub struct Finding {
     /// Reachable from a ref (not only from a reflog).
     #[serde(default)]
     pub reachable: bool,
+    /// A remote-tracking ref carries it: assume it is public.
     #[serde(default)]
     pub pushed: bool,
+    /// The remotes whose tracking refs carry it.
     #[serde(default)]
     pub remotes: Vec<String>,
     /// The provider rule the secret matches, when any.
@@ -352,24 +391,29 @@ pub struct HygieneIssue {
     /// `hygiene.env-in-history`, `hygiene.env-readable`, `hygiene.token-in-head`, `hygiene.token-staged`,
     /// `hygiene.env-var-differs`.
     pub id: String,
+    /// One sentence for people: what is wrong and what to do.
     pub message: String,
     /// The file concerned, relative to the working tree, when there is one.
     pub path: Option<String>,
     /// Commits concerned (e.g. those that committed `.env`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commits: Vec<String>,
+    /// How serious, on the findings' scale: `audit --fail-on` compares it like a finding's.
     #[serde(default)]
     pub severity: Severity,
 }
 
+/// Something the reader should know about the search (not a finding): what was skipped or assumed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Warning {
     /// Stable id: `shallow`, `partial-clone`, `unreadable-object`, `submodule`, `lfs`, `env-duplicate-key`, …
     pub kind: String,
+    /// The warning for people.
     pub message: String,
 }
 
 impl Warning {
+    /// A warning of stable `kind` (see [`Warning::kind`]).
     pub fn new(kind: &str, message: impl Into<String>) -> Warning {
         Warning {
             kind: kind.to_string(),
@@ -378,14 +422,21 @@ impl Warning {
     }
 }
 
+/// What the object pass read, and how long the run took.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Stats {
+    /// Objects read, of every kind (an object stored twice counts once; unreadable ones not at all).
     pub objects: u64,
+    /// Blobs among them.
     pub blobs: u64,
+    /// Commits among them.
     pub commits: u64,
+    /// Their inflated size in bytes.
     pub bytes: u64,
+    /// Objects that could not be read (also in [`Completeness::unreadable_objects`]).
     pub unreadable_objects: u64,
+    /// The whole scan in milliseconds: listing, the pass, provenance and building the report.
     pub elapsed_ms: u64,
     /// Listing the objects (pack indexes, loose objects).
     pub enumerate_ms: u64,
@@ -404,12 +455,16 @@ impl Report {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
+    /// The token's bytes as they are.
     Plain,
+    /// Inside base64 text, at any of the three alignments.
     Base64,
+    /// As UTF-16 little-endian (Windows text files, some binary formats).
     Utf16le,
 }
 
 impl Encoding {
+    /// The lowercase name used in JSON and SARIF (`plain`, `base64`, `utf16le`).
     pub fn as_str(self) -> &'static str {
         match self {
             Encoding::Plain => "plain",
@@ -422,7 +477,9 @@ impl Encoding {
 /// A remote and its URL with any credentials masked.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RemoteInfo {
+    /// The remote's name (`origin`).
     pub name: String,
+    /// Its URL, credentials masked; null when it has none (or none in UTF-8).
     pub url: Option<String>,
 }
 
@@ -442,8 +499,10 @@ pub struct Verification {
     pub clean: bool,
 }
 
+/// A commit the rewrite replaced first on some branch, and whether the old one is still around.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FirstChanged {
+    /// The old commit's id, as filter-repo or the incident record lists it.
     pub commit: String,
     /// The old commit is still in the object database.
     pub exists: bool,
@@ -454,12 +513,15 @@ pub struct FirstChanged {
 /// What the playbook would do for one leaked token (computed, not run: no prompt, network or write).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlaybookPreview {
+    /// Which token.
     pub secret: SecretRef,
+    /// The issuer's id (`huggingface`), when the value has a known shape.
     pub provider: Option<String>,
     /// Where and how to revoke it.
     pub revoke: String,
     /// The filter-repo expression `unleak respond` would start from (checked for uniqueness at respond
     /// time; widened or replaced by `--literal` if it matches other text).
     pub rewrite_expression: Option<String>,
+    /// Whether a commit or tag message holds it, so the rewrite must replace messages too.
     pub rewrite_messages: bool,
 }

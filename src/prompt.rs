@@ -23,11 +23,11 @@ pub trait Prompter {
 }
 
 /// The real terminal, through dialoguer; prompts go to stderr.
-pub struct TerminalPrompter;
+pub(crate) struct TerminalPrompter;
 
 impl TerminalPrompter {
     /// Whether interactive questions can be asked at all: stdin and stderr are terminals.
-    pub fn available() -> bool {
+    pub(crate) fn available() -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }
 }
@@ -122,7 +122,7 @@ impl Prompter for TerminalPrompter {
 }
 
 /// No terminal: every question is an error that names the flag to use instead. Nothing is changed.
-pub struct NoTerminal;
+pub(crate) struct NoTerminal;
 
 impl Prompter for NoTerminal {
     fn secret(&mut self, question: &str, _confirm: bool, flag: &str) -> Result<Secret> {
@@ -145,20 +145,26 @@ impl Prompter for NoTerminal {
 /// Answers scripted in advance, for tests that drive a flow in-process.
 #[derive(Default)]
 pub struct ScriptedPrompter {
-    pub answers: VecDeque<Answer>,
+    pub(crate) answers: VecDeque<Answer>,
     /// The questions asked, in order, for assertions.
     pub asked: Vec<String>,
 }
 
 /// One scripted answer.
 pub enum Answer {
+    /// The answer to a hidden-input question ([`Prompter::secret`]); comes back with origin `prompt`.
     Secret(String),
+    /// Yes to a [`Prompter::confirm`] question.
     Yes,
+    /// No to a [`Prompter::confirm`] question.
     No,
+    /// The index picked in a [`Prompter::select`] question (out of range is an error).
     Choice(usize),
 }
 
 impl ScriptedPrompter {
+    /// Answers the questions in the order given; a question left over, or one answered with the wrong
+    /// kind of answer, is an error (so a flow that asks something new fails its test).
     pub fn new(answers: impl IntoIterator<Item = Answer>) -> Self {
         ScriptedPrompter {
             answers: answers.into_iter().collect(),

@@ -16,8 +16,10 @@ pub struct Secret {
 
 impl Secret {
     /// Shortest value accepted: shorter strings match too much of any history to be a useful search.
-    pub const MIN_LEN: usize = 8;
+    pub(crate) const MIN_LEN: usize = 8;
 
+    /// Takes ownership of a token value. `origin` says where it came from (`.env:HF_TOKEN`, `stdin`,
+    /// `prompt`) and is shown to users, so it must never contain the value.
     pub fn new(value: impl Into<String>, origin: impl Into<String>) -> Self {
         Secret {
             value: Zeroizing::new(value.into()),
@@ -31,7 +33,7 @@ impl Secret {
     }
 
     /// Where the value was read from, for messages (`.env:HF_TOKEN`, `$HF_TOKEN`, `stdin line 2`).
-    pub fn origin(&self) -> &str {
+    pub(crate) fn origin(&self) -> &str {
         &self.origin
     }
 
@@ -43,7 +45,7 @@ impl Secret {
 
     /// How reports name the value without holding it.
     ///
-    /// A value that is hard to guess (a provider token, or [`PUBLIC_FINGERPRINT_BITS`] of estimated
+    /// A value that is hard to guess (a provider token, or `PUBLIC_FINGERPRINT_BITS` of estimated
     /// entropy) gets `sha256:<hex>`: stable across runs and machines, so findings, baselines, incident
     /// records and `verify --fingerprint` can name it. A guessable value (a human password from `.env`)
     /// gets `keyed:<hex>` instead, an HMAC-SHA256 under a key made for this run and never stored: an
@@ -58,7 +60,7 @@ impl Secret {
     }
 
     /// Whether [`Secret::fingerprint`] is the public, stable `sha256:` form.
-    pub fn has_public_fingerprint(&self) -> bool {
+    pub(crate) fn has_public_fingerprint(&self) -> bool {
         is_unguessable(self.expose())
     }
 }
@@ -81,7 +83,7 @@ impl Eq for Secret {}
 
 /// The value of an environment variable that may hold a token, in memory that is wiped on drop (the
 /// plain `std::env::var` returns a `String` that is not). `None` when unset or not UTF-8.
-pub fn env_var(name: &str) -> Option<Zeroizing<String>> {
+pub(crate) fn env_var(name: &str) -> Option<Zeroizing<String>> {
     std::env::var_os(name)
         .and_then(|value| value.into_string().ok())
         .map(Zeroizing::new)
@@ -102,11 +104,11 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 /// search. Estimated as length times the bits per character of the value's own character distribution,
 /// which is generous to long repetitive values and so set high: a 37-character Hugging Face token is
 /// about 180, a 32-digit random hex key 128, a four-word passphrase about 100, `Summer2024!secret` 59.
-pub const PUBLIC_FINGERPRINT_BITS: f64 = 128.0;
+pub(crate) const PUBLIC_FINGERPRINT_BITS: f64 = 128.0;
 
 /// Whether a value's plain `sha256:` fingerprint is safe to publish: a provider token (machine-made,
 /// high entropy by construction) or a value with [`PUBLIC_FINGERPRINT_BITS`] of estimated entropy.
-pub fn is_unguessable(value: &str) -> bool {
+pub(crate) fn is_unguessable(value: &str) -> bool {
     if crate::providers::identify(value).is_some() {
         return true;
     }
@@ -115,7 +117,7 @@ pub fn is_unguessable(value: &str) -> bool {
 }
 
 /// `keyed:<64 hex digits>`: HMAC-SHA256 of the bytes under this process's random key.
-pub fn keyed_fingerprint(bytes: &[u8]) -> String {
+pub(crate) fn keyed_fingerprint(bytes: &[u8]) -> String {
     let mac = hmac_sha256(run_key(), bytes);
     let mut out = String::with_capacity(6 + 64);
     out.push_str("keyed:");
@@ -162,7 +164,7 @@ fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
 
 /// The redaction shown for a value (see [`Secret::redacted`]): the issuer's prefix stays visible
 /// ([`crate::providers::visible_prefixes`]).
-pub fn redact(value: &str) -> String {
+pub(crate) fn redact(value: &str) -> String {
     let prefix = crate::providers::visible_prefixes()
         .iter()
         .find(|p| value.starts_with(**p) && value.len() >= p.len() + 12)

@@ -26,14 +26,14 @@ fuzz_target!(|data: &[u8]| {
     }
     pack.extend_from_slice(body);
     pack.extend_from_slice(&[0u8; 20]); // trailer
-    let entries: Vec<(git2::Oid, u64)> = offsets
+    let entries: Vec<(unleak::git::Oid, u64)> = offsets
         .chunks(4)
         .enumerate()
         .map(|(i, b)| {
             let mut id = [0u8; 20];
             id[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
             (
-                git2::Oid::from_bytes(&id).unwrap(),
+                unleak::git::Oid::from_bytes(&id).unwrap(),
                 u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             )
         })
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         kinds: KindSet::ALL,
     };
     let mut states = vec![0u64];
-    let visit = |seen: &mut u64, _oid: git2::Oid, _kind, bytes: &[u8]| {
+    let visit = |seen: &mut u64, _oid: unleak::git::Oid, _kind, bytes: &[u8]| {
         *seen += bytes.len() as u64;
     };
     let _ = traverse(&input, &mut states, &visit, &|_| {});

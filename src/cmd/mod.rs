@@ -1,17 +1,19 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
-pub mod audit;
+pub(crate) mod audit;
+// documented by the playbook/speed work in progress
+#[allow(missing_docs)]
 pub mod hook;
-pub mod respond;
-pub mod scan;
-pub mod setup;
-pub mod verify;
+pub(crate) mod respond;
+pub(crate) mod scan;
+pub(crate) mod setup;
+pub(crate) mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::exit_codes::ExitCode;
 use anyhow::Result;
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
+pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     let globals = crate::config::Globals::resolve(&cli);
     match cli.command {
         Command::Scan(args) => scan::run(crate::config::ScanConfig::resolve(args, &globals)?),
@@ -20,7 +22,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
         }
         Command::Verify(args) => verify::run(crate::config::VerifyConfig::resolve(args, &globals)?),
-        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args, &globals)?),
+        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args)?),
         Command::Hook(args) => hook::run(crate::config::HookConfig::resolve(args, &globals)?),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

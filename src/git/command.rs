@@ -1,6 +1,6 @@
 //! The `git` and `git-filter-repo` programs, for what libgit2 lacks or does differently from the user's
 //! git: `clone --mirror`, `check-ignore`, `status`/`commit` in the work tree, and filter-repo detection.
-//! Every one is built by [`crate::child`] (no token variables) with config no repository can override.
+//! Every one is built by `crate::child` (no token variables) with config no repository can override.
 
 use crate::child;
 use std::path::PathBuf;
@@ -30,11 +30,11 @@ const GIT_HARDENING: &[&str] = &[
 ];
 
 /// Transports git may use: `ext::` (runs a command) and `fd::` (waits on a descriptor) are left out.
-pub const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
+pub(crate) const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
 
 /// `git` with a scrubbed environment and hardened config: no system config, no pager, no terminal
 /// prompt, no `ext::`/`fd::` transports, no fsmonitor or hooks. Add arguments after these.
-pub fn git() -> Command {
+pub(crate) fn git() -> Command {
     let mut cmd = child::command("git");
     for name in GIT_LOCATION_VARS {
         cmd.env_remove(name);
@@ -53,7 +53,7 @@ pub fn git() -> Command {
 
 /// `git-filter-repo`, looked up on PATH, else in git's own exec-path; never through `git filter-repo`,
 /// which would run a repository's `alias.filter-repo` when the tool is missing.
-pub fn find_filter_repo() -> Option<PathBuf> {
+pub(crate) fn find_filter_repo() -> Option<PathBuf> {
     if let Some(found) = child::find_on_path("git-filter-repo") {
         return Some(found);
     }
@@ -66,12 +66,19 @@ pub fn find_filter_repo() -> Option<PathBuf> {
 /// Whether git-filter-repo is installed, and whether it knows `--sensitive-data-removal` (2.47+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterRepoSupport {
+    /// Not found on PATH nor in git's exec-path (or `-h` failed): the plan's first step installs it.
     Missing,
-    Present { sensitive_data_removal: bool },
+    /// Found, and `-h` answered.
+    Present {
+        /// Its `-h` lists `--sensitive-data-removal`.
+        sensitive_data_removal: bool,
+    },
 }
 
 impl FilterRepoSupport {
-    pub fn sdr(self) -> bool {
+    /// Whether the plan passes `--sensitive-data-removal`: when the tool has it, and when it is missing
+    /// (the plan installs a current release, and the script's preflight checks the flag).
+    pub(crate) fn sdr(self) -> bool {
         // A missing tool gets installed from PyPI by the plan's first step, which installs a current
         // release: plan for the flag, and let the script's preflight check it.
         matches!(
@@ -88,7 +95,7 @@ impl FilterRepoSupport {
 /// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
 /// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
 /// a repository's `alias.filter-repo` when the tool is missing.
-pub fn detect_filter_repo() -> FilterRepoSupport {
+pub(crate) fn detect_filter_repo() -> FilterRepoSupport {
     let Some(program) = find_filter_repo() else {
         return FilterRepoSupport::Missing;
     };

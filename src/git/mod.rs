@@ -3,17 +3,18 @@
 //! the rest of unleak sees plain data.
 
 pub mod command;
-pub mod format;
+pub(crate) mod format;
 pub mod odb;
+pub mod oid;
 pub mod pack;
-pub mod refs;
-pub mod remote;
-pub mod worktree;
+pub(crate) mod refs;
+pub(crate) mod remote;
+pub(crate) mod worktree;
 
 use crate::model::RemoteInfo;
 use anyhow::{anyhow, bail, Context, Result};
-pub use git2::Oid;
 use git2::{ObjectType, Repository};
+pub use oid::Oid;
 use pack::ObjectKind;
 use std::path::{Path, PathBuf};
 
@@ -21,13 +22,13 @@ use std::path::{Path, PathBuf};
 pub struct Repo {
     git: Repository,
     /// The `.git` directory (for a linked worktree, its own git dir).
-    pub git_dir: PathBuf,
+    pub(crate) git_dir: PathBuf,
     /// The working tree root; None for a bare repository.
-    pub workdir: Option<PathBuf>,
+    pub(crate) workdir: Option<PathBuf>,
     /// Object directories: the common one plus any alternates.
-    pub objects_dirs: Vec<PathBuf>,
-    pub shallow: bool,
-    pub partial: bool,
+    pub(crate) objects_dirs: Vec<PathBuf>,
+    pub(crate) shallow: bool,
+    pub(crate) partial: bool,
     /// Objects the scan's own reader found damaged: libgit2 is never asked for them, since its inflate
     /// spins forever on a truncated loose object.
     unreadable: std::sync::RwLock<std::collections::HashSet<Oid>>,
@@ -37,14 +38,14 @@ pub struct Repo {
 #[derive(Debug, Clone)]
 pub struct Tip {
     /// Full name: `refs/heads/main`, `HEAD`, `refs/stash@{1}`, `HEAD@{3}`.
-    pub name: String,
+    pub(crate) name: String,
     /// The object it points to (a commit, or an annotated tag for tags).
-    pub target: Oid,
-    pub kind: TipKind,
+    pub(crate) target: Oid,
+    pub(crate) kind: TipKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TipKind {
+pub(crate) enum TipKind {
     /// A ref (or HEAD): what keeps objects alive and what a push sends.
     Ref,
     /// An older stash entry (`refs/stash@{n}`, n >= 1): kept alive by the stash reflog.
@@ -88,27 +89,27 @@ impl Repo {
     }
 
     /// Records objects that could not be read, so later libgit2 reads skip them.
-    pub fn mark_unreadable(&self, oids: impl IntoIterator<Item = Oid>) {
+    pub(crate) fn mark_unreadable(&self, oids: impl IntoIterator<Item = Oid>) {
         if let Ok(mut set) = self.unreadable.write() {
             set.extend(oids);
         }
     }
 
     /// Whether libgit2 may be asked for `oid` (it was not found damaged).
-    pub fn may_read(&self, oid: Oid) -> bool {
+    pub(crate) fn may_read(&self, oid: Oid) -> bool {
         self.unreadable
             .read()
             .map_or(true, |set| !set.contains(&oid))
     }
 
     /// Whether any object was found damaged.
-    pub fn has_unreadable(&self) -> bool {
+    pub(crate) fn has_unreadable(&self) -> bool {
         self.unreadable.read().is_ok_and(|set| !set.is_empty())
     }
 
     /// Every ref (peeled to what it names directly), HEAD when detached, every stash entry and every
     /// reflog entry. Reflog entries that equal their ref's tip are left out: the ref already says it.
-    pub fn tips(&self) -> Result<Vec<Tip>> {
+    pub(crate) fn tips(&self) -> Result<Vec<Tip>> {
         let mut tips = Vec::new();
         let mut ref_names = Vec::new();
         for reference in self.git.references().context("cannot list refs")? {
@@ -123,7 +124,7 @@ impl Repo {
             if let Some(target) = resolved.target() {
                 tips.push(Tip {
                     name: name.clone(),
-                    target,
+                    target: target.into(),
                     kind: TipKind::Ref,
                 });
             }
@@ -134,7 +135,7 @@ impl Repo {
             {
                 tips.push(Tip {
                     name: "HEAD".into(),
-                    target,
+                    target: target.into(),
                     kind: TipKind::Ref,
                 });
             }
@@ -150,7 +151,7 @@ impl Repo {
                 continue;
             };
             for (i, entry) in reflog.iter().enumerate() {
-                let target = entry.id_new();
+                let target = Oid::from(entry.id_new());
                 if target.is_zero() {
                     continue;
                 }
@@ -175,24 +176,24 @@ impl Repo {
     }
 
     /// The commit HEAD points to, if any (an empty repository has none).
-    pub fn head_commit(&self) -> Option<Oid> {
+    pub(crate) fn head_commit(&self) -> Option<Oid> {
         let target = self.git.head().ok()?.resolve().ok()?.target()?;
-        self.peel_to_commit(target)
+        self.peel_to_commit(target.into())
     }
 
     /// Index entries as (path bytes, blob id); empty for a bare repository.
-    pub fn index_entries(&self) -> Vec<(Vec<u8>, Oid)> {
+    pub(crate) fn index_entries(&self) -> Vec<(Vec<u8>, Oid)> {
         if self.workdir.is_none() {
             return Vec::new();
         }
         let Ok(index) = self.git.index() else {
             return Vec::new();
         };
-        index.iter().map(|e| (e.path, e.id)).collect()
+        index.iter().map(|e| (e.path, e.id.into())).collect()
     }
 
     /// Files of the working tree that git would commit: tracked ones and untracked, not ignored ones.
-    pub fn worktree_candidates(&self) -> Vec<PathBuf> {
+    pub(crate) fn worktree_candidates(&self) -> Vec<PathBuf> {
         let Some(workdir) = &self.workdir else {
             return Vec::new();
         };
@@ -247,7 +248,7 @@ impl Repo {
     }
 
     /// Paths of submodules in HEAD's tree (gitlinks), which the scan does not enter.
-    pub fn submodule_paths(&self) -> Vec<String> {
+    pub(crate) fn submodule_paths(&self) -> Vec<String> {
         // libgit2 reads HEAD's tree for this: with damaged objects, the index's gitlinks say it instead.
         if self.has_unreadable() {
             let Ok(index) = self.git.index() else {
@@ -270,17 +271,17 @@ impl Repo {
     }
 
     /// Peels an object id through annotated tags to the commit it names, if it names one.
-    pub fn peel_to_commit(&self, oid: Oid) -> Option<Oid> {
+    pub(crate) fn peel_to_commit(&self, oid: Oid) -> Option<Oid> {
         let mut oid = oid;
         // A tag of a tag of …: a chain this long is damage or malice, not history.
         for _ in 0..64 {
             if !self.may_read(oid) {
                 return None;
             }
-            let object = self.git.find_object(oid, None).ok()?;
+            let object = self.git.find_object(oid.into(), None).ok()?;
             match object.kind() {
                 Some(ObjectType::Commit) => return Some(oid),
-                Some(ObjectType::Tag) => oid = object.as_tag()?.target_id(),
+                Some(ObjectType::Tag) => oid = object.as_tag()?.target_id().into(),
                 _ => return None,
             }
         }
@@ -288,21 +289,21 @@ impl Repo {
     }
 
     /// One object's kind and content, read through libgit2 (for the few objects read again by id).
-    pub fn read_object(&self, oid: Oid) -> Option<(ObjectKind, Vec<u8>)> {
+    pub(crate) fn read_object(&self, oid: Oid) -> Option<(ObjectKind, Vec<u8>)> {
         let odb = self.git.odb().ok()?;
-        let object = odb.read(oid).ok()?;
+        let object = odb.read(oid.into()).ok()?;
         Some((odb::kind_of(object.kind())?, object.data().to_vec()))
     }
 
     /// The entries of a tree (name, id, kind), read through libgit2.
-    pub fn tree_entries(&self, oid: Oid) -> Option<Vec<TreeEntry>> {
-        let tree = self.git.find_tree(oid).ok()?;
+    pub(crate) fn tree_entries(&self, oid: Oid) -> Option<Vec<TreeEntry>> {
+        let tree = self.git.find_tree(oid.into()).ok()?;
         let entries = tree
             .iter()
             .map(|e| {
                 (
                     e.name_bytes().to_vec(),
-                    e.id(),
+                    e.id().into(),
                     e.kind().and_then(odb::kind_of),
                 )
             })
@@ -310,60 +311,62 @@ impl Repo {
         Some(entries)
     }
     /// How large an object is, from its header alone (nothing inflated for a packed base).
-    pub fn object_size(&self, oid: Oid) -> Option<u64> {
+    pub(crate) fn object_size(&self, oid: Oid) -> Option<u64> {
         let odb = self.git.odb().ok()?;
-        odb.read_header(oid).ok().map(|(size, _)| size as u64)
+        odb.read_header(oid.into())
+            .ok()
+            .map(|(size, _)| size as u64)
     }
 
     /// A blob's content.
-    pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
-        Ok(self.git.find_blob(oid)?.content().to_vec())
+    pub(crate) fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
+        Ok(self.git.find_blob(oid.into())?.content().to_vec())
     }
 
     /// Whether the database holds `oid` as a commit libgit2 can read.
-    pub fn has_commit(&self, oid: Oid) -> bool {
-        self.git.find_commit(oid).is_ok()
+    pub(crate) fn has_commit(&self, oid: Oid) -> bool {
+        self.git.find_commit(oid.into()).is_ok()
     }
 
     /// A commit's author, message and tree.
-    pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, Error> {
-        let commit = self.git.find_commit(oid)?;
+    pub(crate) fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, Error> {
+        let commit = self.git.find_commit(oid.into())?;
         let author = Signature::of(&commit.author());
         Ok(CommitMeta {
             author,
             summary: commit.summary_bytes().map(<[u8]>::to_vec),
             message: commit.message_bytes().to_vec(),
-            tree: commit.tree_id(),
+            tree: commit.tree_id().into(),
         })
     }
 
     /// An annotated tag's tagger, when the tag has one.
-    pub fn tagger(&self, oid: Oid) -> Option<Signature> {
-        let tag = self.git.find_tag(oid).ok()?;
+    pub(crate) fn tagger(&self, oid: Oid) -> Option<Signature> {
+        let tag = self.git.find_tag(oid.into()).ok()?;
         tag.tagger().map(|s| Signature::of(&s))
     }
 
     /// The git directory linked worktrees share (the repository's own for a plain clone).
-    pub fn common_dir(&self) -> PathBuf {
+    pub(crate) fn common_dir(&self) -> PathBuf {
         self.git.commondir().to_path_buf()
     }
 }
 
 /// The repository around a path, found the way git finds it (walking up to a `.git`), for the
 /// commands that need only its places and its index, not a scan.
-pub struct Discovered {
+pub(crate) struct Discovered {
     git: Repository,
 }
 
 /// The repository `path` is in, if any.
-pub fn discover(path: &Path) -> Option<Discovered> {
+pub(crate) fn discover(path: &Path) -> Option<Discovered> {
     Repository::discover(path)
         .ok()
         .map(|git| Discovered { git })
 }
 
 /// The repository whose working tree (or git directory) is exactly `path`.
-pub fn open_at(path: &Path) -> Result<Discovered, Error> {
+pub(crate) fn open_at(path: &Path) -> Result<Discovered, Error> {
     Ok(Discovered {
         git: Repository::open(path)?,
     })
@@ -371,27 +374,27 @@ pub fn open_at(path: &Path) -> Result<Discovered, Error> {
 
 impl Discovered {
     /// The working tree root; None for a bare repository.
-    pub fn workdir(&self) -> Option<&Path> {
+    pub(crate) fn workdir(&self) -> Option<&Path> {
         self.git.workdir()
     }
 
     /// The `.git` directory (for a linked worktree, its own git dir).
-    pub fn git_dir(&self) -> &Path {
+    pub(crate) fn git_dir(&self) -> &Path {
         self.git.path()
     }
 
     /// The git directory linked worktrees share.
-    pub fn common_dir(&self) -> &Path {
+    pub(crate) fn common_dir(&self) -> &Path {
         self.git.commondir()
     }
 
     /// Whether the index holds `rel` (a path relative to the working tree's top).
-    pub fn is_tracked(&self, rel: &Path) -> Result<bool, Error> {
+    pub(crate) fn is_tracked(&self, rel: &Path) -> Result<bool, Error> {
         Ok(self.git.index()?.get_path(rel, 0).is_some())
     }
 
     /// Removes `rel` from the index (the file stays on disk) and writes the index.
-    pub fn untrack(&self, rel: &Path) -> Result<(), Error> {
+    pub(crate) fn untrack(&self, rel: &Path) -> Result<(), Error> {
         let mut index = self.git.index()?;
         index.remove_path(rel)?;
         Ok(index.write()?)
@@ -400,7 +403,7 @@ impl Discovered {
     /// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git
     /// skips a symlinked `.gitignore`), from a hardened git child run in `workdir`; libgit2's answer
     /// only when git cannot run.
-    pub fn is_ignored(&self, workdir: &Path, rel: &Path) -> Result<bool, Error> {
+    pub(crate) fn is_ignored(&self, workdir: &Path, rel: &Path) -> Result<bool, Error> {
         let status = command::git()
             .current_dir(workdir)
             .args(["check-ignore", "-q", "--no-index", "--"])
@@ -417,23 +420,23 @@ impl Discovered {
 }
 
 /// One entry of a tree: name, id, and kind (None for a kind libgit2 does not know).
-pub type TreeEntry = (Vec<u8>, Oid, Option<ObjectKind>);
+pub(crate) type TreeEntry = (Vec<u8>, Oid, Option<ObjectKind>);
 
 /// A libgit2 failure, passed on by the door with libgit2's own text.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Error(git2::Error);
+pub(crate) struct Error(git2::Error);
 
 impl Error {
     /// libgit2's message alone, without its class and code.
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         self.0.message()
     }
 }
 
 /// libgit2's message alone when `cause` is a libgit2 error (ours or one passed through `anyhow`):
 /// its `; class=Config (7); code=NotFound (-3)` tail says nothing to a user.
-pub fn plain_message<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
+pub(crate) fn plain_message<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
     match cause.downcast_ref::<Error>() {
         Some(err) => Some(err.message()),
         None => cause
@@ -450,11 +453,11 @@ impl From<git2::Error> for Error {
 
 /// Who made a commit or tag, and when (seconds since the epoch, in their recorded offset).
 #[derive(Debug, Clone)]
-pub struct Signature {
-    pub name: Vec<u8>,
-    pub email: Vec<u8>,
-    pub seconds: i64,
-    pub offset_minutes: i32,
+pub(crate) struct Signature {
+    pub(crate) name: Vec<u8>,
+    pub(crate) email: Vec<u8>,
+    pub(crate) seconds: i64,
+    pub(crate) offset_minutes: i32,
 }
 
 impl Signature {
@@ -470,12 +473,12 @@ impl Signature {
 
 /// What provenance and range audits read of a commit besides its place in the graph.
 #[derive(Debug, Clone)]
-pub struct CommitMeta {
-    pub author: Signature,
+pub(crate) struct CommitMeta {
+    pub(crate) author: Signature,
     /// The first paragraph of the message, as one line (libgit2's summary).
-    pub summary: Option<Vec<u8>>,
-    pub message: Vec<u8>,
-    pub tree: Oid,
+    pub(crate) summary: Option<Vec<u8>>,
+    pub(crate) message: Vec<u8>,
+    pub(crate) tree: Oid,
 }
 
 /// A message the user can act on for a repository libgit2 would not open.

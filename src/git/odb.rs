@@ -1,6 +1,6 @@
 //! Listing and reading the object database: every object id (packed and loose, in alternates too), and
 //! a parallel read of each exactly once. Packs go through our own reader ([`super::pack`]), loose objects
-//! through a bounded inflater ([`read_loose`]), and libgit2 reads only what our reader refuses.
+//! through a bounded inflater (`read_loose`), and libgit2 reads only what our reader refuses.
 
 use super::pack::{self, KindSet, ObjectKind, PackInput};
 use super::Oid;
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Every object in the database, grouped the way the pass reads them: pack by pack, then loose ones.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ObjectList {
     packs: Vec<PackObjects>,
     loose: Vec<Oid>,
@@ -22,10 +22,11 @@ pub struct ObjectList {
     len: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PackObjects {
     path: PathBuf,
-    entries: Vec<(Oid, u64)>,
+    /// Shared with the lists [`ObjectList::only`] makes.
+    entries: std::sync::Arc<[(Oid, u64)]>,
     /// Entries already listed by an earlier pack (empty when there are none).
     skip: Vec<bool>,
 }
@@ -36,12 +37,13 @@ impl ObjectList {
         self.len
     }
 
+    /// Whether the database holds no object at all (a fresh repository).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Every listed object id (an id stored twice is listed once).
-    pub fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = Oid> + '_ {
         self.packs
             .iter()
             .flat_map(|p| {
@@ -52,6 +54,35 @@ impl ObjectList {
                     .map(|(_, (oid, _))| *oid)
             })
             .chain(self.loose.iter().copied())
+    }
+
+    /// The same database with only the objects `want` accepts listed: a pass over it visits those, and
+    /// inflates another packed object only when one of them is a delta against it. For a pass that needs
+    /// a known few (the trees provenance walks) instead of a kind's every object.
+    pub fn only(&self, want: &(dyn Fn(&Oid) -> bool + Sync)) -> ObjectList {
+        let mut list = self.clone();
+        list.len = 0;
+        for pack in &mut list.packs {
+            let skip: Vec<bool> = pack
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, (oid, _))| pack.skip.get(i).copied().unwrap_or(false) || !want(oid))
+                .collect();
+            list.len += skip.iter().filter(|skipped| !**skipped).count();
+            pack.skip = skip;
+        }
+        let (loose, loose_in): (Vec<Oid>, Vec<usize>) = list
+            .loose
+            .iter()
+            .zip(&list.loose_in)
+            .filter(|(oid, _)| want(oid))
+            .map(|(oid, dir)| (*oid, *dir))
+            .unzip();
+        list.len += loose.len();
+        list.loose = loose;
+        list.loose_in = loose_in;
+        list
     }
 }
 
@@ -77,7 +108,7 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             }
             list.packs.push(PackObjects {
                 path,
-                entries: pack::read_index(&idx)?,
+                entries: pack::read_index(&idx)?.into(),
                 skip: Vec::new(),
             });
         }
@@ -149,6 +180,7 @@ pub type ReadResult<'a> = Result<(ObjectKind, &'a [u8]), String>;
 
 /// What a pass over the objects hands back: each worker's state, and notes for the report.
 pub struct Passed<S> {
+    /// One state per worker, as `init` made it and `visit` left it; merging them is the caller's job.
     pub states: Vec<S>,
     /// A pack our reader refused (its objects were read through libgit2 instead), and why.
     pub warnings: Vec<String>,
@@ -199,7 +231,7 @@ pub fn read_objects<S: Send>(
 /// [`read_objects`], handing large packed blobs to `pieces` in overlapping pieces (see
 /// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
 #[allow(clippy::too_many_arguments)]
-pub fn read_objects_in_pieces<S: Send>(
+pub(crate) fn read_objects_in_pieces<S: Send>(
     git_dir: &Path,
     objects: &ObjectList,
     kinds: KindSet,
@@ -296,7 +328,7 @@ fn read_with_libgit2<S: Send>(
                         }
                         let end = (start + CHUNK).min(oids.len());
                         for oid in &oids[start..end] {
-                            match odb.read(*oid) {
+                            match odb.read((*oid).into()) {
                                 Ok(object) => {
                                     if let Some(kind) =
                                         kind_of(object.kind()).filter(|k| kinds.contains(*k))
@@ -397,7 +429,7 @@ fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
 /// Why a loose object cannot be read. The pass reports it as text, so each message reads as it did
 /// when these were strings.
 #[derive(Debug, thiserror::Error)]
-pub enum LooseError {
+pub(crate) enum LooseError {
     #[error("cannot read its loose file: {0}")]
     Read(std::io::Error),
     #[error("its zlib data is corrupt ({0})")]
@@ -424,7 +456,7 @@ pub enum LooseError {
 /// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
 /// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
 /// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
-pub fn read_loose(
+pub(crate) fn read_loose(
     path: &Path,
     inflater: &mut flate2::Decompress,
     out: &mut Vec<u8>,

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 impl Repo {
     /// Every ref's full name (`refs/heads/main`, `refs/original/…`).
-    pub fn reference_names(&self) -> Result<Vec<String>> {
+    pub(crate) fn reference_names(&self) -> Result<Vec<String>> {
         let references = self.git.references().context("cannot list refs")?;
         Ok(references
             .flatten()
@@ -15,36 +15,43 @@ impl Repo {
     }
 
     /// Whether `commit` is a descendant of `ancestor` (false when either cannot be read).
-    pub fn is_descendant(&self, commit: Oid, ancestor: Oid) -> bool {
+    pub(crate) fn is_descendant(&self, commit: Oid, ancestor: Oid) -> bool {
         self.git
-            .graph_descendant_of(commit, ancestor)
+            .graph_descendant_of(commit.into(), ancestor.into())
             .unwrap_or(false)
     }
 
     /// The targets of the remote-tracking refs (`refs/remotes/*`).
-    pub fn remote_tracking_tips(&self) -> Vec<Oid> {
+    pub(crate) fn remote_tracking_tips(&self) -> Vec<Oid> {
         self.git
             .references_glob("refs/remotes/*")
-            .map(|refs| refs.flatten().filter_map(|r| r.target()).collect())
+            .map(|refs| {
+                refs.flatten()
+                    .filter_map(|r| r.target().map(Oid::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The commit a revision (`HEAD~2`, `origin/main`, an id) names: `Err` when it names nothing,
     /// `Ok(None)` when it names something that is not a commit.
-    pub fn rev_parse_commit(&self, rev: &str) -> Result<Option<Oid>, Error> {
+    pub(crate) fn rev_parse_commit(&self, rev: &str) -> Result<Option<Oid>, Error> {
         let object = self.git.revparse_single(rev)?;
-        Ok(object.peel_to_commit().ok().map(|c| c.id()))
+        Ok(object.peel_to_commit().ok().map(|c| c.id().into()))
     }
 
     /// The commits `to` has and `from` has not, newest first.
-    pub fn commits_in_range(&self, from: Oid, to: Oid) -> Result<Vec<Oid>> {
+    pub(crate) fn commits_in_range(&self, from: Oid, to: Oid) -> Result<Vec<Oid>> {
         let mut walk = self.git.revwalk().context("cannot walk history")?;
-        walk.push(to)?;
-        walk.hide(from)
+        walk.push(to.into())?;
+        walk.hide(from.into())
             .with_context(|| format!("cannot walk back from {from}"))?;
         let mut out = Vec::new();
         for oid in walk {
-            out.push(oid.context("cannot walk the range (a shallow clone missing commits?)")?);
+            out.push(
+                oid.context("cannot walk the range (a shallow clone missing commits?)")?
+                    .into(),
+            );
         }
         Ok(out)
     }
@@ -52,22 +59,22 @@ impl Repo {
     /// The commits a push would send, from git's pre-push lines (`local-ref local-oid remote-ref
     /// remote-oid`): for each update, what `local-oid` has that the remote's old tip has; for a new
     /// branch (or an old tip this clone lacks), what no remote-tracking ref has. Deletions send nothing.
-    pub fn commits_pushed(&self, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
+    pub(crate) fn commits_pushed(&self, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
         let mut out: Vec<Oid> = Vec::new();
         for &(local, remote) in updates {
             if local.is_zero() {
                 continue;
             }
             let mut walk = self.git.revwalk().context("cannot walk history")?;
-            walk.push(local)
+            walk.push(local.into())
                 .with_context(|| format!("cannot read the commit to push ({local})"))?;
-            if !remote.is_zero() && self.git.find_commit(remote).is_ok() {
-                walk.hide(remote)?;
+            if !remote.is_zero() && self.git.find_commit(remote.into()).is_ok() {
+                walk.hide(remote.into())?;
             } else {
                 walk.hide_glob("refs/remotes/*")?;
             }
             for oid in walk {
-                let oid = oid.context("cannot walk the commits to push")?;
+                let oid = Oid::from(oid.context("cannot walk the commits to push")?);
                 if !out.contains(&oid) {
                     out.push(oid);
                 }

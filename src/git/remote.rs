@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 impl Repo {
     /// The remotes, their URLs with any credentials masked.
-    pub fn remotes(&self) -> Vec<RemoteInfo> {
+    pub(crate) fn remotes(&self) -> Vec<RemoteInfo> {
         let Ok(names) = self.git.remotes() else {
             return Vec::new();
         };
@@ -31,13 +31,13 @@ impl Repo {
     }
 
     /// A remote's URL: `Err` when there is no such remote, `Ok(None)` when it has no (UTF-8) URL.
-    pub fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
         Ok(self.git.find_remote(name)?.url().map(str::to_string))
     }
 }
 
 /// `https://user:secret@host/x` -> `https://***@host/x`: remote URLs can carry tokens too.
-pub fn mask_url_credentials(url: &str) -> String {
+pub(crate) fn mask_url_credentials(url: &str) -> String {
     if let Some(scheme_end) = url.find("://") {
         let rest = &url[scheme_end + 3..];
         let authority_end = rest.find('/').unwrap_or(rest.len());
@@ -59,7 +59,7 @@ const CLONE_LOW_SPEED: [&str; 4] = [
 
 /// A 0700 temporary directory (the mirror holds the token, and other users must not read it), removed
 /// when dropped and also when the process is interrupted or terminated while it exists.
-pub struct PrivateTempDir {
+pub(crate) struct PrivateTempDir {
     dir: Option<tempfile::TempDir>,
 }
 
@@ -67,7 +67,7 @@ pub struct PrivateTempDir {
 static CLEANUP: Mutex<(Option<PathBuf>, Option<std::process::Child>)> = Mutex::new((None, None));
 
 impl PrivateTempDir {
-    pub fn new() -> Result<PrivateTempDir> {
+    pub(crate) fn new() -> Result<PrivateTempDir> {
         let dir = tempfile::Builder::new()
             .prefix("unleak-verify-")
             .permissions(std::fs::Permissions::from_mode(0o700))
@@ -98,7 +98,7 @@ impl PrivateTempDir {
         Ok(PrivateTempDir { dir: Some(dir) })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir
             .as_ref()
             .map_or(Path::new("/nonexistent"), |d| d.path())
@@ -120,7 +120,7 @@ impl Drop for PrivateTempDir {
 ///
 /// `url` is the remote's URL as configured; `shown` is how messages name it (credentials masked, made
 /// safe for a terminal by the caller).
-pub fn mirror_clone(
+pub(crate) fn mirror_clone(
     local: &Repo,
     remote: &str,
     url: &str,

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 /// A path a change adds or modifies (submodule entries left out).
 #[derive(Debug, Clone)]
-pub struct Change {
-    pub path: Vec<u8>,
+pub(crate) struct Change {
+    pub(crate) path: Vec<u8>,
     /// The blob at the path after the change.
-    pub new: Oid,
+    pub(crate) new: Oid,
     /// The blob before it (in the first parent); zero for a new path.
-    pub old: Oid,
+    pub(crate) old: Oid,
 }
 
 /// Additions, modifications, renames, copies and type changes; not deletions, not submodules.
@@ -29,8 +29,8 @@ fn added_paths(diff: &git2::Diff<'_>) -> Vec<Change> {
         }
         out.push(Change {
             path: delta.new_file().path_bytes().unwrap_or_default().to_vec(),
-            new: delta.new_file().id(),
-            old: delta.old_file().id(),
+            new: delta.new_file().id().into(),
+            old: delta.old_file().id().into(),
         });
     }
     out
@@ -40,12 +40,12 @@ impl Repo {
     /// The paths the index git is committing adds or changes relative to HEAD. That index is
     /// `$GIT_INDEX_FILE` when git sets it (as it does for `git commit -a` and `git commit <paths>`),
     /// else the repository's.
-    pub fn staged_changes(&self) -> Result<Vec<Change>> {
+    pub(crate) fn staged_changes(&self) -> Result<Vec<Change>> {
         let index = self.commit_index()?;
         let head_tree = match self.head_commit() {
             Some(commit) => Some(
                 self.git
-                    .find_commit(commit)
+                    .find_commit(commit.into())
                     .and_then(|c| c.tree())
                     .context("cannot read HEAD's tree")?,
             ),
@@ -82,10 +82,10 @@ impl Repo {
 
     /// The paths commit `id` adds relative to every parent (the same blob at the same path in each
     /// diff), with the first parent's blob as `old`. In a shallow clone a missing parent is an error.
-    pub fn commit_changes(&self, id: Oid) -> Result<Vec<Change>> {
+    pub(crate) fn commit_changes(&self, id: Oid) -> Result<Vec<Change>> {
         let commit = self
             .git
-            .find_commit(id)
+            .find_commit(id.into())
             .with_context(|| format!("cannot read commit {id}"))?;
         let tree = commit
             .tree()
@@ -126,7 +126,7 @@ impl Repo {
 
     /// The directory git runs hooks from: `core.hooksPath` when set (relative to the working tree's
     /// top, as git reads it), else `hooks` in the common git directory, which linked worktrees share.
-    pub fn hooks_dir(&self) -> Result<PathBuf> {
+    pub(crate) fn hooks_dir(&self) -> Result<PathBuf> {
         let config = self
             .git
             .config()

@@ -11,9 +11,9 @@ use std::fmt;
 
 /// What a needle stands for; the needle bytes themselves live only inside the automaton.
 #[derive(Clone, Copy, Debug)]
-pub struct NeedleInfo {
-    pub secret: usize,
-    pub encoding: Encoding,
+pub(crate) struct NeedleInfo {
+    pub(crate) secret: usize,
+    pub(crate) encoding: Encoding,
 }
 
 /// The compiled matcher. Its `Debug` never shows needle bytes (they are derived from secrets).
@@ -45,6 +45,9 @@ impl fmt::Debug for Matcher {
 const MIN_BASE64_NEEDLE: usize = 8;
 
 impl Matcher {
+    /// A matcher for every form of every secret (plain, base64, UTF-16LE); a hit's `needle(..).secret`
+    /// is the index of its secret in `secrets`. Base64 forms too short to be told from chance are left
+    /// out.
     pub fn new(secrets: &[Secret]) -> Matcher {
         Matcher::with_probes(secrets, &[])
     }
@@ -53,7 +56,7 @@ impl Matcher {
     /// (the rewrite plan's uniqueness check looks for the visible start of its patterns this way). A
     /// probe's hits have `needle(..).secret` set to the probe's index; [`Matcher::probe_of`] tells them
     /// apart. Token needles keep the indices [`Matcher::new`] gives them.
-    pub fn with_probes(secrets: &[Secret], probes: &[&[u8]]) -> Matcher {
+    pub(crate) fn with_probes(secrets: &[Secret], probes: &[&[u8]]) -> Matcher {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut needles = Vec::new();
         for (index, secret) in secrets.iter().enumerate() {
@@ -110,34 +113,30 @@ impl Matcher {
     }
 
     /// Whether probe `index` is searched (a probe equal to a token form is not).
-    pub fn searches_probe(&self, index: usize) -> bool {
+    pub(crate) fn searches_probe(&self, index: usize) -> bool {
         self.needles[self.first_probe..]
             .iter()
             .any(|n| n.secret == index)
     }
 
     /// The probe index of a probe's needle; None for a token form.
-    pub fn probe_of(&self, id: u32) -> Option<usize> {
+    pub(crate) fn probe_of(&self, id: u32) -> Option<usize> {
         let info = self.needles.get(id as usize)?;
         (id as usize >= self.first_probe).then_some(info.secret)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.search.is_none()
-    }
-
     /// The length of the longest needle (for searching a stream in overlapping chunks).
-    pub fn longest_needle(&self) -> usize {
+    pub(crate) fn longest_needle(&self) -> usize {
         self.longest
     }
 
-    pub fn needle(&self, id: u32) -> NeedleInfo {
+    pub(crate) fn needle(&self, id: u32) -> NeedleInfo {
         self.needles[id as usize]
     }
 
     /// Appends every match in `haystack` to `out`, leftmost-longest and not overlapping: a needle that
     /// sits inside a longer one's match (one `.env` value inside another) is reported as the longer.
-    pub fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+    pub(crate) fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
         let hit = |m: aho_corasick::Match| Hit {
             needle: m.pattern().as_u32(),
             start: m.start(),
@@ -151,7 +150,7 @@ impl Matcher {
     }
 
     /// Whether `haystack` holds any needle (cheaper than collecting them).
-    pub fn is_match(&self, haystack: &[u8]) -> bool {
+    pub(crate) fn is_match(&self, haystack: &[u8]) -> bool {
         match &self.search {
             Some(Search::Packed(searcher)) => searcher.find(haystack).is_some(),
             Some(Search::Automaton(ac)) => ac.is_match(haystack),
@@ -172,7 +171,7 @@ impl Detector for Matcher {
 
 /// Every byte string the token takes in a leak: itself, its base64 forms at the three alignments, and
 /// UTF-16LE. The rewrite plan replaces these same forms, so what the scan finds, the rewrite removes.
-pub fn forms(secret: &Secret) -> Vec<(Encoding, zeroize::Zeroizing<Vec<u8>>)> {
+pub(crate) fn forms(secret: &Secret) -> Vec<(Encoding, zeroize::Zeroizing<Vec<u8>>)> {
     let value = secret.expose().as_bytes();
     let mut out = vec![(Encoding::Plain, zeroize::Zeroizing::new(value.to_vec()))];
     for shift in 0..3 {

@@ -3,15 +3,15 @@
 //! inline allow comment every detector's caller honours.
 
 pub mod exact;
-pub mod patterns;
+pub(crate) mod patterns;
 
 /// A match: which needle, and where in the haystack (`start..end`). What a needle stands for is the
-/// detector's business: a token form of [`exact::Matcher`], a rule of [`patterns::PatternSet`].
+/// detector's business: a token form of [`exact::Matcher`], a rule of `patterns::PatternSet`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Hit {
-    pub needle: u32,
-    pub start: usize,
-    pub end: usize,
+    pub(crate) needle: u32,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 /// Something that finds needles in bytes. The object pass takes detectors, so it never depends on
@@ -27,10 +27,10 @@ pub trait Detector: Sync {
 
 /// The marker that accepts a token on its own line (`token = "..."  # unleak:allow`), like gitleaks'
 /// `gitleaks:allow`: for test fixtures and documented examples, reviewed where they sit.
-pub const INLINE_ALLOW: &[u8] = b"unleak:allow";
+pub(crate) const INLINE_ALLOW: &[u8] = b"unleak:allow";
 
 /// Whether the line holding `offset` carries [`INLINE_ALLOW`].
-pub fn line_allows(bytes: &[u8], offset: usize) -> bool {
+pub(crate) fn line_allows(bytes: &[u8], offset: usize) -> bool {
     let offset = offset.min(bytes.len());
     let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);

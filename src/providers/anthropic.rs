@@ -7,7 +7,7 @@ const HELP: &str =
 organization's admin keys), review usage for spend you do not recognize, create a replacement in a \
 workspace with a spend limit, and remove the old key from history.";
 
-pub static ANTHROPIC: Provider = Provider {
+pub(crate) static ANTHROPIC: Provider = Provider {
     id: "anthropic",
     name: "Anthropic",
     env_vars: &["ANTHROPIC_API_KEY", "ANTHROPIC_ADMIN_KEY"],

@@ -3,7 +3,7 @@
 
 use super::{Confidence, Pattern, Provider};
 
-pub static AWS: Provider = Provider {
+pub(crate) static AWS: Provider = Provider {
     id: "aws",
     name: "Amazon Web Services",
     env_vars: &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],

@@ -8,7 +8,7 @@ app's authorization or, for an organization's app, in its settings. Check the se
 create a fine-grained replacement with the fewest repositories and permissions, and remove the old token \
 from history.";
 
-pub static GITHUB: Provider = Provider {
+pub(crate) static GITHUB: Provider = Provider {
     id: "github",
     name: "GitHub",
     env_vars: &["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_PAT"],

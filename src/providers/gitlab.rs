@@ -2,7 +2,7 @@
 
 use super::{Confidence, Pattern, Provider};
 
-pub static GITLAB: Provider = Provider {
+pub(crate) static GITLAB: Provider = Provider {
     id: "gitlab",
     name: "GitLab",
     env_vars: &["GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN", "GL_TOKEN"],

@@ -2,7 +2,7 @@
 
 use super::{Confidence, Pattern, Provider};
 
-pub static GOOGLE: Provider = Provider {
+pub(crate) static GOOGLE: Provider = Provider {
     id: "google",
     name: "Google Cloud",
     env_vars: &["GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_MAPS_API_KEY"],

@@ -8,7 +8,7 @@ Invalidate and refresh) or without logging in with `unleak respond`, which calls
 permissions it needs, update every place that held the old one (.env, HF_TOKEN, ~/.cache/huggingface/token, \
 git credential helper) and remove it from history.";
 
-pub static HUGGING_FACE: Provider = Provider {
+pub(crate) static HUGGING_FACE: Provider = Provider {
     id: "huggingface",
     name: "Hugging Face",
     env_vars: &[

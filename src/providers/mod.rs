@@ -6,7 +6,7 @@
 //! them, so an id is never renamed or reused for a different shape.
 
 pub mod examples;
-pub mod placeholder;
+pub(crate) mod placeholder;
 
 mod anthropic;
 mod aws;
@@ -21,25 +21,25 @@ mod pypi;
 mod slack;
 mod stripe;
 
-pub use anthropic::ANTHROPIC;
-pub use aws::AWS;
-pub use github::GITHUB;
-pub use gitlab::GITLAB;
-pub use google::GOOGLE;
-pub use huggingface::HUGGING_FACE;
-pub use npm::NPM;
-pub use openai::OPENAI;
-pub use private_key::PRIVATE_KEY;
-pub use pypi::PYPI;
-pub use slack::SLACK;
-pub use stripe::STRIPE;
+pub(crate) use anthropic::ANTHROPIC;
+pub(crate) use aws::AWS;
+pub(crate) use github::GITHUB;
+pub(crate) use gitlab::GITLAB;
+pub(crate) use google::GOOGLE;
+pub(crate) use huggingface::HUGGING_FACE;
+pub(crate) use npm::NPM;
+pub(crate) use openai::OPENAI;
+pub(crate) use private_key::PRIVATE_KEY;
+pub(crate) use pypi::PYPI;
+pub(crate) use slack::SLACK;
+pub(crate) use stripe::STRIPE;
 
 use std::sync::OnceLock;
 
 /// How sure a pattern match is to be a real token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Confidence {
+pub(crate) enum Confidence {
     Low,
     Medium,
     High,
@@ -48,48 +48,49 @@ pub enum Confidence {
 /// A token issuer.
 #[derive(Debug)]
 pub struct Provider {
-    pub id: &'static str,
-    pub name: &'static str,
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
     /// Environment variable names the token is usually kept under.
-    pub env_vars: &'static [&'static str],
+    pub(crate) env_vars: &'static [&'static str],
     /// Where a user revokes a token by hand.
-    pub revoke_url: Option<&'static str>,
+    pub(crate) revoke_url: Option<&'static str>,
     /// Where a user creates a new one, with least privilege preselected where the issuer allows it.
-    pub create_url: Option<&'static str>,
+    pub(crate) create_url: Option<&'static str>,
+    /// The token shapes (rules) this issuer hands out.
     pub patterns: &'static [Pattern],
     /// The documented read-only call that tells whether a token still works, if the issuer has one.
-    pub liveness: Option<&'static IdentityCheck>,
+    pub(crate) liveness: Option<&'static IdentityCheck>,
 }
 
 /// A safe identity call: it reads who the token belongs to and changes nothing (never a write).
 #[derive(Debug)]
-pub struct IdentityCheck {
+pub(crate) struct IdentityCheck {
     /// The rules whose tokens this call can check (an installation token cannot call `/user`, say).
-    pub rules: &'static [&'static str],
+    pub(crate) rules: &'static [&'static str],
     /// The environment variable that overrides the API base (`HF_ENDPOINT`, `GITHUB_API_URL`), for
     /// enterprise hosts and tests. Plain `http://` is accepted only for a loopback host.
-    pub base_env: &'static str,
-    pub default_base: &'static str,
+    pub(crate) base_env: &'static str,
+    pub(crate) default_base: &'static str,
     /// `POST` only where the documented identity call is one (Slack's `auth.test` reads, it writes nothing).
-    pub post: bool,
-    pub path: &'static str,
-    pub auth: Auth,
+    pub(crate) post: bool,
+    pub(crate) path: &'static str,
+    pub(crate) auth: Auth,
     /// Fixed headers the API asks for (`Accept`, an API version).
-    pub headers: &'static [(&'static str, &'static str)],
+    pub(crate) headers: &'static [(&'static str, &'static str)],
     /// Statuses meaning the token works (Stripe answers 403 to a restricted key lacking the permission).
-    pub live: &'static [u16],
+    pub(crate) live: &'static [u16],
     /// Statuses meaning it does not (revoked, expired, invalid).
-    pub dead: &'static [u16],
+    pub(crate) dead: &'static [u16],
     /// A JSON field naming the owner in a live answer (`login`, `name`, `username`).
-    pub owner_field: Option<&'static str>,
+    pub(crate) owner_field: Option<&'static str>,
     /// For APIs that answer 200 either way (Slack): the boolean field, the error field, and the errors
     /// that mean the token is dead.
-    pub body_ok: Option<BodyOk>,
+    pub(crate) body_ok: Option<BodyOk>,
 }
 
 /// How the token is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// `Authorization: Bearer <token>`.
     Bearer,
     /// The token as the value of this header (`x-api-key`).
@@ -97,10 +98,10 @@ pub enum Auth {
 }
 
 #[derive(Debug)]
-pub struct BodyOk {
-    pub field: &'static str,
-    pub error_field: &'static str,
-    pub dead_errors: &'static [&'static str],
+pub(crate) struct BodyOk {
+    pub(crate) field: &'static str,
+    pub(crate) error_field: &'static str,
+    pub(crate) dead_errors: &'static [&'static str],
 }
 
 /// One token shape of a provider: a rule.
@@ -108,22 +109,22 @@ pub struct BodyOk {
 /// A match starts with one of `prefixes` (the scanner's literal prefilter looks for those and runs the
 /// regex only where one occurs) and is a whole token: it neither follows a word character (when it starts
 /// with one) nor is followed by a token character `[A-Za-z0-9_-]` (when it ends with one). The part after
-/// the prefix must not look like a stand-in ([`placeholder::is_placeholder_body`]).
+/// the prefix must not look like a stand-in (`placeholder::is_placeholder_body`).
 #[derive(Debug)]
 pub struct Pattern {
     /// Stable rule id, used in reports, SARIF and allowlists (`huggingface.user-token`).
     pub id: &'static str,
     /// A short name for the rule (SARIF `shortDescription`).
-    pub description: &'static str,
+    pub(crate) description: &'static str,
     /// What the rule matches and why it is as confident as it is (SARIF `fullDescription`).
-    pub details: &'static str,
+    pub(crate) details: &'static str,
     /// What to do about a match (SARIF `help`).
-    pub help: &'static str,
+    pub(crate) help: &'static str,
     /// Fixed literals a match starts with, one of which every match begins with.
-    pub prefixes: &'static [&'static str],
+    pub(crate) prefixes: &'static [&'static str],
     /// A regex (Rust `regex` syntax, no anchors, no look-around) matching the whole token.
-    pub regex: &'static str,
-    pub confidence: Confidence,
+    pub(crate) regex: &'static str,
+    pub(crate) confidence: Confidence,
     /// Templates ([`examples::expand`]) of tokens this rule must find, each as a finding of this rule.
     pub examples: &'static [&'static str],
     /// Templates of text in which no rule may find anything: near misses and placeholders.
@@ -154,12 +155,12 @@ static CUSTOM: OnceLock<&'static Provider> = OnceLock::new();
 
 /// Adds the custom rules (checked by the caller: see `audit::load_custom_rules`). Only the first call
 /// counts: a process audits one repository.
-pub fn register_custom(provider: &'static Provider) {
+pub(crate) fn register_custom(provider: &'static Provider) {
     let _ = CUSTOM.set(provider);
 }
 
 /// Every provider we know, then the custom rules when there are any.
-pub fn with_custom() -> Vec<&'static Provider> {
+pub(crate) fn with_custom() -> Vec<&'static Provider> {
     let mut out = all().to_vec();
     out.extend(CUSTOM.get().copied());
     out
@@ -174,13 +175,13 @@ pub fn rule(id: &str) -> Option<(&'static Provider, &'static Pattern)> {
 }
 
 /// The provider whose pattern matches the whole value, if any.
-pub fn identify(value: &str) -> Option<&'static Provider> {
+pub(crate) fn identify(value: &str) -> Option<&'static Provider> {
     identify_rule(value).map(|(provider, _)| provider)
 }
 
 /// The rule matching the whole value, the most confident one when several do (an `hf_` token of letters
 /// only is `huggingface.user-token`, not `huggingface.user-token-alnum`).
-pub fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern)> {
+pub(crate) fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern)> {
     type Whole = (&'static Provider, &'static Pattern, regex::Regex);
     static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
     let whole = WHOLE.get_or_init(|| {
@@ -207,7 +208,7 @@ pub fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern
 /// rule's prefixes cut after their last `-` or `_` (`pypi-AgEIcHlwaS5vcmc` shows `pypi-`; one with
 /// neither, such as `AKIA`, stays whole), skipping those that do not start with a letter or hold more
 /// than `[A-Za-z0-9_-]` (`-----BEGIN `, `hooks.slack.com/`), plus [`EXTRA_VISIBLE_PREFIXES`].
-pub fn visible_prefixes() -> &'static [&'static str] {
+pub(crate) fn visible_prefixes() -> &'static [&'static str] {
     static PREFIXES: OnceLock<Vec<&'static str>> = OnceLock::new();
     PREFIXES.get_or_init(|| {
         let mut out: Vec<&'static str> = EXTRA_VISIBLE_PREFIXES.to_vec();

@@ -2,7 +2,7 @@
 
 use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
-pub static NPM: Provider = Provider {
+pub(crate) static NPM: Provider = Provider {
     id: "npm",
     name: "npm",
     env_vars: &["NPM_TOKEN", "NODE_AUTH_TOKEN"],

@@ -8,7 +8,7 @@ const HELP: &str =
 keys page), check usage for spend you do not recognize, create a project-scoped replacement with \
 restricted permissions, and remove the old key from history.";
 
-pub static OPENAI: Provider = Provider {
+pub(crate) static OPENAI: Provider = Provider {
     id: "openai",
     name: "OpenAI",
     env_vars: &["OPENAI_API_KEY", "OPENAI_ADMIN_KEY"],

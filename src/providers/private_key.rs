@@ -3,7 +3,7 @@
 
 use super::{Confidence, Pattern, Provider};
 
-pub static PRIVATE_KEY: Provider = Provider {
+pub(crate) static PRIVATE_KEY: Provider = Provider {
     id: "private-key",
     name: "Private key",
     env_vars: &["SSH_PRIVATE_KEY", "PRIVATE_KEY", "GPG_PRIVATE_KEY"],

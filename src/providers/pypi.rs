@@ -2,7 +2,7 @@
 
 use super::{Confidence, Pattern, Provider};
 
-pub static PYPI: Provider = Provider {
+pub(crate) static PYPI: Provider = Provider {
     id: "pypi",
     name: "PyPI",
     env_vars: &["PYPI_TOKEN", "PYPI_API_TOKEN", "TWINE_PASSWORD", "UV_PUBLISH_TOKEN"],

@@ -6,7 +6,7 @@ const HELP: &str = "Revoke the token at https://api.slack.com/apps (the app's OA
 Revoke tokens, or Reinstall to rotate; app-level tokens under Basic Information), check the workspace's \
 access logs, and remove the token from history.";
 
-pub static SLACK: Provider = Provider {
+pub(crate) static SLACK: Provider = Provider {
     id: "slack",
     name: "Slack",
     env_vars: &[

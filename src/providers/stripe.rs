@@ -7,7 +7,7 @@ const HELP: &str = "Roll the key at https://dashboard.stripe.com/apikeys (Roll k
 if it may be in use by someone else), review the Developers logs for requests you do not recognize, \
 prefer a restricted key with only the permissions needed, and remove the old key from history.";
 
-pub static STRIPE: Provider = Provider {
+pub(crate) static STRIPE: Provider = Provider {
     id: "stripe",
     name: "Stripe",
     env_vars: &["STRIPE_SECRET_KEY", "STRIPE_API_KEY"],

@@ -2,8 +2,8 @@
 //! and only render: `human` for people, `json` for machines. No secret value can reach this model: it
 //! holds redactions and fingerprints only.
 
-pub mod human;
-pub mod json;
+pub(crate) mod human;
+pub(crate) mod json;
 pub mod sarif;
 
 use crate::model::Report;

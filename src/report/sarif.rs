@@ -43,7 +43,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// The SARIF log as a JSON value (what [`render`] writes).
-pub fn document(report: &Report) -> Value {
+pub(crate) fn document(report: &Report) -> Value {
     let mut rules = Rules::new();
     let mut results: Vec<Value> = report
         .findings
@@ -105,7 +105,7 @@ pub fn document(report: &Report) -> Value {
 }
 
 /// `error`, `warning`, `note`: what GitHub shows for a result.
-pub fn level(severity: Severity) -> &'static str {
+pub(crate) fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::High => "error",
         Severity::Medium => "warning",
@@ -115,7 +115,7 @@ pub fn level(severity: Severity) -> &'static str {
 
 /// GitHub's `security-severity` (0.0 to 10.0; 7.0 and up is "high", 4.0 to 6.9 "medium", below 4.0
 /// "low"): one value inside the band of the same name as ours.
-pub fn security_severity(severity: Severity) -> &'static str {
+pub(crate) fn security_severity(severity: Severity) -> &'static str {
     match severity {
         Severity::High => "8.0",
         Severity::Medium => "5.0",

@@ -1,12 +1,12 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
 //! `scan` returns the report model; commands render it or plan from it.
 
-pub mod findings;
-pub mod idhash;
+pub(crate) mod findings;
+pub(crate) mod idhash;
 pub mod objects;
-pub mod provenance;
-pub mod staged;
-pub mod verify;
+pub(crate) mod provenance;
+pub(crate) mod staged;
+pub(crate) mod verify;
 
 use crate::dotenv;
 use crate::git::Oid;
@@ -35,7 +35,9 @@ const DOTENV_FILES: provenance::FileNames = provenance::FileNames {
 /// How a scan runs.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
+    /// Worker threads for the object pass.
     pub threads: usize,
+    /// Report only findings reachable from a ref, stash or reflog entry (`--reachable-only`).
     pub reachable_only: bool,
     /// Draw a progress bar on stderr.
     pub progress: bool,
@@ -48,14 +50,27 @@ pub struct ScanOptions {
 /// What `scan_with` found: the report, every secret searched for (given and discovered), and for
 /// audit the dotenv files in history as (path, commit).
 pub struct ScanOutput {
+    /// The report, ready to render.
     pub report: Report,
+    /// Every secret searched for: the given ones, then (audit) the values patterns discovered.
     pub secrets: Vec<Secret>,
+    /// Audit: dotenv files in history, as (path, commit that added or changed it).
     pub env_files: Vec<(String, String)>,
 }
 
 /// Up to this many trees hold a match (or lead to one), they are read one by one through libgit2 when
 /// walked; more, and one tree-only pass reads them all.
 const FEW_TREES: usize = 2048;
+
+/// [`FEW_TREES`], or `UNLEAK_TREE_CACHE_ABOVE` when set: the tests set it to 0 so the tree-only pass
+/// (otherwise taken only on large histories) runs on their small repositories too, and must give the
+/// same report. It changes how trees are read, never what is found.
+fn few_trees() -> usize {
+    std::env::var("UNLEAK_TREE_CACHE_ABOVE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(FEW_TREES)
+}
 
 /// Scans `repo` for `secrets` and builds the report.
 pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
@@ -75,7 +90,7 @@ pub fn scan_with(
 }
 
 /// [`scan`] for `respond`: also decides, in the same pass, whether each of the rewrite plan's candidate
-/// patterns (`candidates[i]` for `secrets[i]`, from [`crate::filter_repo::regex_pattern`]) matches
+/// patterns (`candidates[i]` for `secrets[i]`, from `filter_repo::regex_pattern`) matches
 /// nothing in the object database but its token. Before, that check read every object again once per
 /// pattern tried.
 pub fn scan_for_rewrite(
@@ -297,9 +312,14 @@ fn read_trees(
         patterns.map(|p| p as &dyn Detector),
         options.threads,
         &|done| bar.set_position(offset + done),
-        &|| (provenance::TreeRecords::default(), idhash::IdSet::default()),
+        &|| {
+            (
+                provenance::TreeRecords::default(),
+                provenance::MissingHere::default(),
+            )
+        },
         &|(records, missing_here), oid, data| {
-            missing.record(missing_here, oid, data);
+            missing.record(missing_here, data);
             if let Some(probe) = probe {
                 probe.record(records, oid, data);
             }
@@ -426,7 +446,7 @@ fn map_trees(
                 && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
     };
     // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
-    let cache = std::rc::Rc::new(if all.len() <= FEW_TREES {
+    let cache = std::rc::Rc::new(if all.len() <= few_trees() {
         provenance::TreeCache::default()
     } else {
         provenance::TreeCache::load(repo, &objects.order, options.threads, &all, &keep)?

@@ -16,24 +16,33 @@ use std::path::Path;
 /// What the bulk pass keeps of a commit: enough for provenance without reading it again.
 #[derive(Debug, Clone)]
 pub struct CommitRecord {
+    /// The commit's id.
     pub oid: Oid,
+    /// Its root tree: where the walk for introduced tokens starts.
     pub tree: Oid,
+    /// Its parents, in order (the first is the mainline).
     pub parents: Vec<Oid>,
+    /// Committer time, seconds since the epoch: orders findings (oldest introduction first).
     pub commit_time: i64,
 }
 
 /// What the bulk pass keeps of an annotated tag.
 #[derive(Debug, Clone)]
 pub struct TagRecord {
+    /// The tag object's id.
     pub oid: Oid,
+    /// What it names (a commit, or another tag): refs to tags are peeled through these.
     pub target: Oid,
 }
 
 /// An object that holds at least one needle.
 #[derive(Debug, Clone)]
 pub struct ObjectHits {
+    /// The object holding the needles.
     pub oid: Oid,
+    /// Blob, tree (a token in a file name), commit or tag (in the message or a header).
     pub kind: ObjectKind,
+    /// Every needle found, with its byte range.
     pub hits: Vec<Hit>,
     /// For commits and tags: where the message starts, so hits can be told apart from headers.
     pub message_start: usize,
@@ -42,8 +51,11 @@ pub struct ObjectHits {
 /// A provider-pattern match found by the pass: which object, which rule, and the matched value (a
 /// secret: it lives only in memory, wiped on drop, and becomes a [`crate::secret::Secret`]).
 pub struct PatternValue {
+    /// The object the value was found in.
     pub oid: Oid,
+    /// The index of the provider rule that matched, in the pattern set.
     pub rule: u32,
+    /// The matched value itself (never shown: it becomes a redacted, fingerprinted secret).
     pub value: zeroize::Zeroizing<Vec<u8>>,
 }
 
@@ -59,22 +71,32 @@ impl std::fmt::Debug for PatternValue {
 /// An object the pass could not read (corrupt, or missing from a partial clone).
 #[derive(Debug, Clone)]
 pub struct Unreadable {
+    /// The object that could not be read.
     pub oid: Oid,
+    /// Why, in the reader's words (ours, then libgit2's when it was asked too).
     pub reason: String,
 }
 
 /// Everything the bulk pass learned.
 #[derive(Debug, Default)]
 pub struct PassResult {
+    /// Every commit read (reachable or not).
     pub commits: Vec<CommitRecord>,
+    /// Every annotated tag read.
     pub tags: Vec<TagRecord>,
+    /// The objects holding a needle; sorted by id once the pass is done.
     pub hits: Vec<ObjectHits>,
     /// Audit only: provider-pattern matches.
     pub pattern_values: Vec<PatternValue>,
+    /// Objects that could not be read: any makes the answer incomplete.
     pub unreadable: Vec<Unreadable>,
+    /// Objects read.
     pub objects: u64,
+    /// Blobs among them.
     pub blobs: u64,
+    /// Inflated bytes searched.
     pub bytes: u64,
+    /// Blobs that are Git LFS pointers (their content lives elsewhere and was not searched).
     pub lfs_pointers: u64,
     /// Packs that had to be read the slow way, and why.
     pub warnings: Vec<String>,

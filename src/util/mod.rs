@@ -1,6 +1,6 @@
 //! One of each small helper the rest of unleak shares; std (and tempfile) only, nothing of ours.
 
-pub mod fs;
-pub mod shell;
-pub mod text;
+pub(crate) mod fs;
+pub(crate) mod shell;
+pub(crate) mod text;
 pub mod time;

@@ -1,7 +1,7 @@
 //! RFC 3339 timestamps: commit dates in the offset their author recorded, and "now" in UTC for records.
 
 /// `2024-05-01T12:00:00+02:00`, in the offset the author recorded.
-pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+pub(crate) fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
     let offset =
         time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::from_unix_timestamp(seconds)

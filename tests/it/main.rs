@@ -18,6 +18,7 @@ mod layering;
 mod leaks;
 mod newcomer;
 mod pack;
+mod provenance;
 mod providers;
 mod respond;
 mod rewrite;

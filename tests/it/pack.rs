@@ -154,7 +154,7 @@ type Seen = Vec<(String, &'static str, Vec<u8>)>;
 /// Runs the traversal over one pack; returns what it visited (by id) and the ids it reported.
 fn traverse(
     pack: &Path,
-    entries: &[(git2::Oid, u64)],
+    entries: &[(unleak::git::Oid, u64)],
     kinds: KindSet,
     threads: usize,
 ) -> (Objects, BTreeMap<String, String>) {
@@ -272,7 +272,7 @@ fn max_chain(git_dir: &Path) -> usize {
 }
 
 /// How many entries of `pack` are REF_DELTA (type 7 in the entry's first byte).
-fn ref_deltas(pack: &Path, entries: &[(git2::Oid, u64)]) -> usize {
+fn ref_deltas(pack: &Path, entries: &[(unleak::git::Oid, u64)]) -> usize {
     let bytes = std::fs::read(pack).unwrap();
     entries
         .iter()
@@ -302,6 +302,37 @@ fn deep_ofs_delta_chains_read_like_git() {
         .filter(|(_, (kind, _))| kind == "tree")
         .collect();
     assert_same(&trees, &expected_trees);
+
+    // A few wanted trees (every seventh, deep in delta chains): exactly those are visited, each with
+    // git's bytes, though their bases are inflated to reach them.
+    let wanted: Objects = expected_trees
+        .iter()
+        .step_by(7)
+        .map(|(oid, object)| (oid.clone(), object.clone()))
+        .collect();
+    let list = objects::enumerate(&[git_dir.join("objects")]).unwrap();
+    let only = list.only(&|oid| wanted.contains_key(&oid.to_string()));
+    assert_eq!(only.len(), wanted.len());
+    let passed = objects::read_objects(
+        &git_dir,
+        &only,
+        KindSet::of(&[ObjectKind::Tree]),
+        2,
+        &|_| {},
+        &Vec::new,
+        &|seen: &mut Vec<(String, (String, Vec<u8>))>, oid, object| {
+            let (kind, data) = object.expect("every object reads");
+            seen.push((oid.to_string(), (kind.as_str().to_string(), data.to_vec())));
+        },
+    )
+    .unwrap();
+    let visited: Vec<_> = passed.states.into_iter().flatten().collect();
+    assert_eq!(
+        visited.len(),
+        wanted.len(),
+        "a tree was visited twice or not wanted"
+    );
+    assert_same(&visited.into_iter().collect(), &wanted);
 }
 
 #[test]
@@ -358,7 +389,7 @@ fn a_damaged_pack_fails_object_by_object() {
     let bytes = std::fs::read(pack).unwrap();
     let scratch = tempfile::tempdir().unwrap();
 
-    let check = |damaged: &[u8], must_fail: &[git2::Oid]| {
+    let check = |damaged: &[u8], must_fail: &[unleak::git::Oid]| {
         let path = scratch.path().join("damaged.pack");
         std::fs::write(&path, damaged).unwrap();
         let (visited, errors) = traverse(&path, &entries, KindSet::ALL, 2);
@@ -383,7 +414,7 @@ fn a_damaged_pack_fails_object_by_object() {
 
     // Cut in half: everything past the cut fails, everything before it reads.
     let cut = bytes.len() / 2;
-    let past_cut: Vec<git2::Oid> = entries
+    let past_cut: Vec<unleak::git::Oid> = entries
         .iter()
         .filter(|(_, offset)| *offset as usize >= cut)
         .map(|(oid, _)| *oid)
@@ -395,7 +426,8 @@ fn a_damaged_pack_fails_object_by_object() {
     );
 
     // Bytes flipped inside the largest entry's compressed data.
-    let mut by_offset: Vec<(u64, git2::Oid)> = entries.iter().map(|(o, off)| (*off, *o)).collect();
+    let mut by_offset: Vec<(u64, unleak::git::Oid)> =
+        entries.iter().map(|(o, off)| (*off, *o)).collect();
     by_offset.sort();
     let ends = by_offset
         .iter()
