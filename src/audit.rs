@@ -18,20 +18,20 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 pub struct Allowlist {
     #[serde(default)]
-    pub allow: Vec<Allow>,
+    pub(crate) allow: Vec<Allow>,
     /// Defaults for `unleak audit` flags the command line did not give.
     #[serde(default)]
-    pub defaults: Defaults,
+    pub(crate) defaults: Defaults,
     /// Custom rules, in the shape of the built-in provider data (`[[rule]]`).
     #[serde(default)]
-    pub rule: Vec<CustomRule>,
+    pub(crate) rule: Vec<CustomRule>,
 }
 
 /// A rule of the team's own (an internal API key), checked at load like a built-in one: its examples
 /// (templates, see `providers::examples`) must match it whole, its negatives nowhere.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CustomRule {
+pub(crate) struct CustomRule {
     /// `owner.name` (`acme.api-key`), not a built-in id.
     pub id: String,
     pub description: String,
@@ -99,7 +99,7 @@ impl CustomRule {
 }
 
 /// The custom rules as one more provider, for the process's lifetime (a command audits once).
-pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
+pub(crate) fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
     if rules.is_empty() {
         return None;
     }
@@ -138,7 +138,7 @@ pub fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provi
 /// `[defaults]`: what `--fail-on` and `--format` are when not typed (a CI job keeps its flags short).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Defaults {
+pub(crate) struct Defaults {
     pub fail_on: Option<Severity>,
     pub format: Option<crate::report::Format>,
 }
@@ -146,7 +146,7 @@ pub struct Defaults {
 /// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, and a `reason`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Allow {
+pub(crate) struct Allow {
     pub fingerprint: Option<String>,
     pub path: Option<String>,
     pub rule: Option<String>,
@@ -154,6 +154,8 @@ pub struct Allow {
 }
 
 impl Allowlist {
+    /// Reads `.unleak.toml` and checks it: each entry names exactly one of fingerprint, path or rule,
+    /// with a reason; custom rules match their examples. A bad file is an error that says where.
     pub fn load(path: &Path) -> Result<Allowlist> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -231,90 +233,51 @@ impl Allowlist {
     }
 
     /// Hygiene issues are allowed by their id, as a rule (`rule = "hygiene.env-readable"`).
-    pub fn allows_issue(&self, issue: &HygieneIssue) -> bool {
+    pub(crate) fn allows_issue(&self, issue: &HygieneIssue) -> bool {
         self.allow
             .iter()
             .any(|entry| entry.rule.as_deref() == Some(issue.id.as_str()))
     }
 }
 
-/// A previous audit's JSON report: findings in it are known and do not count again.
-pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
+/// A previous audit's JSON report, read as a [`Report`]: the findings and hygiene issues in it are known
+/// and do not count again. A report from an older unleak (without the fields added since) still loads;
+/// anything that is not such a report is an error that names the file and the place.
+pub(crate) fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("baseline {} is not a JSON report", path.display()))?;
-    let findings = json["findings"]
-        .as_array()
-        .with_context(|| format!("baseline {} has no findings array", path.display()))?;
-    let mut keys: HashSet<String> = findings
-        .iter()
-        .filter_map(|f| serde_json::from_value::<BaselineKey>(f.clone()).ok())
-        .map(|k| k.key())
-        .collect();
+    let baseline: Report = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "baseline {} is not an unleak JSON report (write one with `unleak audit --format json`)",
+            path.display()
+        )
+    })?;
+    let findings = baseline.findings.iter().map(finding_key);
     // Hygiene issues are known too (an `.env` committed long ago stays in history until a rewrite).
-    for item in json["hygiene"].as_array().into_iter().flatten() {
-        if let Ok(issue) = serde_json::from_value::<BaselineIssue>(item.clone()) {
-            keys.insert(hygiene_key(
-                &issue.id,
-                issue.path.as_deref(),
-                &issue.message,
-            ));
-        }
-    }
-    Ok(keys)
-}
-
-#[derive(Deserialize)]
-struct BaselineIssue {
-    id: String,
-    path: Option<String>,
-    message: String,
+    let issues = baseline.hygiene.iter().map(hygiene_key);
+    Ok(findings.chain(issues).collect())
 }
 
 /// A hygiene issue's identity: its message counts commits, so one more commit of `.env` is new.
-fn hygiene_key(id: &str, path: Option<&str>, message: &str) -> String {
-    format!("hygiene|{id}|{}|{message}", path.unwrap_or(""))
+fn hygiene_key(issue: &HygieneIssue) -> String {
+    format!(
+        "hygiene|{}|{}|{}",
+        issue.id,
+        issue.path.as_deref().unwrap_or(""),
+        issue.message
+    )
 }
 
 /// Drops the hygiene issues the baseline already holds; returns how many.
-pub fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
+pub(crate) fn suppress_hygiene(report: &mut Report, baseline: &HashSet<String>) -> usize {
     let before = report.hygiene.len();
-    report.hygiene.retain(|issue| {
-        !baseline.contains(&hygiene_key(
-            &issue.id,
-            issue.path.as_deref(),
-            &issue.message,
-        ))
-    });
+    report
+        .hygiene
+        .retain(|issue| !baseline.contains(&hygiene_key(issue)));
     before - report.hygiene.len()
 }
 
-#[derive(Deserialize)]
-struct BaselineKey {
-    secret: BaselineSecret,
-    location: String,
-    object: String,
-    path: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct BaselineSecret {
-    fingerprint: String,
-}
-
-impl BaselineKey {
-    fn key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.secret.fingerprint,
-            self.location,
-            self.object,
-            self.path.as_deref().unwrap_or("")
-        )
-    }
-}
-
+/// A finding's identity across runs: the token, where in git, and which object and path.
 fn finding_key(f: &Finding) -> String {
     format!(
         "{}|{}|{}|{}",
@@ -326,7 +289,11 @@ fn finding_key(f: &Finding) -> String {
 }
 
 /// Drops what the allowlist and the baseline accept; returns how many findings were dropped.
-pub fn suppress(report: &mut Report, allowlist: &Allowlist, baseline: &HashSet<String>) -> usize {
+pub(crate) fn suppress(
+    report: &mut Report,
+    allowlist: &Allowlist,
+    baseline: &HashSet<String>,
+) -> usize {
     let before = report.findings.len();
     report
         .findings
@@ -355,7 +322,7 @@ pub fn suppress(report: &mut Report, allowlist: &Allowlist, baseline: &HashSet<S
 }
 
 /// The repository's hygiene, in the user's terms. `env_path` is the `.env` the audit read (if any).
-pub fn hygiene_issues(
+pub(crate) fn hygiene_issues(
     repo: &Repo,
     report: &Report,
     env_path: Option<&Path>,
@@ -364,59 +331,76 @@ pub fn hygiene_issues(
     let mut issues = Vec::new();
     let workdir = repo.workdir.as_deref();
     if let (Some(path), Some(workdir)) = (env_path.filter(|p| p.is_file()), workdir) {
-        let shown = path
-            .strip_prefix(workdir)
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        let plan = hygiene::plan(path, "HF_TOKEN", "", &hygiene::Environment::default())?;
-        for action in &plan.actions {
-            if let hygiene::Action::Ignore { .. } = action {
-                issues.push(issue(
-                    "hygiene.env-not-ignored",
-                    format!("{shown} is not ignored by git: one `git add .` commits it"),
-                    Some(&shown),
-                    Severity::Medium,
-                ));
-            }
-        }
-        for warning in &plan.warnings {
-            if let hygiene::Warning::Tracked { .. } = warning {
-                issues.push(issue(
-                    "hygiene.env-tracked",
-                    format!("{shown} is tracked by git: every commit carries its secrets"),
-                    Some(&shown),
-                    Severity::Medium,
-                ));
-            }
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                issues.push(issue(
-                    "hygiene.env-readable",
-                    format!("{shown} has mode {:o}: other users on this machine can read it (chmod 600)", mode & 0o777),
-                    Some(&shown),
-                    Severity::Low,
-                ));
-            }
-        }
-        // Which token do scripts use? The shell's HF_TOKEN wins over .env for huggingface_hub.
-        let env = dotenv::read(path)?;
-        if let (Some(in_file), Ok(in_shell)) = (env.get("HF_TOKEN"), std::env::var("HF_TOKEN")) {
-            if !in_file.is_empty() && in_shell != in_file {
-                issues.push(issue(
-                    "hygiene.env-var-differs",
-                    format!("the shell's HF_TOKEN differs from {shown}'s: huggingface_hub uses the shell's, scripts that load .env may use the other"),
-                    Some(&shown),
-                    Severity::Low,
-                ));
-            }
+        issues.extend(env_file_issues(path, workdir)?);
+    }
+    issues.extend(env_history_issues(env_history));
+    issues.extend(token_issues(report));
+    Ok(issues)
+}
+
+/// The `.env` file of the work tree: not ignored, tracked, readable by others, overridden by the shell.
+fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
+    let mut issues = Vec::new();
+    let shown = path
+        .strip_prefix(workdir)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let plan = hygiene::plan(path, "HF_TOKEN", "", &hygiene::Environment::default())?;
+    for action in &plan.actions {
+        if let hygiene::Action::Ignore { .. } = action {
+            issues.push(issue(
+                "hygiene.env-not-ignored",
+                format!("{shown} is not ignored by git: one `git add .` commits it"),
+                Some(&shown),
+                Severity::Medium,
+            ));
         }
     }
-    // .env-like files committed at some point, with the commits that added them.
+    for warning in &plan.warnings {
+        if let hygiene::Warning::Tracked { .. } = warning {
+            issues.push(issue(
+                "hygiene.env-tracked",
+                format!("{shown} is tracked by git: every commit carries its secrets"),
+                Some(&shown),
+                Severity::Medium,
+            ));
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            issues.push(issue(
+                "hygiene.env-readable",
+                format!(
+                    "{shown} has mode {:o}: other users on this machine can read it (chmod 600)",
+                    mode & 0o777
+                ),
+                Some(&shown),
+                Severity::Low,
+            ));
+        }
+    }
+    // Which token do scripts use? The shell's HF_TOKEN wins over .env for huggingface_hub.
+    let env = dotenv::read(path)?;
+    if let (Some(in_file), Ok(in_shell)) = (env.get("HF_TOKEN"), std::env::var("HF_TOKEN")) {
+        if !in_file.is_empty() && in_shell != in_file {
+            issues.push(issue(
+                "hygiene.env-var-differs",
+                format!("the shell's HF_TOKEN differs from {shown}'s: huggingface_hub uses the shell's, scripts that load .env may use the other"),
+                Some(&shown),
+                Severity::Low,
+            ));
+        }
+    }
+    Ok(issues)
+}
+
+/// `.env`-like files committed at some point, with the commits that added them.
+fn env_history_issues(env_history: &[(String, String)]) -> Vec<HygieneIssue> {
+    let mut issues = Vec::new();
     let mut by_path: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for (path, commit) in env_history {
         by_path.entry(path).or_default().push(commit.clone());
@@ -434,6 +418,12 @@ pub fn hygiene_issues(
         item.commits = commits;
         issues.push(item);
     }
+    issues
+}
+
+/// Tokens hardcoded in a tracked file at HEAD, or staged.
+fn token_issues(report: &Report) -> Vec<HygieneIssue> {
+    let mut issues = Vec::new();
     // A known token hardcoded in a tracked file at HEAD, or staged. A dotenv file is reported by its own
     // hygiene checks (tracked, in history), not again as a hardcoded token.
     for summary in &report.secrets {
@@ -461,7 +451,7 @@ pub fn hygiene_issues(
             ));
         }
     }
-    Ok(issues)
+    issues
 }
 
 fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> HygieneIssue {
@@ -474,7 +464,7 @@ fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> H
     }
 }
 
-pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPreview> {
+pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPreview> {
     report
         .secrets
         .iter()
@@ -514,7 +504,7 @@ pub fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPrev
 
 /// Drops blob findings whose every line carries [`matching::INLINE_ALLOW`]; returns how many. Reads
 /// only the blobs of findings.
-pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
+pub(crate) fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
     let before = report.findings.len();
     report.findings.retain(|f| {
         if f.location != crate::model::Location::Blob || f.line.is_none() {
@@ -544,7 +534,7 @@ pub fn suppress_inline(repo: &Repo, report: &mut Report) -> usize {
 /// A token whose only copy is the untracked file it was read from (the `.env` it came from) has not
 /// leaked: it is not in history, the index or any other file. Marks it not found (so the command exits
 /// 0) and returns a note per token saying where it is, instead of "found in 0 place(s)".
-pub fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warning> {
+pub(crate) fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warning> {
     let Some(workdir) = workdir else {
         return Vec::new();
     };
@@ -578,7 +568,7 @@ pub fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec<Warnin
 }
 
 /// Whether anything at or above `threshold` remains.
-pub fn fails(report: &Report, threshold: Severity) -> bool {
+pub(crate) fn fails(report: &Report, threshold: Severity) -> bool {
     report.findings.iter().any(|f| f.severity >= threshold)
         || report
             .secrets
@@ -588,7 +578,7 @@ pub fn fails(report: &Report, threshold: Severity) -> bool {
 }
 
 /// A warning for suppressed findings, so a quiet report is never mistaken for a clean one.
-pub fn suppressed_warning(count: usize) -> Option<Warning> {
+pub(crate) fn suppressed_warning(count: usize) -> Option<Warning> {
     (count > 0).then(|| {
         Warning::new(
             "suppressed",

@@ -6,8 +6,6 @@
 
 #![warn(missing_docs)]
 
-// documented by the playbook/speed work in progress
-#[allow(missing_docs)]
 pub mod audit;
 pub(crate) mod child;
 pub mod cli;
@@ -21,8 +19,6 @@ pub(crate) mod hygiene;
 pub(crate) mod liveness;
 pub mod matching;
 pub mod model;
-// documented by the playbook/speed work in progress
-#[allow(missing_docs)]
 pub mod playbook;
 pub mod prompt;
 pub mod providers;

@@ -13,18 +13,23 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// [`FORMAT_VERSION`] at the time of writing, so a reader can tell an older document.
+    #[serde(default)]
     pub format_version: u32,
     /// The program that wrote it.
+    #[serde(default)]
     pub tool: Tool,
     /// The command that produced it: `scan`, `audit`, `verify`.
+    #[serde(default)]
     pub command: String,
     /// The repository searched.
     pub repository: RepositoryInfo,
     /// One entry per token searched for, found or not.
+    #[serde(default)]
     pub secrets: Vec<SecretSummary>,
     /// Every place a token was introduced (renderers group them by token).
     pub findings: Vec<Finding>,
     /// What the reader should know about the search itself (shallow clone, unreadable objects, …).
+    #[serde(default)]
     pub warnings: Vec<Warning>,
     /// Audit only: repository hygiene problems (an unignored or tracked `.env`, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -36,14 +41,17 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
     /// Whether every object could be read: "no leak found" means clean only when it could.
+    #[serde(default)]
     pub completeness: Completeness,
     /// What was read and how long it took.
+    #[serde(default)]
     pub stats: Stats,
 }
 
 /// What the scan could not read. A scan that could not read everything cannot say "clean": the exit code
 /// is 2 (incomplete) unless a leak was found anyway (1) or `--allow-incomplete` accepts it (0).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Completeness {
     /// Every object was read, and the history is not cut short (not shallow).
     pub complete: bool,
@@ -154,6 +162,7 @@ impl Report {
 
 /// The program that wrote a report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Tool {
     /// The crate name: `unleak`.
     pub name: String,
@@ -205,6 +214,7 @@ pub struct SecretSummary {
     pub secret: SecretRef,
     /// Where the token came from (`.env:HF_TOKEN`, or `pattern` when audit discovered it), not where it
     /// leaked.
+    #[serde(default)]
     pub origin: String,
     /// The issuer, when the value has a known shape (`huggingface`).
     pub provider: Option<String>,
@@ -220,32 +230,45 @@ pub struct SecretSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_reason: Option<String>,
     /// Whether it occurs anywhere searched (history, index, working tree).
+    #[serde(default)]
     pub found: bool,
     /// Findings for this token.
+    #[serde(default)]
     pub findings: usize,
     /// Distinct commits that introduced it.
+    #[serde(default)]
     pub introducing_commits: Vec<String>,
     /// Every ref (and stash entry) that still carries it.
+    #[serde(default)]
     pub refs: Vec<String>,
     /// Whether a remote-tracking ref carries it: then assume it is public.
+    #[serde(default)]
     pub pushed: bool,
     /// The remotes it was pushed to.
+    #[serde(default)]
     pub remotes: Vec<String>,
     /// Paths holding it in HEAD's tree.
+    #[serde(default)]
     pub in_head: Vec<String>,
     /// Paths holding it in the index (staged).
+    #[serde(default)]
     pub in_index: Vec<String>,
     /// Files of the working tree (tracked or not ignored) holding it.
+    #[serde(default)]
     pub in_worktree: Vec<String>,
     /// Earliest commit date of an introducing commit that reached a remote, else of any (RFC 3339).
     pub first_exposure: Option<String>,
 }
 
 /// Exposure, for audit thresholds (`--fail-on`) and SARIF levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Only in unreachable objects or reflogs: gone at the next `git gc` once reflogs expire.
+    /// (The default only for reports written before severities, read back as baselines.)
+    #[default]
     Low,
     /// In local history (branches, tags, stash, the index or working tree), not pushed.
     Medium,
@@ -340,18 +363,24 @@ pub struct Finding {
     /// First line of the commit or tag message.
     pub summary: Option<String>,
     /// Refs whose history holds it, including stash entries (`refs/stash@{1}`).
+    #[serde(default)]
     pub refs: Vec<String>,
     /// Reflog entries that hold it (local only; they expire).
+    #[serde(default)]
     pub reflogs: Vec<String>,
     /// Reachable from a ref (not only from a reflog).
+    #[serde(default)]
     pub reachable: bool,
     /// A remote-tracking ref carries it: assume it is public.
+    #[serde(default)]
     pub pushed: bool,
     /// The remotes whose tracking refs carry it.
+    #[serde(default)]
     pub remotes: Vec<String>,
     /// The provider rule the secret matches, when any.
     pub rule: Option<String>,
     /// Exposure of this occurrence: pushed (high), local history (medium), unreachable or reflog only (low).
+    #[serde(default)]
     pub severity: Severity,
 }
 
@@ -370,6 +399,7 @@ pub struct HygieneIssue {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commits: Vec<String>,
     /// How serious, on the findings' scale: `audit --fail-on` compares it like a finding's.
+    #[serde(default)]
     pub severity: Severity,
 }
 
@@ -394,6 +424,7 @@ impl Warning {
 
 /// What the object pass read, and how long the run took.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Objects read, of every kind (an object stored twice counts once; unreadable ones not at all).
     pub objects: u64,

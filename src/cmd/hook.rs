@@ -20,25 +20,16 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str =
     "# unleak-hook: installed by `unleak hook install`; `unleak hook uninstall` removes it";
 
-pub fn run(config: HookConfig) -> Result<ExitCode> {
+/// Runs `unleak hook`: installs or removes the hooks asked for, or checks (`hook run`) what a hook is
+/// about to let through.
+pub(crate) fn run(config: HookConfig) -> Result<ExitCode> {
     let path = config.repo.as_path();
     let globals = &config.globals;
     match &config.job {
         HookJob::Install { force, hooks } => {
-            let mut code = ExitCode::Clean;
-            for name in hooks {
-                if install(path, name, *force, globals)? != ExitCode::Clean {
-                    code = ExitCode::Error;
-                }
-            }
-            Ok(code)
+            walk_hooks(path, hooks, globals, |hook| install(hook, *force))
         }
-        HookJob::Uninstall { hooks } => {
-            for name in hooks {
-                uninstall(path, name, globals)?;
-            }
-            Ok(ExitCode::Clean)
-        }
+        HookJob::Uninstall { hooks } => walk_hooks(path, hooks, globals, uninstall),
         HookJob::CheckMessage(file) => check_message(path, file),
         HookJob::CheckPush => check_push(path),
         HookJob::CheckStaged => check(path),
@@ -156,6 +147,7 @@ fn check_push(path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::Found)
 }
 
+/// What a finding is, in words: the rule (or "a known secret value"), whose value, and its encoding.
 fn describe_what(finding: &StagedFinding) -> String {
     let mut what = finding
         .rule
@@ -214,6 +206,7 @@ fn env_secrets(repo: &Repo, err: &mut dyn Write) -> Result<Vec<Secret>> {
     Ok(secrets)
 }
 
+/// Why the commit is stopped: each staged token, where, and how to get past it.
 fn write_block(findings: &[StagedFinding], err: &mut dyn Write) -> std::io::Result<()> {
     let count = findings.len();
     writeln!(
@@ -227,22 +220,12 @@ fn write_block(findings: &[StagedFinding], err: &mut dyn Write) -> std::io::Resu
             (_, Some(line)) => format!("{}:{line}", finding.path),
             (_, None) => finding.path.clone(),
         };
-        let mut what = finding
-            .rule
-            .clone()
-            .unwrap_or_else(|| "a known secret value".to_string());
-        if let Some(origin) = &finding.origin {
-            what.push_str(&format!(", the value of {origin}"));
-        }
-        if finding.encoding != Encoding::Plain {
-            what.push_str(&format!(", {}-encoded", finding.encoding.as_str()));
-        }
         writeln!(
             err,
             "  {}  {}  ({})",
             for_terminal(&place),
             finding.secret.redacted,
-            for_terminal(&what)
+            for_terminal(&describe_what(finding))
         )?;
     }
     writeln!(
@@ -298,6 +281,7 @@ fn run_args(name: &str) -> &'static str {
     }
 }
 
+/// Whether a hook's content carries [`MARKER`], i.e. unleak wrote it.
 fn is_ours(content: &[u8]) -> bool {
     String::from_utf8_lossy(content)
         .lines()
@@ -316,20 +300,69 @@ fn hook_paths(repo: &Repo, name: &str) -> Result<(PathBuf, PathBuf)> {
     Ok((dir.join(name), dir.join(format!("{name}.unleak-backup"))))
 }
 
-fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<ExitCode> {
+/// One hook as the walk finds it: where it is, where `install --force` keeps the one it replaces, and
+/// what is there now.
+struct HookFile<'a> {
+    name: &'a str,
+    path: PathBuf,
+    backup: PathBuf,
+    /// The hook's content; None when there is no hook.
+    existing: Option<Vec<u8>>,
+}
+
+/// Install and uninstall walk the hooks asked for the same way: each hook found (its paths, what is
+/// there now), changed by `change`, and what that did said on stdout unless `--quiet`. `change`
+/// returns None when it refused (it said why on stderr): the walk goes on and exits 2. An error stops it.
+fn walk_hooks(
+    path: &Path,
+    hooks: &[&str],
+    globals: &Globals,
+    mut change: impl FnMut(&HookFile<'_>) -> Result<Option<Vec<String>>>,
+) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
-    let (hook, backup) = hook_paths(&repo, name)?;
+    let mut code = ExitCode::Clean;
+    for name in hooks {
+        let (hook, backup) = hook_paths(&repo, name)?;
+        let existing = match std::fs::read(&hook) {
+            Ok(content) => Some(content),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", hook.display())),
+        };
+        let file = HookFile {
+            name,
+            path: hook,
+            backup,
+            existing,
+        };
+        let Some(said) = change(&file)? else {
+            code = ExitCode::Error;
+            continue;
+        };
+        if !globals.quiet {
+            let mut out = std::io::stdout().lock();
+            for line in said {
+                writeln!(out, "{}", for_terminal(&line))?;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// Installs unleak's hook: updates ours, refuses someone else's (unless `--force`, which keeps it as
+/// `<name>.unleak-backup`). Returns what it did, or None when it refused.
+fn install(file: &HookFile<'_>, force: bool) -> Result<Option<Vec<String>>> {
+    let HookFile {
+        name,
+        path: hook,
+        backup,
+        existing,
+    } = file;
     let backup_name = format!("{name}.unleak-backup");
     let exe = std::env::current_exe().ok();
     let exe = exe.as_deref().and_then(Path::to_str);
-    let existing = match std::fs::read(&hook) {
-        Ok(content) => Some(content),
-        Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", hook.display())),
-    };
     let mut said = Vec::new();
     match existing {
-        Some(content) if is_ours(&content) => said.push(format!(
+        Some(content) if is_ours(content) => said.push(format!(
             "Updated the unleak {name} hook at {}",
             hook.display()
         )),
@@ -347,7 +380,7 @@ fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<Ex
                 exe.map_or_else(|| "unleak".to_string(), quote),
                 run_args(name),
             )?;
-            return Ok(ExitCode::Error);
+            return Ok(None);
         }
         Some(_) => {
             if backup.exists() {
@@ -356,7 +389,7 @@ fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<Ex
                     backup.display()
                 );
             }
-            std::fs::rename(&hook, &backup).with_context(|| {
+            std::fs::rename(hook, backup).with_context(|| {
                 format!("cannot move {} to {}", hook.display(), backup.display())
             })?;
             said.push(format!(
@@ -373,18 +406,12 @@ fn install(path: &Path, name: &str, force: bool, globals: &Globals) -> Result<Ex
             hook.display()
         )),
     }
-    write_hook(&hook, &hook_script(exe, name))?;
-    if !globals.quiet {
-        let mut out = std::io::stdout().lock();
-        for line in said {
-            writeln!(out, "{}", for_terminal(&line))?;
-        }
-        writeln!(
-            out,
-            "Every commit is now checked for tokens it would add; `git commit --no-verify` skips the check."
-        )?;
-    }
-    Ok(ExitCode::Clean)
+    write_hook(hook, &hook_script(exe, name))?;
+    said.push(
+        "Every commit is now checked for tokens it would add; `git commit --no-verify` skips the check."
+            .into(),
+    );
+    Ok(Some(said))
 }
 
 /// Writes the hook atomically (a temp file beside it, renamed over it), mode 0755.
@@ -399,31 +426,30 @@ fn write_hook(hook: &Path, script: &str) -> Result<()> {
         .with_context(|| format!("cannot write {}", hook.display()))
 }
 
-fn uninstall(path: &Path, name: &str, globals: &Globals) -> Result<ExitCode> {
-    let repo = Repo::open(path)?;
-    let (hook, backup) = hook_paths(&repo, name)?;
+/// Removes unleak's hook (never someone else's) and puts back the one `install --force` replaced.
+fn uninstall(file: &HookFile<'_>) -> Result<Option<Vec<String>>> {
+    let (name, hook, backup) = (file.name, &file.path, &file.backup);
     let mut said = Vec::new();
-    match std::fs::read(&hook) {
-        Err(e) if e.kind() == ErrorKind::NotFound => {
+    match &file.existing {
+        None => {
             said.push(format!(
                 "No {name} hook at {}; nothing to remove",
                 hook.display()
             ));
         }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", hook.display())),
-        Ok(content) if !is_ours(&content) => bail!(
+        Some(content) if !is_ours(content) => bail!(
             "{} was not installed by unleak; it was left as it is",
             hook.display()
         ),
-        Ok(_) => {
-            std::fs::remove_file(&hook)
+        Some(_) => {
+            std::fs::remove_file(hook)
                 .with_context(|| format!("cannot remove {}", hook.display()))?;
             said.push(format!(
                 "Removed the unleak {name} hook from {}",
                 hook.display()
             ));
             if backup.exists() {
-                std::fs::rename(&backup, &hook).with_context(|| {
+                std::fs::rename(backup, hook).with_context(|| {
                     format!(
                         "cannot move {} back to {}",
                         backup.display(),
@@ -437,13 +463,7 @@ fn uninstall(path: &Path, name: &str, globals: &Globals) -> Result<ExitCode> {
             }
         }
     }
-    if !globals.quiet {
-        let mut out = std::io::stdout().lock();
-        for line in said {
-            writeln!(out, "{}", for_terminal(&line))?;
-        }
-    }
-    Ok(ExitCode::Clean)
+    Ok(Some(said))
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
 pub(crate) mod audit;
-// documented by the playbook/speed work in progress
-#[allow(missing_docs)]
 pub mod hook;
 pub(crate) mod respond;
 pub(crate) mod scan;

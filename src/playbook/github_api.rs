@@ -12,6 +12,7 @@ use crate::providers::{self, GITHUB};
 use crate::secret::Secret;
 use anyhow::Result;
 
+/// GitHub's REST API, unless `GITHUB_API_URL` names another (GitHub Enterprise, a test stub).
 pub const DEFAULT_API: &str = "https://api.github.com";
 /// The most tokens one revoke request may carry.
 pub const MAX_PER_REQUEST: usize = 1000;
@@ -25,6 +26,7 @@ pub const REVOCABLE_RULES: &[&str] = &[
     "github.app-refresh-token",
 ];
 
+/// A client for GitHub's revoke endpoint and `GET /user` (the liveness check).
 #[derive(Debug, Clone)]
 pub struct GithubApi {
     base: String,
@@ -45,6 +47,7 @@ pub enum RevokeAnswer {
 }
 
 impl GithubApi {
+    /// The API at `GITHUB_API_URL`, else [`DEFAULT_API`].
     pub fn from_env() -> Result<GithubApi> {
         Ok(GithubApi {
             base: liveness::api_base("GITHUB_API_URL", DEFAULT_API)?,
@@ -52,6 +55,7 @@ impl GithubApi {
         })
     }
 
+    /// The API base in use (shown in dry runs).
     pub fn base(&self) -> &str {
         &self.base
     }

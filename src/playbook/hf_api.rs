@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::time::Duration;
 
+/// The public hub, unless `HF_ENDPOINT` names another.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
 /// A client for one endpoint.
@@ -26,6 +27,7 @@ pub struct HfApi {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot reach {endpoint}: {reason}")]
 pub struct Unreachable {
+    /// The endpoint that did not answer.
     pub endpoint: String,
     /// In plain words, without the URL (the message names the endpoint once).
     pub reason: String,
@@ -66,20 +68,20 @@ pub enum TokenStatus {
     Unexpected(u16),
 }
 
+/// Who a working token belongs to, as whoami says.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct TokenOwner {
+    /// The user name.
     pub user: String,
+    /// The name the token was given on the settings page.
     pub token_name: Option<String>,
     /// `read`, `write` or `fineGrained`.
     pub role: Option<String>,
 }
 
 impl HfApi {
-    /// The endpoint from `HF_ENDPOINT` (trailing `/` removed), else the public hub.
-    pub fn from_env() -> Result<HfApi> {
-        HfApi::new(&endpoint_from_env())
-    }
-
+    /// A client for `endpoint` (trailing `/` removed); refuses anything but https (plain http to a
+    /// loopback test server only) and a URL with user information.
     pub fn new(endpoint: &str) -> Result<HfApi> {
         let endpoint = endpoint.trim().trim_end_matches('/').to_string();
         let shown = crate::sanitize::for_terminal(&endpoint).into_owned();
@@ -124,6 +126,7 @@ impl HfApi {
         down.into()
     }
 
+    /// The endpoint in use (shown in dry runs).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }

@@ -3,8 +3,8 @@
 //! changes anything (through [`Prompter`], so tests script answers), and records how it ended. A dry run
 //! walks the same code and records "would" instead of acting.
 
-pub mod github_api;
-pub mod hf_api;
+pub(crate) mod github_api;
+pub(crate) mod hf_api;
 pub mod record;
 mod revoke;
 pub mod rewrite;
@@ -42,9 +42,11 @@ pub enum RevokeMethod {
 pub struct Request {
     /// Where to open the repository from (discovery walks up from here).
     pub repo: PathBuf,
+    /// Where the leaked tokens are read from (step 1).
     pub tokens: TokenSpec,
     /// How the exposure step scans (`command: "respond"`).
     pub scan: ScanOptions,
+    /// The answers the later steps read.
     pub settings: Settings,
 }
 
@@ -57,6 +59,7 @@ pub struct Settings {
     pub dry_run: bool,
     /// None: ask (with `--yes` or a dry run: the API).
     pub revoke: Option<RevokeMethod>,
+    /// Where step 4 reads the new token from.
     pub new_token: NewTokenSource,
     /// Skip every network step.
     pub offline: bool,
@@ -66,6 +69,7 @@ pub struct Settings {
     pub write_script: Option<PathBuf>,
     /// Rewrite with the exact token instead of a regex.
     pub literal: bool,
+    /// Remove `.env` files from history instead of rewriting the token in them.
     pub remove_env_files: bool,
     /// None: ask when a binary file holds the token (mask without a terminal or with --yes).
     pub binary: Option<filter_repo::BinaryMode>,
@@ -84,16 +88,21 @@ pub struct Settings {
 /// Where the replacement token comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NewTokenSource {
+    /// A hidden prompt, asked twice.
     Prompt,
+    /// `--new-token-env NAME`: this environment variable.
     Env(String),
+    /// `--new-token-stdin`: one line of standard input.
     Stdin,
 }
 
 /// Everything the flow talks to, injected so tests can drive it in-process.
 pub struct Io<'a> {
+    /// Asks the questions (scripted in tests).
     pub prompter: &'a mut dyn Prompter,
     /// Narrative output (stdout for humans; stderr when stdout carries JSON).
     pub out: &'a mut dyn Write,
+    /// Where `--token-stdin` and `--new-token-stdin` read.
     pub stdin: &'a mut dyn BufRead,
     /// Whether questions can be asked at all.
     pub interactive: bool,
@@ -101,7 +110,9 @@ pub struct Io<'a> {
 
 /// The outcome of a run: the record, and whether steps were left undone.
 pub struct Outcome {
+    /// Every step and how it ended.
     pub record: IncidentRecord,
+    /// Whether any token was found in the repository.
     pub leaked: bool,
 }
 
@@ -153,21 +164,52 @@ fn respond_recorded(
         .to_string();
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
-    // 1. Identify.
-    let collected = identify(request, io, &repo)?;
+    // The seven steps of docs/playbook.md, each one unit: what it needs in, what it hands on.
+    let collected = identify(request, io, &repo)?; // 1. which tokens
+    let Some(exposure) = exposure(request, io, &repo, collected.secrets, &now, record)? else {
+        // 2. where they are; nothing leaked here ends the run
+        return Ok(Outcome {
+            record: partial.take().expect("set above"),
+            leaked: false,
+        });
+    };
+    let leaked = &exposure.leaked;
+    let hf = revoke_leaked(request, io, leaked, record)?; // 3. revoke each
+    let new_token = recreate(request, io, hf.as_ref(), leaked, record)?; // 4. the new token
+    update_env(request, io, &repo, leaked, new_token.as_ref(), record)?; // 5. into .env
+    rewrite_plan(request, io, &repo, &exposure, record)?; // 6. history
+    record_incident(request, io, &repo, record)?; // 7. the record, and what is left
+    Ok(Outcome {
+        record: partial.take().expect("set above"),
+        leaked: true,
+    })
+}
 
-    // 2. Exposure.
+/// What step 2 hands to the later steps: where the tokens are, which of them leaked, and which
+/// rewrite patterns the same pass found to match nothing else.
+struct Exposure {
+    report: Report,
+    /// The tokens found in the repository, in the order they were given.
+    leaked: Vec<Secret>,
+    unique_patterns: scan::RewriteUniqueness,
+}
+
+/// Step 2: scans every object for the tokens and says where each is (commits, refs, pushed or not).
+/// None when none of them leaked into this repository: no later step is needed.
+fn exposure(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    secrets: Vec<Secret>,
+    detected: &str,
+    record: &mut IncidentRecord,
+) -> Result<Option<Exposure>> {
     heading(io, 2, "Exposure: where it is in history")?;
-    let options = &request.scan;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
-    let candidates: Vec<Vec<String>> = collected
-        .secrets
-        .iter()
-        .map(filter_repo::regex_candidates)
-        .collect();
+    let candidates: Vec<Vec<String>> = secrets.iter().map(filter_repo::regex_candidates).collect();
     let (report, unique_patterns) =
-        scan::scan_for_rewrite(&repo, &collected.secrets, options, &candidates)?;
-    record.event(now.clone(), "leak detected by unleak respond");
+        scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
+    record.event(detected.to_string(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
     for summary in &report.secrets {
@@ -179,12 +221,11 @@ fn respond_recorded(
         }
     }
     describe_exposure(&report, io)?;
-    let leaked: Vec<Secret> = collected
-        .secrets
-        .iter()
+    let leaked: Vec<Secret> = secrets
+        .into_iter()
         .zip(&report.secrets)
         .filter(|(_, s)| s.found)
-        .map(|(secret, _)| secret.clone())
+        .map(|(secret, _)| secret)
         .collect();
     if leaked.is_empty() {
         writeln!(
@@ -196,18 +237,28 @@ fn respond_recorded(
             StepStatus::NotNeeded("token not found in the repository".into()),
             vec![],
         );
-        return Ok(Outcome {
-            record: partial.take().expect("set above"),
-            leaked: false,
-        });
+        return Ok(None);
     }
     record.step("exposure", StepStatus::Done, vec![]);
     let old_fingerprints: Vec<String> = leaked.iter().map(Secret::fingerprint).collect();
     record.verify_command = Some(record::verify_command(&old_fingerprints));
+    Ok(Some(Exposure {
+        report,
+        leaked,
+        unique_patterns,
+    }))
+}
 
-    // 3. Revoke.
+/// Step 3: revokes each leaked token with its issuer (or says how by hand). Returns the Hugging Face
+/// API (None offline), which step 4 uses to check the new token.
+fn revoke_leaked(
+    request: &Request,
+    io: &mut Io<'_>,
+    leaked: &[Secret],
+    record: &mut IncidentRecord,
+) -> Result<Option<HfApi>> {
     heading(io, 3, "Revoke the old token")?;
-    let api = if request.settings.offline {
+    let hf = if request.settings.offline {
         None
     } else {
         Some(HfApi::new(&request.settings.hf_endpoint)?)
@@ -218,36 +269,10 @@ fn respond_recorded(
     } else {
         Some(GithubApi::from_env()?)
     };
-    for secret in &leaked {
-        revoke(request, io, api.as_ref(), github.as_ref(), secret, record)?;
+    for secret in leaked {
+        revoke::revoke(request, io, hf.as_ref(), github.as_ref(), secret, record)?;
     }
-
-    // 4. Re-create.
-    heading(io, 4, "Create a new token (least privilege)")?;
-    let new_token = recreate(request, io, api.as_ref(), &leaked, record)?;
-
-    // 5. Update .env.
-    heading(io, 5, "Update .env")?;
-    update_env(request, io, &repo, &leaked, new_token.as_ref(), record)?;
-
-    // 6. Rewrite plan.
-    heading(io, 6, "Rewrite history")?;
-    rewrite_plan(
-        request,
-        io,
-        &repo,
-        &report,
-        &leaked,
-        &unique_patterns,
-        record,
-    )?;
-
-    // 7. Record.
-    record_incident(request, io, &repo, record)?;
-    Ok(Outcome {
-        record: partial.take().expect("set above"),
-        leaked: true,
-    })
+    Ok(hf)
 }
 
 /// Step 1: the tokens to respond to, each shown redacted with its fingerprint, issuer and source.
@@ -444,11 +469,13 @@ fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
     Ok(())
 }
 
+/// A step's heading: `[n/7] title`.
 fn heading(io: &mut Io<'_>, n: u32, title: &str) -> Result<()> {
     writeln!(io.out, "\n[{n}/7] {title}")?;
     Ok(())
 }
 
+/// Step 2 in words: for each token, the commits and refs that carry it, pushed or not, still in HEAD.
 fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
     for s in &report.secrets {
         if !s.found {
@@ -492,373 +519,9 @@ fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
     Ok(())
 }
 
-fn revoke(
-    request: &Request,
-    io: &mut Io<'_>,
-    api: Option<&HfApi>,
-    github: Option<&GithubApi>,
-    secret: &Secret,
-    record: &mut IncidentRecord,
-) -> Result<()> {
-    let step = format!("revoke {}", secret.redacted());
-    let Some((provider, pattern)) = providers::identify_rule(secret.expose()) else {
-        writeln!(
-            io.out,
-            "  {}: unknown issuer; revoke it where it was created.",
-            secret.redacted()
-        )?;
-        record.step(
-            &step,
-            StepStatus::Skipped("unknown issuer: revoke by hand".into()),
-            vec![],
-        );
-        return Ok(());
-    };
-    let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
-    if GithubApi::revocable(secret) {
-        return revoke::github(request, io, github, secret, settings, record);
-    }
-    if provider.id != providers::HUGGING_FACE.id {
-        return revoke::by_hand(request, io, provider, pattern, secret, record);
-    }
-    let settings = &hf_api::page_on_endpoint(settings, &request.settings.hf_endpoint);
-    let Some(api) = api else {
-        writeln!(
-            io.out,
-            "  offline: not revoked and not checked. Revoke it at {settings} (Manage > Delete)."
-        )?;
-        record.step(
-            &step,
-            StepStatus::Skipped("offline: revocation not done or checked".into()),
-            vec![],
-        );
-        return Ok(());
-    };
-    let hf = HfRevoke {
-        request,
-        api,
-        secret,
-        settings,
-        step: &step,
-    };
-    if !hf.status(io, record)? {
-        return Ok(());
-    }
-    let method = hf.choose_method(io)?;
-    if !hf.apply(io, method, record)? {
-        return Ok(());
-    }
-    hf.confirm_dead(io, record)
-}
-
-/// The Hugging Face revoke step, for one token: its status, how to revoke it, revoking, confirming it is
-/// dead.
-struct HfRevoke<'a> {
-    request: &'a Request,
-    api: &'a HfApi,
-    secret: &'a Secret,
-    /// The settings page where the token is deleted by hand.
-    settings: &'a str,
-    step: &'a str,
-}
-
-impl HfRevoke<'_> {
-    /// Is it live at all? False when the step is over (already dead, rate limited, or the API is out
-    /// of reach).
-    fn status(&self, io: &mut Io<'_>, record: &mut IncidentRecord) -> Result<bool> {
-        let HfRevoke {
-            request,
-            api,
-            secret,
-            settings,
-            step,
-        } = *self;
-        let live = match api.whoami(secret) {
-            Ok(status) => status,
-            Err(err) => {
-                revoke_by_hand(request, io, err, secret, settings, step, record)?;
-                return Ok(false);
-            }
-        };
-        match live {
-            TokenStatus::Invalid | TokenStatus::Denied => {
-                writeln!(
-                    io.out,
-                    "  {} is already dead (whoami answers 401/403).",
-                    secret.redacted()
-                )?;
-                record.event(
-                    now_rfc3339(),
-                    format!("{} confirmed dead", secret.redacted()),
-                );
-                record.step(
-                    step,
-                    StepStatus::NotNeeded("already revoked".into()),
-                    vec![],
-                );
-                revoke::offer_allowlist(request, io, secret, record)?;
-                return Ok(false);
-            }
-            TokenStatus::RateLimited => {
-                writeln!(
-                    io.out,
-                    "  The API is rate limiting (429); not retrying. Revoke at {settings}."
-                )?;
-                record.step(
-                    step,
-                    StepStatus::Skipped("rate limited (429); revoke by hand".into()),
-                    vec![],
-                );
-                return Ok(false);
-            }
-            TokenStatus::Valid(owner) => {
-                writeln!(
-                    io.out,
-                    "  It is LIVE: it works for user {} (token \"{}\", role {}).",
-                    owner.user,
-                    owner.token_name.as_deref().unwrap_or("?"),
-                    owner.role.as_deref().unwrap_or("?")
-                )?;
-            }
-            TokenStatus::Unexpected(code) => {
-                writeln!(
-                    io.out,
-                    "  whoami answered {code}; treating the token as live."
-                )?;
-            }
-        }
-        Ok(true)
-    }
-
-    /// `--revoke`, or (with `--yes` or a dry run) the API, or the user's choice.
-    fn choose_method(&self, io: &mut Io<'_>) -> Result<RevokeMethod> {
-        let request = self.request;
-        let method = match request.settings.revoke {
-            Some(method) => method,
-            None if request.settings.yes || request.settings.dry_run => RevokeMethod::Api,
-            None => {
-                let choices = [
-                    "Revoke now with the no-login revoke API (recommended)",
-                    "Open the settings page and delete it myself",
-                    "Skip for now",
-                ];
-                match io.prompter.select(
-                    "How do you want to revoke it?",
-                    &choices,
-                    0,
-                    "--revoke api|browser|skip",
-                )? {
-                    0 => RevokeMethod::Api,
-                    1 => RevokeMethod::Browser,
-                    _ => RevokeMethod::Skip,
-                }
-            }
-        };
-        Ok(method)
-    }
-
-    /// Revokes by `method`. False when the step is over (skipped, a dry run, not deleted yet, or the
-    /// API is out of reach).
-    fn apply(
-        &self,
-        io: &mut Io<'_>,
-        method: RevokeMethod,
-        record: &mut IncidentRecord,
-    ) -> Result<bool> {
-        let HfRevoke {
-            request,
-            api,
-            secret,
-            settings,
-            step,
-        } = *self;
-        match method {
-            RevokeMethod::Skip => {
-                writeln!(
-                    io.out,
-                    "  Skipped. The token still works: revoke it at {settings}."
-                )?;
-                record.step(
-                    step,
-                    StepStatus::Skipped("skipped by the user".into()),
-                    vec![],
-                );
-                return Ok(false);
-            }
-            RevokeMethod::Api if request.settings.dry_run => {
-                writeln!(
-                    io.out,
-                    "  dry run: would POST {}/api/credentials/revoke, then confirm with whoami.",
-                    api.endpoint()
-                )?;
-                record.step(
-                    step,
-                    StepStatus::WouldDo("revoke through the API".into()),
-                    vec![],
-                );
-                return Ok(false);
-            }
-            RevokeMethod::Api => {
-                let status = match api.revoke(&[secret]) {
-                    Ok(status) => status,
-                    Err(err) => {
-                        revoke_by_hand(request, io, err, secret, settings, step, record)?;
-                        return Ok(false);
-                    }
-                };
-                if status == 202 {
-                    writeln!(io.out, "  Revoke API accepted the request (202). It answers 202 whether or not the token existed, so whoami confirms.")?;
-                } else {
-                    writeln!(io.out, "  Revoke API answered {status}: the revocation request was NOT accepted. Checking whether the token still works.")?;
-                    record.event(
-                        now_rfc3339(),
-                        format!("revoke API answered {status} for {}", secret.redacted()),
-                    );
-                }
-            }
-            RevokeMethod::Browser if request.settings.dry_run => {
-                writeln!(io.out, "  dry run: would open {settings} and wait.")?;
-                record.step(
-                    step,
-                    StepStatus::WouldDo(format!("revoke by hand at {settings}")),
-                    vec![],
-                );
-                return Ok(false);
-            }
-            RevokeMethod::Browser => {
-                writeln!(io.out, "  Open {settings}, find the token ending in the characters shown above, Manage > Delete.")?;
-                open_browser(settings);
-                if !request.settings.yes
-                    && !io.prompter.confirm("Done deleting it?", true, "--yes")?
-                {
-                    record.step(step, StepStatus::Skipped("not deleted yet".into()), vec![]);
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
-    }
-
-    /// Confirm: the old token must now answer 401.
-    fn confirm_dead(&self, io: &mut Io<'_>, record: &mut IncidentRecord) -> Result<()> {
-        let HfRevoke {
-            request,
-            api,
-            secret,
-            settings,
-            step,
-        } = *self;
-        let confirm = || -> Result<TokenStatus> {
-            let status = api.whoami(secret)?;
-            if matches!(status, TokenStatus::Valid(_)) {
-                std::thread::sleep(std::time::Duration::from_secs(2));
-                return api.whoami(secret);
-            }
-            Ok(status)
-        };
-        let status = match confirm() {
-            Ok(status) => status,
-            Err(err) => return revoke_by_hand(request, io, err, secret, settings, step, record),
-        };
-        match status {
-            TokenStatus::Invalid | TokenStatus::Denied => {
-                writeln!(
-                    io.out,
-                    "  Confirmed: the old token is dead (whoami answers 401)."
-                )?;
-                record.event(
-                    now_rfc3339(),
-                    format!("revocation of {} confirmed", secret.redacted()),
-                );
-                record.step(step, StepStatus::Done, vec![]);
-                revoke::offer_allowlist(request, io, secret, record)?;
-            }
-            TokenStatus::RateLimited => {
-                writeln!(io.out, "  Could not confirm: rate limited (429). Check later with `unleak audit --verify`.")?;
-                record.step(
-                    step,
-                    StepStatus::Failed("revocation not confirmed: rate limited".into()),
-                    vec![],
-                );
-            }
-            other => {
-                writeln!(
-                    io.out,
-                    "  NOT confirmed: {}. Revoke it at {settings}.",
-                    describe_status(&other)
-                )?;
-                record.step(
-                    step,
-                    StepStatus::Failed("the old token still works".into()),
-                    vec![],
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The API could not be reached (or answered nonsense): say so in one line, then the browser path, so
-/// the user is never stranded; the step stays open (nothing was confirmed). Any other error stops the run.
-fn revoke_by_hand(
-    request: &Request,
-    io: &mut Io<'_>,
-    err: anyhow::Error,
-    secret: &Secret,
-    settings: &str,
-    step: &str,
-    record: &mut IncidentRecord,
-) -> Result<()> {
-    let Some(down) = hf_api::is_unreachable(&err) else {
-        return Err(err);
-    };
-    say_unreachable(io, down)?;
-    writeln!(
-        io.out,
-        "  Revoke it by hand: open {settings}, find the token ending in {} (shown above), Manage > Delete.",
-        tail_of(secret)
-    )?;
-    writeln!(
-        io.out,
-        "  Then check it is dead: `unleak audit --verify` calls it dead once whoami answers 401."
-    )?;
-    if request.settings.dry_run {
-        record.step(
-            step,
-            StepStatus::WouldDo(format!("API unreachable: revoke by hand at {settings}")),
-            vec![],
-        );
-    } else {
-        if io.interactive {
-            open_browser(settings);
-        }
-        record.step(
-            step,
-            StepStatus::Skipped(format!(
-                "API unreachable ({}): revoke by hand at {settings}, then `unleak audit --verify`",
-                down.reason
-            )),
-            vec![],
-        );
-    }
-    Ok(())
-}
-
 /// One line for an unreachable API; every later step goes on without it.
-fn say_unreachable(io: &mut Io<'_>, down: &Unreachable) -> Result<()> {
-    writeln!(
-        io.out,
-        "  {down}. Going on without the API (`--offline` skips it from the start)."
-    )?;
-    Ok(())
-}
-
-/// The last characters of the redaction (`hf_Ab…yz` -> `yz`), the part the settings page shows.
-fn tail_of(secret: &Secret) -> String {
-    let redacted = secret.redacted();
-    redacted
-        .rsplit_once('…')
-        .map_or(redacted.clone(), |(_, tail)| format!("…{tail}"))
+fn say_unreachable(down: &Unreachable) -> String {
+    format!("{down}. Going on without the API (`--offline` skips it from the start).")
 }
 
 /// What whoami said, in words (never a debug dump).
@@ -875,6 +538,8 @@ fn describe_status(status: &TokenStatus) -> String {
     }
 }
 
+/// Opens `url` in a browser when there is a display (macOS, X11, Wayland); otherwise the printed URL is
+/// the way.
 fn open_browser(url: &str) {
     let has_display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
@@ -892,6 +557,8 @@ fn open_browser(url: &str) {
     }
 }
 
+/// Step 4: the new token, least privilege, read and checked (the API, or the issuer's read-only check).
+/// None in a dry run.
 fn recreate(
     request: &Request,
     io: &mut Io<'_>,
@@ -899,6 +566,7 @@ fn recreate(
     leaked: &[Secret],
     record: &mut IncidentRecord,
 ) -> Result<Option<Secret>> {
+    heading(io, 4, "Create a new token (least privilege)")?;
     let old = &leaked[0];
     let provider = providers::identify(old.expose());
     writeln!(
@@ -1042,11 +710,22 @@ fn check_new_token(
         }
         Some(api) => api,
     };
+    check_with_whoami(io, api, new, notes)
+}
+
+/// Step 4's check of a new Hugging Face token: whoami must say it works (a write token is warned about);
+/// an unreachable API or a rate limit leaves it unchecked, in a note.
+fn check_with_whoami(
+    io: &mut Io<'_>,
+    api: &HfApi,
+    new: &Secret,
+    mut notes: Vec<String>,
+) -> Result<std::result::Result<Vec<String>, String>> {
     let status = match api.whoami(new) {
         Ok(status) => status,
         Err(err) => match hf_api::is_unreachable(&err) {
             Some(down) => {
-                say_unreachable(io, down)?;
+                writeln!(io.out, "  {}", say_unreachable(down))?;
                 writeln!(
                     io.out,
                     "  The new token was not checked; `unleak audit --verify` can later."
@@ -1087,6 +766,8 @@ fn check_new_token(
     Ok(Ok(notes))
 }
 
+/// Step 5: the new token into `.env` in place (atomic, 0600), and the hygiene around it (ignore rule,
+/// untracking, shell variables that would override it).
 fn update_env(
     request: &Request,
     io: &mut Io<'_>,
@@ -1095,6 +776,7 @@ fn update_env(
     new_token: Option<&Secret>,
     record: &mut IncidentRecord,
 ) -> Result<()> {
+    heading(io, 5, "Update .env")?;
     const STEP: &str = "update .env";
     let Some(path) =
         tokens::default_env_path(request.tokens.env_file.as_deref(), repo.workdir.as_deref())
@@ -1110,16 +792,7 @@ fn update_env(
         );
         return Ok(());
     };
-    // The key that held the leaked token, when it came from this file; else the provider's usual one.
-    let key = request.settings.update_key.clone().unwrap_or_else(|| {
-        leaked
-            .iter()
-            .find_map(|s| {
-                let (file, key) = s.origin().rsplit_once(':')?;
-                (std::path::Path::new(file) == path).then(|| key.to_string())
-            })
-            .unwrap_or_else(|| tokens::DEFAULT_KEY.to_string())
-    });
+    let key = key_to_update(request, leaked, &path);
     let shown = path.display().to_string();
     let current = if path.exists() {
         dotenv::read(&path)?
@@ -1210,7 +883,38 @@ fn update_env(
             notes.push(format!("warning: {other} still holds a leaked token"));
         }
     }
-    for action in &hygiene.actions {
+    apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
+    record.event(
+        now_rfc3339(),
+        format!("{shown} updated with {}", new_token.redacted()),
+    );
+    record.step(STEP, StepStatus::Done, notes);
+    Ok(())
+}
+
+/// The key that receives the new token: `--update-key`, else the key that held the leaked token when it
+/// came from this file, else the provider's usual one.
+fn key_to_update(request: &Request, leaked: &[Secret], path: &std::path::Path) -> String {
+    request.settings.update_key.clone().unwrap_or_else(|| {
+        leaked
+            .iter()
+            .find_map(|s| {
+                let (file, key) = s.origin().rsplit_once(':')?;
+                (std::path::Path::new(file) == path).then(|| key.to_string())
+            })
+            .unwrap_or_else(|| tokens::DEFAULT_KEY.to_string())
+    })
+}
+
+/// Applies the hygiene actions around `.env` (ignore rule, untracking), each asked first when it needs
+/// consent; what was done or declined goes into the step's notes.
+fn apply_hygiene(
+    request: &Request,
+    io: &mut Io<'_>,
+    actions: &[hygiene::Action],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    for action in actions {
         let consent = !action.needs_consent()
             || request.settings.yes
             || io
@@ -1227,11 +931,6 @@ fn update_env(
         writeln!(io.out, "  {}", action.describe(true))?;
         notes.push(action.describe(true));
     }
-    record.event(
-        now_rfc3339(),
-        format!("{shown} updated with {}", new_token.redacted()),
-    );
-    record.step(STEP, StepStatus::Done, notes);
     Ok(())
 }
 
@@ -1246,15 +945,17 @@ fn consent_question(action: &hygiene::Action) -> String {
     }
 }
 
+/// Step 6: the git-filter-repo plan for the history step 2 found, printed, and written as a script
+/// where asked (or offered).
 fn rewrite_plan(
     request: &Request,
     io: &mut Io<'_>,
     repo: &Repo,
-    report: &Report,
-    leaked: &[Secret],
-    unique_patterns: &scan::RewriteUniqueness,
+    exposure: &Exposure,
     record: &mut IncidentRecord,
 ) -> Result<()> {
+    heading(io, 6, "Rewrite history")?;
+    let Exposure { report, leaked, .. } = exposure;
     const STEP: &str = "rewrite history";
     // The token is in the working tree only (an untracked .env): git never recorded it, so there is no
     // history to rewrite and a force-push would only disturb collaborators.
@@ -1277,35 +978,8 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let remote_url = repo.remote_url(&request.settings.remote).ok().flatten();
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
-    let threads = request.scan.threads;
-    let unique = |secret: &Secret, pattern: &str| {
-        unique_patterns.get(pattern).unwrap_or_else(|| {
-            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
-        })
-    };
-    let binary_blobs = binary_blobs(repo, report);
-    let binary = choose_binary_mode(request, io, report, &binary_blobs)?;
-    let unleak = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .unwrap_or_else(|_| std::path::PathBuf::from("unleak"));
-    let input = filter_repo::RewriteInput {
-        secrets: leaked,
-        report,
-        remote_name: &request.settings.remote,
-        remote_url: remote_url.as_deref(),
-        repo_path: &repo_path,
-        literal: request.settings.literal,
-        remove_env_files: request.settings.remove_env_files,
-        filter_repo: crate::git::command::detect_filter_repo(),
-        regex_is_unique: &unique,
-        binary_blobs: &binary_blobs,
-        binary,
-        replacement: &request.settings.replacement,
-        unleak: &unleak,
-    };
-    let plan = filter_repo::plan(&input);
+    let plan = plan_rewrite(request, io, repo, &repo_path, exposure)?;
     let text = plan.render_text();
     for line in text.lines() {
         writeln!(io.out, "  {line}")?;
@@ -1366,6 +1040,50 @@ fn rewrite_plan(
     ));
     record.step(STEP, StepStatus::Done, notes);
     Ok(())
+}
+
+/// The git-filter-repo plan (pure: nothing is written) for the leaked tokens, with the rewrite patterns
+/// step 2 found unique (any other checked now) and the binary files' mode (`--binary`, or asked).
+fn plan_rewrite(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    repo_path: &std::path::Path,
+    exposure: &Exposure,
+) -> Result<filter_repo::RewritePlan> {
+    let Exposure {
+        report,
+        leaked,
+        unique_patterns,
+    } = exposure;
+    let remote_url = repo.remote_url(&request.settings.remote).ok().flatten();
+    let threads = request.scan.threads;
+    let unique = |secret: &Secret, pattern: &str| {
+        unique_patterns.get(pattern).unwrap_or_else(|| {
+            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+        })
+    };
+    let binary_blobs = binary_blobs(repo, report);
+    let binary = choose_binary_mode(request, io, report, &binary_blobs)?;
+    let unleak = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .unwrap_or_else(|_| std::path::PathBuf::from("unleak"));
+    let input = filter_repo::RewriteInput {
+        secrets: leaked,
+        report,
+        remote_name: &request.settings.remote,
+        remote_url: remote_url.as_deref(),
+        repo_path,
+        literal: request.settings.literal,
+        remove_env_files: request.settings.remove_env_files,
+        filter_repo: crate::git::command::detect_filter_repo(),
+        regex_is_unique: &unique,
+        binary_blobs: &binary_blobs,
+        binary,
+        replacement: &request.settings.replacement,
+        unleak: &unleak,
+    };
+    Ok(filter_repo::plan(&input))
 }
 
 /// The found blobs git-filter-repo treats as binary (a NUL in the first 8 KiB): its --replace-text
@@ -1518,13 +1236,14 @@ fn commit_respond_changes(
 }
 
 /// Writes the record as Markdown and JSON, private (0600): it names the repository and its history.
-pub fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
+fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
     let json_path = std::path::PathBuf::from(format!("{}.json", path.display()));
     write_private_file(path, record.to_markdown().as_bytes())?;
     write_private_file(&json_path, serde_json::to_string_pretty(record)?.as_bytes())?;
     Ok(())
 }
 
+/// Writes one record file atomically, mode 0600.
 fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let opts = crate::util::fs::Atomic {
         mode: 0o600,

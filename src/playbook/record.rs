@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
 pub enum StepStatus {
+    /// Done, and confirmed where it can be.
     Done,
     /// Dry run: what would have happened.
     WouldDo(String),
@@ -19,6 +20,7 @@ pub enum StepStatus {
     NotNeeded(String),
     /// Left undone, on purpose or for lack of an answer.
     Skipped(String),
+    /// Tried and not achieved (an API refused, a revocation not confirmed): why.
     Failed(String),
 }
 
@@ -32,18 +34,25 @@ impl StepStatus {
     }
 }
 
+/// One step of the playbook as it ended, in the order it ran.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
+    /// The step's name (`exposure`, `revoke hf_Ab…yz`, `update .env`, …).
     pub step: String,
+    /// How it ended, and why when it did not simply finish.
     #[serde(flatten)]
     pub status: StepStatus,
+    /// What else the user should know (warnings, what was committed, where the script went).
     #[serde(default)]
     pub notes: Vec<String>,
 }
 
+/// One line of the timeline: first exposure, detection, revocation confirmed, rotation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEvent {
+    /// When (RFC 3339).
     pub at: String,
+    /// What happened, redacted.
     pub event: String,
 }
 
@@ -51,21 +60,29 @@ pub struct TimelineEvent {
 /// entry of a list that no longer parses is skipped rather than failing the whole record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IncidentRecord {
+    /// The record's format (see [`crate::model::FORMAT_VERSION`]).
     #[serde(default)]
     pub format_version: u32,
+    /// The unleak version that wrote it.
     #[serde(default)]
     pub tool_version: String,
+    /// The repository responded to (its work tree, else its git dir).
     #[serde(default)]
     pub repository: String,
+    /// A dry run: the steps say what would have been done.
     #[serde(default)]
     pub dry_run: bool,
     #[serde(default, deserialize_with = "parseable")]
+    /// What happened when, oldest first as recorded.
     pub timeline: Vec<TimelineEvent>,
     #[serde(default, deserialize_with = "parseable")]
+    /// Each token responded to and its exposure (redacted).
     pub secrets: Vec<SecretSummary>,
     #[serde(default, deserialize_with = "parseable")]
+    /// Where in history the tokens are.
     pub findings: Vec<Finding>,
     #[serde(default, deserialize_with = "parseable")]
+    /// How each step ended.
     pub steps: Vec<StepRecord>,
     /// The history-rewrite plan as text (no secret: the regex form, or a literal file kept elsewhere).
     #[serde(default)]
@@ -97,7 +114,7 @@ where
 }
 
 impl IncidentRecord {
-    pub fn new(repository: String, dry_run: bool) -> IncidentRecord {
+    pub(crate) fn new(repository: String, dry_run: bool) -> IncidentRecord {
         IncidentRecord {
             format_version: 1,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -116,7 +133,7 @@ impl IncidentRecord {
 
     /// Adds the first changed commits filter-repo left in the repository's git dirs (see
     /// [`first_changed_on_disk`]) to the record's own list.
-    pub fn fill_first_changed(&mut self, git_dirs: &[&Path]) {
+    pub(crate) fn fill_first_changed(&mut self, git_dirs: &[&Path]) {
         for oid in first_changed_on_disk(git_dirs) {
             let oid = oid.to_string();
             if !self.first_changed_commits.contains(&oid) {
@@ -125,14 +142,14 @@ impl IncidentRecord {
         }
     }
 
-    pub fn event(&mut self, at: String, event: impl Into<String>) {
+    pub(crate) fn event(&mut self, at: String, event: impl Into<String>) {
         self.timeline.push(TimelineEvent {
             at,
             event: event.into(),
         });
     }
 
-    pub fn step(&mut self, step: &str, status: StepStatus, notes: Vec<String>) {
+    pub(crate) fn step(&mut self, step: &str, status: StepStatus, notes: Vec<String>) {
         self.steps.push(StepRecord {
             step: step.to_string(),
             status,
@@ -140,11 +157,13 @@ impl IncidentRecord {
         });
     }
 
+    /// How many steps leave work for the user (drives exit code 1).
     pub fn open_steps(&self) -> usize {
         self.steps.iter().filter(|s| s.status.is_open()).count()
     }
 
-    pub fn to_markdown(&self) -> String {
+    /// The record as Markdown, for the ticket.
+    pub(crate) fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# Leaked token incident record\n");
         let _ = writeln!(md, "- Repository: `{}`", self.repository);
@@ -235,12 +254,12 @@ impl IncidentRecord {
 
 /// Where `respond` remembers the incident, inside the repository's (common) git dir: git never commits
 /// or pushes it, and `unleak verify` run later with no token source finds it there.
-pub fn incident_path(common_dir: &Path) -> PathBuf {
+pub(crate) fn incident_path(common_dir: &Path) -> PathBuf {
     common_dir.join("unleak").join("incident.json")
 }
 
 /// The command that checks the old token(s) by fingerprint.
-pub fn verify_command(fingerprints: &[String]) -> String {
+pub(crate) fn verify_command(fingerprints: &[String]) -> String {
     let mut command = "unleak verify".to_string();
     for fingerprint in fingerprints {
         command.push_str(" --fingerprint ");
@@ -251,7 +270,7 @@ pub fn verify_command(fingerprints: &[String]) -> String {
 
 /// Writes the record to [`incident_path`] (a 0700 directory, a 0600 file, written atomically). The
 /// record holds redactions and fingerprints only. Returns the path written.
-pub fn remember(common_dir: &Path, record: &IncidentRecord) -> Result<PathBuf> {
+pub(crate) fn remember(common_dir: &Path, record: &IncidentRecord) -> Result<PathBuf> {
     let path = incident_path(common_dir);
     let dir = path.parent().expect("incident path has a parent");
     if !dir.is_dir() {
@@ -278,7 +297,7 @@ pub fn remember(common_dir: &Path, record: &IncidentRecord) -> Result<PathBuf> {
 
 /// What `verify` needs of an incident record (remembered in the git dir, or a `--report` JSON).
 #[derive(Debug, Clone, Default)]
-pub struct Recalled {
+pub(crate) struct Recalled {
     pub path: PathBuf,
     /// When `respond` recorded it (the first timeline event), if known.
     pub at: Option<String>,
@@ -297,7 +316,7 @@ impl Recalled {
 
 /// Reads an incident record (JSON). Only found tokens count: a token the record lists as "not found"
 /// never leaked here.
-pub fn recall(path: &Path) -> Result<Recalled> {
+pub(crate) fn recall(path: &Path) -> Result<Recalled> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let record: IncidentRecord = serde_json::from_str(&text)
@@ -325,7 +344,7 @@ pub fn recall(path: &Path) -> Result<Recalled> {
 /// The first changed commits filter-repo left behind: `filter-repo/first-changed-commits` (a rewrite in
 /// place) and `unleak-rewrite/first-changed-commits` (the copy the rewrite script keeps from its mirror),
 /// in each of `git_dirs`. Unreadable or malformed files are skipped: this only adds checks.
-pub fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
+pub(crate) fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
     let mut out = Vec::new();
     for dir in git_dirs {
         for sub in ["filter-repo", "unleak-rewrite"] {

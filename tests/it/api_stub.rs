@@ -2,6 +2,9 @@
 //! npm): identity calls answer 200 for live tokens (from `Authorization: Bearer` or `x-api-key`) and the
 //! issuer's "dead" answer otherwise; `POST /credentials/revoke` behaves like GitHub's (unauthenticated
 //! only, kills what it is sent). It can also rate limit, or accept and never answer (a timeout).
+//!
+//! [`serve`] is the HTTP loop every stub shares (this one and `hf_stub`): read one request, ask the
+//! stub, write its reply.
 
 #![allow(dead_code)]
 
@@ -10,6 +13,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+/// One HTTP request as a stub read it (header names in lower case).
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
@@ -64,8 +68,6 @@ pub struct ApiStub {
 impl ApiStub {
     /// Starts the server on 127.0.0.1 with an ephemeral port; it lives until the test process ends.
     pub fn start(dead: DeadAnswer) -> ApiStub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             live: HashMap::new(),
             requests: Vec::new(),
@@ -73,14 +75,7 @@ impl ApiStub {
             mode: Mode::Normal,
         }));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let shared = shared.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(stream, &shared);
-                });
-            }
-        });
+        let endpoint = serve(move |request| answer(request, &shared));
         ApiStub { endpoint, state }
     }
 
@@ -129,7 +124,42 @@ pub fn closed_endpoint() -> String {
     endpoint
 }
 
-fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
+/// What a stub answers: a status, extra header lines (each ending in `\r\n`), a body.
+pub struct Reply {
+    pub status: u16,
+    pub extra: &'static str,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            extra: "",
+            body: body.into(),
+        }
+    }
+}
+
+/// Starts a loopback HTTP server on an ephemeral port; it lives until the test process ends. Each
+/// connection gets its own thread: one request is read and handed to `answer`, whose reply is written
+/// (None: the connection is closed without an answer). Returns the endpoint (`http://127.0.0.1:PORT`).
+pub fn serve(answer: impl Fn(Request) -> Option<Reply> + Send + Sync + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let _ = serve_one(stream, &*answer);
+            });
+        }
+    });
+    endpoint
+}
+
+fn serve_one(stream: TcpStream, answer: &dyn Fn(Request) -> Option<Reply>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
@@ -156,63 +186,19 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let body = String::from_utf8_lossy(&body).into_owned();
-    let token = headers
-        .get("authorization")
-        .and_then(|a| a.strip_prefix("Bearer "))
-        .or(headers.get("x-api-key").map(String::as_str))
-        .map(str::to_string);
     let request = Request {
-        method: method.clone(),
-        path: path.clone(),
-        headers: headers.clone(),
-        body: body.clone(),
+        method,
+        path,
+        headers,
+        body,
     };
-    let (status, extra, reply) = {
-        let mut state = state.lock().unwrap();
-        state.requests.push(request);
-        match state.mode {
-            Mode::Hang => {
-                drop(state);
-                std::thread::sleep(std::time::Duration::from_secs(20));
-                return Ok(());
-            }
-            Mode::RateLimited => (429, "Retry-After: 60\r\n", "{}".to_string()),
-            Mode::GithubRateLimited => (403, "x-ratelimit-remaining: 0\r\n", "{}".to_string()),
-            _ if path == "/credentials/revoke" => {
-                if method != "POST" {
-                    (404, "", "{}".to_string())
-                } else if headers.contains_key("authorization") {
-                    (
-                        403,
-                        "",
-                        r#"{"message":"authenticated requests are refused"}"#.to_string(),
-                    )
-                } else if let Mode::RevokeStatus(code) = state.mode {
-                    (code, "", "{}".to_string())
-                } else {
-                    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                    for t in json["credentials"].as_array().into_iter().flatten() {
-                        if let Some(t) = t.as_str() {
-                            state.live.remove(t);
-                        }
-                    }
-                    (202, "", String::new())
-                }
-            }
-            _ => match token.as_deref().and_then(|t| state.live.get(t)) {
-                Some(answer) => (200, "", answer.to_string()),
-                None => match state.dead {
-                    DeadAnswer::Unauthorized => {
-                        (401, "", r#"{"message":"Bad credentials"}"#.to_string())
-                    }
-                    DeadAnswer::SlackOkFalse => (
-                        200,
-                        "",
-                        r#"{"ok":false,"error":"invalid_auth"}"#.to_string(),
-                    ),
-                },
-            },
-        }
+    let Some(Reply {
+        status,
+        extra,
+        body: reply,
+    }) = answer(request)
+    else {
+        return Ok(());
     };
     let reason = match status {
         200 => "OK",
@@ -231,4 +217,69 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         reply.len()
     )?;
     stream.flush()
+}
+
+/// The issuer's answer to one request.
+fn answer(request: Request, state: &Mutex<State>) -> Option<Reply> {
+    let token = request
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .or(request.header("x-api-key"))
+        .map(str::to_string);
+    let (method, path, body) = (
+        request.method.clone(),
+        request.path.clone(),
+        request.body.clone(),
+    );
+    let authenticated = request.header("authorization").is_some();
+    let mut state = state.lock().unwrap();
+    state.requests.push(request);
+    let (status, extra, reply) = match state.mode {
+        Mode::Hang => {
+            drop(state);
+            std::thread::sleep(std::time::Duration::from_secs(20));
+            return None;
+        }
+        Mode::RateLimited => (429, "Retry-After: 60\r\n", "{}".to_string()),
+        Mode::GithubRateLimited => (403, "x-ratelimit-remaining: 0\r\n", "{}".to_string()),
+        _ if path == "/credentials/revoke" => {
+            if method != "POST" {
+                (404, "", "{}".to_string())
+            } else if authenticated {
+                (
+                    403,
+                    "",
+                    r#"{"message":"authenticated requests are refused"}"#.to_string(),
+                )
+            } else if let Mode::RevokeStatus(code) = state.mode {
+                (code, "", "{}".to_string())
+            } else {
+                let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                for t in json["credentials"].as_array().into_iter().flatten() {
+                    if let Some(t) = t.as_str() {
+                        state.live.remove(t);
+                    }
+                }
+                (202, "", String::new())
+            }
+        }
+        _ => match token.as_deref().and_then(|t| state.live.get(t)) {
+            Some(answer) => (200, "", answer.to_string()),
+            None => match state.dead {
+                DeadAnswer::Unauthorized => {
+                    (401, "", r#"{"message":"Bad credentials"}"#.to_string())
+                }
+                DeadAnswer::SlackOkFalse => (
+                    200,
+                    "",
+                    r#"{"ok":false,"error":"invalid_auth"}"#.to_string(),
+                ),
+            },
+        },
+    };
+    Some(Reply {
+        status,
+        extra,
+        body: reply,
+    })
 }

@@ -251,6 +251,95 @@ fn fail_on_allowlist_and_baseline() {
     assert_eq!(run.json()["findings"].as_array().unwrap().len(), 1);
 }
 
+/// A baseline written by an older unleak lacks fields added since (severities, rules, completeness,
+/// stats, …): it still loads and still suppresses what it lists. One that is not a report at all is a
+/// clear error (exit 2), never a panic or a silent pass.
+#[test]
+fn baseline_from_an_older_unleak_still_suppresses_and_a_malformed_one_is_an_error() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.write(".gitignore", "*.json\n");
+    repo.git(&["add", ".gitignore"]);
+    repo.commit_file("leak.py", format!("T = '{token}'\n"), "Leak");
+    let mut old = audit(&repo, &[]).json();
+    assert!(!old["findings"].as_array().unwrap().is_empty());
+    assert!(!old["hygiene"].as_array().unwrap().is_empty());
+    let top = old.as_object_mut().unwrap();
+    for field in [
+        "format_version",
+        "tool",
+        "command",
+        "secrets",
+        "warnings",
+        "completeness",
+        "stats",
+    ] {
+        top.remove(field);
+    }
+    for finding in top["findings"].as_array_mut().unwrap() {
+        let finding = finding.as_object_mut().unwrap();
+        for field in [
+            "severity",
+            "rule",
+            "lines",
+            "reflogs",
+            "reachable",
+            "author",
+            "date",
+            "summary",
+            "commit",
+            "line",
+            "remotes",
+            "pushed",
+            "refs",
+        ] {
+            finding.remove(field);
+        }
+        assert!(finding.contains_key("secret") && finding.contains_key("object"));
+    }
+    for issue in top["hygiene"].as_array_mut().unwrap() {
+        let issue = issue.as_object_mut().unwrap();
+        issue.remove("severity");
+        issue.remove("commits");
+    }
+    std::fs::write(
+        repo.path.join("old.json"),
+        serde_json::to_string(&old).unwrap(),
+    )
+    .unwrap();
+    let run = audit(&repo, &["--baseline", "old.json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    assert!(
+        hygiene_ids(&report).is_empty(),
+        "{:?}",
+        hygiene_ids(&report)
+    );
+
+    for (name, text) in [
+        ("garbage.json", "not json at all"),
+        ("empty.json", "{}"),
+        (
+            "bad-location.json",
+            r#"{"repository": {"path": ".", "bare": false, "shallow": false, "partial": false, "head": null, "remotes": []},
+               "findings": [{"secret": {"redacted": "x", "fingerprint": "sha256:00"}, "location": "nowhere",
+                             "encoding": "plain", "object": "00"}]}"#,
+        ),
+    ] {
+        std::fs::write(repo.path.join(name), text).unwrap();
+        let run = audit(&repo, &["--baseline", name]);
+        assert_eq!(run.code, 2, "{name}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("baseline {name} is not an unleak JSON report")),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
 #[test]
 fn verify_labels_tokens_live_or_dead() {
     let live = fake_hf_token();

@@ -1,11 +1,11 @@
 //! A loopback HTTP server standing in for the Hugging Face API: the revoke endpoint records what it was
 //! sent and kills those tokens; whoami answers 200 for known live tokens and 401 for everything else.
+//! The HTTP loop is `api_stub::serve`, shared with the other issuers' stub.
 
 #![allow(dead_code)]
 
+use crate::api_stub::{serve, Reply};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone)]
@@ -36,15 +36,9 @@ pub struct HfStub {
 impl HfStub {
     /// Starts the server on 127.0.0.1 with an ephemeral port; it lives until the test process ends.
     pub fn start() -> HfStub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = handle(stream, &shared);
-            }
-        });
+        let endpoint = serve(move |request| answer(request, &shared));
         HfStub { endpoint, state }
     }
 
@@ -101,34 +95,12 @@ impl HfStub {
     }
 }
 
-fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = parts.next().unwrap_or_default().to_string();
-    let mut length = 0usize;
-    let mut authorization = None;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header)?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap_or(0),
-                "authorization" => authorization = Some(value.trim().to_string()),
-                _ => {}
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let body = String::from_utf8_lossy(&body).into_owned();
+/// Hugging Face's answer to one request.
+fn answer(request: crate::api_stub::Request, state: &Mutex<State>) -> Option<Reply> {
+    let authorization = request.header("authorization").map(str::to_string);
+    let crate::api_stub::Request {
+        method, path, body, ..
+    } = request;
     let request = Request {
         method: method.clone(),
         path: path.clone(),
@@ -139,7 +111,7 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         let mut state = state.lock().unwrap();
         state.requests.push(request);
         if state.hang_up.contains(&path) {
-            return Ok(());
+            return None;
         }
         if let Some(&code) = state.status_override.get(&path) {
             (code, "{}".to_string())
@@ -184,19 +156,5 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             }
         }
     };
-    let reason = match status {
-        200 => "OK",
-        202 => "Accepted",
-        401 => "Unauthorized",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        _ => "Not Found",
-    };
-    let mut stream = stream;
-    write!(
-        stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-        reply.len()
-    )?;
-    stream.flush()
+    Some(Reply::new(status, reply))
 }

@@ -1,8 +1,7 @@
 //! The first ten minutes of a new user (issue #13): respond never strands anyone when the API cannot be
 //! reached, its prompts ask again instead of giving up, and the output conventions CI users expect.
 
-use crate::hf_stub::HfStub;
-use crate::respond::leaked_repo;
+use crate::respond::{incident, leaked_repo};
 use crate::util::*;
 
 /// An endpoint on loopback where nothing listens: every connection is refused at once.
@@ -121,20 +120,13 @@ fn respond_with_flags_finishes_when_the_api_is_unreachable() {
     let new = fake_hf_token();
     let repo = leaked_repo(&old);
     let report = repo.dir.path().join("incident.md");
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--revoke",
-            "api",
-            "--new-token-env",
-            "NEW_HF",
-            "--report",
-            report.to_str().unwrap(),
-        ])
-        .env("HF_ENDPOINT", &unreachable_endpoint())
-        .env("NEW_HF", &new)
-        .run();
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--revoke", "api", "--report", report.to_str().unwrap()],
+    )
+    .env("HF_ENDPOINT", &unreachable_endpoint())
+    .run();
     run.assert_hides(&old).assert_hides(&new);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(
@@ -190,23 +182,9 @@ fn respond_dry_run_goes_on_when_the_api_is_unreachable() {
 /// A browser revoke that whoami does not confirm says so in words, not as a Rust debug dump.
 #[test]
 fn unconfirmed_browser_revoke_is_said_in_words() {
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "read");
-    stub.add_live(&new, "read");
-    let repo = leaked_repo(&old);
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--revoke",
-            "browser",
-            "--new-token-env",
-            "NEW_HF",
-        ])
+    let (old, new, stub, repo) = incident("read", "read");
+    let run = respond_yes(&repo.path, &new, &["--revoke", "browser"])
         .env("HF_ENDPOINT", &stub.endpoint)
-        .env("NEW_HF", &new)
         .run();
     run.assert_hides(&old).assert_hides(&new);
     assert_eq!(run.code, 1, "{run:?}");

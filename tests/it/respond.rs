@@ -3,6 +3,19 @@
 use crate::hf_stub::HfStub;
 use crate::util::*;
 
+/// What most respond tests start from: the old token, a new one, the Hugging Face stand-in (it knows
+/// the old token as live with `old_role`, the new one with `new_role`) and a repository that leaked the
+/// old one (see [`leaked_repo`]).
+pub(crate) fn incident(old_role: &str, new_role: &str) -> (String, String, HfStub, TestRepo) {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, old_role);
+    stub.add_live(&new, new_role);
+    let repo = leaked_repo(&old);
+    (old, new, stub, repo)
+}
+
 /// A repository whose pushed history leaked `token`, with a `.env` holding it among other keys.
 pub(crate) fn leaked_repo(token: &str) -> TestRepo {
     let repo = TestRepo::new();
@@ -24,23 +37,9 @@ pub(crate) fn leaked_repo(token: &str) -> TestRepo {
 
 #[test]
 fn revokes_through_the_api_and_confirms() {
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "write");
-    stub.add_live(&new, "read");
-    let repo = leaked_repo(&old);
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--revoke",
-            "api",
-            "--new-token-env",
-            "NEW_HF",
-        ])
+    let (old, new, stub, repo) = incident("write", "read");
+    let run = respond_yes(&repo.path, &new, &["--revoke", "api"])
         .env("HF_ENDPOINT", &stub.endpoint)
-        .env("NEW_HF", &new)
         .run();
     run.assert_hides(&old).assert_hides(&new);
     assert!(
@@ -107,43 +106,13 @@ fn dry_run_changes_nothing_and_revokes_nothing() {
 /// The flow in-process with scripted answers: the prompter trait is the seam tests drive.
 #[test]
 fn scripted_prompts_drive_the_whole_flow() {
-    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::playbook::{self, Io};
     use unleak::prompt::{Answer, ScriptedPrompter};
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "write");
-    stub.add_live(&new, "fineGrained");
-    let repo = leaked_repo(&old);
+    let (old, new, stub, repo) = incident("write", "fineGrained");
     let script = repo.dir.path().join("rewrite.sh");
-    let request = playbook::Request {
-        repo: repo.path.clone(),
-        tokens: Default::default(),
-        scan: unleak::scan::ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "respond",
-            env_history: false,
-        },
-        settings: playbook::Settings {
-            yes: false,
-            dry_run: false,
-            revoke: None,
-            new_token: NewTokenSource::Prompt,
-            offline: false,
-            report: None,
-            write_script: Some(script.clone()),
-            literal: false,
-            remove_env_files: false,
-            binary: None,
-            replacement: unleak::filter_repo::REPLACEMENT.into(),
-            remote: "origin".into(),
-            update_key: None,
-            backup: false,
-            hf_endpoint: stub.endpoint.clone(),
-        },
-    };
+    let mut request = respond_request(&repo.path);
+    request.settings.write_script = Some(script.clone());
+    request.settings.hf_endpoint = stub.endpoint.clone();
     let mut prompter = ScriptedPrompter::new([
         Answer::Choice(0),
         Answer::Yes,
@@ -209,12 +178,7 @@ fn scripted_prompts_drive_the_whole_flow() {
 /// In a real terminal: the revoke choice, the hidden new token (asked twice) and the consent prompt.
 #[test]
 fn prompts_in_a_terminal_hide_the_new_token() {
-    let old = fake_hf_token();
-    let new = fake_hf_token();
-    let stub = HfStub::start();
-    stub.add_live(&old, "read");
-    stub.add_live(&new, "read");
-    let repo = leaked_repo(&old);
+    let (old, new, stub, repo) = incident("read", "read");
     let script = repo.dir.path().join("rewrite.sh");
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("unleak"));
     scrub(&mut cmd)

@@ -16,6 +16,37 @@ fn path_with_filter_repo() -> String {
     std::env::var("PATH").unwrap_or_default()
 }
 
+/// A repository with a first commit (`README.md`) and an empty bare `origin` beside it.
+fn repo_with_origin() -> (TestRepo, PathBuf) {
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    (repo, origin)
+}
+
+/// Runs a rewrite script as a user would (`bash rewrite.sh`, no stdin, git-filter-repo on PATH, temp
+/// files under `tmp`, from `cwd` when given); returns its stdout and stderr together, and whether it
+/// exited 0.
+fn bash(script: &Path, cwd: Option<&Path>, tmp: &Path) -> (String, bool) {
+    let mut cmd = Command::new("bash");
+    scrub(&mut cmd)
+        .arg(script)
+        .env("PATH", path_with_filter_repo())
+        .env("TMPDIR", tmp)
+        .stdin(std::process::Stdio::null());
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let out = cmd.output().unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (output, out.status.success())
+}
+
 /// What the installed git-filter-repo supports. Fails (never skips) when it is missing: these tests are
 /// the proof that the plan works, and scripts/test.sh installs it.
 fn filter_repo_support() -> FilterRepoSupport {
@@ -128,21 +159,9 @@ fn run_script(repo: &TestRepo, plan: &RewritePlan, token: &str) -> (PathBuf, Str
     let body = std::fs::read_to_string(&script).unwrap();
     assert!(!body.contains(token), "token in the script:\n{body}");
 
-    let mut cmd = Command::new("bash");
-    scrub(&mut cmd)
-        .arg(&script)
-        .current_dir(repo.dir.path())
-        .env("PATH", path_with_filter_repo())
-        .env("TMPDIR", repo.dir.path())
-        .stdin(std::process::Stdio::null());
-    let out = cmd.output().unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
     assert!(!output.contains(token), "token in the script's output");
-    (script, output, out.status.success())
+    (script, output, success)
 }
 
 /// [`run_script`], which must succeed.
@@ -160,10 +179,7 @@ fn git_in(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn regex_plan_scrubs_remote_and_clone() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("data/blob.bin", [0u8, 1, 2, 255, 10, 13], "Binary data");
     repo.commit_file(
         "config.py",
@@ -256,10 +272,7 @@ fn regex_plan_scrubs_remote_and_clone() {
 #[test]
 fn literal_plan_removes_env_files_and_its_private_file() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file(".env", format!("HF_TOKEN={token}\n"), "Add env");
     std::fs::create_dir(repo.path.join("config")).unwrap();
     repo.git(&["mv", ".env", "config/.env.prod"]);
@@ -405,10 +418,7 @@ fn utf16_bytes(text: &str) -> Vec<u8> {
 /// base64, a commit message, an annotated tag message, a note, an unpushed branch and a stash entry.
 fn every_kind_of_copy(token: &str) -> (TestRepo, PathBuf) {
     use base64::Engine;
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("model.bin", model_bytes(token), "Add model");
     repo.commit_file(
         "setup.reg",
@@ -551,10 +561,7 @@ fn every_form_and_place_is_removed_and_the_script_proves_it() {
 #[test]
 fn strip_removes_binary_files_from_history() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("model.bin", model_bytes(&token), "Add model");
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     repo.git(&["push", "-q", "origin", "main"]);
@@ -582,10 +589,7 @@ fn strip_removes_binary_files_from_history() {
 #[test]
 fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     repo.git(&["branch", "keep"]);
     repo.git(&["push", "-q", "origin", "main", "keep"]);
@@ -620,25 +624,16 @@ fn a_copy_the_push_cannot_reach_makes_the_script_fail_and_name_it() {
 fn respond_then_script_works_as_a_user_runs_it() {
     let old = fake_hf_token();
     let new = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
     repo.git(&["push", "-q", "origin", "main"]);
     let script = repo.dir.path().join("rewrite.sh");
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--offline",
-            "--new-token-env",
-            "NEW_HF",
-            "--write-script",
-            script.to_str().unwrap(),
-        ])
-        .env("NEW_HF", &new)
-        .run();
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--offline", "--write-script", script.to_str().unwrap()],
+    )
+    .run();
     run.assert_hides(&old).assert_hides(&new);
     assert!(
         run.stdout.contains("Committed: Stop tracking"),
@@ -648,21 +643,9 @@ fn respond_then_script_works_as_a_user_runs_it() {
     );
     assert!(script.exists(), "{}\n{}", run.stdout, run.stderr);
 
-    let mut cmd = Command::new("bash");
-    scrub(&mut cmd)
-        .arg(&script)
-        .current_dir(repo.dir.path())
-        .env("PATH", path_with_filter_repo())
-        .env("TMPDIR", repo.dir.path())
-        .stdin(std::process::Stdio::null());
-    let out = cmd.output().unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
     assert!(!output.contains(&old) && !output.contains(&new));
-    assert!(out.status.success(), "{output}");
+    assert!(success, "{output}");
     let check = fresh_mirror(repo.dir.path(), &origin, "check.git");
     assert_eq!(holds_any_form(&all_objects(&check), &old), None);
     assert_eq!(
@@ -682,18 +665,12 @@ fn respond_plans_no_rewrite_for_an_untracked_env_only() {
     repo.commit_file("README.md", "# demo\n", "Initial commit");
     repo.write(".env", format!("HF_TOKEN={old}\n"));
     let script = repo.dir.path().join("rewrite.sh");
-    let run = Unleak::new(&repo.path)
-        .args(&[
-            "respond",
-            "--yes",
-            "--offline",
-            "--new-token-env",
-            "NEW_HF",
-            "--write-script",
-            script.to_str().unwrap(),
-        ])
-        .env("NEW_HF", &new)
-        .run();
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--offline", "--write-script", script.to_str().unwrap()],
+    )
+    .run();
     run.assert_hides(&old).assert_hides(&new);
     assert!(
         run.stdout
@@ -709,7 +686,7 @@ fn respond_plans_no_rewrite_for_an_untracked_env_only() {
 /// (through the Prompter seam, answered by script here).
 #[test]
 fn respond_asks_about_binary_files() {
-    use unleak::playbook::{self, Io, NewTokenSource};
+    use unleak::playbook::{self, Io};
     use unleak::prompt::{Answer, ScriptedPrompter};
     let old = fake_hf_token();
     let new = fake_hf_token();
@@ -718,35 +695,9 @@ fn respond_asks_about_binary_files() {
     repo.commit_file("model.bin", model_bytes(&old), "Add model");
     repo.write(".env", format!("HF_TOKEN={old}\n"));
     let script = repo.dir.path().join("rewrite.sh");
-    let request = playbook::Request {
-        repo: repo.path.clone(),
-        tokens: Default::default(),
-        scan: unleak::scan::ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "respond",
-            env_history: false,
-        },
-        settings: playbook::Settings {
-            yes: false,
-            dry_run: false,
-            revoke: None,
-            new_token: NewTokenSource::Prompt,
-            offline: true,
-            report: None,
-            write_script: Some(script.clone()),
-            literal: false,
-            remove_env_files: false,
-            binary: None,
-            replacement: filter_repo::REPLACEMENT.into(),
-            remote: "origin".into(),
-            update_key: None,
-            backup: false,
-            // --offline: never contacted.
-            hf_endpoint: "http://127.0.0.1:9".into(),
-        },
-    };
+    let mut request = respond_request(&repo.path);
+    request.settings.offline = true;
+    request.settings.write_script = Some(script.clone());
     // The last answer declines the incident record respond offers (no --report was given).
     let mut prompter = ScriptedPrompter::new([
         Answer::Secret(new.clone()),
@@ -790,10 +741,7 @@ fn respond_asks_about_binary_files() {
 #[test]
 fn the_script_can_be_rerun_until_it_succeeds() {
     let token = fake_hf_token();
-    let repo = TestRepo::new();
-    let origin = repo.bare_sibling("origin.git");
-    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let (repo, origin) = repo_with_origin();
     repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
     repo.git(&["push", "-q", "origin", "main"]);
     let url = origin.to_str().unwrap().to_string();
@@ -819,18 +767,8 @@ fn the_script_can_be_rerun_until_it_succeeds() {
         "nothing was changed"
     );
     repo.git(&["checkout", "--", "README.md"]);
-    let mut cmd = Command::new("bash");
-    scrub(&mut cmd)
-        .arg(&script)
-        .env("PATH", path_with_filter_repo())
-        .env("TMPDIR", repo.dir.path())
-        .stdin(std::process::Stdio::null());
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, success) = bash(&script, None, repo.dir.path());
+    assert!(success, "{output}");
     assert!(!replace_file.exists());
     assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
 

@@ -375,3 +375,45 @@ pub fn run_with_token(dir: &Path, args: &[&str], token: &str) -> Run {
     run.assert_hides(token);
     run
 }
+
+/// `unleak respond --yes --new-token-env NEW_HF EXTRA…` with `NEW_HF` holding `new`: how most respond
+/// tests run it. Add the API (`.env("HF_ENDPOINT", …)`, or `--offline` in `extra`) and `--revoke`.
+pub fn respond_yes(repo: &Path, new: &str, extra: &[&str]) -> Unleak {
+    let mut args = vec!["respond", "--yes", "--new-token-env", "NEW_HF"];
+    args.extend_from_slice(extra);
+    Unleak::new(repo).args(&args).env("NEW_HF", new)
+}
+
+/// The in-process respond request the flag defaults give (no `--yes`, prompts for the new token, two
+/// scan threads, an API endpoint nothing listens on): tests set what they drive.
+pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
+    use unleak::playbook::{NewTokenSource, Request, Settings};
+    Request {
+        repo: repo.to_path_buf(),
+        tokens: Default::default(),
+        scan: unleak::scan::ScanOptions {
+            threads: 2,
+            reachable_only: false,
+            progress: false,
+            command: "respond",
+            env_history: false,
+        },
+        settings: Settings {
+            yes: false,
+            dry_run: false,
+            revoke: None,
+            new_token: NewTokenSource::Prompt,
+            offline: false,
+            report: None,
+            write_script: None,
+            literal: false,
+            remove_env_files: false,
+            binary: None,
+            replacement: unleak::filter_repo::REPLACEMENT.into(),
+            remote: "origin".into(),
+            update_key: None,
+            backup: false,
+            hf_endpoint: "http://127.0.0.1:9".into(),
+        },
+    }
+}
