@@ -55,7 +55,8 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "report::json": ["model", "report"],
         "report::sarif": ["model", "providers", "report"],
         "scan::objects": ["git", "git::*", "matching", "model", "secret", "util", "util::*", "scan::idhash"],
-        "scan::provenance": ["git", "git::*", "scan::objects", "scan::idhash", "matching", "sanitize", "util", "util::*"],
+        "scan::provenance": ["git", "git::*", "scan::objects", "scan::idhash", "scan::named", "matching", "sanitize", "util", "util::*"],
+        "scan::named": ["git", "git::*", "scan::idhash"],
     },
     "door": ("git2", "git"),
 }

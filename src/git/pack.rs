@@ -324,10 +324,13 @@ pub(crate) fn traverse_in_pieces<S: Send>(
 }
 
 /// Every entry's header, in pack order.
-struct Table {
+struct Table<'a> {
     /// Entry starts, sorted, with the end of the entry data (pack length - 20) as a last element.
     offsets: Vec<u64>,
-    oids: Vec<Oid>,
+    /// The index's entries, and for each position in pack order the entry there: ids are looked up
+    /// through these rather than copied (a copy was 17 MiB on git's history).
+    entries: &'a [(Oid, u64)],
+    order: Vec<u32>,
     info: Vec<Info>,
 }
 
@@ -343,27 +346,26 @@ struct Info {
     base: u32,
 }
 
-impl Table {
+impl<'a> Table<'a> {
     /// Reads every entry's header, in `threads` ranges of the pack at once.
     fn build(
         file: &File,
         len: u64,
-        input: &PackInput<'_>,
+        input: &PackInput<'a>,
         threads: usize,
         errors: &mut Vec<PackError>,
-    ) -> Result<Table> {
+    ) -> Result<Table<'a>> {
         let n = input.entries.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by_key(|&i| input.entries[i as usize].1);
         let data_end = len.saturating_sub(20).max(12);
         let mut offsets: Vec<u64> = order.iter().map(|&i| input.entries[i as usize].1).collect();
         offsets.push(data_end);
-        let oids: Vec<Oid> = order.iter().map(|&i| input.entries[i as usize].0).collect();
+        let oid = |pos: u32| input.entries[order[pos as usize] as usize].0;
         let skip: Vec<bool> = order
             .iter()
             .map(|&i| input.skip.get(i as usize).copied().unwrap_or(false))
             .collect();
-        drop(order);
 
         let per_thread = n.div_ceil(threads.max(1)).max(1);
         let parts: Vec<std::io::Result<HeaderRange>> = std::thread::scope(|scope| {
@@ -389,21 +391,21 @@ impl Table {
             info.extend(part.info);
             by_id.extend(part.by_id);
             errors.extend(part.errors.into_iter().map(|(pos, reason)| PackError {
-                oid: oids[pos as usize],
+                oid: oid(pos),
                 reason,
             }));
         }
         // REF_DELTA bases: look their ids up among this pack's objects.
         if !by_id.is_empty() {
             let mut by_oid: Vec<u32> = (0..n as u32).collect();
-            by_oid.sort_unstable_by_key(|&p| oids[p as usize]);
+            by_oid.sort_unstable_by_key(|&p| oid(p));
             for (pos, base_oid) in by_id {
-                match by_oid.binary_search_by_key(&base_oid, |&p| oids[p as usize]) {
+                match by_oid.binary_search_by_key(&base_oid, |&p| oid(p)) {
                     Ok(found) => info[pos as usize].base = by_oid[found],
                     Err(_) => {
                         info[pos as usize].code = 0;
                         errors.push(PackError {
-                            oid: oids[pos as usize],
+                            oid: oid(pos),
                             reason: format!(
                                 "pack entry at offset {}: its delta base {base_oid} is not in this pack (a thin pack; `git index-pack --fix-thin` completes it)",
                                 offsets[pos as usize]
@@ -415,9 +417,15 @@ impl Table {
         }
         Ok(Table {
             offsets,
-            oids,
+            entries: input.entries,
+            order,
             info,
         })
+    }
+
+    /// The id of the entry at `pos` (pack order).
+    fn oid(&self, pos: u32) -> Oid {
+        self.entries[self.order[pos as usize] as usize].0
     }
 
     /// Where entry `pos`'s compressed data lies.
@@ -792,7 +800,7 @@ impl Forest {
         for (i, reached) in reached.iter().enumerate() {
             if !reached && !table.info[i].skip {
                 errors.push(PackError {
-                    oid: table.oids[i],
+                    oid: table.oid(i as u32),
                     reason: format!(
                         "pack entry at offset {}: its delta chain loops back on itself",
                         table.offsets[i]
@@ -829,11 +837,8 @@ impl Forest {
         while let Some((i, parent)) = stack.pop() {
             if !table.info[i as usize].skip {
                 errors.push(PackError {
-                    oid: table.oids[i as usize],
-                    reason: format!(
-                        "its delta base {} cannot be read",
-                        table.oids[parent as usize]
-                    ),
+                    oid: table.oid(i),
+                    reason: format!("its delta base {} cannot be read", table.oid(parent)),
                 });
             }
             stack.extend(self.children_of(i).iter().map(|&c| (c, i)));
@@ -843,7 +848,7 @@ impl Forest {
 
 /// One worker's decoder and buffers, reused from object to object.
 struct Worker<'a> {
-    table: &'a Table,
+    table: &'a Table<'a>,
     forest: &'a Forest,
     reader: Reader<'a>,
     inflater: Decompress,
@@ -859,7 +864,7 @@ struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
-    fn new(file: &'a File, table: &'a Table, forest: &'a Forest) -> Worker<'a> {
+    fn new(file: &'a File, table: &'a Table<'a>, forest: &'a Forest) -> Worker<'a> {
         let data_end = *table.offsets.last().expect("sentinel");
         Worker {
             table,
@@ -903,7 +908,7 @@ impl<'a> Worker<'a> {
     ) -> Result<(), DecodeError> {
         let (start, end) = self.table.data_range(root);
         let size = self.table.info[root as usize].size;
-        let oid = self.table.oids[root as usize];
+        let oid = self.table.oid(root);
         let compressed = end - start;
         if size
             > compressed
@@ -1038,12 +1043,7 @@ impl<'a> Worker<'a> {
         visit: &Visitor<'_, S>,
     ) {
         if !self.table.info[entry as usize].skip {
-            visit(
-                state,
-                self.table.oids[entry as usize],
-                kind,
-                &self.levels[depth],
-            );
+            visit(state, self.table.oid(entry), kind, &self.levels[depth]);
         }
     }
 
@@ -1051,7 +1051,7 @@ impl<'a> Worker<'a> {
     fn fail(&mut self, entry: u32, reason: DecodeError) {
         if !self.table.info[entry as usize].skip {
             self.errors.push(PackError {
-                oid: self.table.oids[entry as usize],
+                oid: self.table.oid(entry),
                 reason: format!(
                     "pack entry at offset {}: {reason}",
                     self.table.offsets[entry as usize]

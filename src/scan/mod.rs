@@ -3,6 +3,7 @@
 
 pub(crate) mod findings;
 pub(crate) mod idhash;
+pub(crate) mod named;
 pub mod objects;
 pub(crate) mod provenance;
 pub(crate) mod staged;
@@ -22,7 +23,7 @@ use anyhow::{Context, Result};
 pub(crate) use findings::line_of;
 pub use findings::scrub_text;
 use objects::{ObjectHits, PassResult};
-use provenance::{Containment, TreeWalker};
+use provenance::{Containment, Recorded, Restriction, TreeWalker};
 use std::time::Instant;
 
 /// Dotenv files, for `env_history`: the tree probe looks for `.env` (every such name contains it), then
@@ -62,14 +63,49 @@ pub struct ScanOutput {
 /// walked; more, and one tree-only pass reads them all.
 const FEW_TREES: usize = 2048;
 
-/// [`FEW_TREES`], or `UNLEAK_TREE_CACHE_ABOVE` when set: the tests set it to 0 so the tree-only pass
-/// (otherwise taken only on large histories) runs on their small repositories too, and must give the
-/// same report. It changes how trees are read, never what is found.
-fn few_trees() -> usize {
-    std::env::var("UNLEAK_TREE_CACHE_ABOVE")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(FEW_TREES)
+/// How provenance reads the trees that lead to a match. Chosen by the command and the history's size;
+/// `UNLEAK_TREE_READ` (`one-by-one`, `tree-pass`, `named`) forces one, so the tests run every way on
+/// their small repositories (where only the first would be taken) and check they report the same. It
+/// changes how trees are read, never what is found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TreeRead {
+    /// Scan: one by one up to [`FEW_TREES`], else one more tree-only pass. Audit: the graph with names.
+    Chosen,
+    /// Each tree through libgit2 when a walker reaches it.
+    OneByOne,
+    /// One more tree-only pass over the trees that lead to a match.
+    TreePass,
+    /// The graph with names the tree read records (see [`named`]).
+    Named,
+}
+
+impl TreeRead {
+    fn from_env() -> TreeRead {
+        match std::env::var("UNLEAK_TREE_READ").as_deref() {
+            Ok("one-by-one") => TreeRead::OneByOne,
+            Ok("tree-pass") => TreeRead::TreePass,
+            Ok("named") => TreeRead::Named,
+            _ => TreeRead::Chosen,
+        }
+    }
+
+    /// Whether the tree read records the graph with names.
+    fn with_names(self, options: &ScanOptions) -> bool {
+        match self {
+            TreeRead::Chosen => options.env_history,
+            TreeRead::Named => true,
+            TreeRead::OneByOne | TreeRead::TreePass => false,
+        }
+    }
+
+    /// Up to how many trees leading to a match are read one by one.
+    fn few_trees(self) -> usize {
+        match self {
+            TreeRead::OneByOne => usize::MAX,
+            TreeRead::TreePass => 0,
+            TreeRead::Chosen | TreeRead::Named => FEW_TREES,
+        }
+    }
 }
 
 /// Scans `repo` for `secrets` and builds the report.
@@ -185,14 +221,6 @@ struct ObjectPass {
     passed: std::time::Duration,
 }
 
-/// The tree graph the tree read recorded, with its target and dotenv trees (see
-/// [`provenance::TreeRecords::merge`]).
-type Recorded = (
-    provenance::TreeGraph,
-    Vec<provenance::TreeKey>,
-    Vec<provenance::TreeKey>,
-);
-
 /// One read of every object: blobs, commits and tags first, trees second, searched for `secrets` (and
 /// `patterns`); for `respond`, the rewrite check's candidates are decided in the same read.
 fn object_pass(
@@ -246,7 +274,12 @@ fn object_pass(
     // With nothing to map and no dotenv history wanted, trees are only searched (a match in a file
     // name then falls back to a tree pass of its own).
     let probe = (!target_blobs.is_empty() || options.env_history).then(|| {
-        provenance::TreeProbe::new(target_blobs, options.env_history.then_some(DOTENV_FILES))
+        // Audit walks the graph with names: however many trees lead to a match, none is read again.
+        provenance::TreeProbe::new(
+            target_blobs,
+            options.env_history.then_some(DOTENV_FILES),
+            TreeRead::from_env().with_names(options),
+        )
     });
     let (trees, missing_blobs, recorded) = read_trees(
         repo,
@@ -318,19 +351,15 @@ fn read_trees(
                 provenance::MissingHere::default(),
             )
         },
-        &|(records, missing_here), oid, data| {
-            missing.record(missing_here, data);
-            if let Some(probe) = probe {
-                probe.record(records, oid, data);
-            }
+        &|(records, missing_here), oid, data| match probe {
+            Some(probe) => probe.record(records, &missing, missing_here, oid, data),
+            None => missing.record(missing_here, data),
         },
     )?;
     let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
     let missing_blobs = provenance::MissingBlobs::count(missing_sets);
     drop(missing);
-    let recorded = probe
-        .is_some()
-        .then(|| provenance::TreeRecords::merge(records));
+    let recorded = probe.map(|probe| provenance::TreeRecords::merge(records, probe.with_names()));
     Ok((trees, missing_blobs, recorded))
 }
 
@@ -409,6 +438,21 @@ fn map_trees(
     if !walker.has_targets() && !options.env_history {
         return Ok(env_files);
     }
+    let recorded = match recorded {
+        Some(Recorded::Named(named)) if !named.collision => {
+            return Ok(walk_named(
+                repo, walker, options, objects, named, name_trees,
+            ));
+        }
+        Some(Recorded::Keys {
+            graph,
+            targets,
+            wanted,
+        }) => Some((graph, targets, wanted)),
+        // Two trees share their first eight bytes: the named graph cannot tell them apart, so the
+        // trees are read again by full id.
+        Some(Recorded::Named(_)) | None => None,
+    };
     let targets = |e: &provenance::EntryView<'_>| {
         name_trees.contains(e.tree) || (e.is_blob() && blob_hits.contains_key(e.child))
     };
@@ -446,7 +490,7 @@ fn map_trees(
                 && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
     };
     // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
-    let cache = std::rc::Rc::new(if all.len() <= few_trees() {
+    let cache = std::rc::Rc::new(if all.len() <= TreeRead::from_env().few_trees() {
         provenance::TreeCache::default()
     } else {
         provenance::TreeCache::load(repo, &objects.order, options.threads, &all, &keep)?
@@ -455,13 +499,52 @@ fn map_trees(
         env_files = provenance::files_in_history(
             repo,
             &objects.pass.commits,
-            &env_trees,
-            &cache,
+            &Restriction::Keys(env_trees, cache.clone()),
             dotenv::is_env_file_name,
         );
     }
-    walker.restrict_to(target_trees, cache);
+    walker.restrict_to(Restriction::Keys(target_trees, cache));
     Ok(env_files)
+}
+
+/// [`map_trees`] over the graph with names the tree read recorded (audit): no tree is read again.
+fn walk_named(
+    repo: &Repo,
+    walker: &mut TreeWalker<'_>,
+    options: &ScanOptions,
+    objects: &ObjectPass,
+    named: named::NamedTrees,
+    name_trees: &idhash::IdSet<Oid>,
+) -> Vec<(String, String)> {
+    // Trees whose names matched are targets themselves.
+    let targets = named
+        .targets
+        .iter()
+        .copied()
+        .chain(name_trees.iter().map(|t| named::prefix(t.as_bytes())));
+    let target_trees = named.closure(targets);
+    let env_trees = if options.env_history {
+        named.closure(named.wanted.iter().copied())
+    } else {
+        idhash::IdSet::default()
+    };
+    let keep = target_trees.union(&env_trees).copied().collect();
+    let source = std::rc::Rc::new(named::NamedSource::new(
+        named,
+        keep,
+        name_trees.iter().copied(),
+    ));
+    let mut env_files = Vec::new();
+    if options.env_history {
+        env_files = provenance::files_in_history(
+            repo,
+            &objects.pass.commits,
+            &Restriction::Named(env_trees, source.clone()),
+            dotenv::is_env_file_name,
+        );
+    }
+    walker.restrict_to(Restriction::Named(target_trees, source));
+    env_files
 }
 
 /// Objects that something names but the database lacks, as the pass, the tree walk and the history

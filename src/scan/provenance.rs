@@ -5,6 +5,7 @@
 //! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
 
 use super::idhash::{IdMap, IdSet};
+use super::named::{NamedRecords, NamedSource, NamedTrees};
 use super::objects::{CommitRecord, ObjectHits, PassResult};
 use crate::git::format::tree_entries;
 use crate::git::odb::ObjectList;
@@ -189,6 +190,26 @@ pub struct TreeRecords {
     children: Vec<TreeKey>,
     targets: Vec<TreeKey>,
     named: Vec<TreeKey>,
+    /// With names (audit): the graph the walkers follow without reading trees again; the fields above
+    /// stay empty.
+    graph: NamedRecords,
+}
+
+/// What the tree read recorded for provenance: the keys-only graph (scan), or the graph with names
+/// (audit).
+pub enum Recorded {
+    /// Every tree -> subtree edge by [`key`], and the trees directly holding a target blob or a
+    /// wanted file.
+    Keys {
+        /// The edges.
+        graph: TreeGraph,
+        /// Trees directly holding a target blob.
+        targets: Vec<TreeKey>,
+        /// Trees directly holding a wanted file.
+        wanted: Vec<TreeKey>,
+    },
+    /// The graph with names: see [`super::named`].
+    Named(NamedTrees),
 }
 
 /// Keys per chunk of [`TreeRecords`] runs (256 KiB).
@@ -203,15 +224,16 @@ pub struct FileNames {
     pub wanted: fn(&[u8]) -> bool,
 }
 
-/// Finds what [`TreeRecords`] keeps in a raw tree without parsing its entries: SIMD searches for the
-/// subtree mode (`40000 `), for the target blobs' raw ids and for the wanted names' common part. Only a
-/// tree where one of the last two hits is parsed, to confirm it. A `40000 ` inside a name or an id adds an edge that names no
-/// real tree: it can only widen the closure (walkers check what they read), never drop a true edge.
+/// Finds what [`TreeRecords`] keeps in a raw tree. Subtree entries come from the one walk over every
+/// entry that also checks each blob is in the database ([`MissingBlobs`]); target blobs and wanted files
+/// are first looked for with SIMD searches (the blobs' raw ids, the wanted names' common part), and
+/// only a tree where one hits is parsed, to confirm it.
 pub struct TreeProbe {
-    subtree: memchr::memmem::Finder<'static>,
     named: Option<(memchr::memmem::Finder<'static>, FileNames)>,
     ids: Option<IdSearch>,
     targets: IdSet<Oid>,
+    /// Record the graph with names (audit) instead of keys alone.
+    with_names: bool,
 }
 
 enum IdSearch {
@@ -220,8 +242,13 @@ enum IdSearch {
 }
 
 impl TreeProbe {
-    /// A probe for trees holding one of `targets` (blobs, by id) and, with `named`, a wanted file.
-    pub fn new(targets: impl IntoIterator<Item = Oid>, named: Option<FileNames>) -> TreeProbe {
+    /// A probe for trees holding one of `targets` (blobs, by id) and, with `named`, a wanted file;
+    /// `with_names` records the graph with names (see [`super::named`]).
+    pub fn new(
+        targets: impl IntoIterator<Item = Oid>,
+        named: Option<FileNames>,
+        with_names: bool,
+    ) -> TreeProbe {
         let targets: IdSet<Oid> = targets.into_iter().collect();
         let ids: Vec<&[u8]> = targets.iter().map(|oid| oid.as_bytes()).collect();
         let ids = if ids.is_empty() {
@@ -239,26 +266,42 @@ impl TreeProbe {
             }
         };
         TreeProbe {
-            subtree: memchr::memmem::Finder::new(b"40000 ").into_owned(),
             named: named.map(|n| (memchr::memmem::Finder::new(n.contains).into_owned(), n)),
             ids,
             targets,
+            with_names,
         }
     }
 
-    /// Records one tree.
-    pub fn record(&self, records: &mut TreeRecords, oid: Oid, data: &[u8]) {
+    /// Whether it records the graph with names.
+    pub fn with_names(&self) -> bool {
+        self.with_names
+    }
+
+    /// Records one tree, and notes (in `here`) the blobs it names that the database lacks.
+    pub fn record(
+        &self,
+        records: &mut TreeRecords,
+        missing: &MissingBlobs,
+        here: &mut MissingHere,
+        oid: Oid,
+        data: &[u8],
+    ) {
         let parent = key(&oid);
         records.children.clear();
-        for at in self.subtree.find_iter(data) {
-            let name = at + 6;
-            let Some(nul) = memchr::memchr(0, &data[name..]).map(|n| name + n) else {
-                continue;
-            };
-            if let Some(child) = data.get(nul + 1..nul + 5) {
-                let child = TreeKey::from_be_bytes(child.try_into().expect("four bytes"));
-                records.children.push(child);
+        for (head, id) in raw_entries(data) {
+            if let Some(name) = head.strip_prefix(b"40000 ") {
+                if self.with_names {
+                    records.graph.subtree(name, id);
+                } else {
+                    records.children.push(key_of(id));
+                }
+            } else if !head.starts_with(b"160000 ") {
+                missing.check(here, id);
             }
+        }
+        if self.with_names {
+            records.graph.finish_tree(&oid);
         }
         let n = records.children.len();
         if n > 0 {
@@ -278,29 +321,66 @@ impl TreeProbe {
             Some(IdSearch::Automaton(ac)) => ac.is_match(data),
             None => false,
         };
-        if maybe_target
-            && tree_entries(data).any(|(mode, name, child)| {
-                EntryView::new(&oid, mode, name, &child).is_blob() && self.targets.contains(&child)
-            })
-        {
-            records.targets.push(parent);
+        let maybe_named = self
+            .named
+            .as_ref()
+            .is_some_and(|(finder, _)| finder.find(data).is_some());
+        if !maybe_target && !maybe_named {
+            return;
         }
-        if let Some((finder, named)) = &self.named {
-            if finder.find(data).is_some()
-                && tree_entries(data).any(|(mode, name, child)| {
-                    EntryView::new(&oid, mode, name, &child).is_blob() && (named.wanted)(name)
-                })
-            {
+        let (mut target, mut named) = (false, false);
+        for (mode, name, child) in tree_entries(data) {
+            if !EntryView::new(&oid, mode, name, &child).is_blob() {
+                continue;
+            }
+            let is_target = maybe_target && self.targets.contains(&child);
+            let is_named =
+                maybe_named && self.named.as_ref().is_some_and(|(_, n)| (n.wanted)(name));
+            if self.with_names && (is_target || is_named) {
+                records.graph.direct(&oid, name, child, is_target, is_named);
+            }
+            target |= is_target;
+            named |= is_named;
+        }
+        if !self.with_names {
+            if target {
+                records.targets.push(parent);
+            }
+            if named {
                 records.named.push(parent);
             }
         }
     }
 }
 
+/// A tree key from a raw id.
+fn key_of(id: &[u8]) -> TreeKey {
+    TreeKey::from_be_bytes(id[..4].try_into().expect("ids have 20 bytes"))
+}
+
+/// `(mode and name, raw id)` of each entry of a raw tree, walked by hand (a NUL, then 20 id bytes):
+/// this runs for every entry of every tree. Like [`tree_entries`] it stops at a malformed entry.
+fn raw_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let nul = memchr::memchr(0, rest)?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        let head = &rest[..nul];
+        memchr::memchr(b' ', head)?;
+        rest = &rest[nul + 21..];
+        Some((head, id))
+    })
+}
+
 impl TreeRecords {
     /// Joins the workers' records into the tree graph, the trees directly holding a target, and those
     /// directly holding a wanted file.
-    pub fn merge(parts: Vec<TreeRecords>) -> (TreeGraph, Vec<TreeKey>, Vec<TreeKey>) {
+    pub fn merge(parts: Vec<TreeRecords>, with_names: bool) -> Recorded {
+        if with_names {
+            return Recorded::Named(NamedTrees::merge(
+                parts.into_iter().map(|part| part.graph).collect(),
+            ));
+        }
         let mut graph = TreeGraph { parts: Vec::new() };
         let mut targets = Vec::new();
         let mut named = Vec::new();
@@ -332,7 +412,11 @@ impl TreeRecords {
             targets.extend(part.targets);
             named.extend(part.named);
         }
-        (graph, targets, named)
+        Recorded::Keys {
+            graph,
+            targets,
+            wanted: named,
+        }
     }
 }
 
@@ -469,34 +553,28 @@ impl MissingBlobs {
         MissingBlobs { present }
     }
 
-    /// Notes every blob entry of one raw tree that the database lacks. Entries are walked by hand
-    /// (`mode name\0` then 20 id bytes; like [`tree_entries`], it stops at a malformed one) since this
-    /// runs for every entry of every tree.
+    /// Notes every blob entry of one raw tree that the database lacks (a tree read with a
+    /// [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk over the entries).
     pub fn record(&self, here: &mut MissingHere, data: &[u8]) {
-        let mut rest = data;
-        while let Some(nul) = memchr::memchr(0, rest) {
-            let Some(id) = rest.get(nul + 1..nul + 21) else {
-                break;
-            };
-            let head = &rest[..nul];
-            if memchr::memchr(b' ', head).is_none() {
-                break;
-            }
-            rest = &rest[nul + 21..];
+        for (head, id) in raw_entries(data) {
             // Subtrees (`40000`) and submodules (`160000`) name no blob of this database.
-            if head.starts_with(b"40000 ") || head.starts_with(b"160000 ") {
-                continue;
+            if !head.starts_with(b"40000 ") && !head.starts_with(b"160000 ") {
+                self.check(here, id);
             }
-            let prefix = id_prefix(id);
-            let slot = prefix as usize & (RECENT_SLOTS - 1);
-            if prefix != 0 && here.recent[slot] == prefix {
-                continue;
-            }
-            if self.present.contains(&prefix) {
-                here.recent[slot] = prefix;
-            } else {
-                here.missing.insert(Oid::from_bytes(id).expect("20 bytes"));
-            }
+        }
+    }
+
+    /// Notes the blob `id` (raw) if the database lacks it.
+    fn check(&self, here: &mut MissingHere, id: &[u8]) {
+        let prefix = id_prefix(id);
+        let slot = prefix as usize & (RECENT_SLOTS - 1);
+        if prefix != 0 && here.recent[slot] == prefix {
+            return;
+        }
+        if self.present.contains(&prefix) {
+            here.recent[slot] = prefix;
+        } else {
+            here.missing.insert(Oid::from_bytes(id).expect("20 bytes"));
         }
     }
 
@@ -507,39 +585,64 @@ impl MissingBlobs {
     }
 }
 
+/// Which trees a walker may read, and where their entries come from.
+pub enum Restriction {
+    /// A closure by [`key`], entries from the cache of one more tree-only pass.
+    Keys(IdSet<TreeKey>, Rc<TreeCache>),
+    /// A closure by prefix, entries from the graph with names the tree read recorded.
+    Named(IdSet<super::named::Prefix>, Rc<NamedSource>),
+}
+
+impl Restriction {
+    /// Whether `tree` can lead to what the walk looks for.
+    fn admits(&self, tree: &Oid) -> bool {
+        match self {
+            Restriction::Keys(closure, _) => closure.contains(&key(tree)),
+            Restriction::Named(closure, _) => {
+                closure.contains(&super::named::prefix(tree.as_bytes()))
+            }
+        }
+    }
+
+    /// The entries of `tree` a walker follows; None for a tree that cannot be read.
+    fn entries(&self, repo: &Repo, tree: Oid) -> Option<Vec<Entry>> {
+        match self {
+            Restriction::Keys(_, cache) => cache.entries(repo, tree),
+            Restriction::Named(_, source) => source.entries(repo, tree),
+        }
+    }
+}
+
 /// (path, blob) of each wanted file under a tree.
 type NamedFiles = Rc<[(Vec<u8>, Oid)]>;
 
 /// Commits that added or changed a file whose name is `wanted`, as (path, commit), oldest path first.
-/// Only trees in `interesting` (the closure of trees holding such a file) are read.
+/// Only trees `trees` admits (the closure of trees holding such a file) are read.
 pub fn files_in_history(
     repo: &Repo,
     commits: &[CommitRecord],
-    interesting: &IdSet<TreeKey>,
-    cache: &TreeCache,
+    trees: &Restriction,
     wanted: fn(&[u8]) -> bool,
 ) -> Vec<(String, String)> {
     struct Walk<'a> {
         repo: &'a Repo,
-        interesting: &'a IdSet<TreeKey>,
-        cache: &'a TreeCache,
+        trees: &'a Restriction,
         wanted: fn(&[u8]) -> bool,
     }
     fn walk(w: &Walk<'_>, tree: Oid, memo: &mut IdMap<Oid, NamedFiles>) -> NamedFiles {
         let Walk {
             repo,
-            interesting,
-            cache,
+            trees,
             wanted,
         } = *w;
-        if !interesting.contains(&key(&tree)) {
+        if !trees.admits(&tree) {
             return Rc::from(Vec::new());
         }
         if let Some(found) = memo.get(&tree) {
             return found.clone();
         }
         let mut out = Vec::new();
-        let entries = cache.entries(repo, tree).unwrap_or_default();
+        let entries = trees.entries(repo, tree).unwrap_or_default();
         for (name, oid, kind) in entries {
             match kind {
                 Some(ObjectKind::Blob) if wanted(&name) => out.push((name, oid)),
@@ -560,8 +663,7 @@ pub fn files_in_history(
     }
     let w = Walk {
         repo,
-        interesting,
-        cache,
+        trees,
         wanted,
     };
     let by_id: IdMap<Oid, &CommitRecord> = commits.iter().map(|c| (c.oid, c)).collect();
@@ -601,10 +703,9 @@ pub struct TreeWalker<'a> {
     /// Matching blobs seen under some tree (the rest are held by no commit).
     pub seen_blobs: IdSet<Oid>,
     pub missing_trees: IdSet<Oid>,
-    /// When known, only these trees (by [`key`]) can hold a target; others are not read.
-    interesting: Option<IdSet<TreeKey>>,
-    /// Their relevant entries, read in one pass.
-    cache: Option<std::rc::Rc<TreeCache>>,
+    /// When known: the only trees that can hold a target (others are not read), and where their
+    /// entries come from.
+    restriction: Option<Restriction>,
 }
 
 impl<'a> TreeWalker<'a> {
@@ -625,15 +726,13 @@ impl<'a> TreeWalker<'a> {
             empty: Rc::from(Vec::new()),
             seen_blobs: IdSet::default(),
             missing_trees: IdSet::default(),
-            interesting: None,
-            cache: None,
+            restriction: None,
         }
     }
 
-    /// Limits reading to the trees a [`tree_pass`] closure found, with their entries from `cache`.
-    pub fn restrict_to(&mut self, interesting: IdSet<TreeKey>, cache: std::rc::Rc<TreeCache>) {
-        self.interesting = Some(interesting);
-        self.cache = Some(cache);
+    /// Limits reading to the trees a closure found, with their entries from where `restriction` says.
+    pub fn restrict_to(&mut self, restriction: Restriction) {
+        self.restriction = Some(restriction);
     }
 
     /// Whether walking can find anything at all (no matching blob and no matching tree: nothing to map).
@@ -643,12 +742,7 @@ impl<'a> TreeWalker<'a> {
 
     /// Every hit under `tree`, with paths relative to it.
     pub fn hits(&mut self, tree: Oid) -> Rc<[TreeHit]> {
-        if !self.has_targets()
-            || self
-                .interesting
-                .as_ref()
-                .is_some_and(|i| !i.contains(&key(&tree)))
-        {
+        if !self.has_targets() || self.restriction.as_ref().is_some_and(|r| !r.admits(&tree)) {
             return self.empty.clone();
         }
         if let Some(found) = self.memo.get(&tree) {
@@ -660,8 +754,8 @@ impl<'a> TreeWalker<'a> {
     }
 
     fn read(&mut self, tree_id: Oid) -> Rc<[TreeHit]> {
-        let entries = match &self.cache {
-            Some(cache) => cache.entries(self.repo, tree_id),
+        let entries = match &self.restriction {
+            Some(restriction) => restriction.entries(self.repo, tree_id),
             None if !self.repo.may_read(tree_id) => None,
             None => self.repo.tree_entries(tree_id),
         };
@@ -748,12 +842,22 @@ pub fn introductions(
         if hits.is_empty() {
             continue;
         }
+        let parents: Vec<&CommitRecord> = commit
+            .parents
+            .iter()
+            .filter_map(|parent| by_id.get(parent).copied())
+            .collect();
+        missing_parents += commit.parents.len() - parents.len();
+        // Most commits carry what a parent carried, at the same paths (on git's history, 200k commits
+        // carry the test keyring): nothing is new, and no set needs building.
+        if parents.iter().any(|parent| {
+            let theirs = walker.hits(parent.tree);
+            Rc::ptr_eq(&theirs, &hits) || same_hits(&theirs, &hits)
+        }) {
+            continue;
+        }
         let mut inherited: HashSet<(Vec<u8>, usize)> = HashSet::new();
-        for parent in &commit.parents {
-            let Some(parent) = by_id.get(parent) else {
-                missing_parents += 1;
-                continue;
-            };
+        for parent in parents {
             for hit in walker.hits(parent.tree).iter() {
                 for secret in walker.secrets_of(hit) {
                     inherited.insert((hit.path.clone(), secret));
@@ -776,6 +880,15 @@ pub fn introductions(
         }
     }
     (out, missing_parents)
+}
+
+/// Whether two lists of tree hits are the same hits in the same order (the walk lists a tree's hits
+/// in entry order, so equal trees below give equal lists).
+fn same_hits(a: &[TreeHit], b: &[TreeHit]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.object == y.object && x.name_needle == y.name_needle && x.path == y.path
+        })
 }
 
 /// Which tips contain each target commit, in one topological pass with a bitset per commit.

@@ -1,7 +1,8 @@
-//! Provenance reads trees two ways: one by one when few trees lead to a match, or in one tree-only
-//! pass over the pack (only the trees that lead to a match, with their delta bases) when many do, as on
-//! large histories. Small test repositories only ever take the first way; `UNLEAK_TREE_CACHE_ABOVE=0`
-//! forces the second, and both must give the same report.
+//! Provenance reads the trees that lead to a match three ways: one by one through libgit2 (a scan
+//! where few trees do), in one more tree-only pass over the pack (a scan where many do, as on large
+//! histories), or not at all, from the graph with names the object pass recorded (audit). Small test
+//! repositories would only ever take the first way for scan; `UNLEAK_TREE_READ` forces each, and all
+//! must give the same report.
 
 use crate::util::*;
 
@@ -44,15 +45,15 @@ fn tangled_history(token: &str) -> TestRepo {
     repo
 }
 
-/// `unleak ARGS --format json` with the tree-only pass threshold at `above`: the report without what
-/// differs from run to run (timings). The token goes in on stdin (scan reads it; audit ignores it).
-fn report(repo: &TestRepo, token: &str, args: &[&str], above: &str) -> serde_json::Value {
+/// `unleak ARGS --format json` with trees read the `way` given: the report without what differs from
+/// run to run (timings). The token goes in on stdin (scan reads it; audit ignores it).
+fn report(repo: &TestRepo, token: &str, args: &[&str], way: &str) -> serde_json::Value {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let run = Unleak::new(&repo.path)
         .args(&all)
         .stdin(format!("{token}\n"))
-        .env("UNLEAK_TREE_CACHE_ABOVE", above)
+        .env("UNLEAK_TREE_READ", way)
         .run();
     run.assert_hides(token);
     assert_eq!(run.code, 1, "{run:?}");
@@ -62,11 +63,11 @@ fn report(repo: &TestRepo, token: &str, args: &[&str], above: &str) -> serde_jso
 }
 
 #[test]
-fn the_tree_only_pass_gives_the_same_provenance_as_reading_trees_one_by_one() {
+fn every_way_of_reading_trees_gives_the_same_provenance() {
     let token = fake_hf_token();
     let repo = tangled_history(&token);
     let scan = ["scan", "--token-stdin"];
-    let one_by_one = report(&repo, &token, &scan, "100000");
+    let one_by_one = report(&repo, &token, &scan, "one-by-one");
     let findings = one_by_one["findings"].as_array().unwrap();
     // Not a trivial report: several introductions, on both branches, one in a file name.
     assert!(findings.len() >= 4, "{one_by_one:#}");
@@ -79,12 +80,16 @@ fn the_tree_only_pass_gives_the_same_provenance_as_reading_trees_one_by_one() {
     ] {
         assert!(text.contains(path), "{path} missing: {one_by_one:#}");
     }
-    assert_eq!(report(&repo, &token, &scan, "0"), one_by_one);
+    for way in ["tree-pass", "named"] {
+        assert_eq!(report(&repo, &token, &scan, way), one_by_one, "{way}");
+    }
 
-    let one_by_one = report(&repo, &token, &["audit"], "100000");
+    let one_by_one = report(&repo, &token, &["audit"], "one-by-one");
     assert!(
         one_by_one.to_string().contains("deploy/keys/ci/id_ed25519"),
         "{one_by_one:#}"
     );
-    assert_eq!(report(&repo, &token, &["audit"], "0"), one_by_one);
+    for way in ["tree-pass", "named"] {
+        assert_eq!(report(&repo, &token, &["audit"], way), one_by_one, "{way}");
+    }
 }

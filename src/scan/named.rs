@@ -1,0 +1,408 @@
+//! The tree graph with names, recorded by the object pass's tree read for audit, so provenance needs
+//! no second read of the trees however many lead to a match.
+//!
+//! Audit on a long history often finds something every commit carries (git's own history: the test
+//! keyring's private keys, under most of 382k trees). Provenance then walks tens of thousands of trees.
+//! The scan's graph knows only which tree holds which (by a 4-byte key), so those trees had to be read
+//! again, in one more tree-only pass, to learn the names on the way. Here the tree read keeps, for every
+//! subtree entry, the child's first eight bytes and its name (each distinct name stored once), and for
+//! the trees holding a target blob or a wanted file, those entries whole: what the walkers follow, and
+//! nothing else. One 8-byte word a subtree entry: the child's first six bytes and its name's number.
+//!
+//! Trees are known by their first six bytes. Two trees sharing them would be mistaken for each other,
+//! so the read keeps every tree's six bytes and, should two collide (about one history in 4,000 of
+//! git's size, or anyone's who searches 2^24 trees for it), provenance falls back to reading trees again
+//! by full id; so it does past 65,535 distinct directory names in one worker's share.
+
+use super::idhash::{IdMap, IdSet};
+use crate::git::pack::ObjectKind;
+use crate::git::{Oid, Repo, TreeEntry};
+use std::collections::HashMap;
+
+/// A tree's first six bytes (the low 48 bits): its name in the named graph.
+pub type Prefix = u64;
+
+/// Bytes of an id a [`Prefix`] keeps.
+const PREFIX_BYTES: usize = 6;
+
+/// The first six bytes of a raw id (20 bytes).
+pub fn prefix(id: &[u8]) -> Prefix {
+    let mut word = [0u8; 8];
+    word[..PREFIX_BYTES].copy_from_slice(&id[..PREFIX_BYTES]);
+    Prefix::from_le_bytes(word)
+}
+
+/// A subtree entry in one word: the child's prefix, its name's number in the top 16 bits.
+fn edge(child: Prefix, name: u16) -> u64 {
+    child | (u64::from(name) << 48)
+}
+
+/// The child prefix and name number of an edge word.
+fn split(word: u64) -> (Prefix, u16) {
+    (word & ((1 << 48) - 1), (word >> 48) as u16)
+}
+
+/// A stand-in id for a tree known only by its prefix: the prefix, then zeros. The walkers memoize by id
+/// and look trees up by prefix, which this keeps.
+fn stand_in(tree: Prefix) -> Oid {
+    let mut bytes = [0u8; 20];
+    bytes[..PREFIX_BYTES].copy_from_slice(&tree.to_le_bytes()[..PREFIX_BYTES]);
+    Oid::from_bytes(&bytes).expect("20 bytes")
+}
+
+/// Words per chunk of runs (256 KiB): a growing vector would hold up to twice what it uses.
+const RUN_CHUNK: usize = 1 << 15;
+
+/// One worker's share of the named graph.
+#[derive(Default)]
+pub struct NamedRecords {
+    /// Per tree with subtrees: its prefix, their number, then an [`edge`] per subtree.
+    runs: Vec<Vec<u64>>,
+    /// The current tree's subtrees, as [`edge`]s.
+    children: Vec<u64>,
+    names: HashMap<Box<[u8]>, u16>,
+    /// More distinct names than 16 bits number.
+    too_many_names: bool,
+    /// Every tree read (for the collision check and to tell a missing tree).
+    trees: Vec<Prefix>,
+    /// Wanted blob entries (target blobs, wanted files): (tree, name, blob).
+    direct: Vec<(Prefix, Box<[u8]>, Oid)>,
+    targets: Vec<Prefix>,
+    wanted: Vec<Prefix>,
+}
+
+impl NamedRecords {
+    /// Notes one subtree entry of the tree being read.
+    pub fn subtree(&mut self, name: &[u8], id: &[u8]) {
+        let number = match self.names.get(name) {
+            Some(number) => *number,
+            None => {
+                let Ok(next) = u16::try_from(self.names.len()) else {
+                    self.too_many_names = true;
+                    return;
+                };
+                self.names.insert(name.into(), next);
+                next
+            }
+        };
+        self.children.push(edge(prefix(id), number));
+    }
+
+    /// Ends the tree being read: stores its subtrees.
+    pub fn finish_tree(&mut self, tree: &Oid) {
+        let parent = prefix(tree.as_bytes());
+        self.trees.push(parent);
+        let n = self.children.len();
+        if n == 0 {
+            return;
+        }
+        let words = 2 + n;
+        if self
+            .runs
+            .last()
+            .is_none_or(|chunk| chunk.len() + words > chunk.capacity())
+        {
+            self.runs.push(Vec::with_capacity(RUN_CHUNK.max(words)));
+        }
+        let chunk = self.runs.last_mut().expect("a chunk was just made");
+        chunk.extend([parent, n as u64]);
+        chunk.append(&mut self.children);
+    }
+
+    /// Notes a wanted blob entry of `tree`: a target blob, a wanted file, or both.
+    pub fn direct(&mut self, tree: &Oid, name: &[u8], blob: Oid, target: bool, wanted: bool) {
+        let tree = prefix(tree.as_bytes());
+        self.direct.push((tree, name.into(), blob));
+        for (list, yes) in [(&mut self.targets, target), (&mut self.wanted, wanted)] {
+            if yes && list.last() != Some(&tree) {
+                list.push(tree);
+            }
+        }
+    }
+}
+
+/// (parent, its [`edge`]s) of each run of a chunk.
+fn runs(chunk: &[u64]) -> impl Iterator<Item = (Prefix, &[u64])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let (parent, n) = (*chunk.get(at)?, *chunk.get(at + 1)? as usize);
+        let children = chunk.get(at + 2..at + 2 + n)?;
+        at += 2 + n;
+        Some((parent, children))
+    })
+}
+
+/// The child prefix and name number of each subtree of a run.
+fn children(run: &[u64]) -> impl Iterator<Item = (Prefix, u16)> + '_ {
+    run.iter().map(|&word| split(word))
+}
+
+/// A wanted blob entry of a tree: its name and the blob.
+type NamedBlob = (Box<[u8]>, Oid);
+
+/// Every worker's records joined: the named graph provenance walks.
+pub struct NamedTrees {
+    runs: Vec<Vec<u64>>,
+    names: Vec<Box<[u8]>>,
+    /// Every tree read, sorted.
+    trees: Vec<Prefix>,
+    direct: IdMap<Prefix, Vec<NamedBlob>>,
+    /// Trees directly holding a target blob.
+    pub targets: Vec<Prefix>,
+    /// Trees directly holding a wanted file.
+    pub wanted: Vec<Prefix>,
+    /// Two trees share their first six bytes, or the names outgrew their 16-bit numbers: the graph
+    /// cannot be trusted to tell trees or names apart, and provenance reads trees again by full id.
+    pub collision: bool,
+}
+
+impl NamedTrees {
+    /// Joins the workers' records; name numbers become global.
+    pub fn merge(parts: Vec<NamedRecords>) -> NamedTrees {
+        let mut joined = NamedTrees {
+            runs: Vec::new(),
+            names: Vec::new(),
+            trees: Vec::new(),
+            direct: IdMap::default(),
+            targets: Vec::new(),
+            wanted: Vec::new(),
+            collision: false,
+        };
+        let mut global: HashMap<Box<[u8]>, u16> = HashMap::new();
+        for part in parts {
+            joined.collision |= part.too_many_names;
+            // This worker's name numbers -> global ones.
+            let mut local = vec![0u16; part.names.len()];
+            for (name, number) in part.names {
+                let id = match global.get(&name) {
+                    Some(id) => *id,
+                    None => {
+                        let Ok(next) = u16::try_from(joined.names.len()) else {
+                            joined.collision = true;
+                            continue;
+                        };
+                        global.insert(name.clone(), next);
+                        joined.names.push(name);
+                        next
+                    }
+                };
+                local[usize::from(number)] = id;
+            }
+            for mut chunk in part.runs {
+                let mut at = 0;
+                while at + 2 <= chunk.len() {
+                    let n = chunk[at + 1] as usize;
+                    for word in chunk.iter_mut().skip(at + 2).take(n) {
+                        let (child, name) = split(*word);
+                        *word = edge(child, local[usize::from(name)]);
+                    }
+                    at += 2 + n;
+                }
+                joined.runs.push(chunk);
+            }
+            joined.trees.extend(part.trees);
+            for (tree, name, blob) in part.direct {
+                joined.direct.entry(tree).or_default().push((name, blob));
+            }
+            joined.targets.extend(part.targets);
+            joined.wanted.extend(part.wanted);
+        }
+        joined.trees.sort_unstable();
+        joined.collision |= joined.trees.windows(2).any(|pair| pair[0] == pair[1]);
+        joined
+    }
+
+    /// The given trees and every tree above them. Runs are in pack order, not parents after children,
+    /// so the pass over them repeats until nothing is added: as many times as directories nest.
+    pub fn closure(&self, direct: impl IntoIterator<Item = Prefix>) -> IdSet<Prefix> {
+        let mut reached: IdSet<Prefix> = direct.into_iter().collect();
+        if reached.is_empty() {
+            return reached;
+        }
+        loop {
+            let mut grew = false;
+            for chunk in &self.runs {
+                for (parent, run) in runs(chunk) {
+                    if !reached.contains(&parent)
+                        && children(run).any(|(child, _)| reached.contains(&child))
+                    {
+                        reached.insert(parent);
+                        grew = true;
+                    }
+                }
+            }
+            if !grew {
+                return reached;
+            }
+        }
+    }
+
+    /// Whether `tree` was read (a tree some commit or tree names but the database lacks was not).
+    fn was_read(&self, tree: Prefix) -> bool {
+        self.trees.binary_search(&tree).is_ok()
+    }
+}
+
+/// The named graph as the walkers read it: the entries they follow, for the trees in `keep`.
+pub struct NamedSource {
+    trees: NamedTrees,
+    /// Trees whose entries walkers follow (the closures they walk, joined).
+    keep: IdSet<Prefix>,
+    /// Where the run of each tree in `keep` is: (chunk, word offset). Only those: an index of every
+    /// tree with subtrees cost 33 MiB on git's history.
+    index: IdMap<Prefix, (u32, u32)>,
+    /// Trees whose entry names hold a token, by prefix: read whole (every name is checked), and
+    /// named by their real id so the walker knows them.
+    whole: IdMap<Prefix, Oid>,
+}
+
+impl NamedSource {
+    /// `keep`: the trees walkers may enter; `whole`: trees to read whole through libgit2.
+    pub fn new(
+        trees: NamedTrees,
+        keep: IdSet<Prefix>,
+        whole: impl IntoIterator<Item = Oid>,
+    ) -> Self {
+        let mut index = IdMap::default();
+        for (number, chunk) in trees.runs.iter().enumerate() {
+            let mut at = 0;
+            for (parent, run) in runs(chunk) {
+                if keep.contains(&parent) {
+                    index.insert(parent, (number as u32, at as u32));
+                }
+                at += 2 + run.len();
+            }
+        }
+        NamedSource {
+            trees,
+            keep,
+            index,
+            whole: whole
+                .into_iter()
+                .map(|oid| (prefix(oid.as_bytes()), oid))
+                .collect(),
+        }
+    }
+
+    /// The entries of `tree` a walker follows (subtrees it may enter, wanted blobs); None for a tree
+    /// the database lacks.
+    pub fn entries(&self, repo: &Repo, tree: Oid) -> Option<Vec<TreeEntry>> {
+        let at = prefix(tree.as_bytes());
+        if self.whole.get(&at) == Some(&tree) {
+            return repo
+                .may_read(tree)
+                .then(|| repo.tree_entries(tree))
+                .flatten();
+        }
+        if !self.trees.was_read(at) {
+            return None;
+        }
+        let mut out = Vec::new();
+        if let Some(&(chunk, offset)) = self.index.get(&at) {
+            let chunk = &self.trees.runs[chunk as usize];
+            let n = chunk[offset as usize + 1] as usize;
+            let run = &chunk[offset as usize + 2..offset as usize + 2 + n];
+            for (child, name) in children(run) {
+                if self.keep.contains(&child) {
+                    let id = self
+                        .whole
+                        .get(&child)
+                        .copied()
+                        .unwrap_or_else(|| stand_in(child));
+                    let name = self.trees.names[usize::from(name)].to_vec();
+                    out.push((name, id, Some(ObjectKind::Tree)));
+                }
+            }
+        }
+        if let Some(blobs) = self.trees.direct.get(&at) {
+            for (name, blob) in blobs {
+                out.push((name.to_vec(), *blob, Some(ObjectKind::Blob)));
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An id whose first six bytes are `n`'s, the rest `fill`.
+    fn id(n: u8, fill: u8) -> Oid {
+        let mut bytes = [fill; 20];
+        bytes[..PREFIX_BYTES].copy_from_slice(&[n; PREFIX_BYTES]);
+        Oid::from_bytes(&bytes).unwrap()
+    }
+
+    /// Records `tree` with `subtrees` (name, child) into `records`.
+    fn tree(records: &mut NamedRecords, tree: Oid, subtrees: &[(&str, Oid)]) {
+        for (name, child) in subtrees {
+            records.subtree(name.as_bytes(), child.as_bytes());
+        }
+        records.finish_tree(&tree);
+    }
+
+    #[test]
+    fn names_numbered_apart_by_two_workers_come_out_right_and_the_closure_climbs_every_level() {
+        let (root, t, lib, key, other) = (id(1, 0), id(2, 0), id(3, 0), id(4, 0), id(5, 0));
+        let blob = id(9, 9);
+        // Worker one reads the deepest tree first and the root last; worker two the middle.
+        let mut one = NamedRecords::default();
+        one.direct(&lib, b"keyring.gpg", blob, true, false);
+        tree(&mut one, lib, &[]);
+        tree(&mut one, other, &[]);
+        tree(&mut one, root, &[("Documentation", other), ("t", t)]);
+        let mut two = NamedRecords::default();
+        tree(&mut two, t, &[("lib-gpg", lib), ("Documentation", key)]);
+        let trees = NamedTrees::merge(vec![one, two]);
+        assert!(!trees.collision);
+        let closure = trees.closure(trees.targets.clone());
+        let expected: IdSet<Prefix> = [root, t, lib]
+            .iter()
+            .map(|oid| prefix(oid.as_bytes()))
+            .collect();
+        assert_eq!(closure, expected);
+
+        let source = NamedSource::new(trees, closure, []);
+        let repo_dir = tempfile::tempdir().unwrap();
+        let init = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(repo_dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap();
+        assert!(init.success());
+        let repo = Repo::open(repo_dir.path()).unwrap();
+        let names = |tree: Oid| -> Vec<(String, &str)> {
+            let mut entries: Vec<_> = source
+                .entries(&repo, tree)
+                .unwrap()
+                .into_iter()
+                .map(|(name, _, kind)| (String::from_utf8(name).unwrap(), kind.unwrap().as_str()))
+                .collect();
+            entries.sort();
+            entries
+        };
+        assert_eq!(names(root), vec![("t".to_string(), "tree")]);
+        assert_eq!(names(t), vec![("lib-gpg".to_string(), "tree")]);
+        assert_eq!(names(lib), vec![("keyring.gpg".to_string(), "blob")]);
+        // A tree never read is missing; one read with nothing kept is empty.
+        assert!(source.entries(&repo, id(7, 0)).is_none());
+        assert_eq!(names(other), vec![]);
+    }
+
+    #[test]
+    fn trees_sharing_six_bytes_or_too_many_names_are_not_trusted() {
+        let mut records = NamedRecords::default();
+        tree(&mut records, id(1, 0), &[]);
+        tree(&mut records, id(1, 7), &[]);
+        assert!(NamedTrees::merge(vec![records]).collision);
+
+        let mut records = NamedRecords::default();
+        let names: Vec<String> = (0..70_000).map(|n| format!("d{n}")).collect();
+        let child = id(2, 0);
+        let subtrees: Vec<(&str, Oid)> = names.iter().map(|n| (n.as_str(), child)).collect();
+        tree(&mut records, id(3, 0), &subtrees);
+        assert!(NamedTrees::merge(vec![records]).collision);
+    }
+}
