@@ -294,7 +294,9 @@ impl NamedSource {
                 .then(|| repo.tree_entries(tree))
                 .flatten();
         }
-        if !self.trees.was_read(at) {
+        // A tree walkers may enter was read (it holds a wanted blob or a subtree that leads to one);
+        // only another one can be missing from the database.
+        if !self.keep.contains(&at) && !self.trees.was_read(at) {
             return None;
         }
         let mut out = Vec::new();
