@@ -93,24 +93,17 @@ impl<'a> EntryView<'a> {
             child,
         }
     }
+    /// A subtree.
     pub fn is_tree(&self) -> bool {
-        self.mode == b"40000"
+        self.kind() == ObjectKind::Tree
     }
-    /// A submodule: the entry names a commit of another repository.
-    pub fn is_gitlink(&self) -> bool {
-        self.mode == b"160000"
-    }
+    /// A file (not a subtree, not a submodule's commit).
     pub fn is_blob(&self) -> bool {
-        !self.is_tree() && !self.is_gitlink()
+        self.kind() == ObjectKind::Blob
     }
+    /// What the entry names: a blob, a tree, or (a submodule) a commit of another repository.
     pub fn kind(&self) -> ObjectKind {
-        if self.is_tree() {
-            ObjectKind::Tree
-        } else if self.is_gitlink() {
-            ObjectKind::Commit
-        } else {
-            ObjectKind::Blob
-        }
+        mode_kind(self.mode)
     }
 }
 
@@ -290,13 +283,14 @@ impl TreeProbe {
         let parent = key(&oid);
         records.children.clear();
         for (head, id) in raw_entries(data) {
-            if let Some(name) = head.strip_prefix(b"40000 ") {
+            let (kind, name) = entry_kind(head);
+            if kind == ObjectKind::Tree {
                 if self.with_names {
                     records.graph.subtree(name, id);
                 } else {
                     records.children.push(key_of(id));
                 }
-            } else if !head.starts_with(b"160000 ") {
+            } else if kind == ObjectKind::Blob {
                 missing.check(here, id);
             }
         }
@@ -356,6 +350,38 @@ impl TreeProbe {
 /// A tree key from a raw id.
 fn key_of(id: &[u8]) -> TreeKey {
     TreeKey::from_be_bytes(id[..4].try_into().expect("ids have 20 bytes"))
+}
+
+/// What a raw tree entry names, from its `mode name` head, and the name. The mode is read as a number:
+/// git writes `40000` for a subtree, but old tools wrote `040000`, which git and libgit2 still read as
+/// a subtree (git fsck only warns), so a byte comparison would lose the paths below it.
+fn entry_kind(head: &[u8]) -> (ObjectKind, &[u8]) {
+    let space = memchr::memchr(b' ', head).unwrap_or(head.len());
+    let (mode, name) = (&head[..space], head.get(space + 1..).unwrap_or_default());
+    (mode_kind(mode), name)
+}
+
+/// What a tree entry's mode says it names (see [`entry_kind`] for why it is read as a number).
+fn mode_kind(mode: &[u8]) -> ObjectKind {
+    match mode {
+        b"100644" | b"100755" | b"120000" => ObjectKind::Blob,
+        b"40000" => ObjectKind::Tree,
+        b"160000" => ObjectKind::Commit,
+        _ => {
+            let number = mode
+                .iter()
+                .try_fold(0u32, |n, d| {
+                    d.is_ascii_digit()
+                        .then(|| n.wrapping_mul(8) + u32::from(d - b'0'))
+                })
+                .unwrap_or(0);
+            match number & 0o170000 {
+                0o040000 => ObjectKind::Tree,
+                0o160000 => ObjectKind::Commit,
+                _ => ObjectKind::Blob,
+            }
+        }
+    }
 }
 
 /// `(mode and name, raw id)` of each entry of a raw tree, walked by hand (a NUL, then 20 id bytes):
@@ -557,8 +583,8 @@ impl MissingBlobs {
     /// [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk over the entries).
     pub fn record(&self, here: &mut MissingHere, data: &[u8]) {
         for (head, id) in raw_entries(data) {
-            // Subtrees (`40000`) and submodules (`160000`) name no blob of this database.
-            if !head.starts_with(b"40000 ") && !head.starts_with(b"160000 ") {
+            // Subtrees and submodules (a commit of another repository) name no blob here.
+            if entry_kind(head).0 == ObjectKind::Blob {
                 self.check(here, id);
             }
         }

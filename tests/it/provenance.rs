@@ -93,3 +93,58 @@ fn every_way_of_reading_trees_gives_the_same_provenance() {
         assert_eq!(report(&repo, &token, &["audit"], way), one_by_one, "{way}");
     }
 }
+
+/// Raw tree bytes from (mode, name, raw id) entries, written as-is (no sorting, no mode check).
+fn write_raw_tree(repo: &TestRepo, entries: &[(&str, &str, &str)]) -> String {
+    let mut bytes = Vec::new();
+    for (mode, name, hex) in entries {
+        bytes.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+        let raw: Vec<u8> = (0..40)
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        bytes.extend_from_slice(&raw);
+    }
+    let path = repo.path.join("raw-tree");
+    std::fs::write(&path, bytes).unwrap();
+    let id = repo.git(&["hash-object", "-t", "tree", "--literally", "-w", "raw-tree"]);
+    std::fs::remove_file(&path).unwrap();
+    id.trim().to_string()
+}
+
+#[test]
+fn a_subtree_with_a_zero_padded_mode_is_walked_every_way() {
+    // Old tools wrote subtrees as `040000`; git still reads them as directories (fsck only warns).
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("readme", "hello\n", "Start");
+    repo.write("blob", format!("HF_TOKEN={token}\n"));
+    let blob = repo.git(&["hash-object", "-w", "blob"]).trim().to_string();
+    std::fs::remove_file(repo.path.join("blob")).unwrap();
+    let inner = write_raw_tree(&repo, &[("100644", ".env", &blob)]);
+    let readme = repo.rev("HEAD:readme");
+    let outer = write_raw_tree(
+        &repo,
+        &[("100644", "readme", &readme), ("040000", "sub", &inner)],
+    );
+    let head = repo.head();
+    let commit = repo
+        .git(&["commit-tree", &outer, "-p", &head, "-m", "Old tool"])
+        .trim()
+        .to_string();
+    repo.git(&["update-ref", "refs/heads/old-tool", &commit]);
+    // git itself sees the file under the zero-padded directory.
+    assert!(repo
+        .git(&["ls-tree", "-r", "--name-only", "old-tool"])
+        .contains("sub/.env"));
+    for way in ["one-by-one", "tree-pass", "named"] {
+        let found = report(&repo, &token, &["scan", "--token-stdin"], way);
+        let paths: Vec<&str> = found["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["path"].as_str())
+            .collect();
+        assert!(paths.contains(&"sub/.env"), "{way}: {found:#}");
+    }
+}
