@@ -282,8 +282,8 @@ impl TreeProbe {
     ) {
         let parent = key(&oid);
         records.children.clear();
-        for (head, id) in raw_entries(data) {
-            let (kind, name) = entry_kind(head);
+        for (mode, name, id) in raw_entries(data) {
+            let kind = mode_kind(mode);
             if kind == ObjectKind::Tree {
                 if self.with_names {
                     records.graph.subtree(name, id);
@@ -352,16 +352,9 @@ fn key_of(id: &[u8]) -> TreeKey {
     TreeKey::from_be_bytes(id[..4].try_into().expect("ids have 20 bytes"))
 }
 
-/// What a raw tree entry names, from its `mode name` head, and the name. The mode is read as a number:
-/// git writes `40000` for a subtree, but old tools wrote `040000`, which git and libgit2 still read as
-/// a subtree (git fsck only warns), so a byte comparison would lose the paths below it.
-fn entry_kind(head: &[u8]) -> (ObjectKind, &[u8]) {
-    let space = memchr::memchr(b' ', head).unwrap_or(head.len());
-    let (mode, name) = (&head[..space], head.get(space + 1..).unwrap_or_default());
-    (mode_kind(mode), name)
-}
-
-/// What a tree entry's mode says it names (see [`entry_kind`] for why it is read as a number).
+/// What a tree entry's mode says it names. The mode is read as a number: git writes `40000` for a
+/// subtree, but old tools wrote `040000`, which git and libgit2 still read as a subtree (git fsck only
+/// warns), so a byte comparison would lose the paths below it.
 fn mode_kind(mode: &[u8]) -> ObjectKind {
     match mode {
         b"100644" | b"100755" | b"120000" => ObjectKind::Blob,
@@ -384,17 +377,17 @@ fn mode_kind(mode: &[u8]) -> ObjectKind {
     }
 }
 
-/// `(mode and name, raw id)` of each entry of a raw tree, walked by hand (a NUL, then 20 id bytes):
-/// this runs for every entry of every tree. Like [`tree_entries`] it stops at a malformed entry.
-fn raw_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+/// `(mode, name, raw id)` of each entry of a raw tree, walked by hand (a NUL, then 20 id bytes): this
+/// runs for every entry of every tree. Like [`tree_entries`] it stops at a malformed entry.
+fn raw_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], &[u8])> + '_ {
     let mut rest = data;
     std::iter::from_fn(move || {
         let nul = memchr::memchr(0, rest)?;
         let id = rest.get(nul + 1..nul + 21)?;
-        let head = &rest[..nul];
-        memchr::memchr(b' ', head)?;
+        let space = memchr::memchr(b' ', &rest[..nul])?;
+        let (mode, name) = (&rest[..space], &rest[space + 1..nul]);
         rest = &rest[nul + 21..];
-        Some((head, id))
+        Some((mode, name, id))
     })
 }
 
@@ -582,9 +575,9 @@ impl MissingBlobs {
     /// Notes every blob entry of one raw tree that the database lacks (a tree read with a
     /// [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk over the entries).
     pub fn record(&self, here: &mut MissingHere, data: &[u8]) {
-        for (head, id) in raw_entries(data) {
+        for (mode, _, id) in raw_entries(data) {
             // Subtrees and submodules (a commit of another repository) name no blob here.
-            if entry_kind(head).0 == ObjectKind::Blob {
+            if mode_kind(mode) == ObjectKind::Blob {
                 self.check(here, id);
             }
         }
