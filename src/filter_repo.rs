@@ -357,11 +357,71 @@ fn local_remote_path(url: &str) -> Option<&str> {
 /// repository, so the plan is blocked and asks for `--literal`.
 pub fn plan(input: &RewriteInput) -> RewritePlan {
     let mut warnings = Vec::new();
-    let mut blocked = None;
     let findings = &input.report.findings;
     let pushes = input.remote_url.is_some();
 
-    // Patterns, also used in literal mode for tokens inside file names.
+    let (patterns, mut blocked) = choose_patterns(input);
+    // Binary blobs: --replace-text skips them, so they get a step of their own (mask or strip).
+    let binary_files = binary_files(input.report, input.binary_blobs);
+    let masking = input.binary == BinaryMode::Mask && !binary_files.is_empty();
+    let forced = forced_literal(input.report, masking);
+    let literal = input.literal || forced.is_some();
+    if let (Some(why), false) = (forced, input.literal) {
+        blocked = None;
+        warnings.push(format!(
+            "{why}, so the replace file holds the exact forms and is private (0600, deleted by the script once it succeeds) as with --literal"
+        ));
+    }
+    if let Err(reason) = check_replacement(input.replacement) {
+        blocked = Some(reason);
+    }
+    let replace_text = replace_text(input, literal, &patterns);
+    let masks = literal.then(|| mask_lines(input.secrets));
+    if let Some(reason) = uncovered(input, &binary_files, literal) {
+        blocked = Some(reason);
+    }
+
+    let drop_paths = env_files_to_drop(input, &mut warnings);
+    let (drop_regexes, unnamed) = names_to_drop(input, &patterns);
+    if unnamed.is_some() {
+        blocked = unnamed;
+    }
+    warnings.extend(filter_repo_warnings(input));
+
+    let filter_args = FilterArgs {
+        mask: masks.is_some(),
+        strip: if input.binary == BinaryMode::Strip {
+            binary_files.iter().map(|b| b.blob.clone()).collect()
+        } else {
+            Vec::new()
+        },
+        sdr: input.filter_repo.sdr(),
+        messages: findings
+            .iter()
+            .any(|f| matches!(f.location, Location::CommitMessage | Location::TagMessage)),
+        drop_paths,
+        drop_regexes,
+    };
+    let steps = plan_steps(input, &replace_text, &filter_args, pushes);
+
+    RewritePlan {
+        steps,
+        replace_text,
+        masks,
+        binary_files,
+        binary: input.binary,
+        warnings,
+        blocked,
+        pushes,
+        repo: input.repo_path.to_path_buf(),
+    }
+}
+
+/// The narrowest expression [`RewriteInput::regex_is_unique`] accepts for each token (None when no
+/// level does), also used in literal mode for tokens inside file names. Without --literal, a token with
+/// none blocks the plan: the reason for the last such token is returned.
+fn choose_patterns(input: &RewriteInput) -> (Vec<Option<String>>, Option<String>) {
+    let mut blocked = None;
     let mut patterns: Vec<Option<String>> = Vec::new();
     for secret in input.secrets {
         let chosen = WIDEN_LEVELS.iter().find_map(|&widen| {
@@ -375,36 +435,36 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
         }
         patterns.push(chosen);
     }
-    // Binary blobs: --replace-text skips them, so they get a step of their own (mask or strip).
-    let binary_files = binary_files(input.report, input.binary_blobs);
-    let masking = input.binary == BinaryMode::Mask && !binary_files.is_empty();
-    let encoded: BTreeSet<&str> = findings
+    (patterns, blocked)
+}
+
+/// Why the replace file must list the exact forms even without --literal, if it must. A regex that
+/// hides the token cannot describe its base64 or UTF-16 forms, and those forms are the token all the
+/// same: when the scan found any, the replace file lists every form literally and so becomes private
+/// (as with --literal). Masking binary blobs needs the exact forms too.
+fn forced_literal(report: &Report, masking: bool) -> Option<String> {
+    let encoded: BTreeSet<&str> = report
+        .findings
         .iter()
         .filter(|f| f.encoding != Encoding::Plain)
         .map(|f| f.encoding.as_str())
         .collect();
-    // A regex that hides the token cannot describe its base64 or UTF-16 forms, and those forms are the
-    // token all the same: when the scan found any, the replace file lists every form literally and so
-    // becomes private (as with --literal). Masking binary blobs needs the exact forms too.
-    let literal = input.literal || !encoded.is_empty() || masking;
-    if literal && !input.literal {
-        blocked = None;
-        let why = if encoded.is_empty() {
-            "binary files hold it and are masked in place".to_string()
-        } else {
-            format!(
-                "the token is also stored encoded ({}): those forms are replaced too",
-                encoded.iter().copied().collect::<Vec<_>>().join(", ")
-            )
-        };
-        warnings.push(format!(
-            "{why}, so the replace file holds the exact forms and is private (0600, deleted by the script once it succeeds) as with --literal"
-        ));
+    if !encoded.is_empty() {
+        Some(format!(
+            "the token is also stored encoded ({}): those forms are replaced too",
+            encoded.iter().copied().collect::<Vec<_>>().join(", ")
+        ))
+    } else if masking {
+        Some("binary files hold it and are masked in place".to_string())
+    } else {
+        None
     }
-    if let Err(reason) = check_replacement(input.replacement) {
-        blocked = Some(reason);
-    }
-    let replace_text = if literal {
+}
+
+/// The `--replace-text` file: every form of every token as `literal:` lines (private), or the chosen
+/// expressions as `regex:` lines (safe to show).
+fn replace_text(input: &RewriteInput, literal: bool, patterns: &[Option<String>]) -> ReplaceText {
+    if literal {
         let mut lines = Zeroizing::new(String::new());
         for secret in input.secrets {
             for (_, form) in crate::matching::exact::forms(secret) {
@@ -430,20 +490,20 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             lines.push_str(&format!("regex:{pattern}==>{replacement}\n"));
         }
         ReplaceText::Regex(lines)
-    };
-    let masks = literal.then(|| mask_lines(input.secrets));
-    if let Some(reason) = uncovered(input, &binary_files, literal) {
-        blocked = Some(reason);
     }
+}
 
-    let in_messages = findings
-        .iter()
-        .any(|f| matches!(f.location, Location::CommitMessage | Location::TagMessage));
-
-    // Paths to drop entirely: env files when asked, and files whose very name holds the token.
+/// With --remove-env-files, the `.env`-like files that held a token, to drop from all history. A name
+/// that cannot be given plainly is left to the user, with a warning.
+fn env_files_to_drop(input: &RewriteInput, warnings: &mut Vec<String>) -> Vec<String> {
     let mut drop_paths = BTreeSet::new();
     if input.remove_env_files {
-        for f in findings.iter().filter(|f| f.location == Location::Blob) {
+        for f in input
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.location == Location::Blob)
+        {
             if let Some(path) = f.path.as_deref().filter(|p| crate::dotenv::is_env_path(p)) {
                 if path.contains("\\x") || path.contains('…') {
                     warnings.push(format!(
@@ -455,13 +515,28 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             }
         }
     }
+    drop_paths.into_iter().collect()
+}
+
+/// Expressions naming the files whose very name holds a token, to drop. A copy the plan would leave
+/// is an error now, not a gap found after the push: the reason for the last name no expression covers
+/// is returned to block the plan.
+fn names_to_drop(
+    input: &RewriteInput,
+    patterns: &[Option<String>],
+) -> (Vec<String>, Option<String>) {
+    let mut blocked = None;
     let mut drop_regexes = BTreeSet::new();
-    for f in findings.iter().filter(|f| f.location == Location::Path) {
+    for f in input
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.location == Location::Path)
+    {
         match secret_index(input.secrets, f).and_then(|i| patterns[i].clone()) {
             Some(pattern) => {
                 drop_regexes.insert(pattern);
             }
-            // A copy the plan would leave is an error now, not a gap found after the push.
             None => {
                 blocked = Some(format!(
                     "a file name holds {} ({}); --replace-text does not change names and no safe expression names it: remove the file with git filter-repo --invert-paths --path by hand first, then plan again",
@@ -471,31 +546,38 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             }
         }
     }
+    (drop_regexes.into_iter().collect(), blocked)
+}
+
+/// What the installed git-filter-repo and the way it rewrites cost the user: an old version without
+/// --sensitive-data-removal, and stash entries lost with the reflogs it expires.
+fn filter_repo_warnings(input: &RewriteInput) -> Vec<String> {
+    let mut warnings = Vec::new();
     if !input.filter_repo.sdr() {
         warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Upgrade with `python3 -m pip install --user --upgrade git-filter-repo` for both".to_string());
     }
-    if findings
+    if input
+        .report
+        .findings
         .iter()
         .any(|f| !f.reflogs.is_empty() || f.refs.iter().any(|r| r.starts_with("refs/stash")))
     {
         warnings.push("git-filter-repo expires every reflog of the clone it rewrites, so stash entries below the newest are lost: turn any you need into branches first (`git stash branch NAME stash@{N}`); the script stops if it would lose one".to_string());
     }
+    warnings
+}
 
-    let filter_args = FilterArgs {
-        mask: masks.is_some(),
-        strip: if input.binary == BinaryMode::Strip {
-            binary_files.iter().map(|b| b.blob.clone()).collect()
-        } else {
-            Vec::new()
-        },
-        sdr: input.filter_repo.sdr(),
-        messages: in_messages,
-        drop_paths: drop_paths.into_iter().collect(),
-        drop_regexes: drop_regexes.into_iter().collect(),
-    };
+/// The steps in order: setup, installing filter-repo when missing, preflight, the mirror's rewrite
+/// and push (when there is a remote), this clone's rewrite, and what people and forges must do.
+fn plan_steps(
+    input: &RewriteInput,
+    replace_text: &ReplaceText,
+    filter_args: &FilterArgs,
+    pushes: bool,
+) -> Vec<Step> {
     let stash_drops = stash_entries(input.report);
     let mut steps = Vec::new();
-    steps.push(setup_step(input, &replace_text, &filter_args));
+    steps.push(setup_step(input, replace_text, filter_args));
     if input.filter_repo == FilterRepoSupport::Missing {
         steps.push(Step {
             title: "Install git-filter-repo".into(),
@@ -508,24 +590,13 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             runner: Runner::Prerequisite,
         });
     }
-    steps.push(preflight_step(input, &filter_args, stash_drops.len()));
+    steps.push(preflight_step(input, filter_args, stash_drops.len()));
     if pushes {
-        steps.extend(remote_steps(input, &filter_args));
+        steps.extend(remote_steps(input, filter_args));
     }
-    steps.extend(local_steps(input, &filter_args, &stash_drops));
+    steps.extend(local_steps(input, filter_args, &stash_drops));
     steps.extend(people_steps(input, pushes));
-
-    RewritePlan {
-        steps,
-        replace_text,
-        masks,
-        binary_files,
-        binary: input.binary,
-        warnings,
-        blocked,
-        pushes,
-        repo: input.repo_path.to_path_buf(),
-    }
+    steps
 }
 
 /// A replacement filter-repo can take: one line, no `==>` (its separator), not empty.
