@@ -1117,20 +1117,38 @@ fn rewrite_why(filter: &FilterArgs, context: &str) -> String {
     why
 }
 
+/// This clone's steps: drop the stash entries that hold the token, rewrite in place, leave the clone
+/// clean, and check that no copy is left.
 fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -> Vec<Step> {
     let pushes = input.remote_url.is_some();
     let mut steps = Vec::new();
-    if !stash_drops.is_empty() {
-        steps.push(Step {
-            title: "Drop the stash entries that hold the token".into(),
-            why: "Stash entries live in a reflog, which no push reaches; these hold the token (highest first, so the numbers do not shift).".into(),
-            commands: stash_drops
-                .iter()
-                .map(|n| format!("git -C {VAR_REPO} stash drop --quiet 'stash@{{{n}}}'"))
-                .collect(),
-            runner: Runner::Script,
-        });
+    steps.extend(stash_drop_step(stash_drops));
+    steps.push(rewrite_in_place_step(input, filter, pushes));
+    steps.push(clean_clone_step(pushes));
+    steps.push(check_step(input, pushes));
+    steps
+}
+
+/// Stash entries live in a reflog, which no push reaches: the ones holding the token are dropped
+/// (highest first). None when there are none.
+fn stash_drop_step(stash_drops: &[u32]) -> Option<Step> {
+    if stash_drops.is_empty() {
+        return None;
     }
+    Some(Step {
+        title: "Drop the stash entries that hold the token".into(),
+        why: "Stash entries live in a reflog, which no push reaches; these hold the token (highest first, so the numbers do not shift).".into(),
+        commands: stash_drops
+            .iter()
+            .map(|n| format!("git -C {VAR_REPO} stash drop --quiet 'stash@{{{n}}}'"))
+            .collect(),
+        runner: Runner::Script,
+    })
+}
+
+/// The same filter over this clone, in place: it rewrites what only this clone has, and keeps the
+/// first changed commits for the check.
+fn rewrite_in_place_step(input: &RewriteInput, filter: &FilterArgs, pushes: bool) -> Step {
     let mut extra = vec!["--force"];
     if filter.sdr {
         extra.push("--no-fetch");
@@ -1159,7 +1177,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
     } else {
         "There is no remote, so this clone is the only copy to rewrite and no push is needed. --force because it is not a fresh clone; --no-fetch so filter-repo fetches nothing."
     };
-    steps.push(Step {
+    Step {
         title: if pushes {
             "Rewrite this clone the same way".into()
         } else {
@@ -1168,7 +1186,12 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         why: why.into(),
         commands,
         runner: Runner::Script,
-    });
+    }
+}
+
+/// Removes what git keeps beside the history that can hold the old text or name old commits, expires
+/// the reflogs and prunes the old objects (after a fetch, when there is a remote).
+fn clean_clone_step(pushes: bool) -> Step {
     let mut commands = Vec::new();
     if pushes {
         commands.push(format!(
@@ -1185,7 +1208,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         "git -C {VAR_REPO} reflog expire --expire=now --all"
     ));
     commands.push(format!("git -C {VAR_REPO} gc --quiet --prune=now"));
-    steps.push(Step {
+    Step {
         title: "Leave this clone clean and usable".into(),
         why: if pushes {
             "Fetch so the remote-tracking refs match the rewritten remote (git status knows its upstream again, and later scans label pushed commits right); remove the files git keeps beside the history that can hold the old text or name old commits (COMMIT_EDITMSG, SQUASH_MSG, MERGE_MSG, ORIG_HEAD, FETCH_HEAD, filter-repo's own directory; the maps are kept in unleak-rewrite/); expire the reflogs and prune the old objects."
@@ -1195,7 +1218,12 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         .into(),
         commands,
         runner: Runner::Script,
-    });
+    }
+}
+
+/// Checks the remote (a fresh mirror) and this clone with `unleak verify`; the script exits non-zero
+/// when a copy is left.
+fn check_step(input: &RewriteInput, pushes: bool) -> Step {
     let mut commands = vec!["LEFT=0".to_string()];
     if pushes {
         commands.push("rm -rf -- \"$WORK/check.git\"; git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/check.git\"".into());
@@ -1210,7 +1238,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         commands.push("list_worktree".into());
     }
     commands.push("if [ \"$LEFT\" != 0 ]; then echo 'NOT DONE: the copies listed above are left. A ref the remote refused (a protected branch or tag, a pull-request ref): unprotect it, or ask the forge to delete it, then run this script again. A ref or stash entry of this clone: delete it (git update-ref -d REF, git stash drop), then run this script again.' >&2; exit 1; fi".into());
-    steps.push(Step {
+    Step {
         title: "Check that no copy is left".into(),
         why: if pushes {
             "What a new clone of the remote gets (a fresh --no-local mirror) and this clone are checked with `unleak verify` by fingerprint; any copy left is named (commit, path, form, refs) and the script exits non-zero instead of saying Done."
@@ -1220,8 +1248,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         .into(),
         commands,
         runner: Runner::Script,
-    });
-    steps
+    }
 }
 
 fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
