@@ -800,18 +800,7 @@ fn update_env(
         dotenv::DotEnv::parse(b"")
     };
     // Compare the environment with the value the file will hold (the old one when nothing is written).
-    let compare_with = new_token.unwrap_or(&leaked[0]);
-    let hygiene = hygiene::plan(
-        &path,
-        &key,
-        compare_with.expose(),
-        &hygiene::Environment::from_process(&key),
-    )?;
-    let mut notes = Vec::new();
-    for warning in &hygiene.warnings {
-        writeln!(io.out, "  warning: {warning}")?;
-        notes.push(format!("warning: {warning}"));
-    }
+    let (hygiene, mut notes) = env_hygiene(io, &path, &key, new_token.unwrap_or(&leaked[0]))?;
     let Some(new_token) = new_token else {
         let status = would_update_env(request, io, &key, &shown, &hygiene.actions)?;
         record.step(STEP, status, notes);
@@ -845,6 +834,28 @@ fn update_env(
     );
     record.step(STEP, StepStatus::Done, notes);
     Ok(())
+}
+
+/// The hygiene plan around `.env` (ignore rule, untracking, shell variables that would override it),
+/// comparing the environment with `value`; its warnings are shown and become the step's first notes.
+fn env_hygiene(
+    io: &mut Io<'_>,
+    path: &std::path::Path,
+    key: &str,
+    value: &Secret,
+) -> Result<(hygiene::Plan, Vec<String>)> {
+    let hygiene = hygiene::plan(
+        path,
+        key,
+        value.expose(),
+        &hygiene::Environment::from_process(key),
+    )?;
+    let mut notes = Vec::new();
+    for warning in &hygiene.warnings {
+        writeln!(io.out, "  warning: {warning}")?;
+        notes.push(format!("warning: {warning}"));
+    }
+    Ok((hygiene, notes))
 }
 
 /// Step 5 without a new token (a dry run, or none was made): says what would be written and done, and
