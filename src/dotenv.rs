@@ -743,126 +743,176 @@ pub struct WriteOutcome {
 ///
 /// `unleak setup` and `unleak respond` both write `.env` through this.
 pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOutcome> {
-    let (target, via_symlink) = resolve_symlinks(path)?;
-    if via_symlink {
-        refuse_repository_link(path, &target)?;
-    }
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = target
-        .file_name()
-        .with_context(|| format!("{} does not name a file", target.display()))?
-        .to_string_lossy()
-        .into_owned();
-    let shown = if via_symlink {
-        format!(
-            "{} (the target of symlink {})",
-            target.display(),
-            path.display()
-        )
-    } else {
-        target.display().to_string()
-    };
-
-    let old = match fs::metadata(&target) {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot inspect {shown}")),
-    };
-    if let Some(meta) = &old {
-        if !meta.is_file() {
-            bail!("{shown} is not a regular file; nothing was written");
-        }
-        if meta.permissions().mode() & 0o222 == 0 {
-            bail!(
-                "{shown} is read-only (mode {:04o}); nothing was written. Make it writable \
-                 (chmod u+w) if you mean to change it",
-                meta.permissions().mode() & 0o7777
-            );
-        }
-    }
-    let dir_meta = fs::metadata(&dir)
-        .with_context(|| format!("cannot inspect the directory {}", dir.display()))?;
-    if dir_meta.permissions().mode() & 0o222 == 0 {
-        bail!(
-            "the directory {} is read-only (mode {:04o}), so {name} cannot be replaced safely; nothing \
-             was written. Make it writable (chmod u+w) and run again",
-            dir.display(),
-            dir_meta.permissions().mode() & 0o7777
-        );
-    }
+    let dest = Destination::resolve(path)?;
+    let old = dest.check_writable()?;
 
     // Inside a work tree, the temp file (which holds the secret until the rename) and any backup go
     // under the git directory, where no `git add` or push can reach them after a crash.
-    let private = private_dir(&dir);
+    let private = private_dir(&dest.dir);
     let temp_dir = private
         .as_ref()
-        .filter(|p| same_device(p, &dir))
+        .filter(|p| same_device(p, &dest.dir))
         .cloned()
-        .unwrap_or_else(|| dir.clone());
-    let mut removed_stale = remove_stale_temps(&dir, &name);
-    if temp_dir != dir {
-        removed_stale.extend(remove_stale_temps(&temp_dir, &name));
+        .unwrap_or_else(|| dest.dir.clone());
+    let mut removed_stale = remove_stale_temps(&dest.dir, &dest.name);
+    if temp_dir != dest.dir {
+        removed_stale.extend(remove_stale_temps(&temp_dir, &dest.name));
     }
-    let temp_prefix = format!(".{name}.unleak-");
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix)
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(&temp_dir)
-        .with_context(|| {
-            format!(
-                "cannot create a temporary file in {} to replace {name}; nothing was written",
-                dir.display()
-            )
-        })?;
-    let io_context = || {
-        format!(
-            "cannot write a temporary file in {}; nothing was written",
-            dir.display()
-        )
-    };
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))
-        .with_context(io_context)?;
-    if let Some(meta) = &old {
-        // Keep the owner when root edits someone's file; best effort (only root may chown).
-        let _ = std::os::unix::fs::fchown(temp.as_file(), Some(meta.uid()), Some(meta.gid()));
-    }
-    temp.write_all(bytes).with_context(io_context)?;
-    temp.as_file().sync_all().with_context(io_context)?;
+    let temp = dest.write_temp(&temp_dir, old.as_ref(), bytes)?;
 
     let backup_path = match (&old, backup) {
         (Some(_), true) => {
             let backups = match &private {
                 Some(private) => private.join("backups"),
-                None => dir.clone(),
+                None => dest.dir.clone(),
             };
             make_private_dir(&backups)?;
-            Some(write_backup(&target, &backups, &name)?)
+            Some(write_backup(&dest.target, &backups, &dest.name)?)
         }
         _ => None,
     };
 
-    temp.persist(&target)
+    temp.persist(&dest.target)
         .map_err(|e| e.error)
-        .with_context(|| format!("cannot replace {shown}; the old file is unchanged"))?;
-    fs::File::open(&dir)
+        .with_context(|| format!("cannot replace {}; the old file is unchanged", dest.shown))?;
+    fs::File::open(&dest.dir)
         .and_then(|d| d.sync_all())
-        .with_context(|| format!("wrote {shown} but could not flush its directory to disk"))?;
+        .with_context(|| {
+            format!(
+                "wrote {} but could not flush its directory to disk",
+                dest.shown
+            )
+        })?;
 
     let old_mode = old.as_ref().map(|m| m.permissions().mode() & 0o7777);
     Ok(WriteOutcome {
-        written: target,
-        via_symlink,
+        written: dest.target,
+        via_symlink: dest.via_symlink,
         created: old.is_none(),
         old_mode,
         old_exposed: old_mode.is_some_and(|m| m & 0o044 != 0),
         backup: backup_path,
         removed_stale,
     })
+}
+
+/// The file [`write_private`] replaces: `path` with its symlinks resolved (a link into another
+/// repository refused), its directory and name, and how messages show it.
+struct Destination {
+    target: PathBuf,
+    via_symlink: bool,
+    dir: PathBuf,
+    name: String,
+    shown: String,
+}
+
+impl Destination {
+    /// Resolves `path` to the file that will be written.
+    fn resolve(path: &Path) -> Result<Destination> {
+        let (target, via_symlink) = resolve_symlinks(path)?;
+        if via_symlink {
+            refuse_repository_link(path, &target)?;
+        }
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .with_context(|| format!("{} does not name a file", target.display()))?
+            .to_string_lossy()
+            .into_owned();
+        let shown = if via_symlink {
+            format!(
+                "{} (the target of symlink {})",
+                target.display(),
+                path.display()
+            )
+        } else {
+            target.display().to_string()
+        };
+        Ok(Destination {
+            target,
+            via_symlink,
+            dir,
+            name,
+            shown,
+        })
+    }
+
+    /// The old file's metadata (None when there is none), after refusing what must not be replaced: a
+    /// non-regular file, a read-only file, a read-only directory (even for root).
+    fn check_writable(&self) -> Result<Option<fs::Metadata>> {
+        let shown = &self.shown;
+        let old = match fs::metadata(&self.target) {
+            Ok(meta) => Some(meta),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot inspect {shown}")),
+        };
+        if let Some(meta) = &old {
+            if !meta.is_file() {
+                bail!("{shown} is not a regular file; nothing was written");
+            }
+            if meta.permissions().mode() & 0o222 == 0 {
+                bail!(
+                    "{shown} is read-only (mode {:04o}); nothing was written. Make it writable \
+                     (chmod u+w) if you mean to change it",
+                    meta.permissions().mode() & 0o7777
+                );
+            }
+        }
+        let dir_meta = fs::metadata(&self.dir)
+            .with_context(|| format!("cannot inspect the directory {}", self.dir.display()))?;
+        if dir_meta.permissions().mode() & 0o222 == 0 {
+            bail!(
+                "the directory {} is read-only (mode {:04o}), so {} cannot be replaced safely; nothing \
+                 was written. Make it writable (chmod u+w) and run again",
+                self.dir.display(),
+                dir_meta.permissions().mode() & 0o7777,
+                self.name
+            );
+        }
+        Ok(old)
+    }
+
+    /// The new content in a 0600 temp file in `temp_dir` (mode set before the first byte, the old
+    /// file's owner kept when possible), synced to disk and ready to rename over the target.
+    fn write_temp(
+        &self,
+        temp_dir: &Path,
+        old: Option<&fs::Metadata>,
+        bytes: &[u8],
+    ) -> Result<tempfile::NamedTempFile> {
+        let name = &self.name;
+        let temp_prefix = format!(".{name}.unleak-");
+        let mut temp = tempfile::Builder::new()
+            .prefix(&temp_prefix)
+            .suffix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(temp_dir)
+            .with_context(|| {
+                format!(
+                    "cannot create a temporary file in {} to replace {name}; nothing was written",
+                    self.dir.display()
+                )
+            })?;
+        let io_context = || {
+            format!(
+                "cannot write a temporary file in {}; nothing was written",
+                self.dir.display()
+            )
+        };
+        temp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o600))
+            .with_context(io_context)?;
+        if let Some(meta) = old {
+            // Keep the owner when root edits someone's file; best effort (only root may chown).
+            let _ = std::os::unix::fs::fchown(temp.as_file(), Some(meta.uid()), Some(meta.gid()));
+        }
+        temp.write_all(bytes).with_context(io_context)?;
+        temp.as_file().sync_all().with_context(io_context)?;
+        Ok(temp)
+    }
 }
 
 /// A symlink inside a git work tree may come with the repository (a clone brings it): writing through

@@ -357,11 +357,71 @@ fn local_remote_path(url: &str) -> Option<&str> {
 /// repository, so the plan is blocked and asks for `--literal`.
 pub fn plan(input: &RewriteInput) -> RewritePlan {
     let mut warnings = Vec::new();
-    let mut blocked = None;
     let findings = &input.report.findings;
     let pushes = input.remote_url.is_some();
 
-    // Patterns, also used in literal mode for tokens inside file names.
+    let (patterns, mut blocked) = choose_patterns(input);
+    // Binary blobs: --replace-text skips them, so they get a step of their own (mask or strip).
+    let binary_files = binary_files(input.report, input.binary_blobs);
+    let masking = input.binary == BinaryMode::Mask && !binary_files.is_empty();
+    let forced = forced_literal(input.report, masking);
+    let literal = input.literal || forced.is_some();
+    if let (Some(why), false) = (forced, input.literal) {
+        blocked = None;
+        warnings.push(format!(
+            "{why}, so the replace file holds the exact forms and is private (0600, deleted by the script once it succeeds) as with --literal"
+        ));
+    }
+    if let Err(reason) = check_replacement(input.replacement) {
+        blocked = Some(reason);
+    }
+    let replace_text = replace_text(input, literal, &patterns);
+    let masks = literal.then(|| mask_lines(input.secrets));
+    if let Some(reason) = uncovered(input, &binary_files, literal) {
+        blocked = Some(reason);
+    }
+
+    let drop_paths = env_files_to_drop(input, &mut warnings);
+    let (drop_regexes, unnamed) = names_to_drop(input, &patterns);
+    if unnamed.is_some() {
+        blocked = unnamed;
+    }
+    warnings.extend(filter_repo_warnings(input));
+
+    let filter_args = FilterArgs {
+        mask: masks.is_some(),
+        strip: if input.binary == BinaryMode::Strip {
+            binary_files.iter().map(|b| b.blob.clone()).collect()
+        } else {
+            Vec::new()
+        },
+        sdr: input.filter_repo.sdr(),
+        messages: findings
+            .iter()
+            .any(|f| matches!(f.location, Location::CommitMessage | Location::TagMessage)),
+        drop_paths,
+        drop_regexes,
+    };
+    let steps = plan_steps(input, &replace_text, &filter_args, pushes);
+
+    RewritePlan {
+        steps,
+        replace_text,
+        masks,
+        binary_files,
+        binary: input.binary,
+        warnings,
+        blocked,
+        pushes,
+        repo: input.repo_path.to_path_buf(),
+    }
+}
+
+/// The narrowest expression [`RewriteInput::regex_is_unique`] accepts for each token (None when no
+/// level does), also used in literal mode for tokens inside file names. Without --literal, a token with
+/// none blocks the plan: the reason for the last such token is returned.
+fn choose_patterns(input: &RewriteInput) -> (Vec<Option<String>>, Option<String>) {
+    let mut blocked = None;
     let mut patterns: Vec<Option<String>> = Vec::new();
     for secret in input.secrets {
         let chosen = WIDEN_LEVELS.iter().find_map(|&widen| {
@@ -375,36 +435,36 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
         }
         patterns.push(chosen);
     }
-    // Binary blobs: --replace-text skips them, so they get a step of their own (mask or strip).
-    let binary_files = binary_files(input.report, input.binary_blobs);
-    let masking = input.binary == BinaryMode::Mask && !binary_files.is_empty();
-    let encoded: BTreeSet<&str> = findings
+    (patterns, blocked)
+}
+
+/// Why the replace file must list the exact forms even without --literal, if it must. A regex that
+/// hides the token cannot describe its base64 or UTF-16 forms, and those forms are the token all the
+/// same: when the scan found any, the replace file lists every form literally and so becomes private
+/// (as with --literal). Masking binary blobs needs the exact forms too.
+fn forced_literal(report: &Report, masking: bool) -> Option<String> {
+    let encoded: BTreeSet<&str> = report
+        .findings
         .iter()
         .filter(|f| f.encoding != Encoding::Plain)
         .map(|f| f.encoding.as_str())
         .collect();
-    // A regex that hides the token cannot describe its base64 or UTF-16 forms, and those forms are the
-    // token all the same: when the scan found any, the replace file lists every form literally and so
-    // becomes private (as with --literal). Masking binary blobs needs the exact forms too.
-    let literal = input.literal || !encoded.is_empty() || masking;
-    if literal && !input.literal {
-        blocked = None;
-        let why = if encoded.is_empty() {
-            "binary files hold it and are masked in place".to_string()
-        } else {
-            format!(
-                "the token is also stored encoded ({}): those forms are replaced too",
-                encoded.iter().copied().collect::<Vec<_>>().join(", ")
-            )
-        };
-        warnings.push(format!(
-            "{why}, so the replace file holds the exact forms and is private (0600, deleted by the script once it succeeds) as with --literal"
-        ));
+    if !encoded.is_empty() {
+        Some(format!(
+            "the token is also stored encoded ({}): those forms are replaced too",
+            encoded.iter().copied().collect::<Vec<_>>().join(", ")
+        ))
+    } else if masking {
+        Some("binary files hold it and are masked in place".to_string())
+    } else {
+        None
     }
-    if let Err(reason) = check_replacement(input.replacement) {
-        blocked = Some(reason);
-    }
-    let replace_text = if literal {
+}
+
+/// The `--replace-text` file: every form of every token as `literal:` lines (private), or the chosen
+/// expressions as `regex:` lines (safe to show).
+fn replace_text(input: &RewriteInput, literal: bool, patterns: &[Option<String>]) -> ReplaceText {
+    if literal {
         let mut lines = Zeroizing::new(String::new());
         for secret in input.secrets {
             for (_, form) in crate::matching::exact::forms(secret) {
@@ -430,20 +490,20 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             lines.push_str(&format!("regex:{pattern}==>{replacement}\n"));
         }
         ReplaceText::Regex(lines)
-    };
-    let masks = literal.then(|| mask_lines(input.secrets));
-    if let Some(reason) = uncovered(input, &binary_files, literal) {
-        blocked = Some(reason);
     }
+}
 
-    let in_messages = findings
-        .iter()
-        .any(|f| matches!(f.location, Location::CommitMessage | Location::TagMessage));
-
-    // Paths to drop entirely: env files when asked, and files whose very name holds the token.
+/// With --remove-env-files, the `.env`-like files that held a token, to drop from all history. A name
+/// that cannot be given plainly is left to the user, with a warning.
+fn env_files_to_drop(input: &RewriteInput, warnings: &mut Vec<String>) -> Vec<String> {
     let mut drop_paths = BTreeSet::new();
     if input.remove_env_files {
-        for f in findings.iter().filter(|f| f.location == Location::Blob) {
+        for f in input
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.location == Location::Blob)
+        {
             if let Some(path) = f.path.as_deref().filter(|p| crate::dotenv::is_env_path(p)) {
                 if path.contains("\\x") || path.contains('…') {
                     warnings.push(format!(
@@ -455,13 +515,28 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             }
         }
     }
+    drop_paths.into_iter().collect()
+}
+
+/// Expressions naming the files whose very name holds a token, to drop. A copy the plan would leave
+/// is an error now, not a gap found after the push: the reason for the last name no expression covers
+/// is returned to block the plan.
+fn names_to_drop(
+    input: &RewriteInput,
+    patterns: &[Option<String>],
+) -> (Vec<String>, Option<String>) {
+    let mut blocked = None;
     let mut drop_regexes = BTreeSet::new();
-    for f in findings.iter().filter(|f| f.location == Location::Path) {
+    for f in input
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.location == Location::Path)
+    {
         match secret_index(input.secrets, f).and_then(|i| patterns[i].clone()) {
             Some(pattern) => {
                 drop_regexes.insert(pattern);
             }
-            // A copy the plan would leave is an error now, not a gap found after the push.
             None => {
                 blocked = Some(format!(
                     "a file name holds {} ({}); --replace-text does not change names and no safe expression names it: remove the file with git filter-repo --invert-paths --path by hand first, then plan again",
@@ -471,31 +546,38 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             }
         }
     }
+    (drop_regexes.into_iter().collect(), blocked)
+}
+
+/// What the installed git-filter-repo and the way it rewrites cost the user: an old version without
+/// --sensitive-data-removal, and stash entries lost with the reflogs it expires.
+fn filter_repo_warnings(input: &RewriteInput) -> Vec<String> {
+    let mut warnings = Vec::new();
     if !input.filter_repo.sdr() {
         warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Upgrade with `python3 -m pip install --user --upgrade git-filter-repo` for both".to_string());
     }
-    if findings
+    if input
+        .report
+        .findings
         .iter()
         .any(|f| !f.reflogs.is_empty() || f.refs.iter().any(|r| r.starts_with("refs/stash")))
     {
         warnings.push("git-filter-repo expires every reflog of the clone it rewrites, so stash entries below the newest are lost: turn any you need into branches first (`git stash branch NAME stash@{N}`); the script stops if it would lose one".to_string());
     }
+    warnings
+}
 
-    let filter_args = FilterArgs {
-        mask: masks.is_some(),
-        strip: if input.binary == BinaryMode::Strip {
-            binary_files.iter().map(|b| b.blob.clone()).collect()
-        } else {
-            Vec::new()
-        },
-        sdr: input.filter_repo.sdr(),
-        messages: in_messages,
-        drop_paths: drop_paths.into_iter().collect(),
-        drop_regexes: drop_regexes.into_iter().collect(),
-    };
+/// The steps in order: setup, installing filter-repo when missing, preflight, the mirror's rewrite
+/// and push (when there is a remote), this clone's rewrite, and what people and forges must do.
+fn plan_steps(
+    input: &RewriteInput,
+    replace_text: &ReplaceText,
+    filter_args: &FilterArgs,
+    pushes: bool,
+) -> Vec<Step> {
     let stash_drops = stash_entries(input.report);
     let mut steps = Vec::new();
-    steps.push(setup_step(input, &replace_text, &filter_args));
+    steps.push(setup_step(input, replace_text, filter_args));
     if input.filter_repo == FilterRepoSupport::Missing {
         steps.push(Step {
             title: "Install git-filter-repo".into(),
@@ -508,24 +590,13 @@ pub fn plan(input: &RewriteInput) -> RewritePlan {
             runner: Runner::Prerequisite,
         });
     }
-    steps.push(preflight_step(input, &filter_args, stash_drops.len()));
+    steps.push(preflight_step(input, filter_args, stash_drops.len()));
     if pushes {
-        steps.extend(remote_steps(input, &filter_args));
+        steps.extend(remote_steps(input, filter_args));
     }
-    steps.extend(local_steps(input, &filter_args, &stash_drops));
+    steps.extend(local_steps(input, filter_args, &stash_drops));
     steps.extend(people_steps(input, pushes));
-
-    RewritePlan {
-        steps,
-        replace_text,
-        masks,
-        binary_files,
-        binary: input.binary,
-        warnings,
-        blocked,
-        pushes,
-        repo: input.repo_path.to_path_buf(),
-    }
+    steps
 }
 
 /// A replacement filter-repo can take: one line, no `==>` (its separator), not empty.
@@ -1046,20 +1117,38 @@ fn rewrite_why(filter: &FilterArgs, context: &str) -> String {
     why
 }
 
+/// This clone's steps: drop the stash entries that hold the token, rewrite in place, leave the clone
+/// clean, and check that no copy is left.
 fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -> Vec<Step> {
     let pushes = input.remote_url.is_some();
     let mut steps = Vec::new();
-    if !stash_drops.is_empty() {
-        steps.push(Step {
-            title: "Drop the stash entries that hold the token".into(),
-            why: "Stash entries live in a reflog, which no push reaches; these hold the token (highest first, so the numbers do not shift).".into(),
-            commands: stash_drops
-                .iter()
-                .map(|n| format!("git -C {VAR_REPO} stash drop --quiet 'stash@{{{n}}}'"))
-                .collect(),
-            runner: Runner::Script,
-        });
+    steps.extend(stash_drop_step(stash_drops));
+    steps.push(rewrite_in_place_step(input, filter, pushes));
+    steps.push(clean_clone_step(pushes));
+    steps.push(check_step(input, pushes));
+    steps
+}
+
+/// Stash entries live in a reflog, which no push reaches: the ones holding the token are dropped
+/// (highest first). None when there are none.
+fn stash_drop_step(stash_drops: &[u32]) -> Option<Step> {
+    if stash_drops.is_empty() {
+        return None;
     }
+    Some(Step {
+        title: "Drop the stash entries that hold the token".into(),
+        why: "Stash entries live in a reflog, which no push reaches; these hold the token (highest first, so the numbers do not shift).".into(),
+        commands: stash_drops
+            .iter()
+            .map(|n| format!("git -C {VAR_REPO} stash drop --quiet 'stash@{{{n}}}'"))
+            .collect(),
+        runner: Runner::Script,
+    })
+}
+
+/// The same filter over this clone, in place: it rewrites what only this clone has, and keeps the
+/// first changed commits for the check.
+fn rewrite_in_place_step(input: &RewriteInput, filter: &FilterArgs, pushes: bool) -> Step {
     let mut extra = vec!["--force"];
     if filter.sdr {
         extra.push("--no-fetch");
@@ -1088,7 +1177,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
     } else {
         "There is no remote, so this clone is the only copy to rewrite and no push is needed. --force because it is not a fresh clone; --no-fetch so filter-repo fetches nothing."
     };
-    steps.push(Step {
+    Step {
         title: if pushes {
             "Rewrite this clone the same way".into()
         } else {
@@ -1097,7 +1186,12 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         why: why.into(),
         commands,
         runner: Runner::Script,
-    });
+    }
+}
+
+/// Removes what git keeps beside the history that can hold the old text or name old commits, expires
+/// the reflogs and prunes the old objects (after a fetch, when there is a remote).
+fn clean_clone_step(pushes: bool) -> Step {
     let mut commands = Vec::new();
     if pushes {
         commands.push(format!(
@@ -1114,7 +1208,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         "git -C {VAR_REPO} reflog expire --expire=now --all"
     ));
     commands.push(format!("git -C {VAR_REPO} gc --quiet --prune=now"));
-    steps.push(Step {
+    Step {
         title: "Leave this clone clean and usable".into(),
         why: if pushes {
             "Fetch so the remote-tracking refs match the rewritten remote (git status knows its upstream again, and later scans label pushed commits right); remove the files git keeps beside the history that can hold the old text or name old commits (COMMIT_EDITMSG, SQUASH_MSG, MERGE_MSG, ORIG_HEAD, FETCH_HEAD, filter-repo's own directory; the maps are kept in unleak-rewrite/); expire the reflogs and prune the old objects."
@@ -1124,7 +1218,12 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         .into(),
         commands,
         runner: Runner::Script,
-    });
+    }
+}
+
+/// Checks the remote (a fresh mirror) and this clone with `unleak verify`; the script exits non-zero
+/// when a copy is left.
+fn check_step(input: &RewriteInput, pushes: bool) -> Step {
     let mut commands = vec!["LEFT=0".to_string()];
     if pushes {
         commands.push("rm -rf -- \"$WORK/check.git\"; git clone --quiet --mirror --no-local \"$REMOTE_URL\" \"$WORK/check.git\"".into());
@@ -1139,7 +1238,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         commands.push("list_worktree".into());
     }
     commands.push("if [ \"$LEFT\" != 0 ]; then echo 'NOT DONE: the copies listed above are left. A ref the remote refused (a protected branch or tag, a pull-request ref): unprotect it, or ask the forge to delete it, then run this script again. A ref or stash entry of this clone: delete it (git update-ref -d REF, git stash drop), then run this script again.' >&2; exit 1; fi".into());
-    steps.push(Step {
+    Step {
         title: "Check that no copy is left".into(),
         why: if pushes {
             "What a new clone of the remote gets (a fresh --no-local mirror) and this clone are checked with `unleak verify` by fingerprint; any copy left is named (commit, path, form, refs) and the script exits non-zero instead of saying Done."
@@ -1149,8 +1248,7 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
         .into(),
         commands,
         runner: Runner::Script,
-    });
-    steps
+    }
 }
 
 fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {

@@ -13,58 +13,15 @@ use crate::secret::Secret;
 use crate::{dotenv, providers, tokens};
 use anyhow::Result;
 use std::collections::HashSet;
+use std::path::Path;
 
 pub fn run(config: AuditConfig) -> Result<ExitCode> {
     let repo = Repo::open(&config.repo)?;
     let workdir = repo.workdir.clone();
-
-    // Exact values: every secret-looking value of .env, so a leak that matches no pattern is caught too.
     let env_path = tokens::default_env_path(config.env_file.as_deref(), workdir.as_deref());
-    let mut exact: Vec<Secret> = Vec::new();
-    let mut warnings = Vec::new();
-    if let Some(path) = env_path.as_ref().filter(|p| p.is_file()) {
-        let env = dotenv::read(path)?;
-        for (key, value) in env.entries() {
-            // The same normalization as every token source; a value it refuses is no token.
-            let origin = format!("{}:{key}", path.display());
-            let Ok(value) = tokens::normalize(&value, &origin) else {
-                continue;
-            };
-            if tokens::looks_like_secret(&value) && !exact.iter().any(|s| s.expose() == *value) {
-                exact.push(Secret::new(value.as_str(), origin));
-            }
-        }
-        for key in env.duplicate_keys() {
-            warnings.push(Warning::new(
-                "env-duplicate-key",
-                format!(
-                    "{} sets {key} more than once; the last one wins",
-                    path.display()
-                ),
-            ));
-        }
-    } else if config.env_file.is_some() {
-        anyhow::bail!("{} does not exist", env_path.unwrap_or_default().display());
-    }
+    let (exact, warnings) = env_values(&config, env_path.as_deref())?;
+    let (allowlist, patterns) = rules(&config, workdir.as_deref())?;
 
-    // The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for).
-    let config_path = config.config.clone().or_else(|| {
-        workdir
-            .as_ref()
-            .map(|w| w.join(".unleak.toml"))
-            .filter(|p| p.is_file())
-    });
-    let allowlist = match &config_path {
-        Some(path) => Allowlist::load(path)?,
-        None => Allowlist::default(),
-    };
-    let patterns = match audit::custom_provider(&allowlist.rule) {
-        Some(custom) => {
-            providers::register_custom(custom);
-            PatternSet::new(&providers::with_custom())
-        }
-        None => PatternSet::all(),
-    };
     let options = config.scope.scan_options("audit", config.globals.progress);
     let range_mode = config.since.is_some() || config.range.is_some();
     let (mut report, secrets, env_files) = if range_mode {
@@ -82,38 +39,15 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
     };
     report.warnings.extend(warnings);
 
-    let baseline = match &config.baseline {
-        Some(path) => audit::load_baseline(path)?,
-        None => HashSet::new(),
+    let review = Review {
+        repo: &repo,
+        allowlist: &allowlist,
+        secrets: &secrets,
+        env_path: env_path.as_deref(),
+        env_files: &env_files,
+        range_mode,
     };
-    let inline = if range_mode {
-        0
-    } else {
-        audit::suppress_inline(&repo, &mut report)
-    };
-    let suppressed = inline + audit::suppress(&mut report, &allowlist, &baseline);
-    // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
-    if config.verify {
-        verify_live(&mut report, &secrets)?;
-    } else if report.secrets.iter().any(|s| s.found) {
-        report.warnings.push(Warning::new(
-            "not-verified",
-            "offline: whether the tokens still work was not checked (--verify asks each issuer's read-only identity API)",
-        ));
-    }
-    // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
-    // Pull-request mode judges the commits, not the working tree: no hygiene of the checkout.
-    if !range_mode {
-        report.hygiene = audit::hygiene_issues(&repo, &report, env_path.as_deref(), &env_files)?;
-    }
-    report
-        .hygiene
-        .retain(|issue| !allowlist.allows_issue(issue));
-    let suppressed = suppressed + audit::suppress_hygiene(&mut report, &baseline);
-    report
-        .warnings
-        .extend(audit::suppressed_warning(suppressed));
-
+    review.judge(&config, &mut report)?;
     report.playbook = audit::playbook_preview(&report, &secrets);
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
 
@@ -136,6 +70,117 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         &report.completeness,
         config.exit_zero,
     ))
+}
+
+/// Exact values: every secret-looking value of .env, so a leak that matches no pattern is caught too;
+/// with a warning per key the file sets twice. A named file that does not exist is an error.
+fn env_values(
+    config: &AuditConfig,
+    env_path: Option<&Path>,
+) -> Result<(Vec<Secret>, Vec<Warning>)> {
+    let mut exact: Vec<Secret> = Vec::new();
+    let mut warnings = Vec::new();
+    if let Some(path) = env_path.filter(|p| p.is_file()) {
+        let env = dotenv::read(path)?;
+        for (key, value) in env.entries() {
+            // The same normalization as every token source; a value it refuses is no token.
+            let origin = format!("{}:{key}", path.display());
+            let Ok(value) = tokens::normalize(&value, &origin) else {
+                continue;
+            };
+            if tokens::looks_like_secret(&value) && !exact.iter().any(|s| s.expose() == *value) {
+                exact.push(Secret::new(value.as_str(), origin));
+            }
+        }
+        for key in env.duplicate_keys() {
+            warnings.push(Warning::new(
+                "env-duplicate-key",
+                format!(
+                    "{} sets {key} more than once; the last one wins",
+                    path.display()
+                ),
+            ));
+        }
+    } else if config.env_file.is_some() {
+        anyhow::bail!(
+            "{} does not exist",
+            env_path.unwrap_or(Path::new("")).display()
+        );
+    }
+    Ok((exact, warnings))
+}
+
+/// The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for), and
+/// the provider patterns with the custom rule registered.
+fn rules(config: &AuditConfig, workdir: Option<&Path>) -> Result<(Allowlist, PatternSet)> {
+    let config_path = config.config.clone().or_else(|| {
+        workdir
+            .map(|w| w.join(".unleak.toml"))
+            .filter(|p| p.is_file())
+    });
+    let allowlist = match &config_path {
+        Some(path) => Allowlist::load(path)?,
+        None => Allowlist::default(),
+    };
+    let patterns = match audit::custom_provider(&allowlist.rule) {
+        Some(custom) => {
+            providers::register_custom(custom);
+            PatternSet::new(&providers::with_custom())
+        }
+        None => PatternSet::all(),
+    };
+    Ok((allowlist, patterns))
+}
+
+/// What the audit judges once the scan is done, and from what.
+struct Review<'a> {
+    repo: &'a Repo,
+    allowlist: &'a Allowlist,
+    secrets: &'a [Secret],
+    env_path: Option<&'a Path>,
+    env_files: &'a [(String, String)],
+    /// `--since`/`--range`: the commits are judged, not the checkout.
+    range_mode: bool,
+}
+
+impl Review<'_> {
+    /// Suppresses what the allowlist, the baseline and inline markers accept, checks liveness, adds the
+    /// hygiene issues, and says how much was suppressed.
+    fn judge(&self, config: &AuditConfig, report: &mut model::Report) -> Result<()> {
+        let baseline = match &config.baseline {
+            Some(path) => audit::load_baseline(path)?,
+            None => HashSet::new(),
+        };
+        let inline = if self.range_mode {
+            0
+        } else {
+            audit::suppress_inline(self.repo, report)
+        };
+        let suppressed = inline + audit::suppress(report, self.allowlist, &baseline);
+        // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
+        if config.verify {
+            verify_live(report, self.secrets)?;
+        } else if report.secrets.iter().any(|s| s.found) {
+            report.warnings.push(Warning::new(
+                "not-verified",
+                "offline: whether the tokens still work was not checked (--verify asks each issuer's read-only identity API)",
+            ));
+        }
+        // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
+        // Pull-request mode judges the commits, not the working tree: no hygiene of the checkout.
+        if !self.range_mode {
+            report.hygiene =
+                audit::hygiene_issues(self.repo, report, self.env_path, self.env_files)?;
+        }
+        report
+            .hygiene
+            .retain(|issue| !self.allowlist.allows_issue(issue));
+        let suppressed = suppressed + audit::suppress_hygiene(report, &baseline);
+        report
+            .warnings
+            .extend(audit::suppressed_warning(suppressed));
+        Ok(())
+    }
 }
 
 /// Labels each token live, dead or unknown (with why) by its issuer's read-only identity call. A token

@@ -86,18 +86,51 @@ pub fn setup(config: &SetupConfig, cwd: &Path, env: &Environment, io: &mut Io) -
         bail!("{key:?} is not a usable variable name (letters, digits and _, not starting with a digit)");
     }
     let path = env_path(config.env_file.as_deref(), cwd);
-    let shown = path.display().to_string();
 
     let secret = read_value(config, key, io)?;
     check_format(key, &secret, config.force, io)?;
+    store(config, &path, key, &secret, io)?;
+    let steps_left = tidy_up(config, &path, key, &secret, env, io)?;
+    Ok(if steps_left {
+        ExitCode::Found
+    } else {
+        ExitCode::Clean
+    })
+}
 
-    let exists = std::fs::metadata(&path).is_ok();
+/// Sets `key` to the token in the `.env` file (created if missing), telling what else was fixed or is
+/// suspicious in it. A file that already holds the token, privately and unchanged, is not rewritten.
+fn store(config: &SetupConfig, path: &Path, key: &str, secret: &Secret, io: &mut Io) -> Result<()> {
+    let shown = path.display().to_string();
+    let exists = std::fs::metadata(path).is_ok();
     let mut file = if exists {
-        dotenv::read(&path)?
+        dotenv::read(path)?
     } else {
         DotEnv::parse(b"")
     };
     let original = zeroize::Zeroizing::new(file.to_bytes());
+    tidy_env_file(&mut file, &shown, key, io)?;
+    let unchanged = file.get(key) == Some(secret.expose());
+    file.set(key, secret.expose())
+        .with_context(|| format!("nothing was written to {shown}"))?;
+
+    let bytes = zeroize::Zeroizing::new(file.to_bytes());
+    let private = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0);
+    if exists && unchanged && *bytes == *original && private {
+        io.say(&format!(
+            "{key} in {shown} already holds this token ({}, {}); nothing to write",
+            secret.redacted(),
+            secret.fingerprint()
+        ))?;
+        return Ok(());
+    }
+    let outcome = dotenv::write_private(path, &bytes, config.backup)?;
+    tell_written(&outcome, &shown, key, secret, io)
+}
+
+/// What python-dotenv reads differently from what the file seems to say: a byte-order mark (removed),
+/// statements it skips and keys set twice (warned about, left as they are).
+fn tidy_env_file(file: &mut DotEnv, shown: &str, key: &str, io: &mut Io) -> Result<()> {
     if file.has_bom() {
         let first = file.first_key().unwrap_or_default().to_string();
         file.strip_bom();
@@ -124,56 +157,65 @@ pub fn setup(config: &SetupConfig, cwd: &Path, env: &Environment, io: &mut Io) -
             ))?;
         }
     }
-    let unchanged = file.get(key) == Some(secret.expose());
-    file.set(key, secret.expose())
-        .with_context(|| format!("nothing was written to {shown}"))?;
+    Ok(())
+}
 
-    let bytes = zeroize::Zeroizing::new(file.to_bytes());
-    let private = std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0);
-    if exists && unchanged && *bytes == *original && private {
-        io.say(&format!(
-            "{key} in {shown} already holds this token ({}, {}); nothing to write",
-            secret.redacted(),
-            secret.fingerprint()
-        ))?;
+/// Says what the write did: the file written (through a symlink or not), an old mode that let others
+/// read it, the backup kept, stale temporary files removed.
+fn tell_written(
+    outcome: &dotenv::WriteOutcome,
+    shown: &str,
+    key: &str,
+    secret: &Secret,
+    io: &mut Io,
+) -> Result<()> {
+    let via = if outcome.via_symlink {
+        format!(" (through the symlink {shown})")
     } else {
-        let outcome = dotenv::write_private(&path, &bytes, config.backup)?;
-        let via = if outcome.via_symlink {
-            format!(" (through the symlink {shown})")
-        } else {
-            String::new()
-        };
-        io.say(&format!(
-            "{} {key} = {} ({}) in {}{via}, mode 0600",
-            if outcome.created { "Created" } else { "Stored" },
-            secret.redacted(),
-            secret.fingerprint(),
+        String::new()
+    };
+    io.say(&format!(
+        "{} {key} = {} ({}) in {}{via}, mode 0600",
+        if outcome.created { "Created" } else { "Stored" },
+        secret.redacted(),
+        secret.fingerprint(),
+        outcome.written.display(),
+    ))?;
+    if outcome.old_exposed {
+        io.warn(&format!(
+            "{} was readable by other users (mode {:04o}) until now: anyone with access to this machine \
+             may have read what it held",
             outcome.written.display(),
+            outcome.old_mode.unwrap_or_default()
         ))?;
-        if outcome.old_exposed {
-            io.warn(&format!(
-                "{} was readable by other users (mode {:04o}) until now: anyone with access to this machine \
-                 may have read what it held",
-                outcome.written.display(),
-                outcome.old_mode.unwrap_or_default()
-            ))?;
-        }
-        if let Some(backup) = &outcome.backup {
-            io.say(&format!(
-                "Kept the previous file as {} (mode 0600); it holds the old values, so delete it once you no \
-                 longer need it",
-                backup.display()
-            ))?;
-        }
-        for stale in &outcome.removed_stale {
-            io.say(&format!(
-                "Removed {}, left by an interrupted earlier write",
-                stale.display()
-            ))?;
-        }
     }
+    if let Some(backup) = &outcome.backup {
+        io.say(&format!(
+            "Kept the previous file as {} (mode 0600); it holds the old values, so delete it once you no \
+             longer need it",
+            backup.display()
+        ))?;
+    }
+    for stale in &outcome.removed_stale {
+        io.say(&format!(
+            "Removed {}, left by an interrupted earlier write",
+            stale.display()
+        ))?;
+    }
+    Ok(())
+}
 
-    let plan = hygiene::plan(&path, key, secret.expose(), env)?;
+/// The hygiene plan for the file (ignore it, untrack it, ...): each action done when it needs no
+/// consent or gets it. Returns whether a step is left undone.
+fn tidy_up(
+    config: &SetupConfig,
+    path: &Path,
+    key: &str,
+    secret: &Secret,
+    env: &Environment,
+    io: &mut Io,
+) -> Result<bool> {
+    let plan = hygiene::plan(path, key, secret.expose(), env)?;
     for warning in &plan.warnings {
         io.warn(&warning.to_string())?;
     }
@@ -195,14 +237,9 @@ pub fn setup(config: &SetupConfig, cwd: &Path, env: &Environment, io: &mut Io) -
             ))?;
         }
     }
-    Ok(if steps_left {
-        ExitCode::Found
-    } else {
-        ExitCode::Clean
-    })
+    Ok(steps_left)
 }
 
-/// The explicit path, else `.env` at the root of the repository around `cwd`, else `./.env`.
 fn env_path(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
     if let Some(path) = explicit {
         return cwd.join(path);

@@ -16,48 +16,8 @@ use anyhow::{Context, Result};
 pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let local = Repo::open(&config.repo)?;
     let spec = &config.tokens;
-
-    // The incident `respond` remembered in the git dir, and one named with --record.
-    let common_dir = local.common_dir();
-    let remembered_path = record::incident_path(&common_dir);
-    let named = config.record.as_deref().map(record::recall).transpose()?;
-    // No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
-    let use_remembered = spec.is_default() && config.fingerprints.is_empty() && named.is_none();
-    let mut notes: Vec<Warning> = Vec::new();
-    let remembered = match record::recall(&remembered_path) {
-        _ if !remembered_path.is_file() => None,
-        Ok(recalled) => Some(recalled),
-        // Needed: the OLD token is named nowhere else.
-        Err(err) if use_remembered => {
-            return Err(err.context("the incident `unleak respond` remembered cannot be read; verify with --fingerprint sha256:… or --record PATH.json"));
-        }
-        Err(err) => {
-            notes.push(Warning::new(
-                "incident-record",
-                format!("the remembered incident is unreadable and was not used: {err:#}"),
-            ));
-            None
-        }
-    };
-
-    // First changed commits: explicit file, the incident records, or filter-repo's own files.
-    let mut first_changed: Vec<Oid> = Vec::new();
-    if let Some(file) = &config.first_changed {
-        first_changed.extend(verify::read_first_changed(file)?);
-    } else {
-        first_changed.extend(record::first_changed_on_disk(&[
-            &local.git_dir,
-            &common_dir,
-        ]));
-    }
-    if let Some(named) = &named {
-        first_changed.extend(named.first_changed.iter().copied());
-    }
-    if let (true, Some(remembered)) = (use_remembered, &remembered) {
-        first_changed.extend(remembered.first_changed.iter().copied());
-    }
-    first_changed.sort();
-    first_changed.dedup();
+    let mut incidents = Incidents::recall(&local, &config)?;
+    let first_changed = first_changed_commits(&local, &config, &incidents)?;
 
     let interactive = TerminalPrompter::available();
     let mut prompter: Box<dyn Prompter> = if interactive {
@@ -65,21 +25,151 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     } else {
         Box::new(NoTerminal)
     };
-    // Fingerprints: given, or from the incident record. With only fingerprints, no plaintext is needed:
-    // candidates are found by provider pattern and compared by fingerprint.
+    let fingerprints = wanted_fingerprints(&config, &mut incidents)?;
+    let secrets = if fingerprints.is_empty() || !spec.is_default() {
+        tokens::collect(
+            spec,
+            local.workdir.as_deref(),
+            // Not locked: a hidden prompt may need the terminal while this reader exists.
+            &mut std::io::BufReader::new(std::io::stdin()),
+            prompter.as_mut(),
+            interactive,
+        )?
+        .secrets
+    } else {
+        Vec::new()
+    };
+
+    let target = Target::open(local, &config)?;
+    let options = config.scope.scan_options("verify", config.globals.progress);
+    let patterns = PatternSet::all();
+    let (mut report, matcher) = if fingerprints.is_empty() {
+        (
+            scan::scan(&target.repo, &secrets, &options)?,
+            Matcher::new(&secrets),
+        )
+    } else {
+        by_fingerprint(&target.repo, &secrets, &fingerprints, &patterns, &options)?
+    };
+    let holds = |bytes: &[u8]| {
+        matcher.is_match(bytes)
+            || (!fingerprints.is_empty()
+                && pattern_fingerprint_match(&patterns, bytes, &fingerprints))
+    };
+    let verification = verify::check(&target.repo, &holds, &first_changed, !report.found())?;
+    report.warnings.append(&mut incidents.notes);
+    let never_found = warn_never_found(&mut report, &secrets, &incidents, &config.fingerprints);
+    let found = settle_verification(&mut report, verification, &config, never_found);
+    super::print_report(
+        &report,
+        config.format,
+        config.globals.color,
+        config.output.as_deref(),
+    )?;
+    if never_found > 0 && !found {
+        return Ok(ExitCode::Unconfirmed);
+    }
+    Ok(super::search_exit(
+        found,
+        &report.completeness,
+        config.exit_zero,
+    ))
+}
+
+/// The incident records verify reads: the one `respond` remembered in the git dir and one named with
+/// --record. They name the old token (by fingerprint) and the commits a rewrite changed first.
+struct Incidents {
+    /// The record named with --record.
+    named: Option<record::Recalled>,
+    /// The record `respond` remembered in the git dir, when it exists and reads.
+    remembered: Option<record::Recalled>,
+    /// No token source at all: the remembered incident names the OLD token (`.env` now holds the new one).
+    use_remembered: bool,
+    /// Warnings about the records, added to the report.
+    notes: Vec<Warning>,
+}
+
+impl Incidents {
+    /// Reads both records. An unreadable remembered record is an error only when it is the one source
+    /// of the old token; otherwise it becomes a warning.
+    fn recall(local: &Repo, config: &VerifyConfig) -> Result<Incidents> {
+        let remembered_path = record::incident_path(&local.common_dir());
+        let named = config.record.as_deref().map(record::recall).transpose()?;
+        let use_remembered =
+            config.tokens.is_default() && config.fingerprints.is_empty() && named.is_none();
+        let mut notes: Vec<Warning> = Vec::new();
+        let remembered = match record::recall(&remembered_path) {
+            _ if !remembered_path.is_file() => None,
+            Ok(recalled) => Some(recalled),
+            // Needed: the OLD token is named nowhere else.
+            Err(err) if use_remembered => {
+                return Err(err.context("the incident `unleak respond` remembered cannot be read; verify with --fingerprint sha256:… or --record PATH.json"));
+            }
+            Err(err) => {
+                notes.push(Warning::new(
+                    "incident-record",
+                    format!("the remembered incident is unreadable and was not used: {err:#}"),
+                ));
+                None
+            }
+        };
+        Ok(Incidents {
+            named,
+            remembered,
+            use_remembered,
+            notes,
+        })
+    }
+
+    /// The records that name the tokens verified: --record, and the remembered one when it is used.
+    fn used(&self) -> impl Iterator<Item = &record::Recalled> {
+        self.named
+            .iter()
+            .chain(self.remembered.iter().filter(move |_| self.use_remembered))
+    }
+}
+
+/// First changed commits: explicit file, or filter-repo's own files; plus those the incident records
+/// name. Sorted, without duplicates.
+fn first_changed_commits(
+    local: &Repo,
+    config: &VerifyConfig,
+    incidents: &Incidents,
+) -> Result<Vec<Oid>> {
+    let mut first_changed: Vec<Oid> = Vec::new();
+    if let Some(file) = &config.first_changed {
+        first_changed.extend(verify::read_first_changed(file)?);
+    } else {
+        first_changed.extend(record::first_changed_on_disk(&[
+            &local.git_dir,
+            &local.common_dir(),
+        ]));
+    }
+    for recalled in incidents.used() {
+        first_changed.extend(recalled.first_changed.iter().copied());
+    }
+    first_changed.sort();
+    first_changed.dedup();
+    Ok(first_changed)
+}
+
+/// Fingerprints: given, or from the incident records; each checked to be a plain sha256 fingerprint.
+/// With only fingerprints, no plaintext is needed: candidates are found by provider pattern and
+/// compared by fingerprint. Using the remembered incident is said in a note.
+fn wanted_fingerprints(config: &VerifyConfig, incidents: &mut Incidents) -> Result<Vec<String>> {
     let mut fingerprints: Vec<String> = config.fingerprints.clone();
-    if let Some(named) = &named {
+    if let Some(named) = &incidents.named {
         fingerprints.extend(named.fingerprints());
     }
-    if use_remembered {
-        if let Some(remembered) = &remembered {
+    if incidents.use_remembered {
+        if let Some(remembered) = &incidents.remembered {
             fingerprints.extend(remembered.fingerprints());
             let tokens: Vec<String> = remembered
                 .secrets
                 .iter()
                 .map(|(redacted, fingerprint)| format!("{redacted} ({fingerprint})"))
                 .collect();
-            notes.push(Warning::new(
+            incidents.notes.push(Warning::new(
                 "incident-record",
                 format!(
                     "no token source given: verifying the OLD token(s) of the incident `unleak respond` recorded{} in {}: {}",
@@ -107,70 +197,66 @@ name it with a key that lives only for one run. Verify with the value itself (--
     }
     fingerprints.sort();
     fingerprints.dedup();
-    let secrets = if fingerprints.is_empty() || !spec.is_default() {
-        tokens::collect(
-            spec,
-            local.workdir.as_deref(),
-            // Not locked: a hidden prompt may need the terminal while this reader exists.
-            &mut std::io::BufReader::new(std::io::stdin()),
-            prompter.as_mut(),
-            interactive,
-        )?
-        .secrets
-    } else {
-        Vec::new()
-    };
+    Ok(fingerprints)
+}
 
-    // With --remote: a temporary mirror of what the server serves, outside the repository, in a private
-    // directory removed on every exit (Ctrl-C and SIGTERM included).
-    let mirror_dir;
-    let target = match &config.remote {
-        Some(remote) => {
-            mirror_dir = crate::git::remote::PrivateTempDir::new()?;
-            let mirror = mirror_dir.path().join("mirror.git");
-            let url = local
-                .remote_url(remote)
-                .with_context(|| format!("no remote named {remote}"))?
-                .with_context(|| format!("remote {remote} has no URL"))?;
-            let masked = crate::git::remote::mask_url_credentials(&url);
-            let shown = crate::sanitize::for_terminal(&masked);
-            crate::git::remote::mirror_clone(&local, remote, &url, &shown, &mirror_dir, &mirror)?;
-            Repo::open(&mirror)?
-        }
-        None => local,
-    };
-    let options = config.scope.scan_options("verify", config.globals.progress);
-    let patterns = PatternSet::all();
-    let (mut report, matcher) = if fingerprints.is_empty() {
-        (
-            scan::scan(&target, &secrets, &options)?,
-            Matcher::new(&secrets),
-        )
-    } else {
-        by_fingerprint(&target, &secrets, &fingerprints, &patterns, &options)?
-    };
-    let holds = |bytes: &[u8]| {
-        matcher.is_match(bytes)
-            || (!fingerprints.is_empty()
-                && pattern_fingerprint_match(&patterns, bytes, &fingerprints))
-    };
-    let verification = verify::check(&target, &holds, &first_changed, !report.found())?;
-    report.warnings.extend(notes);
-    // A token given in plaintext that appears nowhere and never did here is almost always the wrong
-    // one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked.
-    let known: Vec<String> = named
+/// The repository verified: the local one, or with --remote a temporary mirror of what the server
+/// serves, outside the repository, in a private directory removed on every exit (Ctrl-C and SIGTERM
+/// included). Fields drop in order: the mirror's repository before its directory.
+struct Target {
+    repo: Repo,
+    _mirror_dir: Option<crate::git::remote::PrivateTempDir>,
+}
+
+impl Target {
+    /// Opens the local repository, or clones and opens the mirror of `config.remote`.
+    fn open(local: Repo, config: &VerifyConfig) -> Result<Target> {
+        let Some(remote) = &config.remote else {
+            return Ok(Target {
+                repo: local,
+                _mirror_dir: None,
+            });
+        };
+        let mirror_dir = crate::git::remote::PrivateTempDir::new()?;
+        let mirror = mirror_dir.path().join("mirror.git");
+        let url = local
+            .remote_url(remote)
+            .with_context(|| format!("no remote named {remote}"))?
+            .with_context(|| format!("remote {remote} has no URL"))?;
+        let masked = crate::git::remote::mask_url_credentials(&url);
+        let shown = crate::sanitize::for_terminal(&masked);
+        crate::git::remote::mirror_clone(&local, remote, &url, &shown, &mirror_dir, &mirror)?;
+        Ok(Target {
+            repo: Repo::open(&mirror)?,
+            _mirror_dir: Some(mirror_dir),
+        })
+    }
+}
+
+/// A token given in plaintext that appears nowhere and never did here is almost always the wrong
+/// one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked. Warns
+/// about each such token and returns how many there are.
+fn warn_never_found(
+    report: &mut model::Report,
+    secrets: &[crate::secret::Secret],
+    incidents: &Incidents,
+    given: &[String],
+) -> usize {
+    let known: Vec<String> = incidents
+        .named
         .iter()
-        .chain(remembered.iter())
+        .chain(incidents.remembered.iter())
         .flat_map(record::Recalled::fingerprints)
-        .chain(config.fingerprints.iter().cloned())
+        .chain(given.iter().cloned())
         .collect();
-    let replaced: Vec<String> = named
+    let replaced: Vec<String> = incidents
+        .named
         .iter()
-        .chain(remembered.iter())
+        .chain(incidents.remembered.iter())
         .flat_map(|r| r.replaced_by.clone())
         .collect();
     let mut never_found = 0;
-    for secret in &secrets {
+    for secret in secrets {
         let fingerprint = secret.fingerprint();
         let found = report
             .secrets
@@ -204,38 +290,32 @@ name it with a key that lives only for one run. Verify with the value itself (--
             ),
         ));
     }
+    never_found
+}
+
+/// Puts the post-rewrite checks into the report (with a warning per leftover ref) and returns whether
+/// the token was found. "Clean" in the JSON means what the exit code means: nothing found in a search
+/// that saw everything, and no given token that was never found.
+fn settle_verification(
+    report: &mut model::Report,
+    mut verification: model::Verification,
+    config: &VerifyConfig,
+    never_found: usize,
+) -> bool {
     for leftover in &verification.leftover_refs {
         report.warnings.push(Warning::new(
             "leftover-ref",
             format!("{leftover} is left over from a rewrite; delete it (`git update-ref -d {leftover}`)"),
         ));
     }
-    let mut verification = verification;
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
     let found = !verification.clean;
-    // "Clean" in the JSON means what the exit code means: nothing found in a search that saw everything.
     verification.clean = verification.clean && report.completeness.allows_clean();
+    if never_found > 0 && !found {
+        verification.clean = false;
+    }
     report.verification = Some(verification);
-
-    if never_found > 0 && !found {
-        if let Some(v) = report.verification.as_mut() {
-            v.clean = false;
-        }
-    }
-    super::print_report(
-        &report,
-        config.format,
-        config.globals.color,
-        config.output.as_deref(),
-    )?;
-    if never_found > 0 && !found {
-        return Ok(ExitCode::Unconfirmed);
-    }
-    Ok(super::search_exit(
-        found,
-        &report.completeness,
-        config.exit_zero,
-    ))
+    found
 }
 
 /// Scans with every provider pattern and keeps only the tokens whose fingerprint was asked for (plus

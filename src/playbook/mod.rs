@@ -800,37 +800,9 @@ fn update_env(
         dotenv::DotEnv::parse(b"")
     };
     // Compare the environment with the value the file will hold (the old one when nothing is written).
-    let compare_with = new_token.unwrap_or(&leaked[0]);
-    let hygiene = hygiene::plan(
-        &path,
-        &key,
-        compare_with.expose(),
-        &hygiene::Environment::from_process(&key),
-    )?;
-    let mut notes = Vec::new();
-    for warning in &hygiene.warnings {
-        writeln!(io.out, "  warning: {warning}")?;
-        notes.push(format!("warning: {warning}"));
-    }
+    let (hygiene, mut notes) = env_hygiene(io, &path, &key, new_token.unwrap_or(&leaked[0]))?;
     let Some(new_token) = new_token else {
-        let what = format!("set {key} in {shown} to the new token (atomic write, mode 0600)");
-        writeln!(
-            io.out,
-            "  {}: would {what}",
-            if request.settings.dry_run {
-                "dry run"
-            } else {
-                "no new token"
-            }
-        )?;
-        for action in &hygiene.actions {
-            writeln!(io.out, "  {}", action.describe(false))?;
-        }
-        let status = if request.settings.dry_run {
-            StepStatus::WouldDo(what)
-        } else {
-            StepStatus::Skipped("no new token".into())
-        };
+        let status = would_update_env(request, io, &key, &shown, &hygiene.actions)?;
         record.step(STEP, status, notes);
         return Ok(());
     };
@@ -853,6 +825,78 @@ fn update_env(
     let bytes = zeroize::Zeroizing::new(edited.to_bytes());
     let outcome = dotenv::write_private(&path, &bytes, request.settings.backup)?;
     record.replaced_by.push(new_token.fingerprint());
+    tell_env_written(io, &outcome, &key, &shown, new_token, &mut notes)?;
+    warn_leaked_left(io, &bytes, leaked, &shown, &mut notes)?;
+    apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
+    record.event(
+        now_rfc3339(),
+        format!("{shown} updated with {}", new_token.redacted()),
+    );
+    record.step(STEP, StepStatus::Done, notes);
+    Ok(())
+}
+
+/// The hygiene plan around `.env` (ignore rule, untracking, shell variables that would override it),
+/// comparing the environment with `value`; its warnings are shown and become the step's first notes.
+fn env_hygiene(
+    io: &mut Io<'_>,
+    path: &std::path::Path,
+    key: &str,
+    value: &Secret,
+) -> Result<(hygiene::Plan, Vec<String>)> {
+    let hygiene = hygiene::plan(
+        path,
+        key,
+        value.expose(),
+        &hygiene::Environment::from_process(key),
+    )?;
+    let mut notes = Vec::new();
+    for warning in &hygiene.warnings {
+        writeln!(io.out, "  warning: {warning}")?;
+        notes.push(format!("warning: {warning}"));
+    }
+    Ok((hygiene, notes))
+}
+
+/// Step 5 without a new token (a dry run, or none was made): says what would be written and done, and
+/// returns the step's status.
+fn would_update_env(
+    request: &Request,
+    io: &mut Io<'_>,
+    key: &str,
+    shown: &str,
+    actions: &[hygiene::Action],
+) -> Result<StepStatus> {
+    let what = format!("set {key} in {shown} to the new token (atomic write, mode 0600)");
+    writeln!(
+        io.out,
+        "  {}: would {what}",
+        if request.settings.dry_run {
+            "dry run"
+        } else {
+            "no new token"
+        }
+    )?;
+    for action in actions {
+        writeln!(io.out, "  {}", action.describe(false))?;
+    }
+    Ok(if request.settings.dry_run {
+        StepStatus::WouldDo(what)
+    } else {
+        StepStatus::Skipped("no new token".into())
+    })
+}
+
+/// Says what writing `.env` did: the new token's redaction, an old mode that let others read the old
+/// token, the backup that still holds it.
+fn tell_env_written(
+    io: &mut Io<'_>,
+    outcome: &dotenv::WriteOutcome,
+    key: &str,
+    shown: &str,
+    new_token: &Secret,
+    notes: &mut Vec<String>,
+) -> Result<()> {
     writeln!(
         io.out,
         "  {key} in {shown} now holds {} (mode 0600, written atomically).",
@@ -872,8 +916,18 @@ fn update_env(
             backup.display()
         )?;
     }
-    // Other keys may still hold a leaked value (a duplicate under another name).
-    let after = dotenv::DotEnv::parse(&bytes);
+    Ok(())
+}
+
+/// Other keys may still hold a leaked value (a duplicate under another name): each is warned about.
+fn warn_leaked_left(
+    io: &mut Io<'_>,
+    bytes: &[u8],
+    leaked: &[Secret],
+    shown: &str,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let after = dotenv::DotEnv::parse(bytes);
     for (other, value) in after.entries() {
         if leaked.iter().any(|s| s.expose() == value) {
             writeln!(
@@ -883,12 +937,6 @@ fn update_env(
             notes.push(format!("warning: {other} still holds a leaked token"));
         }
     }
-    apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
-    record.event(
-        now_rfc3339(),
-        format!("{shown} updated with {}", new_token.redacted()),
-    );
-    record.step(STEP, StepStatus::Done, notes);
     Ok(())
 }
 

@@ -75,6 +75,25 @@ fn secret_block(
     style: Style,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    token_heading(summary, style, out)?;
+    if !summary.found {
+        writeln!(
+            out,
+            "  {}",
+            style.green("not found anywhere in this repository")
+        )?;
+        return Ok(());
+    }
+    exposure(summary, style, out)?;
+    commit_groups(report, summary, style, out)
+}
+
+/// The token's heading lines: redaction, provider and origin; fingerprint; liveness when checked.
+fn token_heading(
+    summary: &SecretSummary,
+    style: Style,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     writeln!(out)?;
     let provider = summary
         .provider
@@ -110,14 +129,12 @@ fn secret_block(
         Some(other) => writeln!(out, "  liveness {other}{why}")?,
         None => {}
     }
-    if !summary.found {
-        writeln!(
-            out,
-            "  {}",
-            style.green("not found anywhere in this repository")
-        )?;
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// Where the token is exposed: pushed (and where) or not, the first exposure, and the places it still
+/// lives (HEAD, the index, the working tree).
+fn exposure(summary: &SecretSummary, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     if summary.pushed {
         writeln!(
             out,
@@ -145,6 +162,17 @@ fn secret_block(
             writeln!(out, "  {}: {}", style.yellow(label), shown.join(", "))?;
         }
     }
+    Ok(())
+}
+
+/// The token's findings grouped by commit (ordered by date), each group with its commit line, subject,
+/// findings and what carries the commit.
+fn commit_groups(
+    report: &Report,
+    summary: &SecretSummary,
+    style: Style,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let mine: Vec<&Finding> = report
         .findings
         .iter()

@@ -308,6 +308,8 @@ fn problem_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// One SARIF result for a finding: its rule, level, message, location, a fingerprint stable across
+/// runs, and unleak's own properties.
 fn finding_result(finding: &Finding, rules: &mut Rules) -> Value {
     let rule_id = finding
         .rule
@@ -316,65 +318,8 @@ fn finding_result(finding: &Finding, rules: &mut Rules) -> Value {
         .unwrap_or(KNOWN_VALUE_RULE);
     let rule_index = rules.index_of(rule_id, finding.severity);
     let what = providers::rule(rule_id).map_or("Known secret value", |(_, p)| p.description);
-
-    let (uri, line, logical) = match (&finding.path, finding.location) {
-        (Some(path), _) => (path.clone(), finding.line, None),
-        (None, Location::CommitMessage) => (
-            format!(".git/commit/{}", finding.object),
-            finding.line,
-            Some(("commit", &finding.object)),
-        ),
-        (None, Location::TagMessage) => (
-            format!(".git/tag/{}", finding.object),
-            finding.line,
-            Some(("tag", &finding.object)),
-        ),
-        (None, _) => (
-            format!(".git/blob/{}", finding.object),
-            finding.line,
-            Some(("blob", &finding.object)),
-        ),
-    };
-
-    let mut text = format!(
-        "{what} {} ({}) ",
-        finding.secret.redacted, finding.secret.fingerprint
-    );
-    text.push_str(&match (finding.location, &finding.path) {
-        (Location::CommitMessage, _) => format!("in the message of commit {}", finding.object),
-        (Location::TagMessage, _) => format!(
-            "in the message of tag object {} (on commit {})",
-            finding.object,
-            finding.commit.as_deref().map_or("?", short_id)
-        ),
-        (Location::Path, Some(path)) => format!("in the file name {path}"),
-        (_, Some(path)) => format!("in {path}"),
-        (_, None) => format!("in blob {}, which no commit holds", finding.object),
-    });
-    if let (Some(commit), Location::Blob | Location::Path) = (&finding.commit, finding.location) {
-        text.push_str(&format!(", introduced by commit {}", short_id(commit)));
-    }
-    if finding.lines.len() > 1 {
-        let lines: Vec<String> = finding.lines.iter().map(u32::to_string).collect();
-        text.push_str(&format!(" (lines {})", lines.join(", ")));
-    }
-    text.push_str(&match (finding.pushed, finding.reachable) {
-        (true, _) => format!(
-            ". Pushed to {}: assume it is public.",
-            finding.remotes.join(", ")
-        ),
-        (false, true) => ". In local history, not pushed.".to_string(),
-        (false, false) => ". Only in unreachable objects or reflogs.".to_string(),
-    });
-
-    let mut location = physical_location(&uri, line);
-    if let Some((kind, id)) = logical {
-        location["logicalLocations"] = json!([{
-            "name": id,
-            "fullyQualifiedName": format!("{kind} {id}"),
-            "kind": "resource",
-        }]);
-    }
+    let text = finding_message(finding, what);
+    let location = finding_location(finding);
     json!({
         "ruleId": rule_id,
         "ruleIndex": rule_index,
@@ -410,6 +355,74 @@ fn finding_result(finding: &Finding, rules: &mut Rules) -> Value {
             "unleak/date": finding.date,
         },
     })
+}
+
+/// Where a finding is, as a SARIF location: its file, or for a message or an object no commit holds, a
+/// pseudo-path under `.git/` with the object as a logical location.
+fn finding_location(finding: &Finding) -> Value {
+    let (uri, line, logical) = match (&finding.path, finding.location) {
+        (Some(path), _) => (path.clone(), finding.line, None),
+        (None, Location::CommitMessage) => (
+            format!(".git/commit/{}", finding.object),
+            finding.line,
+            Some(("commit", &finding.object)),
+        ),
+        (None, Location::TagMessage) => (
+            format!(".git/tag/{}", finding.object),
+            finding.line,
+            Some(("tag", &finding.object)),
+        ),
+        (None, _) => (
+            format!(".git/blob/{}", finding.object),
+            finding.line,
+            Some(("blob", &finding.object)),
+        ),
+    };
+    let mut location = physical_location(&uri, line);
+    if let Some((kind, id)) = logical {
+        location["logicalLocations"] = json!([{
+            "name": id,
+            "fullyQualifiedName": format!("{kind} {id}"),
+            "kind": "resource",
+        }]);
+    }
+    location
+}
+
+/// The finding's message: what the token is, where it is (and which commit introduced it), on which
+/// lines, and whether it was pushed.
+fn finding_message(finding: &Finding, what: &str) -> String {
+    let mut text = format!(
+        "{what} {} ({}) ",
+        finding.secret.redacted, finding.secret.fingerprint
+    );
+    text.push_str(&match (finding.location, &finding.path) {
+        (Location::CommitMessage, _) => format!("in the message of commit {}", finding.object),
+        (Location::TagMessage, _) => format!(
+            "in the message of tag object {} (on commit {})",
+            finding.object,
+            finding.commit.as_deref().map_or("?", short_id)
+        ),
+        (Location::Path, Some(path)) => format!("in the file name {path}"),
+        (_, Some(path)) => format!("in {path}"),
+        (_, None) => format!("in blob {}, which no commit holds", finding.object),
+    });
+    if let (Some(commit), Location::Blob | Location::Path) = (&finding.commit, finding.location) {
+        text.push_str(&format!(", introduced by commit {}", short_id(commit)));
+    }
+    if finding.lines.len() > 1 {
+        let lines: Vec<String> = finding.lines.iter().map(u32::to_string).collect();
+        text.push_str(&format!(" (lines {})", lines.join(", ")));
+    }
+    text.push_str(&match (finding.pushed, finding.reachable) {
+        (true, _) => format!(
+            ". Pushed to {}: assume it is public.",
+            finding.remotes.join(", ")
+        ),
+        (false, true) => ". In local history, not pushed.".to_string(),
+        (false, false) => ". Only in unreachable objects or reflogs.".to_string(),
+    });
+    text
 }
 
 fn hygiene_result(issue: &HygieneIssue, rules: &mut Rules) -> Value {
