@@ -121,12 +121,16 @@ impl NamedRecords {
     }
 }
 
-/// (parent, its [`edge`]s) of each run of a chunk.
-fn runs(chunk: &[u64]) -> impl Iterator<Item = (Prefix, &[u64])> {
+/// (parent, its children) of each run of a chunk: a run is the parent's word, the children's number,
+/// then a word per child. The graph with names and the scan's keys-only graph both store runs so.
+pub fn runs<W: Copy + Into<u64>>(chunk: &[W]) -> impl Iterator<Item = (W, &[W])> {
     let mut at = 0;
     std::iter::from_fn(move || {
-        let (parent, n) = (*chunk.get(at)?, *chunk.get(at + 1)? as usize);
-        let children = chunk.get(at + 2..at + 2 + n)?;
+        let (parent, n) = (
+            *chunk.get(at)?,
+            usize::try_from((*chunk.get(at + 1)?).into()).ok()?,
+        );
+        let children = chunk.get(at + 2..at.checked_add(2 + n)?)?;
         at += 2 + n;
         Some((parent, children))
     })

@@ -5,7 +5,7 @@
 //! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
 
 use super::idhash::{IdMap, IdSet};
-use super::named::{NamedRecords, NamedSource, NamedTrees};
+use super::named::{runs, NamedRecords, NamedSource, NamedTrees};
 use super::objects::{CommitRecord, ObjectHits, PassResult};
 use crate::git::format::tree_entries;
 use crate::git::odb::ObjectList;
@@ -403,16 +403,6 @@ impl TreeRecords {
         let mut graph = TreeGraph { parts: Vec::new() };
         let mut targets = Vec::new();
         let mut named = Vec::new();
-        // (parent, children) of each run of a chunk.
-        fn runs(chunk: &[TreeKey]) -> impl Iterator<Item = (TreeKey, &[TreeKey])> {
-            let mut at = 0;
-            std::iter::from_fn(move || {
-                let (parent, n) = (*chunk.get(at)?, *chunk.get(at + 1)? as usize);
-                let children = chunk.get(at + 2..at + 2 + n)?;
-                at += 2 + n;
-                Some((parent, children))
-            })
-        }
         for part in parts {
             let count = part
                 .runs
