@@ -50,6 +50,10 @@ fn stand_in(tree: Prefix) -> Oid {
     Oid::from_bytes(&bytes).expect("20 bytes")
 }
 
+/// The most bytes of distinct directory names a worker holds (git's history needs a few hundred KiB): a
+/// crafted tree of huge names must not make the scan hold them all; past this, the old reads serve.
+const NAME_BYTES: usize = 32 << 20;
+
 /// Words per chunk of runs (256 KiB): a growing vector would hold up to twice what it uses.
 const RUN_CHUNK: usize = 1 << 15;
 
@@ -61,7 +65,9 @@ pub struct NamedRecords {
     /// The current tree's subtrees, as [`edge`]s.
     children: Vec<u64>,
     names: HashMap<Box<[u8]>, u16>,
-    /// More distinct names than 16 bits number.
+    /// Bytes of the distinct names held.
+    name_bytes: usize,
+    /// More distinct names than 16 bits number, or more name bytes than [`NAME_BYTES`].
     too_many_names: bool,
     /// Every tree read (for the collision check and to tell a missing tree).
     trees: Vec<Prefix>,
@@ -81,6 +87,11 @@ impl NamedRecords {
                     self.too_many_names = true;
                     return;
                 };
+                if self.name_bytes + name.len() > NAME_BYTES {
+                    self.too_many_names = true;
+                    return;
+                }
+                self.name_bytes += name.len();
                 self.names.insert(name.into(), next);
                 next
             }
@@ -409,6 +420,16 @@ mod tests {
         let child = id(2, 0);
         let subtrees: Vec<(&str, Oid)> = names.iter().map(|n| (n.as_str(), child)).collect();
         tree(&mut records, id(3, 0), &subtrees);
+        assert!(NamedTrees::merge(vec![records]).collision);
+
+        // A few huge names (a crafted tree) are refused before they add up.
+        let mut records = NamedRecords::default();
+        let huge: Vec<String> = (0..5)
+            .map(|n| format!("{n}{}", "x".repeat(8 << 20)))
+            .collect();
+        let subtrees: Vec<(&str, Oid)> = huge.iter().map(|n| (n.as_str(), child)).collect();
+        tree(&mut records, id(4, 0), &subtrees);
+        assert!(records.name_bytes <= NAME_BYTES);
         assert!(NamedTrees::merge(vec![records]).collision);
     }
 }
