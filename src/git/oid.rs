@@ -77,13 +77,11 @@ impl FromStr for Oid {
     }
 }
 
-/// Ids are uniformly distributed already: the first eight bytes are hash enough (and are what
-/// [`crate::scan`]'s id hasher folds), so a lookup hashes one word instead of twenty bytes.
+/// All 20 bytes: an index file or a tree can name ids that share any prefix, and a hash of a prefix
+/// alone would let them all collide.
 impl std::hash::Hash for Oid {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from_le_bytes(
-            self.0[..8].try_into().expect("ids have 20 bytes"),
-        ));
+        state.write(&self.0);
     }
 }
 

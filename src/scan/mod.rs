@@ -216,6 +216,8 @@ struct ObjectPass {
     matcher: Matcher,
     order: git::odb::ObjectList,
     missing_blobs: usize,
+    /// Subtrees that trees name but the database lacks.
+    missing_subtrees: usize,
     uniqueness: RewriteUniqueness,
     enumerated: std::time::Duration,
     passed: std::time::Duration,
@@ -281,7 +283,7 @@ fn object_pass(
             TreeRead::from_env().with_names(options),
         )
     });
-    let (trees, missing_blobs, recorded) = read_trees(
+    let (trees, (missing_blobs, missing_subtrees), recorded) = read_trees(
         repo,
         &order,
         &matcher,
@@ -314,6 +316,7 @@ fn object_pass(
         matcher,
         order,
         missing_blobs,
+        missing_subtrees,
         uniqueness,
         enumerated,
         passed,
@@ -331,7 +334,7 @@ fn read_trees(
     options: &ScanOptions,
     bar: &indicatif::ProgressBar,
     probe: Option<&provenance::TreeProbe>,
-) -> Result<(PassResult, usize, Option<Recorded>)> {
+) -> Result<(PassResult, (usize, usize), Option<Recorded>)> {
     let offset = bar.position();
     // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
     // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
@@ -353,14 +356,24 @@ fn read_trees(
         },
         &|(records, missing_here), oid, data| match probe {
             Some(probe) => probe.record(records, &missing, missing_here, oid, data),
-            None => missing.record(missing_here, data),
+            None => missing.record(missing_here, oid, data),
         },
     )?;
+    let mut trees = trees;
     let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
-    let missing_blobs = provenance::MissingBlobs::count(missing_sets);
+    let (missing_blobs, missing_subtrees, malformed) =
+        provenance::MissingBlobs::count(missing_sets);
     drop(missing);
+    // Entries after a malformed one cannot be seen (git itself refuses such a tree): the tree counts as
+    // unreadable, so the answer is incomplete, and no walker reads it.
+    trees
+        .unreadable
+        .extend(malformed.into_iter().map(|oid| objects::Unreadable {
+            oid,
+            reason: "a tree entry is malformed; the entries after it cannot be read".into(),
+        }));
     let recorded = probe.map(|probe| provenance::TreeRecords::merge(records, probe.with_names()));
-    Ok((trees, missing_blobs, recorded))
+    Ok((trees, (missing_blobs, missing_subtrees), recorded))
 }
 
 /// The matching blobs by id, and the trees whose entry names hold a token.
@@ -440,9 +453,11 @@ fn map_trees(
     }
     let recorded = match recorded {
         Some(Recorded::Named(named)) if !named.collision => {
-            return Ok(walk_named(
-                repo, walker, options, objects, named, name_trees,
-            ));
+            match walk_named(repo, walker, options, objects, named, name_trees) {
+                Some(env_files) => return Ok(env_files),
+                // The closure did not settle (a crafted nesting): read trees by full id.
+                None => None,
+            }
         }
         Some(Recorded::Keys {
             graph,
@@ -508,6 +523,7 @@ fn map_trees(
 }
 
 /// [`map_trees`] over the graph with names the tree read recorded (audit): no tree is read again.
+/// None when the graph's closure does not settle (see [`named::NamedTrees::closure`]).
 fn walk_named(
     repo: &Repo,
     walker: &mut TreeWalker<'_>,
@@ -515,16 +531,16 @@ fn walk_named(
     objects: &ObjectPass,
     named: named::NamedTrees,
     name_trees: &idhash::IdSet<Oid>,
-) -> Vec<(String, String)> {
+) -> Option<Vec<(String, String)>> {
     // Trees whose names matched are targets themselves.
     let targets = named
         .targets
         .iter()
         .copied()
         .chain(name_trees.iter().map(|t| named::prefix(t.as_bytes())));
-    let target_trees = named.closure(targets);
+    let target_trees = named.closure(targets)?;
     let env_trees = if options.env_history {
-        named.closure(named.wanted.iter().copied())
+        named.closure(named.wanted.iter().copied())?
     } else {
         idhash::IdSet::default()
     };
@@ -544,13 +560,15 @@ fn walk_named(
         );
     }
     walker.restrict_to(Restriction::Named(target_trees, source));
-    env_files
+    Some(env_files)
 }
 
 /// Objects that something names but the database lacks, as the pass, the tree walk and the history
 /// walk saw them.
 struct Missing {
     blobs: usize,
+    /// Subtrees that trees name that the database lacks.
+    subtrees: usize,
     /// Trees the walk from commits reached but could not read.
     walked_trees: usize,
     /// Trees commits name that the database lacks.
@@ -573,6 +591,7 @@ impl Missing {
             missing_named(&objects.pass, &objects.order, repo.shallow);
         Missing {
             blobs: objects.missing_blobs,
+            subtrees: objects.missing_subtrees,
             walked_trees: walker.missing_trees.len(),
             named_trees,
             parents,
@@ -585,7 +604,7 @@ impl Missing {
     /// at the end (reading HEAD's tree for the live state can add to it).
     fn total(&self, walked_trees: usize) -> u64 {
         (self.blobs
-            + walked_trees.max(self.named_trees)
+            + walked_trees.max(self.named_trees + self.subtrees)
             + self
                 .parent_commits
                 .max(if self.shallow { 0 } else { self.parents })) as u64
@@ -609,6 +628,17 @@ impl Missing {
                 format!(
                     "{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"
                 ),
+            ));
+        }
+        if self.walked_trees == 0 && self.subtrees > 0 {
+            let why = if repo.partial {
+                "the server did not send them (a partial clone)"
+            } else {
+                "`git fsck` shows the damage"
+            };
+            warnings.push(Warning::new(
+                "missing-object",
+                format!("{} tree(s) that other trees name are missing from the object database: paths under them were not searched; {why}", self.subtrees),
             ));
         }
         let missing_trees = self.named_trees;

@@ -5,31 +5,44 @@
 //! keyring's private keys, under most of 382k trees). Provenance then walks tens of thousands of trees.
 //! The scan's graph knows only which tree holds which (by a 4-byte key), so those trees had to be read
 //! again, in one more tree-only pass, to learn the names on the way. Here the tree read keeps, for every
-//! subtree entry, the child's first eight bytes and its name (each distinct name stored once), and for
-//! the trees holding a target blob or a wanted file, those entries whole: what the walkers follow, and
-//! nothing else. One 8-byte word a subtree entry: the child's first six bytes and its name's number.
+//! subtree entry, the child's key and its name (each distinct name stored once), and for the trees
+//! holding a target blob or a wanted file, those entries whole: what the walkers follow, and nothing
+//! else. One 8-byte word a subtree entry: the child's 48-bit key and its name's number.
 //!
-//! Trees are known by their first six bytes. Two trees sharing them would be mistaken for each other,
-//! so the read keeps every tree's six bytes and, should two collide (about one history in 4,000 of
-//! git's size, or anyone's who searches 2^24 trees for it), provenance falls back to reading trees again
-//! by full id; so it does past 65,535 distinct directory names in one worker's share.
+//! A tree's key is 48 bits of a keyed hash (SipHash, key drawn per run) of its whole id, not a slice of
+//! the id: a tree can name any 20 bytes as a subtree, so a missing subtree could copy any prefix of a
+//! real one and be walked as that one; it cannot aim at a key it does not know. Two trees read whose
+//! keys collide (about one run in 4,000 on git's size) make provenance fall back to reading trees again
+//! by full id; so do more than 65,535 distinct directory names in one worker's share. A missing subtree
+//! shares a read tree's key with odds of one in 2^48 over the number of trees, and is otherwise seen
+//! for what it is: a tree never read.
 
 use super::idhash::{IdMap, IdSet};
 use crate::git::pack::ObjectKind;
 use crate::git::{Oid, Repo, TreeEntry};
 use std::collections::HashMap;
 
-/// A tree's first six bytes (the low 48 bits): its name in the named graph.
+/// A tree's key in the named graph (48 bits).
 pub type Prefix = u64;
 
-/// Bytes of an id a [`Prefix`] keeps.
+/// The bytes of a key a [`stand_in`] id carries.
 const PREFIX_BYTES: usize = 6;
 
-/// The first six bytes of a raw id (20 bytes).
+/// The rest of a stand-in id: no object id ends so by chance, and an id crafted to would still have
+/// to guess a key.
+const STAND_IN: &[u8; 14] = b"unleak-standin";
+
+/// The key of a raw id (20 bytes): 48 bits of this run's keyed hash of it, or the key a stand-in
+/// carries.
 pub fn prefix(id: &[u8]) -> Prefix {
-    let mut word = [0u8; 8];
-    word[..PREFIX_BYTES].copy_from_slice(&id[..PREFIX_BYTES]);
-    Prefix::from_le_bytes(word)
+    if id[PREFIX_BYTES..] == STAND_IN[..] {
+        let mut word = [0u8; 8];
+        word[..PREFIX_BYTES].copy_from_slice(&id[..PREFIX_BYTES]);
+        return Prefix::from_le_bytes(word);
+    }
+    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    use std::hash::BuildHasher;
+    KEY.get_or_init(std::hash::RandomState::new).hash_one(id) & ((1 << 48) - 1)
 }
 
 /// A subtree entry in one word: the child's prefix, its name's number in the top 16 bits.
@@ -42,17 +55,21 @@ fn split(word: u64) -> (Prefix, u16) {
     (word & ((1 << 48) - 1), (word >> 48) as u16)
 }
 
-/// A stand-in id for a tree known only by its prefix: the prefix, then zeros. The walkers memoize by id
-/// and look trees up by prefix, which this keeps.
+/// A stand-in id for a tree known only by its key: the key, then [`STAND_IN`]. The walkers memoize by
+/// id and look trees up by key ([`prefix`] gives the key back).
 fn stand_in(tree: Prefix) -> Oid {
     let mut bytes = [0u8; 20];
     bytes[..PREFIX_BYTES].copy_from_slice(&tree.to_le_bytes()[..PREFIX_BYTES]);
+    bytes[PREFIX_BYTES..].copy_from_slice(STAND_IN);
     Oid::from_bytes(&bytes).expect("20 bytes")
 }
 
 /// The most bytes of distinct directory names a worker holds (git's history needs a few hundred KiB): a
 /// crafted tree of huge names must not make the scan hold them all; past this, the old reads serve.
 const NAME_BYTES: usize = 32 << 20;
+
+/// Passes over the runs a closure may take (git's history needs two or three).
+const PASSES: usize = 32;
 
 /// Words per chunk of runs (256 KiB): a growing vector would hold up to twice what it uses.
 const RUN_CHUNK: usize = 1 << 15;
@@ -227,29 +244,46 @@ impl NamedTrees {
         joined
     }
 
-    /// The given trees and every tree above them. Runs are in pack order, not parents after children,
-    /// so the pass over them repeats until nothing is added: as many times as directories nest.
-    pub fn closure(&self, direct: impl IntoIterator<Item = Prefix>) -> IdSet<Prefix> {
+    /// The given trees and every tree above them, or None when that takes more than [`PASSES`]
+    /// passes over the runs (a crafted history nesting directories thousands deep in a bad order:
+    /// the caller then reads trees again by full id). Runs are in pack order, not parents after
+    /// children, so passes alternate direction: one pass climbs any number of levels whose runs come
+    /// children first.
+    pub fn closure(&self, direct: impl IntoIterator<Item = Prefix>) -> Option<IdSet<Prefix>> {
         let mut reached: IdSet<Prefix> = direct.into_iter().collect();
         if reached.is_empty() {
-            return reached;
+            return Some(reached);
         }
-        loop {
+        let visit = |reached: &mut IdSet<Prefix>, parent: Prefix, run: &[u64]| {
+            if !reached.contains(&parent)
+                && children(run).any(|(child, _)| reached.contains(&child))
+            {
+                reached.insert(parent);
+                return true;
+            }
+            false
+        };
+        for pass in 0..PASSES {
             let mut grew = false;
-            for chunk in &self.runs {
-                for (parent, run) in runs(chunk) {
-                    if !reached.contains(&parent)
-                        && children(run).any(|(child, _)| reached.contains(&child))
-                    {
-                        reached.insert(parent);
-                        grew = true;
+            if pass % 2 == 0 {
+                for chunk in self.runs.iter().rev() {
+                    let all: Vec<(Prefix, &[u64])> = runs(chunk).collect();
+                    for (parent, run) in all.into_iter().rev() {
+                        grew |= visit(&mut reached, parent, run);
+                    }
+                }
+            } else {
+                for chunk in &self.runs {
+                    for (parent, run) in runs(chunk) {
+                        grew |= visit(&mut reached, parent, run);
                     }
                 }
             }
             if !grew {
-                return reached;
+                return Some(reached);
             }
         }
+        None
     }
 
     /// Whether `tree` was read (a tree some commit or tree names but the database lacks was not).
@@ -373,7 +407,7 @@ mod tests {
         tree(&mut two, t, &[("lib-gpg", lib), ("Documentation", key)]);
         let trees = NamedTrees::merge(vec![one, two]);
         assert!(!trees.collision);
-        let closure = trees.closure(trees.targets.clone());
+        let closure = trees.closure(trees.targets.clone()).unwrap();
         let expected: IdSet<Prefix> = [root, t, lib]
             .iter()
             .map(|oid| prefix(oid.as_bytes()))
@@ -409,10 +443,36 @@ mod tests {
     }
 
     #[test]
-    fn trees_sharing_six_bytes_or_too_many_names_are_not_trusted() {
+    fn a_missing_subtree_copying_a_real_trees_prefix_is_not_that_tree() {
+        // `fake` names 20 bytes that start like the real tree `t` but were never read: keys are hashes
+        // of the whole id, so it is a tree the walk never enters, not `t`.
+        let (root, t, fake) = (id(1, 0), id(2, 0), id(2, 0x11));
+        let mut records = NamedRecords::default();
+        records.direct(&t, b"secret.txt", id(9, 9), true, false);
+        tree(&mut records, t, &[]);
+        tree(&mut records, root, &[("real", t)]);
+        let other = id(3, 0);
+        tree(&mut records, other, &[("fake", fake)]);
+        let trees = NamedTrees::merge(vec![records]);
+        assert!(!trees.collision);
+        let closure = trees.closure(trees.targets.clone()).unwrap();
+        assert!(closure.contains(&prefix(t.as_bytes())));
+        assert!(closure.contains(&prefix(root.as_bytes())));
+        assert!(!closure.contains(&prefix(other.as_bytes())));
+        assert!(!closure.contains(&prefix(fake.as_bytes())));
+        assert!(!trees.was_read(prefix(fake.as_bytes())));
+        // A stand-in gives its key back.
+        assert_eq!(
+            prefix(stand_in(prefix(t.as_bytes())).as_bytes()),
+            prefix(t.as_bytes())
+        );
+    }
+
+    #[test]
+    fn a_tree_read_twice_or_too_many_names_are_not_trusted() {
         let mut records = NamedRecords::default();
         tree(&mut records, id(1, 0), &[]);
-        tree(&mut records, id(1, 7), &[]);
+        tree(&mut records, id(1, 0), &[]);
         assert!(NamedTrees::merge(vec![records]).collision);
 
         let mut records = NamedRecords::default();

@@ -282,17 +282,22 @@ impl TreeProbe {
     ) {
         let parent = key(&oid);
         records.children.clear();
-        for (mode, name, id) in raw_entries(data) {
+        let mut entries = RawEntries { rest: data };
+        for (mode, name, id) in entries.by_ref() {
             let kind = mode_kind(mode);
             if kind == ObjectKind::Tree {
+                missing.check(here, id, true);
                 if self.with_names {
                     records.graph.subtree(name, id);
                 } else {
                     records.children.push(key_of(id));
                 }
             } else if kind == ObjectKind::Blob {
-                missing.check(here, id);
+                missing.check(here, id, false);
             }
+        }
+        if !entries.rest.is_empty() {
+            here.malformed.push(oid);
         }
         if self.with_names {
             records.graph.finish_tree(&oid);
@@ -378,17 +383,24 @@ fn mode_kind(mode: &[u8]) -> ObjectKind {
 }
 
 /// `(mode, name, raw id)` of each entry of a raw tree, walked by hand (a NUL, then 20 id bytes): this
-/// runs for every entry of every tree. Like [`tree_entries`] it stops at a malformed entry.
-fn raw_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], &[u8])> + '_ {
-    let mut rest = data;
-    std::iter::from_fn(move || {
+/// runs for every entry of every tree. It stops at a malformed entry, leaving `rest` unread: the caller
+/// says so (what follows cannot be seen).
+struct RawEntries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for RawEntries<'a> {
+    type Item = (&'a [u8], &'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.rest;
         let nul = memchr::memchr(0, rest)?;
         let id = rest.get(nul + 1..nul + 21)?;
         let space = memchr::memchr(b' ', &rest[..nul])?;
         let (mode, name) = (&rest[..space], &rest[space + 1..nul]);
-        rest = &rest[nul + 21..];
+        self.rest = &rest[nul + 21..];
         Some((mode, name, id))
-    })
+    }
 }
 
 impl TreeRecords {
@@ -514,83 +526,100 @@ impl TreeCache {
 }
 
 /// Collects, per worker, the blobs that trees name but the object database lacks (a partial clone's
-/// unfetched blobs, or object files lost to damage). It rides on the pass's own tree read, so counting
-/// them costs no second pass over the trees.
+/// unfetched blobs, or object files lost to damage), and the trees whose entries do not parse to the
+/// end (what follows a malformed entry cannot be seen). It rides on the pass's own tree read, so this
+/// costs no second pass over the trees.
 ///
 /// Every blob entry of every tree is looked up: about 150 million on git's history (5.8 GB of trees).
-/// So the set holds each present object's first eight bytes only (8 bytes an object instead of 20, one
-/// word compared a probe), and each worker first asks a small direct-mapped cache of ids it already
-/// found present: trees come in delta chains, versions of one directory one after another, sharing
-/// most entries, so most lookups stay in the processor's cache. A missing blob is taken for present
-/// only if a present object shares its first 64 bits, which no history holds by chance and no one can
-/// forge (a 2^64 search).
+/// Each worker first asks a small direct-mapped cache of ids it already found present: trees come in
+/// delta chains, versions of one directory one after another, sharing most entries, so most lookups
+/// stay in the processor's cache. Ids are compared whole: a tree can name any 20 bytes, so a missing
+/// blob could share any prefix with a present object.
 pub struct MissingBlobs {
-    present: IdSet<u64>,
+    present: IdSet<Oid>,
 }
 
-/// One worker's part of [`MissingBlobs`]: what it found missing, and its cache of ids found present.
+/// One worker's part of [`MissingBlobs`].
 pub struct MissingHere {
     missing: IdSet<Oid>,
-    /// Indexed by the id's low bits; 0 is an empty slot (an id starting with eight zero bytes skips
-    /// the cache).
-    recent: Vec<u64>,
+    /// Subtrees that trees name but the database lacks (nothing below them was seen).
+    missing_trees: IdSet<Oid>,
+    /// Trees with a malformed entry.
+    malformed: Vec<Oid>,
+    /// Ids found present, indexed by their low bits; the zero id is an empty slot.
+    recent: Vec<Oid>,
 }
 
-/// Slots of a worker's cache: 32 KiB, small enough to stay in a core's L1 cache; a directory of 500
-/// entries (git's top level) still fits with few clashes.
+/// Slots of a worker's cache: 80 KiB, small enough to stay in a core's L2 cache; a directory of 500
+/// entries (git's top level) fits with few clashes.
 const RECENT_SLOTS: usize = 1 << 12;
 
 impl Default for MissingHere {
     fn default() -> Self {
         MissingHere {
             missing: IdSet::default(),
-            recent: vec![0; RECENT_SLOTS],
+            missing_trees: IdSet::default(),
+            malformed: Vec::new(),
+            recent: vec![Oid::zero(); RECENT_SLOTS],
         }
     }
-}
-
-/// The first eight bytes of an id.
-fn id_prefix(id: &[u8]) -> u64 {
-    u64::from_le_bytes(id[..8].try_into().expect("ids have 20 bytes"))
 }
 
 impl MissingBlobs {
     /// `present`: every object the database lists.
     pub fn new(order: &ObjectList) -> MissingBlobs {
         let mut present = IdSet::with_capacity_and_hasher(order.len(), Default::default());
-        present.extend(order.ids().map(|oid| id_prefix(oid.as_bytes())));
+        present.extend(order.ids());
         MissingBlobs { present }
     }
 
-    /// Notes every blob entry of one raw tree that the database lacks (a tree read with a
-    /// [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk over the entries).
-    pub fn record(&self, here: &mut MissingHere, data: &[u8]) {
-        for (mode, _, id) in raw_entries(data) {
-            // Subtrees and submodules (a commit of another repository) name no blob here.
-            if mode_kind(mode) == ObjectKind::Blob {
-                self.check(here, id);
+    /// Notes every blob entry of one raw tree that the database lacks, and the tree if an entry is
+    /// malformed (a tree read with a [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk
+    /// over the entries).
+    pub fn record(&self, here: &mut MissingHere, oid: Oid, data: &[u8]) {
+        let mut entries = RawEntries { rest: data };
+        for (mode, _, id) in entries.by_ref() {
+            // A submodule names a commit of another repository.
+            match mode_kind(mode) {
+                ObjectKind::Blob => self.check(here, id, false),
+                ObjectKind::Tree => self.check(here, id, true),
+                _ => {}
             }
         }
+        if !entries.rest.is_empty() {
+            here.malformed.push(oid);
+        }
     }
 
-    /// Notes the blob `id` (raw) if the database lacks it.
-    fn check(&self, here: &mut MissingHere, id: &[u8]) {
-        let prefix = id_prefix(id);
-        let slot = prefix as usize & (RECENT_SLOTS - 1);
-        if prefix != 0 && here.recent[slot] == prefix {
+    /// Notes the blob (or, `tree`, the subtree) `id` (raw) if the database lacks it.
+    fn check(&self, here: &mut MissingHere, id: &[u8], tree: bool) {
+        let id = Oid::from_bytes(id).expect("20 bytes");
+        let slot = usize::from(id.as_bytes()[0]) | (usize::from(id.as_bytes()[1]) << 8);
+        let slot = slot & (RECENT_SLOTS - 1);
+        if here.recent[slot] == id && !id.is_zero() {
             return;
         }
-        if self.present.contains(&prefix) {
-            here.recent[slot] = prefix;
+        if self.present.contains(&id) {
+            here.recent[slot] = id;
+        } else if tree {
+            here.missing_trees.insert(id);
         } else {
-            here.missing.insert(Oid::from_bytes(id).expect("20 bytes"));
+            here.missing.insert(id);
         }
     }
 
-    /// The number of distinct missing blobs over every worker's set.
-    pub fn count(per_worker: impl IntoIterator<Item = MissingHere>) -> usize {
-        let all: IdSet<Oid> = per_worker.into_iter().flat_map(|h| h.missing).collect();
-        all.len()
+    /// Over every worker's share: the numbers of distinct missing blobs and subtrees, and the
+    /// malformed trees.
+    pub fn count(per_worker: impl IntoIterator<Item = MissingHere>) -> (usize, usize, Vec<Oid>) {
+        let mut blobs: IdSet<Oid> = IdSet::default();
+        let mut trees: IdSet<Oid> = IdSet::default();
+        let mut malformed = Vec::new();
+        for here in per_worker {
+            blobs.extend(here.missing);
+            trees.extend(here.missing_trees);
+            malformed.extend(here.malformed);
+        }
+        (blobs.len(), trees.len(), malformed)
     }
 }
 

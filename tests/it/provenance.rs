@@ -94,11 +94,17 @@ fn every_way_of_reading_trees_gives_the_same_provenance() {
     }
 }
 
-/// Raw tree bytes from (mode, name, raw id) entries, written as-is (no sorting, no mode check).
+/// Raw tree bytes from (mode, name, raw id) entries, written as-is (no sorting, no mode check); an
+/// empty name writes the mode alone, with no space: a malformed entry.
 fn write_raw_tree(repo: &TestRepo, entries: &[(&str, &str, &str)]) -> String {
     let mut bytes = Vec::new();
     for (mode, name, hex) in entries {
-        bytes.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+        let head = if name.is_empty() {
+            format!("{mode}\0")
+        } else {
+            format!("{mode} {name}\0")
+        };
+        bytes.extend_from_slice(head.as_bytes());
         let raw: Vec<u8> = (0..40)
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
@@ -146,5 +152,145 @@ fn a_subtree_with_a_zero_padded_mode_is_walked_every_way() {
             .filter_map(|f| f["path"].as_str())
             .collect();
         assert!(paths.contains(&"sub/.env"), "{way}: {found:#}");
+    }
+}
+
+/// `git ARGS` in `repo` with `input` on stdin; its output, trimmed.
+fn git_with_input(repo: &TestRepo, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new("git");
+    scrub(&mut cmd)
+        .current_dir(&repo.path)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("git runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Scans `repo` for `token` reading trees the `way` given: the exit code and the report.
+fn scan_way(repo: &TestRepo, token: &str, way: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["scan", "--format", "json", "--token-stdin"];
+    args.extend_from_slice(extra);
+    let run = Unleak::new(&repo.path)
+        .args(&args)
+        .stdin(format!("{token}\n"))
+        .env("UNLEAK_TREE_READ", way)
+        .run();
+    run.assert_hides(token);
+    (run.code, run.json())
+}
+
+#[test]
+fn a_missing_subtree_that_copies_a_real_trees_id_prefix_is_missing_not_that_tree() {
+    // A tree can name any 20 bytes: here `fake` names a tree that does not exist but starts like
+    // the real `real` tree. Its path must not be reported, and the answer must be incomplete.
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let secret = git_with_input(
+        &repo,
+        &["hash-object", "-w", "--stdin"],
+        &format!("key={token}\n"),
+    );
+    let real = git_with_input(
+        &repo,
+        &["mktree"],
+        &format!("100644 blob {secret}\tsecret.txt\n"),
+    );
+    let first = git_with_input(&repo, &["mktree"], &format!("040000 tree {real}\treal\n"));
+    let first = repo
+        .git(&["commit-tree", &first, "-m", "A"])
+        .trim()
+        .to_string();
+    let fake = format!("{}{}", &real[..12], "1".repeat(28));
+    let second = git_with_input(
+        &repo,
+        &["mktree", "--missing"],
+        &format!("040000 tree {fake}\tfake\n"),
+    );
+    let second = repo
+        .git(&["commit-tree", &second, "-p", &first, "-m", "B"])
+        .trim()
+        .to_string();
+    repo.git(&["update-ref", "refs/heads/main", &second]);
+    for way in ["one-by-one", "tree-pass", "named"] {
+        let (code, report) = scan_way(&repo, &token, way, &[]);
+        let text = report.to_string();
+        assert!(text.contains("real/secret.txt"), "{way}: {report:#}");
+        assert!(!text.contains("fake/"), "{way}: {report:#}");
+        assert_eq!(
+            report["completeness"]["complete"], false,
+            "{way}: {report:#}"
+        );
+        assert_eq!(code, 1, "{way}");
+    }
+}
+
+#[test]
+fn a_missing_blob_that_copies_a_present_objects_id_prefix_is_missing() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let present = git_with_input(&repo, &["hash-object", "-w", "--stdin"], "hello\n");
+    let missing = format!("{}{}", &present[..16], "0".repeat(24));
+    let tree = git_with_input(
+        &repo,
+        &["mktree", "--missing"],
+        &format!("100644 blob {present}\ta.txt\n100644 blob {missing}\tb.txt\n"),
+    );
+    let commit = repo
+        .git(&["commit-tree", &tree, "-m", "A"])
+        .trim()
+        .to_string();
+    repo.git(&["update-ref", "refs/heads/main", &commit]);
+    let (code, report) = scan_way(&repo, &token, "one-by-one", &[]);
+    assert_eq!(report["completeness"]["complete"], false, "{report:#}");
+    assert_eq!(code, 2, "{report:#}");
+}
+
+#[test]
+fn a_tree_with_a_malformed_entry_makes_the_answer_incomplete() {
+    // After an entry git cannot parse, nothing of the tree can be trusted to be seen: here the token's
+    // directory comes after it.
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let secret = git_with_input(
+        &repo,
+        &["hash-object", "-w", "--stdin"],
+        &format!("key={token}\n"),
+    );
+    let hello = git_with_input(&repo, &["hash-object", "-w", "--stdin"], "hello\n");
+    let sub = git_with_input(
+        &repo,
+        &["mktree"],
+        &format!("100644 blob {secret}\tsecret.txt\n"),
+    );
+    let outer = write_raw_tree(&repo, &[("100644x", "", &hello), ("40000", "sub", &sub)]);
+    let commit = repo
+        .git(&["commit-tree", &outer, "-m", "A"])
+        .trim()
+        .to_string();
+    repo.git(&["update-ref", "refs/heads/main", &commit]);
+    for way in ["one-by-one", "tree-pass", "named"] {
+        for extra in [&[][..], &["--reachable-only"][..]] {
+            let (code, report) = scan_way(&repo, &token, way, extra);
+            assert_eq!(
+                report["completeness"]["complete"], false,
+                "{way} {extra:?}: {report:#}"
+            );
+            assert_ne!(code, 0, "{way} {extra:?}: {report:#}");
+        }
     }
 }
