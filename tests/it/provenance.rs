@@ -181,6 +181,21 @@ fn git_with_input(repo: &TestRepo, args: &[&str], input: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// A blob `key=TOKEN` and a tree holding it as `secret.txt`: (blob, tree).
+fn secret_tree(repo: &TestRepo, token: &str) -> (String, String) {
+    let blob = git_with_input(
+        repo,
+        &["hash-object", "-w", "--stdin"],
+        &format!("key={token}\n"),
+    );
+    let tree = git_with_input(
+        repo,
+        &["mktree"],
+        &format!("100644 blob {blob}\tsecret.txt\n"),
+    );
+    (blob, tree)
+}
+
 /// Scans `repo` for `token` reading trees the `way` given: the exit code and the report.
 fn scan_way(repo: &TestRepo, token: &str, way: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args = vec!["scan", "--format", "json", "--token-stdin"];
@@ -200,16 +215,7 @@ fn a_missing_subtree_that_copies_a_real_trees_id_prefix_is_missing_not_that_tree
     // the real `real` tree. Its path must not be reported, and the answer must be incomplete.
     let token = fake_hf_token();
     let repo = TestRepo::new();
-    let secret = git_with_input(
-        &repo,
-        &["hash-object", "-w", "--stdin"],
-        &format!("key={token}\n"),
-    );
-    let real = git_with_input(
-        &repo,
-        &["mktree"],
-        &format!("100644 blob {secret}\tsecret.txt\n"),
-    );
+    let (_, real) = secret_tree(&repo, &token);
     let first = git_with_input(&repo, &["mktree"], &format!("040000 tree {real}\treal\n"));
     let first = repo
         .git(&["commit-tree", &first, "-m", "A"])
@@ -266,17 +272,8 @@ fn a_tree_with_a_malformed_entry_makes_the_answer_incomplete() {
     // directory comes after it.
     let token = fake_hf_token();
     let repo = TestRepo::new();
-    let secret = git_with_input(
-        &repo,
-        &["hash-object", "-w", "--stdin"],
-        &format!("key={token}\n"),
-    );
+    let (_, sub) = secret_tree(&repo, &token);
     let hello = git_with_input(&repo, &["hash-object", "-w", "--stdin"], "hello\n");
-    let sub = git_with_input(
-        &repo,
-        &["mktree"],
-        &format!("100644 blob {secret}\tsecret.txt\n"),
-    );
     let outer = write_raw_tree(&repo, &[("100644x", "", &hello), ("40000", "sub", &sub)]);
     let commit = repo
         .git(&["commit-tree", &outer, "-m", "A"])
