@@ -537,7 +537,7 @@ fn walk_named(
         .targets
         .iter()
         .copied()
-        .chain(name_trees.iter().map(|t| named::prefix(t.as_bytes())));
+        .chain(name_trees.iter().map(|t| named::key_of(t.as_bytes())));
     let target_trees = named.closure(targets)?;
     let env_trees = if options.env_history {
         named.closure(named.wanted.iter().copied())?

@@ -23,10 +23,10 @@ use crate::git::{Oid, Repo, TreeEntry};
 use std::collections::HashMap;
 
 /// A tree's key in the named graph (48 bits).
-pub type Prefix = u64;
+pub type Key = u64;
 
 /// The bytes of a key a [`stand_in`] id carries.
-const PREFIX_BYTES: usize = 6;
+const KEY_BYTES: usize = 6;
 
 /// The rest of a stand-in id: no object id ends so by chance, and an id crafted to would still have
 /// to guess a key.
@@ -34,33 +34,36 @@ const STAND_IN: &[u8; 14] = b"unleak-standin";
 
 /// The key of a raw id (20 bytes): 48 bits of this run's keyed hash of it, or the key a stand-in
 /// carries.
-pub fn prefix(id: &[u8]) -> Prefix {
-    if id[PREFIX_BYTES..] == STAND_IN[..] {
+pub fn key_of(id: &[u8]) -> Key {
+    if id[KEY_BYTES..] == STAND_IN[..] {
         let mut word = [0u8; 8];
-        word[..PREFIX_BYTES].copy_from_slice(&id[..PREFIX_BYTES]);
-        return Prefix::from_le_bytes(word);
+        word[..KEY_BYTES].copy_from_slice(&id[..KEY_BYTES]);
+        return Key::from_le_bytes(word);
     }
-    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    static RUN_KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
     use std::hash::BuildHasher;
-    KEY.get_or_init(std::hash::RandomState::new).hash_one(id) & ((1 << 48) - 1)
+    RUN_KEY
+        .get_or_init(std::hash::RandomState::new)
+        .hash_one(id)
+        & ((1 << 48) - 1)
 }
 
-/// A subtree entry in one word: the child's prefix, its name's number in the top 16 bits.
-fn edge(child: Prefix, name: u16) -> u64 {
+/// A subtree entry in one word: the child's key, its name's number in the top 16 bits.
+fn edge(child: Key, name: u16) -> u64 {
     child | (u64::from(name) << 48)
 }
 
-/// The child prefix and name number of an edge word.
-fn split(word: u64) -> (Prefix, u16) {
+/// The child key and name number of an edge word.
+fn split(word: u64) -> (Key, u16) {
     (word & ((1 << 48) - 1), (word >> 48) as u16)
 }
 
 /// A stand-in id for a tree known only by its key: the key, then [`STAND_IN`]. The walkers memoize by
-/// id and look trees up by key ([`prefix`] gives the key back).
-fn stand_in(tree: Prefix) -> Oid {
+/// id and look trees up by key ([`key_of`] gives the key back).
+fn stand_in(tree: Key) -> Oid {
     let mut bytes = [0u8; 20];
-    bytes[..PREFIX_BYTES].copy_from_slice(&tree.to_le_bytes()[..PREFIX_BYTES]);
-    bytes[PREFIX_BYTES..].copy_from_slice(STAND_IN);
+    bytes[..KEY_BYTES].copy_from_slice(&tree.to_le_bytes()[..KEY_BYTES]);
+    bytes[KEY_BYTES..].copy_from_slice(STAND_IN);
     Oid::from_bytes(&bytes).expect("20 bytes")
 }
 
@@ -77,7 +80,7 @@ const RUN_CHUNK: usize = 1 << 15;
 /// One worker's share of the named graph.
 #[derive(Default)]
 pub struct NamedRecords {
-    /// Per tree with subtrees: its prefix, their number, then an [`edge`] per subtree.
+    /// Per tree with subtrees: its key, their number, then an [`edge`] per subtree.
     runs: Vec<Vec<u64>>,
     /// The current tree's subtrees, as [`edge`]s.
     children: Vec<u64>,
@@ -87,11 +90,11 @@ pub struct NamedRecords {
     /// More distinct names than 16 bits number, or more name bytes than [`NAME_BYTES`].
     too_many_names: bool,
     /// Every tree read (for the collision check and to tell a missing tree).
-    trees: Vec<Prefix>,
+    trees: Vec<Key>,
     /// Wanted blob entries (target blobs, wanted files): (tree, name, blob).
-    direct: Vec<(Prefix, Box<[u8]>, Oid)>,
-    targets: Vec<Prefix>,
-    wanted: Vec<Prefix>,
+    direct: Vec<(Key, Box<[u8]>, Oid)>,
+    targets: Vec<Key>,
+    wanted: Vec<Key>,
 }
 
 impl NamedRecords {
@@ -113,12 +116,12 @@ impl NamedRecords {
                 next
             }
         };
-        self.children.push(edge(prefix(id), number));
+        self.children.push(edge(key_of(id), number));
     }
 
     /// Ends the tree being read: stores its subtrees.
     pub fn finish_tree(&mut self, tree: &Oid) {
-        let parent = prefix(tree.as_bytes());
+        let parent = key_of(tree.as_bytes());
         self.trees.push(parent);
         let n = self.children.len();
         if n == 0 {
@@ -139,7 +142,7 @@ impl NamedRecords {
 
     /// Notes a wanted blob entry of `tree`: a target blob, a wanted file, or both.
     pub fn direct(&mut self, tree: &Oid, name: &[u8], blob: Oid, target: bool, wanted: bool) {
-        let tree = prefix(tree.as_bytes());
+        let tree = key_of(tree.as_bytes());
         self.direct.push((tree, name.into(), blob));
         for (list, yes) in [(&mut self.targets, target), (&mut self.wanted, wanted)] {
             if yes && list.last() != Some(&tree) {
@@ -164,8 +167,8 @@ pub fn runs<W: Copy + Into<u64>>(chunk: &[W]) -> impl Iterator<Item = (W, &[W])>
     })
 }
 
-/// The child prefix and name number of each subtree of a run.
-fn children(run: &[u64]) -> impl Iterator<Item = (Prefix, u16)> + '_ {
+/// The child key and name number of each subtree of a run.
+fn children(run: &[u64]) -> impl Iterator<Item = (Key, u16)> + '_ {
     run.iter().map(|&word| split(word))
 }
 
@@ -177,13 +180,13 @@ pub struct NamedTrees {
     runs: Vec<Vec<u64>>,
     names: Vec<Box<[u8]>>,
     /// Every tree read, sorted.
-    trees: Vec<Prefix>,
-    direct: IdMap<Prefix, Vec<NamedBlob>>,
+    trees: Vec<Key>,
+    direct: IdMap<Key, Vec<NamedBlob>>,
     /// Trees directly holding a target blob.
-    pub targets: Vec<Prefix>,
+    pub targets: Vec<Key>,
     /// Trees directly holding a wanted file.
-    pub wanted: Vec<Prefix>,
-    /// Two trees share their first six bytes, or the names outgrew their 16-bit numbers: the graph
+    pub wanted: Vec<Key>,
+    /// Two trees read share a key, or the names outgrew their numbers or their budget: the graph
     /// cannot be trusted to tell trees or names apart, and provenance reads trees again by full id.
     pub collision: bool,
 }
@@ -249,12 +252,12 @@ impl NamedTrees {
     /// the caller then reads trees again by full id). Runs are in pack order, not parents after
     /// children, so passes alternate direction: one pass climbs any number of levels whose runs come
     /// children first.
-    pub fn closure(&self, direct: impl IntoIterator<Item = Prefix>) -> Option<IdSet<Prefix>> {
-        let mut reached: IdSet<Prefix> = direct.into_iter().collect();
+    pub fn closure(&self, direct: impl IntoIterator<Item = Key>) -> Option<IdSet<Key>> {
+        let mut reached: IdSet<Key> = direct.into_iter().collect();
         if reached.is_empty() {
             return Some(reached);
         }
-        let visit = |reached: &mut IdSet<Prefix>, parent: Prefix, run: &[u64]| {
+        let visit = |reached: &mut IdSet<Key>, parent: Key, run: &[u64]| {
             if !reached.contains(&parent)
                 && children(run).any(|(child, _)| reached.contains(&child))
             {
@@ -267,7 +270,7 @@ impl NamedTrees {
             let mut grew = false;
             if pass % 2 == 0 {
                 for chunk in self.runs.iter().rev() {
-                    let all: Vec<(Prefix, &[u64])> = runs(chunk).collect();
+                    let all: Vec<(Key, &[u64])> = runs(chunk).collect();
                     for (parent, run) in all.into_iter().rev() {
                         grew |= visit(&mut reached, parent, run);
                     }
@@ -287,7 +290,7 @@ impl NamedTrees {
     }
 
     /// Whether `tree` was read (a tree some commit or tree names but the database lacks was not).
-    fn was_read(&self, tree: Prefix) -> bool {
+    fn was_read(&self, tree: Key) -> bool {
         self.trees.binary_search(&tree).is_ok()
     }
 }
@@ -296,22 +299,18 @@ impl NamedTrees {
 pub struct NamedSource {
     trees: NamedTrees,
     /// Trees whose entries walkers follow (the closures they walk, joined).
-    keep: IdSet<Prefix>,
+    keep: IdSet<Key>,
     /// Where the run of each tree in `keep` is: (chunk, word offset). Only those: an index of every
     /// tree with subtrees cost 33 MiB on git's history.
-    index: IdMap<Prefix, (u32, u32)>,
-    /// Trees whose entry names hold a token, by prefix: read whole (every name is checked), and
+    index: IdMap<Key, (u32, u32)>,
+    /// Trees whose entry names hold a token, by key: read whole (every name is checked), and
     /// named by their real id so the walker knows them.
-    whole: IdMap<Prefix, Oid>,
+    whole: IdMap<Key, Oid>,
 }
 
 impl NamedSource {
     /// `keep`: the trees walkers may enter; `whole`: trees to read whole through libgit2.
-    pub fn new(
-        trees: NamedTrees,
-        keep: IdSet<Prefix>,
-        whole: impl IntoIterator<Item = Oid>,
-    ) -> Self {
+    pub fn new(trees: NamedTrees, keep: IdSet<Key>, whole: impl IntoIterator<Item = Oid>) -> Self {
         let mut index = IdMap::default();
         for (number, chunk) in trees.runs.iter().enumerate() {
             let mut at = 0;
@@ -328,7 +327,7 @@ impl NamedSource {
             index,
             whole: whole
                 .into_iter()
-                .map(|oid| (prefix(oid.as_bytes()), oid))
+                .map(|oid| (key_of(oid.as_bytes()), oid))
                 .collect(),
         }
     }
@@ -336,7 +335,7 @@ impl NamedSource {
     /// The entries of `tree` a walker follows (subtrees it may enter, wanted blobs); None for a tree
     /// the database lacks.
     pub fn entries(&self, repo: &Repo, tree: Oid) -> Option<Vec<TreeEntry>> {
-        let at = prefix(tree.as_bytes());
+        let at = key_of(tree.as_bytes());
         if self.whole.get(&at) == Some(&tree) {
             return repo
                 .may_read(tree)
@@ -381,7 +380,7 @@ mod tests {
     /// An id whose first six bytes are `n`'s, the rest `fill`.
     fn id(n: u8, fill: u8) -> Oid {
         let mut bytes = [fill; 20];
-        bytes[..PREFIX_BYTES].copy_from_slice(&[n; PREFIX_BYTES]);
+        bytes[..KEY_BYTES].copy_from_slice(&[n; KEY_BYTES]);
         Oid::from_bytes(&bytes).unwrap()
     }
 
@@ -408,9 +407,9 @@ mod tests {
         let trees = NamedTrees::merge(vec![one, two]);
         assert!(!trees.collision);
         let closure = trees.closure(trees.targets.clone()).unwrap();
-        let expected: IdSet<Prefix> = [root, t, lib]
+        let expected: IdSet<Key> = [root, t, lib]
             .iter()
-            .map(|oid| prefix(oid.as_bytes()))
+            .map(|oid| key_of(oid.as_bytes()))
             .collect();
         assert_eq!(closure, expected);
 
@@ -456,15 +455,15 @@ mod tests {
         let trees = NamedTrees::merge(vec![records]);
         assert!(!trees.collision);
         let closure = trees.closure(trees.targets.clone()).unwrap();
-        assert!(closure.contains(&prefix(t.as_bytes())));
-        assert!(closure.contains(&prefix(root.as_bytes())));
-        assert!(!closure.contains(&prefix(other.as_bytes())));
-        assert!(!closure.contains(&prefix(fake.as_bytes())));
-        assert!(!trees.was_read(prefix(fake.as_bytes())));
+        assert!(closure.contains(&key_of(t.as_bytes())));
+        assert!(closure.contains(&key_of(root.as_bytes())));
+        assert!(!closure.contains(&key_of(other.as_bytes())));
+        assert!(!closure.contains(&key_of(fake.as_bytes())));
+        assert!(!trees.was_read(key_of(fake.as_bytes())));
         // A stand-in gives its key back.
         assert_eq!(
-            prefix(stand_in(prefix(t.as_bytes())).as_bytes()),
-            prefix(t.as_bytes())
+            key_of(stand_in(key_of(t.as_bytes())).as_bytes()),
+            key_of(t.as_bytes())
         );
     }
 

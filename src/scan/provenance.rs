@@ -628,7 +628,7 @@ pub enum Restriction {
     /// A closure by [`key`], entries from the cache of one more tree-only pass.
     Keys(IdSet<TreeKey>, Rc<TreeCache>),
     /// A closure by prefix, entries from the graph with names the tree read recorded.
-    Named(IdSet<super::named::Prefix>, Rc<NamedSource>),
+    Named(IdSet<super::named::Key>, Rc<NamedSource>),
 }
 
 impl Restriction {
@@ -637,7 +637,7 @@ impl Restriction {
         match self {
             Restriction::Keys(closure, _) => closure.contains(&key(tree)),
             Restriction::Named(closure, _) => {
-                closure.contains(&super::named::prefix(tree.as_bytes()))
+                closure.contains(&super::named::key_of(tree.as_bytes()))
             }
         }
     }
