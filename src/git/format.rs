@@ -1,5 +1,6 @@
 //! Git's object formats, parsed from raw bytes: commit and tag headers, signature times, tree entries.
 
+use super::pack::ObjectKind;
 use super::Oid;
 
 /// Offset of the message: just past the blank line that ends the headers.
@@ -26,17 +27,61 @@ pub(crate) fn parse_signature_time(sig: &[u8]) -> Option<i64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// `(mode, name, id)` of each entry of a raw tree object; stops quietly at a malformed entry.
-pub(crate) fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> + '_ {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        let space = memchr::memchr(b' ', rest)?;
-        let nul = space + memchr::memchr(0, &rest[space..])?;
-        let id = rest.get(nul + 1..nul + 21)?;
-        let mode = &rest[..space];
-        let name = &rest[space + 1..nul];
-        let oid = Oid::from_bytes(id).ok()?;
-        rest = &rest[nul + 21..];
-        Some((mode, name, oid))
-    })
+/// `(mode, name, id)` of each entry of a raw tree object. It stops at a malformed entry;
+/// [`TreeEntries::is_complete`] then says the rest of the tree was not read (what follows cannot be
+/// seen, so a caller that must see everything treats the tree as unreadable).
+pub(crate) fn tree_entries(data: &[u8]) -> TreeEntries<'_> {
+    TreeEntries { rest: data }
+}
+
+/// The entries of a raw tree: a `mode name` head up to a NUL, then 20 id bytes, walked by hand (this
+/// runs for every entry of every tree a scan reads).
+pub(crate) struct TreeEntries<'a> {
+    rest: &'a [u8],
+}
+
+impl TreeEntries<'_> {
+    /// Whether every byte of the tree was read as entries.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.rest.is_empty()
+    }
+}
+
+impl<'a> Iterator for TreeEntries<'a> {
+    type Item = (&'a [u8], &'a [u8], Oid);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.rest;
+        let nul = memchr::memchr(0, rest)?;
+        let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+        let space = memchr::memchr(b' ', &rest[..nul])?;
+        self.rest = &rest[nul + 21..];
+        Some((&rest[..space], &rest[space + 1..nul], id))
+    }
+}
+
+/// What a tree entry's mode says it names: a blob, a tree, or (a submodule) a commit of another
+/// repository. The mode is read as a number: git writes `40000` for a subtree, but old tools wrote
+/// `040000`, which git and libgit2 still read as a subtree (git fsck only warns), so a byte
+/// comparison would lose the paths below it.
+pub(crate) fn mode_kind(mode: &[u8]) -> ObjectKind {
+    match mode {
+        b"100644" | b"100755" | b"120000" => ObjectKind::Blob,
+        b"40000" => ObjectKind::Tree,
+        b"160000" => ObjectKind::Commit,
+        _ => {
+            let number = mode
+                .iter()
+                .try_fold(0u32, |n, d| {
+                    d.is_ascii_digit()
+                        .then(|| n.wrapping_mul(8) + u32::from(d - b'0'))
+                })
+                .unwrap_or(0);
+            match number & 0o170000 {
+                0o040000 => ObjectKind::Tree,
+                0o160000 => ObjectKind::Commit,
+                _ => ObjectKind::Blob,
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@
 use super::idhash::{IdMap, IdSet};
 use super::named::{runs, NamedRecords, NamedSource, NamedTrees};
 use super::objects::{CommitRecord, ObjectHits, PassResult};
-use crate::git::format::tree_entries;
+use crate::git::format::{mode_kind, tree_entries};
 use crate::git::odb::ObjectList;
 use crate::git::pack::{KindSet, ObjectKind};
 use crate::git::Oid;
@@ -282,21 +282,21 @@ impl TreeProbe {
     ) {
         let parent = key(&oid);
         records.children.clear();
-        let mut entries = RawEntries { rest: data };
+        let mut entries = tree_entries(data);
         for (mode, name, id) in entries.by_ref() {
             let kind = mode_kind(mode);
             if kind == ObjectKind::Tree {
                 missing.check(here, id, true);
                 if self.with_names {
-                    records.graph.subtree(name, id);
+                    records.graph.subtree(name, id.as_bytes());
                 } else {
-                    records.children.push(key_of(id));
+                    records.children.push(key(&id));
                 }
             } else if kind == ObjectKind::Blob {
                 missing.check(here, id, false);
             }
         }
-        if !entries.rest.is_empty() {
+        if !entries.is_complete() {
             here.malformed.push(oid);
         }
         if self.with_names {
@@ -349,57 +349,6 @@ impl TreeProbe {
                 records.named.push(parent);
             }
         }
-    }
-}
-
-/// A tree key from a raw id.
-fn key_of(id: &[u8]) -> TreeKey {
-    TreeKey::from_be_bytes(id[..4].try_into().expect("ids have 20 bytes"))
-}
-
-/// What a tree entry's mode says it names. The mode is read as a number: git writes `40000` for a
-/// subtree, but old tools wrote `040000`, which git and libgit2 still read as a subtree (git fsck only
-/// warns), so a byte comparison would lose the paths below it.
-fn mode_kind(mode: &[u8]) -> ObjectKind {
-    match mode {
-        b"100644" | b"100755" | b"120000" => ObjectKind::Blob,
-        b"40000" => ObjectKind::Tree,
-        b"160000" => ObjectKind::Commit,
-        _ => {
-            let number = mode
-                .iter()
-                .try_fold(0u32, |n, d| {
-                    d.is_ascii_digit()
-                        .then(|| n.wrapping_mul(8) + u32::from(d - b'0'))
-                })
-                .unwrap_or(0);
-            match number & 0o170000 {
-                0o040000 => ObjectKind::Tree,
-                0o160000 => ObjectKind::Commit,
-                _ => ObjectKind::Blob,
-            }
-        }
-    }
-}
-
-/// `(mode, name, raw id)` of each entry of a raw tree, walked by hand (a NUL, then 20 id bytes): this
-/// runs for every entry of every tree. It stops at a malformed entry, leaving `rest` unread: the caller
-/// says so (what follows cannot be seen).
-struct RawEntries<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for RawEntries<'a> {
-    type Item = (&'a [u8], &'a [u8], &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.rest;
-        let nul = memchr::memchr(0, rest)?;
-        let id = rest.get(nul + 1..nul + 21)?;
-        let space = memchr::memchr(b' ', &rest[..nul])?;
-        let (mode, name) = (&rest[..space], &rest[space + 1..nul]);
-        self.rest = &rest[nul + 21..];
-        Some((mode, name, id))
     }
 }
 
@@ -577,7 +526,7 @@ impl MissingBlobs {
     /// malformed (a tree read with a [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk
     /// over the entries).
     pub fn record(&self, here: &mut MissingHere, oid: Oid, data: &[u8]) {
-        let mut entries = RawEntries { rest: data };
+        let mut entries = tree_entries(data);
         for (mode, _, id) in entries.by_ref() {
             // A submodule names a commit of another repository.
             match mode_kind(mode) {
@@ -586,14 +535,13 @@ impl MissingBlobs {
                 _ => {}
             }
         }
-        if !entries.rest.is_empty() {
+        if !entries.is_complete() {
             here.malformed.push(oid);
         }
     }
 
-    /// Notes the blob (or, `tree`, the subtree) `id` (raw) if the database lacks it.
-    fn check(&self, here: &mut MissingHere, id: &[u8], tree: bool) {
-        let id = Oid::from_bytes(id).expect("20 bytes");
+    /// Notes the blob (or, `tree`, the subtree) `id` if the database lacks it.
+    fn check(&self, here: &mut MissingHere, id: Oid, tree: bool) {
         let slot = usize::from(id.as_bytes()[0]) | (usize::from(id.as_bytes()[1]) << 8);
         let slot = slot & (RECENT_SLOTS - 1);
         if here.recent[slot] == id && !id.is_zero() {
