@@ -587,31 +587,18 @@ pub(super) fn summarize(
                     .min()
                     .copied()
             };
-            let rule = crate::providers::identify_rule(secret.expose());
             let live_found = !live.in_head[i].is_empty()
                 || !live.in_index[i].is_empty()
                 || !live.in_worktree[i].is_empty();
             let first = earliest(true)
                 .or_else(|| earliest(false))
                 .map(|t| rfc3339(t, 0));
+            let base = summary_base(secret, fingerprint, &mine);
             SecretSummary {
-                secret: SecretRef {
-                    redacted: secret.redacted(),
-                    fingerprint,
-                },
-                origin: secret.origin().to_string(),
-                provider: rule.map(|(p, _)| p.id.to_string()),
-                rule: rule.map(|(_, r)| r.id.to_string()),
-                severity: mine
-                    .iter()
-                    .map(|f| f.severity)
-                    .max()
+                severity: base
+                    .severity
                     .or_else(|| live_found.then_some(Severity::Medium)),
-                found: !mine.is_empty()
-                    || !live.in_head[i].is_empty()
-                    || !live.in_index[i].is_empty()
-                    || !live.in_worktree[i].is_empty(),
-                findings: mine.len(),
+                found: base.found || live_found,
                 introducing_commits: introducing,
                 pushed: !remotes.is_empty(),
                 remotes,
@@ -620,8 +607,7 @@ pub(super) fn summarize(
                 in_index: live.in_index[i].clone(),
                 in_worktree: live.in_worktree[i].clone(),
                 first_exposure: first,
-                live: None,
-                live_reason: None,
+                ..base
             }
         })
         .collect()
@@ -652,6 +638,34 @@ pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
     }
 }
 
+/// What every summary of `secret` starts from: who the secret is (redaction, fingerprint, origin,
+/// provider rule) and its own findings, counted and ranked; callers add where it was seen.
+fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> SecretSummary {
+    let rule = crate::providers::identify_rule(secret.expose());
+    SecretSummary {
+        secret: SecretRef {
+            redacted: secret.redacted(),
+            fingerprint,
+        },
+        origin: secret.origin().to_string(),
+        provider: rule.map(|(p, _)| p.id.to_string()),
+        rule: rule.map(|(_, r)| r.id.to_string()),
+        severity: mine.iter().map(|f| f.severity).max(),
+        live: None,
+        live_reason: None,
+        found: !mine.is_empty(),
+        findings: mine.len(),
+        introducing_commits: Vec::new(),
+        refs: Vec::new(),
+        pushed: false,
+        remotes: Vec::new(),
+        in_head: Vec::new(),
+        in_index: Vec::new(),
+        in_worktree: Vec::new(),
+        first_exposure: None,
+    }
+}
+
 /// Pull-request mode's summaries: one per given secret (`exact`), and one per discovered value the
 /// range's findings hold.
 pub fn range_summaries(
@@ -671,31 +685,14 @@ pub fn range_summaries(
             if mine.is_empty() && !is_exact {
                 return None;
             }
-            let rule = crate::providers::identify_rule(secret.expose());
             let mut introducing: Vec<String> =
                 mine.iter().filter_map(|f| f.commit.clone()).collect();
             introducing.dedup();
             Some(SecretSummary {
-                secret: SecretRef {
-                    redacted: secret.redacted(),
-                    fingerprint,
-                },
-                origin: secret.origin().to_string(),
-                provider: rule.map(|(p, _)| p.id.to_string()),
-                rule: rule.map(|(_, r)| r.id.to_string()),
-                severity: mine.iter().map(|f| f.severity).max(),
-                live: None,
-                live_reason: None,
-                found: !mine.is_empty(),
-                findings: mine.len(),
                 introducing_commits: introducing,
-                refs: Vec::new(),
                 pushed: mine.iter().any(|f| f.pushed),
-                remotes: Vec::new(),
-                in_head: Vec::new(),
-                in_index: Vec::new(),
-                in_worktree: Vec::new(),
                 first_exposure: mine.iter().filter_map(|f| f.date.clone()).min(),
+                ..summary_base(secret, fingerprint, &mine)
             })
         })
         .collect()

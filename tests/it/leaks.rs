@@ -98,12 +98,7 @@ fn leaks_a_pasted_token_in_any_flag_or_positional_is_never_echoed() {
             }
             for args in forms {
                 let out = run(&repo, &args);
-                assert!(
-                    !out.stdout.contains(&pasted) && !out.stderr.contains(&pasted),
-                    "unleak {args:?} echoed the pasted secret:\nstdout:\n{}\nstderr:\n{}",
-                    out.stdout,
-                    out.stderr
-                );
+                assert_not_echoed(&args, &out, &pasted);
                 out.assert_hides(&stored);
                 checked += 1;
             }
@@ -120,12 +115,7 @@ fn leaks_a_pasted_token_in_any_flag_or_positional_is_never_echoed() {
             vec!["setup".into(), "--key".into(), "K".into(), pasted.clone()],
         ] {
             let out = run(&repo, &args);
-            assert!(
-                !out.stdout.contains(&pasted) && !out.stderr.contains(&pasted),
-                "unleak {args:?} echoed the pasted secret:\nstdout:\n{}\nstderr:\n{}",
-                out.stdout,
-                out.stderr
-            );
+            assert_not_echoed(&args, &out, &pasted);
             assert_ne!(out.code, 0, "unleak {args:?} accepted a stray argument");
             checked += 1;
         }
@@ -259,4 +249,14 @@ fn leaks_a_guessable_env_value_gets_no_crackable_fingerprint() {
         .run();
     out.assert_hides(&token);
     assert_eq!(out.code, 1, "the token is still in history: {out:?}");
+}
+
+/// `unleak ARGS` did not echo `pasted` on either stream.
+fn assert_not_echoed(args: &[String], out: &crate::util::Run, pasted: &str) {
+    assert!(
+        !out.stdout.contains(pasted) && !out.stderr.contains(pasted),
+        "unleak {args:?} echoed the pasted secret:\nstdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
 }
