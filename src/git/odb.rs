@@ -2,7 +2,7 @@
 //! a parallel read of each exactly once. Packs go through our own reader ([`super::pack`]), loose objects
 //! through a bounded inflater (`read_loose`), and libgit2 reads only what our reader refuses.
 
-use super::pack::{self, KindSet, ObjectKind, PackInput};
+use super::pack::{self, KindSet, Lineage, ObjectKind, PackInput};
 use super::Oid;
 use anyhow::{Context, Result};
 use git2::ObjectType;
@@ -223,13 +223,15 @@ pub fn read_objects<S: Send>(
     init: &(dyn Fn() -> S + Sync),
     visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
 ) -> Result<Passed<S>> {
+    let visit =
+        |state: &mut S, oid: Oid, object: ReadResult<'_>, _: Lineage<'_>| visit(state, oid, object);
     read_objects_in_pieces(
-        git_dir, objects, kinds, threads, progress, init, visit, None,
+        git_dir, objects, kinds, threads, progress, init, &visit, None,
     )
 }
 
-/// [`read_objects`], handing large packed blobs to `pieces` in overlapping pieces (see
-/// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
+/// [`read_objects`], telling `visit` each object's [`Lineage`] and handing large packed blobs to
+/// `pieces` in overlapping pieces (see [`pack::traverse_in_pieces`]) instead of whole to `visit`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read_objects_in_pieces<S: Send>(
     git_dir: &Path,
@@ -238,9 +240,11 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
     init: &(dyn Fn() -> S + Sync),
-    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>, Lineage<'_>) + Sync),
     pieces: Option<&pack::Pieces<'_, S>>,
 ) -> Result<Passed<S>> {
+    let visit_whole =
+        |state: &mut S, oid: Oid, object: ReadResult<'_>| visit(state, oid, object, Lineage::WHOLE);
     let mut states: Vec<S> = (0..threads.max(1)).map(|_| init()).collect();
     let done = AtomicU64::new(0);
     let advance = |n: u64| progress(done.fetch_add(n, Ordering::Relaxed) + n);
@@ -256,9 +260,10 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
             skip: &objects_of.skip,
             kinds,
         };
-        let visit_packed = |state: &mut S, oid: Oid, kind: ObjectKind, data: &[u8]| {
-            visit(state, oid, Ok((kind, data)))
-        };
+        let visit_packed =
+            |state: &mut S, oid: Oid, kind: ObjectKind, data: &[u8], lineage: Lineage<'_>| {
+                visit(state, oid, Ok((kind, data)), lineage)
+            };
         match pack::traverse_in_pieces(&input, &mut states, &visit_packed, pieces, &advance) {
             Ok(errors) => failed.extend(errors.into_iter().map(|e| (e.oid, e.reason))),
             Err(err) => {
@@ -276,7 +281,7 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
             }
         }
     }
-    read_loose_objects(objects, kinds, &mut states, &advance, visit);
+    read_loose_objects(objects, kinds, &mut states, &advance, &visit_whole);
     let no_reasons = HashMap::new();
     read_with_libgit2(
         git_dir,
@@ -285,10 +290,18 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
         kinds,
         &mut states,
         &advance,
-        visit,
+        &visit_whole,
     )?;
     let retry: Vec<Oid> = failed.keys().copied().collect();
-    read_with_libgit2(git_dir, &retry, &failed, kinds, &mut states, &|_| {}, visit)?;
+    read_with_libgit2(
+        git_dir,
+        &retry,
+        &failed,
+        kinds,
+        &mut states,
+        &|_| {},
+        &visit_whole,
+    )?;
     Ok(Passed { states, warnings })
 }
 

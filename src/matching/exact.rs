@@ -2,7 +2,7 @@
 //! alignments, so a token inside a longer base64 string is found too) and UTF-16LE. All needles are
 //! searched in a single pass over each object.
 
-use super::{Detector, Hit};
+use super::{Detector, Hit, Start};
 use crate::model::Encoding;
 use crate::secret::Secret;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -20,6 +20,10 @@ pub(crate) struct NeedleInfo {
 pub struct Matcher {
     search: Option<Search>,
     needles: Vec<NeedleInfo>,
+    /// Per needle: its length, and the needles that are a proper prefix of it (which occur wherever
+    /// it does, and which a leftmost-longest search does not report there).
+    lengths: Vec<usize>,
+    prefixes_of: Vec<Vec<u32>>,
     longest: usize,
     /// Needles from this index on are probes (see [`Matcher::with_probes`]), not token forms.
     first_probe: usize,
@@ -101,12 +105,26 @@ impl Matcher {
             })
         };
         let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
+        let lengths = patterns.iter().map(Vec::len).collect();
+        let prefixes_of = patterns
+            .iter()
+            .map(|long| {
+                (0..patterns.len() as u32)
+                    .filter(|&j| {
+                        let short = &patterns[j as usize];
+                        short.len() < long.len() && long.starts_with(short)
+                    })
+                    .collect()
+            })
+            .collect();
         for p in &mut patterns {
             zeroize::Zeroize::zeroize(p);
         }
         Matcher {
             search,
             needles,
+            lengths,
+            prefixes_of,
             longest,
             first_probe,
         }
@@ -137,15 +155,17 @@ impl Matcher {
     /// Appends every match in `haystack` to `out`, leftmost-longest and not overlapping: a needle that
     /// sits inside a longer one's match (one `.env` value inside another) is reported as the longer.
     pub(crate) fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        let hit = |m: aho_corasick::Match| Hit {
-            needle: m.pattern().as_u32(),
-            start: m.start(),
-            end: m.end(),
-        };
+        Detector::find_all(self, haystack, out);
+    }
+
+    /// The leftmost-longest needle occurrence starting at or after `at`.
+    fn next_occurrence(&self, haystack: &[u8], at: usize) -> Option<aho_corasick::Match> {
         match &self.search {
-            Some(Search::Packed(searcher)) => out.extend(searcher.find_iter(haystack).map(hit)),
-            Some(Search::Automaton(ac)) => out.extend(ac.find_iter(haystack).map(hit)),
-            None => {}
+            Some(Search::Packed(searcher)) => {
+                searcher.find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
+            }
+            Some(Search::Automaton(ac)) => ac.find(aho_corasick::Input::new(haystack).range(at..)),
+            None => None,
         }
     }
 
@@ -160,8 +180,59 @@ impl Matcher {
 }
 
 impl Detector for Matcher {
-    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        Matcher::find_all(self, haystack, out);
+    /// Every needle occurrence: the search gives the longest needle at each position where one starts,
+    /// and the needles that are prefixes of it occur there too.
+    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
+        let first = out.len();
+        let mut at = 0;
+        while at < haystack.len() {
+            let Some(found) = self.next_occurrence(haystack, at) else {
+                break;
+            };
+            let start = found.start();
+            let needle = found.pattern().as_u32();
+            out.push(Start {
+                at: start,
+                literal: needle,
+            });
+            out.extend(
+                self.prefixes_of[needle as usize]
+                    .iter()
+                    .map(|&literal| Start { at: start, literal }),
+            );
+            at = start + 1;
+        }
+        out[first..].sort_unstable();
+    }
+
+    /// Leftmost-longest and not overlapping: at each position the longest needle there, unless an
+    /// earlier match covers the position.
+    fn confirm(&self, _haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {
+        let mut covered = 0;
+        for here in starts.chunk_by(|a, b| a.at == b.at) {
+            let at = here[0].at;
+            if at < covered {
+                continue;
+            }
+            let longest = here
+                .iter()
+                .max_by_key(|s| self.lengths[s.literal as usize])
+                .expect("a group is never empty");
+            covered = at + self.lengths[longest.literal as usize];
+            out.push(Hit {
+                needle: longest.literal,
+                start: at,
+                end: covered,
+            });
+        }
+    }
+
+    fn literal_len(&self, literal: u32) -> usize {
+        self.lengths[literal as usize]
+    }
+
+    fn longest_literal(&self) -> usize {
+        self.longest
     }
 
     fn overlap(&self) -> usize {
@@ -255,5 +326,55 @@ mod tests {
     fn debug_shows_no_needles() {
         let shown = format!("{:?}", Matcher::new(&[token()]));
         assert!(!shown.contains("hf_"));
+    }
+
+    /// Matches decided from every needle occurrence are what one leftmost-longest search reports,
+    /// with needles that are prefixes of others (a second token, a probe) starting where they do.
+    #[test]
+    fn matches_from_occurrences_are_leftmost_longest() {
+        let long = token();
+        let short = Secret::new(&long.expose()[..20], "short");
+        let probe = long.expose().as_bytes()[..5].to_vec();
+        let secrets = [long, short];
+        let matcher = Matcher::with_probes(&secrets, &[&probe]);
+        let mut needles: Vec<Vec<u8>> = Vec::new();
+        for secret in &secrets {
+            for (_, form) in forms(secret) {
+                if !needles.contains(&*form) {
+                    needles.push(form.to_vec());
+                }
+            }
+        }
+        needles.push(probe);
+        let reference = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&needles)
+            .unwrap();
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for case in 0..2000 {
+            let mut haystack = Vec::new();
+            for _ in 0..next(8) {
+                let needle = &needles[next(needles.len())];
+                haystack.extend_from_slice(&needle[..next(needle.len() + 1).max(1)]);
+                haystack.extend((0..next(3)).map(|_| b'x'));
+            }
+            let expected: Vec<Hit> = reference
+                .find_iter(&haystack)
+                .map(|m| Hit {
+                    needle: m.pattern().as_u32(),
+                    start: m.start(),
+                    end: m.end(),
+                })
+                .collect();
+            let mut found = Vec::new();
+            matcher.find_all(&haystack, &mut found);
+            assert_eq!(found, expected, "case {case}");
+        }
     }
 }

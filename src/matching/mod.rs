@@ -14,11 +14,45 @@ pub struct Hit {
     pub(crate) end: usize,
 }
 
+/// Where one of a detector's literals occurs: every match starts with a literal (a token form, a
+/// provider prefix), so a haystack's starts decide its matches (see [`Detector::confirm`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Start {
+    pub(crate) at: usize,
+    pub(crate) literal: u32,
+}
+
 /// Something that finds needles in bytes. The object pass takes detectors, so it never depends on
 /// what they look for.
+///
+/// A search has two steps: [`starts`](Detector::starts) finds every occurrence of the detector's
+/// literals, which is the only part that reads the whole haystack, and [`confirm`](Detector::confirm)
+/// turns those into matches. The split lets the object pass search a delta object without reading
+/// what it copied from its base: a literal occurrence inside a copied range is one the base had, so
+/// only the changed bytes (and [`longest_literal`](Detector::longest_literal) bytes around them) are
+/// searched again, and `confirm` then runs on the whole object, so what surrounds a match is checked
+/// as it is in this object.
 pub trait Detector: Sync {
+    /// Appends every occurrence of every literal in `haystack` to `out`, overlapping ones included,
+    /// sorted by position (then literal); what `out` already held is left alone.
+    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>);
+
+    /// Appends the matches `starts` (every literal occurrence in `haystack`, sorted as
+    /// [`starts`](Detector::starts) sorts them) lead to.
+    fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>);
+
+    /// The length of literal `literal` of a [`Start`].
+    fn literal_len(&self, literal: u32) -> usize;
+
+    /// The length of the longest literal.
+    fn longest_literal(&self) -> usize;
+
     /// Appends every match in `haystack` to `out`; what `out` already held is left alone.
-    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>);
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+        let mut starts = Vec::new();
+        self.starts(haystack, &mut starts);
+        self.confirm(haystack, &starts, out);
+    }
 
     /// How far two pieces of one haystack must overlap so that no match straddling them is lost (the
     /// longest match this detector can report, or the longest it promises to find across pieces).

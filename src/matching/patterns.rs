@@ -24,7 +24,7 @@
 //! most confident one, so an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
 //! `huggingface.user-token-alnum` one.
 
-use super::{Detector, Hit};
+use super::{Detector, Hit, Start};
 use crate::providers::{self, Pattern, Provider};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
@@ -170,12 +170,20 @@ impl PatternSet {
     /// alone. Placeholders are filtered out and overlapping matches collapse to the most confident one
     /// (then the longest, then the earliest rule).
     pub fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        self.find_with(haystack, out, DENSE_AFTER);
+        Detector::find_all(self, haystack, out);
     }
 
     /// [`find_all`](Self::find_all), switching to the automaton after `dense_after` dense candidates (tests
     /// force either path).
+    #[cfg(test)]
     fn find_with(&self, haystack: &[u8], out: &mut Vec<Hit>, dense_after: usize) {
+        let mut starts = Vec::new();
+        self.starts_with_switch(haystack, &mut starts, dense_after);
+        self.confirm(haystack, &starts, out);
+    }
+
+    /// Every literal occurrence, switching to the automaton after `dense_after` dense candidates.
+    fn starts_with_switch(&self, haystack: &[u8], out: &mut Vec<Start>, dense_after: usize) {
         let (Some(prefilter), Some(dense)) = (&self.prefilter, &self.dense) else {
             return;
         };
@@ -185,10 +193,10 @@ impl PatternSet {
         while at <= haystack.len() {
             if seen >= dense_after && at < seen.saturating_mul(DENSE_SPACING) {
                 let rest = aho_corasick::Input::new(haystack).range(at..);
-                for candidate in dense.find_overlapping_iter(rest) {
-                    let literal = &self.literals[candidate.pattern().as_usize()];
-                    self.rules_at(haystack, candidate.start(), literal, out);
-                }
+                out.extend(dense.find_overlapping_iter(rest).map(|found| Start {
+                    at: found.start(),
+                    literal: found.pattern().as_u32(),
+                }));
                 break;
             }
             let Some(candidate) = prefilter.find_at(haystack, at) else {
@@ -198,13 +206,15 @@ impl PatternSet {
             at = start + 1;
             seen += 1;
             for &index in &self.by_first_byte[usize::from(haystack[start])] {
-                let literal = &self.literals[index];
-                if haystack[start..].starts_with(literal.text) {
-                    self.rules_at(haystack, start, literal, out);
+                if haystack[start..].starts_with(self.literals[index].text) {
+                    out.push(Start {
+                        at: start,
+                        literal: index as u32,
+                    });
                 }
             }
         }
-        self.collapse_overlaps(out, first);
+        out[first..].sort_unstable();
     }
 
     /// Runs the rules starting with `literal`, which occurs at `start`.
@@ -273,8 +283,31 @@ impl PatternSet {
 const PATTERN_OVERLAP: usize = 4096;
 
 impl Detector for PatternSet {
-    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        PatternSet::find_all(self, haystack, out);
+    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
+        self.starts_with_switch(haystack, out, DENSE_AFTER);
+    }
+
+    /// The rules that begin with each literal run where it occurs (see [`PatternSet::rules_at`]);
+    /// overlapping matches then collapse to one.
+    fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {
+        let first = out.len();
+        for start in starts {
+            let literal = &self.literals[start.literal as usize];
+            self.rules_at(haystack, start.at, literal, out);
+        }
+        self.collapse_overlaps(out, first);
+    }
+
+    fn literal_len(&self, literal: u32) -> usize {
+        self.literals[literal as usize].text.len()
+    }
+
+    fn longest_literal(&self) -> usize {
+        self.literals
+            .iter()
+            .map(|l| l.text.len())
+            .max()
+            .unwrap_or(0)
     }
 
     fn overlap(&self) -> usize {

@@ -1026,7 +1026,7 @@ pub fn pattern_matches_only(
         threads,
         &|_| {},
         &|| true,
-        &|unique: &mut bool, _oid, object| {
+        &|unique: &mut bool, _oid, object, _lineage| {
             let Ok((kind, data)) = object else { return };
             if *unique && kind != pack::ObjectKind::Tree {
                 *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);

@@ -536,3 +536,88 @@ fn objects_in_several_packs_are_read_once() {
     );
     assert_reads_like_git(&repo);
 }
+
+/// A fast-import stream of one file whose versions keep, cut, break and restore a token inside long
+/// similar text, so a repack makes deltas that copy the token whole, copy half of it, or insert it.
+fn token_history_stream(token: &str, commits: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut lines: Vec<String> = (0..120)
+        .map(|l| format!("line {l}: text that stays the same in every version"))
+        .collect();
+    for c in 0..commits {
+        write!(
+            out,
+            "commit refs/heads/main\nmark :{}\ncommitter Ada <ada@example.com> {} +0000\ndata 7\nchange\n",
+            c + 1,
+            1_700_000_000 + c * 60
+        )
+        .unwrap();
+        if c > 0 {
+            writeln!(out, "from :{c}").unwrap();
+        }
+        let line = (c * 37) % 120;
+        lines[line] = match c % 6 {
+            // The token whole, at a new place.
+            0 => format!("token = {token}"),
+            // Half of it: a delta may copy this half from a version that held all of it.
+            1 => format!("token = {}", &token[..token.len() / 2]),
+            // One byte changed inside it.
+            2 => format!("token = {}X{}", &token[..10], &token[11..]),
+            // Glued to a word, and twice on one line.
+            3 => format!("x{token}{token}"),
+            // Split over two lines.
+            4 => format!("{}\n{}", &token[..7], &token[7..]),
+            _ => format!("line {line} rewritten in {c}"),
+        };
+        let body = lines.join("\n") + "\n";
+        write!(
+            out,
+            "M 100644 inline notes.txt\ndata {}\n{body}\n",
+            body.len()
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// The pass searches a delta only where it differs from its base and carries the base's needle
+/// occurrences over: it must find exactly the objects, and the occurrences in each, that a search of
+/// every object as git reads it finds.
+#[test]
+fn the_pass_finds_in_deltas_what_a_search_of_every_object_finds() {
+    let token = fake_hf_token();
+    let repo = imported_repo(
+        &token_history_stream(&token, 240),
+        &[],
+        &["--depth=50", "--window=50"],
+    );
+    let git_dir = repo.path.join(".git");
+    assert!(max_chain(&git_dir) >= 20, "chains too short to test");
+    let needle = token.as_bytes();
+    let expected: BTreeMap<String, usize> = cat_file_all(&git_dir)
+        .into_iter()
+        .filter_map(|(oid, (_, data))| {
+            let mut count = 0;
+            let mut at = 0;
+            while let Some(i) = data[at..].windows(needle.len()).position(|w| w == needle) {
+                count += 1;
+                at += i + needle.len();
+            }
+            (count > 0).then_some((oid, count))
+        })
+        .collect();
+    assert!(expected.len() >= 20, "too few versions hold the token");
+
+    let secret = unleak::secret::Secret::new(token.clone(), "test");
+    let matcher = unleak::matching::exact::Matcher::new(&[secret]);
+    let list = objects::enumerate(&[git_dir.join("objects")]).unwrap();
+    let pass =
+        unleak::scan::objects::bulk_pass(&git_dir, &list, &matcher, None, 2, &|_| {}).unwrap();
+    assert!(pass.unreadable.is_empty());
+    let found: BTreeMap<String, usize> = pass
+        .hits
+        .iter()
+        .map(|object| (object.oid.to_string(), object.hits.len()))
+        .collect();
+    assert_eq!(found, expected);
+}
