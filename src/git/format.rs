@@ -45,6 +45,11 @@ impl TreeEntries<'_> {
     pub(crate) fn is_complete(&self) -> bool {
         self.rest.is_empty()
     }
+
+    /// Where the id of the entry last returned starts, in the tree of `len` bytes being walked.
+    pub(crate) fn last_id_at(&self, len: usize) -> usize {
+        len - self.rest.len() - 20
+    }
 }
 
 impl<'a> Iterator for TreeEntries<'a> {

@@ -262,7 +262,7 @@ fn object_pass(
         options.threads,
         &|done| bar.set_position(done),
         &|| (),
-        &|_, _, _| {},
+        &|_, _, _, _| {},
     )?;
     let mut target_blobs: Vec<Oid> = pass
         .hits
@@ -354,9 +354,9 @@ fn read_trees(
                 provenance::MissingHere::default(),
             )
         },
-        &|(records, missing_here), oid, data| match probe {
-            Some(probe) => probe.record(records, &missing, missing_here, oid, data),
-            None => missing.record(missing_here, oid, data),
+        &|(records, missing_here), oid, data, lineage| match probe {
+            Some(probe) => probe.record(records, &missing, missing_here, oid, data, lineage),
+            None => missing.record(missing_here, oid, data, lineage),
         },
     )?;
     let mut trees = trees;

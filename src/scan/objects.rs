@@ -121,16 +121,19 @@ pub fn bulk_pass(
         threads,
         progress,
         &|| (),
-        &|_, _, _| {},
+        &|_, _, _, _| {},
     )?;
     Ok(result)
 }
+
+/// What [`bulk_pass_with`] hands each tree to, with a worker's state (and the tree's [`Lineage`]).
+pub(crate) type TreeVisitor<'a, T> = dyn Fn(&mut T, Oid, &[u8], Lineage<'_>) + Sync + 'a;
 
 /// [`bulk_pass`] over the objects of `kinds` only, also handing each tree it reads to `on_tree` with a
 /// per-worker state from `init`: provenance records what it needs of trees in the same read instead
 /// of reading every tree again.
 #[allow(clippy::too_many_arguments)]
-pub fn bulk_pass_with<T: Send>(
+pub(crate) fn bulk_pass_with<T: Send>(
     git_dir: &Path,
     objects: &ObjectList,
     kinds: KindSet,
@@ -139,7 +142,7 @@ pub fn bulk_pass_with<T: Send>(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
     init: &(dyn Fn() -> T + Sync),
-    on_tree: &(dyn Fn(&mut T, Oid, &[u8]) + Sync),
+    on_tree: &TreeVisitor<'_, T>,
 ) -> Result<(PassResult, Vec<T>)> {
     // A large blob is searched in pieces that overlap by the longest match: the longest needle, or a
     // provider pattern's longest plausible value.
@@ -159,7 +162,7 @@ pub fn bulk_pass_with<T: Send>(
         &|| (PassResult::default(), Scratch::default(), init()),
         &|(local, scratch, extra), oid, object, lineage| {
             if let Ok((ObjectKind::Tree, data)) = object {
-                on_tree(extra, oid, data);
+                on_tree(extra, oid, data, lineage);
             }
             read_one(object, oid, lineage, known, discover, scratch, local)
         },

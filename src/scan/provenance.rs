@@ -9,7 +9,7 @@ use super::named::{runs, NamedRecords, NamedSource, NamedTrees};
 use super::objects::{CommitRecord, ObjectHits, PassResult};
 use crate::git::format::{mode_kind, tree_entries};
 use crate::git::odb::ObjectList;
-use crate::git::pack::{KindSet, ObjectKind};
+use crate::git::pack::{Copied, KindSet, Lineage, ObjectKind};
 use crate::git::Oid;
 use crate::git::{Repo, Tip, TipKind};
 use crate::matching::Detector;
@@ -279,26 +279,19 @@ impl TreeProbe {
         here: &mut MissingHere,
         oid: Oid,
         data: &[u8],
+        lineage: Lineage<'_>,
     ) {
         let parent = key(&oid);
         records.children.clear();
-        let mut entries = tree_entries(data);
-        for (mode, name, id) in entries.by_ref() {
-            let kind = mode_kind(mode);
+        missing.walk(here, oid, data, lineage, |kind, name, id| {
             if kind == ObjectKind::Tree {
-                missing.check(here, id, true);
                 if self.with_names {
                     records.graph.subtree(name, id.as_bytes());
                 } else {
                     records.children.push(key(&id));
                 }
-            } else if kind == ObjectKind::Blob {
-                missing.check(here, id, false);
             }
-        }
-        if !entries.is_complete() {
-            here.malformed.push(oid);
-        }
+        });
         if self.with_names {
             records.graph.finish_tree(&oid);
         }
@@ -497,6 +490,76 @@ pub struct MissingHere {
     malformed: Vec<Oid>,
     /// Ids found present, indexed by their low bits; the zero id is an empty slot.
     recent: Vec<Oid>,
+    /// Per delta depth: where the tree last walked at that depth has blob and subtree ids, all of
+    /// them checked (see [`Lineage`]).
+    levels: Vec<CheckedIds>,
+}
+
+/// Where a tree's blob and subtree ids start, by byte offset: a delta of the tree that copies one of
+/// those 20-byte runs to an entry of the same kind names the same object, whose presence was checked.
+#[derive(Default)]
+struct CheckedIds {
+    blobs: Vec<u64>,
+    trees: Vec<u64>,
+}
+
+impl CheckedIds {
+    fn reset(&mut self, len: usize) {
+        for bits in [&mut self.blobs, &mut self.trees] {
+            bits.clear();
+            bits.resize(len / 64 + 1, 0);
+        }
+    }
+
+    fn bits(&self, tree: bool) -> &[u64] {
+        if tree {
+            &self.trees
+        } else {
+            &self.blobs
+        }
+    }
+
+    fn set(&mut self, at: usize, tree: bool) {
+        let bits = if tree {
+            &mut self.trees
+        } else {
+            &mut self.blobs
+        };
+        bits[at / 64] |= 1 << (at % 64);
+    }
+
+    fn has(&self, at: usize, tree: bool) -> bool {
+        self.bits(tree)
+            .get(at / 64)
+            .is_some_and(|word| word & (1 << (at % 64)) != 0)
+    }
+}
+
+/// Walks a delta tree's entries alongside the copies that made it: tells whether an entry's id was
+/// copied whole from where its base had an id of the same kind.
+struct Inherited<'a> {
+    copies: &'a [Copied],
+    next: usize,
+    base: &'a CheckedIds,
+}
+
+impl Inherited<'_> {
+    /// Whether the 20-byte id at `at` (offsets only grow from call to call) came from a checked id.
+    fn checked(&mut self, at: usize, tree: bool) -> bool {
+        while self
+            .copies
+            .get(self.next)
+            .is_some_and(|copy| copy.target + copy.len <= at)
+        {
+            self.next += 1;
+        }
+        let Some(copy) = self.copies.get(self.next) else {
+            return false;
+        };
+        copy.target <= at
+            && at + 20 <= copy.target + copy.len
+            && self.base.has(copy.source + (at - copy.target), tree)
+    }
 }
 
 /// Slots of a worker's cache: 1.3 MiB, room for the distinct ids a delta chain of one directory goes
@@ -510,6 +573,7 @@ impl Default for MissingHere {
             missing_trees: IdSet::default(),
             malformed: Vec::new(),
             recent: vec![Oid::zero(); RECENT_SLOTS],
+            levels: Vec::new(),
         }
     }
 }
@@ -523,21 +587,58 @@ impl MissingBlobs {
     }
 
     /// Notes every blob entry of one raw tree that the database lacks, and the tree if an entry is
-    /// malformed (a tree read with a [`TreeProbe`] is checked by [`TreeProbe::record`], in its own walk
-    /// over the entries).
-    pub fn record(&self, here: &mut MissingHere, oid: Oid, data: &[u8]) {
+    /// malformed (a tree read with a [`TreeProbe`] is checked by [`TreeProbe::record`], in the same
+    /// walk).
+    pub fn record(&self, here: &mut MissingHere, oid: Oid, data: &[u8], lineage: Lineage<'_>) {
+        self.walk(here, oid, data, lineage, |_, _, _| {});
+    }
+
+    /// Walks the entries of one raw tree, checking each blob and subtree id (a submodule names a
+    /// commit of another repository) and handing each entry's kind, name and id to `entry`. A delta
+    /// tree's entries whose ids it copied from checked ids of its base are not looked up again: most of
+    /// a new version of a directory is its old version.
+    fn walk(
+        &self,
+        here: &mut MissingHere,
+        oid: Oid,
+        data: &[u8],
+        lineage: Lineage<'_>,
+        mut entry: impl FnMut(ObjectKind, &[u8], Oid),
+    ) {
+        let depth = lineage.depth;
+        let mut levels = std::mem::take(&mut here.levels);
+        if levels.len() <= depth {
+            levels.resize_with(depth + 1, CheckedIds::default);
+        }
+        let (above, level) = levels.split_at_mut(depth);
+        let level = &mut level[0];
+        level.reset(data.len());
+        let mut inherited = lineage
+            .copies
+            .zip(above.last())
+            .map(|(copies, base)| Inherited {
+                copies,
+                next: 0,
+                base,
+            });
         let mut entries = tree_entries(data);
-        for (mode, _, id) in entries.by_ref() {
-            // A submodule names a commit of another repository.
-            match mode_kind(mode) {
-                ObjectKind::Blob => self.check(here, id, false),
-                ObjectKind::Tree => self.check(here, id, true),
-                _ => {}
+        while let Some((mode, name, id)) = entries.next() {
+            let kind = mode_kind(mode);
+            if kind == ObjectKind::Commit {
+                continue;
             }
+            let tree = kind == ObjectKind::Tree;
+            let at = entries.last_id_at(data.len());
+            if !inherited.as_mut().is_some_and(|i| i.checked(at, tree)) {
+                self.check(here, id, tree);
+            }
+            level.set(at, tree);
+            entry(kind, name, id);
         }
         if !entries.is_complete() {
             here.malformed.push(oid);
         }
+        here.levels = levels;
     }
 
     /// Notes the blob (or, `tree`, the subtree) `id` if the database lacks it.
@@ -1000,4 +1101,109 @@ pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> IdSet<Oid> {
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n.max(1) as u64) as usize
+        }
+    }
+
+    /// Raw tree bytes: entries of every kind (a zero-padded subtree mode too) naming ids from `ids`,
+    /// and now and then bytes that are no entry at all.
+    fn entries(rng: &mut Rng, ids: &[Oid], count: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..count {
+            if rng.below(25) == 0 {
+                out.extend_from_slice(b"junk");
+                continue;
+            }
+            let mode = ["100644", "100755", "40000", "040000", "160000", "120000"][rng.below(6)];
+            out.extend_from_slice(mode.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(["a", "b.txt", "dir", "x"][rng.below(4)].as_bytes());
+            out.push(0);
+            out.extend_from_slice(ids[rng.below(ids.len())].as_bytes());
+        }
+        out
+    }
+
+    /// A random delta of `base`: copies of whole entries, of runs cut anywhere (an id copied under
+    /// another mode, half an id), and inserted entries.
+    fn delta_of(rng: &mut Rng, base: &[u8], ids: &[Oid]) -> (Vec<u8>, Vec<Copied>) {
+        let (mut out, mut copies) = (Vec::new(), Vec::new());
+        for _ in 0..rng.below(8) + 1 {
+            if rng.below(3) > 0 && !base.is_empty() {
+                let source = rng.below(base.len());
+                let len = rng.below(base.len() - source) + 1;
+                copies.push(Copied {
+                    target: out.len(),
+                    source,
+                    len,
+                });
+                out.extend_from_slice(&base[source..source + len]);
+            } else {
+                let count = rng.below(3);
+                out.extend(entries(rng, ids, count));
+            }
+        }
+        (out, copies)
+    }
+
+    /// What the walks found: missing blobs, missing subtrees and malformed trees.
+    fn found(here: &MissingHere) -> (Vec<Oid>, Vec<Oid>, Vec<Oid>) {
+        let sorted = |set: &IdSet<Oid>| {
+            let mut ids: Vec<Oid> = set.iter().copied().collect();
+            ids.sort();
+            ids
+        };
+        (
+            sorted(&here.missing),
+            sorted(&here.missing_trees),
+            here.malformed.clone(),
+        )
+    }
+
+    /// A delta tree's entries copied from checked entries of its base are not looked up again: what is
+    /// found missing (blob or subtree) and malformed must be what a check of every entry finds.
+    #[test]
+    fn delta_trees_find_the_missing_ids_a_full_check_finds() {
+        let ids: Vec<Oid> = (1..=10u8)
+            .map(|n| Oid::from_bytes(&[n; 20]).unwrap())
+            .collect();
+        let missing = MissingBlobs {
+            present: ids[..5].iter().copied().collect(),
+        };
+        for case in 0..3000u64 {
+            let mut rng =
+                Rng(0x2545_f491_4f6c_dd1d ^ (case + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let count = rng.below(12);
+            let mut tree = entries(&mut rng, &ids, count);
+            let (mut carried, mut full) = (MissingHere::default(), MissingHere::default());
+            let root = Oid::from_bytes(&[200; 20]).unwrap();
+            missing.record(&mut carried, root, &tree, Lineage::WHOLE);
+            missing.record(&mut full, root, &tree, Lineage::WHOLE);
+            for depth in 1..4 {
+                let (next, copies) = delta_of(&mut rng, &tree, &ids);
+                let oid = Oid::from_bytes(&[depth as u8; 20]).unwrap();
+                let lineage = Lineage {
+                    depth,
+                    copies: Some(&copies),
+                };
+                missing.record(&mut carried, oid, &next, lineage);
+                missing.record(&mut full, oid, &next, Lineage::WHOLE);
+                assert_eq!(found(&carried), found(&full), "case {case}, depth {depth}");
+                tree = next;
+            }
+        }
+    }
 }
