@@ -2,7 +2,7 @@
 //! alignments, so a token inside a longer base64 string is found too) and UTF-16LE. All needles are
 //! searched in a single pass over each object.
 
-use super::{Detector, Hit, Start};
+use super::{Detector, Hit, Literals, Start};
 use crate::model::Encoding;
 use crate::secret::Secret;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -179,7 +179,7 @@ impl Matcher {
     }
 }
 
-impl Detector for Matcher {
+impl Literals for Matcher {
     /// Every needle occurrence: the search gives the longest needle at each position where one starts,
     /// and the needles that are prefixes of it occur there too.
     fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
@@ -205,6 +205,16 @@ impl Detector for Matcher {
         out[first..].sort_unstable();
     }
 
+    fn literal_len(&self, literal: u32) -> usize {
+        self.lengths[literal as usize]
+    }
+
+    fn longest_literal(&self) -> usize {
+        self.longest
+    }
+}
+
+impl Detector for Matcher {
     /// Leftmost-longest and not overlapping: at each position the longest needle there, unless an
     /// earlier match covers the position.
     fn confirm(&self, _haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {
@@ -225,14 +235,6 @@ impl Detector for Matcher {
                 end: covered,
             });
         }
-    }
-
-    fn literal_len(&self, literal: u32) -> usize {
-        self.lengths[literal as usize]
-    }
-
-    fn longest_literal(&self) -> usize {
-        self.longest
     }
 
     fn overlap(&self) -> usize {

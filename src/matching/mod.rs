@@ -2,6 +2,7 @@
 //! [`Detector`] trait so the object pass is handed detectors and never names a concrete one; and the
 //! inline allow comment every detector's caller honours.
 
+pub(crate) mod delta;
 pub mod exact;
 pub(crate) mod patterns;
 
@@ -22,30 +23,32 @@ pub struct Start {
     pub(crate) literal: u32,
 }
 
-/// Something that finds needles in bytes. The object pass takes detectors, so it never depends on
-/// what they look for.
-///
-/// A search has two steps: [`starts`](Detector::starts) finds every occurrence of the detector's
-/// literals, which is the only part that reads the whole haystack, and [`confirm`](Detector::confirm)
-/// turns those into matches. The split lets the object pass search a delta object without reading
-/// what it copied from its base: a literal occurrence inside a copied range is one the base had, so
-/// only the changed bytes (and [`longest_literal`](Detector::longest_literal) bytes around them) are
-/// searched again, and `confirm` then runs on the whole object, so what surrounds a match is checked
-/// as it is in this object.
-pub trait Detector: Sync {
+/// A set of literals to find in bytes, every occurrence of each: what a [`Detector`] searches for
+/// first, and what provenance's tree probe looks for in raw trees.
+pub trait Literals: Sync {
     /// Appends every occurrence of every literal in `haystack` to `out`, overlapping ones included,
     /// sorted by position (then literal); what `out` already held is left alone.
     fn starts(&self, haystack: &[u8], out: &mut Vec<Start>);
-
-    /// Appends the matches `starts` (every literal occurrence in `haystack`, sorted as
-    /// [`starts`](Detector::starts) sorts them) lead to.
-    fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>);
 
     /// The length of literal `literal` of a [`Start`].
     fn literal_len(&self, literal: u32) -> usize;
 
     /// The length of the longest literal.
     fn longest_literal(&self) -> usize;
+}
+
+/// Something that finds needles in bytes. The object pass takes detectors, so it never depends on
+/// what they look for.
+///
+/// A search has two steps: [`starts`](Literals::starts) finds every occurrence of the detector's
+/// literals, which is the only part that reads the whole haystack, and [`confirm`](Detector::confirm)
+/// turns those into matches. The split lets the object pass search a delta object without reading
+/// what it copied from its base ([`delta::starts_of`]), and `confirm` runs on the whole object, so
+/// what surrounds a match is checked as it is in this object.
+pub trait Detector: Literals {
+    /// Appends the matches `starts` (every literal occurrence in `haystack`, sorted as
+    /// [`starts`](Literals::starts) sorts them) lead to.
+    fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>);
 
     /// Appends every match in `haystack` to `out`; what `out` already held is left alone.
     fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {

@@ -24,7 +24,7 @@
 //! most confident one, so an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
 //! `huggingface.user-token-alnum` one.
 
-use super::{Detector, Hit, Start};
+use super::{Detector, Hit, Literals, Start};
 use crate::providers::{self, Pattern, Provider};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
@@ -282,20 +282,9 @@ impl PatternSet {
 /// and are found when they sit inside one piece, as nearly all do: a piece is 8 MiB).
 const PATTERN_OVERLAP: usize = 4096;
 
-impl Detector for PatternSet {
+impl Literals for PatternSet {
     fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
         self.starts_with_switch(haystack, out, DENSE_AFTER);
-    }
-
-    /// The rules that begin with each literal run where it occurs (see [`PatternSet::rules_at`]);
-    /// overlapping matches then collapse to one.
-    fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {
-        let first = out.len();
-        for start in starts {
-            let literal = &self.literals[start.literal as usize];
-            self.rules_at(haystack, start.at, literal, out);
-        }
-        self.collapse_overlaps(out, first);
     }
 
     fn literal_len(&self, literal: u32) -> usize {
@@ -308,6 +297,19 @@ impl Detector for PatternSet {
             .map(|l| l.text.len())
             .max()
             .unwrap_or(0)
+    }
+}
+
+impl Detector for PatternSet {
+    /// The rules that begin with each literal run where it occurs (see [`PatternSet::rules_at`]);
+    /// overlapping matches then collapse to one.
+    fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {
+        let first = out.len();
+        for start in starts {
+            let literal = &self.literals[start.literal as usize];
+            self.rules_at(haystack, start.at, literal, out);
+        }
+        self.collapse_overlaps(out, first);
     }
 
     fn overlap(&self) -> usize {

@@ -12,7 +12,8 @@ use crate::git::odb::ObjectList;
 use crate::git::pack::{Copied, KindSet, Lineage, ObjectKind};
 use crate::git::Oid;
 use crate::git::{Repo, Tip, TipKind};
-use crate::matching::Detector;
+use crate::matching::delta::{starts_of, ChangedBytes};
+use crate::matching::{Detector, Literals, Start};
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -186,6 +187,10 @@ pub struct TreeRecords {
     /// With names (audit): the graph the walkers follow without reading trees again; the fields above
     /// stay empty.
     graph: NamedRecords,
+    /// Per delta depth: where the probe's literals occur in the tree last recorded at that depth (see
+    /// [`Lineage`]), and the buffer a delta's changed bytes are searched in.
+    levels: Vec<Vec<Start>>,
+    changed: ChangedBytes,
 }
 
 /// What the tree read recorded for provenance: the keys-only graph (scan), or the graph with names
@@ -219,19 +224,79 @@ pub struct FileNames {
 
 /// Finds what [`TreeRecords`] keeps in a raw tree. Subtree entries come from the one walk over every
 /// entry that also checks each blob is in the database ([`MissingBlobs`]); target blobs and wanted files
-/// are first looked for with SIMD searches (the blobs' raw ids, the wanted names' common part), and
-/// only a tree where one hits is parsed, to confirm it.
+/// are first looked for with SIMD searches (the blobs' raw ids, the wanted names' common part: see
+/// [`ProbeLiterals`]), and only a tree where one hits is parsed, to confirm it.
 pub struct TreeProbe {
-    named: Option<(memchr::memmem::Finder<'static>, FileNames)>,
-    ids: Option<IdSearch>,
+    named: Option<FileNames>,
+    literals: ProbeLiterals,
     targets: IdSet<Oid>,
     /// Record the graph with names (audit) instead of keys alone.
     with_names: bool,
 }
 
+/// The raw bytes a [`TreeProbe`] looks for: any target blob's id ([`ID_LITERAL`]), and the part every
+/// wanted file name holds ([`NAME_LITERAL`]). Searched like a detector's literals, so a delta tree is
+/// searched only where it differs from its base.
+struct ProbeLiterals {
+    ids: Option<IdSearch>,
+    name: Option<memchr::memmem::Finder<'static>>,
+}
+
+const ID_LITERAL: u32 = 0;
+const NAME_LITERAL: u32 = 1;
+
 enum IdSearch {
     Packed(aho_corasick::packed::Searcher),
     Automaton(aho_corasick::AhoCorasick),
+}
+
+impl Literals for ProbeLiterals {
+    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
+        let first = out.len();
+        if let Some(ids) = &self.ids {
+            // Ids are all 20 bytes and distinct: at most one occurs at a position.
+            let mut at = 0;
+            while at < haystack.len() {
+                let found = match ids {
+                    IdSearch::Packed(searcher) => searcher
+                        .find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
+                        .map(|m| m.start()),
+                    IdSearch::Automaton(ac) => ac
+                        .find(aho_corasick::Input::new(haystack).range(at..))
+                        .map(|m| m.start()),
+                };
+                let Some(start) = found else { break };
+                out.push(Start {
+                    at: start,
+                    literal: ID_LITERAL,
+                });
+                at = start + 1;
+            }
+        }
+        if let Some(name) = &self.name {
+            let mut at = 0;
+            while let Some(i) = name.find(&haystack[at..]) {
+                out.push(Start {
+                    at: at + i,
+                    literal: NAME_LITERAL,
+                });
+                at += i + 1;
+            }
+        }
+        out[first..].sort_unstable();
+    }
+
+    fn literal_len(&self, literal: u32) -> usize {
+        match literal {
+            ID_LITERAL => 20,
+            _ => self.name.as_ref().map_or(0, |name| name.needle().len()),
+        }
+    }
+
+    fn longest_literal(&self) -> usize {
+        let ids = if self.ids.is_some() { 20 } else { 0 };
+        ids.max(self.literal_len(NAME_LITERAL))
+    }
 }
 
 impl TreeProbe {
@@ -259,8 +324,11 @@ impl TreeProbe {
             }
         };
         TreeProbe {
-            named: named.map(|n| (memchr::memmem::Finder::new(n.contains).into_owned(), n)),
-            ids,
+            literals: ProbeLiterals {
+                ids,
+                name: named.map(|n| memchr::memmem::Finder::new(n.contains).into_owned()),
+            },
+            named,
             targets,
             with_names,
         }
@@ -308,15 +376,18 @@ impl TreeProbe {
             chunk.extend([parent, n as TreeKey]);
             chunk.extend_from_slice(&records.children);
         }
-        let maybe_target = match &self.ids {
-            Some(IdSearch::Packed(searcher)) => searcher.find(data).is_some(),
-            Some(IdSearch::Automaton(ac)) => ac.is_match(data),
-            None => false,
-        };
-        let maybe_named = self
-            .named
-            .as_ref()
-            .is_some_and(|(finder, _)| finder.find(data).is_some());
+        let depth = lineage.depth;
+        if records.levels.len() <= depth {
+            records.levels.resize_with(depth + 1, Vec::new);
+        }
+        let (above, level) = records.levels.split_at_mut(depth);
+        let level = &mut level[0];
+        level.clear();
+        let base = above.last().map(|base| &base[..]);
+        let delta = lineage.copies.zip(base);
+        starts_of(&self.literals, data, delta, &mut records.changed, level);
+        let maybe_target = level.iter().any(|s| s.literal == ID_LITERAL);
+        let maybe_named = level.iter().any(|s| s.literal == NAME_LITERAL);
         if !maybe_target && !maybe_named {
             return;
         }
@@ -326,8 +397,7 @@ impl TreeProbe {
                 continue;
             }
             let is_target = maybe_target && self.targets.contains(&child);
-            let is_named =
-                maybe_named && self.named.as_ref().is_some_and(|(_, n)| (n.wanted)(name));
+            let is_named = maybe_named && self.named.is_some_and(|n| (n.wanted)(name));
             if self.with_names && (is_target || is_named) {
                 records.graph.direct(&oid, name, child, is_target, is_named);
             }
