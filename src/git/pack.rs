@@ -188,9 +188,11 @@ const MAX_INFLATE_RATIO: u64 = 1032;
 const MAX_HEADER: usize = 32;
 /// Header pass read size: entries are dense, so the pass reads the pack through.
 const WINDOW: usize = 1 << 20;
-/// Decoding read size: a base's deltas and the next root's entries are often close by, and a 16 KiB
-/// copy costs about what a system call does (measured: 4 times fewer reads, a quarter of the system time).
-const READ_AHEAD: usize = 16 << 10;
+/// Decoding read size: a base's deltas and the next root's entries are often close by, so a read takes
+/// one page past what it needs. More over-reads: on git's history a 16 KiB read-ahead copied 1.9 GB
+/// out of the page cache for a scan (2.5 times what 4 KiB copies, in 7% fewer reads), and the scan ran
+/// 5% slower for it.
+const READ_AHEAD: usize = 4 << 10;
 /// Buffers that grew past this for one large object are dropped once its delta tree is done, so a
 /// worker does not hold a large blob's memory for the rest of the pack.
 const KEEP_BUFFER: usize = 16 << 20;

@@ -54,14 +54,22 @@ pub struct PatternSet {
     providers: Vec<&'static Provider>,
     /// Per rule: its regex anchored at the start of the haystack it is given.
     anchored: Vec<Regex>,
-    /// Finds where any literal starts: fast on sparse text.
+    /// Finds where any literal of [`SHORT_LITERAL`] bytes or more starts: fast on sparse text.
     prefilter: Option<Regex>,
-    /// The same literals (pattern id = index into `literals`), for dense text.
-    dense: Option<AhoCorasick>,
+    /// The same literals, for dense text, and the index into `literals` of each of its patterns.
+    dense: Option<(AhoCorasick, Vec<u32>)>,
     literals: Vec<Literal>,
-    /// Per first byte: the literals starting with it.
+    /// Per first byte: the literals of the prefilter starting with it.
     by_first_byte: Vec<Vec<usize>>,
+    /// Shorter literals (`hf_`, `sk-`), each searched on its own (see [`SHORT_LITERAL`]).
+    short: Vec<(u32, memchr::memmem::Finder<'static>)>,
 }
+
+/// Literals shorter than this are searched one by one with `memchr::memmem` instead of in the
+/// prefilter: a single 3-byte literal there makes its SIMD search compare 3-byte fingerprints for every
+/// literal, which stop far more often on source text. On a sample of git's blobs the prefilter read 4.0
+/// GB/s with `hf_` and `sk-` in it and 7.6 GB/s without them, and a search for either alone 24 GB/s.
+const SHORT_LITERAL: usize = 4;
 
 impl fmt::Debug for PatternSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,24 +124,34 @@ impl PatternSet {
             }
         }
         let mut by_first_byte = vec![Vec::new(); 256];
+        let mut long = Vec::new();
+        let mut short = Vec::new();
         for (index, literal) in literals.iter().enumerate() {
-            by_first_byte[usize::from(literal.text[0])].push(index);
+            if literal.text.len() < SHORT_LITERAL {
+                let finder = memchr::memmem::Finder::new(literal.text).into_owned();
+                short.push((index as u32, finder));
+            } else {
+                by_first_byte[usize::from(literal.text[0])].push(index);
+                long.push(index as u32);
+            }
         }
-        let prefilter = (!literals.is_empty()).then(|| {
-            let alternation: Vec<String> = literals
+        let prefilter = (!long.is_empty()).then(|| {
+            let alternation: Vec<String> = long
                 .iter()
-                .map(|l| regex::escape(std::str::from_utf8(l.text).expect("prefixes are str")))
+                .map(|&i| literals[i as usize].text)
+                .map(|text| regex::escape(std::str::from_utf8(text).expect("prefixes are str")))
                 .collect();
             RegexBuilder::new(&alternation.join("|"))
                 .unicode(false)
                 .build()
                 .expect("an alternation of literals always compiles")
         });
-        let dense = (!literals.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
+        let dense = (!long.is_empty()).then(|| {
+            let automaton = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .build(literals.iter().map(|l| l.text))
-                .expect("a few dozen short literals always compile")
+                .build(long.iter().map(|&i| literals[i as usize].text))
+                .expect("a few dozen short literals always compile");
+            (automaton, long)
         });
         PatternSet {
             rules,
@@ -143,6 +161,7 @@ impl PatternSet {
             dense,
             literals,
             by_first_byte,
+            short,
         }
     }
 
@@ -184,10 +203,32 @@ impl PatternSet {
 
     /// Every literal occurrence, switching to the automaton after `dense_after` dense candidates.
     fn starts_with_switch(&self, haystack: &[u8], out: &mut Vec<Start>, dense_after: usize) {
-        let (Some(prefilter), Some(dense)) = (&self.prefilter, &self.dense) else {
-            return;
-        };
         let first = out.len();
+        for (literal, finder) in &self.short {
+            let mut at = 0;
+            while let Some(i) = finder.find(&haystack[at..]) {
+                out.push(Start {
+                    at: at + i,
+                    literal: *literal,
+                });
+                at += i + 1;
+            }
+        }
+        if let (Some(prefilter), Some(dense)) = (&self.prefilter, &self.dense) {
+            self.long_starts(haystack, out, dense_after, prefilter, dense);
+        }
+        out[first..].sort_unstable();
+    }
+
+    /// The occurrences of the prefilter's literals.
+    fn long_starts(
+        &self,
+        haystack: &[u8],
+        out: &mut Vec<Start>,
+        dense_after: usize,
+        prefilter: &Regex,
+        (dense, dense_ids): &(AhoCorasick, Vec<u32>),
+    ) {
         let mut at = 0;
         let mut seen = 0usize;
         while at <= haystack.len() {
@@ -195,7 +236,7 @@ impl PatternSet {
                 let rest = aho_corasick::Input::new(haystack).range(at..);
                 out.extend(dense.find_overlapping_iter(rest).map(|found| Start {
                     at: found.start(),
-                    literal: found.pattern().as_u32(),
+                    literal: dense_ids[found.pattern().as_usize()],
                 }));
                 break;
             }
@@ -214,7 +255,6 @@ impl PatternSet {
                 }
             }
         }
-        out[first..].sort_unstable();
     }
 
     /// Runs the rules starting with `literal`, which occurs at `start`.
