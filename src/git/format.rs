@@ -27,9 +27,10 @@ pub(crate) fn parse_signature_time(sig: &[u8]) -> Option<i64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// `(mode, name, id)` of each entry of a raw tree object. It stops at a malformed entry;
-/// [`TreeEntries::is_complete`] then says the rest of the tree was not read (what follows cannot be
-/// seen, so a caller that must see everything treats the tree as unreadable).
+/// `(mode, name, id)` of each entry of a raw tree object. It stops at a malformed entry; where it
+/// stopped ([`TreeEntries::last_id_at`] of the last entry, plus its 20 id bytes) then falls short of
+/// the tree's end (what follows cannot be seen, so a caller that must see everything treats the tree
+/// as unreadable).
 pub(crate) fn tree_entries(data: &[u8]) -> TreeEntries<'_> {
     TreeEntries { rest: data }
 }
@@ -41,11 +42,6 @@ pub(crate) struct TreeEntries<'a> {
 }
 
 impl TreeEntries<'_> {
-    /// Whether every byte of the tree was read as entries.
-    pub(crate) fn is_complete(&self) -> bool {
-        self.rest.is_empty()
-    }
-
     /// Where the id of the entry last returned starts, in the tree of `len` bytes being walked.
     pub(crate) fn last_id_at(&self, len: usize) -> usize {
         len - self.rest.len() - 20

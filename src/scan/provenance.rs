@@ -560,75 +560,24 @@ pub struct MissingHere {
     malformed: Vec<Oid>,
     /// Ids found present, indexed by their low bits; the zero id is an empty slot.
     recent: Vec<Oid>,
-    /// Per delta depth: where the tree last walked at that depth has blob and subtree ids, all of
-    /// them checked (see [`Lineage`]).
-    levels: Vec<CheckedIds>,
+    /// Per delta depth: the entries of the tree last walked at that depth (see [`Lineage`]).
+    levels: Vec<Vec<Walked>>,
 }
 
-/// Where a tree's blob and subtree ids start, by byte offset: a delta of the tree that copies one of
-/// those 20-byte runs to an entry of the same kind names the same object, whose presence was checked.
-#[derive(Default)]
-struct CheckedIds {
-    blobs: Vec<u64>,
-    trees: Vec<u64>,
+/// One entry of a walked tree: where it starts, where its name starts and ends (the NUL; the id
+/// follows), and what it names. A delta of the tree that copies a run of whole entries holds the same
+/// entries, checked already.
+#[derive(Clone, Copy)]
+struct Walked {
+    start: usize,
+    name: usize,
+    nul: usize,
+    kind: ObjectKind,
 }
 
-impl CheckedIds {
-    fn reset(&mut self, len: usize) {
-        for bits in [&mut self.blobs, &mut self.trees] {
-            bits.clear();
-            bits.resize(len / 64 + 1, 0);
-        }
-    }
-
-    fn bits(&self, tree: bool) -> &[u64] {
-        if tree {
-            &self.trees
-        } else {
-            &self.blobs
-        }
-    }
-
-    fn set(&mut self, at: usize, tree: bool) {
-        let bits = if tree {
-            &mut self.trees
-        } else {
-            &mut self.blobs
-        };
-        bits[at / 64] |= 1 << (at % 64);
-    }
-
-    fn has(&self, at: usize, tree: bool) -> bool {
-        self.bits(tree)
-            .get(at / 64)
-            .is_some_and(|word| word & (1 << (at % 64)) != 0)
-    }
-}
-
-/// Walks a delta tree's entries alongside the copies that made it: tells whether an entry's id was
-/// copied whole from where its base had an id of the same kind.
-struct Inherited<'a> {
-    copies: &'a [Copied],
-    next: usize,
-    base: &'a CheckedIds,
-}
-
-impl Inherited<'_> {
-    /// Whether the 20-byte id at `at` (offsets only grow from call to call) came from a checked id.
-    fn checked(&mut self, at: usize, tree: bool) -> bool {
-        while self
-            .copies
-            .get(self.next)
-            .is_some_and(|copy| copy.target + copy.len <= at)
-        {
-            self.next += 1;
-        }
-        let Some(copy) = self.copies.get(self.next) else {
-            return false;
-        };
-        copy.target <= at
-            && at + 20 <= copy.target + copy.len
-            && self.base.has(copy.source + (at - copy.target), tree)
+impl Walked {
+    fn end(&self) -> usize {
+        self.nul + 21
     }
 }
 
@@ -648,6 +597,50 @@ impl Default for MissingHere {
     }
 }
 
+/// The entries at `pos` of a delta tree that a copy took whole from its base's entries (`base`, in
+/// order), appended to `level` and handed to `entry`; returns where they end, or None when the bytes at
+/// `pos` are not the start of a copied base entry. `next_copy` walks `copies` as `pos` grows.
+fn inherit(
+    copies: &[Copied],
+    next_copy: &mut usize,
+    base: &[Walked],
+    pos: usize,
+    data: &[u8],
+    level: &mut Vec<Walked>,
+    entry: &mut impl FnMut(ObjectKind, &[u8], Oid),
+) -> Option<usize> {
+    while copies
+        .get(*next_copy)
+        .is_some_and(|copy| copy.target + copy.len <= pos)
+    {
+        *next_copy += 1;
+    }
+    let copy = copies.get(*next_copy).filter(|copy| copy.target <= pos)?;
+    let at = copy.source + (pos - copy.target);
+    let copied_to = copy.source + copy.len;
+    let first = base.partition_point(|w| w.start < at);
+    if base.get(first).is_none_or(|w| w.start != at) {
+        return None;
+    }
+    let mut end = pos;
+    for w in base[first..].iter().take_while(|w| w.end() <= copied_to) {
+        let shift = |offset: usize| offset - at + pos;
+        let walked = Walked {
+            start: shift(w.start),
+            name: shift(w.name),
+            nul: shift(w.nul),
+            kind: w.kind,
+        };
+        level.push(walked);
+        if walked.kind != ObjectKind::Commit {
+            let id = Oid::from_bytes(&data[walked.nul + 1..walked.end()]).expect("20 id bytes");
+            entry(walked.kind, &data[walked.name..walked.nul], id);
+        }
+        end = walked.end();
+    }
+    (end > pos).then_some(end)
+}
+
 impl MissingBlobs {
     /// `present`: every object the database lists.
     pub fn new(order: &ObjectList) -> MissingBlobs {
@@ -664,9 +657,12 @@ impl MissingBlobs {
     }
 
     /// Walks the entries of one raw tree, checking each blob and subtree id (a submodule names a
-    /// commit of another repository) and handing each entry's kind, name and id to `entry`. A delta
-    /// tree's entries whose ids it copied from checked ids of its base are not looked up again: most of
-    /// a new version of a directory is its old version.
+    /// commit of another repository) and handing each entry's kind, name and id to `entry`.
+    ///
+    /// A delta tree is walked with its base's entries at hand: where the delta copied a run of whole
+    /// entries, starting where one starts, those entries are the base's, byte for byte, so they are
+    /// taken from the base's list instead of being parsed and looked up again. Most of a new version
+    /// of a directory is its old version.
     fn walk(
         &self,
         here: &mut MissingHere,
@@ -678,34 +674,43 @@ impl MissingBlobs {
         let depth = lineage.depth;
         let mut levels = std::mem::take(&mut here.levels);
         if levels.len() <= depth {
-            levels.resize_with(depth + 1, CheckedIds::default);
+            levels.resize_with(depth + 1, Vec::new);
         }
         let (above, level) = levels.split_at_mut(depth);
         let level = &mut level[0];
-        level.reset(data.len());
-        let mut inherited = lineage
-            .copies
-            .zip(above.last())
-            .map(|(copies, base)| Inherited {
-                copies,
-                next: 0,
-                base,
-            });
-        let mut entries = tree_entries(data);
-        while let Some((mode, name, id)) = entries.next() {
-            let kind = mode_kind(mode);
-            if kind == ObjectKind::Commit {
-                continue;
+        level.clear();
+        let delta = lineage.copies.zip(above.last().map(|base| &base[..]));
+        let mut next_copy = 0;
+        let mut pos = 0;
+        while pos < data.len() {
+            if let Some((copies, base)) = delta {
+                if let Some(end) =
+                    inherit(copies, &mut next_copy, base, pos, data, level, &mut entry)
+                {
+                    pos = end;
+                    continue;
+                }
             }
-            let tree = kind == ObjectKind::Tree;
-            let at = entries.last_id_at(data.len());
-            if !inherited.as_mut().is_some_and(|i| i.checked(at, tree)) {
-                self.check(here, id, tree);
+            let mut entries = tree_entries(&data[pos..]);
+            let Some((mode, name, id)) = entries.next() else {
+                break;
+            };
+            let nul = pos + entries.last_id_at(data.len() - pos) - 1;
+            let walked = Walked {
+                start: pos,
+                name: nul - name.len(),
+                nul,
+                kind: mode_kind(mode),
+            };
+            level.push(walked);
+            if walked.kind != ObjectKind::Commit {
+                self.check(here, id, walked.kind == ObjectKind::Tree);
+                entry(walked.kind, name, id);
             }
-            level.set(at, tree);
-            entry(kind, name, id);
+            pos = walked.end();
         }
-        if !entries.is_complete() {
+        // The entries stop short of the end where one is malformed.
+        if pos != data.len() {
             here.malformed.push(oid);
         }
         here.levels = levels;
@@ -1229,6 +1234,21 @@ mod tests {
         (out, copies)
     }
 
+    /// The entries a walk hands on.
+    fn walk(
+        missing: &MissingBlobs,
+        here: &mut MissingHere,
+        oid: Oid,
+        data: &[u8],
+        lineage: Lineage<'_>,
+    ) -> Vec<(ObjectKind, Vec<u8>, Oid)> {
+        let mut seen = Vec::new();
+        missing.walk(here, oid, data, lineage, |kind, name, id| {
+            seen.push((kind, name.to_vec(), id))
+        });
+        seen
+    }
+
     /// What the walks found: missing blobs, missing subtrees and malformed trees.
     fn found(here: &MissingHere) -> (Vec<Oid>, Vec<Oid>, Vec<Oid>) {
         let sorted = |set: &IdSet<Oid>| {
@@ -1243,10 +1263,11 @@ mod tests {
         )
     }
 
-    /// A delta tree's entries copied from checked entries of its base are not looked up again: what is
-    /// found missing (blob or subtree) and malformed must be what a check of every entry finds.
+    /// A delta tree's entries copied whole from its base's entries are taken from the base's list, not
+    /// parsed and looked up again: the entries handed on, and what is found missing (blob or subtree)
+    /// and malformed, must be what a walk of every entry finds.
     #[test]
-    fn delta_trees_find_the_missing_ids_a_full_check_finds() {
+    fn delta_trees_walk_to_what_a_full_walk_finds() {
         let ids: Vec<Oid> = (1..=10u8)
             .map(|n| Oid::from_bytes(&[n; 20]).unwrap())
             .collect();
@@ -1262,6 +1283,7 @@ mod tests {
             let root = Oid::from_bytes(&[200; 20]).unwrap();
             missing.record(&mut carried, root, &tree, Lineage::WHOLE);
             missing.record(&mut full, root, &tree, Lineage::WHOLE);
+
             for depth in 1..4 {
                 let (next, copies) = delta_of(&mut rng, &tree, &ids);
                 let oid = Oid::from_bytes(&[depth as u8; 20]).unwrap();
@@ -1269,8 +1291,9 @@ mod tests {
                     depth,
                     copies: Some(&copies),
                 };
-                missing.record(&mut carried, oid, &next, lineage);
-                missing.record(&mut full, oid, &next, Lineage::WHOLE);
+                let seen_carried = walk(&missing, &mut carried, oid, &next, lineage);
+                let seen_full = walk(&missing, &mut full, oid, &next, Lineage::WHOLE);
+                assert_eq!(seen_carried, seen_full, "case {case}, depth {depth}");
                 assert_eq!(found(&carried), found(&full), "case {case}, depth {depth}");
                 tree = next;
             }
