@@ -166,7 +166,8 @@ fn scan_inner(
         recorded,
         (&blob_hits, &name_trees),
     )?;
-    let (introductions, missing_parents) = provenance::introductions(&mut walker, &pass.commits);
+    let (introductions, missing_parents) =
+        provenance::introductions(&mut walker, &pass.commits, options.threads > 1);
     let missing = Missing::count(repo, &objects, &walker, missing_parents);
     let mut warnings = shape_warnings(repo, pass, objects.missing_blobs);
     warnings.extend(missing.warnings(repo));
@@ -545,7 +546,7 @@ fn walk_named(
         idhash::IdSet::default()
     };
     let keep = target_trees.union(&env_trees).copied().collect();
-    let source = std::rc::Rc::new(named::NamedSource::new(
+    let source = std::sync::Arc::new(named::NamedSource::new(
         named,
         keep,
         name_trees.iter().copied(),

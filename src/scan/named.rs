@@ -98,25 +98,36 @@ pub struct NamedRecords {
 }
 
 impl NamedRecords {
-    /// Notes one subtree entry of the tree being read.
-    pub fn subtree(&mut self, name: &[u8], id: &[u8]) {
+    /// Notes one subtree entry of the tree being read; returns the word noted, which
+    /// [`same_subtree`](Self::same_subtree) takes for an entry with the same name and id (none when
+    /// there are too many names to number).
+    pub fn subtree(&mut self, name: &[u8], id: &[u8]) -> Option<u64> {
         let number = match self.names.get(name) {
             Some(number) => *number,
             None => {
                 let Ok(next) = u16::try_from(self.names.len()) else {
                     self.too_many_names = true;
-                    return;
+                    return None;
                 };
                 if self.name_bytes + name.len() > NAME_BYTES {
                     self.too_many_names = true;
-                    return;
+                    return None;
                 }
                 self.name_bytes += name.len();
                 self.names.insert(name.into(), next);
                 next
             }
         };
-        self.children.push(edge(key_of(id), number));
+        let word = edge(key_of(id), number);
+        self.children.push(word);
+        Some(word)
+    }
+
+    /// Notes a subtree entry whose name and id are those of one [`subtree`](Self::subtree) noted
+    /// earlier, as the `word` it returned: a delta tree repeats most of its base's entries, and
+    /// numbering the name and hashing the id again would give the same word.
+    pub fn same_subtree(&mut self, word: u64) {
+        self.children.push(word);
     }
 
     /// Ends the tree being read: stores its subtrees.
@@ -332,15 +343,19 @@ impl NamedSource {
         }
     }
 
+    /// Whether some trees are read whole, through libgit2 (see [`NamedSource::new`]).
+    pub fn reads_whole(&self) -> bool {
+        !self.whole.is_empty()
+    }
+
     /// The entries of `tree` a walker follows (subtrees it may enter, wanted blobs); None for a tree
-    /// the database lacks.
-    pub fn entries(&self, repo: &Repo, tree: Oid) -> Option<Vec<TreeEntry>> {
+    /// the database lacks. `repo` reads the trees read whole (none when it is absent).
+    pub fn entries(&self, repo: Option<&Repo>, tree: Oid) -> Option<Vec<TreeEntry>> {
         let at = key_of(tree.as_bytes());
         if self.whole.get(&at) == Some(&tree) {
             return repo
-                .may_read(tree)
-                .then(|| repo.tree_entries(tree))
-                .flatten();
+                .filter(|repo| repo.may_read(tree))
+                .and_then(|repo| repo.tree_entries(tree));
         }
         // A tree walkers may enter was read (it holds a wanted blob or a subtree that leads to one);
         // only another one can be missing from the database.
@@ -425,7 +440,7 @@ mod tests {
         let repo = Repo::open(repo_dir.path()).unwrap();
         let names = |tree: Oid| -> Vec<(String, &str)> {
             let mut entries: Vec<_> = source
-                .entries(&repo, tree)
+                .entries(Some(&repo), tree)
                 .unwrap()
                 .into_iter()
                 .map(|(name, _, kind)| (String::from_utf8(name).unwrap(), kind.unwrap().as_str()))
@@ -437,7 +452,7 @@ mod tests {
         assert_eq!(names(t), vec![("lib-gpg".to_string(), "tree")]);
         assert_eq!(names(lib), vec![("keyring.gpg".to_string(), "blob")]);
         // A tree never read is missing; one read with nothing kept is empty.
-        assert!(source.entries(&repo, id(7, 0)).is_none());
+        assert!(source.entries(Some(&repo), id(7, 0)).is_none());
         assert_eq!(names(other), vec![]);
     }
 

@@ -94,6 +94,43 @@ fn every_way_of_reading_trees_gives_the_same_provenance() {
     }
 }
 
+/// From the graph with names, with two threads or more and no tree to read whole (no token in a file
+/// name), audit finds introductions on two threads, each taking half the commits by time: the report
+/// must be the one a single thread gives, with introductions from both halves.
+#[test]
+fn audit_finds_the_same_introductions_on_one_thread_or_two() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "start\n", "Start");
+    repo.commit_file("app/config.py", format!("T = '{token}'\n"), "Early leak");
+    repo.commit_file("app/config.py", "T = None\n", "Removed");
+    for n in 0..6 {
+        repo.commit_file("docs/notes.md", format!("note {n}\n"), &format!("Note {n}"));
+    }
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit_file("side/settings.py", format!("T = '{token}'\n"), "Side leak");
+    repo.git(&["checkout", "-q", "main"]);
+    for n in 0..6 {
+        repo.commit_file("docs/more.md", format!("more {n}\n"), &format!("More {n}"));
+    }
+    let key = format!(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+        random_letters(300)
+    );
+    repo.commit_file("deploy/id_ed25519", key, "Late key");
+    repo.git(&["merge", "-q", "--no-edit", "side"]);
+    repo.git(&["repack", "-adq"]);
+    let single = report(&repo, &token, &["audit", "--threads", "1"], "named");
+    let text = single.to_string();
+    for path in ["app/config.py", "side/settings.py", "deploy/id_ed25519"] {
+        assert!(text.contains(path), "{path} missing: {single:#}");
+    }
+    for threads in ["2", "3"] {
+        let audit = ["audit", "--threads", threads];
+        assert_eq!(report(&repo, &token, &audit, "named"), single, "{threads}");
+    }
+}
+
 /// Raw tree bytes from (mode, name, raw id) entries, written as-is (no sorting, no mode check); an
 /// empty name writes the mode alone, with no space: a malformed entry.
 fn write_raw_tree(repo: &TestRepo, entries: &[(&str, &str, &str)]) -> String {
