@@ -126,30 +126,64 @@ pub(crate) fn starts_of(
     out.truncate(kept);
 }
 
+/// Random delta chains for the property tests here and in `scan::provenance`.
+#[cfg(test)]
+pub(crate) mod random {
+    use crate::git::pack::Copied;
+
+    /// A small random generator: the cases want many shapes, not shrinking.
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        /// A generator for case `case`, the same from run to run.
+        pub(crate) fn for_case(case: u64) -> Rng {
+            Rng(0x9e37_79b9_7f4a_7c15 ^ (case + 1).wrapping_mul(0x2545_f491_4f6c_dd1d))
+        }
+
+        pub(crate) fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n.max(1) as u64) as usize
+        }
+    }
+
+    /// A random delta of `base` in up to `ops` instructions, as git's would make it: copies of random
+    /// ranges (cutting through whatever `base` holds) and inserts of what `insert` makes.
+    pub(crate) fn delta_of(
+        rng: &mut Rng,
+        base: &[u8],
+        ops: usize,
+        mut insert: impl FnMut(&mut Rng) -> Vec<u8>,
+    ) -> (Vec<u8>, Vec<Copied>) {
+        let (mut out, mut copies) = (Vec::new(), Vec::new());
+        for _ in 0..rng.below(ops) + 1 {
+            if rng.below(3) > 0 && !base.is_empty() {
+                let source = rng.below(base.len());
+                let len = rng.below(base.len() - source) + 1;
+                copies.push(Copied {
+                    target: out.len(),
+                    source,
+                    len,
+                });
+                out.extend_from_slice(&base[source..source + len]);
+            } else {
+                out.extend(insert(rng));
+            }
+        }
+        (out, copies)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::random::{delta_of, Rng};
     use super::*;
     use crate::matching::exact::Matcher;
     use crate::matching::patterns::PatternSet;
     use crate::matching::Detector;
     use crate::providers::examples::expand_with_seed;
     use crate::secret::Secret;
-
-    /// A small random generator: the cases below want many shapes, not shrinking.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
 
     /// Text dense with what the detectors look for: whole needles, cut ones, and the bytes around them
     /// that decide a match (word characters before a prefix, token characters after).
@@ -167,28 +201,6 @@ mod tests {
         out
     }
 
-    /// A random delta of `base`: copies of random ranges (cutting through needles) and inserts of new
-    /// text, as git's delta instructions would make it.
-    fn delta_of(rng: &mut Rng, base: &[u8], pieces: &[Vec<u8>]) -> (Vec<u8>, Vec<Copied>) {
-        let (mut out, mut copies) = (Vec::new(), Vec::new());
-        for _ in 0..rng.below(12) + 1 {
-            if rng.below(3) > 0 && !base.is_empty() {
-                let source = rng.below(base.len());
-                let len = rng.below(base.len() - source) + 1;
-                copies.push(Copied {
-                    target: out.len(),
-                    source,
-                    len,
-                });
-                out.extend_from_slice(&base[source..source + len]);
-            } else {
-                let len = rng.below(40);
-                out.extend(text(rng, pieces, len));
-            }
-        }
-        (out, copies)
-    }
-
     /// Follows chains of random deltas and checks that the occurrences carried over through each
     /// delta's copies are exactly those a search of the whole object finds, and so are the matches.
     fn carried_over_equals_whole(detector: &dyn Detector, pieces: &[Vec<u8>]) {
@@ -202,7 +214,10 @@ mod tests {
             let mut level = Vec::new();
             detector.starts(&object, &mut level);
             for depth in 1..4 {
-                let (next, copies) = delta_of(&mut rng, &object, pieces);
+                let (next, copies) = delta_of(&mut rng, &object, 12, |rng| {
+                    let len = rng.below(40);
+                    text(rng, pieces, len)
+                });
                 let mut carried = Vec::new();
                 starts_of(
                     detector,

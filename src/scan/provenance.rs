@@ -1303,17 +1303,7 @@ pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> IdSet<Oid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n.max(1) as u64) as usize
-        }
-    }
+    use crate::matching::delta::random::{delta_of, Rng};
 
     /// Raw tree bytes: entries of every kind (a zero-padded subtree mode too) naming ids from `ids`,
     /// and now and then bytes that are no entry at all.
@@ -1332,28 +1322,6 @@ mod tests {
             out.extend_from_slice(ids[rng.below(ids.len())].as_bytes());
         }
         out
-    }
-
-    /// A random delta of `base`: copies of whole entries, of runs cut anywhere (an id copied under
-    /// another mode, half an id), and inserted entries.
-    fn delta_of(rng: &mut Rng, base: &[u8], ids: &[Oid]) -> (Vec<u8>, Vec<Copied>) {
-        let (mut out, mut copies) = (Vec::new(), Vec::new());
-        for _ in 0..rng.below(8) + 1 {
-            if rng.below(3) > 0 && !base.is_empty() {
-                let source = rng.below(base.len());
-                let len = rng.below(base.len() - source) + 1;
-                copies.push(Copied {
-                    target: out.len(),
-                    source,
-                    len,
-                });
-                out.extend_from_slice(&base[source..source + len]);
-            } else {
-                let count = rng.below(3);
-                out.extend(entries(rng, ids, count));
-            }
-        }
-        (out, copies)
     }
 
     /// The entries a walk hands on.
@@ -1405,8 +1373,7 @@ mod tests {
             present: ids[..5].iter().copied().collect(),
         };
         for case in 0..3000u64 {
-            let mut rng =
-                Rng(0x2545_f491_4f6c_dd1d ^ (case + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut rng = Rng::for_case(case);
             let count = rng.below(12);
             let mut tree = entries(&mut rng, &ids, count);
             let (mut carried, mut full) = (MissingHere::default(), MissingHere::default());
@@ -1415,7 +1382,12 @@ mod tests {
             missing.record(&mut full, root, &tree, Lineage::WHOLE);
 
             for depth in 1..4 {
-                let (next, copies) = delta_of(&mut rng, &tree, &ids);
+                // Copies of whole entries and of runs cut anywhere (an id under another mode, half
+                // an id), and inserted entries.
+                let (next, copies) = delta_of(&mut rng, &tree, 8, |rng| {
+                    let count = rng.below(3);
+                    entries(rng, &ids, count)
+                });
                 let oid = Oid::from_bytes(&[depth as u8; 20]).unwrap();
                 let lineage = Lineage {
                     depth,
