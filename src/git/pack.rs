@@ -109,7 +109,9 @@ pub(crate) struct Copied {
 /// `depth` is the object's depth in its delta chain (0 for an object stored whole). `copies`, when
 /// present, are the copy instructions that made the object from its base, and the base is the object
 /// this worker's visitor was last handed at `depth - 1`. It is absent for an object stored whole, one
-/// read outside a pack, and a delta whose base was decoded but not visited.
+/// read outside a pack, and a delta whose base was decoded but not visited. A visitor that keeps
+/// something per depth for the deltas must rewrite it for every object it is handed at that depth,
+/// whatever else it skips: a delta takes what it finds at `depth - 1` as its base's.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lineage<'a> {
     pub depth: usize,
@@ -1169,16 +1171,18 @@ fn inflate(
     // One spare byte shows a stream that inflates to more than declared.
     out.reserve(size + 1);
     inflater.reset(true);
-    let status = inflater
-        .decompress_vec(input, out, FlushDecompress::Finish)
-        .map_err(DecodeError::Inflate)?;
-    match status {
+    let status = inflater.decompress_vec(input, out, FlushDecompress::Finish);
+    // The buffer may have room past `size + 1` from an earlier object, and how far a bad stream gets
+    // then depends on that room: past the declared size is reported as such, whatever came after.
+    if out.len() > size {
+        return Err(DecodeError::InflatesPast(size as u64));
+    }
+    match status.map_err(DecodeError::Inflate)? {
         Status::StreamEnd if out.len() == size => Ok(()),
         Status::StreamEnd => Err(DecodeError::InflatesTo {
             got: out.len() as u64,
             size: size as u64,
         }),
-        _ if out.len() > size => Err(DecodeError::InflatesPast(size as u64)),
         _ => Err(DecodeError::EndsEarly {
             got: out.len() as u64,
             size: size as u64,

@@ -21,10 +21,65 @@ pub(crate) struct ChangedBytes {
 /// A delta whose windows of changed bytes reach this share of it is searched whole.
 const SEARCH_WHOLE_ABOVE: usize = 2;
 
-/// Appends to `out` every occurrence of `literals` in `data`, sorted (see
-/// [`Literals::starts`]). `delta` holds the copies that made `data` from its base and the base's own
-/// occurrences: then only the bytes the delta did not copy are searched, with `longest_literal - 1`
-/// bytes either side.
+/// Objects larger than this are searched whole and keep nothing for their deltas: what is kept per
+/// object must stay small beside the object itself.
+pub(crate) const CARRY_UP_TO: usize = 1 << 20;
+
+/// At most this many occurrences are kept for an object's deltas (256 KiB of them). A crafted blob of
+/// nothing but `sk-` has one every three bytes; past this many, the object's matches are decided as they
+/// are found, holding nothing, and its deltas are searched whole.
+pub(crate) const CARRY_AT_MOST: usize = 1 << 14;
+
+/// What an object keeps for its deltas: every literal occurrence in it, or nothing (it was larger than
+/// [`CARRY_UP_TO`] or held more than [`CARRY_AT_MOST`] occurrences; then its deltas are searched whole).
+///
+/// A visitor keeps one per delta depth and must rewrite the one for depth `d` for every object it is
+/// handed at depth `d` (see [`crate::git::pack::Lineage`]): a delta takes its base's as complete.
+#[derive(Default)]
+pub(crate) struct Carried {
+    starts: Vec<Start>,
+    complete: bool,
+}
+
+impl Carried {
+    /// Every occurrence, when they were kept.
+    pub(crate) fn starts(&self) -> Option<&[Start]> {
+        self.complete.then_some(&self.starts[..])
+    }
+}
+
+/// Finds the occurrences of `literals` in `data` (see [`starts_of`]; `delta` has the copies that made
+/// it and what its base kept) and keeps them in `keep` when there are few enough; returns whether it
+/// kept them. When it did not, `keep` holds nothing and the caller searches `data` some other way.
+pub(crate) fn carry(
+    literals: &dyn Literals,
+    data: &[u8],
+    delta: Option<(&[Copied], &Carried)>,
+    changed: &mut ChangedBytes,
+    keep: &mut Carried,
+) -> bool {
+    keep.starts.clear();
+    let delta = delta.and_then(|(copies, base)| Some((copies, base.starts()?)));
+    keep.complete = data.len() <= CARRY_UP_TO
+        && starts_of(
+            literals,
+            data,
+            delta,
+            changed,
+            &mut keep.starts,
+            CARRY_AT_MOST,
+        );
+    if !keep.complete {
+        keep.starts.clear();
+        keep.starts.shrink_to(2 * CARRY_AT_MOST);
+    }
+    keep.complete
+}
+
+/// Appends to `out` every occurrence of `literals` in `data`, sorted, and returns true; or, past `cap`
+/// occurrences, returns false with `out` holding some (see [`Literals::starts_until`]). `delta` holds
+/// the copies that made `data` from its base and the base's own occurrences (all of them): then only
+/// the bytes the delta did not copy are searched, with `longest_literal - 1` bytes either side.
 ///
 /// Why that finds everything: an occurrence that lies inside one copied range is a copy of one in the
 /// base, so it is carried over from the base's list (shifted by the copy). Any other occurrence
@@ -39,11 +94,11 @@ pub(crate) fn starts_of(
     delta: Option<(&[Copied], &[Start])>,
     changed: &mut ChangedBytes,
     out: &mut Vec<Start>,
-) {
+    cap: usize,
+) -> bool {
     let longest = literals.longest_literal();
     let Some((copies, base)) = delta.filter(|_| longest > 0) else {
-        literals.starts(data, out);
-        return;
+        return literals.starts_until(data, out, cap);
     };
     let reach = longest - 1;
     let ChangedBytes {
@@ -76,8 +131,7 @@ pub(crate) fn starts_of(
         }
     }
     if searched.saturating_mul(SEARCH_WHOLE_ABOVE) > data.len() {
-        literals.starts(data, out);
-        return;
+        return literals.starts_until(data, out, cap);
     }
     let first = out.len();
     buffer.clear();
@@ -86,7 +140,9 @@ pub(crate) fn starts_of(
         buffer.extend_from_slice(&data[*start..*start + *len]);
     }
     found.clear();
-    literals.starts(buffer, found);
+    if !literals.starts_until(buffer, found, cap) {
+        return false;
+    }
     // Occurrences that run from one window into the next exist only in the buffer.
     let mut window = 0;
     for start in found.iter() {
@@ -113,6 +169,10 @@ pub(crate) fn starts_of(
                     });
                 }
             }
+            // Copies may repeat a run of the base that holds many occurrences.
+            if out.len() - first > cap {
+                return false;
+            }
         }
     }
     out[first..].sort_unstable();
@@ -124,6 +184,7 @@ pub(crate) fn starts_of(
         }
     }
     out.truncate(kept);
+    true
 }
 
 /// Random delta chains for the property tests here and in `scan::provenance`.
@@ -219,13 +280,15 @@ mod tests {
                     text(rng, pieces, len)
                 });
                 let mut carried = Vec::new();
-                starts_of(
+                let delta = Some((&copies[..], &level[..]));
+                assert!(starts_of(
                     detector,
                     &next,
-                    Some((&copies, &level)),
+                    delta,
                     &mut changed,
                     &mut carried,
-                );
+                    usize::MAX
+                ));
                 let mut whole = Vec::new();
                 detector.starts(&next, &mut whole);
                 assert_eq!(carried, whole, "case {case}, depth {depth}");
@@ -241,6 +304,43 @@ mod tests {
             carried_some > 500,
             "the cases hold too few needles to test anything"
         );
+    }
+
+    /// An object dense with literals, or large, keeps nothing for its deltas (a crafted blob of `sk-`
+    /// must not cost memory by the occurrence), and a delta of such a base is searched whole.
+    #[test]
+    fn dense_or_large_objects_keep_nothing_and_their_deltas_are_searched_whole() {
+        let set = PatternSet::all();
+        let mut changed = ChangedBytes::default();
+        let mut keep = Carried::default();
+        let dense = b"sk-".repeat(CARRY_AT_MOST + 1);
+        assert!(!carry(&set, &dense, None, &mut changed, &mut keep));
+        assert!(keep.starts().is_none());
+        assert!(keep.starts.capacity() <= 2 * CARRY_AT_MOST);
+        let large = vec![b'x'; CARRY_UP_TO + 1];
+        assert!(!carry(&set, &large, None, &mut changed, &mut keep));
+
+        // Long enough that a delta copying all of it would search only its two ends.
+        let pad = "x".repeat(100);
+        let small = format!("{pad} 'hf_{}' {pad}", "Abcdefghij".repeat(3) + "Abcd").into_bytes();
+        let mut whole = Vec::new();
+        set.starts(&small, &mut whole);
+        assert!(!whole.is_empty());
+        // The copy says "all of it came from the base", but the base kept nothing: searched whole.
+        let copies = [Copied {
+            target: 0,
+            source: 0,
+            len: small.len(),
+        }];
+        let mut delta = Carried::default();
+        assert!(carry(
+            &set,
+            &small,
+            Some((&copies, &keep)),
+            &mut changed,
+            &mut delta
+        ));
+        assert_eq!(delta.starts(), Some(&whole[..]));
     }
 
     #[test]

@@ -155,7 +155,16 @@ impl Matcher {
     /// Appends every match in `haystack` to `out`, leftmost-longest and not overlapping: a needle that
     /// sits inside a longer one's match (one `.env` value inside another) is reported as the longer.
     pub(crate) fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        Detector::find_all(self, haystack, out);
+        let hit = |m: aho_corasick::Match| Hit {
+            needle: m.pattern().as_u32(),
+            start: m.start(),
+            end: m.end(),
+        };
+        match &self.search {
+            Some(Search::Packed(searcher)) => out.extend(searcher.find_iter(haystack).map(hit)),
+            Some(Search::Automaton(ac)) => out.extend(ac.find_iter(haystack).map(hit)),
+            None => {}
+        }
     }
 
     /// The leftmost-longest needle occurrence starting at or after `at`.
@@ -182,10 +191,13 @@ impl Matcher {
 impl Literals for Matcher {
     /// Every needle occurrence: the search gives the longest needle at each position where one starts,
     /// and the needles that are prefixes of it occur there too.
-    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
+    fn starts_until(&self, haystack: &[u8], out: &mut Vec<Start>, cap: usize) -> bool {
         let first = out.len();
         let mut at = 0;
         while at < haystack.len() {
+            if out.len() - first > cap {
+                return false;
+            }
             let Some(found) = self.next_occurrence(haystack, at) else {
                 break;
             };
@@ -203,6 +215,7 @@ impl Literals for Matcher {
             at = start + 1;
         }
         out[first..].sort_unstable();
+        true
     }
 
     fn literal_len(&self, literal: u32) -> usize {
@@ -215,6 +228,10 @@ impl Literals for Matcher {
 }
 
 impl Detector for Matcher {
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+        Matcher::find_all(self, haystack, out);
+    }
+
     /// Leftmost-longest and not overlapping: at each position the longest needle there, unless an
     /// earlier match covers the position.
     fn confirm(&self, _haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {

@@ -27,8 +27,15 @@ pub struct Start {
 /// first, and what provenance's tree probe looks for in raw trees.
 pub trait Literals: Sync {
     /// Appends every occurrence of every literal in `haystack` to `out`, overlapping ones included,
-    /// sorted by position (then literal); what `out` already held is left alone.
-    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>);
+    /// sorted by position (then literal), and returns true; what `out` already held is left alone. Past
+    /// `cap` occurrences it stops and returns false, `out` holding some of them: a haystack dense with
+    /// literals (a crafted blob of nothing but `sk-`) must not cost memory by the occurrence.
+    fn starts_until(&self, haystack: &[u8], out: &mut Vec<Start>, cap: usize) -> bool;
+
+    /// Every occurrence, however many (see [`starts_until`](Literals::starts_until)).
+    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
+        self.starts_until(haystack, out, usize::MAX);
+    }
 
     /// The length of literal `literal` of a [`Start`].
     fn literal_len(&self, literal: u32) -> usize;
@@ -50,7 +57,9 @@ pub trait Detector: Literals {
     /// [`starts`](Literals::starts) sorts them) lead to.
     fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>);
 
-    /// Appends every match in `haystack` to `out`; what `out` already held is left alone.
+    /// Appends every match in `haystack` to `out`; what `out` already held is left alone. The
+    /// detectors here override it with a search that decides matches as it goes, holding no list of
+    /// occurrences (see [`Literals::starts_until`]).
     fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
         let mut starts = Vec::new();
         self.starts(haystack, &mut starts);

@@ -189,72 +189,95 @@ impl PatternSet {
     /// alone. Placeholders are filtered out and overlapping matches collapse to the most confident one
     /// (then the longest, then the earliest rule).
     pub fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        Detector::find_all(self, haystack, out);
+        self.find_with(haystack, out, DENSE_AFTER);
     }
 
     /// [`find_all`](Self::find_all), switching to the automaton after `dense_after` dense candidates (tests
-    /// force either path).
-    #[cfg(test)]
+    /// force either path). Each occurrence is decided as it is found: nothing but the matches is held.
     fn find_with(&self, haystack: &[u8], out: &mut Vec<Hit>, dense_after: usize) {
-        let mut starts = Vec::new();
-        self.starts_with_switch(haystack, &mut starts, dense_after);
-        self.confirm(haystack, &starts, out);
+        let first = out.len();
+        self.visit_starts(haystack, dense_after, &mut |start| {
+            let literal = &self.literals[start.literal as usize];
+            self.rules_at(haystack, start.at, literal, out);
+            true
+        });
+        self.collapse_overlaps(out, first);
     }
 
-    /// Every literal occurrence, switching to the automaton after `dense_after` dense candidates.
-    fn starts_with_switch(&self, haystack: &[u8], out: &mut Vec<Start>, dense_after: usize) {
-        let first = out.len();
+    /// Hands every literal occurrence to `sink`, in no particular order, until `sink` says stop
+    /// (returns false; then so does this). Switches to the automaton after `dense_after` dense
+    /// candidates.
+    fn visit_starts(
+        &self,
+        haystack: &[u8],
+        dense_after: usize,
+        sink: &mut dyn FnMut(Start) -> bool,
+    ) -> bool {
         for (literal, finder) in &self.short {
             let mut at = 0;
             while let Some(i) = finder.find(&haystack[at..]) {
-                out.push(Start {
+                let start = Start {
                     at: at + i,
                     literal: *literal,
-                });
+                };
+                if !sink(start) {
+                    return false;
+                }
                 at += i + 1;
             }
         }
-        if let (Some(prefilter), Some(dense)) = (&self.prefilter, &self.dense) {
-            self.long_starts(haystack, out, dense_after, prefilter, dense);
+        match (&self.prefilter, &self.dense) {
+            (Some(prefilter), Some(dense)) => {
+                self.long_starts(haystack, dense_after, prefilter, dense, sink)
+            }
+            _ => true,
         }
-        out[first..].sort_unstable();
     }
 
-    /// The occurrences of the prefilter's literals.
+    /// The occurrences of the prefilter's literals (see [`visit_starts`](Self::visit_starts)).
     fn long_starts(
         &self,
         haystack: &[u8],
-        out: &mut Vec<Start>,
         dense_after: usize,
         prefilter: &Regex,
         (dense, dense_ids): &(AhoCorasick, Vec<u32>),
-    ) {
+        sink: &mut dyn FnMut(Start) -> bool,
+    ) -> bool {
         let mut at = 0;
         let mut seen = 0usize;
         while at <= haystack.len() {
             if seen >= dense_after && at < seen.saturating_mul(DENSE_SPACING) {
                 let rest = aho_corasick::Input::new(haystack).range(at..);
-                out.extend(dense.find_overlapping_iter(rest).map(|found| Start {
-                    at: found.start(),
-                    literal: dense_ids[found.pattern().as_usize()],
-                }));
-                break;
+                for found in dense.find_overlapping_iter(rest) {
+                    let start = Start {
+                        at: found.start(),
+                        literal: dense_ids[found.pattern().as_usize()],
+                    };
+                    if !sink(start) {
+                        return false;
+                    }
+                }
+                return true;
             }
             let Some(candidate) = prefilter.find_at(haystack, at) else {
-                break;
+                return true;
             };
             let start = candidate.start();
             at = start + 1;
             seen += 1;
             for &index in &self.by_first_byte[usize::from(haystack[start])] {
                 if haystack[start..].starts_with(self.literals[index].text) {
-                    out.push(Start {
+                    let start = Start {
                         at: start,
                         literal: index as u32,
-                    });
+                    };
+                    if !sink(start) {
+                        return false;
+                    }
                 }
             }
         }
+        true
     }
 
     /// Runs the rules starting with `literal`, which occurs at `start`.
@@ -323,8 +346,14 @@ impl PatternSet {
 const PATTERN_OVERLAP: usize = 4096;
 
 impl Literals for PatternSet {
-    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
-        self.starts_with_switch(haystack, out, DENSE_AFTER);
+    fn starts_until(&self, haystack: &[u8], out: &mut Vec<Start>, cap: usize) -> bool {
+        let first = out.len();
+        let complete = self.visit_starts(haystack, DENSE_AFTER, &mut |start| {
+            out.push(start);
+            out.len() - first <= cap
+        });
+        out[first..].sort_unstable();
+        complete
     }
 
     fn literal_len(&self, literal: u32) -> usize {
@@ -341,6 +370,10 @@ impl Literals for PatternSet {
 }
 
 impl Detector for PatternSet {
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
+        PatternSet::find_all(self, haystack, out);
+    }
+
     /// The rules that begin with each literal run where it occurs (see [`PatternSet::rules_at`]);
     /// overlapping matches then collapse to one.
     fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {

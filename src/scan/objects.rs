@@ -9,8 +9,8 @@ use crate::git::format::{header_end, header_value, parse_oid, parse_signature_ti
 use crate::git::odb::{read_objects_in_pieces, ObjectList, ReadResult};
 use crate::git::pack::{self, Copied, KindSet, Lineage, ObjectKind};
 use crate::git::Oid;
-use crate::matching::delta::{starts_of, ChangedBytes};
-use crate::matching::{Detector, Hit, Start};
+use crate::matching::delta::{carry, Carried, ChangedBytes};
+use crate::matching::{Detector, Hit};
 use anyhow::Result;
 use std::path::Path;
 
@@ -190,25 +190,29 @@ pub(crate) fn bulk_pass_with<T: Send>(
 struct Scratch {
     hits: Vec<Hit>,
     discovered: Vec<Hit>,
-    /// Per delta depth: the literal occurrences (for `known`, then `discover`) of the object last read
-    /// at that depth, which its deltas carry over (see [`Lineage`]).
-    levels: Vec<[Vec<Start>; 2]>,
+    /// Per delta depth: what the object last read at that depth kept of its literal occurrences (for
+    /// `known`, then `discover`), which its deltas carry over (see [`Lineage`]).
+    levels: Vec<[Carried; 2]>,
     changed: ChangedBytes,
 }
 
-/// Searches `data` with `detector` (see [`starts_of`]), keeping its literal occurrences in `level` for
-/// the object's deltas, and appends the matches to `hits`.
+/// Searches `data` with `detector`, keeping its literal occurrences in `level` for the object's deltas
+/// (see [`carry`]), and appends the matches to `hits`.
 fn search(
     detector: &dyn Detector,
     data: &[u8],
-    delta: Option<(&[Copied], &[Start])>,
+    delta: Option<(&[Copied], &Carried)>,
     changed: &mut ChangedBytes,
-    level: &mut Vec<Start>,
+    level: &mut Carried,
     hits: &mut Vec<Hit>,
 ) {
-    level.clear();
-    starts_of(detector, data, delta, changed, level);
-    detector.confirm(data, level, hits);
+    match carry(detector, data, delta, changed, level)
+        .then(|| level.starts())
+        .flatten()
+    {
+        Some(starts) => detector.confirm(data, starts, hits),
+        None => detector.find_all(data, hits),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -262,7 +266,7 @@ fn read_one(
     }
     let (above, here) = scratch.levels.split_at_mut(depth);
     let (here, base) = (&mut here[0], above.last());
-    let delta = |detector: usize| lineage.copies.zip(base.map(|b| &b[detector][..]));
+    let delta = |detector: usize| lineage.copies.zip(base.map(|b| &b[detector]));
     let hits = &mut scratch.hits;
     hits.clear();
     search(

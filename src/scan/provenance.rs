@@ -12,7 +12,7 @@ use crate::git::odb::ObjectList;
 use crate::git::pack::{Copied, KindSet, Lineage, ObjectKind};
 use crate::git::Oid;
 use crate::git::{Repo, Tip, TipKind};
-use crate::matching::delta::{starts_of, ChangedBytes};
+use crate::matching::delta::{carry, Carried, ChangedBytes, CARRY_UP_TO};
 use crate::matching::{Detector, Literals, Start};
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -190,7 +190,7 @@ pub struct TreeRecords {
     graph: NamedRecords,
     /// Per delta depth: where the probe's literals occur in the tree last recorded at that depth (see
     /// [`Lineage`]), and the buffer a delta's changed bytes are searched in.
-    levels: Vec<Vec<Start>>,
+    levels: Vec<Carried>,
     changed: ChangedBytes,
 }
 
@@ -251,8 +251,25 @@ enum IdSearch {
     Automaton(aho_corasick::AhoCorasick),
 }
 
+impl ProbeLiterals {
+    /// Whether `haystack` holds a target id, and a wanted name's common part: a search that stops at
+    /// the first of each and holds nothing.
+    fn any_in(&self, haystack: &[u8]) -> (bool, bool) {
+        let id = match &self.ids {
+            Some(IdSearch::Packed(searcher)) => searcher.find(haystack).is_some(),
+            Some(IdSearch::Automaton(ac)) => ac.is_match(haystack),
+            None => false,
+        };
+        let name = self
+            .name
+            .as_ref()
+            .is_some_and(|n| n.find(haystack).is_some());
+        (id, name)
+    }
+}
+
 impl Literals for ProbeLiterals {
-    fn starts(&self, haystack: &[u8], out: &mut Vec<Start>) {
+    fn starts_until(&self, haystack: &[u8], out: &mut Vec<Start>, cap: usize) -> bool {
         let first = out.len();
         if let Some(ids) = &self.ids {
             // Ids are all 20 bytes and distinct: at most one occurs at a position.
@@ -271,6 +288,9 @@ impl Literals for ProbeLiterals {
                     at: start,
                     literal: ID_LITERAL,
                 });
+                if out.len() - first > cap {
+                    return false;
+                }
                 at = start + 1;
             }
         }
@@ -281,10 +301,14 @@ impl Literals for ProbeLiterals {
                     at: at + i,
                     literal: NAME_LITERAL,
                 });
+                if out.len() - first > cap {
+                    return false;
+                }
                 at += i + 1;
             }
         }
         out[first..].sort_unstable();
+        true
     }
 
     fn literal_len(&self, literal: u32) -> usize {
@@ -386,16 +410,21 @@ impl TreeProbe {
         }
         let depth = lineage.depth;
         if records.levels.len() <= depth {
-            records.levels.resize_with(depth + 1, Vec::new);
+            records.levels.resize_with(depth + 1, Carried::default);
         }
         let (above, level) = records.levels.split_at_mut(depth);
         let level = &mut level[0];
-        level.clear();
-        let base = above.last().map(|base| &base[..]);
-        let delta = lineage.copies.zip(base);
-        starts_of(&self.literals, data, delta, &mut records.changed, level);
-        let maybe_target = level.iter().any(|s| s.literal == ID_LITERAL);
-        let maybe_named = level.iter().any(|s| s.literal == NAME_LITERAL);
+        let delta = lineage.copies.zip(above.last());
+        let kept = carry(&self.literals, data, delta, &mut records.changed, level)
+            .then(|| level.starts())
+            .flatten();
+        let (maybe_target, maybe_named) = match kept {
+            Some(starts) => (
+                starts.iter().any(|s| s.literal == ID_LITERAL),
+                starts.iter().any(|s| s.literal == NAME_LITERAL),
+            ),
+            None => self.literals.any_in(data),
+        };
         if !maybe_target && !maybe_named {
             return;
         }
@@ -568,8 +597,9 @@ pub struct MissingHere {
     malformed: Vec<Oid>,
     /// Ids found present, indexed by their low bits; the zero id is an empty slot.
     recent: Vec<Oid>,
-    /// Per delta depth: the entries of the tree last walked at that depth (see [`Lineage`]).
-    levels: Vec<Vec<Walked>>,
+    /// Per delta depth: the entries of the tree last walked at that depth (see [`Lineage`]), kept for
+    /// a tree of at most [`CARRY_UP_TO`] bytes (none for a larger one: its deltas are walked whole).
+    levels: Vec<(bool, Vec<Walked>)>,
 }
 
 /// One entry of a walked tree: where it starts, where its name starts and ends (the NUL; the id
@@ -691,12 +721,18 @@ impl MissingBlobs {
         let depth = lineage.depth;
         let mut levels = std::mem::take(&mut here.levels);
         if levels.len() <= depth {
-            levels.resize_with(depth + 1, Vec::new);
+            levels.resize_with(depth + 1, Default::default);
         }
         let (above, level) = levels.split_at_mut(depth);
-        let level = &mut level[0];
+        let (kept, level) = &mut level[0];
         level.clear();
-        let delta = lineage.copies.zip(above.last().map(|base| &base[..]));
+        *kept = data.len() <= CARRY_UP_TO;
+        if !*kept {
+            level.shrink_to(CARRY_UP_TO / 22);
+        }
+        // A tree too large to keep its entries is walked whole (so nothing is pushed for it below).
+        let base = above.last().filter(|(base_kept, _)| *base_kept && *kept);
+        let delta = lineage.copies.zip(base.map(|(_, base)| &base[..]));
         let mut next_copy = 0;
         let mut pos = 0;
         while pos < data.len() {
@@ -724,7 +760,9 @@ impl MissingBlobs {
                 self.check(here, id, walked.kind == ObjectKind::Tree);
                 walked.noted = entry(walked.kind, name, id, None);
             }
-            level.push(walked);
+            if *kept {
+                level.push(walked);
+            }
             pos = walked.end();
         }
         // The entries stop short of the end where one is malformed.
