@@ -4,7 +4,8 @@
 #   scripts/bench.sh                     # synthetic repository, 20000 and 40000 commits (scaling)
 #   scripts/bench.sh --commits 30000     # one synthetic size
 #   scripts/bench.sh /path/to/repo.git   # a real repository (e.g. any local copy of git's own history)
-#   RUNS=5 scripts/bench.sh ...          # runs per command (median is reported; default 3)
+#   RUNS=5 scripts/bench.sh ...          # rounds (median is reported; default 3); the floor and
+#                                        # unleak's commands run in turn each round
 #   UNLEAK=/path/to/unleak scripts/bench.sh ...   # measure this binary instead of building one
 #
 # A real repository is copied first (cp -a: a partial snapshot missing some blobs cannot be cloned) and
@@ -86,6 +87,29 @@ measure() {
   r=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
   echo "$t $((r / 1024))"
 }
+# Runs each command given once per round, in turn, for $runs rounds, and prints a "median-seconds
+# peak-MiB" line per command, in order: a machine that slows down for a while slows them all alike, so
+# the ratios between them (what the goals are about) do not drift with it.
+measure_alternating() {
+  local i cmd out
+  local -a times=() rss=()
+  for _ in $(seq "$runs"); do
+    i=0
+    for cmd in "$@"; do
+      /usr/bin/time -f '%e %M' -o "$work/time.out" bash -c "$cmd" >/dev/null 2>&1 || true
+      out=$(tail -1 "$work/time.out")
+      times[i]="${times[i]:-} ${out% *}"
+      rss[i]="${rss[i]:-} ${out#* }"
+      i=$((i + 1))
+    done
+  done
+  for i in "${!times[@]}"; do
+    local t r
+    t=$(printf '%s\n' ${times[i]} | sort -g | sed -n "$(( (runs + 1) / 2 ))p")
+    r=$(printf '%s\n' ${rss[i]} | sort -g | tail -1)
+    echo "$t $((r / 1024))"
+  done
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 printf '| repository | objects | pack MiB | command | case | median wall s | peak RSS MiB | x floor | x scan (found) |\n'
@@ -100,7 +124,21 @@ for repo in "${repos[@]}"; do
       "$(ratio "$3" "$floor")" "$([ -n "$scan_found" ] && ratio "$3" "$scan_found")"
   }
   git -C "$repo" cat-file --batch-all-objects --batch --unordered >/dev/null # warm the page cache
-  read -r floor floor_rss < <(measure "git -C '$repo' cat-file --batch-all-objects --batch --unordered")
+  # The floor and unleak's commands, measured in turn round by round.
+  commands=("git -C '$repo' cat-file --batch-all-objects --batch --unordered"
+    "'$unleak' scan --quiet $incomplete --token-stdin '$repo' <'$work/token'; test \$? -le 1"
+    "'$unleak' scan --quiet $incomplete --token-stdin '$repo' <'$work/absent'; test \$? -le 1")
+  has_audit=""; has_respond=""
+  if "$unleak" audit --help >/dev/null 2>&1; then
+    has_audit=1
+    commands+=("'$unleak' audit --quiet $incomplete '$repo'; test \$? -le 1")
+  fi
+  if "$unleak" respond --help 2>/dev/null | grep -q -- '--offline'; then
+    has_respond=1
+    commands+=("'$unleak' respond --quiet $incomplete --dry-run --offline --yes --token-stdin '$repo' <'$work/token'; test \$? -le 1")
+  fi
+  mapfile -t measured < <(measure_alternating "${commands[@]}")
+  read -r floor floor_rss <<<"${measured[0]}"
   row "git cat-file --batch-all-objects --batch --unordered" "floor" "$floor" "$floor_rss"
   # The pickaxe needs every blob of history: a repository missing some (a shallow or partial copy, a
   # snapshot without its largest files) makes it stop early, and its time would mean nothing.
@@ -110,17 +148,19 @@ for repo in "${repos[@]}"; do
   else
     printf '| %s | %s | %s | %s | found | fails: %s | | | |\n' "$name" "$objects" "$pack" "git log --all -S<token>" "$(echo "$err" | head -1)"
   fi
-  read -r t r < <(measure "'$unleak' scan --quiet $incomplete --token-stdin '$repo' <'$work/token'; test \$? -le 1")
+  read -r t r <<<"${measured[1]}"
   scan_found=$t
   row "unleak scan --token-stdin" "found" "$t" "$r"
-  read -r t r < <(measure "'$unleak' scan --quiet $incomplete --token-stdin '$repo' <'$work/absent'; test \$? -le 1")
+  read -r t r <<<"${measured[2]}"
   row "unleak scan --token-stdin" "absent" "$t" "$r"
-  if "$unleak" audit --help >/dev/null 2>&1; then
-    read -r t r < <(measure "'$unleak' audit --quiet $incomplete '$repo'; test \$? -le 1")
+  next=3
+  if [ -n "$has_audit" ]; then
+    read -r t r <<<"${measured[next]}"
+    next=$((next + 1))
     row "unleak audit" "all patterns" "$t" "$r"
   fi
-  if "$unleak" respond --help 2>/dev/null | grep -q -- '--offline'; then
-    read -r t r < <(measure "'$unleak' respond --quiet $incomplete --dry-run --offline --yes --token-stdin '$repo' <'$work/token'; test \$? -le 1")
+  if [ -n "$has_respond" ]; then
+    read -r t r <<<"${measured[next]}"
     row "unleak respond --dry-run --offline --yes" "found" "$t" "$r"
   fi
 done
