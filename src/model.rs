@@ -197,7 +197,7 @@ pub struct RepositoryInfo {
 }
 
 /// How a finding's secret is named: never its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRef {
     /// The issuer's prefix, two characters after it and the last two (`hf_Ab…yz`); a short value shows
     /// only its length.
@@ -207,8 +207,8 @@ pub struct SecretRef {
     pub fingerprint: String,
 }
 
-/// One token and everything known about its exposure.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One token and everything known about its exposure; the default is a token found nowhere.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SecretSummary {
     /// Which token.
     pub secret: SecretRef,

@@ -350,21 +350,7 @@ fn by_fingerprint(
                     fingerprint: fingerprint.clone(),
                 },
                 origin: "--fingerprint".into(),
-                provider: None,
-                rule: None,
-                severity: None,
-                live: None,
-                live_reason: None,
-                found: false,
-                findings: 0,
-                introducing_commits: Vec::new(),
-                refs: Vec::new(),
-                pushed: false,
-                remotes: Vec::new(),
-                in_head: Vec::new(),
-                in_index: Vec::new(),
-                in_worktree: Vec::new(),
-                first_exposure: None,
+                ..model::SecretSummary::default()
             });
         }
     }

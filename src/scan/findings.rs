@@ -651,18 +651,9 @@ fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> Secr
         provider: rule.map(|(p, _)| p.id.to_string()),
         rule: rule.map(|(_, r)| r.id.to_string()),
         severity: mine.iter().map(|f| f.severity).max(),
-        live: None,
-        live_reason: None,
         found: !mine.is_empty(),
         findings: mine.len(),
-        introducing_commits: Vec::new(),
-        refs: Vec::new(),
-        pushed: false,
-        remotes: Vec::new(),
-        in_head: Vec::new(),
-        in_index: Vec::new(),
-        in_worktree: Vec::new(),
-        first_exposure: None,
+        ..SecretSummary::default()
     }
 }
 
