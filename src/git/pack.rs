@@ -118,12 +118,25 @@ pub(crate) struct Lineage<'a> {
     pub copies: Option<&'a [Copied]>,
 }
 
-impl Lineage<'_> {
+impl<'a> Lineage<'a> {
     /// An object with no base to carry anything over from.
     pub(crate) const WHOLE: Lineage<'static> = Lineage {
         depth: 0,
         copies: None,
     };
+
+    /// A visitor's per-depth store (one `T` per depth of the chain), for this object: its own slot,
+    /// to rewrite, and for a delta the copies with the slot its base left.
+    pub(crate) fn slots<'s, T: Default>(
+        &self,
+        levels: &'s mut Vec<T>,
+    ) -> (&'s mut T, Option<(&'a [Copied], &'s T)>) {
+        if levels.len() <= self.depth {
+            levels.resize_with(self.depth + 1, T::default);
+        }
+        let (above, here) = levels.split_at_mut(self.depth);
+        (&mut here[0], self.copies.zip(above.last()))
+    }
 }
 
 /// One piece of a large blob, searched without holding the whole blob (see [`Pieces`]).
@@ -898,8 +911,6 @@ struct Worker<'a> {
     delta: Vec<u8>,
     /// `levels[d]` holds the object at depth `d` of the chain being walked.
     levels: Vec<Vec<u8>>,
-    /// `visited[d]`: whether the object in `levels[d]` was handed to the visitor.
-    visited: Vec<bool>,
     /// The copy instructions of the last delta applied.
     copies: Vec<Copied>,
     /// The walk: an entry and the index of its next child to decode.
@@ -920,7 +931,6 @@ impl<'a> Worker<'a> {
             inflater: Decompress::new(true),
             delta: Vec::new(),
             levels: Vec::new(),
-            visited: Vec::new(),
             copies: Vec::new(),
             stack: Vec::new(),
             errors: Vec::new(),
@@ -1033,13 +1043,12 @@ impl<'a> Worker<'a> {
         let (root, kind) = (root.entry, root.kind);
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
-            self.visited.push(false);
         }
         if let Err(reason) = self.decode_root(root) {
             self.fail(root, reason);
             return;
         }
-        self.emit(root, 0, kind, state, visit);
+        self.emit(root, 0, None, kind, state, visit);
         self.stack.clear();
         self.stack
             .push((root, self.forest.first_child[root as usize]));
@@ -1059,13 +1068,12 @@ impl<'a> Worker<'a> {
                 != self.forest.first_child[child as usize + 1];
             if self.levels.len() <= depth {
                 self.levels.push(Vec::new());
-                self.visited.push(false);
             }
             if let Err(reason) = self.decode_delta(child, depth) {
                 self.fail(child, reason);
                 continue;
             }
-            self.emit(child, depth, kind, state, visit);
+            self.emit(child, depth, Some(parent), kind, state, visit);
             if has_children {
                 self.stack
                     .push((child, self.forest.first_child[child as usize]));
@@ -1086,19 +1094,21 @@ impl<'a> Worker<'a> {
     }
 
     /// Hands the object just decoded at `depth` to the visitor (unless it is to be skipped), with the
-    /// copies that made it when its base was handed over too.
+    /// copies that made it from `base` when the base was handed over too.
     fn emit<S>(
-        &mut self,
+        &self,
         entry: u32,
         depth: usize,
+        base: Option<u32>,
         kind: ObjectKind,
         state: &mut S,
         visit: &LineageVisitor<'_, S>,
     ) {
-        let visited = !self.table.info[entry as usize].skip;
-        self.visited[depth] = visited;
-        if visited {
-            let copies = (depth > 0 && self.visited[depth - 1]).then_some(&self.copies[..]);
+        let skipped = |entry: u32| self.table.info[entry as usize].skip;
+        if !skipped(entry) {
+            let copies = base
+                .filter(|&base| !skipped(base))
+                .map(|_| &self.copies[..]);
             let lineage = Lineage { depth, copies };
             visit(
                 state,

@@ -49,15 +49,15 @@ impl Carried {
 }
 
 /// Finds the occurrences of `literals` in `data` (see [`starts_of`]; `delta` has the copies that made
-/// it and what its base kept) and keeps them in `keep` when there are few enough; returns whether it
-/// kept them. When it did not, `keep` holds nothing and the caller searches `data` some other way.
-pub(crate) fn carry(
+/// it and what its base kept) and keeps them in `keep` when there are few enough; returns them. When it
+/// did not keep them, `keep` holds nothing and the caller searches `data` some other way.
+pub(crate) fn carry<'k>(
     literals: &dyn Literals,
     data: &[u8],
     delta: Option<(&[Copied], &Carried)>,
     changed: &mut ChangedBytes,
-    keep: &mut Carried,
-) -> bool {
+    keep: &'k mut Carried,
+) -> Option<&'k [Start]> {
     keep.starts.clear();
     let delta = delta.and_then(|(copies, base)| Some((copies, base.starts()?)));
     keep.complete = data.len() <= CARRY_UP_TO
@@ -73,7 +73,7 @@ pub(crate) fn carry(
         keep.starts.clear();
         keep.starts.shrink_to(2 * CARRY_AT_MOST);
     }
-    keep.complete
+    keep.starts()
 }
 
 /// Appends to `out` every occurrence of `literals` in `data`, sorted, and returns true; or, past `cap`
@@ -314,11 +314,11 @@ mod tests {
         let mut changed = ChangedBytes::default();
         let mut keep = Carried::default();
         let dense = b"sk-".repeat(CARRY_AT_MOST + 1);
-        assert!(!carry(&set, &dense, None, &mut changed, &mut keep));
+        assert!(carry(&set, &dense, None, &mut changed, &mut keep).is_none());
         assert!(keep.starts().is_none());
         assert!(keep.starts.capacity() <= 2 * CARRY_AT_MOST);
         let large = vec![b'x'; CARRY_UP_TO + 1];
-        assert!(!carry(&set, &large, None, &mut changed, &mut keep));
+        assert!(carry(&set, &large, None, &mut changed, &mut keep).is_none());
 
         // Long enough that a delta copying all of it would search only its two ends.
         let pad = "x".repeat(100);
@@ -333,14 +333,14 @@ mod tests {
             len: small.len(),
         }];
         let mut delta = Carried::default();
-        assert!(carry(
+        let kept = carry(
             &set,
             &small,
             Some((&copies, &keep)),
             &mut changed,
-            &mut delta
-        ));
-        assert_eq!(delta.starts(), Some(&whole[..]));
+            &mut delta,
+        );
+        assert_eq!(kept, Some(&whole[..]));
     }
 
     #[test]

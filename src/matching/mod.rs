@@ -57,14 +57,10 @@ pub trait Detector: Literals {
     /// [`starts`](Literals::starts) sorts them) lead to.
     fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>);
 
-    /// Appends every match in `haystack` to `out`; what `out` already held is left alone. The
-    /// detectors here override it with a search that decides matches as it goes, holding no list of
-    /// occurrences (see [`Literals::starts_until`]).
-    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>) {
-        let mut starts = Vec::new();
-        self.starts(haystack, &mut starts);
-        self.confirm(haystack, &starts, out);
-    }
+    /// Appends every match in `haystack` to `out`, the matches [`confirm`](Detector::confirm) gives for
+    /// every occurrence; what `out` already held is left alone. A search that decides matches as it
+    /// goes, holding no list of occurrences (see [`Literals::starts_until`]).
+    fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>);
 
     /// How far two pieces of one haystack must overlap so that no match straddling them is lost (the
     /// longest match this detector can report, or the longest it promises to find across pieces).

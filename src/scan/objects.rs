@@ -206,10 +206,7 @@ fn search(
     level: &mut Carried,
     hits: &mut Vec<Hit>,
 ) {
-    match carry(detector, data, delta, changed, level)
-        .then(|| level.starts())
-        .flatten()
-    {
+    match carry(detector, data, delta, changed, level) {
         Some(starts) => detector.confirm(data, starts, hits),
         None => detector.find_all(data, hits),
     }
@@ -260,13 +257,8 @@ fn read_one(
         }
         _ => {}
     }
-    let depth = lineage.depth;
-    if scratch.levels.len() <= depth {
-        scratch.levels.resize_with(depth + 1, Default::default);
-    }
-    let (above, here) = scratch.levels.split_at_mut(depth);
-    let (here, base) = (&mut here[0], above.last());
-    let delta = |detector: usize| lineage.copies.zip(base.map(|b| &b[detector]));
+    let (here, base) = lineage.slots(&mut scratch.levels);
+    let delta = |detector: usize| base.map(|(copies, base)| (copies, &base[detector]));
     let hits = &mut scratch.hits;
     hits.clear();
     search(

@@ -408,16 +408,8 @@ impl TreeProbe {
             chunk.extend([parent, n as TreeKey]);
             chunk.extend_from_slice(&records.children);
         }
-        let depth = lineage.depth;
-        if records.levels.len() <= depth {
-            records.levels.resize_with(depth + 1, Carried::default);
-        }
-        let (above, level) = records.levels.split_at_mut(depth);
-        let level = &mut level[0];
-        let delta = lineage.copies.zip(above.last());
-        let kept = carry(&self.literals, data, delta, &mut records.changed, level)
-            .then(|| level.starts())
-            .flatten();
+        let (level, delta) = lineage.slots(&mut records.levels);
+        let kept = carry(&self.literals, data, delta, &mut records.changed, level);
         let (maybe_target, maybe_named) = match kept {
             Some(starts) => (
                 starts.iter().any(|s| s.literal == ID_LITERAL),
@@ -718,21 +710,17 @@ impl MissingBlobs {
         lineage: Lineage<'_>,
         mut entry: impl FnMut(ObjectKind, &[u8], Oid, Option<u64>) -> Option<u64>,
     ) {
-        let depth = lineage.depth;
         let mut levels = std::mem::take(&mut here.levels);
-        if levels.len() <= depth {
-            levels.resize_with(depth + 1, Default::default);
-        }
-        let (above, level) = levels.split_at_mut(depth);
-        let (kept, level) = &mut level[0];
+        let ((kept, level), base) = lineage.slots(&mut levels);
         level.clear();
         *kept = data.len() <= CARRY_UP_TO;
         if !*kept {
             level.shrink_to(CARRY_UP_TO / 22);
         }
         // A tree too large to keep its entries is walked whole (so nothing is pushed for it below).
-        let base = above.last().filter(|(base_kept, _)| *base_kept && *kept);
-        let delta = lineage.copies.zip(base.map(|(_, base)| &base[..]));
+        let delta = base
+            .filter(|(_, (base_kept, _))| *base_kept && *kept)
+            .map(|(copies, (_, base))| (copies, &base[..]));
         let mut next_copy = 0;
         let mut pos = 0;
         while pos < data.len() {
@@ -950,8 +938,21 @@ impl<'a> TreeWalker<'a> {
         blob_hits: &'a IdMap<Oid, &'a ObjectHits>,
         name_trees: &'a IdSet<Oid>,
     ) -> Self {
+        TreeWalker::with(Some(repo), names, secret_of, blob_hits, name_trees, None)
+    }
+
+    /// A walker reading through `repo` (none on another thread: see [`twin`](Self::twin)), only the
+    /// trees `restriction` admits when there is one.
+    fn with(
+        repo: Option<&'a Repo>,
+        names: &'a dyn Detector,
+        secret_of: &'a SecretOf<'a>,
+        blob_hits: &'a IdMap<Oid, &'a ObjectHits>,
+        name_trees: &'a IdSet<Oid>,
+        restriction: Option<Restriction>,
+    ) -> Self {
         TreeWalker {
-            repo: Some(repo),
+            repo,
             names,
             secret_of,
             blob_hits,
@@ -960,7 +961,7 @@ impl<'a> TreeWalker<'a> {
             empty: Rc::from(Vec::new()),
             seen_blobs: IdSet::default(),
             missing_trees: IdSet::default(),
-            restriction: None,
+            restriction,
         }
     }
 
@@ -985,18 +986,22 @@ impl<'a> TreeWalker<'a> {
 
     /// A walker made from a [`twin`](Self::twin), on the thread that uses it.
     fn from_twin(twin: Twin<'a>) -> Self {
-        TreeWalker {
-            repo: None,
-            names: twin.names,
-            secret_of: twin.secret_of,
-            blob_hits: twin.blob_hits,
-            name_trees: twin.name_trees,
-            memo: IdMap::default(),
-            empty: Rc::from(Vec::new()),
-            seen_blobs: IdSet::default(),
-            missing_trees: IdSet::default(),
-            restriction: Some(Restriction::Named(twin.closure, twin.source)),
-        }
+        let restriction = Restriction::Named(twin.closure, twin.source);
+        let Twin {
+            names,
+            secret_of,
+            blob_hits,
+            name_trees,
+            ..
+        } = twin;
+        TreeWalker::with(
+            None,
+            names,
+            secret_of,
+            blob_hits,
+            name_trees,
+            Some(restriction),
+        )
     }
 
     /// Limits reading to the trees a closure found, with their entries from where `restriction` says.
