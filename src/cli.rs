@@ -91,7 +91,7 @@ pub(crate) struct ScopeArgs {
     #[arg(long)]
     pub(crate) reachable_only: bool,
 
-    /// Worker threads for the object scan [default: number of cores].
+    /// Worker threads for the object scan and for audit's walk of history [default: number of cores].
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
 
