@@ -3,6 +3,11 @@
 files in nested directories, each commit editing a few files, with a token planted in a handful of
 commits on side branches. Deterministic (seeded), so two runs build the same repository.
 
+Each file grows to a size of its own (10 to 60 functions) and is then edited in place: an edit
+replaces a function instead of adding one. So the history's objects and bytes grow alike: twice the
+commits make twice the objects and twice the bytes, and a benchmark of two sizes measures how a cost
+grows with the history, not with files that only ever get longer.
+
 usage: synth_repo.py COMMITS TOKEN | git fast-import --quiet
 """
 import random
@@ -35,6 +40,7 @@ def main():
              "layer", "tensor", "batch", "epoch", "loss", "optim", "cache", "hub", "repo", "push"]
     files = [f"pkg{d}/mod{m}/file{f}.py" for d in range(20) for m in range(10) for f in range(10)]
     contents = {}
+    sizes = {}  # functions each file grows to before edits replace instead of add
     out = sys.stdout.buffer
     mark = 0
 
@@ -60,8 +66,13 @@ def main():
             path = rng.choice(files)
             text = contents.get(path) or lines(rng.randint(10, 60))
             parts = text.splitlines(keepends=True)
-            at = rng.randrange(len(parts) + 1)
-            parts[at:at] = [lines(1)]
+            size = sizes.setdefault(path, rng.randint(10, 60))
+            if len(parts) < 2 * size:
+                at = rng.randrange(len(parts) // 2 + 1) * 2
+                parts[at:at] = [lines(1)]
+            else:
+                at = rng.randrange(len(parts) // 2) * 2  # a function is two lines
+                parts[at:at + 2] = [lines(1)]
             if i in plant_at:
                 parts.insert(0, f"HF_TOKEN = {token!r}\n")
             text = "".join(parts)
