@@ -17,6 +17,7 @@
 use super::Oid;
 use anyhow::{bail, Context, Result};
 use flate2::{Decompress, FlushDecompress, Status};
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -193,6 +194,17 @@ pub struct PackInput<'a> {
     pub skip: &'a [bool],
     /// The kinds decoded and visited; a delta tree whose root is of another kind is skipped unread.
     pub kinds: KindSet,
+    /// `entries`' indices in pack order, as [`pack_order`] gives them, when the caller keeps them
+    /// for more than one traversal (sorting 400,000 entries takes 25 ms each time); empty to have
+    /// the traversal sort them.
+    pub pack_order: &'a [u32],
+}
+
+/// The indices of `entries` in pack order (by offset): the order a traversal reads them in.
+pub fn pack_order(entries: &[(Oid, u64)]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| entries[i as usize].1);
+    order
 }
 
 /// Objects larger than this are treated as corrupt sizes rather than allocated.
@@ -386,7 +398,7 @@ struct Table<'a> {
     /// The index's entries, and for each position in pack order the entry there: ids are looked up
     /// through these rather than copied (a copy was 17 MiB on git's history).
     entries: &'a [(Oid, u64)],
-    order: Vec<u32>,
+    order: Cow<'a, [u32]>,
     info: Vec<Info>,
 }
 
@@ -412,8 +424,11 @@ impl<'a> Table<'a> {
         errors: &mut Vec<PackError>,
     ) -> Result<Table<'a>> {
         let n = input.entries.len();
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_unstable_by_key(|&i| input.entries[i as usize].1);
+        let order = if input.pack_order.len() == n {
+            Cow::Borrowed(input.pack_order)
+        } else {
+            Cow::Owned(pack_order(input.entries))
+        };
         let data_end = len.saturating_sub(20).max(12);
         let mut offsets: Vec<u64> = order.iter().map(|&i| input.entries[i as usize].1).collect();
         offsets.push(data_end);
@@ -1653,6 +1668,7 @@ mod tests {
             entries,
             skip: &[],
             kinds,
+            pack_order: &[],
         };
         let mut states: Vec<Seen> = vec![Vec::new(); threads];
         let errors = traverse(
@@ -1692,6 +1708,7 @@ mod tests {
             entries: &entries,
             skip: &[],
             kinds: KindSet::ALL,
+            pack_order: &[],
         };
         type State = (Vec<(Oid, usize)>, Vec<(Oid, u64, usize)>, Vec<u8>);
         let mut states: Vec<State> = vec![(Vec::new(), Vec::new(), Vec::new())];
@@ -1829,6 +1846,7 @@ mod tests {
             entries,
             skip,
             kinds: KindSet::ALL,
+            pack_order: &[],
         };
         let mut states = vec![Vec::new()];
         let errors = traverse(
@@ -1874,6 +1892,7 @@ mod tests {
             entries: &entries,
             skip: &[],
             kinds: KindSet::ALL,
+            pack_order: &[],
         };
         let err = traverse(&input, &mut [()], &|_, _, _, _| {}, &|_| {}).unwrap_err();
         assert!(err.to_string().contains("holds 1 objects"), "{err}");

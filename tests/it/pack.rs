@@ -163,6 +163,7 @@ fn traverse(
         entries,
         skip: &[],
         kinds,
+        pack_order: &[],
     };
     let mut states: Vec<Seen> = vec![Vec::new(); threads];
     let errors = pack::traverse(
@@ -534,6 +535,34 @@ fn objects_in_several_packs_are_read_once() {
         indexed > cat_file_all(&git_dir).len(),
         "the packs do not overlap"
     );
+    assert_reads_like_git(&repo);
+}
+
+#[test]
+fn objects_both_loose_and_in_the_one_pack_are_read_once() {
+    // `repack -a` without `-d` packs the loose objects and leaves them in place: one pack, and loose
+    // objects that it holds too (each is looked up in the pack's index) and one that it does not.
+    let repo = TestRepo::new();
+    for n in 0..5 {
+        repo.commit_file(&format!("f{n}.txt"), format!("file {n}\n"), "add");
+    }
+    repo.git(&["repack", "-a", "-q"]);
+    repo.commit_file("late.txt", "after the pack\n", "late");
+    let git_dir = repo.path.join(".git");
+    assert_eq!(pack_files(&git_dir).len(), 1, "one pack");
+    let loose = std::fs::read_dir(git_dir.join("objects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().len() == 2)
+        .map(|dir| std::fs::read_dir(dir).unwrap().count())
+        .sum::<usize>();
+    let packed = pack::read_index(&pack_files(&git_dir)[0].1).unwrap().len();
+    assert_eq!(
+        cat_file_all(&git_dir).len(),
+        loose,
+        "every object is loose too"
+    );
+    assert!(loose > packed, "some loose objects are not in the pack");
     assert_reads_like_git(&repo);
 }
 
