@@ -169,7 +169,7 @@ fn scan_inner(
     let (introductions, missing_parents) =
         provenance::introductions(&mut walker, &pass.commits, options.threads > 1);
     let missing = Missing::count(repo, &objects, &walker, missing_parents);
-    let mut warnings = shape_warnings(repo, pass, objects.missing_blobs);
+    let mut warnings = shape_warnings(repo, pass, objects.lacking.blobs);
     warnings.extend(missing.warnings(repo));
 
     let located = locate(repo, pass, &introductions, options.reachable_only)?;
@@ -216,9 +216,8 @@ struct ObjectPass {
     pass: PassResult,
     matcher: Matcher,
     order: git::odb::ObjectList,
-    missing_blobs: usize,
-    /// Subtrees that trees name but the database lacks.
-    missing_subtrees: usize,
+    /// What objects name that the database lacks.
+    lacking: Lacking,
     uniqueness: RewriteUniqueness,
     enumerated: std::time::Duration,
     passed: std::time::Duration,
@@ -284,9 +283,9 @@ fn object_pass(
             TreeRead::from_env().with_names(options),
         )
     });
-    let (trees, (missing_blobs, missing_subtrees), recorded) = read_trees(
+    let (trees, lacking, recorded) = read_trees(
         repo,
-        &order,
+        (&order, &pass.commits),
         &matcher,
         patterns,
         options,
@@ -316,8 +315,7 @@ fn object_pass(
         pass,
         matcher,
         order,
-        missing_blobs,
-        missing_subtrees,
+        lacking,
         uniqueness,
         enumerated,
         passed,
@@ -325,17 +323,30 @@ fn object_pass(
     Ok((objects, recorded))
 }
 
+/// What objects name that the object database lacks, as the tree read counts them.
+struct Lacking {
+    /// Blobs that trees name.
+    blobs: usize,
+    /// Subtrees that trees name.
+    subtrees: usize,
+    /// Trees that commits name.
+    named_trees: usize,
+    /// Parents that commits name (none counted in a shallow clone, whose history stops on purpose).
+    parent_commits: usize,
+}
+
 /// The tree read: searches every tree (a token in a file name) and, with a probe, records the tree
-/// graph provenance needs; also counts the blobs trees name that the database lacks.
+/// graph provenance needs; also counts the blobs trees name that the database lacks, and (with the
+/// same set of every object id) the trees and parents that `commits` name.
 fn read_trees(
     repo: &Repo,
-    order: &git::odb::ObjectList,
+    (order, commits): (&git::odb::ObjectList, &[objects::CommitRecord]),
     matcher: &Matcher,
     patterns: Option<&PatternSet>,
     options: &ScanOptions,
     bar: &indicatif::ProgressBar,
     probe: Option<&provenance::TreeProbe>,
-) -> Result<(PassResult, (usize, usize), Option<Recorded>)> {
+) -> Result<(PassResult, Lacking, Option<Recorded>)> {
     let offset = bar.position();
     // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
     // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
@@ -362,8 +373,9 @@ fn read_trees(
     )?;
     let mut trees = trees;
     let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
-    let (missing_blobs, missing_subtrees, malformed) =
-        provenance::MissingBlobs::count(missing_sets);
+    let (blobs, subtrees, malformed) = provenance::MissingBlobs::count(missing_sets);
+    let (named_trees, parent_commits) =
+        missing_named(commits, |id| missing.is_present(id), repo.shallow);
     drop(missing);
     // Entries after a malformed one cannot be seen (git itself refuses such a tree): the tree counts as
     // unreadable, so the answer is incomplete, and no walker reads it.
@@ -374,7 +386,13 @@ fn read_trees(
             reason: "a tree entry is malformed; the entries after it cannot be read".into(),
         }));
     let recorded = probe.map(|probe| provenance::TreeRecords::merge(records, probe.with_names()));
-    Ok((trees, (missing_blobs, missing_subtrees), recorded))
+    let lacking = Lacking {
+        blobs,
+        subtrees,
+        named_trees,
+        parent_commits,
+    };
+    Ok((trees, lacking, recorded))
 }
 
 /// The matching blobs by id, and the trees whose entry names hold a token.
@@ -588,11 +606,11 @@ impl Missing {
         walker: &TreeWalker<'_>,
         parents: usize,
     ) -> Missing {
-        let (named_trees, parent_commits) =
-            missing_named(&objects.pass, &objects.order, repo.shallow);
+        let lacking = &objects.lacking;
+        let (named_trees, parent_commits) = (lacking.named_trees, lacking.parent_commits);
         Missing {
-            blobs: objects.missing_blobs,
-            subtrees: objects.missing_subtrees,
+            blobs: lacking.blobs,
+            subtrees: lacking.subtrees,
             walked_trees: walker.missing_trees.len(),
             named_trees,
             parents,
@@ -890,19 +908,22 @@ fn rewrite_uniqueness(
 
 /// Trees and parent commits that commits name but the database lacks (counted without reading any
 /// tree). A shallow clone's missing parents are its boundary, reported as shallow instead.
-fn missing_named(pass: &PassResult, order: &git::odb::ObjectList, shallow: bool) -> (usize, usize) {
-    let present: idhash::IdSet<Oid> = order.ids().collect();
+fn missing_named(
+    commits: &[objects::CommitRecord],
+    present: impl Fn(&Oid) -> bool,
+    shallow: bool,
+) -> (usize, usize) {
     let count = |ids: &mut dyn Iterator<Item = Oid>| {
-        let mut missing: Vec<Oid> = ids.filter(|t| !present.contains(t)).collect();
+        let mut missing: Vec<Oid> = ids.filter(|t| !present(t)).collect();
         missing.sort();
         missing.dedup();
         missing.len()
     };
-    let trees = count(&mut pass.commits.iter().map(|c| c.tree));
+    let trees = count(&mut commits.iter().map(|c| c.tree));
     let parents = if shallow {
         0
     } else {
-        count(&mut pass.commits.iter().flat_map(|c| c.parents.iter().copied()))
+        count(&mut commits.iter().flat_map(|c| c.parents.iter().copied()))
     };
     (trees, parents)
 }
