@@ -111,7 +111,7 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             let entries = pack::read_index(&idx)?;
             list.packs.push(PackObjects {
                 path,
-                pack_order: pack::pack_order(&entries).into(),
+                pack_order: pack::pack_order_of(&idx.with_extension("rev"), &entries).into(),
                 entries: entries.into(),
                 skip: Vec::new(),
             });

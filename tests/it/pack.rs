@@ -539,6 +539,22 @@ fn objects_in_several_packs_are_read_once() {
 }
 
 #[test]
+fn the_pack_order_git_writes_is_the_one_sorting_gives() {
+    let repo = imported_repo(&history_stream(30), &["pack.writeReverseIndex=true"], &[]);
+    let git_dir = repo.path.join(".git");
+    for (pack, idx) in pack_files(&git_dir) {
+        let rev = pack.with_extension("rev");
+        assert!(rev.exists(), "git wrote no reverse index");
+        let entries = pack::read_index(&idx).unwrap();
+        assert_eq!(
+            pack::read_reverse_index(&rev, &entries),
+            Some(pack::pack_order(&entries)),
+            "the reverse index git wrote is not read"
+        );
+    }
+}
+
+#[test]
 fn objects_both_loose_and_in_the_one_pack_are_read_once() {
     // `repack -a` without `-d` packs the loose objects and leaves them in place: one pack, and loose
     // objects that it holds too (each is looked up in the pack's index) and one that it does not.
