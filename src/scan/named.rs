@@ -264,13 +264,15 @@ impl NamedTrees {
     /// children, so passes alternate direction: one pass climbs any number of levels whose runs come
     /// children first.
     pub fn closure(&self, direct: impl IntoIterator<Item = Key>) -> Option<IdSet<Key>> {
-        let mut reached: IdSet<Key> = direct.into_iter().collect();
-        if reached.is_empty() {
-            return Some(reached);
+        let mut reached = Reached::default();
+        for key in direct {
+            reached.insert(key);
         }
-        let visit = |reached: &mut IdSet<Key>, parent: Key, run: &[u64]| {
-            if !reached.contains(&parent)
-                && children(run).any(|(child, _)| reached.contains(&child))
+        if reached.set.is_empty() {
+            return Some(reached.set);
+        }
+        let visit = |reached: &mut Reached, parent: Key, run: &[u64]| {
+            if !reached.contains(parent) && children(run).any(|(child, _)| reached.contains(child))
             {
                 reached.insert(parent);
                 return true;
@@ -294,7 +296,7 @@ impl NamedTrees {
                 }
             }
             if !grew {
-                return Some(reached);
+                return Some(reached.set);
             }
         }
         None
@@ -303,6 +305,40 @@ impl NamedTrees {
     /// Whether `tree` was read (a tree some commit or tree names but the database lacks was not).
     fn was_read(&self, tree: Key) -> bool {
         self.trees.binary_search(&tree).is_ok()
+    }
+}
+
+/// Bits in [`Reached`]'s filter: 128 KiB, which stays in the processor's cache.
+const FILTER_BITS: usize = 1 << 20;
+
+/// The trees a closure has reached, with a bitmap of their keys' low bits in front of the set: keys
+/// are uniform hashes, so a key whose bit is clear is not reached. A closure asks about every subtree
+/// entry of the history in each pass (a few million on git's), nearly all of them not reached, and the
+/// bitmap answers those without a hash lookup (they were a third of audit's time after the pass).
+struct Reached {
+    set: IdSet<Key>,
+    bits: Vec<u64>,
+}
+
+impl Default for Reached {
+    fn default() -> Self {
+        Reached {
+            set: IdSet::default(),
+            bits: vec![0; FILTER_BITS / 64],
+        }
+    }
+}
+
+impl Reached {
+    fn insert(&mut self, key: Key) {
+        let bit = key as usize % FILTER_BITS;
+        self.bits[bit / 64] |= 1 << (bit % 64);
+        self.set.insert(key);
+    }
+
+    fn contains(&self, key: Key) -> bool {
+        let bit = key as usize % FILTER_BITS;
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0 && self.set.contains(&key)
     }
 }
 
