@@ -221,8 +221,15 @@ pub fn read_reverse_index(rev: &Path, entries: &[(Oid, u64)]) -> Option<Vec<u32>
     const HEADER: usize = 12;
     const SHA1_TRAILER: usize = 2 * 20;
     let n = entries.len();
+    let size = (HEADER + 4 * n + SHA1_TRAILER) as u64;
+    // Its size is checked before a byte is read: a FIFO or a device under the name would hang the
+    // scan or fill its memory.
+    let meta = std::fs::metadata(rev).ok()?;
+    if !meta.is_file() || meta.len() != size {
+        return None;
+    }
     let data = std::fs::read(rev).ok()?;
-    if data.len() != HEADER + 4 * n + SHA1_TRAILER
+    if data.len() as u64 != size
         || &data[..4] != b"RIDX"
         || u32_at(&data, 4) != 1
         || u32_at(&data, 8) != 1
@@ -270,6 +277,12 @@ const REF_DELTA: u8 = 7;
 
 /// Reads a pack index (version 1 or 2): object ids and their offsets in the pack, in id order.
 pub fn read_index(path: &Path) -> Result<Vec<(Oid, u64)>> {
+    // A FIFO or a device under the name would hang the scan or fill its memory.
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read pack index {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("pack index {} is not a regular file", path.display());
+    }
     let data = std::fs::read(path)
         .with_context(|| format!("cannot read pack index {}", path.display()))?;
     let corrupt = || {
@@ -1518,6 +1531,31 @@ mod tests {
         }
         std::fs::remove_file(&rev).unwrap();
         assert_eq!(pack_order_of(&rev, &entries), sorted, "no file");
+    }
+
+    /// A FIFO under an index's or reverse index's name is refused without a read (which would wait
+    /// for a writer forever): the reads run on a thread the test gives five seconds.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_no_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, rev) = (dir.path().join("pack-x.idx"), dir.path().join("pack-x.rev"));
+        for fifo in [&idx, &rev] {
+            let made = std::process::Command::new("mkfifo").arg(fifo).status();
+            assert!(made.unwrap().success(), "mkfifo runs");
+        }
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let entries = vec![(oid(1), 12)];
+            let index = read_index(&idx).map(|_| ()).map_err(|e| e.to_string());
+            done.send((index, read_reverse_index(&rev, &entries)))
+                .unwrap();
+        });
+        let (index, reverse) = wait
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("a FIFO is refused, not read");
+        assert!(index.unwrap_err().contains("not a regular file"));
+        assert_eq!(reverse, None);
     }
 
     #[test]

@@ -620,6 +620,9 @@ struct Level {
     subtrees: Vec<Subtree>,
 }
 
+// A kept tree's offsets are held in 32 bits.
+const _: () = assert!(CARRY_UP_TO <= u32::MAX as usize);
+
 /// One entry of a walked tree: where it starts and ends (past its id). 8 bytes: a new version of a
 /// large directory hands on thousands of them, and the copy is most of what taking them over costs.
 #[derive(Clone, Copy)]
