@@ -264,14 +264,14 @@ impl NamedTrees {
     /// children, so passes alternate direction: one pass climbs any number of levels whose runs come
     /// children first.
     pub fn closure(&self, direct: impl IntoIterator<Item = Key>) -> Option<IdSet<Key>> {
-        let mut reached = Reached::default();
+        let mut reached = KeySet::default();
         for key in direct {
             reached.insert(key);
         }
         if reached.set.is_empty() {
             return Some(reached.set);
         }
-        let visit = |reached: &mut Reached, parent: Key, run: &[u64]| {
+        let visit = |reached: &mut KeySet, parent: Key, run: &[u64]| {
             if !reached.contains(parent) && children(run).any(|(child, _)| reached.contains(child))
             {
                 reached.insert(parent);
@@ -308,28 +308,37 @@ impl NamedTrees {
     }
 }
 
-/// Bits in [`Reached`]'s filter: 128 KiB, which stays in the processor's cache.
+/// Bits in a [`KeySet`]'s filter: 128 KiB, which stays in the processor's cache.
 const FILTER_BITS: usize = 1 << 20;
 
-/// The trees a closure has reached, with a bitmap of their keys' low bits in front of the set: keys
-/// are uniform hashes, so a key whose bit is clear is not reached. A closure asks about every subtree
-/// entry of the history in each pass (a few million on git's), nearly all of them not reached, and the
-/// bitmap answers those without a hash lookup (they were a third of audit's time after the pass).
-struct Reached {
+/// A set of tree keys with a bitmap of their low bits in front: keys are uniform hashes, so a key
+/// whose bit is clear is not in the set, and saying so costs no hash lookup. A closure asks about every
+/// subtree entry of the history in each pass (a few million on git's), nearly all of them not reached
+/// (those lookups were a third of audit's time after the pass); the walkers ask about every subtree of
+/// each tree they enter.
+struct KeySet {
     set: IdSet<Key>,
     bits: Vec<u64>,
 }
 
-impl Default for Reached {
+impl Default for KeySet {
     fn default() -> Self {
-        Reached {
-            set: IdSet::default(),
-            bits: vec![0; FILTER_BITS / 64],
-        }
+        KeySet::from(IdSet::default())
     }
 }
 
-impl Reached {
+impl From<IdSet<Key>> for KeySet {
+    fn from(set: IdSet<Key>) -> Self {
+        let mut bits = vec![0; FILTER_BITS / 64];
+        for key in &set {
+            let bit = *key as usize % FILTER_BITS;
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        KeySet { set, bits }
+    }
+}
+
+impl KeySet {
     fn insert(&mut self, key: Key) {
         let bit = key as usize % FILTER_BITS;
         self.bits[bit / 64] |= 1 << (bit % 64);
@@ -346,7 +355,7 @@ impl Reached {
 pub struct NamedSource {
     trees: NamedTrees,
     /// Trees whose entries walkers follow (the closures they walk, joined).
-    keep: IdSet<Key>,
+    keep: KeySet,
     /// Where the run of each tree in `keep` is: (chunk, word offset). Only those: an index of every
     /// tree with subtrees cost 33 MiB on git's history.
     index: IdMap<Key, (u32, u32)>,
@@ -358,11 +367,12 @@ pub struct NamedSource {
 impl NamedSource {
     /// `keep`: the trees walkers may enter; `whole`: trees to read whole through libgit2.
     pub fn new(trees: NamedTrees, keep: IdSet<Key>, whole: impl IntoIterator<Item = Oid>) -> Self {
+        let keep = KeySet::from(keep);
         let mut index = IdMap::default();
         for (number, chunk) in trees.runs.iter().enumerate() {
             let mut at = 0;
             for (parent, run) in runs(chunk) {
-                if keep.contains(&parent) {
+                if keep.contains(parent) {
                     index.insert(parent, (number as u32, at as u32));
                 }
                 at += 2 + run.len();
@@ -395,7 +405,7 @@ impl NamedSource {
         }
         // A tree walkers may enter was read (it holds a wanted blob or a subtree that leads to one);
         // only another one can be missing from the database.
-        if !self.keep.contains(&at) && !self.trees.was_read(at) {
+        if !self.keep.contains(at) && !self.trees.was_read(at) {
             return None;
         }
         let mut out = Vec::new();
@@ -404,7 +414,7 @@ impl NamedSource {
             let n = chunk[offset as usize + 1] as usize;
             let run = &chunk[offset as usize + 2..offset as usize + 2 + n];
             for (child, name) in children(run) {
-                if self.keep.contains(&child) {
+                if self.keep.contains(child) {
                     let id = self
                         .whole
                         .get(&child)
