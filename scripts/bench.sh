@@ -25,7 +25,7 @@
 #   audit      unleak audit                                            (every provider pattern)
 #   respond    unleak respond --dry-run --offline --yes --token-stdin  (scan + plan + uniqueness check)
 # and the ratios to the floor and to the found-token scan; then, from each repository to the next, how
-# much each of objects, bytes, time and memory grew. Tokens are generated fakes.
+# much each of objects, bytes, time and memory grew (within a series). Tokens are generated fakes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --commits) sizes+=("$2"); shift 2 ;;
     --halves) halves+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) sources+=("$1"); shift ;;
   esac
 done
