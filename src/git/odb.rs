@@ -108,6 +108,10 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             if !path.exists() {
                 continue;
             }
+            // Opening a FIFO waits for a writer, forever: only a regular file is a pack.
+            if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
+                anyhow::bail!("pack {} is not a regular file", path.display());
+            }
             let entries = pack::read_index(&idx)?;
             list.packs.push(PackObjects {
                 path,

@@ -146,7 +146,9 @@ fn scan_inner(
     candidates: &[Vec<String>],
 ) -> Result<(ScanOutput, RewriteUniqueness)> {
     let started = Instant::now();
-    let (mut objects, recorded) = object_pass(repo, secrets, patterns, options, candidates)?;
+    // Refs, reflog and stash entries: the tree read checks that the database holds what they name.
+    let tips = repo.tips()?;
+    let (mut objects, recorded) = object_pass(repo, secrets, patterns, options, candidates, &tips)?;
     let uniqueness = std::mem::take(&mut objects.uniqueness);
     // From here on, "the secrets" are the given ones plus any the patterns discovered.
     let all_secrets = add_discovered(repo, secrets, patterns, &mut objects)?;
@@ -172,7 +174,7 @@ fn scan_inner(
     let mut warnings = shape_warnings(repo, pass, objects.lacking.blobs);
     warnings.extend(missing.warnings(repo));
 
-    let located = locate(repo, pass, &introductions, options.reachable_only)?;
+    let located = locate(repo, pass, tips, &introductions, options.reachable_only);
     let findings = findings::build(findings::Sources {
         repo,
         matcher,
@@ -231,6 +233,7 @@ fn object_pass(
     patterns: Option<&PatternSet>,
     options: &ScanOptions,
     candidates: &[Vec<String>],
+    tips: &[git::Tip],
 ) -> Result<(ObjectPass, Option<Recorded>)> {
     let started = Instant::now();
     // The rewrite check's probes (each token's visible start) ride along in the pass's one search.
@@ -285,7 +288,7 @@ fn object_pass(
     });
     let (trees, lacking, recorded) = read_trees(
         repo,
-        (&order, &pass.commits),
+        (&order, &pass.commits, tips),
         &matcher,
         patterns,
         options,
@@ -333,14 +336,17 @@ struct Lacking {
     named_trees: usize,
     /// Parents that commits name (none counted in a shallow clone, whose history stops on purpose).
     parent_commits: usize,
+    /// Objects that refs, reflog and stash entries name but the database lacks (a damaged
+    /// repository: the history they name cannot be searched).
+    tips: usize,
 }
 
 /// The tree read: searches every tree (a token in a file name) and, with a probe, records the tree
 /// graph provenance needs; also counts the blobs trees name that the database lacks, and (with the
-/// same set of every object id) the trees and parents that `commits` name.
+/// same set of every object id) the trees and parents that `commits` name and the objects `tips` name.
 fn read_trees(
     repo: &Repo,
-    (order, commits): (&git::odb::ObjectList, &[objects::CommitRecord]),
+    (order, commits, tips): (&git::odb::ObjectList, &[objects::CommitRecord], &[git::Tip]),
     matcher: &Matcher,
     patterns: Option<&PatternSet>,
     options: &ScanOptions,
@@ -376,6 +382,13 @@ fn read_trees(
     let (blobs, subtrees, malformed) = provenance::MissingBlobs::count(missing_sets);
     let (named_trees, parent_commits) =
         missing_named(commits, |id| missing.is_present(id), repo.shallow);
+    let mut missing_tips: Vec<Oid> = tips
+        .iter()
+        .map(|tip| tip.target)
+        .filter(|target| !missing.is_present(target))
+        .collect();
+    missing_tips.sort();
+    missing_tips.dedup();
     drop(missing);
     // Entries after a malformed one cannot be seen (git itself refuses such a tree): the tree counts as
     // unreadable, so the answer is incomplete, and no walker reads it.
@@ -391,6 +404,7 @@ fn read_trees(
         subtrees,
         named_trees,
         parent_commits,
+        tips: missing_tips.len(),
     };
     Ok((trees, lacking, recorded))
 }
@@ -596,6 +610,8 @@ struct Missing {
     parents: usize,
     /// Parents commits name that the database lacks.
     parent_commits: usize,
+    /// Objects refs, reflog and stash entries name that the database lacks.
+    tips: usize,
     shallow: bool,
 }
 
@@ -615,6 +631,7 @@ impl Missing {
             named_trees,
             parents,
             parent_commits,
+            tips: lacking.tips,
             shallow: repo.shallow,
         }
     }
@@ -626,11 +643,21 @@ impl Missing {
             + walked_trees.max(self.named_trees + self.subtrees)
             + self
                 .parent_commits
-                .max(if self.shallow { 0 } else { self.parents })) as u64
+                .max(if self.shallow { 0 } else { self.parents })
+            + self.tips) as u64
     }
 
     fn warnings(&self, repo: &Repo) -> Vec<Warning> {
         let mut warnings = Vec::new();
+        if self.tips > 0 {
+            warnings.push(Warning::new(
+                "missing-object",
+                format!(
+                    "{} object(s) that refs, reflog or stash entries name are missing from the object database: the history they name was not searched; `git fsck` shows the damage",
+                    self.tips
+                ),
+            ));
+        }
         if self.walked_trees > 0 {
             warnings.push(Warning::new(
                 "missing-object",
@@ -698,10 +725,10 @@ struct Located {
 fn locate(
     repo: &Repo,
     pass: &PassResult,
+    tips: Vec<git::Tip>,
     introductions: &[provenance::Introduction],
     reachable_only: bool,
-) -> Result<Located> {
-    let tips = repo.tips()?;
+) -> Located {
     let mut targets: Vec<Oid> = introductions.iter().map(|i| i.commit).collect();
     targets.extend(
         pass.hits
@@ -715,13 +742,13 @@ fn locate(
     let remote_info = repo.remotes();
     let remotes: Vec<String> = remote_info.iter().map(|r| r.name.clone()).collect();
     let reachable = reachable_only.then(|| provenance::reachable_commits(pass, &tips));
-    Ok(Located {
+    Located {
         tips,
         contained,
         remote_info,
         remotes,
         reachable,
-    })
+    }
 }
 
 /// The report from its parts: the repository, the secrets, findings and warnings, completeness, stats.

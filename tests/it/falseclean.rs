@@ -263,6 +263,100 @@ fn damaged_packs_are_incomplete_not_clean() {
     }
 }
 
+/// A ref, or a reflog entry, naming an object the database lacks is damage: the history it names was
+/// never searched, so the answer is incomplete (exit 2), never clean. The first case lost every
+/// object (the only pack deleted): "0 objects, no leak found" was exit 0 before.
+#[test]
+fn refs_naming_missing_objects_are_incomplete_not_clean() {
+    let token = fake_hf_token();
+    type Damage = (&'static str, fn(&TestRepo));
+    let cases: [Damage; 3] = [
+        ("every object deleted", |repo| {
+            repo.git(&["gc", "-q"]);
+            for entry in std::fs::read_dir(repo.path.join(".git/objects/pack")).unwrap() {
+                std::fs::remove_file(entry.unwrap().path()).unwrap();
+            }
+        }),
+        ("a branch naming a missing commit", |repo| {
+            let ghost = "0123456789abcdef0123456789abcdef01234567";
+            std::fs::write(
+                repo.path.join(".git/refs/heads/ghost"),
+                format!("{ghost}\n"),
+            )
+            .unwrap();
+        }),
+        ("a reflog entry naming a missing commit", |repo| {
+            // A branch at HEAD whose log says it pointed to the missing commit first.
+            let ghost = "0123456789abcdef0123456789abcdef01234567";
+            let zero = "0".repeat(40);
+            let head = repo.git(&["rev-parse", "HEAD"]);
+            let head = head.trim();
+            let who = "A <a@example.com>";
+            let log = repo.path.join(".git/logs/refs/heads/gone");
+            std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+            std::fs::write(
+                &log,
+                format!(
+                    "{zero} {ghost} {who} 1500000000 +0000\tbranch: made\n{ghost} {head} {who} 1600000000 +0000\tcommit: moved\n"
+                ),
+            )
+            .unwrap();
+            std::fs::write(repo.path.join(".git/refs/heads/gone"), format!("{head}\n")).unwrap();
+        }),
+    ];
+    for (name, damage) in cases {
+        let repo = clean_history();
+        damage(&repo);
+        for command in ["scan", "audit"] {
+            let run = if command == "scan" {
+                search(&repo.path, command, &token, &[])
+            } else {
+                run_bounded(&repo.path, &["audit", "--format", "json"], "")
+            };
+            assert_eq!(
+                run.code, 2,
+                "{name}, {command}: {}\n{}",
+                run.stdout, run.stderr
+            );
+            let report = run.json();
+            assert_eq!(
+                report["completeness"]["complete"], false,
+                "{name}, {command}"
+            );
+            assert!(
+                warning_text(&report).contains("refs, reflog or stash entries name"),
+                "{name}, {command}: {report:#}"
+            );
+        }
+    }
+}
+
+/// A FIFO under a pack's or an index's name: opening it would wait for a writer forever. The scan
+/// refuses it with an error naming it (exit 2) instead of hanging.
+#[test]
+fn a_fifo_in_the_pack_directory_is_an_error_not_a_hang() {
+    let token = fake_hf_token();
+    for extension in ["pack", "idx"] {
+        let repo = clean_history();
+        repo.git(&["gc", "-q"]);
+        let file = std::fs::read_dir(repo.path.join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == extension))
+            .unwrap();
+        std::fs::remove_file(&file).unwrap();
+        let made = Command::new("mkfifo").arg(&file).status().unwrap();
+        assert!(made.success(), "mkfifo runs");
+        let run = search(&repo.path, "scan", &token, &[]);
+        assert_eq!(run.code, 2, "{extension}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("is not a regular file"),
+            "{extension}: {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn shallow_clone_is_incomplete_for_scan_audit_and_verify() {
     let token = fake_hf_token();
