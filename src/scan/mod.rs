@@ -649,32 +649,16 @@ impl Missing {
 
     fn warnings(&self, repo: &Repo) -> Vec<Warning> {
         let mut warnings = Vec::new();
+        let mut missing = |text: String| warnings.push(Warning::new("missing-object", text));
         if self.tips > 0 {
-            warnings.push(Warning::new(
-                "missing-object",
-                format!(
-                    "{} object(s) that refs, reflog or stash entries name are missing from the object database: the history they name was not searched; `git fsck` shows the damage",
-                    self.tips
-                ),
-            ));
+            missing(format!("{} object(s) that refs, reflog or stash entries name are missing from the object database: the history they name was not searched; `git fsck` shows the damage", self.tips));
         }
         if self.walked_trees > 0 {
-            warnings.push(Warning::new(
-                "missing-object",
-                format!(
-                    "{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage",
-                    self.walked_trees
-                ),
-            ));
+            missing(format!("{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage", self.walked_trees));
         }
         let missing_blobs = self.blobs;
         if missing_blobs > 0 && !repo.partial {
-            warnings.push(Warning::new(
-                "missing-object",
-                format!(
-                    "{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"
-                ),
-            ));
+            missing(format!("{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"));
         }
         if self.walked_trees == 0 && self.subtrees > 0 {
             let why = if repo.partial {
@@ -682,30 +666,18 @@ impl Missing {
             } else {
                 "`git fsck` shows the damage"
             };
-            warnings.push(Warning::new(
-                "missing-object",
-                format!("{} tree(s) that other trees name are missing from the object database: paths under them were not searched; {why}", self.subtrees),
-            ));
+            missing(format!("{} tree(s) that other trees name are missing from the object database: paths under them were not searched; {why}", self.subtrees));
         }
         let missing_trees = self.named_trees;
         if self.walked_trees == 0 && missing_trees > 0 {
-            warnings.push(Warning::new(
-                "missing-object",
-                format!("{missing_trees} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage"),
-            ));
+            missing(format!("{missing_trees} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage"));
         }
         let (missing_parents, missing_parent_commits) = (self.parents, self.parent_commits);
         if missing_parents == 0 && missing_parent_commits > 0 {
-            warnings.push(Warning::new(
-                "missing-object",
-                format!("{missing_parent_commits} parent commit(s) are missing from the object database: their history was not searched; `git fsck` shows the damage"),
-            ));
+            missing(format!("{missing_parent_commits} parent commit(s) are missing from the object database: their history was not searched; `git fsck` shows the damage"));
         }
         if missing_parents > 0 && !repo.shallow {
-            warnings.push(Warning::new(
-                "missing-object",
-                format!("{missing_parents} parent commit(s) are missing from the object database; commits above them may be reported as introducing a token they inherited"),
-            ));
+            missing(format!("{missing_parents} parent commit(s) are missing from the object database; commits above them may be reported as introducing a token they inherited"));
         }
         warnings
     }
