@@ -327,6 +327,7 @@ fn object_pass(
 }
 
 /// What objects name that the object database lacks, as the tree read counts them.
+#[derive(Clone, Copy, Default)]
 struct Lacking {
     /// Blobs that trees name.
     blobs: usize,
@@ -380,15 +381,7 @@ fn read_trees(
     let mut trees = trees;
     let (records, missing_sets): (Vec<_>, Vec<_>) = records.into_iter().unzip();
     let (blobs, subtrees, malformed) = provenance::MissingBlobs::count(missing_sets);
-    let (named_trees, parent_commits) =
-        missing_named(commits, |id| missing.is_present(id), repo.shallow);
-    let mut missing_tips: Vec<Oid> = tips
-        .iter()
-        .map(|tip| tip.target)
-        .filter(|target| !missing.is_present(target))
-        .collect();
-    missing_tips.sort();
-    missing_tips.dedup();
+    let named = missing_named(commits, tips, |id| missing.is_present(id), repo.shallow);
     drop(missing);
     // Entries after a malformed one cannot be seen (git itself refuses such a tree): the tree counts as
     // unreadable, so the answer is incomplete, and no walker reads it.
@@ -402,9 +395,7 @@ fn read_trees(
     let lacking = Lacking {
         blobs,
         subtrees,
-        named_trees,
-        parent_commits,
-        tips: missing_tips.len(),
+        ..named
     };
     Ok((trees, lacking, recorded))
 }
@@ -599,19 +590,12 @@ fn walk_named(
 /// Objects that something names but the database lacks, as the pass, the tree walk and the history
 /// walk saw them.
 struct Missing {
-    blobs: usize,
-    /// Subtrees that trees name that the database lacks.
-    subtrees: usize,
+    /// What the tree read counted.
+    lacking: Lacking,
     /// Trees the walk from commits reached but could not read.
     walked_trees: usize,
-    /// Trees commits name that the database lacks.
-    named_trees: usize,
     /// Parents the introduction walk could not read.
     parents: usize,
-    /// Parents commits name that the database lacks.
-    parent_commits: usize,
-    /// Objects refs, reflog and stash entries name that the database lacks.
-    tips: usize,
     shallow: bool,
 }
 
@@ -622,16 +606,10 @@ impl Missing {
         walker: &TreeWalker<'_>,
         parents: usize,
     ) -> Missing {
-        let lacking = &objects.lacking;
-        let (named_trees, parent_commits) = (lacking.named_trees, lacking.parent_commits);
         Missing {
-            blobs: lacking.blobs,
-            subtrees: lacking.subtrees,
+            lacking: objects.lacking,
             walked_trees: walker.missing_trees.len(),
-            named_trees,
             parents,
-            parent_commits,
-            tips: lacking.tips,
             shallow: repo.shallow,
         }
     }
@@ -639,40 +617,41 @@ impl Missing {
     /// How many objects are missing, for the report's completeness; `walked_trees` is the walk's count
     /// at the end (reading HEAD's tree for the live state can add to it).
     fn total(&self, walked_trees: usize) -> u64 {
-        (self.blobs
-            + walked_trees.max(self.named_trees + self.subtrees)
-            + self
+        let lacking = &self.lacking;
+        (lacking.blobs
+            + walked_trees.max(lacking.named_trees + lacking.subtrees)
+            + lacking
                 .parent_commits
                 .max(if self.shallow { 0 } else { self.parents })
-            + self.tips) as u64
+            + lacking.tips) as u64
     }
 
     fn warnings(&self, repo: &Repo) -> Vec<Warning> {
         let mut warnings = Vec::new();
         let mut missing = |text: String| warnings.push(Warning::new("missing-object", text));
-        if self.tips > 0 {
-            missing(format!("{} object(s) that refs, reflog or stash entries name are missing from the object database: the history they name was not searched; `git fsck` shows the damage", self.tips));
+        if self.lacking.tips > 0 {
+            missing(format!("{} object(s) that refs, reflog or stash entries name are missing from the object database: the history they name was not searched; `git fsck` shows the damage", self.lacking.tips));
         }
         if self.walked_trees > 0 {
             missing(format!("{} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage", self.walked_trees));
         }
-        let missing_blobs = self.blobs;
+        let missing_blobs = self.lacking.blobs;
         if missing_blobs > 0 && !repo.partial {
             missing(format!("{missing_blobs} blob(s) that trees name are missing from the object database (this is not a partial clone): they were not searched; `git fsck` shows the damage"));
         }
-        if self.walked_trees == 0 && self.subtrees > 0 {
+        if self.walked_trees == 0 && self.lacking.subtrees > 0 {
             let why = if repo.partial {
                 "the server did not send them (a partial clone)"
             } else {
                 "`git fsck` shows the damage"
             };
-            missing(format!("{} tree(s) that other trees name are missing from the object database: paths under them were not searched; {why}", self.subtrees));
+            missing(format!("{} tree(s) that other trees name are missing from the object database: paths under them were not searched; {why}", self.lacking.subtrees));
         }
-        let missing_trees = self.named_trees;
+        let missing_trees = self.lacking.named_trees;
         if self.walked_trees == 0 && missing_trees > 0 {
             missing(format!("{missing_trees} tree(s) that commits name are missing from the object database: paths under them were not searched; `git fsck` shows the damage"));
         }
-        let (missing_parents, missing_parent_commits) = (self.parents, self.parent_commits);
+        let (missing_parents, missing_parent_commits) = (self.parents, self.lacking.parent_commits);
         if missing_parents == 0 && missing_parent_commits > 0 {
             missing(format!("{missing_parent_commits} parent commit(s) are missing from the object database: their history was not searched; `git fsck` shows the damage"));
         }
@@ -905,26 +884,31 @@ fn rewrite_uniqueness(
     }
 }
 
-/// Trees and parent commits that commits name but the database lacks (counted without reading any
-/// tree). A shallow clone's missing parents are its boundary, reported as shallow instead.
+/// Trees and parent commits that commits name, and objects that `tips` name, but the database lacks
+/// (counted without reading any tree). A shallow clone's missing parents are its boundary, reported as
+/// shallow instead.
 fn missing_named(
     commits: &[objects::CommitRecord],
+    tips: &[git::Tip],
     present: impl Fn(&Oid) -> bool,
     shallow: bool,
-) -> (usize, usize) {
+) -> Lacking {
     let count = |ids: &mut dyn Iterator<Item = Oid>| {
         let mut missing: Vec<Oid> = ids.filter(|t| !present(t)).collect();
         missing.sort();
         missing.dedup();
         missing.len()
     };
-    let trees = count(&mut commits.iter().map(|c| c.tree));
-    let parents = if shallow {
-        0
-    } else {
-        count(&mut commits.iter().flat_map(|c| c.parents.iter().copied()))
-    };
-    (trees, parents)
+    Lacking {
+        named_trees: count(&mut commits.iter().map(|c| c.tree)),
+        parent_commits: if shallow {
+            0
+        } else {
+            count(&mut commits.iter().flat_map(|c| c.parents.iter().copied()))
+        },
+        tips: count(&mut tips.iter().map(|tip| tip.target)),
+        ..Lacking::default()
+    }
 }
 
 fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {

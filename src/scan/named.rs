@@ -264,10 +264,7 @@ impl NamedTrees {
     /// children, so passes alternate direction: one pass climbs any number of levels whose runs come
     /// children first.
     pub fn closure(&self, direct: impl IntoIterator<Item = Key>) -> Option<IdSet<Key>> {
-        let mut reached = KeySet::default();
-        for key in direct {
-            reached.insert(key);
-        }
+        let mut reached = KeySet::from(direct.into_iter().collect::<IdSet<Key>>());
         if reached.set.is_empty() {
             return Some(reached.set);
         }
@@ -321,33 +318,33 @@ struct KeySet {
     bits: Vec<u64>,
 }
 
-impl Default for KeySet {
-    fn default() -> Self {
-        KeySet::from(IdSet::default())
-    }
-}
-
 impl From<IdSet<Key>> for KeySet {
     fn from(set: IdSet<Key>) -> Self {
         let mut bits = vec![0; FILTER_BITS / 64];
-        for key in &set {
-            let bit = *key as usize % FILTER_BITS;
-            bits[bit / 64] |= 1 << (bit % 64);
+        for &key in &set {
+            let (word, mask) = KeySet::bit(key);
+            bits[word] |= mask;
         }
         KeySet { set, bits }
     }
 }
 
 impl KeySet {
-    fn insert(&mut self, key: Key) {
+    /// The word of the bitmap that holds `key`'s bit, and the bit.
+    fn bit(key: Key) -> (usize, u64) {
         let bit = key as usize % FILTER_BITS;
-        self.bits[bit / 64] |= 1 << (bit % 64);
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    fn insert(&mut self, key: Key) {
+        let (word, mask) = KeySet::bit(key);
+        self.bits[word] |= mask;
         self.set.insert(key);
     }
 
     fn contains(&self, key: Key) -> bool {
-        let bit = key as usize % FILTER_BITS;
-        self.bits[bit / 64] & (1 << (bit % 64)) != 0 && self.set.contains(&key)
+        let (word, mask) = KeySet::bit(key);
+        self.bits[word] & mask != 0 && self.set.contains(&key)
     }
 }
 
