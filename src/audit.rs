@@ -115,6 +115,8 @@ pub(crate) fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers
             )),
             prefixes: Box::leak(r.prefixes.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
             regex: leak(&r.regex),
+            names: &[],
+            near: &[],
             confidence: match r.confidence.as_str() {
                 "low" => providers::Confidence::Low,
                 "medium" => providers::Confidence::Medium,
@@ -471,7 +473,7 @@ pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<Playb
         .filter(|s| s.found)
         .filter_map(|summary| {
             let secret = secrets.iter().find(|s| s.fingerprint() == summary.secret.fingerprint)?;
-            let provider = providers::identify(secret.expose());
+            let provider = providers::identify_secret(secret).map(|(p, _)| p);
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
                     "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",

@@ -149,7 +149,7 @@ impl Checker {
 
     /// Live, dead or unknown (with why). An API base that is set but unsafe is an error, not "unknown".
     pub fn check(&self, secret: &Secret) -> Result<Liveness> {
-        let Some((provider, pattern)) = providers::identify_rule(secret.expose()) else {
+        let Some((provider, pattern)) = providers::identify_secret(secret) else {
             return Ok(unknown(
                 Unknown::NoCheck,
                 "not a token shape any provider rule knows".into(),

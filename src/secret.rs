@@ -12,6 +12,9 @@ use zeroize::Zeroizing;
 pub struct Secret {
     value: Zeroizing<String>,
     origin: String,
+    /// The provider rule that found or names it, when its value alone does not say (a context rule's
+    /// 40 hex digits are a Weights & Biases key only because of the name they were assigned to).
+    rule: Option<&'static str>,
 }
 
 impl Secret {
@@ -24,7 +27,20 @@ impl Secret {
         Secret {
             value: Zeroizing::new(value.into()),
             origin: origin.into(),
+            rule: None,
         }
+    }
+
+    /// The same secret, known to be a token of this rule (`wandb.api-key`): the rule that found it,
+    /// or the one its key name and shape say.
+    pub(crate) fn with_rule(mut self, rule: &'static str) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
+    /// The rule it is known to be a token of, when [`Secret::with_rule`] said.
+    pub(crate) fn rule(&self) -> Option<&'static str> {
+        self.rule
     }
 
     /// The value itself. Callers use it to search, to write `.env`, or to talk to the issuer; never to print.

@@ -65,10 +65,11 @@ pub fn collect(
             let env = dotenv::read(path)?;
             note_duplicates(&env, path, &mut out);
             if let Some(value) = env.get(DEFAULT_KEY).filter(|v| !v.trim().is_empty()) {
-                push(
+                push_keyed(
                     &mut out,
                     value,
                     format!("{}:{DEFAULT_KEY}", display_name(path)),
+                    Some(DEFAULT_KEY),
                 )?;
                 return Ok(out);
             }
@@ -111,7 +112,12 @@ pub fn collect(
         };
         for key in &keys {
             match env.get(key).filter(|v| !v.trim().is_empty()) {
-                Some(value) => push(&mut out, value, format!("{}:{key}", display_name(&path)))?,
+                Some(value) => push_keyed(
+                    &mut out,
+                    value,
+                    format!("{}:{key}", display_name(&path)),
+                    Some(key),
+                )?,
                 None => bail!("{} has no value for {key}", display_name(&path)),
             }
         }
@@ -119,8 +125,10 @@ pub fn collect(
             for (key, value) in env.entries() {
                 // Every value of the file passes through here, secrets or not: wiped when dropped.
                 let value = zeroize::Zeroizing::new(value);
-                if !keys.contains(&key) && looks_like_secret(&value) {
-                    push(&mut out, &value, format!("{}:{key}", display_name(&path)))?;
+                let known = crate::providers::identify_keyed(&key, &value).is_some();
+                if !keys.contains(&key) && (known || looks_like_secret(&value)) {
+                    let origin = format!("{}:{key}", display_name(&path));
+                    push_keyed(&mut out, &value, origin, Some(&key))?;
                 }
             }
         }
@@ -131,7 +139,7 @@ pub fn collect(
             .map(zeroize::Zeroizing::new)
             .filter(|v| !v.trim().is_empty())
             .with_context(|| format!("environment variable {} is not set", shown_name(name)))?;
-        push(&mut out, &value, format!("${name}"))?;
+        push_keyed(&mut out, &value, format!("${name}"), Some(name))?;
     }
     if spec.stdin {
         let keys = if keys_for_stdin { &spec.keys[..] } else { &[] };
@@ -175,14 +183,16 @@ fn read_stdin(stdin: &mut dyn BufRead, keys: &[String], out: &mut Collected) -> 
                 if value.trim().is_empty() {
                     continue;
                 }
-                if looks_like_secret(&value) || crate::providers::identify(&value).is_some() {
-                    push(out, &value, origin)?;
+                if looks_like_secret(&value)
+                    || crate::providers::identify_keyed(&key, &value).is_some()
+                {
+                    push_keyed(out, &value, origin, Some(&key))?;
                 } else {
                     skipped.push(key);
                 }
             } else if let Some(i) = keys.iter().position(|k| *k == key) {
                 picked[i] = true;
-                push(out, &value, origin)?;
+                push_keyed(out, &value, origin, Some(&key))?;
             }
             continue;
         }
@@ -298,6 +308,12 @@ fn shown_name(name: &str) -> String {
 }
 
 fn push(out: &mut Collected, value: &str, origin: String) -> Result<()> {
+    push_keyed(out, value, origin, None)
+}
+
+/// [`push`] for a value kept under a key name (`.env`'s `WANDB_API_KEY`, `$COHERE_API_KEY`): the name
+/// tells the provider of a value whose shape alone does not (see `providers::identify_keyed`).
+fn push_keyed(out: &mut Collected, value: &str, origin: String, key: Option<&str>) -> Result<()> {
     let value = normalize(value, &origin)?;
     let len = value.chars().count();
     if len < Secret::MIN_LEN {
@@ -306,7 +322,10 @@ fn push(out: &mut Collected, value: &str, origin: String) -> Result<()> {
             Secret::MIN_LEN
         );
     }
-    let secret = Secret::new(value.as_str(), origin);
+    let mut secret = Secret::new(value.as_str(), origin);
+    if let Some((_, rule)) = key.and_then(|k| crate::providers::identify_keyed(k, &value)) {
+        secret = secret.with_rule(rule.id);
+    }
     if out.seen.insert(secret.fingerprint()) {
         out.secrets.push(secret);
     }

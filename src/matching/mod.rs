@@ -2,6 +2,7 @@
 //! [`Detector`] trait so the object pass is handed detectors and never names a concrete one; and the
 //! inline allow comment every detector's caller honours.
 
+pub(crate) mod assignment;
 pub(crate) mod delta;
 pub mod exact;
 pub(crate) mod patterns;
@@ -61,6 +62,12 @@ pub trait Detector: Literals {
     /// every occurrence; what `out` already held is left alone. A search that decides matches as it
     /// goes, holding no list of occurrences (see [`Literals::starts_until`]).
     fn find_all(&self, haystack: &[u8], out: &mut Vec<Hit>);
+
+    /// The token a hit found, decoded when the detector found it encoded (a provider prefix in base64):
+    /// by default the matched bytes. Wiped on drop.
+    fn token(&self, haystack: &[u8], hit: &Hit) -> zeroize::Zeroizing<Vec<u8>> {
+        zeroize::Zeroizing::new(haystack[hit.start..hit.end].to_vec())
+    }
 
     /// How far two pieces of one haystack must overlap so that no match straddling them is lost (the
     /// longest match this detector can report, or the longest it promises to find across pieces).

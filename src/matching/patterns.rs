@@ -1,32 +1,47 @@
 //! Provider patterns over raw object bytes, fast enough to run on every object in the same pass as the
 //! exact-token [`Matcher`](crate::matching::exact::Matcher).
 //!
-//! Every rule starts with a fixed literal (`hf_`, `ghp_`, `AKIA`, `-----BEGIN `). A search for those
-//! literals is the only thing that reads a whole object: an object with none of them costs one
-//! SIMD-accelerated multi-literal scan and no rule regex at all. Where a literal occurs, only the rules
-//! that start with it run, as regexes anchored at that offset (compiled once, `^(?:rule)`), so the regex
-//! engine reads a token's length of bytes per candidate. This beats one combined regex or a `RegexSet`:
-//! the literal hit already says which few rules can match and where, which a combined regex would have to
-//! work out again over the whole window.
+//! Every match starts where a fixed literal occurs, of four kinds:
+//! - a rule's prefix (`hf_`, `ghp_`, `AKIA`, `-----BEGIN `): the rules that start with it run there, as
+//!   regexes anchored at that offset (compiled once, `^(?:rule)`), so the regex engine reads a token's
+//!   length of bytes per candidate;
+//! - an assignment keyword (`KEY`, `token`, `Secret`, `PASSWORD`, see [`assignment`]): the name around it
+//!   and the value assigned to it are read, and the context rules (a value that is a key only under its
+//!   provider's key name: `WANDB_API_KEY=<40 hex>`) and then the generic rule judge the value;
+//! - a prefix in base64, as the first bytes of a base64 string (`echo -n KEY | base64`, a Kubernetes
+//!   Secret's `data:`): the string is decoded there and the rules run on the decoded bytes;
+//! - a prefix in UTF-16LE (searched only in haystacks holding a NUL byte, as every UTF-16 text of ASCII
+//!   characters does).
+//!
+//! A search for those literals is the only thing that reads a whole object: an object with none of them
+//! costs a few SIMD-accelerated multi-literal scans and no rule at all. This beats one combined regex or
+//! a `RegexSet`: the literal hit already says which few rules can match and where.
 //!
 //! The literal search is a `regex` alternation of the literals rather than an `aho_corasick` automaton:
 //! the regex crate picks its fastest literal searcher (Teddy) for it, which read source-like text at about
 //! 6 GB/s against 0.4 GB/s for `aho_corasick`'s overlapping search in a quick check (the ignored
-//! `throughput` test prints the current figure). It reports
-//! leftmost-first, non-overlapping matches, so every candidate offset is checked against all literals that
-//! begin with its byte and the search resumes one byte later: no literal that starts inside another is
-//! missed. Each of its calls costs more than an automaton step, though, which shows where literals are
-//! dense (`task-sk-hf_` all over a file): after `DENSE_AFTER` candidates at more than one per
-//! `DENSE_SPACING` bytes, the rest of the object goes through an `aho_corasick` overlapping search instead.
+//! `throughput` test prints the current figure). Teddy takes at most [`TEDDY_MAX`] literals, so they are
+//! split into groups of that many, one searcher each. Each reports leftmost-first, non-overlapping
+//! matches, so every candidate offset is checked against all of its literals that begin with its byte and
+//! the search resumes one byte later: no literal that starts inside another is missed. Each of its calls
+//! costs more than an automaton step, though, which shows where literals are dense (`task-sk-hf_` all
+//! over a file): after `DENSE_AFTER` candidates at more than one per `DENSE_SPACING` bytes, the rest of
+//! the object goes through an `aho_corasick` overlapping search instead.
 //!
 //! A match must be a whole token (see [`Pattern`]), must not be a placeholder
 //! ([`crate::providers::placeholder::is_placeholder_body`]), and overlapping matches collapse to the
 //! most confident one, so an `hf_` token of letters only is one `huggingface.user-token` hit, not also a
-//! `huggingface.user-token-alnum` one.
+//! `huggingface.user-token-alnum` one, and a key both its provider's rule and the generic rule see is its
+//! provider's.
+//!
+//! A hit's needle names the rule and the form it was found in (see [`PatternSet::form`]); what the token
+//! is, decoded, comes from [`Detector::value`].
 
-use super::{Detector, Hit, Literals, Start};
+use super::{assignment, Detector, Hit, Literals, Start};
+use crate::model::Encoding;
 use crate::providers::{self, Pattern, Provider};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine;
 use regex::bytes::{Regex, RegexBuilder};
 use std::fmt;
 
@@ -35,17 +50,47 @@ use std::fmt;
 /// with no `END` from making the regex read the rest of a large object.
 pub const MAX_MATCH_LEN: usize = 16 * 1024;
 
+/// The longest token looked for in base64 or UTF-16 (decoded bytes): every token rule's, not a key block's.
+const MAX_ENCODED_TOKEN: usize = 512;
+
 /// Candidates seen before the density check applies.
 const DENSE_AFTER: usize = 64;
 /// Fewer bytes than this per candidate on average is dense.
 const DENSE_SPACING: usize = 256;
 
+/// The most literals one Teddy searcher takes (the `regex` crate falls back to a slower automaton past it).
+const TEDDY_MAX: usize = 64;
+
+/// What finding a literal means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A rule prefix, as it is.
+    Prefix,
+    /// An assignment keyword: read the name and value around it.
+    Keyword,
+    /// A rule prefix's base64 (a string that starts with the prefix, encoded).
+    Base64,
+    /// A rule prefix in UTF-16LE.
+    Utf16,
+}
+
 /// One prefilter literal and the rules that start with it.
 struct Literal {
-    text: &'static [u8],
+    text: Vec<u8>,
+    role: Role,
     /// Whether the literal starts with a word character, so a match must not follow one.
     word_start: bool,
     rules: Vec<u32>,
+}
+
+/// One multi-literal searcher over some of the literals (at most [`TEDDY_MAX`]).
+struct Searcher {
+    /// Finds where any of its literals starts: fast on sparse text.
+    prefilter: Regex,
+    /// The same literals, for dense text, and the index into `literals` of each of its patterns.
+    dense: (AhoCorasick, Vec<u32>),
+    /// Per first byte: its literals starting with it.
+    by_first_byte: Vec<Vec<u32>>,
 }
 
 /// Every rule of some providers, compiled once. Holds no matched bytes; `Debug` shows rule ids only.
@@ -54,14 +99,20 @@ pub struct PatternSet {
     providers: Vec<&'static Provider>,
     /// Per rule: its regex anchored at the start of the haystack it is given.
     anchored: Vec<Regex>,
-    /// Finds where any literal of [`SHORT_LITERAL`] bytes or more starts: fast on sparse text.
-    prefilter: Option<Regex>,
-    /// The same literals, for dense text, and the index into `literals` of each of its patterns.
-    dense: Option<(AhoCorasick, Vec<u32>)>,
+    /// Per rule: whether its regex has a capture group, which is then the token.
+    captures: Vec<bool>,
+    /// Per rule: its regex matching a whole value (`^(?:rule)$`): context rules judge values with it.
+    whole: Vec<Regex>,
+    /// The context rules (names and no prefix), by index.
+    context: Vec<u32>,
+    /// The generic rule's index, when the set has it.
+    generic: Option<u32>,
     literals: Vec<Literal>,
-    /// Per first byte: the literals of the prefilter starting with it.
-    by_first_byte: Vec<Vec<usize>>,
-    /// Shorter literals (`hf_`, `sk-`), each searched on its own (see [`SHORT_LITERAL`]).
+    /// Searchers for the literals looked for everywhere.
+    searchers: Vec<Searcher>,
+    /// Searchers for the UTF-16 literals, run only on haystacks holding a NUL byte.
+    wide: Vec<Searcher>,
+    /// Short literals (`hf_`, `sk-`), each searched on its own (see [`SHORT_LITERAL`]), with the index of each.
     short: Vec<(u32, memchr::memmem::Finder<'static>)>,
 }
 
@@ -83,6 +134,106 @@ impl fmt::Debug for PatternSet {
     }
 }
 
+/// The base64 characters that stand for `prefix` when it starts a base64 string: its whole 6-bit groups.
+fn base64_literal(prefix: &str) -> Vec<u8> {
+    let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(prefix.as_bytes());
+    let stable = prefix.len() * 8 / 6;
+    encoded.as_bytes()[..stable].to_vec()
+}
+
+/// Whether a prefix stands for a token whose base64 and UTF-16 forms are worth a literal of their own:
+/// a plain issuer prefix (`ghp_`, `sk-proj-`), not key-block armour or context (`-----BEGIN `,
+/// `cohere.`), nor one that is base64 already.
+fn has_encoded_forms(prefix: &str) -> bool {
+    prefix.starts_with(|c: char| c.is_ascii_alphabetic())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !prefix.starts_with("eyJ")
+}
+
+impl Searcher {
+    fn new(literals: &[Literal], members: &[u32]) -> Searcher {
+        let alternation: Vec<String> = members
+            .iter()
+            .map(|&i| &literals[i as usize].text)
+            .map(|text| {
+                let text = String::from_utf8_lossy(text);
+                // UTF-16 literals hold NULs: escape every byte the regex syntax cares about.
+                text.chars()
+                    .map(|c| match c {
+                        '\0' => "\\x00".to_string(),
+                        c => regex::escape(&c.to_string()),
+                    })
+                    .collect::<String>()
+            })
+            .collect();
+        let prefilter = RegexBuilder::new(&alternation.join("|"))
+            .unicode(false)
+            .build()
+            .expect("an alternation of literals always compiles");
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(members.iter().map(|&i| &literals[i as usize].text))
+            .expect("a few dozen short literals always compile");
+        let mut by_first_byte = vec![Vec::new(); 256];
+        for &i in members {
+            by_first_byte[usize::from(literals[i as usize].text[0])].push(i);
+        }
+        Searcher {
+            prefilter,
+            dense: (automaton, members.to_vec()),
+            by_first_byte,
+        }
+    }
+
+    /// The occurrences of this searcher's literals (see [`PatternSet::visit_starts`]).
+    fn starts(
+        &self,
+        literals: &[Literal],
+        haystack: &[u8],
+        dense_after: usize,
+        sink: &mut dyn FnMut(Start) -> bool,
+    ) -> bool {
+        let (dense, dense_ids) = &self.dense;
+        let mut at = 0;
+        let mut seen = 0usize;
+        while at <= haystack.len() {
+            if seen >= dense_after && at < seen.saturating_mul(DENSE_SPACING) {
+                let rest = aho_corasick::Input::new(haystack).range(at..);
+                for found in dense.find_overlapping_iter(rest) {
+                    let start = Start {
+                        at: found.start(),
+                        literal: dense_ids[found.pattern().as_usize()],
+                    };
+                    if !sink(start) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            let Some(candidate) = self.prefilter.find_at(haystack, at) else {
+                return true;
+            };
+            let start = candidate.start();
+            at = start + 1;
+            seen += 1;
+            for &index in &self.by_first_byte[usize::from(haystack[start])] {
+                if haystack[start..].starts_with(&literals[index as usize].text) {
+                    let start = Start {
+                        at: start,
+                        literal: index,
+                    };
+                    if !sink(start) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
 impl PatternSet {
     /// Compiles every rule of `providers`. Panics if a built-in regex does not compile (the provider tests
     /// compile them all, so this is a programming error, not an input error).
@@ -90,77 +241,118 @@ impl PatternSet {
         let mut rules = Vec::new();
         let mut owners = Vec::new();
         let mut anchored = Vec::new();
+        let mut captures = Vec::new();
+        let mut whole = Vec::new();
+        let mut context = Vec::new();
+        let mut generic = None;
         let mut literals: Vec<Literal> = Vec::new();
+        let add = |literals: &mut Vec<Literal>, text: Vec<u8>, role: Role, rule: Option<u32>| {
+            let slot = match literals
+                .iter()
+                .position(|l| l.text == text && l.role == role)
+            {
+                Some(slot) => slot,
+                None => {
+                    literals.push(Literal {
+                        word_start: role != Role::Keyword
+                            && text.first().is_some_and(|&b| is_word(b)),
+                        text,
+                        role,
+                        rules: Vec::new(),
+                    });
+                    literals.len() - 1
+                }
+            };
+            literals[slot].rules.extend(rule);
+        };
         for &provider in providers {
             for pattern in provider.patterns {
                 let index = rules.len() as u32;
                 rules.push(pattern);
                 owners.push(provider);
-                anchored.push(
-                    RegexBuilder::new(&format!("^(?:{})", pattern.regex))
+                let compile = |shape: String| {
+                    RegexBuilder::new(&shape)
                         .unicode(false)
                         .build()
-                        .unwrap_or_else(|e| panic!("rule {} does not compile: {e}", pattern.id)),
-                );
+                        .unwrap_or_else(|e| panic!("rule {} does not compile: {e}", pattern.id))
+                };
+                let rule = compile(format!("^(?:{})", pattern.regex));
+                captures.push(rule.captures_len() > 1);
+                anchored.push(rule);
+                whole.push(compile(format!("^(?:{})$", pattern.regex)));
+                if pattern.prefixes.is_empty() {
+                    if pattern.names.is_empty() {
+                        generic = Some(index);
+                    } else {
+                        context.push(index);
+                    }
+                }
                 for &prefix in pattern.prefixes {
                     assert!(
                         !prefix.is_empty(),
                         "rule {} has an empty prefix",
                         pattern.id
                     );
-                    let slot = match literals.iter().position(|l| l.text == prefix.as_bytes()) {
-                        Some(slot) => slot,
-                        None => {
-                            literals.push(Literal {
-                                text: prefix.as_bytes(),
-                                word_start: prefix.as_bytes().first().is_some_and(|&b| is_word(b)),
-                                rules: Vec::new(),
-                            });
-                            literals.len() - 1
-                        }
-                    };
-                    literals[slot].rules.push(index);
+                    add(
+                        &mut literals,
+                        prefix.as_bytes().to_vec(),
+                        Role::Prefix,
+                        Some(index),
+                    );
+                    if has_encoded_forms(prefix) {
+                        add(
+                            &mut literals,
+                            base64_literal(prefix),
+                            Role::Base64,
+                            Some(index),
+                        );
+                        let wide = prefix.bytes().flat_map(|b| [b, 0]).collect();
+                        add(&mut literals, wide, Role::Utf16, Some(index));
+                    }
                 }
             }
         }
-        let mut by_first_byte = vec![Vec::new(); 256];
-        let mut long = Vec::new();
-        let mut short = Vec::new();
-        for (index, literal) in literals.iter().enumerate() {
-            if literal.text.len() < SHORT_LITERAL {
-                let finder = memchr::memmem::Finder::new(literal.text).into_owned();
-                short.push((index as u32, finder));
-            } else {
-                by_first_byte[usize::from(literal.text[0])].push(index);
-                long.push(index as u32);
+        if !context.is_empty() || generic.is_some() {
+            for word in assignment::KEYWORDS {
+                let title = word[..1].to_ascii_uppercase() + &word[1..];
+                for text in [word.to_string(), word.to_ascii_uppercase(), title] {
+                    add(&mut literals, text.into_bytes(), Role::Keyword, None);
+                }
             }
         }
-        let prefilter = (!long.is_empty()).then(|| {
-            let alternation: Vec<String> = long
-                .iter()
-                .map(|&i| literals[i as usize].text)
-                .map(|text| regex::escape(std::str::from_utf8(text).expect("prefixes are str")))
-                .collect();
-            RegexBuilder::new(&alternation.join("|"))
-                .unicode(false)
-                .build()
-                .expect("an alternation of literals always compiles")
-        });
-        let dense = (!long.is_empty()).then(|| {
-            let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(long.iter().map(|&i| literals[i as usize].text))
-                .expect("a few dozen short literals always compile");
-            (automaton, long)
-        });
+        let mut short = Vec::new();
+        let mut long = Vec::new();
+        let mut wide_members = Vec::new();
+        for (index, literal) in literals.iter().enumerate() {
+            let index = index as u32;
+            if literal.role == Role::Utf16 {
+                wide_members.push(index);
+            } else if literal.text.len() < SHORT_LITERAL {
+                let finder = memchr::memmem::Finder::new(&literal.text).into_owned();
+                short.push((index, finder));
+            } else {
+                long.push(index);
+            }
+        }
+        let searchers = long
+            .chunks(TEDDY_MAX)
+            .map(|members| Searcher::new(&literals, members))
+            .collect();
+        let wide = wide_members
+            .chunks(TEDDY_MAX)
+            .map(|members| Searcher::new(&literals, members))
+            .collect();
         PatternSet {
             rules,
             providers: owners,
             anchored,
-            prefilter,
-            dense,
+            captures,
+            whole,
+            context,
+            generic,
             literals,
-            by_first_byte,
+            searchers,
+            wide,
             short,
         }
     }
@@ -170,19 +362,37 @@ impl PatternSet {
         PatternSet::new(providers::all())
     }
 
-    /// The rules, in the order a [`Hit::needle`] indexes.
+    /// The rules, in the order a [`Hit::needle`] indexes (modulo the forms: see [`PatternSet::form`]).
     pub fn rules(&self) -> &[&'static Pattern] {
         &self.rules
     }
 
     /// The rule a hit names.
-    pub fn rule(&self, rule: u32) -> &'static Pattern {
-        self.rules[rule as usize]
+    pub fn rule(&self, needle: u32) -> &'static Pattern {
+        self.rules[needle as usize % self.rules.len()]
     }
 
-    /// The provider a rule belongs to.
-    pub fn provider(&self, rule: u32) -> &'static Provider {
-        self.providers[rule as usize]
+    /// The provider a hit's rule belongs to.
+    pub fn provider(&self, needle: u32) -> &'static Provider {
+        self.providers[needle as usize % self.rules.len()]
+    }
+
+    /// The form a hit was found in: needles count the rules once per form (plain, base64, UTF-16LE).
+    pub fn form(&self, needle: u32) -> Encoding {
+        match needle as usize / self.rules.len().max(1) {
+            0 => Encoding::Plain,
+            1 => Encoding::Base64,
+            _ => Encoding::Utf16le,
+        }
+    }
+
+    fn needle(&self, rule: u32, form: Encoding) -> u32 {
+        let forms = match form {
+            Encoding::Plain => 0,
+            Encoding::Base64 => 1,
+            Encoding::Utf16le => 2,
+        };
+        rule + forms * self.rules.len() as u32
     }
 
     /// Appends every match in `haystack` to `out`, in order of position; what `out` already held is left
@@ -197,8 +407,7 @@ impl PatternSet {
     fn find_with(&self, haystack: &[u8], out: &mut Vec<Hit>, dense_after: usize) {
         let first = out.len();
         self.visit_starts(haystack, dense_after, &mut |start| {
-            let literal = &self.literals[start.literal as usize];
-            self.rules_at(haystack, start.at, literal, out);
+            self.rules_at(haystack, start, out);
             true
         });
         self.collapse_overlaps(out, first);
@@ -226,91 +435,170 @@ impl PatternSet {
                 at += i + 1;
             }
         }
-        match (&self.prefilter, &self.dense) {
-            (Some(prefilter), Some(dense)) => {
-                self.long_starts(haystack, dense_after, prefilter, dense, sink)
+        for searcher in &self.searchers {
+            if !searcher.starts(&self.literals, haystack, dense_after, sink) {
+                return false;
             }
-            _ => true,
         }
-    }
-
-    /// The occurrences of the prefilter's literals (see [`visit_starts`](Self::visit_starts)).
-    fn long_starts(
-        &self,
-        haystack: &[u8],
-        dense_after: usize,
-        prefilter: &Regex,
-        (dense, dense_ids): &(AhoCorasick, Vec<u32>),
-        sink: &mut dyn FnMut(Start) -> bool,
-    ) -> bool {
-        let mut at = 0;
-        let mut seen = 0usize;
-        while at <= haystack.len() {
-            if seen >= dense_after && at < seen.saturating_mul(DENSE_SPACING) {
-                let rest = aho_corasick::Input::new(haystack).range(at..);
-                for found in dense.find_overlapping_iter(rest) {
-                    let start = Start {
-                        at: found.start(),
-                        literal: dense_ids[found.pattern().as_usize()],
-                    };
-                    if !sink(start) {
-                        return false;
-                    }
-                }
-                return true;
-            }
-            let Some(candidate) = prefilter.find_at(haystack, at) else {
-                return true;
-            };
-            let start = candidate.start();
-            at = start + 1;
-            seen += 1;
-            for &index in &self.by_first_byte[usize::from(haystack[start])] {
-                if haystack[start..].starts_with(self.literals[index].text) {
-                    let start = Start {
-                        at: start,
-                        literal: index as u32,
-                    };
-                    if !sink(start) {
-                        return false;
-                    }
+        if !self.wide.is_empty() && memchr::memchr(0, haystack).is_some() {
+            for searcher in &self.wide {
+                if !searcher.starts(&self.literals, haystack, dense_after, sink) {
+                    return false;
                 }
             }
         }
         true
     }
 
-    /// Runs the rules starting with `literal`, which occurs at `start`.
-    fn rules_at(&self, haystack: &[u8], start: usize, literal: &Literal, out: &mut Vec<Hit>) {
-        if literal.word_start && start > 0 && is_word(haystack[start - 1]) {
+    /// What a literal occurring at `start` leads to.
+    fn rules_at(&self, haystack: &[u8], start: Start, out: &mut Vec<Hit>) {
+        let literal = &self.literals[start.literal as usize];
+        let at = start.at;
+        if literal.word_start && at > 0 && is_word(haystack[at - 1]) {
             return;
         }
-        let window = &haystack[start..haystack.len().min(start + MAX_MATCH_LEN)];
-        for &rule in &literal.rules {
-            let Some(found) = self.anchored[rule as usize].find(window) else {
-                continue;
-            };
-            let end = start + found.end();
-            let token = &haystack[start..end];
-            // A token character right after the match means the real token is longer than the rule
-            // allows (or than the window): not this kind of token.
-            if token.last().is_some_and(|&b| is_token(b))
-                && haystack.get(end).is_some_and(|&b| is_token(b))
-            {
-                continue;
+        match literal.role {
+            Role::Prefix => {
+                let window = &haystack[at..haystack.len().min(at + MAX_MATCH_LEN)];
+                for &rule in &literal.rules {
+                    if let Some((from, to)) = self.token_at(window, rule, literal.text.len()) {
+                        out.push(Hit {
+                            needle: rule,
+                            start: at + from,
+                            end: at + to,
+                        });
+                    }
+                }
             }
-            let body = token.get(literal.text.len()..).unwrap_or_default();
-            if std::str::from_utf8(body)
-                .is_ok_and(crate::providers::placeholder::is_placeholder_body)
-            {
-                continue;
+            Role::Keyword => self.assignment_at(haystack, at, literal.text.len(), out),
+            Role::Base64 => {
+                let run = &haystack[at..haystack.len().min(at + MAX_ENCODED_TOKEN * 4 / 3 + 4)];
+                let (decoded, run_len) = decode_base64_run(run);
+                for &rule in &literal.rules {
+                    if let Some((0, to)) = self.token_at(&decoded, rule, self.prefix_len(rule)) {
+                        // Whole 4-character groups, so the hit decodes on its own (see `token`).
+                        out.push(Hit {
+                            needle: self.needle(rule, Encoding::Base64),
+                            start: at,
+                            end: at + run_len.min(to.div_ceil(3) * 4),
+                        });
+                    }
+                }
             }
+            Role::Utf16 => {
+                if at >= 2 && haystack[at - 1] == 0 && is_word(haystack[at - 2]) {
+                    return;
+                }
+                let narrow: Vec<u8> = haystack[at..haystack.len().min(at + 2 * MAX_ENCODED_TOKEN)]
+                    .chunks_exact(2)
+                    .take_while(|pair| pair[1] == 0 && pair[0] != 0 && pair[0].is_ascii())
+                    .map(|pair| pair[0])
+                    .collect();
+                for &rule in &literal.rules {
+                    let prefix_len = literal.text.len() / 2;
+                    if let Some((0, to)) = self.token_at(&narrow, rule, prefix_len) {
+                        out.push(Hit {
+                            needle: self.needle(rule, Encoding::Utf16le),
+                            start: at,
+                            end: at + 2 * to,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The length of a rule's shortest prefix: what a placeholder check skips.
+    fn prefix_len(&self, rule: u32) -> usize {
+        let prefixes = self.rules[rule as usize].prefixes.iter();
+        prefixes.map(|p| p.len()).min().unwrap_or(0)
+    }
+
+    /// Where `rule` matches a whole token at the start of `window` (its capture group, when it has one):
+    /// not longer than the rule allows, not a placeholder.
+    fn token_at(&self, window: &[u8], rule: u32, prefix_len: usize) -> Option<(usize, usize)> {
+        let regex = &self.anchored[rule as usize];
+        if self.captures[rule as usize] {
+            let group = regex.captures(window)?.get(1)?;
+            let body = std::str::from_utf8(group.as_bytes()).ok()?;
+            return (!providers::placeholder::is_placeholder_body(body))
+                .then_some((group.start(), group.end()));
+        }
+        let found = regex.find(window)?;
+        let token = &window[..found.end()];
+        // A token character right after the match means the real token is longer than the rule
+        // allows (or than the window): not this kind of token.
+        if token.last().is_some_and(|&b| is_token(b))
+            && window.get(found.end()).is_some_and(|&b| is_token(b))
+        {
+            return None;
+        }
+        let body = token.get(prefix_len..).unwrap_or_default();
+        if std::str::from_utf8(body).is_ok_and(providers::placeholder::is_placeholder_body) {
+            return None;
+        }
+        Some((0, found.end()))
+    }
+
+    /// The context rules and then the generic rule judge the value assigned around the keyword at `at`;
+    /// a value that is base64 of text is judged decoded too (a Kubernetes Secret's `data:`).
+    fn assignment_at(&self, haystack: &[u8], at: usize, len: usize, out: &mut Vec<Hit>) {
+        let Some(found) = assignment::around(haystack, at, len) else {
+            return;
+        };
+        let value = &haystack[found.value.clone()];
+        if let Some(rule) = self.judge(haystack, &found, value) {
             out.push(Hit {
                 needle: rule,
-                start,
-                end,
+                start: found.value.start,
+                end: found.value.end,
+            });
+            return;
+        }
+        let Some(decoded) = decode_base64_text(value) else {
+            return;
+        };
+        let whole_token = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.prefixes.is_empty())
+            .find(|(i, _)| self.whole[*i].is_match(&decoded))
+            .map(|(i, _)| i as u32);
+        if let Some(rule) = whole_token.or_else(|| self.judge(haystack, &found, &decoded)) {
+            out.push(Hit {
+                needle: self.needle(rule, Encoding::Base64),
+                start: found.value.start,
+                end: found.value.end,
             });
         }
+    }
+
+    /// The rule that takes `value` (the assignment's, or its decoding) as a key: a context rule whose
+    /// names hold the assignment's name, whose context words stand near, and whose shape the value has;
+    /// else the generic rule, for a secret's name joined by an operator to a secret-looking value.
+    fn judge(&self, haystack: &[u8], found: &assignment::Assignment, value: &[u8]) -> Option<u32> {
+        let name = &haystack[found.name.clone()];
+        for &rule in &self.context {
+            let pattern = self.rules[rule as usize];
+            let named = pattern
+                .names
+                .iter()
+                .any(|n| n.as_bytes().eq_ignore_ascii_case(name));
+            if named
+                && self.whole[rule as usize].is_match(value)
+                && is_near(haystack, found, pattern.near)
+                && !std::str::from_utf8(value)
+                    .is_ok_and(providers::placeholder::is_placeholder_body)
+            {
+                return Some(rule);
+            }
+        }
+        let generic = self.generic?;
+        (found.joint == assignment::Joint::Operator
+            && assignment::is_secret_name(name)
+            && assignment::is_secret_value(value))
+        .then_some(generic)
     }
 
     /// Keeps one hit per run of overlapping hits in `out[first..]`: the most confident, then the longest,
@@ -338,6 +626,91 @@ impl PatternSet {
         }
         out.truncate(kept);
     }
+
+    /// The token a hit stands for, decoded: the matched bytes, or what its base64 or UTF-16 form decodes
+    /// to. Wiped on drop.
+    pub fn token(&self, haystack: &[u8], hit: &Hit) -> zeroize::Zeroizing<Vec<u8>> {
+        let found = &haystack[hit.start..hit.end];
+        let rule = hit.needle as usize % self.rules.len().max(1);
+        let decoded = match self.form(hit.needle) {
+            Encoding::Plain => return zeroize::Zeroizing::new(found.to_vec()),
+            Encoding::Utf16le => found.iter().step_by(2).copied().collect(),
+            Encoding::Base64 => decode_base64_run(found).0,
+        };
+        let decoded = zeroize::Zeroizing::new(decoded);
+        if !self.rules[rule].prefixes.is_empty() {
+            if let Some((from, to)) =
+                self.token_at(&decoded, rule as u32, self.prefix_len(rule as u32))
+            {
+                return zeroize::Zeroizing::new(decoded[from..to].to_vec());
+            }
+        }
+        let end = decoded
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+        zeroize::Zeroizing::new(decoded[..end].to_vec())
+    }
+}
+
+/// Whether one of `words` stands on the assignment's line or within the 256 bytes before it; true when
+/// there are none to look for.
+fn is_near(haystack: &[u8], found: &assignment::Assignment, words: &[&str]) -> bool {
+    if words.is_empty() {
+        return true;
+    }
+    let line_start = memchr::memrchr(b'\n', &haystack[..found.name.start]).map_or(0, |i| i + 1);
+    let region = &haystack[line_start.saturating_sub(256)..found.value.end];
+    words
+        .iter()
+        .any(|w| memchr::memmem::find(region, w.as_bytes()).is_some())
+}
+
+/// Decodes the run of standard base64 characters at the start of `run`, whole 4-character groups and a
+/// final partial one, up to the first other byte (padding ends it); and the run's length.
+fn decode_base64_run(run: &[u8]) -> (Vec<u8>, usize) {
+    let len = run
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
+        .unwrap_or(run.len());
+    let mut usable = len - len % 4;
+    if len % 4 >= 2 {
+        usable = len;
+    }
+    let engine = &base64::engine::general_purpose::STANDARD_NO_PAD;
+    let decoded = engine
+        .decode(&run[..usable])
+        .or_else(|_| engine.decode(&run[..len - len % 4]))
+        .unwrap_or_default();
+    (decoded, len)
+}
+
+/// A value that is base64 (standard alphabet, padded or not) of printable text, at least 8 characters
+/// once decoded: what a Kubernetes Secret's `data:` holds. `None` for anything else.
+fn decode_base64_text(value: &[u8]) -> Option<Vec<u8>> {
+    if value.len() < 12 {
+        return None;
+    }
+    let unpadded = value
+        .strip_suffix(b"==")
+        .or(value.strip_suffix(b"="))
+        .unwrap_or(value);
+    if !unpadded
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        || unpadded.len() % 4 == 1
+    {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(unpadded)
+        .ok()?;
+    let text_end = decoded
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let text = &decoded[..text_end];
+    (text.len() >= 8 && text.iter().all(|b| b.is_ascii_graphic())).then(|| text.to_vec())
 }
 
 /// How far pieces of a large haystack overlap for provider patterns: a token or key longer than this
@@ -374,13 +747,16 @@ impl Detector for PatternSet {
         PatternSet::find_all(self, haystack, out);
     }
 
+    fn token(&self, haystack: &[u8], hit: &Hit) -> zeroize::Zeroizing<Vec<u8>> {
+        PatternSet::token(self, haystack, hit)
+    }
+
     /// The rules that begin with each literal run where it occurs (see [`PatternSet::rules_at`]);
     /// overlapping matches then collapse to one.
     fn confirm(&self, haystack: &[u8], starts: &[Start], out: &mut Vec<Hit>) {
         let first = out.len();
-        for start in starts {
-            let literal = &self.literals[start.literal as usize];
-            self.rules_at(haystack, start.at, literal, out);
+        for &start in starts {
+            self.rules_at(haystack, start, out);
         }
         self.collapse_overlaps(out, first);
     }
@@ -435,10 +811,70 @@ mod tests {
         ("\t", "\r\n"),
     ];
 
+    /// Whether a rule's whole match is its token: it has a prefix and no capture group (context rules,
+    /// capture rules and the generic rule match a value inside their example text).
+    fn whole_token(pattern: &Pattern) -> bool {
+        !pattern.prefixes.is_empty()
+            && regex::Regex::new(pattern.regex).unwrap().captures_len() == 1
+    }
+
+    /// Contexts that assign to a secret-sounding name: the generic rule may report whatever stands there.
+    fn secret_context(before: &str) -> bool {
+        ["TOKEN=", "token = ", "api_key: ", "KEY="]
+            .iter()
+            .any(|c| before.contains(c))
+    }
+
+    #[test]
+    fn every_example_of_a_context_rule_is_one_hit_of_it_in_every_context() {
+        let set = set();
+        for (index, pattern) in set.rules().iter().enumerate() {
+            if whole_token(pattern) {
+                continue;
+            }
+            for template in pattern.examples {
+                let example = expand(template);
+                for (before, after) in CONTEXTS {
+                    let text = format!("{before}{example}{after}");
+                    let found = hits(&set, text.as_bytes());
+                    let shown: Vec<_> = found.iter().map(|h| set.rule(h.needle).id).collect();
+                    assert_eq!(
+                        found.len(),
+                        1,
+                        "{} {template:?} in {before:?}..{after:?}: {shown:?}",
+                        pattern.id
+                    );
+                    assert_eq!(
+                        found[0].needle, index as u32,
+                        "{} in {before:?}: {shown:?}",
+                        pattern.id
+                    );
+                    let token = set.token(text.as_bytes(), &found[0]);
+                    let shape =
+                        regex::bytes::Regex::new(&format!("^(?:{})$", pattern.regex)).unwrap();
+                    assert!(
+                        whole_token(pattern)
+                            || pattern.prefixes.is_empty() && shape.is_match(&token)
+                            || !pattern.prefixes.is_empty()
+                                && example
+                                    .as_bytes()
+                                    .windows(token.len())
+                                    .any(|w| w == &token[..]),
+                        "{} {template:?}",
+                        pattern.id
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_example_is_one_hit_of_its_rule_in_every_context() {
         let set = set();
         for (index, pattern) in set.rules().iter().enumerate() {
+            if !whole_token(pattern) {
+                continue;
+            }
             for template in pattern.examples {
                 let token = expand(template);
                 for (before, after) in CONTEXTS {
@@ -471,8 +907,12 @@ mod tests {
                 let text = expand(template);
                 for (before, after) in CONTEXTS {
                     let text = format!("{before}{text}{after}");
+                    let mut found = ids(&set, text.as_bytes());
+                    if secret_context(before) && pattern.id != "generic.secret-assignment" {
+                        found.retain(|id| *id != "generic.secret-assignment");
+                    }
                     assert_eq!(
-                        ids(&set, text.as_bytes()),
+                        found,
                         Vec::<&str>::new(),
                         "{} negative {template:?} in {before:?}..{after:?}",
                         pattern.id
@@ -713,7 +1153,10 @@ mod tests {
                 }
                 for hit in &found {
                     prop_assert!(hit.start < hit.end && hit.end <= haystack.len());
-                    prop_assert!(whole(set.rule(hit.needle)).is_match(&haystack[hit.start..hit.end]));
+                    let rule = set.rule(hit.needle);
+                    if regex::Regex::new(rule.regex).unwrap().captures_len() == 1 {
+                        prop_assert!(whole(rule).is_match(&set.token(&haystack, hit)));
+                    }
                 }
             }
 
@@ -726,8 +1169,8 @@ mod tests {
                 which in any::<prop::sample::Index>(),
             ) {
                 let set = PatternSet::all();
-                let index = which.index(set.rules().len());
-                let pattern = set.rules()[index];
+                let simple: Vec<_> = set.rules().iter().filter(|r| whole_token(r)).collect();
+                let pattern = simple[which.index(simple.len())];
                 let token = expand_with_seed(pattern.examples[0], seed);
                 // A random body can spell a stand-in word ("…SAMPLE…" in an AWS key id): the filter
                 // drops it on purpose, so such a draw says nothing about the search.

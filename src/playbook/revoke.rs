@@ -29,7 +29,7 @@ pub(super) fn revoke(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
-    let Some((provider, pattern)) = providers::identify_rule(secret.expose()) else {
+    let Some((provider, pattern)) = providers::identify_secret(secret) else {
         return Ending::new(
             format!(
                 "{}: unknown issuer; revoke it where it was created.",

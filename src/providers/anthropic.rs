@@ -22,6 +22,8 @@ pub(crate) static ANTHROPIC: Provider = Provider {
             help: HELP,
             prefixes: &["sk-ant-api03-"],
             regex: r"sk-ant-api03-[A-Za-z0-9_-]{93}AA",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["sk-ant-api03-{url:93}AA"],
             negatives: &[
@@ -38,6 +40,8 @@ pub(crate) static ANTHROPIC: Provider = Provider {
             help: HELP,
             prefixes: &["sk-ant-admin01-"],
             regex: r"sk-ant-admin01-[A-Za-z0-9_-]{93}AA",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["sk-ant-admin01-{url:93}AA"],
             negatives: &["sk-ant-admin01-{url:92}", "sk-ant-admin01-{0*93}AA"],

@@ -21,6 +21,8 @@ pub(crate) static AWS: Provider = Provider {
                    can, and remove the key pair from history.",
             prefixes: &["AKIA"],
             regex: r"AKIA[A-Z0-9]{16}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["AKIA{upper:16}"],
             negatives: &[
@@ -42,9 +44,41 @@ pub(crate) static AWS: Provider = Provider {
                    wrote them can leak the next ones too.",
             prefixes: &["ASIA"],
             regex: r"ASIA[A-Z0-9]{16}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["ASIA{upper:16}"],
             negatives: &["EAST_ASIA_REGION", "ASIA{upper:8}", "ASIA{XY*8}"],
+        },
+        Pattern {
+            id: "aws.secret-access-key",
+            description: "AWS secret access key",
+            details: "40 letters, digits, `/` and `+` assigned to `aws_secret_access_key` (the shared \
+                      credentials file), `AWS_SECRET_ACCESS_KEY` or `SecretAccessKey`: the secret half of an \
+                      access key pair, which signs requests as its IAM user or role.",
+            help: "Deactivate, then delete the access key this secret belongs to in IAM (the user's \
+                   Security credentials), check CloudTrail for its use, move the workload to a role with \
+                   short-lived credentials if you can, and remove the key pair from history.",
+            prefixes: &[],
+            regex: r"[A-Za-z0-9/+]{40}",
+            names: &[
+                "aws_secret_access_key",
+                "secret_access_key",
+                "SecretAccessKey",
+                "aws_secret_key",
+            ],
+            near: &[],
+            confidence: Confidence::High,
+            examples: &[
+                "aws_secret_access_key = {b64:40}",
+                "AWS_SECRET_ACCESS_KEY={b64:40}",
+                "\"SecretAccessKey\": \"{b64:40}\"",
+            ],
+            negatives: &[
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY{EXAMPLE*1}KEY",
+                "AWS_SECRET_ACCESS_KEY=${{{{ secrets.AWS_SECRET_ACCESS_KEY }}",
+                "aws_region = {b64:40}",
+            ],
         },
     ],
     liveness: None,

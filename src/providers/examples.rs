@@ -7,6 +7,8 @@
 //!   `digits`, `hex` (`0-9a-f`), `b64` (`A-Za-z0-9+/`), `url` (`A-Za-z0-9_-`);
 //! - `{text*N}`: `text` repeated N times, for placeholders (`hf_{x*34}`).
 //!
+//! `{{` is a literal `{` (`${{VAR}` expands to `${VAR}`).
+//!
 //! Expansion is deterministic (a fixed generator seeded from the template), so failures reproduce.
 
 /// The template expanded with the default seed.
@@ -22,6 +24,12 @@ pub fn expand_with_seed(template: &str, seed: u64) -> String {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
+        if rest[open + 1..].starts_with('{') {
+            // `{{` is a literal `{`, as in `format!` (`${{VAR}`, `${{{{ secrets.X }}`).
+            out.push('{');
+            rest = &rest[open + 2..];
+            continue;
+        }
         let close = rest[open..]
             .find('}')
             .map(|c| open + c)

@@ -20,6 +20,8 @@ pub(crate) static GITLAB: Provider = Provider {
                history.",
         prefixes: &["glpat-"],
         regex: r"glpat-[A-Za-z0-9_-]{20}",
+        names: &[],
+        near: &[],
         confidence: Confidence::High,
         examples: &["glpat-{url:19}Q", "glpat-{alnum:20}"],
         negatives: &["glpat-{alnum:19}", "glpat-{alnum:21}", "glpat-{x*20}"],

@@ -19,6 +19,8 @@ pub(crate) static GOOGLE: Provider = Provider {
                replacement, and remove the old key from history.",
         prefixes: &["AIza"],
         regex: r"AIza[A-Za-z0-9_-]{35}",
+        names: &[],
+        near: &[],
         confidence: Confidence::High,
         examples: &["AIza{url:35}", "AIzaSy{alnum:33}"],
         negatives: &["AIza{alnum:34}", "AIza{alnum:36}", "AIza{0*35}", "GEMINI_API_KEY=AIza..."],

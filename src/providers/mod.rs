@@ -10,29 +10,71 @@ pub(crate) mod placeholder;
 
 mod anthropic;
 mod aws;
+mod azure;
+mod cohere;
+mod comet;
+mod deepseek;
+mod elevenlabs;
+mod fireworks;
+mod generic;
 mod github;
 mod gitlab;
 mod google;
+mod groq;
 mod huggingface;
+mod kaggle;
+mod langsmith;
+mod mistral;
+mod neptune;
 mod npm;
 mod openai;
+mod openrouter;
+mod perplexity;
+mod pinecone;
 mod private_key;
 mod pypi;
+mod replicate;
 mod slack;
 mod stripe;
+mod tavily;
+mod together;
+mod voyage;
+mod wandb;
+mod xai;
 
 pub(crate) use anthropic::ANTHROPIC;
 pub(crate) use aws::AWS;
+pub(crate) use azure::AZURE_OPENAI;
+pub(crate) use cohere::COHERE;
+pub(crate) use comet::COMET;
+pub(crate) use deepseek::DEEPSEEK;
+pub(crate) use elevenlabs::ELEVENLABS;
+pub(crate) use fireworks::FIREWORKS;
+pub(crate) use generic::GENERIC;
 pub(crate) use github::GITHUB;
 pub(crate) use gitlab::GITLAB;
 pub(crate) use google::GOOGLE;
+pub(crate) use groq::GROQ;
 pub(crate) use huggingface::HUGGING_FACE;
+pub(crate) use kaggle::KAGGLE;
+pub(crate) use langsmith::LANGSMITH;
+pub(crate) use mistral::MISTRAL;
+pub(crate) use neptune::NEPTUNE;
 pub(crate) use npm::NPM;
 pub(crate) use openai::OPENAI;
+pub(crate) use openrouter::OPENROUTER;
+pub(crate) use perplexity::PERPLEXITY;
+pub(crate) use pinecone::PINECONE;
 pub(crate) use private_key::PRIVATE_KEY;
 pub(crate) use pypi::PYPI;
+pub(crate) use replicate::REPLICATE;
 pub(crate) use slack::SLACK;
 pub(crate) use stripe::STRIPE;
+pub(crate) use tavily::TAVILY;
+pub(crate) use together::TOGETHER;
+pub(crate) use voyage::VOYAGE;
+pub(crate) use wandb::WANDB;
+pub(crate) use xai::XAI;
 
 use std::sync::OnceLock;
 
@@ -120,10 +162,22 @@ pub struct Pattern {
     pub(crate) details: &'static str,
     /// What to do about a match (SARIF `help`).
     pub(crate) help: &'static str,
-    /// Fixed literals a match starts with, one of which every match begins with.
+    /// Fixed literals a match starts with, one of which every match begins with. Empty for a context
+    /// rule (see `names`) and for the generic rule.
     pub(crate) prefixes: &'static [&'static str],
-    /// A regex (Rust `regex` syntax, no anchors, no look-around) matching the whole token.
+    /// A regex (Rust `regex` syntax, no anchors, no look-around) matching the whole token. With a
+    /// capture group, the group is the token and the rest is context that must surround it
+    /// (`cohere.Client("…")`). For a context rule: the shape of the value alone.
     pub(crate) regex: &'static str,
+    /// Key names the token is kept under (`WANDB_API_KEY`, `aws_secret_access_key`), compared without
+    /// regard to case. A rule with names and no prefixes is a context rule: its value alone is not
+    /// distinctive (40 hex digits), so it is reported only where it is assigned to one of these names, in
+    /// any syntax people use (see `matching::assignment`). Each name ends in one of the assignment
+    /// keywords (`KEY`, `TOKEN`, `SECRET`, `PASSWORD`), which is what the scanner looks for.
+    pub(crate) names: &'static [&'static str],
+    /// Context rules only: words one of which must stand on the assignment's line or within the 256
+    /// bytes before it (`api.wandb.ai` for a `.netrc` password). Empty: the name is context enough.
+    pub(crate) near: &'static [&'static str],
     pub(crate) confidence: Confidence,
     /// Templates ([`examples::expand`]) of tokens this rule must find, each as a finding of this rule.
     pub examples: &'static [&'static str],
@@ -131,9 +185,9 @@ pub struct Pattern {
     pub negatives: &'static [&'static str],
 }
 
-/// Every provider we know, Hugging Face first.
+/// Every provider we know, Hugging Face first and the generic secret-assignment rule last.
 pub fn all() -> &'static [&'static Provider] {
-    static ALL: [&Provider; 12] = [
+    static ALL: [&Provider; 33] = [
         &HUGGING_FACE,
         &GITHUB,
         &GITLAB,
@@ -146,6 +200,27 @@ pub fn all() -> &'static [&'static Provider] {
         &NPM,
         &PYPI,
         &PRIVATE_KEY,
+        &WANDB,
+        &REPLICATE,
+        &COHERE,
+        &GROQ,
+        &MISTRAL,
+        &LANGSMITH,
+        &PINECONE,
+        &KAGGLE,
+        &TOGETHER,
+        &DEEPSEEK,
+        &XAI,
+        &OPENROUTER,
+        &PERPLEXITY,
+        &FIREWORKS,
+        &ELEVENLABS,
+        &TAVILY,
+        &VOYAGE,
+        &AZURE_OPENAI,
+        &COMET,
+        &NEPTUNE,
+        &GENERIC,
     ];
     &ALL
 }
@@ -180,7 +255,9 @@ pub(crate) fn identify(value: &str) -> Option<&'static Provider> {
 }
 
 /// The rule matching the whole value, the most confident one when several do (an `hf_` token of letters
-/// only is `huggingface.user-token`, not `huggingface.user-token-alnum`).
+/// only is `huggingface.user-token`, not `huggingface.user-token-alnum`). Only rules whose shape alone
+/// is distinctive answer: a context rule's 40 hex digits or the generic rule's anything say nothing
+/// without the name the value was assigned to (see [`identify_keyed`], [`identify_secret`]).
 pub(crate) fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern)> {
     type Whole = (&'static Provider, &'static Pattern, regex::Regex);
     static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
@@ -188,6 +265,7 @@ pub(crate) fn identify_rule(value: &str) -> Option<(&'static Provider, &'static 
         with_custom()
             .into_iter()
             .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
+            .filter(|(_, pat)| !pat.prefixes.is_empty())
             .map(|(p, pat)| {
                 let re = regex::Regex::new(&format!("^(?:{})$", pat.regex))
                     .expect("provider regexes compile (checked by tests)");
@@ -202,6 +280,36 @@ pub(crate) fn identify_rule(value: &str) -> Option<(&'static Provider, &'static 
         }
     }
     best
+}
+
+/// The rule of a value kept under a key name (`.env`'s `WANDB_API_KEY=…`): the value's own shape
+/// first, else a context rule that lists the name and whose shape the value has.
+pub(crate) fn identify_keyed(
+    name: &str,
+    value: &str,
+) -> Option<(&'static Provider, &'static Pattern)> {
+    identify_rule(value).or_else(|| {
+        all()
+            .iter()
+            .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
+            .filter(|(_, pat)| pat.prefixes.is_empty() && !pat.names.is_empty())
+            .filter(|(_, pat)| pat.near.is_empty())
+            .filter(|(_, pat)| pat.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            .find(|(_, pat)| {
+                regex::Regex::new(&format!("^(?:{})$", pat.regex))
+                    .is_ok_and(|re| re.is_match(value))
+            })
+    })
+}
+
+/// The rule of a secret: the one it is known by ([`Secret::rule`]), else its value's own shape.
+pub(crate) fn identify_secret(
+    secret: &crate::secret::Secret,
+) -> Option<(&'static Provider, &'static Pattern)> {
+    secret
+        .rule()
+        .and_then(rule)
+        .or_else(|| identify_rule(secret.expose()))
 }
 
 /// Prefixes a redaction keeps visible (they name the issuer and carry no entropy), longest first: each
@@ -252,39 +360,53 @@ mod tests {
     #[test]
     fn visible_prefixes_are_the_known_list() {
         let mut today = vec![
-            "sk-ant-admin01-",
-            "github_pat_",
-            "sk-ant-api03-",
-            "sk-svcacct-",
-            "sk-admin-",
-            "sk-ant-",
-            "sk-proj-",
-            "api_org_",
-            "sk_live_",
-            "rk_live_",
-            "glpat-",
-            "xoxb-",
-            "xoxp-",
-            "xoxa-",
-            "xoxe-",
-            "xoxr-",
-            "xoxs-",
-            "xoxo-",
-            "xapp-",
-            "pypi-",
-            "ghp_",
-            "gho_",
-            "ghu_",
-            "ghs_",
-            "ghr_",
-            "npm_",
+            "AIza",
             "AKIA",
             "ASIA",
-            "AIza",
+            "api_org_",
+            "eyJhcGlfYWRkcmVzcyI6",
+            "fw_",
+            "gho_",
+            "ghp_",
+            "ghr_",
+            "ghs_",
+            "ghu_",
+            "github_pat_",
+            "glpat-",
+            "gsk_",
             "hf_",
+            "lsv2_pt_",
+            "lsv2_sk_",
+            "npm_",
+            "pa-",
+            "pcsk_",
+            "pplx-",
+            "pypi-",
+            "r8_",
+            "rk_live_",
             "sk-",
+            "sk-admin-",
+            "sk-ant-",
+            "sk-ant-admin01-",
+            "sk-ant-api03-",
+            "sk-or-v1-",
+            "sk-proj-",
+            "sk-svcacct-",
+            "sk_",
+            "sk_live_",
+            "tgp_v1_",
+            "tvly-",
+            "xai-",
+            "xapp-",
+            "xoxa-",
+            "xoxb-",
+            "xoxe-",
+            "xoxo-",
+            "xoxp-",
+            "xoxr-",
+            "xoxs-",
         ];
-        assert_eq!(today.len(), 31);
+        assert_eq!(today.len(), 45);
         let derived = super::visible_prefixes().to_vec();
         assert!(
             derived.windows(2).all(|w| w[0].len() >= w[1].len()),
@@ -339,7 +461,18 @@ mod tests {
                 pattern.id
             );
             assert!(pattern.help.len() > 40, "{}", pattern.id);
-            assert!(!pattern.prefixes.is_empty(), "{}", pattern.id);
+            assert!(
+                !pattern.prefixes.is_empty()
+                    || !pattern.names.is_empty()
+                    || pattern.id == "generic.secret-assignment",
+                "{}: neither prefixes nor names",
+                pattern.id
+            );
+            assert!(
+                pattern.near.is_empty() || !pattern.names.is_empty(),
+                "{}: near words belong to a context rule",
+                pattern.id
+            );
             assert!(!pattern.examples.is_empty(), "{}", pattern.id);
             assert!(!pattern.negatives.is_empty(), "{}", pattern.id);
         }
@@ -389,9 +522,32 @@ mod tests {
         }
     }
 
+    /// The scanner reaches a context rule through the keyword its names end in: a name that ends in
+    /// none would never be read.
+    #[test]
+    fn context_names_end_in_an_assignment_keyword() {
+        for (_, pattern) in rules() {
+            for name in pattern.names {
+                let words = crate::matching::assignment::words(name.as_bytes());
+                let last = words.last().map(String::as_str).unwrap_or_default();
+                assert!(
+                    crate::matching::assignment::KEYWORDS
+                        .iter()
+                        .any(|k| last.ends_with(k)),
+                    "{}: {name}",
+                    pattern.id
+                );
+            }
+        }
+    }
+
+    /// Rules whose whole match is the token (context rules and rules with a capture group are checked
+    /// in `matching::patterns`, on the text around their examples).
     #[test]
     fn examples_match_their_rule_whole_and_start_with_a_prefix() {
-        for (provider, pattern) in rules() {
+        for (provider, pattern) in rules().filter(|(_, p)| {
+            !p.prefixes.is_empty() && regex::Regex::new(p.regex).unwrap().captures_len() == 1
+        }) {
             let whole = regex::Regex::new(&format!("^(?:{})$", pattern.regex))
                 .unwrap_or_else(|e| panic!("{}: {e}", pattern.id));
             for template in pattern.examples {

@@ -19,6 +19,8 @@ pub(crate) static NPM: Provider = Provider {
                from history.",
         prefixes: &["npm_"],
         regex: r"npm_[A-Za-z0-9]{36}",
+        names: &[],
+        near: &[],
         confidence: Confidence::High,
         examples: &["npm_{alnum:36}"],
         negatives: &["npm_{alnum:35}", "npm_config_registry", "npm_{x*36}"],

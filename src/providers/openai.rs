@@ -17,19 +17,18 @@ pub(crate) static OPENAI: Provider = Provider {
     patterns: &[
         Pattern {
             id: "openai.project-key",
-            description: "OpenAI project, service account or admin API key",
-            details: "`sk-proj-`, `sk-svcacct-` or `sk-admin-`, then letters, digits, `_` and `-` around \
-                      the `T3BlbkFJ` marker every OpenAI key carries. Spends the project's or \
-                      organization's credit.",
+            description: "OpenAI project API key",
+            details: "`sk-proj-`, then letters, digits, `_` and `-` around the `T3BlbkFJ` marker every \
+                      OpenAI key carries: a key of one project, which spends its credit.",
             help: HELP,
-            prefixes: &["sk-proj-", "sk-svcacct-", "sk-admin-"],
-            regex: r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}",
+            prefixes: &["sk-proj-"],
+            regex: r"sk-proj-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &[
                 "sk-proj-{url:74}T3BlbkFJ{url:73}A",
                 "sk-proj-{alnum:20}T3BlbkFJ{alnum:20}",
-                "sk-svcacct-{url:58}T3BlbkFJ{url:57}z",
-                "sk-admin-{url:58}T3BlbkFJ{url:57}9",
             ],
             negatives: &[
                 "sk-proj-{url:80}",
@@ -39,6 +38,37 @@ pub(crate) static OPENAI: Provider = Provider {
             ],
         },
         Pattern {
+            id: "openai.service-account-key",
+            description: "OpenAI service account API key",
+            details: "`sk-svcacct-`, then letters, digits, `_` and `-` around the `T3BlbkFJ` marker: the key \
+                      of a project's service account (a bot identity), which spends the project's credit.",
+            help: HELP,
+            prefixes: &["sk-svcacct-"],
+            regex: r"sk-svcacct-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}",
+            names: &[],
+            near: &[],
+            confidence: Confidence::High,
+            examples: &["sk-svcacct-{url:58}T3BlbkFJ{url:57}z"],
+            negatives: &["sk-svcacct-{url:80}", "sk-svcacct-{x*40}T3BlbkFJ{x*40}"],
+        },
+        Pattern {
+            id: "openai.admin-key",
+            description: "OpenAI admin API key",
+            details: "`sk-admin-`, then letters, digits, `_` and `-` around the `T3BlbkFJ` marker: an \
+                      organization admin key, which manages members, projects and every other key.",
+            help: "Delete the admin key at https://platform.openai.com/settings/organization/admin-keys \
+                   at once (it can create keys of its own: review the organization's API keys, members and \
+                   projects for changes you did not make), create a replacement only if you need one, and \
+                   remove the old key from history.",
+            prefixes: &["sk-admin-"],
+            regex: r"sk-admin-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}",
+            names: &[],
+            near: &[],
+            confidence: Confidence::High,
+            examples: &["sk-admin-{url:58}T3BlbkFJ{url:57}9"],
+            negatives: &["sk-admin-{url:80}", "sk-admin-{x*40}T3BlbkFJ{x*40}"],
+        },
+        Pattern {
             id: "openai.legacy-key",
             description: "OpenAI API key (legacy user key)",
             details: "`sk-`, 20 letters and digits, the `T3BlbkFJ` marker and 20 more: the user API key \
@@ -46,6 +76,8 @@ pub(crate) static OPENAI: Provider = Provider {
             help: HELP,
             prefixes: &["sk-"],
             regex: r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["sk-{alnum:20}T3BlbkFJ{alnum:20}"],
             negatives: &[
@@ -61,7 +93,11 @@ pub(crate) static OPENAI: Provider = Provider {
 
 /// `GET /v1/models` lists models and changes nothing: 200 live, 401 invalid or revoked.
 static OPENAI_CHECK: IdentityCheck = IdentityCheck {
-    rules: &["openai.project-key", "openai.legacy-key"],
+    rules: &[
+        "openai.project-key",
+        "openai.service-account-key",
+        "openai.legacy-key",
+    ],
     base_env: "UNLEAK_OPENAI_API_URL",
     default_base: "https://api.openai.com",
     post: false,

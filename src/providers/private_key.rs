@@ -21,6 +21,8 @@ pub(crate) static PRIVATE_KEY: Provider = Provider {
                block from history.",
         prefixes: &["-----BEGIN "],
         regex: r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.\\-]{64,}?-----END (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----",
+        names: &[],
+        near: &[],
         confidence: Confidence::High,
         examples: &[
             "-----BEGIN RSA PRIVATE KEY-----\n{b64:64}\n{b64:64}\n{b64:40}==\n-----END RSA PRIVATE KEY-----",

@@ -18,6 +18,8 @@ pub(crate) static PYPI: Provider = Provider {
                prefer Trusted Publishing over long-lived tokens, and remove the old token from history.",
         prefixes: &["pypi-AgEIcHlwaS5vcmc"],
         regex: r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+        names: &[],
+        near: &[],
         confidence: Confidence::High,
         examples: &["pypi-AgEIcHlwaS5vcmc{url:150}", "pypi-AgEIcHlwaS5vcmc{alnum:50}"],
         negatives: &[

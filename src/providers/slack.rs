@@ -27,6 +27,8 @@ pub(crate) static SLACK: Provider = Provider {
             help: HELP,
             prefixes: &["xoxb-"],
             regex: r"xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,34}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["xoxb-{digits:12}-{digits:13}-{alnum:24}"],
             negatives: &[
@@ -43,6 +45,8 @@ pub(crate) static SLACK: Provider = Provider {
             help: HELP,
             prefixes: &["xoxp-", "xoxe-"],
             regex: r"xox[pe]-[0-9]{10,13}-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{28,34}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &[
                 "xoxp-{digits:11}-{digits:12}-{digits:13}-{hex:32}",
@@ -58,6 +62,8 @@ pub(crate) static SLACK: Provider = Provider {
             help: HELP,
             prefixes: &["xoxa-", "xoxr-", "xoxs-", "xoxo-"],
             regex: r"xox[aors]-(?:[0-9]{1,13}-){1,4}[A-Za-z0-9]{24,64}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &[
                 "xoxa-2-{digits:12}-{digits:12}-{digits:12}-{hex:64}",
@@ -73,6 +79,8 @@ pub(crate) static SLACK: Provider = Provider {
             help: HELP,
             prefixes: &["xapp-"],
             regex: r"xapp-[0-9]-[A-Z0-9]{9,12}-[0-9]{10,13}-[a-f0-9]{64}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["xapp-1-A{upper:10}-{digits:13}-{hex:64}"],
             negatives: &["xapp-1-A{upper:10}-{digits:13}-{hex:63}", "xapp-token"],
@@ -86,6 +94,8 @@ pub(crate) static SLACK: Provider = Provider {
                    the workflow's trigger), create a new one, and remove the old URL from history.",
             prefixes: &["hooks.slack.com/"],
             regex: r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &[
                 "hooks.slack.com/services/T{upper:8}/B{upper:10}/{alnum:24}",

@@ -22,6 +22,8 @@ pub(crate) static STRIPE: Provider = Provider {
             help: HELP,
             prefixes: &["sk_live_"],
             regex: r"sk_live_[A-Za-z0-9]{24,}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["sk_live_{alnum:24}", "sk_live_51{alnum:97}"],
             negatives: &[
@@ -39,6 +41,8 @@ pub(crate) static STRIPE: Provider = Provider {
             help: HELP,
             prefixes: &["rk_live_"],
             regex: r"rk_live_[A-Za-z0-9]{24,}",
+            names: &[],
+            near: &[],
             confidence: Confidence::High,
             examples: &["rk_live_{alnum:99}"],
             negatives: &["rk_test_{alnum:99}", "rk_live_{ab*20}"],

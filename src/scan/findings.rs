@@ -170,7 +170,7 @@ impl FindingBuilder<'_> {
     }
 
     fn rule_of(&self, secret: usize) -> Option<String> {
-        crate::providers::identify_rule(self.secrets[secret].expose())
+        crate::providers::identify_secret(&self.secrets[secret])
             .map(|(_, rule)| rule.id.to_string())
     }
 
@@ -641,7 +641,7 @@ pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
 /// What every summary of `secret` starts from: who the secret is (redaction, fingerprint, origin,
 /// provider rule) and its own findings, counted and ranked; callers add where it was seen.
 fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> SecretSummary {
-    let rule = crate::providers::identify_rule(secret.expose());
+    let rule = crate::providers::identify_secret(secret);
     SecretSummary {
         secret: SecretRef {
             redacted: secret.redacted(),

@@ -18,6 +18,7 @@ use crate::matching::Detector;
 use crate::model::{
     Encoding, Finding, Report, RepositoryInfo, SecretSummary, Stats, Tool, Warning,
 };
+use crate::providers::{Pattern, Provider};
 use crate::secret::Secret;
 use anyhow::{Context, Result};
 pub(crate) use findings::line_of;
@@ -436,11 +437,23 @@ fn add_discovered(
         let Ok(value) = std::str::from_utf8(&found.value) else {
             continue;
         };
-        let rule = patterns.rule(found.rule).id;
-        if !secrets.iter().any(|s| s.expose() == value)
-            && !discovered.iter().any(|(_, s)| s.expose() == value)
-        {
-            discovered.push((rule, Secret::new(value, "pattern")));
+        let rule = patterns.rule(found.rule);
+        // A value found by several rules (the generic one in one file, its provider's context rule in
+        // another) is known by the most confident.
+        let more_confident = |known: Option<(&Provider, &Pattern)>| {
+            known.is_none_or(|(_, known)| rule.confidence > known.confidence)
+        };
+        if let Some(given) = secrets.iter_mut().find(|s| s.expose() == value) {
+            if more_confident(crate::providers::identify_secret(given)) {
+                *given = given.clone().with_rule(rule.id);
+            }
+        } else if let Some((id, known)) = discovered.iter_mut().find(|(_, s)| s.expose() == value) {
+            if more_confident(crate::providers::identify_secret(known)) {
+                *id = rule.id;
+                *known = known.clone().with_rule(rule.id);
+            }
+        } else {
+            discovered.push((rule.id, Secret::new(value, "pattern").with_rule(rule.id)));
         }
     }
     if !discovered.is_empty() {

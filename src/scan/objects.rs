@@ -292,7 +292,7 @@ fn read_one(
             local.pattern_values.push(PatternValue {
                 oid,
                 rule: hit.needle,
-                value: zeroize::Zeroizing::new(data[hit.start..hit.end].to_vec()),
+                value: discover.token(data, hit),
             });
         }
     }
@@ -345,7 +345,7 @@ fn read_piece(
             local.pattern_values.push(PatternValue {
                 oid,
                 rule: hit.needle,
-                value: zeroize::Zeroizing::new(data[hit.start..hit.end].to_vec()),
+                value: discover.token(data, hit),
             });
         }
     }

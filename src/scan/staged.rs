@@ -144,8 +144,7 @@ impl Search<'_> {
             out.push(Token {
                 line: line(hit.start),
                 encoding: needle.encoding,
-                rule: crate::providers::identify_rule(secret.expose())
-                    .map(|(_, r)| r.id.to_string()),
+                rule: crate::providers::identify_secret(secret).map(|(_, r)| r.id.to_string()),
                 origin: Some(secret.origin().to_string()),
                 secret: SecretRef {
                     redacted: secret.redacted(),
@@ -157,10 +156,9 @@ impl Search<'_> {
         self.patterns.find_all(bytes, &mut found);
         found.retain(|hit| !allowed(hit.start));
         for hit in found {
-            let value = Secret::new(
-                String::from_utf8_lossy(&bytes[hit.start..hit.end]).into_owned(),
-                "pattern",
-            );
+            let token = self.patterns.token(bytes, &hit);
+            let value = Secret::new(String::from_utf8_lossy(&token).into_owned(), "pattern")
+                .with_rule(self.patterns.rule(hit.needle).id);
             let fingerprint = value.fingerprint();
             let exact = self.secrets.iter().any(|s| s == &value);
             if exact {
@@ -174,7 +172,7 @@ impl Search<'_> {
             }
             out.push(Token {
                 line: line(hit.start),
-                encoding: Encoding::Plain,
+                encoding: self.patterns.form(hit.needle),
                 rule: Some(self.patterns.rule(hit.needle).id.to_string()),
                 origin: None,
                 secret: SecretRef {
@@ -198,7 +196,7 @@ impl Search<'_> {
         let mut found = Vec::new();
         self.patterns.find_all(raw, &mut found);
         for hit in found {
-            let value = String::from_utf8_lossy(&raw[hit.start..hit.end]).into_owned();
+            let value = String::from_utf8_lossy(&self.patterns.token(raw, &hit)).into_owned();
             spans.push((hit.start, hit.end, crate::secret::redact(&value)));
         }
         spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));

@@ -1,0 +1,29 @@
+//! DeepSeek: API keys (`sk-` and 32 hex digits, a shape other issuers share, so found by the key name).
+
+use super::{Confidence, Pattern, Provider};
+
+const HELP: &str = "Delete the key at https://platform.deepseek.com/api_keys, check usage and balance for calls you do not recognize, create a new one, and remove the old key from history.";
+
+pub(crate) static DEEPSEEK: Provider = Provider {
+    id: "deepseek",
+    name: "DeepSeek",
+    env_vars: &["DEEPSEEK_API_KEY"],
+    revoke_url: Some("https://platform.deepseek.com/api_keys"),
+    create_url: Some("https://platform.deepseek.com/api_keys"),
+    patterns: &[
+        Pattern {
+            id: "deepseek.api-key",
+            description: "DeepSeek API key",
+            details: "`sk-` and 32 hex digits assigned to `DEEPSEEK_API_KEY`, in any syntax: spends the account's balance.",
+            help: HELP,
+            prefixes: &[],
+            regex: r#"sk-[0-9a-f]{32}"#,
+            names: &["DEEPSEEK_API_KEY"],
+            near: &[],
+            confidence: Confidence::High,
+            examples: &["DEEPSEEK_API_KEY=sk-{hex:32}", "deepseek_api_key: \"sk-{hex:32}\""],
+            negatives: &["DEEPSEEK_API_KEY=sk-...", "DEEPSEEK_MODEL=deepseek-chat"],
+        },
+    ],
+    liveness: None,
+};

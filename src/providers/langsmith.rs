@@ -1,0 +1,29 @@
+//! LangSmith (LangChain): personal access tokens and service keys (`lsv2_pt_`, `lsv2_sk_`).
+
+use super::{Confidence, Pattern, Provider};
+
+const HELP: &str = "Delete the key at https://smith.langchain.com/settings (API Keys), create a new one, update LANGSMITH_API_KEY / LANGCHAIN_API_KEY, and remove the old key from history: it reads every trace, which holds your prompts and data.";
+
+pub(crate) static LANGSMITH: Provider = Provider {
+    id: "langsmith",
+    name: "LangSmith",
+    env_vars: &["LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"],
+    revoke_url: Some("https://smith.langchain.com/settings"),
+    create_url: Some("https://smith.langchain.com/settings"),
+    patterns: &[
+        Pattern {
+            id: "langsmith.api-key",
+            description: "LangSmith API key",
+            details: "`lsv2_pt_` (personal) or `lsv2_sk_` (service), 32 hex digits, `_` and 10 hex digits: a LangSmith key, which reads and writes the workspace's traces.",
+            help: HELP,
+            prefixes: &["lsv2_pt_", "lsv2_sk_"],
+            regex: r#"lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}"#,
+            names: &[],
+            near: &[],
+            confidence: Confidence::High,
+            examples: &["lsv2_pt_{hex:32}_{hex:10}", "lsv2_sk_{hex:32}_{hex:10}"],
+            negatives: &["lsv2_pt_{hex:31}_{hex:10}", "lsv2_pt_{hex:32}", "lsv2_xx_{hex:32}_{hex:10}"],
+        },
+    ],
+    liveness: None,
+};
