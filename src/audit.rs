@@ -133,7 +133,8 @@ pub(crate) fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers
         revoke_url: None,
         create_url: None,
         patterns: Box::leak(patterns.into_boxed_slice()),
-        liveness: None,
+        liveness: &[],
+        unchecked: Some("a custom rule names no issuer to ask"),
     })))
 }
 
@@ -473,7 +474,7 @@ pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<Playb
         .filter(|s| s.found)
         .filter_map(|summary| {
             let secret = secrets.iter().find(|s| s.fingerprint() == summary.secret.fingerprint)?;
-            let provider = providers::identify_secret(secret).map(|(p, _)| p);
+            let provider = secret.identify().map(|(p, _)| p);
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
                     "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",

@@ -6,7 +6,7 @@
 //! must be `https://`, or `http://` to a loopback host (a test stand-in); redirects are not followed, so
 //! the token is never forwarded anywhere else.
 
-use crate::providers::{self, Auth, IdentityCheck, Provider};
+use crate::providers::{Auth, IdentityCheck, Provider};
 use crate::secret::Secret;
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
@@ -91,6 +91,32 @@ pub fn api_base(var: &str, default: &str) -> Result<String> {
     check_base(var, &value)
 }
 
+/// The API base of an identity check: its issuer's, or the override its `base_env` names, which must
+/// be a loopback test stand-in unless the check allows any host (a private Hub, GitHub Enterprise).
+fn check_api_base(check: &IdentityCheck) -> Result<String> {
+    let base = api_base(check.base_env, check.default_base)?;
+    if !check.any_host && base != check.default_base && !is_loopback(&base) {
+        bail!(
+            "{}={base} is not a loopback test server: a key is sent to its own issuer ({}) and nowhere else",
+            check.base_env,
+            check.default_base
+        );
+    }
+    Ok(base)
+}
+
+fn is_loopback(base: &str) -> bool {
+    match url::Url::parse(base).ok().as_ref().and_then(|u| u.host()) {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// The most of an answer's body read: identity answers are small; a huge one is not read to the end.
+const MAX_BODY: u64 = 256 * 1024;
+
 /// Validates an API base with a real URL parse (a prefix test lets `http://127.0.0.1.evil.example` by).
 pub fn check_base(var: &str, value: &str) -> Result<String> {
     let trimmed = value.trim().trim_end_matches('/');
@@ -149,25 +175,32 @@ impl Checker {
 
     /// Live, dead or unknown (with why). An API base that is set but unsafe is an error, not "unknown".
     pub fn check(&self, secret: &Secret) -> Result<Liveness> {
-        let Some((provider, pattern)) = providers::identify_secret(secret) else {
+        let Some((provider, pattern)) = secret.identify() else {
             return Ok(unknown(
                 Unknown::NoCheck,
                 "not a token shape any provider rule knows".into(),
             ));
         };
-        let Some(check) = provider.liveness.filter(|c| c.rules.contains(&pattern.id)) else {
-            return Ok(unknown(
-                Unknown::NoCheck,
-                format!(
-                    "{} documents no read-only check for {} tokens",
-                    provider.name, pattern.id
-                ),
-            ));
+        let Some(check) = provider
+            .liveness
+            .iter()
+            .find(|c| c.rules.contains(&pattern.id))
+        else {
+            let why = provider.unchecked.map_or_else(
+                || {
+                    format!(
+                        "{} documents no read-only check for {} tokens",
+                        provider.name, pattern.id
+                    )
+                },
+                str::to_string,
+            );
+            return Ok(unknown(Unknown::NoCheck, why));
         };
         if self.offline {
             return Ok(unknown(Unknown::Offline, "not asked (--offline)".into()));
         }
-        let base = api_base(check.base_env, check.default_base)?;
+        let base = check_api_base(check)?;
         Ok(call(&self.agent, provider, check, &base, secret))
     }
 }
@@ -184,7 +217,15 @@ pub fn call(
     base: &str,
     secret: &Secret,
 ) -> Liveness {
-    let url = format!("{base}{}", check.path);
+    let shown_url = format!("{base}{}", check.path);
+    let mut url = shown_url.clone();
+    if let Auth::Query(param) = check.auth {
+        // The key in the query: the URL is never shown (`what` names the path only).
+        let joiner = if url.contains('?') { '&' } else { '?' };
+        let value: String =
+            url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+        url = format!("{url}{joiner}{param}={value}");
+    }
     let what = format!(
         "{} {} {}",
         provider.name,
@@ -202,16 +243,36 @@ pub fn call(
     request = match check.auth {
         Auth::Bearer => request.set("Authorization", &format!("Bearer {}", secret.expose())),
         Auth::Header(name) => request.set(name, secret.expose()),
+        Auth::Basic(user) => {
+            use base64::Engine;
+            let pair = zeroize::Zeroizing::new(format!("{user}:{}", secret.expose()));
+            let encoded = zeroize::Zeroizing::new(
+                base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+            );
+            request.set("Authorization", &format!("Basic {}", encoded.as_str()))
+        }
+        Auth::Query(_) => request,
     };
     let result = if check.post {
-        request.send_string("")
+        request.send_string(check.body)
     } else {
         request.call()
     };
     let response = match result {
         Ok(response) => response,
         Err(ureq::Error::Status(_, response)) => response,
-        Err(ureq::Error::Transport(err)) => return transport(&what, &url, &err),
+        Err(ureq::Error::Transport(err)) => {
+            // The error's text may hold the URL, and a `key=` query holds the token.
+            let encoded: String =
+                url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+            return match transport(&what, &shown_url, &err) {
+                Liveness::Unknown { reason, detail } => Liveness::Unknown {
+                    reason,
+                    detail: secret_free(&detail, secret).replace(&encoded, &secret.redacted()),
+                },
+                other => other,
+            };
+        }
     };
     let status = response.status();
     if status == 429 || (status == 403 && response.header("x-ratelimit-remaining") == Some("0")) {
@@ -232,11 +293,12 @@ pub fn call(
     if !check.live.contains(&status) {
         return unknown(Unknown::Unexpected, format!("{what} answered {status}"));
     }
-    let body: serde_json::Value = response
-        .into_string()
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(serde_json::Value::Null);
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(
+        &mut std::io::Read::take(response.into_reader(), MAX_BODY),
+        &mut text,
+    );
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
     if let Some(ok) = &check.body_ok {
         match body.get(ok.field).and_then(|v| v.as_bool()) {
             Some(true) => {}

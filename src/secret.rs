@@ -38,9 +38,16 @@ impl Secret {
         self
     }
 
-    /// The rule it is known to be a token of, when [`Secret::with_rule`] said.
-    pub(crate) fn rule(&self) -> Option<&'static str> {
+    /// Its provider and rule: the rule it is known by, else its value's own shape.
+    pub(crate) fn identify(
+        &self,
+    ) -> Option<(
+        &'static crate::providers::Provider,
+        &'static crate::providers::Pattern,
+    )> {
         self.rule
+            .and_then(crate::providers::rule)
+            .or_else(|| crate::providers::identify_rule(self.expose()))
     }
 
     /// The value itself. Callers use it to search, to write `.env`, or to talk to the issuer; never to print.
@@ -77,7 +84,9 @@ impl Secret {
 
     /// Whether [`Secret::fingerprint`] is the public, stable `sha256:` form.
     pub(crate) fn has_public_fingerprint(&self) -> bool {
-        is_unguessable(self.expose())
+        // A provider's key (known by its rule, as a context rule's 32 hex digits are) is machine-made;
+        // what the generic rule found may be a person's password.
+        self.rule.is_some_and(|r| !r.starts_with("generic.")) || is_unguessable(self.expose())
     }
 }
 

@@ -365,34 +365,9 @@ pub fn looks_like_secret(value: &str) -> bool {
     crate::util::text::shannon_entropy(value) >= 3.0
 }
 
-/// Stand-ins people put where a token goes.
+/// Stand-ins people put where a token goes (see [`crate::providers::placeholder::is_stand_in`]).
 pub fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    const WORDS: &[&str] = &[
-        "your",
-        "token_here",
-        "changeme",
-        "change_me",
-        "placeholder",
-        "example",
-        "dummy",
-        "redacted",
-        "removed",
-        "insert",
-        "replace",
-        "<",
-        "${",
-        "todo",
-        "xxxx",
-        "****",
-        "....",
-        "0000",
-    ];
-    if WORDS.iter().any(|w| lower.contains(w)) {
-        return true;
-    }
-    let distinct: std::collections::HashSet<char> = value.chars().collect();
-    distinct.len() < 6
+    crate::providers::placeholder::is_stand_in(value)
 }
 
 /// The `.env` path a command uses: the explicit one, else `.env` at the working tree's root.

@@ -124,6 +124,9 @@ pub(crate) fn around(haystack: &[u8], keyword: usize, len: usize) -> Option<Assi
     } else {
         0
     };
+    // A comma joins call arguments (`setdefault("K", "v")`) only when the value is quoted: in prose,
+    // "the value of DB_PASSWORD, base64-encoded" assigns nothing.
+    let comma = rest.first() == Some(&b',');
     let joint = if operator > 0 {
         at += operator;
         let pad_start = at;
@@ -138,6 +141,10 @@ pub(crate) fn around(haystack: &[u8], keyword: usize, len: usize) -> Option<Assi
     };
 
     // The value: quoted up to its closing quote, or bare.
+    let quoted = matches!(haystack.get(at), Some(b'"' | b'\'' | b'`' | b'\\'));
+    if comma && !quoted {
+        return None;
+    }
     let value = if haystack.get(at) == Some(&b'\\') && matches!(haystack.get(at + 1), Some(b'"')) {
         let from = at + 2;
         let close = find_within(&haystack[from..], b"\\\"")?;
@@ -358,7 +365,7 @@ pub(crate) fn is_secret_value(value: &[u8]) -> bool {
     {
         return false;
     }
-    if crate::tokens::is_placeholder(text)
+    if crate::providers::placeholder::is_stand_in(text)
         || crate::providers::placeholder::is_placeholder_body(text)
     {
         return false;
@@ -459,6 +466,7 @@ mod tests {
             ("if api_key == other:", "key"),
             ("Foo::Key::new()", "Key"),
             ("api_key\n", "key"),
+            ("the value of DB_PASSWORD, base64-encoded", "PASSWORD"),
             ("api_key = \"unterminated\n\"", "key"),
         ] {
             assert_eq!(read(text, keyword), None, "{text:?}");

@@ -143,13 +143,12 @@ fn base64_literal(prefix: &str) -> Vec<u8> {
 
 /// Whether a prefix stands for a token whose base64 and UTF-16 forms are worth a literal of their own:
 /// a plain issuer prefix (`ghp_`, `sk-proj-`), not key-block armour or context (`-----BEGIN `,
-/// `cohere.`), nor one that is base64 already.
+/// `cohere.`). (One that is base64 already, Neptune's `eyJ…`, gets no base64 form.)
 fn has_encoded_forms(prefix: &str) -> bool {
     prefix.starts_with(|c: char| c.is_ascii_alphabetic())
         && prefix
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && !prefix.starts_with("eyJ")
 }
 
 impl Searcher {
@@ -300,14 +299,16 @@ impl PatternSet {
                         Some(index),
                     );
                     if has_encoded_forms(prefix) {
-                        add(
-                            &mut literals,
-                            base64_literal(prefix),
-                            Role::Base64,
-                            Some(index),
-                        );
                         let wide = prefix.bytes().flat_map(|b| [b, 0]).collect();
                         add(&mut literals, wide, Role::Utf16, Some(index));
+                        if !prefix.starts_with("eyJ") {
+                            add(
+                                &mut literals,
+                                base64_literal(prefix),
+                                Role::Base64,
+                                Some(index),
+                            );
+                        }
                     }
                 }
             }
@@ -547,15 +548,16 @@ impl PatternSet {
             return;
         };
         let value = &haystack[found.value.clone()];
-        if let Some(rule) = self.judge(haystack, &found, value) {
-            out.push(Hit {
-                needle: rule,
-                start: found.value.start,
-                end: found.value.end,
-            });
-            return;
-        }
+        // Base64 of text first (a Kubernetes Secret's `data:`): the encoded string would pass for a
+        // secret itself, but the key is what it decodes to. Random key material never decodes to text.
         let Some(decoded) = decode_base64_text(value) else {
+            if let Some(rule) = self.judge(haystack, &found, value) {
+                out.push(Hit {
+                    needle: rule,
+                    start: found.value.start,
+                    end: found.value.end,
+                });
+            }
             return;
         };
         let whole_token = self
@@ -595,10 +597,10 @@ impl PatternSet {
             }
         }
         let generic = self.generic?;
-        (found.joint == assignment::Joint::Operator
-            && assignment::is_secret_name(name)
-            && assignment::is_secret_value(value))
-        .then_some(generic)
+        let joined =
+            found.joint == assignment::Joint::Operator || is_dockerfile_env(haystack, found);
+        (joined && assignment::is_secret_name(name) && assignment::is_secret_value(value))
+            .then_some(generic)
     }
 
     /// Keeps one hit per run of overlapping hits in `out[first..]`: the most confident, then the longest,
@@ -651,6 +653,17 @@ impl PatternSet {
             .map_or(0, |i| i + 1);
         zeroize::Zeroizing::new(decoded[..end].to_vec())
     }
+}
+
+/// Whether the assignment is a Dockerfile's `ENV NAME value`: the one place a bare space joins a name
+/// to its value that the generic rule trusts.
+fn is_dockerfile_env(haystack: &[u8], found: &assignment::Assignment) -> bool {
+    let line_start = memchr::memrchr(b'\n', &haystack[..found.name.start]).map_or(0, |i| i + 1);
+    let before = &haystack[line_start..found.name.start];
+    let trimmed = before.trim_ascii_start();
+    trimmed.len() >= 4
+        && trimmed[..4].eq_ignore_ascii_case(b"ENV ")
+        && trimmed[4..].trim_ascii().is_empty()
 }
 
 /// Whether one of `words` stands on the assignment's line or within the 256 bytes before it; true when

@@ -107,6 +107,7 @@ impl GithubApi {
     pub fn user(&self, secret: &Secret) -> Liveness {
         let check = GITHUB
             .liveness
+            .first()
             .expect("GitHub's provider data has its /user check");
         liveness::call(&self.agent, &GITHUB, check, &self.base, secret)
     }

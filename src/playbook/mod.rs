@@ -289,7 +289,7 @@ fn identify(request: &Request, io: &mut Io<'_>, repo: &Repo) -> Result<tokens::C
         writeln!(io.out, "  warning: {warning}")?;
     }
     for secret in &collected.secrets {
-        let provider = providers::identify_secret(secret).map_or("unknown issuer", |(p, _)| p.name);
+        let provider = secret.identify().map_or("unknown issuer", |(p, _)| p.name);
         writeln!(
             io.out,
             "  {}  {}  {}  (from {})",
@@ -568,7 +568,7 @@ fn recreate(
 ) -> Result<Option<Secret>> {
     heading(io, 4, "Create a new token (least privilege)")?;
     let old = &leaked[0];
-    let provider = providers::identify_secret(old).map(|(p, _)| p);
+    let provider = old.identify().map(|(p, _)| p);
     writeln!(
         io.out,
         "  Least privilege: a fine-grained token scoped to the repos it needs, or a read token when your \

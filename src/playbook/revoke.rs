@@ -29,7 +29,7 @@ pub(super) fn revoke(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
-    let Some((provider, pattern)) = providers::identify_secret(secret) else {
+    let Some((provider, pattern)) = secret.identify() else {
         return Ending::new(
             format!(
                 "{}: unknown issuer; revoke it where it was created.",

@@ -47,15 +47,18 @@ pub(crate) static ANTHROPIC: Provider = Provider {
             negatives: &["sk-ant-admin01-{url:92}", "sk-ant-admin01-{0*93}AA"],
         },
     ],
-    liveness: Some(&ANTHROPIC_CHECK),
+    liveness: &[&ANTHROPIC_CHECK],
+    unchecked: None,
 };
 
 /// `GET /v1/models` with `x-api-key`: 200 live, 401 invalid or disabled. Admin keys cannot call it.
 static ANTHROPIC_CHECK: IdentityCheck = IdentityCheck {
     rules: &["anthropic.api-key"],
     base_env: "UNLEAK_ANTHROPIC_API_URL",
+    any_host: false,
     default_base: "https://api.anthropic.com",
     post: false,
+    body: "",
     path: "/v1/models",
     auth: Auth::Header("x-api-key"),
     headers: &[("anthropic-version", "2023-06-01")],

@@ -81,5 +81,8 @@ pub(crate) static AWS: Provider = Provider {
             ],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "an AWS key is checked by a signed STS GetCallerIdentity call that needs both the key id and its secret; unleak does not sign AWS requests",
+    ),
 };

@@ -25,5 +25,8 @@ pub(crate) static AZURE_OPENAI: Provider = Provider {
             negatives: &["AZURE_OPENAI_ENDPOINT=https://example.openai.azure.com/", "AZURE_OPENAI_API_KEY=<key>"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "an Azure OpenAI key is checked against its own resource's endpoint (https://RESOURCE.openai.azure.com), which the key does not name",
+    ),
 };

@@ -1,6 +1,6 @@
 //! Cohere: API keys, 40 letters and digits with no prefix, so found by context: the key name or the client call.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://dashboard.cohere.com/api-keys, check usage for calls you do not recognize, create a new one, and remove the old key from history.";
 
@@ -38,5 +38,23 @@ pub(crate) static COHERE: Provider = Provider {
             negatives: &["cohere.Client(os.environ[\"CO_API_KEY\"])", "cohere.Client(\"{alnum:39}\")"],
         },
     ],
-    liveness: None,
+    liveness: &[&COHERE_CHECK],
+    unchecked: None,
+};
+
+/// `POST /v1/check-api-key` only checks the key: 200 live, 401 invalid or deleted.
+static COHERE_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["cohere.api-key", "cohere.client-key"],
+    base_env: "UNLEAK_COHERE_API_URL",
+    any_host: false,
+    default_base: "https://api.cohere.com",
+    post: true,
+    body: r#""#,
+    path: "/v1/check-api-key",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

@@ -25,5 +25,8 @@ pub(crate) static COMET: Provider = Provider {
             negatives: &["COMET_WORKSPACE={alnum:25}", "COMET_API_KEY=${{COMET_API_KEY}"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Comet documents no read-only call to check a key",
+    ),
 };

@@ -1,6 +1,6 @@
 //! DeepSeek: API keys (`sk-` and 32 hex digits, a shape other issuers share, so found by the key name).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://platform.deepseek.com/api_keys, check usage and balance for calls you do not recognize, create a new one, and remove the old key from history.";
 
@@ -25,5 +25,23 @@ pub(crate) static DEEPSEEK: Provider = Provider {
             negatives: &["DEEPSEEK_API_KEY=sk-...", "DEEPSEEK_MODEL=deepseek-chat"],
         },
     ],
-    liveness: None,
+    liveness: &[&DEEPSEEK_CHECK],
+    unchecked: None,
+};
+
+/// `GET /user/balance` reads the balance: 200 live, 401 invalid or deleted.
+static DEEPSEEK_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["deepseek.api-key"],
+    base_env: "UNLEAK_DEEPSEEK_API_URL",
+    any_host: false,
+    default_base: "https://api.deepseek.com",
+    post: false,
+    body: r#""#,
+    path: "/user/balance",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

@@ -1,6 +1,6 @@
 //! ElevenLabs: API keys (`sk_` and 48 hex digits), and legacy keys (32 hex digits, found by the key name).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://elevenlabs.io/app/settings/api-keys, check usage for characters you do not recognize, create a new one with only the permissions it needs, and remove the old key from history.";
 
@@ -38,5 +38,23 @@ pub(crate) static ELEVENLABS: Provider = Provider {
             negatives: &["ELEVENLABS_VOICE_ID={alnum:20}", "XI_API_KEY=${{XI_API_KEY}"],
         },
     ],
-    liveness: None,
+    liveness: &[&ELEVENLABS_CHECK],
+    unchecked: None,
+};
+
+/// `GET /v1/user` reads the account: 200 live, 401 invalid or deleted.
+static ELEVENLABS_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["elevenlabs.api-key", "elevenlabs.legacy-api-key"],
+    base_env: "UNLEAK_ELEVENLABS_API_URL",
+    any_host: false,
+    default_base: "https://api.elevenlabs.io",
+    post: false,
+    body: r#""#,
+    path: "/v1/user",
+    auth: Auth::Header("xi-api-key"),
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

@@ -25,5 +25,8 @@ pub(crate) static FIREWORKS: Provider = Provider {
             negatives: &["fw_{alnum:23}", "fw_{alnum:25}", "fw_{x*24}", "fw_version_check"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Fireworks documents no read-only call to check a key",
+    ),
 };

@@ -56,5 +56,8 @@ pub(crate) static GENERIC: Provider = Provider {
             "secret_key_path: \"/etc/app/secret-{hex:12}.key\"",
         ],
     }],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "the issuer of a generic secret is unknown",
+    ),
 };

@@ -104,7 +104,8 @@ pub(crate) static GITHUB: Provider = Provider {
             ],
         },
     ],
-    liveness: Some(&GITHUB_CHECK),
+    liveness: &[&GITHUB_CHECK],
+    unchecked: None,
 };
 
 /// `GET /user`: 200 with `login` while the token works, 401 once it is revoked or expired. Installation
@@ -117,8 +118,10 @@ static GITHUB_CHECK: IdentityCheck = IdentityCheck {
         "github.fine-grained-token",
     ],
     base_env: "GITHUB_API_URL",
+    any_host: true,
     default_base: "https://api.github.com",
     post: false,
+    body: "",
     path: "/user",
     auth: Auth::Bearer,
     headers: &[

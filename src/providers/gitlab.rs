@@ -26,5 +26,8 @@ pub(crate) static GITLAB: Provider = Provider {
         examples: &["glpat-{url:19}Q", "glpat-{alnum:20}"],
         negatives: &["glpat-{alnum:19}", "glpat-{alnum:21}", "glpat-{x*20}"],
     }],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "a GitLab token belongs to gitlab.com or a self-managed instance the token does not name",
+    ),
 };

@@ -1,6 +1,6 @@
 //! Google: API keys (`AIza`), used by Maps, Firebase, Gemini and other Google Cloud APIs.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 pub(crate) static GOOGLE: Provider = Provider {
     id: "google",
@@ -25,5 +25,23 @@ pub(crate) static GOOGLE: Provider = Provider {
         examples: &["AIza{url:35}", "AIzaSy{alnum:33}"],
         negatives: &["AIza{alnum:34}", "AIza{alnum:36}", "AIza{0*35}", "GEMINI_API_KEY=AIza..."],
     }],
-    liveness: None,
+    liveness: &[&GOOGLE_CHECK],
+    unchecked: None,
+};
+
+/// `GET /v1/models?key=` lists Gemini models: 200 live (403: live, but the Generative Language API is off for its project), 400 `API_KEY_INVALID`.
+static GOOGLE_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["google.api-key"],
+    base_env: "UNLEAK_GOOGLE_API_URL",
+    any_host: false,
+    default_base: "https://generativelanguage.googleapis.com",
+    post: false,
+    body: r#""#,
+    path: "/v1/models",
+    auth: Auth::Query("key"),
+    headers: &[],
+    live: &[200, 403],
+    dead: &[400],
+    owner_field: None,
+    body_ok: None,
 };

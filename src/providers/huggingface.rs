@@ -77,7 +77,8 @@ pub(crate) static HUGGING_FACE: Provider = Provider {
             negatives: &["api_org_{alnum:30}", "my_api_org_{alnum:34}", "api_org_{x*34}"],
         },
     ],
-    liveness: Some(&HUGGING_FACE_CHECK),
+    liveness: &[&HUGGING_FACE_CHECK],
+    unchecked: None,
 };
 
 /// `whoami-v2`: 200 with the user and the token's name and role; 401 invalid or revoked, 403 denied by an
@@ -89,8 +90,10 @@ static HUGGING_FACE_CHECK: IdentityCheck = IdentityCheck {
         "huggingface.org-token",
     ],
     base_env: "HF_ENDPOINT",
+    any_host: true,
     default_base: "https://huggingface.co",
     post: false,
+    body: "",
     path: "/api/whoami-v2",
     auth: Auth::Bearer,
     headers: &[],

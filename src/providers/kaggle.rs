@@ -38,5 +38,8 @@ pub(crate) static KAGGLE: Provider = Provider {
             negatives: &["{{\"username\":\"someone\",\"key\":\"\"}", "{{\"username\":\"someone\",\"id\":\"{hex:32}\"}"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Kaggle documents no read-only call to check a key (its API needs the user name too)",
+    ),
 };

@@ -1,6 +1,6 @@
 //! LangSmith (LangChain): personal access tokens and service keys (`lsv2_pt_`, `lsv2_sk_`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://smith.langchain.com/settings (API Keys), create a new one, update LANGSMITH_API_KEY / LANGCHAIN_API_KEY, and remove the old key from history: it reads every trace, which holds your prompts and data.";
 
@@ -25,5 +25,23 @@ pub(crate) static LANGSMITH: Provider = Provider {
             negatives: &["lsv2_pt_{hex:31}_{hex:10}", "lsv2_pt_{hex:32}", "lsv2_xx_{hex:32}_{hex:10}"],
         },
     ],
-    liveness: None,
+    liveness: &[&LANGSMITH_CHECK],
+    unchecked: None,
+};
+
+/// `GET /api/v1/api-key` lists the workspace's keys: 200 live, 401 or 403 invalid or deleted.
+static LANGSMITH_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["langsmith.api-key"],
+    base_env: "UNLEAK_LANGSMITH_API_URL",
+    any_host: false,
+    default_base: "https://api.smith.langchain.com",
+    post: false,
+    body: r#""#,
+    path: "/api/v1/api-key",
+    auth: Auth::Header("x-api-key"),
+    headers: &[],
+    live: &[200],
+    dead: &[401, 403],
+    owner_field: None,
+    body_ok: None,
 };

@@ -1,6 +1,6 @@
 //! Mistral AI: API keys, 32 letters and digits with no prefix, so found by the key name.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://console.mistral.ai/api-keys, check usage for calls you do not recognize, create a new one, and remove the old key from history.";
 
@@ -25,5 +25,23 @@ pub(crate) static MISTRAL: Provider = Provider {
             negatives: &["MISTRAL_API_KEY=\"\"", "mistral_model={alnum:32}"],
         },
     ],
-    liveness: None,
+    liveness: &[&MISTRAL_CHECK],
+    unchecked: None,
+};
+
+/// `GET /v1/models` lists models and changes nothing: 200 live, 401 invalid or deleted.
+static MISTRAL_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["mistral.api-key"],
+    base_env: "UNLEAK_MISTRAL_API_URL",
+    any_host: false,
+    default_base: "https://api.mistral.ai",
+    post: false,
+    body: r#""#,
+    path: "/v1/models",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

@@ -100,8 +100,11 @@ pub struct Provider {
     pub(crate) create_url: Option<&'static str>,
     /// The token shapes (rules) this issuer hands out.
     pub patterns: &'static [Pattern],
-    /// The documented read-only call that tells whether a token still works, if the issuer has one.
-    pub(crate) liveness: Option<&'static IdentityCheck>,
+    /// The documented read-only calls that tell whether a token still works, each for the rules it
+    /// names (an OpenAI admin key is checked on another endpoint than a project key).
+    pub(crate) liveness: &'static [&'static IdentityCheck],
+    /// Why there is no check, when there is none: said instead of a bare "no check".
+    pub(crate) unchecked: Option<&'static str>,
 }
 
 /// A safe identity call: it reads who the token belongs to and changes nothing (never a write).
@@ -112,9 +115,14 @@ pub(crate) struct IdentityCheck {
     /// The environment variable that overrides the API base (`HF_ENDPOINT`, `GITHUB_API_URL`), for
     /// enterprise hosts and tests. Plain `http://` is accepted only for a loopback host.
     pub(crate) base_env: &'static str,
+    /// Whether the override may name any `https://` host (a private Hub, GitHub Enterprise). Otherwise
+    /// only a loopback test stand-in: a key goes to its own issuer and nowhere else.
+    pub(crate) any_host: bool,
     pub(crate) default_base: &'static str,
     /// `POST` only where the documented identity call is one (Slack's `auth.test` reads, it writes nothing).
     pub(crate) post: bool,
+    /// The JSON body of a `POST` (W&B's GraphQL `{viewer{id}}` query); empty when it takes none.
+    pub(crate) body: &'static str,
     pub(crate) path: &'static str,
     pub(crate) auth: Auth,
     /// Fixed headers the API asks for (`Accept`, an API version).
@@ -137,6 +145,10 @@ pub(crate) enum Auth {
     Bearer,
     /// The token as the value of this header (`x-api-key`).
     Header(&'static str),
+    /// HTTP basic authentication with this user name and the token as the password (W&B's `api`).
+    Basic(&'static str),
+    /// The token as this query parameter (Google's `key`).
+    Query(&'static str),
 }
 
 #[derive(Debug)]
@@ -257,7 +269,7 @@ pub(crate) fn identify(value: &str) -> Option<&'static Provider> {
 /// The rule matching the whole value, the most confident one when several do (an `hf_` token of letters
 /// only is `huggingface.user-token`, not `huggingface.user-token-alnum`). Only rules whose shape alone
 /// is distinctive answer: a context rule's 40 hex digits or the generic rule's anything say nothing
-/// without the name the value was assigned to (see [`identify_keyed`], [`identify_secret`]).
+/// without the name the value was assigned to (see [`identify_keyed`], `Secret::identify`).
 pub(crate) fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern)> {
     type Whole = (&'static Provider, &'static Pattern, regex::Regex);
     static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
@@ -300,16 +312,6 @@ pub(crate) fn identify_keyed(
                     .is_ok_and(|re| re.is_match(value))
             })
     })
-}
-
-/// The rule of a secret: the one it is known by ([`Secret::rule`]), else its value's own shape.
-pub(crate) fn identify_secret(
-    secret: &crate::secret::Secret,
-) -> Option<(&'static Provider, &'static Pattern)> {
-    secret
-        .rule()
-        .and_then(rule)
-        .or_else(|| identify_rule(secret.expose()))
 }
 
 /// Prefixes a redaction keeps visible (they name the issuer and carry no entropy), longest first: each
@@ -482,26 +484,40 @@ mod tests {
     fn identity_checks_name_their_own_rules_and_use_https() {
         let mut checked = 0;
         for provider in all() {
-            let Some(check) = provider.liveness else {
-                continue;
-            };
-            checked += 1;
-            assert!(
-                check.default_base.starts_with("https://"),
-                "{}",
-                provider.id
-            );
-            assert!(!check.default_base.ends_with('/'), "{}", provider.id);
-            assert!(check.path.starts_with('/'), "{}", provider.id);
-            assert!(!check.base_env.is_empty(), "{}", provider.id);
-            assert!(!check.rules.is_empty(), "{}", provider.id);
-            for id in check.rules {
-                let (owner, _) =
-                    rule(id).unwrap_or_else(|| panic!("{}: no rule {id}", provider.id));
-                assert_eq!(owner.id, provider.id, "{id}");
+            for check in provider.liveness {
+                checked += 1;
+                assert!(
+                    check.default_base.starts_with("https://"),
+                    "{}",
+                    provider.id
+                );
+                assert!(!check.default_base.ends_with('/'), "{}", provider.id);
+                assert!(check.path.starts_with('/'), "{}", provider.id);
+                assert!(!check.base_env.is_empty(), "{}", provider.id);
+                assert!(!check.rules.is_empty(), "{}", provider.id);
+                for id in check.rules {
+                    let (owner, _) =
+                        rule(id).unwrap_or_else(|| panic!("{}: no rule {id}", provider.id));
+                    assert_eq!(owner.id, provider.id, "{id}");
+                }
+                for status in check.live {
+                    assert!(!check.dead.contains(status), "{}: {status}", provider.id);
+                }
+                assert_eq!(
+                    check.post,
+                    !check.body.is_empty()
+                        || check.path.contains("auth.test")
+                        || check.path.contains("check-api-key"),
+                    "{}",
+                    provider.id
+                );
             }
-            for status in check.live {
-                assert!(!check.dead.contains(status), "{}: {status}", provider.id);
+            if provider.liveness.is_empty() {
+                assert!(
+                    provider.unchecked.is_some(),
+                    "{}: say why there is no check",
+                    provider.id
+                );
             }
         }
         assert!(

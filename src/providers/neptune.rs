@@ -25,5 +25,8 @@ pub(crate) static NEPTUNE: Provider = Provider {
             negatives: &["eyJhcGlfYWRkcmVzcyI6{b64:20}", "eyJhcGlfYWRkcmVzcyI6{A*80}"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Neptune checks a token by exchanging it for an access token, which is not a read-only call",
+    ),
 };

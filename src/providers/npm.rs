@@ -25,15 +25,18 @@ pub(crate) static NPM: Provider = Provider {
         examples: &["npm_{alnum:36}"],
         negatives: &["npm_{alnum:35}", "npm_config_registry", "npm_{x*36}"],
     }],
-    liveness: Some(&NPM_CHECK),
+    liveness: &[&NPM_CHECK],
+    unchecked: None,
 };
 
 /// The registry's `whoami`: 200 with `username`, 401 when the token is revoked or invalid.
 static NPM_CHECK: IdentityCheck = IdentityCheck {
     rules: &["npm.access-token"],
     base_env: "UNLEAK_NPM_REGISTRY_URL",
+    any_host: false,
     default_base: "https://registry.npmjs.org",
     post: false,
+    body: "",
     path: "/-/whoami",
     auth: Auth::Bearer,
     headers: &[],

@@ -88,7 +88,8 @@ pub(crate) static OPENAI: Provider = Provider {
             ],
         },
     ],
-    liveness: Some(&OPENAI_CHECK),
+    liveness: &[&OPENAI_CHECK, &OPENAI_ADMIN_CHECK],
+    unchecked: None,
 };
 
 /// `GET /v1/models` lists models and changes nothing: 200 live, 401 invalid or revoked.
@@ -99,9 +100,29 @@ static OPENAI_CHECK: IdentityCheck = IdentityCheck {
         "openai.legacy-key",
     ],
     base_env: "UNLEAK_OPENAI_API_URL",
+    any_host: false,
     default_base: "https://api.openai.com",
     post: false,
+    body: "",
     path: "/v1/models",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
+};
+
+/// Admin keys cannot list models; `GET /v1/organization/admin_api_keys?limit=1` reads (it changes
+/// nothing): 200 live, 401 invalid or deleted.
+static OPENAI_ADMIN_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["openai.admin-key"],
+    base_env: "UNLEAK_OPENAI_API_URL",
+    any_host: false,
+    default_base: "https://api.openai.com",
+    post: false,
+    body: "",
+    path: "/v1/organization/admin_api_keys?limit=1",
     auth: Auth::Bearer,
     headers: &[],
     live: &[200],

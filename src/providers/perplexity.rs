@@ -25,5 +25,8 @@ pub(crate) static PERPLEXITY: Provider = Provider {
             negatives: &["pplx-{alnum:47}", "pplx-{x*48}"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Perplexity has no read-only call: every call is billed",
+    ),
 };

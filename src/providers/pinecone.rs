@@ -1,6 +1,6 @@
 //! Pinecone: API keys (`pcsk_`), and legacy keys (a UUID, found by the key name).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key in the Pinecone console (https://app.pinecone.io, the project's API keys), create a new one with the least role that works, and remove the old key from history: it reads and writes the project's indexes.";
 
@@ -38,5 +38,23 @@ pub(crate) static PINECONE: Provider = Provider {
             negatives: &["PINECONE_INDEX={hex:8}-{hex:4}-{hex:4}-{hex:4}-{hex:12}", "\"id\": \"{hex:8}-{hex:4}-{hex:4}-{hex:4}-{hex:12}\""],
         },
     ],
-    liveness: None,
+    liveness: &[&PINECONE_CHECK],
+    unchecked: None,
+};
+
+/// `GET /indexes` lists the project's indexes: 200 live, 401 invalid or deleted.
+static PINECONE_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["pinecone.api-key", "pinecone.legacy-api-key"],
+    base_env: "UNLEAK_PINECONE_API_URL",
+    any_host: false,
+    default_base: "https://api.pinecone.io",
+    post: false,
+    body: r#""#,
+    path: "/indexes",
+    auth: Auth::Header("Api-Key"),
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

@@ -54,6 +54,37 @@ pub fn is_placeholder_body(body: &str) -> bool {
     distinct.len() < 6 || shannon_entropy(body) < bar
 }
 
+/// Stand-ins people put where a token goes (`your_token_here`, `xxxx…`, `changeme`, `${VAR}`): a whole
+/// value, where [`is_placeholder_body`] judges what follows a provider prefix.
+pub fn is_stand_in(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "your",
+        "token_here",
+        "changeme",
+        "change_me",
+        "placeholder",
+        "example",
+        "dummy",
+        "redacted",
+        "removed",
+        "insert",
+        "replace",
+        "<",
+        "${",
+        "todo",
+        "xxxx",
+        "****",
+        "....",
+        "0000",
+    ];
+    if WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let distinct: std::collections::HashSet<char> = value.chars().collect();
+    distinct.len() < 6
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,5 +40,8 @@ pub(crate) static PRIVATE_KEY: Provider = Provider {
             "-----BEGIN PRIVATE KEY-----\n{A*80}\n-----END PRIVATE KEY-----",
         ],
     }],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "a private key is checked where it is trusted (a server, a signing service), not at one issuer",
+    ),
 };

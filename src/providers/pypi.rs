@@ -28,5 +28,8 @@ pub(crate) static PYPI: Provider = Provider {
             "pypi-AgEIcHlwaS5vcmc{x*60}",
         ],
     }],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "PyPI has no read-only call for an API token",
+    ),
 };

@@ -1,6 +1,6 @@
 //! Replicate: API tokens (`r8_`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the token at https://replicate.com/account/api-tokens, check predictions and billing for use you do not recognize, create a new one, and remove the old token from history.";
 
@@ -25,5 +25,23 @@ pub(crate) static REPLICATE: Provider = Provider {
             negatives: &["r8_{alnum:20}", "r8_{alnum:38}", "r8_{x*37}", "REPLICATE_API_TOKEN=r8_..."],
         },
     ],
-    liveness: None,
+    liveness: &[&REPLICATE_CHECK],
+    unchecked: None,
+};
+
+/// `GET /v1/account` names the account: 200 live, 401 invalid or deleted.
+static REPLICATE_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["replicate.api-token"],
+    base_env: "UNLEAK_REPLICATE_API_URL",
+    any_host: false,
+    default_base: "https://api.replicate.com",
+    post: false,
+    body: r#""#,
+    path: "/v1/account",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: Some("username"),
+    body_ok: None,
 };

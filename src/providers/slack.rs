@@ -108,15 +108,18 @@ pub(crate) static SLACK: Provider = Provider {
             ],
         },
     ],
-    liveness: Some(&SLACK_CHECK),
+    liveness: &[&SLACK_CHECK],
+    unchecked: None,
 };
 
 /// `auth.test` (a POST that only reads): always 200, with `ok` false and an error naming why a token is dead.
 static SLACK_CHECK: IdentityCheck = IdentityCheck {
     rules: &["slack.bot-token", "slack.user-token"],
     base_env: "UNLEAK_SLACK_API_URL",
+    any_host: false,
     default_base: "https://slack.com/api",
     post: true,
+    body: "",
     path: "/auth.test",
     auth: Auth::Bearer,
     headers: &[],

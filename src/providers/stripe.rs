@@ -48,7 +48,8 @@ pub(crate) static STRIPE: Provider = Provider {
             negatives: &["rk_test_{alnum:99}", "rk_live_{ab*20}"],
         },
     ],
-    liveness: Some(&STRIPE_CHECK),
+    liveness: &[&STRIPE_CHECK],
+    unchecked: None,
 };
 
 /// `GET /v1/balance` reads the balance: 200 live, 401 invalid or rolled; a restricted key without the
@@ -56,8 +57,10 @@ pub(crate) static STRIPE: Provider = Provider {
 static STRIPE_CHECK: IdentityCheck = IdentityCheck {
     rules: &["stripe.secret-key", "stripe.restricted-key"],
     base_env: "UNLEAK_STRIPE_API_URL",
+    any_host: false,
     default_base: "https://api.stripe.com",
     post: false,
+    body: "",
     path: "/v1/balance",
     auth: Auth::Bearer,
     headers: &[],

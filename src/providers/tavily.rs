@@ -1,6 +1,6 @@
 //! Tavily: API keys (`tvly-`, development keys `tvly-dev-`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://app.tavily.com/home (API keys), create a new one, and remove the old key from history.";
 
@@ -25,5 +25,23 @@ pub(crate) static TAVILY: Provider = Provider {
             negatives: &["tvly-{alnum:31}", "tvly-{x*32}"],
         },
     ],
-    liveness: None,
+    liveness: &[&TAVILY_CHECK],
+    unchecked: None,
+};
+
+/// `GET /usage` reads the key's usage: 200 live, 401 invalid or deleted.
+static TAVILY_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["tavily.api-key"],
+    base_env: "UNLEAK_TAVILY_API_URL",
+    any_host: false,
+    default_base: "https://api.tavily.com",
+    post: false,
+    body: r#""#,
+    path: "/usage",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

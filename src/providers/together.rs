@@ -38,5 +38,8 @@ pub(crate) static TOGETHER: Provider = Provider {
             negatives: &["sha256={hex:64}", "TOGETHER_MODEL={hex:64}"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Together AI documents no read-only call to check a key",
+    ),
 };

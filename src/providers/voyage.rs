@@ -25,5 +25,8 @@ pub(crate) static VOYAGE: Provider = Provider {
             negatives: &["pa-{url:42}", "pa-{url:44}", "spa-{url:43}", "pa-{x*43}"],
         },
     ],
-    liveness: None,
+    liveness: &[],
+    unchecked: Some(
+        "Voyage AI has no read-only call: every call is billed",
+    ),
 };

@@ -1,6 +1,6 @@
 //! Weights & Biases: API keys, 40 hex digits with no prefix, so found by context: the key name (`WANDB_API_KEY`) or a `.netrc` entry for `api.wandb.ai`.
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://wandb.ai/authorize (User settings, API keys), create a new one, update WANDB_API_KEY wherever runs read it (and `~/.netrc`, where `wandb login` stores it), and remove the old key from history.";
 
@@ -38,5 +38,23 @@ pub(crate) static WANDB: Provider = Provider {
             negatives: &["machine example.com login user password hunter2", "wandb.login(key=os.environ[\"WANDB_API_KEY\"])"],
         },
     ],
-    liveness: None,
+    liveness: &[&WANDB_CHECK],
+    unchecked: None,
+};
+
+/// `POST /graphql` with the read-only query `{viewer{id}}`, basic auth `api:KEY`: 200 live, 401 invalid or deleted.
+static WANDB_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["wandb.api-key", "wandb.netrc-key"],
+    base_env: "UNLEAK_WANDB_API_URL",
+    any_host: false,
+    default_base: "https://api.wandb.ai",
+    post: true,
+    body: r#"{"query":"{viewer{id}}"}"#,
+    path: "/graphql",
+    auth: Auth::Basic("api"),
+    headers: &[("Content-Type", "application/json")],
+    live: &[200],
+    dead: &[401],
+    owner_field: None,
+    body_ok: None,
 };

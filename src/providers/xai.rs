@@ -1,6 +1,6 @@
 //! xAI (Grok): API keys (`xai-`).
 
-use super::{Confidence, Pattern, Provider};
+use super::{Auth, Confidence, IdentityCheck, Pattern, Provider};
 
 const HELP: &str = "Delete the key at https://console.x.ai (the team's API keys), check usage for calls you do not recognize, create a new one with only the models and endpoints it needs, and remove the old key from history.";
 
@@ -25,5 +25,23 @@ pub(crate) static XAI: Provider = Provider {
             negatives: &["xai-{alnum:79}", "xai-{alnum:81}", "xai-{x*80}"],
         },
     ],
-    liveness: None,
+    liveness: &[&XAI_CHECK],
+    unchecked: None,
+};
+
+/// `GET /v1/api-key` describes the key itself: 200 live, 400 or 401 invalid.
+static XAI_CHECK: IdentityCheck = IdentityCheck {
+    rules: &["xai.api-key"],
+    base_env: "UNLEAK_XAI_API_URL",
+    any_host: false,
+    default_base: "https://api.x.ai",
+    post: false,
+    body: r#""#,
+    path: "/v1/api-key",
+    auth: Auth::Bearer,
+    headers: &[],
+    live: &[200],
+    dead: &[400, 401],
+    owner_field: Some("name"),
+    body_ok: None,
 };

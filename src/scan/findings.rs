@@ -170,7 +170,8 @@ impl FindingBuilder<'_> {
     }
 
     fn rule_of(&self, secret: usize) -> Option<String> {
-        crate::providers::identify_secret(&self.secrets[secret])
+        self.secrets[secret]
+            .identify()
             .map(|(_, rule)| rule.id.to_string())
     }
 
@@ -641,7 +642,7 @@ pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
 /// What every summary of `secret` starts from: who the secret is (redaction, fingerprint, origin,
 /// provider rule) and its own findings, counted and ranked; callers add where it was seen.
 fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> SecretSummary {
-    let rule = crate::providers::identify_secret(secret);
+    let rule = secret.identify();
     SecretSummary {
         secret: SecretRef {
             redacted: secret.redacted(),

@@ -444,11 +444,11 @@ fn add_discovered(
             known.is_none_or(|(_, known)| rule.confidence > known.confidence)
         };
         if let Some(given) = secrets.iter_mut().find(|s| s.expose() == value) {
-            if more_confident(crate::providers::identify_secret(given)) {
+            if more_confident(given.identify()) {
                 *given = given.clone().with_rule(rule.id);
             }
         } else if let Some((id, known)) = discovered.iter_mut().find(|(_, s)| s.expose() == value) {
-            if more_confident(crate::providers::identify_secret(known)) {
+            if more_confident(known.identify()) {
                 *id = rule.id;
                 *known = known.clone().with_rule(rule.id);
             }

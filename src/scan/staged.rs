@@ -144,7 +144,7 @@ impl Search<'_> {
             out.push(Token {
                 line: line(hit.start),
                 encoding: needle.encoding,
-                rule: crate::providers::identify_secret(secret).map(|(_, r)| r.id.to_string()),
+                rule: secret.identify().map(|(_, r)| r.id.to_string()),
                 origin: Some(secret.origin().to_string()),
                 secret: SecretRef {
                     redacted: secret.redacted(),

@@ -121,7 +121,7 @@ fn exact_env_values_are_found_even_without_a_pattern() {
     let repo = TestRepo::new();
     let password = format!("Pw{}9x", random_letters(20));
     repo.write(".gitignore", ".env\n");
-    repo.commit_file("db.py", format!("PASSWORD = '{password}'\n"), "Hardcode");
+    repo.commit_file("db.py", format!("DSN = '{password}'\n"), "Hardcode");
     repo.write(".env", format!("DB_PASSWORD={password}\nDEBUG=true\n"));
     std::fs::set_permissions(
         repo.path.join(".env"),

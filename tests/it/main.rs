@@ -16,6 +16,7 @@ mod hostile;
 mod large_blob;
 mod layering;
 mod leaks;
+mod ml_corpus;
 mod newcomer;
 mod pack;
 mod provenance;
