@@ -37,6 +37,8 @@ pub enum DeadAnswer {
     Unauthorized,
     /// Slack: 200 with `{"ok": false, "error": "invalid_auth"}`.
     SlackOkFalse,
+    /// 400, as Google answers an invalid API key (`API_KEY_INVALID`).
+    BadRequest,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +52,8 @@ pub enum Mode {
     Hang,
     /// Every revoke request answers this status.
     RevokeStatus(u16),
+    /// Every identity call answers this status (500, or 302 to another host).
+    IdentityStatus(u16),
 }
 
 struct State {
@@ -203,9 +207,11 @@ fn serve_one(stream: TcpStream, answer: &dyn Fn(Request) -> Option<Reply>) -> st
     let reason = match status {
         200 => "OK",
         202 => "Accepted",
+        400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         422 => "Unprocessable Entity",
+        302 => "Found",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         _ => "Not Found",
@@ -219,13 +225,37 @@ fn serve_one(stream: TcpStream, answer: &dyn Fn(Request) -> Option<Reply>) -> st
     stream.flush()
 }
 
+/// The token a request carries, however its issuer takes it: `Authorization: Bearer`, a key header
+/// (`x-api-key`, `xi-api-key`, `Api-Key`), basic auth with the token as password (W&B), or a `key=`
+/// query parameter (Google).
+fn credential(request: &Request) -> Option<String> {
+    use base64::Engine;
+    let authorization = request.header("authorization");
+    if let Some(bearer) = authorization.and_then(|a| a.strip_prefix("Bearer ")) {
+        return Some(bearer.to_string());
+    }
+    if let Some(basic) = authorization.and_then(|a| a.strip_prefix("Basic ")) {
+        let pair = base64::engine::general_purpose::STANDARD
+            .decode(basic)
+            .ok()?;
+        let pair = String::from_utf8(pair).ok()?;
+        return pair.split_once(':').map(|(_, token)| token.to_string());
+    }
+    for header in ["x-api-key", "xi-api-key", "api-key"] {
+        if let Some(token) = request.header(header) {
+            return Some(token.to_string());
+        }
+    }
+    let query = request.path.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("key="))
+        .map(|t| t.replace("%2B", "+").replace("%2F", "/"))
+}
+
 /// The issuer's answer to one request.
 fn answer(request: Request, state: &Mutex<State>) -> Option<Reply> {
-    let token = request
-        .header("authorization")
-        .and_then(|a| a.strip_prefix("Bearer "))
-        .or(request.header("x-api-key"))
-        .map(str::to_string);
+    let token = credential(&request);
     let (method, path, body) = (
         request.method.clone(),
         request.path.clone(),
@@ -242,6 +272,12 @@ fn answer(request: Request, state: &Mutex<State>) -> Option<Reply> {
         }
         Mode::RateLimited => (429, "Retry-After: 60\r\n", "{}".to_string()),
         Mode::GithubRateLimited => (403, "x-ratelimit-remaining: 0\r\n", "{}".to_string()),
+        Mode::IdentityStatus(302) => (
+            302,
+            "Location: http://127.0.0.2:9/steal\r\n",
+            "{}".to_string(),
+        ),
+        Mode::IdentityStatus(code) => (code, "", "{}".to_string()),
         _ if path == "/credentials/revoke" => {
             if method != "POST" {
                 (404, "", "{}".to_string())
@@ -269,6 +305,12 @@ fn answer(request: Request, state: &Mutex<State>) -> Option<Reply> {
                 DeadAnswer::Unauthorized => {
                     (401, "", r#"{"message":"Bad credentials"}"#.to_string())
                 }
+                DeadAnswer::BadRequest => (
+                    400,
+                    "",
+                    r#"{"error":{"status":"INVALID_ARGUMENT","reason":"API_KEY_INVALID"}}"#
+                        .to_string(),
+                ),
                 DeadAnswer::SlackOkFalse => (
                     200,
                     "",

@@ -17,6 +17,7 @@ mod large_blob;
 mod layering;
 mod leaks;
 mod ml_corpus;
+mod ml_liveness;
 mod newcomer;
 mod pack;
 mod provenance;
