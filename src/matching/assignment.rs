@@ -27,11 +27,10 @@ pub(crate) const MAX_VALUE: usize = 512;
 /// Spaces allowed on either side of the operator.
 const MAX_PAD: usize = 8;
 
-/// The words a secret's name ends in. The scanner searches for each in lower, upper and title case
-/// (`key`, `KEY`, `Key`), so `OPENAI_API_KEY`, `api_key`, `apiKey` and `SecretAccessKey` all lead here.
-pub(crate) const KEYWORDS: &[&str] = &[
-    "key", "token", "secret", "password", "passwd", "pwd", "pass",
-];
+/// The words a secret's name ends in, as the scanner looks for them: each in lower, upper and title
+/// case (`key`, `KEY`, `Key`), so `OPENAI_API_KEY`, `api_key`, `apiKey` and `SecretAccessKey` all lead
+/// here. `pass` stands for `password` and `passwd` too: the name is read whole around it.
+pub(crate) const KEYWORDS: &[&str] = &["key", "token", "secret", "pass"];
 
 /// How the name and the value are joined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,7 +319,7 @@ pub(crate) fn is_secret_name(name: &[u8]) -> bool {
     match last.as_str() {
         "key" | "keys" => previous.is_some_and(|p| !NOT_SECRET_BEFORE_KEY.contains(&p)),
         "token" => previous.is_none_or(|p| !NOT_SECRET_BEFORE_TOKEN.contains(&p)),
-        "pass" | "pwd" => previous.is_some(),
+        "pass" => previous.is_some(),
         "secret" | "password" | "passwd" | "apikey" | "secretkey" | "accesskey" => true,
         _ => false,
     }

@@ -20,8 +20,9 @@
 //! The literal search is a `regex` alternation of the literals rather than an `aho_corasick` automaton:
 //! the regex crate picks its fastest literal searcher (Teddy) for it, which read source-like text at about
 //! 6 GB/s against 0.4 GB/s for `aho_corasick`'s overlapping search in a quick check (the ignored
-//! `throughput` test prints the current figure). Teddy takes at most [`TEDDY_MAX`] literals, so they are
-//! split into groups of that many, one searcher each. Each reports leftmost-first, non-overlapping
+//! `throughput` test prints the current figure). Teddy slows down as literals are added, so they are
+//! split by kind (prefixes, keywords, base64, the short ones) into groups of at most [`TEDDY_MAX`], one
+//! searcher each. Each reports leftmost-first, non-overlapping
 //! matches, so every candidate offset is checked against all of its literals that begin with its byte and
 //! the search resumes one byte later: no literal that starts inside another is missed. Each of its calls
 //! costs more than an automaton step, though, which shows where literals are dense (`task-sk-hf_` all
@@ -58,8 +59,10 @@ const DENSE_AFTER: usize = 64;
 /// Fewer bytes than this per candidate on average is dense.
 const DENSE_SPACING: usize = 256;
 
-/// The most literals one Teddy searcher takes (the `regex` crate falls back to a slower automaton past it).
-const TEDDY_MAX: usize = 64;
+/// The most literals one searcher takes. Teddy reads fewer bytes a second the more literals it holds:
+/// on git's sources 9 literals read at about 9 GB/s, 21 at 7, 42 at 2 to 3 (and past 64 the `regex`
+/// crate falls back to a slower automaton), so two searchers of 21 beat one of 42.
+const TEDDY_MAX: usize = 24;
 
 /// What finding a literal means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,14 +115,12 @@ pub struct PatternSet {
     searchers: Vec<Searcher>,
     /// Searchers for the UTF-16 literals, run only on haystacks holding a NUL byte.
     wide: Vec<Searcher>,
-    /// Short literals (`hf_`, `sk-`), each searched on its own (see [`SHORT_LITERAL`]), with the index of each.
-    short: Vec<(u32, memchr::memmem::Finder<'static>)>,
 }
 
-/// Literals shorter than this are searched one by one with `memchr::memmem` instead of in the
-/// prefilter: a single 3-byte literal there makes its SIMD search compare 3-byte fingerprints for every
-/// literal, which stop far more often on source text. On a sample of git's blobs the prefilter read 4.0
-/// GB/s with `hf_` and `sk-` in it and 7.6 GB/s without them, and a search for either alone 24 GB/s.
+/// Literals shorter than this (`hf_`, `sk-`, `key`) have a searcher of their own: a single 3-byte literal
+/// among longer ones makes Teddy compare 3-byte fingerprints for every literal, which stop far more
+/// often on source text. On a sample of git's blobs the prefilter read 4.0 GB/s with `hf_` and `sk-` in
+/// it and 7.6 GB/s without them; the nine short literals alone read at about 9 GB/s.
 const SHORT_LITERAL: usize = 4;
 
 impl fmt::Debug for PatternSet {
@@ -134,11 +135,15 @@ impl fmt::Debug for PatternSet {
     }
 }
 
-/// The base64 characters that stand for `prefix` when it starts a base64 string: its whole 6-bit groups.
+/// The base64 characters that stand for the first three bytes of `prefix` when it starts a base64
+/// string: one 4-character group, which every prefix sharing those bytes shares (`c2st` for `sk-proj-`,
+/// `sk-ant-api03-` and the other `sk-` prefixes), so the encoded forms cost a few literals, not one per
+/// prefix. The rules then run on the decoded bytes and check the whole prefix.
 fn base64_literal(prefix: &str) -> Vec<u8> {
-    let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(prefix.as_bytes());
-    let stable = prefix.len() * 8 / 6;
-    encoded.as_bytes()[..stable].to_vec()
+    let head = &prefix.as_bytes()[..prefix.len().min(3)];
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(head)
+        .into_bytes()
 }
 
 /// Whether a prefix stands for a token whose base64 and UTF-16 forms are worth a literal of their own:
@@ -321,25 +326,26 @@ impl PatternSet {
                 }
             }
         }
-        let mut short = Vec::new();
-        let mut long = Vec::new();
-        let mut wide_members = Vec::new();
-        for (index, literal) in literals.iter().enumerate() {
-            let index = index as u32;
-            if literal.role == Role::Utf16 {
-                wide_members.push(index);
-            } else if literal.text.len() < SHORT_LITERAL {
-                let finder = memchr::memmem::Finder::new(&literal.text).into_owned();
-                short.push((index, finder));
-            } else {
-                long.push(index);
-            }
-        }
-        let searchers = long
-            .chunks(TEDDY_MAX)
+        // Groups of like literals: Teddy slows down as literals are added, and more so when they have
+        // little in common (see TEDDY_MAX).
+        let group = |keep: &dyn Fn(&Literal) -> bool| -> Vec<u32> {
+            (0..literals.len() as u32)
+                .filter(|&i| keep(&literals[i as usize]))
+                .collect()
+        };
+        let short = |l: &Literal| l.role != Role::Utf16 && l.text.len() < SHORT_LITERAL;
+        let groups = [
+            group(&|l| l.role == Role::Prefix && !short(l)),
+            group(&|l| l.role == Role::Keyword && !short(l)),
+            group(&|l| l.role == Role::Base64 && !short(l)),
+            group(&short),
+        ];
+        let searchers: Vec<Searcher> = groups
+            .iter()
+            .flat_map(|members| members.chunks(TEDDY_MAX))
             .map(|members| Searcher::new(&literals, members))
             .collect();
-        let wide = wide_members
+        let wide = group(&|l| l.role == Role::Utf16)
             .chunks(TEDDY_MAX)
             .map(|members| Searcher::new(&literals, members))
             .collect();
@@ -354,7 +360,6 @@ impl PatternSet {
             literals,
             searchers,
             wide,
-            short,
         }
     }
 
@@ -423,19 +428,6 @@ impl PatternSet {
         dense_after: usize,
         sink: &mut dyn FnMut(Start) -> bool,
     ) -> bool {
-        for (literal, finder) in &self.short {
-            let mut at = 0;
-            while let Some(i) = finder.find(&haystack[at..]) {
-                let start = Start {
-                    at: at + i,
-                    literal: *literal,
-                };
-                if !sink(start) {
-                    return false;
-                }
-                at += i + 1;
-            }
-        }
         for searcher in &self.searchers {
             if !searcher.starts(&self.literals, haystack, dense_after, sink) {
                 return false;
