@@ -169,8 +169,13 @@ impl Review<'_> {
         // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
         // Pull-request mode judges the commits, not the working tree: no hygiene of the checkout.
         if !self.range_mode {
-            report.hygiene =
-                audit::hygiene_issues(self.repo, report, self.env_path, self.env_files)?;
+            report.hygiene = audit::hygiene_issues(
+                self.repo,
+                report,
+                self.secrets,
+                self.env_path,
+                self.env_files,
+            )?;
         }
         report
             .hygiene
