@@ -422,12 +422,15 @@ pub(crate) struct HookArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum HookAction {
     /// Write the repository's hooks (in core.hooksPath when set) to run `unleak hook run`: pre-commit by
-    /// default; `--hook commit-msg`, `--hook pre-push` or `--hook all` for the others.
+    /// default; `--hook commit-msg`, `--hook pre-push` or `--hook all` for the others. Next to a hook
+    /// unleak did not write, both run: that hook is kept as HOOK.unleak-chained and runs first, then
+    /// unleak; either can stop git. Under husky or the pre-commit framework it says where unleak goes.
     Install {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,
 
-        /// Replace a hook unleak did not write (it is kept as HOOK.unleak-backup).
+        /// Replace a hook unleak did not write instead of chaining it: it is kept as
+        /// HOOK.unleak-backup and no longer runs (`uninstall` puts it back).
         #[arg(long)]
         force: bool,
 
@@ -435,7 +438,7 @@ pub(crate) enum HookAction {
         #[arg(long = "hook", value_enum, value_name = "HOOK", default_values_t = [HookKind::PreCommit])]
         hooks: Vec<HookKind>,
     },
-    /// Remove the hooks unleak installed (and put back the ones they replaced, if any).
+    /// Remove the hooks unleak installed (and put back the ones they chained or replaced, if any).
     Uninstall {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,
