@@ -428,6 +428,17 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "A..B")]
     pub(crate) range: Option<String>,
 
+    /// Scan files on disk instead of a repository's history: each PATH a file or a folder (walked, its
+    /// .git folders skipped), `-` for stdin. Same rules, allowlist, formats and exit codes; no history,
+    /// provenance or hygiene. For pre-commit's file mode and folders that are not repositories.
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 1..,
+        conflicts_with_all = ["repo", "since", "range"]
+    )]
+    pub(crate) no_git: Vec<PathBuf>,
+
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,
 

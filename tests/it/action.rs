@@ -146,7 +146,8 @@ fn action_yml_parses_and_inputs_reach_scripts_only_through_env() {
     }
 }
 
-/// The pre-commit framework reads this file with a YAML parser too: every hook runs `unleak hook run`.
+/// The pre-commit framework reads this file with a YAML parser too: the git hooks run `unleak hook run`,
+/// the file-mode hook `unleak audit --no-git`.
 #[test]
 fn pre_commit_hooks_yaml_parses_and_names_the_hook_commands() {
     let hooks = yaml(&root().join(".pre-commit-hooks.yaml"));
@@ -158,15 +159,19 @@ fn pre_commit_hooks_yaml_parses_and_names_the_hook_commands() {
             "unleak",
             "unleak-system",
             "unleak-commit-msg",
-            "unleak-pre-push"
+            "unleak-pre-push",
+            "unleak-files"
         ]
     );
-    for hook in hooks {
+    for hook in &hooks[..4] {
         let entry = hook["entry"].as_str().unwrap();
         assert!(entry.starts_with("unleak hook run"), "{entry}");
         assert!(["rust", "system"].contains(&hook["language"].as_str().unwrap()));
         assert!(hook["stages"].as_array().is_some_and(|s| s.len() == 1));
     }
+    // File mode: pre-commit appends the file names to `unleak audit --no-git`.
+    assert_eq!(hooks[4]["entry"], "unleak audit --no-git");
+    assert_eq!(hooks[4]["pass_filenames"], true);
     assert_eq!(hooks[2]["entry"], "unleak hook run --commit-msg");
     assert_eq!(
         hooks[2]["pass_filenames"], true,

@@ -572,6 +572,7 @@ fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
             ("unleak-system", "[pre-commit]"),
             ("unleak-commit-msg", "[commit-msg]"),
             ("unleak-pre-push", "[pre-push]"),
+            ("unleak-files", "[pre-commit, manual]"),
         ]
     );
     // Each entry runs clean in a clean repository, as the framework calls it.
@@ -583,6 +584,9 @@ fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
         let mut args: Vec<&str> = entry.split_whitespace().skip(1).collect();
         if id == "unleak-commit-msg" {
             args.push(msg.to_str().unwrap());
+        }
+        if id == "unleak-files" {
+            args.push("README.md");
         }
         let run = Unleak::new(&repo.path)
             .args(&args)
