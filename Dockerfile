@@ -1,5 +1,6 @@
 # unleak in a container: a build stage with the Rust toolchain, and a small runtime stage with only the
-# binary and git (audit reads repositories; respond's rewrite plan drives git-filter-repo, not bundled).
+# binary, git and git-filter-repo (audit reads repositories; the rewrite script `unleak respond` writes
+# runs git-filter-repo, so it runs inside the image too). The release workflow publishes it.
 #
 #   docker build -t unleak .
 #   docker run --rm -v "$PWD:/repo" unleak audit /repo
@@ -16,8 +17,9 @@ RUN cargo build --release --locked --bin unleak \
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git ca-certificates \
+    && apt-get install -y --no-install-recommends git git-filter-repo ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
+    && git filter-repo --version \
     && git config --system --add safe.directory '*'
 COPY --from=build /src/target/release/unleak /usr/local/bin/unleak
 RUN useradd --create-home --uid 10001 unleak

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 image="${1:-unleak:dev}"
 docker build -t "$image" .
 docker run --rm "$image" --version
+# The rewrite script unleak respond writes runs git-filter-repo: it must be in the image.
+docker run --rm --entrypoint git "$image" filter-repo --version
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

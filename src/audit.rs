@@ -4,7 +4,7 @@
 
 use crate::git::Repo;
 use crate::model::{
-    Finding, HygieneIssue, PlaybookPreview, Report, SecretSummary, Severity, Warning,
+    Finding, HygieneIssue, PlaybookPreview, Report, SecretRef, SecretSummary, Severity, Warning,
 };
 use crate::secret::Secret;
 use crate::{dotenv, hygiene, matching, providers};
@@ -328,6 +328,7 @@ pub(crate) fn suppress(
 pub(crate) fn hygiene_issues(
     repo: &Repo,
     report: &Report,
+    secrets: &[Secret],
     env_path: Option<&Path>,
     env_history: &[(String, String)],
 ) -> Result<Vec<HygieneIssue>> {
@@ -337,7 +338,7 @@ pub(crate) fn hygiene_issues(
         issues.extend(env_file_issues(path, workdir)?);
     }
     issues.extend(env_history_issues(env_history));
-    issues.extend(token_issues(report));
+    issues.extend(token_issues(repo, report, secrets));
     Ok(issues)
 }
 
@@ -424,26 +425,30 @@ fn env_history_issues(env_history: &[(String, String)]) -> Vec<HygieneIssue> {
     issues
 }
 
-/// Tokens hardcoded in a tracked file at HEAD, or staged.
-fn token_issues(report: &Report) -> Vec<HygieneIssue> {
+/// Tokens hardcoded in a tracked file at HEAD, or staged: one issue per token and file, on the token's
+/// line at HEAD.
+fn token_issues(repo: &Repo, report: &Report, secrets: &[Secret]) -> Vec<HygieneIssue> {
     let mut issues = Vec::new();
     // A known token hardcoded in a tracked file at HEAD, or staged. A dotenv file is reported by its own
     // hygiene checks (tracked, in history), not again as a hardcoded token.
     for summary in &report.secrets {
         for path in summary.in_head.iter().filter(|p| !dotenv::is_env_path(p)) {
-            issues.push(issue(
+            let mut item = issue(
                 "hygiene.token-in-head",
                 format!("{} is hardcoded in {path} at HEAD", summary.secret.redacted),
                 Some(path),
                 Severity::of_live_copy(summary.pushed, summary.live.as_deref() == Some("dead")),
-            ));
+            );
+            item.line = line_at_head(repo, report, secrets, &summary.secret, path);
+            item.secret = Some(summary.secret.clone());
+            issues.push(item);
         }
         for path in summary
             .in_index
             .iter()
             .filter(|p| !summary.in_head.contains(p) && !dotenv::is_env_path(p))
         {
-            issues.push(issue(
+            let mut item = issue(
                 "hygiene.token-staged",
                 format!(
                     "{} is staged in {path}: the next commit adds it",
@@ -451,10 +456,53 @@ fn token_issues(report: &Report) -> Vec<HygieneIssue> {
                 ),
                 Some(path),
                 Severity::of_live_copy(summary.pushed, summary.live.as_deref() == Some("dead")),
-            ));
+            );
+            item.secret = Some(summary.secret.clone());
+            issues.push(item);
         }
     }
     issues
+}
+
+/// The line of HEAD's `path` where `secret` first is: from a finding on HEAD's blob (any encoding), else
+/// by searching the blob for the plain value. None when HEAD's blob cannot be found (a path shown
+/// scrubbed, an unreadable tree).
+fn line_at_head(
+    repo: &Repo,
+    report: &Report,
+    secrets: &[Secret],
+    secret: &SecretRef,
+    path: &str,
+) -> Option<u32> {
+    let mut tree = repo.commit_meta(repo.head_commit()?).ok()?.tree;
+    let mut parts = path.split('/').peekable();
+    let blob = loop {
+        let name = parts.next()?;
+        let (_, oid, _) = repo
+            .tree_entries(tree)?
+            .into_iter()
+            .find(|(n, _, _)| n.as_slice() == name.as_bytes())?;
+        if parts.peek().is_none() {
+            break oid;
+        }
+        tree = oid;
+    };
+    let blob_hex = blob.to_string();
+    if let Some(line) = report
+        .findings
+        .iter()
+        .filter(|f| f.object == blob_hex && f.secret.fingerprint == secret.fingerprint)
+        .filter_map(|f| f.lines.iter().copied().min().or(f.line))
+        .min()
+    {
+        return Some(line);
+    }
+    let value = secrets
+        .iter()
+        .find(|s| s.fingerprint() == secret.fingerprint)?;
+    let content = repo.read_blob(blob).ok()?;
+    let at = memchr::memmem::find(&content, value.expose().as_bytes())?;
+    Some(memchr::memchr_iter(b'\n', &content[..at]).count() as u32 + 1)
 }
 
 fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> HygieneIssue {
@@ -464,6 +512,8 @@ fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> H
         path: path.map(str::to_string),
         commits: Vec::new(),
         severity,
+        secret: None,
+        line: None,
     }
 }
 

@@ -32,11 +32,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Find a known token everywhere in a repository: every object, ref, reflog and stash entry.
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
     /// Read-only audit for people and CI: provider patterns and .env values in all history, hygiene,
     /// what the playbook would do. Changes nothing.
+    #[command(after_help = AUDIT_EXAMPLES)]
     Audit(AuditArgs),
     /// The guided playbook: identify, exposure, revoke, re-create, update .env, rewrite plan, record.
+    #[command(after_help = RESPOND_EXAMPLES)]
     Respond(RespondArgs),
     /// After a rewrite: check that nothing (objects, refs, reflogs, stash, leftovers) still carries the token.
     ///
@@ -46,6 +49,7 @@ pub(crate) enum Command {
     /// Store a token in .env safely: hidden prompt, mode 0600, atomic write, ignored by git.
     Setup(SetupArgs),
     /// A pre-commit hook that blocks a commit adding a token: install, uninstall, or run it.
+    #[command(after_help = HOOK_EXAMPLES)]
     Hook(HookArgs),
     /// Print a shell completion script (e.g. `unleak completions bash > ~/.local/share/bash-completion/completions/unleak`).
     Completions {
@@ -53,9 +57,44 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) on stdout (e.g. `unleak man > ~/.local/share/man/man1/unleak.1`).
-    Man,
+    /// Print the man page (roff) on stdout, or write one page per command into a folder with `--dir`
+    /// (e.g. `unleak man --dir ~/.local/share/man/man1`).
+    Man {
+        /// Write unleak.1 and a page for every subcommand (unleak-scan.1, unleak-hook-install.1, ...)
+        /// into DIR (created if needed), instead of the top page on stdout.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
+
+/// `unleak scan --help`'s examples (lines kept under 80 columns: clap wraps longer ones).
+const SCAN_EXAMPLES: &str = "Examples:
+  unleak scan                         HF_TOKEN from .env, in every object
+  unleak scan --key OPENAI_API_KEY    another key of .env
+  unleak scan --token-env HF_TOKEN    the token in an environment variable
+  pbpaste | unleak scan --token-stdin the token on stdin (never an argument)
+  unleak scan --format json -o leak.json ../other-repo";
+
+/// `unleak audit --help`'s examples.
+const AUDIT_EXAMPLES: &str = "Examples:
+  unleak audit                           all history: patterns, .env, hygiene
+  unleak audit --range origin/main..HEAD only what a branch adds (a PR)
+  unleak audit --format sarif -o unleak.sarif   for GitHub code scanning
+  unleak audit --verify --fail-on high   which still work; fail on pushed ones
+  unleak audit --baseline old.json       only what is new since old.json";
+
+/// `unleak respond --help`'s examples.
+const RESPOND_EXAMPLES: &str = "Examples:
+  unleak respond                        the playbook for HF_TOKEN in .env
+  unleak respond --dry-run              what it would do, changing nothing
+  unleak respond --write-script fix.sh  also write the rewrite as a script
+  unleak respond --yes --revoke api --new-token-env NEW_HF_TOKEN";
+
+/// `unleak hook --help`'s examples.
+const HOOK_EXAMPLES: &str = "Examples:
+  unleak hook install               block commits that add a token
+  unleak hook install --hook all    also commit messages and pushes
+  unleak hook uninstall --hook all";
 
 /// Where the token(s) to look for come from. Never the value itself.
 #[derive(Debug, Args, Clone, Default)]
@@ -389,6 +428,17 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "A..B")]
     pub(crate) range: Option<String>,
 
+    /// Scan files on disk instead of a repository's history: each PATH a file or a folder (walked, its
+    /// .git folders skipped), `-` for stdin. Same rules, allowlist, formats and exit codes; no history,
+    /// provenance or hygiene. For pre-commit's file mode and folders that are not repositories.
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 1..,
+        conflicts_with_all = ["repo", "since", "range"]
+    )]
+    pub(crate) no_git: Vec<PathBuf>,
+
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,
 
@@ -422,12 +472,15 @@ pub(crate) struct HookArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum HookAction {
     /// Write the repository's hooks (in core.hooksPath when set) to run `unleak hook run`: pre-commit by
-    /// default; `--hook commit-msg`, `--hook pre-push` or `--hook all` for the others.
+    /// default; `--hook commit-msg`, `--hook pre-push` or `--hook all` for the others. Next to a hook
+    /// unleak did not write, both run: that hook is kept as HOOK.unleak-chained and runs first, then
+    /// unleak; either can stop git. Under husky or the pre-commit framework it says where unleak goes.
     Install {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,
 
-        /// Replace a hook unleak did not write (it is kept as HOOK.unleak-backup).
+        /// Replace a hook unleak did not write instead of chaining it: it is kept as
+        /// HOOK.unleak-backup and no longer runs (`uninstall` puts it back).
         #[arg(long)]
         force: bool,
 
@@ -435,7 +488,7 @@ pub(crate) enum HookAction {
         #[arg(long = "hook", value_enum, value_name = "HOOK", default_values_t = [HookKind::PreCommit])]
         hooks: Vec<HookKind>,
     },
-    /// Remove the hooks unleak installed (and put back the ones they replaced, if any).
+    /// Remove the hooks unleak installed (and put back the ones they chained or replaced, if any).
     Uninstall {
         /// The repository [default: the one around the current directory].
         repo: Option<PathBuf>,

@@ -210,6 +210,8 @@ pub struct AuditConfig {
     pub verify: bool,
     pub since: Option<String>,
     pub range: Option<String>,
+    /// `--no-git PATH...`: files on disk (or `-`, stdin) instead of a repository; empty for git.
+    pub no_git: Vec<PathBuf>,
     pub scope: Scope,
     pub format: Option<report::Format>,
     pub output: Option<PathBuf>,
@@ -232,6 +234,7 @@ impl AuditConfig {
             verify: args.verify,
             since: args.since,
             range: args.range,
+            no_git: args.no_git,
             scope: Scope::from_args(args.scope),
             format: args.format.map(Into::into),
             output: args.output,

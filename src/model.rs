@@ -401,6 +401,13 @@ pub struct HygieneIssue {
     /// How serious, on the findings' scale: `audit --fail-on` compares it like a finding's.
     #[serde(default)]
     pub severity: Severity,
+    /// The token concerned, for a token's issue (`hygiene.token-in-head`, `hygiene.token-staged`): two
+    /// tokens in one file are two issues, told apart by it (SARIF: two alerts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretRef>,
+    /// The line of `path` the issue is about (1-based), when known: where a hardcoded token is at HEAD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 /// Something the reader should know about the search (not a finding): what was skipped or assumed.

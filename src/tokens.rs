@@ -25,7 +25,8 @@ pub struct TokenSpec {
 }
 
 impl TokenSpec {
-    /// True when the user named no source, so the default chain (.env, $HF_TOKEN, prompt) applies.
+    /// True when the user named no source, so the default chain applies: .env's HF_TOKEN, then where
+    /// huggingface_hub keeps the token ([`hub_token`]), then a hidden prompt.
     pub fn is_default(&self) -> bool {
         self.env_file.is_none()
             && self.keys.is_empty()
@@ -74,12 +75,8 @@ pub fn collect(
                 return Ok(out);
             }
         }
-        if let Some(value) = std::env::var(DEFAULT_KEY)
-            .ok()
-            .map(zeroize::Zeroizing::new)
-            .filter(|v| !v.trim().is_empty())
-        {
-            push(&mut out, &value, format!("${DEFAULT_KEY}"))?;
+        // Then where huggingface_hub finds the token, in its order.
+        if hub_token(&mut out)? {
             return Ok(out);
         }
         if interactive {
@@ -92,9 +89,14 @@ pub fn collect(
             return Ok(out);
         }
         bail!(
-            "no token to search for: no {DEFAULT_KEY} in {} nor in the environment, and no terminal to ask on; \
-             use --env-file PATH --key NAME, --token-env NAME, --token-stdin or --all-keys",
-            env_path.as_deref().map_or_else(|| ".env".to_string(), display_name)
+            "no token to search for: no {DEFAULT_KEY} in {}, nor where huggingface_hub keeps it ($HF_TOKEN, \
+             $HUGGING_FACE_HUB_TOKEN, {}), and no terminal to ask on; use --env-file PATH --key NAME, \
+             --token-env NAME, --token-stdin or --all-keys",
+            env_path.as_deref().map_or_else(|| ".env".to_string(), display_name),
+            hub_token_path().map_or_else(
+                || "$HF_HOME/token".to_string(),
+                |(path, _)| path.display().to_string()
+            )
         );
     }
 
@@ -149,6 +151,123 @@ pub fn collect(
         bail!("the named sources held no token to search for");
     }
     Ok(out)
+}
+
+/// The token huggingface_hub would use, found where it looks, in its order (`huggingface_hub.get_token`):
+/// `$HF_TOKEN`, then the legacy `$HUGGING_FACE_HUB_TOKEN`, then the token file (`$HF_TOKEN_PATH`, else
+/// `$HF_HOME/token`, `$HF_HOME` defaulting to `$XDG_CACHE_HOME/huggingface` or `~/.cache/huggingface`).
+/// With the file, the tokens saved beside it by `hf auth login` (`stored_tokens`, one INI section per
+/// token name) are searched for too: a leak hunt wants every token this machine holds. Each is named by
+/// its source (the variable, the file and section), never by value. Returns whether it found one.
+fn hub_token(out: &mut Collected) -> Result<bool> {
+    for name in [DEFAULT_KEY, "HUGGING_FACE_HUB_TOKEN"] {
+        if let Some(value) = std::env::var(name)
+            .ok()
+            .map(zeroize::Zeroizing::new)
+            .filter(|v| !v.trim().is_empty())
+        {
+            push(out, &value, format!("${name}"))?;
+            return Ok(true);
+        }
+    }
+    let Some((path, why)) = hub_token_path() else {
+        return Ok(false);
+    };
+    let found_before = out.secrets.len();
+    match read_private(&path)? {
+        Some(text) if !text.trim().is_empty() => {
+            // huggingface_hub drops every CR and LF, then trims.
+            let value = zeroize::Zeroizing::new(text.replace(['\r', '\n'], ""));
+            push(out, &value, format!("{} ({why})", path.display()))?;
+        }
+        _ => {}
+    }
+    let stored = path.with_file_name("stored_tokens");
+    if let Some(text) = read_private(&stored)? {
+        for (section, value) in stored_tokens(&text) {
+            let origin = format!(
+                "{} [{}]",
+                stored.display(),
+                crate::sanitize::for_terminal(&section)
+            );
+            // One saved token that is not a token (too short, spaces inside) does not stop the others.
+            if let Err(e) = push(out, &value, origin) {
+                out.warnings.push(format!("{e:#}; not searched for"));
+            }
+        }
+    }
+    Ok(out.secrets.len() > found_before)
+}
+
+/// huggingface_hub's token file, and which variable chose it (for the message).
+pub(crate) fn hub_token_path() -> Option<(PathBuf, &'static str)> {
+    let home = || {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    };
+    // `~/` as os.path.expanduser reads it.
+    let expand = |value: std::ffi::OsString| -> Option<PathBuf> {
+        let text = value.to_string_lossy().into_owned();
+        match text.strip_prefix("~/") {
+            Some(rest) => Some(home()?.join(rest)),
+            None if text == "~" => home(),
+            None => Some(PathBuf::from(value)),
+        }
+    };
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(path) = set("HF_TOKEN_PATH") {
+        return Some((expand(path)?, "$HF_TOKEN_PATH"));
+    }
+    if let Some(hf_home) = set("HF_HOME") {
+        return Some((expand(hf_home)?.join("token"), "$HF_HOME/token"));
+    }
+    let cache = match set("XDG_CACHE_HOME") {
+        Some(cache) => expand(cache)?,
+        None => home()?.join(".cache"),
+    };
+    Some((cache.join("huggingface").join("token"), "$HF_HOME/token"))
+}
+
+/// A token file's text, or None when it does not exist. Unreadable is an error naming the file.
+fn read_private(path: &Path) -> Result<Option<zeroize::Zeroizing<String>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            let text = std::str::from_utf8(&bytes)
+                .with_context(|| format!("{} is not UTF-8 text; a token is", path.display()))?;
+            Ok(Some(zeroize::Zeroizing::new(text.to_string())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The `hf_token` of each section of huggingface_hub's `stored_tokens` (an INI file written by
+/// configparser: `[name]` then `hf_token = VALUE`), as (name, value).
+fn stored_tokens(text: &str) -> Vec<(String, zeroize::Zeroizing<String>)> {
+    let mut out = Vec::new();
+    let mut section: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = Some(name);
+            continue;
+        }
+        let Some((key, value)) = line.split_once(['=', ':']) else {
+            continue;
+        };
+        if let (Some(name), "hf_token") = (section, key.trim().to_ascii_lowercase().as_str()) {
+            let value = value.trim();
+            if !value.is_empty() {
+                out.push((name.to_string(), zeroize::Zeroizing::new(value.to_string())));
+            }
+        }
+    }
+    out
 }
 
 /// Reads `--token-stdin`: one token a line, or `KEY=VALUE` / `export KEY=VALUE` lines read like a `.env`

@@ -16,6 +16,9 @@ use std::collections::HashSet;
 use std::path::Path;
 
 pub fn run(config: AuditConfig) -> Result<ExitCode> {
+    if !config.no_git.is_empty() {
+        return run_without_git(config);
+    }
     let repo = Repo::open(&config.repo)?;
     let workdir = repo.workdir.clone();
     let env_path = tokens::default_env_path(config.env_file.as_deref(), workdir.as_deref());
@@ -40,7 +43,7 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
     report.warnings.extend(warnings);
 
     let review = Review {
-        repo: &repo,
+        repo: Some(&repo),
         allowlist: &allowlist,
         secrets: &secrets,
         env_path: env_path.as_deref(),
@@ -48,7 +51,129 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         range_mode,
     };
     review.judge(&config, &mut report)?;
-    report.playbook = audit::playbook_preview(&report, &secrets);
+    finish(&config, &allowlist, report, &secrets)
+}
+
+/// `audit --no-git PATH...`: files on disk (or stdin) judged as a repository's findings are (allowlist,
+/// baseline, `--verify`, formats, exit codes); the `.env` and `.unleak.toml` are the current folder's.
+/// The `.env` whose values are searched for is not itself searched when a folder walk meets it (it is
+/// where tokens belong); named explicitly, it is.
+fn run_without_git(config: AuditConfig) -> Result<ExitCode> {
+    use anyhow::Context;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let env_path = tokens::default_env_path(config.env_file.as_deref(), Some(&cwd));
+    let (exact, warnings) = env_values(&config, env_path.as_deref())?;
+    let (allowlist, patterns) = rules(&config, Some(&cwd))?;
+    let source = env_path.as_deref().and_then(|p| p.canonicalize().ok());
+    let (mut report, secrets) = files_report(&config.no_git, &exact, &patterns, source.as_deref())?;
+    report.warnings.extend(warnings);
+    let review = Review {
+        repo: None,
+        allowlist: &allowlist,
+        secrets: &secrets,
+        env_path: env_path.as_deref(),
+        env_files: &[],
+        range_mode: true,
+    };
+    review.judge(&config, &mut report)?;
+    finish(&config, &allowlist, report, &secrets)
+}
+
+/// The report of files on disk, in the usual model: a finding per token and place, summaries per token.
+fn files_report(
+    paths: &[std::path::PathBuf],
+    exact: &[Secret],
+    patterns: &PatternSet,
+    env_source: Option<&Path>,
+) -> Result<(model::Report, Vec<Secret>)> {
+    let started = std::time::Instant::now();
+    let inputs = scan::files::read(paths, &mut std::io::stdin().lock(), env_source)?;
+    let (found, discovered) = scan::staged::file_findings(
+        inputs
+            .files
+            .iter()
+            .map(|f| (f.shown.as_str(), f.bytes.as_slice())),
+        exact,
+        patterns,
+    );
+    let findings: Vec<model::Finding> = found
+        .into_iter()
+        .map(scan::findings::file_finding)
+        .collect();
+    let mut secrets: Vec<Secret> = exact.to_vec();
+    secrets.extend(discovered);
+    let summaries = scan::findings::range_summaries(exact, &secrets, &findings);
+    let mut warnings = vec![Warning::new(
+        "no-git",
+        format!(
+            "files on disk were searched ({} file(s)), not a repository's history: run `unleak audit` \
+             in the repository for what its commits hold",
+            inputs.files.len()
+        ),
+    )];
+    if inputs.links > 0 {
+        warnings.push(Warning::new(
+            "symlink",
+            format!(
+                "{} symbolic link(s) were not followed (their targets are searched where they are)",
+                inputs.links
+            ),
+        ));
+    }
+    let unreadable = inputs.unreadable.len() as u64;
+    let completeness = model::Completeness {
+        complete: unreadable == 0,
+        unreadable_objects: unreadable,
+        reasons: inputs
+            .unreadable
+            .iter()
+            .map(|why| format!("cannot read {why}"))
+            .collect(),
+        ..model::Completeness::default()
+    };
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let report = model::Report {
+        format_version: model::FORMAT_VERSION,
+        tool: Default::default(),
+        command: "audit".to_string(),
+        repository: model::RepositoryInfo {
+            path: shown.join(" "),
+            bare: false,
+            shallow: false,
+            partial: false,
+            head: None,
+            remotes: Vec::new(),
+        },
+        secrets: summaries,
+        findings,
+        warnings,
+        hygiene: Vec::new(),
+        playbook: Vec::new(),
+        verification: None,
+        completeness,
+        stats: model::Stats {
+            objects: inputs.files.len() as u64,
+            blobs: inputs.files.len() as u64,
+            bytes: inputs.files.iter().map(|f| f.bytes.len() as u64).sum(),
+            unreadable_objects: unreadable,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            ..model::Stats::default()
+        },
+    };
+    Ok((report, secrets))
+}
+
+/// What every audit ends with: the playbook preview, the report in its format, the exit code.
+fn finish(
+    config: &AuditConfig,
+    allowlist: &Allowlist,
+    mut report: model::Report,
+    secrets: &[Secret],
+) -> Result<ExitCode> {
+    // Files that are not in git need no history rewrite: the preview is for a repository's audit.
+    if config.no_git.is_empty() {
+        report.playbook = audit::playbook_preview(&report, secrets);
+    }
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
 
     let format = config
@@ -134,7 +259,8 @@ fn rules(config: &AuditConfig, workdir: Option<&Path>) -> Result<(Allowlist, Pat
 
 /// What the audit judges once the scan is done, and from what.
 struct Review<'a> {
-    repo: &'a Repo,
+    /// None for `--no-git`: no inline markers to read back, no hygiene of a checkout.
+    repo: Option<&'a Repo>,
     allowlist: &'a Allowlist,
     secrets: &'a [Secret],
     env_path: Option<&'a Path>,
@@ -151,11 +277,8 @@ impl Review<'_> {
             Some(path) => audit::load_baseline(path)?,
             None => HashSet::new(),
         };
-        let inline = if self.range_mode {
-            0
-        } else {
-            audit::suppress_inline(self.repo, report)
-        };
+        let repo = self.repo.filter(|_| !self.range_mode);
+        let inline = repo.map_or(0, |repo| audit::suppress_inline(repo, report));
         let suppressed = inline + audit::suppress(report, self.allowlist, &baseline);
         // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
         if config.verify {
@@ -168,9 +291,9 @@ impl Review<'_> {
         }
         // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
         // Pull-request mode judges the commits, not the working tree: no hygiene of the checkout.
-        if !self.range_mode {
+        if let Some(repo) = repo {
             report.hygiene =
-                audit::hygiene_issues(self.repo, report, self.env_path, self.env_files)?;
+                audit::hygiene_issues(repo, report, self.secrets, self.env_path, self.env_files)?;
         }
         report
             .hygiene

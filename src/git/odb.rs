@@ -380,6 +380,7 @@ fn read_with_libgit2<S: Send>(
                             break;
                         }
                         let end = (start + CHUNK).min(oids.len());
+                        let mut counted = 0;
                         for oid in &oids[start..end] {
                             match odb.read((*oid).into()) {
                                 Ok(object) => {
@@ -387,6 +388,7 @@ fn read_with_libgit2<S: Send>(
                                         kind_of(object.kind()).filter(|k| kinds.contains(*k))
                                     {
                                         visit(local, *oid, Ok((kind, object.data())));
+                                        counted += 1;
                                     }
                                 }
                                 Err(err) => {
@@ -394,11 +396,13 @@ fn read_with_libgit2<S: Send>(
                                         Some(ours) => format!("{ours}; libgit2: {}", err.message()),
                                         None => err.message().to_string(),
                                     };
-                                    visit(local, *oid, Err(reason))
+                                    visit(local, *oid, Err(reason));
+                                    counted += u64::from(kinds.contains(ObjectKind::Blob));
                                 }
                             }
                         }
-                        advance((end - start) as u64);
+                        // Counted as loose objects are (see `read_loose_objects`).
+                        advance(counted);
                     }
                     Ok(())
                 })();
@@ -443,6 +447,7 @@ fn read_loose_objects<S: Send>(
                         break;
                     }
                     let end = (start + CHUNK).min(objects.loose.len());
+                    let mut counted = 0;
                     for i in start..end {
                         let oid = objects.loose[i];
                         let path = loose_path(&objects.dirs[objects.loose_in[i]], oid);
@@ -450,15 +455,22 @@ fn read_loose_objects<S: Send>(
                             Ok((kind, at)) => {
                                 if kinds.contains(kind) {
                                     visit(local, oid, Ok((kind, &buffer[at..])));
+                                    counted += 1;
                                 }
                             }
-                            Err(reason) => visit(local, oid, Err(reason.to_string())),
+                            Err(reason) => {
+                                visit(local, oid, Err(reason.to_string()));
+                                counted += u64::from(kinds.contains(ObjectKind::Blob));
+                            }
                         }
                         if buffer.capacity() > KEEP_BUFFER {
                             buffer = Vec::new();
                         }
                     }
-                    advance((end - start) as u64);
+                    // Like a pack's, a pass counts only the objects of its kinds: the scan reads loose
+                    // objects once per pass (their kind is in their bytes), and its two passes add up to
+                    // the total. An unreadable one is counted by the pass that reads blobs.
+                    advance(counted);
                 }
             });
         }

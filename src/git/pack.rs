@@ -907,7 +907,8 @@ impl Forest {
                     weight,
                     kind,
                 }),
-                Some(_) => skipped += u64::from(weight),
+                // Another pass's kind: that pass counts it (the scan's passes add up to the total).
+                Some(_) => {}
                 None => {
                     // A broken root (its own error is already recorded): the deltas below it fail too.
                     forest.fail_below(root as u32, table, errors);
@@ -927,7 +928,10 @@ impl Forest {
                 skipped += 1;
             }
         }
-        progress(skipped);
+        // What cannot be read is counted once, by the pass that reads blobs (as for loose objects).
+        if wanted.contains(ObjectKind::Blob) {
+            progress(skipped);
+        }
 
         // Dynamic chunks balance small roots; a root with a large share of the work goes first so it
         // does not start last and leave the other workers idle.

@@ -51,6 +51,15 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
 
 /// What was scanned, how much, how long.
 fn header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.warnings.iter().any(|w| w.kind == "no-git") {
+        return writeln!(
+            out,
+            "Scanned {} file(s) ({}) in {}",
+            report.stats.objects,
+            human_bytes(report.stats.bytes),
+            human_ms(report.stats.elapsed_ms)
+        );
+    }
     writeln!(
         out,
         "Scanned {} objects ({} commits, {}) in {}{}",
@@ -197,6 +206,10 @@ fn commit_groups(
                 first.date.as_deref().unwrap_or("?"),
                 for_terminal(first.author.as_deref().unwrap_or("?"))
             )?,
+            // `audit --no-git`: a file on disk, no git object at all.
+            None if first.object.is_empty() => {
+                writeln!(out, "  {} (not searched in git)", style.bold("on disk"))?
+            }
             None => writeln!(
                 out,
                 "  {} (held by no commit: dangling or staged)",
@@ -209,7 +222,9 @@ fn commit_groups(
         for finding in &findings {
             writeln!(out, "    {}", describe(finding))?;
         }
-        writeln!(out, "    {}", carried_by(first, style))?;
+        if !first.object.is_empty() {
+            writeln!(out, "    {}", carried_by(first, style))?;
+        }
     }
     Ok(())
 }

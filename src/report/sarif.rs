@@ -433,7 +433,7 @@ fn hygiene_result(issue: &HygieneIssue, rules: &mut Rules) -> Value {
         // A repository-wide problem: the repository's git directory stands for the repository.
         (None, None) => (".git".to_string(), None),
     };
-    let mut location = physical_location(&uri, None);
+    let mut location = physical_location(&uri, issue.line);
     if let Some(commit) = logical {
         location["logicalLocations"] = json!([{
             "name": commit,
@@ -449,7 +449,11 @@ fn hygiene_result(issue: &HygieneIssue, rules: &mut Rules) -> Value {
         issue.path.as_deref().unwrap_or(""),
     ];
     parts.extend(commits.iter().map(String::as_str));
-    json!({
+    // A token's issue is that token's: two tokens in one file are two alerts, not one merged by GitHub.
+    if let Some(secret) = &issue.secret {
+        parts.push(secret.fingerprint.as_str());
+    }
+    let mut result = json!({
         "ruleId": issue.id,
         "ruleIndex": rule_index,
         "kind": "fail",
@@ -462,7 +466,12 @@ fn hygiene_result(issue: &HygieneIssue, rules: &mut Rules) -> Value {
             "unleak/severity": issue.severity.as_str(),
             "unleak/commits": issue.commits,
         },
-    })
+    });
+    if let Some(secret) = &issue.secret {
+        result["properties"]["unleak/secret"] =
+            json!({ "redacted": secret.redacted, "fingerprint": secret.fingerprint });
+    }
+    result
 }
 
 /// A file and line GitHub can annotate; line 1 when the line is unknown (binary content, a file name).

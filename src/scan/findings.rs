@@ -639,6 +639,31 @@ pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
     }
 }
 
+/// A finding of `audit --no-git`: a file on disk (or stdin) holds it. No object, commit or ref; medium,
+/// as a local copy is (whether the file is shared is not known here).
+pub fn file_finding(found: super::staged::StagedFinding) -> Finding {
+    Finding {
+        secret: found.secret,
+        location: found.location,
+        encoding: found.encoding,
+        object: String::new(),
+        commit: None,
+        path: Some(found.path),
+        line: found.line,
+        lines: Vec::new(),
+        author: None,
+        date: None,
+        summary: None,
+        refs: Vec::new(),
+        reflogs: Vec::new(),
+        reachable: true,
+        pushed: false,
+        remotes: Vec::new(),
+        rule: found.rule,
+        severity: Severity::exposure(false, true),
+    }
+}
+
 /// What every summary of `secret` starts from: who the secret is (redaction, fingerprint, origin,
 /// provider rule) and its own findings, counted and ranked; callers add where it was seen.
 fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> SecretSummary {

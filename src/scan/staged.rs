@@ -339,6 +339,40 @@ pub fn range_findings(
     Ok((out, values.into_inner()))
 }
 
+/// Tokens in files read from disk or stdin (`audit --no-git`): the same search as a commit's blobs (text
+/// gets line numbers, `unleak:allow` lines are accepted), each file's name included. Also returns the
+/// values pattern matches found (for `--verify`).
+pub fn file_findings<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    secrets: &[Secret],
+    patterns: &PatternSet,
+) -> (Vec<StagedFinding>, Vec<Secret>) {
+    let matcher = Matcher::new(secrets);
+    let values = std::cell::RefCell::new(Vec::new());
+    let search = Search {
+        matcher: &matcher,
+        secrets,
+        patterns,
+        values: Some(&values),
+    };
+    let mut out = Vec::new();
+    for (name, bytes) in files {
+        let shown = search.redact_path(name.as_bytes());
+        for token in search.tokens_in(name.as_bytes(), false) {
+            out.push(token.at(&shown, Location::Path));
+        }
+        let mut found: Vec<StagedFinding> = search
+            .tokens_in(bytes, true)
+            .into_iter()
+            .map(|t| t.at(&shown, Location::Blob))
+            .collect();
+        found.sort_by(|a, b| (a.line, &a.secret.fingerprint).cmp(&(b.line, &b.secret.fingerprint)));
+        found.dedup_by(|a, b| a.line == b.line && a.secret == b.secret);
+        out.extend(found);
+    }
+    (out, values.into_inner())
+}
+
 /// Tokens in a commit message being written (a commit-msg hook): git's comment lines and everything
 /// below the `git commit -v` scissors line are left out, as git leaves them out of the commit.
 pub fn message_findings(

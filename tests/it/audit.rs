@@ -391,3 +391,120 @@ fn audit_sarif_from_the_binary_validates() {
     assert!(rules.contains(&"huggingface.user-token"), "{rules:?}");
     assert!(rules.contains(&"hygiene.env-tracked"), "{rules:?}");
 }
+
+/// `audit --no-git`: a folder that is not a repository (its `.git` folders skipped, its `.env` the source
+/// of exact values, not a finding), named files, and stdin; the same rules, allowlist, formats and exit
+/// codes as a repository's audit.
+#[test]
+fn no_git_scans_files_folders_and_stdin_with_the_audits_rules() {
+    let place = tempfile::tempdir().unwrap();
+    let dir = place.path().join("plain");
+    std::fs::create_dir_all(dir.join("src/deep")).unwrap();
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let token = fake_hf_token();
+    let password = format!("pw-{}-{}", random_letters(12), random_letters(12));
+    std::fs::write(
+        dir.join(".env"),
+        format!("DB_PASSWORD={password}\nHF_TOKEN={token}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/deep/settings.py"),
+        format!("# settings\nT = '{token}'\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/db.txt"),
+        format!("url=postgres://u:{password}@h/db\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/fixture.py"),
+        format!("X = '{}'  # unleak:allow\n", fake_hf_token()),
+    )
+    .unwrap();
+    std::fs::write(dir.join(".git/config"), format!("{}\n", fake_hf_token())).unwrap();
+    std::fs::write(dir.join("README.md"), "# clean\n").unwrap();
+    let run_in = |args: &[&str], stdin: Option<String>| {
+        let mut run = Unleak::new(&dir).args(args);
+        if let Some(input) = stdin {
+            run = run.stdin(input);
+        }
+        let out = run.run();
+        out.assert_hides(&token).assert_hides(&password);
+        out
+    };
+
+    let run = run_in(&["audit", "--no-git", ".", "--format", "json"], None);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    let mut places: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+        .collect();
+    places.sort();
+    // The token by pattern, the .env password by its exact value; not .env itself, not .git, not the
+    // line marked unleak:allow.
+    assert_eq!(
+        places,
+        ["src/db.txt:1", "src/deep/settings.py:2"],
+        "{report:#}"
+    );
+    assert!(report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["kind"] == "no-git"));
+    assert_eq!(report["completeness"]["complete"], true);
+
+    // Named files; SARIF points at the file and line.
+    let run = run_in(
+        &[
+            "audit",
+            "--no-git",
+            "src/deep/settings.py",
+            "README.md",
+            "--format",
+            "sarif",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    crate::sarif::assert_valid_sarif(&run.stdout);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "src/deep/settings.py");
+    assert_eq!(location["region"]["startLine"], 2);
+
+    // The allowlist of the current folder applies, by fingerprint.
+    let fingerprint = unleak::secret::Secret::new(token.clone(), "t").fingerprint();
+    std::fs::write(
+        dir.join(".unleak.toml"),
+        format!("[[allow]]\nfingerprint = \"{fingerprint}\"\nreason = \"test\"\n"),
+    )
+    .unwrap();
+    let run = run_in(&["audit", "--no-git", "src/deep"], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("No leak found"), "{}", run.stdout);
+    std::fs::remove_file(dir.join(".unleak.toml")).unwrap();
+
+    // stdin.
+    let run = run_in(
+        &["audit", "--no-git", "-", "--format", "json"],
+        Some(format!("log line\nAuthorization: Bearer {token}\n")),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.json()["findings"][0]["path"], "stdin");
+    assert_eq!(run.json()["findings"][0]["line"], 2);
+    let run = run_in(&["audit", "--no-git", "-"], Some("nothing here\n".into()));
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // A path that does not exist is an error, and --no-git takes no history flags.
+    let run = run_in(&["audit", "--no-git", "missing.txt"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("missing.txt"), "{}", run.stderr);
+    let run = run_in(&["audit", "--no-git", ".", "--range", "a..b"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+}

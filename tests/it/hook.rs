@@ -179,47 +179,87 @@ fn a_token_in_a_file_name_is_blocked_without_printing_it() {
     assert_blocked(&run, &token, "(file name)");
 }
 
+/// Next to a hook unleak did not write, `install` chains: theirs runs first, then unleak's, and either
+/// can stop the commit; `uninstall` puts theirs back. `--force` keeps its meaning: replace (theirs is kept
+/// as a backup and no longer runs).
 #[test]
-fn an_existing_hook_is_not_clobbered_and_uninstall_removes_only_ours() {
+fn an_existing_hook_is_chained_and_force_replaces_it() {
     let repo = TestRepo::new();
     repo.commit_file("README.md", "# demo\n", "Initial commit");
     let hook = hook_file(&repo);
-    let foreign = "#!/bin/sh\necho foreign hook ran\n";
+    let marker = repo.dir.path().join("foreign-ran");
+    let foreign = format!(
+        "#!/bin/sh\necho foreign hook ran >&2\necho ran >> '{}'\nif [ -f veto ]; then echo foreign says no >&2; exit 3; fi\n",
+        marker.display()
+    );
     std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
-    std::fs::write(&hook, foreign).unwrap();
+    std::fs::write(&hook, &foreign).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ran = || std::fs::read_to_string(&marker).map_or(0, |t| t.lines().count());
 
-    let refused = hook_cmd(&repo.path, &["install"]);
-    assert_eq!(refused.code, 2, "{refused:?}");
+    let chained = hook.with_file_name("pre-commit.unleak-chained");
+    let install = hook_cmd(&repo.path, &["install"]);
+    assert_eq!(install.code, 0, "{install:?}");
     assert!(
-        refused.stderr.contains("left as it is"),
+        install.stdout.contains("runs it first"),
         "{}",
-        refused.stderr
+        install.stdout
     );
-    assert!(
-        refused.stderr.contains("hook run || exit 1"),
-        "{}",
-        refused.stderr
-    );
-    assert!(refused.stderr.contains("--no-verify"), "{}", refused.stderr);
-    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
-    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
-
-    let not_ours = hook_cmd(&repo.path, &["uninstall"]);
-    assert_eq!(not_ours.code, 2, "{not_ours:?}");
-    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
-
-    let forced = hook_cmd(&repo.path, &["install", "--force"]);
-    assert_eq!(forced.code, 0, "{forced:?}");
-    let backup = hook.with_file_name("pre-commit.unleak-backup");
-    assert_eq!(std::fs::read_to_string(&backup).unwrap(), foreign);
+    assert_eq!(std::fs::read_to_string(&chained).unwrap(), foreign);
     assert!(std::fs::read_to_string(&hook)
         .unwrap()
         .contains(unleak::cmd::hook::MARKER));
 
+    // A clean commit: both ran, it went through.
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "a.txt"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "A"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(ran(), 1);
+    // A token: theirs ran and passed, ours stopped it.
+    let token = fake_hf_token();
+    repo.write("b.txt", format!("{token}\n"));
+    repo.git(&["add", "b.txt"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "B"]);
+    assert_blocked(&run, &token, "b.txt:1");
+    assert_eq!(ran(), 2);
+    // Theirs says no: the commit stops there, before unleak runs.
+    repo.git(&["rm", "-q", "--cached", "b.txt"]);
+    std::fs::remove_file(repo.path.join("b.txt")).unwrap();
+    repo.write("veto", "");
+    repo.write("c.txt", "c\n");
+    repo.git(&["add", "c.txt"]);
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "C"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("foreign says no"), "{}", run.stderr);
+    assert!(!run.stderr.contains("unleak:"), "{}", run.stderr);
+    std::fs::remove_file(repo.path.join("veto")).unwrap();
+
+    // Uninstall puts theirs back as it was.
+    let removed = hook_cmd(&repo.path, &["uninstall"]);
+    assert_eq!(removed.code, 0, "{removed:?}");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
+    assert!(!chained.exists());
+
+    // --force replaces: theirs is kept as a backup and no longer runs.
+    let forced = hook_cmd(&repo.path, &["install", "--force"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert!(forced.stdout.contains("no longer run"), "{}", forced.stdout);
+    let backup = hook.with_file_name("pre-commit.unleak-backup");
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), foreign);
+    let before = ran();
+    let run = git_try(&repo.path, &["commit", "-q", "-m", "C"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(ran(), before, "a replaced hook does not run");
     let removed = hook_cmd(&repo.path, &["uninstall"]);
     assert_eq!(removed.code, 0, "{removed:?}");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
     assert!(!backup.exists());
+
+    // Someone else's hook is never removed by uninstall.
+    let not_ours = hook_cmd(&repo.path, &["uninstall"]);
+    assert_eq!(not_ours.code, 2, "{not_ours:?}");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), foreign);
 
     // Ours alone: uninstall leaves no hook; a second uninstall has nothing to do.
     std::fs::remove_file(&hook).unwrap();
@@ -233,6 +273,92 @@ fn an_existing_hook_is_not_clobbered_and_uninstall_removes_only_ours() {
         "{}",
         nothing.stdout
     );
+}
+
+/// A chained pre-push hook gets git's update lines on stdin too, and so does unleak.
+#[test]
+fn a_chained_pre_push_hook_and_unleak_both_read_the_push() {
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let hook = repo.path.join(".git/hooks/pre-push");
+    let seen = repo.dir.path().join("seen");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, format!("#!/bin/sh\ncat > '{}'\n", seen.display())).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        hook_cmd(&repo.path, &["install", "--hook", "pre-push"]).code,
+        0
+    );
+
+    let token = fake_hf_token();
+    let leak = repo.commit_file("c.py", format!("T = '{token}'\n"), "Leak");
+    let run = git_try(&repo.path, &["push", "-q", "origin", "main"]);
+    run.assert_hides(&token);
+    assert_ne!(run.code, 0, "unleak stopped the push: {run:?}");
+    assert!(
+        run.stderr.contains("this push would publish 1 token"),
+        "{}",
+        run.stderr
+    );
+    let lines = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        lines.starts_with(&format!("refs/heads/main {leak} refs/heads/main ")),
+        "the chained hook read git's line: {lines:?}"
+    );
+}
+
+/// Husky's folder (core.hooksPath = .husky/_) is regenerated by husky: unleak writes nothing there and
+/// names the file to add itself to, `.husky/pre-commit`. The pre-commit framework's hook is not chained
+/// either: unleak belongs in .pre-commit-config.yaml.
+#[test]
+fn husky_and_the_pre_commit_framework_are_told_where_unleak_goes() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    std::fs::create_dir_all(repo.path.join(".husky/_")).unwrap();
+    std::fs::write(
+        repo.path.join(".husky/_/pre-commit"),
+        "#!/bin/sh\n. \"$(dirname \"$0\")/h\"\n",
+    )
+    .unwrap();
+    let run = hook_cmd(&repo.path, &["install"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let user_file = repo.path.join(".husky/pre-commit");
+    assert!(
+        run.stderr
+            .contains(&format!("Add this line to {}", user_file.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hook run"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(".husky/_/pre-commit"),
+        "{}",
+        run.stderr
+    );
+    assert!(!user_file.exists());
+    assert!(!repo
+        .path
+        .join(".husky/_/pre-commit.unleak-chained")
+        .exists());
+
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let hook = hook_file(&repo);
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    let framework = "#!/usr/bin/env bash\n# File generated by pre-commit: https://pre-commit.com\n# ID: 138fd403232d2ddd5efb44317e38bf03\n";
+    std::fs::write(&hook, framework).unwrap();
+    let run = hook_cmd(&repo.path, &["install"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(".pre-commit-config.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("`unleak`"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), framework);
 }
 
 #[test]
@@ -414,25 +540,27 @@ fn pre_push_reads_the_pre_commit_frameworks_refs() {
 /// The pre-commit framework's hook list: each hook at its stage, each entry a command the binary takes.
 #[test]
 fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/.pre-commit-hooks.yaml"
-    ))
-    .unwrap();
-    let mut hooks: Vec<(String, String, String)> = Vec::new();
-    for line in text.lines() {
-        if let Some(id) = line.strip_prefix("- id: ") {
-            hooks.push((id.trim().to_string(), String::new(), String::new()));
-        } else if let (Some(last), Some(entry)) =
-            (hooks.last_mut(), line.trim().strip_prefix("entry: "))
-        {
-            last.1 = entry.to_string();
-        } else if let (Some(last), Some(stages)) =
-            (hooks.last_mut(), line.trim().strip_prefix("stages: "))
-        {
-            last.2 = stages.to_string();
-        }
-    }
+    // Read with PyYAML, as the framework reads it.
+    let doc =
+        crate::action::yaml(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"));
+    let hooks: Vec<(String, String, String)> = doc
+        .as_array()
+        .expect("a list of hooks")
+        .iter()
+        .map(|h| {
+            let stages: Vec<&str> = h["stages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            (
+                h["id"].as_str().unwrap().to_string(),
+                h["entry"].as_str().unwrap().to_string(),
+                format!("[{}]", stages.join(", ")),
+            )
+        })
+        .collect();
     let stages: Vec<(&str, &str)> = hooks
         .iter()
         .map(|(id, _, s)| (id.as_str(), s.as_str()))
@@ -444,6 +572,7 @@ fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
             ("unleak-system", "[pre-commit]"),
             ("unleak-commit-msg", "[commit-msg]"),
             ("unleak-pre-push", "[pre-push]"),
+            ("unleak-files", "[pre-commit, manual]"),
         ]
     );
     // Each entry runs clean in a clean repository, as the framework calls it.
@@ -455,6 +584,9 @@ fn pre_commit_hooks_yaml_lists_each_hook_at_its_stage() {
         let mut args: Vec<&str> = entry.split_whitespace().skip(1).collect();
         if id == "unleak-commit-msg" {
             args.push(msg.to_str().unwrap());
+        }
+        if id == "unleak-files" {
+            args.push("README.md");
         }
         let run = Unleak::new(&repo.path)
             .args(&args)

@@ -26,5 +26,6 @@ mod respond;
 mod rewrite;
 mod sarif;
 mod scan;
+mod self_audit;
 mod setup;
 mod verify;

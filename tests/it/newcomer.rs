@@ -331,6 +331,82 @@ fn completions_and_man_page() {
     assert!(man.stdout.contains(".SH SUBCOMMANDS") || man.stdout.contains("respond"));
 }
 
+/// `unleak man --dir DIR` writes a page for every command, and every page another page names exists
+/// (the top page used to refer to unleak-scan(1) and others that were never written).
+#[test]
+fn man_dir_writes_every_page_it_refers_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let run = Unleak::new(dir.path())
+        .args(&["man", "--dir", out.to_str().unwrap()])
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for page in [
+        "unleak.1",
+        "unleak-scan.1",
+        "unleak-audit.1",
+        "unleak-respond.1",
+        "unleak-verify.1",
+        "unleak-setup.1",
+        "unleak-hook.1",
+        "unleak-hook-install.1",
+        "unleak-hook-uninstall.1",
+        "unleak-hook-run.1",
+        "unleak-completions.1",
+        "unleak-man.1",
+    ] {
+        assert!(names.contains(&page.to_string()), "{page} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.contains("help")), "{names:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("Wrote {} man pages", names.len())),
+        "{}",
+        run.stdout
+    );
+    let mut referred = 0;
+    for name in &names {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(text.contains(".TH "), "{name} is a man page");
+        // roff escapes a hyphen as `\-`.
+        let plain = text.replace("\\-", "-");
+        for (at, _) in plain.match_indices("(1)") {
+            let start = plain[..at]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .map_or(0, |i| i + 1);
+            let target = &plain[start..at];
+            if target.starts_with("unleak") {
+                referred += 1;
+                assert!(
+                    names.contains(&format!("{target}.1")),
+                    "{name} refers to {target}(1), which was not written"
+                );
+            }
+        }
+    }
+    assert!(
+        referred >= 10,
+        "the pages list their subcommands: {referred}"
+    );
+    // The examples of the commands people run are in their help, and so in their pages.
+    let audit = std::fs::read_to_string(out.join("unleak-audit.1")).unwrap();
+    assert!(audit.contains("Examples"), "{audit}");
+    for command in ["scan", "audit", "respond", "hook"] {
+        let help = Unleak::new(dir.path()).args(&[command, "--help"]).run();
+        assert_eq!(help.code, 0);
+        assert!(
+            help.stdout.contains("Examples:\n  unleak "),
+            "{command}: {}",
+            help.stdout
+        );
+    }
+}
+
 /// libgit2's error classes and codes never reach the user.
 #[test]
 fn git_errors_in_plain_words() {

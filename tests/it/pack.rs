@@ -666,3 +666,42 @@ fn the_pass_finds_in_deltas_what_a_search_of_every_object_finds() {
         .collect();
     assert_eq!(found, expected);
 }
+
+/// Regression (the bar showed `30/15` with loose objects): the scan's two passes (blobs, commits and
+/// tags, then trees) report progress that adds up to the number of objects, loose and packed alike; an
+/// unreadable loose object is counted once, by the pass that reads blobs.
+#[test]
+fn progress_of_the_two_passes_adds_up_to_the_objects_loose_or_packed() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let repo = TestRepo::new();
+    for i in 0..5 {
+        repo.commit_file(&format!("dir/f{i}.txt"), format!("{i}\n"), "c");
+    }
+    let count = |packed: bool| {
+        let list = objects::enumerate(&[repo.path.join(".git/objects")]).unwrap();
+        let not_trees = KindSet::of(&[ObjectKind::Blob, ObjectKind::Commit, ObjectKind::Tag]);
+        let mut total = 0;
+        for kinds in [not_trees, KindSet::of(&[ObjectKind::Tree])] {
+            let seen = AtomicU64::new(0);
+            objects::read_objects(
+                &repo.path.join(".git"),
+                &list,
+                kinds,
+                2,
+                &|done| {
+                    seen.fetch_max(done, Ordering::Relaxed);
+                },
+                &|| (),
+                &|_, _, _| {},
+            )
+            .unwrap();
+            total += seen.load(Ordering::Relaxed);
+        }
+        assert_eq!(total, list.len() as u64, "packed: {packed}");
+        list.len()
+    };
+    // 5 commits, 5 blobs, 10 trees, all loose.
+    assert_eq!(count(false), 20);
+    repo.git(&["gc", "-q"]);
+    assert_eq!(count(true), 20);
+}

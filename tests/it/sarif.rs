@@ -114,6 +114,8 @@ fn fixture() -> Fixture {
             path: Some(".env".into()),
             commits: Vec::new(),
             severity: Severity::Medium,
+            secret: None,
+            line: None,
         },
         HygieneIssue {
             id: "hygiene.env-in-history".into(),
@@ -121,6 +123,8 @@ fn fixture() -> Fixture {
             path: None,
             commits: vec![first],
             severity: Severity::High,
+            secret: None,
+            line: None,
         },
         HygieneIssue {
             id: "hygiene.brand-new-check".into(),
@@ -128,6 +132,8 @@ fn fixture() -> Fixture {
             path: None,
             commits: Vec::new(),
             severity: Severity::Low,
+            secret: None,
+            line: None,
         },
     ];
     Fixture {
@@ -363,4 +369,63 @@ fn an_incomplete_scan_is_not_a_successful_sarif_run() {
             "{note:#}"
         );
     }
+}
+
+/// Regression: two tokens in one file at HEAD gave two `hygiene.token-in-head` results with one
+/// partialFingerprint (GitHub merged them into one alert), both on line 1 though one token is on line 2.
+#[test]
+fn two_tokens_in_one_file_at_head_are_two_alerts_each_on_its_line() {
+    let repo = TestRepo::new();
+    let (first, second) = (fake_hf_token(), fake_hf_token());
+    repo.commit_file("README.md", "# demo\n", "Initial");
+    repo.commit_file("config.py", format!("A = '{first}'\n"), "One token");
+    repo.commit_file(
+        "config.py",
+        format!("# settings\nA = '{first}'\n\nB = '{second}'\n"),
+        "Two tokens",
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--format", "sarif"])
+        .run();
+    run.assert_hides(&first).assert_hides(&second);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_valid_sarif(&run.stdout);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let in_head: Vec<&Value> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "hygiene.token-in-head")
+        .collect();
+    assert_eq!(in_head.len(), 2, "{in_head:#?}");
+    let print = |r: &Value| r["partialFingerprints"]["unleakFindingHash/v1"].clone();
+    assert_ne!(
+        print(in_head[0]),
+        print(in_head[1]),
+        "two tokens, two alerts"
+    );
+    let mut lines: Vec<u64> = in_head
+        .iter()
+        .map(|r| {
+            assert_eq!(
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                "config.py"
+            );
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    lines.sort();
+    assert_eq!(lines, [2, 4], "each result on its token's line at HEAD");
+    // Each names its token by fingerprint, never by value.
+    let prints: Vec<&str> = in_head
+        .iter()
+        .map(|r| {
+            r["properties"]["unleak/secret"]["fingerprint"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_ne!(prints[0], prints[1]);
 }

@@ -822,3 +822,129 @@ fn a_token_under_thousands_of_trees_is_mapped_through_the_tree_cache() {
     assert_eq!(findings[0]["path"], "config/.env");
     assert_eq!(strings(&findings[0]["refs"]), vec!["refs/heads/main"]);
 }
+
+/// With no .env, the default token is where huggingface_hub keeps it, in its order: $HF_TOKEN, the
+/// legacy $HUGGING_FACE_HUB_TOKEN, $HF_TOKEN_PATH, $HF_HOME/token (default ~/.cache/huggingface/token),
+/// and the tokens saved beside it in stored_tokens; each is named as the source, never shown.
+#[test]
+fn the_default_token_is_found_where_huggingface_hub_keeps_it() {
+    let repo = TestRepo::new();
+    let leaked = fake_hf_token();
+    let other = fake_hf_token();
+    repo.commit_file("config.py", format!("T = '{leaked}'\n"), "Leak");
+    let place = tempfile::tempdir().unwrap();
+    let hf_home = place.path().join("hf");
+    std::fs::create_dir_all(&hf_home).unwrap();
+    let scan = |env: &[(&str, &str)], remove_hf_home: bool| {
+        let mut run = Unleak::new(&repo.path).args(&["scan", "--format", "json"]);
+        for (k, v) in env {
+            run = run.env(k, v);
+        }
+        let mut run = run;
+        if remove_hf_home {
+            run = run.env("HF_HOME", "");
+        }
+        let out = run.run();
+        out.assert_hides(&leaked).assert_hides(&other);
+        out
+    };
+    let origin = |run: &Run| {
+        run.json()["secrets"][0]["origin"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let hf_home_s = hf_home.to_str().unwrap();
+
+    // Nothing anywhere: exit 2, and the message names where it looked.
+    let run = scan(&[("HF_HOME", hf_home_s)], false);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("$HUGGING_FACE_HUB_TOKEN"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("{hf_home_s}/token")),
+        "{}",
+        run.stderr
+    );
+
+    // $HF_HOME/token, with the newline `hf auth login` writes.
+    std::fs::write(hf_home.join("token"), format!("{leaked}\n")).unwrap();
+    let run = scan(&[("HF_HOME", hf_home_s)], false);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(origin(&run), format!("{hf_home_s}/token ($HF_HOME/token)"));
+
+    // The environment comes first: $HF_TOKEN, then the legacy name, both before the file.
+    let run = scan(
+        &[("HF_HOME", hf_home_s), ("HUGGING_FACE_HUB_TOKEN", &other)],
+        false,
+    );
+    assert_eq!(run.code, 0, "the other token is not in history: {run:?}");
+    assert_eq!(origin(&run), "$HUGGING_FACE_HUB_TOKEN");
+    let run = scan(
+        &[
+            ("HF_HOME", hf_home_s),
+            ("HF_TOKEN", &leaked),
+            ("HUGGING_FACE_HUB_TOKEN", &other),
+        ],
+        false,
+    );
+    assert_eq!(origin(&run), "$HF_TOKEN");
+
+    // $HF_TOKEN_PATH wins over $HF_HOME.
+    let elsewhere = place.path().join("elsewhere-token");
+    std::fs::write(&elsewhere, &other).unwrap();
+    let run = scan(
+        &[
+            ("HF_HOME", hf_home_s),
+            ("HF_TOKEN_PATH", elsewhere.to_str().unwrap()),
+        ],
+        false,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        origin(&run),
+        format!("{} ($HF_TOKEN_PATH)", elsewhere.display())
+    );
+
+    // No $HF_HOME: ~/.cache/huggingface/token under $HOME (or $XDG_CACHE_HOME/huggingface).
+    let home = place.path().join("home");
+    let cache = home.join(".cache/huggingface");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("token"), &leaked).unwrap();
+    let run = scan(
+        &[("HOME", home.to_str().unwrap()), ("XDG_CACHE_HOME", "")],
+        true,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        origin(&run),
+        format!("{}/token ($HF_HOME/token)", cache.display())
+    );
+
+    // stored_tokens beside the token file: every saved token is searched for, named by its section.
+    std::fs::remove_file(hf_home.join("token")).unwrap();
+    std::fs::write(
+        hf_home.join("stored_tokens"),
+        format!("[personal]\nhf_token = {other}\n\n[work]\nhf_token = {leaked}\n"),
+    )
+    .unwrap();
+    let run = scan(&[("HF_HOME", hf_home_s)], false);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    let origins: Vec<&str> = report["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["origin"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            format!("{hf_home_s}/stored_tokens [personal]"),
+            format!("{hf_home_s}/stored_tokens [work]")
+        ]
+    );
+}

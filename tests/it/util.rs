@@ -38,6 +38,9 @@ pub fn scrub(cmd: &mut Command) -> &mut Command {
         .env("NO_COLOR", "1")
         .env_remove("HF_TOKEN")
         .env_remove("HUGGING_FACE_HUB_TOKEN")
+        // huggingface_hub's token file is a default token source: never the developer's own.
+        .env("HF_HOME", "/nonexistent/unleak-tests-hf-home")
+        .env_remove("HF_TOKEN_PATH")
         .env_remove("HF_ENDPOINT")
         .env_remove("GITHUB_API_URL")
         .env_remove("GITHUB_TOKEN")
