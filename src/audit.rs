@@ -146,7 +146,8 @@ pub(crate) struct Defaults {
     pub format: Option<crate::report::Format>,
 }
 
-/// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, and a `reason`.
+/// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, or a `path` with a `rule`; and a
+/// `reason`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Allow {
@@ -185,9 +186,10 @@ impl Allowlist {
                 .iter()
                 .filter(|v| v.is_some())
                 .count();
-            if set != 1 {
+            let path_and_rule = set == 2 && entry.path.is_some() && entry.rule.is_some();
+            if set != 1 && !path_and_rule {
                 bail!(
-                    "{}: [[allow]] entry {} needs exactly one of fingerprint, path, rule",
+                    "{}: [[allow]] entry {} needs exactly one of fingerprint, path, rule (or a path with a rule)",
                     path.display(),
                     i + 1
                 );
@@ -214,24 +216,31 @@ impl Allowlist {
         Ok(list)
     }
 
+    /// A finding is allowed by its fingerprint, its rule, its path, or its rule in a path (both named:
+    /// `path = "tests/**"` with `rule = "generic.secret-assignment"` allows the generic rule's findings
+    /// there, whose guessable values have no stable fingerprint, and nothing else).
     fn allows(&self, finding: &Finding) -> bool {
         self.allow.iter().any(|entry| {
-            entry.fingerprint.as_deref() == Some(finding.secret.fingerprint.as_str())
-                || (entry.rule.is_some() && entry.rule == finding.rule)
-                || entry.path.as_deref().is_some_and(|glob| {
-                    finding.path.as_deref().is_some_and(|p| {
-                        globset::Glob::new(glob)
-                            .map(|g| g.compile_matcher().is_match(p))
-                            .unwrap_or(false)
-                    })
+            let rule = entry.rule.is_some() && entry.rule == finding.rule;
+            let path = entry.path.as_deref().is_some_and(|glob| {
+                finding.path.as_deref().is_some_and(|p| {
+                    globset::Glob::new(glob)
+                        .map(|g| g.compile_matcher().is_match(p))
+                        .unwrap_or(false)
                 })
+            });
+            entry.fingerprint.as_deref() == Some(finding.secret.fingerprint.as_str())
+                || match (&entry.path, &entry.rule) {
+                    (Some(_), Some(_)) => rule && path,
+                    _ => rule || path,
+                }
         })
     }
 
     fn allows_secret(&self, summary: &SecretSummary) -> bool {
         self.allow.iter().any(|entry| {
             entry.fingerprint.as_deref() == Some(summary.secret.fingerprint.as_str())
-                || (entry.rule.is_some() && entry.rule == summary.rule)
+                || (entry.rule.is_some() && entry.path.is_none() && entry.rule == summary.rule)
         })
     }
 

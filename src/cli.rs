@@ -259,13 +259,15 @@ pub(crate) struct RespondArgs {
     )]
     pub(crate) revoke: Option<RevokeArg>,
 
-    /// Read the new token from this environment variable.
+    /// Read the new token from this environment variable. With several keys (`--all-keys`, `--key A
+    /// --key B`), name each key's: `--new-token-env WANDB_API_KEY=NEW_WANDB` (repeatable); a key with
+    /// none is asked for at a terminal, else left open.
     #[arg(
         long,
-        value_name = "NAME",
+        value_name = "[KEY=]NAME",
         help_heading = "Answers (for scripts and CI)"
     )]
-    pub(crate) new_token_env: Option<String>,
+    pub(crate) new_token_env: Vec<String>,
 
     /// Read the new token from stdin (one line).
     #[arg(

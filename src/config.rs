@@ -149,11 +149,27 @@ pub struct RespondConfig {
 
 impl RespondConfig {
     pub fn resolve(args: RespondArgs, globals: &Globals) -> Result<RespondConfig> {
-        let new_token = match (args.new_token_env, args.new_token_stdin) {
-            (Some(name), _) => {
-                crate::child::hide_var(&name); // it holds a token: no child process may inherit it
-                NewTokenSource::Env(name)
-            }
+        // `--new-token-env NAME` answers the (first) key; `--new-token-env KEY=NAME` one key of several.
+        let mut plain = None;
+        let mut new_tokens = Vec::new();
+        for given in args.new_token_env {
+            let name = match given.split_once('=') {
+                Some((key, name)) => {
+                    new_tokens.push((key.to_string(), name.to_string()));
+                    name.to_string()
+                }
+                None if plain.is_none() => {
+                    plain = Some(given.clone());
+                    given
+                }
+                None => anyhow::bail!(
+                    "--new-token-env NAME is given twice; with several keys name each: --new-token-env KEY=NAME"
+                ),
+            };
+            crate::child::hide_var(&name); // it holds a token: no child process may inherit it
+        }
+        let new_token = match (plain, args.new_token_stdin) {
+            (Some(name), _) => NewTokenSource::Env(name),
             (None, true) => NewTokenSource::Stdin,
             (None, false) => NewTokenSource::Prompt,
         };
@@ -172,6 +188,7 @@ impl RespondConfig {
                         RevokeArg::Skip => RevokeMethod::Skip,
                     }),
                     new_token,
+                    new_tokens,
                     offline: args.offline,
                     report: args.report,
                     write_script: args.write_script,

@@ -100,11 +100,16 @@ pub(crate) fn around(haystack: &[u8], keyword: usize, len: usize) -> Option<Assi
 
     let mut at = end;
     // The name's closing quote (JSON, `os.environ["K"]`), escaped in notebook JSON, and a subscript's `]`.
-    if haystack.get(at) == Some(&b'\\') && matches!(haystack.get(at + 1), Some(b'"' | b'\'')) {
-        at += 2;
-    } else if matches!(haystack.get(at), Some(b'"' | b'\'' | b'`')) {
-        at += 1;
-    }
+    let name_quoted =
+        if haystack.get(at) == Some(&b'\\') && matches!(haystack.get(at + 1), Some(b'"' | b'\'')) {
+            at += 2;
+            true
+        } else if matches!(haystack.get(at), Some(b'"' | b'\'' | b'`')) {
+            at += 1;
+            true
+        } else {
+            false
+        };
     if haystack.get(at) == Some(&b']') {
         at += 1;
     }
@@ -123,9 +128,13 @@ pub(crate) fn around(haystack: &[u8], keyword: usize, len: usize) -> Option<Assi
     } else {
         0
     };
-    // A comma joins call arguments (`setdefault("K", "v")`) only when the value is quoted: in prose,
-    // "the value of DB_PASSWORD, base64-encoded" assigns nothing.
+    // A comma joins a quoted name to a quoted value (`setdefault("K", "v")`); between other arguments
+    // (`check(token, "app.py:2")`) or in prose ("the value of DB_PASSWORD, base64-encoded") it assigns
+    // nothing.
     let comma = rest.first() == Some(&b',');
+    if comma && !name_quoted {
+        return None;
+    }
     let joint = if operator > 0 {
         at += operator;
         let pad_start = at;
@@ -359,7 +368,11 @@ pub(crate) fn is_secret_value(value: &[u8]) -> bool {
         "arn:aws",
         "(",
     ];
-    if REFERENCES.iter().any(|r| lower.contains(r))
+    // A template (`{}`, `{password}`, `%s`; a bare value is cut at the `}`) stands for a value given
+    // elsewhere; keys are never made of braces.
+    let template = text.contains(['{', '}']) || text.contains("%s");
+    if template
+        || REFERENCES.iter().any(|r| lower.contains(r))
         || text.starts_with(['$', '%', '/', '.', '~', '@', '&', '*', '!', '#'])
     {
         return false;
@@ -466,6 +479,10 @@ mod tests {
             ("Foo::Key::new()", "Key"),
             ("api_key\n", "key"),
             ("the value of DB_PASSWORD, base64-encoded", "PASSWORD"),
+            (
+                "assert_blocked(&run, &token, \"app/settings.py:2\")",
+                "token",
+            ),
             ("api_key = \"unterminated\n\"", "key"),
         ] {
             assert_eq!(read(text, keyword), None, "{text:?}");
@@ -527,6 +544,8 @@ mod tests {
             "sha256:0123456789abcdef0123456789abcdef",
             "xxxxxxxxxxxxxxxx1",
             "<YOUR_API_KEY_123>",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCY{}KEY1",
+            "Pw7{password}x9",
         ] {
             assert!(!is_secret_value(value.as_bytes()), "{value}");
         }

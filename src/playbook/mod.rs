@@ -59,8 +59,11 @@ pub struct Settings {
     pub dry_run: bool,
     /// None: ask (with `--yes` or a dry run: the API).
     pub revoke: Option<RevokeMethod>,
-    /// Where step 4 reads the new token from.
+    /// Where step 4 reads the new token from (with several keys: the first key's).
     pub new_token: NewTokenSource,
+    /// With several keys: the environment variable holding each key's new value (`--new-token-env
+    /// KEY=NAME`), by `.env` key.
+    pub new_tokens: Vec<(String, String)>,
     /// Skip every network step.
     pub offline: bool,
     /// Where the incident record goes (Markdown, and JSON beside it).
@@ -175,8 +178,18 @@ fn respond_recorded(
     };
     let leaked = &exposure.leaked;
     let hf = revoke_leaked(request, io, leaked, record)?; // 3. revoke each
-    let new_token = recreate(request, io, hf.as_ref(), leaked, record)?; // 4. the new token
-    update_env(request, io, &repo, leaked, new_token.as_ref(), record)?; // 5. into .env
+    for rotation in rotations(request, &repo, leaked) {
+        let new_token = recreate(request, io, hf.as_ref(), leaked, &rotation, record)?; // 4. new
+        update_env(
+            request,
+            io,
+            &repo,
+            leaked,
+            &rotation,
+            new_token.as_ref(),
+            record,
+        )?; // 5. .env
+    }
     rewrite_plan(request, io, &repo, &exposure, record)?; // 6. history
     record_incident(request, io, &repo, record)?; // 7. the record, and what is left
     Ok(Outcome {
@@ -435,7 +448,12 @@ fn offer_file(
 /// Without a terminal, every question needs a flag: find out before anything changes.
 fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
     // A named variable that holds nothing is a missing answer too, found before the revoke step acts.
-    if let NewTokenSource::Env(name) = &request.settings.new_token {
+    let named = request.settings.new_tokens.iter().map(|(_, var)| var);
+    let plain = match &request.settings.new_token {
+        NewTokenSource::Env(name) => Some(name),
+        _ => None,
+    };
+    for name in plain.into_iter().chain(named) {
         if !request.settings.dry_run
             && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty())
         {
@@ -449,7 +467,9 @@ fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
     if request.settings.revoke.is_none() && !request.settings.yes {
         missing.push("--revoke api|browser|skip (or --yes)");
     }
-    if request.settings.new_token == NewTokenSource::Prompt {
+    if request.settings.new_token == NewTokenSource::Prompt
+        && request.settings.new_tokens.is_empty()
+    {
         missing.push("--new-token-env NAME or --new-token-stdin");
     }
     if !request.settings.yes {
@@ -557,43 +577,153 @@ fn open_browser(url: &str) {
     }
 }
 
+/// One key of the incident, rotated by steps 4 and 5: the leaked value and the `.env` key that holds it.
+/// An incident of one key keeps the steps' plain names; with several, each step names its key.
+struct Rotation<'a> {
+    old: &'a Secret,
+    key: String,
+    /// Whether the incident has several keys (the steps then say which).
+    several: bool,
+    /// Whether this is the incident's first key (the one a plain `--new-token-env NAME` answers).
+    first: bool,
+}
+
+impl Rotation<'_> {
+    /// A step's name: `re-create`, or `re-create WANDB_API_KEY` when there are several keys.
+    fn step(&self, name: &str) -> String {
+        if self.several {
+            format!("{name} {}", self.key)
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Where this key's new value comes from: its own `--new-token-env KEY=NAME`, else (first key) the
+    /// plain source, else a prompt that may be skipped.
+    fn source(&self, request: &Request) -> NewTokenSource {
+        let named = request
+            .settings
+            .new_tokens
+            .iter()
+            .find(|(key, _)| *key == self.key);
+        match named {
+            Some((_, var)) => NewTokenSource::Env(var.clone()),
+            None if self.first => request.settings.new_token.clone(),
+            None => NewTokenSource::Prompt,
+        }
+    }
+}
+
+/// The keys to rotate: each leaked token under the `.env` key it was read from (or its provider's usual
+/// name); one token alone under `--update-key` or the key it came from, as before.
+fn rotations<'a>(request: &Request, repo: &Repo, leaked: &'a [Secret]) -> Vec<Rotation<'a>> {
+    let path =
+        tokens::default_env_path(request.tokens.env_file.as_deref(), repo.workdir.as_deref());
+    let several = leaked.len() > 1;
+    leaked
+        .iter()
+        .enumerate()
+        .map(|(i, old)| {
+            let from_env = path.as_deref().and_then(|path| {
+                let (file, key) = old.origin().rsplit_once(':')?;
+                (std::path::Path::new(file) == path).then(|| key.to_string())
+            });
+            let key = match (several, path.as_deref()) {
+                (false, Some(path)) => key_to_update(request, leaked, path),
+                _ => from_env
+                    .or_else(|| {
+                        old.identify()
+                            .and_then(|(p, _)| p.env_vars.first())
+                            .map(|k| k.to_string())
+                    })
+                    .unwrap_or_else(|| tokens::DEFAULT_KEY.to_string()),
+            };
+            Rotation {
+                old,
+                key,
+                several,
+                first: i == 0,
+            }
+        })
+        .collect()
+}
+
 /// Step 4: the new token, least privilege, read and checked (the API, or the issuer's read-only check).
-/// None in a dry run.
+/// None in a dry run, or when no new value was given for this key (the step is left open).
 fn recreate(
     request: &Request,
     io: &mut Io<'_>,
     api: Option<&HfApi>,
     leaked: &[Secret],
+    rotation: &Rotation<'_>,
     record: &mut IncidentRecord,
 ) -> Result<Option<Secret>> {
-    heading(io, 4, "Create a new token (least privilege)")?;
-    let old = &leaked[0];
+    let step = rotation.step("re-create");
+    let old = rotation.old;
     let provider = old.identify().map(|(p, _)| p);
-    writeln!(
-        io.out,
-        "  Least privilege: a fine-grained token scoped to the repos it needs, or a read token when your \
+    let is_hf = provider.is_some_and(|p| p.id == providers::HUGGING_FACE.id);
+    if rotation.several {
+        let issuer = provider.map_or("its issuer", |p| p.name);
+        heading(
+            io,
+            4,
+            &format!("Create a new {} ({issuer}, least privilege)", rotation.key),
+        )?;
+    } else {
+        heading(io, 4, "Create a new token (least privilege)")?;
+    }
+    if is_hf || provider.is_none() {
+        writeln!(
+            io.out,
+            "  Least privilege: a fine-grained token scoped to the repos it needs, or a read token when your \
 scripts only download. Avoid write tokens."
-    )?;
-    if let Some(url) = provider.and_then(|p| p.create_url) {
+        )?;
+    } else {
+        writeln!(
+            io.out,
+            "  Least privilege: the narrowest key the issuer offers (one project or workspace, read-only \
+where your code only reads, a spend limit where there is one)."
+        )?;
+    }
+    let create_url = provider.and_then(|p| p.create_url);
+    if let Some(url) = create_url {
         writeln!(
             io.out,
             "  Create it at {}",
             hf_api::page_on_endpoint(url, &request.settings.hf_endpoint)
         )?;
     }
-    let new = match &request.settings.new_token {
+    let new = match rotation.source(request) {
         _ if request.settings.dry_run => {
             writeln!(io.out, "  dry run: would read the new token and check it.")?;
             record.step(
-                "re-create",
+                &step,
                 StepStatus::WouldDo("take and check a new token".into()),
+                vec![],
+            );
+            return Ok(None);
+        }
+        NewTokenSource::Prompt if rotation.several && !rotation.first && !io.interactive => {
+            let page = create_url.map(|u| format!(" at {u}")).unwrap_or_default();
+            writeln!(
+                io.out,
+                "  no new value given for {} (--new-token-env {}=NAME): create one{page}, then run \
+`unleak setup --key {}`.",
+                rotation.key, rotation.key, rotation.key
+            )?;
+            record.step(
+                &step,
+                StepStatus::Skipped(format!(
+                    "no new value given: create one{page}, then `unleak setup --key {}`",
+                    rotation.key
+                )),
                 vec![],
             );
             return Ok(None);
         }
         NewTokenSource::Env(name) => (
             normalized(Secret::new(
-                crate::secret::env_var(name)
+                crate::secret::env_var(&name)
                     .filter(|v| !v.trim().is_empty())
                     .with_context(|| format!("--new-token-env: {name} is not set"))?
                     .trim(),
@@ -611,11 +741,35 @@ scripts only download. Avoid write tokens."
         }
         NewTokenSource::Prompt => loop {
             // At the prompt a wrong paste is asked again, not the end of the run.
-            let new = io.prompter.secret(
-                "New token (input hidden)",
-                true,
-                "--new-token-env NAME or --new-token-stdin",
-            )?;
+            let new = if rotation.several {
+                io.prompter.secret(
+                    &format!(
+                        "New value for {} (input hidden; empty skips this key)",
+                        rotation.key
+                    ),
+                    true,
+                    &format!("--new-token-env {}=NAME", rotation.key),
+                )?
+            } else {
+                io.prompter.secret(
+                    "New token (input hidden)",
+                    true,
+                    "--new-token-env NAME or --new-token-stdin",
+                )?
+            };
+            if rotation.several && new.expose().trim().is_empty() {
+                writeln!(
+                    io.out,
+                    "  skipped: {} keeps its old value for now.",
+                    rotation.key
+                )?;
+                record.step(
+                    &step,
+                    StepStatus::Skipped("no new value given".into()),
+                    vec![],
+                );
+                return Ok(None);
+            }
             let new = match normalized(new) {
                 Ok(new) => new,
                 Err(err) => {
@@ -623,7 +777,7 @@ scripts only download. Avoid write tokens."
                     continue;
                 }
             };
-            match check_new_token(io, api, leaked, provider, &new)? {
+            match check_new_token(io, api, leaked, rotation, &new)? {
                 Ok(notes) => break (new, Some(notes)),
                 Err(problem) => writeln!(io.out, "  {problem}; try again (Ctrl-C stops).")?,
             }
@@ -631,13 +785,13 @@ scripts only download. Avoid write tokens."
     };
     let (new, notes) = match new {
         (new, Some(notes)) => (new, notes),
-        (new, None) => match check_new_token(io, api, leaked, provider, &new)? {
+        (new, None) => match check_new_token(io, api, leaked, rotation, &new)? {
             Ok(notes) => (new, notes),
             Err(problem) => bail!("{problem}; nothing was written"),
         },
     };
     record.event(now_rfc3339(), format!("rotated to {}", new.redacted()));
-    record.step("re-create", StepStatus::Done, notes);
+    record.step(&step, StepStatus::Done, notes);
     Ok(Some(new))
 }
 
@@ -656,9 +810,10 @@ fn check_new_token(
     io: &mut Io<'_>,
     api: Option<&HfApi>,
     leaked: &[Secret],
-    provider: Option<&providers::Provider>,
+    rotation: &Rotation<'_>,
     new: &Secret,
 ) -> Result<std::result::Result<Vec<String>, String>> {
+    let provider = rotation.old.identify().map(|(p, _)| p);
     if new.expose().is_empty() {
         return Ok(Err("no new token was given".into()));
     }
@@ -668,7 +823,9 @@ fn check_new_token(
         ));
     }
     if let Some(provider) = provider {
-        let ok = providers::identify(new.expose()).is_some_and(|p| p.id == provider.id);
+        // Its own shape, or (a key whose value is not distinctive) the key it will be kept under.
+        let ok = providers::identify_keyed(&rotation.key, new.expose())
+            .is_some_and(|(p, _)| p.id == provider.id);
         if !ok {
             return Ok(Err(format!(
                 "the new token ({}) does not look like a {} token; check what was pasted",
@@ -691,6 +848,10 @@ fn check_new_token(
             return Ok(Ok(notes));
         }
         Some(_) if !is_hf => {
+            let new = &match providers::identify_keyed(&rotation.key, new.expose()) {
+                Some((_, rule)) => new.clone().with_rule(rule.id),
+                None => new.clone(),
+            };
             match crate::liveness::Checker::new(false).check(new)? {
                 crate::liveness::Liveness::Dead { detail } => {
                     return Ok(Err(format!(
@@ -773,11 +934,13 @@ fn update_env(
     io: &mut Io<'_>,
     repo: &Repo,
     leaked: &[Secret],
+    rotation: &Rotation<'_>,
     new_token: Option<&Secret>,
     record: &mut IncidentRecord,
 ) -> Result<()> {
     heading(io, 5, "Update .env")?;
-    const STEP: &str = "update .env";
+    let step = rotation.step("update .env");
+    let step = step.as_str();
     let Some(path) =
         tokens::default_env_path(request.tokens.env_file.as_deref(), repo.workdir.as_deref())
     else {
@@ -786,13 +949,13 @@ fn update_env(
             "  A bare repository has no .env; update the file your scripts load by hand."
         )?;
         record.step(
-            STEP,
+            step,
             StepStatus::NotNeeded("bare repository".into()),
             vec![],
         );
         return Ok(());
     };
-    let key = key_to_update(request, leaked, &path);
+    let key = rotation.key.clone();
     let shown = path.display().to_string();
     let current = if path.exists() {
         dotenv::read(&path)?
@@ -800,10 +963,10 @@ fn update_env(
         dotenv::DotEnv::parse(b"")
     };
     // Compare the environment with the value the file will hold (the old one when nothing is written).
-    let (hygiene, mut notes) = env_hygiene(io, &path, &key, new_token.unwrap_or(&leaked[0]))?;
+    let (hygiene, mut notes) = env_hygiene(io, &path, &key, new_token.unwrap_or(rotation.old))?;
     let Some(new_token) = new_token else {
         let status = would_update_env(request, io, &key, &shown, &hygiene.actions)?;
-        record.step(STEP, status, notes);
+        record.step(step, status, notes);
         return Ok(());
     };
     if !request.settings.yes
@@ -813,26 +976,32 @@ fn update_env(
             "--yes",
         )?
     {
-        record.step(STEP, StepStatus::Skipped("declined".into()), notes);
+        record.step(step, StepStatus::Skipped("declined".into()), notes);
         return Ok(());
     }
     let mut edited = current.clone();
     if let Err(err) = edited.set(&key, new_token.expose()) {
         writeln!(io.out, "  cannot set {key}: {err}. Edit {shown} by hand.")?;
-        record.step(STEP, StepStatus::Failed(err.to_string()), notes);
+        record.step(step, StepStatus::Failed(err.to_string()), notes);
         return Ok(());
     }
     let bytes = zeroize::Zeroizing::new(edited.to_bytes());
     let outcome = dotenv::write_private(&path, &bytes, request.settings.backup)?;
     record.replaced_by.push(new_token.fingerprint());
     tell_env_written(io, &outcome, &key, &shown, new_token, &mut notes)?;
-    warn_leaked_left(io, &bytes, leaked, &shown, &mut notes)?;
+    // With several keys, the others' old values are still there until their own step 5.
+    let left = if rotation.several {
+        std::slice::from_ref(rotation.old)
+    } else {
+        leaked
+    };
+    warn_leaked_left(io, &bytes, left, &shown, &mut notes)?;
     apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
     record.event(
         now_rfc3339(),
         format!("{shown} updated with {}", new_token.redacted()),
     );
-    record.step(STEP, StepStatus::Done, notes);
+    record.step(step, StepStatus::Done, notes);
     Ok(())
 }
 

@@ -611,3 +611,73 @@ mod tests {
         assert!(rule("nope.nothing").is_none());
     }
 }
+
+#[cfg(test)]
+mod docs {
+    use super::*;
+
+    /// The providers table of docs/providers.md, from the data (`cargo test --lib providers_table --
+    /// --ignored --nocapture` prints it).
+    fn table() -> String {
+        let mut out = String::from(
+            "| rule | provider | kind | confidence | found by | read-only check |\n|---|---|---|---|---|---|\n",
+        );
+        for provider in all() {
+            for pattern in provider.patterns {
+                let found_by = if !pattern.prefixes.is_empty() {
+                    let shown: Vec<String> = pattern
+                        .prefixes
+                        .iter()
+                        .map(|p| format!("`{}`", p.replace('|', "\\|")))
+                        .collect();
+                    format!("prefix {}", shown.join(", "))
+                } else if pattern.names.is_empty() {
+                    "a secret's name (see below)".to_string()
+                } else {
+                    let names: Vec<String> =
+                        pattern.names.iter().map(|n| format!("`{n}`")).collect();
+                    let near = if pattern.near.is_empty() {
+                        String::new()
+                    } else {
+                        let words: Vec<String> =
+                            pattern.near.iter().map(|n| format!("`{n}`")).collect();
+                        format!(" near {}", words.join(", "))
+                    };
+                    format!("name {}{near}", names.join(", "))
+                };
+                let check = provider
+                    .liveness
+                    .iter()
+                    .find(|c| c.rules.contains(&pattern.id))
+                    .map(|c| format!("`{} {}`", if c.post { "POST" } else { "GET" }, c.path))
+                    .unwrap_or_else(|| "none".to_string());
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {:?} | {} | {} |\n",
+                    pattern.id,
+                    provider.name,
+                    pattern.description,
+                    pattern.confidence,
+                    found_by,
+                    check
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    #[ignore]
+    fn providers_table() {
+        println!("{}", table());
+    }
+
+    /// docs/providers.md lists every rule as the data has it.
+    #[test]
+    fn the_docs_table_is_the_data() {
+        let doc = include_str!("../../docs/providers.md");
+        assert!(
+            doc.contains(&table()),
+            "docs/providers.md's table is stale: paste `cargo test --lib providers_table -- --ignored --nocapture`"
+        );
+    }
+}

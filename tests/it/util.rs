@@ -406,6 +406,7 @@ pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
             dry_run: false,
             revoke: None,
             new_token: NewTokenSource::Prompt,
+            new_tokens: Vec::new(),
             offline: false,
             report: None,
             write_script: None,
