@@ -18,6 +18,7 @@ mod layering;
 mod leaks;
 mod newcomer;
 mod pack;
+mod prompts;
 mod provenance;
 mod providers;
 mod respond;

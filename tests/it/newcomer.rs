@@ -64,14 +64,14 @@ fn respond_in_a_terminal_goes_on_when_the_api_is_unreachable() {
     pty.type_hidden(&new);
     pty.expect("The new token was not checked");
     pty.expect("Write the new token to");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("[6/7] Rewrite history");
     pty.expect("Write this plan as a script (mode 0700) to");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("Wrote");
     pty.expect("[7/7] Incident record");
     pty.expect("Write the incident record");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("step(s) left undone:");
     let seen = pty.finish();
     assert!(
