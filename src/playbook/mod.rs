@@ -241,7 +241,20 @@ fn exposure(
     }
     record.step("exposure", StepStatus::Done, vec![]);
     let old_fingerprints: Vec<String> = leaked.iter().map(Secret::fingerprint).collect();
-    record.verify_command = Some(record::verify_command(&old_fingerprints));
+    let mut verify = record::verify_command(&old_fingerprints);
+    // With a remote, what a new clone gets is what matters most: check it too.
+    if repo
+        .remote_url(&request.settings.remote)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        verify.push_str(&format!(
+            " --remote {}",
+            crate::util::shell::quote(&request.settings.remote)
+        ));
+    }
+    record.verify_command = Some(verify);
     Ok(Some(Exposure {
         report,
         leaked,
@@ -313,6 +326,7 @@ fn record_incident(
     // First changed commits a rewrite already left here go in too.
     let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
+    fill_next(request, record);
     let offer = request.settings.report.is_none() && can_offer(request, io);
     if request.settings.report.is_some() || offer {
         heading(io, 7, "Incident record")?;
@@ -358,32 +372,117 @@ fn record_incident(
             )?,
         }
     }
-    let open = record.open_steps();
+    summarize(io, record)
+}
+
+/// Sets the next command of the step named `step` (the last one of that name).
+fn set_next(record: &mut IncidentRecord, step: &str, next: String) {
+    if let Some(last) = record.steps.iter_mut().rev().find(|s| s.step == step) {
+        last.next = Some(next);
+    }
+}
+
+/// Gives every step left undone or only prepared the exact command that finishes it, where the step
+/// did not set one itself.
+fn fill_next(request: &Request, record: &mut IncidentRecord) {
+    let settings = hf_api::page_on_endpoint(
+        providers::HUGGING_FACE.revoke_url.unwrap_or_default(),
+        &request.settings.hf_endpoint,
+    );
+    for step in record.steps.iter_mut() {
+        if step.next.is_some()
+            || !(step.status.is_open() || matches!(step.status, StepStatus::Prepared(_)))
+        {
+            continue;
+        }
+        let next = if matches!(step.status, StepStatus::WouldDo(_)) {
+            "`unleak respond` without --dry-run".to_string()
+        } else if step.step.starts_with("revoke") {
+            format!("delete the token at its issuer (Hugging Face: {settings}), or `unleak respond --revoke api` again; then `unleak verify`")
+        } else {
+            match step.step.as_str() {
+                "re-create" | "update .env" => {
+                    "create a new token, then `unleak setup` (stores it in .env, mode 0600)"
+                        .to_string()
+                }
+                "rewrite history" => {
+                    "`unleak respond --write-script rewrite.sh`, then `bash rewrite.sh`".to_string()
+                }
+                _ => "fix what is named above, then `unleak respond` again".to_string(),
+            }
+        };
+        step.next = Some(next);
+    }
+}
+
+/// The last screen: what was done, what was only prepared, what is left, each with its next command;
+/// then how to check the OLD token is gone.
+fn summarize(io: &mut Io<'_>, record: &IncidentRecord) -> Result<()> {
     let verify = record
         .verify_command
         .clone()
         .unwrap_or_else(|| "unleak verify".into());
     writeln!(io.out)?;
-    if open == 0 {
+    let done: Vec<&str> = record
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, StepStatus::Done))
+        .map(|s| s.step.as_str())
+        .collect();
+    if !done.is_empty() {
+        writeln!(io.out, "Done: {}.", done.join(", "))?;
+    }
+    let prepared: Vec<_> = record
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, StepStatus::Prepared(_)))
+        .collect();
+    for step in &prepared {
+        if let StepStatus::Prepared(what) = &step.status {
+            writeln!(io.out, "Prepared, not done yet: {}: {what}.", step.step)?;
+        }
+        if let Some(next) = &step.next {
+            writeln!(io.out, "  next: {next}")?;
+        }
+    }
+    let open = record.open_steps();
+    if open == 0 && prepared.is_empty() {
         writeln!(
             io.out,
-            "All steps done. After the rewrite, check that the OLD token is gone: `{verify}`"
+            "All steps done. Check that the OLD token is gone: `{verify}`"
         )?;
-    } else {
+        return Ok(());
+    }
+    if open > 0 {
         writeln!(io.out, "{open} step(s) left undone:")?;
         for step in record.steps.iter().filter(|s| s.status.is_open()) {
             let why = match &step.status {
                 StepStatus::WouldDo(why) => format!("dry run: would {why}"),
                 StepStatus::Skipped(why) | StepStatus::Failed(why) => why.clone(),
-                StepStatus::Done | StepStatus::NotNeeded(_) => String::new(),
+                StepStatus::Done | StepStatus::NotNeeded(_) | StepStatus::Prepared(_) => {
+                    String::new()
+                }
             };
             writeln!(io.out, "  - {}: {why}", step.step)?;
+            if let Some(next) = &step.next {
+                writeln!(io.out, "    next: {next}")?;
+            }
         }
-        writeln!(
-            io.out,
-            "After the rewrite, check that the OLD token is gone: `{verify}`"
-        )?;
     }
+    let when = if prepared.is_empty()
+        && !record
+            .steps
+            .iter()
+            .any(|s| s.step == "rewrite history" && s.status.is_open())
+    {
+        "Then"
+    } else {
+        "After the rewrite"
+    };
+    writeln!(
+        io.out,
+        "{when}, check that the OLD token is gone: `{verify}`"
+    )?;
     Ok(())
 }
 
@@ -1003,7 +1102,7 @@ fn rewrite_plan(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     heading(io, 6, "Rewrite history")?;
-    let Exposure { report, leaked, .. } = exposure;
+    let Exposure { report, .. } = exposure;
     const STEP: &str = "rewrite history";
     // The token is in the working tree only (an untracked .env): git never recorded it, so there is no
     // history to rewrite and a force-push would only disturb collaborators.
@@ -1070,23 +1169,27 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let notes = commit_respond_changes(request, io, &repo_path)?;
+    let notes = commit_respond_changes(request, io, &repo_path, plan.pushes)?;
     rewrite::write_script(&plan, path)?;
+    let run = format!(
+        "bash {}",
+        crate::util::shell::quote(&path.display().to_string())
+    );
     writeln!(
         io.out,
-        "  Wrote {} (0700). Run it: bash {}",
+        "  Wrote {} (0700). History is not rewritten yet: run it: {run}",
         path.display(),
-        path.display()
     )?;
     // Writing the script is the step this command can do; running it (a force-push) is the user's call.
-    let mut notes = notes;
-    notes.push(format!(
-        "script written to {}; run it, then `{} --remote {}` (checks the OLD token)",
-        path.display(),
-        record::verify_command(&leaked.iter().map(Secret::fingerprint).collect::<Vec<_>>()),
-        request.settings.remote
-    ));
-    record.step(STEP, StepStatus::Done, notes);
+    record.step(
+        STEP,
+        StepStatus::Prepared(format!(
+            "script written to {}; history is not rewritten until it runs",
+            path.display()
+        )),
+        notes,
+    );
+    set_next(record, STEP, run);
     Ok(())
 }
 
@@ -1206,6 +1309,7 @@ fn commit_respond_changes(
     request: &Request,
     io: &mut Io<'_>,
     workdir: &std::path::Path,
+    pushes: bool,
 ) -> Result<Vec<String>> {
     let git = |args: &[&str]| {
         crate::git::command::git()
@@ -1214,7 +1318,9 @@ fn commit_respond_changes(
             .args(args)
             .output()
     };
-    let Ok(status) = git(&["status", "--porcelain", "--untracked-files=no"]) else {
+    // Untracked files are listed too: a `.gitignore` this run created is untracked, and left out it
+    // would stay on this machine while the remote still tracks `.env`.
+    let Ok(status) = git(&["status", "--porcelain", "--untracked-files=normal"]) else {
         return Ok(Vec::new());
     };
     if !status.status.success() {
@@ -1226,6 +1332,7 @@ fn commit_respond_changes(
     }
     let mut untracked = Vec::new();
     let mut gitignore = Vec::new();
+    let mut new_files = Vec::new();
     let mut other = false;
     for line in text.lines() {
         let (code, path) = line.split_at(line.len().min(3));
@@ -1235,11 +1342,24 @@ fn commit_respond_changes(
             " M " | "M  " | "MM " | "A  " | "AM " if name == ".gitignore" => {
                 gitignore.push(path.to_string())
             }
+            "?? " if name == ".gitignore" => {
+                gitignore.push(path.to_string());
+                new_files.push(path.to_string());
+            }
+            // Other untracked files do not stop the script (it checks tracked files only).
+            "?? " => {}
             _ => other = true,
         }
     }
     let refuse = "  The rewrite script stops at its first check while tracked files have uncommitted changes (filter-repo resets the working tree): commit or stash them, then run it.";
-    if other || (untracked.is_empty() && gitignore.is_empty()) {
+    // A new `.gitignore` alone stops nothing: it goes with an untracking, else it is left to the user.
+    if untracked.is_empty() {
+        gitignore.retain(|p| !new_files.contains(p));
+    }
+    if !other && untracked.is_empty() && gitignore.is_empty() {
+        return Ok(Vec::new());
+    }
+    if other {
         writeln!(io.out, "{refuse}")?;
         return Ok(vec![
             "uncommitted changes: commit or stash them before running the script".into(),
@@ -1251,8 +1371,13 @@ fn commit_respond_changes(
         .chain(gitignore.iter().map(|p| format!("{p} edited")))
         .collect();
     let question = format!(
-        "Commit what this run changed ({}) so the rewrite script can run?",
-        what.join(", ")
+        "Commit what this run changed ({}) so the rewrite script can run{}?",
+        what.join(", "),
+        if pushes {
+            " (it pushes this commit after the rewrite, so the remote stops tracking it too)"
+        } else {
+            ""
+        }
     );
     if !request.settings.yes && !io.prompter.confirm(&question, true, "--yes")? {
         writeln!(io.out, "{refuse}")?;
@@ -1271,7 +1396,7 @@ fn commit_respond_changes(
             );
         }
     }
-    let message = format!("Stop tracking secrets ({})", what.join(", "));
+    let message = format!("{} ({})", filter_repo::UNTRACK_SUBJECT, what.join(", "));
     let out = git(&["commit", "--quiet", "-m", &message]).context("cannot run git commit")?;
     if !out.status.success() {
         bail!(

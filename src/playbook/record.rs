@@ -22,6 +22,9 @@ pub enum StepStatus {
     Skipped(String),
     /// Tried and not achieved (an API refused, a revocation not confirmed): why.
     Failed(String),
+    /// Made ready for the user to run, not done: the rewrite script is written, history is not yet
+    /// rewritten. What was prepared.
+    Prepared(String),
 }
 
 impl StepStatus {
@@ -45,6 +48,9 @@ pub struct StepRecord {
     /// What else the user should know (warnings, what was committed, where the script went).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The exact command (or action) that finishes a step left undone or only prepared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// One line of the timeline: first exposure, detection, revocation confirmed, rotation.
@@ -154,6 +160,7 @@ impl IncidentRecord {
             step: step.to_string(),
             status,
             notes,
+            next: None,
         });
     }
 
@@ -233,10 +240,14 @@ impl IncidentRecord {
                 StepStatus::NotNeeded(r) => format!("not needed: {r}"),
                 StepStatus::Skipped(r) => format!("**left undone**: {r}"),
                 StepStatus::Failed(r) => format!("**failed**: {r}"),
+                StepStatus::Prepared(r) => format!("**prepared, not done yet**: {r}"),
             };
             let _ = writeln!(md, "- **{}**: {status}", s.step);
             for note in &s.notes {
                 let _ = writeln!(md, "  - {note}");
+            }
+            if let Some(next) = &s.next {
+                let _ = writeln!(md, "  - next: {next}");
             }
         }
         if let Some(plan) = &self.rewrite_plan {

@@ -351,7 +351,12 @@ fn footer(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result
                 style.green("Verified clean: nothing here carries the token.")
             )?;
         } else {
-            writeln!(out, "{}", style.red("NOT CLEAN: see above."))?;
+            let next = if found > 0 {
+                "history still carries the token: write the rewrite script with `unleak respond --write-script rewrite.sh` (or run the one already written: `bash rewrite.sh`), then run this verify again"
+            } else {
+                "delete or clean up what is named above, then run this verify again"
+            };
+            writeln!(out, "{} see above. Next: {next}.", style.red("NOT CLEAN:"))?;
         }
     } else if found == 0 && report.hygiene.is_empty() {
         writeln!(out, "{}", style.green("No leak found."))?;

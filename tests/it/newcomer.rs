@@ -109,7 +109,7 @@ fn respond_in_a_terminal_goes_on_when_the_api_is_unreachable() {
     assert_eq!(status("revoke"), "skipped");
     assert_eq!(status("re-create"), "done");
     assert_eq!(status("update .env"), "done");
-    assert_eq!(status("rewrite history"), "done");
+    assert_eq!(status("rewrite history"), "prepared");
 }
 
 /// Without a terminal and with every answer given, an unreachable API still leaves a finished run:

@@ -201,7 +201,7 @@ fn prompts_in_a_terminal_hide_the_new_token() {
     pty.expect("Wrote");
     pty.expect("Write the incident record");
     pty.send("n\r");
-    pty.expect("All steps done");
+    pty.expect("Prepared, not done yet: rewrite history");
     let seen = pty.finish();
     assert!(
         !seen.contains(&new) && !seen.contains(&new[3..12]),
