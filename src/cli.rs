@@ -347,6 +347,10 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) remote: Option<String>,
 
+    /// Do not ask the token's issuer whether a token found nowhere here is dead (the revoked one).
+    #[arg(long)]
+    pub(crate) offline: bool,
+
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,
 

@@ -254,6 +254,8 @@ pub struct VerifyConfig {
     pub first_changed: Option<PathBuf>,
     /// `--remote`: verify what this remote serves, not the local repository.
     pub remote: Option<String>,
+    /// `--offline`: the issuer is not asked about a token found nowhere.
+    pub offline: bool,
     /// Verify searches every object, reachable or not: `reachable_only` is always false here.
     pub scope: Scope,
     pub format: report::Format,
@@ -281,6 +283,7 @@ impl VerifyConfig {
             record: args.record,
             first_changed: args.first_changed,
             remote: args.remote,
+            offline: args.offline,
             scope,
             format: args.output.format.into(),
             output: args.output.output,

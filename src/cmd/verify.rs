@@ -58,7 +58,14 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     };
     let verification = verify::check(&target.repo, &holds, &first_changed, !report.found())?;
     report.warnings.append(&mut incidents.notes);
-    let never_found = warn_never_found(&mut report, &secrets, &incidents, &config.fingerprints);
+    let checker = crate::liveness::Checker::new(config.offline);
+    let never_found = warn_never_found(
+        &mut report,
+        &secrets,
+        &incidents,
+        &config.fingerprints,
+        &checker,
+    )?;
     let found = settle_verification(&mut report, verification, &config, never_found);
     super::print_report(
         &report,
@@ -234,14 +241,16 @@ impl Target {
 }
 
 /// A token given in plaintext that appears nowhere and never did here is almost always the wrong
-/// one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked. Warns
-/// about each such token and returns how many there are.
+/// one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked. When no
+/// record names it, its issuer settles it: a dead token is the revoked one (clean); a live one is
+/// probably the new one. Warns about each token left unsettled and returns how many there are.
 fn warn_never_found(
     report: &mut model::Report,
     secrets: &[crate::secret::Secret],
     incidents: &Incidents,
     given: &[String],
-) -> usize {
+    checker: &crate::liveness::Checker,
+) -> Result<usize> {
     let known: Vec<String> = incidents
         .named
         .iter()
@@ -265,11 +274,40 @@ fn warn_never_found(
         if found || (known.contains(&fingerprint) && !replaced.contains(&fingerprint)) {
             continue;
         }
+        let mut issuer = String::new();
+        if known.is_empty() && !replaced.contains(&fingerprint) {
+            let liveness = checker.check(secret)?;
+            match &liveness {
+                crate::liveness::Liveness::Dead { detail } => {
+                    report.warnings.push(Warning::new(
+                        "revoked-token",
+                        format!(
+                            "this token ({}, from {}) is found nowhere here, and its issuer says it is dead ({detail}): it is a revoked token, and nothing here carries it",
+                            secret.redacted(),
+                            secret.origin()
+                        ),
+                    ));
+                    continue;
+                }
+                crate::liveness::Liveness::Live { .. } => {
+                    issuer = format!(
+                        "; its issuer says it works ({}), so it is probably the new token",
+                        liveness.reason()
+                    );
+                }
+                crate::liveness::Liveness::Unknown { .. } => {
+                    issuer = format!(
+                        "; its issuer could not say whether it is dead ({})",
+                        liveness.reason()
+                    );
+                }
+            }
+        }
         never_found += 1;
         let why = if replaced.contains(&fingerprint) {
             "it is the NEW token `unleak respond` wrote to .env".to_string()
         } else if known.is_empty() {
-            "no incident record names it".to_string()
+            format!("no incident record names it{issuer}")
         } else {
             "the incident record does not name it".to_string()
         };
@@ -290,7 +328,7 @@ fn warn_never_found(
             ),
         ));
     }
-    never_found
+    Ok(never_found)
 }
 
 /// Puts the post-rewrite checks into the report (with a warning per leftover ref) and returns whether

@@ -190,9 +190,24 @@ fn incident_end_to_end() {
         ],
         0,
     );
-    // A fresh clone has no incident record: a token found nowhere there is not confirmed as the old one.
+    // A fresh clone has no incident record: a token found nowhere there is settled by its issuer. The
+    // stand-in revoked it: dead, so the revoked token, and the clone is clean.
     let verify = Unleak::new(&fresh)
         .args(&["verify", "--token-stdin"])
+        .env("TMPDIR", tmp_str)
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .stdin(format!("{old}\n"))
+        .run();
+    verify.assert_hides(&old);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("its issuer says it is dead"),
+        "{}",
+        verify.stdout
+    );
+    // Without the issuer, it is not confirmed as the old one.
+    let verify = Unleak::new(&fresh)
+        .args(&["verify", "--offline", "--token-stdin"])
         .env("TMPDIR", tmp_str)
         .stdin(format!("{old}\n"))
         .run();
