@@ -557,14 +557,20 @@ pub(crate) fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec
         summary.severity = None;
         notes.push(Warning::new(
             "only-in-source",
-            format!(
-                "{} is only in {}, the untracked file it was read from: not in history, the index or \
-                 any other file. Add it to .gitignore so `git add .` cannot commit it.",
-                summary.secret.redacted, summary.in_worktree[0]
-            ),
+            only_in_source_message(&summary.secret.redacted, &summary.in_worktree[0]),
         ));
     }
     notes
+}
+
+/// The one answer scan, audit and respond give for a token only in the untracked, un-ignored file it
+/// was read from: at risk, not in history, nothing to rewrite, and what to do.
+pub(crate) fn only_in_source_message(redacted: &str, file: &str) -> String {
+    format!(
+        "{redacted} is at risk but not in history: it is only in {file}, the untracked file it was read \
+         from, which git does not ignore (one `git add .` commits it). Nothing to rewrite. Add {file} \
+         to .gitignore."
+    )
 }
 
 /// Whether anything at or above `threshold` remains.

@@ -34,7 +34,11 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         )?;
         (report, secrets, Vec::new())
     } else {
-        let output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
+        let mut output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
+        // A token only in the untracked .env it was read from is at risk, not leaked: the same answer
+        // as scan and respond (its hygiene issue stays).
+        let notes = audit::only_in_source(&mut output.report, workdir.as_deref());
+        output.report.warnings.extend(notes);
         (output.report, output.secrets, output.env_files)
     };
     report.warnings.extend(warnings);

@@ -207,8 +207,10 @@ fn exposure(
     heading(io, 2, "Exposure: where it is in history")?;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
     let candidates: Vec<Vec<String>> = secrets.iter().map(filter_repo::regex_candidates).collect();
-    let (report, unique_patterns) =
+    let (mut report, unique_patterns) =
         scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
+    // Only in the untracked .env it was read from: at risk, not leaked (scan and audit say the same).
+    let at_risk = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
     record.event(detected.to_string(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
@@ -221,6 +223,9 @@ fn exposure(
         }
     }
     describe_exposure(&report, io)?;
+    for note in &at_risk {
+        writeln!(io.out, "  {}", note.message)?;
+    }
     let leaked: Vec<Secret> = secrets
         .into_iter()
         .zip(&report.secrets)
@@ -577,6 +582,9 @@ fn heading(io: &mut Io<'_>, n: u32, title: &str) -> Result<()> {
 /// Step 2 in words: for each token, the commits and refs that carry it, pushed or not, still in HEAD.
 fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
     for s in &report.secrets {
+        if !s.found && !s.in_worktree.is_empty() {
+            continue; // at risk only: said in its own note
+        }
         if !s.found {
             writeln!(
                 io.out,

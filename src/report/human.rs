@@ -76,6 +76,21 @@ fn secret_block(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     token_heading(summary, style, out)?;
+    if !summary.found && !summary.in_worktree.is_empty() {
+        // Only in the untracked file it was read from (see the warning): at risk, not leaked.
+        let shown: Vec<String> = summary
+            .in_worktree
+            .iter()
+            .map(|p| for_terminal(p).into_owned())
+            .collect();
+        writeln!(
+            out,
+            "  {} only in {}, which git does not ignore",
+            style.yellow("at risk, not in history:"),
+            shown.join(", ")
+        )?;
+        return Ok(());
+    }
     if !summary.found {
         writeln!(
             out,
