@@ -1522,6 +1522,7 @@ mod tests {
             warnings: Vec::new(),
             hygiene: Vec::new(),
             playbook: Vec::new(),
+            local_copies: Vec::new(),
             verification: None,
             completeness: Default::default(),
             stats: Stats::default(),

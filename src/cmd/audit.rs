@@ -274,6 +274,7 @@ fn range_report(
         )],
         hygiene: Vec::new(),
         playbook: Vec::new(),
+        local_copies: Vec::new(),
         verification: None,
         // The range is the whole question here: history outside it (a shallow CI checkout's) is not
         // part of the answer, so only what the range could not read would make it incomplete.

@@ -83,6 +83,8 @@ pub struct Settings {
     pub backup: bool,
     /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once by `config`.
     pub hf_endpoint: String,
+    /// Where copies of the token outside history are looked for (HOME, HF_HOME, …), read by `config`.
+    pub places: crate::footprint::Places,
 }
 
 /// Where the replacement token comes from.
@@ -211,6 +213,7 @@ fn exposure(
         scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
     // Only in the untracked .env it was read from: at risk, not leaked (scan and audit say the same).
     let at_risk = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
+    report.local_copies = crate::footprint::find(repo, &secrets, &request.settings.places);
     record.event(detected.to_string(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
@@ -226,6 +229,8 @@ fn exposure(
     for note in &at_risk {
         writeln!(io.out, "  {}", note.message)?;
     }
+    describe_local_copies(&report, io)?;
+    let all = secrets.clone();
     let leaked: Vec<Secret> = secrets
         .into_iter()
         .zip(&report.secrets)
@@ -237,10 +242,12 @@ fn exposure(
             io.out,
             "\n  Nothing leaked into this repository: no step is needed here."
         )?;
+        let mut notes = Vec::new();
+        fix_remote_urls(request, io, repo, &all, &mut notes)?;
         record.step(
             "exposure",
             StepStatus::NotNeeded("token not found in the repository".into()),
-            vec![],
+            notes,
         );
         return Ok(None);
     }
@@ -935,6 +942,7 @@ fn update_env(
     tell_env_written(io, &outcome, &key, &shown, new_token, &mut notes)?;
     warn_leaked_left(io, &bytes, leaked, &shown, &mut notes)?;
     apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
+    fix_remote_urls(request, io, repo, leaked, &mut notes)?;
     record.event(
         now_rfc3339(),
         format!("{shown} updated with {}", new_token.redacted()),
@@ -1085,6 +1093,65 @@ fn apply_hygiene(
         }
         writeln!(io.out, "  {}", action.describe(true))?;
         notes.push(action.describe(true));
+    }
+    Ok(())
+}
+
+/// Copies of the tokens outside history on this machine (remote URLs, credential files, shell
+/// history), each named with its fix; the ones in this repository's remote URLs are offered in step 5.
+fn describe_local_copies(report: &Report, io: &mut Io<'_>) -> Result<()> {
+    if report.local_copies.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        io.out,
+        "  Outside history, on this machine (a copy here outlives the rewrite):"
+    )?;
+    for copy in &report.local_copies {
+        writeln!(
+            io.out,
+            "    {} in {} ({})\n      fix: {}",
+            copy.secret.redacted, copy.place, copy.path, copy.fix
+        )?;
+    }
+    Ok(())
+}
+
+/// Offers to remove the tokens from this repository's remote URLs (`git remote set-url` to the URL
+/// without credentials), each asked first; a dry run says what it would do.
+fn fix_remote_urls(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    secrets: &[Secret],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    for fix in crate::footprint::remote_fixes(repo, secrets) {
+        let what = format!(
+            "remove the token from remote {}'s {}URL ({})",
+            fix.name,
+            if fix.push { "push " } else { "" },
+            fix.command()
+        );
+        if request.settings.dry_run {
+            writeln!(io.out, "  dry run: would {what}")?;
+            continue;
+        }
+        let question = format!("{}{}?", what[..1].to_uppercase(), &what[1..]);
+        let consent = request.settings.yes
+            || (io.interactive && io.prompter.confirm(&question, true, "--yes")?);
+        if !consent {
+            writeln!(io.out, "  left as is: {what}")?;
+            notes.push(format!("declined: {what}"));
+            continue;
+        }
+        crate::footprint::apply(repo, &fix)?;
+        writeln!(
+            io.out,
+            "  Done: {}; git asks for the new token at the next push (or a credential helper gives it).",
+            fix.command()
+        )?;
+        notes.push(format!("done: {}", fix.command()));
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ mod audit;
 mod dotenv;
 mod e2e;
 mod falseclean;
+mod footprint;
 mod fuzz_regressions;
 mod hook;
 mod hostile;
