@@ -338,6 +338,14 @@ pub(crate) fn hygiene_issues(
     Ok(issues)
 }
 
+/// Whether any value of the `.env` at `path` looks like a secret (the values audit searches for).
+fn holds_secret(path: &Path) -> Result<bool> {
+    let env = dotenv::read(path)?;
+    Ok(env.entries().into_iter().any(|(key, value)| {
+        crate::tokens::normalize(&value, &key).is_ok_and(|v| crate::tokens::looks_like_secret(&v))
+    }))
+}
+
 /// The `.env` file of the work tree: not ignored, tracked, readable by others, overridden by the shell.
 fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
     let mut issues = Vec::new();
@@ -371,7 +379,9 @@ fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)?.permissions().mode();
-        if mode & 0o077 != 0 {
+        // Readable by others matters for what a reader could take: a file with no secret-looking value
+        // (settings only) is not an issue.
+        if mode & 0o077 != 0 && holds_secret(path)? {
             issues.push(issue(
                 "hygiene.env-readable",
                 format!(

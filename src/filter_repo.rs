@@ -556,12 +556,12 @@ fn filter_repo_warnings(input: &RewriteInput) -> Vec<String> {
     if !input.filter_repo.sdr() {
         warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Upgrade to 2.47 or newer with `pipx upgrade git-filter-repo` (or `pipx install git-filter-repo`; distribution packages such as Debian 12's and Ubuntu 24.04's are older) for both".to_string());
     }
-    if input
-        .report
-        .findings
-        .iter()
-        .any(|f| !f.reflogs.is_empty() || f.refs.iter().any(|r| r.starts_with("refs/stash")))
-    {
+    if input.report.findings.iter().any(|f| {
+        f.reflogs
+            .iter()
+            .chain(&f.refs)
+            .any(|r| r.starts_with("refs/stash"))
+    }) {
         warnings.push("git-filter-repo expires every reflog of the clone it rewrites, so stash entries below the newest are lost: turn any you need into branches first (`git stash branch NAME stash@{N}`); the script stops if it would lose one".to_string());
     }
     warnings
@@ -1329,6 +1329,43 @@ fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
 const SCRIPT_GIT_HARDENING: &str = "export GIT_PAGER=cat GIT_ALLOW_PROTOCOL=file:git:http:https:ssh\nexport GIT_CONFIG_COUNT=4 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0=false GIT_CONFIG_KEY_1=core.pager GIT_CONFIG_VALUE_1=cat GIT_CONFIG_KEY_2=protocol.ext.allow GIT_CONFIG_VALUE_2=never GIT_CONFIG_KEY_3=protocol.fd.allow GIT_CONFIG_VALUE_3=never\n\n";
 
 impl RewritePlan {
+    /// The plan in a few lines: blocked or not, warnings, and each step's title (the commands and why
+    /// are in the script and in [`RewritePlan::render_text`]).
+    pub fn render_summary(&self) -> String {
+        let mut out = String::new();
+        if let Some(reason) = &self.blocked {
+            out.push_str(&format!("BLOCKED: {reason}\n"));
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        if !self.binary_files.is_empty() {
+            out.push_str(&format!(
+                "{} binary file(s) hold the token (--binary {}).\n",
+                self.binary_files.len(),
+                self.binary.as_str()
+            ));
+        }
+        out.push_str(&format!(
+            "The plan, {} steps{}:\n",
+            self.steps.len(),
+            if self.pushes {
+                ""
+            } else {
+                " (no remote: this clone is rewritten in place, nothing is pushed)"
+            }
+        ));
+        for (i, step) in self.steps.iter().enumerate() {
+            let who = match step.runner {
+                Runner::Script => "",
+                Runner::Manual => " (by hand)",
+                Runner::Prerequisite => " (before running the script)",
+            };
+            out.push_str(&format!("  {}. {}{}\n", i + 1, step.title, who));
+        }
+        out
+    }
+
     /// The plan for people: steps in order, why each exists, the commands.
     pub fn render_text(&self) -> String {
         let mut out = String::new();

@@ -167,7 +167,7 @@ impl Review<'_> {
         } else if report.secrets.iter().any(|s| s.found) {
             report.warnings.push(Warning::new(
                 "not-verified",
-                "offline: whether the tokens still work was not checked (--verify asks each issuer's read-only identity API)",
+                "not checked whether the tokens still work (--verify asks each issuer's read-only identity API)",
             ));
         }
         // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.

@@ -49,7 +49,15 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
             Matcher::new(&secrets),
         )
     } else {
-        by_fingerprint(&target.repo, &secrets, &fingerprints, &patterns, &options)?
+        let named = Named::of(&config.fingerprints, &incidents);
+        by_fingerprint(
+            &target.repo,
+            &secrets,
+            &fingerprints,
+            &named,
+            &patterns,
+            &options,
+        )?
     };
     let holds = |bytes: &[u8]| {
         matcher.is_match(bytes)
@@ -356,12 +364,47 @@ fn settle_verification(
     found
 }
 
+/// Where each fingerprint verified came from, and what its record says of its shape.
+struct Named {
+    /// fingerprint -> "--fingerprint" or "the incident record PATH"
+    origins: std::collections::HashMap<String, String>,
+    /// Every fingerprint's record shows a provider prefix (`hf_Ab…yz`): a provider pattern finds it.
+    all_shapes_known: bool,
+}
+
+impl Named {
+    fn of(given: &[String], incidents: &Incidents) -> Named {
+        let mut origins = std::collections::HashMap::new();
+        let mut all_shapes_known = given.is_empty();
+        for recalled in incidents.used() {
+            for (redacted, fingerprint) in &recalled.secrets {
+                origins.insert(
+                    fingerprint.clone(),
+                    format!("the incident record {}", recalled.path.display()),
+                );
+                let known = crate::providers::visible_prefixes()
+                    .iter()
+                    .any(|p| redacted.starts_with(p));
+                all_shapes_known &= known;
+            }
+        }
+        for fingerprint in given {
+            origins.insert(fingerprint.clone(), "--fingerprint".into());
+        }
+        Named {
+            origins,
+            all_shapes_known,
+        }
+    }
+}
+
 /// Scans with every provider pattern and keeps only the tokens whose fingerprint was asked for (plus
 /// any given in plaintext). Fingerprints found nowhere are listed as not found.
 fn by_fingerprint(
     repo: &Repo,
     secrets: &[crate::secret::Secret],
     fingerprints: &[String],
+    named: &Named,
     patterns: &PatternSet,
     options: &ScanOptions,
 ) -> Result<(model::Report, Matcher)> {
@@ -376,6 +419,14 @@ fn by_fingerprint(
         }
     }
     let mut report = scan::scan(repo, &all, options)?;
+    // A candidate found by fingerprint is named by where the fingerprint came from.
+    for summary in &mut report.secrets {
+        if let Some(origin) = named.origins.get(&summary.secret.fingerprint) {
+            if summary.origin == "--fingerprint" {
+                summary.origin = origin.clone();
+            }
+        }
+    }
     for fingerprint in fingerprints {
         if !report
             .secrets
@@ -387,15 +438,22 @@ fn by_fingerprint(
                     redacted: "(fingerprint only)".into(),
                     fingerprint: fingerprint.clone(),
                 },
-                origin: "--fingerprint".into(),
+                origin: named
+                    .origins
+                    .get(fingerprint)
+                    .cloned()
+                    .unwrap_or_else(|| "--fingerprint".into()),
                 ..model::SecretSummary::default()
             });
         }
     }
-    report.warnings.push(Warning::new(
-        "fingerprint-only",
-        "verified by fingerprint: a token that matches no provider pattern cannot be found this way; give it in plaintext (--token-stdin) if it had no known shape",
-    ));
+    // Said only when it may matter: a record showing `hf_Ab…yz` names a token a pattern finds.
+    if !named.all_shapes_known {
+        report.warnings.push(Warning::new(
+            "fingerprint-only",
+            "verified by fingerprint: a token that matches no provider pattern cannot be found this way; give it in plaintext (--token-stdin) if it had no known shape",
+        ));
+    }
     Ok((report, Matcher::new(&all)))
 }
 

@@ -1203,10 +1203,19 @@ fn rewrite_plan(
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
     let plan = plan_rewrite(request, io, repo, &repo_path, exposure)?;
     let text = plan.render_text();
-    for line in text.lines() {
+    // A few lines here; the whole plan (a hundred lines) when it is not written to a script, where
+    // it is the only copy the user gets, and in the script and the record otherwise.
+    for line in plan.render_summary().lines() {
         writeln!(io.out, "  {line}")?;
     }
-    record.rewrite_plan = Some(text);
+    record.rewrite_plan = Some(text.clone());
+    let show_all = |io: &mut Io<'_>| -> Result<()> {
+        writeln!(io.out, "\n  The plan in full:")?;
+        for line in text.lines() {
+            writeln!(io.out, "  {line}")?;
+        }
+        Ok(())
+    };
     if let Some(blocked) = &plan.blocked {
         record.step(STEP, StepStatus::Failed(blocked.clone()), vec![]);
         return Ok(());
@@ -1222,6 +1231,7 @@ fn rewrite_plan(
         )?,
     };
     let Some(path) = request.settings.write_script.as_ref().or(offered.as_ref()) else {
+        show_all(io)?;
         record.step(
             STEP,
             StepStatus::Skipped(
@@ -1232,6 +1242,7 @@ fn rewrite_plan(
         return Ok(());
     };
     if request.settings.dry_run {
+        show_all(io)?;
         writeln!(
             io.out,
             "  dry run: would write the script to {}",
@@ -1252,8 +1263,9 @@ fn rewrite_plan(
     );
     writeln!(
         io.out,
-        "  Wrote {} (0700). History is not rewritten yet: run it: {run}",
+        "  Wrote {} (0700; each step says why it runs: less {}). History is not rewritten yet: run it: {run}",
         path.display(),
+        crate::util::shell::quote(&path.display().to_string()),
     )?;
     // Writing the script is the step this command can do; running it (a force-push) is the user's call.
     record.step(

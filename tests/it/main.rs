@@ -18,6 +18,7 @@ mod large_blob;
 mod layering;
 mod leaks;
 mod newcomer;
+mod noise;
 mod pack;
 mod prompts;
 mod provenance;
