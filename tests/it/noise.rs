@@ -141,3 +141,42 @@ fn audit_passes_a_secret_free_env_readable_by_others() {
         run.stdout
     );
 }
+
+/// `unleak --help` says where to start, revoking first.
+#[test]
+fn help_says_where_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Unleak::new(dir.path()).args(&["--help"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Where to start"), "{}", run.stdout);
+    assert!(run.stdout.contains("Revoke it first"), "{}", run.stdout);
+    assert!(run.stdout.contains("`unleak respond`"), "{}", run.stdout);
+}
+
+/// The README starts from the incident (revoke first, while it builds), names the prerequisites with
+/// the toolchain version Cargo.toml requires, and gives its numbers units.
+#[test]
+fn readme_starts_from_the_incident() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let first = readme.split("\n## ").nth(1).unwrap_or_default();
+    assert!(first.starts_with("Leaked a token right now?"), "{first}");
+    assert!(
+        first.contains("Revoke it first")
+            && first.contains("https://huggingface.co/settings/tokens")
+    );
+    assert!(first.contains("while"), "revoke while it builds:\n{first}");
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        readme.contains(&format!("Rust toolchain, {version} or newer")),
+        "{readme}"
+    );
+    assert!(readme.contains("C compiler") && readme.contains("git-filter-repo"));
+    assert!(readme.contains("45 minutes"), "{readme}");
+    assert!(!readme.contains("45 measured"), "a number without a unit");
+}
