@@ -169,6 +169,39 @@ impl IncidentRecord {
         self.steps.iter().filter(|s| s.status.is_open()).count()
     }
 
+    /// Done, prepared (made ready, not done: the script written, history not yet rewritten) and left,
+    /// each open one with its next command: the first thing a reader of the ticket needs.
+    fn status_markdown(&self, md: &mut String) {
+        let _ = writeln!(md, "\n## Status\n");
+        let done: Vec<&str> = self
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Done)
+            .map(|s| s.step.as_str())
+            .collect();
+        let _ = writeln!(
+            md,
+            "- Done: {}",
+            if done.is_empty() {
+                "nothing".to_string()
+            } else {
+                done.join(", ")
+            }
+        );
+        for step in &self.steps {
+            let label = match &step.status {
+                StepStatus::Prepared(_) => "Prepared, not done yet",
+                status if status.is_open() => "Left",
+                _ => continue,
+            };
+            let next = step
+                .next
+                .as_deref()
+                .map_or(String::new(), |n| format!("; next: {n}"));
+            let _ = writeln!(md, "- {label}: **{}**{next}", step.step);
+        }
+    }
+
     /// The record as Markdown, for the ticket.
     pub(crate) fn to_markdown(&self) -> String {
         let mut md = String::new();
@@ -178,6 +211,7 @@ impl IncidentRecord {
         if self.dry_run {
             let _ = writeln!(md, "- **Dry run**: nothing was changed.");
         }
+        self.status_markdown(&mut md);
         let _ = writeln!(md, "\n## Timeline\n");
         let mut timeline = self.timeline.clone();
         timeline.sort_by(|a, b| a.at.cmp(&b.at));

@@ -332,6 +332,7 @@ fn the_remote_ends_as_clean_as_the_clone() {
         ".env"
     );
     let script = repo.dir.path().join("fix.sh");
+    let record = repo.dir.path().join("incident.md");
     let run = respond_yes(
         &repo.path,
         &new,
@@ -340,6 +341,8 @@ fn the_remote_ends_as_clean_as_the_clone() {
             "api",
             "--write-script",
             script.to_str().unwrap(),
+            "--report",
+            record.to_str().unwrap(),
         ],
     )
     .env("HF_ENDPOINT", &stub.endpoint)
@@ -360,6 +363,35 @@ fn the_remote_ends_as_clean_as_the_clone() {
         run.stdout
     );
     assert!(run.stdout.contains("--remote origin`"), "{}", run.stdout);
+    // The record says the same: the script is prepared, not run, with its next command.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}.json", record.display())).unwrap(),
+    )
+    .unwrap();
+    let rewrite = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "rewrite history")
+        .unwrap();
+    assert_eq!(rewrite["status"], "prepared", "{rewrite:#}");
+    assert_eq!(rewrite["next"], format!("bash {}", script.display()));
+    let md = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        md.contains(&format!(
+            "- Prepared, not done yet: **rewrite history**; next: bash {}",
+            script.display()
+        )),
+        "{md}"
+    );
+    assert!(!md.contains("rewrite history**: done"), "{md}");
+    assert!(
+        json["verify_command"]
+            .as_str()
+            .unwrap()
+            .ends_with("--remote origin"),
+        "{json:#}"
+    );
 
     let (ok, stdout, stderr) = run_script(&repo.path, &script);
     assert!(ok, "script failed:\n{stdout}\n{stderr}");
