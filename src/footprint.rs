@@ -1,6 +1,6 @@
 //! Where an old token survives outside git history on this machine: a remote URL with credentials in
-//! the repository's config, git's credential store, `~/.netrc`, the Hugging Face token files, shell
-//! history. Each copy is named (never the token) with its fix. Only reads: regular files, at most
+//! the repository's config, files git ignores in the work tree (a notebook checkpoint), git's
+//! credential store, `~/.netrc`, the Hugging Face token files, shell history. Each copy is named (never the token) with its fix. Only reads: regular files, at most
 //! [`MAX_BYTES`] of each, so a huge or special file costs nothing and changes nothing.
 
 use crate::git::Repo;
@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 
 /// The most read of any one file (a long shell history is a few MiB).
 pub const MAX_BYTES: u64 = 64 << 20;
+
+/// The ignored files of the work tree looked at, at most, and how much of each.
+const MAX_IGNORED_FILES: usize = 5_000;
+const MAX_IGNORED_BYTES: u64 = 8 << 20;
 
 /// The files outside the repository to look in, resolved once from the environment (`HOME`,
 /// `XDG_CONFIG_HOME`, `HF_HOME`, `HF_TOKEN_PATH`).
@@ -135,6 +139,42 @@ pub fn find(repo: &Repo, secrets: &[Secret], places: &Places) -> Vec<LocalCopy> 
             }
         }
     }
+    // Files git ignores in the work tree: never committed, still on disk (a notebook checkpoint). The
+    // file a token was read from is where it is meant to be, not a copy.
+    let sources: Vec<PathBuf> = secrets
+        .iter()
+        .filter_map(|s| {
+            s.origin()
+                .rsplit_once(':')
+                .map(|(file, _)| PathBuf::from(file))
+        })
+        .collect();
+    for path in repo.ignored_files(MAX_IGNORED_FILES) {
+        if sources.contains(&path) {
+            continue;
+        }
+        let Some(bytes) = read_bounded_to(&path, MAX_IGNORED_BYTES) else {
+            continue;
+        };
+        for i in holds(&bytes) {
+            let shown = shown_path(repo, &path);
+            let fix = if crate::dotenv::is_env_path(&shown) {
+                "put the new token in it: `unleak respond` does (step 5), or `unleak setup`".into()
+            } else {
+                format!(
+                    "delete it (rm {}), or replace the token in it: git never commits it, but it stays on disk and in backups",
+                    quote(&shown)
+                )
+            };
+            out.push(copy(
+                &secrets[i],
+                "a file git ignores in the work tree".into(),
+                &shown,
+                true,
+                fix,
+            ));
+        }
+    }
     for (path, kind) in &places.files {
         let Some(bytes) = read_bounded(path) else {
             continue;
@@ -208,13 +248,18 @@ fn shown_path(repo: &Repo, path: &Path) -> String {
 /// The first [`MAX_BYTES`] of `path` when it is a regular file (a symlink to one counts); None for a
 /// missing file, a directory, a FIFO or a device, and on any read error.
 fn read_bounded(path: &Path) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    read_bounded_to(path, MAX_BYTES)
+}
+
+/// [`read_bounded`] with its own cap.
+fn read_bounded_to(path: &Path, cap: u64) -> Option<zeroize::Zeroizing<Vec<u8>>> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() {
         return None;
     }
     let file = std::fs::File::open(path).ok()?;
     let mut bytes = zeroize::Zeroizing::new(Vec::new());
-    file.take(MAX_BYTES).read_to_end(&mut bytes).ok()?;
+    file.take(cap).read_to_end(&mut bytes).ok()?;
     Some(bytes)
 }
 

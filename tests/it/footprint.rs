@@ -11,6 +11,13 @@ use std::path::Path;
 fn machine(token: &str) -> (TestRepo, std::path::PathBuf) {
     let repo = TestRepo::new();
     repo.commit_file("app.py", "print('hi')\n", "Initial");
+    repo.commit_file(".gitignore", ".ipynb_checkpoints/\n.env\n", "Ignore");
+    repo.write(
+        ".ipynb_checkpoints/train-checkpoint.ipynb",
+        format!("{{\"cells\": [\"login('{token}')\"]}}\n"),
+    );
+    // An ignored .env: a copy when the token comes from elsewhere (stdin here), with its own fix.
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
     repo.git(&[
         "remote",
         "add",
@@ -85,6 +92,10 @@ fn scan_names_every_copy_outside_history_and_changes_nothing() {
             "hf auth logout --token-name NAME",
         ),
         ("shell history", "history -c"),
+        (
+            "a file git ignores in the work tree (.ipynb_checkpoints/train-checkpoint.ipynb)",
+            "delete it (rm .ipynb_checkpoints/train-checkpoint.ipynb)",
+        ),
     ] {
         assert!(run.stdout.contains(place), "{place}:\n{}", run.stdout);
         assert!(run.stdout.contains(fix), "{fix}:\n{}", run.stdout);
@@ -105,14 +116,28 @@ fn scan_names_every_copy_outside_history_and_changes_nothing() {
 
     let json = with_home(&repo.path, &home, &["scan", "--format", "json"], &token).json();
     let copies = json["local_copies"].as_array().unwrap();
-    assert_eq!(copies.len(), 7, "{copies:#?}");
+    assert_eq!(copies.len(), 9, "{copies:#?}");
     assert_eq!(
         copies
             .iter()
             .filter(|c| c["inside_repository"] == true)
             .count(),
-        1
+        3
     );
+    let env = copies.iter().find(|c| c["path"] == ".env").unwrap();
+    assert!(
+        env["fix"].as_str().unwrap().contains("unleak setup"),
+        "{env:#}"
+    );
+    // Read from .env itself, the token is where it belongs there: not a copy.
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--format", "json"])
+        .env("HOME", home.to_str().unwrap())
+        .run();
+    run.assert_hides(&token);
+    let copies = run.json()["local_copies"].as_array().unwrap().clone();
+    assert_eq!(copies.len(), 8, "{copies:#?}");
+    assert!(!copies.iter().any(|c| c["path"] == ".env"), "{copies:#?}");
 }
 
 #[test]
