@@ -185,7 +185,7 @@ pub fn find(repo: &Repo, secrets: &[Secret], places: &Places) -> Vec<LocalCopy> 
             out.push(copy(&secrets[i], place, &shown, false, fix));
         }
     }
-    out
+    scrubbed(out, &matcher, secrets)
 }
 
 /// The words and the fix for a copy in a file outside the repository.
@@ -235,6 +235,20 @@ fn copy(secret: &Secret, place: String, path: &str, inside: bool, fix: String) -
     }
 }
 
+/// The copies with any of `secrets` in their words (a remote or file named after the token) redacted.
+fn scrubbed(copies: Vec<LocalCopy>, matcher: &Matcher, secrets: &[Secret]) -> Vec<LocalCopy> {
+    let scrub = |text: String| crate::scan::findings::scrub_text(matcher, secrets, text);
+    copies
+        .into_iter()
+        .map(|c| LocalCopy {
+            place: scrub(c.place),
+            path: scrub(c.path),
+            fix: scrub(c.fix),
+            ..c
+        })
+        .collect()
+}
+
 /// `.git/config` relative to the work tree when it is inside it, else the full path.
 fn shown_path(repo: &Repo, path: &Path) -> String {
     repo.workdir
@@ -268,6 +282,8 @@ fn read_bounded_to(path: &Path, cap: u64) -> Option<zeroize::Zeroizing<Vec<u8>>>
 pub struct RemoteFix {
     /// The remote's name.
     pub name: String,
+    /// The name as shown: a token in it redacted.
+    pub shown_name: String,
     /// The push URL (`remote.NAME.pushurl`), not the fetch URL.
     pub push: bool,
     /// The URL with its credentials removed: safe to show and to store.
@@ -275,12 +291,13 @@ pub struct RemoteFix {
 }
 
 impl RemoteFix {
-    /// The command that does it, to show or to run by hand.
+    /// The command that does it, to show or to run by hand. A remote named after the token shows its
+    /// redaction (see [`remote_fixes`]).
     pub fn command(&self) -> String {
         format!(
             "git remote set-url{} {} {}",
             if self.push { " --push" } else { "" },
-            quote(&self.name),
+            quote(&self.shown_name),
             quote(&self.url)
         )
     }
@@ -297,6 +314,7 @@ pub fn remote_fixes(repo: &Repo, secrets: &[Secret]) -> Vec<RemoteFix> {
         .into_iter()
         .filter(|(_, _, url)| matcher.is_match(url.as_bytes()))
         .map(|(name, push, url)| RemoteFix {
+            shown_name: crate::scan::findings::scrub_text(&matcher, secrets, name.clone()),
             name,
             push,
             url: crate::git::remote::strip_url_credentials(&url),

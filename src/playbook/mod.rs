@@ -593,10 +593,19 @@ fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
             continue; // at risk only: said in its own note
         }
         if !s.found {
+            let elsewhere = report
+                .local_copies
+                .iter()
+                .any(|c| c.secret.fingerprint == s.secret.fingerprint);
             writeln!(
                 io.out,
-                "  {}: not found in this repository",
-                s.secret.redacted
+                "  {}: {}",
+                s.secret.redacted,
+                if elsewhere {
+                    "not in history or the working tree (copies outside history below)"
+                } else {
+                    "not found in this repository"
+                }
             )?;
             continue;
         }
@@ -1129,7 +1138,7 @@ fn fix_remote_urls(
     for fix in crate::footprint::remote_fixes(repo, secrets) {
         let what = format!(
             "remove the token from remote {}'s {}URL ({})",
-            fix.name,
+            fix.shown_name,
             if fix.push { "push " } else { "" },
             fix.command()
         );
