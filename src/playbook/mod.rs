@@ -1277,6 +1277,18 @@ fn rewrite_plan(
         crate::util::shell::quote(&path.display().to_string()),
     )?;
     // Writing the script is the step this command can do; running it (a force-push) is the user's call.
+    // Declined or other uncommitted changes: the script refuses to start until they are committed.
+    let uncommitted = notes
+        .iter()
+        .any(|n| n.starts_with("declined: commit") || n.starts_with("uncommitted changes"));
+    let run = if uncommitted {
+        format!(
+            "commit or stash the uncommitted changes first (what respond staged: git commit -m {}; the script pushes that commit), then {run}",
+            crate::util::shell::quote(&format!("{} (.env)", filter_repo::UNTRACK_SUBJECT))
+        )
+    } else {
+        run
+    };
     record.step(
         STEP,
         StepStatus::Prepared(format!(

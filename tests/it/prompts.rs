@@ -108,9 +108,14 @@ fn respond_yes_enter_answers_only_its_own_question() {
     assert!(!tracked(&repo, ".env"), "agreed: .env untracked");
     assert!(repo.dir.path().join("repo-rewrite.sh").is_file());
     assert!(repo.dir.path().join("repo-incident.md").is_file());
-    // Declined: the untracking stays staged, not committed.
+    // Declined: the untracking stays staged, not committed, and the last screen says to commit it
+    // before the script can run.
     let last = repo.git(&["log", "-1", "--format=%s"]);
     assert_eq!(last.trim(), "Add env", "{seen}");
+    assert!(
+        seen.contains("next: commit or stash the uncommitted changes first"),
+        "{seen}"
+    );
 }
 
 /// `unleak setup` in a pty with `.env` tracked: the one yes/no question (untrack it?) is answered by
