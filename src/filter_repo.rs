@@ -1362,6 +1362,12 @@ impl RewritePlan {
                 Runner::Prerequisite => " (before running the script)",
             };
             out.push_str(&format!("  {}. {}{}\n", i + 1, step.title, who));
+            // What must be done before the script runs is needed on screen, not only in the script.
+            if step.runner == Runner::Prerequisite {
+                for command in &step.commands {
+                    out.push_str(&format!("       {command}\n"));
+                }
+            }
         }
         out
     }
@@ -1800,6 +1806,10 @@ mod tests {
         assert!(plan.steps[1].title.starts_with("Install git-filter-repo"));
         assert_eq!(plan.steps[1].runner, Runner::Prerequisite);
         assert!(text.contains("pipx install git-filter-repo"));
+        // The short plan respond shows keeps what must happen before the script runs.
+        assert!(plan
+            .render_summary()
+            .contains("pipx install git-filter-repo"));
         assert!(
             !text.contains("pip install --user"),
             "refused on Debian 12 / Ubuntu 24.04"

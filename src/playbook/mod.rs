@@ -1476,7 +1476,14 @@ fn commit_respond_changes(
     let what: Vec<String> = untracked
         .iter()
         .map(|p| format!("stop tracking {p}"))
-        .chain(gitignore.iter().map(|p| format!("{p} edited")))
+        .chain(gitignore.iter().map(|p| {
+            let how = if new_files.contains(p) {
+                "created"
+            } else {
+                "edited"
+            };
+            format!("{p} {how}")
+        }))
         .collect();
     let question = format!(
         "Commit what this run changed ({}) so the rewrite script can run{}?",
