@@ -554,7 +554,7 @@ fn names_to_drop(
 fn filter_repo_warnings(input: &RewriteInput) -> Vec<String> {
     let mut warnings = Vec::new();
     if !input.filter_repo.sdr() {
-        warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Upgrade to 2.47 or newer with `pipx upgrade git-filter-repo` (or `pipx install git-filter-repo`; distribution packages such as Debian 12's and Ubuntu 24.04's are older) for both".to_string());
+        warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Install 2.47 or newer for both: `pipx install git-filter-repo` (`pipx upgrade` if pipx installed it); Debian 12's and Ubuntu 24.04's packages are older, so remove theirs (`sudo apt-get remove git-filter-repo`) or put ~/.local/bin first on PATH".to_string());
     }
     if input.report.findings.iter().any(|f| {
         f.reflogs
@@ -998,7 +998,7 @@ fn preflight_step(input: &RewriteInput, filter: &FilterArgs, drops: usize) -> St
         "[ -x \"$UNLEAK\" ] || { echo \"unleak is not at $UNLEAK (the script checks its work with it): set UNLEAK_BIN to its path\" >&2; exit 1; }".to_string(),
     ];
     if filter.sdr {
-        commands.push("git-filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): upgrade it (pipx install git-filter-repo), or run unleak again to plan without it' >&2; exit 1; }".into());
+        commands.push("git-filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): install 2.47 or newer (pipx install git-filter-repo; remove the distribution package or put ~/.local/bin first on PATH), or run unleak again to plan without it' >&2; exit 1; }".into());
     }
     if !input.report.repository.bare {
         commands.push(format!(
