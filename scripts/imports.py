@@ -41,7 +41,7 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "dotenv, prompt",                        # .env files; questions
         "tokens",                                # where the searched tokens come from
         "scan",                                  # object pass, provenance, findings, staged, verify checks
-        "audit, filter_repo, hygiene, liveness, report, playbook::hf_api, playbook::github_api",
+        "audit, filter_repo, footprint, hygiene, liveness, report, playbook::hf_api, playbook::github_api",
         "playbook",                              # respond as seven steps
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands

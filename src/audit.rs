@@ -351,6 +351,14 @@ pub(crate) fn hygiene_issues(
     Ok(issues)
 }
 
+/// Whether any value of the `.env` at `path` looks like a secret (the values audit searches for).
+fn holds_secret(path: &Path) -> Result<bool> {
+    let env = dotenv::read(path)?;
+    Ok(env.entries().into_iter().any(|(key, value)| {
+        crate::tokens::normalize(&value, &key).is_ok_and(|v| crate::tokens::looks_like_secret(&v))
+    }))
+}
+
 /// The `.env` file of the work tree: not ignored, tracked, readable by others, overridden by the shell.
 fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
     let mut issues = Vec::new();
@@ -384,7 +392,9 @@ fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)?.permissions().mode();
-        if mode & 0o077 != 0 {
+        // Readable by others matters for what a reader could take: a file with no secret-looking value
+        // (settings only) is not an issue.
+        if mode & 0o077 != 0 && holds_secret(path)? {
             issues.push(issue(
                 "hygiene.env-readable",
                 format!(
@@ -619,14 +629,20 @@ pub(crate) fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec
         summary.severity = None;
         notes.push(Warning::new(
             "only-in-source",
-            format!(
-                "{} is only in {}, the untracked file it was read from: not in history, the index or \
-                 any other file. Add it to .gitignore so `git add .` cannot commit it.",
-                summary.secret.redacted, summary.in_worktree[0]
-            ),
+            only_in_source_message(&summary.secret.redacted, &summary.in_worktree[0]),
         ));
     }
     notes
+}
+
+/// The one answer scan, audit and respond give for a token only in the untracked, un-ignored file it
+/// was read from: at risk, not in history, nothing to rewrite, and what to do.
+pub(crate) fn only_in_source_message(redacted: &str, file: &str) -> String {
+    format!(
+        "{redacted} is at risk but not in history: it is only in {file}, the untracked file it was read \
+         from, which git does not ignore (one `git add .` commits it). Nothing to rewrite. Add {file} \
+         to .gitignore."
+    )
 }
 
 /// Whether anything at or above `threshold` remains.

@@ -14,7 +14,10 @@ use std::path::PathBuf;
     long_about = "Find a leaked API token in all of a git repository's history, then revoke, rotate and \
 rewrite it.\n\nA token is never taken as a command-line argument: it is read from a .env key, an environment \
 variable, stdin, or a hidden prompt. It is never printed: output shows a redaction and a sha256 fingerprint.",
-    after_help = "Exit codes: 0 nothing found / all done, 1 leak found / steps left, 2 error or incomplete (not everything could be read; --allow-incomplete accepts it)."
+    after_help = "Where to start: a token leaked right now? Revoke it first (Hugging Face: \
+https://huggingface.co/settings/tokens), then run `unleak respond` inside the repository: it walks you \
+through the rest. To look first without changing anything: `unleak scan`.\n\n\
+Exit codes: 0 nothing found / all done, 1 leak found / steps left, 2 error or incomplete (not everything could be read; --allow-incomplete accepts it)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -387,6 +390,10 @@ pub(crate) struct VerifyArgs {
     /// Verify what this remote serves: fetch all its refs into a temporary mirror and verify that.
     #[arg(long, value_name = "NAME")]
     pub(crate) remote: Option<String>,
+
+    /// Do not ask the token's issuer whether a token found nowhere here is dead (the revoked one).
+    #[arg(long)]
+    pub(crate) offline: bool,
 
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,

@@ -105,6 +105,8 @@ pub struct ScanConfig {
     pub output: Option<PathBuf>,
     /// `--exit-zero`: findings do not fail the run.
     pub exit_zero: bool,
+    /// Where copies of a token outside history are looked for (from HOME, HF_HOME, …).
+    pub places: crate::footprint::Places,
 }
 
 impl From<Format> for report::Format {
@@ -136,6 +138,7 @@ impl ScanConfig {
             format: args.output.format.into(),
             output: args.output.output,
             exit_zero: args.output.exit_zero,
+            places: crate::footprint::Places::from_env(),
         })
     }
 }
@@ -203,6 +206,7 @@ impl RespondConfig {
                     update_key: args.update_key,
                     backup: args.backup,
                     hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
+                    places: crate::footprint::Places::from_env(),
                 },
             },
             format: args.format.into(),
@@ -274,6 +278,8 @@ pub struct VerifyConfig {
     pub first_changed: Option<PathBuf>,
     /// `--remote`: verify what this remote serves, not the local repository.
     pub remote: Option<String>,
+    /// `--offline`: the issuer is not asked about a token found nowhere.
+    pub offline: bool,
     /// Verify searches every object, reachable or not: `reachable_only` is always false here.
     pub scope: Scope,
     pub format: report::Format,
@@ -301,6 +307,7 @@ impl VerifyConfig {
             record: args.record,
             first_changed: args.first_changed,
             remote: args.remote,
+            offline: args.offline,
             scope,
             format: args.output.format.into(),
             output: args.output.output,

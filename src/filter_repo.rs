@@ -554,14 +554,14 @@ fn names_to_drop(
 fn filter_repo_warnings(input: &RewriteInput) -> Vec<String> {
     let mut warnings = Vec::new();
     if !input.filter_repo.sdr() {
-        warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Upgrade with `python3 -m pip install --user --upgrade git-filter-repo` for both".to_string());
+        warnings.push("the installed git-filter-repo predates --sensitive-data-removal (2.47), so the plan leaves it out: filter-repo will not list the first changed commits, and it removes the `origin` remote of an in-place rewrite (the script adds it back). Install 2.47 or newer for both: `pipx install git-filter-repo` (`pipx upgrade` if pipx installed it); Debian 12's and Ubuntu 24.04's packages are older, so remove theirs (`sudo apt-get remove git-filter-repo`) or put ~/.local/bin first on PATH".to_string());
     }
-    if input
-        .report
-        .findings
-        .iter()
-        .any(|f| !f.reflogs.is_empty() || f.refs.iter().any(|r| r.starts_with("refs/stash")))
-    {
+    if input.report.findings.iter().any(|f| {
+        f.reflogs
+            .iter()
+            .chain(&f.refs)
+            .any(|r| r.starts_with("refs/stash"))
+    }) {
         warnings.push("git-filter-repo expires every reflog of the clone it rewrites, so stash entries below the newest are lost: turn any you need into branches first (`git stash branch NAME stash@{N}`); the script stops if it would lose one".to_string());
     }
     warnings
@@ -581,11 +581,11 @@ fn plan_steps(
     if input.filter_repo == FilterRepoSupport::Missing {
         steps.push(Step {
             title: "Install git-filter-repo".into(),
-            why: "git-filter-repo rewrites history fast and safely; it is a single Python script. Any of these installs it (the PyPI release is current and knows --sensitive-data-removal)".into(),
+            why: "git-filter-repo rewrites history fast and safely; it is a single Python script. It must be 2.47 or newer (--sensitive-data-removal). The PyPI release is; Debian 12's and Ubuntu 24.04's packages are older, and a user-wide pip install is refused there (externally-managed-environment). Any of these installs a current one".into(),
             commands: vec![
-                "python3 -m pip install --user git-filter-repo   # then put ~/.local/bin on PATH".into(),
+                "pipx install git-filter-repo   # Debian/Ubuntu: sudo apt-get install pipx; then pipx ensurepath".into(),
+                "python3 -m venv ~/.local/share/git-filter-repo && ~/.local/share/git-filter-repo/bin/pip install git-filter-repo && ln -s ~/.local/share/git-filter-repo/bin/git-filter-repo ~/.local/bin/   # without pipx; ~/.local/bin on PATH".into(),
                 "brew install git-filter-repo   # macOS".into(),
-                "sudo apt-get install git-filter-repo   # Debian/Ubuntu (check the version: 2.47 or newer)".into(),
             ],
             runner: Runner::Prerequisite,
         });
@@ -755,6 +755,10 @@ impl FilterArgs {
             cmd.push_str(arg);
         }
         cmd.push_str(" </dev/null)");
+        if self.sdr {
+            // Its closing advice ("force push …") is what this script does next, or has done.
+            cmd.push_str(" | without_filter_repo_advice");
+        }
         cmd
     }
 }
@@ -889,6 +893,11 @@ fn python_function(name: &str, body: &str) -> String {
 }
 
 /// Counts the commits and refs a filter-repo run changed (its `commit-map` and `ref-map`, in `$1`).
+/// Passes git-filter-repo's output on without its closing "NEXT STEPS FOR YOUR SENSITIVE DATA REMOVAL"
+/// advice: the script does those steps itself (push, check), so the advice would tell the user to
+/// repeat a push already done.
+const WITHOUT_ADVICE: &str = r#"without_filter_repo_advice() { awk '/^NEXT STEPS FOR YOUR SENSITIVE DATA REMOVAL/ { skip = 1 } !skip'; }"#;
+
 const CHANGED_COUNT: &str = r#"changed_count() { cat "$1/commit-map" "$1/ref-map" 2>/dev/null | awk '$1 != $2 && $1 ~ /^[0-9a-f]+$/' | wc -l; }"#;
 
 fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) -> Step {
@@ -964,6 +973,9 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) 
     }
     commands.push(CHECK_COPY.into());
     commands.push(CHANGED_COUNT.into());
+    if filter.sdr {
+        commands.push(WITHOUT_ADVICE.into());
+    }
     commands.push(python_function("grep_objects", GREP_OBJECTS));
     if !input.report.repository.bare {
         commands.push(python_function("list_worktree", LIST_WORKTREE));
@@ -982,11 +994,11 @@ fn setup_step(input: &RewriteInput, replace: &ReplaceText, filter: &FilterArgs) 
 fn preflight_step(input: &RewriteInput, filter: &FilterArgs, drops: usize) -> Step {
     let mut commands = vec![
         "[ -r \"$REPLACE_FILE\" ] || { echo \"the replace file $REPLACE_FILE is gone (a previous run of this script succeeded and deleted it, or it was removed): run unleak respond --write-script again for a new script\" >&2; exit 1; }".to_string(),
-        "command -v git-filter-repo >/dev/null || { echo 'git-filter-repo is not installed: python3 -m pip install --user git-filter-repo (and put ~/.local/bin on PATH)' >&2; exit 1; }".to_string(),
+        "command -v git-filter-repo >/dev/null || { echo 'git-filter-repo (2.47 or newer) is not installed: pipx install git-filter-repo (Debian/Ubuntu: sudo apt-get install pipx first; the distribution package is too old), then run this script again' >&2; exit 1; }".to_string(),
         "[ -x \"$UNLEAK\" ] || { echo \"unleak is not at $UNLEAK (the script checks its work with it): set UNLEAK_BIN to its path\" >&2; exit 1; }".to_string(),
     ];
     if filter.sdr {
-        commands.push("git-filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): upgrade it, or run unleak again to plan without it' >&2; exit 1; }".into());
+        commands.push("git-filter-repo -h 2>/dev/null | grep -q -- --sensitive-data-removal || { echo 'this git-filter-repo predates --sensitive-data-removal (2.47): install 2.47 or newer (pipx install git-filter-repo; remove the distribution package or put ~/.local/bin first on PATH), or run unleak again to plan without it' >&2; exit 1; }".into());
     }
     if !input.report.repository.bare {
         commands.push(format!(
@@ -1037,13 +1049,14 @@ fn remote_steps(input: &RewriteInput, filter: &FilterArgs) -> Vec<Step> {
         },
         Step {
             title: "Show what changed".into(),
-            why: "filter-repo records the first changed commits and every ref's old and new commit; forges' support and collaborators need the first changed commits. A copy goes to the repository's git dir (commit ids only).".into(),
+            why: "filter-repo records the first changed commits and every ref's old and new commit; forges' support and collaborators need the first changed commits. A copy goes to the repository's git dir (commit ids only). A run that changed nothing (run again after success) keeps the copy of the run that did.".into(),
             commands: vec![
                 "META=\"$(git -C \"$REPO\" rev-parse --absolute-git-dir)/unleak-rewrite\"".into(),
-                "mkdir -p \"$META\" && cp \"$WORK/mirror.git/filter-repo/\"{commit-map,ref-map} \"$META/\"".into(),
-                "if [ -e \"$WORK/mirror.git/filter-repo/first-changed-commits\" ]; then cp \"$WORK/mirror.git/filter-repo/first-changed-commits\" \"$META/\"; echo 'first changed commits (old new):'; cat \"$META/first-changed-commits\"; fi".into(),
-                "echo \"changed refs: $(awk 'NR > 1 && $1 != $2' \"$META/ref-map\" | wc -l), rewritten commits: $(awk 'NR > 1 && $1 != $2' \"$META/commit-map\" | wc -l)\"".into(),
-                "PRS=$(awk '$1 != $2 && $3 ~ /^refs\\/(pull|merge-requests)\\/[0-9]+\\// { split($3, p, \"/\"); print p[2] \"/\" p[3] }' \"$META/ref-map\" | sort -u | wc -l)".into(),
+                "mkdir -p \"$META\"".into(),
+                "if [ \"$PUSH\" = 1 ]; then cp \"$WORK/mirror.git/filter-repo/\"{commit-map,ref-map} \"$META/\"; rm -f -- \"$META/first-changed-commits\"; if [ -e \"$WORK/mirror.git/filter-repo/first-changed-commits\" ]; then cp \"$WORK/mirror.git/filter-repo/first-changed-commits\" \"$META/\"; fi; elif [ -s \"$META/first-changed-commits\" ]; then echo \"this run changed nothing: $META/first-changed-commits is kept from the run that did\"; fi".into(),
+                "if [ -s \"$META/first-changed-commits\" ]; then echo 'first changed commits (old new):'; cat \"$META/first-changed-commits\"; fi".into(),
+                "if [ -e \"$META/ref-map\" ]; then echo \"changed refs: $(awk 'NR > 1 && $1 != $2' \"$META/ref-map\" | wc -l), rewritten commits: $(awk 'NR > 1 && $1 != $2' \"$META/commit-map\" | wc -l)\"; fi".into(),
+                "PRS=0; if [ -e \"$META/ref-map\" ]; then PRS=$(awk '$1 != $2 && $3 ~ /^refs\\/(pull|merge-requests)\\/[0-9]+\\// { split($3, p, \"/\"); print p[2] \"/\" p[3] }' \"$META/ref-map\" | sort -u | wc -l); fi".into(),
             ],
             runner: Runner::Script,
         },
@@ -1125,8 +1138,33 @@ fn local_steps(input: &RewriteInput, filter: &FilterArgs, stash_drops: &[u32]) -
     steps.extend(stash_drop_step(stash_drops));
     steps.push(rewrite_in_place_step(input, filter, pushes));
     steps.push(clean_clone_step(pushes));
+    if pushes && !input.report.repository.bare {
+        steps.push(push_untracking_step());
+    }
     steps.push(check_step(input, pushes));
     steps
+}
+
+/// The subject of the commit `unleak respond` makes when it stops tracking `.env` (and commits the
+/// ignore rule): the script pushes that commit, and only that one, after the rewrite.
+pub const UNTRACK_SUBJECT: &str = "Stop tracking secrets";
+
+/// After the rewrite the remote's branch still tracks `.env` (its token replaced): the commit respond
+/// made to stop tracking it is pushed, as a fast-forward, so the remote ends as clean as this clone.
+/// Any other unpushed commit is the user's to push; the script says so instead of pushing it.
+fn push_untracking_step() -> Step {
+    let subject = quote(&format!("{UNTRACK_SUBJECT} ("));
+    Step {
+        title: "Push the commit that stops tracking .env".into(),
+        why: format!(
+            "unleak respond committed the untracking of .env (and the ignore rule) in this clone; without a push the remote's branch still tracks .env. Only a fast-forward of that one commit (subject \"{UNTRACK_SUBJECT} (…)\") is pushed; other unpushed commits are named, not pushed."
+        ),
+        commands: vec![
+            format!("BRANCH=$(git -C {VAR_REPO} symbolic-ref --quiet --short HEAD || true)"),
+            format!("if [ \"$PUSH_FAILED\" = 0 ] && [ -n \"$BRANCH\" ] && git -C {VAR_REPO} rev-parse --verify --quiet \"refs/remotes/$REMOTE/$BRANCH\" >/dev/null; then AHEAD=$(git -C {VAR_REPO} rev-list --count \"refs/remotes/$REMOTE/$BRANCH..HEAD\"); if [ \"$AHEAD\" = 1 ] && git -C {VAR_REPO} merge-base --is-ancestor \"refs/remotes/$REMOTE/$BRANCH\" HEAD && git -C {VAR_REPO} log -1 --format=%s HEAD | grep -qF -- {subject}; then git -C {VAR_REPO} push --quiet \"$REMOTE\" \"HEAD:refs/heads/$BRANCH\" && echo \"pushed the commit that stops tracking .env to $REMOTE/$BRANCH\" || echo \"could not push the commit that stops tracking .env: push it yourself: git push $REMOTE $BRANCH\" >&2; elif [ \"$AHEAD\" != 0 ]; then echo \"left: $BRANCH has $AHEAD commit(s) $REMOTE does not have; push them when ready: git push $REMOTE $BRANCH\"; fi; fi"),
+        ],
+        runner: Runner::Script,
+    }
 }
 
 /// Stash entries live in a reflog, which no push reaches: the ones holding the token are dropped
@@ -1161,10 +1199,11 @@ fn rewrite_in_place_step(input: &RewriteInput, filter: &FilterArgs, pushes: bool
     ];
     commands.push(filter.command(VAR_REPO, &extra));
     commands.push("LOCAL_CHANGED=$(changed_count \"$GITDIR/filter-repo\")".into());
+    // A run that changed nothing keeps the list of the run that did (touched, so it exists).
     let first_changed = if filter.sdr {
-        "cp \"$GITDIR/filter-repo/first-changed-commits\" \"$META/local-first-changed-commits\""
+        "if [ \"$LOCAL_CHANGED\" -gt 0 ] || [ ! -e \"$META/local-first-changed-commits\" ]; then cp \"$GITDIR/filter-repo/first-changed-commits\" \"$META/local-first-changed-commits\"; fi"
     } else {
-        "awk 'NR > 1 && $1 != $2 { print $1 }' \"$GITDIR/filter-repo/commit-map\" > \"$META/local-first-changed-commits\""
+        "if [ \"$LOCAL_CHANGED\" -gt 0 ] || [ ! -e \"$META/local-first-changed-commits\" ]; then awk 'NR > 1 && $1 != $2 { print $1 }' \"$GITDIR/filter-repo/commit-map\" > \"$META/local-first-changed-commits\"; fi"
     };
     commands.push(first_changed.into());
     if pushes && !filter.sdr && input.remote_name == "origin" {
@@ -1290,6 +1329,49 @@ fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
 const SCRIPT_GIT_HARDENING: &str = "export GIT_PAGER=cat GIT_ALLOW_PROTOCOL=file:git:http:https:ssh\nexport GIT_CONFIG_COUNT=4 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0=false GIT_CONFIG_KEY_1=core.pager GIT_CONFIG_VALUE_1=cat GIT_CONFIG_KEY_2=protocol.ext.allow GIT_CONFIG_VALUE_2=never GIT_CONFIG_KEY_3=protocol.fd.allow GIT_CONFIG_VALUE_3=never\n\n";
 
 impl RewritePlan {
+    /// The plan in a few lines: blocked or not, warnings, and each step's title (the commands and why
+    /// are in the script and in [`RewritePlan::render_text`]).
+    pub fn render_summary(&self) -> String {
+        let mut out = String::new();
+        if let Some(reason) = &self.blocked {
+            out.push_str(&format!("BLOCKED: {reason}\n"));
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        if !self.binary_files.is_empty() {
+            out.push_str(&format!(
+                "{} binary file(s) hold the token (--binary {}).\n",
+                self.binary_files.len(),
+                self.binary.as_str()
+            ));
+        }
+        out.push_str(&format!(
+            "The plan, {} steps{}:\n",
+            self.steps.len(),
+            if self.pushes {
+                ""
+            } else {
+                " (no remote: this clone is rewritten in place, nothing is pushed)"
+            }
+        ));
+        for (i, step) in self.steps.iter().enumerate() {
+            let who = match step.runner {
+                Runner::Script => "",
+                Runner::Manual => " (by hand)",
+                Runner::Prerequisite => " (before running the script)",
+            };
+            out.push_str(&format!("  {}. {}{}\n", i + 1, step.title, who));
+            // What must be done before the script runs is needed on screen, not only in the script.
+            if step.runner == Runner::Prerequisite {
+                for command in &step.commands {
+                    out.push_str(&format!("       {command}\n"));
+                }
+            }
+        }
+        out
+    }
+
     /// The plan for people: steps in order, why each exists, the commands.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
@@ -1483,6 +1565,7 @@ mod tests {
             warnings: Vec::new(),
             hygiene: Vec::new(),
             playbook: Vec::new(),
+            local_copies: Vec::new(),
             verification: None,
             completeness: Default::default(),
             stats: Stats::default(),
@@ -1722,7 +1805,16 @@ mod tests {
         });
         assert!(plan.steps[1].title.starts_with("Install git-filter-repo"));
         assert_eq!(plan.steps[1].runner, Runner::Prerequisite);
-        assert!(text.contains("pip install --user git-filter-repo"));
+        assert!(text.contains("pipx install git-filter-repo"));
+        // The short plan respond shows keeps what must happen before the script runs.
+        assert!(plan
+            .render_summary()
+            .contains("pipx install git-filter-repo"));
+        assert!(
+            !text.contains("pip install --user"),
+            "refused on Debian 12 / Ubuntu 24.04"
+        );
+        assert!(text.contains("2.47 or newer"));
         assert!(filter_command(&plan)[0].contains("--sensitive-data-removal"));
 
         let (plan, text) = plan_of(Case {

@@ -185,7 +185,7 @@ impl Environment {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .iter()
             .rev()
@@ -203,7 +203,7 @@ impl Environment {
         Some(self.hf_home()?.join("token"))
     }
 
-    fn hf_home(&self) -> Option<PathBuf> {
+    pub(crate) fn hf_home(&self) -> Option<PathBuf> {
         if let Some(home) = self.get("HF_HOME") {
             return Some(self.expand_home(home));
         }

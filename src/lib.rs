@@ -14,6 +14,7 @@ pub(crate) mod config;
 pub mod dotenv;
 pub(crate) mod exit_codes;
 pub mod filter_repo;
+pub mod footprint;
 pub mod git;
 pub(crate) mod hygiene;
 pub(crate) mod liveness;

@@ -347,14 +347,23 @@ fn secret_free(text: &str, secret: &Secret) -> String {
 /// Sorts a transport failure into network, TLS or timeout, naming the URL (never headers or bodies).
 fn transport(what: &str, url: &str, err: &ureq::Transport) -> Liveness {
     let mut io_kind = None;
-    let mut text = err.to_string();
+    // ureq's message starts with the URL (named once, below) and already holds its first cause: each
+    // part is said once.
+    let full = err.to_string();
+    let mut text = full
+        .strip_prefix(&format!("{url}: "))
+        .unwrap_or(&full)
+        .to_string();
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             io_kind.get_or_insert(io.kind());
         }
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = cause.source();
     }
     let lower = text.to_ascii_lowercase();

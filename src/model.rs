@@ -37,6 +37,10 @@ pub struct Report {
     /// Audit only: what the playbook would do for each leaked token.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub playbook: Vec<PlaybookPreview>,
+    /// Scan and respond: copies of a token outside git history on this machine (a remote URL in
+    /// `.git/config`, a credential file, the Hugging Face token file, shell history), each with its fix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_copies: Vec<LocalCopy>,
     /// Present for `unleak verify`: the post-rewrite checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
@@ -194,6 +198,21 @@ pub struct RepositoryInfo {
     pub head: Option<String>,
     /// Its remotes, URLs with credentials masked.
     pub remotes: Vec<RemoteInfo>,
+}
+
+/// A copy of a token outside git history: where (never the value) and how to remove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalCopy {
+    /// The token, redacted and fingerprinted.
+    pub secret: SecretRef,
+    /// What holds it, in words: "remote origin's URL", "the Hugging Face token file", "shell history".
+    pub place: String,
+    /// The file that holds it.
+    pub path: String,
+    /// Inside the repository (its git dir or work tree): `respond` offers to fix these.
+    pub inside_repository: bool,
+    /// The fix, as a command or an action.
+    pub fix: String,
 }
 
 /// How a finding's secret is named: never its value.

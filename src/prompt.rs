@@ -4,7 +4,7 @@
 use crate::secret::Secret;
 use anyhow::{bail, Result};
 use std::collections::VecDeque;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 
 /// Asks the user things. Every question names the flag that answers it non-interactively.
 pub trait Prompter {
@@ -99,11 +99,25 @@ impl Prompter for TerminalPrompter {
         }
     }
 
+    /// Reads a whole line, so the Enter that ends `y` is consumed here and never answers the next
+    /// question (dialoguer's Confirm reacts to the first keypress and leaves the Enter behind).
     fn confirm(&mut self, question: &str, default: bool, _flag: &str) -> Result<bool> {
-        Ok(dialoguer::Confirm::with_theme(&Plain)
-            .with_prompt(question)
-            .default(default)
-            .interact()?)
+        let hint = if default { "[Y/n]" } else { "[y/N]" };
+        let stdin = std::io::stdin();
+        loop {
+            eprint!("{} {hint} ", punctuated(question));
+            let mut line = String::new();
+            if stdin.lock().read_line(&mut line)? == 0 {
+                bail!("no answer to \"{question}\": standard input ended");
+            }
+            match parse_yes_no(&line, default) {
+                Some(answer) => return Ok(answer),
+                None => eprintln!(
+                    "  Answer y or n, then Enter (Enter alone: {}).",
+                    if default { "yes" } else { "no" }
+                ),
+            }
+        }
     }
 
     fn select(
@@ -118,6 +132,16 @@ impl Prompter for TerminalPrompter {
             .items(choices)
             .default(default)
             .interact()?)
+    }
+}
+
+/// A typed answer: y/yes, n/no (any case), or nothing for the default; None for anything else.
+fn parse_yes_no(line: &str, default: bool) -> Option<bool> {
+    match line.trim().to_ascii_lowercase().as_str() {
+        "" => Some(default),
+        "y" | "yes" => Some(true),
+        "n" | "no" => Some(false),
+        _ => None,
     }
 }
 
@@ -209,5 +233,20 @@ impl Prompter for ScriptedPrompter {
                 choices.len()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_yes_no;
+
+    #[test]
+    fn a_line_answers_one_question() {
+        assert_eq!(parse_yes_no("y\n", false), Some(true));
+        assert_eq!(parse_yes_no(" YES \n", false), Some(true));
+        assert_eq!(parse_yes_no("n\n", true), Some(false));
+        assert_eq!(parse_yes_no("\n", true), Some(true));
+        assert_eq!(parse_yes_no("\n", false), Some(false));
+        assert_eq!(parse_yes_no("yn\n", true), None);
     }
 }

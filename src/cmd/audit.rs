@@ -37,7 +37,11 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         )?;
         (report, secrets, Vec::new())
     } else {
-        let output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
+        let mut output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
+        // A token only in the untracked .env it was read from is at risk, not leaked: the same answer
+        // as scan and respond (its hygiene issue stays).
+        let notes = audit::only_in_source(&mut output.report, workdir.as_deref());
+        output.report.warnings.extend(notes);
         (output.report, output.secrets, output.env_files)
     };
     report.warnings.extend(warnings);
@@ -151,6 +155,7 @@ fn files_report(
         playbook: Vec::new(),
         verification: None,
         completeness,
+        local_copies: Vec::new(),
         stats: model::Stats {
             objects: inputs.files.len() as u64,
             blobs: inputs.files.len() as u64,
@@ -286,7 +291,7 @@ impl Review<'_> {
         } else if report.secrets.iter().any(|s| s.found) {
             report.warnings.push(Warning::new(
                 "not-verified",
-                "offline: whether the tokens still work was not checked (--verify asks each issuer's read-only identity API)",
+                "not checked whether the tokens still work (--verify asks each issuer's read-only identity API)",
             ));
         }
         // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
@@ -393,6 +398,7 @@ fn range_report(
         )],
         hygiene: Vec::new(),
         playbook: Vec::new(),
+        local_copies: Vec::new(),
         verification: None,
         // The range is the whole question here: history outside it (a shallow CI checkout's) is not
         // part of the answer, so only what the range could not read would make it incomplete.

@@ -29,6 +29,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     let mut report = scan::scan(&repo, &collected.secrets, &options)?;
     let notes = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
     report.warnings.extend(notes);
+    report.local_copies = crate::footprint::find(&repo, &collected.secrets, &config.places);
     for warning in collected.warnings {
         report
             .warnings

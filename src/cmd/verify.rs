@@ -49,7 +49,15 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
             Matcher::new(&secrets),
         )
     } else {
-        by_fingerprint(&target.repo, &secrets, &fingerprints, &patterns, &options)?
+        let named = Named::of(&config.fingerprints, &incidents);
+        by_fingerprint(
+            &target.repo,
+            &secrets,
+            &fingerprints,
+            &named,
+            &patterns,
+            &options,
+        )?
     };
     let holds = |bytes: &[u8]| {
         matcher.is_match(bytes)
@@ -58,7 +66,14 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     };
     let verification = verify::check(&target.repo, &holds, &first_changed, !report.found())?;
     report.warnings.append(&mut incidents.notes);
-    let never_found = warn_never_found(&mut report, &secrets, &incidents, &config.fingerprints);
+    let checker = crate::liveness::Checker::new(config.offline);
+    let never_found = warn_never_found(
+        &mut report,
+        &secrets,
+        &incidents,
+        &config.fingerprints,
+        &checker,
+    )?;
     let found = settle_verification(&mut report, verification, &config, never_found);
     super::print_report(
         &report,
@@ -234,14 +249,16 @@ impl Target {
 }
 
 /// A token given in plaintext that appears nowhere and never did here is almost always the wrong
-/// one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked. Warns
-/// about each such token and returns how many there are.
+/// one (the new token `respond` wrote to .env): "clean" would answer a question nobody asked. When no
+/// record names it, its issuer settles it: a dead token is the revoked one (clean); a live one is
+/// probably the new one. Warns about each token left unsettled and returns how many there are.
 fn warn_never_found(
     report: &mut model::Report,
     secrets: &[crate::secret::Secret],
     incidents: &Incidents,
     given: &[String],
-) -> usize {
+    checker: &crate::liveness::Checker,
+) -> Result<usize> {
     let known: Vec<String> = incidents
         .named
         .iter()
@@ -265,11 +282,40 @@ fn warn_never_found(
         if found || (known.contains(&fingerprint) && !replaced.contains(&fingerprint)) {
             continue;
         }
+        let mut issuer = String::new();
+        if known.is_empty() && !replaced.contains(&fingerprint) {
+            let liveness = checker.check(secret)?;
+            match &liveness {
+                crate::liveness::Liveness::Dead { detail } => {
+                    report.warnings.push(Warning::new(
+                        "revoked-token",
+                        format!(
+                            "this token ({}, from {}) is found nowhere here, and its issuer says it is dead ({detail}): it is a revoked token, and nothing here carries it",
+                            secret.redacted(),
+                            secret.origin()
+                        ),
+                    ));
+                    continue;
+                }
+                crate::liveness::Liveness::Live { .. } => {
+                    issuer = format!(
+                        "; its issuer says it works ({}), so it is probably the new token",
+                        liveness.reason()
+                    );
+                }
+                crate::liveness::Liveness::Unknown { .. } => {
+                    issuer = format!(
+                        "; its issuer could not say whether it is dead ({})",
+                        liveness.reason()
+                    );
+                }
+            }
+        }
         never_found += 1;
         let why = if replaced.contains(&fingerprint) {
             "it is the NEW token `unleak respond` wrote to .env".to_string()
         } else if known.is_empty() {
-            "no incident record names it".to_string()
+            format!("no incident record names it{issuer}")
         } else {
             "the incident record does not name it".to_string()
         };
@@ -290,7 +336,7 @@ fn warn_never_found(
             ),
         ));
     }
-    never_found
+    Ok(never_found)
 }
 
 /// Puts the post-rewrite checks into the report (with a warning per leftover ref) and returns whether
@@ -318,12 +364,47 @@ fn settle_verification(
     found
 }
 
+/// Where each fingerprint verified came from, and what its record says of its shape.
+struct Named {
+    /// fingerprint -> "--fingerprint" or "the incident record PATH"
+    origins: std::collections::HashMap<String, String>,
+    /// Every fingerprint's record shows a provider prefix (`hf_Ab…yz`): a provider pattern finds it.
+    all_shapes_known: bool,
+}
+
+impl Named {
+    fn of(given: &[String], incidents: &Incidents) -> Named {
+        let mut origins = std::collections::HashMap::new();
+        let mut all_shapes_known = given.is_empty();
+        for recalled in incidents.used() {
+            for (redacted, fingerprint) in &recalled.secrets {
+                origins.insert(
+                    fingerprint.clone(),
+                    format!("the incident record {}", recalled.path.display()),
+                );
+                let known = crate::providers::visible_prefixes()
+                    .iter()
+                    .any(|p| redacted.starts_with(p));
+                all_shapes_known &= known;
+            }
+        }
+        for fingerprint in given {
+            origins.insert(fingerprint.clone(), "--fingerprint".into());
+        }
+        Named {
+            origins,
+            all_shapes_known,
+        }
+    }
+}
+
 /// Scans with every provider pattern and keeps only the tokens whose fingerprint was asked for (plus
 /// any given in plaintext). Fingerprints found nowhere are listed as not found.
 fn by_fingerprint(
     repo: &Repo,
     secrets: &[crate::secret::Secret],
     fingerprints: &[String],
+    named: &Named,
     patterns: &PatternSet,
     options: &ScanOptions,
 ) -> Result<(model::Report, Matcher)> {
@@ -338,6 +419,14 @@ fn by_fingerprint(
         }
     }
     let mut report = scan::scan(repo, &all, options)?;
+    // A candidate found by fingerprint is named by where the fingerprint came from.
+    for summary in &mut report.secrets {
+        if let Some(origin) = named.origins.get(&summary.secret.fingerprint) {
+            if summary.origin == "--fingerprint" {
+                summary.origin = origin.clone();
+            }
+        }
+    }
     for fingerprint in fingerprints {
         if !report
             .secrets
@@ -349,15 +438,22 @@ fn by_fingerprint(
                     redacted: "(fingerprint only)".into(),
                     fingerprint: fingerprint.clone(),
                 },
-                origin: "--fingerprint".into(),
+                origin: named
+                    .origins
+                    .get(fingerprint)
+                    .cloned()
+                    .unwrap_or_else(|| "--fingerprint".into()),
                 ..model::SecretSummary::default()
             });
         }
     }
-    report.warnings.push(Warning::new(
-        "fingerprint-only",
-        "verified by fingerprint: a token that matches no provider pattern cannot be found this way; give it in plaintext (--token-stdin) if it had no known shape",
-    ));
+    // Said only when it may matter: a record showing `hf_Ab…yz` names a token a pattern finds.
+    if !named.all_shapes_known {
+        report.warnings.push(Warning::new(
+            "fingerprint-only",
+            "verified by fingerprint: a token that matches no provider pattern cannot be found this way; give it in plaintext (--token-stdin) if it had no known shape",
+        ));
+    }
     Ok((report, Matcher::new(&all)))
 }
 

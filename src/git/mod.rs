@@ -247,6 +247,55 @@ impl Repo {
             .collect()
     }
 
+    /// Files of the working tree git ignores (never committed, but on disk: a notebook checkpoint, a
+    /// log), at most `max` of them; regular files only (a symlink is not followed), and no directory
+    /// that holds another repository or a package cache.
+    pub(crate) fn ignored_files(&self, max: usize) -> Vec<PathBuf> {
+        const SKIP: &[&str] = &[
+            ".git",
+            "node_modules",
+            ".venv",
+            "venv",
+            "target",
+            "__pycache__",
+            ".tox",
+            ".mypy_cache",
+            "site-packages",
+        ];
+        let Some(workdir) = &self.workdir else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        // (directory, everything below it is ignored)
+        let mut stack = vec![(workdir.clone(), false)];
+        while let Some((dir, ignored)) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let path = entry.path();
+                if SKIP.iter().any(|s| name == *s) || path.starts_with(&self.git_dir) {
+                    continue;
+                }
+                let relative = path.strip_prefix(workdir).unwrap_or(&path);
+                let here = ignored || self.git.status_should_ignore(relative).unwrap_or(false);
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => stack.push((path, here)),
+                    Ok(t) if t.is_file() && here => {
+                        out.push(path);
+                        if out.len() >= max {
+                            return out;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Paths of submodules in HEAD's tree (gitlinks), which the scan does not enter.
     pub(crate) fn submodule_paths(&self) -> Vec<String> {
         // libgit2 reads HEAD's tree for this: with damaged objects, the index's gitlinks say it instead.

@@ -30,6 +30,37 @@ impl Repo {
             .collect()
     }
 
+    /// Every remote's fetch and push URLs as configured, credentials included: for looking for a
+    /// token in them, never for showing. (name, is a push URL, URL)
+    pub(crate) fn remote_urls_unmasked(&self) -> Vec<(String, bool, String)> {
+        let Ok(names) = self.git.remotes() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for name in names.iter().flatten() {
+            let Ok(remote) = self.git.find_remote(name) else {
+                continue;
+            };
+            if let Some(url) = remote.url() {
+                out.push((name.to_string(), false, url.to_string()));
+            }
+            if let Some(url) = remote.pushurl() {
+                out.push((name.to_string(), true, url.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Sets a remote's fetch (or push) URL in the repository's config: `git remote set-url [--push]`.
+    pub(crate) fn set_remote_url(&self, name: &str, push: bool, url: &str) -> Result<(), Error> {
+        if push {
+            self.git.remote_set_pushurl(name, Some(url))?;
+        } else {
+            self.git.remote_set_url(name, url)?;
+        }
+        Ok(())
+    }
+
     /// A remote's URL: `Err` when there is no such remote, `Ok(None)` when it has no (UTF-8) URL.
     pub(crate) fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
         Ok(self.git.find_remote(name)?.url().map(str::to_string))
@@ -43,6 +74,19 @@ pub(crate) fn mask_url_credentials(url: &str) -> String {
         let authority_end = rest.find('/').unwrap_or(rest.len());
         if let Some(at) = rest[..authority_end].rfind('@') {
             return format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]);
+        }
+    }
+    url.to_string()
+}
+
+/// `https://user:secret@host/x` -> `https://host/x`: the URL with its credentials removed (git asks for
+/// them, or a credential helper gives them).
+pub(crate) fn strip_url_credentials(url: &str) -> String {
+    if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            return format!("{}://{}", &url[..scheme_end], &rest[at + 1..]);
         }
     }
     url.to_string()

@@ -86,6 +86,8 @@ pub struct Settings {
     pub backup: bool,
     /// The Hugging Face API endpoint (`HF_ENDPOINT`, else the public hub), read once by `config`.
     pub hf_endpoint: String,
+    /// Where copies of the token outside history are looked for (HOME, HF_HOME, …), read by `config`.
+    pub places: crate::footprint::Places,
 }
 
 /// Where the replacement token comes from.
@@ -220,8 +222,11 @@ fn exposure(
     heading(io, 2, "Exposure: where it is in history")?;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
     let candidates: Vec<Vec<String>> = secrets.iter().map(filter_repo::regex_candidates).collect();
-    let (report, unique_patterns) =
+    let (mut report, unique_patterns) =
         scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
+    // Only in the untracked .env it was read from: at risk, not leaked (scan and audit say the same).
+    let at_risk = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
+    report.local_copies = crate::footprint::find(repo, &secrets, &request.settings.places);
     record.event(detected.to_string(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();
     record.findings = report.findings.clone();
@@ -234,6 +239,11 @@ fn exposure(
         }
     }
     describe_exposure(&report, io)?;
+    for note in &at_risk {
+        writeln!(io.out, "  {}", note.message)?;
+    }
+    describe_local_copies(&report, io)?;
+    let all = secrets.clone();
     let leaked: Vec<Secret> = secrets
         .into_iter()
         .zip(&report.secrets)
@@ -245,16 +255,31 @@ fn exposure(
             io.out,
             "\n  Nothing leaked into this repository: no step is needed here."
         )?;
+        let mut notes = Vec::new();
+        fix_remote_urls(request, io, repo, &all, &mut notes)?;
         record.step(
             "exposure",
             StepStatus::NotNeeded("token not found in the repository".into()),
-            vec![],
+            notes,
         );
         return Ok(None);
     }
     record.step("exposure", StepStatus::Done, vec![]);
     let old_fingerprints: Vec<String> = leaked.iter().map(Secret::fingerprint).collect();
-    record.verify_command = Some(record::verify_command(&old_fingerprints));
+    let mut verify = record::verify_command(&old_fingerprints);
+    // With a remote, what a new clone gets is what matters most: check it too.
+    if repo
+        .remote_url(&request.settings.remote)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        verify.push_str(&format!(
+            " --remote {}",
+            crate::util::shell::quote(&request.settings.remote)
+        ));
+    }
+    record.verify_command = Some(verify);
     Ok(Some(Exposure {
         report,
         leaked,
@@ -326,6 +351,7 @@ fn record_incident(
     // First changed commits a rewrite already left here go in too.
     let common_dir = repo.common_dir();
     record.fill_first_changed(&[&repo.git_dir, &common_dir]);
+    fill_next(request, record);
     let offer = request.settings.report.is_none() && can_offer(request, io);
     if request.settings.report.is_some() || offer {
         heading(io, 7, "Incident record")?;
@@ -371,32 +397,124 @@ fn record_incident(
             )?,
         }
     }
-    let open = record.open_steps();
+    summarize(io, record)
+}
+
+/// Sets the next command of the step named `step` (the last one of that name).
+fn set_next(record: &mut IncidentRecord, step: &str, next: String) {
+    if let Some(last) = record.steps.iter_mut().rev().find(|s| s.step == step) {
+        last.next = Some(next);
+    }
+}
+
+/// Gives every step left undone or only prepared the exact command that finishes it, where the step
+/// did not set one itself.
+fn fill_next(request: &Request, record: &mut IncidentRecord) {
+    let settings = hf_api::page_on_endpoint(
+        providers::HUGGING_FACE.revoke_url.unwrap_or_default(),
+        &request.settings.hf_endpoint,
+    );
+    for step in record.steps.iter_mut() {
+        if step.next.is_some()
+            || !(step.status.is_open() || matches!(step.status, StepStatus::Prepared(_)))
+        {
+            continue;
+        }
+        let next = if matches!(step.status, StepStatus::WouldDo(_)) {
+            "`unleak respond` without --dry-run".to_string()
+        } else if step.step.starts_with("revoke") {
+            format!("delete the token at its issuer (Hugging Face: {settings}), or `unleak respond --revoke api` again; then `unleak verify`")
+        } else {
+            let key = step
+                .step
+                .strip_prefix("re-create ")
+                .or_else(|| step.step.strip_prefix("update .env "));
+            match (step.step.as_str(), key) {
+                ("re-create" | "update .env", _) => {
+                    "create a new token, then `unleak setup` (stores it in .env, mode 0600)"
+                        .to_string()
+                }
+                (_, Some(key)) => format!(
+                    "create a new {key} at its issuer, then `unleak setup --key {key}` (stores it in .env, mode 0600)"
+                ),
+                ("rewrite history", _) => {
+                    "`unleak respond --write-script rewrite.sh`, then `bash rewrite.sh`".to_string()
+                }
+                _ => "fix what is named above, then `unleak respond` again".to_string(),
+            }
+        };
+        step.next = Some(next);
+    }
+}
+
+/// The last screen: what was done, what was only prepared, what is left, each with its next command;
+/// then how to check the OLD token is gone.
+fn summarize(io: &mut Io<'_>, record: &IncidentRecord) -> Result<()> {
     let verify = record
         .verify_command
         .clone()
         .unwrap_or_else(|| "unleak verify".into());
     writeln!(io.out)?;
-    if open == 0 {
+    let done: Vec<&str> = record
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, StepStatus::Done))
+        .map(|s| s.step.as_str())
+        .collect();
+    if !done.is_empty() {
+        writeln!(io.out, "Done: {}.", done.join(", "))?;
+    }
+    let prepared: Vec<_> = record
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, StepStatus::Prepared(_)))
+        .collect();
+    for step in &prepared {
+        if let StepStatus::Prepared(what) = &step.status {
+            writeln!(io.out, "Prepared, not done yet: {}: {what}.", step.step)?;
+        }
+        if let Some(next) = &step.next {
+            writeln!(io.out, "  next: {next}")?;
+        }
+    }
+    let open = record.open_steps();
+    if open == 0 && prepared.is_empty() {
         writeln!(
             io.out,
-            "All steps done. After the rewrite, check that the OLD token is gone: `{verify}`"
+            "All steps done. Check that the OLD token is gone: `{verify}`"
         )?;
-    } else {
+        return Ok(());
+    }
+    if open > 0 {
         writeln!(io.out, "{open} step(s) left undone:")?;
         for step in record.steps.iter().filter(|s| s.status.is_open()) {
             let why = match &step.status {
                 StepStatus::WouldDo(why) => format!("dry run: would {why}"),
                 StepStatus::Skipped(why) | StepStatus::Failed(why) => why.clone(),
-                StepStatus::Done | StepStatus::NotNeeded(_) => String::new(),
+                StepStatus::Done | StepStatus::NotNeeded(_) | StepStatus::Prepared(_) => {
+                    String::new()
+                }
             };
             writeln!(io.out, "  - {}: {why}", step.step)?;
+            if let Some(next) = &step.next {
+                writeln!(io.out, "    next: {next}")?;
+            }
         }
-        writeln!(
-            io.out,
-            "After the rewrite, check that the OLD token is gone: `{verify}`"
-        )?;
     }
+    let when = if prepared.is_empty()
+        && !record
+            .steps
+            .iter()
+            .any(|s| s.step == "rewrite history" && s.status.is_open())
+    {
+        "Then"
+    } else {
+        "After the rewrite"
+    };
+    writeln!(
+        io.out,
+        "{when}, check that the OLD token is gone: `{verify}`"
+    )?;
     Ok(())
 }
 
@@ -498,11 +616,23 @@ fn heading(io: &mut Io<'_>, n: u32, title: &str) -> Result<()> {
 /// Step 2 in words: for each token, the commits and refs that carry it, pushed or not, still in HEAD.
 fn describe_exposure(report: &Report, io: &mut Io<'_>) -> Result<()> {
     for s in &report.secrets {
+        if !s.found && !s.in_worktree.is_empty() {
+            continue; // at risk only: said in its own note
+        }
         if !s.found {
+            let elsewhere = report
+                .local_copies
+                .iter()
+                .any(|c| c.secret.fingerprint == s.secret.fingerprint);
             writeln!(
                 io.out,
-                "  {}: not found in this repository",
-                s.secret.redacted
+                "  {}: {}",
+                s.secret.redacted,
+                if elsewhere {
+                    "not in history or the working tree (copies outside history below)"
+                } else {
+                    "not found in this repository"
+                }
             )?;
             continue;
         }
@@ -997,6 +1127,7 @@ fn update_env(
     };
     warn_leaked_left(io, &bytes, left, &shown, &mut notes)?;
     apply_hygiene(request, io, &hygiene.actions, &mut notes)?;
+    fix_remote_urls(request, io, repo, leaked, &mut notes)?;
     record.event(
         now_rfc3339(),
         format!("{shown} updated with {}", new_token.redacted()),
@@ -1151,6 +1282,65 @@ fn apply_hygiene(
     Ok(())
 }
 
+/// Copies of the tokens outside history on this machine (remote URLs, credential files, shell
+/// history), each named with its fix; the ones in this repository's remote URLs are offered in step 5.
+fn describe_local_copies(report: &Report, io: &mut Io<'_>) -> Result<()> {
+    if report.local_copies.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        io.out,
+        "  Outside history, on this machine (a copy here outlives the rewrite):"
+    )?;
+    for copy in &report.local_copies {
+        writeln!(
+            io.out,
+            "    {} in {} ({})\n      fix: {}",
+            copy.secret.redacted, copy.place, copy.path, copy.fix
+        )?;
+    }
+    Ok(())
+}
+
+/// Offers to remove the tokens from this repository's remote URLs (`git remote set-url` to the URL
+/// without credentials), each asked first; a dry run says what it would do.
+fn fix_remote_urls(
+    request: &Request,
+    io: &mut Io<'_>,
+    repo: &Repo,
+    secrets: &[Secret],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    for fix in crate::footprint::remote_fixes(repo, secrets) {
+        let what = format!(
+            "remove the token from remote {}'s {}URL ({})",
+            fix.shown_name,
+            if fix.push { "push " } else { "" },
+            fix.command()
+        );
+        if request.settings.dry_run {
+            writeln!(io.out, "  dry run: would {what}")?;
+            continue;
+        }
+        let question = format!("{}{}?", what[..1].to_uppercase(), &what[1..]);
+        let consent = request.settings.yes
+            || (io.interactive && io.prompter.confirm(&question, true, "--yes")?);
+        if !consent {
+            writeln!(io.out, "  left as is: {what}")?;
+            notes.push(format!("declined: {what}"));
+            continue;
+        }
+        crate::footprint::apply(repo, &fix)?;
+        writeln!(
+            io.out,
+            "  Done: {}; git asks for the new token at the next push (or a credential helper gives it).",
+            fix.command()
+        )?;
+        notes.push(format!("done: {}", fix.command()));
+    }
+    Ok(())
+}
+
 /// "would remove .env from the git index…" as a question: "Remove .env from the git index…?"
 fn consent_question(action: &hygiene::Action) -> String {
     let text = action.describe(false);
@@ -1172,7 +1362,7 @@ fn rewrite_plan(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     heading(io, 6, "Rewrite history")?;
-    let Exposure { report, leaked, .. } = exposure;
+    let Exposure { report, .. } = exposure;
     const STEP: &str = "rewrite history";
     // The token is in the working tree only (an untracked .env): git never recorded it, so there is no
     // history to rewrite and a force-push would only disturb collaborators.
@@ -1198,10 +1388,19 @@ fn rewrite_plan(
     let repo_path = repo.workdir.clone().unwrap_or_else(|| repo.git_dir.clone());
     let plan = plan_rewrite(request, io, repo, &repo_path, exposure)?;
     let text = plan.render_text();
-    for line in text.lines() {
+    // A few lines here; the whole plan (a hundred lines) when it is not written to a script, where
+    // it is the only copy the user gets, and in the script and the record otherwise.
+    for line in plan.render_summary().lines() {
         writeln!(io.out, "  {line}")?;
     }
-    record.rewrite_plan = Some(text);
+    record.rewrite_plan = Some(text.clone());
+    let show_all = |io: &mut Io<'_>| -> Result<()> {
+        writeln!(io.out, "\n  The plan in full:")?;
+        for line in text.lines() {
+            writeln!(io.out, "  {line}")?;
+        }
+        Ok(())
+    };
     if let Some(blocked) = &plan.blocked {
         record.step(STEP, StepStatus::Failed(blocked.clone()), vec![]);
         return Ok(());
@@ -1217,6 +1416,7 @@ fn rewrite_plan(
         )?,
     };
     let Some(path) = request.settings.write_script.as_ref().or(offered.as_ref()) else {
+        show_all(io)?;
         record.step(
             STEP,
             StepStatus::Skipped(
@@ -1227,6 +1427,7 @@ fn rewrite_plan(
         return Ok(());
     };
     if request.settings.dry_run {
+        show_all(io)?;
         writeln!(
             io.out,
             "  dry run: would write the script to {}",
@@ -1239,23 +1440,40 @@ fn rewrite_plan(
         );
         return Ok(());
     }
-    let notes = commit_respond_changes(request, io, &repo_path)?;
+    let notes = commit_respond_changes(request, io, &repo_path, plan.pushes)?;
     rewrite::write_script(&plan, path)?;
+    let run = format!(
+        "bash {}",
+        crate::util::shell::quote(&path.display().to_string())
+    );
     writeln!(
         io.out,
-        "  Wrote {} (0700). Run it: bash {}",
+        "  Wrote {} (0700; each step says why it runs: less {}). History is not rewritten yet: run it: {run}",
         path.display(),
-        path.display()
+        crate::util::shell::quote(&path.display().to_string()),
     )?;
     // Writing the script is the step this command can do; running it (a force-push) is the user's call.
-    let mut notes = notes;
-    notes.push(format!(
-        "script written to {}; run it, then `{} --remote {}` (checks the OLD token)",
-        path.display(),
-        record::verify_command(&leaked.iter().map(Secret::fingerprint).collect::<Vec<_>>()),
-        request.settings.remote
-    ));
-    record.step(STEP, StepStatus::Done, notes);
+    // Declined or other uncommitted changes: the script refuses to start until they are committed.
+    let uncommitted = notes
+        .iter()
+        .any(|n| n.starts_with("declined: commit") || n.starts_with("uncommitted changes"));
+    let run = if uncommitted {
+        format!(
+            "commit or stash the uncommitted changes first (what respond staged: git commit -m {}; the script pushes that commit), then {run}",
+            crate::util::shell::quote(&format!("{} (.env)", filter_repo::UNTRACK_SUBJECT))
+        )
+    } else {
+        run
+    };
+    record.step(
+        STEP,
+        StepStatus::Prepared(format!(
+            "script written to {}; history is not rewritten until it runs",
+            path.display()
+        )),
+        notes,
+    );
+    set_next(record, STEP, run);
     Ok(())
 }
 
@@ -1375,6 +1593,7 @@ fn commit_respond_changes(
     request: &Request,
     io: &mut Io<'_>,
     workdir: &std::path::Path,
+    pushes: bool,
 ) -> Result<Vec<String>> {
     let git = |args: &[&str]| {
         crate::git::command::git()
@@ -1383,7 +1602,9 @@ fn commit_respond_changes(
             .args(args)
             .output()
     };
-    let Ok(status) = git(&["status", "--porcelain", "--untracked-files=no"]) else {
+    // Untracked files are listed too: a `.gitignore` this run created is untracked, and left out it
+    // would stay on this machine while the remote still tracks `.env`.
+    let Ok(status) = git(&["status", "--porcelain", "--untracked-files=normal"]) else {
         return Ok(Vec::new());
     };
     if !status.status.success() {
@@ -1395,6 +1616,7 @@ fn commit_respond_changes(
     }
     let mut untracked = Vec::new();
     let mut gitignore = Vec::new();
+    let mut new_files = Vec::new();
     let mut other = false;
     for line in text.lines() {
         let (code, path) = line.split_at(line.len().min(3));
@@ -1404,11 +1626,24 @@ fn commit_respond_changes(
             " M " | "M  " | "MM " | "A  " | "AM " if name == ".gitignore" => {
                 gitignore.push(path.to_string())
             }
+            "?? " if name == ".gitignore" => {
+                gitignore.push(path.to_string());
+                new_files.push(path.to_string());
+            }
+            // Other untracked files do not stop the script (it checks tracked files only).
+            "?? " => {}
             _ => other = true,
         }
     }
     let refuse = "  The rewrite script stops at its first check while tracked files have uncommitted changes (filter-repo resets the working tree): commit or stash them, then run it.";
-    if other || (untracked.is_empty() && gitignore.is_empty()) {
+    // A new `.gitignore` alone stops nothing: it goes with an untracking, else it is left to the user.
+    if untracked.is_empty() {
+        gitignore.retain(|p| !new_files.contains(p));
+    }
+    if !other && untracked.is_empty() && gitignore.is_empty() {
+        return Ok(Vec::new());
+    }
+    if other {
         writeln!(io.out, "{refuse}")?;
         return Ok(vec![
             "uncommitted changes: commit or stash them before running the script".into(),
@@ -1417,11 +1652,23 @@ fn commit_respond_changes(
     let what: Vec<String> = untracked
         .iter()
         .map(|p| format!("stop tracking {p}"))
-        .chain(gitignore.iter().map(|p| format!("{p} edited")))
+        .chain(gitignore.iter().map(|p| {
+            let how = if new_files.contains(p) {
+                "created"
+            } else {
+                "edited"
+            };
+            format!("{p} {how}")
+        }))
         .collect();
     let question = format!(
-        "Commit what this run changed ({}) so the rewrite script can run?",
-        what.join(", ")
+        "Commit what this run changed ({}) so the rewrite script can run{}?",
+        what.join(", "),
+        if pushes {
+            " (it pushes this commit after the rewrite, so the remote stops tracking it too)"
+        } else {
+            ""
+        }
     );
     if !request.settings.yes && !io.prompter.confirm(&question, true, "--yes")? {
         writeln!(io.out, "{refuse}")?;
@@ -1440,7 +1687,7 @@ fn commit_respond_changes(
             );
         }
     }
-    let message = format!("Stop tracking secrets ({})", what.join(", "));
+    let message = format!("{} ({})", filter_repo::UNTRACK_SUBJECT, what.join(", "));
     let out = git(&["commit", "--quiet", "-m", &message]).context("cannot run git commit")?;
     if !out.status.success() {
         bail!(

@@ -22,6 +22,9 @@ pub enum StepStatus {
     Skipped(String),
     /// Tried and not achieved (an API refused, a revocation not confirmed): why.
     Failed(String),
+    /// Made ready for the user to run, not done: the rewrite script is written, history is not yet
+    /// rewritten. What was prepared.
+    Prepared(String),
 }
 
 impl StepStatus {
@@ -45,6 +48,9 @@ pub struct StepRecord {
     /// What else the user should know (warnings, what was committed, where the script went).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The exact command (or action) that finishes a step left undone or only prepared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// One line of the timeline: first exposure, detection, revocation confirmed, rotation.
@@ -154,12 +160,46 @@ impl IncidentRecord {
             step: step.to_string(),
             status,
             notes,
+            next: None,
         });
     }
 
     /// How many steps leave work for the user (drives exit code 1).
     pub fn open_steps(&self) -> usize {
         self.steps.iter().filter(|s| s.status.is_open()).count()
+    }
+
+    /// Done, prepared (made ready, not done: the script written, history not yet rewritten) and left,
+    /// each open one with its next command: the first thing a reader of the ticket needs.
+    fn status_markdown(&self, md: &mut String) {
+        let _ = writeln!(md, "\n## Status\n");
+        let done: Vec<&str> = self
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Done)
+            .map(|s| s.step.as_str())
+            .collect();
+        let _ = writeln!(
+            md,
+            "- Done: {}",
+            if done.is_empty() {
+                "nothing".to_string()
+            } else {
+                done.join(", ")
+            }
+        );
+        for step in &self.steps {
+            let label = match &step.status {
+                StepStatus::Prepared(_) => "Prepared, not done yet",
+                status if status.is_open() => "Left",
+                _ => continue,
+            };
+            let next = step
+                .next
+                .as_deref()
+                .map_or(String::new(), |n| format!("; next: {n}"));
+            let _ = writeln!(md, "- {label}: **{}**{next}", step.step);
+        }
     }
 
     /// The record as Markdown, for the ticket.
@@ -171,6 +211,7 @@ impl IncidentRecord {
         if self.dry_run {
             let _ = writeln!(md, "- **Dry run**: nothing was changed.");
         }
+        self.status_markdown(&mut md);
         let _ = writeln!(md, "\n## Timeline\n");
         let mut timeline = self.timeline.clone();
         timeline.sort_by(|a, b| a.at.cmp(&b.at));
@@ -233,10 +274,14 @@ impl IncidentRecord {
                 StepStatus::NotNeeded(r) => format!("not needed: {r}"),
                 StepStatus::Skipped(r) => format!("**left undone**: {r}"),
                 StepStatus::Failed(r) => format!("**failed**: {r}"),
+                StepStatus::Prepared(r) => format!("**prepared, not done yet**: {r}"),
             };
             let _ = writeln!(md, "- **{}**: {status}", s.step);
             for note in &s.notes {
                 let _ = writeln!(md, "  - {note}");
+            }
+            if let Some(next) = &s.next {
+                let _ = writeln!(md, "  - next: {next}");
             }
         }
         if let Some(plan) = &self.rewrite_plan {

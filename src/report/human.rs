@@ -45,8 +45,33 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Re
     hygiene_block(report, style, out)?;
     playbook_block(report, style, out)?;
     verification_block(report, style, out)?;
+    local_copies_block(report, style, out)?;
     warnings_block(report, style, out)?;
     footer(report, style, out)
+}
+
+/// Copies of a token outside history on this machine, each with its fix.
+fn local_copies_block(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.local_copies.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        style.bold("Outside history, on this machine (a copy here outlives the rewrite)")
+    )?;
+    for copy in &report.local_copies {
+        writeln!(
+            out,
+            "  {} in {} ({})",
+            copy.secret.redacted,
+            for_terminal(&copy.place),
+            for_terminal(&copy.path)
+        )?;
+        writeln!(out, "    fix: {}", for_terminal(&copy.fix))?;
+    }
+    Ok(())
 }
 
 /// What was scanned, how much, how long.
@@ -85,6 +110,35 @@ fn secret_block(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     token_heading(summary, style, out)?;
+    if !summary.found && !summary.in_worktree.is_empty() {
+        // Only in the untracked file it was read from (see the warning): at risk, not leaked.
+        let shown: Vec<String> = summary
+            .in_worktree
+            .iter()
+            .map(|p| for_terminal(p).into_owned())
+            .collect();
+        writeln!(
+            out,
+            "  {} only in {}, which git does not ignore",
+            style.yellow("at risk, not in history:"),
+            shown.join(", ")
+        )?;
+        return Ok(());
+    }
+    let elsewhere = report
+        .local_copies
+        .iter()
+        .any(|c| c.secret.fingerprint == summary.secret.fingerprint);
+    if !summary.found && elsewhere {
+        writeln!(
+            out,
+            "  {}",
+            style.yellow(
+                "not in history or the working tree; copies outside history are listed below"
+            )
+        )?;
+        return Ok(());
+    }
     if !summary.found {
         writeln!(
             out,
@@ -366,8 +420,21 @@ fn footer(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result
                 style.green("Verified clean: nothing here carries the token.")
             )?;
         } else {
-            writeln!(out, "{}", style.red("NOT CLEAN: see above."))?;
+            let next = if found > 0 {
+                "history still carries the token: write the rewrite script with `unleak respond --write-script rewrite.sh` (or run the one already written: `bash rewrite.sh`), then run this verify again"
+            } else {
+                "delete or clean up what is named above, then run this verify again"
+            };
+            writeln!(out, "{} see above. Next: {next}.", style.red("NOT CLEAN:"))?;
         }
+    } else if found == 0 && !report.local_copies.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            style.yellow(
+                "No leak in history; copies outside it are listed above, each with its fix."
+            )
+        )?;
     } else if found == 0 && report.hygiene.is_empty() {
         writeln!(out, "{}", style.green("No leak found."))?;
     } else if found == 0 {

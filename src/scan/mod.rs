@@ -752,6 +752,7 @@ fn assemble(
         warnings,
         hygiene: Vec::new(),
         playbook: Vec::new(),
+        local_copies: Vec::new(),
         verification: None,
         completeness: crate::model::Completeness::new(
             repo.shallow,

@@ -190,9 +190,24 @@ fn incident_end_to_end() {
         ],
         0,
     );
-    // A fresh clone has no incident record: a token found nowhere there is not confirmed as the old one.
+    // A fresh clone has no incident record: a token found nowhere there is settled by its issuer. The
+    // stand-in revoked it: dead, so the revoked token, and the clone is clean.
     let verify = Unleak::new(&fresh)
         .args(&["verify", "--token-stdin"])
+        .env("TMPDIR", tmp_str)
+        .env("HF_ENDPOINT", &stub.endpoint)
+        .stdin(format!("{old}\n"))
+        .run();
+    verify.assert_hides(&old);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("its issuer says it is dead"),
+        "{}",
+        verify.stdout
+    );
+    // Without the issuer, it is not confirmed as the old one.
+    let verify = Unleak::new(&fresh)
+        .args(&["verify", "--offline", "--token-stdin"])
         .env("TMPDIR", tmp_str)
         .stdin(format!("{old}\n"))
         .run();
@@ -271,4 +286,144 @@ fn incident_end_to_end() {
         files_holding(&tmp, old.as_bytes()).is_empty(),
         "a temp file holds the token"
     );
+}
+
+/// Runs the rewrite script `script` in `repo` with the test run's PATH (the venv's git-filter-repo).
+fn run_script(repo: &Path, script: &Path) -> (bool, String, String) {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let mut cmd = std::process::Command::new("bash");
+    scrub(&mut cmd)
+        .arg(script)
+        .env("PATH", &path)
+        .current_dir(repo);
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue #24: a pushed `.env` at HEAD. After respond and its script, the remote's HEAD no longer
+/// tracks `.env` (respond's "Stop tracking secrets" commit and the new .gitignore are pushed by the
+/// script) and no object on the remote holds the token. A second run of the script changes nothing
+/// and keeps the first changed commits of the run that did.
+#[test]
+fn the_remote_ends_as_clean_as_the_clone() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let stub = HfStub::start();
+    stub.add_live(&old, "write");
+    stub.add_live(&new, "read");
+    let repo = TestRepo::new();
+    let origin = repo.bare_sibling("remote.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.commit_file("app.py", "print('hi')\n", "Initial");
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    repo.git(&["push", "-q", "-u", "origin", "main"]);
+    run_git(&origin, &["symbolic-ref", "HEAD", "refs/heads/main"], 0);
+    assert_eq!(
+        run_git(
+            &origin,
+            &["ls-tree", "--name-only", "HEAD", "--", ".env"],
+            0
+        )
+        .trim(),
+        ".env"
+    );
+    let script = repo.dir.path().join("fix.sh");
+    let record = repo.dir.path().join("incident.md");
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &[
+            "--revoke",
+            "api",
+            "--write-script",
+            script.to_str().unwrap(),
+            "--report",
+            record.to_str().unwrap(),
+        ],
+    )
+    .env("HF_ENDPOINT", &stub.endpoint)
+    .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // Said as it is: the script is written, history is not rewritten yet, and how to finish.
+    assert!(
+        run.stdout
+            .contains("Prepared, not done yet: rewrite history"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("next: bash {}", script.display())),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("--remote origin`"), "{}", run.stdout);
+    // The record says the same: the script is prepared, not run, with its next command.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}.json", record.display())).unwrap(),
+    )
+    .unwrap();
+    let rewrite = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "rewrite history")
+        .unwrap();
+    assert_eq!(rewrite["status"], "prepared", "{rewrite:#}");
+    assert_eq!(rewrite["next"], format!("bash {}", script.display()));
+    let md = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        md.contains(&format!(
+            "- Prepared, not done yet: **rewrite history**; next: bash {}",
+            script.display()
+        )),
+        "{md}"
+    );
+    assert!(!md.contains("rewrite history**: done"), "{md}");
+    assert!(
+        json["verify_command"]
+            .as_str()
+            .unwrap()
+            .ends_with("--remote origin"),
+        "{json:#}"
+    );
+
+    let (ok, stdout, stderr) = run_script(&repo.path, &script);
+    assert!(ok, "script failed:\n{stdout}\n{stderr}");
+    assert!(!stdout.contains(&old) && !stderr.contains(&old));
+    assert!(
+        stdout.contains("pushed the commit that stops tracking .env"),
+        "{stdout}"
+    );
+    // git-filter-repo's own advice to push is not shown: the script pushed already.
+    assert!(!stdout.contains("NEXT STEPS"), "{stdout}");
+    assert!(stdout.contains("You rewrote 1 (of 2) commits"), "{stdout}");
+    let tracked = run_git(&origin, &["ls-tree", "HEAD", "--", ".env"], 0);
+    assert_eq!(tracked.trim(), "", "the remote's HEAD still tracks .env");
+    let ignore = run_git(&origin, &["show", "HEAD:.gitignore"], 0);
+    assert!(ignore.lines().any(|l| l.trim() == ".env"), "{ignore}");
+    assert!(
+        !contains(&all_objects(&origin), old.as_bytes()),
+        "an object on the remote holds the token"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"])
+            .trim(),
+        "",
+        "the clone is in step with the remote"
+    );
+
+    // A second run changes nothing and keeps the first changed commits (the file "Done" points at).
+    let meta = repo.path.join(".git/unleak-rewrite/first-changed-commits");
+    let first = std::fs::read_to_string(&meta).unwrap();
+    assert!(!first.trim().is_empty(), "the first run lists its commits");
+    let (ok, stdout, stderr) = run_script(&repo.path, &script);
+    assert!(ok, "second run failed:\n{stdout}\n{stderr}");
+    assert_eq!(std::fs::read_to_string(&meta).unwrap(), first, "{stdout}");
+    assert!(stdout.contains("is kept from the run that did"), "{stdout}");
 }

@@ -64,14 +64,14 @@ fn respond_in_a_terminal_goes_on_when_the_api_is_unreachable() {
     pty.type_hidden(&new);
     pty.expect("The new token was not checked");
     pty.expect("Write the new token to");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("[6/7] Rewrite history");
     pty.expect("Write this plan as a script (mode 0700) to");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("Wrote");
     pty.expect("[7/7] Incident record");
     pty.expect("Write the incident record");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("step(s) left undone:");
     let seen = pty.finish();
     assert!(
@@ -109,7 +109,7 @@ fn respond_in_a_terminal_goes_on_when_the_api_is_unreachable() {
     assert_eq!(status("revoke"), "skipped");
     assert_eq!(status("re-create"), "done");
     assert_eq!(status("update .env"), "done");
-    assert_eq!(status("rewrite history"), "done");
+    assert_eq!(status("rewrite history"), "prepared");
 }
 
 /// Without a terminal and with every answer given, an unreachable API still leaves a finished run:

@@ -456,7 +456,7 @@ fn providers_token_only_in_its_untracked_env_is_not_a_leak() {
     assert!(!run.stdout.contains("LEAKED"), "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("is only in .env, the untracked file it was read from"),
+            .contains("it is only in .env, the untracked file it was read from"),
         "{}",
         run.stdout
     );

@@ -191,17 +191,17 @@ fn prompts_in_a_terminal_hide_the_new_token() {
     pty.expect("How do you want to revoke it?");
     pty.send("\r");
     pty.expect("so audits stop failing on it?");
-    pty.send("n");
+    pty.send("n\r");
     pty.expect("(input hidden)");
     pty.type_hidden(&new);
     pty.expect("to confirm");
     pty.type_hidden(&new);
     pty.expect("Write the new token");
-    pty.send("y");
+    pty.send("y\r");
     pty.expect("Wrote");
     pty.expect("Write the incident record");
-    pty.send("n");
-    pty.expect("All steps done");
+    pty.send("n\r");
+    pty.expect("Prepared, not done yet: rewrite history");
     let seen = pty.finish();
     assert!(
         !seen.contains(&new) && !seen.contains(&new[3..12]),

@@ -672,13 +672,16 @@ fn respond_plans_no_rewrite_for_an_untracked_env_only() {
     )
     .run();
     run.assert_hides(&old).assert_hides(&new);
+    // At risk, not leaked (issue #24: the same answer as scan and audit), so no step follows.
     assert!(
         run.stdout
-            .contains("No rewrite needed: git never recorded the token"),
+            .contains("is at risk but not in history: it is only in .env"),
         "{}\n{}",
         run.stdout,
         run.stderr
     );
+    assert!(!run.stdout.contains("[6/7]"), "{}", run.stdout);
+    assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(!script.exists());
 }
 

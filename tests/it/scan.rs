@@ -948,3 +948,59 @@ fn the_default_token_is_found_where_huggingface_hub_keeps_it() {
         ]
     );
 }
+
+/// Issue #24: a token only in an untracked, un-ignored `.env` gets one answer from scan, audit and
+/// respond --dry-run: at risk but not in history, nothing to rewrite, add it to .gitignore. No "LEAKED
+/// … in 0 place(s)", no rewrite plan, no "introduced by 0 commit(s)".
+#[test]
+fn a_token_only_in_its_untracked_env_gets_one_answer_everywhere() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("app.py", "print('hi')\n", "Initial");
+    repo.write(".env", format!("HF_TOKEN={token}\n"));
+    let answer = "is at risk but not in history: it is only in .env";
+    let scan = Unleak::new(&repo.path).args(&["scan"]).run();
+    let audit = Unleak::new(&repo.path).args(&["audit"]).run();
+    let respond = Unleak::new(&repo.path)
+        .args(&["respond", "--dry-run", "--offline"])
+        .run();
+    for (name, run) in [("scan", &scan), ("audit", &audit), ("respond", &respond)] {
+        run.assert_hides(&token);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(text.contains(answer), "{name}:\n{text}");
+        assert!(text.contains("Add .env to .gitignore"), "{name}:\n{text}");
+        assert!(!text.contains("LEAKED"), "{name}:\n{text}");
+        assert!(!text.contains("0 place(s)"), "{name}:\n{text}");
+        assert!(
+            !text.contains("filter-repo"),
+            "{name}: no rewrite plan:\n{text}"
+        );
+        assert!(
+            !text.contains("introduced by 0 commit(s)"),
+            "{name}:\n{text}"
+        );
+    }
+    assert_eq!(scan.code, 0, "{}", scan.stdout);
+    assert_eq!(respond.code, 0, "{}", respond.stdout);
+    assert!(
+        respond
+            .stdout
+            .contains("Nothing leaked into this repository"),
+        "{}",
+        respond.stdout
+    );
+    // audit still fails on the hygiene issue itself: the file is not ignored.
+    assert_eq!(audit.code, 1, "{}", audit.stdout);
+    assert!(
+        audit.stdout.contains("hygiene.env-not-ignored"),
+        "{}",
+        audit.stdout
+    );
+    assert!(
+        audit
+            .stdout
+            .contains("No leak found; hygiene problems above."),
+        "{}",
+        audit.stdout
+    );
+}

@@ -36,6 +36,13 @@ pub fn scrub(cmd: &mut Command) -> &mut Command {
         .env("GIT_COMMITTER_NAME", "Ada Author")
         .env("GIT_COMMITTER_EMAIL", "ada@example.com")
         .env("NO_COLOR", "1")
+        // scan and respond look for copies of a token in HOME (credential files, shell history): a
+        // test sets its own HOME when it wants one; none reads the developer's.
+        .env("HOME", "/nonexistent/unleak-test-home")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("HF_HOME")
+        .env_remove("HF_TOKEN_PATH")
         .env_remove("HF_TOKEN")
         .env_remove("HUGGING_FACE_HUB_TOKEN")
         // huggingface_hub's token file is a default token source: never the developer's own.
@@ -418,6 +425,7 @@ pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
             update_key: None,
             backup: false,
             hf_endpoint: "http://127.0.0.1:9".into(),
+            places: Default::default(),
         },
     }
 }

@@ -1,5 +1,6 @@
 //! `unleak verify`: exit 0 only when nothing carries the token after a rewrite.
 
+use crate::hf_stub::HfStub;
 use crate::util::*;
 use std::path::Path;
 
@@ -142,7 +143,8 @@ fn remote_mirror_sees_only_what_the_server_serves() {
         &["--remote", "origin", "--fingerprint", &fingerprint],
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let run = verify(&repo.path, &token, &["--remote", "origin"]);
+    // (--offline: the issuer is not asked, so it cannot settle which token this is.)
+    let run = verify(&repo.path, &token, &["--remote", "origin", "--offline"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     // The local clone still has the old history: verify says so.
     let run = verify(&repo.path, &token, &[]);
@@ -198,5 +200,67 @@ fn verify_refuses_reachable_only() {
         run.stderr.contains("--reachable-only does not apply"),
         "{}",
         run.stderr
+    );
+}
+
+/// Issue #24: a token found nowhere that no incident record names (a fresh clone after the rewrite).
+/// Its issuer settles it: dead is the revoked token, so clean (0); live is probably the new token
+/// ("is it the new one?", 2); offline or unreachable, as before (2).
+#[test]
+fn a_token_found_nowhere_is_settled_by_its_issuer() {
+    let (dead, live) = (fake_hf_token(), fake_hf_token());
+    let stub = HfStub::start();
+    stub.add_live(&live, "read");
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "nothing here\n", "Initial");
+    let run_with = |token: &str, extra: &[&str]| {
+        let mut args = vec!["verify"];
+        args.extend_from_slice(extra);
+        let run = Unleak::new(&repo.path)
+            .args(&[&args[..], &["--token-stdin"]].concat())
+            .env("HF_ENDPOINT", &stub.endpoint)
+            .stdin(format!("{token}\n"))
+            .run();
+        run.assert_hides(token);
+        run
+    };
+    let run = run_with(&dead, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("its issuer says it is dead"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Verified clean"), "{}", run.stdout);
+
+    let run = run_with(&live, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("is it the new one?"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("its issuer says it works"),
+        "{}",
+        run.stdout
+    );
+
+    let asked = stub.whoamis().len();
+    let run = run_with(&dead, &["--offline"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("is it the new one?"), "{}", run.stdout);
+    assert_eq!(stub.whoamis().len(), asked, "--offline asks nobody");
+}
+
+/// verify's NOT CLEAN names the next step: history still carries the token, so the rewrite.
+#[test]
+fn not_clean_names_the_next_step() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("config.py", format!("T = '{token}'\n"), "Leak");
+    let run = run_with_token(&repo.path, &["verify"], &token);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("NOT CLEAN: see above. Next: history still carries the token: write the rewrite script with `unleak respond --write-script rewrite.sh`"),
+        "{}",
+        run.stdout
     );
 }
