@@ -40,8 +40,9 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "matching, sanitize",                    # Detector trait, exact matcher, rule patterns, the scrubber
         "dotenv, prompt",                        # .env files; questions
         "tokens",                                # where the searched tokens come from
+        "issuers",                               # one HTTP client and URL policy: liveness, HF, GitHub
         "scan",                                  # object pass, provenance, findings, staged, verify checks
-        "audit, filter_repo, footprint, hygiene, liveness, report, playbook::hf_api, playbook::github_api",
+        "audit, filter_repo, footprint, hygiene, report",
         "playbook",                              # respond as seven steps
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands

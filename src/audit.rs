@@ -547,10 +547,10 @@ pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<Playb
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
                     "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",
-                    crate::playbook::hf_api::endpoint_from_env(),
-                    crate::playbook::hf_api::page_on_endpoint(
+                    crate::issuers::huggingface::endpoint_from_env(),
+                    crate::issuers::huggingface::page_on_endpoint(
                         p.revoke_url.unwrap_or_default(),
-                        &crate::playbook::hf_api::endpoint_from_env()
+                        &crate::issuers::huggingface::endpoint_from_env()
                     )
                 ),
                 Some(p) => match p.revoke_url {

@@ -205,7 +205,7 @@ impl RespondConfig {
                     remote: args.remote,
                     update_key: args.update_key,
                     backup: args.backup,
-                    hf_endpoint: crate::playbook::hf_api::endpoint_from_env(),
+                    hf_endpoint: crate::issuers::huggingface::endpoint_from_env(),
                     places: crate::footprint::Places::from_env(),
                 },
             },

@@ -17,7 +17,7 @@ pub mod filter_repo;
 pub mod footprint;
 pub mod git;
 pub(crate) mod hygiene;
-pub(crate) mod liveness;
+pub(crate) mod issuers;
 pub mod matching;
 pub mod model;
 pub mod playbook;

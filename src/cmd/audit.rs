@@ -5,7 +5,7 @@ use crate::audit::{self, Allowlist};
 use crate::config::AuditConfig;
 use crate::exit_codes::ExitCode;
 use crate::git::Repo;
-use crate::liveness::Checker;
+use crate::issuers::liveness::Checker;
 use crate::matching::patterns::PatternSet;
 use crate::model::{self, Severity, Warning};
 use crate::scan;

@@ -66,7 +66,7 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     };
     let verification = verify::check(&target.repo, &holds, &first_changed, !report.found())?;
     report.warnings.append(&mut incidents.notes);
-    let checker = crate::liveness::Checker::new(config.offline);
+    let checker = crate::issuers::liveness::Checker::new(config.offline);
     let never_found = warn_never_found(
         &mut report,
         &secrets,
@@ -257,7 +257,7 @@ fn warn_never_found(
     secrets: &[crate::secret::Secret],
     incidents: &Incidents,
     given: &[String],
-    checker: &crate::liveness::Checker,
+    checker: &crate::issuers::liveness::Checker,
 ) -> Result<usize> {
     let known: Vec<String> = incidents
         .named
@@ -286,7 +286,7 @@ fn warn_never_found(
         if known.is_empty() && !replaced.contains(&fingerprint) {
             let liveness = checker.check(secret)?;
             match &liveness {
-                crate::liveness::Liveness::Dead { detail } => {
+                crate::issuers::liveness::Liveness::Dead { detail } => {
                     report.warnings.push(Warning::new(
                         "revoked-token",
                         format!(
@@ -297,13 +297,13 @@ fn warn_never_found(
                     ));
                     continue;
                 }
-                crate::liveness::Liveness::Live { .. } => {
+                crate::issuers::liveness::Liveness::Live { .. } => {
                     issuer = format!(
                         "; its issuer says it works ({}), so it is probably the new token",
                         liveness.reason()
                     );
                 }
-                crate::liveness::Liveness::Unknown { .. } => {
+                crate::issuers::liveness::Liveness::Unknown { .. } => {
                     issuer = format!(
                         "; its issuer could not say whether it is dead ({})",
                         liveness.reason()

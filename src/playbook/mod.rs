@@ -3,13 +3,13 @@
 //! changes anything (through [`Prompter`], so tests script answers), and records how it ended. A dry run
 //! walks the same code and records "would" instead of acting.
 
-pub(crate) mod github_api;
-pub(crate) mod hf_api;
 pub mod record;
 mod revoke;
 pub mod rewrite;
 
 use crate::git::Repo;
+use crate::issuers::github::GithubApi;
+use crate::issuers::huggingface::{self as hf_api, HfApi, TokenStatus, Unreachable};
 use crate::model::Report;
 use crate::prompt::Prompter;
 use crate::providers;
@@ -20,8 +20,6 @@ use crate::tokens::TokenSpec;
 use crate::util::time::now_rfc3339;
 use crate::{dotenv, filter_repo, hygiene};
 use anyhow::{bail, Context, Result};
-use github_api::GithubApi;
-use hf_api::{HfApi, TokenStatus, Unreachable};
 use record::{IncidentRecord, StepStatus};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -982,8 +980,8 @@ fn check_new_token(
                 Some((_, rule)) => new.clone().with_rule(rule.id),
                 None => new.clone(),
             };
-            match crate::liveness::Checker::new(false).check(new)? {
-                crate::liveness::Liveness::Dead { detail } => {
+            match crate::issuers::liveness::Checker::new(false).check(new)? {
+                crate::issuers::liveness::Liveness::Dead { detail } => {
                     return Ok(Err(format!(
                         "the new token {} does not work ({detail})",
                         new.redacted()

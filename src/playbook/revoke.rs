@@ -7,11 +7,11 @@
 //! The two issuers with an API differ only in how they ask and answer ([`Revoker`]); [`drive`] walks
 //! the shared shape once: status, method, dry run or revoke, confirm, record.
 
-use super::github_api::{GithubApi, RevokeAnswer};
-use super::hf_api::{self, HfApi, TokenStatus};
 use super::record::{IncidentRecord, StepStatus};
 use super::{describe_status, open_browser, say_unreachable, Io, Request, RevokeMethod};
-use crate::liveness::{Checker, Liveness, Unknown};
+use crate::issuers::github::{GithubApi, RevokeAnswer};
+use crate::issuers::huggingface::{self as hf_api, HfApi, TokenStatus};
+use crate::issuers::liveness::{Checker, Liveness, Unknown};
 use crate::providers::{self, Pattern, Provider};
 use crate::secret::Secret;
 use crate::util::time::now_rfc3339;

@@ -19,6 +19,7 @@ mod layering;
 mod leaks;
 mod ml_corpus;
 mod ml_liveness;
+mod ml_respond;
 mod newcomer;
 mod noise;
 mod pack;

@@ -45,9 +45,8 @@ pub fn scrub(cmd: &mut Command) -> &mut Command {
         .env_remove("HF_TOKEN_PATH")
         .env_remove("HF_TOKEN")
         .env_remove("HUGGING_FACE_HUB_TOKEN")
-        // huggingface_hub's token file is a default token source: never the developer's own.
-        .env("HF_HOME", "/nonexistent/unleak-tests-hf-home")
-        .env_remove("HF_TOKEN_PATH")
+        // huggingface_hub's token file (under HF_HOME, by default in HOME's cache) is a default token
+        // source: with HOME set above, never the developer's own.
         .env_remove("HF_ENDPOINT")
         .env_remove("GITHUB_API_URL")
         .env_remove("GITHUB_TOKEN")

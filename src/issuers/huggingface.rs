@@ -5,9 +5,8 @@
 //! redirects are not followed, so an `Authorization` header can never be forwarded elsewhere.
 
 use crate::secret::Secret;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// The public hub, unless `HF_ENDPOINT` names another.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -80,32 +79,13 @@ pub struct TokenOwner {
 }
 
 impl HfApi {
-    /// A client for `endpoint` (trailing `/` removed); refuses anything but https (plain http to a
-    /// loopback test server only) and a URL with user information.
+    /// A client for `endpoint` (trailing `/` removed), by the issuers' one URL policy
+    /// ([`super::check_base`]: https, plain http to a loopback test server only, no user information).
     pub fn new(endpoint: &str) -> Result<HfApi> {
-        let endpoint = endpoint.trim().trim_end_matches('/').to_string();
-        let shown = crate::sanitize::for_terminal(&endpoint).into_owned();
-        let parsed = url::Url::parse(&endpoint)
-            .with_context(|| format!("HF_ENDPOINT {shown} is not a URL"))?;
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            bail!("HF_ENDPOINT {shown} carries user information (`user@`): refused, since the host it names is not where it appears to point");
-        }
-        match parsed.scheme() {
-            "https" if parsed.host().is_some() => {}
-            "http" if is_loopback(&parsed) => {}
-            _ => bail!(
-                "HF_ENDPOINT {shown} is not https: a token is only sent over TLS (or to a loopback test server)"
-            ),
-        }
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .redirects(0)
-            .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let endpoint = super::check_base("HF_ENDPOINT", endpoint)?;
         Ok(HfApi {
             endpoint,
-            agent,
+            agent: super::agent(),
             down: Default::default(),
         })
     }
@@ -171,8 +151,8 @@ impl HfApi {
             .call();
         match response {
             Ok(response) if response.status() == 200 => {
-                let body: WhoAmI = response
-                    .into_json()
+                // Read to the issuers' bound: a huge answer is cut, then refused as unexpected.
+                let body: WhoAmI = serde_json::from_value(super::read_json(response))
                     .with_context(|| format!("unexpected whoami answer from {url}"))?;
                 Ok(TokenStatus::Valid(TokenOwner {
                     user: body.name.unwrap_or_default(),
@@ -190,18 +170,6 @@ impl HfApi {
             Err(ureq::Error::Status(code, _)) => Ok(TokenStatus::Unexpected(code)),
             Err(err) => Err(self.transport_error(err)),
         }
-    }
-}
-
-/// Whether the URL's real host (as the HTTP client will connect to it) is loopback: an IP literal in
-/// 127.0.0.0/8 or `::1`, or exactly `localhost`. A prefix test on the text would let `127.evil.example` or
-/// `127.0.0.1@elsewhere` through.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 

@@ -8,8 +8,7 @@
 
 use crate::providers::{Auth, IdentityCheck, Provider};
 use crate::secret::Secret;
-use anyhow::{bail, Context, Result};
-use std::time::Duration;
+use anyhow::{bail, Result};
 
 /// What a check found out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,21 +80,11 @@ impl Liveness {
     }
 }
 
-/// The API base from `var` when set (trailing `/` removed), else `default`. Only `https://`, or `http://`
-/// to a loopback host, with no credentials, query or fragment: a token is sent there.
-pub fn api_base(var: &str, default: &str) -> Result<String> {
-    let value = std::env::var(var)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| default.to_string());
-    check_base(var, &value)
-}
-
 /// The API base of an identity check: its issuer's, or the override its `base_env` names, which must
 /// be a loopback test stand-in unless the check allows any host (a private Hub, GitHub Enterprise).
 fn check_api_base(check: &IdentityCheck) -> Result<String> {
-    let base = api_base(check.base_env, check.default_base)?;
-    if !check.any_host && base != check.default_base && !is_loopback(&base) {
+    let base = super::api_base(check.base_env, check.default_base)?;
+    if !check.any_host && base != check.default_base && !super::is_loopback(&base) {
         bail!(
             "{}={base} is not a loopback test server: a key is sent to its own issuer ({}) and nowhere else",
             check.base_env,
@@ -103,60 +92,6 @@ fn check_api_base(check: &IdentityCheck) -> Result<String> {
         );
     }
     Ok(base)
-}
-
-fn is_loopback(base: &str) -> bool {
-    match url::Url::parse(base).ok().as_ref().and_then(|u| u.host()) {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// The most of an answer's body read: identity answers are small; a huge one is not read to the end.
-const MAX_BODY: u64 = 256 * 1024;
-
-/// Validates an API base with a real URL parse (a prefix test lets `http://127.0.0.1.evil.example` by).
-pub fn check_base(var: &str, value: &str) -> Result<String> {
-    let trimmed = value.trim().trim_end_matches('/');
-    let url = url::Url::parse(trimmed)
-        .with_context(|| format!("{var}={trimmed} is not a URL (set it to https://HOST[/PATH])"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        bail!("{var} must not carry credentials in the URL");
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        bail!("{var}={trimmed} has a query or fragment: give the API base only");
-    }
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => {}
-        "http" if loopback => {}
-        _ => bail!(
-            "{var}={trimmed} is not https: a token is only sent over TLS (or to a loopback test server)"
-        ),
-    }
-    Ok(trimmed.to_string())
-}
-
-/// The HTTP agent every API call uses: a timeout (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30), no
-/// redirects, our user agent.
-pub fn agent() -> ureq::Agent {
-    let seconds = std::env::var("UNLEAK_HTTP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(30);
-    ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(seconds))
-        .redirects(0)
-        .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 /// Checks tokens of every provider with an identity call; resolves each provider's base once.
@@ -168,7 +103,7 @@ pub struct Checker {
 impl Checker {
     pub fn new(offline: bool) -> Checker {
         Checker {
-            agent: agent(),
+            agent: super::agent(),
             offline,
         }
     }
@@ -293,12 +228,7 @@ pub fn call(
     if !check.live.contains(&status) {
         return unknown(Unknown::Unexpected, format!("{what} answered {status}"));
     }
-    let mut text = String::new();
-    let _ = std::io::Read::read_to_string(
-        &mut std::io::Read::take(response.into_reader(), MAX_BODY),
-        &mut text,
-    );
-    let body: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    let body = super::read_json(response);
     if let Some(ok) = &check.body_ok {
         match body.get(ok.field).and_then(|v| v.as_bool()) {
             Some(true) => {}
@@ -400,6 +330,7 @@ fn transport(what: &str, url: &str, err: &ureq::Transport) -> Liveness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::issuers::check_base;
 
     #[test]
     fn bases_are_parsed_not_prefix_matched() {

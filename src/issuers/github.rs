@@ -5,9 +5,9 @@
 //! does not say whether a token existed, so the caller confirms with `GET /user` answering 401.
 //!
 //! The base is `GITHUB_API_URL` (as GitHub Actions sets it; `https://HOST/api/v3` on Enterprise), else
-//! `https://api.github.com`; checked by [`crate::liveness::api_base`].
+//! `https://api.github.com`; checked by [`super::api_base`].
 
-use crate::liveness::{self, Liveness};
+use super::liveness::{self, Liveness};
 use crate::providers::{self, GITHUB};
 use crate::secret::Secret;
 use anyhow::Result;
@@ -50,8 +50,8 @@ impl GithubApi {
     /// The API at `GITHUB_API_URL`, else [`DEFAULT_API`].
     pub fn from_env() -> Result<GithubApi> {
         Ok(GithubApi {
-            base: liveness::api_base("GITHUB_API_URL", DEFAULT_API)?,
-            agent: liveness::agent(),
+            base: super::api_base("GITHUB_API_URL", DEFAULT_API)?,
+            agent: super::agent(),
         })
     }
 
