@@ -550,6 +550,47 @@ fn by_hand(
         provider.name
     )?;
     writeln!(io.out, "  What to do and check: {}", pattern.help)?;
+    // At a terminal, the person deletes it now and the issuer's read-only call confirms it: "I clicked
+    // revoke" becomes a fact.
+    let checkable = matches!(liveness, Liveness::Live { .. });
+    if checkable
+        && io.interactive
+        && !request.settings.dry_run
+        && request.settings.revoke != Some(RevokeMethod::Skip)
+    {
+        open_browser(settings);
+        while io.prompter.confirm(
+            &format!(
+                "Deleted it at {settings}? Ask {} whether it still works",
+                provider.name
+            ),
+            true,
+            "--revoke skip",
+        )? {
+            match checker.check(secret)? {
+                Liveness::Dead { detail } => {
+                    writeln!(io.out, "  {} is dead now ({detail}).", secret.redacted())?;
+                    record.event(
+                        now_rfc3339(),
+                        format!("{} confirmed dead", secret.redacted()),
+                    );
+                    record.step(
+                        &step,
+                        StepStatus::Done,
+                        vec![format!("confirmed dead: {detail}")],
+                    );
+                    return offer_allowlist(request, io, secret, record);
+                }
+                other => writeln!(
+                    io.out,
+                    "  {} still answers: {} ({}).",
+                    provider.name,
+                    other.label(),
+                    other.reason()
+                )?,
+            }
+        }
+    }
     record.step(
         &step,
         StepStatus::Skipped(format!("revoke by hand at {settings}")),
