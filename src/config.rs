@@ -64,6 +64,8 @@ pub struct Scope {
     pub threads: usize,
     /// `--allow-incomplete`: nothing found in an incomplete search counts as clean.
     pub allow_incomplete: bool,
+    /// `--verify-object-ids`: every object read is hashed against its id.
+    pub verify_object_ids: bool,
 }
 
 impl Scope {
@@ -76,6 +78,7 @@ impl Scope {
             reachable_only: args.reachable_only,
             threads,
             allow_incomplete: args.allow_incomplete,
+            verify_object_ids: args.verify_object_ids,
         }
     }
 
@@ -88,6 +91,7 @@ impl Scope {
             progress,
             command,
             env_history: command == "audit",
+            verify_object_ids: self.verify_object_ids,
         }
     }
 }
