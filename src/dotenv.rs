@@ -751,25 +751,39 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
     let private = private_dir(&dest.dir);
     let temp_dir = private
         .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
         .filter(|p| same_device(p, &dest.dir))
         .cloned()
         .unwrap_or_else(|| dest.dir.clone());
+    // A backup holds the old token: in a work tree, only the private directory will do (beside the
+    // file it would be one `git add .` from a commit); outside one, beside the file. Decided before
+    // anything is written.
+    let backups = match (&old, backup, &private) {
+        (Some(_), true, Ok(Some(private))) => Some((private.join("backups"), true)),
+        // The user's own directory: its mode is theirs.
+        (Some(_), true, Ok(None)) => Some((dest.dir.clone(), false)),
+        (Some(_), true, Err(err)) => bail!(
+            "--backup: no private place to keep a copy of {} ({err:#}); nothing was written. \
+             Make that directory usable, or run without --backup",
+            dest.shown
+        ),
+        _ => None,
+    };
     let mut removed_stale = remove_stale_temps(&dest.dir, &dest.name);
     if temp_dir != dest.dir {
         removed_stale.extend(remove_stale_temps(&temp_dir, &dest.name));
     }
     let temp = dest.write_temp(&temp_dir, old.as_ref(), bytes)?;
 
-    let backup_path = match (&old, backup) {
-        (Some(_), true) => {
-            let backups = match &private {
-                Some(private) => private.join("backups"),
-                None => dest.dir.clone(),
-            };
-            make_private_dir(&backups)?;
+    let backup_path = match backups {
+        Some((backups, private)) => {
+            if private {
+                make_private_dir(&backups)?;
+            }
             Some(write_backup(&dest.target, &backups, &dest.name)?)
         }
-        _ => None,
+        None => None,
     };
 
     temp.persist(&dest.target)
@@ -980,20 +994,64 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
             resolved.display()
         );
     }
+    // A link the repository itself supplies (git tracks the link) is its author's choice of where the
+    // token goes, not the user's.
+    let link_tracked = link_dir
+        .join(link.file_name().unwrap_or_default())
+        .strip_prefix(&workdir)
+        .ok()
+        .is_some_and(|rel| repo.is_tracked(rel).unwrap_or(false));
+    if link_tracked {
+        bail!(
+            "{} is a symlink the repository supplies (git tracks it), pointing at {}: the repository, not \
+             you, would choose where the token goes. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
+    // Inside a submodule or another repository nested in the work tree, the outer repository's
+    // index says nothing of whether git tracks the file.
+    let nested = crate::git::discover(resolved.parent().unwrap_or(&workdir))
+        .and_then(|inner| inner.workdir().and_then(|w| w.canonicalize().ok()))
+        .is_some_and(|inner| inner != workdir);
+    if nested {
+        bail!(
+            "{} is a symlink to {}, inside a submodule or another repository nested in this work tree: \
+             the token could go into that repository's next commit. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
+    // A dangling link would create a new file where the link says, one git does not ignore.
+    if fs::symlink_metadata(&resolved).is_err() {
+        bail!(
+            "{} is a symlink to {}, which does not exist: writing through it would create a new file \
+             the repository chose, which git may not ignore. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
     Ok(())
 }
 
-/// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere or when it
-/// cannot be made.
-fn private_dir(dir: &Path) -> Option<PathBuf> {
-    let repo = crate::git::discover(dir)?;
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    if !dir.canonicalize().ok()?.starts_with(&workdir) {
-        return None;
+/// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere; an error when
+/// it is inside one but that directory cannot be made private.
+fn private_dir(dir: &Path) -> Result<Option<PathBuf>> {
+    let Some(repo) = crate::git::discover(dir) else {
+        return Ok(None);
+    };
+    let (Some(workdir), Ok(dir)) = (
+        repo.workdir().and_then(|w| w.canonicalize().ok()),
+        dir.canonicalize(),
+    ) else {
+        return Ok(None);
+    };
+    if !dir.starts_with(&workdir) {
+        return Ok(None);
     }
     let private = repo.git_dir().join("unleak");
-    make_private_dir(&private).ok()?;
-    Some(private)
+    make_private_dir(&private)?;
+    Ok(Some(private))
 }
 
 /// Creates `dir` (and parents) and makes it 0700; refuses a symlink in its place.

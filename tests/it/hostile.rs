@@ -209,6 +209,92 @@ fn hostile_env_link_to_a_tracked_file_is_refused() {
     assert!(before == after, "{}", diff(&before, &after));
 }
 
+/// Issue #25: no write through a link the repository supplies. A committed `.env` link to a path
+/// inside the work tree that does not exist made setup create that file with the token, not ignored by
+/// git; a link into a submodule wrote into the submodule's tracked file (the outer index knows nothing
+/// of it). Both are refused and nothing in the tree changes; so is an untracked dangling link.
+#[test]
+fn hostile_env_links_dangling_or_into_a_submodule_are_refused() {
+    // A committed link to a file that does not exist.
+    let repo = TestRepo::new();
+    repo.commit_file("config/README", "config\n", "Config");
+    std::os::unix::fs::symlink("config/app.env", repo.path.join(".env")).unwrap();
+    repo.git(&["add", ".env"]);
+    repo.git(&["commit", "-q", "-m", "Link"]);
+    let before = tree_state(repo.dir.path());
+    let run = setup(&repo, &fake_hf_token());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("the repository supplies"),
+        "{}",
+        run.stderr
+    );
+    let after = tree_state(repo.dir.path());
+    assert!(before == after, "{}", diff(&before, &after));
+    assert!(!repo.path.join("config/app.env").exists());
+
+    // The same link, not committed: still a file the user never made.
+    let repo = TestRepo::new();
+    repo.commit_file("config/README", "config\n", "Config");
+    std::os::unix::fs::symlink("config/app.env", repo.path.join(".env")).unwrap();
+    let run = setup(&repo, &fake_hf_token());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(!repo.path.join("config/app.env").exists());
+
+    // A link into a submodule's tracked file.
+    let inner = TestRepo::new();
+    inner.commit_file("settings.env", "MODE=prod\n", "Settings");
+    let repo = TestRepo::new();
+    repo.commit_file("README", "outer\n", "Outer");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "-q",
+        "add",
+        inner.path.to_str().unwrap(),
+        "sub",
+    ]);
+    repo.git(&["commit", "-q", "-m", "Submodule"]);
+    std::os::unix::fs::symlink("sub/settings.env", repo.path.join(".env")).unwrap();
+    let settings = repo.path.join("sub/settings.env");
+    let before = std::fs::read(&settings).unwrap();
+    let run = setup(&repo, &fake_hf_token());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("submodule"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&settings).unwrap(), before);
+}
+
+/// Issue #25: when `.git/unleak` cannot be made (here a file is in its place), `--backup` used to leave
+/// the old token's copy beside `.env`, in the work tree and not ignored. It is refused with a clear
+/// error and nothing is written.
+#[test]
+fn a_backup_goes_to_the_private_directory_or_nowhere() {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", ".env\n");
+    repo.commit_file("README", "readme\n", "Init");
+    let old = fake_hf_token();
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    std::fs::write(repo.path.join(".git/unleak"), "not a directory\n").unwrap();
+    let before = tree_state(repo.dir.path());
+    let new = fake_hf_token();
+    let run = Unleak::new(&repo.path)
+        .args(&["setup", "--value-stdin", "--yes", "--backup"])
+        .env("HF_HOME", repo.dir.path().join("hf-home").to_str().unwrap())
+        .stdin(format!("{new}\n"))
+        .run();
+    run.assert_hides(&new).assert_hides(&old);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("no private place") && run.stderr.contains("without --backup"),
+        "{}",
+        run.stderr
+    );
+    let after = tree_state(repo.dir.path());
+    assert!(before == after, "{}", diff(&before, &after));
+}
+
 #[test]
 fn hostile_env_link_out_of_the_repository_is_refused() {
     for respond in [false, true] {
