@@ -1207,13 +1207,8 @@ fn commit_respond_changes(
     io: &mut Io<'_>,
     workdir: &std::path::Path,
 ) -> Result<Vec<String>> {
-    let git = |args: &[&str]| {
-        crate::git::command::git()
-            .arg("-C")
-            .arg(workdir)
-            .args(args)
-            .output()
-    };
+    // The repository's own config picks no program here: no hook, filter driver, signing program.
+    let git = |args: &[&str]| crate::git::command::git_in(workdir).args(args).output();
     let Ok(status) = git(&["status", "--porcelain", "--untracked-files=no"]) else {
         return Ok(Vec::new());
     };
@@ -1280,6 +1275,18 @@ fn commit_respond_changes(
         );
     }
     writeln!(io.out, "  Committed: {message}.")?;
+    // Every value, ours (`false`, from the command line) last: any `true` before it is the user's wish.
+    let signs = git(&["config", "--type=bool", "--get-all", "commit.gpgSign"]).is_ok_and(|out| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == "true")
+    });
+    if signs {
+        writeln!(
+            io.out,
+            "  Not signed: unleak runs no signing program a repository's config names. Sign it yourself if you need to: git commit --amend --no-edit -S"
+        )?;
+    }
     Ok(vec![format!("committed: {message}")])
 }
 
