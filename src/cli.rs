@@ -466,6 +466,12 @@ pub(crate) enum HookAction {
         /// Check the commits a push would send.
         #[arg(long)]
         pre_push: bool,
+
+        /// With --pre-push: where the push goes (the remote name or URL git gives the hook as $1).
+        /// Commits its remote-tracking refs hold are taken as already there; without it, every commit
+        /// the pushed tips reach is checked.
+        #[arg(long, value_name = "REMOTE", requires = "pre_push")]
+        destination: Option<String>,
     },
 }
 

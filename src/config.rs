@@ -346,7 +346,8 @@ pub enum HookJob {
     /// `hook run --commit-msg FILE`: check the message about to be committed.
     CheckMessage(PathBuf),
     /// `hook run --pre-push`: check the commits about to be pushed.
-    CheckPush,
+    /// The commits a push sends; the destination (a remote name or URL) when the hook passed it.
+    CheckPush(Option<String>),
     /// `hook run`: check what is staged.
     CheckStaged,
 }
@@ -391,8 +392,9 @@ impl HookConfig {
             HookAction::Run {
                 repo,
                 pre_push: true,
+                destination,
                 ..
-            } => (repo, HookJob::CheckPush),
+            } => (repo, HookJob::CheckPush(destination)),
             HookAction::Run { repo, .. } => (repo, HookJob::CheckStaged),
         };
         Ok(HookConfig {

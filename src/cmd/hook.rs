@@ -31,7 +31,7 @@ pub(crate) fn run(config: HookConfig) -> Result<ExitCode> {
         }
         HookJob::Uninstall { hooks } => walk_hooks(path, hooks, globals, uninstall),
         HookJob::CheckMessage(file) => check_message(path, file),
-        HookJob::CheckPush => check_push(path),
+        HookJob::CheckPush(destination) => check_push(path, destination.as_deref()),
         HookJob::CheckStaged => check(path),
     }
 }
@@ -74,8 +74,13 @@ fn check_message(path: &Path, file: &Path) -> Result<ExitCode> {
 
 /// `unleak hook run --pre-push`: exit 1 when a commit about to be pushed adds a token (blob, path or
 /// message). git gives the updates on stdin; the pre-commit framework in PRE_COMMIT_FROM_REF/TO_REF.
-fn check_push(path: &Path) -> Result<ExitCode> {
+fn check_push(path: &Path, destination: Option<&str>) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
+    // The pre-commit framework names the destination in its own variable.
+    let framework_remote = std::env::var("PRE_COMMIT_REMOTE_NAME")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let destination = destination.or(framework_remote.as_deref());
     let mut updates = Vec::new();
     let framework = (
         std::env::var("PRE_COMMIT_FROM_REF")
@@ -108,7 +113,7 @@ fn check_push(path: &Path) -> Result<ExitCode> {
             updates.push((parse(local)?, parse(remote)?));
         }
     }
-    let commits = repo.commits_pushed(&updates)?;
+    let commits = repo.commits_pushed(&updates, destination)?;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let secrets = env_secrets(&repo, &mut err)?;
@@ -276,7 +281,7 @@ fn hook_script(exe: Option<&str>, name: &str) -> String {
 fn run_args(name: &str) -> &'static str {
     match name {
         "commit-msg" => " --commit-msg \"$1\"",
-        "pre-push" => " --pre-push",
+        "pre-push" => " --pre-push --destination=\"$1\"",
         _ => "",
     }
 }

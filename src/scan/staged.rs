@@ -341,8 +341,8 @@ pub fn range_findings(
     Ok((out, values.into_inner()))
 }
 
-/// Tokens in a commit message being written (a commit-msg hook): git's comment lines and everything
-/// below the `git commit -v` scissors line are left out, as git leaves them out of the commit.
+/// Tokens in a commit message being written (a commit-msg hook), anywhere in the file git hands the
+/// hook, comment lines included.
 pub fn message_findings(
     message: &[u8],
     secrets: &[Secret],
@@ -355,20 +355,12 @@ pub fn message_findings(
         patterns,
         values: None,
     };
-    let mut kept = Vec::with_capacity(message.len());
-    for line in message.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b"# ------------------------ >8 ------------------------") {
-            break;
-        }
-        if line.starts_with(b"#") {
-            // Keep line numbers: a blank line in place of a comment.
-            kept.push(b'\n');
-            continue;
-        }
-        kept.extend_from_slice(line);
-    }
+    // The whole file: what git stores depends on the cleanup mode (`-m` and `-F` keep `#` lines, so
+    // does `--cleanup=verbatim`; `core.commentChar` changes which lines are comments; only `-v` or
+    // `--cleanup=scissors` cut at the scissors line), and the hook sees none of that. A token in a
+    // comment or below the scissors is blocked too: a `--no-verify` away if it really is not stored.
     search
-        .tokens_in(&kept, true)
+        .tokens_in(message, true)
         .into_iter()
         .map(|t| t.at("commit message", Location::CommitMessage))
         .collect()

@@ -333,20 +333,31 @@ fn commit_msg_and_pre_push_hooks_install_block_and_uninstall() {
         "{}",
         refused.stderr
     );
-    // A comment line of the message template is not part of the commit.
+    // Issue #25: a line beginning with `#` is a comment only under some cleanup modes; `-F` and `-m`
+    // keep it (so does `--cleanup=verbatim`, or another `core.commentChar`), and the hook cannot tell
+    // which applies. It used to be skipped, and the token went into the commit: now it is checked.
     let file = repo.dir.path().join("msg.txt");
     std::fs::write(&file, format!("Add a\n# {token}\n")).unwrap();
-    let ok = git_try(
-        &repo.path,
-        &[
-            "commit",
-            "-q",
-            "--cleanup=strip",
-            "-F",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(ok.code, 0, "{ok:?}");
+    for cleanup in ["--cleanup=default", "--cleanup=verbatim"] {
+        let kept = git_try(
+            &repo.path,
+            &["commit", "-q", cleanup, "-F", file.to_str().unwrap()],
+        );
+        kept.assert_hides(&token);
+        assert_ne!(kept.code, 0, "{cleanup}: {kept:?}");
+        assert!(
+            kept.stderr.contains("this commit message holds 1 token"),
+            "{}",
+            kept.stderr
+        );
+    }
+    // What the hook let through before: git stores the `#` line.
+    repo.git(&["commit", "-q", "--no-verify", "-F", file.to_str().unwrap()]);
+    assert!(repo.git(&["log", "-1", "--format=%B"]).contains(&token));
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "a.txt"]);
+    repo.git(&["commit", "-q", "-m", "Add a"]);
 
     // pre-push: a commit about to be pushed adds a token (committed with --no-verify).
     let other = fake_hf_token();
@@ -387,6 +398,53 @@ fn commit_msg_and_pre_push_hooks_install_block_and_uninstall() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!hooks.join("commit-msg").exists() && !hooks.join("pre-push").exists());
     assert!(run.stdout.contains("No pre-commit hook"), "{}", run.stdout);
+}
+
+/// Issue #25: pre-push hid every remote's refs, so a commit already on one remote went to another
+/// unchecked (a fork, a mirror, a public remote after a private one). It checks what the destination
+/// lacks: here the leaking commit, which only the private remote has.
+#[test]
+fn pre_push_checks_what_the_destination_lacks_not_what_any_remote_has() {
+    let repo = TestRepo::new();
+    let private = repo.bare_sibling("private.git");
+    let public = repo.bare_sibling("public.git");
+    repo.git(&["remote", "add", "private", private.to_str().unwrap()]);
+    repo.git(&["remote", "add", "public", public.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.git(&["push", "-q", "public", "main"]);
+    let token = fake_hf_token();
+    repo.commit_file("x.py", format!("X = '{token}'\n"), "Leak");
+    repo.git(&["push", "-q", "private", "main"]);
+    let run = hook_cmd(&repo.path, &["install", "--hook", "pre-push"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    for (what, args) in [
+        ("the same branch", vec!["push", "-q", "public", "main"]),
+        (
+            "a new branch",
+            vec!["push", "-q", "public", "main:refs/heads/copy"],
+        ),
+    ] {
+        let push = git_try(&repo.path, &args);
+        push.assert_hides(&token);
+        assert_ne!(push.code, 0, "{what}: {push:?}");
+        assert!(
+            push.stderr.contains("this push would publish 1 token"),
+            "{what}: {}",
+            push.stderr
+        );
+    }
+    assert_ne!(
+        git_try(&public, &["rev-parse", "main"]).stdout.trim(),
+        repo.head(),
+        "the public remote never got the commit"
+    );
+    // To the remote that already has it, nothing new is sent: the push goes through.
+    repo.commit_file("y.txt", "y\n", "Clean");
+    assert_eq!(
+        git_try(&repo.path, &["push", "-q", "private", "main"]).code,
+        0
+    );
 }
 
 #[test]
