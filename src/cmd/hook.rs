@@ -487,6 +487,8 @@ mod tests {
             hook_script(Some("/usr/bin/unleak"), "pre-commit").contains("unleak=/usr/bin/unleak\n")
         );
         assert!(hook_script(None, "commit-msg").contains("hook run --commit-msg \"$1\"\n"));
-        assert!(hook_script(None, "pre-push").contains("hook run --pre-push --destination=\"$1\"\n"));
+        assert!(
+            hook_script(None, "pre-push").contains("hook run --pre-push --destination=\"$1\"\n")
+        );
     }
 }
