@@ -159,6 +159,12 @@ impl Allowlist {
     pub fn load(path: &Path) -> Result<Allowlist> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
+        Allowlist::parse(&text, path)
+    }
+
+    /// [`Allowlist::load`] of `text`, which came from `path` (a file, or `REV:.unleak.toml`).
+    pub fn parse(text: &str, path: &Path) -> Result<Allowlist> {
+        let text = text.to_string();
         // toml's message spans several lines (a caret under the source); errors print on one line, so
         // say where in plain words instead of showing escaped line breaks.
         let list: Allowlist = toml::from_str(&text).map_err(|err| {

@@ -20,10 +20,15 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
     let workdir = repo.workdir.clone();
     let env_path = tokens::default_env_path(config.env_file.as_deref(), workdir.as_deref());
     let (exact, warnings) = env_values(&config, env_path.as_deref())?;
-    let (allowlist, patterns) = rules(&config, workdir.as_deref())?;
+    let range_mode = config.since.is_some() || config.range.is_some();
+    let (allowlist, patterns, rule_warnings) = if range_mode && config.config.is_none() {
+        base_rules(&config, &repo, workdir.as_deref())?
+    } else {
+        let (allowlist, patterns) = rules(&config, workdir.as_deref())?;
+        (allowlist, patterns, Vec::new())
+    };
 
     let options = config.scope.scan_options("audit", config.globals.progress);
-    let range_mode = config.since.is_some() || config.range.is_some();
     let (mut report, secrets, env_files) = if range_mode {
         let (report, secrets) = range_report(
             &repo,
@@ -38,6 +43,7 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         (output.report, output.secrets, output.env_files)
     };
     report.warnings.extend(warnings);
+    report.warnings.extend(rule_warnings);
 
     let review = Review {
         repo: &repo,
@@ -130,6 +136,47 @@ fn rules(config: &AuditConfig, workdir: Option<&Path>) -> Result<(Allowlist, Pat
         None => PatternSet::all(),
     };
     Ok((allowlist, patterns))
+}
+
+/// A range audit's rules: the allowlist, defaults and custom rules of `.unleak.toml` as the base commit
+/// has it, never as the change under review has it (a pull request adding `[[allow]] path = "**"`
+/// would otherwise pass its own review); `--config PATH` still wins. Says so when the checkout's file
+/// differs.
+fn base_rules(
+    config: &AuditConfig,
+    repo: &Repo,
+    workdir: Option<&Path>,
+) -> Result<(Allowlist, PatternSet, Vec<Warning>)> {
+    let mut warnings = Vec::new();
+    let base = scan::staged::range_base(repo, config.since.as_deref(), config.range.as_deref())?;
+    let at_base = repo.file_at(base, ".unleak.toml").map_err(|err| {
+        anyhow::anyhow!(
+            "cannot read .unleak.toml at the range's base {base}: {}",
+            err.message()
+        )
+    })?;
+    let name = std::path::PathBuf::from(format!("{base}:.unleak.toml"));
+    let allowlist = match &at_base {
+        Some(bytes) => Allowlist::parse(&String::from_utf8_lossy(bytes), &name)?,
+        None => Allowlist::default(),
+    };
+    let checkout = workdir.and_then(|w| std::fs::read(w.join(".unleak.toml")).ok());
+    if checkout != at_base {
+        warnings.push(Warning::new(
+            "allowlist-from-base",
+            format!(
+                "the checkout's .unleak.toml differs from the range's base ({base}): a range audit takes the allowlist and custom rules from the base, so the change under review cannot allow its own findings; its edits apply once merged"
+            ),
+        ));
+    }
+    let patterns = match audit::custom_provider(&allowlist.rule) {
+        Some(custom) => {
+            providers::register_custom(custom);
+            PatternSet::new(&providers::with_custom())
+        }
+        None => PatternSet::all(),
+    };
+    Ok((allowlist, patterns, warnings))
 }
 
 /// What the audit judges once the scan is done, and from what.

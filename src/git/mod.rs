@@ -319,6 +319,18 @@ impl Repo {
     }
 
     /// A blob's content.
+    /// The file at `path` (from the root) in `commit`'s tree, or None when the commit has no blob there.
+    pub(crate) fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        let tree = self.git.find_commit(commit.into())?.tree()?;
+        let Ok(entry) = tree.get_path(std::path::Path::new(path)) else {
+            return Ok(None);
+        };
+        match entry.to_object(&self.git)?.into_blob() {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub(crate) fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
         Ok(self.git.find_blob(oid.into())?.content().to_vec())
     }

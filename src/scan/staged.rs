@@ -234,7 +234,24 @@ pub struct RangeFinding {
 /// The commits of `A..B` (or `REV..HEAD` for `since`), newest first. In a shallow clone every commit of
 /// the range and the base must be present: the error says so instead of scanning less.
 pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> Result<Vec<Oid>> {
-    let (from, to) = match (since, range) {
+    let (from, to) = range_ends(since, range)?;
+    let (from, to) = (
+        resolve_range_end(repo, &from)?,
+        resolve_range_end(repo, &to)?,
+    );
+    repo.commits_in_range(from, to)
+}
+
+/// The base of a range audit (`--since REV`, or `A` of `--range A..B`), as a commit: what the change
+/// under review is judged against, and where its allowlist is read from.
+pub fn range_base(repo: &Repo, since: Option<&str>, range: Option<&str>) -> Result<Oid> {
+    let (from, _) = range_ends(since, range)?;
+    resolve_range_end(repo, &from)
+}
+
+/// `--since`/`--range` as the two revisions they name.
+fn range_ends(since: Option<&str>, range: Option<&str>) -> Result<(String, String)> {
+    Ok(match (since, range) {
         (Some(rev), _) => (rev.to_string(), "HEAD".to_string()),
         (None, Some(spec)) => {
             if spec.contains("...") {
@@ -255,21 +272,20 @@ pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> R
             )
         }
         (None, None) => anyhow::bail!("no range given"),
-    };
-    let resolve = |rev: &str| -> Result<Oid> {
-        let commit = repo.rev_parse_commit(rev).map_err(|err| {
-            let hint = if repo.shallow {
-                " This is a shallow clone: fetch the base too (actions/checkout: fetch-depth: 0, or \
-                 `git fetch --deepen=N` with N at least the number of commits in the range plus one)."
-            } else {
-                ""
-            };
-            anyhow::anyhow!("cannot resolve {rev}: {}.{hint}", err.message())
-        })?;
-        commit.with_context(|| format!("{rev} is not a commit"))
-    };
-    let (from, to) = (resolve(&from)?, resolve(&to)?);
-    repo.commits_in_range(from, to)
+    })
+}
+
+fn resolve_range_end(repo: &Repo, rev: &str) -> Result<Oid> {
+    let commit = repo.rev_parse_commit(rev).map_err(|err| {
+        let hint = if repo.shallow {
+            " This is a shallow clone: fetch the base too (actions/checkout: fetch-depth: 0, or \
+             `git fetch --deepen=N` with N at least the number of commits in the range plus one)."
+        } else {
+            ""
+        };
+        anyhow::anyhow!("cannot resolve {rev}: {}.{hint}", err.message())
+    })?;
+    commit.with_context(|| format!("{rev} is not a commit"))
 }
 
 /// What each commit adds relative to its parents: tokens in blobs that differ from every parent's blob

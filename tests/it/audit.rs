@@ -391,3 +391,59 @@ fn audit_sarif_from_the_binary_validates() {
     assert!(rules.contains(&"huggingface.user-token"), "{rules:?}");
     assert!(rules.contains(&"hygiene.env-tracked"), "{rules:?}");
 }
+
+/// Issue #25: a range audit read `.unleak.toml` from the checkout, so a pull request that added
+/// `[[allow]] path = "**"` beside its leak passed its own review (exit 0, no SARIF result). The
+/// allowlist and custom rules come from the range's base; the edit is named in a warning.
+#[test]
+fn a_range_audit_takes_the_allowlist_from_the_base_not_the_change() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let base = repo.head();
+    let token = fake_hf_token();
+    repo.commit_file(
+        ".unleak.toml",
+        "[[allow]]\npath = \"**\"\nreason = \"nothing to see\"\n",
+        "Quiet the scanner",
+    );
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Add key");
+    for args in [
+        vec![
+            "audit",
+            "--format",
+            "json",
+            "--range",
+            &format!("{base}..HEAD"),
+        ],
+        vec!["audit", "--format", "json", "--since", &base],
+    ] {
+        let run = Unleak::new(&repo.path).args(&args).run();
+        run.assert_hides(&token);
+        assert_eq!(run.code, 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let report = run.json();
+        assert!(
+            report["warnings"]
+                .to_string()
+                .contains("allowlist-from-base"),
+            "{report:#}"
+        );
+    }
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "audit",
+            "--format",
+            "sarif",
+            "--range",
+            &format!("{base}..HEAD"),
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty(), "{sarif:#}");
+    // Once the allowlist is on the base (merged first), a range after it honours it.
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--range", "HEAD~1..HEAD"])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
