@@ -162,14 +162,12 @@ impl DotEnv {
     /// Keys assigned more than once (the last one wins; callers warn).
     pub fn duplicate_keys(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashMap::new();
         for a in self.assigns() {
-            if seen.contains(&a.key.as_str()) {
-                if !out.contains(&a.key) {
-                    out.push(a.key.clone());
-                }
-            } else {
-                seen.push(&a.key);
+            let count = seen.entry(a.key.as_str()).or_insert(0u32);
+            *count += 1;
+            if *count == 2 {
+                out.push(a.key.clone());
             }
         }
         out
@@ -345,13 +343,18 @@ impl DotEnv {
     }
 
     /// python-dotenv's dict: first-appearance order, last value (None for a bare key).
+    /// Linear in the keys (a map from key to slot): 10,000 keys once took seconds.
     fn loaded(&self) -> Vec<(String, Option<&str>)> {
         let mut out: Vec<(String, Option<&str>)> = Vec::new();
+        let mut slot_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for a in self.assigns() {
             let v = a.value.as_ref().map(|v| v.text.as_str());
-            match out.iter_mut().find(|(k, _)| *k == a.key) {
-                Some(slot) => slot.1 = v,
-                None => out.push((a.key.clone(), v)),
+            match slot_of.get(a.key.as_str()) {
+                Some(&slot) => out[slot].1 = v,
+                None => {
+                    slot_of.insert(a.key.as_str(), out.len());
+                    out.push((a.key.clone(), v));
+                }
             }
         }
         out
