@@ -599,7 +599,8 @@ pub(crate) fn read_loose(
     out: &mut Vec<u8>,
 ) -> Result<(ObjectKind, usize), LooseError> {
     use flate2::{FlushDecompress, Status};
-    let input = std::fs::read(path).map_err(LooseError::Read)?;
+    // A FIFO or a device in place of the file would hang the read or fill memory.
+    let input = crate::util::fs::read_regular(path, MAX_OBJECT_SIZE).map_err(LooseError::Read)?;
     inflater.reset(true);
     out.clear();
     out.reserve(LOOSE_HEADER);

@@ -1065,3 +1065,51 @@ fn a_loose_file_holding_another_object_is_incomplete() {
         run.stdout
     );
 }
+
+/// Issue #25: a FIFO (or a device) in place of a loose object, packed-refs, the index, alternates,
+/// shallow or the incident record hung the run or filled its memory. Each is refused: an error or an
+/// unreadable object (exit 2), in well under the bound `run_bounded` sets, and never "clean".
+#[test]
+fn a_fifo_in_place_of_any_file_git_reads_is_refused_not_read() {
+    let token = fake_hf_token();
+    let places: [(&str, fn(&TestRepo) -> PathBuf); 6] = [
+        ("a loose object", |repo| {
+            loose_path(repo, &repo.rev("HEAD:c.txt"))
+        }),
+        ("packed-refs", |repo| repo.path.join(".git/packed-refs")),
+        ("the index", |repo| repo.path.join(".git/index")),
+        ("shallow", |repo| repo.path.join(".git/shallow")),
+        ("alternates", |repo| {
+            repo.path.join(".git/objects/info/alternates")
+        }),
+        ("the incident record", |repo| {
+            repo.path.join(".git/unleak/incident.json")
+        }),
+    ];
+    for (what, place) in places {
+        let repo = clean_history();
+        let path = place(&repo);
+        if path.exists() {
+            make_writable(&path);
+            std::fs::remove_file(&path).unwrap();
+        }
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo {}", path.display());
+        let run = search(&repo.path, "scan", &token, &[]);
+        assert_eq!(run.code, 2, "{what}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("not a regular file"),
+            "{what}: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        // verify reads the incident record when no token is given: refused, not waited on.
+        let run = run_bounded(&repo.path, &["verify"], "");
+        assert_eq!(
+            run.code, 2,
+            "{what}: verify: {}\n{}",
+            run.stdout, run.stderr
+        );
+    }
+}
