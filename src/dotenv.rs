@@ -713,10 +713,17 @@ fn decode_escapes(inner: &str, escapable: &str) -> Zeroizing<String> {
 
 /// Reads and parses a `.env` file (through a symlink, like every loader).
 pub fn read(path: &Path) -> Result<DotEnv> {
-    let bytes =
-        Zeroizing::new(fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
+    // A regular file of at most MAX_DOTENV bytes: a repository can ship `.env -> /dev/zero`, which a
+    // plain read would never finish.
+    let bytes = Zeroizing::new(
+        crate::util::fs::read_regular(path, MAX_DOTENV)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    );
     Ok(DotEnv::parse(&bytes))
 }
+
+/// The largest `.env` read: far past any real one (100,000 keys fit in a few MiB).
+pub const MAX_DOTENV: u64 = 64 << 20;
 
 /// What [`write_private`] did, for the caller to report.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -295,6 +295,49 @@ fn a_backup_goes_to_the_private_directory_or_nowhere() {
     assert!(before == after, "{}", diff(&before, &after));
 }
 
+/// Issue #25: a repository-supplied `.env -> /dev/zero` was read without limit by setup and respond
+/// (even `--dry-run`). A `.env` is read only when it is a regular file, and up to a cap: an error
+/// (exit 2) at once, and nothing written.
+#[test]
+fn hostile_env_link_to_a_device_is_refused_not_read() {
+    for respond in [false, true] {
+        let repo = TestRepo::new();
+        let old = fake_hf_token();
+        repo.commit_file("app.py", format!("T = '{old}'\n"), "Leak");
+        std::os::unix::fs::symlink("/dev/zero", repo.path.join(".env")).unwrap();
+        let new = fake_hf_token();
+        let started = std::time::Instant::now();
+        let run = if respond {
+            Unleak::new(&repo.path)
+                .args(&[
+                    "respond",
+                    "--dry-run",
+                    "--yes",
+                    "--offline",
+                    "--revoke",
+                    "skip",
+                    "--token-env",
+                    "OLD_TOKEN",
+                    "--new-token-stdin",
+                ])
+                .env("OLD_TOKEN", &old)
+                .env("HF_HOME", repo.dir.path().join("hf-home").to_str().unwrap())
+                .stdin(format!("{new}\n"))
+                .run()
+        } else {
+            setup(&repo, &new)
+        };
+        run.assert_hides(&new).assert_hides(&old);
+        assert_eq!(run.code, 2, "respond={respond}: {run:?}");
+        assert!(
+            run.stderr.contains("not a regular file"),
+            "respond={respond}: {}",
+            run.stderr
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
+}
+
 #[test]
 fn hostile_env_link_out_of_the_repository_is_refused() {
     for respond in [false, true] {
