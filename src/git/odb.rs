@@ -396,7 +396,7 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
             visit_whole(&mut states[0], oid, Err(reason));
         }
     }
-    read_loose_objects(objects, kinds, &mut states, &advance, &visit_whole);
+    read_loose_objects(objects, kinds, &mut states, &advance, &visit_whole, pieces);
     // libgit2 re-hashes every object it reads by default; the pass does not need that check (the
     // CRC32s and trailers cover damage; git fsck does it), and it costs as much as the inflation
     // itself. With `--verify-object-ids` it is wanted.
@@ -503,7 +503,13 @@ fn read_loose_objects<S: Send>(
     states: &mut [S],
     advance: &(dyn Fn(u64) + Sync),
     visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+    pieces: Option<&pack::Pieces<'_, S>>,
 ) {
+    // A loose file this small cannot inflate past `PIECES_ABOVE`: it is read whole without a look.
+    let may_be_large = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|meta| meta.len().saturating_mul(MAX_INFLATE_RATIO) > pack::PIECES_ABOVE)
+    };
     if objects.loose.is_empty() {
         return;
     }
@@ -524,7 +530,29 @@ fn read_loose_objects<S: Send>(
                     for i in start..end {
                         let oid = objects.loose[i];
                         let path = loose_path(&objects.dirs[objects.loose_in[i]], oid);
-                        match read_loose(&path, oid, &mut inflater, &mut buffer) {
+                        // A large blob goes to the pieces visitor as it is inflated, like a packed
+                        // one: a 1 GiB loose blob costs a piece, not 1 GiB (twice, compressed and not).
+                        let large = pieces
+                            .filter(|_| kinds.contains(ObjectKind::Blob) && may_be_large(&path));
+                        if let Some(pieces) = large {
+                            let mut to_visitor =
+                                |piece: pack::Piece<'_>| (pieces.visit)(local, oid, piece);
+                            match stream_loose_blob(
+                                &path,
+                                oid,
+                                &mut inflater,
+                                pieces.overlap,
+                                &mut to_visitor,
+                            ) {
+                                Ok(true) => continue,
+                                Ok(false) => {}
+                                Err(reason) => {
+                                    visit(local, oid, Err(reason.to_string()));
+                                    continue;
+                                }
+                            }
+                        }
+                        match read_loose(&path, oid, kinds, &mut inflater, &mut buffer) {
                             Ok((kind, at)) => {
                                 if kinds.contains(kind) {
                                     visit(local, oid, Ok((kind, &buffer[at..])));
@@ -591,10 +619,12 @@ pub(crate) enum LooseError {
 /// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
 ///
 /// The object is hashed as git names it (header and data) and must be `expected`: a loose file holding
-/// another valid object is damage, not that object.
+/// another valid object is damage, not that object. An object whose kind is not in `wanted` is not
+/// inflated past its header (a tree pass does not read a 1 GiB blob): its kind is returned, with no data.
 pub(crate) fn read_loose(
     path: &Path,
     expected: Oid,
+    wanted: KindSet,
     inflater: &mut flate2::Decompress,
     out: &mut Vec<u8>,
 ) -> Result<(ObjectKind, usize), LooseError> {
@@ -627,16 +657,11 @@ pub(crate) fn read_loose(
             LooseError::HeaderEndsEarly(out.len())
         });
     };
-    let header = std::str::from_utf8(&out[..nul]).map_err(|_| LooseError::HeaderNotText)?;
-    let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
-    let kind = match kind {
-        "blob" => ObjectKind::Blob,
-        "tree" => ObjectKind::Tree,
-        "commit" => ObjectKind::Commit,
-        "tag" => ObjectKind::Tag,
-        _ => return Err(LooseError::NoKind),
-    };
-    let size: u64 = size.parse().map_err(|_| LooseError::BadSize)?;
+    let (kind, size) = parse_loose_header(&out[..nul])?;
+    if !wanted.contains(kind) {
+        out.clear();
+        return Ok((kind, 0));
+    }
     let bound = (input.len() as u64)
         .saturating_mul(MAX_INFLATE_RATIO)
         .saturating_add(MAX_INFLATE_RATIO);
@@ -676,6 +701,175 @@ pub(crate) fn read_loose(
     Ok((kind, start))
 }
 
+/// A loose object's header (`<kind> <size>`, without its NUL) as its kind and declared size.
+fn parse_loose_header(header: &[u8]) -> Result<(ObjectKind, u64), LooseError> {
+    let header = std::str::from_utf8(header).map_err(|_| LooseError::HeaderNotText)?;
+    let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
+    let kind = match kind {
+        "blob" => ObjectKind::Blob,
+        "tree" => ObjectKind::Tree,
+        "commit" => ObjectKind::Commit,
+        "tag" => ObjectKind::Tag,
+        _ => return Err(LooseError::NoKind),
+    };
+    let size: u64 = size.parse().map_err(|_| LooseError::BadSize)?;
+    Ok((kind, size))
+}
+
+/// Compressed bytes read at a time from a large loose object.
+const LOOSE_INPUT: usize = 1 << 20;
+
+/// A loose file read a piece at a time.
+struct LooseInput {
+    file: std::fs::File,
+    buffer: Vec<u8>,
+    at: usize,
+    len: usize,
+    eof: bool,
+}
+
+impl LooseInput {
+    /// Refills the buffer when it is used up.
+    fn fill(&mut self) -> Result<(), LooseError> {
+        use std::io::Read;
+        if self.at == self.len && !self.eof {
+            self.len = self.file.read(&mut self.buffer).map_err(LooseError::Read)?;
+            self.at = 0;
+            self.eof = self.len == 0;
+        }
+        Ok(())
+    }
+
+    /// Inflates what is buffered into `out` (up to its capacity); returns the status and whether
+    /// anything was consumed or produced.
+    fn inflate(
+        &mut self,
+        inflater: &mut flate2::Decompress,
+        out: &mut Vec<u8>,
+    ) -> Result<(flate2::Status, bool), LooseError> {
+        let flush = if self.eof {
+            flate2::FlushDecompress::Finish
+        } else {
+            flate2::FlushDecompress::None
+        };
+        let (before_in, before_out) = (inflater.total_in(), out.len());
+        let status = inflater
+            .decompress_vec(&self.buffer[self.at..self.len], out, flush)
+            .map_err(LooseError::Inflate)?;
+        let consumed = (inflater.total_in() - before_in) as usize;
+        self.at += consumed;
+        Ok((status, consumed > 0 || out.len() > before_out))
+    }
+}
+
+/// Reads a loose blob larger than [`pack::PIECES_ABOVE`] in pieces (`PIECE` bytes and the overlap
+/// held, [`LOOSE_INPUT`] compressed bytes read at a time), handing each to `visit`, and checks its id
+/// as it goes (header and data hashed, as git names it). Returns false, having visited nothing, when
+/// the object is not such a blob (the caller reads it whole); every bound of [`read_loose`] holds.
+fn stream_loose_blob(
+    path: &Path,
+    expected: Oid,
+    inflater: &mut flate2::Decompress,
+    overlap: usize,
+    visit: &mut dyn FnMut(pack::Piece<'_>),
+) -> Result<bool, LooseError> {
+    use flate2::Status;
+    use sha1::Digest;
+    let file = std::fs::File::open(path).map_err(LooseError::Read)?;
+    let meta = file.metadata().map_err(LooseError::Read)?;
+    if !meta.is_file() {
+        return Ok(false);
+    }
+    let compressed = meta.len();
+    let mut input = LooseInput {
+        file,
+        buffer: vec![0u8; LOOSE_INPUT.min(compressed as usize).max(1)],
+        at: 0,
+        len: 0,
+        eof: false,
+    };
+    inflater.reset(true);
+    let mut header: Vec<u8> = Vec::with_capacity(LOOSE_HEADER);
+    let mut status = Status::Ok;
+    while header.len() < LOOSE_HEADER && !header.contains(&0) && status != Status::StreamEnd {
+        input.fill()?;
+        let (now, progress) = input.inflate(inflater, &mut header)?;
+        status = now;
+        if !progress && input.eof {
+            break;
+        }
+    }
+    let Some(nul) = header.iter().position(|b| *b == 0) else {
+        return Ok(false);
+    };
+    let (kind, size) = parse_loose_header(&header[..nul])?;
+    if kind != ObjectKind::Blob || size <= pack::PIECES_ABOVE {
+        return Ok(false);
+    }
+    let bound = compressed
+        .saturating_mul(MAX_INFLATE_RATIO)
+        .saturating_add(MAX_INFLATE_RATIO);
+    if size > bound || size > MAX_OBJECT_SIZE {
+        return Err(LooseError::TooLarge {
+            size,
+            compressed: compressed as usize,
+        });
+    }
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(&header[..=nul]);
+    let mut window: Vec<u8> = Vec::with_capacity(PIECE + overlap);
+    window.extend_from_slice(&header[nul + 1..]);
+    hasher.update(&window);
+    let (mut offset, mut fresh, mut produced) = (0u64, 0usize, window.len() as u64);
+    loop {
+        if produced > size {
+            return Err(LooseError::InflatesPast(size));
+        }
+        let done = status == Status::StreamEnd;
+        if done || window.len() == window.capacity() {
+            visit(pack::Piece {
+                data: &window,
+                offset,
+                total: size,
+                fresh,
+            });
+            if done {
+                break;
+            }
+            let keep = overlap.min(window.len());
+            offset += (window.len() - keep) as u64;
+            window.drain(..window.len() - keep);
+            fresh = keep;
+        }
+        input.fill()?;
+        let before = window.len();
+        let (now, progress) = input.inflate(inflater, &mut window)?;
+        status = now;
+        hasher.update(&window[before..]);
+        produced += (window.len() - before) as u64;
+        if !progress && input.eof && status != Status::StreamEnd {
+            return Err(LooseError::EndsEarly {
+                got: produced as usize,
+                size,
+            });
+        }
+    }
+    if produced != size {
+        return Err(LooseError::EndsEarly {
+            got: produced as usize,
+            size,
+        });
+    }
+    let got = Oid::from_bytes(&hasher.finalize()).expect("20 bytes");
+    if got != expected {
+        return Err(LooseError::OtherObject(got));
+    }
+    Ok(true)
+}
+
+/// The size of each piece of a large loose blob (before its overlap), as for packed ones.
+const PIECE: usize = 8 << 20;
+
 pub(crate) fn kind_of(kind: ObjectType) -> Option<ObjectKind> {
     match kind {
         ObjectType::Commit => Some(ObjectKind::Commit),
@@ -707,6 +901,7 @@ mod tests {
         let (kind, at) = read_loose(
             &path,
             expected,
+            KindSet::ALL,
             &mut flate2::Decompress::new(true),
             &mut out,
         )?;
