@@ -132,6 +132,7 @@ impl From<RespondFormat> for report::Format {
 
 impl ScanConfig {
     pub fn resolve(args: ScanArgs, globals: &Globals) -> Result<ScanConfig> {
+        refuse_token_path("--output", args.output.output.as_ref())?;
         Ok(ScanConfig {
             globals: globals.clone(),
             repo: resolve_repo_path(args.repo)?,
@@ -153,6 +154,9 @@ pub struct RespondConfig {
 
 impl RespondConfig {
     pub fn resolve(args: RespondArgs, globals: &Globals) -> Result<RespondConfig> {
+        refuse_token_path("--report", args.report.as_ref())?;
+        refuse_token_path("--write-script", args.write_script.as_ref())?;
+        refuse_token_in("--replacement", Some(&args.replacement))?;
         let new_token = match (args.new_token_env, args.new_token_stdin) {
             (Some(name), _) => {
                 crate::child::hide_var(&name); // it holds a token: no child process may inherit it
@@ -222,6 +226,7 @@ pub struct AuditConfig {
 
 impl AuditConfig {
     pub fn resolve(args: AuditArgs, globals: &Globals) -> Result<AuditConfig> {
+        refuse_token_path("--output", args.output.as_ref())?;
         Ok(AuditConfig {
             globals: globals.clone(),
             repo: resolve_repo_path(args.repo)?,
@@ -275,6 +280,7 @@ impl VerifyConfig {
                  --reachable-only does not apply here"
             );
         }
+        refuse_token_path("--output", args.output.output.as_ref())?;
         let repo = resolve_repo_path(args.repo)?;
         let scope = Scope::from_args(args.scope);
         Ok(VerifyConfig {
@@ -403,6 +409,32 @@ impl HookConfig {
             job,
         })
     }
+}
+
+/// Refuses a path or text flag whose value holds a provider's token (`-o hf_…`, `--report`,
+/// `--write-script`, `--replacement`): a file named by the token, or a script and report that carry
+/// it in plain text, would keep what the tool never shows. The value is named by its redaction only.
+fn refuse_token_in(flag: &str, value: Option<&str>) -> Result<()> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let parts = value.split(['/', '\\', '.', '=', ':']).chain([value]);
+    if let Some(token) = parts
+        .map(str::trim)
+        .find(|part| crate::providers::identify(part).is_some())
+    {
+        anyhow::bail!(
+            "{flag} holds a token ({}): it would be written into a file name or a script in plain text. \
+             Tokens are never taken as arguments (shell history and `ps` keep them); if it was a real \
+             token, treat it as leaked to your shell history",
+            crate::secret::redact(token)
+        );
+    }
+    Ok(())
+}
+
+fn refuse_token_path(flag: &str, path: Option<&PathBuf>) -> Result<()> {
+    refuse_token_in(flag, path.map(|p| p.to_string_lossy()).as_deref())
 }
 
 /// The repository argument, or the current directory. A "path" that does not exist but looks like a

@@ -941,3 +941,62 @@ fn hostile_env_link_into_the_git_dir_is_refused() {
     let after = tree_state(repo.dir.path());
     assert!(before == after, "{}", diff(&before, &after));
 }
+
+/// Issue #25: a token given as an output path (`-o`, `--report`, `--write-script`) created a file named
+/// by it and recorded the name; given as `--replacement` it was written in plain text into the script
+/// and the reports. Each is refused (exit 2) before anything is written, naming the redaction only.
+#[test]
+fn a_token_is_refused_as_an_output_path_or_a_replacement() {
+    let repo = TestRepo::new();
+    let old = fake_hf_token();
+    repo.commit_file("app.py", format!("T = '{old}'\n"), "Leak");
+    let pasted = fake_hf_token();
+    let dir = repo.dir.path();
+    let in_dir = dir.join(format!("{pasted}.json"));
+    let in_dir = in_dir.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["scan", "--token-env", "OLD", "-o", in_dir],
+        vec!["verify", "--token-env", "OLD", "-o", &pasted],
+        vec!["audit", "-o", in_dir],
+        vec![
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "OLD",
+            "--report",
+            in_dir,
+        ],
+        vec![
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "OLD",
+            "--write-script",
+            &pasted,
+        ],
+        vec![
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "OLD",
+            "--replacement",
+            &pasted,
+        ],
+    ];
+    for args in cases {
+        let before = tree_state(dir);
+        let run = Unleak::new(&repo.path).args(&args).env("OLD", &old).run();
+        run.assert_hides(&pasted).assert_hides(&old);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("holds a token"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        let after = tree_state(dir);
+        assert!(before == after, "{args:?}: {}", diff(&before, &after));
+    }
+}
