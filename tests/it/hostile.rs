@@ -1000,3 +1000,28 @@ fn a_token_is_refused_as_an_output_path_or_a_replacement() {
         assert!(before == after, "{args:?}: {}", diff(&before, &after));
     }
 }
+
+/// Issue #25: a path or subject holding U+202E (right-to-left override) was printed raw, so the terminal
+/// showed the name reversed. Direction controls are escaped (`\u{202e}`) in human output.
+#[test]
+fn bidi_controls_in_paths_and_subjects_are_escaped() {
+    let repo = TestRepo::new();
+    let token = fake_hf_token();
+    repo.commit_file(
+        "invoice\u{202e}txt.exe",
+        format!("T={token}\n"),
+        "Add \u{2066}notes\u{2069}",
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--token-env", "T"])
+        .env("T", &token)
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{run:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        !all.contains('\u{202e}') && !all.contains('\u{2066}'),
+        "raw: {all}"
+    );
+    assert!(all.contains("invoice\\u{202e}txt.exe"), "{all}");
+}
