@@ -799,7 +799,12 @@ for c in check.get('first_changed', []):
     if c.get('exists'):
         left.append('old commit %s is still here, held by %s' % (c['commit'][:12], ', '.join(c.get('refs') or []) or 'no ref'))
 for path in check.get('git_dir_files', []):
-    left.append('file %s in the git dir' % path)
+    if 'unleak/backups/' in path:
+        repo = report.get('repository', {}).get('path', '.')
+        where = '%s/%s' % (repo.rstrip('/'), path)
+        left.append("the .env backup --backup kept (%s) holds the old token: once the new token works, delete it (rm -- '%s'), then run this script again" % (path, where.replace("'", "'\\''")))
+    else:
+        left.append('file %s in the git dir' % path)
 for ref in check.get('leftover_refs', []):
     left.append('leftover ref %s' % ref)
 work = sorted({p for s in report.get('secrets', []) for p in s.get('in_worktree') or []})
@@ -1396,13 +1401,14 @@ impl RewritePlan {
             (ReplaceText::Regex(_), _) => {}
         }
         let literal = matches!(self.replace_text, ReplaceText::Literal(_));
-        // The scratch dir (a mirror of the old history) goes whatever happens. The private replace file
-        // goes once the run has succeeded (last step): a failed run keeps it, so the script can be rerun.
+        // The scratch dir (a mirror of the old history) and the private replace file (the token in
+        // plain text) go whatever happens, on every exit path: a failed run says how to get a fresh
+        // script, which writes a fresh file.
         out.push_str(
             "cleanup() { status=$?; if [ -n \"${WORK:-}\" ]; then rm -rf -- \"$WORK\"; fi",
         );
         if literal {
-            out.push_str("; if [ \"$status\" != 0 ] && [ -e \"$UNLEAK_REPLACE_FILE\" ]; then echo \"The private replace file (it holds the token) is kept so this script can be run again: $UNLEAK_REPLACE_FILE. If you give up, delete its directory: rm -rf -- '$(dirname -- \"$UNLEAK_REPLACE_FILE\")'\" >&2; fi");
+            out.push_str("; if [ -e \"$UNLEAK_REPLACE_FILE\" ]; then rm -rf -- \"$(dirname -- \"$UNLEAK_REPLACE_FILE\")\"; if [ \"$status\" != 0 ]; then echo \"The private replace file (it held the token) was deleted. To run again, write a fresh script: unleak respond --literal --write-script PATH\" >&2; fi; fi");
         }
         out.push_str("; }\ntrap cleanup EXIT\n");
         out.push_str("step() { printf '\\n==> %s\\n' \"$1\"; }\n");
@@ -1907,7 +1913,7 @@ mod tests {
         assert!(text.contains("git-filter-repo changed nothing in the mirror"));
         assert!(text.contains("fetch --quiet --prune --upload-pack=git-upload-pack \"$REMOTE\""));
         assert!(text.contains("COMMIT_EDITMSG SQUASH_MSG ORIG_HEAD FETCH_HEAD"));
-        assert!(text.contains("is kept so this script can be run again"));
+        assert!(text.contains("was deleted. To run again, write a fresh script"));
         assert!(
             !text.contains("git filter-repo "),
             "never through git's alias lookup"

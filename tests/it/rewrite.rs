@@ -736,8 +736,9 @@ fn respond_asks_about_binary_files() {
     );
 }
 
-/// A failed first check changes nothing and keeps the private file; once fixed, the same script runs,
-/// and a second run after success finds nothing to do (regex mode) instead of failing.
+/// A failed first check changes nothing and deletes the private file (issue #25: the token in plain
+/// text is never left behind, whatever the exit); once fixed, a fresh script runs, and a second run
+/// after success finds nothing to do (regex mode) instead of failing.
 #[test]
 fn the_script_can_be_rerun_until_it_succeeds() {
     let token = fake_hf_token();
@@ -746,30 +747,32 @@ fn the_script_can_be_rerun_until_it_succeeds() {
     repo.git(&["push", "-q", "origin", "main"]);
     let url = origin.to_str().unwrap().to_string();
 
-    // Literal mode: the private file must survive a failed preflight.
+    // Literal mode: a failed preflight changes nothing and leaves no private file.
     let plan = build_plan(&repo, &token, Some(&url), true, false);
     repo.write("README.md", "# changed, not committed\n");
     let (script, output, ok) = run_script(&repo, &plan, &token);
     assert!(!ok && output.contains("uncommitted changes"), "{output}");
     assert!(
-        output.contains("is kept so this script can be run again"),
+        output.contains("was deleted. To run again, write a fresh script"),
         "{output}"
     );
-    let body = std::fs::read_to_string(&script).unwrap();
-    let replace_file = body
-        .lines()
-        .find_map(|l| l.strip_prefix("UNLEAK_REPLACE_FILE="))
-        .map(|p| PathBuf::from(p.trim_matches('\'')))
-        .unwrap();
-    assert!(replace_file.exists(), "a rerun needs the private file");
+    let replace_file = |script: &Path| {
+        let body = std::fs::read_to_string(script).unwrap();
+        body.lines()
+            .find_map(|l| l.strip_prefix("UNLEAK_REPLACE_FILE="))
+            .map(|p| PathBuf::from(p.trim_matches('\'')))
+            .unwrap()
+    };
+    assert!(!replace_file(&script).exists(), "the token's file is gone");
     assert!(
         contains(&all_objects(&origin), &token),
         "nothing was changed"
     );
     repo.git(&["checkout", "--", "README.md"]);
+    unleak::playbook::rewrite::write_script(&plan, &script).unwrap();
     let (output, success) = bash(&script, None, repo.dir.path());
     assert!(success, "{output}");
-    assert!(!replace_file.exists());
+    assert!(!replace_file(&script).exists());
     assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
 
     // Regex mode, run twice: the second run finds the remote clean, pushes nothing, and succeeds.
@@ -995,4 +998,43 @@ fn respond_commits_without_the_repositorys_signing_program_or_filters() {
         !filtered.exists(),
         "respond ran the repository's clean filter"
     );
+}
+
+/// Issue #25: after `respond --backup`, the script's final check named the backup (it holds the old
+/// token) but not what to do. It says to delete it once the new token works, with the command; done,
+/// the same script then finishes.
+#[test]
+fn the_check_says_what_to_do_with_a_backup() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let (repo, _origin) = repo_with_origin();
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let script = repo.dir.path().join("rewrite.sh");
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &[
+            "--offline",
+            "--backup",
+            "--write-script",
+            script.to_str().unwrap(),
+        ],
+    )
+    .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(script.exists(), "{}\n{}", run.stdout, run.stderr);
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
+    assert!(!output.contains(&old) && !output.contains(&new));
+    assert!(!success, "the backup is a copy left: {output}");
+    let line = output
+        .lines()
+        .find(|l| l.contains("the .env backup --backup kept"))
+        .unwrap_or_else(|| panic!("no step for the backup:\n{output}"));
+    let quoted = line.split("rm -- '").nth(1).unwrap();
+    let backup = PathBuf::from(quoted.split('\'').next().unwrap());
+    assert!(backup.is_file(), "{line}");
+    std::fs::remove_file(&backup).unwrap();
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
+    assert!(success, "{output}");
 }
