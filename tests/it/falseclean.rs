@@ -1072,7 +1072,8 @@ fn a_loose_file_holding_another_object_is_incomplete() {
 #[test]
 fn a_fifo_in_place_of_any_file_git_reads_is_refused_not_read() {
     let token = fake_hf_token();
-    let places: [(&str, fn(&TestRepo) -> PathBuf); 6] = [
+    type Place = (&'static str, fn(&TestRepo) -> PathBuf);
+    let places: [Place; 6] = [
         ("a loose object", |repo| {
             loose_path(repo, &repo.rev("HEAD:c.txt"))
         }),
