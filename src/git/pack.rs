@@ -9,7 +9,7 @@
 //! whatever its size. Every other object is held whole while it is needed: a delta base for as long as
 //! its deltas are applied, so the bound for a worker is the sum of the objects along the delta chain
 //! being walked (for a large file that changed by small deltas: the base, the delta and the result, each
-//! the file's size). Loose objects are read whole by libgit2.
+//! the file's size). Loose objects are read by `odb.rs`, large loose blobs in the same pieces.
 //!
 //! Damage stays local: an entry that cannot be decoded is reported with its reason, so are the deltas
 //! that need it, and every other object is still read.
