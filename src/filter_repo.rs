@@ -1306,6 +1306,7 @@ export GIT_CONFIG_COUNT=8 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0=fal
 unleak_config() { local i=$GIT_CONFIG_COUNT; export "GIT_CONFIG_KEY_$i=$1" "GIT_CONFIG_VALUE_$i=$2"; GIT_CONFIG_COUNT=$((i + 1)); }
 neutralize_repo_config() {
   local scope key value
+  git -C "$1" config --show-scope --list >/dev/null 2>&1 || { echo 'this script needs git 2.26 or newer (git config --show-scope), to keep the programs the repository config names from running. Nothing was changed.' >&2; exit 1; }
   while IFS= read -r -d '' scope && IFS= read -r -d '' key; do
     case $scope in global|system|command) continue ;; esac
     case $key in

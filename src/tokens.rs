@@ -119,6 +119,15 @@ pub fn collect(
             for (key, value) in env.entries() {
                 // Every value of the file passes through here, secrets or not: wiped when dropped.
                 let value = zeroize::Zeroizing::new(value);
+                // A value with characters no token has is not a token candidate here (the user named
+                // no key): noted, not searched, and not an error for the whole run.
+                if let Err(err) = normalize(&value, &format!("{}:{key}", display_name(&path))) {
+                    if !keys.contains(&key) && looks_like_secret(trim_token(&value)) {
+                        out.warnings
+                            .push(format!("{err:#}; it was not searched for"));
+                    }
+                    continue;
+                }
                 if !keys.contains(&key) && looks_like_secret(&value) {
                     push(&mut out, &value, format!("{}:{key}", display_name(&path)))?;
                 }
