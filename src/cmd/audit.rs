@@ -271,7 +271,9 @@ fn range_report(
 ) -> Result<(model::Report, Vec<Secret>)> {
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
-    let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
+    let marked = std::cell::Cell::new(0);
+    let (found, discovered) =
+        scan::staged::range_findings(repo, &commits, exact, patterns, false, &marked)?;
     let remote_tips: Vec<crate::git::Oid> = repo.remote_tracking_tips();
     let pushed = |commit: crate::git::Oid| {
         remote_tips
@@ -308,13 +310,23 @@ fn range_report(
         },
         secrets: summaries,
         findings,
-        warnings: vec![Warning::new(
+        warnings: std::iter::once(Warning::new(
             "range",
             format!(
                 "pull-request mode: only what {} commit(s) add was searched, not the whole history",
                 commits.len()
             ),
-        )],
+        ))
+        .chain((marked.get() > 0).then(|| {
+            Warning::new(
+                "inline-allow-in-range",
+                format!(
+                    "{} match(es) sit on lines marked `unleak:allow` and are reported anyway: a range audit does not honour markers the change under review adds; allow them in the base's .unleak.toml",
+                    marked.get()
+                ),
+            )
+        }))
+        .collect(),
         hygiene: Vec::new(),
         playbook: Vec::new(),
         verification: None,

@@ -117,7 +117,9 @@ fn check_push(path: &Path, destination: Option<&str>) -> Result<ExitCode> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let secrets = env_secrets(&repo, &mut err)?;
-    let (found, _) = staged::range_findings(&repo, &commits, &secrets, &PatternSet::all())?;
+    let unused = std::cell::Cell::new(0);
+    let (found, _) =
+        staged::range_findings(&repo, &commits, &secrets, &PatternSet::all(), true, &unused)?;
     if found.is_empty() {
         return Ok(ExitCode::Clean);
     }

@@ -50,6 +50,7 @@ pub fn staged_findings(
         secrets,
         patterns,
         values: None,
+        marked: None,
     };
     let mut out = Vec::new();
     for change in changes {
@@ -101,6 +102,9 @@ struct Search<'a> {
     patterns: &'a PatternSet,
     /// Collects the values pattern matches found, when the caller needs them (audit --verify).
     values: Option<&'a std::cell::RefCell<Vec<Secret>>>,
+    /// Counts tokens on lines marked `unleak:allow` that are reported anyway (a range audit does not
+    /// honour the markers the change under review adds); None: such lines are skipped.
+    marked: Option<&'a std::cell::Cell<usize>>,
 }
 
 /// A token found in some bytes, before it is placed at a path.
@@ -132,8 +136,17 @@ impl Search<'_> {
     fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
         let text = lines && !has_nul_within(bytes, GIT_BINARY_PROBE);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
-        // `unleak:allow` on the line accepts what is on it (text only).
-        let allowed = |offset: usize| text && crate::matching::line_allows(bytes, offset);
+        // `unleak:allow` on the line accepts what is on it (text only), unless markers are only counted.
+        let allowed = |offset: usize| {
+            let marked = text && crate::matching::line_allows(bytes, offset);
+            match self.marked {
+                Some(count) => {
+                    count.set(count.get() + usize::from(marked));
+                    false
+                }
+                None => marked,
+            }
+        };
         let mut out = Vec::new();
         let mut hits = Vec::new();
         self.matcher.find_all(bytes, &mut hits);
@@ -291,11 +304,16 @@ fn resolve_range_end(repo: &Repo, rev: &str) -> Result<Oid> {
 /// What each commit adds relative to its parents: tokens in blobs that differ from every parent's blob
 /// at that path (minus tokens the first parent's version already held), in added paths, and in the
 /// commit message. The cost is what the range changes, not what the history holds.
+/// With `inline_allow` false (a range audit), a token on a line marked `unleak:allow` is reported like
+/// any other, and counted in `marked`: the marker is part of the change under review, which must not
+/// silence its own findings. The hooks (the user's own commits) pass true.
 pub fn range_findings(
     repo: &Repo,
     commits: &[Oid],
     secrets: &[Secret],
     patterns: &PatternSet,
+    inline_allow: bool,
+    marked: &std::cell::Cell<usize>,
 ) -> Result<(Vec<RangeFinding>, Vec<Secret>)> {
     let matcher = Matcher::new(secrets);
     let values = std::cell::RefCell::new(Vec::new());
@@ -304,6 +322,7 @@ pub fn range_findings(
         secrets,
         patterns,
         values: Some(&values),
+        marked: (!inline_allow).then_some(marked),
     };
     let mut out = Vec::new();
     for &id in commits {
@@ -370,6 +389,7 @@ pub fn message_findings(
         secrets,
         patterns,
         values: None,
+        marked: None,
     };
     // The whole file: what git stores depends on the cleanup mode (`-m` and `-F` keep `#` lines, so
     // does `--cleanup=verbatim`; `core.commentChar` changes which lines are comments; only `-v` or

@@ -447,3 +447,36 @@ fn a_range_audit_takes_the_allowlist_from_the_base_not_the_change() {
         .run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
+
+/// Issue #25: an `unleak:allow` marker the pull request itself adds silenced its own leak in a range
+/// audit. Markers are part of the change under review: reported anyway, with a warning saying so.
+#[test]
+fn a_range_audit_does_not_honour_markers_the_change_adds() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let base = repo.head();
+    let token = fake_hf_token();
+    repo.commit_file(
+        "app.py",
+        format!("KEY = '{token}'  # unleak:allow\n"),
+        "Add key",
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "audit",
+            "--format",
+            "json",
+            "--range",
+            &format!("{base}..HEAD"),
+        ])
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("inline-allow-in-range"),
+        "{report:#}"
+    );
+}

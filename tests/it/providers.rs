@@ -676,7 +676,9 @@ fn providers_range_on_a_shallow_clone_needs_the_base() {
     assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
 }
 
-/// `unleak:allow` on the line accepts that token: in audit, in pull-request mode and in the hook.
+/// `unleak:allow` on the line accepts that token: in audit and in the hook. In pull-request mode a
+/// marker the range itself adds is not honoured (issue #25: a pull request could silence its own leak):
+/// reported, with a warning.
 #[test]
 fn providers_inline_allow_and_config_defaults() {
     let fixture = token("stripe.secret-key");
@@ -702,6 +704,14 @@ fn providers_inline_allow_and_config_defaults() {
         .args(&["audit", "--format", "json", "--since", &base])
         .run();
     hide(&run);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("inline-allow-in-range"), "{}", run.stdout);
+    // A range after the marker's commit leaves it alone.
+    let marked = repo.head();
+    repo.commit_file("other.txt", "x\n", "Unrelated");
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--since", &marked])
+        .run();
     assert_eq!(run.code, 0, "{}", run.stdout);
     // The marker covers its own line only.
     repo.commit_file(
