@@ -705,7 +705,11 @@ fn providers_inline_allow_and_config_defaults() {
         .run();
     hide(&run);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stdout.contains("inline-allow-in-range"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("inline-allow-in-range"),
+        "{}",
+        run.stdout
+    );
     // A range after the marker's commit leaves it alone.
     let marked = repo.head();
     repo.commit_file("other.txt", "x\n", "Unrelated");
