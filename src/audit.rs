@@ -49,6 +49,11 @@ fn default_confidence() -> String {
     "high".into()
 }
 
+/// The longest regex a custom rule may give, and what its compiled program may take: a rule is a token's
+/// shape, and a hostile `.unleak.toml` must not make the audit compile something huge.
+const MAX_RULE_REGEX: usize = 1024;
+const MAX_RULE_REGEX_SIZE: usize = 1 << 20;
+
 impl CustomRule {
     /// The checks the built-in rules pass in unit tests, at load; errors name the rule.
     fn check(&self, file: &Path) -> Result<()> {
@@ -73,11 +78,27 @@ impl CustomRule {
         if self.examples.is_empty() {
             bail!("{at}: give at least one example the rule must find");
         }
-        let whole = regex::Regex::new(&format!("^(?:{})$", self.regex))
-            .map_err(|e| anyhow::anyhow!("{at}: the regex does not compile: {e}"))?;
-        let anywhere = regex::Regex::new(&self.regex).expect("compiled above");
+        if self.regex.len() > MAX_RULE_REGEX {
+            bail!("{at}: the regex is longer than {MAX_RULE_REGEX} characters");
+        }
+        let bounded = |pattern: &str| {
+            regex::RegexBuilder::new(pattern)
+                .size_limit(MAX_RULE_REGEX_SIZE)
+                .dfa_size_limit(MAX_RULE_REGEX_SIZE)
+                .build()
+        };
+        let whole = bounded(&format!("^(?:{})$", self.regex)).map_err(|e| {
+            anyhow::anyhow!("{at}: the regex does not compile (or is too large): {e}")
+        })?;
+        let anywhere = bounded(&self.regex).map_err(|e| {
+            anyhow::anyhow!("{at}: the regex does not compile (or is too large): {e}")
+        })?;
+        let expand = |template: &String| {
+            providers::examples::try_expand(template)
+                .map_err(|e| anyhow::anyhow!("{at}: a bad example: {e}"))
+        };
         for template in &self.examples {
-            let example = providers::examples::expand(template);
+            let example = expand(template)?;
             if !whole.is_match(&example) {
                 bail!("{at}: example {template:?} does not match the regex whole");
             }
@@ -90,7 +111,7 @@ impl CustomRule {
             }
         }
         for template in &self.negatives {
-            if anywhere.is_match(&providers::examples::expand(template)) {
+            if anywhere.is_match(&expand(template)?) {
                 bail!("{at}: negative {template:?} matches the regex");
             }
         }
@@ -163,6 +184,12 @@ impl Allowlist {
     pub fn load(path: &Path) -> Result<Allowlist> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
+        Allowlist::parse(&text, path)
+    }
+
+    /// [`Allowlist::load`] of `text`, which came from `path` (a file, or `REV:.unleak.toml`).
+    pub fn parse(text: &str, path: &Path) -> Result<Allowlist> {
+        let text = text.to_string();
         // toml's message spans several lines (a caret under the source); errors print on one line, so
         // say where in plain words instead of showing escaped line breaks.
         let list: Allowlist = toml::from_str(&text).map_err(|err| {

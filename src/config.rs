@@ -64,6 +64,8 @@ pub struct Scope {
     pub threads: usize,
     /// `--allow-incomplete`: nothing found in an incomplete search counts as clean.
     pub allow_incomplete: bool,
+    /// `--verify-object-ids`: every object read is hashed against its id.
+    pub verify_object_ids: bool,
 }
 
 impl Scope {
@@ -76,6 +78,7 @@ impl Scope {
             reachable_only: args.reachable_only,
             threads,
             allow_incomplete: args.allow_incomplete,
+            verify_object_ids: args.verify_object_ids,
         }
     }
 
@@ -88,6 +91,7 @@ impl Scope {
             progress,
             command,
             env_history: command == "audit",
+            verify_object_ids: self.verify_object_ids,
         }
     }
 }
@@ -130,6 +134,7 @@ impl From<RespondFormat> for report::Format {
 
 impl ScanConfig {
     pub fn resolve(args: ScanArgs, globals: &Globals) -> Result<ScanConfig> {
+        refuse_token_path("--output", args.output.output.as_ref())?;
         Ok(ScanConfig {
             globals: globals.clone(),
             repo: resolve_repo_path(args.repo)?,
@@ -152,6 +157,9 @@ pub struct RespondConfig {
 
 impl RespondConfig {
     pub fn resolve(args: RespondArgs, globals: &Globals) -> Result<RespondConfig> {
+        refuse_token_path("--report", args.report.as_ref())?;
+        refuse_token_path("--write-script", args.write_script.as_ref())?;
+        refuse_token_in("--replacement", Some(&args.replacement))?;
         // `--new-token-env NAME` answers the (first) key; `--new-token-env KEY=NAME` one key of several.
         let mut plain = None;
         let mut new_tokens = Vec::new();
@@ -241,6 +249,7 @@ pub struct AuditConfig {
 
 impl AuditConfig {
     pub fn resolve(args: AuditArgs, globals: &Globals) -> Result<AuditConfig> {
+        refuse_token_path("--output", args.output.as_ref())?;
         Ok(AuditConfig {
             globals: globals.clone(),
             repo: resolve_repo_path(args.repo)?,
@@ -297,6 +306,7 @@ impl VerifyConfig {
                  --reachable-only does not apply here"
             );
         }
+        refuse_token_path("--output", args.output.output.as_ref())?;
         let repo = resolve_repo_path(args.repo)?;
         let scope = Scope::from_args(args.scope);
         Ok(VerifyConfig {
@@ -369,7 +379,8 @@ pub enum HookJob {
     /// `hook run --commit-msg FILE`: check the message about to be committed.
     CheckMessage(PathBuf),
     /// `hook run --pre-push`: check the commits about to be pushed.
-    CheckPush,
+    /// The commits a push sends; the destination (a remote name or URL) when the hook passed it.
+    CheckPush(Option<String>),
     /// `hook run`: check what is staged.
     CheckStaged,
 }
@@ -414,8 +425,9 @@ impl HookConfig {
             HookAction::Run {
                 repo,
                 pre_push: true,
+                destination,
                 ..
-            } => (repo, HookJob::CheckPush),
+            } => (repo, HookJob::CheckPush(destination)),
             HookAction::Run { repo, .. } => (repo, HookJob::CheckStaged),
         };
         Ok(HookConfig {
@@ -424,6 +436,32 @@ impl HookConfig {
             job,
         })
     }
+}
+
+/// Refuses a path or text flag whose value holds a provider's token (`-o hf_…`, `--report`,
+/// `--write-script`, `--replacement`): a file named by the token, or a script and report that carry
+/// it in plain text, would keep what the tool never shows. The value is named by its redaction only.
+fn refuse_token_in(flag: &str, value: Option<&str>) -> Result<()> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let parts = value.split(['/', '\\', '.', '=', ':']).chain([value]);
+    if let Some(token) = parts
+        .map(str::trim)
+        .find(|part| crate::providers::identify(part).is_some())
+    {
+        anyhow::bail!(
+            "{flag} holds a token ({}): it would be written into a file name or a script in plain text. \
+             Tokens are never taken as arguments (shell history and `ps` keep them); if it was a real \
+             token, treat it as leaked to your shell history",
+            crate::secret::redact(token)
+        );
+    }
+    Ok(())
+}
+
+fn refuse_token_path(flag: &str, path: Option<&PathBuf>) -> Result<()> {
+    refuse_token_in(flag, path.map(|p| p.to_string_lossy()).as_deref())
 }
 
 /// The repository argument, or the current directory. A "path" that does not exist but looks like a

@@ -162,14 +162,12 @@ impl DotEnv {
     /// Keys assigned more than once (the last one wins; callers warn).
     pub fn duplicate_keys(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashMap::new();
         for a in self.assigns() {
-            if seen.contains(&a.key.as_str()) {
-                if !out.contains(&a.key) {
-                    out.push(a.key.clone());
-                }
-            } else {
-                seen.push(&a.key);
+            let count = seen.entry(a.key.as_str()).or_insert(0u32);
+            *count += 1;
+            if *count == 2 {
+                out.push(a.key.clone());
             }
         }
         out
@@ -345,13 +343,18 @@ impl DotEnv {
     }
 
     /// python-dotenv's dict: first-appearance order, last value (None for a bare key).
+    /// Linear in the keys (a map from key to slot): 10,000 keys once took seconds.
     fn loaded(&self) -> Vec<(String, Option<&str>)> {
         let mut out: Vec<(String, Option<&str>)> = Vec::new();
+        let mut slot_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for a in self.assigns() {
             let v = a.value.as_ref().map(|v| v.text.as_str());
-            match out.iter_mut().find(|(k, _)| *k == a.key) {
-                Some(slot) => slot.1 = v,
-                None => out.push((a.key.clone(), v)),
+            match slot_of.get(a.key.as_str()) {
+                Some(&slot) => out[slot].1 = v,
+                None => {
+                    slot_of.insert(a.key.as_str(), out.len());
+                    out.push((a.key.clone(), v));
+                }
             }
         }
         out
@@ -710,10 +713,17 @@ fn decode_escapes(inner: &str, escapable: &str) -> Zeroizing<String> {
 
 /// Reads and parses a `.env` file (through a symlink, like every loader).
 pub fn read(path: &Path) -> Result<DotEnv> {
-    let bytes =
-        Zeroizing::new(fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
+    // A regular file of at most MAX_DOTENV bytes: a repository can ship `.env -> /dev/zero`, which a
+    // plain read would never finish.
+    let bytes = Zeroizing::new(
+        crate::util::fs::read_regular(path, MAX_DOTENV)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    );
     Ok(DotEnv::parse(&bytes))
 }
+
+/// The largest `.env` read: far past any real one (100,000 keys fit in a few MiB).
+pub const MAX_DOTENV: u64 = 64 << 20;
 
 /// What [`write_private`] did, for the caller to report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -751,25 +761,39 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
     let private = private_dir(&dest.dir);
     let temp_dir = private
         .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
         .filter(|p| same_device(p, &dest.dir))
         .cloned()
         .unwrap_or_else(|| dest.dir.clone());
+    // A backup holds the old token: in a work tree, only the private directory will do (beside the
+    // file it would be one `git add .` from a commit); outside one, beside the file. Decided before
+    // anything is written.
+    let backups = match (&old, backup, &private) {
+        (Some(_), true, Ok(Some(private))) => Some((private.join("backups"), true)),
+        // The user's own directory: its mode is theirs.
+        (Some(_), true, Ok(None)) => Some((dest.dir.clone(), false)),
+        (Some(_), true, Err(err)) => bail!(
+            "--backup: no private place to keep a copy of {} ({err:#}); nothing was written. \
+             Make that directory usable, or run without --backup",
+            dest.shown
+        ),
+        _ => None,
+    };
     let mut removed_stale = remove_stale_temps(&dest.dir, &dest.name);
     if temp_dir != dest.dir {
         removed_stale.extend(remove_stale_temps(&temp_dir, &dest.name));
     }
     let temp = dest.write_temp(&temp_dir, old.as_ref(), bytes)?;
 
-    let backup_path = match (&old, backup) {
-        (Some(_), true) => {
-            let backups = match &private {
-                Some(private) => private.join("backups"),
-                None => dest.dir.clone(),
-            };
-            make_private_dir(&backups)?;
+    let backup_path = match backups {
+        Some((backups, private)) => {
+            if private {
+                make_private_dir(&backups)?;
+            }
             Some(write_backup(&dest.target, &backups, &dest.name)?)
         }
-        _ => None,
+        None => None,
     };
 
     temp.persist(&dest.target)
@@ -980,20 +1004,64 @@ fn refuse_repository_link(link: &Path, target: &Path) -> Result<()> {
             resolved.display()
         );
     }
+    // A link the repository itself supplies (git tracks the link) is its author's choice of where the
+    // token goes, not the user's.
+    let link_tracked = link_dir
+        .join(link.file_name().unwrap_or_default())
+        .strip_prefix(&workdir)
+        .ok()
+        .is_some_and(|rel| repo.is_tracked(rel).unwrap_or(false));
+    if link_tracked {
+        bail!(
+            "{} is a symlink the repository supplies (git tracks it), pointing at {}: the repository, not \
+             you, would choose where the token goes. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
+    // Inside a submodule or another repository nested in the work tree, the outer repository's
+    // index says nothing of whether git tracks the file.
+    let nested = crate::git::discover(resolved.parent().unwrap_or(&workdir))
+        .and_then(|inner| inner.workdir().and_then(|w| w.canonicalize().ok()))
+        .is_some_and(|inner| inner != workdir);
+    if nested {
+        bail!(
+            "{} is a symlink to {}, inside a submodule or another repository nested in this work tree: \
+             the token could go into that repository's next commit. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
+    // A dangling link would create a new file where the link says, one git does not ignore.
+    if fs::symlink_metadata(&resolved).is_err() {
+        bail!(
+            "{} is a symlink to {}, which does not exist: writing through it would create a new file \
+             the repository chose, which git may not ignore. {how}",
+            link.display(),
+            resolved.display()
+        );
+    }
     Ok(())
 }
 
-/// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere or when it
-/// cannot be made.
-fn private_dir(dir: &Path) -> Option<PathBuf> {
-    let repo = crate::git::discover(dir)?;
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    if !dir.canonicalize().ok()?.starts_with(&workdir) {
-        return None;
+/// `<git dir>/unleak` (created 0700) when `dir` is inside a git work tree; None elsewhere; an error when
+/// it is inside one but that directory cannot be made private.
+fn private_dir(dir: &Path) -> Result<Option<PathBuf>> {
+    let Some(repo) = crate::git::discover(dir) else {
+        return Ok(None);
+    };
+    let (Some(workdir), Ok(dir)) = (
+        repo.workdir().and_then(|w| w.canonicalize().ok()),
+        dir.canonicalize(),
+    ) else {
+        return Ok(None);
+    };
+    if !dir.starts_with(&workdir) {
+        return Ok(None);
     }
     let private = repo.git_dir().join("unleak");
-    make_private_dir(&private).ok()?;
-    Some(private)
+    make_private_dir(&private)?;
+    Ok(Some(private))
 }
 
 /// Creates `dir` (and parents) and makes it 0700; refuses a symlink in its place.

@@ -744,10 +744,10 @@ impl FilterArgs {
         if !self.drop_paths.is_empty() || !self.drop_regexes.is_empty() {
             cmd.push_str(" --invert-paths");
             for path in &self.drop_paths {
-                cmd.push_str(&format!(" --path {}", quote(path)));
+                cmd.push_str(&format!(" --path={}", quote(path)));
             }
             for regex in &self.drop_regexes {
-                cmd.push_str(&format!(" --path-regex {}", quote(regex)));
+                cmd.push_str(&format!(" --path-regex={}", quote(regex)));
             }
         }
         for arg in extra {
@@ -803,7 +803,12 @@ for c in check.get('first_changed', []):
     if c.get('exists'):
         left.append('old commit %s is still here, held by %s' % (c['commit'][:12], ', '.join(c.get('refs') or []) or 'no ref'))
 for path in check.get('git_dir_files', []):
-    left.append('file %s in the git dir' % path)
+    if 'unleak/backups/' in path:
+        repo = report.get('repository', {}).get('path', '.')
+        where = '%s/%s' % (repo.rstrip('/'), path)
+        left.append("the .env backup --backup kept (%s) holds the old token: once the new token works, delete it (rm -- '%s'), then run this script again" % (path, where.replace("'", "'\\''")))
+    else:
+        left.append('file %s in the git dir' % path)
 for ref in check.get('leftover_refs', []):
     left.append('leftover ref %s' % ref)
 work = sorted({p for s in report.get('secrets', []) for p in s.get('in_worktree') or []})
@@ -1234,7 +1239,7 @@ fn clean_clone_step(pushes: bool) -> Step {
     let mut commands = Vec::new();
     if pushes {
         commands.push(format!(
-            "if [ \"$PUSH_FAILED\" = 0 ]; then git -C {VAR_REPO} fetch --quiet --prune \"$REMOTE\"; fi"
+            "if [ \"$PUSH_FAILED\" = 0 ]; then git -C {VAR_REPO} fetch --quiet --prune --upload-pack=git-upload-pack \"$REMOTE\"; fi"
         ));
     }
     commands.push(
@@ -1326,7 +1331,37 @@ fn people_steps(input: &RewriteInput, pushes: bool) -> Vec<Step> {
 /// Exported at the top of the rewrite script: no fsmonitor program, no pager, no `ext::`/`fd::`
 /// transports, whatever the repository's config says (hooks stay: a remote's own hooks are its
 /// owner's, and the user's are theirs).
-const SCRIPT_GIT_HARDENING: &str = "export GIT_PAGER=cat GIT_ALLOW_PROTOCOL=file:git:http:https:ssh\nexport GIT_CONFIG_COUNT=4 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0=false GIT_CONFIG_KEY_1=core.pager GIT_CONFIG_VALUE_1=cat GIT_CONFIG_KEY_2=protocol.ext.allow GIT_CONFIG_VALUE_2=never GIT_CONFIG_KEY_3=protocol.fd.allow GIT_CONFIG_VALUE_3=never\n\n";
+/// The settings every git of the script runs with (and the ones git-filter-repo starts), from the
+/// environment, above any config file: no pager, editor, hook, fsmonitor, signing, `ext::` or `fd::`
+/// transport. `neutralize_repo_config` then overrides what the repository's own config (local or
+/// worktree scope, includes followed) names and no flag reaches: filter drivers (a `.gitattributes`
+/// picks them by name, so they are found in the config, not guessed), credential helpers (the user's
+/// global and system ones are kept), `core.sshCommand` (the user's own, else `ssh`), `core.askPass`,
+/// `core.gitProxy`. (`remote.<name>.uploadpack` is overridden by `--upload-pack` on the one fetch from
+/// the repository's remote: a config override would make git see a second remote in the mirror.)
+/// Names and values read from the config only ever land in variables, never in code.
+const SCRIPT_GIT_HARDENING: &str = r#"export GIT_PAGER=cat GIT_EDITOR=: GIT_SEQUENCE_EDITOR=: GIT_ALLOW_PROTOCOL=file:git:http:https:ssh
+export GIT_CONFIG_COUNT=8 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0=false GIT_CONFIG_KEY_1=core.pager GIT_CONFIG_VALUE_1=cat GIT_CONFIG_KEY_2=protocol.ext.allow GIT_CONFIG_VALUE_2=never GIT_CONFIG_KEY_3=protocol.fd.allow GIT_CONFIG_VALUE_3=never GIT_CONFIG_KEY_4=core.hooksPath GIT_CONFIG_VALUE_4=/dev/null GIT_CONFIG_KEY_5=commit.gpgSign GIT_CONFIG_VALUE_5=false GIT_CONFIG_KEY_6=tag.gpgSign GIT_CONFIG_VALUE_6=false GIT_CONFIG_KEY_7=core.editor GIT_CONFIG_VALUE_7=:
+unleak_config() { local i=$GIT_CONFIG_COUNT; export "GIT_CONFIG_KEY_$i=$1" "GIT_CONFIG_VALUE_$i=$2"; GIT_CONFIG_COUNT=$((i + 1)); }
+neutralize_repo_config() {
+  local scope key value
+  git -C "$1" config --show-scope --list >/dev/null 2>&1 || { echo 'this script needs git 2.26 or newer (git config --show-scope), to keep the programs the repository config names from running. Nothing was changed.' >&2; exit 1; }
+  while IFS= read -r -d '' scope && IFS= read -r -d '' key; do
+    case $scope in global|system|command) continue ;; esac
+    case $key in
+      *.required) unleak_config "$key" false ;;
+      core.gitproxy) unleak_config "$key" none ;;
+      core.sshcommand) unleak_config "$key" "$(git config --global --get core.sshCommand || echo ssh)" ;;
+      credential.*)
+        unleak_config "$key" ''
+        while IFS= read -r -d '' value; do unleak_config "$key" "$value"; done < <(git config --global --null --get-all "$key" || true)
+        ;;
+      *) unleak_config "$key" '' ;;
+    esac
+  done < <(git -C "$1" config --show-scope --null --name-only --get-regexp '^(filter\..+\.(clean|smudge|process|required)|credential\.(.+\.)?helper|core\.(sshcommand|askpass|gitproxy))$' || true)
+}
+
+"#;
 
 impl RewritePlan {
     /// The plan in a few lines: blocked or not, warnings, and each step's title (the commands and why
@@ -1449,13 +1484,14 @@ impl RewritePlan {
             (ReplaceText::Regex(_), _) => {}
         }
         let literal = matches!(self.replace_text, ReplaceText::Literal(_));
-        // The scratch dir (a mirror of the old history) goes whatever happens. The private replace file
-        // goes once the run has succeeded (last step): a failed run keeps it, so the script can be rerun.
+        // The scratch dir (a mirror of the old history) and the private replace file (the token in
+        // plain text) go whatever happens, on every exit path: a failed run says how to get a fresh
+        // script, which writes a fresh file.
         out.push_str(
             "cleanup() { status=$?; if [ -n \"${WORK:-}\" ]; then rm -rf -- \"$WORK\"; fi",
         );
         if literal {
-            out.push_str("; if [ \"$status\" != 0 ] && [ -e \"$UNLEAK_REPLACE_FILE\" ]; then echo \"The private replace file (it holds the token) is kept so this script can be run again: $UNLEAK_REPLACE_FILE. If you give up, delete its directory: rm -rf -- '$(dirname -- \"$UNLEAK_REPLACE_FILE\")'\" >&2; fi");
+            out.push_str("; if [ -e \"$UNLEAK_REPLACE_FILE\" ]; then rm -rf -- \"$(dirname -- \"$UNLEAK_REPLACE_FILE\")\"; if [ \"$status\" != 0 ]; then echo \"The private replace file (it held the token) was deleted. To run again, write a fresh script: unleak respond --literal --write-script PATH\" >&2; fi; fi");
         }
         out.push_str("; }\ntrap cleanup EXIT\n");
         out.push_str("step() { printf '\\n==> %s\\n' \"$1\"; }\n");
@@ -1476,6 +1512,9 @@ impl RewritePlan {
                 } else {
                     out.push_str(command);
                     out.push('\n');
+                }
+                if command.starts_with("REPO=") {
+                    out.push_str("neutralize_repo_config \"$REPO\"\n");
                 }
             }
         }
@@ -1498,10 +1537,27 @@ impl RewritePlan {
     }
 }
 
-/// In a heredoc with expansion on, `$META` and `$PRS` print their values; backquotes and backslashes
-/// must stay literal.
+/// In a heredoc with expansion on, `$META` and `$PRS` print their values; everything else stays
+/// literal: backquotes, backslashes and every other `$` (a remote name holding `$(…)` is text).
 fn heredoc_safe(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('`', "\\`")
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('`', "\\`")
+        .replace('$', "\\$");
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped.as_str();
+    while let Some(at) = rest.find("\\$") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let ours = ["META", "PRS"].iter().find(|name| {
+            after.starts_with(**name)
+                && !after[name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        });
+        out.push_str(if ours.is_some() { "$" } else { "\\$" });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -1747,7 +1803,7 @@ mod tests {
         });
         let command = &filter_command(&plan)[0];
         assert!(command.contains("--replace-message \"$REPLACE_FILE\""));
-        assert!(command.contains("--invert-paths --path .env --path deploy/.env.prod"));
+        assert!(command.contains("--invert-paths --path=.env --path=deploy/.env.prod"));
         assert!(!command.contains("src/app.py"));
         let (plan, _) = plan_of(Case {
             locations: vec![(Location::Blob, Some(".env"))],
@@ -1948,9 +2004,9 @@ mod tests {
         )));
         assert!(text.contains("check_copy \"$WORK/check.git\""));
         assert!(text.contains("git-filter-repo changed nothing in the mirror"));
-        assert!(text.contains("fetch --quiet --prune \"$REMOTE\""));
+        assert!(text.contains("fetch --quiet --prune --upload-pack=git-upload-pack \"$REMOTE\""));
         assert!(text.contains("COMMIT_EDITMSG SQUASH_MSG ORIG_HEAD FETCH_HEAD"));
-        assert!(text.contains("is kept so this script can be run again"));
+        assert!(text.contains("was deleted. To run again, write a fresh script"));
         assert!(
             !text.contains("git filter-repo "),
             "never through git's alias lookup"

@@ -360,7 +360,8 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            let existing = match std::fs::read(gitignore) {
+            // A regular file of a sane size: a repository can ship `.gitignore -> /dev/zero`.
+            let existing = match crate::util::fs::read_regular(gitignore, 64 << 20) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
                 Err(e) => {

@@ -171,6 +171,7 @@ fn escape_controls(text: &str) -> Cow<'_, str> {
     for ch in text.chars() {
         match ch {
             '\t' => out.push(' '),
+            c if is_bidi(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c if is_unsafe(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
@@ -191,12 +192,38 @@ pub fn path_bytes(bytes: &[u8]) -> String {
 }
 
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || ('\u{80}'..='\u{9f}').contains(&c)
+    c.is_control() || ('\u{80}'..='\u{9f}').contains(&c) || is_bidi(c)
+}
+
+/// Text-direction controls (embeddings, overrides, isolates, marks): a file name or subject holding
+/// U+202E shows its text reversed, so what the terminal shows is not what is there ("Trojan Source").
+/// Escaped as `\u{202e}`.
+fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #25: U+202E and the other direction controls were printed raw.
+    #[test]
+    fn bidi_controls_are_escaped() {
+        for (c, shown) in [
+            ('\u{202e}', "\\u{202e}"),
+            ('\u{202a}', "\\u{202a}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{2069}', "\\u{2069}"),
+            ('\u{200f}', "\\u{200f}"),
+        ] {
+            let text = format!("a{c}b.txt");
+            assert_eq!(for_terminal(&text), format!("a{shown}b.txt"));
+        }
+        assert_eq!(for_terminal("naïve ü"), "naïve ü");
+    }
 
     #[test]
     fn escapes_terminal_controls() {

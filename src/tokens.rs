@@ -127,6 +127,15 @@ pub fn collect(
             for (key, value) in env.entries() {
                 // Every value of the file passes through here, secrets or not: wiped when dropped.
                 let value = zeroize::Zeroizing::new(value);
+                // A value with characters no token has is not a token candidate here (the user named
+                // no key): noted, not searched, and not an error for the whole run.
+                if let Err(err) = normalize(&value, &format!("{}:{key}", display_name(&path))) {
+                    if !keys.contains(&key) && looks_like_secret(trim_token(&value)) {
+                        out.warnings
+                            .push(format!("{err:#}; it was not searched for"));
+                    }
+                    continue;
+                }
                 let known = crate::providers::identify_keyed(&key, &value).is_some();
                 if !keys.contains(&key) && (known || looks_like_secret(&value)) {
                     let origin = format!("{}:{key}", display_name(&path));
@@ -361,59 +370,63 @@ fn assignment(line: &str) -> Option<(String, zeroize::Zeroizing<String>)> {
     Some((key.to_string(), zeroize::Zeroizing::new(value)))
 }
 
-/// Surrounding whitespace (spaces, tabs, CR, LF) and a leading byte-order mark: what copying a token
-/// from a file or a web page adds around it.
+/// Surrounding ASCII whitespace (spaces, tabs, CR, LF) and a leading byte-order mark (a file's first
+/// bytes): what copying a token from a file or a terminal adds around it. Anything else around a token
+/// is refused by [`normalize`], not trimmed.
 fn trim_token(value: &str) -> &str {
     value
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-        .trim_end()
-}
-
-/// Characters no token holds and no eye sees: zero-width spaces and joiners, direction marks, a byte-order
-/// mark, soft hyphens, and control characters.
-fn is_invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206f}'
-                | '\u{feff}'
-        )
+        .trim_start_matches('\u{feff}')
+        .trim_matches(|c: char| c.is_ascii_whitespace())
 }
 
 /// One normalization for every token source (.env, environment variables, stdin, the prompt): trims what
-/// copying adds around a token, and refuses a value that still holds whitespace or invisible characters
-/// (searching for it would find nothing and say "clean"). Errors name the source, never the value.
+/// copying adds around a token, and refuses a value with anything but printable ASCII in it: every token
+/// an issuer makes is ASCII in its provider's shape, so a zero-width, look-alike (Cyrillic `а`,
+/// fullwidth `Ａ`), no-break-space or direction character, before, inside or after it, would make the
+/// search find nothing and say "clean". Errors name the source, the character (as U+XXXX) and its
+/// position, never the value.
 pub fn normalize(value: &str, origin: &str) -> Result<zeroize::Zeroizing<String>> {
     let trimmed = trim_token(value);
-    if let Some(c) = trimmed.chars().find(|c| c.is_whitespace()) {
+    let Some((at, c)) = trimmed
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_graphic())
+    else {
+        return Ok(zeroize::Zeroizing::new(trimmed.to_string()));
+    };
+    let position = format!("at character {} of {}", at + 1, trimmed.chars().count());
+    if c.is_ascii_whitespace() {
         bail!(
-            "the token from {origin} contains whitespace ({}) inside it; a token has none. Check what was copied",
+            "the token from {origin} contains whitespace ({}) inside it, {position}; a token has none. Check what was copied",
             describe_char(c)
         );
     }
-    if let Some(c) = trimmed.chars().find(|c| is_invisible(*c)) {
-        bail!(
-            "the token from {origin} contains an invisible character ({}); a token has none. Retype or re-copy it",
-            describe_char(c)
-        );
-    }
-    Ok(zeroize::Zeroizing::new(trimmed.to_string()))
+    bail!(
+        "the token from {origin} contains {}, {position}; a token is printable ASCII only. Retype it, or re-copy it from the issuer's page",
+        describe_char(c)
+    );
 }
 
+/// A character named for a message: what it is when it is a common one, always its code point.
 fn describe_char(c: char) -> String {
-    match c {
-        ' ' => "a space".into(),
-        '\t' => "a tab".into(),
-        '\r' => "a carriage return".into(),
-        '\u{feff}' => "a byte-order mark, U+FEFF".into(),
-        '\u{200b}' => "a zero-width space, U+200B".into(),
-        other => format!("U+{:04X}", other as u32),
-    }
+    let code = format!("U+{:04X}", c as u32);
+    let name = match c {
+        ' ' => "a space",
+        '\t' => "a tab",
+        '\r' => "a carriage return",
+        '\u{a0}' => "a no-break space",
+        '\u{feff}' => "a byte-order mark",
+        '\u{200b}' => "a zero-width space",
+        '\u{200c}' | '\u{200d}' | '\u{2060}' => "an invisible joiner",
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+            "a text-direction control"
+        }
+        '\u{ff01}'..='\u{ff5e}' => "a fullwidth look-alike",
+        c if c.is_control() => "a control character",
+        c if !c.is_ascii() && c.is_alphanumeric() => "a non-ASCII letter (a look-alike?)",
+        _ => "a non-ASCII character",
+    };
+    format!("{name}, {code}")
 }
 
 /// A name the user typed (a key, a variable), shown in a message: redacted when it is a token pasted in

@@ -23,10 +23,15 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
     let workdir = repo.workdir.clone();
     let env_path = tokens::default_env_path(config.env_file.as_deref(), workdir.as_deref());
     let (exact, warnings) = env_values(&config, env_path.as_deref())?;
-    let (allowlist, patterns) = rules(&config, workdir.as_deref())?;
+    let range_mode = config.since.is_some() || config.range.is_some();
+    let (allowlist, patterns, rule_warnings) = if range_mode && config.config.is_none() {
+        base_rules(&config, &repo, workdir.as_deref())?
+    } else {
+        let (allowlist, patterns) = rules(&config, workdir.as_deref())?;
+        (allowlist, patterns, Vec::new())
+    };
 
     let options = config.scope.scan_options("audit", config.globals.progress);
-    let range_mode = config.since.is_some() || config.range.is_some();
     let (mut report, secrets, env_files) = if range_mode {
         let (report, secrets) = range_report(
             &repo,
@@ -45,6 +50,7 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         (output.report, output.secrets, output.env_files)
     };
     report.warnings.extend(warnings);
+    report.warnings.extend(rule_warnings);
 
     let review = Review {
         repo: Some(&repo),
@@ -262,6 +268,47 @@ fn rules(config: &AuditConfig, workdir: Option<&Path>) -> Result<(Allowlist, Pat
     Ok((allowlist, patterns))
 }
 
+/// A range audit's rules: the allowlist, defaults and custom rules of `.unleak.toml` as the base commit
+/// has it, never as the change under review has it (a pull request adding `[[allow]] path = "**"`
+/// would otherwise pass its own review); `--config PATH` still wins. Says so when the checkout's file
+/// differs.
+fn base_rules(
+    config: &AuditConfig,
+    repo: &Repo,
+    workdir: Option<&Path>,
+) -> Result<(Allowlist, PatternSet, Vec<Warning>)> {
+    let mut warnings = Vec::new();
+    let base = scan::staged::range_base(repo, config.since.as_deref(), config.range.as_deref())?;
+    let at_base = repo.file_at(base, ".unleak.toml").map_err(|err| {
+        anyhow::anyhow!(
+            "cannot read .unleak.toml at the range's base {base}: {}",
+            err.message()
+        )
+    })?;
+    let name = std::path::PathBuf::from(format!("{base}:.unleak.toml"));
+    let allowlist = match &at_base {
+        Some(bytes) => Allowlist::parse(&String::from_utf8_lossy(bytes), &name)?,
+        None => Allowlist::default(),
+    };
+    let checkout = workdir.and_then(|w| std::fs::read(w.join(".unleak.toml")).ok());
+    if checkout != at_base {
+        warnings.push(Warning::new(
+            "allowlist-from-base",
+            format!(
+                "the checkout's .unleak.toml differs from the range's base ({base}): a range audit takes the allowlist and custom rules from the base, so the change under review cannot allow its own findings; its edits apply once merged"
+            ),
+        ));
+    }
+    let patterns = match audit::custom_provider(&allowlist.rule) {
+        Some(custom) => {
+            providers::register_custom(custom);
+            PatternSet::new(&providers::with_custom())
+        }
+        None => PatternSet::all(),
+    };
+    Ok((allowlist, patterns, warnings))
+}
+
 /// What the audit judges once the scan is done, and from what.
 struct Review<'a> {
     /// None for `--no-git`: no inline markers to read back, no hygiene of a checkout.
@@ -352,7 +399,9 @@ fn range_report(
 ) -> Result<(model::Report, Vec<Secret>)> {
     let started = std::time::Instant::now();
     let commits = scan::staged::range_commits(repo, since, range)?;
-    let (found, discovered) = scan::staged::range_findings(repo, &commits, exact, patterns)?;
+    let marked = std::cell::Cell::new(0);
+    let (found, discovered) =
+        scan::staged::range_findings(repo, &commits, exact, patterns, false, &marked)?;
     let remote_tips: Vec<crate::git::Oid> = repo.remote_tracking_tips();
     let pushed = |commit: crate::git::Oid| {
         remote_tips
@@ -389,13 +438,23 @@ fn range_report(
         },
         secrets: summaries,
         findings,
-        warnings: vec![Warning::new(
+        warnings: std::iter::once(Warning::new(
             "range",
             format!(
                 "pull-request mode: only what {} commit(s) add was searched, not the whole history",
                 commits.len()
             ),
-        )],
+        ))
+        .chain((marked.get() > 0).then(|| {
+            Warning::new(
+                "inline-allow-in-range",
+                format!(
+                    "{} match(es) sit on lines marked `unleak:allow` and are reported anyway: a range audit does not honour markers the change under review adds; allow them in the base's .unleak.toml",
+                    marked.get()
+                ),
+            )
+        }))
+        .collect(),
         hygiene: Vec::new(),
         playbook: Vec::new(),
         local_copies: Vec::new(),

@@ -31,7 +31,7 @@ pub(crate) fn run(config: HookConfig) -> Result<ExitCode> {
         }
         HookJob::Uninstall { hooks } => walk_hooks(path, hooks, globals, uninstall),
         HookJob::CheckMessage(file) => check_message(path, file),
-        HookJob::CheckPush => check_push(path),
+        HookJob::CheckPush(destination) => check_push(path, destination.as_deref()),
         HookJob::CheckStaged => check(path),
     }
 }
@@ -74,8 +74,13 @@ fn check_message(path: &Path, file: &Path) -> Result<ExitCode> {
 
 /// `unleak hook run --pre-push`: exit 1 when a commit about to be pushed adds a token (blob, path or
 /// message). git gives the updates on stdin; the pre-commit framework in PRE_COMMIT_FROM_REF/TO_REF.
-fn check_push(path: &Path) -> Result<ExitCode> {
+fn check_push(path: &Path, destination: Option<&str>) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
+    // The pre-commit framework names the destination in its own variable.
+    let framework_remote = std::env::var("PRE_COMMIT_REMOTE_NAME")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let destination = destination.or(framework_remote.as_deref());
     let mut updates = Vec::new();
     let framework = (
         std::env::var("PRE_COMMIT_FROM_REF")
@@ -108,11 +113,13 @@ fn check_push(path: &Path) -> Result<ExitCode> {
             updates.push((parse(local)?, parse(remote)?));
         }
     }
-    let commits = repo.commits_pushed(&updates)?;
+    let commits = repo.commits_pushed(&updates, destination)?;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let secrets = env_secrets(&repo, &mut err)?;
-    let (found, _) = staged::range_findings(&repo, &commits, &secrets, &PatternSet::all())?;
+    let unused = std::cell::Cell::new(0);
+    let (found, _) =
+        staged::range_findings(&repo, &commits, &secrets, &PatternSet::all(), true, &unused)?;
     if found.is_empty() {
         return Ok(ExitCode::Clean);
     }
@@ -299,7 +306,7 @@ const CHAINED: &str = ".unleak-chained";
 fn run_args(name: &str) -> &'static str {
     match name {
         "commit-msg" => " --commit-msg \"$1\"",
-        "pre-push" => " --pre-push",
+        "pre-push" => " --pre-push --destination=\"$1\"",
         _ => "",
     }
 }
@@ -598,7 +605,9 @@ mod tests {
         assert!(hook_script(Some("/usr/bin/unleak"), "pre-commit")
             .contains("recorded=/usr/bin/unleak\n"));
         assert!(hook_script(None, "commit-msg").contains("hook run --commit-msg \"$1\"\n"));
-        assert!(hook_script(None, "pre-push").contains("hook run --pre-push\n"));
+        assert!(
+            hook_script(None, "pre-push").contains("hook run --pre-push --destination=\"$1\"\n")
+        );
         assert!(hook_script(None, "pre-push").contains("/pre-push.unleak-chained\""));
     }
 

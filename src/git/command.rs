@@ -25,9 +25,18 @@ const GIT_HARDENING: &[&str] = &[
     "core.fsmonitor=false",
     "core.hooksPath=/dev/null",
     "core.pager=cat",
+    "core.editor=:",
+    "commit.gpgSign=false",
+    "tag.gpgSign=false",
     "protocol.ext.allow=never",
     "protocol.fd.allow=never",
 ];
+
+/// Config keys a repository's own files may set to make git run a program, beyond what
+/// [`GIT_HARDENING`] fixes: filter drivers (a `.gitattributes` in the tree picks them by name, so they
+/// are found, not guessed), credential helpers, ssh and proxy commands, upload-pack and receive-pack,
+/// signing and diff programs. [`git_in`] overrides each one set in local or worktree scope.
+const REPO_PROGRAM_KEYS: &str = r"^(filter\..+\.(clean|smudge|process|required)|credential\.(.+\.)?helper|core\.(sshcommand|askpass|gitproxy)|remote\..+\.(uploadpack|receivepack)|gpg\.(.+\.)?program|diff\..+\.(textconv|command)|diff\.external)$";
 
 /// Transports git may use: `ext::` (runs a command) and `fd::` (waits on a descriptor) are left out.
 pub(crate) const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
@@ -47,6 +56,54 @@ pub(crate) fn git() -> Command {
         .env("GIT_ALLOW_PROTOCOL", GIT_PROTOCOLS);
     for setting in GIT_HARDENING {
         cmd.args(["-c", setting]);
+    }
+    cmd
+}
+
+/// [`git`] run in `workdir` (`-C`), with every program-choosing key the repository's own config sets
+/// (see [`REPO_PROGRAM_KEYS`]) overridden through `GIT_CONFIG_COUNT` (names and values passed as data,
+/// whatever they hold): for `status`, `add` and `commit` in a work tree, which run clean filters.
+pub(crate) fn git_in(workdir: &std::path::Path) -> Command {
+    let mut cmd = git();
+    cmd.arg("-C").arg(workdir);
+    let listed = git()
+        .arg("-C")
+        .arg(workdir)
+        .args([
+            "config",
+            "--show-scope",
+            "--null",
+            "--name-only",
+            "--get-regexp",
+        ])
+        .arg(REPO_PROGRAM_KEYS)
+        .output();
+    let mut overrides: Vec<(String, &str)> = Vec::new();
+    if let Ok(out) = listed {
+        let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+        for pair in fields.chunks_exact(2) {
+            let (scope, key) = (pair[0], String::from_utf8_lossy(pair[1]).into_owned());
+            if matches!(scope, b"global" | b"system" | b"command") {
+                continue;
+            }
+            let value = if key.ends_with(".required") {
+                "false"
+            } else if key.ends_with(".uploadpack") {
+                "git-upload-pack"
+            } else if key.ends_with(".receivepack") {
+                "git-receive-pack"
+            } else if key == "core.gitproxy" {
+                "none"
+            } else {
+                ""
+            };
+            overrides.push((key, value));
+        }
+    }
+    cmd.env("GIT_CONFIG_COUNT", overrides.len().to_string());
+    for (i, (key, value)) in overrides.iter().enumerate() {
+        cmd.env(format!("GIT_CONFIG_KEY_{i}"), key)
+            .env(format!("GIT_CONFIG_VALUE_{i}"), value);
     }
     cmd
 }

@@ -60,6 +60,10 @@ impl Repo {
         if !path.exists() {
             bail!("{} does not exist", path.display());
         }
+        // libgit2 reads `shallow` while it opens the repository: its git dir is checked first.
+        if let Some(git_dir) = likely_git_dir(path) {
+            refuse_special_files(&git_dir, &git_dir)?;
+        }
         let git = Repository::discover(path).map_err(|err| open_error(path, &err))?;
         let format = git
             .config()
@@ -72,6 +76,7 @@ impl Repo {
             );
         }
         let git_dir = git.path().to_path_buf();
+        refuse_special_files(&git_dir, git.commondir())?;
         let workdir = git.workdir().map(Path::to_path_buf);
         let objects = git.commondir().join("objects");
         let objects_dirs = with_alternates(&objects);
@@ -368,6 +373,18 @@ impl Repo {
     }
 
     /// A blob's content.
+    /// The file at `path` (from the root) in `commit`'s tree, or None when the commit has no blob there.
+    pub(crate) fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        let tree = self.git.find_commit(commit.into())?.tree()?;
+        let Ok(entry) = tree.get_path(std::path::Path::new(path)) else {
+            return Ok(None);
+        };
+        match entry.to_object(&self.git)?.into_blob() {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub(crate) fn read_blob(&self, oid: Oid) -> Result<Vec<u8>, Error> {
         Ok(self.git.find_blob(oid.into())?.content().to_vec())
     }
@@ -587,13 +604,53 @@ fn is_partial_clone(git: &Repository) -> bool {
     promisor
 }
 
+/// Files libgit2 and unleak read whole after the repository is opened: a FIFO or a device in their
+/// place would hang the run or fill its memory (libgit2 reads what it is given), so each must be a
+/// regular file when it exists. (`HEAD` and `config` are read while the repository is discovered.)
+fn refuse_special_files(git_dir: &Path, common: &Path) -> Result<()> {
+    let files = [
+        common.join("packed-refs"),
+        common.join("shallow"),
+        common.join("objects/info/alternates"),
+        git_dir.join("index"),
+        git_dir.join("unleak/incident.json"),
+    ];
+    for file in files {
+        if std::fs::metadata(&file).is_ok_and(|meta| !meta.is_file()) {
+            bail!(
+                "{} is not a regular file (a FIFO or a device would hang the read); remove or repair it",
+                file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The git directory discovery will most likely open from `path`: the first ancestor's `.git`
+/// directory, or the first ancestor that looks like a bare repository (`HEAD` and `objects`).
+fn likely_git_dir(path: &Path) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    path.ancestors().find_map(|dir| {
+        let dot_git = dir.join(".git");
+        if dot_git.is_dir() {
+            Some(dot_git)
+        } else if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
+            Some(dir.to_path_buf())
+        } else {
+            None
+        }
+    })
+}
+
 /// The objects directory plus every alternate it names (recursively, as git does).
 fn with_alternates(objects: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![objects.to_path_buf()];
     let mut i = 0;
     while i < dirs.len() && dirs.len() < 16 {
         let file = dirs[i].join("info").join("alternates");
-        if let Ok(text) = std::fs::read_to_string(&file) {
+        // A list of paths: 1 MiB is thousands of them; a FIFO or device is refused, not read.
+        let read = crate::util::fs::read_regular(&file, 1 << 20).map(String::from_utf8);
+        if let Ok(Ok(text)) = read {
             for line in text
                 .lines()
                 .map(str::trim)

@@ -20,6 +20,9 @@ pub struct ObjectList {
     loose_in: Vec<usize>,
     dirs: Vec<PathBuf>,
     len: usize,
+    /// Every object read is hashed and must be the id it is filed under, and every pack's bytes must
+    /// hash to its trailer (`--verify-object-ids`); see [`ObjectList::verify_object_ids`].
+    verify_ids: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -31,12 +34,28 @@ struct PackObjects {
     skip: Vec<bool>,
     /// `entries`' indices in pack order, sorted once for every pass over the pack.
     pack_order: std::sync::Arc<[u32]>,
+    /// Each entry's CRC32 from the index (empty for a version 1 index), checked on every read.
+    crcs: std::sync::Arc<[u32]>,
+    /// What the index says the pack's trailer holds.
+    checksum: [u8; 20],
+    /// Whether the pack's bytes hash to its trailer (see [`pack::check_pack_trailer`]): decided
+    /// by the first pass over the pack, while it reads, and kept for every later pass (shared with
+    /// the lists [`ObjectList::only`] makes).
+    trailer: std::sync::Arc<std::sync::OnceLock<Result<(), String>>>,
 }
 
 impl ObjectList {
     /// The number of distinct objects.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Checks every object's id as it is read, and every pack's whole checksum, on every pass over
+    /// this list: what a repository consistent in every checksum but an id (a forged index, a crafted
+    /// pack) cannot pass. It costs a SHA-1 of every object's bytes (2.4 times the pass's CPU on git's
+    /// history, see docs/benchmarks.md); the CRC32s and trailers are checked either way.
+    pub fn verify_object_ids(&mut self, on: bool) {
+        self.verify_ids = on;
     }
 
     /// Whether the database holds no object at all (a fresh repository).
@@ -112,12 +131,15 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
                 anyhow::bail!("pack {} is not a regular file", path.display());
             }
-            let entries = pack::read_index(&idx)?;
+            let index = pack::read_index_file(&idx)?;
             list.packs.push(PackObjects {
                 path,
-                pack_order: pack::pack_order_of(&idx.with_extension("rev"), &entries).into(),
-                entries: entries.into(),
+                pack_order: pack::pack_order_of(&idx.with_extension("rev"), &index.entries).into(),
+                entries: index.entries.into(),
                 skip: Vec::new(),
+                crcs: index.crcs.into(),
+                checksum: index.pack_checksum,
+                trailer: Default::default(),
             });
         }
         let found = loose_objects(dir)?;
@@ -292,6 +314,9 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
     // Objects our reader could not decode get a second chance through libgit2 (a REF_DELTA base in
     // another pack, say); if that fails too, both reasons are reported.
     let mut failed: HashMap<Oid, String> = HashMap::new();
+    // Objects whose bytes are wrong (a CRC32 or trailer mismatch): another reader would take the same
+    // bytes as they are, so they are reported as they are.
+    let mut damaged: Vec<(Oid, String)> = Vec::new();
     for objects_of in &objects.packs {
         let input = PackInput {
             path: &objects_of.path,
@@ -299,29 +324,85 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
             skip: &objects_of.skip,
             kinds,
             pack_order: &objects_of.pack_order,
+            crcs: &objects_of.crcs,
+            verify_ids: objects.verify_ids,
         };
         let visit_packed =
             |state: &mut S, oid: Oid, kind: ObjectKind, data: &[u8], lineage: Lineage<'_>| {
                 visit(state, oid, Ok((kind, data)), lineage)
             };
-        match pack::traverse_in_pieces(&input, &mut states, &visit_packed, pieces, &advance) {
-            Ok(errors) => failed.extend(errors.into_iter().map(|e| (e.oid, e.reason))),
+        let listed = || {
+            objects_of
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !objects_of.skip.get(*i).copied().unwrap_or(false))
+                .map(|(_, (oid, _))| *oid)
+        };
+        // The pack's trailer must be the checksum its index records (git checks as much when it opens
+        // a pack). The whole pack is hashed only when asked, or when its index records no CRC32s (a
+        // version 1 index): every entry's CRC32 covers its bytes, and the index's own checksum covers
+        // the CRC32s, so hashing the pack again finds nothing they miss but a forged CRC32 (see
+        // docs/report-format.md). The hash runs on a thread of its own during the first pass over the pack,
+        // while the workers decode; its answer is kept for the later passes.
+        let index = pack::PackIndex {
+            pack_checksum: objects_of.checksum,
+            ..Default::default()
+        };
+        let whole = objects.verify_ids || objects_of.crcs.is_empty();
+        if !whole && objects_of.trailer.get().is_none() {
+            let _ =
+                objects_of
+                    .trailer
+                    .set(pack::check_pack_trailer(&objects_of.path, &index, false));
+        }
+        let traversed = std::thread::scope(|scope| {
+            let hashing = (objects_of.trailer.get().is_none())
+                .then(|| scope.spawn(|| pack::check_pack_trailer(&objects_of.path, &index, true)));
+            let traversed = match objects_of.trailer.get() {
+                Some(Err(_)) => Ok(Vec::new()),
+                _ => pack::traverse_in_pieces(&input, &mut states, &visit_packed, pieces, &advance),
+            };
+            if let Some(hashing) = hashing {
+                let answer = hashing.join().expect("hashing does not panic");
+                let _ = objects_of.trailer.set(answer);
+            }
+            traversed
+        });
+        if let Some(Err(why)) = objects_of.trailer.get() {
+            damaged.extend(listed().map(|oid| (oid, why.clone())));
+            continue;
+        }
+        match traversed {
+            Ok(errors) => {
+                for error in errors {
+                    if error.retry {
+                        failed.insert(error.oid, error.reason);
+                    } else {
+                        damaged.push((error.oid, error.reason));
+                    }
+                }
+            }
             Err(err) => {
                 warnings.push(format!(
                     "{err:#}; its objects were read through libgit2 instead"
                 ));
-                by_libgit2.extend(
-                    objects_of
-                        .entries
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !objects_of.skip.get(*i).copied().unwrap_or(false))
-                        .map(|(_, (oid, _))| *oid),
-                );
+                by_libgit2.extend(listed());
             }
         }
     }
-    read_loose_objects(objects, kinds, &mut states, &advance, &visit_whole);
+    if !damaged.is_empty() {
+        for (oid, reason) in damaged {
+            visit_whole(&mut states[0], oid, Err(reason));
+        }
+    }
+    read_loose_objects(objects, kinds, &mut states, &advance, &visit_whole, pieces);
+    // libgit2 re-hashes every object it reads by default; the pass does not need that check (the
+    // CRC32s and trailers cover damage; git fsck does it), and it costs as much as the inflation
+    // itself. With `--verify-object-ids` it is wanted.
+    if !by_libgit2.is_empty() || !failed.is_empty() {
+        git2::opts::strict_hash_verification(objects.verify_ids);
+    }
     let no_reasons = HashMap::new();
     read_with_libgit2(
         git_dir,
@@ -359,9 +440,6 @@ fn read_with_libgit2<S: Send>(
     if oids.is_empty() {
         return Ok(());
     }
-    // libgit2 re-hashes every object it reads by default; the pass does not need that check (git fsck
-    // does it), and it costs as much as the inflation itself.
-    git2::opts::strict_hash_verification(false);
 
     const CHUNK: usize = 512;
     let next = AtomicUsize::new(0);
@@ -429,7 +507,13 @@ fn read_loose_objects<S: Send>(
     states: &mut [S],
     advance: &(dyn Fn(u64) + Sync),
     visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>) + Sync),
+    pieces: Option<&pack::Pieces<'_, S>>,
 ) {
+    // A loose file this small cannot inflate past `PIECES_ABOVE`: it is read whole without a look.
+    let may_be_large = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|meta| meta.len().saturating_mul(MAX_INFLATE_RATIO) > pack::PIECES_ABOVE)
+    };
     if objects.loose.is_empty() {
         return;
     }
@@ -451,7 +535,29 @@ fn read_loose_objects<S: Send>(
                     for i in start..end {
                         let oid = objects.loose[i];
                         let path = loose_path(&objects.dirs[objects.loose_in[i]], oid);
-                        match read_loose(&path, &mut inflater, &mut buffer) {
+                        // A large blob goes to the pieces visitor as it is inflated, like a packed
+                        // one: a 1 GiB loose blob costs a piece, not 1 GiB (twice, compressed and not).
+                        let large = pieces
+                            .filter(|_| kinds.contains(ObjectKind::Blob) && may_be_large(&path));
+                        if let Some(pieces) = large {
+                            let mut to_visitor =
+                                |piece: pack::Piece<'_>| (pieces.visit)(local, oid, piece);
+                            match stream_loose_blob(
+                                &path,
+                                oid,
+                                &mut inflater,
+                                pieces.overlap,
+                                &mut to_visitor,
+                            ) {
+                                Ok(true) => continue,
+                                Ok(false) => {}
+                                Err(reason) => {
+                                    visit(local, oid, Err(reason.to_string()));
+                                    continue;
+                                }
+                            }
+                        }
+                        match read_loose(&path, oid, kinds, &mut inflater, &mut buffer) {
                             Ok((kind, at)) => {
                                 if kinds.contains(kind) {
                                     visit(local, oid, Ok((kind, &buffer[at..])));
@@ -515,19 +621,28 @@ pub(crate) enum LooseError {
     InflatesPast(u64),
     #[error("its zlib data ends early ({got} of {size} bytes; truncated loose object?)")]
     EndsEarly { got: usize, size: u64 },
+    #[error("its file holds object {0}, not the one its name says (`git fsck` reports the same)")]
+    OtherObject(Oid),
 }
 
 /// Reads one loose object (`zlib("<kind> <size>\0" + data)`) into `out` with an inflater that is
 /// bounded at every step: the header must parse within [`LOOSE_HEADER`] bytes, the declared size must be
 /// one the compressed bytes can produce, and inflation stops at that size (plus one byte to see a longer
 /// stream) or when the input stops making progress. Returns the kind and where the data starts in `out`.
+///
+/// The object is hashed as git names it (header and data) and must be `expected`: a loose file holding
+/// another valid object is damage, not that object. An object whose kind is not in `wanted` is not
+/// inflated past its header (a tree pass does not read a 1 GiB blob): its kind is returned, with no data.
 pub(crate) fn read_loose(
     path: &Path,
+    expected: Oid,
+    wanted: KindSet,
     inflater: &mut flate2::Decompress,
     out: &mut Vec<u8>,
 ) -> Result<(ObjectKind, usize), LooseError> {
     use flate2::{FlushDecompress, Status};
-    let input = std::fs::read(path).map_err(LooseError::Read)?;
+    // A FIFO or a device in place of the file would hang the read or fill memory.
+    let input = crate::util::fs::read_regular(path, MAX_OBJECT_SIZE).map_err(LooseError::Read)?;
     inflater.reset(true);
     out.clear();
     out.reserve(LOOSE_HEADER);
@@ -554,16 +669,11 @@ pub(crate) fn read_loose(
             LooseError::HeaderEndsEarly(out.len())
         });
     };
-    let header = std::str::from_utf8(&out[..nul]).map_err(|_| LooseError::HeaderNotText)?;
-    let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
-    let kind = match kind {
-        "blob" => ObjectKind::Blob,
-        "tree" => ObjectKind::Tree,
-        "commit" => ObjectKind::Commit,
-        "tag" => ObjectKind::Tag,
-        _ => return Err(LooseError::NoKind),
-    };
-    let size: u64 = size.parse().map_err(|_| LooseError::BadSize)?;
+    let (kind, size) = parse_loose_header(&out[..nul])?;
+    if !wanted.contains(kind) {
+        out.clear();
+        return Ok((kind, 0));
+    }
     let bound = (input.len() as u64)
         .saturating_mul(MAX_INFLATE_RATIO)
         .saturating_add(MAX_INFLATE_RATIO);
@@ -596,8 +706,181 @@ pub(crate) fn read_loose(
             size,
         });
     }
+    let got = Oid::from_bytes(&pack::sha1_of(out)).expect("20 bytes");
+    if got != expected {
+        return Err(LooseError::OtherObject(got));
+    }
     Ok((kind, start))
 }
+
+/// A loose object's header (`<kind> <size>`, without its NUL) as its kind and declared size.
+fn parse_loose_header(header: &[u8]) -> Result<(ObjectKind, u64), LooseError> {
+    let header = std::str::from_utf8(header).map_err(|_| LooseError::HeaderNotText)?;
+    let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
+    let kind = match kind {
+        "blob" => ObjectKind::Blob,
+        "tree" => ObjectKind::Tree,
+        "commit" => ObjectKind::Commit,
+        "tag" => ObjectKind::Tag,
+        _ => return Err(LooseError::NoKind),
+    };
+    let size: u64 = size.parse().map_err(|_| LooseError::BadSize)?;
+    Ok((kind, size))
+}
+
+/// Compressed bytes read at a time from a large loose object.
+const LOOSE_INPUT: usize = 1 << 20;
+
+/// A loose file read a piece at a time.
+struct LooseInput {
+    file: std::fs::File,
+    buffer: Vec<u8>,
+    at: usize,
+    len: usize,
+    eof: bool,
+}
+
+impl LooseInput {
+    /// Refills the buffer when it is used up.
+    fn fill(&mut self) -> Result<(), LooseError> {
+        use std::io::Read;
+        if self.at == self.len && !self.eof {
+            self.len = self.file.read(&mut self.buffer).map_err(LooseError::Read)?;
+            self.at = 0;
+            self.eof = self.len == 0;
+        }
+        Ok(())
+    }
+
+    /// Inflates what is buffered into `out` (up to its capacity); returns the status and whether
+    /// anything was consumed or produced.
+    fn inflate(
+        &mut self,
+        inflater: &mut flate2::Decompress,
+        out: &mut Vec<u8>,
+    ) -> Result<(flate2::Status, bool), LooseError> {
+        let flush = if self.eof {
+            flate2::FlushDecompress::Finish
+        } else {
+            flate2::FlushDecompress::None
+        };
+        let (before_in, before_out) = (inflater.total_in(), out.len());
+        let status = inflater
+            .decompress_vec(&self.buffer[self.at..self.len], out, flush)
+            .map_err(LooseError::Inflate)?;
+        let consumed = (inflater.total_in() - before_in) as usize;
+        self.at += consumed;
+        Ok((status, consumed > 0 || out.len() > before_out))
+    }
+}
+
+/// Reads a loose blob larger than [`pack::PIECES_ABOVE`] in pieces (`PIECE` bytes and the overlap
+/// held, [`LOOSE_INPUT`] compressed bytes read at a time), handing each to `visit`, and checks its id
+/// as it goes (header and data hashed, as git names it). Returns false, having visited nothing, when
+/// the object is not such a blob (the caller reads it whole); every bound of [`read_loose`] holds.
+fn stream_loose_blob(
+    path: &Path,
+    expected: Oid,
+    inflater: &mut flate2::Decompress,
+    overlap: usize,
+    visit: &mut dyn FnMut(pack::Piece<'_>),
+) -> Result<bool, LooseError> {
+    use flate2::Status;
+    use sha1::Digest;
+    let file = std::fs::File::open(path).map_err(LooseError::Read)?;
+    let meta = file.metadata().map_err(LooseError::Read)?;
+    if !meta.is_file() {
+        return Ok(false);
+    }
+    let compressed = meta.len();
+    let mut input = LooseInput {
+        file,
+        buffer: vec![0u8; LOOSE_INPUT.min(compressed as usize).max(1)],
+        at: 0,
+        len: 0,
+        eof: false,
+    };
+    inflater.reset(true);
+    let mut header: Vec<u8> = Vec::with_capacity(LOOSE_HEADER);
+    let mut status = Status::Ok;
+    while header.len() < LOOSE_HEADER && !header.contains(&0) && status != Status::StreamEnd {
+        input.fill()?;
+        let (now, progress) = input.inflate(inflater, &mut header)?;
+        status = now;
+        if !progress && input.eof {
+            break;
+        }
+    }
+    let Some(nul) = header.iter().position(|b| *b == 0) else {
+        return Ok(false);
+    };
+    let (kind, size) = parse_loose_header(&header[..nul])?;
+    if kind != ObjectKind::Blob || size <= pack::PIECES_ABOVE {
+        return Ok(false);
+    }
+    let bound = compressed
+        .saturating_mul(MAX_INFLATE_RATIO)
+        .saturating_add(MAX_INFLATE_RATIO);
+    if size > bound || size > MAX_OBJECT_SIZE {
+        return Err(LooseError::TooLarge {
+            size,
+            compressed: compressed as usize,
+        });
+    }
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(&header[..=nul]);
+    let mut window: Vec<u8> = Vec::with_capacity(PIECE + overlap);
+    window.extend_from_slice(&header[nul + 1..]);
+    hasher.update(&window);
+    let (mut offset, mut fresh, mut produced) = (0u64, 0usize, window.len() as u64);
+    loop {
+        if produced > size {
+            return Err(LooseError::InflatesPast(size));
+        }
+        let done = status == Status::StreamEnd;
+        if done || window.len() == window.capacity() {
+            visit(pack::Piece {
+                data: &window,
+                offset,
+                total: size,
+                fresh,
+            });
+            if done {
+                break;
+            }
+            let keep = overlap.min(window.len());
+            offset += (window.len() - keep) as u64;
+            window.drain(..window.len() - keep);
+            fresh = keep;
+        }
+        input.fill()?;
+        let before = window.len();
+        let (now, progress) = input.inflate(inflater, &mut window)?;
+        status = now;
+        hasher.update(&window[before..]);
+        produced += (window.len() - before) as u64;
+        if !progress && input.eof && status != Status::StreamEnd {
+            return Err(LooseError::EndsEarly {
+                got: produced as usize,
+                size,
+            });
+        }
+    }
+    if produced != size {
+        return Err(LooseError::EndsEarly {
+            got: produced as usize,
+            size,
+        });
+    }
+    let got = Oid::from_bytes(&hasher.finalize()).expect("20 bytes");
+    if got != expected {
+        return Err(LooseError::OtherObject(got));
+    }
+    Ok(true)
+}
+
+/// The size of each piece of a large loose blob (before its overlap), as for packed ones.
+const PIECE: usize = 8 << 20;
 
 pub(crate) fn kind_of(kind: ObjectType) -> Option<ObjectKind> {
     match kind {
@@ -620,13 +903,36 @@ mod tests {
         encoder.finish().unwrap()
     }
 
-    fn read(bytes: &[u8]) -> Result<(ObjectKind, Vec<u8>), LooseError> {
+    /// Reads `bytes` as a loose object filed under the id of `raw` (`<kind> <size>\0<data>`).
+    fn read_as(bytes: &[u8], raw: &[u8]) -> Result<(ObjectKind, Vec<u8>), LooseError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("object");
         std::fs::write(&path, bytes).unwrap();
         let mut out = Vec::new();
-        let (kind, at) = read_loose(&path, &mut flate2::Decompress::new(true), &mut out)?;
+        let expected = Oid::from_bytes(&pack::sha1_of(raw)).unwrap();
+        let (kind, at) = read_loose(
+            &path,
+            expected,
+            KindSet::ALL,
+            &mut flate2::Decompress::new(true),
+            &mut out,
+        )?;
         Ok((kind, out[at..].to_vec()))
+    }
+
+    fn read(bytes: &[u8]) -> Result<(ObjectKind, Vec<u8>), LooseError> {
+        read_as(bytes, b"")
+    }
+
+    #[test]
+    fn a_loose_file_holding_another_object_is_damage() {
+        let (one, other) = (b"blob 4\0one\n".to_vec(), b"blob 6\0other\n".to_vec());
+        assert_eq!(
+            read_as(&zlib(&one), &one).unwrap(),
+            (ObjectKind::Blob, b"one\n".to_vec())
+        );
+        let err = read_as(&zlib(&other), &one).unwrap_err().to_string();
+        assert!(err.contains("holds object"), "{err}");
     }
 
     #[test]
@@ -635,7 +941,10 @@ mod tests {
         let mut raw = format!("blob {}\0", body.len()).into_bytes();
         raw.extend_from_slice(&body);
         let file = zlib(&raw);
-        assert_eq!(read(&file).unwrap(), (ObjectKind::Blob, body.clone()));
+        assert_eq!(
+            read_as(&file, &raw).unwrap(),
+            (ObjectKind::Blob, body.clone())
+        );
         for len in 0..file.len() {
             assert!(
                 read(&file[..len]).is_err(),

@@ -9,7 +9,7 @@
 //! whatever its size. Every other object is held whole while it is needed: a delta base for as long as
 //! its deltas are applied, so the bound for a worker is the sum of the objects along the delta chain
 //! being walked (for a large file that changed by small deltas: the base, the delta and the result, each
-//! the file's size). Loose objects are read whole by libgit2.
+//! the file's size). Loose objects are read by `odb.rs`, large loose blobs in the same pieces.
 //!
 //! Damage stays local: an entry that cannot be decoded is reported with its reason, so are the deltas
 //! that need it, and every other object is still read.
@@ -179,6 +179,10 @@ pub struct PackError {
     pub oid: Oid,
     /// Why, as shown to the user: `pack entry at offset N: …`.
     pub reason: String,
+    /// Whether another reader may read it (a thin pack's base in another pack, a form ours refuses):
+    /// false when the bytes themselves are wrong (a CRC mismatch, or a base with one), which another
+    /// reader of the same bytes would take as they are.
+    pub retry: bool,
 }
 
 /// One pack to traverse.
@@ -198,6 +202,14 @@ pub struct PackInput<'a> {
     /// for more than one traversal (sorting 400,000 entries takes 25 ms each time); empty to have
     /// the traversal sort them.
     pub pack_order: &'a [u32],
+    /// Each entry's CRC32 from the index ([`PackIndex::crcs`]), parallel to `entries`: an entry is
+    /// checked against it whenever it is read, as git does, so an index that files an id at another
+    /// object's bytes, or a damaged entry, is an unreadable object and never a clean one. Empty for
+    /// none (a version 1 index).
+    pub crcs: &'a [u32],
+    /// Every object decoded is hashed as git names it and must be its id (`--verify-object-ids`):
+    /// what catches bytes consistent with every checksum but filed under another id.
+    pub verify_ids: bool,
 }
 
 /// The indices of `entries` in pack order (by offset): the order a traversal reads them in.
@@ -275,8 +287,27 @@ const NONE: u32 = u32::MAX;
 const OFS_DELTA: u8 = 6;
 const REF_DELTA: u8 = 7;
 
+/// What a pack index says about its pack.
+#[derive(Debug, Clone, Default)]
+pub struct PackIndex {
+    /// Object ids and their offsets in the pack, in the index's (id) order.
+    pub entries: Vec<(Oid, u64)>,
+    /// Each entry's CRC32 over its bytes in the pack (header and compressed data), parallel to
+    /// `entries`; empty for a version 1 index, which records none.
+    pub crcs: Vec<u32>,
+    /// The SHA-1 the pack's trailer must hold (the index's copy of it).
+    pub pack_checksum: [u8; 20],
+}
+
 /// Reads a pack index (version 1 or 2): object ids and their offsets in the pack, in id order.
 pub fn read_index(path: &Path) -> Result<Vec<(Oid, u64)>> {
+    read_index_file(path).map(|index| index.entries)
+}
+
+/// Reads a pack index whole (see [`PackIndex`]), after checking its own trailer: the SHA-1 of
+/// everything before it, as `git verify-pack` does. An index that fails it is refused: it is what
+/// says which bytes are which object.
+pub fn read_index_file(path: &Path) -> Result<PackIndex> {
     // A FIFO or a device under the name would hang the scan or fill its memory.
     let meta = std::fs::metadata(path)
         .with_context(|| format!("cannot read pack index {}", path.display()))?;
@@ -300,27 +331,44 @@ pub fn read_index(path: &Path) -> Result<Vec<(Oid, u64)>> {
         );
     }
     let fanout = if v2 { 8 } else { 0 };
-    if data.len() < fanout + 256 * 4 {
+    // Both versions end with the pack's checksum and the index's own.
+    if data.len() < fanout + 256 * 4 + 40 {
         bail!(corrupt());
     }
+    let (body, trailer) = data.split_at(data.len() - 20);
+    if sha1_of(body) != trailer {
+        bail!(
+            "pack index {} does not match its own checksum: it is damaged (run `git index-pack` on its pack to rebuild it)",
+            path.display()
+        );
+    }
+    let mut index = PackIndex {
+        pack_checksum: data[data.len() - 40..data.len() - 20]
+            .try_into()
+            .expect("20 bytes"),
+        ..PackIndex::default()
+    };
     let count = u32_at(&data, fanout + 255 * 4) as usize;
-    let mut out = Vec::with_capacity(count.min(data.len() / 24));
+    let records = fanout + 256 * 4;
+    let room = data.len() - 40 - records;
+    let out = &mut index.entries;
+    out.reserve(count.min(room / 24));
     if !v2 {
         // Version 1: 4-byte offset and 20-byte id per object.
-        let records = fanout + 256 * 4;
-        if data.len() < records + count * 24 {
+        if room < count * 24 {
             bail!(corrupt());
         }
         for record in data[records..records + count * 24].chunks_exact(24) {
             let oid = Oid::from_bytes(&record[4..])?;
             out.push((oid, u64::from(u32_at(record, 0))));
         }
-        return Ok(out);
+        return Ok(index);
     }
-    let oids_at = fanout + 256 * 4;
-    let offsets_at = oids_at + count * 24; // ids, then a CRC32 per object
+    let oids_at = records;
+    let crcs_at = oids_at + count * 20;
+    let offsets_at = crcs_at + count * 4;
     let large_at = offsets_at + count * 4;
-    if data.len() < large_at {
+    if data.len() - 40 < large_at {
         bail!(corrupt());
     }
     for i in 0..count {
@@ -330,14 +378,72 @@ pub fn read_index(path: &Path) -> Result<Vec<(Oid, u64)>> {
             u64::from(small)
         } else {
             let at = large_at + (small & 0x7fff_ffff) as usize * 8;
-            let Some(bytes) = data.get(at..at + 8) else {
+            let Some(bytes) = data[..data.len() - 40].get(at..at + 8) else {
                 bail!(corrupt());
             };
             u64::from_be_bytes(bytes.try_into().expect("8 bytes"))
         };
         out.push((oid, offset));
     }
-    Ok(out)
+    index.crcs = (0..count).map(|i| u32_at(&data, crcs_at + i * 4)).collect();
+    Ok(index)
+}
+
+/// The SHA-1 of `bytes` (git's object and trailer hash).
+pub(crate) fn sha1_of(bytes: &[u8]) -> [u8; 20] {
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes).into()
+}
+
+/// Whether the pack's trailer holds the checksum its index records and, when `whole` is set, is the
+/// SHA-1 of every byte before it (git checks the first on every open, `git verify-pack` the second).
+/// Returns why not, as shown to the user.
+pub fn check_pack_trailer(path: &Path, index: &PackIndex, whole: bool) -> Result<(), String> {
+    let fail = |why: String| Err(format!("pack {}: {why}", path.display()));
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) => return fail(format!("cannot open it ({err})")),
+    };
+    let len = match file.metadata() {
+        Ok(meta) if meta.is_file() => meta.len(),
+        Ok(_) => return fail("it is not a regular file".into()),
+        Err(err) => return fail(format!("cannot read it ({err})")),
+    };
+    if len < 32 {
+        return fail("it is too short to be a pack".into());
+    }
+    let mut trailer = [0u8; 20];
+    if let Err(err) = read_exact_at(&file, &mut trailer, len - 20) {
+        return fail(format!("cannot read its trailer ({err})"));
+    }
+    if trailer != index.pack_checksum {
+        return fail(
+            "its trailer checksum is not the one its index records (the index belongs to another pack, or one of them is damaged; `git fsck` shows it)"
+                .into(),
+        );
+    }
+    if !whole {
+        return Ok(());
+    }
+    use sha1::Digest;
+    let mut hasher = sha1::Sha1::new();
+    let mut buffer = vec![0u8; WINDOW];
+    let mut at = 0;
+    while at < len - 20 {
+        let n = buffer.len().min((len - 20 - at) as usize);
+        if let Err(err) = read_exact_at(&file, &mut buffer[..n], at) {
+            return fail(format!("cannot read it ({err})"));
+        }
+        hasher.update(&buffer[..n]);
+        at += n as u64;
+    }
+    if <[u8; 20]>::from(hasher.finalize()) != trailer {
+        return fail(
+            "its bytes do not match its trailer checksum: it is damaged (`git fsck` shows where)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn u32_at(data: &[u8], at: usize) -> u32 {
@@ -411,6 +517,7 @@ pub(crate) fn traverse_in_pieces<S: Send>(
             scope.spawn(move || {
                 let mut worker = Worker::new(file, table, forest);
                 worker.pieces_overlap = pieces.map(|p| p.overlap);
+                worker.verify_ids = input.verify_ids;
                 loop {
                     let start = next.fetch_add(chunk, Ordering::Relaxed);
                     if start >= forest.roots.len() {
@@ -447,6 +554,8 @@ struct Table<'a> {
     entries: &'a [(Oid, u64)],
     order: Cow<'a, [u32]>,
     info: Vec<Info>,
+    /// The index's CRC32s, in index order (see [`PackInput::crcs`]).
+    crcs: &'a [u32],
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -511,6 +620,7 @@ impl<'a> Table<'a> {
             errors.extend(part.errors.into_iter().map(|(pos, reason)| PackError {
                 oid: oid(pos),
                 reason,
+                retry: true,
             }));
         }
         // REF_DELTA bases: look their ids up among this pack's objects.
@@ -528,6 +638,7 @@ impl<'a> Table<'a> {
                                 "pack entry at offset {}: its delta base {base_oid} is not in this pack (a thin pack; `git index-pack --fix-thin` completes it)",
                                 offsets[pos as usize]
                             ),
+                            retry: true,
                         });
                     }
                 }
@@ -538,7 +649,19 @@ impl<'a> Table<'a> {
             entries: input.entries,
             order,
             info,
+            crcs: input.crcs,
         })
+    }
+
+    /// The CRC32 the index records for the entry at `pos`, if it records one.
+    fn crc(&self, pos: u32) -> Option<u32> {
+        self.crcs.get(self.order[pos as usize] as usize).copied()
+    }
+
+    /// Where entry `pos` lies whole (header and data): the bytes its CRC32 covers.
+    fn entry_range(&self, pos: u32) -> (u64, u64) {
+        let (_, end) = self.data_range(pos);
+        (self.offsets[pos as usize], end)
     }
 
     /// The id of the entry at `pos` (pack order).
@@ -763,6 +886,12 @@ pub(crate) enum DecodeError {
     DeltaHeaderTruncated,
     #[error("its delta header size does not fit in 64 bits")]
     DeltaHeaderOverflow,
+    #[error(
+        "its bytes are object {0}, not the one its index files there (`git fsck` reports the same)"
+    )]
+    OtherObject(Oid),
+    #[error("its bytes do not match the CRC32 its index records ({got:08x}, not {expected:08x}): the index files this id at other bytes, or the pack is damaged (`git fsck` reports the same)")]
+    Crc { expected: u32, got: u32 },
 }
 
 /// Parses an entry header: type and size varint, then a delta's base (negative offset or id).
@@ -911,7 +1040,7 @@ impl Forest {
                 Some(_) => {}
                 None => {
                     // A broken root (its own error is already recorded): the deltas below it fail too.
-                    forest.fail_below(root as u32, table, errors);
+                    forest.fail_below(root as u32, table, errors, true);
                     skipped += u64::from(weight);
                 }
             }
@@ -924,6 +1053,7 @@ impl Forest {
                         "pack entry at offset {}: its delta chain loops back on itself",
                         table.offsets[i]
                     ),
+                    retry: true,
                 });
                 skipped += 1;
             }
@@ -952,8 +1082,8 @@ impl Forest {
         &self.children[self.first_child[i] as usize..self.first_child[i + 1] as usize]
     }
 
-    /// Records an error for every delta below `base` (not `base` itself).
-    fn fail_below(&self, base: u32, table: &Table, errors: &mut Vec<PackError>) {
+    /// Records an error for every delta below `base` (not `base` itself); `retry` as for the base.
+    fn fail_below(&self, base: u32, table: &Table, errors: &mut Vec<PackError>, retry: bool) {
         let mut stack: Vec<(u32, u32)> =
             self.children_of(base).iter().map(|&c| (c, base)).collect();
         while let Some((i, parent)) = stack.pop() {
@@ -961,6 +1091,7 @@ impl Forest {
                 errors.push(PackError {
                     oid: table.oid(i),
                     reason: format!("its delta base {} cannot be read", table.oid(parent)),
+                    retry,
                 });
             }
             stack.extend(self.children_of(i).iter().map(|&c| (c, i)));
@@ -985,6 +1116,8 @@ struct Worker<'a> {
     file: &'a File,
     /// With a pieces visitor: its overlap.
     pieces_overlap: Option<usize>,
+    /// See [`PackInput::verify_ids`].
+    verify_ids: bool,
 }
 
 impl<'a> Worker<'a> {
@@ -1002,6 +1135,7 @@ impl<'a> Worker<'a> {
             errors: Vec::new(),
             file,
             pieces_overlap: None,
+            verify_ids: false,
         }
     }
 
@@ -1044,6 +1178,18 @@ impl<'a> Worker<'a> {
             return Err(DecodeError::TooLarge { size, compressed });
         }
         let overlap = pieces.overlap;
+        // The entry's header and compressed bytes go through the CRC32 as they are read.
+        let mut crc = crc32fast::Hasher::new();
+        let (entry_start, _) = self.table.entry_range(root);
+        let mut header = vec![0u8; (start - entry_start) as usize];
+        read_exact_at(self.file, &mut header, entry_start).map_err(read_failed)?;
+        crc.update(&header);
+        let mut id = self.verify_ids.then(|| {
+            use sha1::Digest;
+            let mut hasher = sha1::Sha1::new();
+            hasher.update(format!("blob {size}\0"));
+            hasher
+        });
         let mut input = vec![0u8; PIECE_INPUT.min(compressed as usize)];
         let (mut in_at, mut in_len, mut read_to) = (0usize, 0usize, start);
         let mut window: Vec<u8> = Vec::with_capacity(PIECE + overlap);
@@ -1053,6 +1199,7 @@ impl<'a> Worker<'a> {
             if in_at == in_len && read_to < end {
                 in_len = input.len().min((end - read_to) as usize);
                 read_exact_at(self.file, &mut input[..in_len], read_to).map_err(read_failed)?;
+                crc.update(&input[..in_len]);
                 read_to += in_len as u64;
                 in_at = 0;
             }
@@ -1065,6 +1212,10 @@ impl<'a> Worker<'a> {
             produced += (window.len() - before_out) as u64;
             if produced > size {
                 return Err(DecodeError::InflatesPast(size));
+            }
+            if let Some(hasher) = id.as_mut() {
+                use sha1::Digest;
+                hasher.update(&window[before_out..]);
             }
             let done = status == Status::StreamEnd;
             if done || window.len() == window.capacity() {
@@ -1101,6 +1252,26 @@ impl<'a> Worker<'a> {
                 size,
             });
         }
+        // Whatever the stream left unread still counts for the CRC.
+        while read_to < end {
+            let n = input.len().min((end - read_to) as usize);
+            read_exact_at(self.file, &mut input[..n], read_to).map_err(read_failed)?;
+            crc.update(&input[..n]);
+            read_to += n as u64;
+        }
+        if let Some(expected) = self.table.crc(root) {
+            let got = crc.finalize();
+            if got != expected {
+                return Err(DecodeError::Crc { expected, got });
+            }
+        }
+        if let Some(hasher) = id {
+            use sha1::Digest;
+            let got = Oid::from_bytes(&hasher.finalize()).expect("20 bytes");
+            if got != oid {
+                return Err(DecodeError::OtherObject(got));
+            }
+        }
         Ok(())
     }
 
@@ -1110,7 +1281,10 @@ impl<'a> Worker<'a> {
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
         }
-        if let Err(reason) = self.decode_root(root) {
+        if let Err(reason) = self
+            .decode_root(root)
+            .and_then(|()| self.check_id(root, kind, 0))
+        {
             self.fail(root, reason);
             return;
         }
@@ -1135,7 +1309,10 @@ impl<'a> Worker<'a> {
             if self.levels.len() <= depth {
                 self.levels.push(Vec::new());
             }
-            if let Err(reason) = self.decode_delta(child, depth) {
+            if let Err(reason) = self
+                .decode_delta(child, depth)
+                .and_then(|()| self.check_id(child, kind, depth))
+            {
                 self.fail(child, reason);
                 continue;
             }
@@ -1188,6 +1365,10 @@ impl<'a> Worker<'a> {
 
     /// Records why `entry` failed, and that every delta below it fails with it.
     fn fail(&mut self, entry: u32, reason: DecodeError) {
+        let retry = !matches!(
+            reason,
+            DecodeError::Crc { .. } | DecodeError::OtherObject(_)
+        );
         if !self.table.info[entry as usize].skip {
             self.errors.push(PackError {
                 oid: self.table.oid(entry),
@@ -1195,21 +1376,35 @@ impl<'a> Worker<'a> {
                     "pack entry at offset {}: {reason}",
                     self.table.offsets[entry as usize]
                 ),
+                retry,
             });
         }
-        self.forest.fail_below(entry, self.table, &mut self.errors);
+        self.forest
+            .fail_below(entry, self.table, &mut self.errors, retry);
+    }
+
+    /// With [`PackInput::verify_ids`], whether the object just decoded at `depth` is the one its id
+    /// names.
+    fn check_id(&self, entry: u32, kind: ObjectKind, depth: usize) -> Result<(), DecodeError> {
+        if !self.verify_ids {
+            return Ok(());
+        }
+        let data = &self.levels[depth];
+        let got = object_id(kind, data.len() as u64, &[data]);
+        if got != self.table.oid(entry) {
+            return Err(DecodeError::OtherObject(got));
+        }
+        Ok(())
     }
 
     fn decode_root(&mut self, root: u32) -> Result<(), DecodeError> {
-        let (start, end) = self.table.data_range(root);
-        let data = self.reader.range(start, end).map_err(read_failed)?;
+        let data = checked_data(self.table, &mut self.reader, root)?;
         let size = self.table.info[root as usize].size;
         inflate(&mut self.inflater, data, size, &mut self.levels[0])
     }
 
     fn decode_delta(&mut self, entry: u32, depth: usize) -> Result<(), DecodeError> {
-        let (start, end) = self.table.data_range(entry);
-        let data = self.reader.range(start, end).map_err(read_failed)?;
+        let data = checked_data(self.table, &mut self.reader, entry)?;
         let size = self.table.info[entry as usize].size;
         inflate(&mut self.inflater, data, size, &mut self.delta)?;
         let (bases, rest) = self.levels.split_at_mut(depth);
@@ -1224,6 +1419,36 @@ impl<'a> Worker<'a> {
 
 fn read_failed(err: std::io::Error) -> DecodeError {
     DecodeError::Read(err)
+}
+
+/// The id git gives an object of `kind` and `size` bytes made of `parts`.
+fn object_id(kind: ObjectKind, size: u64, parts: &[&[u8]]) -> Oid {
+    use sha1::Digest;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(format!("{} {size}\0", kind.as_str()));
+    for part in parts {
+        hasher.update(part);
+    }
+    Oid::from_bytes(&hasher.finalize()).expect("20 bytes")
+}
+
+/// Entry `pos`'s compressed data, once its bytes (header included) match the CRC32 the index records
+/// for it: one pass of `crc32fast` over bytes the inflater reads next anyway.
+fn checked_data<'r>(
+    table: &Table<'_>,
+    reader: &'r mut Reader<'_>,
+    pos: u32,
+) -> Result<&'r [u8], DecodeError> {
+    let (from, to) = table.entry_range(pos);
+    let bytes = reader.range(from, to).map_err(read_failed)?;
+    if let Some(expected) = table.crc(pos) {
+        let got = crc32fast::hash(bytes);
+        if got != expected {
+            return Err(DecodeError::Crc { expected, got });
+        }
+    }
+    let header = usize::from(table.info[pos as usize].header_len).min(bytes.len());
+    Ok(&bytes[header..])
 }
 
 /// Inflates a zlib stream that must produce exactly `size` bytes into `out` (replacing its contents).
@@ -1796,6 +2021,8 @@ mod tests {
             skip: &[],
             kinds,
             pack_order: &[],
+            crcs: &[],
+            verify_ids: false,
         };
         let mut states: Vec<Seen> = vec![Vec::new(); threads];
         let errors = traverse(
@@ -1836,6 +2063,8 @@ mod tests {
             skip: &[],
             kinds: KindSet::ALL,
             pack_order: &[],
+            crcs: &[],
+            verify_ids: false,
         };
         type State = (Vec<(Oid, usize)>, Vec<(Oid, u64, usize)>, Vec<u8>);
         let mut states: Vec<State> = vec![(Vec::new(), Vec::new(), Vec::new())];
@@ -1974,6 +2203,8 @@ mod tests {
             skip,
             kinds: KindSet::ALL,
             pack_order: &[],
+            crcs: &[],
+            verify_ids: false,
         };
         let mut states = vec![Vec::new()];
         let errors = traverse(
@@ -2020,6 +2251,8 @@ mod tests {
             skip: &[],
             kinds: KindSet::ALL,
             pack_order: &[],
+            crcs: &[],
+            verify_ids: false,
         };
         let err = traverse(&input, &mut [()], &|_, _, _, _| {}, &|_| {}).unwrap_err();
         assert!(err.to_string().contains("holds 1 objects"), "{err}");

@@ -57,10 +57,21 @@ impl Repo {
     }
 
     /// The commits a push would send, from git's pre-push lines (`local-ref local-oid remote-ref
-    /// remote-oid`): for each update, what `local-oid` has that the remote's old tip has; for a new
-    /// branch (or an old tip this clone lacks), what no remote-tracking ref has. Deletions send nothing.
-    pub(crate) fn commits_pushed(&self, updates: &[(Oid, Oid)]) -> Result<Vec<Oid>> {
+    /// remote-oid`): for each update, what `local-oid` has that the destination has: the remote's old
+    /// tip, and, when `destination` names a remote of this clone, what its remote-tracking refs hold
+    /// (as last fetched). Commits only another remote has are checked: pushing them here publishes
+    /// them here. Without a destination every commit `local-oid` reaches is checked. Deletions send
+    /// nothing.
+    pub(crate) fn commits_pushed(
+        &self,
+        updates: &[(Oid, Oid)],
+        destination: Option<&str>,
+    ) -> Result<Vec<Oid>> {
+        let remote_refs = destination
+            .filter(|name| self.git.find_remote(name).is_ok())
+            .map(|name| format!("refs/remotes/{name}/*"));
         let mut out: Vec<Oid> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for &(local, remote) in updates {
             if local.is_zero() {
                 continue;
@@ -70,12 +81,13 @@ impl Repo {
                 .with_context(|| format!("cannot read the commit to push ({local})"))?;
             if !remote.is_zero() && self.git.find_commit(remote.into()).is_ok() {
                 walk.hide(remote.into())?;
-            } else {
-                walk.hide_glob("refs/remotes/*")?;
+            }
+            if let Some(glob) = &remote_refs {
+                walk.hide_glob(glob)?;
             }
             for oid in walk {
                 let oid = Oid::from(oid.context("cannot walk the commits to push")?);
-                if !out.contains(&oid) {
+                if seen.insert(oid) {
                     out.push(oid);
                 }
             }

@@ -138,7 +138,8 @@ impl HfApi {
         Ok(status)
     }
 
-    /// `GET {endpoint}/api/whoami-v2` with the token as bearer.
+    /// `GET {endpoint}/api/whoami-v2` with the token as bearer. The answer is read up to
+    /// [`MAX_BODY`] bytes: a whoami is a few kilobytes, and a server that sends more is not one.
     pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
         self.check_up()?;
         let url = format!("{}/api/whoami-v2", self.endpoint);
@@ -151,8 +152,8 @@ impl HfApi {
             .call();
         match response {
             Ok(response) if response.status() == 200 => {
-                // Read to the issuers' bound: a huge answer is cut, then refused as unexpected.
-                let body: WhoAmI = serde_json::from_value(super::read_json(response))
+                // Read to the issuers' bound: a larger answer is refused, never allocated.
+                let body: WhoAmI = super::read_json(response)
                     .with_context(|| format!("unexpected whoami answer from {url}"))?;
                 Ok(TokenStatus::Valid(TokenOwner {
                     user: body.name.unwrap_or_default(),
@@ -247,6 +248,33 @@ struct AccessToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #25: the whoami answer was read whatever its size. A loopback server answers 2 MiB:
+    /// refused past [`crate::issuers::MAX_BODY`], and nothing past it is read.
+    #[test]
+    fn a_whoami_answer_past_the_cap_is_refused() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body_len = 2 << 20;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body_len}\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let mut body = vec![b' '; body_len - 2];
+            body.extend_from_slice(b"{}");
+            let _ = stream.write_all(&body);
+        });
+        let api = HfApi::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let token = Secret::new(crate::providers::examples::expand("hf_{alpha:34}"), "test");
+        let err = api.whoami(&token).unwrap_err();
+        assert!(format!("{err:#}").contains("larger than"), "{err:#}");
+        server.join().unwrap();
+    }
 
     #[test]
     fn refuses_plain_http_to_remote_hosts() {

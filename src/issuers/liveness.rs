@@ -228,7 +228,7 @@ pub fn call(
     if !check.live.contains(&status) {
         return unknown(Unknown::Unexpected, format!("{what} answered {status}"));
     }
-    let body = super::read_json(response);
+    let body: serde_json::Value = super::read_json(response).unwrap_or(serde_json::Value::Null);
     if let Some(ok) = &check.body_ok {
         match body.get(ok.field).and_then(|v| v.as_bool()) {
             Some(true) => {}

@@ -1,7 +1,7 @@
 //! The issuers: what unleak asks of the services that issue tokens, one layer below `audit` and the
 //! playbook. One HTTP client ([`agent`]: a timeout, no redirects, our user agent), one URL policy
 //! ([`check_base`]: https, or plain http to a loopback test stand-in; no credentials, query or
-//! fragment), one bound on what an answer may cost ([`read_json`]), all driven by the provider data in
+//! fragment), one bound on what an answer may cost ([`read_json`], [`MAX_BODY`]), all driven by the provider data in
 //! `providers` (the [`IdentityCheck`](crate::providers::IdentityCheck) of each issuer):
 //! - [`liveness`]: does a key still work? The documented read-only call of its issuer.
 //! - [`huggingface`]: the no-login revoke endpoint and whoami (the token's owner, name and role).
@@ -17,9 +17,10 @@ pub mod liveness;
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
 
-/// The most of an answer's body read: identity and revoke answers are small; a huge one (a hostile or
-/// broken server) is cut, not read to the end.
-pub const MAX_BODY: u64 = 256 * 1024;
+/// The most of an answer's body read: identity and revoke answers are small (whoami: a few kilobytes,
+/// with every organization listed); a larger one (a hostile or broken server) is an error, never an
+/// allocation the server chose.
+pub const MAX_BODY: u64 = 1 << 20;
 
 /// The HTTP agent every call to an issuer uses: a timeout (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30;
 /// 10 to connect), no redirects (a token is never forwarded to another host), our user agent.
@@ -37,14 +38,19 @@ pub fn agent() -> ureq::Agent {
         .build()
 }
 
-/// An answer's body as JSON, read to [`MAX_BODY`] at most (`Null` when it is not JSON).
-pub fn read_json(response: ureq::Response) -> serde_json::Value {
-    let mut text = String::new();
-    let _ = std::io::Read::read_to_string(
-        &mut std::io::Read::take(response.into_reader(), MAX_BODY),
-        &mut text,
-    );
-    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+/// A JSON answer, read up to [`MAX_BODY`] bytes: past that it is an error.
+pub fn read_json<T: serde::de::DeserializeOwned>(response: ureq::Response) -> Result<T> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .context("cannot read the answer")?;
+    if body.len() as u64 > MAX_BODY {
+        bail!("the answer is larger than {MAX_BODY} bytes");
+    }
+    serde_json::from_slice(&body).context("the answer is not the JSON expected")
 }
 
 /// The API base from `var` when set (trailing `/` removed), else `default`. Only `https://`, or `http://`

@@ -63,9 +63,17 @@ impl Matcher {
     pub(crate) fn with_probes(secrets: &[Secret], probes: &[&[u8]]) -> Matcher {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut needles = Vec::new();
+        // Linear in the needles (a hook with a 10,000-key `.env` spent seconds comparing each form
+        // with every other): a set of the forms' hashes finds repeats, which are then compared.
+        let mut by_hash: std::collections::HashMap<u64, Vec<u32>> =
+            std::collections::HashMap::new();
+        let state = std::collections::hash_map::RandomState::new();
+        let hash_of = |bytes: &[u8]| std::hash::BuildHasher::hash_one(&state, bytes);
         for (index, secret) in secrets.iter().enumerate() {
             for (encoding, bytes) in forms(secret) {
-                if !patterns.contains(&*bytes) {
+                let same = by_hash.entry(hash_of(&bytes)).or_default();
+                if !same.iter().any(|&i| patterns[i as usize] == *bytes) {
+                    same.push(patterns.len() as u32);
                     patterns.push(bytes.to_vec());
                     needles.push(NeedleInfo {
                         secret: index,
@@ -78,7 +86,9 @@ impl Matcher {
         for (index, probe) in probes.iter().enumerate() {
             // A probe equal to a token form would steal its hits; its secret is then checked the
             // slow way (the caller sees no hit for it and must not take silence for "unique").
-            if !probe.is_empty() && !patterns.iter().any(|p| p == probe) {
+            let same = by_hash.entry(hash_of(probe)).or_default();
+            if !probe.is_empty() && !same.iter().any(|&i| patterns[i as usize] == *probe) {
+                same.push(patterns.len() as u32);
                 patterns.push(probe.to_vec());
                 needles.push(NeedleInfo {
                     secret: index,
@@ -106,15 +116,23 @@ impl Matcher {
         };
         let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
         let lengths = patterns.iter().map(Vec::len).collect();
+        // For each needle, the shorter needles it starts with: looked up by each shorter length the
+        // needles have (a handful), not by comparing every pair.
+        let mut lengths_seen: Vec<usize> = patterns.iter().map(Vec::len).collect();
+        lengths_seen.sort_unstable();
+        lengths_seen.dedup();
         let prefixes_of = patterns
             .iter()
             .map(|long| {
-                (0..patterns.len() as u32)
-                    .filter(|&j| {
-                        let short = &patterns[j as usize];
-                        short.len() < long.len() && long.starts_with(short)
-                    })
-                    .collect()
+                let mut found: Vec<u32> = Vec::new();
+                for &len in lengths_seen.iter().take_while(|&&len| len < long.len()) {
+                    let head = &long[..len];
+                    if let Some(same) = by_hash.get(&hash_of(head)) {
+                        found.extend(same.iter().filter(|&&j| patterns[j as usize] == *head));
+                    }
+                }
+                found.sort_unstable();
+                found
             })
             .collect();
         for p in &mut patterns {

@@ -1593,13 +1593,8 @@ fn commit_respond_changes(
     workdir: &std::path::Path,
     pushes: bool,
 ) -> Result<Vec<String>> {
-    let git = |args: &[&str]| {
-        crate::git::command::git()
-            .arg("-C")
-            .arg(workdir)
-            .args(args)
-            .output()
-    };
+    // The repository's own config picks no program here: no hook, filter driver, signing program.
+    let git = |args: &[&str]| crate::git::command::git_in(workdir).args(args).output();
     // Untracked files are listed too: a `.gitignore` this run created is untracked, and left out it
     // would stay on this machine while the remote still tracks `.env`.
     let Ok(status) = git(&["status", "--porcelain", "--untracked-files=normal"]) else {
@@ -1694,6 +1689,18 @@ fn commit_respond_changes(
         );
     }
     writeln!(io.out, "  Committed: {message}.")?;
+    // Every value, ours (`false`, from the command line) last: any `true` before it is the user's wish.
+    let signs = git(&["config", "--type=bool", "--get-all", "commit.gpgSign"]).is_ok_and(|out| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == "true")
+    });
+    if signs {
+        writeln!(
+            io.out,
+            "  Not signed: unleak runs no signing program a repository's config names. Sign it yourself if you need to: git commit --amend --no-edit -S"
+        )?;
+    }
     Ok(vec![format!("committed: {message}")])
 }
 

@@ -362,8 +362,11 @@ impl Recalled {
 /// Reads an incident record (JSON). Only found tokens count: a token the record lists as "not found"
 /// never leaked here.
 pub(crate) fn recall(path: &Path) -> Result<Recalled> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // A record is a few kilobytes; 16 MiB leaves room for years of incidents.
+    let bytes = crate::util::fs::read_regular(path, 16 << 20)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not an incident record (not UTF-8)", path.display()))?;
     let record: IncidentRecord = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an incident record (JSON)", path.display()))?;
     let secrets = record

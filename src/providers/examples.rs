@@ -19,8 +19,22 @@ pub fn expand(template: &str) -> String {
 /// The template expanded with a seed of the caller's choice: different seeds give different tokens of the
 /// same shape (for tests that need several distinct ones).
 pub fn expand_with_seed(template: &str, seed: u64) -> String {
+    try_expand_with_seed(template, seed).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// The longest example a template may expand to: far above any token's length, far below what a repeat
+/// count in a hostile `.unleak.toml` could ask for (`{x*9999999999}` once took 7.8 GiB).
+pub const MAX_EXPANSION: usize = 4096;
+
+/// [`expand`] for a template from outside the tree (a custom rule in `.unleak.toml`): a malformed hole,
+/// an unknown class or an expansion past [`MAX_EXPANSION`] is an error that says which, never a panic.
+pub fn try_expand(template: &str) -> Result<String, String> {
+    try_expand_with_seed(template, 0)
+}
+
+fn try_expand_with_seed(template: &str, seed: u64) -> Result<String, String> {
     let mut rng = SplitMix(fnv1a(template.as_bytes()) ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let mut out = String::with_capacity(template.len() * 2);
+    let mut out = String::with_capacity(template.len().min(MAX_EXPANSION) * 2);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
@@ -33,28 +47,48 @@ pub fn expand_with_seed(template: &str, seed: u64) -> String {
         let close = rest[open..]
             .find('}')
             .map(|c| open + c)
-            .unwrap_or_else(|| panic!("unclosed hole in template {template:?}"));
-        expand_hole(&rest[open + 1..close], &mut rng, &mut out, template);
+            .ok_or_else(|| format!("unclosed hole in template {template:?}"))?;
+        expand_hole(&rest[open + 1..close], &mut rng, &mut out, template)?;
         rest = &rest[close + 1..];
     }
     out.push_str(rest);
-    out
+    if out.len() > MAX_EXPANSION {
+        return Err(format!(
+            "template {template:?} expands past {MAX_EXPANSION} characters"
+        ));
+    }
+    Ok(out)
 }
 
-fn expand_hole(hole: &str, rng: &mut SplitMix, out: &mut String, template: &str) {
+/// A hole's count, bounded by what is left of [`MAX_EXPANSION`] for `unit`-byte items.
+fn count_of(text: &str, unit: usize, out: &str, template: &str) -> Result<usize, String> {
+    let count: usize = text
+        .parse()
+        .map_err(|_| format!("bad count {text:?} in template {template:?}"))?;
+    let room = MAX_EXPANSION.saturating_sub(out.len()) / unit.max(1);
+    if count > room {
+        return Err(format!(
+            "template {template:?} expands past {MAX_EXPANSION} characters (a count of {count})"
+        ));
+    }
+    Ok(count)
+}
+
+fn expand_hole(
+    hole: &str,
+    rng: &mut SplitMix,
+    out: &mut String,
+    template: &str,
+) -> Result<(), String> {
     if let Some((text, count)) = hole.rsplit_once('*') {
-        let count: usize = count
-            .parse()
-            .unwrap_or_else(|_| panic!("bad repeat count in {template:?}"));
+        let count = count_of(count, text.len(), out, template)?;
         out.push_str(&text.repeat(count));
-        return;
+        return Ok(());
     }
     let (class, count) = hole
         .split_once(':')
-        .unwrap_or_else(|| panic!("hole {{{hole}}} in {template:?} is neither class:N nor text*N"));
-    let count: usize = count
-        .parse()
-        .unwrap_or_else(|_| panic!("bad length in {template:?}"));
+        .ok_or_else(|| format!("hole {{{hole}}} in {template:?} is neither class:N nor text*N"))?;
+    let count = count_of(count, 1, out, template)?;
     const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     const DIGITS: &[u8] = b"0123456789";
     let alphabet: &[u8] = match class {
@@ -66,7 +100,7 @@ fn expand_hole(hole: &str, rng: &mut SplitMix, out: &mut String, template: &str)
         "hex" => b"0123456789abcdef",
         "b64" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
         "url" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
-        other => panic!("unknown class {other:?} in {template:?}"),
+        other => return Err(format!("unknown class {other:?} in {template:?}")),
     };
     for i in 0..count {
         let pick = |set: &[u8], rng: &mut SplitMix| set[(rng.next() % set.len() as u64) as usize];
@@ -78,6 +112,7 @@ fn expand_hole(hole: &str, rng: &mut SplitMix, out: &mut String, template: &str)
         };
         out.push(byte as char);
     }
+    Ok(())
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -102,6 +137,23 @@ impl SplitMix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_or_huge_templates_are_errors_not_panics() {
+        for (template, why) in [
+            ("x{alpha:34", "unclosed"),
+            ("x{nothing}", "neither"),
+            ("x{alpha:many}", "bad count"),
+            ("x{emoji:3}", "unknown class"),
+            ("x{y*99999999999}", "expands past"),
+            ("x{alpha:18446744073709551615}", "expands past"),
+            ("{ab*3000}", "expands past"),
+        ] {
+            let err = try_expand(template).unwrap_err();
+            assert!(err.contains(why), "{template}: {err}");
+        }
+        assert_eq!(try_expand("a{x*3}b").unwrap(), "axxxb");
+    }
 
     #[test]
     fn expands_classes_and_repeats() {

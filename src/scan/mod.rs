@@ -48,6 +48,9 @@ pub struct ScanOptions {
     pub command: &'static str,
     /// Also list the commits that added or changed a dotenv file (audit).
     pub env_history: bool,
+    /// Hash every object read against its id (`--verify-object-ids`, see
+    /// [`git::odb::ObjectList::verify_object_ids`]).
+    pub verify_object_ids: bool,
 }
 
 /// What `scan_with` found: the report, every secret searched for (given and discovered), and for
@@ -246,7 +249,8 @@ fn object_pass(
     };
     let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| p.as_deref().unwrap_or(&[])).collect();
     let mut matcher = Matcher::with_probes(secrets, &probe_bytes);
-    let order = git::odb::enumerate(&repo.objects_dirs)?;
+    let mut order = git::odb::enumerate(&repo.objects_dirs)?;
+    order.verify_object_ids(options.verify_object_ids);
     let enumerated = started.elapsed();
     let bar = progress_bar(options.progress, order.len() as u64);
     // Blobs, commits and tags first, trees second: by the time the trees are read, the blobs that

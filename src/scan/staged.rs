@@ -50,6 +50,7 @@ pub fn staged_findings(
         secrets,
         patterns,
         values: None,
+        marked: None,
     };
     let mut out = Vec::new();
     for change in changes {
@@ -101,6 +102,9 @@ struct Search<'a> {
     patterns: &'a PatternSet,
     /// Collects the values pattern matches found, when the caller needs them (audit --verify).
     values: Option<&'a std::cell::RefCell<Vec<Secret>>>,
+    /// Counts tokens on lines marked `unleak:allow` that are reported anyway (a range audit does not
+    /// honour the markers the change under review adds); None: such lines are skipped.
+    marked: Option<&'a std::cell::Cell<usize>>,
 }
 
 /// A token found in some bytes, before it is placed at a path.
@@ -132,8 +136,17 @@ impl Search<'_> {
     fn tokens_in(&self, bytes: &[u8], lines: bool) -> Vec<Token> {
         let text = lines && !has_nul_within(bytes, GIT_BINARY_PROBE);
         let line = |offset: usize| text.then(|| super::line_of(bytes, offset));
-        // `unleak:allow` on the line accepts what is on it (text only).
-        let allowed = |offset: usize| text && crate::matching::line_allows(bytes, offset);
+        // `unleak:allow` on the line accepts what is on it (text only), unless markers are only counted.
+        let allowed = |offset: usize| {
+            let marked = text && crate::matching::line_allows(bytes, offset);
+            match self.marked {
+                Some(count) => {
+                    count.set(count.get() + usize::from(marked));
+                    false
+                }
+                None => marked,
+            }
+        };
         let mut out = Vec::new();
         let mut hits = Vec::new();
         self.matcher.find_all(bytes, &mut hits);
@@ -232,7 +245,24 @@ pub struct RangeFinding {
 /// The commits of `A..B` (or `REV..HEAD` for `since`), newest first. In a shallow clone every commit of
 /// the range and the base must be present: the error says so instead of scanning less.
 pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> Result<Vec<Oid>> {
-    let (from, to) = match (since, range) {
+    let (from, to) = range_ends(since, range)?;
+    let (from, to) = (
+        resolve_range_end(repo, &from)?,
+        resolve_range_end(repo, &to)?,
+    );
+    repo.commits_in_range(from, to)
+}
+
+/// The base of a range audit (`--since REV`, or `A` of `--range A..B`), as a commit: what the change
+/// under review is judged against, and where its allowlist is read from.
+pub fn range_base(repo: &Repo, since: Option<&str>, range: Option<&str>) -> Result<Oid> {
+    let (from, _) = range_ends(since, range)?;
+    resolve_range_end(repo, &from)
+}
+
+/// `--since`/`--range` as the two revisions they name.
+fn range_ends(since: Option<&str>, range: Option<&str>) -> Result<(String, String)> {
+    Ok(match (since, range) {
         (Some(rev), _) => (rev.to_string(), "HEAD".to_string()),
         (None, Some(spec)) => {
             if spec.contains("...") {
@@ -253,31 +283,35 @@ pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> R
             )
         }
         (None, None) => anyhow::bail!("no range given"),
-    };
-    let resolve = |rev: &str| -> Result<Oid> {
-        let commit = repo.rev_parse_commit(rev).map_err(|err| {
-            let hint = if repo.shallow {
-                " This is a shallow clone: fetch the base too (actions/checkout: fetch-depth: 0, or \
-                 `git fetch --deepen=N` with N at least the number of commits in the range plus one)."
-            } else {
-                ""
-            };
-            anyhow::anyhow!("cannot resolve {rev}: {}.{hint}", err.message())
-        })?;
-        commit.with_context(|| format!("{rev} is not a commit"))
-    };
-    let (from, to) = (resolve(&from)?, resolve(&to)?);
-    repo.commits_in_range(from, to)
+    })
+}
+
+fn resolve_range_end(repo: &Repo, rev: &str) -> Result<Oid> {
+    let commit = repo.rev_parse_commit(rev).map_err(|err| {
+        let hint = if repo.shallow {
+            " This is a shallow clone: fetch the base too (actions/checkout: fetch-depth: 0, or \
+             `git fetch --deepen=N` with N at least the number of commits in the range plus one)."
+        } else {
+            ""
+        };
+        anyhow::anyhow!("cannot resolve {rev}: {}.{hint}", err.message())
+    })?;
+    commit.with_context(|| format!("{rev} is not a commit"))
 }
 
 /// What each commit adds relative to its parents: tokens in blobs that differ from every parent's blob
 /// at that path (minus tokens the first parent's version already held), in added paths, and in the
 /// commit message. The cost is what the range changes, not what the history holds.
+/// With `inline_allow` false (a range audit), a token on a line marked `unleak:allow` is reported like
+/// any other, and counted in `marked`: the marker is part of the change under review, which must not
+/// silence its own findings. The hooks (the user's own commits) pass true.
 pub fn range_findings(
     repo: &Repo,
     commits: &[Oid],
     secrets: &[Secret],
     patterns: &PatternSet,
+    inline_allow: bool,
+    marked: &std::cell::Cell<usize>,
 ) -> Result<(Vec<RangeFinding>, Vec<Secret>)> {
     let matcher = Matcher::new(secrets);
     let values = std::cell::RefCell::new(Vec::new());
@@ -286,6 +320,7 @@ pub fn range_findings(
         secrets,
         patterns,
         values: Some(&values),
+        marked: (!inline_allow).then_some(marked),
     };
     let mut out = Vec::new();
     for &id in commits {
@@ -354,6 +389,7 @@ pub fn file_findings<'a>(
         secrets,
         patterns,
         values: Some(&values),
+        marked: None,
     };
     let mut out = Vec::new();
     for (name, bytes) in files {
@@ -373,8 +409,8 @@ pub fn file_findings<'a>(
     (out, values.into_inner())
 }
 
-/// Tokens in a commit message being written (a commit-msg hook): git's comment lines and everything
-/// below the `git commit -v` scissors line are left out, as git leaves them out of the commit.
+/// Tokens in a commit message being written (a commit-msg hook), anywhere in the file git hands the
+/// hook, comment lines included.
 pub fn message_findings(
     message: &[u8],
     secrets: &[Secret],
@@ -386,21 +422,14 @@ pub fn message_findings(
         secrets,
         patterns,
         values: None,
+        marked: None,
     };
-    let mut kept = Vec::with_capacity(message.len());
-    for line in message.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b"# ------------------------ >8 ------------------------") {
-            break;
-        }
-        if line.starts_with(b"#") {
-            // Keep line numbers: a blank line in place of a comment.
-            kept.push(b'\n');
-            continue;
-        }
-        kept.extend_from_slice(line);
-    }
+    // The whole file: what git stores depends on the cleanup mode (`-m` and `-F` keep `#` lines, so
+    // does `--cleanup=verbatim`; `core.commentChar` changes which lines are comments; only `-v` or
+    // `--cleanup=scissors` cut at the scissors line), and the hook sees none of that. A token in a
+    // comment or below the scissors is blocked too: a `--no-verify` away if it really is not stored.
     search
-        .tokens_in(&kept, true)
+        .tokens_in(message, true)
         .into_iter()
         .map(|t| t.at("commit message", Location::CommitMessage))
         .collect()

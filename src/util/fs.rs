@@ -6,6 +6,39 @@ use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+/// Reads a file whole, when it is a regular file of at most `cap` bytes: a FIFO or a device in its
+/// place (a repository can hold one) would hang the read or fill memory, and a file past the cap is
+/// not what it claims to be. The type is checked before opening (opening a FIFO waits for a writer)
+/// and again on the open file; the read stops one byte past the cap whatever the file grew to.
+pub fn read_regular(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    let check = |meta: std::fs::Metadata| {
+        if !meta.is_file() {
+            return Err(refuse(format!(
+                "{} is not a regular file (a FIFO or a device would hang the read)",
+                path.display()
+            )));
+        }
+        if meta.len() > cap {
+            return Err(refuse(format!(
+                "{} is larger than {cap} bytes, more than such a file ever holds",
+                path.display()
+            )));
+        }
+        Ok(())
+    };
+    check(std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    check(file.metadata()?)?;
+    let mut out = Vec::new();
+    file.take(cap + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > cap {
+        return Err(refuse(format!("{} grew past {cap} bytes", path.display())));
+    }
+    Ok(out)
+}
+
 /// How [`write_atomic`] creates the file.
 pub struct Atomic<'a> {
     /// Permission bits, set on the temp file before the first byte is written (so a private file is

@@ -508,3 +508,92 @@ fn no_git_scans_files_folders_and_stdin_with_the_audits_rules() {
     let run = run_in(&["audit", "--no-git", ".", "--range", "a..b"], None);
     assert_eq!(run.code, 2, "{run:?}");
 }
+
+/// Issue #25: a range audit read `.unleak.toml` from the checkout, so a pull request that added
+/// `[[allow]] path = "**"` beside its leak passed its own review (exit 0, no SARIF result). The
+/// allowlist and custom rules come from the range's base; the edit is named in a warning.
+#[test]
+fn a_range_audit_takes_the_allowlist_from_the_base_not_the_change() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let base = repo.head();
+    let token = fake_hf_token();
+    repo.commit_file(
+        ".unleak.toml",
+        "[[allow]]\npath = \"**\"\nreason = \"nothing to see\"\n",
+        "Quiet the scanner",
+    );
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Add key");
+    for args in [
+        vec![
+            "audit",
+            "--format",
+            "json",
+            "--range",
+            &format!("{base}..HEAD"),
+        ],
+        vec!["audit", "--format", "json", "--since", &base],
+    ] {
+        let run = Unleak::new(&repo.path).args(&args).run();
+        run.assert_hides(&token);
+        assert_eq!(run.code, 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let report = run.json();
+        assert!(
+            report["warnings"]
+                .to_string()
+                .contains("allowlist-from-base"),
+            "{report:#}"
+        );
+    }
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "audit",
+            "--format",
+            "sarif",
+            "--range",
+            &format!("{base}..HEAD"),
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty(), "{sarif:#}");
+    // Once the allowlist is on the base (merged first), a range after it honours it.
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--range", "HEAD~1..HEAD"])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+/// Issue #25: an `unleak:allow` marker the pull request itself adds silenced its own leak in a range
+/// audit. Markers are part of the change under review: reported anyway, with a warning saying so.
+#[test]
+fn a_range_audit_does_not_honour_markers_the_change_adds() {
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    let base = repo.head();
+    let token = fake_hf_token();
+    repo.commit_file(
+        "app.py",
+        format!("KEY = '{token}'  # unleak:allow\n"),
+        "Add key",
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "audit",
+            "--format",
+            "json",
+            "--range",
+            &format!("{base}..HEAD"),
+        ])
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("inline-allow-in-range"),
+        "{report:#}"
+    );
+}

@@ -198,7 +198,27 @@ fn a_leak_found_anyway_exits_one() {
 fn damaged_packs_are_incomplete_not_clean() {
     let token = fake_hf_token();
     type Damage = (&'static str, fn(&Path, &Path), &'static str);
-    let cases: [Damage; 4] = [
+    let cases: [Damage; 6] = [
+        // Issue #25: the trailers, as git checks them (a pack whose trailer is not the checksum its
+        // index records is refused; an index that fails its own checksum is damaged).
+        (
+            "pack trailer changed",
+            |pack, _| {
+                let mut bytes = std::fs::read(pack).unwrap();
+                *bytes.last_mut().unwrap() ^= 1;
+                std::fs::write(pack, bytes).unwrap();
+            },
+            "trailer checksum",
+        ),
+        (
+            "index checksum changed",
+            |_, idx| {
+                let mut bytes = std::fs::read(idx).unwrap();
+                *bytes.last_mut().unwrap() ^= 1;
+                std::fs::write(idx, bytes).unwrap();
+            },
+            "",
+        ),
         (
             "pack cut in half",
             |pack, _| {
@@ -514,9 +534,9 @@ fn every_token_source_is_normalized_the_same_way() {
     let (head, tail) = token.split_at(10);
     for (bad, what) in [
         (format!("{head} {tail}"), "whitespace"),
-        (format!("{head}\u{200b}{tail}"), "invisible character"),
-        (format!("{head}\u{feff}{tail}"), "invisible character"),
-        (format!("{token}\u{200b}"), "invisible character"),
+        (format!("{head}\u{200b}{tail}"), "zero-width space, U+200B"),
+        (format!("{head}\u{feff}{tail}"), "byte-order mark, U+FEFF"),
+        (format!("{token}\u{200b}"), "zero-width space, U+200B"),
     ] {
         let run = run_bounded(&repo.path, &["scan", "--token-stdin"], &format!("{bad}\n"));
         assert_eq!(run.code, 2, "{bad:?}");
@@ -526,6 +546,72 @@ fn every_token_source_is_normalized_the_same_way() {
             "echoed: {}",
             run.stderr
         );
+    }
+}
+
+/// A token is printable ASCII (issue #25): an invisible or look-alike character before, inside or after
+/// it (a zero-width space or joiner, a no-break space, Cyrillic `а`, fullwidth letters, a right-to-left
+/// override) is refused with its code point and position, from stdin, an environment variable and a
+/// `.env` key alike; never searched as given ("No leak found", exit 0, for the look-alikes before).
+#[test]
+fn invisible_and_look_alike_characters_are_refused_in_every_source() {
+    let token = fake_hf_token();
+    let repo = leaked_repo(&token);
+    let (head, tail) = token.split_at(10);
+    let mut cases: Vec<(String, &str, usize)> = Vec::new();
+    for (c, code) in [
+        ('\u{200b}', "U+200B"),
+        ('\u{2060}', "U+2060"),
+        ('\u{a0}', "U+00A0"),
+        ('\u{430}', "U+0430"),
+        ('\u{ff21}', "U+FF21"),
+        ('\u{202e}', "U+202E"),
+    ] {
+        let n = token.len() + 1;
+        cases.push((format!("{c}{token}"), code, 1));
+        cases.push((format!("{head}{c}{tail}"), code, head.len() + 1));
+        cases.push((format!("{token}{c}"), code, n));
+    }
+    // Look-alikes in place of the token's own letters: Cyrillic `а` for `a`, fullwidth `ｈｆ`.
+    cases.push((format!("{head}\u{430}{}", &tail[1..]), "U+0430", 11));
+    cases.push((format!("\u{ff48}\u{ff46}{}", &token[2..]), "U+FF48", 1));
+    let hidden = |run: &Run, value: &str| {
+        run.assert_hides(&token);
+        assert!(
+            !run.stderr.contains(head) && !run.stderr.contains(&tail[1..]),
+            "{value:?} echoed: {}",
+            run.stderr
+        );
+    };
+    for (value, code, at) in &cases {
+        let position = format!("at character {at} of");
+        let run = run_bounded(
+            &repo.path,
+            &["scan", "--token-stdin"],
+            &format!("{value}\n"),
+        );
+        assert_eq!(run.code, 2, "stdin {value:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(code), "{value:?}: {}", run.stderr);
+        assert!(run.stderr.contains(&position), "{value:?}: {}", run.stderr);
+        hidden(&run, value);
+
+        let run = Unleak::new(&repo.path)
+            .args(&["scan", "--token-env", "MY_TOKEN"])
+            .env("MY_TOKEN", value)
+            .run();
+        assert_eq!(run.code, 2, "env {value:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(code), "{value:?}: {}", run.stderr);
+        hidden(&run, value);
+
+        // A `.env` loader strips whitespace around a value (python-dotenv: a no-break space too), so
+        // there the token may be the one the program reads: found, never clean.
+        repo.write(".env", format!("HF_TOKEN={value}\n"));
+        let run = run_bounded(&repo.path, &["scan"], "");
+        assert_ne!(run.code, 0, ".env {value:?}: {}{}", run.stdout, run.stderr);
+        if run.code == 2 {
+            assert!(run.stderr.contains(code), "{value:?}: {}", run.stderr);
+        }
+        hidden(&run, value);
     }
 }
 
@@ -798,7 +884,7 @@ fn the_new_token_is_normalized_before_it_reaches_dot_env() {
     let (head, tail) = new.split_at(12);
     let run = respond(&repo, &format!("{head}\u{200b}{tail}"));
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stderr.contains("invisible character"), "{}", run.stderr);
+    assert!(run.stderr.contains("U+200B"), "{}", run.stderr);
     assert!(!run.stderr.contains(head) && !run.stderr.contains(tail));
     let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
     assert_eq!(env, format!("HF_TOKEN={old}\n"), "nothing written");
@@ -818,4 +904,213 @@ fn a_damaged_remembered_incident_is_never_a_silent_clean() {
     let run = search(&repo.path, "verify", &token, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(warning_text(&run.json()).contains("remembered incident is unreadable"));
+}
+
+/// The three commands that must never call a damaged history clean, each with the token only in it.
+fn assert_incomplete_everywhere(repo: &TestRepo, token: &str, case: &str) {
+    let run = search(&repo.path, "scan", token, &[]);
+    assert_eq!(run.code, 2, "{case}: scan: {}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["completeness"]["complete"], false, "{case}");
+    let run = run_bounded(&repo.path, &["audit", "--format", "json"], "");
+    assert_eq!(run.code, 2, "{case}: audit: {}\n{}", run.stdout, run.stderr);
+    run.assert_hides(token);
+    let fingerprint = unleak::secret::fingerprint(token.as_bytes());
+    let run = run_bounded(&repo.path, &["verify", "--fingerprint", &fingerprint], "");
+    assert_eq!(
+        run.code, 2,
+        "{case}: verify: {}\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+/// A history whose only copy of `token` is in its first commit (the file is deleted after), and the
+/// ids of the token's blob and of a harmless blob.
+fn token_in_history_only(token: &str) -> (TestRepo, String, String) {
+    let repo = TestRepo::new();
+    repo.commit_file("k.txt", format!("T={token}\n"), "Leak");
+    repo.commit_file("a.txt", "other harmless text here\n", "Other");
+    let leaked = repo.rev("HEAD~1:k.txt");
+    let harmless = repo.rev("HEAD:a.txt");
+    repo.git(&["rm", "-q", "k.txt"]);
+    repo.git(&["commit", "-q", "-m", "Remove"]);
+    (repo, leaked, harmless)
+}
+
+/// Swaps the offsets two ids have in a version 2 pack index (and their CRC32s too with `crcs`) and
+/// writes the index's own checksum again, so only the entries' CRC32s (or only the objects' ids)
+/// betray it.
+fn swap_offsets(idx: &Path, a: &str, b: &str, crcs: bool) {
+    use sha1::Digest;
+    make_writable(idx);
+    let mut data = std::fs::read(idx).unwrap();
+    let count = u32::from_be_bytes(data[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+    let (ids, crc_table, offsets) = (8 + 1024, 8 + 1024 + 20 * count, 8 + 1024 + 24 * count);
+    let at = |hex: &str| {
+        let want = unleak::git::Oid::from_str(hex).unwrap();
+        (0..count)
+            .find(|i| data[ids + 20 * i..ids + 20 * i + 20] == *want.as_bytes())
+            .expect("the id is in the index")
+    };
+    let (i, j) = (at(a), at(b));
+    for k in 0..4 {
+        data.swap(offsets + 4 * i + k, offsets + 4 * j + k);
+        if crcs {
+            data.swap(crc_table + 4 * i + k, crc_table + 4 * j + k);
+        }
+    }
+    let body = data.len() - 20;
+    let sum = sha1::Sha1::digest(&data[..body]);
+    data[body..].copy_from_slice(&sum);
+    std::fs::write(idx, data).unwrap();
+}
+
+/// Issue #25: a pack index that files the leaked blob's id at a harmless blob's bytes (and the harmless
+/// id at the token's, an entry never read because an earlier pack holds that object) made scan, audit
+/// and verify --fingerprint say clean, exit 0; `git fsck` reports a CRC mismatch. Every entry is now
+/// checked against its CRC32 as it is read: incomplete, exit 2.
+#[test]
+fn a_pack_index_filing_an_id_at_other_bytes_is_incomplete() {
+    let token = fake_hf_token();
+    let (repo, main_idx, leaked, harmless) = two_packs(&token);
+    swap_offsets(&main_idx, &leaked, &harmless, false);
+    let fsck = Command::new("git")
+        .current_dir(&repo.path)
+        .args(["fsck", "--full"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&fsck.stderr).contains("CRC mismatch"),
+        "git sees it: {fsck:?}"
+    );
+    assert_incomplete_everywhere(&repo, &token, "swapped offsets");
+    let run = search(&repo.path, "scan", &token, &[]);
+    assert!(
+        warning_text(&run.json()).contains("CRC32"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// What the CRC32s cannot see (docs/scan.md): an index crafted to swap the CRC32s with the offsets is
+/// consistent in every checksum, and only the objects' ids betray it. `--verify-object-ids` hashes every
+/// object it reads: incomplete, exit 2, where the default pass says clean.
+#[test]
+fn verify_object_ids_catches_an_index_consistent_in_every_checksum() {
+    let token = fake_hf_token();
+    let (repo, main_idx, leaked, harmless) = two_packs(&token);
+    swap_offsets(&main_idx, &leaked, &harmless, true);
+    let run = search(&repo.path, "scan", &token, &[]);
+    assert_eq!(run.code, 0, "the documented limit: {}", run.stderr);
+    for command in ["scan", "verify"] {
+        let run = search(&repo.path, command, &token, &["--verify-object-ids"]);
+        assert_eq!(run.code, 2, "{command}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            warning_text(&run.json()).contains(&format!("are object {harmless}")),
+            "{}",
+            run.stdout
+        );
+    }
+    let run = run_bounded(&repo.path, &["audit", "--verify-object-ids"], "");
+    assert_eq!(run.code, 2, "audit: {}\n{}", run.stdout, run.stderr);
+}
+
+/// A history with `token` only in its first commit, packed, and a first pack (by name) holding the
+/// harmless blob alone: the main pack's index, the leaked and the harmless blob's ids.
+fn two_packs(token: &str) -> (TestRepo, PathBuf, String, String) {
+    let (repo, leaked, harmless) = token_in_history_only(token);
+    repo.git(&["gc", "-q"]);
+    let pack_dir = repo.path.join(".git/objects/pack");
+    let main_idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    // A first pack holding the harmless blob alone, named to sort before the other.
+    let mut pack = Command::new("git");
+    scrub(&mut pack)
+        .current_dir(&repo.path)
+        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = pack.spawn().unwrap();
+    writeln!(child.stdin.take().unwrap(), "{harmless}").unwrap();
+    let name = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    for ext in ["pack", "idx"] {
+        std::fs::rename(
+            pack_dir.join(format!("pack-{}.{ext}", name.trim())),
+            pack_dir.join(format!("pack-{}.{ext}", "0".repeat(40))),
+        )
+        .unwrap();
+    }
+    let _ = std::fs::remove_file(main_idx.with_extension("rev"));
+    (repo, main_idx, leaked, harmless)
+}
+
+/// Issue #25: a loose object file holding another valid object (the harmless blob's file copied over
+/// the leaked one's) read as the harmless blob, and the history as clean. Its id is now checked as it is
+/// inflated: incomplete, exit 2.
+#[test]
+fn a_loose_file_holding_another_object_is_incomplete() {
+    let token = fake_hf_token();
+    let (repo, leaked, harmless) = token_in_history_only(&token);
+    let target = loose_path(&repo, &leaked);
+    make_writable(&target);
+    std::fs::copy(loose_path(&repo, &harmless), &target).unwrap();
+    assert_incomplete_everywhere(&repo, &token, "another object's file");
+    let run = search(&repo.path, "scan", &token, &[]);
+    assert!(
+        warning_text(&run.json()).contains(&format!("holds object {harmless}")),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Issue #25: a FIFO (or a device) in place of a loose object, packed-refs, the index, alternates,
+/// shallow or the incident record hung the run or filled its memory. Each is refused: an error or an
+/// unreadable object (exit 2), in well under the bound `run_bounded` sets, and never "clean".
+#[test]
+fn a_fifo_in_place_of_any_file_git_reads_is_refused_not_read() {
+    let token = fake_hf_token();
+    type Place = (&'static str, fn(&TestRepo) -> PathBuf);
+    let places: [Place; 6] = [
+        ("a loose object", |repo| {
+            loose_path(repo, &repo.rev("HEAD:c.txt"))
+        }),
+        ("packed-refs", |repo| repo.path.join(".git/packed-refs")),
+        ("the index", |repo| repo.path.join(".git/index")),
+        ("shallow", |repo| repo.path.join(".git/shallow")),
+        ("alternates", |repo| {
+            repo.path.join(".git/objects/info/alternates")
+        }),
+        ("the incident record", |repo| {
+            repo.path.join(".git/unleak/incident.json")
+        }),
+    ];
+    for (what, place) in places {
+        let repo = clean_history();
+        let path = place(&repo);
+        if path.exists() {
+            make_writable(&path);
+            std::fs::remove_file(&path).unwrap();
+        }
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo {}", path.display());
+        let run = search(&repo.path, "scan", &token, &[]);
+        assert_eq!(run.code, 2, "{what}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("not a regular file"),
+            "{what}: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        // verify reads the incident record when no token is given: refused, not waited on.
+        let run = run_bounded(&repo.path, &["verify"], "");
+        assert_eq!(
+            run.code, 2,
+            "{what}: verify: {}\n{}",
+            run.stdout, run.stderr
+        );
+    }
 }

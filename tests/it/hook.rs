@@ -459,20 +459,31 @@ fn commit_msg_and_pre_push_hooks_install_block_and_uninstall() {
         "{}",
         refused.stderr
     );
-    // A comment line of the message template is not part of the commit.
+    // Issue #25: a line beginning with `#` is a comment only under some cleanup modes; `-F` and `-m`
+    // keep it (so does `--cleanup=verbatim`, or another `core.commentChar`), and the hook cannot tell
+    // which applies. It used to be skipped, and the token went into the commit: now it is checked.
     let file = repo.dir.path().join("msg.txt");
     std::fs::write(&file, format!("Add a\n# {token}\n")).unwrap();
-    let ok = git_try(
-        &repo.path,
-        &[
-            "commit",
-            "-q",
-            "--cleanup=strip",
-            "-F",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(ok.code, 0, "{ok:?}");
+    for cleanup in ["--cleanup=default", "--cleanup=verbatim"] {
+        let kept = git_try(
+            &repo.path,
+            &["commit", "-q", cleanup, "-F", file.to_str().unwrap()],
+        );
+        kept.assert_hides(&token);
+        assert_ne!(kept.code, 0, "{cleanup}: {kept:?}");
+        assert!(
+            kept.stderr.contains("this commit message holds 1 token"),
+            "{}",
+            kept.stderr
+        );
+    }
+    // What the hook let through before: git stores the `#` line.
+    repo.git(&["commit", "-q", "--no-verify", "-F", file.to_str().unwrap()]);
+    assert!(repo.git(&["log", "-1", "--format=%B"]).contains(&token));
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "a.txt"]);
+    repo.git(&["commit", "-q", "-m", "Add a"]);
 
     // pre-push: a commit about to be pushed adds a token (committed with --no-verify).
     let other = fake_hf_token();
@@ -513,6 +524,53 @@ fn commit_msg_and_pre_push_hooks_install_block_and_uninstall() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!hooks.join("commit-msg").exists() && !hooks.join("pre-push").exists());
     assert!(run.stdout.contains("No pre-commit hook"), "{}", run.stdout);
+}
+
+/// Issue #25: pre-push hid every remote's refs, so a commit already on one remote went to another
+/// unchecked (a fork, a mirror, a public remote after a private one). It checks what the destination
+/// lacks: here the leaking commit, which only the private remote has.
+#[test]
+fn pre_push_checks_what_the_destination_lacks_not_what_any_remote_has() {
+    let repo = TestRepo::new();
+    let private = repo.bare_sibling("private.git");
+    let public = repo.bare_sibling("public.git");
+    repo.git(&["remote", "add", "private", private.to_str().unwrap()]);
+    repo.git(&["remote", "add", "public", public.to_str().unwrap()]);
+    repo.commit_file("README.md", "# demo\n", "Initial commit");
+    repo.git(&["push", "-q", "public", "main"]);
+    let token = fake_hf_token();
+    repo.commit_file("x.py", format!("X = '{token}'\n"), "Leak");
+    repo.git(&["push", "-q", "private", "main"]);
+    let run = hook_cmd(&repo.path, &["install", "--hook", "pre-push"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    for (what, args) in [
+        ("the same branch", vec!["push", "-q", "public", "main"]),
+        (
+            "a new branch",
+            vec!["push", "-q", "public", "main:refs/heads/copy"],
+        ),
+    ] {
+        let push = git_try(&repo.path, &args);
+        push.assert_hides(&token);
+        assert_ne!(push.code, 0, "{what}: {push:?}");
+        assert!(
+            push.stderr.contains("this push would publish 1 token"),
+            "{what}: {}",
+            push.stderr
+        );
+    }
+    assert_ne!(
+        git_try(&public, &["rev-parse", "main"]).stdout.trim(),
+        repo.head(),
+        "the public remote never got the commit"
+    );
+    // To the remote that already has it, nothing new is sent: the push goes through.
+    repo.commit_file("y.txt", "y\n", "Clean");
+    assert_eq!(
+        git_try(&repo.path, &["push", "-q", "private", "main"]).code,
+        0
+    );
 }
 
 #[test]
@@ -606,4 +664,31 @@ fn an_inline_allow_marker_lets_a_fixture_through() {
     let run = git_try(&repo.path, &["commit", "-q", "-m", "Fixture"]);
     run.assert_hides(&token);
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// Issue #25: `.env` handling was super-linear in its keys (10,000 keys: 6.6 s in the pre-commit hook,
+/// 100,000 over 30 s): every form of every value was compared with every other. Now linear: 20,000 keys
+/// take a few seconds even in a debug build; the bound is generous for a loaded machine.
+#[test]
+fn a_dot_env_with_twenty_thousand_keys_is_checked_quickly() {
+    let repo = repo_with_hook();
+    let mut env = String::new();
+    for i in 0..20_000 {
+        env.push_str(&format!("KEY_{i}={}\n", random_letters(32)));
+    }
+    let leaked = random_letters(32);
+    env.push_str(&format!("LAST={leaked}\n"));
+    repo.write(".env", env);
+    repo.write(".gitignore", ".env\n");
+    repo.write("a.txt", format!("value = {leaked}\n"));
+    repo.git(&["add", "a.txt", ".gitignore"]);
+    let started = std::time::Instant::now();
+    let run = hook_cmd(&repo.path, &["run"]);
+    let took = started.elapsed();
+    run.assert_hides(&leaked);
+    assert_eq!(run.code, 1, "the last key's value is found: {run:?}");
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "took {took:?} for 20,000 keys"
+    );
 }

@@ -209,6 +209,135 @@ fn hostile_env_link_to_a_tracked_file_is_refused() {
     assert!(before == after, "{}", diff(&before, &after));
 }
 
+/// Issue #25: no write through a link the repository supplies. A committed `.env` link to a path
+/// inside the work tree that does not exist made setup create that file with the token, not ignored by
+/// git; a link into a submodule wrote into the submodule's tracked file (the outer index knows nothing
+/// of it). Both are refused and nothing in the tree changes; so is an untracked dangling link.
+#[test]
+fn hostile_env_links_dangling_or_into_a_submodule_are_refused() {
+    // A committed link to a file that does not exist.
+    let repo = TestRepo::new();
+    repo.commit_file("config/README", "config\n", "Config");
+    std::os::unix::fs::symlink("config/app.env", repo.path.join(".env")).unwrap();
+    repo.git(&["add", ".env"]);
+    repo.git(&["commit", "-q", "-m", "Link"]);
+    let before = tree_state(repo.dir.path());
+    let run = setup(&repo, &fake_hf_token());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("the repository supplies"),
+        "{}",
+        run.stderr
+    );
+    let after = tree_state(repo.dir.path());
+    assert!(before == after, "{}", diff(&before, &after));
+    assert!(!repo.path.join("config/app.env").exists());
+
+    // The same link, not committed: still a file the user never made.
+    let repo = TestRepo::new();
+    repo.commit_file("config/README", "config\n", "Config");
+    std::os::unix::fs::symlink("config/app.env", repo.path.join(".env")).unwrap();
+    let run = setup(&repo, &fake_hf_token());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(!repo.path.join("config/app.env").exists());
+
+    // A link into a submodule's tracked file.
+    let inner = TestRepo::new();
+    inner.commit_file("settings.env", "MODE=prod\n", "Settings");
+    let repo = TestRepo::new();
+    repo.commit_file("README", "outer\n", "Outer");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "-q",
+        "add",
+        inner.path.to_str().unwrap(),
+        "sub",
+    ]);
+    repo.git(&["commit", "-q", "-m", "Submodule"]);
+    std::os::unix::fs::symlink("sub/settings.env", repo.path.join(".env")).unwrap();
+    let settings = repo.path.join("sub/settings.env");
+    let before = std::fs::read(&settings).unwrap();
+    let run = setup(&repo, &fake_hf_token());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("submodule"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&settings).unwrap(), before);
+}
+
+/// Issue #25: when `.git/unleak` cannot be made (here a file is in its place), `--backup` used to leave
+/// the old token's copy beside `.env`, in the work tree and not ignored. It is refused with a clear
+/// error and nothing is written.
+#[test]
+fn a_backup_goes_to_the_private_directory_or_nowhere() {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", ".env\n");
+    repo.commit_file("README", "readme\n", "Init");
+    let old = fake_hf_token();
+    repo.write(".env", format!("HF_TOKEN={old}\n"));
+    std::fs::write(repo.path.join(".git/unleak"), "not a directory\n").unwrap();
+    let before = tree_state(repo.dir.path());
+    let new = fake_hf_token();
+    let run = Unleak::new(&repo.path)
+        .args(&["setup", "--value-stdin", "--yes", "--backup"])
+        .env("HF_HOME", repo.dir.path().join("hf-home").to_str().unwrap())
+        .stdin(format!("{new}\n"))
+        .run();
+    run.assert_hides(&new).assert_hides(&old);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("no private place") && run.stderr.contains("without --backup"),
+        "{}",
+        run.stderr
+    );
+    let after = tree_state(repo.dir.path());
+    assert!(before == after, "{}", diff(&before, &after));
+}
+
+/// Issue #25: a repository-supplied `.env -> /dev/zero` was read without limit by setup and respond
+/// (even `--dry-run`). A `.env` is read only when it is a regular file, and up to a cap: an error
+/// (exit 2) at once, and nothing written.
+#[test]
+fn hostile_env_link_to_a_device_is_refused_not_read() {
+    for respond in [false, true] {
+        let repo = TestRepo::new();
+        let old = fake_hf_token();
+        repo.commit_file("app.py", format!("T = '{old}'\n"), "Leak");
+        std::os::unix::fs::symlink("/dev/zero", repo.path.join(".env")).unwrap();
+        let new = fake_hf_token();
+        let started = std::time::Instant::now();
+        let run = if respond {
+            Unleak::new(&repo.path)
+                .args(&[
+                    "respond",
+                    "--dry-run",
+                    "--yes",
+                    "--offline",
+                    "--revoke",
+                    "skip",
+                    "--token-env",
+                    "OLD_TOKEN",
+                    "--new-token-stdin",
+                ])
+                .env("OLD_TOKEN", &old)
+                .env("HF_HOME", repo.dir.path().join("hf-home").to_str().unwrap())
+                .stdin(format!("{new}\n"))
+                .run()
+        } else {
+            setup(&repo, &new)
+        };
+        run.assert_hides(&new).assert_hides(&old);
+        assert_eq!(run.code, 2, "respond={respond}: {run:?}");
+        assert!(
+            run.stderr.contains("not a regular file"),
+            "respond={respond}: {}",
+            run.stderr
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
+}
+
 #[test]
 fn hostile_env_link_out_of_the_repository_is_refused() {
     for respond in [false, true] {
@@ -811,4 +940,88 @@ fn hostile_env_link_into_the_git_dir_is_refused() {
     assert!(run.stderr.contains(".git/description"), "{}", run.stderr);
     let after = tree_state(repo.dir.path());
     assert!(before == after, "{}", diff(&before, &after));
+}
+
+/// Issue #25: a token given as an output path (`-o`, `--report`, `--write-script`) created a file named
+/// by it and recorded the name; given as `--replacement` it was written in plain text into the script
+/// and the reports. Each is refused (exit 2) before anything is written, naming the redaction only.
+#[test]
+fn a_token_is_refused_as_an_output_path_or_a_replacement() {
+    let repo = TestRepo::new();
+    let old = fake_hf_token();
+    repo.commit_file("app.py", format!("T = '{old}'\n"), "Leak");
+    let pasted = fake_hf_token();
+    let dir = repo.dir.path();
+    let in_dir = dir.join(format!("{pasted}.json"));
+    let in_dir = in_dir.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["scan", "--token-env", "OLD", "-o", in_dir],
+        vec!["verify", "--token-env", "OLD", "-o", &pasted],
+        vec!["audit", "-o", in_dir],
+        vec![
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "OLD",
+            "--report",
+            in_dir,
+        ],
+        vec![
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "OLD",
+            "--write-script",
+            &pasted,
+        ],
+        vec![
+            "respond",
+            "--dry-run",
+            "--offline",
+            "--token-env",
+            "OLD",
+            "--replacement",
+            &pasted,
+        ],
+    ];
+    for args in cases {
+        let before = tree_state(dir);
+        let run = Unleak::new(&repo.path).args(&args).env("OLD", &old).run();
+        run.assert_hides(&pasted).assert_hides(&old);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("holds a token"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        let after = tree_state(dir);
+        assert!(before == after, "{args:?}: {}", diff(&before, &after));
+    }
+}
+
+/// Issue #25: a path or subject holding U+202E (right-to-left override) was printed raw, so the terminal
+/// showed the name reversed. Direction controls are escaped (`\u{202e}`) in human output.
+#[test]
+fn bidi_controls_in_paths_and_subjects_are_escaped() {
+    let repo = TestRepo::new();
+    let token = fake_hf_token();
+    repo.commit_file(
+        "invoice\u{202e}txt.exe",
+        format!("T={token}\n"),
+        "Add \u{2066}notes\u{2069}",
+    );
+    let run = Unleak::new(&repo.path)
+        .args(&["scan", "--token-env", "T"])
+        .env("T", &token)
+        .run();
+    run.assert_hides(&token);
+    assert_eq!(run.code, 1, "{run:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        !all.contains('\u{202e}') && !all.contains('\u{2066}'),
+        "raw: {all}"
+    );
+    assert!(all.contains("invoice\\u{202e}txt.exe"), "{all}");
 }

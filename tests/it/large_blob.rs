@@ -10,8 +10,8 @@ const BLOB_MB: usize = 300;
 const MAX_RSS_MB: u64 = 150;
 
 /// Stores `BLOB_MB` MiB of zeros followed by `token` as a blob (streamed into git, never written to the
-/// work tree), commits it as `big.bin`, and packs the repository.
-fn repo_with_huge_blob(token: &str) -> TestRepo {
+/// work tree), commits it as `big.bin`, and packs the repository (or leaves the blob loose).
+fn repo_with_huge_blob(token: &str, packed: bool) -> TestRepo {
     let repo = TestRepo::new();
     repo.commit_file("README", "hello\n", "start");
     let mut git = Command::new("git");
@@ -41,14 +41,36 @@ fn repo_with_huge_blob(token: &str) -> TestRepo {
         &format!("100644,{oid},big.bin"),
     ]);
     repo.git(&["commit", "-q", "-m", "add a large file"]);
-    repo.git(&["repack", "-adq"]);
+    if packed {
+        repo.git(&["repack", "-adq"]);
+    }
     repo
 }
 
 #[test]
 fn large_blob_is_searched_in_bounded_memory() {
+    assert_searched_in_bounded_memory(true);
+}
+
+/// Issue #25: a loose blob was read whole (its compressed file, then the blob): a 1 GiB loose blob cost
+/// 1 GiB. It is read and searched in pieces like a packed one.
+#[test]
+fn large_loose_blob_is_searched_in_bounded_memory() {
+    assert_searched_in_bounded_memory(false);
+}
+
+fn assert_searched_in_bounded_memory(packed: bool) {
     let token = fake_hf_token();
-    let repo = repo_with_huge_blob(&token);
+    let repo = repo_with_huge_blob(&token, packed);
+    if !packed {
+        let oid = repo.rev("HEAD:big.bin");
+        let loose = repo
+            .path
+            .join(".git/objects")
+            .join(&oid[..2])
+            .join(&oid[2..]);
+        assert!(loose.is_file(), "the blob is loose");
+    }
     let rss = repo.dir.path().join("rss");
     let mut cmd = Command::new("/usr/bin/time");
     scrub(&mut cmd)
@@ -102,7 +124,7 @@ fn large_blob_is_searched_in_bounded_memory() {
         .expect("/usr/bin/time wrote the peak RSS");
     assert!(
         kib < MAX_RSS_MB << 10,
-        "peak RSS {} MiB for a {BLOB_MB} MiB blob",
+        "peak RSS {} MiB for a {BLOB_MB} MiB blob (packed: {packed})",
         kib >> 10
     );
 }

@@ -676,7 +676,9 @@ fn providers_range_on_a_shallow_clone_needs_the_base() {
     assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
 }
 
-/// `unleak:allow` on the line accepts that token: in audit, in pull-request mode and in the hook.
+/// `unleak:allow` on the line accepts that token: in audit and in the hook. In pull-request mode a
+/// marker the range itself adds is not honoured (issue #25: a pull request could silence its own leak):
+/// reported, with a warning.
 #[test]
 fn providers_inline_allow_and_config_defaults() {
     let fixture = token("stripe.secret-key");
@@ -702,6 +704,18 @@ fn providers_inline_allow_and_config_defaults() {
         .args(&["audit", "--format", "json", "--since", &base])
         .run();
     hide(&run);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("inline-allow-in-range"),
+        "{}",
+        run.stdout
+    );
+    // A range after the marker's commit leaves it alone.
+    let marked = repo.head();
+    repo.commit_file("other.txt", "x\n", "Unrelated");
+    let run = Unleak::new(&repo.path)
+        .args(&["audit", "--since", &marked])
+        .run();
     assert_eq!(run.code, 0, "{}", run.stdout);
     // The marker covers its own line only.
     repo.commit_file(
@@ -802,4 +816,29 @@ fn providers_custom_rules_are_checked_at_load_and_scanned_for() {
     let run = Unleak::new(&repo.path).args(&["audit"]).run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("built-in provider"), "{}", run.stderr);
+    // Issue #25: a malformed example template panicked (exit 101), and a repeat count took 7.8 GiB.
+    // Each is an error at load (exit 2) that names the rule and what is wrong; so is a regex too big.
+    for (examples, why) in [
+        ("\"acme_{lower:32\"", "unclosed hole"),
+        ("\"acme_{lower}\"", "neither class:N"),
+        ("\"acme_{emoji:32}\"", "unknown class"),
+        ("\"acme_{x*9999999999}\"", "expands past"),
+        ("\"acme_{lower:99999999999999}\"", "expands past"),
+    ] {
+        repo.write(".unleak.toml", rule(examples));
+        let run = Unleak::new(&repo.path).args(&["audit"]).run();
+        assert_eq!(run.code, 2, "{examples}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("[[rule]] acme.api-key: a bad example") && run.stderr.contains(why),
+            "{examples}: {}",
+            run.stderr
+        );
+    }
+    repo.write(
+        ".unleak.toml",
+        rule("\"acme_{lower:32}\"").replace("acme_[a-z0-9]{32}", "acme_(?:[a-z0-9]{32}){1000}"),
+    );
+    let run = Unleak::new(&repo.path).args(&["audit"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("too large"), "{}", run.stderr);
 }

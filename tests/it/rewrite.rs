@@ -739,8 +739,9 @@ fn respond_asks_about_binary_files() {
     );
 }
 
-/// A failed first check changes nothing and keeps the private file; once fixed, the same script runs,
-/// and a second run after success finds nothing to do (regex mode) instead of failing.
+/// A failed first check changes nothing and deletes the private file (issue #25: the token in plain
+/// text is never left behind, whatever the exit); once fixed, a fresh script runs, and a second run
+/// after success finds nothing to do (regex mode) instead of failing.
 #[test]
 fn the_script_can_be_rerun_until_it_succeeds() {
     let token = fake_hf_token();
@@ -749,30 +750,32 @@ fn the_script_can_be_rerun_until_it_succeeds() {
     repo.git(&["push", "-q", "origin", "main"]);
     let url = origin.to_str().unwrap().to_string();
 
-    // Literal mode: the private file must survive a failed preflight.
+    // Literal mode: a failed preflight changes nothing and leaves no private file.
     let plan = build_plan(&repo, &token, Some(&url), true, false);
     repo.write("README.md", "# changed, not committed\n");
     let (script, output, ok) = run_script(&repo, &plan, &token);
     assert!(!ok && output.contains("uncommitted changes"), "{output}");
     assert!(
-        output.contains("is kept so this script can be run again"),
+        output.contains("was deleted. To run again, write a fresh script"),
         "{output}"
     );
-    let body = std::fs::read_to_string(&script).unwrap();
-    let replace_file = body
-        .lines()
-        .find_map(|l| l.strip_prefix("UNLEAK_REPLACE_FILE="))
-        .map(|p| PathBuf::from(p.trim_matches('\'')))
-        .unwrap();
-    assert!(replace_file.exists(), "a rerun needs the private file");
+    let replace_file = |script: &Path| {
+        let body = std::fs::read_to_string(script).unwrap();
+        body.lines()
+            .find_map(|l| l.strip_prefix("UNLEAK_REPLACE_FILE="))
+            .map(|p| PathBuf::from(p.trim_matches('\'')))
+            .unwrap()
+    };
+    assert!(!replace_file(&script).exists(), "the token's file is gone");
     assert!(
         contains(&all_objects(&origin), &token),
         "nothing was changed"
     );
     repo.git(&["checkout", "--", "README.md"]);
+    unleak::playbook::rewrite::write_script(&plan, &script).unwrap();
     let (output, success) = bash(&script, None, repo.dir.path());
     assert!(success, "{output}");
-    assert!(!replace_file.exists());
+    assert!(!replace_file(&script).exists());
     assert_eq!(holds_any_form(&all_objects(&origin), &token), None);
 
     // Regex mode, run twice: the second run finds the remote clean, pushes nothing, and succeeds.
@@ -819,4 +822,222 @@ fn the_script_runs_no_program_the_repository_config_names() {
         !pwned.exists(),
         "the script ran the repository's fsmonitor program"
     );
+}
+
+/// An executable that touches `marker` and then runs `then` with its arguments (or copies stdin to
+/// stdout, as a filter does, when `then` is empty).
+fn planted(dir: &Path, name: &str, marker: &Path, then: &str) -> PathBuf {
+    let program = dir.join(name);
+    let rest = if then.is_empty() {
+        "cat".to_string()
+    } else {
+        format!("exec {then} \"$@\"")
+    };
+    std::fs::write(
+        &program,
+        format!("#!/bin/sh\ntouch '{}'\n{rest}\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    program
+}
+
+/// Issue #25: the repository's config named programs the script's git calls ran (a `core.hooksPath`
+/// hook, `remote.<name>.uploadpack`, a clean filter a `.gitattributes` picks), and a remote name
+/// holding `$(…)` ran in the script's last here-document. Each is planted, shown to run under plain
+/// git, and then must not run under the script, which still succeeds.
+#[test]
+fn the_script_runs_no_hook_filter_or_upload_pack_and_quotes_the_remote_name() {
+    let token = fake_hf_token();
+    let (repo, origin) = repo_with_origin();
+    let remote = "o$(touch${IFS}pwned)";
+    repo.git(&["remote", "rename", "origin", remote]);
+    repo.write(".gitattributes", "*.txt filter=planted\n");
+    repo.commit_file("notes.txt", "notes\n", "Notes");
+    repo.commit_file("app.py", format!("KEY = '{token}'\n"), "Inline key");
+    repo.commit_file("app.py", "KEY = env()\n", "Read key from env");
+    repo.git(&["push", "-q", remote, "HEAD:refs/heads/main"]);
+
+    let dir = repo.dir.path();
+    let markers: Vec<PathBuf> = ["hook", "upload-pack", "filter"]
+        .iter()
+        .map(|m| dir.join(format!("RAN-{m}")))
+        .collect();
+    let hooks = dir.join("hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    for hook in [
+        "reference-transaction",
+        "post-checkout",
+        "post-rewrite",
+        "pre-auto-gc",
+    ] {
+        planted(&hooks, hook, &markers[0], "true");
+    }
+    repo.git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    let upload = planted(dir, "upload.sh", &markers[1], "git-upload-pack");
+    repo.git(&[
+        "config",
+        &format!("remote.{remote}.uploadpack"),
+        upload.to_str().unwrap(),
+    ]);
+    let filter = planted(dir, "filter.sh", &markers[2], "");
+    repo.git(&["config", "filter.planted.clean", filter.to_str().unwrap()]);
+    let touch_notes = || {
+        // A new mtime: `git status` runs the clean filter to compare the file again.
+        let file = std::fs::File::options()
+            .write(true)
+            .open(repo.path.join("notes.txt"))
+            .unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        file.set_modified(later).unwrap();
+    };
+    // Plain git runs each of them: the test would catch a script that lets one through.
+    touch_notes();
+    run_git(&repo.path, &["status", "--porcelain"], 0);
+    run_git(&repo.path, &["fetch", "-q", remote], 0);
+    run_git(&repo.path, &["update-ref", "refs/heads/probe", "HEAD"], 0);
+    run_git(&repo.path, &["update-ref", "-d", "refs/heads/probe"], 0);
+    for marker in &markers {
+        assert!(
+            marker.exists(),
+            "{} did not run under plain git",
+            marker.display()
+        );
+        std::fs::remove_file(marker).unwrap();
+    }
+    touch_notes();
+
+    let secrets = vec![Secret::new(&token, "test")];
+    let report = scan_report(&repo.path, &secrets);
+    let opened = unleak::git::Repo::open(&repo.path).unwrap();
+    let binary_blobs = unleak::playbook::binary_blobs(&opened, &report);
+    let unleak_bin = PathBuf::from(env!("CARGO_BIN_EXE_unleak"));
+    let origin_url = origin.to_str().unwrap();
+    let plan = filter_repo::plan(&RewriteInput {
+        secrets: &secrets,
+        report: &report,
+        remote_name: remote,
+        remote_url: Some(origin_url),
+        repo_path: &repo.path,
+        literal: false,
+        remove_env_files: false,
+        filter_repo: filter_repo_support(),
+        regex_is_unique: &unique_in(repo.path.join(".git")),
+        binary_blobs: &binary_blobs,
+        binary: BinaryMode::Mask,
+        replacement: filter_repo::REPLACEMENT,
+        unleak: &unleak_bin,
+    });
+    assert!(plan.blocked.is_none(), "{}", plan.render_text());
+    let (script, output) = write_and_run(&repo, &plan, &token);
+    let body = std::fs::read_to_string(&script).unwrap();
+    for marker in &markers {
+        assert!(
+            !marker.exists(),
+            "the script ran {}:\n{output}\n---\n{body}",
+            marker.display()
+        );
+    }
+    for cwd in [dir, repo.path.as_path()] {
+        assert!(
+            !cwd.join("pwned").exists(),
+            "the remote name ran:\n{output}"
+        );
+    }
+    assert!(
+        output.contains(remote),
+        "the name is printed as text:\n{output}"
+    );
+    assert!(!contains(&all_objects(&origin), &token));
+}
+
+/// Issue #25: respond's own commit (untracking `.env`) ran the repository's `gpg.program` when its
+/// config asked for signed commits, and the clean filter a `.gitattributes` picks. It runs neither,
+/// commits unsigned, and says so.
+#[test]
+fn respond_commits_without_the_repositorys_signing_program_or_filters() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let (repo, _origin) = repo_with_origin();
+    repo.write(".gitattributes", ".gitignore filter=planted\n");
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    let dir = repo.dir.path();
+    let (signed, filtered) = (dir.join("RAN-gpg"), dir.join("RAN-filter"));
+    let gpg = planted(dir, "gpg.sh", &signed, "false");
+    let filter = planted(dir, "filter.sh", &filtered, "");
+    repo.git(&["config", "commit.gpgSign", "true"]);
+    repo.git(&["config", "gpg.program", gpg.to_str().unwrap()]);
+    repo.git(&["config", "filter.planted.clean", filter.to_str().unwrap()]);
+    // Plain git runs both (and the planted gpg fails the commit).
+    repo.write("probe.txt", "probe\n");
+    repo.write(".gitignore", "probe\n");
+    run_git(&repo.path, &["add", "probe.txt", ".gitignore"], 0);
+    let plain = Command::new("git")
+        .current_dir(&repo.path)
+        .args(["commit", "-q", "-m", "Probe"])
+        .output()
+        .unwrap();
+    assert!(!plain.status.success() && signed.exists() && filtered.exists());
+    std::fs::remove_file(&signed).unwrap();
+    std::fs::remove_file(&filtered).unwrap();
+    run_git(&repo.path, &["reset", "-q", "--hard"], 0);
+
+    let script = dir.join("rewrite.sh");
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &["--offline", "--write-script", script.to_str().unwrap()],
+    )
+    .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(
+        run.stdout.contains("Committed: Stop tracking") && run.stdout.contains("Not signed"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!signed.exists(), "respond ran the repository's gpg.program");
+    assert!(
+        !filtered.exists(),
+        "respond ran the repository's clean filter"
+    );
+}
+
+/// Issue #25: after `respond --backup`, the script's final check named the backup (it holds the old
+/// token) but not what to do. It says to delete it once the new token works, with the command; done,
+/// the same script then finishes.
+#[test]
+fn the_check_says_what_to_do_with_a_backup() {
+    let old = fake_hf_token();
+    let new = fake_hf_token();
+    let (repo, _origin) = repo_with_origin();
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let script = repo.dir.path().join("rewrite.sh");
+    let run = respond_yes(
+        &repo.path,
+        &new,
+        &[
+            "--offline",
+            "--backup",
+            "--write-script",
+            script.to_str().unwrap(),
+        ],
+    )
+    .run();
+    run.assert_hides(&old).assert_hides(&new);
+    assert!(script.exists(), "{}\n{}", run.stdout, run.stderr);
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
+    assert!(!output.contains(&old) && !output.contains(&new));
+    assert!(!success, "the backup is a copy left: {output}");
+    let line = output
+        .lines()
+        .find(|l| l.contains("the .env backup --backup kept"))
+        .unwrap_or_else(|| panic!("no step for the backup:\n{output}"));
+    let quoted = line.split("rm -- '").nth(1).unwrap();
+    let backup = PathBuf::from(quoted.split('\'').next().unwrap());
+    assert!(backup.is_file(), "{line}");
+    std::fs::remove_file(&backup).unwrap();
+    let (output, success) = bash(&script, Some(repo.dir.path()), repo.dir.path());
+    assert!(success, "{output}");
 }

@@ -349,6 +349,7 @@ pub fn scan_report(path: &Path, secrets: &[unleak::secret::Secret]) -> unleak::m
             progress: false,
             command: "scan",
             env_history: false,
+            verify_object_ids: false,
         },
     )
     .unwrap()
@@ -406,6 +407,7 @@ pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
             progress: false,
             command: "respond",
             env_history: false,
+            verify_object_ids: false,
         },
         settings: Settings {
             yes: false,
