@@ -306,6 +306,15 @@ impl Severity {
         }
     }
 
+    /// One step lower (low stays low): a finding of a low-confidence rule (the generic one) may not be
+    /// a key at all, so it ranks below a provider's key exposed the same way.
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::High => Severity::Medium,
+            Severity::Medium | Severity::Low => Severity::Low,
+        }
+    }
+
     /// A token at HEAD or staged is as exposed as the token itself: high once pushed, else medium; low
     /// once `--verify` found it dead (rotated: what is left is cleanup).
     pub fn of_live_copy(pushed: bool, dead: bool) -> Severity {

@@ -169,6 +169,12 @@ impl FindingBuilder<'_> {
         }
     }
 
+    /// A finding's exposure, one step lower for a low-confidence rule (the generic secret-assignment
+    /// rule: the value may not be a key at all).
+    fn severity_of(&self, secret: usize, exposure: Severity) -> Severity {
+        severity_for_rule(exposure, rule_confidence(self.rule_of(secret).as_deref()))
+    }
+
     fn rule_of(&self, secret: usize) -> Option<String> {
         self.secrets[secret]
             .identify()
@@ -216,7 +222,10 @@ impl FindingBuilder<'_> {
         let reachable = !containment.refs.is_empty();
         self.findings.push(Finding {
             rule: self.rule_of(secret),
-            severity: Severity::exposure(!finding_remotes.is_empty(), reachable),
+            severity: self.severity_of(
+                secret,
+                Severity::exposure(!finding_remotes.is_empty(), reachable),
+            ),
             secret: self.secret_ref(secret),
             location,
             encoding,
@@ -394,7 +403,10 @@ impl FindingBuilder<'_> {
             let finding_remotes = remotes_of(&refs, self.remotes);
             self.findings.push(Finding {
                 rule: self.rule_of(secret),
-                severity: Severity::exposure(!finding_remotes.is_empty(), !refs.is_empty()),
+                severity: self.severity_of(
+                    secret,
+                    Severity::exposure(!finding_remotes.is_empty(), !refs.is_empty()),
+                ),
                 secret: self.secret_ref(secret),
                 location: Location::TagMessage,
                 encoding,
@@ -634,8 +646,29 @@ pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
         reachable: true,
         pushed,
         remotes: Vec::new(),
+        severity: severity_for_rule(
+            Severity::exposure(pushed, true),
+            rule_confidence(f.found.rule.as_deref()),
+        ),
         rule: f.found.rule.clone(),
-        severity: Severity::exposure(pushed, true),
+    }
+}
+
+/// The confidence of the rule with this id (custom rules included), when there is one.
+fn rule_confidence(rule: Option<&str>) -> Option<crate::providers::Confidence> {
+    rule.and_then(crate::providers::rule)
+        .map(|(_, pattern)| pattern.confidence)
+}
+
+/// An exposure, lowered one step for a low-confidence rule's finding (see [`Severity::lowered`]).
+fn severity_for_rule(
+    exposure: Severity,
+    confidence: Option<crate::providers::Confidence>,
+) -> Severity {
+    if confidence == Some(crate::providers::Confidence::Low) {
+        exposure.lowered()
+    } else {
+        exposure
     }
 }
 
