@@ -570,7 +570,11 @@ pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<Playb
         .filter(|s| s.found)
         .filter_map(|summary| {
             let secret = secrets.iter().find(|s| s.fingerprint() == summary.secret.fingerprint)?;
-            let provider = secret.identify().map(|(p, _)| p);
+            // The generic rule names no issuer: as unknown as a value no rule knows.
+            let provider = secret
+                .identify()
+                .map(|(p, _)| p)
+                .filter(|p| p.id != providers::GENERIC.id);
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
                     "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",

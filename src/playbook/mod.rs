@@ -1091,7 +1091,15 @@ fn update_env(
         dotenv::DotEnv::parse(b"")
     };
     // Compare the environment with the value the file will hold (the old one when nothing is written).
-    let (hygiene, mut notes) = env_hygiene(io, &path, &key, new_token.unwrap_or(rotation.old))?;
+    // The file's hygiene (ignore, untrack) is the first key's step; later keys say only their own.
+    let file_level = !rotation.several || rotation.first;
+    let (hygiene, mut notes) = env_hygiene(
+        io,
+        &path,
+        &key,
+        new_token.unwrap_or(rotation.old),
+        file_level,
+    )?;
     let Some(new_token) = new_token else {
         let status = would_update_env(request, io, &key, &shown, &hygiene.actions)?;
         record.step(step, status, notes);
@@ -1136,18 +1144,27 @@ fn update_env(
 
 /// The hygiene plan around `.env` (ignore rule, untracking, shell variables that would override it),
 /// comparing the environment with `value`; its warnings are shown and become the step's first notes.
+/// Without `file_level` (a later key of several), only what concerns this key.
 fn env_hygiene(
     io: &mut Io<'_>,
     path: &std::path::Path,
     key: &str,
     value: &Secret,
+    file_level: bool,
 ) -> Result<(hygiene::Plan, Vec<String>)> {
-    let hygiene = hygiene::plan(
+    let mut hygiene = hygiene::plan(
         path,
         key,
         value.expose(),
         &hygiene::Environment::from_process(key),
     )?;
+    if !file_level {
+        // Said (and done) once, at the first key of the file; what is about this key is kept.
+        hygiene.actions.clear();
+        hygiene
+            .warnings
+            .retain(|w| matches!(w, hygiene::Warning::EnvironmentOverrides { .. }));
+    }
     let mut notes = Vec::new();
     for warning in &hygiene.warnings {
         writeln!(io.out, "  warning: {warning}")?;

@@ -29,7 +29,11 @@ pub(super) fn revoke(
     record: &mut IncidentRecord,
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
-    let Some((provider, pattern)) = secret.identify() else {
+    // The generic rule's values have no known issuer: the person knows where it came from.
+    let known = secret
+        .identify()
+        .filter(|(p, _)| p.id != providers::GENERIC.id);
+    let Some((provider, pattern)) = known else {
         return Ending::new(
             format!(
                 "{}: unknown issuer; revoke it where it was created.",
