@@ -237,6 +237,7 @@ fn ml_liveness_unknown_says_why_and_a_key_goes_to_its_issuer_only() {
     let stub = ApiStub::start(DeadAnswer::Unauthorized);
     for (mode, expected) in [
         (Mode::RateLimited, "rate-limited"),
+        (Mode::IdentityStatus(403), "answered 403"),
         (Mode::IdentityStatus(500), "answered 500"),
         (Mode::IdentityStatus(302), "answered 302"),
         (Mode::Hang, "timeout"),
