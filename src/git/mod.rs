@@ -119,7 +119,7 @@ impl Repo {
         let mut ref_names = Vec::new();
         for reference in self.git.references().context("cannot list refs")? {
             let Ok(reference) = reference else { continue };
-            let Some(name) = reference.name().map(str::to_string) else {
+            let Some(name) = reference.name().ok().map(str::to_string) else {
                 continue;
             };
             let resolved = match reference.resolve() {
@@ -598,7 +598,7 @@ fn is_partial_clone(git: &Repository) -> bool {
     let mut promisor = false;
     if let Ok(mut entries) = config.entries(Some(r"remote\..*\.promisor")) {
         while let Some(Ok(entry)) = entries.next() {
-            promisor |= entry.value() == Some("true");
+            promisor |= entry.value().ok() == Some("true");
         }
     }
     promisor

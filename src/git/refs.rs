@@ -10,7 +10,7 @@ impl Repo {
         let references = self.git.references().context("cannot list refs")?;
         Ok(references
             .flatten()
-            .filter_map(|r| r.name().map(str::to_string))
+            .filter_map(|r| r.name().ok().map(str::to_string))
             .collect())
     }
 

@@ -19,13 +19,14 @@ impl Repo {
         names
             .iter()
             .flatten()
+            .flatten()
             .map(|name| RemoteInfo {
                 name: name.to_string(),
                 url: self
                     .git
                     .find_remote(name)
                     .ok()
-                    .and_then(|r| r.url().map(mask_url_credentials)),
+                    .and_then(|r| r.url().ok().map(mask_url_credentials)),
             })
             .collect()
     }
@@ -37,14 +38,14 @@ impl Repo {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for name in names.iter().flatten() {
+        for name in names.iter().flatten().flatten() {
             let Ok(remote) = self.git.find_remote(name) else {
                 continue;
             };
-            if let Some(url) = remote.url() {
+            if let Ok(url) = remote.url() {
                 out.push((name.to_string(), false, url.to_string()));
             }
-            if let Some(url) = remote.pushurl() {
+            if let Ok(Some(url)) = remote.pushurl() {
                 out.push((name.to_string(), true, url.to_string()));
             }
         }
@@ -63,7 +64,7 @@ impl Repo {
 
     /// A remote's URL: `Err` when there is no such remote, `Ok(None)` when it has no (UTF-8) URL.
     pub(crate) fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
-        Ok(self.git.find_remote(name)?.url().map(str::to_string))
+        Ok(self.git.find_remote(name)?.url().ok().map(str::to_string))
     }
 }
 
