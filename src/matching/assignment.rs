@@ -280,6 +280,7 @@ const NOT_SECRET_BEFORE_KEY: &[&str] = &[
     "encryption_public",
 ];
 const NOT_SECRET_BEFORE_TOKEN: &[&str] = &[
+    "dedup",
     "next",
     "page",
     "continuation",
@@ -371,7 +372,13 @@ pub(crate) fn is_secret_value(value: &[u8]) -> bool {
     // A template (`{}`, `{password}`, `%s`; a bare value is cut at the `}`) stands for a value given
     // elsewhere; keys are never made of braces.
     let template = text.contains(['{', '}']) || text.contains("%s");
+    // A shell variable inside it (`basic:$USERPASS64`): the secret is elsewhere.
+    let variable = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_' || w[1] == b'('));
     if template
+        || variable
         || REFERENCES.iter().any(|r| lower.contains(r))
         || text.starts_with(['$', '%', '/', '.', '~', '@', '&', '*', '!', '#'])
     {
@@ -520,6 +527,7 @@ mod tests {
             "EXAMPLE_API_KEY",
             "pass",
             "sort_key",
+            "DEDUP_TOKEN",
         ] {
             assert!(!is_secret_name(name.as_bytes()), "{name}");
         }
@@ -546,6 +554,7 @@ mod tests {
             "<YOUR_API_KEY_123>",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCY{}KEY1",
             "Pw7{password}x9",
+            "basic:$USERPASS64",
         ] {
             assert!(!is_secret_value(value.as_bytes()), "{value}");
         }

@@ -62,7 +62,7 @@ const DENSE_SPACING: usize = 256;
 /// The most literals one searcher takes. Teddy reads fewer bytes a second the more literals it holds:
 /// on git's sources 9 literals read at about 9 GB/s, 21 at 7, 42 at 2 to 3 (and past 64 the `regex`
 /// crate falls back to a slower automaton), so two searchers of 21 beat one of 42.
-const TEDDY_MAX: usize = 24;
+const TEDDY_MAX: usize = 32;
 
 /// What finding a literal means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +115,8 @@ pub struct PatternSet {
     searchers: Vec<Searcher>,
     /// Searchers for the UTF-16 literals, run only on haystacks holding a NUL byte.
     wide: Vec<Searcher>,
+    /// The longest literal's length (asked for every object: computed once).
+    longest: usize,
 }
 
 /// Literals shorter than this (`hf_`, `sk-`, `key`) have a searcher of their own: a single 3-byte literal
@@ -154,6 +156,80 @@ fn has_encoded_forms(prefix: &str) -> bool {
         && prefix
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The size of equal chunks of at most [`TEDDY_MAX`] literals that `len` literals split into.
+fn even_chunk(len: usize) -> usize {
+    let chunks = len.div_ceil(TEDDY_MAX).max(1);
+    len.div_ceil(chunks).max(1)
+}
+
+/// Fewer prefix literals for the same rules: every literal costs the searchers speed (see
+/// [`TEDDY_MAX`]), and a rule's regex checks its whole prefix anyway. A prefix that begins with another
+/// literal is searched as that one (`sk-proj-`, `sk-ant-api03-` and `sk-or-v1-` as `sk-`), and a family of
+/// four or more prefixes sharing their first three bytes as those three (`xoxb-`, `xoxp-`, … as `xox`).
+fn merge_prefixes(mut literals: Vec<Literal>) -> Vec<Literal> {
+    const STEM: usize = 3;
+    const FAMILY: usize = 4;
+    let prefixes = |literals: &[Literal]| -> Vec<usize> {
+        (0..literals.len())
+            .filter(|&i| literals[i].role == Role::Prefix)
+            .collect()
+    };
+    let mut stems: Vec<Vec<u8>> = Vec::new();
+    for i in prefixes(&literals) {
+        let text = &literals[i].text;
+        if text.len() > STEM && !stems.iter().any(|s| text.starts_with(s)) {
+            let stem = text[..STEM].to_vec();
+            let family = prefixes(&literals)
+                .into_iter()
+                .filter(|&j| literals[j].text.starts_with(&stem))
+                .count();
+            if family >= FAMILY {
+                stems.push(stem);
+            }
+        }
+    }
+    for stem in stems {
+        if !literals
+            .iter()
+            .any(|l| l.role == Role::Prefix && l.text == stem)
+        {
+            literals.push(Literal {
+                word_start: stem.first().is_some_and(|&b| is_word(b)),
+                text: stem,
+                role: Role::Prefix,
+                rules: Vec::new(),
+            });
+        }
+    }
+    // Longest first, so a prefix hands its rules to the shortest literal it begins with.
+    let mut order = prefixes(&literals);
+    order.sort_by_key(|&i| std::cmp::Reverse(literals[i].text.len()));
+    let mut dropped = vec![false; literals.len()];
+    for &i in &order {
+        let shorter = order.iter().copied().rev().find(|&j| {
+            j != i
+                && !dropped[j]
+                && literals[j].text.len() < literals[i].text.len()
+                && literals[i].text.starts_with(&literals[j].text)
+        });
+        if let Some(j) = shorter {
+            let rules = std::mem::take(&mut literals[i].rules);
+            for rule in rules {
+                if !literals[j].rules.contains(&rule) {
+                    literals[j].rules.push(rule);
+                }
+            }
+            dropped[i] = true;
+        }
+    }
+    literals
+        .into_iter()
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(literal, _)| literal)
+        .collect()
 }
 
 impl Searcher {
@@ -326,6 +402,8 @@ impl PatternSet {
                 }
             }
         }
+        let literals = merge_prefixes(literals);
+        let longest = literals.iter().map(|l| l.text.len()).max().unwrap_or(0);
         // Groups of like literals: Teddy slows down as literals are added, and more so when they have
         // little in common (see TEDDY_MAX).
         let group = |keep: &dyn Fn(&Literal) -> bool| -> Vec<u32> {
@@ -336,17 +414,17 @@ impl PatternSet {
         let short = |l: &Literal| l.role != Role::Utf16 && l.text.len() < SHORT_LITERAL;
         let groups = [
             group(&|l| l.role == Role::Prefix && !short(l)),
-            group(&|l| l.role == Role::Keyword && !short(l)),
+            group(&|l| l.role == Role::Keyword || short(l)),
             group(&|l| l.role == Role::Base64 && !short(l)),
-            group(&short),
         ];
         let searchers: Vec<Searcher> = groups
             .iter()
-            .flat_map(|members| members.chunks(TEDDY_MAX))
+            .flat_map(|members| members.chunks(even_chunk(members.len())))
             .map(|members| Searcher::new(&literals, members))
             .collect();
-        let wide = group(&|l| l.role == Role::Utf16)
-            .chunks(TEDDY_MAX)
+        let wide = group(&|l| l.role == Role::Utf16);
+        let wide = wide
+            .chunks(even_chunk(wide.len()))
             .map(|members| Searcher::new(&literals, members))
             .collect();
         PatternSet {
@@ -358,6 +436,7 @@ impl PatternSet {
             context,
             generic,
             literals,
+            longest,
             searchers,
             wide,
         }
@@ -454,7 +533,7 @@ impl PatternSet {
             Role::Prefix => {
                 let window = &haystack[at..haystack.len().min(at + MAX_MATCH_LEN)];
                 for &rule in &literal.rules {
-                    if let Some((from, to)) = self.token_at(window, rule, literal.text.len()) {
+                    if let Some((from, to)) = self.token_at(window, rule, self.prefix_len(rule)) {
                         out.push(Hit {
                             needle: rule,
                             start: at + from,
@@ -739,11 +818,7 @@ impl Literals for PatternSet {
     }
 
     fn longest_literal(&self) -> usize {
-        self.literals
-            .iter()
-            .map(|l| l.text.len())
-            .max()
-            .unwrap_or(0)
+        self.longest
     }
 }
 
