@@ -462,7 +462,7 @@ fn pattern_fingerprint_match(patterns: &PatternSet, bytes: &[u8], fingerprints: 
     let mut hits = Vec::new();
     patterns.find_all(bytes, &mut hits);
     hits.iter().any(|h| {
-        let fingerprint = crate::secret::fingerprint(&bytes[h.start..h.end]);
+        let fingerprint = crate::secret::fingerprint(&patterns.token(bytes, h));
         fingerprints.contains(&fingerprint)
     })
 }

@@ -174,9 +174,10 @@ pub fn candidates_by_fingerprint(
                 let mut hits = Vec::new();
                 patterns.find_all(form, &mut hits);
                 for hit in hits {
-                    let value = &form[hit.start..hit.end];
-                    if fingerprints.contains(&crate::secret::fingerprint(value)) {
-                        if let Ok(text) = std::str::from_utf8(value) {
+                    // Decoded: a prefix found in base64 or UTF-16 stands for the token it decodes to.
+                    let value = patterns.token(form, &hit);
+                    if fingerprints.contains(&crate::secret::fingerprint(&value)) {
+                        if let Ok(text) = std::str::from_utf8(&value) {
                             if !found.iter().any(|f| f.as_str() == text) {
                                 found.push(zeroize::Zeroizing::new(text.to_string()));
                             }
