@@ -79,22 +79,26 @@ impl GithubApi {
             let result = self
                 .agent
                 .post(&url)
-                .set("Accept", "application/vnd.github+json")
-                .set("X-GitHub-Api-Version", "2022-11-28")
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
                 .send_json(body);
+            // Every status is an answer (the agent's `http_status_as_error(false)`).
             let response = match result {
                 Ok(response) => response,
-                Err(ureq::Error::Status(_, response)) => response,
-                Err(ureq::Error::Transport(err)) => {
-                    anyhow::bail!("cannot reach {url}: {}", err.kind())
+                Err(err) => {
+                    let (_, detail) = liveness::classify(url.starts_with("https://"), &err);
+                    anyhow::bail!(
+                        "cannot reach {url}: {}",
+                        crate::sanitize::for_terminal(&detail)
+                    )
                 }
             };
-            let status = response.status();
+            let status = response.status().as_u16();
             answers.push(match status {
                 202 => RevokeAnswer::Accepted,
                 422 => RevokeAnswer::Rejected,
                 429 => RevokeAnswer::RateLimited,
-                403 if response.header("x-ratelimit-remaining") == Some("0") => {
+                403 if super::header(&response, "x-ratelimit-remaining") == Some("0") => {
                     RevokeAnswer::RateLimited
                 }
                 other => RevokeAnswer::Other(other),

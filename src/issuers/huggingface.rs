@@ -125,17 +125,16 @@ impl HfApi {
             })
             .context("cannot encode the revoke request")?,
         );
-        let status = match self
+        // Every status is an answer (the agent's `http_status_as_error(false)`).
+        match self
             .agent
             .post(&url)
-            .set("Content-Type", "application/json")
-            .send_string(&body)
+            .header("Content-Type", "application/json")
+            .send(body.as_str())
         {
-            Ok(response) => response.status(),
-            Err(ureq::Error::Status(code, _)) => code,
-            Err(err) => return Err(self.transport_error(err)),
-        };
-        Ok(status)
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(err) => Err(self.transport_error(err)),
+        }
     }
 
     /// `GET {endpoint}/api/whoami-v2` with the token as bearer. The answer is read up to
@@ -148,10 +147,14 @@ impl HfApi {
         let response = self
             .agent
             .get(&url)
-            .set("Authorization", &authorization)
+            .header("Authorization", authorization.as_str())
             .call();
-        match response {
-            Ok(response) if response.status() == 200 => {
+        let response = match response {
+            Ok(response) => response,
+            Err(err) => return Err(self.transport_error(err)),
+        };
+        match response.status().as_u16() {
+            200 => {
                 // Read to the issuers' bound: a larger answer is refused, never allocated.
                 let body: WhoAmI = super::read_json(response)
                     .with_context(|| format!("unexpected whoami answer from {url}"))?;
@@ -164,12 +167,10 @@ impl HfApi {
                     role: body.auth.and_then(|a| a.access_token?.role),
                 }))
             }
-            Ok(response) => Ok(TokenStatus::Unexpected(response.status())),
-            Err(ureq::Error::Status(401, _)) => Ok(TokenStatus::Invalid),
-            Err(ureq::Error::Status(403, _)) => Ok(TokenStatus::Denied),
-            Err(ureq::Error::Status(429, _)) => Ok(TokenStatus::RateLimited),
-            Err(ureq::Error::Status(code, _)) => Ok(TokenStatus::Unexpected(code)),
-            Err(err) => Err(self.transport_error(err)),
+            401 => Ok(TokenStatus::Invalid),
+            403 => Ok(TokenStatus::Denied),
+            429 => Ok(TokenStatus::RateLimited),
+            code => Ok(TokenStatus::Unexpected(code)),
         }
     }
 }
@@ -179,45 +180,28 @@ struct RevokeBody<'a> {
     credentials: Vec<&'a str>,
 }
 
-/// A transport failure in plain words. ureq's own message repeats the URL and says "Dns Failed"; ours
-/// names the endpoint once and what it likely means. Never a header or a body: no token can be in it.
+/// A transport failure in plain words: the endpoint named once, and what it likely means. Never a
+/// header or a body: no token can be in it.
 fn unreachable(endpoint: &str, err: ureq::Error) -> Unreachable {
-    let reason = match err.into_transport() {
-        None => "unexpected answer".to_string(),
-        Some(transport) => {
-            let detail = std::error::Error::source(&transport)
-                .map(|s| s.to_string())
-                .or_else(|| transport.message().map(str::to_string))
-                .unwrap_or_default();
-            // A read or connect timeout is an io::Error (TimedOut, or WouldBlock from a socket timeout).
-            let timed_out = std::error::Error::source(&transport)
-                .and_then(|s| s.downcast_ref::<std::io::Error>())
-                .is_some_and(|io| {
-                    matches!(
-                        io.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                    )
-                })
-                || detail.contains("timed out");
-            match transport.kind() {
-                ureq::ErrorKind::Dns => {
-                    "the host name does not resolve (no network or no DNS?)".into()
-                }
-                _ if timed_out => "no answer in time (timed out)".into(),
-                ureq::ErrorKind::ConnectionFailed => {
-                    format!("the connection failed ({detail})")
-                }
-                ureq::ErrorKind::ProxyConnect | ureq::ErrorKind::ProxyUnauthorized => {
-                    format!("the proxy failed ({})", transport.kind())
-                }
-                _ if detail.is_empty() => format!("network error ({})", transport.kind()),
-                _ => format!("network error ({detail})"),
-            }
+    use super::liveness::Unknown;
+    let (kind, detail) = super::liveness::classify(endpoint.starts_with("https://"), &err);
+    let lookup = match &err {
+        ureq::Error::HostNotFound => true,
+        ureq::Error::Other(other) => other.is::<super::LookupFailed>(),
+        _ => false,
+    };
+    let reason = match (&err, kind) {
+        _ if lookup => "the host name does not resolve (no network or no DNS?)".into(),
+        (_, Unknown::Timeout) => "no answer in time (timed out)".into(),
+        (_, Unknown::Tls) => format!("TLS failed ({detail})"),
+        (ureq::Error::Io(_) | ureq::Error::ConnectionFailed, _) => {
+            format!("the connection failed ({detail})")
         }
+        _ => format!("network error ({detail})"),
     };
     Unreachable {
         endpoint: endpoint.to_string(),
-        reason,
+        reason: crate::sanitize::for_terminal(&reason).into_owned(),
     }
 }
 
@@ -274,6 +258,38 @@ mod tests {
         let err = api.whoami(&token).unwrap_err();
         assert!(format!("{err:#}").contains("larger than"), "{err:#}");
         server.join().unwrap();
+    }
+
+    /// ureq 3 says a transport failure differently from ureq 2: a refused connection, and a server that
+    /// hangs up in the middle of the TLS handshake, still read as they did.
+    #[test]
+    fn transport_failures_are_said_in_plain_words() {
+        use std::io::Read;
+        let token = Secret::new(crate::providers::examples::expand("hf_{alpha:34}"), "test");
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let err = HfApi::new(&format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .whoami(&token)
+            .unwrap_err();
+        let down = is_unreachable(&err).expect("unreachable");
+        assert!(down.reason.starts_with("the connection failed ("), "{down}");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = stream.read(&mut [0u8; 64]);
+        });
+        let api = HfApi::new(&format!("https://127.0.0.1:{port}")).unwrap();
+        let err = api.whoami(&token).unwrap_err();
+        let down = is_unreachable(&err).expect("unreachable");
+        assert!(down.reason.starts_with("TLS failed (handshake: "), "{down}");
+        assert!(!format!("{err:#}").contains(token.expose()));
+        server.join().unwrap();
+        // The endpoint is known to be down: the next call fails at once, with the same reason.
+        let again = api.revoke(&[&token]).unwrap_err();
+        assert_eq!(is_unreachable(&again), Some(down));
     }
 
     #[test]

@@ -167,36 +167,42 @@ pub fn call(
         if check.post { "POST" } else { "GET" },
         check.path
     );
-    let mut request = if check.post {
-        agent.post(&url)
-    } else {
-        agent.get(&url)
-    };
-    for (name, value) in check.headers {
-        request = request.set(name, value);
-    }
-    request = match check.auth {
-        Auth::Bearer => request.set("Authorization", &format!("Bearer {}", secret.expose())),
-        Auth::Header(name) => request.set(name, secret.expose()),
+    // The token's header, built straight into memory that is wiped on drop (ureq keeps its own copy
+    // only for the request).
+    let auth: Option<(&str, zeroize::Zeroizing<String>)> = match check.auth {
+        Auth::Bearer => Some((
+            "Authorization",
+            zeroize::Zeroizing::new(format!("Bearer {}", secret.expose())),
+        )),
+        Auth::Header(name) => Some((name, zeroize::Zeroizing::new(secret.expose().to_string()))),
         Auth::Basic(user) => {
             use base64::Engine;
             let pair = zeroize::Zeroizing::new(format!("{user}:{}", secret.expose()));
             let encoded = zeroize::Zeroizing::new(
                 base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
             );
-            request.set("Authorization", &format!("Basic {}", encoded.as_str()))
+            Some((
+                "Authorization",
+                zeroize::Zeroizing::new(format!("Basic {}", encoded.as_str())),
+            ))
         }
-        Auth::Query(_) => request,
+        Auth::Query(_) => None,
     };
+    let headers = check
+        .headers
+        .iter()
+        .map(|(name, value)| (*name, *value))
+        .chain(auth.as_ref().map(|(name, value)| (*name, value.as_str())));
+    // Every status is an answer (the agent's `http_status_as_error(false)`): an error is a transport
+    // failure, or a request that could not be built.
     let result = if check.post {
-        request.send_string(check.body)
+        with_headers(agent.post(&url), headers).send(check.body)
     } else {
-        request.call()
+        with_headers(agent.get(&url), headers).call()
     };
     let response = match result {
         Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(ureq::Error::Transport(err)) => {
+        Err(err) => {
             // The error's text may hold the URL, and a `key=` query holds the token.
             let encoded: String =
                 url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
@@ -209,10 +215,11 @@ pub fn call(
             };
         }
     };
-    let status = response.status();
-    if status == 429 || (status == 403 && response.header("x-ratelimit-remaining") == Some("0")) {
-        let retry = response
-            .header("retry-after")
+    let status = response.status().as_u16();
+    if status == 429
+        || (status == 403 && super::header(&response, "x-ratelimit-remaining") == Some("0"))
+    {
+        let retry = super::header(&response, "retry-after")
             .map(|s| format!(" (retry after {s}s)"))
             .unwrap_or_default();
         return unknown(
@@ -269,26 +276,50 @@ pub fn call(
     }
 }
 
+/// A request with these headers.
+fn with_headers<'a, B>(
+    mut request: ureq::RequestBuilder<B>,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+) -> ureq::RequestBuilder<B> {
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request
+}
+
 /// Text from the API is shown, so it must not echo the token back.
 fn secret_free(text: &str, secret: &Secret) -> String {
     text.replace(secret.expose(), &secret.redacted())
 }
 
-/// Sorts a transport failure into network, TLS or timeout, naming the URL (never headers or bodies).
-fn transport(what: &str, url: &str, err: &ureq::Transport) -> Liveness {
-    let mut io_kind = None;
-    // ureq's message starts with the URL (named once, below) and already holds its first cause: each
-    // part is said once.
-    let full = err.to_string();
-    let mut text = full
-        .strip_prefix(&format!("{url}: "))
-        .unwrap_or(&full)
-        .to_string();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            io_kind.get_or_insert(io.kind());
+/// What kind of transport failure an error is, and its text (each cause said once). A structural
+/// reading of ureq's error first (its timeout, a TLS error, an I/O error's kind), then its words.
+pub(crate) fn classify(https: bool, err: &ureq::Error) -> (Unknown, String) {
+    let handshake = match err {
+        ureq::Error::Other(other) => other.downcast_ref::<super::HandshakeFailed>(),
+        _ => None,
+    };
+    // Our own marks (a failed handshake or name lookup) are said as themselves, not as "other: …".
+    let marked: Option<&(dyn std::error::Error + 'static)> = match err {
+        ureq::Error::Other(other)
+            if other.is::<super::HandshakeFailed>() || other.is::<super::LookupFailed>() =>
+        {
+            Some(other.as_ref())
         }
+        _ => None,
+    };
+    let mut text = match (err, marked) {
+        (_, Some(marked)) => marked.to_string(),
+        (ureq::Error::Io(io), _) => io.to_string(),
+        (other, _) => other.to_string(),
+    };
+    let mut source: Option<&(dyn std::error::Error + 'static)> = match (err, marked) {
+        (_, Some(marked)) => marked.source().and_then(|io| io.source()),
+        (ureq::Error::Io(io), _) => std::error::Error::source(io),
+        (ureq::Error::Rustls(tls), _) => std::error::Error::source(tls),
+        _ => None,
+    };
+    while let Some(cause) = source {
         let said = cause.to_string();
         if !text.contains(&said) {
             text.push_str(": ");
@@ -296,29 +327,49 @@ fn transport(what: &str, url: &str, err: &ureq::Transport) -> Liveness {
         }
         source = cause.source();
     }
+    let io_kind = match err {
+        ureq::Error::Io(io) => Some(io.kind()),
+        _ => None,
+    };
     let lower = text.to_ascii_lowercase();
-    let reason = if matches!(
-        io_kind,
-        Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
-    ) || lower.contains("timed out")
+    let reason = if matches!(err, ureq::Error::Timeout(_))
+        || matches!(
+            io_kind,
+            Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
+        )
+        || lower.contains("timed out")
     {
         Unknown::Timeout
-    } else if url.starts_with("https://")
-        && (matches!(io_kind, Some(std::io::ErrorKind::InvalidData))
-            || [
-                "tls",
-                "certificate",
-                "handshake",
-                "corrupt message",
-                "alert",
-            ]
-            .iter()
-            .any(|w| lower.contains(w)))
+    } else if handshake.is_some()
+        || matches!(
+            err,
+            ureq::Error::Tls(_)
+                | ureq::Error::Rustls(_)
+                | ureq::Error::Pem(_)
+                | ureq::Error::TlsRequired
+        )
+        || (https
+            && (matches!(io_kind, Some(std::io::ErrorKind::InvalidData))
+                || [
+                    "tls",
+                    "certificate",
+                    "handshake",
+                    "corrupt message",
+                    "alert",
+                ]
+                .iter()
+                .any(|w| lower.contains(w))))
     {
         Unknown::Tls
     } else {
         Unknown::Network
     };
+    (reason, text)
+}
+
+/// Sorts a transport failure into network, TLS or timeout, naming the URL (never headers or bodies).
+fn transport(what: &str, url: &str, err: &ureq::Error) -> Liveness {
+    let (reason, text) = classify(url.starts_with("https://"), err);
     let message = match reason {
         Unknown::Timeout => format!("{what}: no answer from {url} in time"),
         Unknown::Tls => format!("{what}: TLS with {url} failed ({text})"),

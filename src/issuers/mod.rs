@@ -16,33 +16,107 @@ pub mod liveness;
 
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{
+    ConnectionDetails, Connector, NextTimeout, RustlsConnector, TcpConnector, Transport,
+};
 
 /// The most of an answer's body read: identity and revoke answers are small (whoami: a few kilobytes,
 /// with every organization listed); a larger one (a hostile or broken server) is an error, never an
 /// allocation the server chose.
 pub const MAX_BODY: u64 = 1 << 20;
 
-/// The HTTP agent every call to an issuer uses: a timeout (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30;
-/// 10 to connect), no redirects (a token is never forwarded to another host), our user agent.
+/// The HTTP agent every call to an issuer uses: a timeout (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30,
+/// for the whole call, the answer's body included; 10 to connect), no redirects (a token is never
+/// forwarded to another host: a 3xx comes back as the answer), no proxy, our user agent. Every status
+/// comes back as an answer (a 401 is news, not an error): only a transport failure is an `Err`.
 pub fn agent() -> ureq::Agent {
     let seconds = std::env::var("UNLEAK_HTTP_TIMEOUT")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|s| *s > 0)
         .unwrap_or(30);
-    ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(seconds.min(10)))
-        .timeout(Duration::from_secs(seconds))
-        .redirects(0)
+    let config = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(seconds.min(10))))
+        .timeout_global(Some(Duration::from_secs(seconds)))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .proxy(None)
         .user_agent(concat!("unleak/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .build();
+    // ureq's own chain (TCP, then rustls), with what fails inside the TLS handshake marked as such: a
+    // server that hangs up mid-handshake is an I/O error like any other, and only where it happened
+    // says it is TLS. No proxy connector: the agent has no proxy.
+    let connector = ().chain(TcpConnector::default()).chain(TlsStage::default());
+    ureq::Agent::with_parts(config, connector, LookupStage::default())
+}
+
+/// A host name that did not resolve (no network, no DNS, no such name): the resolver's cause, marked
+/// so it reads as such ([`huggingface`] says so in plain words).
+#[derive(Debug, thiserror::Error)]
+#[error("host name lookup: {0}")]
+pub struct LookupFailed(#[source] std::io::Error);
+
+/// ureq's resolver, its I/O errors marked [`LookupFailed`] (a timeout stays a timeout).
+#[derive(Debug, Default)]
+struct LookupStage(DefaultResolver);
+
+impl Resolver for LookupStage {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        self.0
+            .resolve(uri, config, timeout)
+            .map_err(|err| match err {
+                ureq::Error::Io(io) => ureq::Error::Other(Box::new(LookupFailed(io))),
+                other => other,
+            })
+    }
+}
+
+/// A TLS handshake that failed on an I/O error (the server hung up, or spoke something else): the
+/// cause, marked so the transport failure is read as TLS ([`liveness::classify`]).
+#[derive(Debug, thiserror::Error)]
+#[error("handshake: {0}")]
+pub struct HandshakeFailed(#[source] std::io::Error);
+
+/// rustls's connector, its I/O errors marked [`HandshakeFailed`] (a timeout stays a timeout).
+#[derive(Debug, Default)]
+struct TlsStage(RustlsConnector);
+
+impl<In: Transport> Connector<In> for TlsStage {
+    type Out = <RustlsConnector as Connector<In>>::Out;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        self.0.connect(details, chained).map_err(|err| match err {
+            ureq::Error::Io(io)
+                if !matches!(
+                    io.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                ureq::Error::Other(Box::new(HandshakeFailed(io)))
+            }
+            other => other,
+        })
+    }
 }
 
 /// A JSON answer, read up to [`MAX_BODY`] bytes: past that it is an error.
-pub fn read_json<T: serde::de::DeserializeOwned>(response: ureq::Response) -> Result<T> {
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    response: ureq::http::Response<ureq::Body>,
+) -> Result<T> {
     use std::io::Read;
     let mut body = Vec::new();
     response
+        .into_body()
         .into_reader()
         .take(MAX_BODY + 1)
         .read_to_end(&mut body)
@@ -51,6 +125,11 @@ pub fn read_json<T: serde::de::DeserializeOwned>(response: ureq::Response) -> Re
         bail!("the answer is larger than {MAX_BODY} bytes");
     }
     serde_json::from_slice(&body).context("the answer is not the JSON expected")
+}
+
+/// A header of an answer, when it is present and text.
+pub fn header<'a>(response: &'a ureq::http::Response<ureq::Body>, name: &str) -> Option<&'a str> {
+    response.headers().get(name)?.to_str().ok()
 }
 
 /// The API base from `var` when set (trailing `/` removed), else `default`. Only `https://`, or `http://`
