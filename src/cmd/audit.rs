@@ -424,12 +424,7 @@ fn range_report(
         tool: Default::default(),
         command: "audit".to_string(),
         repository: model::RepositoryInfo {
-            path: repo
-                .workdir
-                .as_deref()
-                .unwrap_or(&repo.git_dir)
-                .display()
-                .to_string(),
+            path: repo.shown_path(),
             bare: repo.workdir.is_none(),
             shallow: repo.shallow,
             partial: repo.partial,

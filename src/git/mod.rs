@@ -413,6 +413,18 @@ impl Repo {
     }
 
     /// The git directory linked worktrees share (the repository's own for a plain clone).
+    /// The repository as reports name it: the work tree's root (the git dir when bare), rebuilt from its
+    /// components, since libgit2 ends a work tree's path with `/`. One spelling for every command.
+    pub(crate) fn shown_path(&self) -> String {
+        self.workdir
+            .as_deref()
+            .unwrap_or(&self.git_dir)
+            .components()
+            .collect::<PathBuf>()
+            .display()
+            .to_string()
+    }
+
     pub(crate) fn common_dir(&self) -> PathBuf {
         self.git.commondir().to_path_buf()
     }

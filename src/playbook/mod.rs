@@ -157,14 +157,7 @@ fn respond_recorded(
     let repo = Repo::open(&request.repo)?;
     preflight(request, io)?;
     let now = now_rfc3339();
-    let repo_path = repo
-        .workdir
-        .as_deref()
-        .unwrap_or(&repo.git_dir)
-        .components()
-        .collect::<std::path::PathBuf>()
-        .display()
-        .to_string();
+    let repo_path = repo.shown_path();
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
     // The seven steps of docs/playbook.md, each one unit: what it needs in, what it hands on.

@@ -736,15 +736,7 @@ fn assemble(
         tool: Tool::default(),
         command: options.command.to_string(),
         repository: RepositoryInfo {
-            // Rebuilt from its components: libgit2 ends a work tree's path with `/`.
-            path: repo
-                .workdir
-                .as_deref()
-                .unwrap_or(&repo.git_dir)
-                .components()
-                .collect::<std::path::PathBuf>()
-                .display()
-                .to_string(),
+            path: repo.shown_path(),
             bare: repo.workdir.is_none(),
             shallow: repo.shallow,
             partial: repo.partial,

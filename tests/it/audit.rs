@@ -597,3 +597,31 @@ fn a_range_audit_does_not_honour_markers_the_change_adds() {
         "{report:#}"
     );
 }
+
+/// Issue #26: the repository is named one way by every command; `audit --range` spelled it with libgit2's
+/// trailing `/`.
+#[test]
+fn every_command_names_the_repository_the_same_way() {
+    let repo = TestRepo::new();
+    repo.commit_file("a.txt", "one\n", "One");
+    repo.commit_file("b.txt", "two\n", "Two");
+    let path_of = |args: &[&str]| -> String {
+        let run = Unleak::new(&repo.path).args(args).run();
+        assert!(run.code == 0 || run.code == 1, "{args:?}: {}", run.stderr);
+        run.json()["repository"]["path"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let full = path_of(&["audit", "--format", "json", "--exit-zero"]);
+    let range = path_of(&[
+        "audit",
+        "--range",
+        "HEAD~1..HEAD",
+        "--format",
+        "json",
+        "--exit-zero",
+    ]);
+    assert_eq!(range, full);
+    assert!(!full.ends_with('/'), "{full}");
+}
