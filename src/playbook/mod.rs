@@ -9,7 +9,7 @@ pub mod rewrite;
 
 use crate::git::Repo;
 use crate::issuers::github::GithubApi;
-use crate::issuers::huggingface::{self as hf_api, HfApi, TokenStatus, Unreachable};
+use crate::issuers::huggingface::{self, HfApi, TokenStatus, Unreachable};
 use crate::model::Report;
 use crate::prompt::Prompter;
 use crate::providers;
@@ -401,7 +401,7 @@ fn set_next(record: &mut IncidentRecord, step: &str, next: String) {
 /// Gives every step left undone or only prepared the exact command that finishes it, where the step
 /// did not set one itself.
 fn fill_next(request: &Request, record: &mut IncidentRecord) {
-    let settings = hf_api::page_on_endpoint(
+    let settings = huggingface::page_on_endpoint(
         providers::HUGGING_FACE.revoke_url.unwrap_or_default(),
         &request.settings.hf_endpoint,
     );
@@ -811,7 +811,7 @@ where your code only reads, a spend limit where there is one)."
         writeln!(
             io.out,
             "  Create it at {}",
-            hf_api::page_on_endpoint(url, &request.settings.hf_endpoint)
+            huggingface::page_on_endpoint(url, &request.settings.hf_endpoint)
         )?;
     }
     let new = match rotation.source(request) {
@@ -1005,7 +1005,7 @@ fn check_with_whoami(
 ) -> Result<std::result::Result<Vec<String>, String>> {
     let status = match api.whoami(new) {
         Ok(status) => status,
-        Err(err) => match hf_api::is_unreachable(&err) {
+        Err(err) => match huggingface::is_unreachable(&err) {
             Some(down) => {
                 writeln!(io.out, "  {}", say_unreachable(down))?;
                 writeln!(

@@ -10,7 +10,7 @@
 use super::record::{IncidentRecord, StepStatus};
 use super::{describe_status, open_browser, say_unreachable, Io, Request, RevokeMethod};
 use crate::issuers::github::{GithubApi, RevokeAnswer};
-use crate::issuers::huggingface::{self as hf_api, HfApi, TokenStatus};
+use crate::issuers::huggingface::{self, HfApi, TokenStatus};
 use crate::issuers::liveness::{Checker, Liveness, Unknown};
 use crate::providers::{self, Pattern, Provider};
 use crate::secret::Secret;
@@ -58,7 +58,7 @@ pub(super) fn revoke(
     if provider.id != providers::HUGGING_FACE.id {
         return by_hand(request, io, provider, pattern, secret, record);
     }
-    let settings = &hf_api::page_on_endpoint(settings, &request.settings.hf_endpoint);
+    let settings = &huggingface::page_on_endpoint(settings, &request.settings.hf_endpoint);
     let Some(api) = hf else {
         return offline(io, &format!("{settings} (Manage > Delete)"), &step, record);
     };
@@ -357,7 +357,7 @@ impl HfRevoke<'_> {
     /// so the user is never stranded; the step stays open (nothing was confirmed). Any other error stops
     /// the run.
     fn unreachable<T>(&self, err: anyhow::Error) -> Result<ControlFlow<Ending, T>> {
-        let Some(down) = hf_api::is_unreachable(&err) else {
+        let Some(down) = huggingface::is_unreachable(&err) else {
             return Err(err);
         };
         let settings = self.settings;
