@@ -165,6 +165,9 @@ impl RespondConfig {
         let mut new_tokens = Vec::new();
         for given in args.new_token_env {
             let name = match given.split_once('=') {
+                Some((key, name)) if key.trim().is_empty() || name.trim().is_empty() => {
+                    anyhow::bail!("--new-token-env KEY=NAME needs both a key and a variable name")
+                }
                 Some((key, name)) => {
                     new_tokens.push((key.to_string(), name.to_string()));
                     name.to_string()

@@ -170,8 +170,21 @@ fn respond_recorded(
         });
     };
     let leaked = &exposure.leaked;
+    let rotations = rotations(request, &repo, leaked);
+    // A new value named for a key that holds no leaked token would be silently unused: say so before
+    // anything is revoked or written.
+    for (key, _) in &request.settings.new_tokens {
+        if !rotations.iter().any(|r| r.key == *key) {
+            let keys: Vec<&str> = rotations.iter().map(|r| r.key.as_str()).collect();
+            bail!(
+                "--new-token-env {key}=…: no leaked token is kept under {key} (the keys to rotate: {}). \
+                 Nothing was changed.",
+                keys.join(", ")
+            );
+        }
+    }
     let hf = revoke_leaked(request, io, leaked, record)?; // 3. revoke each
-    for rotation in rotations(request, &repo, leaked) {
+    for rotation in rotations {
         let new_token = recreate(request, io, hf.as_ref(), leaked, &rotation, record)?; // 4. new
         update_env(
             request,

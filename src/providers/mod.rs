@@ -300,17 +300,28 @@ pub(crate) fn identify_keyed(
     name: &str,
     value: &str,
 ) -> Option<(&'static Provider, &'static Pattern)> {
-    identify_rule(value).or_else(|| {
+    type Context = (&'static Provider, &'static Pattern, regex::Regex);
+    // Compiled once: `--all-keys` asks this for every key of a `.env`.
+    static CONTEXT: OnceLock<Vec<Context>> = OnceLock::new();
+    let context = CONTEXT.get_or_init(|| {
         all()
             .iter()
             .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
             .filter(|(_, pat)| pat.prefixes.is_empty() && !pat.names.is_empty())
             .filter(|(_, pat)| pat.near.is_empty())
-            .filter(|(_, pat)| pat.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
-            .find(|(_, pat)| {
-                regex::Regex::new(&format!("^(?:{})$", pat.regex))
-                    .is_ok_and(|re| re.is_match(value))
+            .map(|(p, pat)| {
+                let re = regex::Regex::new(&format!("^(?:{})$", pat.regex))
+                    .expect("provider regexes compile (checked by tests)");
+                (p, pat, re)
             })
+            .collect()
+    });
+    identify_rule(value).or_else(|| {
+        context
+            .iter()
+            .filter(|(_, pat, _)| pat.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            .find(|(_, _, re)| re.is_match(value))
+            .map(|(p, pat, _)| (*p, *pat))
     })
 }
 

@@ -169,3 +169,55 @@ fn ml_respond_one_incident_for_every_key_of_the_env() {
     assert!(run.stdout.contains("Groq"), "{}", run.stdout);
     assert!(run.stdout.contains("Weights & Biases"), "{}", run.stdout);
 }
+
+/// A new value named for a key that holds no leaked token, or a `KEY=NAME` with half of it missing, is
+/// an error before anything is revoked or written (it would be silently unused).
+#[test]
+fn ml_respond_a_new_value_for_no_leaked_key_changes_nothing() {
+    let old = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file(".env", format!("HF_TOKEN={old}\n"), "Add env");
+    let before = std::fs::read(repo.path.join(".env")).unwrap();
+    let hf = HfStub::start();
+    hf.add_live(&old, "write");
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--all-keys",
+            "--yes",
+            "--revoke",
+            "api",
+            "--new-token-env",
+            "WANDB_API_KEY=NEWV",
+        ])
+        .env("HF_ENDPOINT", &hf.endpoint)
+        .env("NEWV", &expand_with_seed("{hex:40}", 3))
+        .run();
+    run.assert_hides(&old);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("no leaked token is kept under WANDB_API_KEY")
+            && run.stderr.contains("HF_TOKEN"),
+        "{}",
+        run.stderr
+    );
+    assert!(hf.revokes().is_empty(), "nothing may be revoked");
+    assert_eq!(std::fs::read(repo.path.join(".env")).unwrap(), before);
+
+    let run = Unleak::new(&repo.path)
+        .args(&[
+            "respond",
+            "--dry-run",
+            "--all-keys",
+            "--new-token-env",
+            "HF_TOKEN=",
+        ])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("needs both a key and a variable name"),
+        "{}",
+        run.stderr
+    );
+}
