@@ -848,10 +848,7 @@ fn stream_loose_blob(
             if done {
                 break;
             }
-            let keep = overlap.min(window.len());
-            offset += (window.len() - keep) as u64;
-            window.drain(..window.len() - keep);
-            fresh = keep;
+            pack::slide_window(&mut window, overlap, &mut offset, &mut fresh);
         }
         input.fill()?;
         let before = window.len();

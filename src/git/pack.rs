@@ -154,6 +154,21 @@ pub(crate) struct Piece<'a> {
     pub fresh: usize,
 }
 
+/// After a piece is handed over: keeps the last `overlap` bytes of `window` as the start of the next
+/// piece, so no match straddling the two is lost, and moves `offset` and `fresh` on. The packed and the
+/// loose reader both slide their window this way.
+pub(crate) fn slide_window(
+    window: &mut Vec<u8>,
+    overlap: usize,
+    offset: &mut u64,
+    fresh: &mut usize,
+) {
+    let keep = overlap.min(window.len());
+    *offset += (window.len() - keep) as u64;
+    window.drain(..window.len() - keep);
+    *fresh = keep;
+}
+
 /// Large blobs handed over in overlapping pieces instead of whole: for searching, where a match can be
 /// no longer than `overlap` bytes. A pass that needs whole objects passes none.
 pub(crate) struct Pieces<'a, S> {
@@ -1232,10 +1247,7 @@ impl<'a> Worker<'a> {
                 if done {
                     break;
                 }
-                let keep = overlap.min(window.len());
-                offset += (window.len() - keep) as u64;
-                window.drain(..window.len() - keep);
-                fresh = keep;
+                slide_window(&mut window, overlap, &mut offset, &mut fresh);
                 continue;
             }
             let stuck = window.len() == before_out && in_at == in_len && read_to == end;
