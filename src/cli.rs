@@ -433,7 +433,8 @@ pub(crate) struct AuditArgs {
     pub(crate) config: Option<PathBuf>,
 
     /// Check whether found tokens still work, with each issuer's read-only identity call (HF whoami, GitHub
-    /// /user, OpenAI, Anthropic, Slack, Stripe, npm): live, dead or unknown with the reason.
+    /// /user, OpenAI, Anthropic, W&B, Groq, Mistral and the rest listed in docs/providers.md): live, dead
+    /// or unknown with the reason. A key is sent only to its own issuer.
     #[arg(long)]
     pub(crate) verify: bool,
 
