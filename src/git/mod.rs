@@ -2,6 +2,7 @@
 //! working tree, and (in [`pack`]) our own pack reader. Nothing outside this module names `git2`, so
 //! the rest of unleak sees plain data.
 
+pub(crate) mod blob;
 pub mod command;
 pub(crate) mod format;
 pub mod odb;

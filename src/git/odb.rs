@@ -586,13 +586,13 @@ fn read_loose_objects<S: Send>(
 /// A worker's buffer that grew past this for one large object is dropped after it.
 const KEEP_BUFFER: usize = 16 << 20;
 /// A loose object's header (`blob 12345\0`) is never longer than this.
-const LOOSE_HEADER: usize = 32;
+pub(crate) const LOOSE_HEADER: usize = 32;
 /// Objects larger than this are treated as corrupt sizes rather than allocated (as in packs).
 const MAX_OBJECT_SIZE: u64 = 16 << 30;
 /// Deflate cannot expand more than 1032 to 1; a declared size beyond that is a lie.
 const MAX_INFLATE_RATIO: u64 = 1032;
 
-fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
+pub(crate) fn loose_path(dir: &Path, oid: Oid) -> PathBuf {
     let hex = oid.to_string();
     dir.join(&hex[..2]).join(&hex[2..])
 }
@@ -714,7 +714,7 @@ pub(crate) fn read_loose(
 }
 
 /// A loose object's header (`<kind> <size>`, without its NUL) as its kind and declared size.
-fn parse_loose_header(header: &[u8]) -> Result<(ObjectKind, u64), LooseError> {
+pub(crate) fn parse_loose_header(header: &[u8]) -> Result<(ObjectKind, u64), LooseError> {
     let header = std::str::from_utf8(header).map_err(|_| LooseError::HeaderNotText)?;
     let (kind, size) = header.split_once(' ').ok_or(LooseError::BadHeader)?;
     let kind = match kind {

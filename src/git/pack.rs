@@ -38,7 +38,7 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// The 3-bit type of a pack entry header, for the four kinds that are not deltas.
-    fn from_pack_code(code: u8) -> Option<ObjectKind> {
+    pub(crate) fn from_pack_code(code: u8) -> Option<ObjectKind> {
         match code {
             1 => Some(ObjectKind::Commit),
             2 => Some(ObjectKind::Tree),
@@ -183,9 +183,9 @@ pub(crate) struct Pieces<'a, S> {
 /// made against them: a delta base must be held whole while its deltas are applied).
 pub(crate) const PIECES_ABOVE: u64 = 16 << 20;
 /// The size of each piece (before its overlap).
-const PIECE: usize = 8 << 20;
+pub(crate) const PIECE: usize = 8 << 20;
 /// Compressed bytes read at a time for a blob inflated in pieces.
-const PIECE_INPUT: usize = 1 << 20;
+pub(crate) const PIECE_INPUT: usize = 1 << 20;
 
 /// An object the traversal could not decode, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,11 +276,11 @@ pub fn read_reverse_index(rev: &Path, entries: &[(Oid, u64)]) -> Option<Vec<u32>
 }
 
 /// Objects larger than this are treated as corrupt sizes rather than allocated.
-const MAX_OBJECT_SIZE: u64 = 16 << 30;
+pub(crate) const MAX_OBJECT_SIZE: u64 = 16 << 30;
 /// Deflate cannot expand more than 1032 to 1; a declared size beyond that is a lie.
-const MAX_INFLATE_RATIO: u64 = 1032;
+pub(crate) const MAX_INFLATE_RATIO: u64 = 1032;
 /// The longest entry header: a 64-bit size varint (10 bytes) and a base id (20 bytes) or offset (10).
-const MAX_HEADER: usize = 32;
+pub(crate) const MAX_HEADER: usize = 32;
 /// Header pass read size: entries are dense, so the pass reads the pack through.
 const WINDOW: usize = 1 << 20;
 /// Decoding read size: a base's deltas and the next root's entries are often close by, so a read takes
@@ -837,7 +837,7 @@ impl<'a> Reader<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Base {
+pub(crate) enum Base {
     None,
     /// OFS_DELTA: the base starts this many bytes before the entry.
     Distance(u64),
@@ -846,11 +846,11 @@ enum Base {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Header {
-    code: u8,
-    size: u64,
-    len: usize,
-    base: Base,
+pub(crate) struct Header {
+    pub code: u8,
+    pub size: u64,
+    pub len: usize,
+    pub base: Base,
 }
 
 /// Why one pack entry cannot be decoded. The pass reports it as text (`pack entry at offset N: …`),
@@ -910,7 +910,7 @@ pub(crate) enum DecodeError {
 }
 
 /// Parses an entry header: type and size varint, then a delta's base (negative offset or id).
-fn parse_header(bytes: &[u8]) -> Result<Header, DecodeError> {
+pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, DecodeError> {
     let truncated = || DecodeError::HeaderTruncated;
     let mut pos = 0;
     let mut next = || {
@@ -1506,7 +1506,7 @@ fn inflate(
 /// Applies a git delta (source and target sizes, then copy and insert instructions) to `base`, writing
 /// the result to `out` and its copy instructions to `copies`. Every size is checked against the
 /// delta's header.
-fn apply_delta(
+pub(crate) fn apply_delta(
     base: &[u8],
     delta: &[u8],
     out: &mut Vec<u8>,
@@ -1612,12 +1612,16 @@ fn delta_varint(delta: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
 }
 
 #[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
 }
 
 #[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+pub(crate) fn read_exact_at(
+    file: &File,
+    mut buf: &mut [u8],
+    mut offset: u64,
+) -> std::io::Result<()> {
     use std::os::windows::fs::FileExt;
     while !buf.is_empty() {
         match file.seek_read(buf, offset) {

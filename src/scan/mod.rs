@@ -22,7 +22,6 @@ use crate::model::{
 use crate::providers::{Pattern, Provider};
 use crate::secret::Secret;
 use anyhow::{Context, Result};
-pub(crate) use findings::line_of;
 pub use findings::scrub_text;
 use objects::{ObjectHits, PassResult};
 use provenance::{Containment, Recorded, Restriction, TreeWalker};
