@@ -128,3 +128,137 @@ fn assert_searched_in_bounded_memory(packed: bool) {
         kib >> 10
     );
 }
+
+/// The changed blob of the hooks' and range audits' tests: this many MiB of text lines.
+const CHANGED_MB: usize = 64;
+/// Peak resident memory allowed for a hook or a range audit reading that blob: far below its size.
+const CHANGED_MAX_RSS_MB: u64 = 48;
+
+/// Issue #25: `audit --range`, pre-commit and pre-push read each changed blob whole (about twice its
+/// size in memory: 527 MiB for 256 MiB). They read it in pieces, as the whole-history scan does, loose
+/// or packed (24 MiB for 256 MiB), and still find the token near its end on the right line (newlines
+/// counted across pieces).
+#[test]
+fn hooks_and_range_audits_read_a_large_changed_blob_in_bounded_memory() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    repo.commit_file("README", "hello\n", "start");
+    // 64-byte lines, then the token on the line after them.
+    let line = format!("{:<63}\n", "a line of plain text, nothing secret in it");
+    let lines = (CHANGED_MB << 20) / line.len();
+    let expected = format!("big.txt:{}", lines + 1);
+    let mut git = Command::new("git");
+    scrub(&mut git)
+        .args(["hash-object", "-w", "--stdin"])
+        .current_dir(&repo.path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = git.spawn().unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        let block = line.repeat(1 << 14);
+        for _ in 0..lines >> 14 {
+            // `lines` is a multiple of the block's lines.
+            stdin.write_all(block.as_bytes()).unwrap();
+        }
+        stdin
+            .write_all(format!("HF_TOKEN={token}\nthe end\n").as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{oid},big.txt"),
+    ]);
+    let loose = repo
+        .path
+        .join(".git/objects")
+        .join(&oid[..2])
+        .join(&oid[2..]);
+    assert!(loose.is_file(), "the blob is loose");
+
+    let pre_commit = bounded_run(&repo, &["hook", "run"], "");
+    pre_commit.assert_hides(&token);
+    assert_eq!(pre_commit.code, 1, "{pre_commit:?}");
+    assert!(pre_commit.stderr.contains(&expected), "{pre_commit:?}");
+
+    repo.git(&["commit", "-q", "--no-verify", "-m", "add a large file"]);
+    let head = repo.rev("HEAD");
+    let push = format!(
+        "refs/heads/main {head} refs/heads/main {}\n",
+        "0".repeat(40)
+    );
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["repack", "-adq"]);
+            assert!(!loose.exists(), "the blob is packed");
+        }
+        let audit = bounded_run(
+            &repo,
+            &["audit", "--range", "HEAD~1..HEAD", "--format", "json"],
+            "",
+        );
+        audit.assert_hides(&token);
+        assert_eq!(audit.code, 1, "packed {packed}: {audit:?}");
+        let json = audit.json();
+        let found = json["findings"].as_array().unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|f| f["path"] == "big.txt" && f["line"] == lines as u64 + 1),
+            "packed {packed}: {json:#}"
+        );
+    }
+    // The same reading as the range audit's, packed.
+    let pre_push = bounded_run(&repo, &["hook", "run", "--pre-push"], &push);
+    pre_push.assert_hides(&token);
+    assert_eq!(pre_push.code, 1, "{pre_push:?}");
+    assert!(pre_push.stderr.contains(&expected), "{pre_push:?}");
+}
+
+/// Runs unleak under `/usr/bin/time` with `stdin`, and fails unless its peak RSS stays under
+/// [`CHANGED_MAX_RSS_MB`].
+fn bounded_run(repo: &TestRepo, args: &[&str], stdin: &str) -> Run {
+    let rss = repo.dir.path().join("rss");
+    let mut cmd = Command::new("/usr/bin/time");
+    scrub(&mut cmd)
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg(assert_cmd::cargo::cargo_bin("unleak"))
+        .args(args)
+        .current_dir(&repo.path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("/usr/bin/time runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let kib: u64 = std::fs::read_to_string(&rss)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("/usr/bin/time wrote the peak RSS");
+    assert!(
+        kib < CHANGED_MAX_RSS_MB << 10,
+        "unleak {args:?}: peak RSS {} MiB for a {CHANGED_MB} MiB blob",
+        kib >> 10
+    );
+    run
+}
