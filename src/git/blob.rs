@@ -41,17 +41,12 @@ pub(crate) enum BlobError {
 }
 
 impl BlobError {
-    /// Whether libgit2 may read the blob whole instead: our reader does not have it, or refuses a form
-    /// libgit2 reads. Wrong bytes (a CRC32 or id mismatch, a damaged loose file) are final.
+    /// Whether libgit2 may read the blob whole instead: our reader does not have it, or leaves its form
+    /// to libgit2. Damage (bytes that do not inflate, a CRC32 or id mismatch, a damaged loose file) is
+    /// final: our reader reads every form of entry git writes, so what it cannot decode is not a blob
+    /// another reader should be trusted to find clean.
     pub(crate) fn read_elsewhere(&self) -> bool {
-        match self {
-            BlobError::Elsewhere(_) => true,
-            BlobError::Pack { reason, .. } => !matches!(
-                reason,
-                DecodeError::Crc { .. } | DecodeError::OtherObject(_)
-            ),
-            BlobError::Loose { .. } => false,
-        }
+        matches!(self, BlobError::Elsewhere(_))
     }
 }
 
@@ -731,5 +726,158 @@ impl<'v> Window<'v> {
         use sha1::Digest;
         self.hand_over();
         Oid::from_bytes(&self.id.finalize()).expect("20 bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.com")
+            .env("GIT_COMMITTER_NAME", "a")
+            .env("GIT_COMMITTER_EMAIL", "a@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The blob put back together from its pieces (each piece's bytes past what it repeats).
+    fn streamed(repo: &Repo, oid: Oid) -> Result<Vec<u8>, BlobError> {
+        let mut out = Vec::new();
+        repo.blob_reader().stream(oid, 16, &mut |piece| {
+            assert_eq!(piece.offset as usize + piece.fresh, out.len());
+            out.extend_from_slice(&piece.data[piece.fresh..]);
+        })?;
+        Ok(out)
+    }
+
+    /// Three versions of a file, each a small change of the one before.
+    fn repo_with_versions() -> (tempfile::TempDir, Vec<Oid>) {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        let mut text: String = (0..3000)
+            .map(|i| format!("line {i} of the file\n"))
+            .collect();
+        let mut ids = Vec::new();
+        for version in 0..3 {
+            text.push_str(&format!("version {version}\n"));
+            text = text.replacen(&format!("line {}", version * 7), "changed", 1);
+            std::fs::write(dir.path().join("f.txt"), &text).unwrap();
+            git(dir.path(), &["add", "f.txt"]);
+            git(dir.path(), &["commit", "-q", "-m", "v"]);
+            ids.push(Oid::from_str(git(dir.path(), &["rev-parse", "HEAD:f.txt"]).trim()).unwrap());
+        }
+        (dir, ids)
+    }
+
+    #[test]
+    fn loose_packed_and_delta_blobs_read_as_libgit2_reads_them() {
+        let (dir, ids) = repo_with_versions();
+        let repo = Repo::open(dir.path()).unwrap();
+        for oid in &ids {
+            assert_eq!(
+                streamed(&repo, *oid).unwrap(),
+                repo.read_blob(*oid).unwrap()
+            );
+        }
+        git(
+            dir.path(),
+            &["repack", "-adfq", "--depth=50", "--window=10"],
+        );
+        let repo = Repo::open(dir.path()).unwrap();
+        let idx = std::fs::read_dir(dir.path().join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let verify = git(dir.path(), &["verify-pack", "-v", idx.to_str().unwrap()]);
+        let deltas = ids
+            .iter()
+            .filter(|oid| {
+                verify
+                    .lines()
+                    .any(|l| l.starts_with(&oid.to_string()) && l.split_whitespace().count() > 5)
+            })
+            .count();
+        assert!(deltas >= 1, "some version is stored as a delta:\n{verify}");
+        for oid in &ids {
+            assert_eq!(
+                streamed(&repo, *oid).unwrap(),
+                repo.read_blob(*oid).unwrap()
+            );
+        }
+        // Not ours to read: another kind, an id the database lacks.
+        let head = Oid::from_str(git(dir.path(), &["rev-parse", "HEAD"]).trim()).unwrap();
+        assert!(streamed(&repo, head).unwrap_err().read_elsewhere());
+        assert!(streamed(&repo, Oid::from_bytes(&[7; 20]).unwrap())
+            .unwrap_err()
+            .read_elsewhere());
+    }
+
+    #[test]
+    fn damaged_bytes_are_an_error_never_another_blob() {
+        let (dir, ids) = repo_with_versions();
+        git(dir.path(), &["repack", "-adq", "--depth=0"]);
+        let pack_dir = dir.path().join(".git/objects/pack");
+        let idx = std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let verify = git(dir.path(), &["verify-pack", "-v", idx.to_str().unwrap()]);
+        let oid = ids[2];
+        let offset: usize = verify
+            .lines()
+            .find(|l| l.starts_with(&oid.to_string()))
+            .and_then(|l| l.split_whitespace().nth(4))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let pack = idx.with_extension("pack");
+        let mut bytes = std::fs::read(&pack).unwrap();
+        bytes[offset + 20] ^= 0x40;
+        let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&pack, perms).unwrap();
+        std::fs::write(&pack, &bytes).unwrap();
+        let repo = Repo::open(dir.path()).unwrap();
+        let err = streamed(&repo, oid).unwrap_err();
+        assert!(!err.read_elsewhere(), "{err}");
+        assert!(err.to_string().starts_with("pack entry at offset"), "{err}");
+        // The index files the id at another blob's bytes (a flipped offset): the CRC32 tells.
+        bytes[offset + 20] ^= 0x40;
+        std::fs::write(&pack, &bytes).unwrap();
+        let other: u32 = verify
+            .lines()
+            .find(|l| l.starts_with(&ids[1].to_string()))
+            .and_then(|l| l.split_whitespace().nth(4))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut index = std::fs::read(&idx).unwrap();
+        let count =
+            u32::from_be_bytes(index[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+        let names = &index[8 + 1024..8 + 1024 + count * 20];
+        let at = names.chunks(20).position(|n| n == oid.as_bytes()).unwrap();
+        let offsets = 8 + 1024 + count * 24;
+        index[offsets + at * 4..offsets + at * 4 + 4].copy_from_slice(&other.to_be_bytes());
+        let mut perms = std::fs::metadata(&idx).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&idx, perms).unwrap();
+        std::fs::write(&idx, &index).unwrap();
+        let err = streamed(&repo, oid).unwrap_err();
+        assert!(err.to_string().contains("CRC32"), "{err}");
+        assert!(!err.read_elsewhere(), "{err}");
     }
 }
