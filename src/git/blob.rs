@@ -304,17 +304,34 @@ fn stream_packed(
     };
     let header = pack.header(offset).map_err(damaged(offset))?;
     if header.base != Base::None {
-        let (kind, data) = whole_packed(packs, dirs, pack, offset, crc, io, 0)?;
+        // The base whole (a delta's copies reach anywhere in it), the delta applied as it inflates.
+        let (kind, base) = match header.base {
+            Base::Distance(distance) if distance == 0 || distance > offset => {
+                return Err(damaged(offset)(DecodeError::BaseDistance(distance)));
+            }
+            Base::Distance(distance) => {
+                whole_packed(packs, dirs, pack, offset - distance, None, io, 1)?
+            }
+            Base::Id(base) => match pack.find(base) {
+                Ok(Some((at, crc))) => whole_packed(packs, dirs, pack, at, crc, io, 1)?,
+                Ok(None) => whole_by_id(packs, dirs, base, io, 1)?,
+                Err(err) => return Err(damaged(offset)(DecodeError::Read(err))),
+            },
+            Base::None => unreachable!("a delta"),
+        };
         if kind != ObjectKind::Blob {
             return Err(BlobError::Elsewhere(format!(
                 "{oid} is a {}",
                 kind.as_str()
             )));
         }
-        let mut window = Window::new(data.len() as u64, overlap, visit);
-        window.push(&data);
-        drop(data);
-        return check_id(window.finish(), oid).map_err(damaged(offset));
+        let mut apply = DeltaStream::new(&base, header.size, overlap, visit);
+        inflate_entry(pack, offset, &header, crc, io, &mut |bytes| {
+            apply.feed(bytes)
+        })
+        .map_err(damaged(offset))?;
+        let got = apply.finish().map_err(damaged(offset))?;
+        return check_id(got, oid).map_err(damaged(offset));
     }
     if ObjectKind::from_pack_code(header.code) != Some(ObjectKind::Blob) {
         return Err(BlobError::Elsewhere(format!("{oid} is not a blob")));
@@ -409,6 +426,204 @@ fn whole_packed(
         std::mem::swap(&mut data, &mut out);
     }
     Ok((kind, data))
+}
+
+/// A delta applied to its base as the delta inflates, its result handed over through a [`Window`]: the
+/// base and a piece are held, not the result. Every check of [`pack::apply_delta`] is made, in its words.
+struct DeltaStream<'b, 'v> {
+    base: &'b [u8],
+    /// The delta's declared size, and how much of it was fed.
+    size: u64,
+    fed: u64,
+    overlap: usize,
+    /// The two header sizes (source, then target) as they are read.
+    sizes: [u64; 2],
+    shift: u32,
+    /// Which header size is being read (2: the header is done).
+    reading: usize,
+    /// A copy instruction's op byte and the argument bytes still to read, or an insert's length left.
+    op: Option<u8>,
+    args: Vec<u8>,
+    insert: usize,
+    produced: u64,
+    visit: Option<&'v mut dyn FnMut(Piece<'_>)>,
+    window: Option<Window<'v>>,
+    error: Option<DecodeError>,
+}
+
+impl<'b, 'v> DeltaStream<'b, 'v> {
+    fn new(
+        base: &'b [u8],
+        size: u64,
+        overlap: usize,
+        visit: &'v mut dyn FnMut(Piece<'_>),
+    ) -> DeltaStream<'b, 'v> {
+        DeltaStream {
+            base,
+            size,
+            fed: 0,
+            overlap,
+            sizes: [0; 2],
+            shift: 0,
+            reading: 0,
+            op: None,
+            args: Vec::with_capacity(7),
+            insert: 0,
+            produced: 0,
+            visit: Some(visit),
+            window: None,
+            error: None,
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            if let Err(err) = self.apply(bytes) {
+                self.error = Some(err);
+            }
+        }
+    }
+
+    fn apply(&mut self, mut bytes: &[u8]) -> Result<(), DecodeError> {
+        let corrupt = |what: &'static str| Err(DecodeError::DeltaCorrupt(what));
+        while let Some((&byte, rest)) = bytes.split_first() {
+            if self.reading < 2 {
+                bytes = rest;
+                self.fed += 1;
+                if self.shift > 63 {
+                    return Err(DecodeError::DeltaHeaderOverflow);
+                }
+                self.sizes[self.reading] |= u64::from(byte & 0x7f) << self.shift;
+                self.shift += 7;
+                if byte & 0x80 == 0 {
+                    self.reading += 1;
+                    self.shift = 0;
+                    if self.reading == 2 {
+                        self.start()?;
+                    }
+                }
+                continue;
+            }
+            let base = self.base;
+            let window = self.window.as_mut().expect("opened with the header");
+            if self.insert > 0 {
+                let take = self.insert.min(bytes.len());
+                self.produced += take as u64;
+                if self.produced > self.sizes[1] {
+                    return corrupt("the result grows past its declared size");
+                }
+                window.push(&bytes[..take]);
+                self.insert -= take;
+                self.fed += take as u64;
+                bytes = &bytes[take..];
+                continue;
+            }
+            bytes = rest;
+            self.fed += 1;
+            if self.op.is_some() {
+                self.args.push(byte);
+            } else if byte & 0x80 != 0 {
+                self.op = Some(byte);
+                self.args.clear();
+            } else if byte != 0 {
+                self.insert = usize::from(byte);
+                continue;
+            } else {
+                return corrupt("reserved instruction 0");
+            }
+            if let Some(copied) = self.copy_if_complete()? {
+                let window = self.window.as_mut().expect("opened with the header");
+                window.push(&base[copied]);
+            }
+        }
+        Ok(())
+    }
+
+    /// The header is read: checks the sizes against the base and the delta, opens the window.
+    fn start(&mut self) -> Result<(), DecodeError> {
+        let [source, target] = self.sizes;
+        if source != self.base.len() as u64 {
+            return Err(DecodeError::BaseSize {
+                expected: source,
+                actual: self.base.len() as u64,
+            });
+        }
+        // Each instruction byte yields at most one base's worth (a copy) or 127 bytes (an insert).
+        let most =
+            (self.size.saturating_sub(self.fed)).saturating_mul((self.base.len() as u64).max(127));
+        if target > most || target > pack::MAX_OBJECT_SIZE {
+            return Err(DecodeError::DeltaTooLarge(target));
+        }
+        let visit = self.visit.take().expect("the header is read once");
+        self.window = Some(Window::new(target, self.overlap, visit));
+        Ok(())
+    }
+
+    /// What of the base to copy, once a copy instruction's argument bytes are all read.
+    fn copy_if_complete(&mut self) -> Result<Option<std::ops::Range<usize>>, DecodeError> {
+        let Some(op) = self.op else {
+            return Ok(None);
+        };
+        let wanted = (0..7).filter(|bit| op & (1 << bit) != 0).count();
+        if self.args.len() < wanted {
+            return Ok(None);
+        }
+        let (mut offset, mut len, mut args) = (0usize, 0usize, self.args.iter());
+        for bit in 0..7 {
+            if op & (1 << bit) != 0 {
+                let byte = usize::from(*args.next().expect("counted"));
+                if bit < 4 {
+                    offset |= byte << (8 * bit);
+                } else {
+                    len |= byte << (8 * (bit - 4));
+                }
+            }
+        }
+        if len == 0 {
+            len = 0x10000;
+        }
+        self.op = None;
+        let Some(end) = offset
+            .checked_add(len)
+            .filter(|end| *end <= self.base.len())
+        else {
+            return Err(DecodeError::DeltaCorrupt(
+                "a copy reaches past the end of the base",
+            ));
+        };
+        self.produced += len as u64;
+        if self.produced > self.sizes[1] {
+            return Err(DecodeError::DeltaCorrupt(
+                "the result grows past its declared size",
+            ));
+        }
+        Ok(Some(offset..end))
+    }
+
+    /// Hands over the last piece; returns the id of the result.
+    fn finish(self) -> Result<Oid, DecodeError> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        let Some(window) = self.window else {
+            return Err(DecodeError::DeltaHeaderTruncated);
+        };
+        if self.op.is_some() {
+            return Err(DecodeError::DeltaCorrupt("a copy instruction is cut short"));
+        }
+        if self.insert > 0 {
+            return Err(DecodeError::DeltaCorrupt(
+                "an insert instruction is cut short",
+            ));
+        }
+        if self.produced != self.sizes[1] {
+            return Err(DecodeError::DeltaSize {
+                got: self.produced,
+                declared: self.sizes[1],
+            });
+        }
+        Ok(window.finish())
+    }
 }
 
 /// A delta base filed by id outside the delta's pack, whole.
@@ -752,19 +967,26 @@ mod tests {
 
     /// The blob put back together from its pieces (each piece's bytes past what it repeats).
     fn streamed(repo: &Repo, oid: Oid) -> Result<Vec<u8>, BlobError> {
-        let mut out = Vec::new();
+        let (mut out, mut pieces) = (Vec::new(), 0);
         repo.blob_reader().stream(oid, 16, &mut |piece| {
+            pieces += 1;
             assert_eq!(piece.offset as usize + piece.fresh, out.len());
             out.extend_from_slice(&piece.data[piece.fresh..]);
         })?;
+        assert_eq!(
+            pieces,
+            out.len().div_ceil(pack::PIECE).max(1),
+            "{} bytes",
+            out.len()
+        );
         Ok(out)
     }
 
-    /// Three versions of a file, each a small change of the one before.
-    fn repo_with_versions() -> (tempfile::TempDir, Vec<Oid>) {
+    /// Three versions of a file of `lines` lines, each a small change of the one before.
+    fn repo_with_versions(lines: usize) -> (tempfile::TempDir, Vec<Oid>) {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q"]);
-        let mut text: String = (0..3000)
+        let mut text: String = (0..lines)
             .map(|i| format!("line {i} of the file\n"))
             .collect();
         let mut ids = Vec::new();
@@ -781,7 +1003,14 @@ mod tests {
 
     #[test]
     fn loose_packed_and_delta_blobs_read_as_libgit2_reads_them() {
-        let (dir, ids) = repo_with_versions();
+        // Small ones come in one piece, large ones (past 8 MiB) in several.
+        for lines in [3000, 500_000] {
+            versions_read_as_libgit2_reads_them(lines);
+        }
+    }
+
+    fn versions_read_as_libgit2_reads_them(lines: usize) {
+        let (dir, ids) = repo_with_versions(lines);
         let repo = Repo::open(dir.path()).unwrap();
         for oid in &ids {
             assert_eq!(
@@ -825,7 +1054,7 @@ mod tests {
 
     #[test]
     fn damaged_bytes_are_an_error_never_another_blob() {
-        let (dir, ids) = repo_with_versions();
+        let (dir, ids) = repo_with_versions(3000);
         git(dir.path(), &["repack", "-adq", "--depth=0"]);
         let pack_dir = dir.path().join(".git/objects/pack");
         let idx = std::fs::read_dir(&pack_dir)
