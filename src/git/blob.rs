@@ -66,7 +66,8 @@ impl Repo {
             dirs: &self.objects_dirs,
             packs: None,
             inflater: Decompress::new(true),
-            input: Vec::new(),
+            // Allocated zeroed once (a resize per entry zero-fills it again).
+            input: vec![0; CHUNK],
             output: Vec::new(),
         }
     }
@@ -685,7 +686,6 @@ fn inflate_entry(
     let mut head = [0u8; pack::MAX_HEADER];
     pack::read_exact_at(&pack.pack, &mut head[..header.len], offset).map_err(DecodeError::Read)?;
     hasher.update(&head[..header.len]);
-    io.input.resize(CHUNK.min(room as usize).max(1), 0);
     io.output.clear();
     io.output.reserve(CHUNK);
     io.inflater.reset(true);
@@ -766,7 +766,6 @@ fn stream_loose(
         return Err(not_regular());
     }
     let compressed = meta.len();
-    io.input.resize(CHUNK, 0);
     io.output.clear();
     io.output.reserve(CHUNK);
     io.inflater.reset(true);
