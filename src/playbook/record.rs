@@ -409,6 +409,13 @@ pub(crate) fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
     out
 }
 
+/// Sets the next command of the step named `step` (the last one of that name).
+pub(super) fn set_next(record: &mut IncidentRecord, step: &str, next: String) {
+    if let Some(last) = record.steps.iter_mut().rev().find(|s| s.step == step) {
+        last.next = Some(next);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
-//! Step 3, revoke, for one token at a time: Hugging Face's through its no-login revoke API (confirmed
+//! Step 3, revoke, each leaked token in turn: Hugging Face's through its no-login revoke API (confirmed
 //! with whoami answering 401), GitHub's through its public revoke endpoint (confirmed with `GET /user`
 //! answering 401), every other issuer's by hand at its revoke page with what to check from the provider
 //! data, and a read-only liveness check where the issuer documents one. Once a token is confirmed dead,
@@ -8,7 +8,8 @@
 //! the shared shape once: status, method, dry run or revoke, confirm, record.
 
 use super::record::{IncidentRecord, StepStatus};
-use super::{describe_status, open_browser, say_unreachable, Io, Request, RevokeMethod};
+use super::request::{Io, Request, RevokeMethod};
+use super::screen::{describe_status, heading, open_browser, say_unreachable};
 use crate::issuers::github::{GithubApi, RevokeAnswer};
 use crate::issuers::huggingface::{self, HfApi, TokenStatus};
 use crate::issuers::liveness::{Checker, Liveness, Unknown};
@@ -18,6 +19,32 @@ use crate::util::time::now_rfc3339;
 use anyhow::{Context, Result};
 use std::ops::ControlFlow;
 use std::path::Path;
+
+/// Step 3: revokes each leaked token with its issuer (or says how by hand). Returns the Hugging Face
+/// API (None offline), which step 4 uses to check the new token.
+pub(super) fn revoke_leaked(
+    request: &Request,
+    io: &mut Io<'_>,
+    leaked: &[Secret],
+    record: &mut IncidentRecord,
+) -> Result<Option<HfApi>> {
+    heading(io, 3, "Revoke the old token")?;
+    let hf = if request.settings.offline {
+        None
+    } else {
+        Some(HfApi::new(&request.settings.hf_endpoint)?)
+    };
+    // GitHub's base is read only when a GitHub token needs it.
+    let github = if request.settings.offline || !leaked.iter().any(GithubApi::revocable) {
+        None
+    } else {
+        Some(GithubApi::from_env()?)
+    };
+    for secret in leaked {
+        revoke(request, io, hf.as_ref(), github.as_ref(), secret, record)?;
+    }
+    Ok(hf)
+}
 
 /// Step 3 for one token: picks the way its issuer revokes, or says it cannot.
 pub(super) fn revoke(
