@@ -7,7 +7,8 @@ use super::screen::{can_offer, heading, offer_file};
 use crate::git::Repo;
 use crate::issuers::huggingface;
 use crate::providers;
-use anyhow::{Context, Result};
+use crate::util::fs::{write_atomic, Atomic};
+use anyhow::Result;
 
 /// Step 7: the incident record, written where asked (or offered), remembered in the git dir, and the
 /// steps left undone.
@@ -183,17 +184,12 @@ fn summarize(io: &mut Io<'_>, record: &IncidentRecord) -> Result<()> {
 /// Writes the record as Markdown and JSON, private (0600): it names the repository and its history.
 pub(super) fn write_record(record: &IncidentRecord, path: &std::path::Path) -> Result<()> {
     let json_path = std::path::PathBuf::from(format!("{}.json", path.display()));
-    write_private_file(path, record.to_markdown().as_bytes())?;
-    write_private_file(&json_path, serde_json::to_string_pretty(record)?.as_bytes())?;
+    let private = Atomic::new(0o600, ".unleak-record-");
+    write_atomic(path, record.to_markdown().as_bytes(), &private)?;
+    write_atomic(
+        &json_path,
+        serde_json::to_string_pretty(record)?.as_bytes(),
+        &private,
+    )?;
     Ok(())
-}
-
-/// Writes one record file atomically, mode 0600.
-fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let opts = crate::util::fs::Atomic {
-        mode: 0o600,
-        prefix: ".unleak-record-",
-    };
-    crate::util::fs::write_atomic(path, bytes, &opts)
-        .with_context(|| format!("cannot write {}", path.display()))
 }

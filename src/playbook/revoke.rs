@@ -18,7 +18,6 @@ use crate::secret::Secret;
 use crate::util::time::now_rfc3339;
 use anyhow::{Context, Result};
 use std::ops::ControlFlow;
-use std::path::Path;
 
 /// Step 3: revokes each leaked token with its issuer (or says how by hand). Returns the Hugging Face
 /// API (None offline), which step 4 uses to check the new token.
@@ -723,7 +722,9 @@ fn offer_allowlist(
         text.push('\n');
     }
     text.push_str(&entry);
-    write_atomic(&path, text.as_bytes())?;
+    // The user's own file: its mode is kept (else 0644).
+    let opts = crate::util::fs::Atomic::keeping_mode(&path, 0o644, ".unleak-");
+    crate::util::fs::write_atomic(&path, text.as_bytes(), &opts)?;
     writeln!(
         io.out,
         "  Added {fingerprint} to {} (reason \"revoked {date}\"). The rewrite below still removes it from history.",
@@ -734,18 +735,4 @@ fn offer_allowlist(
         format!("{} allowlisted as revoked {date}", secret.redacted()),
     );
     Ok(())
-}
-
-/// Temp file in the same directory, fsync, rename; the mode of the file it replaces (else 0644).
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0o644);
-    let opts = crate::util::fs::Atomic {
-        mode,
-        prefix: ".unleak-",
-    };
-    crate::util::fs::write_atomic(path, bytes, &opts)
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -13,10 +13,9 @@ use crate::model::Report;
 use crate::scan;
 use crate::secret::Secret;
 use anyhow::{bail, Context, Result};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes the script at `path`, mode 0700, atomically (temp file + rename). In literal mode it first
+/// Writes the script at `path`, mode 0700, atomically (the one writer, [`crate::util::fs`]). In literal mode it first
 /// writes the tokens into a 0600 file in a new private temp dir outside the repository; the script
 /// deletes that dir when it exits.
 pub fn write_script(plan: &RewritePlan, path: &Path) -> Result<()> {
@@ -36,7 +35,9 @@ pub fn write_script(plan: &RewritePlan, path: &Path) -> Result<()> {
         }
     }
     let script = plan.script(literal_file.as_deref());
-    let result = write_atomic(path, script.as_bytes(), 0o700);
+    let script_file = crate::util::fs::Atomic::new(0o700, ".unleak-script-");
+    let result = crate::util::fs::write_atomic(path, script.as_bytes(), &script_file)
+        .map_err(anyhow::Error::from);
     if result.is_err() {
         if let Some(dir) = literal_file.as_deref().and_then(Path::parent) {
             let _ = std::fs::remove_dir_all(dir);
@@ -75,30 +76,13 @@ fn write_private_replace_file(lines: &str, repo: &Path) -> Result<PathBuf> {
 
 /// Creates `file` (which must not exist) 0600 from the start and writes `bytes` to disk.
 fn write_private_file(file: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut handle = options
-        .open(file)
-        .with_context(|| format!("cannot create {}", file.display()))?;
-    handle
-        .write_all(bytes)
-        .and_then(|_| handle.sync_all())
-        .with_context(|| format!("cannot write {}", file.display()))?;
-    Ok(())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let opts = crate::util::fs::Atomic {
-        mode,
-        prefix: ".unleak-script-",
-    };
-    crate::util::fs::write_atomic(path, bytes, &opts)
-        .with_context(|| format!("cannot write {}", path.display()))
+    use crate::util::fs::{create_new, Step};
+    create_new(file, bytes, 0o600).map_err(|err| match err.step {
+        Step::Create => {
+            anyhow::Error::new(err.into_io()).context(format!("cannot create {}", file.display()))
+        }
+        _ => err.into(),
+    })
 }
 
 /// Step 6: the git-filter-repo plan for the history step 2 found, printed, and written as a script
