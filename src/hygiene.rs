@@ -8,7 +8,6 @@
 use crate::providers;
 use anyhow::{Context, Result};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -374,13 +373,20 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
             }
             line.push_str(pattern);
             line.push('\n');
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(gitignore)
-                .and_then(|mut f| f.write_all(line.as_bytes()).map(|()| f))
-                .with_context(|| format!("cannot append to {}", gitignore.display()))?;
-            file.flush()?;
+            // The rule appended, atomically (the old file or the whole new one), the file's mode kept;
+            // a read-only file stays as it is, as an append to it would.
+            if std::fs::metadata(gitignore).is_ok_and(|m| m.permissions().readonly()) {
+                const EACCES: i32 = 13; // what the append's open answered: "Permission denied"
+                return Err(std::io::Error::from_raw_os_error(EACCES))
+                    .with_context(|| format!("cannot append to {}", gitignore.display()));
+            }
+            let appended = [existing.as_slice(), line.as_bytes()].concat();
+            let opts =
+                crate::util::fs::Atomic::keeping_mode(gitignore, 0o644, ".gitignore.unleak-");
+            crate::util::fs::write_atomic(gitignore, &appended, &opts).map_err(|err| {
+                anyhow::Error::new(err.into_io())
+                    .context(format!("cannot append to {}", gitignore.display()))
+            })?;
             // Check the rule took effect: a nested `!` rule can still re-include the file.
             let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;

@@ -538,12 +538,12 @@ fn install(file: &HookFile<'_>, force: bool) -> Result<Option<Vec<String>>> {
 fn write_hook(hook: &Path, script: &str) -> Result<()> {
     let dir = hook.parent().context("a hook path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let opts = crate::util::fs::Atomic {
-        mode: 0o755,
-        prefix: ".pre-commit.unleak-",
-    };
-    crate::util::fs::write_atomic(hook, script.as_bytes(), &opts)
-        .with_context(|| format!("cannot write {}", hook.display()))
+    let opts = crate::util::fs::Atomic::new(0o755, ".pre-commit.unleak-");
+    Ok(crate::util::fs::write_atomic(
+        hook,
+        script.as_bytes(),
+        &opts,
+    )?)
 }
 
 /// Removes unleak's hook (never someone else's) and puts back the one `install` chained or `install
