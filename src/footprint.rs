@@ -37,9 +37,8 @@ enum Kind {
 }
 
 impl Places {
-    /// The usual places for this process's environment.
-    pub fn from_env() -> Places {
-        let env = crate::hygiene::Environment::from_process("HF_TOKEN");
+    /// The usual places for this environment.
+    pub fn from_env(env: &crate::environment::Environment) -> Places {
         let home = env.get("HOME").map(PathBuf::from);
         let xdg_config = env
             .get("XDG_CONFIG_HOME")

@@ -19,6 +19,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     };
     let collected = tokens::collect(
         &config.tokens,
+        &config.globals.env,
         repo.workdir.as_deref(),
         // Not locked: a hidden prompt may need the terminal while this reader exists.
         &mut std::io::BufReader::new(std::io::stdin()),

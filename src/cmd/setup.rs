@@ -5,8 +5,9 @@
 
 use crate::config::SetupConfig;
 use crate::dotenv::{self, DotEnv};
+use crate::environment::Environment;
 use crate::exit_codes::ExitCode;
-use crate::hygiene::{self, Action, Environment};
+use crate::hygiene::{self, Action};
 use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::providers;
 use crate::sanitize::for_terminal;
@@ -29,8 +30,8 @@ pub fn run(config: SetupConfig) -> Result<ExitCode> {
     } else {
         Box::new(NoTerminal)
     };
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let env = Environment::from_process(&config.key);
+    let cwd = config.env.current_dir()?;
+    let env = config.env.clone();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     // Lock stdin only to read the value from it: the hidden prompt reads stdin itself and would wait
@@ -215,7 +216,7 @@ fn tidy_up(
     env: &Environment,
     io: &mut Io,
 ) -> Result<bool> {
-    let plan = hygiene::plan(path, key, secret.expose(), env)?;
+    let plan = hygiene::plan(path, key, secret.expose(), env, &config.spawner)?;
     for warning in &plan.warnings {
         io.warn(&warning.to_string())?;
     }
@@ -223,7 +224,7 @@ fn tidy_up(
     for action in &plan.actions {
         let agreed = !action.needs_consent() || config.yes || ask(action, io)?;
         if agreed {
-            let follow_ups = hygiene::apply(action)?;
+            let follow_ups = hygiene::apply(action, &config.spawner)?;
             io.say(&capitalize(&action.describe(true)))?;
             for warning in follow_ups {
                 io.warn(&warning.to_string())?;

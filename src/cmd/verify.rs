@@ -29,6 +29,7 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let secrets = if fingerprints.is_empty() || !spec.is_default() {
         tokens::collect(
             spec,
+            &config.globals.env,
             local.workdir.as_deref(),
             // Not locked: a hidden prompt may need the terminal while this reader exists.
             &mut std::io::BufReader::new(std::io::stdin()),
@@ -66,7 +67,7 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     };
     let verification = verify::check(&target.repo, &holds, &first_changed, !report.found())?;
     report.warnings.append(&mut incidents.notes);
-    let checker = crate::issuers::liveness::Checker::new(config.offline);
+    let checker = crate::issuers::liveness::Checker::new(config.offline, &config.globals.net);
     let never_found = warn_never_found(
         &mut report,
         &secrets,
@@ -240,7 +241,15 @@ impl Target {
             .with_context(|| format!("remote {remote} has no URL"))?;
         let masked = crate::git::remote::mask_url_credentials(&url);
         let shown = crate::sanitize::for_terminal(&masked);
-        crate::git::remote::mirror_clone(&local, remote, &url, &shown, &mirror_dir, &mirror)?;
+        crate::git::remote::mirror_clone(
+            &local,
+            remote,
+            &url,
+            &shown,
+            &mirror_dir,
+            &mirror,
+            &config.globals.spawner,
+        )?;
         Ok(Target {
             repo: Repo::open(&mirror)?,
             _mirror_dir: Some(mirror_dir),

@@ -46,6 +46,12 @@ pub struct Request {
     pub scan: ScanOptions,
     /// The answers the later steps read.
     pub settings: Settings,
+    /// The process environment, read once by `config`.
+    pub env: crate::environment::Environment,
+    /// How child processes (git, git-filter-repo, the browser opener) are built.
+    pub spawner: crate::child::Spawner,
+    /// The issuers' timeout and API bases.
+    pub net: crate::issuers::Net,
 }
 
 /// The answers and outputs each step reads: what the flags said, nothing of clap.
@@ -303,13 +309,13 @@ fn revoke_leaked(
     let hf = if request.settings.offline {
         None
     } else {
-        Some(HfApi::new(&request.settings.hf_endpoint)?)
+        Some(HfApi::new(&request.settings.hf_endpoint, &request.net)?)
     };
     // GitHub's base is read only when a GitHub token needs it.
     let github = if request.settings.offline || !leaked.iter().any(GithubApi::revocable) {
         None
     } else {
-        Some(GithubApi::from_env()?)
+        Some(GithubApi::new(&request.net)?)
     };
     for secret in leaked {
         revoke::revoke(request, io, hf.as_ref(), github.as_ref(), secret, record)?;
@@ -322,6 +328,7 @@ fn identify(request: &Request, io: &mut Io<'_>, repo: &Repo) -> Result<tokens::C
     heading(io, 1, "Identify the leaked token")?;
     let collected = tokens::collect(
         &request.tokens,
+        &request.env,
         repo.workdir.as_deref(),
         io.stdin,
         io.prompter,
@@ -576,8 +583,7 @@ fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
         _ => None,
     };
     for name in plain.into_iter().chain(named) {
-        if !request.settings.dry_run
-            && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty())
+        if !request.settings.dry_run && request.env.secret(name).is_none_or(|v| v.trim().is_empty())
         {
             bail!("--new-token-env: {name} is not set (or empty). Nothing was changed.");
         }
@@ -694,16 +700,18 @@ fn describe_status(status: &TokenStatus) -> String {
 
 /// Opens `url` in a browser when there is a display (macOS, X11, Wayland); otherwise the printed URL is
 /// the way.
-fn open_browser(url: &str) {
+fn open_browser(request: &Request, url: &str) {
     let has_display =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+        request.env.var_os("DISPLAY").is_some() || request.env.var_os("WAYLAND_DISPLAY").is_some();
     if cfg!(target_os = "macos") || has_display {
         let opener = if cfg!(target_os = "macos") {
             "open"
         } else {
             "xdg-open"
         };
-        let _ = crate::child::command(opener)
+        let _ = request
+            .spawner
+            .command(opener)
             .arg(url)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -857,7 +865,9 @@ where your code only reads, a spend limit where there is one)."
         }
         NewTokenSource::Env(name) => (
             normalized(Secret::new(
-                crate::secret::env_var(&name)
+                request
+                    .env
+                    .secret(&name)
                     .filter(|v| !v.trim().is_empty())
                     .with_context(|| format!("--new-token-env: {name} is not set"))?
                     .trim(),
@@ -911,7 +921,7 @@ where your code only reads, a spend limit where there is one)."
                     continue;
                 }
             };
-            match check_new_token(io, api, leaked, rotation, &new)? {
+            match check_new_token(io, &request.net, api, leaked, rotation, &new)? {
                 Ok(notes) => break (new, Some(notes)),
                 Err(problem) => writeln!(io.out, "  {problem}; try again (Ctrl-C stops).")?,
             }
@@ -919,7 +929,7 @@ where your code only reads, a spend limit where there is one)."
     };
     let (new, notes) = match new {
         (new, Some(notes)) => (new, notes),
-        (new, None) => match check_new_token(io, api, leaked, rotation, &new)? {
+        (new, None) => match check_new_token(io, &request.net, api, leaked, rotation, &new)? {
             Ok(notes) => (new, notes),
             Err(problem) => bail!("{problem}; nothing was written"),
         },
@@ -942,6 +952,7 @@ fn normalized(new: Secret) -> Result<Secret> {
 /// is one line and a note, not a failure.
 fn check_new_token(
     io: &mut Io<'_>,
+    net: &crate::issuers::Net,
     api: Option<&HfApi>,
     leaked: &[Secret],
     rotation: &Rotation<'_>,
@@ -986,7 +997,7 @@ fn check_new_token(
                 Some((_, rule)) => new.clone().with_rule(rule.id),
                 None => new.clone(),
             };
-            match crate::issuers::liveness::Checker::new(false).check(new)? {
+            match crate::issuers::liveness::Checker::new(false, net).check(new)? {
                 crate::issuers::liveness::Liveness::Dead { detail } => {
                     return Ok(Err(format!(
                         "the new token {} does not work ({detail})",
@@ -1100,6 +1111,7 @@ fn update_env(
     // The file's hygiene (ignore, untrack) is the first key's step; later keys say only their own.
     let file_level = !rotation.several || rotation.first;
     let (hygiene, mut notes) = env_hygiene(
+        request,
         io,
         &path,
         &key,
@@ -1152,18 +1164,14 @@ fn update_env(
 /// comparing the environment with `value`; its warnings are shown and become the step's first notes.
 /// Without `file_level` (a later key of several), only what concerns this key.
 fn env_hygiene(
+    request: &Request,
     io: &mut Io<'_>,
     path: &std::path::Path,
     key: &str,
     value: &Secret,
     file_level: bool,
 ) -> Result<(hygiene::Plan, Vec<String>)> {
-    let mut hygiene = hygiene::plan(
-        path,
-        key,
-        value.expose(),
-        &hygiene::Environment::from_process(key),
-    )?;
+    let mut hygiene = hygiene::plan(path, key, value.expose(), &request.env, &request.spawner)?;
     if !file_level {
         // Said (and done) once, at the first key of the file; what is about this key is kept.
         hygiene.actions.clear();
@@ -1294,7 +1302,7 @@ fn apply_hygiene(
             notes.push(format!("declined: {}", action.describe(false)));
             continue;
         }
-        for follow_up in hygiene::apply(action)? {
+        for follow_up in hygiene::apply(action, &request.spawner)? {
             writeln!(io.out, "  warning: {follow_up}")?;
         }
         writeln!(io.out, "  {}", action.describe(true))?;
@@ -1532,7 +1540,7 @@ fn plan_rewrite(
         repo_path,
         literal: request.settings.literal,
         remove_env_files: request.settings.remove_env_files,
-        filter_repo: crate::git::command::detect_filter_repo(),
+        filter_repo: crate::git::command::detect_filter_repo(&request.spawner),
         regex_is_unique: &unique,
         binary_blobs: &binary_blobs,
         binary,
@@ -1617,7 +1625,11 @@ fn commit_respond_changes(
     pushes: bool,
 ) -> Result<Vec<String>> {
     // The repository's own config picks no program here: no hook, filter driver, signing program.
-    let git = |args: &[&str]| crate::git::command::git_in(workdir).args(args).output();
+    let git = |args: &[&str]| {
+        crate::git::command::git_in(workdir, &request.spawner)
+            .args(args)
+            .output()
+    };
     // Untracked files are listed too: a `.gitignore` this run created is untracked, and left out it
     // would stay on this machine while the remote still tracks `.env`.
     let Ok(status) = git(&["status", "--porcelain", "--untracked-files=normal"]) else {
