@@ -13,6 +13,7 @@ use crate::environment::Environment;
 use crate::filter_repo::BinaryMode;
 use crate::model::Severity;
 use crate::playbook::{NewTokenSource, Request, RevokeMethod, Settings};
+use crate::prompt::PromptMode;
 use crate::report;
 use crate::scan::{ScanOptions, TreeRead};
 use crate::tokens::TokenSpec;
@@ -36,6 +37,8 @@ pub struct Globals {
     pub spawner: Spawner,
     /// The issuers' timeout and API bases.
     pub net: crate::issuers::Net,
+    /// Whether questions are asked at a terminal (chosen here, once).
+    pub prompts: PromptMode,
 }
 
 impl Globals {
@@ -54,6 +57,7 @@ impl Globals {
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             spawner: Spawner::new(&env),
             net: crate::issuers::Net::from_env(&env),
+            prompts: PromptMode::detect(),
             env,
         }
     }
@@ -175,6 +179,8 @@ impl ScanConfig {
 pub struct RespondConfig {
     pub request: Request,
     pub format: report::Format,
+    /// Whether questions are asked: never in a dry run, which walks the flow without prompts.
+    pub prompts: PromptMode,
 }
 
 impl RespondConfig {
@@ -247,6 +253,11 @@ impl RespondConfig {
                 net: globals.net.clone(),
             },
             format: args.format.into(),
+            prompts: if args.dry_run {
+                PromptMode::NoTerminal
+            } else {
+                globals.prompts
+            },
         })
     }
 }
@@ -377,6 +388,8 @@ pub struct SetupConfig {
     /// The process environment (the shell's values, huggingface_hub's token file, the current directory).
     pub env: Environment,
     pub spawner: Spawner,
+    /// Whether the value can be asked for at a terminal.
+    pub prompts: PromptMode,
 }
 
 impl SetupConfig {
@@ -391,6 +404,7 @@ impl SetupConfig {
             refused_value: args.refused_value,
             env: globals.env.clone(),
             spawner: globals.spawner.clone(),
+            prompts: globals.prompts,
         })
     }
 }
@@ -569,6 +583,73 @@ mod tests {
             .expect("--replacement");
         let default: Vec<_> = arg.get_default_values().iter().collect();
         assert_eq!(default, [crate::filter_repo::REPLACEMENT]);
+    }
+
+    /// Globals as `resolve` makes them, from an environment built by hand and a terminal.
+    fn globals(env: &[(&str, &str)]) -> super::Globals {
+        let env =
+            super::Environment::from_pairs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+                .with_current_dir(std::path::PathBuf::from("/"));
+        super::Globals {
+            quiet: true,
+            color: false,
+            progress: false,
+            spawner: super::Spawner::new(&env),
+            net: crate::issuers::Net::from_env(&env),
+            prompts: super::PromptMode::Terminal,
+            env,
+        }
+    }
+
+    fn parse(args: &[&str]) -> crate::cli::Command {
+        use clap::Parser;
+        crate::cli::Cli::try_parse_from(std::iter::once("unleak").chain(args.iter().copied()))
+            .expect("arguments parse")
+            .command
+    }
+
+    /// The variables `--token-env` and `--new-token-env` name are hidden from the children of this
+    /// command's config only: a value, not a process-wide list.
+    #[test]
+    fn named_token_variables_are_hidden_in_the_configs_spawner() {
+        let globals = globals(&[]);
+        let crate::cli::Command::Respond(args) = parse(&[
+            "respond",
+            "/",
+            "--token-env",
+            "OLD_ONE",
+            "--new-token-env",
+            "NEW_ONE",
+        ]) else {
+            unreachable!()
+        };
+        let config = super::RespondConfig::resolve(args, &globals).unwrap();
+        let hidden = config.request.spawner.hidden();
+        assert!(hidden.iter().any(|n| n == "OLD_ONE") && hidden.iter().any(|n| n == "NEW_ONE"));
+        assert!(!globals.spawner.hidden().iter().any(|n| n == "OLD_ONE"));
+    }
+
+    /// What the environment says is read from the value config was given, not from the process.
+    #[test]
+    fn settings_come_from_the_given_environment() {
+        let globals = globals(&[
+            ("HF_ENDPOINT", "https://hub.example/"),
+            ("UNLEAK_TREE_READ", "named"),
+        ]);
+        let crate::cli::Command::Respond(args) = parse(&["respond", "--dry-run"]) else {
+            unreachable!()
+        };
+        let config = super::RespondConfig::resolve(args, &globals).unwrap();
+        assert_eq!(config.request.settings.hf_endpoint, "https://hub.example");
+        assert_eq!(config.request.repo, std::path::PathBuf::from("/"));
+        assert_eq!(config.request.scan.tree_read, crate::scan::TreeRead::Named);
+        // A dry run asks nothing, even at a terminal.
+        assert_eq!(config.prompts, super::PromptMode::NoTerminal);
+        let crate::cli::Command::Scan(args) = parse(&["scan", "/"]) else {
+            unreachable!()
+        };
+        let scan = super::ScanConfig::resolve(args, &globals).unwrap();
+        assert_eq!(scan.globals.prompts, super::PromptMode::Terminal);
     }
 
     #[test]

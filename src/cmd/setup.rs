@@ -8,7 +8,7 @@ use crate::dotenv::{self, DotEnv};
 use crate::environment::Environment;
 use crate::exit_codes::ExitCode;
 use crate::hygiene::{self, Action};
-use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use crate::prompt::Prompter;
 use crate::providers;
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
@@ -24,12 +24,8 @@ pub fn run(config: SetupConfig) -> Result<ExitCode> {
              type it; leave --value-stdin out to get a hidden prompt"
         );
     }
-    let interactive = TerminalPrompter::available();
-    let mut prompter: Box<dyn Prompter> = if interactive {
-        Box::new(TerminalPrompter)
-    } else {
-        Box::new(NoTerminal)
-    };
+    let interactive = config.prompts.interactive();
+    let mut prompter = config.prompts.prompter();
     let cwd = config.env.current_dir()?;
     let env = config.env.clone();
     let stdout = std::io::stdout();

@@ -8,7 +8,6 @@ use crate::git::Repo;
 use crate::matching::{exact::Matcher, patterns::PatternSet};
 use crate::model::{self, Warning};
 use crate::playbook::record;
-use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::scan::{self, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{Context, Result};
@@ -19,12 +18,8 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let mut incidents = Incidents::recall(&local, &config)?;
     let first_changed = first_changed_commits(&local, &config, &incidents)?;
 
-    let interactive = TerminalPrompter::available();
-    let mut prompter: Box<dyn Prompter> = if interactive {
-        Box::new(TerminalPrompter)
-    } else {
-        Box::new(NoTerminal)
-    };
+    let interactive = config.globals.prompts.interactive();
+    let mut prompter = config.globals.prompts.prompter();
     let fingerprints = wanted_fingerprints(&config, &mut incidents)?;
     let secrets = if fingerprints.is_empty() || !spec.is_default() {
         tokens::collect(
