@@ -327,3 +327,41 @@ pub fn apply(repo: &Repo, fix: &RemoteFix) -> anyhow::Result<()> {
     repo.set_remote_url(&fix.name, fix.push, &fix.url)
         .map_err(|err| anyhow::anyhow!("{}: {err}", fix.command()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Places};
+    use crate::environment::Environment;
+    use std::path::PathBuf;
+
+    fn credential_files(pairs: &[(&str, &str)]) -> Vec<PathBuf> {
+        let env =
+            Environment::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Places::from_env(&env)
+            .files
+            .into_iter()
+            .filter(|(_, kind)| *kind == Kind::GitCredentials)
+            .map(|(path, _)| path)
+            .collect()
+    }
+
+    /// The places come from the environment given: git's XDG credential file follows `XDG_CONFIG_HOME`.
+    #[test]
+    fn git_credentials_follow_the_given_environment() {
+        assert_eq!(
+            credential_files(&[("HOME", "/h")]),
+            [
+                PathBuf::from("/h/.git-credentials"),
+                PathBuf::from("/h/.config/git/credentials")
+            ]
+        );
+        assert_eq!(
+            credential_files(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]),
+            [
+                PathBuf::from("/h/.git-credentials"),
+                PathBuf::from("/x/git/credentials")
+            ]
+        );
+        assert!(credential_files(&[]).is_empty());
+    }
+}

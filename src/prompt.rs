@@ -1,5 +1,6 @@
 //! Questions to the user go through the [`Prompter`] trait, so tests script the answers and a run without
-//! a terminal fails with the name of the flag that answers the question instead of hanging.
+//! a terminal fails with the name of the flag that answers the question instead of hanging. Whether a run
+//! asks at all is decided once, by `config` ([`PromptMode`]), and the command makes its prompter from it.
 
 use crate::secret::Secret;
 use anyhow::{bail, Result};

@@ -1,6 +1,6 @@
 //! Collects the tokens to search for from the sources the user named: a `.env` key, an environment
-//! variable, stdin, or a hidden prompt. Never from a command-line argument, so no token reaches shell
-//! history or `ps`.
+//! variable (from the [`Environment`] `config` read), stdin, or a hidden prompt. Never from a
+//! command-line argument, so no token reaches shell history or `ps`.
 
 use crate::dotenv;
 use crate::environment::Environment;
