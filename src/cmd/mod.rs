@@ -20,7 +20,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
         }
         Command::Verify(args) => verify::run(crate::config::VerifyConfig::resolve(args, &globals)?),
-        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args)?),
+        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args, &globals)?),
         Command::Hook(args) => hook::run(crate::config::HookConfig::resolve(args, &globals)?),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -171,6 +171,7 @@ pub(crate) fn mirror_clone(
     shown: &str,
     temp: &PrivateTempDir,
     mirror: &Path,
+    spawner: &crate::child::Spawner,
 ) -> Result<()> {
     let url = url.to_string();
     if let Some(transport) = refused_transport(&url) {
@@ -193,7 +194,7 @@ pub(crate) fn mirror_clone(
         url
     };
     let (url, credentials) = split_credentials(&url);
-    let mut cmd = super::command::git();
+    let mut cmd = super::command::git(spawner);
     cmd.args(CLONE_LOW_SPEED);
     if let Some((user, password)) = &credentials {
         let askpass = temp.path().join("askpass");

@@ -16,6 +16,7 @@ pub(super) fn identify(
     heading(io, 1, "Identify the leaked token")?;
     let collected = tokens::collect(
         &request.tokens,
+        &request.env,
         repo.workdir.as_deref(),
         io.stdin,
         io.prompter,

@@ -138,8 +138,7 @@ fn preflight(request: &Request, io: &Io<'_>) -> Result<()> {
         _ => None,
     };
     for name in plain.into_iter().chain(named) {
-        if !request.settings.dry_run
-            && crate::secret::env_var(name).is_none_or(|v| v.trim().is_empty())
+        if !request.settings.dry_run && request.env.secret(name).is_none_or(|v| v.trim().is_empty())
         {
             bail!("--new-token-env: {name} is not set (or empty). Nothing was changed.");
         }

@@ -177,7 +177,9 @@ where your code only reads, a spend limit where there is one)."
         }
         NewTokenSource::Env(name) => (
             normalized(Secret::new(
-                crate::secret::env_var(&name)
+                request
+                    .env
+                    .secret(&name)
                     .filter(|v| !v.trim().is_empty())
                     .with_context(|| format!("--new-token-env: {name} is not set"))?
                     .trim(),
@@ -231,7 +233,7 @@ where your code only reads, a spend limit where there is one)."
                     continue;
                 }
             };
-            match check_new_token(io, api, leaked, rotation, &new)? {
+            match check_new_token(io, &request.net, api, leaked, rotation, &new)? {
                 Ok(notes) => break (new, Some(notes)),
                 Err(problem) => writeln!(io.out, "  {problem}; try again (Ctrl-C stops).")?,
             }
@@ -239,7 +241,7 @@ where your code only reads, a spend limit where there is one)."
     };
     let (new, notes) = match new {
         (new, Some(notes)) => (new, notes),
-        (new, None) => match check_new_token(io, api, leaked, rotation, &new)? {
+        (new, None) => match check_new_token(io, &request.net, api, leaked, rotation, &new)? {
             Ok(notes) => (new, notes),
             Err(problem) => bail!("{problem}; nothing was written"),
         },
@@ -262,6 +264,7 @@ fn normalized(new: Secret) -> Result<Secret> {
 /// is one line and a note, not a failure.
 fn check_new_token(
     io: &mut Io<'_>,
+    net: &crate::issuers::Net,
     api: Option<&HfApi>,
     leaked: &[Secret],
     rotation: &Rotation<'_>,
@@ -306,7 +309,7 @@ fn check_new_token(
                 Some((_, rule)) => new.clone().with_rule(rule.id),
                 None => new.clone(),
             };
-            match crate::issuers::liveness::Checker::new(false).check(new)? {
+            match crate::issuers::liveness::Checker::new(false, net).check(new)? {
                 crate::issuers::liveness::Liveness::Dead { detail } => {
                     return Ok(Err(format!(
                         "the new token {} does not work ({detail})",

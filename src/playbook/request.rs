@@ -30,6 +30,12 @@ pub struct Request {
     pub scan: ScanOptions,
     /// The answers the later steps read.
     pub settings: Settings,
+    /// The process environment, read once by `config`.
+    pub env: crate::environment::Environment,
+    /// How child processes (git, git-filter-repo, the browser opener) are built.
+    pub spawner: crate::child::Spawner,
+    /// The issuers' timeout and API bases.
+    pub net: crate::issuers::Net,
 }
 
 /// The answers and outputs each step reads: what the flags said, nothing of clap.

@@ -31,13 +31,13 @@ pub(super) fn revoke_leaked(
     let hf = if request.settings.offline {
         None
     } else {
-        Some(HfApi::new(&request.settings.hf_endpoint)?)
+        Some(HfApi::new(&request.settings.hf_endpoint, &request.net)?)
     };
     // GitHub's base is read only when a GitHub token needs it.
     let github = if request.settings.offline || !leaked.iter().any(GithubApi::revocable) {
         None
     } else {
-        Some(GithubApi::from_env()?)
+        Some(GithubApi::new(&request.net)?)
     };
     for secret in leaked {
         revoke(request, io, hf.as_ref(), github.as_ref(), secret, record)?;
@@ -215,7 +215,7 @@ fn drive(
                 "  Open {settings}, find the token ending in the characters shown above, {}.",
                 revoker.delete_by_hand()
             )?;
-            open_browser(settings);
+            open_browser(request, settings);
             if !request.settings.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
                 record.step(step, StepStatus::Skipped("not deleted yet".into()), vec![]);
                 return Ok(());
@@ -400,7 +400,7 @@ impl HfRevoke<'_> {
             StepStatus::WouldDo(format!("API unreachable: revoke by hand at {settings}"))
         } else {
             if self.interactive {
-                open_browser(settings);
+                open_browser(self.request, settings);
             }
             StepStatus::Skipped(format!(
                 "API unreachable ({}): revoke by hand at {settings}, then `unleak audit --verify`",
@@ -539,7 +539,7 @@ fn by_hand(
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
     let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
-    let checker = Checker::new(request.settings.offline);
+    let checker = Checker::new(request.settings.offline, &request.net);
     let liveness = checker.check(secret)?;
     match &liveness {
         Liveness::Dead { detail } => {
@@ -588,7 +588,7 @@ fn by_hand(
         && !request.settings.dry_run
         && request.settings.revoke != Some(RevokeMethod::Skip)
     {
-        open_browser(settings);
+        open_browser(request, settings);
         while io.prompter.confirm(
             &format!(
                 "Deleted it at {settings}? Ask {} whether it still works",

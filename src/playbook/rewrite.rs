@@ -244,7 +244,7 @@ fn plan_rewrite(
         repo_path,
         literal: request.settings.literal,
         remove_env_files: request.settings.remove_env_files,
-        filter_repo: crate::git::command::detect_filter_repo(),
+        filter_repo: crate::git::command::detect_filter_repo(&request.spawner),
         regex_is_unique: &unique,
         binary_blobs: &binary_blobs,
         binary,
@@ -329,7 +329,11 @@ fn commit_respond_changes(
     pushes: bool,
 ) -> Result<Vec<String>> {
     // The repository's own config picks no program here: no hook, filter driver, signing program.
-    let git = |args: &[&str]| crate::git::command::git_in(workdir).args(args).output();
+    let git = |args: &[&str]| {
+        crate::git::command::git_in(workdir, &request.spawner)
+            .args(args)
+            .output()
+    };
     // Untracked files are listed too: a `.gitignore` this run created is untracked, and left out it
     // would stay on this machine while the remote still tracks `.env`.
     let Ok(status) = git(&["status", "--porcelain", "--untracked-files=normal"]) else {

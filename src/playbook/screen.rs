@@ -79,16 +79,18 @@ pub(super) fn offer_file(
 
 /// Opens `url` in a browser when there is a display (macOS, X11, Wayland); otherwise the printed URL is
 /// the way.
-pub(super) fn open_browser(url: &str) {
+pub(super) fn open_browser(request: &Request, url: &str) {
     let has_display =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+        request.env.var_os("DISPLAY").is_some() || request.env.var_os("WAYLAND_DISPLAY").is_some();
     if cfg!(target_os = "macos") || has_display {
         let opener = if cfg!(target_os = "macos") {
             "open"
         } else {
             "xdg-open"
         };
-        let _ = crate::child::command(opener)
+        let _ = request
+            .spawner
+            .command(opener)
             .arg(url)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -52,6 +52,7 @@ pub(super) fn update_env(
     // The file's hygiene (ignore, untrack) is the first key's step; later keys say only their own.
     let file_level = !rotation.several || rotation.first;
     let (hygiene, mut notes) = env_hygiene(
+        request,
         io,
         &path,
         &key,
@@ -104,18 +105,14 @@ pub(super) fn update_env(
 /// comparing the environment with `value`; its warnings are shown and become the step's first notes.
 /// Without `file_level` (a later key of several), only what concerns this key.
 fn env_hygiene(
+    request: &Request,
     io: &mut Io<'_>,
     path: &std::path::Path,
     key: &str,
     value: &Secret,
     file_level: bool,
 ) -> Result<(hygiene::Plan, Vec<String>)> {
-    let mut hygiene = hygiene::plan(
-        path,
-        key,
-        value.expose(),
-        &hygiene::Environment::from_process(key),
-    )?;
+    let mut hygiene = hygiene::plan(path, key, value.expose(), &request.env, &request.spawner)?;
     if !file_level {
         // Said (and done) once, at the first key of the file; what is about this key is kept.
         hygiene.actions.clear();
@@ -232,7 +229,7 @@ fn apply_hygiene(
             notes.push(format!("declined: {}", action.describe(false)));
             continue;
         }
-        for follow_up in hygiene::apply(action)? {
+        for follow_up in hygiene::apply(action, &request.spawner)? {
             writeln!(io.out, "  warning: {follow_up}")?;
         }
         writeln!(io.out, "  {}", action.describe(true))?;
