@@ -6,7 +6,8 @@
 
 #![warn(missing_docs)]
 
-pub mod audit;
+pub mod allowlist;
+pub(crate) mod audit;
 pub(crate) mod child;
 pub mod cli;
 pub mod cmd;

@@ -1,6 +1,7 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
 //! `scan` returns the report model; commands render it or plan from it.
 
+pub(crate) mod at_risk;
 pub(crate) mod files;
 pub(crate) mod findings;
 pub(crate) mod idhash;
