@@ -42,7 +42,7 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "tokens",                                # where the searched tokens come from
         "issuers",                               # one HTTP client and URL policy: liveness, HF, GitHub
         "scan",                                  # object pass, provenance, findings, staged, verify checks
-        "allowlist, audit, filter_repo, footprint, hygiene, report",
+        "allowlist, audit, filter_repo, footprint, hook, hygiene, report",
         "playbook",                              # respond as seven steps
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands

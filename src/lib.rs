@@ -17,6 +17,7 @@ pub(crate) mod exit_codes;
 pub mod filter_repo;
 pub mod footprint;
 pub mod git;
+pub mod hook;
 pub(crate) mod hygiene;
 pub(crate) mod issuers;
 pub mod matching;

@@ -1,7 +1,7 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
 pub(crate) mod audit;
-pub mod hook;
+pub(crate) mod hook;
 pub(crate) mod respond;
 pub(crate) mod scan;
 pub(crate) mod setup;
