@@ -31,6 +31,7 @@ pub mod scan;
 pub mod secret;
 pub(crate) mod tokens;
 pub mod util;
+pub(crate) mod verify;
 
 use clap::Parser;
 use exit_codes::ExitCode;
