@@ -43,7 +43,7 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "issuers",                               # one HTTP client and URL policy: liveness, HF, GitHub
         "scan",                                  # object pass, provenance, findings, staged, verify checks
         "allowlist, audit, filter_repo, footprint, hook, hygiene, report",
-        "playbook, verify",                      # respond as seven steps; verify after a rewrite
+        "playbook, setup, verify",               # respond as seven steps; setup; verify after a rewrite
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands
         "cmd",                                   # one function per subcommand

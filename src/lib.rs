@@ -29,6 +29,7 @@ pub mod report;
 pub(crate) mod sanitize;
 pub mod scan;
 pub mod secret;
+pub(crate) mod setup;
 pub(crate) mod tokens;
 pub mod util;
 pub(crate) mod verify;
