@@ -62,13 +62,7 @@ pub(super) fn rules(request: &Request, workdir: Option<&Path>) -> Result<(Allowl
         Some(path) => Allowlist::load(path)?,
         None => Allowlist::default(),
     };
-    let patterns = match custom_provider(&allowlist.rule) {
-        Some(custom) => {
-            providers::register_custom(custom);
-            PatternSet::new(&providers::with_custom())
-        }
-        None => PatternSet::all(),
-    };
+    let patterns = patterns(&allowlist);
     Ok((allowlist, patterns))
 }
 
@@ -103,12 +97,17 @@ pub(super) fn base_rules(
             ),
         ));
     }
-    let patterns = match custom_provider(&allowlist.rule) {
+    let patterns = patterns(&allowlist);
+    Ok((allowlist, patterns, warnings))
+}
+
+/// The provider patterns, with the allowlist's custom rules registered as one more provider.
+fn patterns(allowlist: &Allowlist) -> PatternSet {
+    match custom_provider(&allowlist.rule) {
         Some(custom) => {
             providers::register_custom(custom);
             PatternSet::new(&providers::with_custom())
         }
         None => PatternSet::all(),
-    };
-    Ok((allowlist, patterns, warnings))
+    }
 }

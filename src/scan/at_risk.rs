@@ -38,7 +38,7 @@ pub(crate) fn only_in_source(report: &mut Report, workdir: Option<&Path>) -> Vec
 
 /// The one answer scan, audit and respond give for a token only in the untracked, un-ignored file it
 /// was read from: at risk, not in history, nothing to rewrite, and what to do.
-pub(crate) fn only_in_source_message(redacted: &str, file: &str) -> String {
+fn only_in_source_message(redacted: &str, file: &str) -> String {
     format!(
         "{redacted} is at risk but not in history: it is only in {file}, the untracked file it was read \
          from, which git does not ignore (one `git add .` commits it). Nothing to rewrite. Add {file} \
