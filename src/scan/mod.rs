@@ -1,6 +1,8 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
 //! `scan` returns the report model; commands render it or plan from it.
 
+pub(crate) mod after_rewrite;
+pub(crate) mod at_risk;
 pub(crate) mod files;
 pub(crate) mod findings;
 pub(crate) mod idhash;
@@ -8,7 +10,6 @@ pub(crate) mod named;
 pub mod objects;
 pub(crate) mod provenance;
 pub(crate) mod staged;
-pub(crate) mod verify;
 
 use crate::dotenv;
 use crate::git::Oid;
