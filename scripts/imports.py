@@ -32,7 +32,7 @@ WITH_CHILDREN = False  # --with-children: also count a module's imports of its o
 # "door": (external crate, module prefix) = only files under that prefix may name the crate.
 TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
     "layers": [
-        "providers, exit_codes, util",           # issuer knowledge as data; exit codes; one of each helper
+        "providers, exit_codes, util, environment",  # issuer knowledge as data; exit codes; one of each helper
         "secret",                                # the only holder of a token's value
         "model",                                 # the report model (imports only secret)
         "child",                                 # the one child-process builder
@@ -42,8 +42,8 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "tokens",                                # where the searched tokens come from
         "issuers",                               # one HTTP client and URL policy: liveness, HF, GitHub
         "scan",                                  # object pass, provenance, findings, staged, verify checks
-        "audit, filter_repo, footprint, hygiene, report",
-        "playbook",                              # respond as seven steps
+        "allowlist, audit, filter_repo, footprint, hook, hygiene, report",
+        "playbook, setup, verify",               # respond as seven steps; setup; verify after a rewrite
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands
         "cmd",                                   # one function per subcommand

@@ -6,16 +6,19 @@
 
 #![warn(missing_docs)]
 
-pub mod audit;
-pub(crate) mod child;
+pub mod allowlist;
+pub(crate) mod audit;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub(crate) mod config;
 pub mod dotenv;
+pub mod environment;
 pub(crate) mod exit_codes;
 pub mod filter_repo;
 pub mod footprint;
 pub mod git;
+pub mod hook;
 pub(crate) mod hygiene;
 pub(crate) mod issuers;
 pub mod matching;
@@ -27,8 +30,10 @@ pub mod report;
 pub(crate) mod sanitize;
 pub mod scan;
 pub mod secret;
+pub(crate) mod setup;
 pub(crate) mod tokens;
 pub mod util;
+pub(crate) mod verify;
 
 use clap::Parser;
 use exit_codes::ExitCode;
