@@ -15,16 +15,15 @@ pub(super) fn files_report(
     env_source: Option<&Path>,
 ) -> Result<(model::Report, Vec<Secret>)> {
     let started = std::time::Instant::now();
-    let inputs = scan::files::read(paths, &mut std::io::stdin().lock(), env_source)?;
-    let (found, discovered) = scan::staged::file_findings(
-        inputs
-            .files
-            .iter()
-            .map(|f| (f.shown.as_str(), f.bytes.as_slice())),
-        exact,
-        patterns,
-    );
+    let mut inputs = scan::files::list(paths, env_source)?;
+    let found =
+        scan::staged::file_findings(&inputs.files, &mut std::io::stdin().lock(), exact, patterns);
+    // Inputs that failed as they were read are unreadable, as those that failed as they were listed.
+    let searched = inputs.files.len() - found.unreadable.len();
+    inputs.unreadable.extend(found.unreadable);
+    let discovered = found.values;
     let findings: Vec<model::Finding> = found
+        .findings
         .into_iter()
         .map(scan::findings::file_finding)
         .collect();
@@ -36,7 +35,7 @@ pub(super) fn files_report(
         format!(
             "files on disk were searched ({} file(s)), not a repository's history: run `unleak audit` \
              in the repository for what its commits hold",
-            inputs.files.len()
+            searched
         ),
     )];
     if inputs.links > 0 {
@@ -81,9 +80,9 @@ pub(super) fn files_report(
         completeness,
         local_copies: Vec::new(),
         stats: model::Stats {
-            objects: inputs.files.len() as u64,
-            blobs: inputs.files.len() as u64,
-            bytes: inputs.files.iter().map(|f| f.bytes.len() as u64).sum(),
+            objects: searched as u64,
+            blobs: searched as u64,
+            bytes: found.bytes,
             unreadable_objects: unreadable,
             elapsed_ms: started.elapsed().as_millis() as u64,
             ..model::Stats::default()

@@ -1,15 +1,35 @@
 //! Scanning without git (`unleak audit --no-git`): files on disk (a file, or a folder walked
 //! recursively) or stdin, searched with the same detectors a commit's blobs are (`staged::Search`), so
 //! rules, allow markers, formats and exit codes are the audit's. No history, provenance or hygiene.
+//!
+//! Files are listed here and read later, one at a time and in pieces (`staged::file_findings`): a walk of
+//! a large tree, or a file of any size on stdin, holds a piece, not the files.
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// One input: its name as shown (a path, or `stdin`) and its bytes.
+/// One input: its name as shown (a path, or `stdin`) and where its bytes come from.
 pub struct Input {
     pub shown: String,
-    pub bytes: Vec<u8>,
+    pub source: Source,
+}
+
+/// Where an input's bytes are read from.
+pub enum Source {
+    Stdin,
+    /// A path that was a regular file when listed (checked again when opened).
+    File(PathBuf),
+}
+
+impl Input {
+    /// Opens the input for reading: stdin as given, a file only while it is still a regular file.
+    pub fn open<'a>(&self, stdin: &'a mut dyn Read) -> std::io::Result<Box<dyn Read + 'a>> {
+        match &self.source {
+            Source::Stdin => Ok(Box::new(stdin)),
+            Source::File(path) => Ok(Box::new(crate::util::fs::open_regular(path)?)),
+        }
+    }
 }
 
 /// What `read` found: the inputs, and what it could not read (each a message; the answer is then
@@ -22,10 +42,11 @@ pub struct Inputs {
     pub links: usize,
 }
 
-/// Reads every path: `-` is stdin (once), a file is read, a folder is walked (its `.git` folders are
+/// Lists every path: `-` is stdin (once), a file is itself, a folder is walked (its `.git` folders are
 /// skipped: history is `unleak audit`'s job without `--no-git`; so is `skip`, the `.env` whose values
-/// are searched for, when a walk meets it). A path that does not exist is an error.
-pub fn read(paths: &[PathBuf], stdin: &mut dyn Read, skip: Option<&Path>) -> Result<Inputs> {
+/// are searched for, when a walk meets it). A path that does not exist is an error; one that is not a
+/// regular file or a folder (a FIFO, a device) is unreadable.
+pub fn list(paths: &[PathBuf], skip: Option<&Path>) -> Result<Inputs> {
     let mut inputs = Inputs::default();
     let mut stdin_read = false;
     for path in paths {
@@ -34,11 +55,9 @@ pub fn read(paths: &[PathBuf], stdin: &mut dyn Read, skip: Option<&Path>) -> Res
                 bail!("`-` (stdin) is given twice");
             }
             stdin_read = true;
-            let mut bytes = Vec::new();
-            stdin.read_to_end(&mut bytes).context("cannot read stdin")?;
             inputs.files.push(Input {
                 shown: "stdin".to_string(),
-                bytes,
+                source: Source::Stdin,
             });
             continue;
         }
@@ -46,23 +65,31 @@ pub fn read(paths: &[PathBuf], stdin: &mut dyn Read, skip: Option<&Path>) -> Res
             std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
         if meta.is_dir() {
             walk(path, &mut inputs, skip)?;
+        } else if meta.is_file() {
+            add_file(path, &mut inputs);
         } else {
-            read_one(path, &mut inputs);
+            inputs.unreadable.push(format!(
+                "{}: not a regular file (a FIFO or a device would hang the read)",
+                shown(path)
+            ));
         }
     }
     Ok(inputs)
 }
 
-fn read_one(path: &Path, inputs: &mut Inputs) {
-    let shown = path
-        .strip_prefix(".")
+/// A path as reports show it.
+fn shown(path: &Path) -> String {
+    path.strip_prefix(".")
         .unwrap_or(path)
         .to_string_lossy()
-        .into_owned();
-    match std::fs::read(path) {
-        Ok(bytes) => inputs.files.push(Input { shown, bytes }),
-        Err(e) => inputs.unreadable.push(format!("{shown}: {e}")),
-    }
+        .into_owned()
+}
+
+fn add_file(path: &Path, inputs: &mut Inputs) {
+    inputs.files.push(Input {
+        shown: shown(path),
+        source: Source::File(path.to_path_buf()),
+    });
 }
 
 /// A folder, depth first in name order (stable reports), without following symbolic links.
@@ -97,7 +124,7 @@ fn walk(dir: &Path, inputs: &mut Inputs, skip: Option<&Path>) -> Result<()> {
                 if skip.is_some() && path.canonicalize().ok().as_deref() == skip {
                     continue;
                 }
-                read_one(&path, inputs);
+                add_file(&path, inputs);
             }
         }
         stack.extend(subdirs.into_iter().rev());

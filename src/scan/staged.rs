@@ -3,7 +3,7 @@
 //! the history holds (that is `unleak audit`'s job).
 
 use crate::git::blob::BlobReader;
-use crate::git::pack::Piece;
+use crate::git::pack::{Piece, PIECE};
 use crate::git::Oid;
 use crate::git::Repo;
 use crate::matching::exact::Matcher;
@@ -147,6 +147,65 @@ impl Search<'_> {
             fresh: 0,
         });
         scan.finish()
+    }
+
+    /// [`Search::tokens_in`] for bytes read from `input` (a file, stdin) in pieces of [`PIECE`] bytes, so
+    /// that a piece and its overlap are held, never the whole; also returns how many bytes were read.
+    /// A piece goes to the search only once a byte past it was read: the last piece must know it is the
+    /// last (see [`Scan::piece`]), and the length is not known ahead.
+    fn tokens_in_reader(
+        &self,
+        input: &mut dyn std::io::Read,
+        lines: bool,
+    ) -> std::io::Result<(Vec<Token>, u64)> {
+        let mut scan = self.scan(lines);
+        let overlap = scan.overlap();
+        let full = PIECE + overlap;
+        let mut window: Vec<u8> = Vec::new();
+        let mut offset = 0u64;
+        let mut fresh = 0usize;
+        loop {
+            // Fill the window and one byte more, or up to the end of the input.
+            let mut ended = false;
+            while window.len() <= full {
+                let start = window.len();
+                window.resize(full + 1, 0);
+                let read = loop {
+                    match input.read(&mut window[start..]) {
+                        Ok(read) => break read,
+                        Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(err) => return Err(err),
+                    }
+                };
+                window.truncate(start + read);
+                if read == 0 {
+                    ended = true;
+                    break;
+                }
+            }
+            if ended {
+                let total = offset + window.len() as u64;
+                scan.piece(Piece {
+                    data: &window,
+                    offset,
+                    total,
+                    fresh,
+                });
+                return Ok((scan.finish(), total));
+            }
+            let extra = window.split_off(full);
+            scan.piece(Piece {
+                data: &window,
+                offset,
+                total: u64::MAX,
+                fresh,
+            });
+            let drop = window.len() - overlap;
+            window.drain(..drop);
+            offset += drop as u64;
+            fresh = overlap;
+            window.extend_from_slice(&extra);
+        }
     }
 
     /// [`Search::tokens_in`] for blob `oid`, read in pieces ([`BlobReader`]) so that only a window of it
@@ -629,14 +688,26 @@ pub fn range_findings(
     Ok((out, values.into_inner()))
 }
 
+/// What [`file_findings`] found in files on disk or stdin.
+pub struct FileFindings {
+    pub findings: Vec<StagedFinding>,
+    /// The values pattern matches found (for `--verify`).
+    pub values: Vec<Secret>,
+    /// The inputs that could not be read, each `name: why`.
+    pub unreadable: Vec<String>,
+    /// Bytes read, over every input.
+    pub bytes: u64,
+}
+
 /// Tokens in files read from disk or stdin (`audit --no-git`): the same search as a commit's blobs (text
-/// gets line numbers, `unleak:allow` lines are accepted), each file's name included. Also returns the
-/// values pattern matches found (for `--verify`).
-pub fn file_findings<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+/// gets line numbers, `unleak:allow` lines are accepted), each file's name included. Each input is read
+/// in pieces, one input at a time: memory holds a piece, whatever the files' sizes.
+pub fn file_findings(
+    files: &[super::files::Input],
+    stdin: &mut dyn std::io::Read,
     secrets: &[Secret],
     patterns: &PatternSet,
-) -> (Vec<StagedFinding>, Vec<Secret>) {
+) -> FileFindings {
     let matcher = Matcher::new(secrets);
     let values = std::cell::RefCell::new(Vec::new());
     let search = Search {
@@ -647,13 +718,28 @@ pub fn file_findings<'a>(
         marked: None,
     };
     let mut out = Vec::new();
-    for (name, bytes) in files {
+    let mut unreadable = Vec::new();
+    let mut bytes = 0;
+    for file in files {
+        let name = file.shown.as_str();
+        let read = file
+            .open(stdin)
+            .and_then(|mut input| search.tokens_in_reader(&mut input, true));
+        let tokens = match read {
+            Ok((tokens, read)) => {
+                bytes += read;
+                tokens
+            }
+            Err(err) => {
+                unreadable.push(format!("{name}: {err}"));
+                continue;
+            }
+        };
         let shown = search.redact_path(name.as_bytes());
         for token in search.tokens_in(name.as_bytes(), false) {
             out.push(token.at(&shown, Location::Path));
         }
-        let mut found: Vec<StagedFinding> = search
-            .tokens_in(bytes, true)
+        let mut found: Vec<StagedFinding> = tokens
             .into_iter()
             .map(|t| t.at(&shown, Location::Blob))
             .collect();
@@ -661,7 +747,12 @@ pub fn file_findings<'a>(
         found.dedup_by(|a, b| a.line == b.line && a.secret == b.secret);
         out.extend(found);
     }
-    (out, values.into_inner())
+    FileFindings {
+        findings: out,
+        values: values.into_inner(),
+        unreadable,
+        bytes,
+    }
 }
 
 /// Tokens in a commit message being written (a commit-msg hook), anywhere in the file git hands the

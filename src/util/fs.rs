@@ -42,6 +42,26 @@ pub fn read_regular(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Opens a file for reading when it is a regular file, checked before opening (opening a FIFO waits for
+/// a writer, forever) and again on the open file (it may have been swapped in between). The caller reads
+/// it in pieces: no cap is needed for memory's sake.
+pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    let check = |meta: std::fs::Metadata| {
+        if meta.is_file() {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a regular file (a FIFO or a device would hang the read)",
+            ))
+        }
+    };
+    check(std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    check(file.metadata()?)?;
+    Ok(file)
+}
+
 /// How [`write_atomic`] and [`stage`] create the file.
 pub struct Atomic<'a> {
     /// Permission bits, set on the temp file before the first byte is written (so a private file is

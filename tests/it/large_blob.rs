@@ -262,3 +262,63 @@ fn bounded_run(repo: &TestRepo, args: &[&str], stdin: &str) -> Run {
     );
     run
 }
+
+/// Issue #25: `audit --no-git` read every file whole, all of them before the search (and stdin whole):
+/// a folder of large files held them all. Each file and stdin are read in pieces, one at a time, and
+/// the token near the end of a 64 MiB file is found on its line.
+#[test]
+fn audit_no_git_reads_files_and_stdin_in_bounded_memory() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let line = format!("{:<63}\n", "a line of plain text, nothing secret in it");
+    let lines = (CHANGED_MB << 20) / line.len();
+    let text = line.repeat(lines) + &format!("HF_TOKEN={token}\nthe end\n");
+    repo.write("big.txt", &text);
+    repo.write("other.txt", &text);
+    for (args, stdin, path) in [
+        (
+            vec!["audit", "--no-git", ".", "--format", "json"],
+            "",
+            "big.txt",
+        ),
+        (
+            vec!["audit", "--no-git", "-", "--format", "json"],
+            text.as_str(),
+            "stdin",
+        ),
+    ] {
+        let run = bounded_run(&repo, &args, stdin);
+        run.assert_hides(&token);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        let json = run.json();
+        assert!(
+            json["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == path && f["line"] == lines as u64 + 1),
+            "{args:?}: {json:#}"
+        );
+    }
+}
+
+/// Issue #25: `audit --no-git` on a FIFO waited for a writer forever. It is not a regular file: the
+/// audit says so and is incomplete (exit 2), at once.
+#[test]
+fn audit_no_git_does_not_open_a_fifo() {
+    let repo = TestRepo::new();
+    let fifo = repo.path.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let mut cmd = Command::new("timeout");
+    scrub(&mut cmd)
+        .arg("20")
+        .arg(assert_cmd::cargo::cargo_bin("unleak"))
+        .args(["audit", "--no-git", "pipe"])
+        .current_dir(&repo.path)
+        .stdin(Stdio::null());
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("not a regular file"), "{stdout}");
+}
