@@ -1,6 +1,6 @@
 //! `unleak audit`, the read-only part: hygiene checks, the allowlist (`.unleak.toml`), the baseline, the
 //! exit threshold, and a preview of what the playbook would do. The scan itself is the scan engine's
-//! (`scan::scan_with` with every provider pattern).
+//! (`scan::run` with every provider pattern).
 
 use crate::git::Repo;
 use crate::model::{

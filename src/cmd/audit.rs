@@ -42,7 +42,8 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
         )?;
         (report, secrets, Vec::new())
     } else {
-        let mut output = scan::scan_with(&repo, &exact, Some(&patterns), &options)?;
+        let mut output =
+            scan::run(&scan::Request::new(&repo, &exact, &options).with_patterns(&patterns))?;
         // A token only in the untracked .env it was read from is at risk, not leaked: the same answer
         // as scan and respond (its hygiene issue stays).
         let notes = audit::only_in_source(&mut output.report, workdir.as_deref());
@@ -423,14 +424,7 @@ fn range_report(
         format_version: model::FORMAT_VERSION,
         tool: Default::default(),
         command: "audit".to_string(),
-        repository: model::RepositoryInfo {
-            path: repo.shown_path(),
-            bare: repo.workdir.is_none(),
-            shallow: repo.shallow,
-            partial: repo.partial,
-            head: repo.head_commit().map(|c| c.to_string()),
-            remotes: Vec::new(),
-        },
+        repository: repo.info(Vec::new()),
         secrets: summaries,
         findings,
         warnings: std::iter::once(Warning::new(

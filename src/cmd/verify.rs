@@ -45,7 +45,7 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let patterns = PatternSet::all();
     let (mut report, matcher) = if fingerprints.is_empty() {
         (
-            scan::scan(&target.repo, &secrets, &options)?,
+            scan::run(&scan::Request::new(&target.repo, &secrets, &options))?.report,
             Matcher::new(&secrets),
         )
     } else {
@@ -418,7 +418,7 @@ fn by_fingerprint(
             all.push(candidate);
         }
     }
-    let mut report = scan::scan(repo, &all, options)?;
+    let mut report = scan::run(&scan::Request::new(repo, &all, options))?.report;
     // A candidate found by fingerprint is named by where the fingerprint came from.
     for summary in &mut report.secrets {
         if let Some(origin) = named.origins.get(&summary.secret.fingerprint) {

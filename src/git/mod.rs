@@ -29,6 +29,8 @@ pub struct Repo {
     pub(crate) objects_dirs: Vec<PathBuf>,
     pub(crate) shallow: bool,
     pub(crate) partial: bool,
+    /// The repository as reports name it (see [`Repo::shown_path`]), spelled once when it is opened.
+    shown: String,
     /// Objects the scan's own reader found damaged: libgit2 is never asked for them, since its inflate
     /// spins forever on a truncated loose object.
     unreadable: std::sync::RwLock<std::collections::HashSet<Oid>>,
@@ -82,6 +84,15 @@ impl Repo {
         let objects_dirs = with_alternates(&objects);
         let shallow = git.is_shallow();
         let partial = is_partial_clone(&git);
+        // libgit2 ends a work tree's path with `/`: rebuilt from its components, one spelling for
+        // every command.
+        let shown = workdir
+            .as_deref()
+            .unwrap_or(&git_dir)
+            .components()
+            .collect::<PathBuf>()
+            .display()
+            .to_string();
         Ok(Repo {
             git,
             git_dir,
@@ -89,6 +100,7 @@ impl Repo {
             objects_dirs,
             shallow,
             partial,
+            shown,
             unreadable: Default::default(),
         })
     }
@@ -412,19 +424,26 @@ impl Repo {
         tag.tagger().map(|s| Signature::of(&s))
     }
 
-    /// The git directory linked worktrees share (the repository's own for a plain clone).
-    /// The repository as reports name it: the work tree's root (the git dir when bare), rebuilt from its
-    /// components, since libgit2 ends a work tree's path with `/`. One spelling for every command.
-    pub(crate) fn shown_path(&self) -> String {
-        self.workdir
-            .as_deref()
-            .unwrap_or(&self.git_dir)
-            .components()
-            .collect::<PathBuf>()
-            .display()
-            .to_string()
+    /// The repository as reports name it: the work tree's root (the git dir when bare), without the
+    /// `/` libgit2 ends a work tree's path with. One spelling for every command.
+    pub(crate) fn shown_path(&self) -> &str {
+        &self.shown
     }
 
+    /// The repository's identity in a report: its path, shape, HEAD, and the `remotes` the caller
+    /// looked up (none for a range audit). Every report's repository is built here.
+    pub(crate) fn info(&self, remotes: Vec<RemoteInfo>) -> crate::model::RepositoryInfo {
+        crate::model::RepositoryInfo {
+            path: self.shown.clone(),
+            bare: self.workdir.is_none(),
+            shallow: self.shallow,
+            partial: self.partial,
+            head: self.head_commit().map(|c| c.to_string()),
+            remotes,
+        }
+    }
+
+    /// The git directory linked worktrees share (the repository's own for a plain clone).
     pub(crate) fn common_dir(&self) -> PathBuf {
         self.git.commondir().to_path_buf()
     }

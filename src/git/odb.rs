@@ -286,24 +286,60 @@ pub fn read_objects<S: Send>(
 ) -> Result<Passed<S>> {
     let visit =
         |state: &mut S, oid: Oid, object: ReadResult<'_>, _: Lineage<'_>| visit(state, oid, object);
+    let scope = PassScope {
+        git_dir,
+        objects,
+        kinds,
+        threads,
+        progress,
+    };
     read_objects_in_pieces(
-        git_dir, objects, kinds, threads, progress, init, &visit, None,
+        &scope,
+        &Visitor {
+            init,
+            visit: &visit,
+            pieces: None,
+        },
     )
 }
 
-/// [`read_objects`], telling `visit` each object's [`Lineage`] and handing large packed blobs to
-/// `pieces` in overlapping pieces (see [`pack::traverse_in_pieces`]) instead of whole to `visit`.
-#[allow(clippy::too_many_arguments)]
+/// Which objects a pass reads: where the repository is, its listed objects and the kinds wanted, how
+/// many workers read them, and whom to tell how many are done (called from worker threads).
+pub(crate) struct PassScope<'a> {
+    pub(crate) git_dir: &'a Path,
+    pub(crate) objects: &'a ObjectList,
+    pub(crate) kinds: KindSet,
+    pub(crate) threads: usize,
+    pub(crate) progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// What a pass does with what it reads: each worker's state (made by `init`), each whole object with
+/// its [`Lineage`] to `visit`, and large packed or loose blobs to `pieces` in overlapping pieces (see
+/// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
+pub(crate) struct Visitor<'a, S> {
+    pub(crate) init: &'a (dyn Fn() -> S + Sync),
+    pub(crate) visit: &'a (dyn Fn(&mut S, Oid, ReadResult<'_>, Lineage<'_>) + Sync),
+    pub(crate) pieces: Option<&'a pack::Pieces<'a, S>>,
+}
+
+/// [`read_objects`] for `scope`, with each object handed to `visitor` (its [`Lineage`] told, large
+/// blobs in pieces when the visitor takes them).
 pub(crate) fn read_objects_in_pieces<S: Send>(
-    git_dir: &Path,
-    objects: &ObjectList,
-    kinds: KindSet,
-    threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
-    init: &(dyn Fn() -> S + Sync),
-    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>, Lineage<'_>) + Sync),
-    pieces: Option<&pack::Pieces<'_, S>>,
+    scope: &PassScope<'_>,
+    visitor: &Visitor<'_, S>,
 ) -> Result<Passed<S>> {
+    let PassScope {
+        git_dir,
+        objects,
+        kinds,
+        threads,
+        progress,
+    } = *scope;
+    let Visitor {
+        init,
+        visit,
+        pieces,
+    } = *visitor;
     let visit_whole =
         |state: &mut S, oid: Oid, object: ReadResult<'_>| visit(state, oid, object, Lineage::WHOLE);
     let mut states: Vec<S> = (0..threads.max(1)).map(|_| init()).collect();

@@ -13,7 +13,7 @@ use crate::issuers::huggingface::{self, HfApi, TokenStatus, Unreachable};
 use crate::model::Report;
 use crate::prompt::Prompter;
 use crate::providers;
-use crate::scan::{self, ScanOptions};
+use crate::scan::ScanOptions;
 use crate::secret::Secret;
 use crate::tokens;
 use crate::tokens::TokenSpec;
@@ -157,7 +157,7 @@ fn respond_recorded(
     let repo = Repo::open(&request.repo)?;
     preflight(request, io)?;
     let now = now_rfc3339();
-    let repo_path = repo.shown_path();
+    let repo_path = repo.shown_path().to_string();
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
     // The seven steps of docs/playbook.md, each one unit: what it needs in, what it hands on.
@@ -210,7 +210,7 @@ struct Exposure {
     report: Report,
     /// The tokens found in the repository, in the order they were given.
     leaked: Vec<Secret>,
-    unique_patterns: scan::RewriteUniqueness,
+    unique_patterns: filter_repo::unique::RewriteUniqueness,
 }
 
 /// Step 2: scans every object for the tokens and says where each is (commits, refs, pushed or not).
@@ -225,9 +225,7 @@ fn exposure(
 ) -> Result<Option<Exposure>> {
     heading(io, 2, "Exposure: where it is in history")?;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
-    let candidates: Vec<Vec<String>> = secrets.iter().map(filter_repo::regex_candidates).collect();
-    let (mut report, unique_patterns) =
-        scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
+    let (mut report, unique_patterns) = filter_repo::unique::scan(repo, &secrets, &request.scan)?;
     // Only in the untracked .env it was read from: at risk, not leaked (scan and audit say the same).
     let at_risk = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
     report.local_copies = crate::footprint::find(repo, &secrets, &request.settings.places);
@@ -1516,7 +1514,8 @@ fn plan_rewrite(
     let threads = request.scan.threads;
     let unique = |secret: &Secret, pattern: &str| {
         unique_patterns.get(pattern).unwrap_or_else(|| {
-            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+            filter_repo::unique::pattern_matches_only(repo, pattern, secret, threads)
+                .unwrap_or(false)
         })
     };
     let binary_blobs = binary_blobs(repo, report);
