@@ -12,6 +12,7 @@ mod e2e;
 mod falseclean;
 mod footprint;
 mod fuzz_regressions;
+mod golden;
 mod hook;
 mod hostile;
 mod large_blob;
