@@ -3,8 +3,7 @@
 //! through a bounded inflater (`read_loose`), and libgit2 reads only what our reader refuses.
 
 use super::pack::{self, KindSet, Lineage, ObjectKind, PackInput};
-use super::Oid;
-use anyhow::{Context, Result};
+use super::{Error, Oid, Result};
 use git2::ObjectType;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -129,7 +128,10 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             }
             // Opening a FIFO waits for a writer, forever: only a regular file is a pack.
             if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
-                anyhow::bail!("pack {} is not a regular file", path.display());
+                return Err(Error::Damaged(format!(
+                    "pack {} is not a regular file",
+                    path.display()
+                )));
             }
             let index = pack::read_index_file(&idx)?;
             list.packs.push(PackObjects {
@@ -421,7 +423,8 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
             }
             Err(err) => {
                 warnings.push(format!(
-                    "{err:#}; its objects were read through libgit2 instead"
+                    "{}; its objects were read through libgit2 instead",
+                    super::chain_text(&err)
                 ));
                 by_libgit2.extend(listed());
             }
@@ -479,14 +482,14 @@ fn read_with_libgit2<S: Send>(
 
     const CHUNK: usize = 512;
     let next = AtomicUsize::new(0);
-    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for local in states.iter_mut() {
             let (next, first_error) = (&next, &first_error);
             scope.spawn(move || {
                 let result = (|| -> Result<()> {
                     let repo = git2::Repository::open(git_dir)
-                        .with_context(|| format!("cannot open {}", git_dir.display()))?;
+                        .map_err(Error::libgit2(format!("cannot open {}", git_dir.display())))?;
                     let odb = repo.odb()?;
                     loop {
                         let start = next.fetch_add(CHUNK, Ordering::Relaxed);
