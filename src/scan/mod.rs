@@ -200,17 +200,11 @@ pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
     let pass = &objects.pass;
     let matcher = &objects.matcher;
 
-    let (blob_hits, name_trees) = blobs_and_trees(pass);
+    let targets = Targets::of(pass);
+    let (blob_hits, name_trees) = (&targets.blobs, &targets.name_trees);
     let secret_of = |needle: u32| matcher.needle(needle).secret;
-    let mut walker = TreeWalker::new(repo, matcher, &secret_of, &blob_hits, &name_trees);
-    let env_files = map_trees(
-        repo,
-        &mut walker,
-        options,
-        &objects,
-        recorded,
-        (&blob_hits, &name_trees),
-    )?;
+    let mut walker = TreeWalker::new(repo, matcher, &secret_of, blob_hits, name_trees);
+    let env_files = map_trees(request, &mut walker, &objects, recorded, &targets)?;
     let (introductions, missing_parents) =
         provenance::introductions(&mut walker, &pass.commits, options.threads > 1);
     let missing = Missing::count(repo, &objects, &walker, missing_parents);
@@ -228,21 +222,21 @@ pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
         reachable: located.reachable.as_ref(),
         reachable_only: options.reachable_only,
         introductions: &introductions,
-        blob_hits: &blob_hits,
+        blob_hits,
         seen_blobs: &walker.seen_blobs,
         pass,
     });
-    let live = findings::live_state(repo, matcher, secrets, &mut walker, &blob_hits);
+    let live = findings::live_state(repo, matcher, secrets, &mut walker, blob_hits);
     let summaries = findings::summarize(secrets, &findings, &live, pass);
-    let mut report = assemble(
-        repo,
-        options,
-        &objects,
-        (summaries, findings, warnings),
-        (&missing, walker.missing_trees.len()),
-        located.remote_info,
-        started,
-    );
+    let body = Body {
+        summaries,
+        findings,
+        warnings,
+        remotes: located.remote_info,
+        // Reading HEAD's tree for the live state can add to the walk's missing trees: counted now.
+        missing: missing.total(walker.missing_trees.len()),
+    };
+    let mut report = assemble(request, &objects, body, started);
     // Untrusted text can itself hold a token (a tag subject, a file name, an author field, a branch,
     // tag or remote name, a remote URL): the report repeats none of it verbatim.
     report.scrub_untrusted(|text| scrub_text(matcher, secrets, text));
@@ -305,7 +299,7 @@ fn object_pass(request: &Request<'_>, tips: &[git::Tip]) -> Result<(ObjectPass, 
         detectors(&matcher, patterns),
         &objects::TreeHook {
             init: &|| (),
-            on_tree: &|_, _, _, _| {},
+            on_tree: &|_, _| {},
         },
     )?;
     let mut target_blobs: Vec<Oid> = pass
@@ -327,15 +321,12 @@ fn object_pass(request: &Request<'_>, tips: &[git::Tip]) -> Result<(ObjectPass, 
             TreeRead::from_env().with_names(options),
         )
     });
-    let (trees, lacking, recorded) = read_trees(
-        repo,
-        (&order, &pass.commits, tips),
-        &matcher,
-        patterns,
-        options,
-        &bar,
-        probe.as_ref(),
-    )?;
+    let listed = Listed {
+        order: &order,
+        commits: &pass.commits,
+        tips,
+    };
+    let (trees, lacking, recorded) = read_trees(request, listed, &matcher, &bar, probe.as_ref())?;
     for warning in &trees.warnings {
         if !pass.warnings.contains(warning) {
             pass.warnings.push(warning.clone());
@@ -383,18 +374,35 @@ struct Lacking {
     tips: usize,
 }
 
+/// What the tree read checks against the set of every object id: the objects listed, the commits the
+/// first read parsed (their trees and parents), and the refs, reflog and stash entries.
+#[derive(Clone, Copy)]
+struct Listed<'a> {
+    order: &'a git::odb::ObjectList,
+    commits: &'a [objects::CommitRecord],
+    tips: &'a [git::Tip],
+}
+
 /// The tree read: searches every tree (a token in a file name) and, with a probe, records the tree
 /// graph provenance needs; also counts the blobs trees name that the database lacks, and (with the
 /// same set of every object id) the trees and parents that `commits` name and the objects `tips` name.
 fn read_trees(
-    repo: &Repo,
-    (order, commits, tips): (&git::odb::ObjectList, &[objects::CommitRecord], &[git::Tip]),
+    request: &Request<'_>,
+    Listed {
+        order,
+        commits,
+        tips,
+    }: Listed<'_>,
     matcher: &Matcher,
-    patterns: Option<&PatternSet>,
-    options: &ScanOptions,
     bar: &indicatif::ProgressBar,
     probe: Option<&provenance::TreeProbe>,
 ) -> Result<(PassResult, Lacking, Option<Recorded>)> {
+    let Request {
+        repo,
+        patterns,
+        options,
+        ..
+    } = *request;
     let offset = bar.position();
     // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
     // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
@@ -417,9 +425,9 @@ fn read_trees(
                     provenance::MissingHere::default(),
                 )
             },
-            on_tree: &|(records, missing_here), oid, data, lineage| match probe {
-                Some(probe) => probe.record(records, &missing, missing_here, oid, data, lineage),
-                None => missing.record(missing_here, oid, data, lineage),
+            on_tree: &|(records, missing_here), tree| match probe {
+                Some(probe) => probe.record(records, &missing, missing_here, tree),
+                None => missing.record(missing_here, tree),
             },
         },
     )?;
@@ -445,21 +453,29 @@ fn read_trees(
     Ok((trees, lacking, recorded))
 }
 
-/// The matching blobs by id, and the trees whose entry names hold a token.
-fn blobs_and_trees(pass: &PassResult) -> (idhash::IdMap<Oid, &ObjectHits>, idhash::IdSet<Oid>) {
-    let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
-        .hits
-        .iter()
-        .filter(|h| h.kind == pack::ObjectKind::Blob)
-        .map(|h| (h.oid, h))
-        .collect();
-    let name_trees: idhash::IdSet<Oid> = pass
-        .hits
-        .iter()
-        .filter(|h| h.kind == pack::ObjectKind::Tree)
-        .map(|h| h.oid)
-        .collect();
-    (blob_hits, name_trees)
+/// What provenance maps back to commits: the matching blobs by id, and the trees whose entry names
+/// hold a token.
+struct Targets<'a> {
+    blobs: idhash::IdMap<Oid, &'a ObjectHits>,
+    name_trees: idhash::IdSet<Oid>,
+}
+
+impl<'a> Targets<'a> {
+    fn of(pass: &'a PassResult) -> Targets<'a> {
+        let blobs = pass
+            .hits
+            .iter()
+            .filter(|h| h.kind == pack::ObjectKind::Blob)
+            .map(|h| (h.oid, h))
+            .collect();
+        let name_trees = pass
+            .hits
+            .iter()
+            .filter(|h| h.kind == pack::ObjectKind::Tree)
+            .map(|h| h.oid)
+            .collect();
+        Targets { blobs, name_trees }
+    }
 }
 
 /// The searched secrets: the given ones, then (audit) the values the patterns found, sorted by rule and
@@ -521,20 +537,21 @@ fn add_discovered(
 /// Readies `walker` for the trees that hold a match (or lead to one), from the graph the tree read
 /// recorded or else a tree pass of their own; for audit, also lists the dotenv files in history.
 fn map_trees(
-    repo: &Repo,
+    request: &Request<'_>,
     walker: &mut TreeWalker<'_>,
-    options: &ScanOptions,
     objects: &ObjectPass,
     recorded: Option<Recorded>,
-    (blob_hits, name_trees): (&idhash::IdMap<Oid, &ObjectHits>, &idhash::IdSet<Oid>),
+    targets: &Targets<'_>,
 ) -> Result<Vec<(String, String)>> {
+    let Request { repo, options, .. } = *request;
+    let (blob_hits, name_trees) = (&targets.blobs, &targets.name_trees);
     let mut env_files = Vec::new();
     if !walker.has_targets() && !options.env_history {
         return Ok(env_files);
     }
     let recorded = match recorded {
         Some(Recorded::Named(named)) if !named.collision => {
-            match walk_named(repo, walker, options, objects, named, name_trees) {
+            match walk_named(request, walker, objects, named, name_trees) {
                 Some(env_files) => return Ok(env_files),
                 // The closure did not settle (a crafted nesting): read trees by full id.
                 None => None,
@@ -606,13 +623,13 @@ fn map_trees(
 /// [`map_trees`] over the graph with names the tree read recorded (audit): no tree is read again.
 /// None when the graph's closure does not settle (see [`named::NamedTrees::closure`]).
 fn walk_named(
-    repo: &Repo,
+    request: &Request<'_>,
     walker: &mut TreeWalker<'_>,
-    options: &ScanOptions,
     objects: &ObjectPass,
     named: named::NamedTrees,
     name_trees: &idhash::IdSet<Oid>,
 ) -> Option<Vec<(String, String)>> {
+    let Request { repo, options, .. } = *request;
     // Trees whose names matched are targets themselves.
     let targets = named
         .targets
@@ -759,25 +776,28 @@ fn locate(
     }
 }
 
+/// What the stages after the object pass found, for the report.
+struct Body {
+    summaries: Vec<SecretSummary>,
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+    remotes: Vec<crate::model::RemoteInfo>,
+    /// Objects something names that the database lacks (see [`Missing::total`]).
+    missing: u64,
+}
+
 /// The report from its parts: the repository, the secrets, findings and warnings, completeness, stats.
-fn assemble(
-    repo: &Repo,
-    options: &ScanOptions,
-    objects: &ObjectPass,
-    (summaries, findings, warnings): (Vec<SecretSummary>, Vec<Finding>, Vec<Warning>),
-    (missing, walked_trees): (&Missing, usize),
-    remote_info: Vec<crate::model::RemoteInfo>,
-    started: Instant,
-) -> Report {
+fn assemble(request: &Request<'_>, objects: &ObjectPass, body: Body, started: Instant) -> Report {
+    let Request { repo, options, .. } = *request;
     let pass = &objects.pass;
     Report {
         format_version: crate::model::FORMAT_VERSION,
         tool: Tool::default(),
         command: options.command.to_string(),
-        repository: repo.info(remote_info),
-        secrets: summaries,
-        findings,
-        warnings,
+        repository: repo.info(body.remotes),
+        secrets: body.summaries,
+        findings: body.findings,
+        warnings: body.warnings,
         hygiene: Vec::new(),
         playbook: Vec::new(),
         local_copies: Vec::new(),
@@ -786,7 +806,7 @@ fn assemble(
             repo.shallow,
             repo.partial,
             pass.unreadable.len() as u64,
-            missing.total(walked_trees),
+            body.missing,
         ),
         stats: Stats {
             objects: pass.objects,

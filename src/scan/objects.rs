@@ -125,7 +125,7 @@ pub fn bulk_pass(
         Detectors { known, discover },
         &TreeHook {
             init: &|| (),
-            on_tree: &|_, _, _, _| {},
+            on_tree: &|_, _| {},
         },
     )?;
     Ok(result)
@@ -148,8 +148,17 @@ impl Detectors<'_> {
     }
 }
 
-/// What [`bulk_pass_with`] hands each tree to, with a worker's state (and the tree's [`Lineage`]).
-pub(crate) type TreeVisitor<'a, T> = dyn Fn(&mut T, Oid, &[u8], Lineage<'_>) + Sync + 'a;
+/// One tree as the pass read it: its id, its raw bytes, and how it was made from the base the same
+/// worker read before it (its [`Lineage`]).
+#[derive(Clone, Copy)]
+pub(crate) struct ReadTree<'a> {
+    pub(crate) oid: Oid,
+    pub(crate) data: &'a [u8],
+    pub(crate) lineage: Lineage<'a>,
+}
+
+/// What [`bulk_pass_with`] hands each tree to, with a worker's state.
+pub(crate) type TreeVisitor<'a, T> = dyn Fn(&mut T, ReadTree<'_>) + Sync + 'a;
 
 /// Each tree the pass reads, handed to `on_tree` with a per-worker state made by `init`.
 pub(crate) struct TreeHook<'a, T> {
@@ -179,7 +188,7 @@ pub(crate) fn bulk_pass_with<T: Send>(
             init: &|| (PassResult::default(), Scratch::default(), (trees.init)()),
             visit: &|(local, scratch, extra), oid, object, lineage| {
                 if let Ok((ObjectKind::Tree, data)) = object {
-                    (trees.on_tree)(extra, oid, data, lineage);
+                    (trees.on_tree)(extra, ReadTree { oid, data, lineage });
                 }
                 read_one(object, oid, lineage, detectors, scratch, local)
             },
