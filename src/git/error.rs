@@ -173,3 +173,64 @@ pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// What the door's fallible calls return.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words users read did not change when the door's errors became an enum: the texts below are
+    /// the ones `anyhow` printed before.
+    #[test]
+    fn messages_are_the_ones_users_read() {
+        let path = PathBuf::from("/srv/x");
+        let owned = Error::NotOwned {
+            path: path.clone(),
+            message: "repository path '/srv/x/' is not owned by current user".into(),
+        };
+        assert_eq!(
+            owned.to_string(),
+            "cannot open the repository at /srv/x: repository path '/srv/x/' is not owned by current \
+             user. Git refuses a repository owned by another user, whose config could run programs as \
+             you. If you trust it, mark it safe with `git config --global --add safe.directory <its \
+             path>` (the path in the message), or run unleak as the repository's owner"
+        );
+        let config = Error::Sha256 {
+            path: path.clone(),
+            detail: None,
+        };
+        assert_eq!(
+            config.to_string(),
+            "/srv/x uses SHA-256 object ids, which unleak cannot read yet"
+        );
+        let refused = Error::Sha256 {
+            path,
+            detail: Some("unsupported object format".into()),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "/srv/x uses SHA-256 object ids (unsupported object format), which unleak does not support \
+             yet; nothing was read"
+        );
+    }
+
+    /// A libgit2 failure reads as `anyhow`'s `{:#}` read "context: libgit2's error", and in plain
+    /// words as the context and libgit2's message alone, without its class, code or final period.
+    #[test]
+    fn a_libgit2_failure_keeps_its_context_and_drops_its_code_in_plain_words() {
+        let error = git2::Error::new(
+            git2::ErrorCode::NotFound,
+            git2::ErrorClass::Reference,
+            "reference 'refs/heads/x' not found.",
+        );
+        let full = format!("cannot list refs: {error}");
+        let err = Error::libgit2("cannot list refs")(error);
+        assert_eq!(err.to_string(), full);
+        assert_eq!(
+            err.plain(),
+            "cannot list refs: reference 'refs/heads/x' not found"
+        );
+        assert_eq!(err.message(), "reference 'refs/heads/x' not found.");
+        let io = Error::io("cannot read pack index /p.idx")(std::io::Error::other("gone"));
+        assert_eq!(chain_text(&io), "cannot read pack index /p.idx: gone");
+    }
+}
