@@ -32,7 +32,7 @@ WITH_CHILDREN = False  # --with-children: also count a module's imports of its o
 # "door": (external crate, module prefix) = only files under that prefix may name the crate.
 TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
     "layers": [
-        "providers, exit_codes, util",           # issuer knowledge as data; exit codes; one of each helper
+        "providers, exit_codes, util, environment",  # issuer knowledge as data; exit codes; one of each helper
         "secret",                                # the only holder of a token's value
         "model",                                 # the report model (imports only secret)
         "child",                                 # the one child-process builder

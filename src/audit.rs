@@ -2,6 +2,8 @@
 //! exit threshold, and a preview of what the playbook would do. The scan itself is the scan engine's
 //! (`scan::run` with every provider pattern).
 
+use crate::child::Spawner;
+use crate::environment::Environment;
 use crate::git::Repo;
 use crate::model::{
     Finding, HygieneIssue, PlaybookPreview, Report, SecretRef, SecretSummary, Severity, Warning,
@@ -367,11 +369,13 @@ pub(crate) fn hygiene_issues(
     secrets: &[Secret],
     env_path: Option<&Path>,
     env_history: &[(String, String)],
+    env: &Environment,
+    spawner: &Spawner,
 ) -> Result<Vec<HygieneIssue>> {
     let mut issues = Vec::new();
     let workdir = repo.workdir.as_deref();
     if let (Some(path), Some(workdir)) = (env_path.filter(|p| p.is_file()), workdir) {
-        issues.extend(env_file_issues(path, workdir)?);
+        issues.extend(env_file_issues(path, workdir, env, spawner)?);
     }
     issues.extend(env_history_issues(env_history));
     issues.extend(token_issues(repo, report, secrets));
@@ -387,14 +391,19 @@ fn holds_secret(path: &Path) -> Result<bool> {
 }
 
 /// The `.env` file of the work tree: not ignored, tracked, readable by others, overridden by the shell.
-fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
+fn env_file_issues(
+    path: &Path,
+    workdir: &Path,
+    shell: &Environment,
+    spawner: &Spawner,
+) -> Result<Vec<HygieneIssue>> {
     let mut issues = Vec::new();
     let shown = path
         .strip_prefix(workdir)
         .unwrap_or(path)
         .display()
         .to_string();
-    let plan = hygiene::plan(path, "HF_TOKEN", "", &hygiene::Environment::default())?;
+    let plan = hygiene::plan(path, "HF_TOKEN", "", &Environment::default(), spawner)?;
     for action in &plan.actions {
         if let hygiene::Action::Ignore { .. } = action {
             issues.push(issue(
@@ -435,7 +444,7 @@ fn env_file_issues(path: &Path, workdir: &Path) -> Result<Vec<HygieneIssue>> {
     }
     // Which token do scripts use? The shell's HF_TOKEN wins over .env for huggingface_hub.
     let env = dotenv::read(path)?;
-    if let (Some(in_file), Ok(in_shell)) = (env.get("HF_TOKEN"), std::env::var("HF_TOKEN")) {
+    if let (Some(in_file), Some(in_shell)) = (env.get("HF_TOKEN"), shell.var("HF_TOKEN")) {
         if !in_file.is_empty() && in_shell != in_file {
             issues.push(issue(
                 "hygiene.env-var-differs",
@@ -563,7 +572,11 @@ fn issue(id: &str, message: String, path: Option<&str>, severity: Severity) -> H
     }
 }
 
-pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<PlaybookPreview> {
+pub(crate) fn playbook_preview(
+    report: &Report,
+    secrets: &[Secret],
+    hf_endpoint: &str,
+) -> Vec<PlaybookPreview> {
     report
         .secrets
         .iter()
@@ -578,10 +591,10 @@ pub(crate) fn playbook_preview(report: &Report, secrets: &[Secret]) -> Vec<Playb
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(
                     "POST {}/api/credentials/revoke (no login), or delete it at {}; confirm with whoami-v2 (401)",
-                    crate::issuers::huggingface::endpoint_from_env(),
+                    hf_endpoint,
                     crate::issuers::huggingface::page_on_endpoint(
                         p.revoke_url.unwrap_or_default(),
-                        &crate::issuers::huggingface::endpoint_from_env()
+                        hf_endpoint
                     )
                 ),
                 Some(p) => match p.revoke_url {

@@ -1,17 +1,23 @@
 //! What the user typed, resolved once into what the program will do. Commands never look at `cli` types
-//! for decisions; they read these structs, so defaults and environment live in one place.
+//! for decisions; they read these structs, so defaults and environment live in one place: the process
+//! environment is read here once ([`Globals::resolve`]) into an [`Environment`] value, and what is
+//! derived from it (colors, the child-process [`Spawner`], endpoints, where tokens are kept) is passed
+//! down in these structs.
 
+use crate::child::Spawner;
 use crate::cli::{
     AuditArgs, BinaryArg, Cli, ColorChoice, FailOn, Format, HookAction, HookArgs, HookKind,
     RespondArgs, RespondFormat, RevokeArg, ScanArgs, ScopeArgs, SetupArgs, TokenArgs, VerifyArgs,
 };
+use crate::environment::Environment;
 use crate::filter_repo::BinaryMode;
 use crate::model::Severity;
 use crate::playbook::{NewTokenSource, Request, RevokeMethod, Settings};
+use crate::prompt::PromptMode;
 use crate::report;
-use crate::scan::ScanOptions;
+use crate::scan::{ScanOptions, TreeRead};
 use crate::tokens::TokenSpec;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -24,11 +30,22 @@ pub struct Globals {
     pub color: bool,
     /// Whether progress bars may be drawn (stderr is a terminal and not quiet).
     pub progress: bool,
+    /// The process environment, read once, here.
+    pub env: Environment,
+    /// How child processes are built: the token variables none inherits (a command adds those its
+    /// `--token-env` names).
+    pub spawner: Spawner,
+    /// The issuers' timeout and API bases.
+    pub net: crate::issuers::Net,
+    /// Whether questions are asked at a terminal (chosen here, once).
+    pub prompts: PromptMode,
 }
 
 impl Globals {
+    /// The global flags, and the one read of the process environment.
     pub fn resolve(cli: &Cli) -> Globals {
-        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let env = Environment::from_process();
+        let no_color_env = env.var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -38,15 +55,19 @@ impl Globals {
             quiet: cli.quiet,
             color,
             progress: !cli.quiet && std::io::stderr().is_terminal(),
+            spawner: Spawner::new(&env),
+            net: crate::issuers::Net::from_env(&env),
+            prompts: PromptMode::detect(),
+            env,
         }
     }
 }
 
 /// The token flags, as a [`TokenSpec`]. A `--token-env` variable is hidden from every child process
-/// from here on: it holds a token.
-pub fn token_spec(args: TokenArgs) -> TokenSpec {
+/// `spawner` starts: it holds a token.
+pub fn token_spec(args: TokenArgs, spawner: &mut Spawner) -> TokenSpec {
     if let Some(name) = &args.token_env {
-        crate::child::hide_var(name); // it holds a token: no child process may inherit it
+        spawner.hide(name); // it holds a token: no child process may inherit it
     }
     TokenSpec {
         env_file: args.env_file,
@@ -66,10 +87,12 @@ pub struct Scope {
     pub allow_incomplete: bool,
     /// `--verify-object-ids`: every object read is hashed against its id.
     pub verify_object_ids: bool,
+    /// How provenance reads trees (`UNLEAK_TREE_READ` forces one way; tests run each).
+    pub tree_read: TreeRead,
 }
 
 impl Scope {
-    pub fn from_args(args: ScopeArgs) -> Scope {
+    pub fn from_args(args: ScopeArgs, env: &Environment) -> Scope {
         let threads = args
             .threads
             .filter(|n| *n > 0)
@@ -79,6 +102,7 @@ impl Scope {
             threads,
             allow_incomplete: args.allow_incomplete,
             verify_object_ids: args.verify_object_ids,
+            tree_read: TreeRead::from_name(env.var("UNLEAK_TREE_READ")),
         }
     }
 
@@ -86,6 +110,7 @@ impl Scope {
     /// records). Only audit also lists the commits that added or changed a dotenv file.
     pub fn scan_options(&self, command: &'static str, progress: bool) -> ScanOptions {
         ScanOptions {
+            tree_read: self.tree_read,
             threads: self.threads,
             reachable_only: self.reachable_only,
             progress,
@@ -135,15 +160,16 @@ impl From<RespondFormat> for report::Format {
 impl ScanConfig {
     pub fn resolve(args: ScanArgs, globals: &Globals) -> Result<ScanConfig> {
         refuse_token_path("--output", args.output.output.as_ref())?;
+        let mut globals = globals.clone();
         Ok(ScanConfig {
-            globals: globals.clone(),
-            repo: resolve_repo_path(args.repo)?,
-            tokens: token_spec(args.token),
-            scope: Scope::from_args(args.scope),
+            repo: resolve_repo_path(args.repo, &globals.env)?,
+            tokens: token_spec(args.token, &mut globals.spawner),
+            scope: Scope::from_args(args.scope, &globals.env),
             format: args.output.format.into(),
             output: args.output.output,
             exit_zero: args.output.exit_zero,
-            places: crate::footprint::Places::from_env(),
+            places: crate::footprint::Places::from_env(&globals.env),
+            globals,
         })
     }
 }
@@ -153,6 +179,8 @@ impl ScanConfig {
 pub struct RespondConfig {
     pub request: Request,
     pub format: report::Format,
+    /// Whether questions are asked: never in a dry run, which walks the flow without prompts.
+    pub prompts: PromptMode,
 }
 
 impl RespondConfig {
@@ -163,6 +191,7 @@ impl RespondConfig {
         // `--new-token-env NAME` answers the (first) key; `--new-token-env KEY=NAME` one key of several.
         let mut plain = None;
         let mut new_tokens = Vec::new();
+        let mut spawner = globals.spawner.clone();
         for given in args.new_token_env {
             let name = match given.split_once('=') {
                 Some((key, name)) if key.trim().is_empty() || name.trim().is_empty() => {
@@ -180,18 +209,18 @@ impl RespondConfig {
                     "--new-token-env NAME is given twice; with several keys name each: --new-token-env KEY=NAME"
                 ),
             };
-            crate::child::hide_var(&name); // it holds a token: no child process may inherit it
+            spawner.hide(&name); // it holds a token: no child process may inherit it
         }
         let new_token = match (plain, args.new_token_stdin) {
             (Some(name), _) => NewTokenSource::Env(name),
             (None, true) => NewTokenSource::Stdin,
             (None, false) => NewTokenSource::Prompt,
         };
-        let scope = Scope::from_args(args.scope);
+        let scope = Scope::from_args(args.scope, &globals.env);
         Ok(RespondConfig {
             request: Request {
-                repo: resolve_repo_path(args.repo)?,
-                tokens: token_spec(args.token),
+                repo: resolve_repo_path(args.repo, &globals.env)?,
+                tokens: token_spec(args.token, &mut spawner),
                 scan: scope.scan_options("respond", globals.progress),
                 settings: Settings {
                     yes: args.yes,
@@ -216,11 +245,19 @@ impl RespondConfig {
                     remote: args.remote,
                     update_key: args.update_key,
                     backup: args.backup,
-                    hf_endpoint: crate::issuers::huggingface::endpoint_from_env(),
-                    places: crate::footprint::Places::from_env(),
+                    hf_endpoint: crate::issuers::huggingface::endpoint_from(&globals.env),
+                    places: crate::footprint::Places::from_env(&globals.env),
                 },
+                env: globals.env.clone(),
+                spawner,
+                net: globals.net.clone(),
             },
             format: args.format.into(),
+            prompts: if args.dry_run {
+                PromptMode::NoTerminal
+            } else {
+                globals.prompts
+            },
         })
     }
 }
@@ -248,6 +285,8 @@ pub struct AuditConfig {
     pub format: Option<report::Format>,
     pub output: Option<PathBuf>,
     pub exit_zero: bool,
+    /// The Hugging Face endpoint (`HF_ENDPOINT`, else the public hub) the playbook preview names.
+    pub hf_endpoint: String,
 }
 
 impl AuditConfig {
@@ -255,7 +294,7 @@ impl AuditConfig {
         refuse_token_path("--output", args.output.as_ref())?;
         Ok(AuditConfig {
             globals: globals.clone(),
-            repo: resolve_repo_path(args.repo)?,
+            repo: resolve_repo_path(args.repo, &globals.env)?,
             env_file: args.env_file,
             fail_on: args.fail_on.map(|level| match level {
                 FailOn::High => Severity::High,
@@ -268,10 +307,11 @@ impl AuditConfig {
             since: args.since,
             range: args.range,
             no_git: args.no_git,
-            scope: Scope::from_args(args.scope),
+            scope: Scope::from_args(args.scope, &globals.env),
             format: args.format.map(Into::into),
             output: args.output,
             exit_zero: args.exit_zero,
+            hf_endpoint: crate::issuers::huggingface::endpoint_from(&globals.env),
         })
     }
 }
@@ -310,12 +350,12 @@ impl VerifyConfig {
             );
         }
         refuse_token_path("--output", args.output.output.as_ref())?;
-        let repo = resolve_repo_path(args.repo)?;
-        let scope = Scope::from_args(args.scope);
+        let repo = resolve_repo_path(args.repo, &globals.env)?;
+        let scope = Scope::from_args(args.scope, &globals.env);
+        let mut globals = globals.clone();
         Ok(VerifyConfig {
-            globals: globals.clone(),
             repo,
-            tokens: token_spec(args.token),
+            tokens: token_spec(args.token, &mut globals.spawner),
             fingerprints: args.fingerprint,
             record: args.record,
             first_changed: args.first_changed,
@@ -325,6 +365,7 @@ impl VerifyConfig {
             format: args.output.format.into(),
             output: args.output.output,
             exit_zero: args.output.exit_zero,
+            globals,
         })
     }
 }
@@ -344,10 +385,15 @@ pub struct SetupConfig {
     pub yes: bool,
     /// A value typed on the command line (refused: it would sit in shell history).
     pub refused_value: Vec<std::ffi::OsString>,
+    /// The process environment (the shell's values, huggingface_hub's token file, the current directory).
+    pub env: Environment,
+    pub spawner: Spawner,
+    /// Whether the value can be asked for at a terminal.
+    pub prompts: PromptMode,
 }
 
 impl SetupConfig {
-    pub fn resolve(args: SetupArgs) -> Result<SetupConfig> {
+    pub fn resolve(args: SetupArgs, globals: &Globals) -> Result<SetupConfig> {
         Ok(SetupConfig {
             key: args.key,
             env_file: args.env_file,
@@ -356,6 +402,9 @@ impl SetupConfig {
             backup: args.backup,
             yes: args.yes,
             refused_value: args.refused_value,
+            env: globals.env.clone(),
+            spawner: globals.spawner.clone(),
+            prompts: globals.prompts,
         })
     }
 }
@@ -366,6 +415,14 @@ pub struct HookConfig {
     pub globals: Globals,
     pub repo: PathBuf,
     pub job: HookJob,
+    /// `hook run`: the index git is committing, `$GIT_INDEX_FILE` when git sets it (as it does for
+    /// `git commit -a` and `git commit <paths>`; a relative one is from the top of the work tree, where
+    /// the hook runs), else None: the repository's.
+    pub index_file: Option<PathBuf>,
+    /// `hook run --pre-push` under the pre-commit framework: the destination it names
+    /// (`PRE_COMMIT_REMOTE_NAME`) and the pushed range (`PRE_COMMIT_FROM_REF`, `PRE_COMMIT_TO_REF`).
+    pub framework_remote: Option<String>,
+    pub framework_refs: Option<(String, String)>,
 }
 
 /// What `unleak hook` does. Hooks are named as git names them, in a fixed order, each once.
@@ -433,10 +490,29 @@ impl HookConfig {
             } => (repo, HookJob::CheckPush(destination)),
             HookAction::Run { repo, .. } => (repo, HookJob::CheckStaged),
         };
+        let env = &globals.env;
+        let index_file = match (&job, env.var_os("GIT_INDEX_FILE")) {
+            (HookJob::CheckStaged, Some(file)) if !file.is_empty() => {
+                let path = PathBuf::from(file);
+                Some(if path.is_absolute() {
+                    path
+                } else {
+                    env.current_dir()?.join(path)
+                })
+            }
+            _ => None,
+        };
+        let framework_refs = env
+            .get("PRE_COMMIT_FROM_REF")
+            .zip(env.get("PRE_COMMIT_TO_REF"))
+            .map(|(from, to)| (from.to_string(), to.to_string()));
         Ok(HookConfig {
-            globals: globals.clone(),
-            repo: resolve_repo_path(repo)?,
+            repo: resolve_repo_path(repo, env)?,
             job,
+            index_file,
+            framework_remote: env.get("PRE_COMMIT_REMOTE_NAME").map(str::to_string),
+            framework_refs,
+            globals: globals.clone(),
         })
     }
 }
@@ -470,7 +546,7 @@ fn refuse_token_path(flag: &str, path: Option<&PathBuf>) -> Result<()> {
 /// The repository argument, or the current directory. A "path" that does not exist but looks like a
 /// token is refused without being echoed: a user under stress may paste the token where the repository
 /// goes, and repeating it in an error message would put it in logs.
-pub fn resolve_repo_path(arg: Option<PathBuf>) -> Result<PathBuf> {
+pub fn resolve_repo_path(arg: Option<PathBuf>, env: &Environment) -> Result<PathBuf> {
     match arg {
         Some(path) if !path.exists() => {
             let text = path.to_string_lossy();
@@ -487,7 +563,7 @@ pub fn resolve_repo_path(arg: Option<PathBuf>) -> Result<PathBuf> {
             Ok(path)
         }
         Some(path) => Ok(path),
-        None => std::env::current_dir().context("cannot read the current directory"),
+        None => env.current_dir(),
     }
 }
 
@@ -507,6 +583,73 @@ mod tests {
             .expect("--replacement");
         let default: Vec<_> = arg.get_default_values().iter().collect();
         assert_eq!(default, [crate::filter_repo::REPLACEMENT]);
+    }
+
+    /// Globals as `resolve` makes them, from an environment built by hand and a terminal.
+    fn globals(env: &[(&str, &str)]) -> super::Globals {
+        let env =
+            super::Environment::from_pairs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+                .with_current_dir(std::path::PathBuf::from("/"));
+        super::Globals {
+            quiet: true,
+            color: false,
+            progress: false,
+            spawner: super::Spawner::new(&env),
+            net: crate::issuers::Net::from_env(&env),
+            prompts: super::PromptMode::Terminal,
+            env,
+        }
+    }
+
+    fn parse(args: &[&str]) -> crate::cli::Command {
+        use clap::Parser;
+        crate::cli::Cli::try_parse_from(std::iter::once("unleak").chain(args.iter().copied()))
+            .expect("arguments parse")
+            .command
+    }
+
+    /// The variables `--token-env` and `--new-token-env` name are hidden from the children of this
+    /// command's config only: a value, not a process-wide list.
+    #[test]
+    fn named_token_variables_are_hidden_in_the_configs_spawner() {
+        let globals = globals(&[]);
+        let crate::cli::Command::Respond(args) = parse(&[
+            "respond",
+            "/",
+            "--token-env",
+            "OLD_ONE",
+            "--new-token-env",
+            "NEW_ONE",
+        ]) else {
+            unreachable!()
+        };
+        let config = super::RespondConfig::resolve(args, &globals).unwrap();
+        let hidden = config.request.spawner.hidden();
+        assert!(hidden.iter().any(|n| n == "OLD_ONE") && hidden.iter().any(|n| n == "NEW_ONE"));
+        assert!(!globals.spawner.hidden().iter().any(|n| n == "OLD_ONE"));
+    }
+
+    /// What the environment says is read from the value config was given, not from the process.
+    #[test]
+    fn settings_come_from_the_given_environment() {
+        let globals = globals(&[
+            ("HF_ENDPOINT", "https://hub.example/"),
+            ("UNLEAK_TREE_READ", "named"),
+        ]);
+        let crate::cli::Command::Respond(args) = parse(&["respond", "--dry-run"]) else {
+            unreachable!()
+        };
+        let config = super::RespondConfig::resolve(args, &globals).unwrap();
+        assert_eq!(config.request.settings.hf_endpoint, "https://hub.example");
+        assert_eq!(config.request.repo, std::path::PathBuf::from("/"));
+        assert_eq!(config.request.scan.tree_read, crate::scan::TreeRead::Named);
+        // A dry run asks nothing, even at a terminal.
+        assert_eq!(config.prompts, super::PromptMode::NoTerminal);
+        let crate::cli::Command::Scan(args) = parse(&["scan", "/"]) else {
+            unreachable!()
+        };
+        let scan = super::ScanConfig::resolve(args, &globals).unwrap();
+        assert_eq!(scan.globals.prompts, super::PromptMode::Terminal);
     }
 
     #[test]

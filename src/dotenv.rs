@@ -1,15 +1,17 @@
-//! Format-preserving `.env` reading and editing, and crash-safe private writes.
+//! Format-preserving `.env` reading and editing, and the policy of its private writes (which symlink may
+//! be followed, where the temp file and a backup go); the bytes reach the disk through the one writer,
+//! [`crate::util::fs`].
 //!
 //! The reader reproduces python-dotenv's parser (the loader the user's scripts run), so the value we
 //! rotate is the value their programs see. The file is kept as raw bytes plus the spans of every
 //! binding: untouched bytes are written back exactly, and an edit splices one value in place.
 
+use crate::util::fs::{Atomic, Staged, Step};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::ops::Range;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -789,24 +791,21 @@ pub fn write_private(path: &Path, bytes: &[u8], backup: bool) -> Result<WriteOut
     let backup_path = match backups {
         Some((backups, private)) => {
             if private {
-                make_private_dir(&backups)?;
+                crate::util::fs::private_dir(&backups)?;
             }
             Some(write_backup(&dest.target, &backups, &dest.name)?)
         }
         None => None,
     };
 
-    temp.persist(&dest.target)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot replace {}; the old file is unchanged", dest.shown))?;
-    fs::File::open(&dest.dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| {
-            format!(
-                "wrote {} but could not flush its directory to disk",
-                dest.shown
-            )
-        })?;
+    temp.commit().map_err(|err| {
+        let shown = &dest.shown;
+        let why = match err.step {
+            Step::SyncDir => format!("wrote {shown} but could not flush its directory to disk"),
+            _ => format!("cannot replace {shown}; the old file is unchanged"),
+        };
+        anyhow::Error::new(err.into_io()).context(why)
+    })?;
 
     let old_mode = old.as_ref().map(|m| m.permissions().mode() & 0o7777);
     Ok(WriteOutcome {
@@ -900,42 +899,36 @@ impl Destination {
     }
 
     /// The new content in a 0600 temp file in `temp_dir` (mode set before the first byte, the old
-    /// file's owner kept when possible), synced to disk and ready to rename over the target.
+    /// file's owner kept when possible), synced to disk and ready to rename over the target: the one
+    /// writer's first half ([`crate::util::fs::stage`]).
     fn write_temp(
         &self,
         temp_dir: &Path,
         old: Option<&fs::Metadata>,
         bytes: &[u8],
-    ) -> Result<tempfile::NamedTempFile> {
+    ) -> Result<Staged> {
         let name = &self.name;
         let temp_prefix = format!(".{name}.unleak-");
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix)
-            .suffix(".tmp")
-            .permissions(fs::Permissions::from_mode(0o600))
-            .tempfile_in(temp_dir)
-            .with_context(|| {
-                format!(
+        let opts = Atomic {
+            suffix: ".tmp",
+            temp_dir: Some(temp_dir),
+            // Keep the owner when root edits someone's file; best effort (only root may chown).
+            owner: old.map(|meta| (meta.uid(), meta.gid())),
+            ..Atomic::new(0o600, &temp_prefix)
+        };
+        crate::util::fs::stage(&self.target, bytes, &opts).map_err(|err| {
+            let why = match err.step {
+                Step::Create => format!(
                     "cannot create a temporary file in {} to replace {name}; nothing was written",
                     self.dir.display()
-                )
-            })?;
-        let io_context = || {
-            format!(
-                "cannot write a temporary file in {}; nothing was written",
-                self.dir.display()
-            )
-        };
-        temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o600))
-            .with_context(io_context)?;
-        if let Some(meta) = old {
-            // Keep the owner when root edits someone's file; best effort (only root may chown).
-            let _ = std::os::unix::fs::fchown(temp.as_file(), Some(meta.uid()), Some(meta.gid()));
-        }
-        temp.write_all(bytes).with_context(io_context)?;
-        temp.as_file().sync_all().with_context(io_context)?;
-        Ok(temp)
+                ),
+                _ => format!(
+                    "cannot write a temporary file in {}; nothing was written",
+                    self.dir.display()
+                ),
+            };
+            anyhow::Error::new(err.into_io()).context(why)
+        })
     }
 }
 
@@ -1060,18 +1053,8 @@ fn private_dir(dir: &Path) -> Result<Option<PathBuf>> {
         return Ok(None);
     }
     let private = repo.git_dir().join("unleak");
-    make_private_dir(&private)?;
+    crate::util::fs::private_dir(&private)?;
     Ok(Some(private))
-}
-
-/// Creates `dir` (and parents) and makes it 0700; refuses a symlink in its place.
-fn make_private_dir(dir: &Path) -> Result<()> {
-    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
-        bail!("{} is a symlink; nothing was written", dir.display());
-    }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("cannot make {} private", dir.display()))
 }
 
 /// Whether a rename from `a` to `b` can be atomic (same filesystem).
@@ -1147,23 +1130,17 @@ fn write_backup(target: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
             format!("-{n}")
         };
         let path = dir.join(format!("{name}.unleak-backup-{stamp}{suffix}"));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path);
-        let mut file = match file {
-            Ok(f) => f,
+        match crate::util::fs::create_new(&path, &content, 0o600) {
+            Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot create the backup {}", path.display()))
+                let why = match e.step {
+                    Step::Create => format!("cannot create the backup {}", path.display()),
+                    _ => format!("cannot write the backup {}", path.display()),
+                };
+                return Err(anyhow::Error::new(e.into_io()).context(why));
             }
-        };
-        file.write_all(&content)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("cannot write the backup {}", path.display()))?;
-        return Ok(path);
+        }
     }
     bail!("cannot find a free backup name beside {}", target.display())
 }

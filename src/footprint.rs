@@ -37,9 +37,8 @@ enum Kind {
 }
 
 impl Places {
-    /// The usual places for this process's environment.
-    pub fn from_env() -> Places {
-        let env = crate::hygiene::Environment::from_process("HF_TOKEN");
+    /// The usual places for this environment.
+    pub fn from_env(env: &crate::environment::Environment) -> Places {
         let home = env.get("HOME").map(PathBuf::from);
         let xdg_config = env
             .get("XDG_CONFIG_HOME")
@@ -327,4 +326,42 @@ pub fn remote_fixes(repo: &Repo, secrets: &[Secret]) -> Vec<RemoteFix> {
 pub fn apply(repo: &Repo, fix: &RemoteFix) -> anyhow::Result<()> {
     repo.set_remote_url(&fix.name, fix.push, &fix.url)
         .map_err(|err| anyhow::anyhow!("{}: {err}", fix.command()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Places};
+    use crate::environment::Environment;
+    use std::path::PathBuf;
+
+    fn credential_files(pairs: &[(&str, &str)]) -> Vec<PathBuf> {
+        let env =
+            Environment::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Places::from_env(&env)
+            .files
+            .into_iter()
+            .filter(|(_, kind)| *kind == Kind::GitCredentials)
+            .map(|(path, _)| path)
+            .collect()
+    }
+
+    /// The places come from the environment given: git's XDG credential file follows `XDG_CONFIG_HOME`.
+    #[test]
+    fn git_credentials_follow_the_given_environment() {
+        assert_eq!(
+            credential_files(&[("HOME", "/h")]),
+            [
+                PathBuf::from("/h/.git-credentials"),
+                PathBuf::from("/h/.config/git/credentials")
+            ]
+        );
+        assert_eq!(
+            credential_files(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]),
+            [
+                PathBuf::from("/h/.git-credentials"),
+                PathBuf::from("/x/git/credentials")
+            ]
+        );
+        assert!(credential_files(&[]).is_empty());
+    }
 }

@@ -5,10 +5,11 @@
 //! split lets `unleak setup` apply the plan, and `unleak respond` show it as a dry run or ask before each
 //! step, with the same messages ("would ..." / "did ...") and no second code path.
 
+use crate::child::Spawner;
+use crate::environment::Environment;
 use crate::providers;
 use anyhow::{Context, Result};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -145,88 +146,17 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-/// The environment variables the plan reads, captured once so tests can supply their own.
-/// `Debug` shows names only.
-#[derive(Clone, Default)]
-pub struct Environment {
-    vars: Vec<(String, Zeroizing<String>)>,
-}
-
-impl fmt::Debug for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.vars.iter().map(|(k, _)| k))
-            .finish()
-    }
-}
-
-/// Variables that locate huggingface_hub's token file.
-const LOCATION_VARS: &[&str] = &["HF_TOKEN_PATH", "HF_HOME", "XDG_CACHE_HOME", "HOME"];
-
-impl Environment {
-    /// This process's values of `key`, the Hugging Face token variables and the token-file locations.
-    pub fn from_process(key: &str) -> Environment {
-        let names = std::iter::once(key)
-            .chain(providers::HUGGING_FACE.env_vars.iter().copied())
-            .chain(LOCATION_VARS.iter().copied());
-        Environment::from_pairs(names.filter_map(|name| {
-            std::env::var(name)
-                .ok()
-                .map(|value| (name.to_string(), value))
-        }))
-    }
-
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Environment {
-        Environment {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k, Zeroizing::new(v)))
-                .collect(),
-        }
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// huggingface_hub's token file: `$HF_TOKEN_PATH`, else `$HF_HOME/token`, where `HF_HOME` defaults to
-    /// `$XDG_CACHE_HOME/huggingface`, itself defaulting to `~/.cache/huggingface`.
-    pub fn hf_token_file(&self) -> Option<PathBuf> {
-        if let Some(path) = self.get("HF_TOKEN_PATH") {
-            return Some(self.expand_home(path));
-        }
-        Some(self.hf_home()?.join("token"))
-    }
-
-    pub(crate) fn hf_home(&self) -> Option<PathBuf> {
-        if let Some(home) = self.get("HF_HOME") {
-            return Some(self.expand_home(home));
-        }
-        let cache = match self.get("XDG_CACHE_HOME") {
-            Some(cache) => self.expand_home(cache),
-            None => PathBuf::from(self.get("HOME")?).join(".cache"),
-        };
-        Some(cache.join("huggingface"))
-    }
-
-    fn expand_home(&self, path: &str) -> PathBuf {
-        match (path.strip_prefix("~/"), self.get("HOME")) {
-            (Some(rest), Some(home)) => Path::new(home).join(rest),
-            _ => PathBuf::from(path),
-        }
-    }
-}
-
 /// Looks at `env_file` (as the user names it; a symlink is judged by its own path, which is what git
 /// sees) and the environment, for a file that will hold `key` = `new_value`. Changes nothing.
-pub fn plan(env_file: &Path, key: &str, new_value: &str, env: &Environment) -> Result<Plan> {
+pub fn plan(
+    env_file: &Path,
+    key: &str,
+    new_value: &str,
+    env: &Environment,
+    spawner: &Spawner,
+) -> Result<Plan> {
     let mut plan = Plan::default();
-    git_plan(env_file, &mut plan)?;
+    git_plan(env_file, &mut plan, spawner)?;
 
     let is_hf = providers::HUGGING_FACE.env_vars.contains(&key);
     let mut vars = vec![key];
@@ -258,7 +188,7 @@ pub fn plan(env_file: &Path, key: &str, new_value: &str, env: &Environment) -> R
     Ok(plan)
 }
 
-fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
+fn git_plan(env_file: &Path, plan: &mut Plan, spawner: &Spawner) -> Result<()> {
     let absolute = std::path::absolute(env_file)
         .with_context(|| format!("cannot resolve {}", env_file.display()))?;
     let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
@@ -287,7 +217,7 @@ fn git_plan(env_file: &Path, plan: &mut Plan) -> Result<()> {
     let rel_str = rel.to_string_lossy().into_owned();
 
     if !repo
-        .is_ignored(&workdir, &rel)
+        .is_ignored(&workdir, &rel, spawner)
         .with_context(|| format!("cannot ask git whether {} is ignored", rel.display()))?
     {
         let mut gitignore = workdir.join(".gitignore");
@@ -340,7 +270,7 @@ fn ignore_pattern(rel: &str, top_level: bool) -> String {
 }
 
 /// Performs one action. Returns follow-up warnings (e.g. a rule that still does not take effect).
-pub fn apply(action: &Action) -> Result<Vec<Warning>> {
+pub fn apply(action: &Action, spawner: &Spawner) -> Result<Vec<Warning>> {
     match action {
         Action::Ignore {
             gitignore,
@@ -374,17 +304,27 @@ pub fn apply(action: &Action) -> Result<Vec<Warning>> {
             }
             line.push_str(pattern);
             line.push('\n');
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(gitignore)
-                .and_then(|mut f| f.write_all(line.as_bytes()).map(|()| f))
-                .with_context(|| format!("cannot append to {}", gitignore.display()))?;
-            file.flush()?;
+            // The rule appended, atomically (the old file or the whole new one), the file's mode kept;
+            // a read-only file stays as it is, as an append to it would.
+            if std::fs::metadata(gitignore).is_ok_and(|m| m.permissions().readonly()) {
+                const EACCES: i32 = 13; // what the append's open answered: "Permission denied"
+                return Err(std::io::Error::from_raw_os_error(EACCES))
+                    .with_context(|| format!("cannot append to {}", gitignore.display()));
+            }
+            let appended = [existing.as_slice(), line.as_bytes()].concat();
+            let opts =
+                crate::util::fs::Atomic::keeping_mode(gitignore, 0o644, ".gitignore.unleak-");
+            crate::util::fs::write_atomic(gitignore, &appended, &opts).map_err(|err| {
+                anyhow::Error::new(err.into_io())
+                    .context(format!("cannot append to {}", gitignore.display()))
+            })?;
             // Check the rule took effect: a nested `!` rule can still re-include the file.
             let repo = crate::git::open_at(workdir)
                 .with_context(|| format!("cannot open the repository at {}", workdir.display()))?;
-            if !repo.is_ignored(workdir, Path::new(path)).unwrap_or(false) {
+            if !repo
+                .is_ignored(workdir, Path::new(path), spawner)
+                .unwrap_or(false)
+            {
                 return Ok(vec![Warning::StillNotIgnored { path: path.clone() }]);
             }
             Ok(Vec::new())
@@ -409,30 +349,5 @@ mod tests {
         assert_eq!(ignore_pattern("config/.env", false), "/config/.env");
         assert_eq!(ignore_pattern("#weird*", true), "\\#weird\\*");
         assert_eq!(ignore_pattern("!x", true), "\\!x");
-    }
-
-    #[test]
-    fn token_file_location_follows_huggingface_hub() {
-        let env = |pairs: &[(&str, &str)]| {
-            Environment::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-        };
-        assert_eq!(
-            env(&[("HOME", "/h")]).hf_token_file(),
-            Some(PathBuf::from("/h/.cache/huggingface/token"))
-        );
-        assert_eq!(
-            env(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/c")]).hf_token_file(),
-            Some(PathBuf::from("/c/huggingface/token"))
-        );
-        assert_eq!(
-            env(&[("HOME", "/h"), ("HF_HOME", "~/hf")]).hf_token_file(),
-            Some(PathBuf::from("/h/hf/token"))
-        );
-        assert_eq!(
-            env(&[("HF_HOME", "/x"), ("HF_TOKEN_PATH", "/t")]).hf_token_file(),
-            Some(PathBuf::from("/t"))
-        );
-        let shown = format!("{:?}", env(&[("HF_TOKEN", "secretvalue")]));
-        assert!(!shown.contains("secretvalue"));
     }
 }

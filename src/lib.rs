@@ -7,11 +7,12 @@
 #![warn(missing_docs)]
 
 pub mod audit;
-pub(crate) mod child;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub(crate) mod config;
 pub mod dotenv;
+pub mod environment;
 pub(crate) mod exit_codes;
 pub mod filter_repo;
 pub mod footprint;

@@ -1,5 +1,6 @@
 //! Questions to the user go through the [`Prompter`] trait, so tests script the answers and a run without
-//! a terminal fails with the name of the flag that answers the question instead of hanging.
+//! a terminal fails with the name of the flag that answers the question instead of hanging. Whether a run
+//! asks at all is decided once, by `config` ([`PromptMode`]), and the command makes its prompter from it.
 
 use crate::secret::Secret;
 use anyhow::{bail, Result};
@@ -22,15 +23,42 @@ pub trait Prompter {
     ) -> Result<usize>;
 }
 
-/// The real terminal, through dialoguer; prompts go to stderr.
-pub(crate) struct TerminalPrompter;
+/// Whether this run asks its questions at a terminal, chosen once when the configuration is resolved
+/// (`config::Globals`) and passed to the command, which makes its [`Prompter`] from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptMode {
+    /// stdin and stderr are terminals: questions are asked ([`TerminalPrompter`]).
+    Terminal,
+    /// No terminal (or a dry run): every question is an error naming its flag ([`NoTerminal`]).
+    NoTerminal,
+}
 
-impl TerminalPrompter {
-    /// Whether interactive questions can be asked at all: stdin and stderr are terminals.
-    pub(crate) fn available() -> bool {
-        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+impl PromptMode {
+    /// [`PromptMode::Terminal`] when stdin and stderr are terminals.
+    pub fn detect() -> PromptMode {
+        if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+            PromptMode::Terminal
+        } else {
+            PromptMode::NoTerminal
+        }
+    }
+
+    /// Whether questions can be asked at all.
+    pub fn interactive(self) -> bool {
+        self == PromptMode::Terminal
+    }
+
+    /// The prompter of this mode.
+    pub fn prompter(self) -> Box<dyn Prompter> {
+        match self {
+            PromptMode::Terminal => Box::new(TerminalPrompter),
+            PromptMode::NoTerminal => Box::new(NoTerminal),
+        }
     }
 }
+
+/// The real terminal, through dialoguer; prompts go to stderr.
+pub(crate) struct TerminalPrompter;
 
 /// dialoguer's simple theme, without the colon it puts after every question ("…revoke it?:").
 struct Plain;

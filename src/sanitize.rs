@@ -92,12 +92,12 @@ pub fn for_record(text: &str) -> String {
 /// (see [`looks_random`]). Git object ids and `sha256:` fingerprints are left alone.
 pub fn scrub_secrets(text: &str) -> Cow<'_, str> {
     static PATTERNS: OnceLock<PatternSet> = OnceLock::new();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut spans: Vec<(usize, usize, ())> = Vec::new();
     let mut hits: Vec<Hit> = Vec::new();
     PATTERNS
         .get_or_init(PatternSet::all)
         .find_all(text.as_bytes(), &mut hits);
-    spans.extend(hits.iter().map(|h| (h.start, h.end)));
+    spans.extend(hits.iter().map(|h| (h.start, h.end, ())));
     let bytes = text.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
@@ -110,25 +110,40 @@ pub fn scrub_secrets(text: &str) -> Cow<'_, str> {
             at += 1;
         }
         if looks_random(&text[start..at]) {
-            spans.push((start, at));
+            spans.push((start, at, ()));
         }
     }
     if spans.is_empty() {
         return Cow::Borrowed(text);
     }
-    spans.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+    Cow::Owned(splice_redactions(text, spans, |(), matched| {
+        crate::secret::redact(matched)
+    }))
+}
+
+/// The one redaction splicer, behind [`scrub_secrets`] (what looks like a secret) and the engine's
+/// `scan::findings::scrub_text` (the searched tokens, in every form): `text` with each span
+/// `(start, end, what)` replaced by `redaction(what, the text it covers)`. Spans are taken by where
+/// they start, the longest first (equal ones in the order given); a span that overlaps one already
+/// taken, or that would cut a character, is left out.
+pub fn splice_redactions<T>(
+    text: &str,
+    mut spans: Vec<(usize, usize, T)>,
+    redaction: impl Fn(&T, &str) -> String,
+) -> String {
+    spans.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for (start, end) in spans {
+    for (start, end, what) in spans {
         if start < at || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
             continue;
         }
         out.push_str(&text[at..start]);
-        out.push_str(&crate::secret::redact(&text[start..end]));
+        out.push_str(&redaction(&what, &text[start..end]));
         at = end;
     }
     out.push_str(&text[at..]);
-    Cow::Owned(out)
+    out
 }
 
 /// The generic secret check for a word no provider pattern matched: at least [`RANDOM_MIN_LEN`]
@@ -259,5 +274,21 @@ mod tests {
     fn escapes_invalid_utf8_in_paths() {
         assert_eq!(path_bytes(b"caf\xe9.txt"), "caf\\xe9.txt");
         assert_eq!(path_bytes("ok/é".as_bytes()), "ok/é");
+    }
+
+    /// The splice keeps the first of two spans that start together when it is the longest, drops what
+    /// overlaps a span already taken and what would cut a character, and keeps the rest of the text.
+    #[test]
+    fn splices_the_longest_span_first_and_skips_overlaps() {
+        let text = "ab cdef gé h";
+        let spans = vec![
+            (3, 5, 'x'),
+            (3, 7, 'y'),
+            (4, 6, 'z'),
+            (9, 10, 'w'),
+            (12, 13, 'v'),
+        ];
+        let out = splice_redactions(text, spans, |what, covered| format!("[{what}:{covered}]"));
+        assert_eq!(out, "ab [y:cdef] gé [v:h]");
     }
 }

@@ -106,14 +106,6 @@ impl PartialEq for Secret {
 }
 impl Eq for Secret {}
 
-/// The value of an environment variable that may hold a token, in memory that is wiped on drop (the
-/// plain `std::env::var` returns a `String` that is not). `None` when unset or not UTF-8.
-pub(crate) fn env_var(name: &str) -> Option<Zeroizing<String>> {
-    std::env::var_os(name)
-        .and_then(|value| value.into_string().ok())
-        .map(Zeroizing::new)
-}
-
 /// `sha256:<64 hex digits>` of the bytes.
 pub fn fingerprint(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

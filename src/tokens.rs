@@ -1,8 +1,9 @@
 //! Collects the tokens to search for from the sources the user named: a `.env` key, an environment
-//! variable, stdin, or a hidden prompt. Never from a command-line argument, so no token reaches shell
-//! history or `ps`.
+//! variable (from the [`Environment`] `config` read), stdin, or a hidden prompt. Never from a
+//! command-line argument, so no token reaches shell history or `ps`.
 
 use crate::dotenv;
+use crate::environment::Environment;
 use crate::prompt::Prompter;
 use crate::secret::Secret;
 use anyhow::{bail, Context, Result};
@@ -45,10 +46,12 @@ pub struct Collected {
     seen: std::collections::HashSet<String>,
 }
 
-/// Reads every token the spec names. `workdir` is the repository's working tree root (None when bare);
-/// `stdin` is the reader for `--token-stdin`.
+/// Reads every token the spec names. `env` is the process environment (`--token-env`, huggingface_hub's
+/// variables and token file); `workdir` is the repository's working tree root (None when bare); `stdin`
+/// is the reader for `--token-stdin`.
 pub fn collect(
     spec: &TokenSpec,
+    env: &Environment,
     workdir: Option<&Path>,
     stdin: &mut dyn BufRead,
     prompter: &mut dyn Prompter,
@@ -76,7 +79,7 @@ pub fn collect(
             }
         }
         // Then where huggingface_hub finds the token, in its order.
-        if hub_token(&mut out)? {
+        if hub_token(&mut out, env)? {
             return Ok(out);
         }
         if interactive {
@@ -93,7 +96,7 @@ pub fn collect(
              $HUGGING_FACE_HUB_TOKEN, {}), and no terminal to ask on; use --env-file PATH --key NAME, \
              --token-env NAME, --token-stdin or --all-keys",
             env_path.as_deref().map_or_else(|| ".env".to_string(), display_name),
-            hub_token_path().map_or_else(
+            hub_token_path(env).map_or_else(
                 || "$HF_HOME/token".to_string(),
                 |(path, _)| path.display().to_string()
             )
@@ -145,9 +148,8 @@ pub fn collect(
         }
     }
     if let Some(name) = &spec.token_env {
-        let value = std::env::var(name)
-            .ok()
-            .map(zeroize::Zeroizing::new)
+        let value = env
+            .secret(name)
             .filter(|v| !v.trim().is_empty())
             .with_context(|| format!("environment variable {} is not set", shown_name(name)))?;
         push_keyed(&mut out, &value, format!("${name}"), Some(name))?;
@@ -168,18 +170,14 @@ pub fn collect(
 /// With the file, the tokens saved beside it by `hf auth login` (`stored_tokens`, one INI section per
 /// token name) are searched for too: a leak hunt wants every token this machine holds. Each is named by
 /// its source (the variable, the file and section), never by value. Returns whether it found one.
-fn hub_token(out: &mut Collected) -> Result<bool> {
+fn hub_token(out: &mut Collected, env: &Environment) -> Result<bool> {
     for name in [DEFAULT_KEY, "HUGGING_FACE_HUB_TOKEN"] {
-        if let Some(value) = std::env::var(name)
-            .ok()
-            .map(zeroize::Zeroizing::new)
-            .filter(|v| !v.trim().is_empty())
-        {
+        if let Some(value) = env.secret(name).filter(|v| !v.trim().is_empty()) {
             push(out, &value, format!("${name}"))?;
             return Ok(true);
         }
     }
-    let Some((path, why)) = hub_token_path() else {
+    let Some((path, why)) = hub_token_path(env) else {
         return Ok(false);
     };
     let found_before = out.secrets.len();
@@ -209,14 +207,14 @@ fn hub_token(out: &mut Collected) -> Result<bool> {
 }
 
 /// huggingface_hub's token file, and which variable chose it (for the message).
-pub(crate) fn hub_token_path() -> Option<(PathBuf, &'static str)> {
+pub(crate) fn hub_token_path(env: &Environment) -> Option<(PathBuf, &'static str)> {
     let home = || {
-        std::env::var_os("HOME")
+        env.var_os("HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
     };
     // `~/` as os.path.expanduser reads it.
-    let expand = |value: std::ffi::OsString| -> Option<PathBuf> {
+    let expand = |value: &std::ffi::OsStr| -> Option<PathBuf> {
         let text = value.to_string_lossy().into_owned();
         match text.strip_prefix("~/") {
             Some(rest) => Some(home()?.join(rest)),
@@ -224,7 +222,7 @@ pub(crate) fn hub_token_path() -> Option<(PathBuf, &'static str)> {
             None => Some(PathBuf::from(value)),
         }
     };
-    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let set = |name: &str| env.var_os(name).filter(|v| !v.is_empty());
     if let Some(path) = set("HF_TOKEN_PATH") {
         return Some((expand(path)?, "$HF_TOKEN_PATH"));
     }
@@ -522,6 +520,7 @@ mod tests {
         let mut prompter = crate::prompt::NoTerminal;
         collect(
             &spec,
+            &Environment::default(),
             None,
             &mut std::io::Cursor::new(input.as_bytes().to_vec()),
             &mut prompter,

@@ -70,8 +70,7 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
 /// The `.env` whose values are searched for is not itself searched when a folder walk meets it (it is
 /// where tokens belong); named explicitly, it is.
 fn run_without_git(config: AuditConfig) -> Result<ExitCode> {
-    use anyhow::Context;
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let cwd = config.globals.env.current_dir()?;
     let env_path = tokens::default_env_path(config.env_file.as_deref(), Some(&cwd));
     let (exact, warnings) = env_values(&config, env_path.as_deref())?;
     let (allowlist, patterns) = rules(&config, Some(&cwd))?;
@@ -184,7 +183,7 @@ fn finish(
 ) -> Result<ExitCode> {
     // Files that are not in git need no history rewrite: the preview is for a repository's audit.
     if config.no_git.is_empty() {
-        report.playbook = audit::playbook_preview(&report, secrets);
+        report.playbook = audit::playbook_preview(&report, secrets, &config.hf_endpoint);
     }
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
 
@@ -335,7 +334,7 @@ impl Review<'_> {
         let suppressed = inline + audit::suppress(report, self.allowlist, &baseline);
         // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
         if config.verify {
-            verify_live(report, self.secrets)?;
+            verify_live(report, self.secrets, &config.globals.net)?;
         } else if report.secrets.iter().any(|s| s.found) {
             report.warnings.push(Warning::new(
                 "not-verified",
@@ -345,8 +344,15 @@ impl Review<'_> {
         // Hygiene looks at what is left, so an accepted token is not reported again as hardcoded.
         // Pull-request mode judges the commits, not the working tree: no hygiene of the checkout.
         if let Some(repo) = repo {
-            report.hygiene =
-                audit::hygiene_issues(repo, report, self.secrets, self.env_path, self.env_files)?;
+            report.hygiene = audit::hygiene_issues(
+                repo,
+                report,
+                self.secrets,
+                self.env_path,
+                self.env_files,
+                &config.globals.env,
+                &config.globals.spawner,
+            )?;
         }
         report
             .hygiene
@@ -362,8 +368,12 @@ impl Review<'_> {
 /// Labels each token live, dead or unknown (with why) by its issuer's read-only identity call. A token
 /// confirmed dead is no longer a live credential: its findings drop to low severity (still reported, so
 /// history gets cleaned, but `--fail-on medium` no longer fails on a rotated token).
-fn verify_live(report: &mut model::Report, secrets: &[Secret]) -> Result<()> {
-    let checker = Checker::new(false);
+fn verify_live(
+    report: &mut model::Report,
+    secrets: &[Secret],
+    net: &crate::issuers::Net,
+) -> Result<()> {
+    let checker = Checker::new(false, net);
     let mut dead = HashSet::new();
     for summary in &mut report.secrets {
         let Some(secret) = secrets

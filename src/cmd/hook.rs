@@ -31,8 +31,8 @@ pub(crate) fn run(config: HookConfig) -> Result<ExitCode> {
         }
         HookJob::Uninstall { hooks } => walk_hooks(path, hooks, globals, uninstall),
         HookJob::CheckMessage(file) => check_message(path, file),
-        HookJob::CheckPush(destination) => check_push(path, destination.as_deref()),
-        HookJob::CheckStaged => check(path),
+        HookJob::CheckPush(destination) => check_push(path, destination.as_deref(), &config),
+        HookJob::CheckStaged => check(path, config.index_file.as_deref()),
     }
 }
 
@@ -74,29 +74,18 @@ fn check_message(path: &Path, file: &Path) -> Result<ExitCode> {
 
 /// `unleak hook run --pre-push`: exit 1 when a commit about to be pushed adds a token (blob, path or
 /// message). git gives the updates on stdin; the pre-commit framework in PRE_COMMIT_FROM_REF/TO_REF.
-fn check_push(path: &Path, destination: Option<&str>) -> Result<ExitCode> {
+fn check_push(path: &Path, destination: Option<&str>, config: &HookConfig) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
     // The pre-commit framework names the destination in its own variable.
-    let framework_remote = std::env::var("PRE_COMMIT_REMOTE_NAME")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let destination = destination.or(framework_remote.as_deref());
+    let destination = destination.or(config.framework_remote.as_deref());
     let mut updates = Vec::new();
-    let framework = (
-        std::env::var("PRE_COMMIT_FROM_REF")
-            .ok()
-            .filter(|v| !v.is_empty()),
-        std::env::var("PRE_COMMIT_TO_REF")
-            .ok()
-            .filter(|v| !v.is_empty()),
-    );
-    if let (Some(from), Some(to)) = framework {
+    if let Some((from, to)) = &config.framework_refs {
         let oid = |rev: &str| -> Result<crate::git::Oid> {
             repo.rev_parse_commit(rev)
                 .with_context(|| format!("cannot resolve {rev}"))?
                 .with_context(|| format!("{rev} is not a commit"))
         };
-        updates.push((oid(&to)?, oid(&from).unwrap_or(crate::git::Oid::zero())));
+        updates.push((oid(to)?, oid(from).unwrap_or(crate::git::Oid::zero())));
     } else {
         let mut input = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
@@ -170,12 +159,12 @@ fn describe_what(finding: &StagedFinding) -> String {
 }
 
 /// `unleak hook run`: exit 1 when the staged changes add a token.
-fn check(path: &Path) -> Result<ExitCode> {
+fn check(path: &Path, index_file: Option<&Path>) -> Result<ExitCode> {
     let repo = Repo::open(path)?;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let secrets = env_secrets(&repo, &mut err)?;
-    let findings = staged::staged_findings(&repo, &secrets, &PatternSet::all())?;
+    let findings = staged::staged_findings(&repo, &secrets, &PatternSet::all(), index_file)?;
     if findings.is_empty() {
         return Ok(ExitCode::Clean);
     }
@@ -538,12 +527,12 @@ fn install(file: &HookFile<'_>, force: bool) -> Result<Option<Vec<String>>> {
 fn write_hook(hook: &Path, script: &str) -> Result<()> {
     let dir = hook.parent().context("a hook path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let opts = crate::util::fs::Atomic {
-        mode: 0o755,
-        prefix: ".pre-commit.unleak-",
-    };
-    crate::util::fs::write_atomic(hook, script.as_bytes(), &opts)
-        .with_context(|| format!("cannot write {}", hook.display()))
+    let opts = crate::util::fs::Atomic::new(0o755, ".pre-commit.unleak-");
+    Ok(crate::util::fs::write_atomic(
+        hook,
+        script.as_bytes(),
+        &opts,
+    )?)
 }
 
 /// Removes unleak's hook (never someone else's) and puts back the one `install` chained or `install

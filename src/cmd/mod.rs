@@ -20,7 +20,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             respond::run(crate::config::RespondConfig::resolve(args, &globals)?)
         }
         Command::Verify(args) => verify::run(crate::config::VerifyConfig::resolve(args, &globals)?),
-        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args)?),
+        Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args, &globals)?),
         Command::Hook(args) => hook::run(crate::config::HookConfig::resolve(args, &globals)?),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -71,7 +71,7 @@ fn man_pages(command: clap::Command, dir: &std::path::Path, quiet: bool) -> Resu
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     rendered.sort();
     for (name, bytes) in &rendered {
-        write_atomic(&dir.join(name), bytes)?;
+        crate::util::fs::write_atomic(&dir.join(name), bytes, &REPORT_FILE)?;
     }
     if !quiet {
         let mut out = std::io::stdout().lock();
@@ -121,7 +121,7 @@ fn print_report(
             crate::report::human::Style { color: false },
             &mut bytes,
         )?;
-        return write_atomic(path, &bytes);
+        return Ok(crate::util::fs::write_atomic(path, &bytes, &REPORT_FILE)?);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -135,13 +135,6 @@ fn print_report(
     Ok(())
 }
 
-/// Temp file in the target's directory, fsync, rename (mode 0644: a report holds no secret value).
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use anyhow::Context;
-    let opts = crate::util::fs::Atomic {
-        mode: 0o644,
-        prefix: ".unleak-report-",
-    };
-    crate::util::fs::write_atomic(path, bytes, &opts)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
+/// How a report or a man page is written: mode 0644 (it holds no secret value), atomically.
+const REPORT_FILE: crate::util::fs::Atomic<'static> =
+    crate::util::fs::Atomic::new(0o644, ".unleak-report-");

@@ -3,7 +3,6 @@
 use crate::config::RespondConfig;
 use crate::exit_codes::ExitCode;
 use crate::playbook::{self, Io};
-use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::report::Format;
 use crate::sanitize::TerminalWriter;
 use anyhow::Result;
@@ -13,12 +12,8 @@ pub fn run(config: RespondConfig) -> Result<ExitCode> {
     if config.format == Format::Sarif {
         anyhow::bail!("respond writes an incident record, not SARIF: use --format json, or `unleak audit --format sarif`");
     }
-    let interactive = TerminalPrompter::available() && !config.request.settings.dry_run;
-    let mut prompter: Box<dyn Prompter> = if interactive {
-        Box::new(TerminalPrompter)
-    } else {
-        Box::new(NoTerminal)
-    };
+    let interactive = config.prompts.interactive();
+    let mut prompter = config.prompts.prompter();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     // Paths, remote URLs and names from the API are untrusted: every narrative line is sanitized.

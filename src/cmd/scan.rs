@@ -4,21 +4,17 @@ use crate::config::ScanConfig;
 use crate::exit_codes::ExitCode;
 use crate::git::Repo;
 use crate::model::Warning;
-use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::scan;
 use crate::tokens;
 use anyhow::Result;
 
 pub fn run(config: ScanConfig) -> Result<ExitCode> {
     let repo = Repo::open(&config.repo)?;
-    let interactive = TerminalPrompter::available();
-    let mut prompter: Box<dyn Prompter> = if interactive {
-        Box::new(TerminalPrompter)
-    } else {
-        Box::new(NoTerminal)
-    };
+    let interactive = config.globals.prompts.interactive();
+    let mut prompter = config.globals.prompts.prompter();
     let collected = tokens::collect(
         &config.tokens,
+        &config.globals.env,
         repo.workdir.as_deref(),
         // Not locked: a hidden prompt may need the terminal while this reader exists.
         &mut std::io::BufReader::new(std::io::stdin()),

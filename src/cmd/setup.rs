@@ -5,9 +5,10 @@
 
 use crate::config::SetupConfig;
 use crate::dotenv::{self, DotEnv};
+use crate::environment::Environment;
 use crate::exit_codes::ExitCode;
-use crate::hygiene::{self, Action, Environment};
-use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
+use crate::hygiene::{self, Action};
+use crate::prompt::Prompter;
 use crate::providers;
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
@@ -23,14 +24,10 @@ pub fn run(config: SetupConfig) -> Result<ExitCode> {
              type it; leave --value-stdin out to get a hidden prompt"
         );
     }
-    let interactive = TerminalPrompter::available();
-    let mut prompter: Box<dyn Prompter> = if interactive {
-        Box::new(TerminalPrompter)
-    } else {
-        Box::new(NoTerminal)
-    };
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let env = Environment::from_process(&config.key);
+    let interactive = config.prompts.interactive();
+    let mut prompter = config.prompts.prompter();
+    let cwd = config.env.current_dir()?;
+    let env = config.env.clone();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     // Lock stdin only to read the value from it: the hidden prompt reads stdin itself and would wait
@@ -215,7 +212,7 @@ fn tidy_up(
     env: &Environment,
     io: &mut Io,
 ) -> Result<bool> {
-    let plan = hygiene::plan(path, key, secret.expose(), env)?;
+    let plan = hygiene::plan(path, key, secret.expose(), env, &config.spawner)?;
     for warning in &plan.warnings {
         io.warn(&warning.to_string())?;
     }
@@ -223,7 +220,7 @@ fn tidy_up(
     for action in &plan.actions {
         let agreed = !action.needs_consent() || config.yes || ask(action, io)?;
         if agreed {
-            let follow_ups = hygiene::apply(action)?;
+            let follow_ups = hygiene::apply(action, &config.spawner)?;
             io.say(&capitalize(&action.describe(true)))?;
             for warning in follow_ups {
                 io.warn(&warning.to_string())?;

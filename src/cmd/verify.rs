@@ -8,7 +8,6 @@ use crate::git::Repo;
 use crate::matching::{exact::Matcher, patterns::PatternSet};
 use crate::model::{self, Warning};
 use crate::playbook::record;
-use crate::prompt::{NoTerminal, Prompter, TerminalPrompter};
 use crate::scan::{self, verify, ScanOptions};
 use crate::tokens;
 use anyhow::{Context, Result};
@@ -19,16 +18,13 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let mut incidents = Incidents::recall(&local, &config)?;
     let first_changed = first_changed_commits(&local, &config, &incidents)?;
 
-    let interactive = TerminalPrompter::available();
-    let mut prompter: Box<dyn Prompter> = if interactive {
-        Box::new(TerminalPrompter)
-    } else {
-        Box::new(NoTerminal)
-    };
+    let interactive = config.globals.prompts.interactive();
+    let mut prompter = config.globals.prompts.prompter();
     let fingerprints = wanted_fingerprints(&config, &mut incidents)?;
     let secrets = if fingerprints.is_empty() || !spec.is_default() {
         tokens::collect(
             spec,
+            &config.globals.env,
             local.workdir.as_deref(),
             // Not locked: a hidden prompt may need the terminal while this reader exists.
             &mut std::io::BufReader::new(std::io::stdin()),
@@ -66,7 +62,7 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     };
     let verification = verify::check(&target.repo, &holds, &first_changed, !report.found())?;
     report.warnings.append(&mut incidents.notes);
-    let checker = crate::issuers::liveness::Checker::new(config.offline);
+    let checker = crate::issuers::liveness::Checker::new(config.offline, &config.globals.net);
     let never_found = warn_never_found(
         &mut report,
         &secrets,
@@ -240,7 +236,15 @@ impl Target {
             .with_context(|| format!("remote {remote} has no URL"))?;
         let masked = crate::git::remote::mask_url_credentials(&url);
         let shown = crate::sanitize::for_terminal(&masked);
-        crate::git::remote::mirror_clone(&local, remote, &url, &shown, &mirror_dir, &mirror)?;
+        crate::git::remote::mirror_clone(
+            &local,
+            remote,
+            &url,
+            &shown,
+            &mirror_dir,
+            &mirror,
+            &config.globals.spawner,
+        )?;
         Ok(Target {
             repo: Repo::open(&mirror)?,
             _mirror_dir: Some(mirror_dir),

@@ -1,8 +1,9 @@
 //! The `git` and `git-filter-repo` programs, for what libgit2 lacks or does differently from the user's
 //! git: `clone --mirror`, `check-ignore`, `status`/`commit` in the work tree, and filter-repo detection.
-//! Every one is built by `crate::child` (no token variables) with config no repository can override.
+//! Every one is built by the run's `child::Spawner` (no token variables) with config no repository can
+//! override.
 
-use crate::child;
+use crate::child::{self, Spawner};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -43,8 +44,8 @@ pub(crate) const GIT_PROTOCOLS: &str = "file:git:http:https:ssh";
 
 /// `git` with a scrubbed environment and hardened config: no system config, no pager, no terminal
 /// prompt, no `ext::`/`fd::` transports, no fsmonitor or hooks. Add arguments after these.
-pub(crate) fn git() -> Command {
-    let mut cmd = child::command("git");
+pub(crate) fn git(spawner: &Spawner) -> Command {
+    let mut cmd = spawner.command("git");
     for name in GIT_LOCATION_VARS {
         cmd.env_remove(name);
     }
@@ -63,10 +64,10 @@ pub(crate) fn git() -> Command {
 /// [`git`] run in `workdir` (`-C`), with every program-choosing key the repository's own config sets
 /// (see [`REPO_PROGRAM_KEYS`]) overridden through `GIT_CONFIG_COUNT` (names and values passed as data,
 /// whatever they hold): for `status`, `add` and `commit` in a work tree, which run clean filters.
-pub(crate) fn git_in(workdir: &std::path::Path) -> Command {
-    let mut cmd = git();
+pub(crate) fn git_in(workdir: &std::path::Path, spawner: &Spawner) -> Command {
+    let mut cmd = git(spawner);
     cmd.arg("-C").arg(workdir);
-    let listed = git()
+    let listed = git(spawner)
         .arg("-C")
         .arg(workdir)
         .args([
@@ -110,11 +111,11 @@ pub(crate) fn git_in(workdir: &std::path::Path) -> Command {
 
 /// `git-filter-repo`, looked up on PATH, else in git's own exec-path; never through `git filter-repo`,
 /// which would run a repository's `alias.filter-repo` when the tool is missing.
-pub(crate) fn find_filter_repo() -> Option<PathBuf> {
-    if let Some(found) = child::find_on_path("git-filter-repo") {
+pub(crate) fn find_filter_repo(spawner: &Spawner) -> Option<PathBuf> {
+    if let Some(found) = spawner.find_on_path("git-filter-repo") {
         return Some(found);
     }
-    let out = git().arg("--exec-path").output().ok()?;
+    let out = git(spawner).arg("--exec-path").output().ok()?;
     let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
     let candidate = dir.join("git-filter-repo");
     (dir.is_absolute() && child::is_executable(&candidate)).then_some(candidate)
@@ -152,11 +153,11 @@ impl FilterRepoSupport {
 /// `--version` prints a commit hash, not a number, so the help text is the only reliable feature test.
 /// The program is found on PATH by unleak and run outside the repository: `git filter-repo` would run
 /// a repository's `alias.filter-repo` when the tool is missing.
-pub(crate) fn detect_filter_repo() -> FilterRepoSupport {
-    let Some(program) = find_filter_repo() else {
+pub(crate) fn detect_filter_repo(spawner: &Spawner) -> FilterRepoSupport {
+    let Some(program) = find_filter_repo(spawner) else {
         return FilterRepoSupport::Missing;
     };
-    let output = child::command(program).arg("-h").output();
+    let output = spawner.command(program).arg("-h").output();
     match output {
         Ok(out) if out.status.success() => FilterRepoSupport::Present {
             sensitive_data_removal: help_lists_sdr(&String::from_utf8_lossy(&out.stdout)),
@@ -178,8 +179,9 @@ mod tests {
 
     #[test]
     fn children_lose_token_variables() {
-        child::hide_var("MY_UNLEAK_TEST_VAR");
-        let cmd = git();
+        let mut spawner = Spawner::new(&crate::environment::Environment::default());
+        spawner.hide("MY_UNLEAK_TEST_VAR");
+        let cmd = git(&spawner);
         let removed: Vec<String> = cmd
             .get_envs()
             .filter(|(_, v)| v.is_none())

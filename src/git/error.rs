@@ -65,6 +65,10 @@ pub enum Error {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// A private file could not be created or written (`util::fs`'s error says which, and at which
+    /// step).
+    #[error(transparent)]
+    Write(#[from] crate::util::fs::WriteError),
     /// An I/O failure with nothing to add (the current directory is gone).
     #[error(transparent)]
     BareIo(#[from] std::io::Error),

@@ -507,8 +507,13 @@ impl Discovered {
     /// Git's own answer to "is `rel` ignored?" (`git check-ignore --no-index`, which knows that git
     /// skips a symlinked `.gitignore`), from a hardened git child run in `workdir`; libgit2's answer
     /// only when git cannot run.
-    pub(crate) fn is_ignored(&self, workdir: &Path, rel: &Path) -> Result<bool, Error> {
-        let status = command::git()
+    pub(crate) fn is_ignored(
+        &self,
+        workdir: &Path,
+        rel: &Path,
+        spawner: &crate::child::Spawner,
+    ) -> Result<bool, Error> {
+        let status = command::git(spawner)
             .current_dir(workdir)
             .args(["check-ignore", "-q", "--no-index", "--"])
             .arg(rel)

@@ -2,8 +2,7 @@
 //! which hands credentials in a URL to git through an askpass helper, never on a command line.
 
 use super::{Error, RemoteInfo, Repo, Result};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -172,6 +171,7 @@ pub(crate) fn mirror_clone(
     shown: &str,
     temp: &PrivateTempDir,
     mirror: &Path,
+    spawner: &crate::child::Spawner,
 ) -> Result<()> {
     let url = url.to_string();
     if let Some(transport) = refused_transport(&url) {
@@ -194,21 +194,15 @@ pub(crate) fn mirror_clone(
         url
     };
     let (url, credentials) = split_credentials(&url);
-    let mut cmd = super::command::git();
+    let mut cmd = super::command::git(spawner);
     cmd.args(CLONE_LOW_SPEED);
     if let Some((user, password)) = &credentials {
         let askpass = temp.path().join("askpass");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o700)
-            .open(&askpass)
-            .and_then(|mut f| {
-                f.write_all(
-                    b"#!/bin/sh\ncase \"$1\" in\n  Username*) printf '%s\\n' \"$UNLEAK_REMOTE_USER\" ;;\n  *) printf '%s\\n' \"$UNLEAK_REMOTE_PASSWORD\" ;;\nesac\n",
-                )
-            })
-            .map_err(Error::io(format!("cannot write {}", askpass.display())))?;
+        crate::util::fs::create_new(
+            &askpass,
+            b"#!/bin/sh\ncase \"$1\" in\n  Username*) printf '%s\\n' \"$UNLEAK_REMOTE_USER\" ;;\n  *) printf '%s\\n' \"$UNLEAK_REMOTE_PASSWORD\" ;;\nesac\n",
+            0o700,
+        )?;
         cmd.env("GIT_ASKPASS", &askpass)
             .env("UNLEAK_REMOTE_USER", user.as_str())
             .env("UNLEAK_REMOTE_PASSWORD", password.as_str());

@@ -38,10 +38,10 @@ fn added_paths(diff: &git2::Diff<'_>) -> Vec<Change> {
 
 impl Repo {
     /// The paths the index git is committing adds or changes relative to HEAD. That index is
-    /// `$GIT_INDEX_FILE` when git sets it (as it does for `git commit -a` and `git commit <paths>`),
-    /// else the repository's.
-    pub(crate) fn staged_changes(&self) -> Result<Vec<Change>> {
-        let index = self.commit_index()?;
+    /// `index_file` (`$GIT_INDEX_FILE`, as `config` resolved it: git sets it for `git commit -a` and
+    /// `git commit <paths>`), else the repository's.
+    pub(crate) fn staged_changes(&self, index_file: Option<&Path>) -> Result<Vec<Change>> {
+        let index = self.commit_index(index_file)?;
         let head_tree = match self.head_commit() {
             Some(commit) => Some(
                 self.git
@@ -61,16 +61,9 @@ impl Repo {
     }
 
     /// The index git is committing (see [`Repo::staged_changes`]).
-    fn commit_index(&self) -> Result<Index> {
-        if let Some(file) = std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
-            let path = PathBuf::from(&file);
-            // git gives it relative to where the hook runs: the top of the working tree.
-            let path = if path.is_absolute() {
-                path
-            } else {
-                std::env::current_dir()?.join(path)
-            };
-            return Index::open(&path).map_err(Error::libgit2(format!(
+    fn commit_index(&self, index_file: Option<&Path>) -> Result<Index> {
+        if let Some(path) = index_file {
+            return Index::open(path).map_err(Error::libgit2(format!(
                 "cannot read the index git is committing ({})",
                 path.display()
             )));

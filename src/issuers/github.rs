@@ -5,7 +5,7 @@
 //! does not say whether a token existed, so the caller confirms with `GET /user` answering 401.
 //!
 //! The base is `GITHUB_API_URL` (as GitHub Actions sets it; `https://HOST/api/v3` on Enterprise), else
-//! `https://api.github.com`; checked by [`super::api_base`].
+//! `https://api.github.com`; checked by [`super::Net::api_base`].
 
 use super::liveness::{self, Liveness};
 use crate::providers::{self, GITHUB};
@@ -47,11 +47,11 @@ pub enum RevokeAnswer {
 }
 
 impl GithubApi {
-    /// The API at `GITHUB_API_URL`, else [`DEFAULT_API`].
-    pub fn from_env() -> Result<GithubApi> {
+    /// The API at `GITHUB_API_URL` (as `net` read it), else [`DEFAULT_API`].
+    pub fn new(net: &super::Net) -> Result<GithubApi> {
         Ok(GithubApi {
-            base: super::api_base("GITHUB_API_URL", DEFAULT_API)?,
-            agent: super::agent(),
+            base: net.api_base(super::GITHUB_API_VAR, DEFAULT_API)?,
+            agent: net.agent(),
         })
     }
 

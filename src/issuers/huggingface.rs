@@ -35,9 +35,8 @@ pub struct Unreachable {
 /// `HF_ENDPOINT` when set (huggingface_hub's convention; trailing `/` removed), else the public hub; read
 /// once, when the command's configuration is resolved. Not checked here: [`HfApi::new`] refuses an
 /// endpoint a token may not be sent to; pages for people to open are shown from it as it is.
-pub fn endpoint_from_env() -> String {
-    std::env::var("HF_ENDPOINT")
-        .ok()
+pub fn endpoint_from(env: &crate::environment::Environment) -> String {
+    env.var("HF_ENDPOINT")
         .map(|e| e.trim().trim_end_matches('/').to_string())
         .filter(|e| !e.is_empty())
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
@@ -81,11 +80,11 @@ pub struct TokenOwner {
 impl HfApi {
     /// A client for `endpoint` (trailing `/` removed), by the issuers' one URL policy
     /// ([`super::check_base`]: https, plain http to a loopback test server only, no user information).
-    pub fn new(endpoint: &str) -> Result<HfApi> {
+    pub fn new(endpoint: &str, net: &super::Net) -> Result<HfApi> {
         let endpoint = super::check_base("HF_ENDPOINT", endpoint)?;
         Ok(HfApi {
             endpoint,
-            agent: super::agent(),
+            agent: net.agent(),
             down: Default::default(),
         })
     }
@@ -253,7 +252,7 @@ mod tests {
             body.extend_from_slice(b"{}");
             let _ = stream.write_all(&body);
         });
-        let api = HfApi::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let api = HfApi::new(&format!("http://127.0.0.1:{port}"), &Default::default()).unwrap();
         let token = Secret::new(crate::providers::examples::expand("hf_{alpha:34}"), "test");
         let err = api.whoami(&token).unwrap_err();
         assert!(format!("{err:#}").contains("larger than"), "{err:#}");
@@ -269,7 +268,7 @@ mod tests {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);
-        let err = HfApi::new(&format!("http://127.0.0.1:{port}"))
+        let err = HfApi::new(&format!("http://127.0.0.1:{port}"), &Default::default())
             .unwrap()
             .whoami(&token)
             .unwrap_err();
@@ -281,7 +280,7 @@ mod tests {
             let (mut stream, _) = listener.accept().unwrap();
             let _ = stream.read(&mut [0u8; 64]);
         });
-        let api = HfApi::new(&format!("https://127.0.0.1:{port}")).unwrap();
+        let api = HfApi::new(&format!("https://127.0.0.1:{port}"), &Default::default()).unwrap();
         let err = api.whoami(&token).unwrap_err();
         let down = is_unreachable(&err).expect("unreachable");
         assert!(down.reason.starts_with("TLS failed (handshake: "), "{down}");
@@ -294,24 +293,26 @@ mod tests {
 
     #[test]
     fn refuses_plain_http_to_remote_hosts() {
-        assert!(HfApi::new("http://example.com").is_err());
-        assert!(HfApi::new("http://127.0.0.1:8080/").is_ok());
-        assert!(HfApi::new("http://127.1.2.3:8080").is_ok());
-        assert!(HfApi::new("http://localhost:8080").is_ok());
-        assert!(HfApi::new("http://[::1]:8080").is_ok());
+        assert!(HfApi::new("http://example.com", &Default::default()).is_err());
+        assert!(HfApi::new("http://127.0.0.1:8080/", &Default::default()).is_ok());
+        assert!(HfApi::new("http://127.1.2.3:8080", &Default::default()).is_ok());
+        assert!(HfApi::new("http://localhost:8080", &Default::default()).is_ok());
+        assert!(HfApi::new("http://[::1]:8080", &Default::default()).is_ok());
         // The host is what follows `@`: 192.0.2.2, not loopback.
-        assert!(HfApi::new("http://127.0.0.1@192.0.2.2:8080").is_err());
-        assert!(HfApi::new("http://127.0.0.1:x@192.0.2.2:8080").is_err());
-        assert!(HfApi::new("https://user@hf.co").is_err());
+        assert!(HfApi::new("http://127.0.0.1@192.0.2.2:8080", &Default::default()).is_err());
+        assert!(HfApi::new("http://127.0.0.1:x@192.0.2.2:8080", &Default::default()).is_err());
+        assert!(HfApi::new("https://user@hf.co", &Default::default()).is_err());
         // Names that merely start like a loopback address.
-        assert!(HfApi::new("http://127.0.0.1.nip.io:8080").is_err());
-        assert!(HfApi::new("http://127.example.com").is_err());
-        assert!(HfApi::new("http://localhost.example.com").is_err());
-        assert!(HfApi::new("http://[::2]:8080").is_err());
-        assert!(HfApi::new("ftp://127.0.0.1").is_err());
-        assert!(HfApi::new("not a url").is_err());
+        assert!(HfApi::new("http://127.0.0.1.nip.io:8080", &Default::default()).is_err());
+        assert!(HfApi::new("http://127.example.com", &Default::default()).is_err());
+        assert!(HfApi::new("http://localhost.example.com", &Default::default()).is_err());
+        assert!(HfApi::new("http://[::2]:8080", &Default::default()).is_err());
+        assert!(HfApi::new("ftp://127.0.0.1", &Default::default()).is_err());
+        assert!(HfApi::new("not a url", &Default::default()).is_err());
         assert_eq!(
-            HfApi::new("https://hf.co/").unwrap().endpoint(),
+            HfApi::new("https://hf.co/", &Default::default())
+                .unwrap()
+                .endpoint(),
             "https://hf.co"
         );
     }

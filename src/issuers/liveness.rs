@@ -82,8 +82,8 @@ impl Liveness {
 
 /// The API base of an identity check: its issuer's, or the override its `base_env` names, which must
 /// be a loopback test stand-in unless the check allows any host (a private Hub, GitHub Enterprise).
-fn check_api_base(check: &IdentityCheck) -> Result<String> {
-    let base = super::api_base(check.base_env, check.default_base)?;
+fn check_api_base(check: &IdentityCheck, net: &super::Net) -> Result<String> {
+    let base = net.api_base(check.base_env, check.default_base)?;
     if !check.any_host && base != check.default_base && !super::is_loopback(&base) {
         bail!(
             "{}={base} is not a loopback test server: a key is sent to its own issuer ({}) and nowhere else",
@@ -97,13 +97,15 @@ fn check_api_base(check: &IdentityCheck) -> Result<String> {
 /// Checks tokens of every provider with an identity call; resolves each provider's base once.
 pub struct Checker {
     agent: ureq::Agent,
+    net: super::Net,
     offline: bool,
 }
 
 impl Checker {
-    pub fn new(offline: bool) -> Checker {
+    pub fn new(offline: bool, net: &super::Net) -> Checker {
         Checker {
-            agent: super::agent(),
+            agent: net.agent(),
+            net: net.clone(),
             offline,
         }
     }
@@ -135,7 +137,7 @@ impl Checker {
         if self.offline {
             return Ok(unknown(Unknown::Offline, "not asked (--offline)".into()));
         }
-        let base = check_api_base(check)?;
+        let base = check_api_base(check, &self.net)?;
         Ok(call(&self.agent, provider, check, &base, secret))
     }
 }
@@ -411,7 +413,7 @@ mod tests {
 
     #[test]
     fn unknown_shapes_and_rules_without_a_check_say_so() {
-        let checker = Checker::new(true);
+        let checker = Checker::new(true, &Default::default());
         let secret = Secret::new("not-a-token", "test");
         let got = checker.check(&secret).unwrap();
         assert!(matches!(

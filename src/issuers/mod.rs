@@ -1,5 +1,5 @@
 //! The issuers: what unleak asks of the services that issue tokens, one layer below `audit` and the
-//! playbook. One HTTP client ([`agent`]: a timeout, no redirects, our user agent), one URL policy
+//! playbook. One HTTP client ([`Net::agent`]: a timeout, no redirects, our user agent), one URL policy
 //! ([`check_base`]: https, or plain http to a loopback test stand-in; no credentials, query or
 //! fragment), one bound on what an answer may cost ([`read_json`], [`MAX_BODY`]), all driven by the provider data in
 //! `providers` (the [`IdentityCheck`](crate::providers::IdentityCheck) of each issuer):
@@ -8,12 +8,14 @@
 //! - [`github`]: the unauthenticated revoke endpoint and `GET /user`.
 //!
 //! Adding an issuer with a read-only check is data (its `IdentityCheck`); only an issuer that revokes
-//! through an API needs code here.
+//! through an API needs code here. What the environment says about the network (the timeout, the API
+//! base overrides) is read once by `config` into a [`Net`] value, passed to every client.
 
 pub mod github;
 pub mod huggingface;
 pub mod liveness;
 
+use crate::environment::Environment;
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -26,16 +28,74 @@ use ureq::unversioned::transport::{
 /// allocation the server chose.
 pub const MAX_BODY: u64 = 1 << 20;
 
-/// The HTTP agent every call to an issuer uses: a timeout (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30,
-/// for the whole call, the answer's body included; 10 to connect), no redirects (a token is never
-/// forwarded to another host: a 3xx comes back as the answer), no proxy, our user agent. Every status
-/// comes back as an answer (a 401 is news, not an error): only a transport failure is an `Err`.
-pub fn agent() -> ureq::Agent {
-    let seconds = std::env::var("UNLEAK_HTTP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(30);
+/// The variable naming GitHub's API base (GitHub Enterprise, or a test stand-in).
+pub const GITHUB_API_VAR: &str = "GITHUB_API_URL";
+
+/// What the issuers' calls take from the environment, read once by `config`: the timeout
+/// (`UNLEAK_HTTP_TIMEOUT`, seconds, default 30) and the API bases set in the variables the issuers
+/// name (`GITHUB_API_URL`, each identity check's `base_env`). The default is no override, 30 seconds.
+#[derive(Debug, Clone)]
+pub struct Net {
+    seconds: u64,
+    /// (variable, value) for each base variable that is set; its value is checked where it is used.
+    bases: Vec<(String, String)>,
+}
+
+impl Default for Net {
+    fn default() -> Net {
+        Net {
+            seconds: 30,
+            bases: Vec::new(),
+        }
+    }
+}
+
+impl Net {
+    /// The timeout and base overrides `env` sets.
+    pub fn from_env(env: &Environment) -> Net {
+        let seconds = env
+            .var("UNLEAK_HTTP_TIMEOUT")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .unwrap_or(30);
+        let mut names: Vec<&str> = crate::providers::all()
+            .iter()
+            .flat_map(|p| p.liveness.iter().map(|check| check.base_env))
+            .chain([GITHUB_API_VAR])
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let bases = names
+            .into_iter()
+            .filter_map(|name| Some((name.to_string(), env.var(name)?.to_string())))
+            .collect();
+        Net { seconds, bases }
+    }
+
+    /// The HTTP agent every call to an issuer uses: the timeout (for the whole call, the answer's body
+    /// included; 10 s at most to connect), no redirects (a token is never forwarded to another host: a
+    /// 3xx comes back as the answer), no proxy, our user agent. Every status comes back as an answer (a
+    /// 401 is news, not an error): only a transport failure is an `Err`.
+    pub fn agent(&self) -> ureq::Agent {
+        agent(self.seconds)
+    }
+
+    /// The API base from `var` when set (trailing `/` removed), else `default`. Only `https://`, or
+    /// `http://` to a loopback host, with no credentials, query or fragment: a token is sent there.
+    pub fn api_base(&self, var: &str, default: &str) -> Result<String> {
+        let value = self
+            .bases
+            .iter()
+            .find(|(name, _)| name == var)
+            .map(|(_, value)| value.as_str())
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or(default);
+        check_base(var, value)
+    }
+}
+
+/// See [`Net::agent`].
+fn agent(seconds: u64) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(seconds.min(10))))
         .timeout_global(Some(Duration::from_secs(seconds)))
@@ -130,16 +190,6 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
 /// A header of an answer, when it is present and text.
 pub fn header<'a>(response: &'a ureq::http::Response<ureq::Body>, name: &str) -> Option<&'a str> {
     response.headers().get(name)?.to_str().ok()
-}
-
-/// The API base from `var` when set (trailing `/` removed), else `default`. Only `https://`, or `http://`
-/// to a loopback host, with no credentials, query or fragment: a token is sent there.
-pub fn api_base(var: &str, default: &str) -> Result<String> {
-    let value = std::env::var(var)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| default.to_string());
-    check_base(var, &value)
 }
 
 /// Validates an API base with a real URL parse (a prefix test lets `http://127.0.0.1.evil.example` by).

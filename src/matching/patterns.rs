@@ -17,17 +17,17 @@
 //! costs a few SIMD-accelerated multi-literal scans and no rule at all. This beats one combined regex or
 //! a `RegexSet`: the literal hit already says which few rules can match and where.
 //!
-//! The literal search is a `regex` alternation of the literals rather than an `aho_corasick` automaton:
-//! the regex crate picks its fastest literal searcher (Teddy) for it, which read source-like text at about
-//! 6 GB/s against 0.4 GB/s for `aho_corasick`'s overlapping search in a quick check (the ignored
-//! `throughput` test prints the current figure). Teddy slows down as literals are added, so they are
-//! split by kind (prefixes, keywords, base64, the short ones) into groups of at most [`TEDDY_MAX`], one
-//! searcher each. Each reports leftmost-first, non-overlapping
+//! The literal search is Teddy, aho-corasick's SIMD multi-literal searcher, used directly (a `regex`
+//! alternation of the same literals, what this used before, reaches Teddy too but pays the regex engine's
+//! confirmation and a shared cache pool on every candidate). Teddy slows down as literals are added, so
+//! they are split by kind (prefixes, keywords, base64, the short ones) into groups of at most
+//! [`TEDDY_MAX`], one searcher each, and a literal that starts with a run of one byte (`-----BEGIN `) is
+//! searched from after the run. Each reports leftmost-first, non-overlapping
 //! matches, so every candidate offset is checked against all of its literals that begin with its byte and
-//! the search resumes one byte later: no literal that starts inside another is missed. Each of its calls
-//! costs more than an automaton step, though, which shows where literals are dense (`task-sk-hf_` all
-//! over a file): after `DENSE_AFTER` candidates at more than one per `DENSE_SPACING` bytes, the rest of
-//! the object goes through an `aho_corasick` overlapping search instead.
+//! the search resumes one byte later: no literal that starts inside another is missed. Where literals
+//! are dense (`task-sk-hf_` all over a file), after `DENSE_AFTER` candidates at more than one per
+//! `DENSE_SPACING` bytes, the rest of the object goes through an `aho_corasick` overlapping search
+//! instead.
 //!
 //! A match must be a whole token (see [`Pattern`]), must not be a placeholder
 //! ([`crate::providers::placeholder::is_placeholder_body`]), and overlapping matches collapse to the
@@ -86,14 +86,50 @@ struct Literal {
     rules: Vec<u32>,
 }
 
-/// One multi-literal searcher over some of the literals (at most [`TEDDY_MAX`]).
+/// One multi-literal searcher over some of the literals (at most [`TEDDY_MAX`]). Each literal is
+/// searched from its [`search_offset`] on, and an occurrence is checked whole.
 struct Searcher {
-    /// Finds where any of its literals starts: fast on sparse text.
-    prefilter: Regex,
-    /// The same literals, for dense text, and the index into `literals` of each of its patterns.
+    /// Finds where any of its literals' searched text starts: fast on sparse text.
+    prefilter: Prefilter,
+    /// The same texts, for dense text, and the index into `literals` of each of its patterns.
     dense: (AhoCorasick, Vec<u32>),
-    /// Per first byte: its literals starting with it.
+    /// Per first byte of the searched text: the literals whose searched text starts with it.
     by_first_byte: Vec<Vec<u32>>,
+}
+
+/// Teddy, aho-corasick's SIMD multi-literal searcher, used directly: through a `regex` alternation each
+/// candidate also paid the regex engine's confirmation and a cache taken from a pool that the scan's
+/// threads share (a third of the keyword searcher's time on git's sources). A target without Teddy gets
+/// the alternation, which picks the best searcher it has.
+enum Prefilter {
+    Teddy(aho_corasick::packed::Searcher),
+    Alternation(Regex),
+}
+
+impl Prefilter {
+    /// Where the leftmost occurrence at or after `at` starts.
+    fn find_at(&self, haystack: &[u8], at: usize) -> Option<usize> {
+        match self {
+            Prefilter::Teddy(teddy) => teddy
+                .find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
+                .map(|found| found.start()),
+            Prefilter::Alternation(regex) => regex.find_at(haystack, at).map(|found| found.start()),
+        }
+    }
+}
+
+/// Where a literal's searched text begins: after a leading run of one repeated byte (`-----BEGIN ` is
+/// searched as `BEGIN `). Teddy tells candidates apart by their first bytes, and runs of one byte are
+/// everywhere in text (underlines, separators, rulers): searched from the start, `-----BEGIN ` stopped
+/// the search at every `-----` of git's documentation.
+fn search_offset(text: &[u8]) -> usize {
+    const MIN_SEARCHED: usize = 4;
+    let run = text.iter().take_while(|&&b| b == text[0]).count();
+    if run >= 2 && text.len() - run >= MIN_SEARCHED {
+        run
+    } else {
+        0
+    }
 }
 
 /// Every rule of some providers, compiled once. Holds no matched bytes; `Debug` shows rule ids only.
@@ -234,31 +270,46 @@ fn merge_prefixes(mut literals: Vec<Literal>) -> Vec<Literal> {
 
 impl Searcher {
     fn new(literals: &[Literal], members: &[u32]) -> Searcher {
-        let alternation: Vec<String> = members
-            .iter()
-            .map(|&i| &literals[i as usize].text)
-            .map(|text| {
-                let text = String::from_utf8_lossy(text);
-                // UTF-16 literals hold NULs: escape every byte the regex syntax cares about.
-                text.chars()
-                    .map(|c| match c {
-                        '\0' => "\\x00".to_string(),
-                        c => regex::escape(&c.to_string()),
+        let searched = |i: u32| {
+            let text = &literals[i as usize].text;
+            &text[search_offset(text)..]
+        };
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(members.iter().map(|&i| searched(i)))
+            .build();
+        let prefilter = match teddy {
+            Some(teddy) => Prefilter::Teddy(teddy),
+            None => {
+                let alternation: Vec<String> = members
+                    .iter()
+                    .map(|&i| {
+                        let text = String::from_utf8_lossy(searched(i));
+                        // UTF-16 literals hold NULs: escape every byte the regex syntax cares about.
+                        text.chars()
+                            .map(|c| match c {
+                                '\0' => "\\x00".to_string(),
+                                c => regex::escape(&c.to_string()),
+                            })
+                            .collect::<String>()
                     })
-                    .collect::<String>()
-            })
-            .collect();
-        let prefilter = RegexBuilder::new(&alternation.join("|"))
-            .unicode(false)
-            .build()
-            .expect("an alternation of literals always compiles");
+                    .collect();
+                Prefilter::Alternation(
+                    RegexBuilder::new(&alternation.join("|"))
+                        .unicode(false)
+                        .build()
+                        .expect("an alternation of literals always compiles"),
+                )
+            }
+        };
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .build(members.iter().map(|&i| &literals[i as usize].text))
+            .build(members.iter().map(|&i| searched(i)))
             .expect("a few dozen short literals always compile");
         let mut by_first_byte = vec![Vec::new(); 256];
         for &i in members {
-            by_first_byte[usize::from(literals[i as usize].text[0])].push(i);
+            by_first_byte[usize::from(searched(i)[0])].push(i);
         }
         Searcher {
             prefilter,
@@ -282,11 +333,13 @@ impl Searcher {
             if seen >= dense_after && at < seen.saturating_mul(DENSE_SPACING) {
                 let rest = aho_corasick::Input::new(haystack).range(at..);
                 for found in dense.find_overlapping_iter(rest) {
-                    let start = Start {
-                        at: found.start(),
-                        literal: dense_ids[found.pattern().as_usize()],
+                    let literal = dense_ids[found.pattern().as_usize()];
+                    let text = &literals[literal as usize].text;
+                    // The searched text is the literal's tail: the literal starts earlier, if at all.
+                    let Some(begin) = found.start().checked_sub(search_offset(text)) else {
+                        continue;
                     };
-                    if !sink(start) {
+                    if haystack[begin..].starts_with(text) && !sink(Start { at: begin, literal }) {
                         return false;
                     }
                 }
@@ -295,13 +348,16 @@ impl Searcher {
             let Some(candidate) = self.prefilter.find_at(haystack, at) else {
                 return true;
             };
-            let start = candidate.start();
-            at = start + 1;
+            at = candidate + 1;
             seen += 1;
-            for &index in &self.by_first_byte[usize::from(haystack[start])] {
-                if haystack[start..].starts_with(&literals[index as usize].text) {
+            for &index in &self.by_first_byte[usize::from(haystack[candidate])] {
+                let text = &literals[index as usize].text;
+                let Some(begin) = candidate.checked_sub(search_offset(text)) else {
+                    continue;
+                };
+                if haystack[begin..].starts_with(text) {
                     let start = Start {
-                        at: start,
+                        at: begin,
                         literal: index,
                     };
                     if !sink(start) {
@@ -1058,6 +1114,31 @@ mod tests {
         // A match cut short by the end of the buffer is not a match.
         let token = expand("hf_{alpha:34}");
         assert!(hits(&set, &token.as_bytes()[..36]).is_empty());
+    }
+
+    /// `-----BEGIN ` is searched from `BEGIN `: a block at the very start of a haystack, one after a longer
+    /// run of dashes, and dense dashes (the automaton path) are all still found where they begin.
+    #[test]
+    fn a_literal_searched_after_its_leading_run_is_found_where_it_begins() {
+        assert_eq!(search_offset(b"-----BEGIN "), 5);
+        assert_eq!(search_offset(b"hf_"), 0);
+        assert_eq!(search_offset(b"----x"), 0, "too little left to search");
+        let set = set();
+        let key = expand(
+            "-----BEGIN RSA PRIVATE KEY-----\n{b64:64}\n{b64:64}\n-----END RSA PRIVATE KEY-----",
+        );
+        let found = hits(&set, key.as_bytes());
+        assert_eq!((found.len(), found[0].start), (1, 0));
+        let text = format!("---{key}\n");
+        let found = hits(&set, text.as_bytes());
+        assert_eq!((found.len(), found[0].start), (1, 3));
+        let dense = format!("{}{key}", "----- -----BEGI\n".repeat(200));
+        for dense_after in [0, DENSE_AFTER] {
+            let mut out = Vec::new();
+            set.find_with(dense.as_bytes(), &mut out, dense_after);
+            assert_eq!(out.len(), 1, "dense_after {dense_after}");
+            assert_eq!(out[0].start, dense.len() - key.len());
+        }
     }
 
     #[test]

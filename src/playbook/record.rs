@@ -318,25 +318,16 @@ pub(crate) fn verify_command(fingerprints: &[String]) -> String {
 pub(crate) fn remember(common_dir: &Path, record: &IncidentRecord) -> Result<PathBuf> {
     let path = incident_path(common_dir);
     let dir = path.parent().expect("incident path has a parent");
-    if !dir.is_dir() {
-        std::fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot make {} private", dir.display()))?;
-    }
     if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         anyhow::bail!(
             "{} is a symbolic link; the incident record is not written through it",
             dir.display()
         );
     }
+    crate::util::fs::private_dir(dir)?;
     let json = serde_json::to_string_pretty(record)?;
-    let opts = crate::util::fs::Atomic {
-        mode: 0o600,
-        prefix: ".unleak-record-",
-    };
-    crate::util::fs::write_atomic(&path, json.as_bytes(), &opts)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let opts = crate::util::fs::Atomic::new(0o600, ".unleak-record-");
+    crate::util::fs::write_atomic(&path, json.as_bytes(), &opts)?;
     Ok(path)
 }
 
@@ -407,6 +398,13 @@ pub(crate) fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
     out.sort();
     out.dedup();
     out
+}
+
+/// Sets the next command of the step named `step` (the last one of that name).
+pub(super) fn set_next(record: &mut IncidentRecord, step: &str, next: String) {
+    if let Some(last) = record.steps.iter_mut().rev().find(|s| s.step == step) {
+        last.next = Some(next);
+    }
 }
 
 #[cfg(test)]

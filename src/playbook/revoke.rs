@@ -1,4 +1,4 @@
-//! Step 3, revoke, for one token at a time: Hugging Face's through its no-login revoke API (confirmed
+//! Step 3, revoke, each leaked token in turn: Hugging Face's through its no-login revoke API (confirmed
 //! with whoami answering 401), GitHub's through its public revoke endpoint (confirmed with `GET /user`
 //! answering 401), every other issuer's by hand at its revoke page with what to check from the provider
 //! data, and a read-only liveness check where the issuer documents one. Once a token is confirmed dead,
@@ -8,7 +8,8 @@
 //! the shared shape once: status, method, dry run or revoke, confirm, record.
 
 use super::record::{IncidentRecord, StepStatus};
-use super::{describe_status, open_browser, say_unreachable, Io, Request, RevokeMethod};
+use super::request::{Io, Request, RevokeMethod};
+use super::screen::{describe_status, heading, open_browser, say_unreachable};
 use crate::issuers::github::{GithubApi, RevokeAnswer};
 use crate::issuers::huggingface::{self, HfApi, TokenStatus};
 use crate::issuers::liveness::{Checker, Liveness, Unknown};
@@ -17,7 +18,32 @@ use crate::secret::Secret;
 use crate::util::time::now_rfc3339;
 use anyhow::{Context, Result};
 use std::ops::ControlFlow;
-use std::path::Path;
+
+/// Step 3: revokes each leaked token with its issuer (or says how by hand). Returns the Hugging Face
+/// API (None offline), which step 4 uses to check the new token.
+pub(super) fn revoke_leaked(
+    request: &Request,
+    io: &mut Io<'_>,
+    leaked: &[Secret],
+    record: &mut IncidentRecord,
+) -> Result<Option<HfApi>> {
+    heading(io, 3, "Revoke the old token")?;
+    let hf = if request.settings.offline {
+        None
+    } else {
+        Some(HfApi::new(&request.settings.hf_endpoint, &request.net)?)
+    };
+    // GitHub's base is read only when a GitHub token needs it.
+    let github = if request.settings.offline || !leaked.iter().any(GithubApi::revocable) {
+        None
+    } else {
+        Some(GithubApi::new(&request.net)?)
+    };
+    for secret in leaked {
+        revoke(request, io, hf.as_ref(), github.as_ref(), secret, record)?;
+    }
+    Ok(hf)
+}
 
 /// Step 3 for one token: picks the way its issuer revokes, or says it cannot.
 pub(super) fn revoke(
@@ -189,7 +215,7 @@ fn drive(
                 "  Open {settings}, find the token ending in the characters shown above, {}.",
                 revoker.delete_by_hand()
             )?;
-            open_browser(settings);
+            open_browser(request, settings);
             if !request.settings.yes && !io.prompter.confirm("Done deleting it?", true, "--yes")? {
                 record.step(step, StepStatus::Skipped("not deleted yet".into()), vec![]);
                 return Ok(());
@@ -374,7 +400,7 @@ impl HfRevoke<'_> {
             StepStatus::WouldDo(format!("API unreachable: revoke by hand at {settings}"))
         } else {
             if self.interactive {
-                open_browser(settings);
+                open_browser(self.request, settings);
             }
             StepStatus::Skipped(format!(
                 "API unreachable ({}): revoke by hand at {settings}, then `unleak audit --verify`",
@@ -513,7 +539,7 @@ fn by_hand(
 ) -> Result<()> {
     let step = format!("revoke {}", secret.redacted());
     let settings = provider.revoke_url.unwrap_or("the issuer's settings page");
-    let checker = Checker::new(request.settings.offline);
+    let checker = Checker::new(request.settings.offline, &request.net);
     let liveness = checker.check(secret)?;
     match &liveness {
         Liveness::Dead { detail } => {
@@ -562,7 +588,7 @@ fn by_hand(
         && !request.settings.dry_run
         && request.settings.revoke != Some(RevokeMethod::Skip)
     {
-        open_browser(settings);
+        open_browser(request, settings);
         while io.prompter.confirm(
             &format!(
                 "Deleted it at {settings}? Ask {} whether it still works",
@@ -696,7 +722,9 @@ fn offer_allowlist(
         text.push('\n');
     }
     text.push_str(&entry);
-    write_atomic(&path, text.as_bytes())?;
+    // The user's own file: its mode is kept (else 0644).
+    let opts = crate::util::fs::Atomic::keeping_mode(&path, 0o644, ".unleak-");
+    crate::util::fs::write_atomic(&path, text.as_bytes(), &opts)?;
     writeln!(
         io.out,
         "  Added {fingerprint} to {} (reason \"revoked {date}\"). The rewrite below still removes it from history.",
@@ -707,18 +735,4 @@ fn offer_allowlist(
         format!("{} allowlisted as revoked {date}", secret.redacted()),
     );
     Ok(())
-}
-
-/// Temp file in the same directory, fsync, rename; the mode of the file it replaces (else 0644).
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0o644);
-    let opts = crate::util::fs::Atomic {
-        mode,
-        prefix: ".unleak-",
-    };
-    crate::util::fs::write_atomic(path, bytes, &opts)
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -455,26 +455,18 @@ fn remotes_of(refs: &[String], remotes: &[String]) -> Vec<String> {
 }
 
 /// `text` with every occurrence of a searched token (in any form the matcher knows) replaced by that
-/// token's redaction: names and paths in the report can hold a token themselves.
+/// token's redaction: names and paths in the report can hold a token themselves. The splice is
+/// [`crate::sanitize::splice_redactions`], the one [`crate::sanitize::scrub_secrets`] uses too.
 pub fn scrub_text(matcher: &Matcher, secrets: &[Secret], text: String) -> String {
     let mut hits = Vec::new();
     matcher.find_all(text.as_bytes(), &mut hits);
     if hits.is_empty() {
         return text;
     }
-    hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for hit in hits {
-        if hit.start < at || !text.is_char_boundary(hit.start) || !text.is_char_boundary(hit.end) {
-            continue;
-        }
-        out.push_str(&text[at..hit.start]);
-        out.push_str(&secrets[matcher.needle(hit.needle).secret].redacted());
-        at = hit.end;
-    }
-    out.push_str(&text[at..]);
-    out
+    let spans = hits.iter().map(|h| (h.start, h.end, h.needle)).collect();
+    crate::sanitize::splice_redactions(&text, spans, |&needle, _| {
+        secrets[matcher.needle(needle).secret].redacted()
+    })
 }
 
 pub(crate) fn line_of(content: &[u8], offset: usize) -> u32 {

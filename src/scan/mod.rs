@@ -50,6 +50,8 @@ pub struct ScanOptions {
     /// Hash every object read against its id (`--verify-object-ids`, see
     /// [`git::odb::ObjectList::verify_object_ids`]).
     pub verify_object_ids: bool,
+    /// How provenance reads trees (`UNLEAK_TREE_READ`, read by `config`; the default lets the scan choose).
+    pub tree_read: TreeRead,
 }
 
 /// What the engine is asked: where to look, for what, and how to run.
@@ -137,9 +139,10 @@ const FEW_TREES: usize = 2048;
 /// `UNLEAK_TREE_READ` (`one-by-one`, `tree-pass`, `named`) forces one, so the tests run every way on
 /// their small repositories (where only the first would be taken) and check they report the same. It
 /// changes how trees are read, never what is found.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum TreeRead {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TreeRead {
     /// Scan: one by one up to [`FEW_TREES`], else one more tree-only pass. Audit: the graph with names.
+    #[default]
     Chosen,
     /// Each tree through libgit2 when a walker reaches it.
     OneByOne,
@@ -150,11 +153,12 @@ enum TreeRead {
 }
 
 impl TreeRead {
-    fn from_env() -> TreeRead {
-        match std::env::var("UNLEAK_TREE_READ").as_deref() {
-            Ok("one-by-one") => TreeRead::OneByOne,
-            Ok("tree-pass") => TreeRead::TreePass,
-            Ok("named") => TreeRead::Named,
+    /// The way `UNLEAK_TREE_READ` names; anything else (or unset) lets the scan choose.
+    pub fn from_name(name: Option<&str>) -> TreeRead {
+        match name {
+            Some("one-by-one") => TreeRead::OneByOne,
+            Some("tree-pass") => TreeRead::TreePass,
+            Some("named") => TreeRead::Named,
             _ => TreeRead::Chosen,
         }
     }
@@ -318,7 +322,7 @@ fn object_pass(request: &Request<'_>, tips: &[git::Tip]) -> Result<(ObjectPass, 
         provenance::TreeProbe::new(
             target_blobs,
             options.env_history.then_some(DOTENV_FILES),
-            TreeRead::from_env().with_names(options),
+            options.tree_read.with_names(options),
         )
     });
     let listed = Listed {
@@ -603,7 +607,7 @@ fn map_trees(
                 && (blob_hits.contains_key(e.child) || dotenv::is_env_file_name(e.name)))
     };
     // Nothing holds a target or a dotenv file (a clean audit): no tree needs reading.
-    let cache = std::rc::Rc::new(if all.len() <= TreeRead::from_env().few_trees() {
+    let cache = std::rc::Rc::new(if all.len() <= options.tree_read.few_trees() {
         provenance::TreeCache::default()
     } else {
         provenance::TreeCache::load(repo, &objects.order, options.threads, &all, &keep)?

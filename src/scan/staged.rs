@@ -13,6 +13,7 @@ use crate::secret::Secret;
 use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
 use anyhow::{Context, Result};
 use std::collections::HashSet;
+use std::path::Path;
 
 /// A token a staged file would add to history. Names the token by redaction and fingerprint only.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -36,15 +37,16 @@ pub struct StagedFinding {
 /// same path, and in the staged paths themselves. A token HEAD's version of the same file already holds
 /// is not reported again: the commit does not add it.
 ///
-/// The index is the one git is committing: `$GIT_INDEX_FILE` when git sets it (as it does for
+/// The index is the one git is committing: `index_file` (`$GIT_INDEX_FILE`, which git sets for
 /// `git commit -a` and `git commit <paths>`), else the repository's.
 pub fn staged_findings(
     repo: &Repo,
     secrets: &[Secret],
     patterns: &PatternSet,
+    index_file: Option<&Path>,
 ) -> Result<Vec<StagedFinding>> {
     let matcher = Matcher::new(secrets);
-    let changes = repo.staged_changes()?;
+    let changes = repo.staged_changes(index_file)?;
     let search = Search {
         matcher: &matcher,
         secrets,

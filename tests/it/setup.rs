@@ -104,6 +104,43 @@ fn creates_env_and_appends_to_an_existing_gitignore_once() {
     assert_eq!(snapshot(&repo.path), before);
 }
 
+/// The ignore rule goes in through the one writer: the old `.gitignore` or the whole new one, its mode
+/// kept, no temp file left in the work tree; a read-only `.gitignore` is left as it is (even for root).
+#[test]
+fn the_ignore_rule_is_written_atomically_keeping_the_files_mode() {
+    let repo = TestRepo::new();
+    repo.commit_file(".gitignore", "target/", "Initial");
+    let gitignore = repo.path.join(".gitignore");
+    std::fs::set_permissions(&gitignore, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = setup(&repo, &fake_hf_token(), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&gitignore).unwrap(),
+        "target/\n.env\n"
+    );
+    let mode = std::fs::metadata(&gitignore).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let mut names: Vec<String> = std::fs::read_dir(&repo.path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".env", ".git", ".gitignore"]);
+
+    let repo = TestRepo::new();
+    repo.commit_file(".gitignore", "target/", "Initial");
+    let gitignore = repo.path.join(".gitignore");
+    std::fs::set_permissions(&gitignore, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let run = setup(&repo, &fake_hf_token(), &[]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("cannot append to") && run.stderr.contains(".gitignore"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&gitignore).unwrap(), "target/");
+}
+
 #[test]
 fn tracked_env_is_untracked_only_with_consent() {
     let repo = TestRepo::new();

@@ -347,6 +347,7 @@ pub fn scan_report(path: &Path, secrets: &[unleak::secret::Secret]) -> unleak::m
         command: "scan",
         env_history: false,
         verify_object_ids: false,
+        tree_read: Default::default(),
     };
     unleak::scan::run(&unleak::scan::Request::new(&repo, secrets, &options))
         .unwrap()
@@ -396,6 +397,8 @@ pub fn respond_yes(repo: &Path, new: &str, extra: &[&str]) -> Unleak {
 /// scan threads, an API endpoint nothing listens on): tests set what they drive.
 pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
     use unleak::playbook::{NewTokenSource, Request, Settings};
+    // The test process's own environment, as `config` reads it for the binary.
+    let env = unleak::environment::Environment::from_process();
     Request {
         repo: repo.to_path_buf(),
         tokens: Default::default(),
@@ -406,6 +409,7 @@ pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
             command: "respond",
             env_history: false,
             verify_object_ids: false,
+            tree_read: Default::default(),
         },
         settings: Settings {
             yes: false,
@@ -426,5 +430,8 @@ pub fn respond_request(repo: &Path) -> unleak::playbook::Request {
             hf_endpoint: "http://127.0.0.1:9".into(),
             places: Default::default(),
         },
+        spawner: unleak::child::Spawner::new(&env),
+        net: Default::default(),
+        env,
     }
 }
