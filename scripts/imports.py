@@ -42,8 +42,8 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "tokens",                                # where the searched tokens come from
         "issuers",                               # one HTTP client and URL policy: liveness, HF, GitHub
         "scan",                                  # object pass, provenance, findings, staged, verify checks
-        "audit, filter_repo, footprint, hygiene, report",
-        "playbook",                              # respond as seven steps
+        "allowlist, audit, filter_repo, footprint, hook, hygiene, report",
+        "playbook, setup, verify",               # respond as seven steps; setup; verify after a rewrite
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands
         "cmd",                                   # one function per subcommand

@@ -6,7 +6,8 @@
 
 #![warn(missing_docs)]
 
-pub mod audit;
+pub mod allowlist;
+pub(crate) mod audit;
 pub mod child;
 pub mod cli;
 pub mod cmd;
@@ -17,6 +18,7 @@ pub(crate) mod exit_codes;
 pub mod filter_repo;
 pub mod footprint;
 pub mod git;
+pub mod hook;
 pub(crate) mod hygiene;
 pub(crate) mod issuers;
 pub mod matching;
@@ -28,8 +30,10 @@ pub mod report;
 pub(crate) mod sanitize;
 pub mod scan;
 pub mod secret;
+pub(crate) mod setup;
 pub(crate) mod tokens;
 pub mod util;
+pub(crate) mod verify;
 
 use clap::Parser;
 use exit_codes::ExitCode;

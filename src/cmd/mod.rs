@@ -1,7 +1,9 @@
 //! One function per subcommand; each takes its resolved config and returns the exit code.
 
 pub(crate) mod audit;
-pub mod hook;
+mod completions;
+pub(crate) mod hook;
+mod man;
 pub(crate) mod respond;
 pub(crate) mod scan;
 pub(crate) mod setup;
@@ -22,72 +24,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => verify::run(crate::config::VerifyConfig::resolve(args, &globals)?),
         Command::Setup(args) => setup::run(crate::config::SetupConfig::resolve(args, &globals)?),
         Command::Hook(args) => hook::run(crate::config::HookConfig::resolve(args, &globals)?),
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            // Rendered first: clap_complete panics on a write error (`unleak completions bash | head`).
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "unleak", &mut script);
-            let mut out = std::io::stdout().lock();
-            std::io::Write::write_all(&mut out, &script)?;
-            std::io::Write::flush(&mut out)?;
-            Ok(ExitCode::Clean)
-        }
-        Command::Man { dir } => {
-            let command = <Cli as clap::CommandFactory>::command();
-            match dir {
-                Some(dir) => man_pages(command, &dir, globals.quiet)?,
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    clap_mangen::Man::new(command).render(&mut out)?;
-                    std::io::Write::flush(&mut out)?;
-                }
-            }
-            Ok(ExitCode::Clean)
-        }
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man { dir } => man::run(dir, globals.quiet),
     }
-}
-
-/// `unleak man --dir DIR`: one page per command, named as the pages refer to each other (unleak.1 lists
-/// unleak-scan(1), unleak-hook.1 lists unleak-hook-install(1), ...), so no reference dangles. Each page
-/// is rendered in full, then written atomically.
-fn man_pages(command: clap::Command, dir: &std::path::Path, quiet: bool) -> Result<()> {
-    use anyhow::Context;
-    fn pages(command: clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
-        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-            pages(sub.clone(), out)?;
-        }
-        let man = clap_mangen::Man::new(command);
-        let mut bytes = Vec::new();
-        man.render(&mut bytes)?;
-        out.push((man.get_filename(), bytes));
-        Ok(())
-    }
-    // As clap_mangen's generate_to: no `help` pseudo-command, and built, so a nested command's name
-    // is its whole path (unleak-hook-install).
-    let mut command = command.disable_help_subcommand(true);
-    command.build();
-    let mut rendered = Vec::new();
-    pages(command, &mut rendered)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    rendered.sort();
-    for (name, bytes) in &rendered {
-        crate::util::fs::write_atomic(&dir.join(name), bytes, &REPORT_FILE)?;
-    }
-    if !quiet {
-        let mut out = std::io::stdout().lock();
-        std::io::Write::write_all(
-            &mut out,
-            format!(
-                "Wrote {} man pages to {} (unleak.1 and one per subcommand). In a man1 folder on \
-                 MANPATH (e.g. ~/.local/share/man/man1) `man unleak-scan` finds them; `man -l FILE` \
-                 reads one anywhere.\n",
-                rendered.len(),
-                crate::sanitize::for_terminal(&dir.display().to_string())
-            )
-            .as_bytes(),
-        )?;
-    }
-    Ok(())
 }
 
 /// The search answer ([`ExitCode::for_search`]), with `--exit-zero` turning "found" into 0 for a CI step

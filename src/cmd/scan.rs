@@ -23,7 +23,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     )?;
     let options = config.scope.scan_options("scan", config.globals.progress);
     let mut report = scan::run(&scan::Request::new(&repo, &collected.secrets, &options))?.report;
-    let notes = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
+    let notes = scan::at_risk::only_in_source(&mut report, repo.workdir.as_deref());
     report.warnings.extend(notes);
     report.local_copies = crate::footprint::find(&repo, &collected.secrets, &config.places);
     for warning in collected.warnings {

@@ -33,7 +33,7 @@ pub(super) fn exposure(
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
     let (mut report, unique_patterns) = filter_repo::unique::scan(repo, &secrets, &request.scan)?;
     // Only in the untracked .env it was read from: at risk, not leaked (scan and audit say the same).
-    let at_risk = crate::audit::only_in_source(&mut report, repo.workdir.as_deref());
+    let at_risk = crate::scan::at_risk::only_in_source(&mut report, repo.workdir.as_deref());
     report.local_copies = crate::footprint::find(repo, &secrets, &request.settings.places);
     record.event(detected.to_string(), "leak detected by unleak respond");
     record.secrets = report.secrets.clone();

@@ -389,7 +389,7 @@ pub(crate) fn first_changed_on_disk(git_dirs: &[&Path]) -> Vec<Oid> {
         for sub in ["filter-repo", "unleak-rewrite"] {
             let file = dir.join(sub).join("first-changed-commits");
             if file.is_file() {
-                if let Ok(oids) = crate::scan::verify::read_first_changed(&file) {
+                if let Ok(oids) = crate::scan::after_rewrite::read_first_changed(&file) {
                     out.extend(oids);
                 }
             }

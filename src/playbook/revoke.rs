@@ -680,7 +680,7 @@ fn offer_allowlist(
     if existing.contains(&fingerprint) {
         return Ok(());
     }
-    if !existing.is_empty() && crate::audit::Allowlist::load(&path).is_err() {
+    if !existing.is_empty() && crate::allowlist::Allowlist::load(&path).is_err() {
         writeln!(
             io.out,
             "  {} is not a valid allowlist: not adding {fingerprint} to it.",

@@ -509,6 +509,11 @@ fn carried_by(finding: &Finding, style: Style) -> String {
                 String::new()
             }
         )
+    } else if finding.reachable {
+        // A range audit reads the commits under review, not the refs: their findings carry none, and
+        // they are not garbage either.
+        "in the commits under review (a range audit does not look up which refs carry them)"
+            .to_string()
     } else {
         style.yellow("unreachable: only in the object database until `git gc --prune=now`")
     }

@@ -2,6 +2,8 @@
 //! [`run`] is its one entry: a [`Request`] in (the repository, the tokens, what else to search in the
 //! same pass), a [`ScanOutput`] out (the report model, which commands render or plan from).
 
+pub(crate) mod after_rewrite;
+pub(crate) mod at_risk;
 pub(crate) mod files;
 pub(crate) mod findings;
 pub(crate) mod idhash;
@@ -9,7 +11,6 @@ pub(crate) mod named;
 pub mod objects;
 pub(crate) mod provenance;
 pub(crate) mod staged;
-pub(crate) mod verify;
 
 use crate::dotenv;
 use crate::git::Oid;

@@ -57,7 +57,7 @@ fn install_writes_an_executable_hook_with_the_marker() {
     let mode = std::fs::metadata(&hook).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o755);
     let script = std::fs::read_to_string(&hook).unwrap();
-    assert!(script.contains(unleak::cmd::hook::MARKER));
+    assert!(script.contains(unleak::hook::MARKER));
     assert!(script.contains(assert_cmd::cargo::cargo_bin("unleak").to_str().unwrap()));
     let syntax = Command::new("sh").arg("-n").arg(&hook).status().unwrap();
     assert!(syntax.success());
@@ -208,7 +208,7 @@ fn an_existing_hook_is_chained_and_force_replaces_it() {
     assert_eq!(std::fs::read_to_string(&chained).unwrap(), foreign);
     assert!(std::fs::read_to_string(&hook)
         .unwrap()
-        .contains(unleak::cmd::hook::MARKER));
+        .contains(unleak::hook::MARKER));
 
     // A clean commit: both ran, it went through.
     repo.write("a.txt", "a\n");
@@ -430,7 +430,7 @@ fn commit_msg_and_pre_push_hooks_install_block_and_uninstall() {
     assert!(!hooks.join("pre-commit").exists(), "only what was asked");
     for name in ["commit-msg", "pre-push"] {
         let script = std::fs::read_to_string(hooks.join(name)).unwrap();
-        assert!(script.contains(unleak::cmd::hook::MARKER), "{name}");
+        assert!(script.contains(unleak::hook::MARKER), "{name}");
         assert!(Command::new("sh")
             .arg("-n")
             .arg(hooks.join(name))

@@ -166,7 +166,7 @@ fn scripted_prompts_drive_the_whole_flow() {
     // Confirmed dead, and the user accepted: its fingerprint is allowlisted as revoked.
     let allow = std::fs::read_to_string(repo.path.join(".unleak.toml")).unwrap();
     assert!(allow.contains("reason = \"revoked "), "{allow}");
-    unleak::audit::Allowlist::load(&repo.path.join(".unleak.toml")).unwrap();
+    unleak::allowlist::Allowlist::load(&repo.path.join(".unleak.toml")).unwrap();
     let env = std::fs::read_to_string(repo.path.join(".env")).unwrap();
     assert_eq!(
         env,
