@@ -4,6 +4,10 @@
 //! or written as a script. The only thing that ever holds a token outside memory is the `--literal`
 //! replace file, which [`crate::playbook::rewrite::write_script`] creates 0600 in a private temp dir and the script
 //! deletes on exit. Everything else (steps, script, regex replace file) names tokens by redaction only.
+//! Which patterns are safe to use (they match nothing but their token) is decided by [`unique`], the
+//! one part that reads the repository.
+
+pub mod unique;
 
 use crate::git::command::FilterRepoSupport;
 use crate::model::{Encoding, Finding, Location, Report};

@@ -87,10 +87,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// `; class=Config (7); code=NotFound (-3)`, which says nothing to a user; its message alone does.
 fn plain_error(err: &anyhow::Error) -> String {
     err.chain()
-        .map(|cause| match git::plain_message(cause) {
-            Some(message) => message.trim_end_matches('.').to_string(),
-            None => cause.to_string(),
-        })
+        .map(|cause| git::plain_message(cause).unwrap_or_else(|| cause.to_string()))
         .collect::<Vec<_>>()
         .join(": ")
 }

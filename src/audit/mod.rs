@@ -87,7 +87,8 @@ pub(crate) fn run(request: &Request) -> Result<Outcome> {
         )?;
         (report, secrets, Vec::new())
     } else {
-        let mut output = scan::scan_with(&repo, &exact, Some(&patterns), options)?;
+        let mut output =
+            scan::run(&scan::Request::new(&repo, &exact, options).with_patterns(&patterns))?;
         // A token only in the untracked .env it was read from is at risk, not leaked: the same answer
         // as scan and respond (its hygiene issue stays).
         let notes = scan::at_risk::only_in_source(&mut output.report, workdir.as_deref());

@@ -44,14 +44,7 @@ pub(super) fn range_report(
         format_version: model::FORMAT_VERSION,
         tool: Default::default(),
         command: "audit".to_string(),
-        repository: model::RepositoryInfo {
-            path: repo.shown_path(),
-            bare: repo.workdir.is_none(),
-            shallow: repo.shallow,
-            partial: repo.partial,
-            head: repo.head_commit().map(|c| c.to_string()),
-            remotes: Vec::new(),
-        },
+        repository: repo.info(Vec::new()),
         secrets: summaries,
         findings,
         warnings: std::iter::once(Warning::new(

@@ -22,7 +22,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
         interactive,
     )?;
     let options = config.scope.scan_options("scan", config.globals.progress);
-    let mut report = scan::scan(&repo, &collected.secrets, &options)?;
+    let mut report = scan::run(&scan::Request::new(&repo, &collected.secrets, &options))?.report;
     let notes = scan::at_risk::only_in_source(&mut report, repo.workdir.as_deref());
     report.warnings.extend(notes);
     report.local_copies = crate::footprint::find(&repo, &collected.secrets, &config.places);

@@ -1,9 +1,11 @@
 //! The one door into git: opening a repository, its refs, reflogs, stash entries, remotes, index and
 //! working tree, and (in [`pack`]) our own pack reader. Nothing outside this module names `git2`, so
-//! the rest of unleak sees plain data.
+//! the rest of unleak sees plain data. What fails in here fails as an [`Error`] of a kind the caller
+//! can tell apart, never as `anyhow`.
 
 pub(crate) mod blob;
 pub mod command;
+mod error;
 pub(crate) mod format;
 pub mod odb;
 pub mod oid;
@@ -13,7 +15,8 @@ pub(crate) mod remote;
 pub(crate) mod worktree;
 
 use crate::model::RemoteInfo;
-use anyhow::{anyhow, bail, Context, Result};
+pub use error::Error;
+pub(crate) use error::{chain_text, Result};
 use git2::{ObjectType, Repository};
 pub use oid::Oid;
 use pack::ObjectKind;
@@ -30,6 +33,8 @@ pub struct Repo {
     pub(crate) objects_dirs: Vec<PathBuf>,
     pub(crate) shallow: bool,
     pub(crate) partial: bool,
+    /// The repository as reports name it (see [`Repo::shown_path`]), spelled once when it is opened.
+    shown: String,
     /// Objects the scan's own reader found damaged: libgit2 is never asked for them, since its inflate
     /// spins forever on a truncated loose object.
     unreadable: std::sync::RwLock<std::collections::HashSet<Oid>>,
@@ -59,7 +64,7 @@ impl Repo {
     /// Opens the repository at or above `path`, with messages a user can act on.
     pub fn open(path: &Path) -> Result<Repo> {
         if !path.exists() {
-            bail!("{} does not exist", path.display());
+            return Err(Error::NoSuchPath(path.to_path_buf()));
         }
         // libgit2 reads `shallow` while it opens the repository: its git dir is checked first.
         if let Some(git_dir) = likely_git_dir(path) {
@@ -71,10 +76,10 @@ impl Repo {
             .ok()
             .and_then(|c| c.get_string("extensions.objectformat").ok());
         if format.is_some_and(|f| !f.eq_ignore_ascii_case("sha1")) {
-            bail!(
-                "{} uses SHA-256 object ids, which unleak cannot read yet",
-                path.display()
-            );
+            return Err(Error::Sha256 {
+                path: path.to_path_buf(),
+                detail: None,
+            });
         }
         let git_dir = git.path().to_path_buf();
         refuse_special_files(&git_dir, git.commondir())?;
@@ -83,6 +88,15 @@ impl Repo {
         let objects_dirs = with_alternates(&objects);
         let shallow = git.is_shallow();
         let partial = is_partial_clone(&git);
+        // libgit2 ends a work tree's path with `/`: rebuilt from its components, one spelling for
+        // every command.
+        let shown = workdir
+            .as_deref()
+            .unwrap_or(&git_dir)
+            .components()
+            .collect::<PathBuf>()
+            .display()
+            .to_string();
         Ok(Repo {
             git,
             git_dir,
@@ -90,6 +104,7 @@ impl Repo {
             objects_dirs,
             shallow,
             partial,
+            shown,
             unreadable: Default::default(),
         })
     }
@@ -118,7 +133,11 @@ impl Repo {
     pub(crate) fn tips(&self) -> Result<Vec<Tip>> {
         let mut tips = Vec::new();
         let mut ref_names = Vec::new();
-        for reference in self.git.references().context("cannot list refs")? {
+        for reference in self
+            .git
+            .references()
+            .map_err(Error::libgit2("cannot list refs"))?
+        {
             let Ok(reference) = reference else { continue };
             let Some(name) = reference.name().ok().map(str::to_string) else {
                 continue;
@@ -413,19 +432,26 @@ impl Repo {
         tag.tagger().map(|s| Signature::of(&s))
     }
 
-    /// The git directory linked worktrees share (the repository's own for a plain clone).
-    /// The repository as reports name it: the work tree's root (the git dir when bare), rebuilt from its
-    /// components, since libgit2 ends a work tree's path with `/`. One spelling for every command.
-    pub(crate) fn shown_path(&self) -> String {
-        self.workdir
-            .as_deref()
-            .unwrap_or(&self.git_dir)
-            .components()
-            .collect::<PathBuf>()
-            .display()
-            .to_string()
+    /// The repository as reports name it: the work tree's root (the git dir when bare), without the
+    /// `/` libgit2 ends a work tree's path with. One spelling for every command.
+    pub(crate) fn shown_path(&self) -> &str {
+        &self.shown
     }
 
+    /// The repository's identity in a report: its path, shape, HEAD, and the `remotes` the caller
+    /// looked up (none for a range audit). Every report's repository is built here.
+    pub(crate) fn info(&self, remotes: Vec<RemoteInfo>) -> crate::model::RepositoryInfo {
+        crate::model::RepositoryInfo {
+            path: self.shown.clone(),
+            bare: self.workdir.is_none(),
+            shallow: self.shallow,
+            partial: self.partial,
+            head: self.head_commit().map(|c| c.to_string()),
+            remotes,
+        }
+    }
+
+    /// The git directory linked worktrees share (the repository's own for a plain clone).
     pub(crate) fn common_dir(&self) -> PathBuf {
         self.git.commondir().to_path_buf()
     }
@@ -506,33 +532,10 @@ impl Discovered {
 /// One entry of a tree: name, id, and kind (None for a kind libgit2 does not know).
 pub(crate) type TreeEntry = (Vec<u8>, Oid, Option<ObjectKind>);
 
-/// A libgit2 failure, passed on by the door with libgit2's own text.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct Error(git2::Error);
-
-impl Error {
-    /// libgit2's message alone, without its class and code.
-    pub(crate) fn message(&self) -> &str {
-        self.0.message()
-    }
-}
-
-/// libgit2's message alone when `cause` is a libgit2 error (ours or one passed through `anyhow`):
-/// its `; class=Config (7); code=NotFound (-3)` tail says nothing to a user.
-pub(crate) fn plain_message<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
-    match cause.downcast_ref::<Error>() {
-        Some(err) => Some(err.message()),
-        None => cause
-            .downcast_ref::<git2::Error>()
-            .map(git2::Error::message),
-    }
-}
-
-impl From<git2::Error> for Error {
-    fn from(err: git2::Error) -> Error {
-        Error(err)
-    }
+/// `cause` in plain words when it is the door's [`Error`] (see [`Error::plain`]); None for any other
+/// error. No libgit2 error leaves the door except inside an [`Error`], so this one question suffices.
+pub(crate) fn plain_message(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    cause.downcast_ref::<Error>().map(Error::plain)
 }
 
 /// Who made a commit or tag, and when (seconds since the epoch, in their recorded offset).
@@ -566,31 +569,18 @@ pub(crate) struct CommitMeta {
 }
 
 /// A message the user can act on for a repository libgit2 would not open.
-fn open_error(path: &Path, err: &git2::Error) -> anyhow::Error {
+fn open_error(path: &Path, err: &git2::Error) -> Error {
+    let path = path.to_path_buf();
+    let message = err.message().to_string();
     match err.code() {
-        git2::ErrorCode::NotFound => anyhow!(
-            "{} is not in a git repository (no .git found here or above); pass the repository's path",
-            path.display()
-        ),
-        git2::ErrorCode::Owner => anyhow!(
-            "cannot open the repository at {}: {}. Git refuses a repository owned by another user, \
-             whose config could run programs as you. If you trust it, mark it safe with \
-             `git config --global --add safe.directory <its path>` (the path in the message), or run \
-             unleak as the repository's owner",
-            path.display(),
-            err.message()
-        ),
+        git2::ErrorCode::NotFound => Error::NotARepository(path),
+        git2::ErrorCode::Owner => Error::NotOwned { path, message },
         // libgit2 refuses SHA-256 repositories before we can look at their config.
-        _ if err.message().contains("object format") => anyhow!(
-            "{} uses SHA-256 object ids ({}), which unleak does not support yet; nothing was read",
-            path.display(),
-            err.message()
-        ),
-        _ => anyhow!(
-            "cannot open the repository at {}: {}",
-            path.display(),
-            err.message()
-        ),
+        _ if message.contains("object format") => Error::Sha256 {
+            path,
+            detail: Some(message),
+        },
+        _ => Error::CannotOpen { path, message },
     }
 }
 
@@ -635,10 +625,7 @@ fn refuse_special_files(git_dir: &Path, common: &Path) -> Result<()> {
     ];
     for file in files {
         if std::fs::metadata(&file).is_ok_and(|meta| !meta.is_file()) {
-            bail!(
-                "{} is not a regular file (a FIFO or a device would hang the read); remove or repair it",
-                file.display()
-            );
+            return Err(Error::SpecialFile(file));
         }
     }
     Ok(())

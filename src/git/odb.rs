@@ -3,8 +3,7 @@
 //! through a bounded inflater (`read_loose`), and libgit2 reads only what our reader refuses.
 
 use super::pack::{self, KindSet, Lineage, ObjectKind, PackInput};
-use super::Oid;
-use anyhow::{Context, Result};
+use super::{Error, Oid, Result};
 use git2::ObjectType;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -129,7 +128,10 @@ pub fn enumerate(objects_dirs: &[PathBuf]) -> Result<ObjectList> {
             }
             // Opening a FIFO waits for a writer, forever: only a regular file is a pack.
             if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
-                anyhow::bail!("pack {} is not a regular file", path.display());
+                return Err(Error::Damaged(format!(
+                    "pack {} is not a regular file",
+                    path.display()
+                )));
             }
             let index = pack::read_index_file(&idx)?;
             list.packs.push(PackObjects {
@@ -286,24 +288,60 @@ pub fn read_objects<S: Send>(
 ) -> Result<Passed<S>> {
     let visit =
         |state: &mut S, oid: Oid, object: ReadResult<'_>, _: Lineage<'_>| visit(state, oid, object);
+    let scope = PassScope {
+        git_dir,
+        objects,
+        kinds,
+        threads,
+        progress,
+    };
     read_objects_in_pieces(
-        git_dir, objects, kinds, threads, progress, init, &visit, None,
+        &scope,
+        &Visitor {
+            init,
+            visit: &visit,
+            pieces: None,
+        },
     )
 }
 
-/// [`read_objects`], telling `visit` each object's [`Lineage`] and handing large packed blobs to
-/// `pieces` in overlapping pieces (see [`pack::traverse_in_pieces`]) instead of whole to `visit`.
-#[allow(clippy::too_many_arguments)]
+/// Which objects a pass reads: where the repository is, its listed objects and the kinds wanted, how
+/// many workers read them, and whom to tell how many are done (called from worker threads).
+pub(crate) struct PassScope<'a> {
+    pub(crate) git_dir: &'a Path,
+    pub(crate) objects: &'a ObjectList,
+    pub(crate) kinds: KindSet,
+    pub(crate) threads: usize,
+    pub(crate) progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// What a pass does with what it reads: each worker's state (made by `init`), each whole object with
+/// its [`Lineage`] to `visit`, and large packed or loose blobs to `pieces` in overlapping pieces (see
+/// [`pack::traverse_in_pieces`]) instead of whole to `visit`.
+pub(crate) struct Visitor<'a, S> {
+    pub(crate) init: &'a (dyn Fn() -> S + Sync),
+    pub(crate) visit: &'a (dyn Fn(&mut S, Oid, ReadResult<'_>, Lineage<'_>) + Sync),
+    pub(crate) pieces: Option<&'a pack::Pieces<'a, S>>,
+}
+
+/// [`read_objects`] for `scope`, with each object handed to `visitor` (its [`Lineage`] told, large
+/// blobs in pieces when the visitor takes them).
 pub(crate) fn read_objects_in_pieces<S: Send>(
-    git_dir: &Path,
-    objects: &ObjectList,
-    kinds: KindSet,
-    threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
-    init: &(dyn Fn() -> S + Sync),
-    visit: &(dyn Fn(&mut S, Oid, ReadResult<'_>, Lineage<'_>) + Sync),
-    pieces: Option<&pack::Pieces<'_, S>>,
+    scope: &PassScope<'_>,
+    visitor: &Visitor<'_, S>,
 ) -> Result<Passed<S>> {
+    let PassScope {
+        git_dir,
+        objects,
+        kinds,
+        threads,
+        progress,
+    } = *scope;
+    let Visitor {
+        init,
+        visit,
+        pieces,
+    } = *visitor;
     let visit_whole =
         |state: &mut S, oid: Oid, object: ReadResult<'_>| visit(state, oid, object, Lineage::WHOLE);
     let mut states: Vec<S> = (0..threads.max(1)).map(|_| init()).collect();
@@ -385,7 +423,8 @@ pub(crate) fn read_objects_in_pieces<S: Send>(
             }
             Err(err) => {
                 warnings.push(format!(
-                    "{err:#}; its objects were read through libgit2 instead"
+                    "{}; its objects were read through libgit2 instead",
+                    super::chain_text(&err)
                 ));
                 by_libgit2.extend(listed());
             }
@@ -443,14 +482,14 @@ fn read_with_libgit2<S: Send>(
 
     const CHUNK: usize = 512;
     let next = AtomicUsize::new(0);
-    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for local in states.iter_mut() {
             let (next, first_error) = (&next, &first_error);
             scope.spawn(move || {
                 let result = (|| -> Result<()> {
                     let repo = git2::Repository::open(git_dir)
-                        .with_context(|| format!("cannot open {}", git_dir.display()))?;
+                        .map_err(Error::libgit2(format!("cannot open {}", git_dir.display())))?;
                     let odb = repo.odb()?;
                     loop {
                         let start = next.fetch_add(CHUNK, Ordering::Relaxed);

@@ -15,7 +15,7 @@
 //! that need it, and every other object is still read.
 
 use super::Oid;
-use anyhow::{bail, Context, Result};
+use super::{Error, Result};
 use flate2::{Decompress, FlushDecompress, Status};
 use std::borrow::Cow;
 use std::fs::File;
@@ -324,38 +324,45 @@ pub fn read_index(path: &Path) -> Result<Vec<(Oid, u64)>> {
 /// says which bytes are which object.
 pub fn read_index_file(path: &Path) -> Result<PackIndex> {
     // A FIFO or a device under the name would hang the scan or fill its memory.
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read pack index {}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(Error::io(format!(
+        "cannot read pack index {}",
+        path.display()
+    )))?;
     if !meta.is_file() {
-        bail!("pack index {} is not a regular file", path.display());
+        return Err(Error::Damaged(format!(
+            "pack index {} is not a regular file",
+            path.display()
+        )));
     }
-    let data = std::fs::read(path)
-        .with_context(|| format!("cannot read pack index {}", path.display()))?;
+    let data = std::fs::read(path).map_err(Error::io(format!(
+        "cannot read pack index {}",
+        path.display()
+    )))?;
     let corrupt = || {
-        format!(
+        Error::Damaged(format!(
             "pack index {} is truncated or corrupt (run `git index-pack` on its pack to rebuild it)",
             path.display()
-        )
+        ))
     };
     let v2 = data.len() >= 8 && &data[..4] == b"\xfftOc";
     if v2 && u32_at(&data, 4) != 2 {
-        bail!(
+        return Err(Error::Damaged(format!(
             "{}: unsupported pack index version {} (run `git repack -a -d` to rewrite it)",
             path.display(),
             u32_at(&data, 4)
-        );
+        )));
     }
     let fanout = if v2 { 8 } else { 0 };
     // Both versions end with the pack's checksum and the index's own.
     if data.len() < fanout + 256 * 4 + 40 {
-        bail!(corrupt());
+        return Err(corrupt());
     }
     let (body, trailer) = data.split_at(data.len() - 20);
     if sha1_of(body) != trailer {
-        bail!(
+        return Err(Error::Damaged(format!(
             "pack index {} does not match its own checksum: it is damaged (run `git index-pack` on its pack to rebuild it)",
             path.display()
-        );
+        )));
     }
     let mut index = PackIndex {
         pack_checksum: data[data.len() - 40..data.len() - 20]
@@ -371,7 +378,7 @@ pub fn read_index_file(path: &Path) -> Result<PackIndex> {
     if !v2 {
         // Version 1: 4-byte offset and 20-byte id per object.
         if room < count * 24 {
-            bail!(corrupt());
+            return Err(corrupt());
         }
         for record in data[records..records + count * 24].chunks_exact(24) {
             let oid = Oid::from_bytes(&record[4..])?;
@@ -384,7 +391,7 @@ pub fn read_index_file(path: &Path) -> Result<PackIndex> {
     let offsets_at = crcs_at + count * 4;
     let large_at = offsets_at + count * 4;
     if data.len() - 40 < large_at {
-        bail!(corrupt());
+        return Err(corrupt());
     }
     for i in 0..count {
         let oid = Oid::from_bytes(&data[oids_at + i * 20..oids_at + (i + 1) * 20])?;
@@ -394,7 +401,7 @@ pub fn read_index_file(path: &Path) -> Result<PackIndex> {
         } else {
             let at = large_at + (small & 0x7fff_ffff) as usize * 8;
             let Some(bytes) = data[..data.len() - 40].get(at..at + 8) else {
-                bail!(corrupt());
+                return Err(corrupt());
             };
             u64::from_be_bytes(bytes.try_into().expect("8 bytes"))
         };
@@ -492,32 +499,35 @@ pub(crate) fn traverse_in_pieces<S: Send>(
     pieces: Option<&Pieces<'_, S>>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<PackError>> {
-    let file = File::open(input.path)
-        .with_context(|| format!("cannot open pack {}", input.path.display()))?;
+    let shown = input.path.display();
+    let file = File::open(input.path).map_err(Error::io(format!("cannot open pack {shown}")))?;
     let len = file
         .metadata()
-        .with_context(|| format!("cannot read pack {}", input.path.display()))?
+        .map_err(Error::io(format!("cannot read pack {shown}")))?
         .len();
     let mut head = [0u8; 12];
     read_exact_at(&file, &mut head, 0)
-        .with_context(|| format!("{} is too short to be a pack", input.path.display()))?;
+        .map_err(Error::io(format!("{shown} is too short to be a pack")))?;
     let version = u32_at(&head, 4);
     if &head[..4] != b"PACK" || !(version == 2 || version == 3) {
-        bail!("{} is not a version 2 pack file", input.path.display());
+        return Err(Error::Damaged(format!(
+            "{shown} is not a version 2 pack file"
+        )));
     }
     let count = u64::from(u32_at(&head, 8));
     if count != input.entries.len() as u64 {
-        bail!(
-            "{} holds {count} objects but its index lists {} (run `git index-pack` on it to rebuild the index)",
-            input.path.display(),
+        return Err(Error::Damaged(format!(
+            "{shown} holds {count} objects but its index lists {} (run `git index-pack` on it to rebuild the index)",
             input.entries.len()
-        );
+        )));
     }
     if input.entries.len() >= NONE as usize {
-        bail!("{} has too many objects", input.path.display());
+        return Err(Error::Damaged(format!("{shown} has too many objects")));
     }
     if states.is_empty() {
-        bail!("no worker state to traverse {} with", input.path.display());
+        return Err(Error::Damaged(format!(
+            "no worker state to traverse {shown} with"
+        )));
     }
     let mut errors = Vec::new();
     let table = Table::build(&file, len, input, states.len(), &mut errors)?;
@@ -628,8 +638,10 @@ impl<'a> Table<'a> {
         let mut info = Vec::with_capacity(n);
         let mut by_id = Vec::new();
         for part in parts {
-            let part =
-                part.with_context(|| format!("cannot read pack {}", input.path.display()))?;
+            let part = part.map_err(Error::io(format!(
+                "cannot read pack {}",
+                input.path.display()
+            )))?;
             info.extend(part.info);
             by_id.extend(part.by_id);
             errors.extend(part.errors.into_iter().map(|(pos, reason)| PackError {

@@ -1,13 +1,15 @@
 //! Refs and revision walks: ref names, ancestry, revisions typed by the user, and the commits of a
 //! range or a push.
 
-use super::{Error, Oid, Repo};
-use anyhow::{Context, Result};
+use super::{Error, Oid, Repo, Result};
 
 impl Repo {
     /// Every ref's full name (`refs/heads/main`, `refs/original/…`).
     pub(crate) fn reference_names(&self) -> Result<Vec<String>> {
-        let references = self.git.references().context("cannot list refs")?;
+        let references = self
+            .git
+            .references()
+            .map_err(Error::libgit2("cannot list refs"))?;
         Ok(references
             .flatten()
             .filter_map(|r| r.name().ok().map(str::to_string))
@@ -35,22 +37,27 @@ impl Repo {
 
     /// The commit a revision (`HEAD~2`, `origin/main`, an id) names: `Err` when it names nothing,
     /// `Ok(None)` when it names something that is not a commit.
-    pub(crate) fn rev_parse_commit(&self, rev: &str) -> Result<Option<Oid>, Error> {
+    pub(crate) fn rev_parse_commit(&self, rev: &str) -> Result<Option<Oid>> {
         let object = self.git.revparse_single(rev)?;
         Ok(object.peel_to_commit().ok().map(|c| c.id().into()))
     }
 
     /// The commits `to` has and `from` has not, newest first.
     pub(crate) fn commits_in_range(&self, from: Oid, to: Oid) -> Result<Vec<Oid>> {
-        let mut walk = self.git.revwalk().context("cannot walk history")?;
+        let mut walk = self
+            .git
+            .revwalk()
+            .map_err(Error::libgit2("cannot walk history"))?;
         walk.push(to.into())?;
         walk.hide(from.into())
-            .with_context(|| format!("cannot walk back from {from}"))?;
+            .map_err(Error::libgit2(format!("cannot walk back from {from}")))?;
         let mut out = Vec::new();
         for oid in walk {
             out.push(
-                oid.context("cannot walk the range (a shallow clone missing commits?)")?
-                    .into(),
+                oid.map_err(Error::libgit2(
+                    "cannot walk the range (a shallow clone missing commits?)",
+                ))?
+                .into(),
             );
         }
         Ok(out)
@@ -76,9 +83,13 @@ impl Repo {
             if local.is_zero() {
                 continue;
             }
-            let mut walk = self.git.revwalk().context("cannot walk history")?;
-            walk.push(local.into())
-                .with_context(|| format!("cannot read the commit to push ({local})"))?;
+            let mut walk = self
+                .git
+                .revwalk()
+                .map_err(Error::libgit2("cannot walk history"))?;
+            walk.push(local.into()).map_err(Error::libgit2(format!(
+                "cannot read the commit to push ({local})"
+            )))?;
             if !remote.is_zero() && self.git.find_commit(remote.into()).is_ok() {
                 walk.hide(remote.into())?;
             }
@@ -86,7 +97,8 @@ impl Repo {
                 walk.hide_glob(glob)?;
             }
             for oid in walk {
-                let oid = Oid::from(oid.context("cannot walk the commits to push")?);
+                let oid =
+                    Oid::from(oid.map_err(Error::libgit2("cannot walk the commits to push"))?);
                 if seen.insert(oid) {
                     out.push(oid);
                 }

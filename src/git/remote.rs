@@ -1,8 +1,7 @@
 //! Remotes: their names and URLs (credentials masked), and `verify --remote`'s private mirror clone,
 //! which hands credentials in a URL to git through an askpass helper, never on a command line.
 
-use super::{Error, RemoteInfo, Repo};
-use anyhow::{bail, Context, Result};
+use super::{Error, RemoteInfo, Repo, Result};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -52,7 +51,7 @@ impl Repo {
     }
 
     /// Sets a remote's fetch (or push) URL in the repository's config: `git remote set-url [--push]`.
-    pub(crate) fn set_remote_url(&self, name: &str, push: bool, url: &str) -> Result<(), Error> {
+    pub(crate) fn set_remote_url(&self, name: &str, push: bool, url: &str) -> Result<()> {
         if push {
             self.git.remote_set_pushurl(name, Some(url))?;
         } else {
@@ -62,7 +61,7 @@ impl Repo {
     }
 
     /// A remote's URL: `Err` when there is no such remote, `Ok(None)` when it has no (UTF-8) URL.
-    pub(crate) fn remote_url(&self, name: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn remote_url(&self, name: &str) -> Result<Option<String>> {
         Ok(self.git.find_remote(name)?.url().ok().map(str::to_string))
     }
 }
@@ -116,9 +115,10 @@ impl PrivateTempDir {
             .prefix("unleak-verify-")
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
-            .context("cannot create a temporary directory")?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot make {} private", dir.path().display()))?;
+            .map_err(Error::io("cannot create a temporary directory"))?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(
+            Error::io(format!("cannot make {} private", dir.path().display())),
+        )?;
         if let Ok(mut cleanup) = CLEANUP.lock() {
             cleanup.0 = Some(dir.path().to_path_buf());
         }
@@ -175,11 +175,11 @@ pub(crate) fn mirror_clone(
 ) -> Result<()> {
     let url = url.to_string();
     if let Some(transport) = refused_transport(&url) {
-        bail!(
+        return Err(Error::Refused(format!(
             "remote {remote} uses the {transport}:: transport ({shown}), which runs a command or reads a \
              file descriptor instead of talking to a server; unleak does not clone it. Verify a clone of \
              the server instead (run `unleak verify` inside it)"
-        );
+        )));
     }
     // A relative path URL is relative to the repository.
     let url = if Path::new(&url).is_relative() && !url.contains("://") && !url.contains(':') {
@@ -211,7 +211,7 @@ pub(crate) fn mirror_clone(
         .arg(&url)
         .arg(mirror)
         .stdout(std::process::Stdio::null());
-    let child = cmd.spawn().context("cannot run git")?;
+    let child = cmd.spawn().map_err(Error::io("cannot run git"))?;
     let pid = child.id();
     if let Ok(mut cleanup) = CLEANUP.lock() {
         cleanup.1 = Some(child);
@@ -220,11 +220,11 @@ pub(crate) fn mirror_clone(
     let status = loop {
         let mut cleanup = CLEANUP
             .lock()
-            .map_err(|_| anyhow::anyhow!("the clean-up state is poisoned"))?;
+            .map_err(|_| Error::Command("the clean-up state is poisoned".into()))?;
         let Some(child) = cleanup.1.as_mut() else {
-            bail!("git clone (pid {pid}) was stopped");
+            return Err(Error::Command(format!("git clone (pid {pid}) was stopped")));
         };
-        if let Some(status) = child.try_wait().context("cannot wait for git")? {
+        if let Some(status) = child.try_wait().map_err(Error::io("cannot wait for git"))? {
             cleanup.1 = None;
             break status;
         }
@@ -232,16 +232,18 @@ pub(crate) fn mirror_clone(
             let _ = child.kill();
             let _ = child.wait();
             cleanup.1 = None;
-            bail!(
+            return Err(Error::Command(format!(
                 "git clone --mirror of remote {remote} ({shown}) took more than {} minutes; stopped it",
                 CLONE_TIMEOUT.as_secs() / 60
-            );
+            )));
         }
         drop(cleanup);
         std::thread::sleep(Duration::from_millis(50));
     };
     if !status.success() {
-        bail!("git clone --mirror of remote {remote} ({shown}) failed ({status})");
+        return Err(Error::Command(format!(
+            "git clone --mirror of remote {remote} ({shown}) failed ({status})"
+        )));
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! The index and the changes a commit makes: what the staged index adds to HEAD, what a commit adds to
 //! its parents, and where hooks live.
 
+use super::{Error, Result};
 use super::{Oid, Repo};
-use anyhow::{Context, Result};
 use git2::{Delta, DiffOptions, Index};
 use std::path::{Path, PathBuf};
 
@@ -47,7 +47,7 @@ impl Repo {
                 self.git
                     .find_commit(commit.into())
                     .and_then(|c| c.tree())
-                    .context("cannot read HEAD's tree")?,
+                    .map_err(Error::libgit2("cannot read HEAD's tree"))?,
             ),
             None => None,
         };
@@ -56,21 +56,21 @@ impl Repo {
         let diff = self
             .git
             .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
-            .context("cannot compare the index with HEAD")?;
+            .map_err(Error::libgit2("cannot compare the index with HEAD"))?;
         Ok(added_paths(&diff))
     }
 
     /// The index git is committing (see [`Repo::staged_changes`]).
     fn commit_index(&self, index_file: Option<&Path>) -> Result<Index> {
         if let Some(path) = index_file {
-            return Index::open(path).with_context(|| {
-                format!(
-                    "cannot read the index git is committing ({})",
-                    path.display()
-                )
-            });
+            return Index::open(path).map_err(Error::libgit2(format!(
+                "cannot read the index git is committing ({})",
+                path.display()
+            )));
         }
-        self.git.index().context("cannot read the index")
+        self.git
+            .index()
+            .map_err(Error::libgit2("cannot read the index"))
     }
 
     /// The paths commit `id` adds relative to every parent (the same blob at the same path in each
@@ -79,18 +79,20 @@ impl Repo {
         let commit = self
             .git
             .find_commit(id.into())
-            .with_context(|| format!("cannot read commit {id}"))?;
+            .map_err(Error::libgit2(format!("cannot read commit {id}")))?;
         let tree = commit
             .tree()
-            .with_context(|| format!("cannot read {id}'s tree"))?;
+            .map_err(Error::libgit2(format!("cannot read {id}'s tree")))?;
         let mut parents = Vec::new();
         for i in 0..commit.parent_count() {
-            let parent = commit.parent(i).with_context(|| {
-                format!(
-                    "the parent of {id} is not in this clone (shallow?): deepen the clone to the range's base"
-                )
-            })?;
-            parents.push(parent.tree().context("cannot read a parent's tree")?);
+            let parent = commit.parent(i).map_err(Error::libgit2(format!(
+                "the parent of {id} is not in this clone (shallow?): deepen the clone to the range's base"
+            )))?;
+            parents.push(
+                parent
+                    .tree()
+                    .map_err(Error::libgit2("cannot read a parent's tree"))?,
+            );
         }
         let mut added: Option<Vec<Change>> = None;
         let bases: Vec<Option<&git2::Tree<'_>>> = if parents.is_empty() {
@@ -104,7 +106,7 @@ impl Repo {
             let diff = self
                 .git
                 .diff_tree_to_tree(*base, Some(&tree), Some(&mut options))
-                .with_context(|| format!("cannot diff {id} with its parent"))?;
+                .map_err(Error::libgit2(format!("cannot diff {id} with its parent")))?;
             let here = added_paths(&diff);
             added = Some(match added {
                 None => here,
@@ -123,7 +125,7 @@ impl Repo {
         let config = self
             .git
             .config()
-            .context("cannot read the repository's git config")?;
+            .map_err(Error::libgit2("cannot read the repository's git config"))?;
         if let Ok(path) = config.get_path("core.hooksPath") {
             if path.is_absolute() {
                 return Ok(path);

@@ -7,7 +7,6 @@ use super::screen::heading;
 use crate::filter_repo;
 use crate::git::Repo;
 use crate::model::Report;
-use crate::scan;
 use crate::secret::Secret;
 use anyhow::Result;
 
@@ -17,7 +16,7 @@ pub(super) struct Exposure {
     pub(super) report: Report,
     /// The tokens found in the repository, in the order they were given.
     pub(super) leaked: Vec<Secret>,
-    pub(super) unique_patterns: scan::RewriteUniqueness,
+    pub(super) unique_patterns: filter_repo::unique::RewriteUniqueness,
 }
 
 /// Step 2: scans every object for the tokens and says where each is (commits, refs, pushed or not).
@@ -32,9 +31,7 @@ pub(super) fn exposure(
 ) -> Result<Option<Exposure>> {
     heading(io, 2, "Exposure: where it is in history")?;
     // The scan also decides which rewrite patterns are unique (step 6), in the same pass.
-    let candidates: Vec<Vec<String>> = secrets.iter().map(filter_repo::regex_candidates).collect();
-    let (mut report, unique_patterns) =
-        scan::scan_for_rewrite(repo, &secrets, &request.scan, &candidates)?;
+    let (mut report, unique_patterns) = filter_repo::unique::scan(repo, &secrets, &request.scan)?;
     // Only in the untracked .env it was read from: at risk, not leaked (scan and audit say the same).
     let at_risk = crate::scan::at_risk::only_in_source(&mut report, repo.workdir.as_deref());
     report.local_copies = crate::footprint::find(repo, &secrets, &request.settings.places);

@@ -82,7 +82,7 @@ fn respond_recorded(
     let repo = Repo::open(&request.repo)?;
     preflight(request, io)?;
     let now = now_rfc3339();
-    let repo_path = repo.shown_path();
+    let repo_path = repo.shown_path().to_string();
     let record = partial.insert(IncidentRecord::new(repo_path, request.settings.dry_run));
 
     // The seven steps of docs/playbook.md, each one unit: what it needs in, what it hands on.

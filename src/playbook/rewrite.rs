@@ -10,7 +10,6 @@ use crate::dotenv;
 use crate::filter_repo::{self, ReplaceText, RewritePlan};
 use crate::git::Repo;
 use crate::model::Report;
-use crate::scan;
 use crate::secret::Secret;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -228,7 +227,8 @@ fn plan_rewrite(
     let threads = request.scan.threads;
     let unique = |secret: &Secret, pattern: &str| {
         unique_patterns.get(pattern).unwrap_or_else(|| {
-            scan::pattern_matches_only(repo, pattern, secret, threads).unwrap_or(false)
+            filter_repo::unique::pattern_matches_only(repo, pattern, secret, threads)
+                .unwrap_or(false)
         })
     };
     let binary_blobs = binary_blobs(repo, report);

@@ -1,5 +1,6 @@
 //! The scan engine: one pass over the object database, then provenance for the few objects that matched.
-//! `scan` returns the report model; commands render it or plan from it.
+//! [`run`] is its one entry: a [`Request`] in (the repository, the tokens, what else to search in the
+//! same pass), a [`ScanOutput`] out (the report model, which commands render or plan from).
 
 pub(crate) mod after_rewrite;
 pub(crate) mod at_risk;
@@ -17,12 +18,10 @@ use crate::git::{self, pack, Repo};
 use crate::matching::exact::Matcher;
 use crate::matching::patterns::PatternSet;
 use crate::matching::Detector;
-use crate::model::{
-    Encoding, Finding, Report, RepositoryInfo, SecretSummary, Stats, Tool, Warning,
-};
+use crate::model::{Encoding, Finding, Report, SecretSummary, Stats, Tool, Warning};
 use crate::providers::{Pattern, Provider};
 use crate::secret::Secret;
-use anyhow::{Context, Result};
+use anyhow::Result;
 pub use findings::scrub_text;
 use objects::{ObjectHits, PassResult};
 use provenance::{Containment, Recorded, Restriction, TreeWalker};
@@ -55,8 +54,51 @@ pub struct ScanOptions {
     pub tree_read: TreeRead,
 }
 
-/// What `scan_with` found: the report, every secret searched for (given and discovered), and for
-/// audit the dotenv files in history as (path, commit).
+/// What the engine is asked: where to look, for what, and how to run.
+pub struct Request<'a> {
+    /// The repository, opened once by the caller.
+    pub repo: &'a Repo,
+    /// The tokens searched for.
+    pub secrets: &'a [Secret],
+    /// Audit: every provider pattern too, in the same pass. Values the patterns find join the searched
+    /// secrets (sorted by rule and fingerprint, after the given ones), so they get the same provenance.
+    pub patterns: Option<&'a PatternSet>,
+    /// How the scan runs.
+    pub options: &'a ScanOptions,
+    /// More literals searched in the same pass, `probes[i]` standing for `secrets[i]` (None: none for
+    /// it): where they occur comes back as [`ScanOutput::probe_sites`] and is kept out of the report.
+    /// The rewrite check asks for them (`filter_repo::unique`), so it reads no object twice.
+    pub probes: &'a [Option<Vec<u8>>],
+}
+
+impl<'a> Request<'a> {
+    /// A plain scan of `repo` for `secrets`: no pattern, no probe.
+    pub fn new(repo: &'a Repo, secrets: &'a [Secret], options: &'a ScanOptions) -> Request<'a> {
+        Request {
+            repo,
+            secrets,
+            patterns: None,
+            options,
+            probes: &[],
+        }
+    }
+
+    /// Also searches for every rule of `patterns` (audit).
+    pub fn with_patterns(self, patterns: &'a PatternSet) -> Request<'a> {
+        Request {
+            patterns: Some(patterns),
+            ..self
+        }
+    }
+
+    /// Also searches for `probes` (see [`Request::probes`]).
+    pub fn with_probes(self, probes: &'a [Option<Vec<u8>>]) -> Request<'a> {
+        Request { probes, ..self }
+    }
+}
+
+/// What [`run`] found: the report, every secret searched for (given and discovered), for audit the
+/// dotenv files in history as (path, commit), and where the request's probes occur.
 pub struct ScanOutput {
     /// The report, ready to render.
     pub report: Report,
@@ -64,6 +106,29 @@ pub struct ScanOutput {
     pub secrets: Vec<Secret>,
     /// Audit: dotenv files in history, as (path, commit that added or changed it).
     pub env_files: Vec<(String, String)>,
+    /// Where the request's probes, and the given tokens in plain text, start in blobs, commits and
+    /// tags (empty without probes).
+    pub probe_sites: ProbeSites,
+}
+
+/// Where a request's probes occur, and where its plain tokens do, in the blobs, commits and tags the
+/// pass read (a tree's names are not text a rewrite replaces).
+#[derive(Debug, Default)]
+pub struct ProbeSites {
+    /// Per secret: whether its probe was searched (a probe equal to a token's form is not a needle of
+    /// its own, so it cannot be told apart from the token).
+    pub searched: Vec<bool>,
+    /// Each object holding a probe or a plain token: where each starts (in the pass's order).
+    pub objects: Vec<(Oid, Vec<Site>)>,
+}
+
+/// One place a probe or a plain token starts in an object.
+#[derive(Debug, Clone, Copy)]
+pub struct Site {
+    /// Where it starts, in bytes from the object's start.
+    pub start: usize,
+    /// The secret whose plain token starts here; None for a probe.
+    pub token: Option<usize>,
 }
 
 /// Up to this many trees hold a match (or lead to one), they are read one by one through libgit2 when
@@ -117,48 +182,21 @@ impl TreeRead {
     }
 }
 
-/// Scans `repo` for `secrets` and builds the report.
-pub fn scan(repo: &Repo, secrets: &[Secret], options: &ScanOptions) -> Result<Report> {
-    scan_with(repo, secrets, None, options).map(|out| out.report)
-}
-
-/// Scans for `secrets` and, when `patterns` is given (audit), for every provider pattern too, in the
-/// same pass. Values the patterns find join the searched secrets (sorted by rule and fingerprint, after
-/// the given ones), so they get the same provenance. Returns the report and that full secret list.
-pub fn scan_with(
-    repo: &Repo,
-    secrets: &[Secret],
-    patterns: Option<&PatternSet>,
-    options: &ScanOptions,
-) -> Result<ScanOutput> {
-    scan_inner(repo, secrets, patterns, options, &[]).map(|(out, _)| out)
-}
-
-/// [`scan`] for `respond`: also decides, in the same pass, whether each of the rewrite plan's candidate
-/// patterns (`candidates[i]` for `secrets[i]`, from `filter_repo::regex_pattern`) matches
-/// nothing in the object database but its token. Before, that check read every object again once per
-/// pattern tried.
-pub fn scan_for_rewrite(
-    repo: &Repo,
-    secrets: &[Secret],
-    options: &ScanOptions,
-    candidates: &[Vec<String>],
-) -> Result<(Report, RewriteUniqueness)> {
-    scan_inner(repo, secrets, None, options, candidates).map(|(out, unique)| (out.report, unique))
-}
-
-fn scan_inner(
-    repo: &Repo,
-    secrets: &[Secret],
-    patterns: Option<&PatternSet>,
-    options: &ScanOptions,
-    candidates: &[Vec<String>],
-) -> Result<(ScanOutput, RewriteUniqueness)> {
+/// Scans the request's repository for its secrets (and patterns and probes) and builds the report:
+/// the engine's one entry.
+pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
+    let Request {
+        repo,
+        secrets,
+        patterns,
+        options,
+        ..
+    } = *request;
     let started = Instant::now();
     // Refs, reflog and stash entries: the tree read checks that the database holds what they name.
     let tips = repo.tips()?;
-    let (mut objects, recorded) = object_pass(repo, secrets, patterns, options, candidates, &tips)?;
-    let uniqueness = std::mem::take(&mut objects.uniqueness);
+    let (mut objects, recorded) = object_pass(request, &tips)?;
+    let probe_sites = std::mem::take(&mut objects.probe_sites);
     // From here on, "the secrets" are the given ones plus any the patterns discovered.
     let all_secrets = add_discovered(repo, secrets, patterns, &mut objects)?;
     let secrets: &[Secret] = &all_secrets;
@@ -166,17 +204,11 @@ fn scan_inner(
     let pass = &objects.pass;
     let matcher = &objects.matcher;
 
-    let (blob_hits, name_trees) = blobs_and_trees(pass);
+    let targets = Targets::of(pass);
+    let (blob_hits, name_trees) = (&targets.blobs, &targets.name_trees);
     let secret_of = |needle: u32| matcher.needle(needle).secret;
-    let mut walker = TreeWalker::new(repo, matcher, &secret_of, &blob_hits, &name_trees);
-    let env_files = map_trees(
-        repo,
-        &mut walker,
-        options,
-        &objects,
-        recorded,
-        (&blob_hits, &name_trees),
-    )?;
+    let mut walker = TreeWalker::new(repo, matcher, &secret_of, blob_hits, name_trees);
+    let env_files = map_trees(request, &mut walker, &objects, recorded, &targets)?;
     let (introductions, missing_parents) =
         provenance::introductions(&mut walker, &pass.commits, options.threads > 1);
     let missing = Missing::count(repo, &objects, &walker, missing_parents);
@@ -194,32 +226,30 @@ fn scan_inner(
         reachable: located.reachable.as_ref(),
         reachable_only: options.reachable_only,
         introductions: &introductions,
-        blob_hits: &blob_hits,
+        blob_hits,
         seen_blobs: &walker.seen_blobs,
         pass,
     });
-    let live = findings::live_state(repo, matcher, secrets, &mut walker, &blob_hits);
+    let live = findings::live_state(repo, matcher, secrets, &mut walker, blob_hits);
     let summaries = findings::summarize(secrets, &findings, &live, pass);
-    let mut report = assemble(
-        repo,
-        options,
-        &objects,
-        (summaries, findings, warnings),
-        (&missing, walker.missing_trees.len()),
-        located.remote_info,
-        started,
-    );
+    let body = Body {
+        summaries,
+        findings,
+        warnings,
+        remotes: located.remote_info,
+        // Reading HEAD's tree for the live state can add to the walk's missing trees: counted now.
+        missing: missing.total(walker.missing_trees.len()),
+    };
+    let mut report = assemble(request, &objects, body, started);
     // Untrusted text can itself hold a token (a tag subject, a file name, an author field, a branch,
     // tag or remote name, a remote URL): the report repeats none of it verbatim.
     report.scrub_untrusted(|text| scrub_text(matcher, secrets, text));
-    Ok((
-        ScanOutput {
-            report,
-            secrets: all_secrets.clone(),
-            env_files,
-        },
-        uniqueness,
-    ))
+    Ok(ScanOutput {
+        report,
+        secrets: all_secrets.clone(),
+        env_files,
+        probe_sites,
+    })
 }
 
 /// What the object pass leaves: every object's hits, the matcher that found them, and what it noticed.
@@ -229,28 +259,23 @@ struct ObjectPass {
     order: git::odb::ObjectList,
     /// What objects name that the database lacks.
     lacking: Lacking,
-    uniqueness: RewriteUniqueness,
+    probe_sites: ProbeSites,
     enumerated: std::time::Duration,
     passed: std::time::Duration,
 }
 
-/// One read of every object: blobs, commits and tags first, trees second, searched for `secrets` (and
-/// `patterns`); for `respond`, the rewrite check's candidates are decided in the same read.
-fn object_pass(
-    repo: &Repo,
-    secrets: &[Secret],
-    patterns: Option<&PatternSet>,
-    options: &ScanOptions,
-    candidates: &[Vec<String>],
-    tips: &[git::Tip],
-) -> Result<(ObjectPass, Option<Recorded>)> {
+/// One read of every object: blobs, commits and tags first, trees second, searched for the request's
+/// secrets (and patterns, and probes: their sites are taken out of the hits).
+fn object_pass(request: &Request<'_>, tips: &[git::Tip]) -> Result<(ObjectPass, Option<Recorded>)> {
+    let Request {
+        repo,
+        secrets,
+        patterns,
+        options,
+        probes,
+    } = *request;
     let started = Instant::now();
-    // The rewrite check's probes (each token's visible start) ride along in the pass's one search.
-    let probes: Vec<Option<Vec<u8>>> = if candidates.is_empty() {
-        Vec::new()
-    } else {
-        secrets.iter().map(rewrite_probe).collect()
-    };
+    // The probes ride along in the pass's one search.
     let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| p.as_deref().unwrap_or(&[])).collect();
     let mut matcher = Matcher::with_probes(secrets, &probe_bytes);
     let mut order = git::odb::enumerate(&repo.objects_dirs)?;
@@ -266,16 +291,20 @@ fn object_pass(
         pack::ObjectKind::Commit,
         pack::ObjectKind::Tag,
     ]);
+    let scope = git::odb::PassScope {
+        git_dir: &repo.git_dir,
+        objects: &order,
+        kinds: not_trees,
+        threads: options.threads,
+        progress: &|done| bar.set_position(done),
+    };
     let (mut pass, _) = objects::bulk_pass_with(
-        &repo.git_dir,
-        &order,
-        not_trees,
-        &matcher,
-        patterns.map(|p| p as &dyn Detector),
-        options.threads,
-        &|done| bar.set_position(done),
-        &|| (),
-        &|_, _, _, _| {},
+        &scope,
+        detectors(&matcher, patterns),
+        &objects::TreeHook {
+            init: &|| (),
+            on_tree: &|_, _| {},
+        },
     )?;
     let mut target_blobs: Vec<Oid> = pass
         .hits
@@ -296,15 +325,12 @@ fn object_pass(
             options.tree_read.with_names(options),
         )
     });
-    let (trees, lacking, recorded) = read_trees(
-        repo,
-        (&order, &pass.commits, tips),
-        &matcher,
-        patterns,
-        options,
-        &bar,
-        probe.as_ref(),
-    )?;
+    let listed = Listed {
+        order: &order,
+        commits: &pass.commits,
+        tips,
+    };
+    let (trees, lacking, recorded) = read_trees(request, listed, &matcher, &bar, probe.as_ref())?;
     for warning in &trees.warnings {
         if !pass.warnings.contains(warning) {
             pass.warnings.push(warning.clone());
@@ -317,19 +343,19 @@ fn object_pass(
     bar.finish_and_clear();
     let passed = started.elapsed();
     repo.mark_unreadable(pass.unreadable.iter().map(|u| u.oid));
-    let uniqueness = if probes.is_empty() {
-        RewriteUniqueness::default()
+    let probe_sites = if probes.is_empty() {
+        ProbeSites::default()
     } else {
-        let decided = rewrite_uniqueness(repo, &matcher, secrets, &probes, candidates, &mut pass);
+        let sites = take_probe_sites(&matcher, secrets.len(), &mut pass);
         matcher = Matcher::new(secrets);
-        decided
+        sites
     };
     let objects = ObjectPass {
         pass,
         matcher,
         order,
         lacking,
-        uniqueness,
+        probe_sites,
         enumerated,
         passed,
     };
@@ -352,40 +378,61 @@ struct Lacking {
     tips: usize,
 }
 
+/// What the tree read checks against the set of every object id: the objects listed, the commits the
+/// first read parsed (their trees and parents), and the refs, reflog and stash entries.
+#[derive(Clone, Copy)]
+struct Listed<'a> {
+    order: &'a git::odb::ObjectList,
+    commits: &'a [objects::CommitRecord],
+    tips: &'a [git::Tip],
+}
+
 /// The tree read: searches every tree (a token in a file name) and, with a probe, records the tree
 /// graph provenance needs; also counts the blobs trees name that the database lacks, and (with the
 /// same set of every object id) the trees and parents that `commits` name and the objects `tips` name.
 fn read_trees(
-    repo: &Repo,
-    (order, commits, tips): (&git::odb::ObjectList, &[objects::CommitRecord], &[git::Tip]),
+    request: &Request<'_>,
+    Listed {
+        order,
+        commits,
+        tips,
+    }: Listed<'_>,
     matcher: &Matcher,
-    patterns: Option<&PatternSet>,
-    options: &ScanOptions,
     bar: &indicatif::ProgressBar,
     probe: Option<&provenance::TreeProbe>,
 ) -> Result<(PassResult, Lacking, Option<Recorded>)> {
+    let Request {
+        repo,
+        patterns,
+        options,
+        ..
+    } = *request;
     let offset = bar.position();
     // Blobs that trees name but the database lacks: a partial clone's unfetched ones, or object files
     // deleted by damage. Either way they were not searched, so the answer cannot be "clean". The tree
     // read below notes them.
     let missing = provenance::MissingBlobs::new(order);
+    let scope = git::odb::PassScope {
+        git_dir: &repo.git_dir,
+        objects: order,
+        kinds: pack::KindSet::of(&[pack::ObjectKind::Tree]),
+        threads: options.threads,
+        progress: &|done| bar.set_position(offset + done),
+    };
     let (trees, records) = objects::bulk_pass_with(
-        &repo.git_dir,
-        order,
-        pack::KindSet::of(&[pack::ObjectKind::Tree]),
-        matcher,
-        patterns.map(|p| p as &dyn Detector),
-        options.threads,
-        &|done| bar.set_position(offset + done),
-        &|| {
-            (
-                provenance::TreeRecords::default(),
-                provenance::MissingHere::default(),
-            )
-        },
-        &|(records, missing_here), oid, data, lineage| match probe {
-            Some(probe) => probe.record(records, &missing, missing_here, oid, data, lineage),
-            None => missing.record(missing_here, oid, data, lineage),
+        &scope,
+        detectors(matcher, patterns),
+        &objects::TreeHook {
+            init: &|| {
+                (
+                    provenance::TreeRecords::default(),
+                    provenance::MissingHere::default(),
+                )
+            },
+            on_tree: &|(records, missing_here), tree| match probe {
+                Some(probe) => probe.record(records, &missing, missing_here, tree),
+                None => missing.record(missing_here, tree),
+            },
         },
     )?;
     let mut trees = trees;
@@ -410,21 +457,29 @@ fn read_trees(
     Ok((trees, lacking, recorded))
 }
 
-/// The matching blobs by id, and the trees whose entry names hold a token.
-fn blobs_and_trees(pass: &PassResult) -> (idhash::IdMap<Oid, &ObjectHits>, idhash::IdSet<Oid>) {
-    let blob_hits: idhash::IdMap<Oid, &ObjectHits> = pass
-        .hits
-        .iter()
-        .filter(|h| h.kind == pack::ObjectKind::Blob)
-        .map(|h| (h.oid, h))
-        .collect();
-    let name_trees: idhash::IdSet<Oid> = pass
-        .hits
-        .iter()
-        .filter(|h| h.kind == pack::ObjectKind::Tree)
-        .map(|h| h.oid)
-        .collect();
-    (blob_hits, name_trees)
+/// What provenance maps back to commits: the matching blobs by id, and the trees whose entry names
+/// hold a token.
+struct Targets<'a> {
+    blobs: idhash::IdMap<Oid, &'a ObjectHits>,
+    name_trees: idhash::IdSet<Oid>,
+}
+
+impl<'a> Targets<'a> {
+    fn of(pass: &'a PassResult) -> Targets<'a> {
+        let blobs = pass
+            .hits
+            .iter()
+            .filter(|h| h.kind == pack::ObjectKind::Blob)
+            .map(|h| (h.oid, h))
+            .collect();
+        let name_trees = pass
+            .hits
+            .iter()
+            .filter(|h| h.kind == pack::ObjectKind::Tree)
+            .map(|h| h.oid)
+            .collect();
+        Targets { blobs, name_trees }
+    }
 }
 
 /// The searched secrets: the given ones, then (audit) the values the patterns found, sorted by rule and
@@ -486,20 +541,21 @@ fn add_discovered(
 /// Readies `walker` for the trees that hold a match (or lead to one), from the graph the tree read
 /// recorded or else a tree pass of their own; for audit, also lists the dotenv files in history.
 fn map_trees(
-    repo: &Repo,
+    request: &Request<'_>,
     walker: &mut TreeWalker<'_>,
-    options: &ScanOptions,
     objects: &ObjectPass,
     recorded: Option<Recorded>,
-    (blob_hits, name_trees): (&idhash::IdMap<Oid, &ObjectHits>, &idhash::IdSet<Oid>),
+    targets: &Targets<'_>,
 ) -> Result<Vec<(String, String)>> {
+    let Request { repo, options, .. } = *request;
+    let (blob_hits, name_trees) = (&targets.blobs, &targets.name_trees);
     let mut env_files = Vec::new();
     if !walker.has_targets() && !options.env_history {
         return Ok(env_files);
     }
     let recorded = match recorded {
         Some(Recorded::Named(named)) if !named.collision => {
-            match walk_named(repo, walker, options, objects, named, name_trees) {
+            match walk_named(request, walker, objects, named, name_trees) {
                 Some(env_files) => return Ok(env_files),
                 // The closure did not settle (a crafted nesting): read trees by full id.
                 None => None,
@@ -571,13 +627,13 @@ fn map_trees(
 /// [`map_trees`] over the graph with names the tree read recorded (audit): no tree is read again.
 /// None when the graph's closure does not settle (see [`named::NamedTrees::closure`]).
 fn walk_named(
-    repo: &Repo,
+    request: &Request<'_>,
     walker: &mut TreeWalker<'_>,
-    options: &ScanOptions,
     objects: &ObjectPass,
     named: named::NamedTrees,
     name_trees: &idhash::IdSet<Oid>,
 ) -> Option<Vec<(String, String)>> {
+    let Request { repo, options, .. } = *request;
     // Trees whose names matched are targets themselves.
     let targets = named
         .targets
@@ -724,32 +780,28 @@ fn locate(
     }
 }
 
+/// What the stages after the object pass found, for the report.
+struct Body {
+    summaries: Vec<SecretSummary>,
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+    remotes: Vec<crate::model::RemoteInfo>,
+    /// Objects something names that the database lacks (see [`Missing::total`]).
+    missing: u64,
+}
+
 /// The report from its parts: the repository, the secrets, findings and warnings, completeness, stats.
-fn assemble(
-    repo: &Repo,
-    options: &ScanOptions,
-    objects: &ObjectPass,
-    (summaries, findings, warnings): (Vec<SecretSummary>, Vec<Finding>, Vec<Warning>),
-    (missing, walked_trees): (&Missing, usize),
-    remote_info: Vec<crate::model::RemoteInfo>,
-    started: Instant,
-) -> Report {
+fn assemble(request: &Request<'_>, objects: &ObjectPass, body: Body, started: Instant) -> Report {
+    let Request { repo, options, .. } = *request;
     let pass = &objects.pass;
     Report {
         format_version: crate::model::FORMAT_VERSION,
         tool: Tool::default(),
         command: options.command.to_string(),
-        repository: RepositoryInfo {
-            path: repo.shown_path(),
-            bare: repo.workdir.is_none(),
-            shallow: repo.shallow,
-            partial: repo.partial,
-            head: repo.head_commit().map(|c| c.to_string()),
-            remotes: remote_info,
-        },
-        secrets: summaries,
-        findings,
-        warnings,
+        repository: repo.info(body.remotes),
+        secrets: body.summaries,
+        findings: body.findings,
+        warnings: body.warnings,
         hygiene: Vec::new(),
         playbook: Vec::new(),
         local_copies: Vec::new(),
@@ -758,7 +810,7 @@ fn assemble(
             repo.shallow,
             repo.partial,
             pass.unreadable.len() as u64,
-            missing.total(walked_trees),
+            body.missing,
         ),
         stats: Stats {
             objects: pass.objects,
@@ -773,129 +825,48 @@ fn assemble(
     }
 }
 
-/// Whether each candidate rewrite pattern matches only its token, as decided during the scan's pass.
-#[derive(Debug, Default, Clone)]
-pub struct RewriteUniqueness {
-    decided: Vec<(String, bool)>,
-}
-
-impl RewriteUniqueness {
-    /// Some(unique) for a pattern the pass decided; None for one it could not (check it with
-    /// [`pattern_matches_only`]).
-    pub fn get(&self, pattern: &str) -> Option<bool> {
-        self.decided
-            .iter()
-            .find(|(p, _)| p == pattern)
-            .map(|(_, unique)| *unique)
+/// The pass's searchers: the matcher, and (audit) the provider patterns.
+fn detectors<'a>(matcher: &'a Matcher, patterns: Option<&'a PatternSet>) -> objects::Detectors<'a> {
+    objects::Detectors {
+        known: matcher,
+        discover: patterns.map(|p| p as &dyn Detector),
     }
 }
 
-/// The literal every rewrite pattern of `secret` starts with: the part its redaction shows at the
-/// front. Every match of a pattern starts with it, so the pass finding no other occurrence of it (or
-/// only occurrences the patterns reject) proves the pattern unique.
-fn rewrite_probe(secret: &Secret) -> Option<Vec<u8>> {
-    let value = secret.expose();
-    if !value.is_ascii() {
-        return None;
-    }
-    let redacted = secret.redacted();
-    let (head, _) = redacted.split_once('…')?;
-    (!head.is_empty() && head.len() < value.len()).then(|| value.as_bytes()[..head.len()].to_vec())
-}
-
-/// More objects holding a probe than this are not read one by one: the undecided patterns fall back
-/// to a pass of their own.
-const MAX_PROBE_OBJECTS: usize = 4096;
-
-/// Takes the probe hits out of `pass` and decides each candidate pattern from them: a pattern is
-/// unique unless it matches, at some probe (or token) occurrence in a blob, commit or tag, bytes that
-/// are not its token. Only the objects with such an occurrence are read again, through libgit2.
-fn rewrite_uniqueness(
-    repo: &Repo,
-    matcher: &Matcher,
-    secrets: &[Secret],
-    probes: &[Option<Vec<u8>>],
-    candidates: &[Vec<String>],
-    pass: &mut PassResult,
-) -> RewriteUniqueness {
-    struct Candidate {
-        secret: usize,
-        pattern: String,
-        anchored: regex::bytes::Regex,
-        unique: bool,
-    }
-    let mut cands: Vec<Candidate> = Vec::new();
-    for (secret, patterns) in candidates.iter().enumerate().take(secrets.len()) {
-        if !probes.get(secret).is_some_and(Option::is_some) || !matcher.searches_probe(secret) {
-            continue;
-        }
-        for pattern in patterns {
-            if let Ok(anchored) = regex::bytes::Regex::new(&format!("^(?:{pattern})")) {
-                cands.push(Candidate {
-                    secret,
-                    pattern: pattern.clone(),
-                    anchored,
-                    unique: true,
-                });
-            }
-        }
-    }
-    // Where a token of one secret starts, a longer needle hides a probe of another that starts the
-    // same way: those places are checked too.
-    let shares_probe = |token: usize, other: usize| {
-        token != other
-            && probes[other]
-                .as_deref()
-                .is_some_and(|p| secrets[token].expose().as_bytes().starts_with(p))
-    };
-    let mut to_read: Vec<(Oid, Vec<usize>)> = Vec::new();
+/// Takes the probe hits out of `pass` and lists, for each blob, commit and tag, where a probe or a
+/// plain token (of the first `secrets` secrets) starts.
+fn take_probe_sites(matcher: &Matcher, secrets: usize, pass: &mut PassResult) -> ProbeSites {
+    let mut objects = Vec::new();
     for object in &mut pass.hits {
-        let mut starts = Vec::new();
+        let mut sites = Vec::new();
         let checked = object.kind != pack::ObjectKind::Tree;
         object.hits.retain(|hit| {
             if matcher.probe_of(hit.needle).is_some() {
                 if checked {
-                    starts.push(hit.start);
+                    sites.push(Site {
+                        start: hit.start,
+                        token: None,
+                    });
                 }
                 return false;
             }
             let needle = matcher.needle(hit.needle);
-            if checked
-                && needle.encoding == Encoding::Plain
-                && cands.iter().any(|c| shares_probe(needle.secret, c.secret))
-            {
-                starts.push(hit.start);
+            if checked && needle.encoding == Encoding::Plain {
+                sites.push(Site {
+                    start: hit.start,
+                    token: Some(needle.secret),
+                });
             }
             true
         });
-        if !starts.is_empty() {
-            to_read.push((object.oid, starts));
+        if !sites.is_empty() {
+            objects.push((object.oid, sites));
         }
     }
     pass.hits.retain(|object| !object.hits.is_empty());
-    if to_read.len() > MAX_PROBE_OBJECTS {
-        return RewriteUniqueness::default();
-    }
-    for (oid, starts) in &to_read {
-        // The full pass skips an object it cannot read as well.
-        let Some((_, data)) = repo.read_object(*oid) else {
-            continue;
-        };
-        for &start in starts {
-            let Some(rest) = data.get(start..) else {
-                continue;
-            };
-            for cand in cands.iter_mut().filter(|c| c.unique) {
-                if let Some(m) = cand.anchored.find(rest) {
-                    if m.as_bytes() != secrets[cand.secret].expose().as_bytes() {
-                        cand.unique = false;
-                    }
-                }
-            }
-        }
-    }
-    RewriteUniqueness {
-        decided: cands.into_iter().map(|c| (c.pattern, c.unique)).collect(),
+    ProbeSites {
+        searched: (0..secrets).map(|i| matcher.searches_probe(i)).collect(),
+        objects,
     }
 }
 
@@ -1008,51 +979,4 @@ fn shape_warnings(repo: &Repo, pass: &PassResult, missing_blobs: usize) -> Vec<W
         ));
     }
     warnings
-}
-
-/// Whether every match of `pattern` in the object database's blobs, commits and tags is `secret` itself.
-/// The rewrite plan uses a regex that hides the middle of the token; filter-repo would replace anything
-/// else it matches too, so the plan only uses a pattern this pass has shown to be unique.
-pub fn pattern_matches_only(
-    repo: &Repo,
-    pattern: &str,
-    secret: &Secret,
-    threads: usize,
-) -> Result<bool> {
-    let regex = regex::bytes::Regex::new(pattern)
-        .with_context(|| format!("the rewrite pattern {pattern} does not compile"))?;
-    let order = git::odb::enumerate(&repo.objects_dirs)?;
-    let token = secret.expose().as_bytes();
-    // filter-repo replaces text in blobs (--replace-text) and messages (--replace-message): trees are
-    // never inflated for this check.
-    let kinds = pack::KindSet::of(&[
-        pack::ObjectKind::Blob,
-        pack::ObjectKind::Commit,
-        pack::ObjectKind::Tag,
-    ]);
-    // Large blobs in overlapping pieces (bounded memory); a match is token-sized, far below the overlap.
-    let pieces = pack::Pieces {
-        visit: &|unique: &mut bool, _oid, piece: pack::Piece<'_>| {
-            if *unique {
-                *unique = regex.find_iter(piece.data).all(|m| m.as_bytes() == token);
-            }
-        },
-        overlap: token.len().max(4096),
-    };
-    let passed = git::odb::read_objects_in_pieces(
-        &repo.git_dir,
-        &order,
-        kinds,
-        threads,
-        &|_| {},
-        &|| true,
-        &|unique: &mut bool, _oid, object, _lineage| {
-            let Ok((kind, data)) = object else { return };
-            if *unique && kind != pack::ObjectKind::Tree {
-                *unique = regex.find_iter(data).all(|m| m.as_bytes() == token);
-            }
-        },
-        Some(&pieces),
-    )?;
-    Ok(passed.states.into_iter().all(|unique| unique))
 }

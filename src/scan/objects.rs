@@ -6,7 +6,7 @@
 //! (libgit2's spins forever on a truncated loose object); libgit2 only for a pack our reader refuses.
 
 use crate::git::format::{header_end, header_value, parse_oid, parse_signature_time};
-use crate::git::odb::{read_objects_in_pieces, ObjectList, ReadResult};
+use crate::git::odb::{read_objects_in_pieces, ObjectList, PassScope, ReadResult, Visitor};
 use crate::git::pack::{self, Copied, KindSet, Lineage, ObjectKind};
 use crate::git::Oid;
 use crate::matching::delta::{carry, Carried, ChangedBytes};
@@ -113,61 +113,87 @@ pub fn bulk_pass(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PassResult> {
-    let (result, _) = bulk_pass_with(
+    let scope = PassScope {
         git_dir,
         objects,
-        KindSet::ALL,
-        known,
-        discover,
+        kinds: KindSet::ALL,
         threads,
         progress,
-        &|| (),
-        &|_, _, _, _| {},
+    };
+    let (result, _) = bulk_pass_with(
+        &scope,
+        Detectors { known, discover },
+        &TreeHook {
+            init: &|| (),
+            on_tree: &|_, _| {},
+        },
     )?;
     Ok(result)
 }
 
-/// What [`bulk_pass_with`] hands each tree to, with a worker's state (and the tree's [`Lineage`]).
-pub(crate) type TreeVisitor<'a, T> = dyn Fn(&mut T, Oid, &[u8], Lineage<'_>) + Sync + 'a;
+/// What the pass searches every object with: `known` (the given tokens' needles) and, for audit,
+/// `discover` (provider patterns, whose matched values are kept).
+#[derive(Clone, Copy)]
+pub(crate) struct Detectors<'a> {
+    pub(crate) known: &'a dyn Detector,
+    pub(crate) discover: Option<&'a dyn Detector>,
+}
 
-/// [`bulk_pass`] over the objects of `kinds` only, also handing each tree it reads to `on_tree` with a
-/// per-worker state from `init`: provenance records what it needs of trees in the same read instead
-/// of reading every tree again.
-#[allow(clippy::too_many_arguments)]
+impl Detectors<'_> {
+    /// How far a large blob's pieces overlap: the longest match either detector can make.
+    fn overlap(&self) -> usize {
+        self.known
+            .overlap()
+            .max(self.discover.map_or(0, |d| d.overlap()))
+    }
+}
+
+/// One tree as the pass read it: its id, its raw bytes, and how it was made from the base the same
+/// worker read before it (its [`Lineage`]).
+#[derive(Clone, Copy)]
+pub(crate) struct ReadTree<'a> {
+    pub(crate) oid: Oid,
+    pub(crate) data: &'a [u8],
+    pub(crate) lineage: Lineage<'a>,
+}
+
+/// What [`bulk_pass_with`] hands each tree to, with a worker's state.
+pub(crate) type TreeVisitor<'a, T> = dyn Fn(&mut T, ReadTree<'_>) + Sync + 'a;
+
+/// Each tree the pass reads, handed to `on_tree` with a per-worker state made by `init`.
+pub(crate) struct TreeHook<'a, T> {
+    pub(crate) init: &'a (dyn Fn() -> T + Sync),
+    pub(crate) on_tree: &'a TreeVisitor<'a, T>,
+}
+
+/// [`bulk_pass`] over the objects of `scope` (of its kinds only), also handing each tree it reads to
+/// `trees`: provenance records what it needs of trees in the same read instead of reading every tree
+/// again.
 pub(crate) fn bulk_pass_with<T: Send>(
-    git_dir: &Path,
-    objects: &ObjectList,
-    kinds: KindSet,
-    known: &dyn Detector,
-    discover: Option<&dyn Detector>,
-    threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
-    init: &(dyn Fn() -> T + Sync),
-    on_tree: &TreeVisitor<'_, T>,
+    scope: &PassScope<'_>,
+    detectors: Detectors<'_>,
+    trees: &TreeHook<'_, T>,
 ) -> Result<(PassResult, Vec<T>)> {
     // A large blob is searched in pieces that overlap by the longest match: the longest needle, or a
     // provider pattern's longest plausible value.
-    let overlap = known.overlap().max(discover.map_or(0, |d| d.overlap()));
     let pieces = pack::Pieces {
         visit: &|(local, scratch, _): &mut (PassResult, Scratch, T), oid, piece| {
-            read_piece(piece, oid, known, discover, scratch, local)
+            read_piece(piece, oid, detectors, scratch, local)
         },
-        overlap,
+        overlap: detectors.overlap(),
     };
     let passed = read_objects_in_pieces(
-        git_dir,
-        objects,
-        kinds,
-        threads,
-        progress,
-        &|| (PassResult::default(), Scratch::default(), init()),
-        &|(local, scratch, extra), oid, object, lineage| {
-            if let Ok((ObjectKind::Tree, data)) = object {
-                on_tree(extra, oid, data, lineage);
-            }
-            read_one(object, oid, lineage, known, discover, scratch, local)
+        scope,
+        &Visitor {
+            init: &|| (PassResult::default(), Scratch::default(), (trees.init)()),
+            visit: &|(local, scratch, extra), oid, object, lineage| {
+                if let Ok((ObjectKind::Tree, data)) = object {
+                    (trees.on_tree)(extra, ReadTree { oid, data, lineage });
+                }
+                read_one(object, oid, lineage, detectors, scratch, local)
+            },
+            pieces: Some(&pieces),
         },
-        Some(&pieces),
     )?;
     let mut result = PassResult {
         warnings: passed.warnings,
@@ -212,13 +238,13 @@ fn search(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Searches one whole object with `detectors` (a delta around what it changed, see [`Lineage`]) and
+/// keeps what provenance needs of a commit or tag.
 fn read_one(
     object: ReadResult<'_>,
     oid: Oid,
     lineage: Lineage<'_>,
-    known: &dyn Detector,
-    discover: Option<&dyn Detector>,
+    Detectors { known, discover }: Detectors<'_>,
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {
@@ -303,8 +329,7 @@ fn read_one(
 fn read_piece(
     piece: pack::Piece<'_>,
     oid: Oid,
-    known: &dyn Detector,
-    discover: Option<&dyn Detector>,
+    Detectors { known, discover }: Detectors<'_>,
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {

@@ -6,10 +6,10 @@
 
 use super::idhash::{IdMap, IdSet};
 use super::named::{runs, NamedRecords, NamedSource, NamedTrees};
-use super::objects::{CommitRecord, ObjectHits, PassResult};
+use super::objects::{CommitRecord, ObjectHits, PassResult, ReadTree};
 use crate::git::format::{mode_kind, tree_entries};
 use crate::git::odb::ObjectList;
-use crate::git::pack::{Copied, KindSet, Lineage, ObjectKind};
+use crate::git::pack::{Copied, KindSet, ObjectKind};
 use crate::git::Oid;
 use crate::git::{Repo, Tip, TipKind};
 use crate::matching::delta::{carry, Carried, ChangedBytes, CARRY_UP_TO};
@@ -189,7 +189,7 @@ pub struct TreeRecords {
     /// stay empty.
     graph: NamedRecords,
     /// Per delta depth: where the probe's literals occur in the tree last recorded at that depth (see
-    /// [`Lineage`]), and the buffer a delta's changed bytes are searched in.
+    /// [`Lineage`](crate::git::pack::Lineage)), and the buffer a delta's changed bytes are searched in.
     levels: Vec<Carried>,
     changed: ChangedBytes,
 }
@@ -365,18 +365,17 @@ impl TreeProbe {
     }
 
     /// Records one tree, and notes (in `here`) the blobs it names that the database lacks.
-    pub fn record(
+    pub(crate) fn record(
         &self,
         records: &mut TreeRecords,
         missing: &MissingBlobs,
         here: &mut MissingHere,
-        oid: Oid,
-        data: &[u8],
-        lineage: Lineage<'_>,
+        tree: ReadTree<'_>,
     ) {
+        let ReadTree { oid, data, lineage } = tree;
         let parent = key(&oid);
         records.children.clear();
-        missing.walk(here, oid, data, lineage, |name, id, noted| {
+        missing.walk(here, tree, |name, id, noted| {
             if !self.with_names {
                 records.children.push(key(&id));
                 return None;
@@ -603,7 +602,7 @@ pub struct MissingHere {
     malformed: Vec<Oid>,
     /// Ids found present, indexed by their low bits; the zero id is an empty slot.
     recent: Vec<Oid>,
-    /// Per delta depth: the entries of the tree last walked at that depth (see [`Lineage`]).
+    /// Per delta depth: the entries of the tree last walked at that depth (see [`Lineage`](crate::git::pack::Lineage)).
     levels: Vec<Level>,
 }
 
@@ -739,8 +738,8 @@ impl MissingBlobs {
     /// Notes every blob entry of one raw tree that the database lacks, and the tree if an entry is
     /// malformed (a tree read with a [`TreeProbe`] is checked by [`TreeProbe::record`], in the same
     /// walk).
-    pub fn record(&self, here: &mut MissingHere, oid: Oid, data: &[u8], lineage: Lineage<'_>) {
-        self.walk(here, oid, data, lineage, |_, _, _| None);
+    pub(crate) fn record(&self, here: &mut MissingHere, tree: ReadTree<'_>) {
+        self.walk(here, tree, |_, _, _| None);
     }
 
     /// Walks the entries of one raw tree, checking each blob and subtree id (a submodule names a
@@ -754,9 +753,7 @@ impl MissingBlobs {
     fn walk(
         &self,
         here: &mut MissingHere,
-        oid: Oid,
-        data: &[u8],
-        lineage: Lineage<'_>,
+        ReadTree { oid, data, lineage }: ReadTree<'_>,
         mut subtree: impl FnMut(&[u8], Oid, Option<u64>) -> Option<u64>,
     ) {
         let mut levels = std::mem::take(&mut here.levels);
@@ -1402,6 +1399,7 @@ pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> IdSet<Oid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::pack::Lineage;
     use crate::matching::delta::random::{delta_of, Rng};
 
     /// Raw tree bytes: entries of every kind (a zero-padded subtree mode too) naming ids from `ids`,
@@ -1438,7 +1436,7 @@ mod tests {
             std::hash::Hash::hash(&(name, id), &mut hasher);
             std::hash::Hasher::finish(&hasher)
         };
-        missing.walk(here, oid, data, lineage, |name, id, noted| {
+        missing.walk(here, ReadTree { oid, data, lineage }, |name, id, noted| {
             assert!(noted.is_none_or(|n| n == note(name, id)));
             seen.push((name.to_vec(), id));
             Some(note(name, id))
@@ -1477,8 +1475,13 @@ mod tests {
             let mut tree = entries(&mut rng, &ids, count);
             let (mut carried, mut full) = (MissingHere::default(), MissingHere::default());
             let root = Oid::from_bytes(&[200; 20]).unwrap();
-            missing.record(&mut carried, root, &tree, Lineage::WHOLE);
-            missing.record(&mut full, root, &tree, Lineage::WHOLE);
+            let whole = ReadTree {
+                oid: root,
+                data: &tree,
+                lineage: Lineage::WHOLE,
+            };
+            missing.record(&mut carried, whole);
+            missing.record(&mut full, whole);
 
             for depth in 1..4 {
                 // Copies of whole entries and of runs cut anywhere (an id under another mode, half

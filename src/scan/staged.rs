@@ -564,7 +564,7 @@ pub fn range_commits(repo: &Repo, since: Option<&str>, range: Option<&str>) -> R
         resolve_range_end(repo, &from)?,
         resolve_range_end(repo, &to)?,
     );
-    repo.commits_in_range(from, to)
+    Ok(repo.commits_in_range(from, to)?)
 }
 
 /// The base of a range audit (`--since REV`, or `A` of `--range A..B`), as a commit: what the change

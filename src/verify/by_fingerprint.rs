@@ -28,7 +28,7 @@ pub(super) fn by_fingerprint(
             all.push(candidate);
         }
     }
-    let mut report = scan::scan(repo, &all, options)?;
+    let mut report = scan::run(&scan::Request::new(repo, &all, options))?.report;
     // A candidate found by fingerprint is named by where the fingerprint came from.
     for summary in &mut report.secrets {
         if let Some(origin) = named.origins.get(&summary.secret.fingerprint) {

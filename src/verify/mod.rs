@@ -84,7 +84,7 @@ pub(crate) fn run(
     let patterns = PatternSet::all();
     let (mut report, matcher) = if fingerprints.is_empty() {
         (
-            scan::scan(&target.repo, &secrets, options)?,
+            scan::run(&scan::Request::new(&target.repo, &secrets, options))?.report,
             Matcher::new(&secrets),
         )
     } else {

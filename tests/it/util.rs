@@ -340,20 +340,18 @@ impl Pty {
 /// Scans `path` in-process with the library (for tests that build on the report model).
 pub fn scan_report(path: &Path, secrets: &[unleak::secret::Secret]) -> unleak::model::Report {
     let repo = unleak::git::Repo::open(path).unwrap();
-    unleak::scan::scan(
-        &repo,
-        secrets,
-        &unleak::scan::ScanOptions {
-            threads: 2,
-            reachable_only: false,
-            progress: false,
-            command: "scan",
-            env_history: false,
-            verify_object_ids: false,
-            tree_read: Default::default(),
-        },
-    )
-    .unwrap()
+    let options = unleak::scan::ScanOptions {
+        threads: 2,
+        reachable_only: false,
+        progress: false,
+        command: "scan",
+        env_history: false,
+        verify_object_ids: false,
+        tree_read: Default::default(),
+    };
+    unleak::scan::run(&unleak::scan::Request::new(&repo, secrets, &options))
+        .unwrap()
+        .report
 }
 
 /// A fresh mirror of `origin` in `parent/name`, as anyone cloning it now would get (`--no-local`: no
