@@ -7,7 +7,7 @@ usage:
 
   SRC        the crate's src/ directory (default: ./src)
   --layers   layers lowest first, separated by '/', each a comma list of module prefixes, e.g.
-             "secret,sanitize / model / git / engine / report / config / cmd"
+             "secret,sanitize / model / git / engine / render / config / cmd"
              A module belongs to the layer of its longest matching prefix ("scan" matches scan::pack).
              An import from a lower layer to a higher one is a back-edge. Same layer is allowed
              (circles are reported separately). Modules matching no prefix are listed as unlayered.
@@ -42,7 +42,7 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "tokens",                                # where the searched tokens come from
         "issuers",                               # one HTTP client and URL policy: liveness, HF, GitHub
         "scan",                                  # object pass, provenance, findings, staged, verify checks
-        "allowlist, audit, filter_repo, footprint, hook, hygiene, report",
+        "allowlist, audit, filter_repo, footprint, hook, hygiene, render",
         "playbook, setup, verify",               # respond as seven steps; setup; verify after a rewrite
         "cli",                                   # clap types (only config and cmd read them)
         "config",                                # what was typed -> plain domain values, all commands
@@ -51,10 +51,10 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
     "only": {
         "cli": [],
         "model": ["secret"],
-        "report": ["model", "providers", "sanitize", "report::*"],
-        "report::human": ["model", "providers", "sanitize", "report"],
-        "report::json": ["model", "report"],
-        "report::sarif": ["model", "providers", "report"],
+        "render": ["model", "providers", "sanitize", "render::*"],
+        "render::human": ["model", "providers", "sanitize", "render"],
+        "render::json": ["model", "render"],
+        "render::sarif": ["model", "providers", "render"],
         "scan::objects": ["git", "git::*", "matching", "matching::delta", "model", "secret", "util", "util::*", "scan::idhash"],
         "scan::provenance": ["git", "git::*", "scan::objects", "scan::idhash", "scan::named", "matching", "matching::delta", "sanitize", "util", "util::*"],
         "scan::named": ["git", "git::*", "scan::idhash"],

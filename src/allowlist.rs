@@ -120,7 +120,7 @@ impl CustomRule {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Defaults {
     pub fail_on: Option<Severity>,
-    pub format: Option<crate::report::Format>,
+    pub format: Option<crate::render::Format>,
 }
 
 /// One entry: exactly one of `fingerprint`, `path` (a glob) or `rule`, or a `path` with a `rule`; and a

@@ -14,7 +14,7 @@ use crate::filter_repo::BinaryMode;
 use crate::model::Severity;
 use crate::playbook::{NewTokenSource, Request, RevokeMethod, Settings};
 use crate::prompt::PromptMode;
-use crate::report;
+use crate::render;
 use crate::scan::{ScanOptions, TreeRead};
 use crate::tokens::TokenSpec;
 use anyhow::Result;
@@ -129,7 +129,7 @@ pub struct ScanConfig {
     pub repo: PathBuf,
     pub tokens: TokenSpec,
     pub scope: Scope,
-    pub format: report::Format,
+    pub format: render::Format,
     /// `-o FILE`: the report goes there (atomically) instead of stdout.
     pub output: Option<PathBuf>,
     /// `--exit-zero`: findings do not fail the run.
@@ -138,21 +138,21 @@ pub struct ScanConfig {
     pub places: crate::footprint::Places,
 }
 
-impl From<Format> for report::Format {
-    fn from(format: Format) -> report::Format {
+impl From<Format> for render::Format {
+    fn from(format: Format) -> render::Format {
         match format {
-            Format::Human => report::Format::Human,
-            Format::Json => report::Format::Json,
-            Format::Sarif => report::Format::Sarif,
+            Format::Human => render::Format::Human,
+            Format::Json => render::Format::Json,
+            Format::Sarif => render::Format::Sarif,
         }
     }
 }
 
-impl From<RespondFormat> for report::Format {
-    fn from(format: RespondFormat) -> report::Format {
+impl From<RespondFormat> for render::Format {
+    fn from(format: RespondFormat) -> render::Format {
         match format {
-            RespondFormat::Human => report::Format::Human,
-            RespondFormat::Json => report::Format::Json,
+            RespondFormat::Human => render::Format::Human,
+            RespondFormat::Json => render::Format::Json,
         }
     }
 }
@@ -178,7 +178,7 @@ impl ScanConfig {
 #[derive(Debug, Clone)]
 pub struct RespondConfig {
     pub request: Request,
-    pub format: report::Format,
+    pub format: render::Format,
     /// Whether questions are asked: never in a dry run, which walks the flow without prompts.
     pub prompts: PromptMode,
 }
@@ -282,7 +282,7 @@ pub struct AuditConfig {
     /// `--no-git PATH...`: files on disk (or `-`, stdin) instead of a repository; empty for git.
     pub no_git: Vec<PathBuf>,
     pub scope: Scope,
-    pub format: Option<report::Format>,
+    pub format: Option<render::Format>,
     pub output: Option<PathBuf>,
     pub exit_zero: bool,
     /// The Hugging Face endpoint (`HF_ENDPOINT`, else the public hub) the playbook preview names.
@@ -334,7 +334,7 @@ pub struct VerifyConfig {
     pub offline: bool,
     /// Verify searches every object, reachable or not: `reachable_only` is always false here.
     pub scope: Scope,
-    pub format: report::Format,
+    pub format: render::Format,
     pub output: Option<PathBuf>,
     pub exit_zero: bool,
 }

@@ -2,7 +2,7 @@
 //! leaked-token playbook (revoke, re-create, update `.env`, rewrite history, verify).
 //!
 //! Data flows one way: `cli` (what was typed) -> `config` (what we will do) -> `scan` (object database pass
-//! and provenance) -> `report` (one model, several renderers) -> commands that render or plan.
+//! and provenance) -> `model` (one report model) -> `render` (its renderers) -> commands that render or plan.
 
 #![warn(missing_docs)]
 
@@ -26,7 +26,7 @@ pub mod model;
 pub mod playbook;
 pub mod prompt;
 pub mod providers;
-pub mod report;
+pub mod render;
 pub(crate) mod sanitize;
 pub mod scan;
 pub mod secret;

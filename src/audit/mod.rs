@@ -13,7 +13,7 @@ mod rules;
 use crate::allowlist::Allowlist;
 use crate::git::Repo;
 use crate::model::{Report, Severity, Warning};
-use crate::report::Format;
+use crate::render::Format;
 use crate::scan::{self, ScanOptions};
 use crate::secret::Secret;
 use crate::{dotenv, tokens};

@@ -47,27 +47,27 @@ fn search_exit(
 /// never sees half a report, and a failed run leaves the previous file as it was.
 fn print_report(
     report: &crate::model::Report,
-    format: crate::report::Format,
+    format: crate::render::Format,
     color: bool,
     output: Option<&std::path::Path>,
 ) -> Result<()> {
     use std::io::Write;
     if let Some(path) = output {
         let mut bytes = Vec::new();
-        crate::report::render(
+        crate::render::render(
             report,
             format,
-            crate::report::human::Style { color: false },
+            crate::render::human::Style { color: false },
             &mut bytes,
         )?;
         return Ok(crate::util::fs::write_atomic(path, &bytes, &REPORT_FILE)?);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    crate::report::render(
+    crate::render::render(
         report,
         format,
-        crate::report::human::Style { color },
+        crate::render::human::Style { color },
         &mut out,
     )?;
     out.flush()?;

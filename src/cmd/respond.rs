@@ -3,7 +3,7 @@
 use crate::config::RespondConfig;
 use crate::exit_codes::ExitCode;
 use crate::playbook::{self, Io};
-use crate::report::Format;
+use crate::render::Format;
 use crate::sanitize::TerminalWriter;
 use anyhow::Result;
 use std::io::Write;

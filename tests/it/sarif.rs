@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use unleak::model::{HygieneIssue, Report, Severity};
-use unleak::report::sarif;
+use unleak::render::sarif;
 use unleak::secret::Secret;
 
 /// The official schema, kept in the repository (tests/fixtures/README.md says where it comes from).

@@ -1,6 +1,6 @@
-//! One report model for every command that finds things (scan, audit, verify). Renderers sit beside it
-//! and only render: `human` for people, `json` for machines. No secret value can reach this model: it
-//! holds redactions and fingerprints only.
+//! The renderers of the one report model (`model::Report`, for every command that finds things: scan,
+//! audit, verify). They only render: `human` for people, `json` and `sarif` for machines. No secret
+//! value can reach the model: it holds redactions and fingerprints only.
 
 pub(crate) mod human;
 pub(crate) mod json;
