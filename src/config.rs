@@ -267,51 +267,42 @@ impl RespondConfig {
 #[derive(Debug, Clone)]
 pub struct AuditConfig {
     pub globals: Globals,
-    pub repo: PathBuf,
-    /// `--env-file`: the dotenv file whose values are searched for exactly (default: the repository's `.env`).
-    pub env_file: Option<PathBuf>,
-    /// `--fail-on`: the lowest severity that fails the run.
-    pub fail_on: Option<Severity>,
-    pub baseline: Option<PathBuf>,
-    /// `--config`: the allowlist file (default: the repository's `.unleak.toml`).
-    pub config: Option<PathBuf>,
-    /// `--verify`: ask each issuer whether the tokens still work.
-    pub verify: bool,
-    pub since: Option<String>,
-    pub range: Option<String>,
-    /// `--no-git PATH...`: files on disk (or `-`, stdin) instead of a repository; empty for git.
-    pub no_git: Vec<PathBuf>,
-    pub scope: Scope,
-    pub format: Option<render::Format>,
+    /// What to audit, in the domain's terms (format and threshold still optional: see above).
+    pub request: crate::audit::Request,
     pub output: Option<PathBuf>,
     pub exit_zero: bool,
-    /// The Hugging Face endpoint (`HF_ENDPOINT`, else the public hub) the playbook preview names.
-    pub hf_endpoint: String,
 }
 
 impl AuditConfig {
     pub fn resolve(args: AuditArgs, globals: &Globals) -> Result<AuditConfig> {
         refuse_token_path("--output", args.output.as_ref())?;
+        let scope = Scope::from_args(args.scope, &globals.env);
         Ok(AuditConfig {
-            globals: globals.clone(),
-            repo: resolve_repo_path(args.repo, &globals.env)?,
-            env_file: args.env_file,
-            fail_on: args.fail_on.map(|level| match level {
-                FailOn::High => Severity::High,
-                FailOn::Medium => Severity::Medium,
-                FailOn::Low => Severity::Low,
-            }),
-            baseline: args.baseline,
-            config: args.config,
-            verify: args.verify,
-            since: args.since,
-            range: args.range,
-            no_git: args.no_git,
-            scope: Scope::from_args(args.scope, &globals.env),
-            format: args.format.map(Into::into),
+            request: crate::audit::Request {
+                options: scope.scan_options("audit", globals.progress),
+                allow_incomplete: scope.allow_incomplete,
+                repo: resolve_repo_path(args.repo, &globals.env)?,
+                env_file: args.env_file,
+                config: args.config,
+                baseline: args.baseline,
+                verify: args.verify,
+                since: args.since,
+                range: args.range,
+                no_git: args.no_git,
+                format: args.format.map(Into::into),
+                fail_on: args.fail_on.map(|level| match level {
+                    FailOn::High => Severity::High,
+                    FailOn::Medium => Severity::Medium,
+                    FailOn::Low => Severity::Low,
+                }),
+                hf_endpoint: crate::issuers::huggingface::endpoint_from(&globals.env),
+                env: globals.env.clone(),
+                spawner: globals.spawner.clone(),
+                net: globals.net.clone(),
+            },
             output: args.output,
             exit_zero: args.exit_zero,
-            hf_endpoint: crate::issuers::huggingface::endpoint_from(&globals.env),
+            globals: globals.clone(),
         })
     }
 }
@@ -320,20 +311,8 @@ impl AuditConfig {
 #[derive(Debug, Clone)]
 pub struct VerifyConfig {
     pub globals: Globals,
-    pub repo: PathBuf,
-    pub tokens: TokenSpec,
-    /// `--fingerprint`: old tokens named by fingerprint only.
-    pub fingerprints: Vec<String>,
-    /// `--record`: an incident record naming the old tokens.
-    pub record: Option<PathBuf>,
-    /// `--first-changed`: filter-repo's list of first changed commits.
-    pub first_changed: Option<PathBuf>,
-    /// `--remote`: verify what this remote serves, not the local repository.
-    pub remote: Option<String>,
-    /// `--offline`: the issuer is not asked about a token found nowhere.
-    pub offline: bool,
-    /// Verify searches every object, reachable or not: `reachable_only` is always false here.
-    pub scope: Scope,
+    /// What to verify, in the domain's terms (verify searches every object, reachable or not).
+    pub request: crate::verify::Request,
     pub format: render::Format,
     pub output: Option<PathBuf>,
     pub exit_zero: bool,
@@ -353,15 +332,22 @@ impl VerifyConfig {
         let repo = resolve_repo_path(args.repo, &globals.env)?;
         let scope = Scope::from_args(args.scope, &globals.env);
         let mut globals = globals.clone();
+        let tokens = token_spec(args.token, &mut globals.spawner);
         Ok(VerifyConfig {
-            repo,
-            tokens: token_spec(args.token, &mut globals.spawner),
-            fingerprints: args.fingerprint,
-            record: args.record,
-            first_changed: args.first_changed,
-            remote: args.remote,
-            offline: args.offline,
-            scope,
+            request: crate::verify::Request {
+                options: scope.scan_options("verify", globals.progress),
+                allow_incomplete: scope.allow_incomplete,
+                repo,
+                tokens,
+                fingerprints: args.fingerprint,
+                record: args.record,
+                first_changed: args.first_changed,
+                remote: args.remote,
+                offline: args.offline,
+                env: globals.env.clone(),
+                spawner: globals.spawner.clone(),
+                net: globals.net.clone(),
+            },
             format: args.output.format.into(),
             output: args.output.output,
             exit_zero: args.output.exit_zero,
@@ -373,21 +359,10 @@ impl VerifyConfig {
 /// `unleak setup`, resolved.
 #[derive(Debug, Clone)]
 pub struct SetupConfig {
-    /// The variable name to store.
-    pub key: String,
-    pub env_file: Option<PathBuf>,
-    /// `--value-stdin`: read the value from a pipe, not a hidden prompt.
-    pub value_stdin: bool,
-    /// `--force`: store a value that does not look like the key's provider's token.
-    pub force: bool,
-    pub backup: bool,
-    /// `--yes`: apply the hygiene actions that ask first.
-    pub yes: bool,
-    /// A value typed on the command line (refused: it would sit in shell history).
-    pub refused_value: Vec<std::ffi::OsString>,
+    /// What to store, in the domain's terms.
+    pub request: crate::setup::Request,
     /// The process environment (the shell's values, huggingface_hub's token file, the current directory).
     pub env: Environment,
-    pub spawner: Spawner,
     /// Whether the value can be asked for at a terminal.
     pub prompts: PromptMode,
 }
@@ -395,15 +370,17 @@ pub struct SetupConfig {
 impl SetupConfig {
     pub fn resolve(args: SetupArgs, globals: &Globals) -> Result<SetupConfig> {
         Ok(SetupConfig {
-            key: args.key,
-            env_file: args.env_file,
-            value_stdin: args.value_stdin,
-            force: args.force,
-            backup: args.backup,
-            yes: args.yes,
-            refused_value: args.refused_value,
+            request: crate::setup::Request {
+                key: args.key,
+                env_file: args.env_file,
+                value_stdin: args.value_stdin,
+                force: args.force,
+                backup: args.backup,
+                yes: args.yes,
+                refused_value: args.refused_value,
+                spawner: globals.spawner.clone(),
+            },
             env: globals.env.clone(),
-            spawner: globals.spawner.clone(),
             prompts: globals.prompts,
         })
     }

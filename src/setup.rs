@@ -16,6 +16,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// What `unleak setup` is asked, in plain values (the command resolves them from its flags).
+#[derive(Debug, Clone)]
 pub struct Request {
     /// The variable name to store.
     pub key: String,

@@ -22,6 +22,7 @@ use review::Review;
 use std::path::{Path, PathBuf};
 
 /// What an audit is asked, in plain values (the command resolves them from its flags).
+#[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub repo: PathBuf,
     /// `--env-file`: the dotenv file whose values are searched for exactly (default: the repository's `.env`).

@@ -7,25 +7,7 @@ use crate::exit_codes::ExitCode;
 use anyhow::Result;
 
 pub fn run(config: AuditConfig) -> Result<ExitCode> {
-    let request = audit::Request {
-        options: config.scope.scan_options("audit", config.globals.progress),
-        allow_incomplete: config.scope.allow_incomplete,
-        repo: config.repo,
-        env_file: config.env_file,
-        config: config.config,
-        baseline: config.baseline,
-        verify: config.verify,
-        since: config.since,
-        range: config.range,
-        no_git: config.no_git,
-        format: config.format,
-        fail_on: config.fail_on,
-        hf_endpoint: config.hf_endpoint,
-        env: config.globals.env,
-        spawner: config.globals.spawner,
-        net: config.globals.net,
-    };
-    let outcome = audit::run(&request)?;
+    let outcome = audit::run(&config.request)?;
     super::print_report(
         &outcome.report,
         outcome.format,

@@ -3,12 +3,12 @@
 
 use crate::config::SetupConfig;
 use crate::exit_codes::ExitCode;
-use crate::setup::{self, Io, Request};
+use crate::setup::{self, Io};
 use anyhow::{bail, Result};
 use std::io::{BufRead, IsTerminal};
 
 pub fn run(config: SetupConfig) -> Result<ExitCode> {
-    if config.value_stdin && std::io::stdin().is_terminal() {
+    if config.request.value_stdin && std::io::stdin().is_terminal() {
         bail!(
             "--value-stdin reads a pipe, and here stdin is a terminal that would show the token as you \
              type it; leave --value-stdin out to get a hidden prompt"
@@ -22,7 +22,7 @@ pub fn run(config: SetupConfig) -> Result<ExitCode> {
     let stderr = std::io::stderr();
     // Lock stdin only to read the value from it: the hidden prompt reads stdin itself and would wait
     // forever on a lock held here.
-    let mut piped: Box<dyn BufRead> = if config.value_stdin {
+    let mut piped: Box<dyn BufRead> = if config.request.value_stdin {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::io::empty())
@@ -34,17 +34,7 @@ pub fn run(config: SetupConfig) -> Result<ExitCode> {
         prompter: prompter.as_mut(),
         interactive,
     };
-    let request = Request {
-        key: config.key,
-        env_file: config.env_file,
-        value_stdin: config.value_stdin,
-        force: config.force,
-        backup: config.backup,
-        yes: config.yes,
-        refused_value: config.refused_value,
-        spawner: config.spawner,
-    };
-    let steps_left = setup::setup(&request, &cwd, &env, &mut io)?;
+    let steps_left = setup::setup(&config.request, &cwd, &env, &mut io)?;
     Ok(if steps_left {
         ExitCode::Found
     } else {

@@ -9,21 +9,7 @@ use anyhow::Result;
 pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let interactive = config.globals.prompts.interactive();
     let mut prompter = config.globals.prompts.prompter();
-    let request = verify::Request {
-        options: config.scope.scan_options("verify", config.globals.progress),
-        allow_incomplete: config.scope.allow_incomplete,
-        repo: config.repo,
-        tokens: config.tokens,
-        fingerprints: config.fingerprints,
-        record: config.record,
-        first_changed: config.first_changed,
-        remote: config.remote,
-        offline: config.offline,
-        env: config.globals.env,
-        spawner: config.globals.spawner,
-        net: config.globals.net,
-    };
-    let outcome = verify::run(&request, prompter.as_mut(), interactive)?;
+    let outcome = verify::run(&config.request, prompter.as_mut(), interactive)?;
     super::print_report(
         &outcome.report,
         config.format,

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use target::Target;
 
 /// What `unleak verify` is asked, in plain values (the command resolves them from its flags).
+#[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub repo: PathBuf,
     pub tokens: TokenSpec,
