@@ -51,10 +51,11 @@ pub(crate) struct Request {
     pub net: crate::issuers::Net,
 }
 
-/// A finished audit: the report, the format it is shown in, and whether anything at or above the
-/// threshold remains.
+/// A finished audit: the report, the rules it was searched with (SARIF describes each, custom ones
+/// too), the format it is shown in, and whether anything at or above the threshold remains.
 pub(crate) struct Outcome {
     pub report: Report,
+    pub rules: crate::providers::Rules,
     pub format: Format,
     pub fails: bool,
 }
@@ -101,13 +102,20 @@ pub(crate) fn run(request: &Request) -> Result<Outcome> {
     let review = Review {
         repo: Some(&repo),
         allowlist: &allowlist,
+        rules: patterns.rule_set(),
         secrets: &secrets,
         env_path: env_path.as_deref(),
         env_files: &env_files,
         range_mode,
     };
     review.judge(request, &mut report)?;
-    Ok(finish(request, &allowlist, report, &secrets))
+    Ok(finish(
+        request,
+        &allowlist,
+        patterns.rule_set(),
+        report,
+        &secrets,
+    ))
 }
 
 /// `audit --no-git PATH...`: files on disk (or stdin) judged as a repository's findings are (allowlist,
@@ -126,13 +134,20 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
     let review = Review {
         repo: None,
         allowlist: &allowlist,
+        rules: patterns.rule_set(),
         secrets: &secrets,
         env_path: env_path.as_deref(),
         env_files: &[],
         range_mode: true,
     };
     review.judge(request, &mut report)?;
-    Ok(finish(request, &allowlist, report, &secrets))
+    Ok(finish(
+        request,
+        &allowlist,
+        patterns.rule_set(),
+        report,
+        &secrets,
+    ))
 }
 
 /// What every audit ends with: the playbook preview, the format (`--format`, else `[defaults]`, else
@@ -141,12 +156,13 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
 fn finish(
     request: &Request,
     allowlist: &Allowlist,
+    rules: &crate::providers::Rules,
     mut report: Report,
     secrets: &[Secret],
 ) -> Outcome {
     // Files that are not in git need no history rewrite: the preview is for a repository's audit.
     if request.no_git.is_empty() {
-        report.playbook = preview::playbook_preview(&report, secrets, &request.hf_endpoint);
+        report.playbook = preview::playbook_preview(&report, secrets, rules, &request.hf_endpoint);
     }
     report.completeness.accepted = request.allow_incomplete && !report.completeness.complete;
 
@@ -161,6 +177,7 @@ fn finish(
     Outcome {
         fails: fails(&report, threshold),
         report,
+        rules: rules.clone(),
         format,
     }
 }

@@ -1,5 +1,6 @@
 //! The rules an audit runs with: `.unleak.toml` (the checkout's, `--config`'s, or for a range the base
-//! commit's) and the provider patterns, with its custom rules as one more provider.
+//! commit's) and the provider patterns, with its custom rules after them. The custom rules are owned by
+//! the pattern set (`PatternSet::rule_set`), which hands them to the findings and the report.
 
 use super::Request;
 use crate::allowlist::{Allowlist, CustomRule};
@@ -10,48 +11,32 @@ use crate::{providers, scan};
 use anyhow::Result;
 use std::path::Path;
 
-/// The custom rules as one more provider, for the process's lifetime (a command audits once).
-fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
-    if rules.is_empty() {
-        return None;
+/// The custom rules as the audit's own: owned by its rule set, which its pattern set, findings and
+/// report are handed (nothing is registered process-wide).
+fn custom_rules(rules: &[CustomRule]) -> Result<providers::Rules> {
+    let mut custom = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let confidence = match rule.confidence.as_str() {
+            "low" => providers::Confidence::Low,
+            "medium" => providers::Confidence::Medium,
+            _ => providers::Confidence::High,
+        };
+        let pattern = providers::CustomPattern::new(
+            &rule.id,
+            &rule.description,
+            &rule.regex,
+            &rule.prefixes,
+            confidence,
+            rule.help.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!("[[rule]] {}: the regex does not compile: {e}", rule.id))?;
+        custom.push(pattern);
     }
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
-    let patterns: Vec<providers::Pattern> = rules
-        .iter()
-        .map(|r| providers::Pattern {
-            id: leak(&r.id),
-            description: leak(&r.description),
-            details: leak(&format!("{} (a custom rule from .unleak.toml: {})", r.description, r.regex)),
-            help: leak(r.help.as_deref().unwrap_or(
-                "Revoke or rotate it where it was issued, and remove it from history (`unleak respond`).",
-            )),
-            prefixes: Box::leak(r.prefixes.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
-            regex: leak(&r.regex),
-            names: &[],
-            near: &[],
-            confidence: match r.confidence.as_str() {
-                "low" => providers::Confidence::Low,
-                "medium" => providers::Confidence::Medium,
-                _ => providers::Confidence::High,
-            },
-            examples: Box::leak(r.examples.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
-            negatives: Box::leak(r.negatives.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
-        })
-        .collect();
-    Some(Box::leak(Box::new(providers::Provider {
-        id: "custom",
-        name: "Custom rule",
-        env_vars: &[],
-        revoke_url: None,
-        create_url: None,
-        patterns: Box::leak(patterns.into_boxed_slice()),
-        liveness: &[],
-        unchecked: Some("a custom rule names no issuer to ask"),
-    })))
+    Ok(providers::Rules::with_custom(custom))
 }
 
 /// The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for), and
-/// the provider patterns with the custom rule registered.
+/// the provider patterns with the custom rules after them.
 pub(super) fn rules(request: &Request, workdir: Option<&Path>) -> Result<(Allowlist, PatternSet)> {
     let config_path = request.config.clone().or_else(|| {
         workdir
@@ -62,7 +47,7 @@ pub(super) fn rules(request: &Request, workdir: Option<&Path>) -> Result<(Allowl
         Some(path) => Allowlist::load(path)?,
         None => Allowlist::default(),
     };
-    let patterns = patterns(&allowlist);
+    let patterns = patterns(&allowlist)?;
     Ok((allowlist, patterns))
 }
 
@@ -97,17 +82,14 @@ pub(super) fn base_rules(
             ),
         ));
     }
-    let patterns = patterns(&allowlist);
+    let patterns = patterns(&allowlist)?;
     Ok((allowlist, patterns, warnings))
 }
 
-/// The provider patterns, with the allowlist's custom rules registered as one more provider.
-fn patterns(allowlist: &Allowlist) -> PatternSet {
-    match custom_provider(&allowlist.rule) {
-        Some(custom) => {
-            providers::register_custom(custom);
-            PatternSet::new(&providers::with_custom())
-        }
-        None => PatternSet::all(),
+/// The provider patterns, with the allowlist's custom rules after them.
+fn patterns(allowlist: &Allowlist) -> Result<PatternSet> {
+    if allowlist.rule.is_empty() {
+        return Ok(PatternSet::all());
     }
+    Ok(PatternSet::with_rules(&custom_rules(&allowlist.rule)?))
 }

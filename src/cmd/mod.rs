@@ -47,6 +47,7 @@ fn search_exit(
 /// never sees half a report, and a failed run leaves the previous file as it was.
 fn print_report(
     report: &crate::model::Report,
+    rules: &crate::providers::Rules,
     format: crate::report::Format,
     color: bool,
     output: Option<&std::path::Path>,
@@ -56,6 +57,7 @@ fn print_report(
         let mut bytes = Vec::new();
         crate::report::render(
             report,
+            rules,
             format,
             crate::report::human::Style { color: false },
             &mut bytes,
@@ -66,6 +68,7 @@ fn print_report(
     let mut out = stdout.lock();
     crate::report::render(
         report,
+        rules,
         format,
         crate::report::human::Style { color },
         &mut out,
