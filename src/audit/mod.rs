@@ -76,6 +76,7 @@ pub(crate) fn run(request: &Request) -> Result<Outcome> {
         let (allowlist, patterns) = rules::rules(request, workdir.as_deref())?;
         (allowlist, patterns, Vec::new())
     };
+    let exact = rules::known_by_custom_shape(exact, patterns.rule_set());
 
     let options = &request.options;
     let (mut report, secrets, env_files) = if range_mode {
@@ -127,6 +128,7 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
     let env_path = tokens::default_env_path(request.env_file.as_deref(), Some(&cwd));
     let (exact, warnings) = env_values(request, env_path.as_deref())?;
     let (allowlist, patterns) = rules::rules(request, Some(&cwd))?;
+    let exact = rules::known_by_custom_shape(exact, patterns.rule_set());
     let source = env_path.as_deref().and_then(|p| p.canonicalize().ok());
     let (mut report, secrets) =
         files::files_report(&request.no_git, &exact, &patterns, source.as_deref())?;

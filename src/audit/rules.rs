@@ -7,6 +7,7 @@ use crate::allowlist::{Allowlist, CustomRule};
 use crate::git::Repo;
 use crate::matching::patterns::PatternSet;
 use crate::model::Warning;
+use crate::secret::Secret;
 use crate::{providers, scan};
 use anyhow::Result;
 use std::path::Path;
@@ -33,6 +34,19 @@ fn custom_rules(rules: &[CustomRule]) -> Result<providers::Rules> {
         custom.push(pattern);
     }
     Ok(providers::Rules::with_custom(custom))
+}
+
+/// The given tokens, each whose shape is a custom rule's known by that rule, as a built-in shape's
+/// token is known by its own: its fingerprint is then the public `sha256:` one
+/// (`Secret::has_public_fingerprint` knows the built-in shapes alone, not a search's custom ones).
+pub(super) fn known_by_custom_shape(exact: Vec<Secret>, rules: &providers::Rules) -> Vec<Secret> {
+    exact
+        .into_iter()
+        .map(|secret| match secret.identify_in(rules) {
+            Some(rule) if rule.builtin.is_none() => secret.with_rule(rule.owned_id()),
+            _ => secret,
+        })
+        .collect()
 }
 
 /// The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for), and
@@ -92,4 +106,36 @@ fn patterns(allowlist: &Allowlist) -> Result<PatternSet> {
         return Ok(PatternSet::all());
     }
     Ok(PatternSet::with_rules(&custom_rules(&allowlist.rule)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A given token of a custom rule's shape is named by the public fingerprint, as a built-in
+    /// shape's is; without the custom rule it keeps the keyed one (20 digits are guessable).
+    #[test]
+    fn a_given_token_of_a_custom_shape_gets_the_public_fingerprint() {
+        let prefixes = ["zed_".to_string()];
+        let confidence = providers::Confidence::Medium;
+        let rule = providers::CustomPattern::new(
+            "zed.token",
+            "Zed token",
+            "zed_[0-9]{20}",
+            &prefixes,
+            confidence,
+            None,
+        );
+        let rules = providers::Rules::with_custom(vec![rule.unwrap()]);
+        let value = providers::examples::expand("zed_{digits:20}");
+        let plain =
+            known_by_custom_shape(vec![Secret::new(value.as_str(), "t")], &Default::default());
+        assert!(plain[0].fingerprint().starts_with("keyed:"));
+        let known = known_by_custom_shape(vec![Secret::new(value.as_str(), "t")], &rules);
+        assert!(known[0].fingerprint().starts_with("sha256:"));
+        assert_eq!(
+            known[0].identify_in(&rules).map(|r| r.id),
+            Some("zed.token")
+        );
+    }
 }
