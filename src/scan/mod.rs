@@ -16,7 +16,7 @@ use crate::dotenv;
 use crate::git::Oid;
 use crate::git::{self, pack, Repo};
 use crate::matching::exact::Matcher;
-use crate::matching::patterns::PatternSet;
+use crate::matching::patterns::{InNames, PatternSet};
 use crate::matching::Detector;
 use crate::model::{Encoding, Finding, Report, SecretSummary, Stats, Tool, Warning};
 use crate::providers::{Rule, Rules};
@@ -301,9 +301,10 @@ fn object_pass(request: &Request<'_>, tips: &[git::Tip]) -> Result<(ObjectPass, 
         threads: options.threads,
         progress: &|done| bar.set_position(done),
     };
+    let names = patterns.map(PatternSet::in_names);
     let (mut pass, _) = objects::bulk_pass_with(
         &scope,
-        detectors(&matcher, patterns),
+        detectors(&matcher, patterns, names.as_ref()),
         &objects::TreeHook {
             init: &|| (),
             on_tree: &|_, _| {},
@@ -422,9 +423,10 @@ fn read_trees(
         threads: options.threads,
         progress: &|done| bar.set_position(offset + done),
     };
+    let names = patterns.map(PatternSet::in_names);
     let (trees, records) = objects::bulk_pass_with(
         &scope,
-        detectors(matcher, patterns),
+        detectors(matcher, patterns, names.as_ref()),
         &objects::TreeHook {
             init: &|| {
                 (
@@ -831,11 +833,17 @@ fn assemble(request: &Request<'_>, objects: &ObjectPass, body: Body, started: In
     }
 }
 
-/// The pass's searchers: the matcher, and (audit) the provider patterns.
-fn detectors<'a>(matcher: &'a Matcher, patterns: Option<&'a PatternSet>) -> objects::Detectors<'a> {
+/// The pass's searchers: the matcher, and (audit) the provider patterns, whole and as file names hold
+/// them (`names`, made by the caller from the same patterns: [`PatternSet::in_names`]).
+fn detectors<'a>(
+    matcher: &'a Matcher,
+    patterns: Option<&'a PatternSet>,
+    names: Option<&'a InNames<'a>>,
+) -> objects::Detectors<'a> {
     objects::Detectors {
         known: matcher,
         discover: patterns.map(|p| p as &dyn Detector),
+        discover_names: names.map(|n| n as &dyn Detector),
     }
 }
 

@@ -122,7 +122,11 @@ pub fn bulk_pass(
     };
     let (result, _) = bulk_pass_with(
         &scope,
-        Detectors { known, discover },
+        Detectors {
+            known,
+            discover,
+            discover_names: discover,
+        },
         &TreeHook {
             init: &|| (),
             on_tree: &|_, _| {},
@@ -137,6 +141,8 @@ pub fn bulk_pass(
 pub(crate) struct Detectors<'a> {
     pub(crate) known: &'a dyn Detector,
     pub(crate) discover: Option<&'a dyn Detector>,
+    /// `discover` for tree objects: only what a file name can hold (`PatternSet::in_names`).
+    pub(crate) discover_names: Option<&'a dyn Detector>,
 }
 
 impl Detectors<'_> {
@@ -244,7 +250,11 @@ fn read_one(
     object: ReadResult<'_>,
     oid: Oid,
     lineage: Lineage<'_>,
-    Detectors { known, discover }: Detectors<'_>,
+    Detectors {
+        known,
+        discover,
+        discover_names,
+    }: Detectors<'_>,
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {
@@ -303,6 +313,13 @@ fn read_one(
             message_start,
         });
     }
+    // A tree's deltas are trees (a delta has its base's kind), so what a delta carries from its base
+    // was found by the same detector.
+    let discover = if kind == ObjectKind::Tree {
+        discover_names
+    } else {
+        discover
+    };
     if let Some(discover) = discover {
         scratch.discovered.clear();
         let found = &mut scratch.discovered;
@@ -329,7 +346,9 @@ fn read_one(
 fn read_piece(
     piece: pack::Piece<'_>,
     oid: Oid,
-    Detectors { known, discover }: Detectors<'_>,
+    Detectors {
+        known, discover, ..
+    }: Detectors<'_>,
     scratch: &mut Scratch,
     local: &mut PassResult,
 ) {

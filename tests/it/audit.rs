@@ -625,3 +625,26 @@ fn every_command_names_the_repository_the_same_way() {
     assert_eq!(range, full);
     assert!(!full.ends_with('/'), "{full}");
 }
+
+/// Trees are searched for what a file name can hold: a key file named after its key is a path
+/// finding of its provider's rule. (Keyword, base64 and UTF-16 searches are not run on trees: a name
+/// is no assignment; a value assigned in a name is not reported.)
+#[test]
+fn a_provider_key_in_a_file_name_is_a_path_finding_and_an_assignment_in_one_is_not() {
+    let key = unleak::providers::examples::expand_with_seed("ghp_{alnum:36}", 9001);
+    let value = unleak::providers::examples::expand_with_seed("{alnum:24}", 9002);
+    let repo = TestRepo::new();
+    repo.commit_file("README.md", "# keys\n", "initial");
+    repo.commit_file(&format!("keys/{key}.json"), "{}\n", "a key file");
+    repo.commit_file(&format!("notes/secret={value}.txt"), "-\n", "a note");
+    let run = audit(&repo, &[]);
+    run.assert_hides(&key).assert_hides(&value);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["location"], "path", "{report:#}");
+    assert_eq!(
+        findings[0]["rule"], "github.personal-access-token",
+        "{report:#}"
+    );
+}
