@@ -4,6 +4,7 @@
 //! leaves the process (reports, logs, scripts) uses [`Secret::redacted`] and [`Secret::fingerprint`].
 
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -13,8 +14,9 @@ pub struct Secret {
     value: Zeroizing<String>,
     origin: String,
     /// The provider rule that found or names it, when its value alone does not say (a context rule's
-    /// 40 hex digits are a Weights & Biases key only because of the name they were assigned to).
-    rule: Option<&'static str>,
+    /// 40 hex digits are a Weights & Biases key only because of the name they were assigned to). Owned
+    /// for a custom rule, which lives in its search's `providers::Rules`.
+    rule: Option<Cow<'static, str>>,
 }
 
 impl Secret {
@@ -33,12 +35,13 @@ impl Secret {
 
     /// The same secret, known to be a token of this rule (`wandb.api-key`): the rule that found it,
     /// or the one its key name and shape say.
-    pub(crate) fn with_rule(mut self, rule: &'static str) -> Self {
-        self.rule = Some(rule);
+    pub(crate) fn with_rule(mut self, rule: impl Into<Cow<'static, str>>) -> Self {
+        self.rule = Some(rule.into());
         self
     }
 
-    /// Its provider and rule: the rule it is known by, else its value's own shape.
+    /// Its provider and built-in rule: the rule it is known by, else its value's own shape. For the
+    /// commands that read no custom rules (respond, scan, verify); an audit asks [`Secret::identify_in`].
     pub(crate) fn identify(
         &self,
     ) -> Option<(
@@ -46,8 +49,21 @@ impl Secret {
         &'static crate::providers::Pattern,
     )> {
         self.rule
+            .as_deref()
             .and_then(crate::providers::rule)
             .or_else(|| crate::providers::identify_rule(self.expose()))
+    }
+
+    /// Its rule among `rules` (custom rules included): the rule it is known by, else its value's own
+    /// shape.
+    pub(crate) fn identify_in<'r>(
+        &self,
+        rules: &'r crate::providers::Rules,
+    ) -> Option<crate::providers::Rule<'r>> {
+        self.rule
+            .as_deref()
+            .and_then(|id| rules.rule(id))
+            .or_else(|| rules.identify(self.expose()))
     }
 
     /// The value itself. Callers use it to search, to write `.env`, or to talk to the issuer; never to print.
@@ -86,7 +102,10 @@ impl Secret {
     pub(crate) fn has_public_fingerprint(&self) -> bool {
         // A provider's key (known by its rule, as a context rule's 32 hex digits are) is machine-made;
         // what the generic rule found may be a person's password.
-        self.rule.is_some_and(|r| !r.starts_with("generic.")) || is_unguessable(self.expose())
+        self.rule
+            .as_ref()
+            .is_some_and(|r| !r.starts_with("generic."))
+            || is_unguessable(self.expose())
     }
 }
 

@@ -29,7 +29,8 @@ pub(super) fn files_report(
         .collect();
     let mut secrets: Vec<Secret> = exact.to_vec();
     secrets.extend(discovered);
-    let summaries = scan::findings::range_summaries(exact, &secrets, &findings);
+    let summaries =
+        scan::findings::range_summaries(exact, &secrets, patterns.rule_set(), &findings);
     let mut warnings = vec![Warning::new(
         "no-git",
         format!(

@@ -52,10 +52,11 @@ pub(crate) struct Request {
     pub net: crate::issuers::Net,
 }
 
-/// A finished audit: the report, the format it is shown in, and whether anything at or above the
-/// threshold remains.
+/// A finished audit: the report, the rules it was searched with (SARIF describes each, custom ones
+/// too), the format it is shown in, and whether anything at or above the threshold remains.
 pub(crate) struct Outcome {
     pub report: Report,
+    pub rules: crate::providers::Rules,
     pub format: Format,
     pub fails: bool,
 }
@@ -76,6 +77,7 @@ pub(crate) fn run(request: &Request) -> Result<Outcome> {
         let (allowlist, patterns) = rules::rules(request, workdir.as_deref())?;
         (allowlist, patterns, Vec::new())
     };
+    let exact = rules::known_by_custom_shape(exact, patterns.rule_set());
 
     let options = &request.options;
     let (mut report, secrets, env_files) = if range_mode {
@@ -102,13 +104,20 @@ pub(crate) fn run(request: &Request) -> Result<Outcome> {
     let review = Review {
         repo: Some(&repo),
         allowlist: &allowlist,
+        rules: patterns.rule_set(),
         secrets: &secrets,
         env_path: env_path.as_deref(),
         env_files: &env_files,
         range_mode,
     };
     review.judge(request, &mut report)?;
-    Ok(finish(request, &allowlist, report, &secrets))
+    Ok(finish(
+        request,
+        &allowlist,
+        patterns.rule_set(),
+        report,
+        &secrets,
+    ))
 }
 
 /// `audit --no-git PATH...`: files on disk (or stdin) judged as a repository's findings are (allowlist,
@@ -120,6 +129,7 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
     let env_path = tokens::default_env_path(request.env_file.as_deref(), Some(&cwd));
     let (exact, warnings) = env_values(request, env_path.as_deref())?;
     let (allowlist, patterns) = rules::rules(request, Some(&cwd))?;
+    let exact = rules::known_by_custom_shape(exact, patterns.rule_set());
     let source = env_path.as_deref().and_then(|p| p.canonicalize().ok());
     let (mut report, secrets) =
         files::files_report(&request.no_git, &exact, &patterns, source.as_deref())?;
@@ -127,13 +137,20 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
     let review = Review {
         repo: None,
         allowlist: &allowlist,
+        rules: patterns.rule_set(),
         secrets: &secrets,
         env_path: env_path.as_deref(),
         env_files: &[],
         range_mode: true,
     };
     review.judge(request, &mut report)?;
-    Ok(finish(request, &allowlist, report, &secrets))
+    Ok(finish(
+        request,
+        &allowlist,
+        patterns.rule_set(),
+        report,
+        &secrets,
+    ))
 }
 
 /// What every audit ends with: the playbook preview, the format (`--format`, else `[defaults]`, else
@@ -142,12 +159,13 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
 fn finish(
     request: &Request,
     allowlist: &Allowlist,
+    rules: &crate::providers::Rules,
     mut report: Report,
     secrets: &[Secret],
 ) -> Outcome {
     // Files that are not in git need no history rewrite: the preview is for a repository's audit.
     if request.no_git.is_empty() {
-        report.playbook = preview::playbook_preview(&report, secrets, &request.hf_endpoint);
+        report.playbook = preview::playbook_preview(&report, secrets, rules, &request.hf_endpoint);
     }
     report.completeness.accepted = request.allow_incomplete && !report.completeness.complete;
 
@@ -162,6 +180,7 @@ fn finish(
     Outcome {
         fails: fails(&report, threshold),
         report,
+        rules: rules.clone(),
         format,
     }
 }

@@ -7,6 +7,7 @@ use crate::secret::Secret;
 pub(crate) fn playbook_preview(
     report: &Report,
     secrets: &[Secret],
+    rules: &providers::Rules,
     hf_endpoint: &str,
 ) -> Vec<PlaybookPreview> {
     report
@@ -17,8 +18,8 @@ pub(crate) fn playbook_preview(
             let secret = secrets.iter().find(|s| s.fingerprint() == summary.secret.fingerprint)?;
             // The generic rule names no issuer: as unknown as a value no rule knows.
             let provider = secret
-                .identify()
-                .map(|(p, _)| p)
+                .identify_in(rules)
+                .map(|r| r.provider)
                 .filter(|p| p.id != providers::GENERIC.id);
             let revoke = match provider {
                 Some(p) if p.id == providers::HUGGING_FACE.id => format!(

@@ -33,12 +33,13 @@ pub(super) fn range_report(
         .into_iter()
         .map(|f| {
             let is_pushed = pushed(f.commit);
-            scan::findings::range_finding(f, is_pushed)
+            scan::findings::range_finding(f, is_pushed, patterns.rule_set())
         })
         .collect();
     let mut secrets: Vec<Secret> = exact.to_vec();
     secrets.extend(discovered);
-    let summaries = scan::findings::range_summaries(exact, &secrets, &findings);
+    let summaries =
+        scan::findings::range_summaries(exact, &secrets, patterns.rule_set(), &findings);
     let elapsed = started.elapsed().as_millis() as u64;
     let report = model::Report {
         format_version: model::FORMAT_VERSION,

@@ -9,6 +9,7 @@ use crate::git::Repo;
 use crate::issuers::liveness::Checker;
 use crate::matching;
 use crate::model::{self, Report, Severity, Warning};
+use crate::providers::Rules;
 use crate::secret::Secret;
 use anyhow::Result;
 use std::collections::HashSet;
@@ -19,6 +20,9 @@ pub(super) struct Review<'a> {
     /// None for `--no-git`: no inline markers to read back, no hygiene of a checkout.
     pub(super) repo: Option<&'a Repo>,
     pub(super) allowlist: &'a Allowlist,
+    /// The rules the secrets are known by (custom ones included): liveness says a custom rule's token
+    /// has no issuer to ask.
+    pub(super) rules: &'a Rules,
     pub(super) secrets: &'a [Secret],
     pub(super) env_path: Option<&'a Path>,
     pub(super) env_files: &'a [(String, String)],
@@ -39,7 +43,7 @@ impl Review<'_> {
         let suppressed = inline + suppress(report, self.allowlist, &baseline);
         // Liveness before hygiene: a token confirmed dead is reported at low severity everywhere.
         if request.verify {
-            verify_live(report, self.secrets, &request.net)?;
+            verify_live(report, self.secrets, self.rules, &request.net)?;
         } else if report.secrets.iter().any(|s| s.found) {
             report.warnings.push(Warning::new(
                 "not-verified",
@@ -74,6 +78,7 @@ impl Review<'_> {
 fn verify_live(
     report: &mut model::Report,
     secrets: &[Secret],
+    rules: &Rules,
     net: &crate::issuers::Net,
 ) -> Result<()> {
     let checker = Checker::new(false, net);
@@ -85,7 +90,7 @@ fn verify_live(
         else {
             continue;
         };
-        let liveness = checker.check(secret)?;
+        let liveness = checker.check_in(secret, rules)?;
         if liveness.is_dead() {
             dead.insert(summary.secret.fingerprint.clone());
             summary.severity = summary.severity.map(|_| Severity::Low);

@@ -1,57 +1,56 @@
 //! The rules an audit runs with: `.unleak.toml` (the checkout's, `--config`'s, or for a range the base
-//! commit's) and the provider patterns, with its custom rules as one more provider.
+//! commit's) and the provider patterns, with its custom rules after them. The custom rules are owned by
+//! the pattern set (`PatternSet::rule_set`), which hands them to the findings and the report.
 
 use super::Request;
 use crate::allowlist::{Allowlist, CustomRule};
 use crate::git::Repo;
 use crate::matching::patterns::PatternSet;
 use crate::model::Warning;
+use crate::secret::Secret;
 use crate::{providers, scan};
 use anyhow::Result;
 use std::path::Path;
 
-/// The custom rules as one more provider, for the process's lifetime (a command audits once).
-fn custom_provider(rules: &[CustomRule]) -> Option<&'static providers::Provider> {
-    if rules.is_empty() {
-        return None;
+/// The custom rules as the audit's own: owned by its rule set, which its pattern set, findings and
+/// report are handed (nothing is registered process-wide).
+fn custom_rules(rules: &[CustomRule]) -> Result<providers::Rules> {
+    let mut custom = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let confidence = match rule.confidence.as_str() {
+            "low" => providers::Confidence::Low,
+            "medium" => providers::Confidence::Medium,
+            _ => providers::Confidence::High,
+        };
+        let pattern = providers::CustomPattern::new(
+            &rule.id,
+            &rule.description,
+            &rule.regex,
+            &rule.prefixes,
+            confidence,
+            rule.help.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!("[[rule]] {}: the regex does not compile: {e}", rule.id))?;
+        custom.push(pattern);
     }
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
-    let patterns: Vec<providers::Pattern> = rules
-        .iter()
-        .map(|r| providers::Pattern {
-            id: leak(&r.id),
-            description: leak(&r.description),
-            details: leak(&format!("{} (a custom rule from .unleak.toml: {})", r.description, r.regex)),
-            help: leak(r.help.as_deref().unwrap_or(
-                "Revoke or rotate it where it was issued, and remove it from history (`unleak respond`).",
-            )),
-            prefixes: Box::leak(r.prefixes.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
-            regex: leak(&r.regex),
-            names: &[],
-            near: &[],
-            confidence: match r.confidence.as_str() {
-                "low" => providers::Confidence::Low,
-                "medium" => providers::Confidence::Medium,
-                _ => providers::Confidence::High,
-            },
-            examples: Box::leak(r.examples.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
-            negatives: Box::leak(r.negatives.iter().map(|p| leak(p)).collect::<Vec<_>>().into_boxed_slice()),
+    Ok(providers::Rules::with_custom(custom))
+}
+
+/// The given tokens, each whose shape is a custom rule's known by that rule, as a built-in shape's
+/// token is known by its own: its fingerprint is then the public `sha256:` one
+/// (`Secret::has_public_fingerprint` knows the built-in shapes alone, not a search's custom ones).
+pub(super) fn known_by_custom_shape(exact: Vec<Secret>, rules: &providers::Rules) -> Vec<Secret> {
+    exact
+        .into_iter()
+        .map(|secret| match secret.identify_in(rules) {
+            Some(rule) if rule.builtin.is_none() => secret.with_rule(rule.owned_id()),
+            _ => secret,
         })
-        .collect();
-    Some(Box::leak(Box::new(providers::Provider {
-        id: "custom",
-        name: "Custom rule",
-        env_vars: &[],
-        revoke_url: None,
-        create_url: None,
-        patterns: Box::leak(patterns.into_boxed_slice()),
-        liveness: &[],
-        unchecked: Some("a custom rule names no issuer to ask"),
-    })))
+        .collect()
 }
 
 /// The allowlist, defaults and custom rules (read before the scan: custom rules are scanned for), and
-/// the provider patterns with the custom rule registered.
+/// the provider patterns with the custom rules after them.
 pub(super) fn rules(request: &Request, workdir: Option<&Path>) -> Result<(Allowlist, PatternSet)> {
     let config_path = request.config.clone().or_else(|| {
         workdir
@@ -62,7 +61,7 @@ pub(super) fn rules(request: &Request, workdir: Option<&Path>) -> Result<(Allowl
         Some(path) => Allowlist::load(path)?,
         None => Allowlist::default(),
     };
-    let patterns = patterns(&allowlist);
+    let patterns = patterns(&allowlist)?;
     Ok((allowlist, patterns))
 }
 
@@ -97,17 +96,46 @@ pub(super) fn base_rules(
             ),
         ));
     }
-    let patterns = patterns(&allowlist);
+    let patterns = patterns(&allowlist)?;
     Ok((allowlist, patterns, warnings))
 }
 
-/// The provider patterns, with the allowlist's custom rules registered as one more provider.
-fn patterns(allowlist: &Allowlist) -> PatternSet {
-    match custom_provider(&allowlist.rule) {
-        Some(custom) => {
-            providers::register_custom(custom);
-            PatternSet::new(&providers::with_custom())
-        }
-        None => PatternSet::all(),
+/// The provider patterns, with the allowlist's custom rules after them.
+fn patterns(allowlist: &Allowlist) -> Result<PatternSet> {
+    if allowlist.rule.is_empty() {
+        return Ok(PatternSet::all());
+    }
+    Ok(PatternSet::with_rules(&custom_rules(&allowlist.rule)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A given token of a custom rule's shape is named by the public fingerprint, as a built-in
+    /// shape's is; without the custom rule it keeps the keyed one (20 digits are guessable).
+    #[test]
+    fn a_given_token_of_a_custom_shape_gets_the_public_fingerprint() {
+        let prefixes = ["zed_".to_string()];
+        let confidence = providers::Confidence::Medium;
+        let rule = providers::CustomPattern::new(
+            "zed.token",
+            "Zed token",
+            "zed_[0-9]{20}",
+            &prefixes,
+            confidence,
+            None,
+        );
+        let rules = providers::Rules::with_custom(vec![rule.unwrap()]);
+        let value = providers::examples::expand("zed_{digits:20}");
+        let plain =
+            known_by_custom_shape(vec![Secret::new(value.as_str(), "t")], &Default::default());
+        assert!(plain[0].fingerprint().starts_with("keyed:"));
+        let known = known_by_custom_shape(vec![Secret::new(value.as_str(), "t")], &rules);
+        assert!(known[0].fingerprint().starts_with("sha256:"));
+        assert_eq!(
+            known[0].identify_in(&rules).map(|r| r.id),
+            Some("zed.token")
+        );
     }
 }

@@ -10,6 +10,7 @@ pub fn run(config: AuditConfig) -> Result<ExitCode> {
     let outcome = audit::run(&config.request)?;
     super::print_report(
         &outcome.report,
+        &outcome.rules,
         outcome.format,
         config.globals.color,
         config.output.as_deref(),

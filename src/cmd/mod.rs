@@ -47,6 +47,7 @@ fn search_exit(
 /// never sees half a report, and a failed run leaves the previous file as it was.
 fn print_report(
     report: &crate::model::Report,
+    rules: &crate::providers::Rules,
     format: crate::render::Format,
     color: bool,
     output: Option<&std::path::Path>,
@@ -56,6 +57,7 @@ fn print_report(
         let mut bytes = Vec::new();
         crate::render::render(
             report,
+            rules,
             format,
             crate::render::human::Style { color: false },
             &mut bytes,
@@ -66,6 +68,7 @@ fn print_report(
     let mut out = stdout.lock();
     crate::render::render(
         report,
+        rules,
         format,
         crate::render::human::Style { color },
         &mut out,

@@ -34,6 +34,7 @@ pub fn run(config: ScanConfig) -> Result<ExitCode> {
     report.completeness.accepted = config.scope.allow_incomplete && !report.completeness.complete;
     super::print_report(
         &report,
+        crate::providers::Rules::builtin(),
         config.format,
         config.globals.color,
         config.output.as_deref(),

@@ -12,6 +12,7 @@ pub fn run(config: VerifyConfig) -> Result<ExitCode> {
     let outcome = verify::run(&config.request, prompter.as_mut(), interactive)?;
     super::print_report(
         &outcome.report,
+        crate::providers::Rules::builtin(),
         config.format,
         config.globals.color,
         config.output.as_deref(),

@@ -6,7 +6,7 @@
 //! must be `https://`, or `http://` to a loopback host (a test stand-in); redirects are not followed, so
 //! the token is never forwarded anywhere else.
 
-use crate::providers::{Auth, IdentityCheck, Provider};
+use crate::providers::{Auth, IdentityCheck, Provider, Rules};
 use crate::secret::Secret;
 use anyhow::{bail, Result};
 
@@ -110,24 +110,32 @@ impl Checker {
         }
     }
 
-    /// Live, dead or unknown (with why). An API base that is set but unsafe is an error, not "unknown".
+    /// Live, dead or unknown (with why), by the built-in rules (respond's steps: they read no custom
+    /// rule). An API base that is set but unsafe is an error, not "unknown".
     pub fn check(&self, secret: &Secret) -> Result<Liveness> {
-        let Some((provider, pattern)) = secret.identify() else {
+        self.check_in(secret, Rules::builtin())
+    }
+
+    /// [`Checker::check`] by a search's rules (audit's, custom ones included: a custom rule's token
+    /// has no issuer to ask).
+    pub fn check_in(&self, secret: &Secret, rules: &Rules) -> Result<Liveness> {
+        let Some(rule) = secret.identify_in(rules) else {
             return Ok(unknown(
                 Unknown::NoCheck,
                 "not a token shape any provider rule knows".into(),
             ));
         };
+        let provider = rule.provider;
         let Some(check) = provider
             .liveness
             .iter()
-            .find(|c| c.rules.contains(&pattern.id))
+            .find(|c| c.rules.contains(&rule.id))
         else {
             let why = provider.unchecked.map_or_else(
                 || {
                     format!(
                         "{} documents no read-only check for {} tokens",
-                        provider.name, pattern.id
+                        provider.name, rule.id
                     )
                 },
                 str::to_string,

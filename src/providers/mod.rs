@@ -2,11 +2,16 @@
 //! are kept under, and where to revoke and create them. One file per issuer; every rule carries examples
 //! and negative examples (templates, see [`examples`]) that the tests below and `matching::patterns` check.
 //!
+//! A team's own rules (`[[rule]]` in `.unleak.toml`) are not registered here: a search holds them in a
+//! [`Rules`] value (see `rules.rs`) and hands it to whatever must know them. The free lookups below
+//! ([`rule`], [`identify_rule`], [`identify`], [`identify_keyed`]) know the built-in rules only.
+//!
 //! Rule ids (`huggingface.user-token`) are a public interface: reports, SARIF and allowlists name rules by
 //! them, so an id is never renamed or reused for a different shape.
 
 pub mod examples;
 pub(crate) mod placeholder;
+mod rules;
 
 mod anthropic;
 mod aws;
@@ -75,6 +80,9 @@ pub(crate) use together::TOGETHER;
 pub(crate) use voyage::VOYAGE;
 pub(crate) use wandb::WANDB;
 pub(crate) use xai::XAI;
+
+pub use rules::Rules;
+pub(crate) use rules::{CustomPattern, Rule};
 
 use std::sync::OnceLock;
 
@@ -237,27 +245,12 @@ pub fn all() -> &'static [&'static Provider] {
     &ALL
 }
 
-/// Custom rules from `.unleak.toml`, as one more provider; set once, before any rule is looked up.
-static CUSTOM: OnceLock<&'static Provider> = OnceLock::new();
-
-/// Adds the custom rules (checked by the caller: see `audit::load_custom_rules`). Only the first call
-/// counts: a process audits one repository.
-pub(crate) fn register_custom(provider: &'static Provider) {
-    let _ = CUSTOM.set(provider);
-}
-
-/// Every provider we know, then the custom rules when there are any.
-pub(crate) fn with_custom() -> Vec<&'static Provider> {
-    let mut out = all().to_vec();
-    out.extend(CUSTOM.get().copied());
-    out
-}
-
-/// The rule with this id, and its provider (custom rules included).
+/// The built-in rule with this id, and its provider. A search's custom rules answer through its
+/// [`Rules`] ([`Rules::rule`]).
 pub fn rule(id: &str) -> Option<(&'static Provider, &'static Pattern)> {
-    with_custom()
-        .into_iter()
-        .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
+    all()
+        .iter()
+        .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
         .find(|(_, pat)| pat.id == id)
 }
 
@@ -269,14 +262,15 @@ pub(crate) fn identify(value: &str) -> Option<&'static Provider> {
 /// The rule matching the whole value, the most confident one when several do (an `hf_` token of letters
 /// only is `huggingface.user-token`, not `huggingface.user-token-alnum`). Only rules whose shape alone
 /// is distinctive answer: a context rule's 40 hex digits or the generic rule's anything say nothing
-/// without the name the value was assigned to (see [`identify_keyed`], `Secret::identify`).
+/// without the name the value was assigned to (see [`identify_keyed`], `Secret::identify`). Built-in
+/// rules only: [`Rules::identify`] adds a search's custom rules.
 pub(crate) fn identify_rule(value: &str) -> Option<(&'static Provider, &'static Pattern)> {
     type Whole = (&'static Provider, &'static Pattern, regex::Regex);
     static WHOLE: OnceLock<Vec<Whole>> = OnceLock::new();
     let whole = WHOLE.get_or_init(|| {
-        with_custom()
-            .into_iter()
-            .flat_map(|p| p.patterns.iter().map(move |pat| (p, pat)))
+        all()
+            .iter()
+            .flat_map(|p| p.patterns.iter().map(move |pat| (*p, pat)))
             .filter(|(_, pat)| !pat.prefixes.is_empty())
             .map(|(p, pat)| {
                 let re = regex::Regex::new(&format!("^(?:{})$", pat.regex))

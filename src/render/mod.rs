@@ -20,9 +20,11 @@ pub enum Format {
     Sarif,
 }
 
-/// Renders a report in the chosen format; the one place commands go through.
+/// Renders a report in the chosen format; the one place commands go through. `rules` are those the
+/// search ran with: SARIF describes each (an audit's custom rules too).
 pub fn render(
     report: &Report,
+    rules: &crate::providers::Rules,
     format: Format,
     style: human::Style,
     out: &mut dyn std::io::Write,
@@ -30,6 +32,6 @@ pub fn render(
     match format {
         Format::Human => human::render(report, style, out),
         Format::Json => json::render(report, out),
-        Format::Sarif => sarif::render(report, out),
+        Format::Sarif => sarif::render_with(report, rules, out),
     }
 }

@@ -1,6 +1,7 @@
 //! SARIF 2.1.0 rendering, in the subset GitHub code scanning accepts (docs/sarif.md). Like the other
-//! renderers it only renders: every rule comes from `providers` or the tables below, every result from a
-//! [`Finding`] or a [`HygieneIssue`], and nothing but redactions and fingerprints names a token.
+//! renderers it only renders: every rule comes from the rule set it is handed (`providers::Rules`: the
+//! built-in rules and an audit's custom ones) or the tables below, every result from a [`Finding`] or a
+//! [`HygieneIssue`], and nothing but redactions and fingerprints names a token.
 //!
 //! GitHub shows a result only at a file and line (`physicalLocation.artifactLocation.uri`, a relative
 //! path, and `region.startLine`). A token in a commit or tag message, or in a blob no commit holds, has
@@ -36,19 +37,29 @@ const INFORMATION_URI: &str = {
 /// not match old alerts against differently computed fingerprints.
 const FINGERPRINT_KEY: &str = "unleakFindingHash/v1";
 
-/// Writes `report` as one SARIF log with one run.
+/// Writes `report` as one SARIF log with one run, of a search with the built-in rules alone.
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report))?;
+    render_with(report, providers::Rules::builtin(), out)
+}
+
+/// Writes `report` as one SARIF log with one run; `set` is the rules the search ran with (an audit's
+/// custom rules are described beside the built-in ones).
+pub fn render_with(
+    report: &Report,
+    set: &providers::Rules,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report, set))?;
     writeln!(out)
 }
 
 /// The SARIF log as a JSON value (what [`render`] writes).
-pub(crate) fn document(report: &Report) -> Value {
-    let mut rules = Rules::new();
+pub(crate) fn document(report: &Report, set: &providers::Rules) -> Value {
+    let mut rules = Rules::new(set);
     let mut results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| finding_result(f, &mut rules))
+        .map(|f| finding_result(f, set, &mut rules))
         .collect();
     results.extend(report.hygiene.iter().map(|h| hygiene_result(h, &mut rules)));
 
@@ -131,29 +142,27 @@ struct Rules {
 }
 
 impl Rules {
-    fn new() -> Rules {
+    fn new(set: &providers::Rules) -> Rules {
         let mut rules = Rules {
             descriptors: Vec::new(),
             index: BTreeMap::new(),
         };
-        for provider in providers::with_custom() {
-            for pattern in provider.patterns {
-                let tags = json!(["security", "secret", "credential", provider.id]);
-                rules.push(json!({
-                    "id": pattern.id,
-                    "name": rule_name(pattern.id),
-                    "shortDescription": { "text": pattern.description },
-                    "fullDescription": { "text": pattern.details },
-                    "help": { "text": pattern.help, "markdown": pattern.help },
-                    "defaultConfiguration": { "level": level(Severity::High) },
-                    "properties": {
-                        "tags": tags,
-                        "precision": precision(pattern.confidence),
-                        "problem.severity": "error",
-                        "security-severity": security_severity(Severity::High),
-                    },
-                }));
-            }
+        for pattern in set.iter() {
+            let tags = json!(["security", "secret", "credential", pattern.provider.id]);
+            rules.push(json!({
+                "id": pattern.id,
+                "name": rule_name(pattern.id),
+                "shortDescription": { "text": pattern.description },
+                "fullDescription": { "text": pattern.details },
+                "help": { "text": pattern.help, "markdown": pattern.help },
+                "defaultConfiguration": { "level": level(Severity::High) },
+                "properties": {
+                    "tags": tags,
+                    "precision": precision(pattern.confidence),
+                    "problem.severity": "error",
+                    "security-severity": security_severity(Severity::High),
+                },
+            }));
         }
         rules.push(json!({
             "id": KNOWN_VALUE_RULE,
@@ -310,14 +319,16 @@ fn problem_severity(severity: Severity) -> &'static str {
 
 /// One SARIF result for a finding: its rule, level, message, location, a fingerprint stable across
 /// runs, and unleak's own properties.
-fn finding_result(finding: &Finding, rules: &mut Rules) -> Value {
+fn finding_result(finding: &Finding, set: &providers::Rules, rules: &mut Rules) -> Value {
     let rule_id = finding
         .rule
         .as_deref()
-        .filter(|id| providers::rule(id).is_some())
+        .filter(|id| set.rule(id).is_some())
         .unwrap_or(KNOWN_VALUE_RULE);
     let rule_index = rules.index_of(rule_id, finding.severity);
-    let what = providers::rule(rule_id).map_or("Known secret value", |(_, p)| p.description);
+    let what = set
+        .rule(rule_id)
+        .map_or("Known secret value", |r| r.description);
     let text = finding_message(finding, what);
     let location = finding_location(finding);
     json!({
@@ -557,7 +568,7 @@ mod tests {
 
     #[test]
     fn every_provider_rule_and_hygiene_check_is_a_rule_once() {
-        let rules = Rules::new();
+        let rules = Rules::new(providers::Rules::builtin());
         let count = providers::all()
             .iter()
             .map(|p| p.patterns.len())

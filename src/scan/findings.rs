@@ -7,6 +7,7 @@ use super::provenance::{self, Containment, TreeWalker};
 use crate::git::{self, pack, Oid, Repo};
 use crate::matching::exact::Matcher;
 use crate::model::{Encoding, Finding, Location, SecretRef, SecretSummary, Severity};
+use crate::providers::{Confidence, Rules};
 use crate::sanitize::path_bytes;
 use crate::secret::Secret;
 use crate::util::text::{has_nul_within, GIT_BINARY_PROBE};
@@ -52,6 +53,8 @@ pub(super) struct Sources<'a> {
     pub repo: &'a Repo,
     pub matcher: &'a Matcher,
     pub secrets: &'a [Secret],
+    /// The rules the secrets are known by (an audit's custom rules included).
+    pub rules: &'a Rules,
     pub remotes: &'a [String],
     pub contained: &'a idhash::IdMap<Oid, Containment>,
     pub tips: &'a [git::Tip],
@@ -72,6 +75,7 @@ pub(super) fn build(sources: Sources<'_>) -> Vec<Finding> {
         repo,
         matcher,
         secrets,
+        rules,
         remotes,
         contained,
         tips,
@@ -86,6 +90,7 @@ pub(super) fn build(sources: Sources<'_>) -> Vec<Finding> {
         repo,
         matcher,
         secrets,
+        rules,
         remotes,
         contained,
         commit_info: HashMap::new(),
@@ -138,6 +143,7 @@ pub(super) struct FindingBuilder<'a> {
     repo: &'a Repo,
     matcher: &'a Matcher,
     secrets: &'a [Secret],
+    rules: &'a Rules,
     remotes: &'a [String],
     contained: &'a idhash::IdMap<Oid, Containment>,
     commit_info: HashMap<Oid, CommitInfo>,
@@ -172,13 +178,14 @@ impl FindingBuilder<'_> {
     /// A finding's exposure, one step lower for a low-confidence rule (the generic secret-assignment
     /// rule: the value may not be a key at all).
     fn severity_of(&self, secret: usize, exposure: Severity) -> Severity {
-        severity_for_rule(exposure, rule_confidence(self.rule_of(secret).as_deref()))
+        let rule = self.secrets[secret].identify_in(self.rules);
+        severity_for_rule(exposure, rule.map(|r| r.confidence))
     }
 
     fn rule_of(&self, secret: usize) -> Option<String> {
         self.secrets[secret]
-            .identify()
-            .map(|(_, rule)| rule.id.to_string())
+            .identify_in(self.rules)
+            .map(|rule| rule.id.to_string())
     }
 
     fn info(&mut self, commit: Oid) -> CommitInfo {
@@ -557,6 +564,7 @@ pub(super) fn live_state(
 
 pub(super) fn summarize(
     secrets: &[Secret],
+    rules: &Rules,
     findings: &[Finding],
     live: &LiveState,
     pass: &PassResult,
@@ -598,7 +606,7 @@ pub(super) fn summarize(
             let first = earliest(true)
                 .or_else(|| earliest(false))
                 .map(|t| rfc3339(t, 0));
-            let base = summary_base(secret, fingerprint, &mine);
+            let base = summary_base(secret, rules, fingerprint, &mine);
             SecretSummary {
                 severity: base
                     .severity
@@ -620,7 +628,7 @@ pub(super) fn summarize(
 
 /// A finding of pull-request mode (`audit --since/--range`): a commit of the range adds it. High when
 /// a remote-tracking ref already holds the commit (`pushed`), else medium.
-pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
+pub fn range_finding(f: super::staged::RangeFinding, pushed: bool, rules: &Rules) -> Finding {
     Finding {
         secret: f.found.secret.clone(),
         location: f.found.location,
@@ -640,24 +648,20 @@ pub fn range_finding(f: super::staged::RangeFinding, pushed: bool) -> Finding {
         remotes: Vec::new(),
         severity: severity_for_rule(
             Severity::exposure(pushed, true),
-            rule_confidence(f.found.rule.as_deref()),
+            rule_confidence(rules, f.found.rule.as_deref()),
         ),
         rule: f.found.rule.clone(),
     }
 }
 
-/// The confidence of the rule with this id (custom rules included), when there is one.
-fn rule_confidence(rule: Option<&str>) -> Option<crate::providers::Confidence> {
-    rule.and_then(crate::providers::rule)
-        .map(|(_, pattern)| pattern.confidence)
+/// The confidence of the rule with this id among `rules` (custom rules included), when there is one.
+fn rule_confidence(rules: &Rules, rule: Option<&str>) -> Option<Confidence> {
+    rule.and_then(|id| rules.rule(id)).map(|r| r.confidence)
 }
 
 /// An exposure, lowered one step for a low-confidence rule's finding (see [`Severity::lowered`]).
-fn severity_for_rule(
-    exposure: Severity,
-    confidence: Option<crate::providers::Confidence>,
-) -> Severity {
-    if confidence == Some(crate::providers::Confidence::Low) {
+fn severity_for_rule(exposure: Severity, confidence: Option<Confidence>) -> Severity {
+    if confidence == Some(Confidence::Low) {
         exposure.lowered()
     } else {
         exposure
@@ -691,16 +695,21 @@ pub fn file_finding(found: super::staged::StagedFinding) -> Finding {
 
 /// What every summary of `secret` starts from: who the secret is (redaction, fingerprint, origin,
 /// provider rule) and its own findings, counted and ranked; callers add where it was seen.
-fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> SecretSummary {
-    let rule = secret.identify();
+fn summary_base(
+    secret: &Secret,
+    rules: &Rules,
+    fingerprint: String,
+    mine: &[&Finding],
+) -> SecretSummary {
+    let rule = secret.identify_in(rules);
     SecretSummary {
         secret: SecretRef {
             redacted: secret.redacted(),
             fingerprint,
         },
         origin: secret.origin().to_string(),
-        provider: rule.map(|(p, _)| p.id.to_string()),
-        rule: rule.map(|(_, r)| r.id.to_string()),
+        provider: rule.map(|r| r.provider.id.to_string()),
+        rule: rule.map(|r| r.id.to_string()),
         severity: mine.iter().map(|f| f.severity).max(),
         found: !mine.is_empty(),
         findings: mine.len(),
@@ -713,6 +722,7 @@ fn summary_base(secret: &Secret, fingerprint: String, mine: &[&Finding]) -> Secr
 pub fn range_summaries(
     exact: &[Secret],
     secrets: &[Secret],
+    rules: &Rules,
     findings: &[Finding],
 ) -> Vec<SecretSummary> {
     secrets
@@ -734,7 +744,7 @@ pub fn range_summaries(
                 introducing_commits: introducing,
                 pushed: mine.iter().any(|f| f.pushed),
                 first_exposure: mine.iter().filter_map(|f| f.date.clone()).min(),
-                ..summary_base(secret, fingerprint, &mine)
+                ..summary_base(secret, rules, fingerprint, &mine)
             })
         })
         .collect()

@@ -19,7 +19,7 @@ use crate::matching::exact::Matcher;
 use crate::matching::patterns::{InNames, PatternSet};
 use crate::matching::Detector;
 use crate::model::{Encoding, Finding, Report, SecretSummary, Stats, Tool, Warning};
-use crate::providers::{Pattern, Provider};
+use crate::providers::{Rule, Rules};
 use crate::secret::Secret;
 use anyhow::Result;
 pub use findings::scrub_text;
@@ -216,10 +216,13 @@ pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
     warnings.extend(missing.warnings(repo));
 
     let located = locate(repo, pass, tips, &introductions, options.reachable_only);
+    // Audit's custom rules come with its patterns; every other scan knows the built-in rules.
+    let rules = patterns.map_or(Rules::builtin(), PatternSet::rule_set);
     let findings = findings::build(findings::Sources {
         repo,
         matcher,
         secrets,
+        rules,
         remotes: &located.remotes,
         contained: &located.contained,
         tips: &located.tips,
@@ -231,7 +234,7 @@ pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
         pass,
     });
     let live = findings::live_state(repo, matcher, secrets, &mut walker, blob_hits);
-    let summaries = findings::summarize(secrets, &findings, &live, pass);
+    let summaries = findings::summarize(secrets, rules, &findings, &live, pass);
     let body = Body {
         summaries,
         findings,
@@ -498,6 +501,7 @@ fn add_discovered(
         return Ok(secrets);
     };
     let pass = &mut objects.pass;
+    let rules = patterns.rule_set();
     let mut discovered: Vec<(&str, Secret)> = Vec::new();
     for found in &pass.pattern_values {
         let Ok(value) = std::str::from_utf8(&found.value) else {
@@ -506,20 +510,22 @@ fn add_discovered(
         let rule = patterns.rule(found.rule);
         // A value found by several rules (the generic one in one file, its provider's context rule in
         // another) is known by the most confident.
-        let more_confident = |known: Option<(&Provider, &Pattern)>| {
-            known.is_none_or(|(_, known)| rule.confidence > known.confidence)
-        };
+        let more_confident =
+            |known: Option<Rule<'_>>| known.is_none_or(|known| rule.confidence > known.confidence);
         if let Some(given) = secrets.iter_mut().find(|s| s.expose() == value) {
-            if more_confident(given.identify()) {
-                *given = given.clone().with_rule(rule.id);
+            if more_confident(given.identify_in(rules)) {
+                *given = given.clone().with_rule(rule.owned_id());
             }
         } else if let Some((id, known)) = discovered.iter_mut().find(|(_, s)| s.expose() == value) {
-            if more_confident(known.identify()) {
+            if more_confident(known.identify_in(rules)) {
                 *id = rule.id;
-                *known = known.clone().with_rule(rule.id);
+                *known = known.clone().with_rule(rule.owned_id());
             }
         } else {
-            discovered.push((rule.id, Secret::new(value, "pattern").with_rule(rule.id)));
+            discovered.push((
+                rule.id,
+                Secret::new(value, "pattern").with_rule(rule.owned_id()),
+            ));
         }
     }
     if !discovered.is_empty() {

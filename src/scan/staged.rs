@@ -365,7 +365,9 @@ impl Scan<'_, '_> {
                 token: Token {
                     line,
                     encoding: needle.encoding,
-                    rule: secret.identify().map(|(_, r)| r.id.to_string()),
+                    rule: secret
+                        .identify_in(search.patterns.rule_set())
+                        .map(|r| r.id.to_string()),
                     origin: Some(secret.origin().to_string()),
                     secret: SecretRef {
                         redacted: secret.redacted(),
@@ -384,7 +386,7 @@ impl Scan<'_, '_> {
             let (line, marker) = self.place(data, offset, hit.start, last, &mut lines);
             let token = search.patterns.token(data, hit);
             let value = Secret::new(String::from_utf8_lossy(&token).into_owned(), "pattern")
-                .with_rule(search.patterns.rule(hit.needle).id);
+                .with_rule(search.patterns.rule(hit.needle).owned_id());
             let duplicate = search.secrets.iter().any(|s| s == &value);
             self.patterns.push(Found {
                 token: Token {
