@@ -3,7 +3,7 @@
 //! the history holds (that is `unleak audit`'s job).
 
 use crate::git::blob::BlobReader;
-use crate::git::pack::{Piece, PIECE};
+use crate::git::pack::{slide_window, Piece, PIECE};
 use crate::git::Oid;
 use crate::git::Repo;
 use crate::matching::exact::Matcher;
@@ -200,10 +200,7 @@ impl Search<'_> {
                 total: u64::MAX,
                 fresh,
             });
-            let drop = window.len() - overlap;
-            window.drain(..drop);
-            offset += drop as u64;
-            fresh = overlap;
+            slide_window(&mut window, overlap, &mut offset, &mut fresh);
             window.extend_from_slice(&extra);
         }
     }

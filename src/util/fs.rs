@@ -16,24 +16,16 @@ use std::path::Path;
 pub fn read_regular(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let refuse = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
-    let check = |meta: std::fs::Metadata| {
-        if !meta.is_file() {
-            return Err(refuse(format!(
-                "{} is not a regular file (a FIFO or a device would hang the read)",
-                path.display()
-            )));
-        }
-        if meta.len() > cap {
-            return Err(refuse(format!(
-                "{} is larger than {cap} bytes, more than such a file ever holds",
-                path.display()
-            )));
-        }
-        Ok(())
-    };
-    check(std::fs::metadata(path)?)?;
-    let file = std::fs::File::open(path)?;
-    check(file.metadata()?)?;
+    let file = open_regular(path).map_err(|err| match err.kind() {
+        io::ErrorKind::InvalidData => refuse(format!("{} is {err}", path.display())),
+        _ => err,
+    })?;
+    if file.metadata()?.len() > cap {
+        return Err(refuse(format!(
+            "{} is larger than {cap} bytes, more than such a file ever holds",
+            path.display()
+        )));
+    }
     let mut out = Vec::new();
     file.take(cap + 1).read_to_end(&mut out)?;
     if out.len() as u64 > cap {
