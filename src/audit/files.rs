@@ -48,6 +48,15 @@ pub(super) fn files_report(
             ),
         ));
     }
+    if inputs.special > 0 {
+        warnings.push(Warning::new(
+            "special-file",
+            format!(
+                "{} FIFO(s), socket(s) or device(s) in the folders were not read (git keeps none of them)",
+                inputs.special
+            ),
+        ));
+    }
     let unreadable = inputs.unreadable.len() as u64;
     let completeness = model::Completeness {
         complete: unreadable == 0,

@@ -40,6 +40,8 @@ pub struct Inputs {
     pub unreadable: Vec<String>,
     /// Symbolic links met in a folder: not followed (their target is searched where it lives).
     pub links: usize,
+    /// FIFOs, sockets and devices met in a folder: not opened (a FIFO would hang the read), counted.
+    pub special: usize,
 }
 
 /// Lists every path: `-` is stdin (once), a file is itself, a folder is walked (its `.git` folders are
@@ -125,6 +127,8 @@ fn walk(dir: &Path, inputs: &mut Inputs, skip: Option<&Path>) -> Result<()> {
                     continue;
                 }
                 add_file(&path, inputs);
+            } else {
+                inputs.special += 1;
             }
         }
         stack.extend(subdirs.into_iter().rev());

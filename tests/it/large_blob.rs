@@ -321,4 +321,25 @@ fn audit_no_git_does_not_open_a_fifo() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("not a regular file"), "{stdout}");
+    // Met in a folder walk, it is counted and said, not opened.
+    let mut cmd = Command::new("timeout");
+    scrub(&mut cmd)
+        .arg("20")
+        .arg(assert_cmd::cargo::cargo_bin("unleak"))
+        .args(["audit", "--no-git", ".", "--format", "json"])
+        .current_dir(&repo.path)
+        .stdin(Stdio::null());
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == "special-file"
+                && w["message"].as_str().unwrap().starts_with("1 FIFO")),
+        "{report:#}"
+    );
 }
