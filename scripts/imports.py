@@ -56,8 +56,9 @@ TARGET = {  # unleak's layering, lowest first (docs/architecture.md)
         "render::json": ["model", "render"],
         "render::sarif": ["model", "providers", "render"],
         "scan::objects": ["git", "git::*", "matching", "matching::delta", "model", "secret", "util", "util::*", "scan::idhash"],
-        "scan::provenance": ["git", "git::*", "scan::objects", "scan::idhash", "scan::named", "matching", "matching::delta", "sanitize", "util", "util::*"],
+        "scan::provenance": ["git", "git::*", "scan::objects", "scan::idhash", "scan::named", "scan::history", "matching", "matching::delta", "sanitize", "util", "util::*"],
         "scan::named": ["git", "git::*", "scan::idhash"],
+        "scan::history": ["git", "scan::objects", "scan::idhash"],
     },
     "door": ("git2", "git"),
 }

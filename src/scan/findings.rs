@@ -569,9 +569,16 @@ pub(super) fn summarize(
     live: &LiveState,
     pass: &PassResult,
 ) -> Vec<SecretSummary> {
+    // The times of the commits the findings name, not of every commit (git's history has 200k).
+    let named: idhash::IdSet<Oid> = findings
+        .iter()
+        .filter_map(|f| f.commit.as_deref())
+        .filter_map(|c| Oid::from_str(c).ok())
+        .collect();
     let times: HashMap<String, i64> = pass
         .commits
         .iter()
+        .filter(|c| named.contains(&c.oid))
         .map(|c| (c.oid.to_string(), c.commit_time))
         .collect();
     secrets

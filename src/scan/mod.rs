@@ -6,6 +6,7 @@ pub(crate) mod after_rewrite;
 pub(crate) mod at_risk;
 pub(crate) mod files;
 pub(crate) mod findings;
+pub(crate) mod history;
 pub(crate) mod idhash;
 pub(crate) mod named;
 pub mod objects;
@@ -23,6 +24,7 @@ use crate::providers::{Rule, Rules};
 use crate::secret::Secret;
 use anyhow::Result;
 pub use findings::scrub_text;
+use history::CommitGraph;
 use objects::{ObjectHits, PassResult};
 use provenance::{Containment, Recorded, Restriction, TreeWalker};
 use std::time::Instant;
@@ -208,14 +210,32 @@ pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
     let (blob_hits, name_trees) = (&targets.blobs, &targets.name_trees);
     let secret_of = |needle: u32| matcher.needle(needle).secret;
     let mut walker = TreeWalker::new(repo, matcher, &secret_of, blob_hits, name_trees);
-    let env_files = map_trees(request, &mut walker, &objects, recorded, &targets)?;
+    let parallel = options.threads > 1;
+    // The commit graph is built beside the mapping of the trees, which leaves a processor free.
+    let (env_files, graph) = std::thread::scope(|scope| {
+        let graph = parallel.then(|| scope.spawn(|| CommitGraph::of(&pass.commits)));
+        let env_files = map_trees(request, &mut walker, &objects, recorded, &targets);
+        let graph = match graph.map(|graph| graph.join()) {
+            Some(Ok(graph)) => graph,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => CommitGraph::of(&pass.commits),
+        };
+        env_files.map(|env_files| (env_files, graph))
+    })?;
     let (introductions, missing_parents) =
-        provenance::introductions(&mut walker, &pass.commits, options.threads > 1);
+        provenance::introductions(&mut walker, &pass.commits, &graph, parallel);
     let missing = Missing::count(repo, &objects, &walker, missing_parents);
     let mut warnings = shape_warnings(repo, pass, objects.lacking.blobs);
     warnings.extend(missing.warnings(repo));
 
-    let located = locate(repo, pass, tips, &introductions, options.reachable_only);
+    let located = locate(
+        repo,
+        &graph,
+        pass,
+        tips,
+        &introductions,
+        options.reachable_only,
+    );
     // Audit's custom rules come with its patterns; every other scan knows the built-in rules.
     let rules = patterns.map_or(Rules::builtin(), PatternSet::rule_set);
     let findings = findings::build(findings::Sources {
@@ -648,12 +668,24 @@ fn walk_named(
         .iter()
         .copied()
         .chain(name_trees.iter().map(|t| named::key_of(t.as_bytes())));
-    let target_trees = named.closure(targets)?;
-    let env_trees = if options.env_history {
-        named.closure(named.wanted.iter().copied())?
-    } else {
-        idhash::IdSet::default()
+    // The two closures are independent passes over the graph: with a second thread, side by side.
+    let env_closure = || match options.env_history {
+        true => named.closure(named.wanted.iter().copied()),
+        false => Some(idhash::IdSet::default()),
     };
+    let (target_trees, env_trees) = if options.threads > 1 {
+        std::thread::scope(|scope| {
+            let env_trees = scope.spawn(env_closure);
+            let target_trees = named.closure(targets);
+            match env_trees.join() {
+                Ok(env_trees) => (target_trees, env_trees),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        (named.closure(targets), env_closure())
+    };
+    let (target_trees, env_trees) = (target_trees?, env_trees?);
     let keep = target_trees.union(&env_trees).copied().collect();
     let source = std::sync::Arc::new(named::NamedSource::new(
         named,
@@ -761,6 +793,7 @@ struct Located {
 /// Locates among the refs the introducing commits and those whose message holds a token.
 fn locate(
     repo: &Repo,
+    graph: &CommitGraph,
     pass: &PassResult,
     tips: Vec<git::Tip>,
     introductions: &[provenance::Introduction],
@@ -775,7 +808,7 @@ fn locate(
     );
     targets.sort();
     targets.dedup();
-    let contained = provenance::containment(pass, &tips, &targets);
+    let contained = provenance::containment(graph, pass, &tips, &targets);
     let remote_info = repo.remotes();
     let remotes: Vec<String> = remote_info.iter().map(|r| r.name.clone()).collect();
     let reachable = reachable_only.then(|| provenance::reachable_commits(pass, &tips));

@@ -4,6 +4,7 @@
 //! Trees are walked once each (memoized by tree id), and ref containment is one pass over the commit
 //! graph in topological order that carries a bit per target commit, instead of a history walk per ref.
 
+use super::history::CommitGraph;
 use super::idhash::{IdMap, IdSet};
 use super::named::{runs, NamedRecords, NamedSource, NamedTrees};
 use super::objects::{CommitRecord, ObjectHits, PassResult, ReadTree};
@@ -16,6 +17,7 @@ use crate::matching::delta::{carry, Carried, ChangedBytes, CARRY_UP_TO};
 use crate::matching::{Detector, Literals, Start};
 use std::collections::HashSet;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A place under a tree where a needle sits: a matching blob at a path, or a needle in a name.
@@ -962,6 +964,24 @@ pub(crate) struct Twin<'a> {
     source: Arc<NamedSource>,
 }
 
+/// Appends a subtree's hits with its name in front of their paths.
+fn prefix_into(out: &mut Vec<TreeHit>, subtree: Option<(Vec<u8>, Rc<[TreeHit]>)>) {
+    let Some((name, sub)) = subtree else {
+        return;
+    };
+    for hit in sub.iter() {
+        let mut path = Vec::with_capacity(name.len() + 1 + hit.path.len());
+        path.extend_from_slice(&name);
+        path.push(b'/');
+        path.extend_from_slice(&hit.path);
+        out.push(TreeHit {
+            path,
+            object: hit.object,
+            name_needle: hit.name_needle,
+        });
+    }
+}
+
 /// Walks trees with a memo so each tree is read once however many commits share it.
 pub struct TreeWalker<'a> {
     /// None for a [`twin`](TreeWalker::twin) on another thread (libgit2's handle is for one thread).
@@ -974,6 +994,12 @@ pub struct TreeWalker<'a> {
     /// Trees whose raw bytes matched: only their entry names need checking.
     name_trees: &'a IdSet<Oid>,
     memo: IdMap<Oid, Rc<[TreeHit]>>,
+    /// The hit list of every tree whose hits all come from one subtree, by that subtree's name and
+    /// list: on a long history most root trees differ from their parent's outside the one directory
+    /// that leads to a match, and they share one list (a commit whose list is its parent's, the same
+    /// one, carries nothing new), not a copy each. The lists are kept alive by the memo, so a list's
+    /// address names it.
+    shared: IdMap<(Vec<u8>, usize), Rc<[TreeHit]>>,
     empty: Rc<[TreeHit]>,
     /// Matching blobs seen under some tree (the rest are held by no commit).
     pub seen_blobs: IdSet<Oid>,
@@ -1011,6 +1037,7 @@ impl<'a> TreeWalker<'a> {
             blob_hits,
             name_trees,
             memo: IdMap::default(),
+            shared: IdMap::default(),
             empty: Rc::from(Vec::new()),
             seen_blobs: IdSet::default(),
             missing_trees: IdSet::default(),
@@ -1069,11 +1096,16 @@ impl<'a> TreeWalker<'a> {
 
     /// Every hit under `tree`, with paths relative to it.
     pub fn hits(&mut self, tree: Oid) -> Rc<[TreeHit]> {
-        if !self.has_targets() || self.restriction.as_ref().is_some_and(|r| !r.admits(&tree)) {
+        if !self.has_targets() {
             return self.empty.clone();
         }
+        // A tree in the memo was admitted: most visits are repeats (a parent's tree, a subtree many
+        // trees share), and they cost one lookup.
         if let Some(found) = self.memo.get(&tree) {
             return found.clone();
+        }
+        if self.restriction.as_ref().is_some_and(|r| !r.admits(&tree)) {
+            return self.empty.clone();
         }
         let result = self.read(tree);
         self.memo.insert(tree, result.clone());
@@ -1094,12 +1126,16 @@ impl<'a> TreeWalker<'a> {
         };
         let check_names = self.name_trees.contains(&tree_id);
         let mut out: Vec<TreeHit> = Vec::new();
+        // The first subtree with hits, not yet copied into `out`: when it is the only source of hits,
+        // the tree's list is the one every tree holding that subtree under that name shares.
+        let mut first: Option<(Vec<u8>, Rc<[TreeHit]>)> = None;
         let mut name_hits = Vec::new();
         for (name, oid, kind) in entries {
             if check_names {
                 name_hits.clear();
                 self.names.find_all(&name, &mut name_hits);
                 for hit in &name_hits {
+                    prefix_into(&mut out, first.take());
                     out.push(TreeHit {
                         path: name.clone(),
                         object: tree_id,
@@ -1110,6 +1146,7 @@ impl<'a> TreeWalker<'a> {
             match kind {
                 Some(ObjectKind::Blob) if self.blob_hits.contains_key(&oid) => {
                     self.seen_blobs.insert(oid);
+                    prefix_into(&mut out, first.take());
                     out.push(TreeHit {
                         path: name,
                         object: oid,
@@ -1118,24 +1155,39 @@ impl<'a> TreeWalker<'a> {
                 }
                 Some(ObjectKind::Tree) => {
                     let sub = self.hits(oid);
-                    for hit in sub.iter() {
-                        let mut path = name.clone();
-                        path.push(b'/');
-                        path.extend_from_slice(&hit.path);
-                        out.push(TreeHit {
-                            path,
-                            object: hit.object,
-                            name_needle: hit.name_needle,
-                        });
+                    if sub.is_empty() {
+                        continue;
+                    }
+                    if out.is_empty() && first.is_none() {
+                        first = Some((name, sub));
+                    } else {
+                        prefix_into(&mut out, first.take());
+                        prefix_into(&mut out, Some((name, sub)));
                     }
                 }
                 _ => {}
             }
         }
-        if out.is_empty() {
-            self.empty.clone()
-        } else {
-            Rc::from(out)
+        match first {
+            Some((name, sub)) if out.is_empty() => {
+                let key = (name, Rc::as_ptr(&sub).cast::<u8>() as usize);
+                self.shared
+                    .entry(key)
+                    .or_insert_with_key(|(name, _)| {
+                        let mut out = Vec::with_capacity(sub.len());
+                        prefix_into(&mut out, Some((name.clone(), sub.clone())));
+                        Rc::from(out)
+                    })
+                    .clone()
+            }
+            first => {
+                prefix_into(&mut out, first);
+                if out.is_empty() {
+                    self.empty.clone()
+                } else {
+                    Rc::from(out)
+                }
+            }
         }
     }
 
@@ -1159,35 +1211,57 @@ impl<'a> TreeWalker<'a> {
 /// `commits`.
 ///
 /// With `parallel`, and a walker whose trees all come from the graph with names (audit), a second walker
-/// on another thread takes the later half of the commits by commit time: on git's history 200,000
-/// commits carry the test keyring and this walk was half of audit's time after the pass. Halves by time
-/// keep most parents on the side of their children, so few trees are walked twice.
+/// on another thread shares the work: on git's history 200,000 commits carry the test keyring and this
+/// walk was half of audit's time after the pass. The commits are taken in runs of consecutive commit
+/// times, each walker taking the next run when it is done with one: a run keeps most parents beside
+/// their children, so few trees are walked by both, and neither walker waits for the other (later
+/// history holds more trees per commit, so halves by time were uneven, one walker twice the other).
 pub fn introductions(
     walker: &mut TreeWalker<'_>,
     commits: &[CommitRecord],
+    graph: &CommitGraph,
     parallel: bool,
 ) -> (Vec<Introduction>, usize) {
     if !walker.has_targets() {
         return (Vec::new(), 0);
     }
-    let by_id: IdMap<Oid, &CommitRecord> = commits.iter().map(|c| (c.oid, c)).collect();
     let twin = walker.twin().filter(|_| parallel && commits.len() > 1);
     let Some(twin) = twin else {
         let all: Vec<usize> = (0..commits.len()).collect();
-        let (found, missing_parents) = introductions_among(walker, commits, &all, &by_id);
+        let (found, missing_parents) = introductions_among(walker, commits, &all, graph);
         return (found.into_iter().map(|(_, i)| i).collect(), missing_parents);
     };
-    let mut by_time: Vec<usize> = (0..commits.len()).collect();
-    by_time.sort_by_key(|&i| (commits[i].commit_time, commits[i].oid));
-    let (earlier, later) = by_time.split_at(by_time.len() / 2);
-    let by_id = &by_id;
+    // Which walker reads which commit changes no answer (each commit is weighed against its parents),
+    // only how many trees both read: ties in time may fall in any order.
+    let mut by_time: Vec<(i64, u32)> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.commit_time, i as u32))
+        .collect();
+    by_time.sort_unstable();
+    let by_time: Vec<usize> = by_time.into_iter().map(|(_, i)| i as usize).collect();
+    let runs = Runs {
+        order: &by_time,
+        size: (by_time.len() / 64).max(1024),
+        next: AtomicUsize::new(0),
+    };
+    let runs = &runs;
+    let walk = |walker: &mut TreeWalker<'_>| {
+        let (mut found, mut missing_parents) = (Vec::new(), 0);
+        while let Some(run) = runs.take() {
+            let (more, missing) = introductions_among(walker, commits, run, graph);
+            found.extend(more);
+            missing_parents += missing;
+        }
+        (found, missing_parents)
+    };
     let (mut found, missing_parents) = std::thread::scope(|scope| {
         let theirs = scope.spawn(move || {
             let mut walker = TreeWalker::from_twin(twin);
-            let found = introductions_among(&mut walker, commits, later, by_id);
+            let found = walk(&mut walker);
             (found, walker.seen_blobs, walker.missing_trees)
         });
-        let (mut found, mut missing_parents) = introductions_among(walker, commits, earlier, by_id);
+        let (mut found, mut missing_parents) = walk(walker);
         let ((their_found, their_missing), seen, missing) = match theirs.join() {
             Ok(done) => done,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -1204,12 +1278,29 @@ pub fn introductions(
     (found.into_iter().map(|(_, i)| i).collect(), missing_parents)
 }
 
+/// Runs of commits (indices into the commits, in `order`) handed out one at a time to the walkers.
+struct Runs<'a> {
+    order: &'a [usize],
+    size: usize,
+    /// Where the next run starts.
+    next: AtomicUsize,
+}
+
+impl Runs<'_> {
+    /// The next run, none when every run is taken.
+    fn take(&self) -> Option<&[usize]> {
+        let start = self.next.fetch_add(self.size, Ordering::Relaxed);
+        let end = start.checked_add(self.size)?.min(self.order.len());
+        self.order.get(start..end).filter(|run| !run.is_empty())
+    }
+}
+
 /// [`introductions`] for the commits at `indices` (into `commits`), each with its index.
 fn introductions_among(
     walker: &mut TreeWalker<'_>,
     commits: &[CommitRecord],
     indices: &[usize],
-    by_id: &IdMap<Oid, &CommitRecord>,
+    graph: &CommitGraph,
 ) -> (Vec<(usize, Introduction)>, usize) {
     let mut out = Vec::new();
     let mut missing_parents = 0;
@@ -1219,23 +1310,19 @@ fn introductions_among(
         if hits.is_empty() {
             continue;
         }
-        let parents: Vec<&CommitRecord> = commit
-            .parents
-            .iter()
-            .filter_map(|parent| by_id.get(parent).copied())
-            .collect();
+        let parents = graph.parents(index as u32);
         missing_parents += commit.parents.len() - parents.len();
         // Most commits carry what a parent carried, at the same paths (on git's history, 200k commits
         // carry the test keyring): nothing is new, and no set needs building.
-        if parents.iter().any(|parent| {
-            let theirs = walker.hits(parent.tree);
+        if parents.iter().any(|&parent| {
+            let theirs = walker.hits(commits[parent as usize].tree);
             Rc::ptr_eq(&theirs, &hits) || same_hits(&theirs, &hits)
         }) {
             continue;
         }
         let mut inherited: HashSet<(Vec<u8>, usize)> = HashSet::new();
-        for parent in parents {
-            for hit in walker.hits(parent.tree).iter() {
+        for &parent in parents {
+            for hit in walker.hits(commits[parent as usize].tree).iter() {
                 for secret in walker.secrets_of(hit) {
                     inherited.insert((hit.path.clone(), secret));
                 }
@@ -1271,8 +1358,14 @@ fn same_hits(a: &[TreeHit], b: &[TreeHit]) -> bool {
         })
 }
 
-/// Which tips contain each target commit, in one topological pass with a bitset per commit.
-pub fn containment(pass: &PassResult, tips: &[Tip], targets: &[Oid]) -> IdMap<Oid, Containment> {
+/// Which tips contain each target commit, in one pass over the commits (parents first) with a bitset
+/// per commit.
+pub fn containment(
+    graph: &CommitGraph,
+    pass: &PassResult,
+    tips: &[Tip],
+    targets: &[Oid],
+) -> IdMap<Oid, Containment> {
     let mut result: IdMap<Oid, Containment> = targets
         .iter()
         .map(|t| (*t, Containment::default()))
@@ -1280,58 +1373,26 @@ pub fn containment(pass: &PassResult, tips: &[Tip], targets: &[Oid]) -> IdMap<Oi
     if targets.is_empty() {
         return result;
     }
-    let index: IdMap<Oid, u32> = pass
-        .commits
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.oid, i as u32))
-        .collect();
     let words = targets.len().div_ceil(64);
     let n = pass.commits.len();
     let mut bits = vec![0u64; n * words];
     for (t, target) in targets.iter().enumerate() {
-        if let Some(&i) = index.get(target) {
+        if let Some(i) = graph.position(target) {
             bits[i as usize * words + t / 64] |= 1 << (t % 64);
         }
     }
-    // Parents before children: iterative post-order DFS over parent edges.
-    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    let mut stack: Vec<(u32, usize)> = Vec::new();
-    for root in 0..n as u32 {
-        if state[root as usize] != 0 {
-            continue;
-        }
-        stack.push((root, 0));
-        state[root as usize] = 1;
-        while let Some((node, next_parent)) = stack.last_mut() {
-            let commit = &pass.commits[*node as usize];
-            if let Some(parent) = commit.parents.get(*next_parent) {
-                *next_parent += 1;
-                if let Some(&p) = index.get(parent) {
-                    if state[p as usize] == 0 {
-                        state[p as usize] = 1;
-                        stack.push((p, 0));
-                    }
-                }
-                continue;
-            }
-            let node = *node;
-            stack.pop();
-            state[node as usize] = 2;
-            for parent in &pass.commits[node as usize].parents {
-                if let Some(&p) = index.get(parent) {
-                    for w in 0..words {
-                        let from = bits[p as usize * words + w];
-                        bits[node as usize * words + w] |= from;
-                    }
-                }
+    for &node in graph.order() {
+        for &parent in graph.parents(node) {
+            for w in 0..words {
+                let from = bits[parent as usize * words + w];
+                bits[node as usize * words + w] |= from;
             }
         }
     }
     let tag_targets: IdMap<Oid, Oid> = pass.tags.iter().map(|t| (t.oid, t.target)).collect();
     for tip in tips {
         let target = peel_tags(&tag_targets, tip.target);
-        let Some(&i) = index.get(&target) else {
+        let Some(i) = graph.position(&target) else {
             continue;
         };
         let row = &bits[i as usize * words..(i as usize + 1) * words];
