@@ -1242,7 +1242,7 @@ pub fn introductions(
     let by_time: Vec<usize> = by_time.into_iter().map(|(_, i)| i as usize).collect();
     let runs = Runs {
         order: &by_time,
-        size: (by_time.len() / 64).max(1024),
+        size: (by_time.len() / 64).max(RUN_MIN),
         next: AtomicUsize::new(0),
     };
     let runs = &runs;
@@ -1277,6 +1277,10 @@ pub fn introductions(
     found.sort_by_key(|(commit, _)| *commit);
     (found.into_iter().map(|(_, i)| i).collect(), missing_parents)
 }
+
+/// The fewest commits in a run the walkers take (past 4,096 commits, a 64th of them): a run's first
+/// commits may have their parents' trees in another walker's run, read again here.
+const RUN_MIN: usize = 64;
 
 /// Runs of commits (indices into the commits, in `order`) handed out one at a time to the walkers.
 struct Runs<'a> {

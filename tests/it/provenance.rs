@@ -95,8 +95,8 @@ fn every_way_of_reading_trees_gives_the_same_provenance() {
 }
 
 /// From the graph with names, with two threads or more and no tree to read whole (no token in a file
-/// name), audit finds introductions on two threads, each taking half the commits by time: the report
-/// must be the one a single thread gives, with introductions from both halves.
+/// name), audit finds introductions on two threads (in a history this short, one run of commits): the
+/// report must be the one a single thread gives.
 #[test]
 fn audit_finds_the_same_introductions_on_one_thread_or_two() {
     let token = fake_hf_token();
@@ -125,6 +125,124 @@ fn audit_finds_the_same_introductions_on_one_thread_or_two() {
     for path in ["app/config.py", "side/settings.py", "deploy/id_ed25519"] {
         assert!(text.contains(path), "{path} missing: {single:#}");
     }
+    for threads in ["2", "3"] {
+        let audit = ["audit", "--threads", threads];
+        assert_eq!(report(&repo, &token, &audit, "named"), single, "{threads}");
+    }
+}
+
+/// A history long enough that the two walkers take many runs of commits by time in turn (700 commits,
+/// runs of 64): a key added, removed and added again, a token on main, another on a branch that crosses
+/// many runs before its merge, and a file that changes in every commit (so no two root trees are the
+/// same). Every thread count must give the single thread's report, and the introductions must be the
+/// commits git itself says added those files.
+#[test]
+fn audit_finds_the_same_introductions_when_walkers_take_many_runs() {
+    let token = fake_hf_token();
+    let repo = TestRepo::new();
+    let key = |n: usize| {
+        format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+            random_letters(300 + n)
+        )
+    };
+    let file = |stream: &mut String, path: &str, content: &str| {
+        stream.push_str(&format!(
+            "M 100644 inline {path}\ndata {}\n{content}\n",
+            content.len()
+        ));
+    };
+    let start = 1_704_067_200u64;
+    let mut stream = String::new();
+    let commit = |stream: &mut String, branch: &str, mark: usize, time: u64| {
+        stream.push_str(&format!(
+            "commit refs/heads/{branch}\nmark :{mark}\ncommitter T <t@example.com> {time} +0000\ndata {}\nc{mark}\n",
+            format!("c{mark}").len()
+        ));
+    };
+    for i in 1..=600usize {
+        commit(&mut stream, "main", i, start + i as u64 * 60);
+        if i == 500 {
+            stream.push_str("merge :1100\n");
+        }
+        file(&mut stream, "counter.txt", &format!("{i}\n"));
+        match i {
+            50 => file(&mut stream, "deploy/id_ed25519", &key(0)),
+            150 => stream.push_str("D deploy/id_ed25519\n"),
+            300 => file(&mut stream, "deploy/id_ed25519", &key(1)),
+            450 => file(&mut stream, "app/config.py", &format!("T = '{token}'\n")),
+            _ => {}
+        }
+        stream.push('\n');
+        if i == 200 {
+            // The side branch: 100 commits between main's 200th and 500th in time.
+            for j in 1..=100usize {
+                commit(
+                    &mut stream,
+                    "side",
+                    1000 + j,
+                    start + (200 + j as u64 * 3) * 60 + 1,
+                );
+                if j == 1 {
+                    stream.push_str("from :200\n");
+                }
+                file(&mut stream, "side/counter.txt", &format!("{j}\n"));
+                if j == 30 {
+                    file(&mut stream, "side/settings.py", &format!("T = '{token}'\n"));
+                }
+                stream.push('\n');
+            }
+        }
+    }
+    let mut git = std::process::Command::new("git");
+    scrub(&mut git)
+        .args(["fast-import", "--quiet"])
+        .current_dir(&repo.path)
+        .stdin(std::process::Stdio::piped());
+    let mut child = git.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    // What git says added each file, on every branch.
+    let added = |path: &str| -> Vec<String> {
+        let mut ids: Vec<String> = repo
+            .git(&["log", "--all", "--diff-filter=A", "--format=%H", "--", path])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for path in ["deploy/id_ed25519", "app/config.py", "side/settings.py"] {
+        for id in added(path) {
+            expected.push((id, path.to_string()));
+        }
+    }
+    expected.sort();
+    assert_eq!(expected.len(), 4, "{expected:?}");
+
+    let single = report(&repo, &token, &["audit", "--threads", "1"], "named");
+    let mut found: Vec<(String, String)> = single["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["commit"].as_str().unwrap_or_default().to_string(),
+                f["path"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    assert_eq!(found, expected, "{single:#}");
     for threads in ["2", "3"] {
         let audit = ["audit", "--threads", threads];
         assert_eq!(report(&repo, &token, &audit, "named"), single, "{threads}");
