@@ -402,10 +402,17 @@ fn footer(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result
                 for_terminal(&report.completeness.summary())
             )?;
         } else {
+            // `audit --no-git` searched files, not a repository: what needs mending is the inputs.
+            let files = report.warnings.iter().any(|w| w.kind == "no-git");
+            let remedy = if files {
+                "make every input readable (a regular file or a folder)"
+            } else {
+                "repair or complete the repository"
+            };
             writeln!(
                 out,
                 "{} no leak found in what could be read, but {}. This is not a clean result (exit 2); \
-                 repair or complete the repository and run again, or accept it with --allow-incomplete.",
+                 {remedy} and run again, or accept it with --allow-incomplete.",
                 style.red("INCOMPLETE:"),
                 for_terminal(&report.completeness.summary())
             )?;

@@ -321,6 +321,11 @@ fn audit_no_git_does_not_open_a_fifo() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("not a regular file"), "{stdout}");
+    // The advice is about the inputs: there is no repository to repair.
+    assert!(
+        stdout.contains("make every input readable") && !stdout.contains("repair or complete"),
+        "{stdout}"
+    );
     // Met in a folder walk, it is counted and said, not opened.
     let mut cmd = Command::new("timeout");
     scrub(&mut cmd)
