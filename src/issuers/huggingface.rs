@@ -32,6 +32,16 @@ pub struct Unreachable {
     pub reason: String,
 }
 
+/// Why a call to the API gave no answer to act on: the endpoint could not be reached (the playbook goes
+/// on by hand), or it answered something we cannot read (the run stops on it).
+#[derive(Debug, thiserror::Error)]
+pub enum HfError {
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+    #[error(transparent)]
+    Answer(#[from] anyhow::Error),
+}
+
 /// `HF_ENDPOINT` when set (huggingface_hub's convention; trailing `/` removed), else the public hub; read
 /// once, when the command's configuration is resolved. Not checked here: [`HfApi::new`] refuses an
 /// endpoint a token may not be sent to; pages for people to open are shown from it as it is.
@@ -90,14 +100,14 @@ impl HfApi {
     }
 
     /// Fails at once when an earlier call could not reach the endpoint.
-    fn check_up(&self) -> Result<()> {
+    fn check_up(&self) -> Result<(), Unreachable> {
         match self.down.lock().map(|d| d.clone()) {
-            Ok(Some(down)) => Err(down.into()),
+            Ok(Some(down)) => Err(down),
             _ => Ok(()),
         }
     }
 
-    fn transport_error(&self, err: ureq::Error) -> anyhow::Error {
+    fn transport_error(&self, err: ureq::Error) -> HfError {
         let down = unreachable(&self.endpoint, err);
         if let Ok(mut slot) = self.down.lock() {
             *slot = Some(down.clone());
@@ -113,7 +123,7 @@ impl HfApi {
     /// `POST {endpoint}/api/credentials/revoke`, returning the HTTP status. A working endpoint answers 202
     /// whether or not the token existed, so the caller confirms with [`HfApi::whoami`] afterwards; any
     /// other status means the request was not accepted.
-    pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16> {
+    pub fn revoke(&self, tokens: &[&Secret]) -> Result<u16, HfError> {
         self.check_up()?;
         let url = format!("{}/api/credentials/revoke", self.endpoint);
         // The body holds the tokens: built straight into memory that is wiped on drop. (ureq copies it
@@ -138,7 +148,7 @@ impl HfApi {
 
     /// `GET {endpoint}/api/whoami-v2` with the token as bearer. The answer is read up to
     /// [`MAX_BODY`] bytes: a whoami is a few kilobytes, and a server that sends more is not one.
-    pub fn whoami(&self, token: &Secret) -> Result<TokenStatus> {
+    pub fn whoami(&self, token: &Secret) -> Result<TokenStatus, HfError> {
         self.check_up()?;
         let url = format!("{}/api/whoami-v2", self.endpoint);
         // Wiped on drop; ureq keeps its own copy of the header only for the request.
@@ -204,11 +214,6 @@ fn unreachable(endpoint: &str, err: ureq::Error) -> Unreachable {
     }
 }
 
-/// Whether `err` says the API could not be reached (as opposed to an answer we did not expect).
-pub fn is_unreachable(err: &anyhow::Error) -> Option<&Unreachable> {
-    err.downcast_ref::<Unreachable>()
-}
-
 #[derive(Deserialize)]
 struct WhoAmI {
     name: Option<String>,
@@ -272,7 +277,9 @@ mod tests {
             .unwrap()
             .whoami(&token)
             .unwrap_err();
-        let down = is_unreachable(&err).expect("unreachable");
+        let HfError::Unreachable(down) = err else {
+            panic!("not unreachable: {err:#}")
+        };
         assert!(down.reason.starts_with("the connection failed ("), "{down}");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -282,13 +289,18 @@ mod tests {
         });
         let api = HfApi::new(&format!("https://127.0.0.1:{port}"), &Default::default()).unwrap();
         let err = api.whoami(&token).unwrap_err();
-        let down = is_unreachable(&err).expect("unreachable");
-        assert!(down.reason.starts_with("TLS failed (handshake: "), "{down}");
         assert!(!format!("{err:#}").contains(token.expose()));
+        let HfError::Unreachable(down) = err else {
+            panic!("not unreachable: {err:#}")
+        };
+        assert!(down.reason.starts_with("TLS failed (handshake: "), "{down}");
         server.join().unwrap();
         // The endpoint is known to be down: the next call fails at once, with the same reason.
         let again = api.revoke(&[&token]).unwrap_err();
-        assert_eq!(is_unreachable(&again), Some(down));
+        assert!(
+            matches!(again, HfError::Unreachable(ref same) if *same == down),
+            "{again:#}"
+        );
     }
 
     #[test]

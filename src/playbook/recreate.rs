@@ -6,7 +6,7 @@ use super::record::{IncidentRecord, StepStatus};
 use super::request::{Io, NewTokenSource, Request};
 use super::screen::{describe_status, heading, say_unreachable};
 use crate::git::Repo;
-use crate::issuers::huggingface::{self, HfApi, TokenStatus};
+use crate::issuers::huggingface::{self, HfApi, HfError, TokenStatus};
 use crate::providers;
 use crate::secret::Secret;
 use crate::tokens;
@@ -341,18 +341,16 @@ fn check_with_whoami(
 ) -> Result<std::result::Result<Vec<String>, String>> {
     let status = match api.whoami(new) {
         Ok(status) => status,
-        Err(err) => match huggingface::is_unreachable(&err) {
-            Some(down) => {
-                writeln!(io.out, "  {}", say_unreachable(down))?;
-                writeln!(
-                    io.out,
-                    "  The new token was not checked; `unleak audit --verify` can later."
-                )?;
-                notes.push(format!("not checked: {}", down.reason));
-                return Ok(Ok(notes));
-            }
-            None => return Err(err),
-        },
+        Err(HfError::Unreachable(down)) => {
+            writeln!(io.out, "  {}", say_unreachable(&down))?;
+            writeln!(
+                io.out,
+                "  The new token was not checked; `unleak audit --verify` can later."
+            )?;
+            notes.push(format!("not checked: {}", down.reason));
+            return Ok(Ok(notes));
+        }
+        Err(HfError::Answer(err)) => return Err(err),
     };
     match status {
         TokenStatus::Valid(owner) => {

@@ -11,7 +11,7 @@ use super::record::{IncidentRecord, StepStatus};
 use super::request::{Io, Request, RevokeMethod};
 use super::screen::{describe_status, heading, open_browser, say_unreachable};
 use crate::issuers::github::{GithubApi, RevokeAnswer};
-use crate::issuers::huggingface::{self, HfApi, TokenStatus};
+use crate::issuers::huggingface::{self, HfApi, HfError, TokenStatus};
 use crate::issuers::liveness::{Checker, Liveness, Unknown};
 use crate::providers::{self, Pattern, Provider};
 use crate::secret::Secret;
@@ -382,10 +382,12 @@ impl HfRevoke<'_> {
     /// The API could not be reached (or answered nonsense): say so in one line, then the browser path,
     /// so the user is never stranded; the step stays open (nothing was confirmed). Any other error stops
     /// the run.
-    fn unreachable<T>(&self, err: anyhow::Error) -> Result<ControlFlow<Ending, T>> {
-        let Some(down) = huggingface::is_unreachable(&err) else {
-            return Err(err);
+    fn unreachable<T>(&self, err: HfError) -> Result<ControlFlow<Ending, T>> {
+        let down = match err {
+            HfError::Unreachable(down) => down,
+            HfError::Answer(err) => return Err(err),
         };
+        let down = &down;
         let settings = self.settings;
         let lines = vec![
             say_unreachable(down),
@@ -486,7 +488,7 @@ impl Revoker for HfRevoke<'_> {
     }
 
     fn confirm_dead(&self) -> Result<ControlFlow<Ending, String>> {
-        let confirm = || -> Result<TokenStatus> {
+        let confirm = || -> Result<TokenStatus, HfError> {
             let status = self.api.whoami(self.secret)?;
             if matches!(status, TokenStatus::Valid(_)) {
                 std::thread::sleep(std::time::Duration::from_secs(2));
