@@ -6,7 +6,7 @@ use crate::util::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use unleak::git::odb as objects;
 use unleak::git::pack::{self, KindSet, ObjectKind, PackInput};
 
@@ -56,14 +56,7 @@ fn kind_name(kind: ObjectKind) -> &'static str {
 /// A bare repository built with `git fast-import` from `stream`, then repacked with `repack_args`.
 fn imported_repo(stream: &[u8], repack_config: &[&str], repack_args: &[&str]) -> TestRepo {
     let repo = TestRepo::new();
-    let mut cmd = Command::new("git");
-    scrub(&mut cmd)
-        .current_dir(&repo.path)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped());
-    let mut child = cmd.spawn().expect("git fast-import runs");
-    child.stdin.take().unwrap().write_all(stream).unwrap();
-    assert!(child.wait().unwrap().success());
+    repo.fast_import(stream);
     let mut args: Vec<&str> = Vec::new();
     for config in repack_config {
         args.extend(["-c", config]);

@@ -194,20 +194,7 @@ fn audit_finds_the_same_introductions_when_walkers_take_many_runs() {
             }
         }
     }
-    let mut git = std::process::Command::new("git");
-    scrub(&mut git)
-        .args(["fast-import", "--quiet"])
-        .current_dir(&repo.path)
-        .stdin(std::process::Stdio::piped());
-    let mut child = git.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    repo.fast_import(stream.as_bytes());
 
     // What git says added each file, on every branch.
     let added = |path: &str| -> Vec<String> {

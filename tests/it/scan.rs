@@ -798,20 +798,7 @@ fn a_token_under_thousands_of_trees_is_mapped_through_the_tree_cache() {
         }
         stream.push('\n');
     }
-    let mut git = std::process::Command::new("git");
-    scrub(&mut git)
-        .args(["fast-import", "--quiet"])
-        .current_dir(&repo.path)
-        .stdin(std::process::Stdio::piped());
-    let mut child = git.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    repo.fast_import(stream.as_bytes());
     let introducing = repo.rev("main~2293");
 
     let (run, report) = scan_json_at(&repo.path, &token, &[]);

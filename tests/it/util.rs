@@ -133,6 +133,19 @@ impl TestRepo {
         self.head()
     }
 
+    /// Feeds a `git fast-import` stream to the repository (the quick way to a long history).
+    pub fn fast_import(&self, stream: &[u8]) {
+        use std::io::Write;
+        let mut git = Command::new("git");
+        scrub(&mut git)
+            .current_dir(&self.path)
+            .args(["fast-import", "--quiet"])
+            .stdin(Stdio::piped());
+        let mut child = git.spawn().expect("git fast-import runs");
+        child.stdin.take().unwrap().write_all(stream).unwrap();
+        assert!(child.wait().unwrap().success(), "git fast-import failed");
+    }
+
     pub fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
