@@ -32,8 +32,10 @@ impl Hasher for IdHasher {
         self.write_u64(u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     }
 
+    /// A `usize` is a length or an address, not a uniform id: spread like a tree key (an address's low
+    /// bits are its alignment, its high bits the heap's).
     fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
+        self.write_u64((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     }
 }
 

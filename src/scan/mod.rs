@@ -211,14 +211,21 @@ pub fn run(request: &Request<'_>) -> Result<ScanOutput> {
     let secret_of = |needle: u32| matcher.needle(needle).secret;
     let mut walker = TreeWalker::new(repo, matcher, &secret_of, blob_hits, name_trees);
     let parallel = options.threads > 1;
-    // The commit graph is built beside the mapping of the trees, which leaves a processor free.
+    // Introductions, ref containment and `--reachable-only` read the commit graph. A scan that found
+    // nothing in a file, a name or a commit message reads none of them: it builds an empty graph (git's
+    // 200k commits cost 50 ms). The graph is built beside the mapping of the trees, which leaves a
+    // processor free.
+    let needs_graph = walker.has_targets()
+        || options.reachable_only
+        || pass.hits.iter().any(|h| h.kind == pack::ObjectKind::Commit);
+    let graphed: &[objects::CommitRecord] = if needs_graph { &pass.commits } else { &[] };
     let (env_files, graph) = std::thread::scope(|scope| {
-        let graph = parallel.then(|| scope.spawn(|| CommitGraph::of(&pass.commits)));
+        let graph = (parallel && needs_graph).then(|| scope.spawn(|| CommitGraph::of(graphed)));
         let env_files = map_trees(request, &mut walker, &objects, recorded, &targets);
         let graph = match graph.map(|graph| graph.join()) {
             Some(Ok(graph)) => graph,
             Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => CommitGraph::of(&pass.commits),
+            None => CommitGraph::of(graphed),
         };
         env_files.map(|env_files| (env_files, graph))
     })?;
@@ -673,7 +680,7 @@ fn walk_named(
         true => named.closure(named.wanted.iter().copied()),
         false => Some(idhash::IdSet::default()),
     };
-    let (target_trees, env_trees) = if options.threads > 1 {
+    let (target_trees, env_trees) = if options.threads > 1 && options.env_history {
         std::thread::scope(|scope| {
             let env_trees = scope.spawn(env_closure);
             let target_trees = named.closure(targets);
@@ -811,7 +818,7 @@ fn locate(
     let contained = provenance::containment(graph, pass, &tips, &targets);
     let remote_info = repo.remotes();
     let remotes: Vec<String> = remote_info.iter().map(|r| r.name.clone()).collect();
-    let reachable = reachable_only.then(|| provenance::reachable_commits(pass, &tips));
+    let reachable = reachable_only.then(|| provenance::reachable_commits(graph, pass, &tips));
     Located {
         tips,
         contained,

@@ -1442,23 +1442,24 @@ fn peel_tags(tag_targets: &IdMap<Oid, Oid>, mut target: Oid) -> Oid {
 }
 
 /// The set of commits reachable from any tip (refs, stash and reflog entries), for `--reachable-only`.
-pub fn reachable_commits(pass: &PassResult, tips: &[Tip]) -> IdSet<Oid> {
-    let by_id: IdMap<Oid, &CommitRecord> = pass.commits.iter().map(|c| (c.oid, c)).collect();
+pub fn reachable_commits(graph: &CommitGraph, pass: &PassResult, tips: &[Tip]) -> IdSet<Oid> {
     let tag_targets: IdMap<Oid, Oid> = pass.tags.iter().map(|t| (t.oid, t.target)).collect();
-    let mut seen = IdSet::default();
-    let mut stack: Vec<Oid> = Vec::new();
-    for tip in tips {
-        let target = peel_tags(&tag_targets, tip.target);
-        stack.push(target);
-    }
-    while let Some(oid) = stack.pop() {
-        if let Some(commit) = by_id.get(&oid) {
-            if seen.insert(oid) {
-                stack.extend(commit.parents.iter().copied());
-            }
+    let mut seen = vec![false; pass.commits.len()];
+    let mut stack: Vec<u32> = tips
+        .iter()
+        .filter_map(|tip| graph.position(&peel_tags(&tag_targets, tip.target)))
+        .collect();
+    while let Some(position) = stack.pop() {
+        if !std::mem::replace(&mut seen[position as usize], true) {
+            stack.extend_from_slice(graph.parents(position));
         }
     }
-    seen
+    pass.commits
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| *seen)
+        .map(|(commit, _)| commit.oid)
+        .collect()
 }
 
 #[cfg(test)]
