@@ -10,7 +10,6 @@ mod range;
 mod review;
 mod rules;
 
-use crate::allowlist::Allowlist;
 use crate::git::Repo;
 use crate::model::{Report, Severity, Warning};
 use crate::render::Format;
@@ -110,14 +109,7 @@ pub(crate) fn run(request: &Request) -> Result<Outcome> {
         env_files: &env_files,
         range_mode,
     };
-    review.judge(request, &mut report)?;
-    Ok(finish(
-        request,
-        &allowlist,
-        patterns.rule_set(),
-        report,
-        &secrets,
-    ))
+    finish(request, &review, report)
 }
 
 /// `audit --no-git PATH...`: files on disk (or stdin) judged as a repository's findings are (allowlist,
@@ -143,26 +135,20 @@ fn run_without_git(request: &Request) -> Result<Outcome> {
         env_files: &[],
         range_mode: true,
     };
-    review.judge(request, &mut report)?;
-    Ok(finish(
-        request,
-        &allowlist,
-        patterns.rule_set(),
-        report,
-        &secrets,
-    ))
+    finish(request, &review, report)
 }
 
-/// What every audit ends with: the playbook preview, the format (`--format`, else `[defaults]`, else
-/// human), and whether anything at or above the threshold (`--fail-on`, else `[defaults]`, else low)
-/// remains.
-fn finish(
-    request: &Request,
-    allowlist: &Allowlist,
-    rules: &crate::providers::Rules,
-    mut report: Report,
-    secrets: &[Secret],
-) -> Outcome {
+/// What every audit ends with: the review (allowlist, baseline, markers, liveness, hygiene), the
+/// playbook preview, the format (`--format`, else `[defaults]`, else human), and whether anything at or
+/// above the threshold (`--fail-on`, else `[defaults]`, else low) remains.
+fn finish(request: &Request, review: &Review<'_>, mut report: Report) -> Result<Outcome> {
+    review.judge(request, &mut report)?;
+    let Review {
+        allowlist,
+        rules,
+        secrets,
+        ..
+    } = *review;
     // Files that are not in git need no history rewrite: the preview is for a repository's audit.
     if request.no_git.is_empty() {
         report.playbook = preview::playbook_preview(&report, secrets, rules, &request.hf_endpoint);
@@ -177,12 +163,12 @@ fn finish(
         .fail_on
         .or(allowlist.defaults.fail_on)
         .unwrap_or(Severity::Low);
-    Outcome {
+    Ok(Outcome {
         fails: fails(&report, threshold),
         report,
         rules: rules.clone(),
         format,
-    }
+    })
 }
 
 /// Exact values: every secret-looking value of .env, so a leak that matches no pattern is caught too;
