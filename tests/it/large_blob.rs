@@ -14,32 +14,13 @@ const MAX_RSS_MB: u64 = 150;
 fn repo_with_huge_blob(token: &str, packed: bool) -> TestRepo {
     let repo = TestRepo::new();
     repo.commit_file("README", "hello\n", "start");
-    let mut git = Command::new("git");
-    scrub(&mut git)
-        .args(["hash-object", "-w", "--stdin"])
-        .current_dir(&repo.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    let mut child = git.spawn().unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
+    stage_streamed_blob(&repo, "big.bin", |stdin| {
         let zeros = vec![0u8; 1 << 20];
         for _ in 0..BLOB_MB {
-            stdin.write_all(&zeros).unwrap();
+            stdin.write_all(&zeros)?;
         }
-        stdin
-            .write_all(format!("\nHF_TOKEN={token}\n").as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("100644,{oid},big.bin"),
-    ]);
+        stdin.write_all(format!("\nHF_TOKEN={token}\n").as_bytes())
+    });
     repo.git(&["commit", "-q", "-m", "add a large file"]);
     if packed {
         repo.git(&["repack", "-adq"]);
@@ -71,39 +52,15 @@ fn assert_searched_in_bounded_memory(packed: bool) {
             .join(&oid[2..]);
         assert!(loose.is_file(), "the blob is loose");
     }
-    let rss = repo.dir.path().join("rss");
-    let mut cmd = Command::new("/usr/bin/time");
-    scrub(&mut cmd)
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss)
-        .arg(assert_cmd::cargo::cargo_bin("unleak"))
-        .args([
-            "scan",
-            "--format",
-            "json",
-            "--token-stdin",
-            "--threads",
-            "2",
-        ])
-        .current_dir(&repo.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("/usr/bin/time runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{token}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--token-stdin",
+        "--threads",
+        "2",
+    ];
+    let (run, kib) = measured_run(&repo, &args, &format!("{token}\n"));
     run.assert_hides(&token);
     assert_eq!(
         run.code, 1,
@@ -116,12 +73,6 @@ fn assert_searched_in_bounded_memory(packed: bool) {
         json["stats"]["bytes"].as_u64().unwrap() > (BLOB_MB as u64) << 20,
         "the whole blob was read: {json:#}"
     );
-    let kib: u64 = std::fs::read_to_string(&rss)
-        .unwrap()
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .expect("/usr/bin/time wrote the peak RSS");
     assert!(
         kib < MAX_RSS_MB << 10,
         "peak RSS {} MiB for a {BLOB_MB} MiB blob (packed: {packed})",
@@ -147,33 +98,14 @@ fn hooks_and_range_audits_read_a_large_changed_blob_in_bounded_memory() {
     let line = format!("{:<63}\n", "a line of plain text, nothing secret in it");
     let lines = (CHANGED_MB << 20) / line.len();
     let expected = format!("big.txt:{}", lines + 1);
-    let mut git = Command::new("git");
-    scrub(&mut git)
-        .args(["hash-object", "-w", "--stdin"])
-        .current_dir(&repo.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    let mut child = git.spawn().unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
+    let oid = stage_streamed_blob(&repo, "big.txt", |stdin| {
         let block = line.repeat(1 << 14);
         for _ in 0..lines >> 14 {
             // `lines` is a multiple of the block's lines.
-            stdin.write_all(block.as_bytes()).unwrap();
+            stdin.write_all(block.as_bytes())?;
         }
-        stdin
-            .write_all(format!("HF_TOKEN={token}\nthe end\n").as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("100644,{oid},big.txt"),
-    ]);
+        stdin.write_all(format!("HF_TOKEN={token}\nthe end\n").as_bytes())
+    });
     let loose = repo
         .path
         .join(".git/objects")
@@ -223,6 +155,17 @@ fn hooks_and_range_audits_read_a_large_changed_blob_in_bounded_memory() {
 /// Runs unleak under `/usr/bin/time` with `stdin`, and fails unless its peak RSS stays under
 /// [`CHANGED_MAX_RSS_MB`].
 fn bounded_run(repo: &TestRepo, args: &[&str], stdin: &str) -> Run {
+    let (run, kib) = measured_run(repo, args, stdin);
+    assert!(
+        kib < CHANGED_MAX_RSS_MB << 10,
+        "unleak {args:?}: peak RSS {} MiB for a {CHANGED_MB} MiB blob",
+        kib >> 10
+    );
+    run
+}
+
+/// Runs unleak under `/usr/bin/time` with `stdin`: what it did, and its peak RSS in KiB.
+fn measured_run(repo: &TestRepo, args: &[&str], stdin: &str) -> (Run, u64) {
     let rss = repo.dir.path().join("rss");
     let mut cmd = Command::new("/usr/bin/time");
     scrub(&mut cmd)
@@ -255,12 +198,36 @@ fn bounded_run(repo: &TestRepo, args: &[&str], stdin: &str) -> Run {
         .last()
         .and_then(|l| l.trim().parse().ok())
         .expect("/usr/bin/time wrote the peak RSS");
-    assert!(
-        kib < CHANGED_MAX_RSS_MB << 10,
-        "unleak {args:?}: peak RSS {} MiB for a {CHANGED_MB} MiB blob",
-        kib >> 10
-    );
-    run
+    (run, kib)
+}
+
+/// Streams a blob into `git hash-object -w --stdin` (never written to the work tree: a blob this large
+/// would cost the test the disk twice) and stages it at `path`; returns its id.
+fn stage_streamed_blob(
+    repo: &TestRepo,
+    path: &str,
+    write: impl FnOnce(&mut std::process::ChildStdin) -> std::io::Result<()>,
+) -> String {
+    let mut git = Command::new("git");
+    scrub(&mut git)
+        .args(["hash-object", "-w", "--stdin"])
+        .current_dir(&repo.path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = git.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    write(&mut stdin).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{oid},{path}"),
+    ]);
+    oid
 }
 
 /// Issue #25: `audit --no-git` read every file whole, all of them before the search (and stdin whole):
